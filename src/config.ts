@@ -1,0 +1,204 @@
+import path from 'node:path';
+import type { AuthPolicy } from './domain/auth';
+import { DEFAULT_EMERGENCY_NUMBERS } from './domain/emergency';
+import { isLanguage, type Language } from './domain/device';
+import { parseWhitelistEntry, type WhitelistEntry } from './domain/whitelist';
+
+export interface Config {
+  readonly redisUrl: string | null;
+  readonly dataDir: string;
+  readonly redisServerBin: string;
+  readonly adminHost: string;
+  readonly adminPort: number;
+  /** null: main.ts generates one and stores it in `<dataDir>/admin-token`. */
+  readonly adminToken: string | null;
+  readonly provisioningHost: string;
+  readonly provisioningPort: number;
+  /** Base URL phones use to reach the provisioning server (written into full configurations). */
+  readonly provisioningBaseUrl: string;
+  readonly provisioningIntervalSeconds: number;
+  readonly trustProxy: readonly WhitelistEntry[];
+  readonly maxBodyBytes: number;
+  readonly auth: AuthPolicy;
+  readonly eventsMaxLen: number;
+  readonly defaultLanguage: Language;
+  readonly emergencyNumbers: readonly string[];
+  readonly authServiceNumber: string;
+  readonly sip: SipConfig;
+  readonly logLevel: string;
+}
+
+export interface SipConfig {
+  /** false when DRACHTIO_HOST is unset: the HTTP side runs alone. */
+  readonly enabled: boolean;
+  readonly drachtio: { readonly host: string; readonly port: number; readonly secret: string };
+  readonly freeswitch: {
+    readonly host: string;
+    readonly port: number;
+    readonly secret: string;
+    /** Address FreeSWITCH's outbound event socket connects back to. */
+    readonly listenAddress: string;
+  };
+  /** host[:port] where phones reach drachtio-server (registrar and outbound proxy). */
+  readonly registrar: string;
+  readonly realm: string;
+  readonly emergencyRoute: string | null;
+  readonly trustedPeers: readonly WhitelistEntry[];
+  readonly deviceHeader: string;
+  readonly promptsDir: string;
+  readonly registerExpiresSeconds: number;
+  readonly nonceSeconds: number;
+  readonly ivr: {
+    readonly firstDigitTimeoutMs: number;
+    readonly interDigitTimeoutMs: number;
+    readonly overallTimeoutMs: number;
+  };
+  readonly lockWatchIntervalMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function str(env: Env, name: string, def: string): string {
+  const v = env[name];
+  return v === undefined || v === '' ? def : v;
+}
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!/^[0-9]+$/.test(raw.trim())) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+  const n = Number(raw.trim());
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function list(env: Env, name: string, def: readonly string[]): string[] {
+  const raw = env[name];
+  if (raw === undefined) return [...def];
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function entries(env: Env, name: string): WhitelistEntry[] {
+  return list(env, name, []).map((e) => {
+    try {
+      return parseWhitelistEntry(e);
+    } catch (err) {
+      throw new ConfigError(name, (err as Error).message);
+    }
+  });
+}
+
+function hostPort(env: Env, name: string, def: string): string {
+  const v = str(env, name, def);
+  if (!/^[A-Za-z0-9.\-:[\]]+$/.test(v)) throw new ConfigError(name, `expected host[:port], got "${v}"`);
+  return v;
+}
+
+/** Reads and validates every setting once; throws ConfigError naming the variable. */
+export function loadConfig(env: Env, cwd = process.cwd()): Config {
+  const provisioningPort = int(env, 'PROVISIONING_PORT', 8081, 0, 65535);
+  const provisioningBaseUrl = str(env, 'PROVISIONING_BASE_URL', `http://127.0.0.1:${provisioningPort}`);
+  if (!/^https?:\/\/[^/\s]+(\/[^\s]*)?$/.test(provisioningBaseUrl)) {
+    throw new ConfigError('PROVISIONING_BASE_URL', `expected an http(s) URL, got "${provisioningBaseUrl}"`);
+  }
+  const maxConsecutiveFailures = int(env, 'AUTH_MAX_CONSECUTIVE_FAILURES', 3, 1, 1000);
+  const maxTotalFailures = int(env, 'AUTH_MAX_TOTAL_FAILURES', 9, 1, 100000);
+  if (maxTotalFailures < maxConsecutiveFailures) {
+    throw new ConfigError('AUTH_MAX_TOTAL_FAILURES', `must be >= AUTH_MAX_CONSECUTIVE_FAILURES (${maxConsecutiveFailures})`);
+  }
+  const adminToken = env.ADMIN_TOKEN === undefined || env.ADMIN_TOKEN === '' ? null : env.ADMIN_TOKEN;
+  if (adminToken !== null && adminToken.length < 16) {
+    throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');
+  }
+  const redisUrl = env.REDIS_URL === undefined || env.REDIS_URL === '' ? null : env.REDIS_URL;
+  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL', 'expected redis://host:port[/db] or rediss://...');
+  }
+  const defaultLanguage = str(env, 'DEFAULT_LANGUAGE', 'en');
+  if (!isLanguage(defaultLanguage)) throw new ConfigError('DEFAULT_LANGUAGE', 'must be "en" or "de"');
+  const authServiceNumber = str(env, 'AUTH_SERVICE_NUMBER', '*89');
+  if (!/^[0-9*#]{1,16}$/.test(authServiceNumber)) {
+    throw new ConfigError('AUTH_SERVICE_NUMBER', 'expected 1-16 of 0-9, * and #');
+  }
+  const emergencyNumbers = list(env, 'EMERGENCY_NUMBERS', DEFAULT_EMERGENCY_NUMBERS);
+  for (const n of emergencyNumbers) {
+    if (!/^[0-9+*#]{1,16}$/.test(n)) throw new ConfigError('EMERGENCY_NUMBERS', `invalid number "${n}"`);
+  }
+  const logLevel = str(env, 'LOG_LEVEL', 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `unknown level "${logLevel}"`);
+  }
+  const drachtioHost = str(env, 'DRACHTIO_HOST', '');
+  const emergencyRoute = str(env, 'EMERGENCY_ROUTE', '');
+  if (emergencyRoute !== '' && !/^sips?:[^\s]+$/.test(emergencyRoute)) {
+    throw new ConfigError('EMERGENCY_ROUTE', `expected a SIP URI (sip:host[:port]), got "${emergencyRoute}"`);
+  }
+  const cfg: Config = {
+    redisUrl,
+    dataDir: path.resolve(cwd, str(env, 'DATA_DIR', 'data')),
+    redisServerBin: str(env, 'REDIS_SERVER_BIN', 'redis-server'),
+    adminHost: str(env, 'ADMIN_HOST', '127.0.0.1'),
+    adminPort: int(env, 'ADMIN_PORT', 8080, 0, 65535),
+    adminToken,
+    provisioningHost: str(env, 'PROVISIONING_HOST', '0.0.0.0'),
+    provisioningPort,
+    provisioningBaseUrl: provisioningBaseUrl.replace(/\/+$/, ''),
+    provisioningIntervalSeconds: int(env, 'PROVISIONING_INTERVAL_SECONDS', 5 * 3600, 60, 7 * 86400),
+    trustProxy: entries(env, 'TRUST_PROXY'),
+    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    auth: Object.freeze({
+      maxConsecutiveFailures,
+      failedLockSeconds: int(env, 'AUTH_FAILED_LOCK_SECONDS', 1800, 1, 365 * 86400),
+      maxTotalFailures,
+      suspendSeconds: int(env, 'AUTH_SUSPEND_SECONDS', 1800, 1, 365 * 86400),
+      tempWhitelistSeconds: int(env, 'AUTH_TEMP_WHITELIST_SECONDS', 28800, 1, 365 * 86400),
+    }),
+    eventsMaxLen: int(env, 'EVENTS_MAX_LEN', 100000, 100, 100_000_000),
+    defaultLanguage,
+    emergencyNumbers: Object.freeze(emergencyNumbers),
+    authServiceNumber,
+    sip: Object.freeze({
+      enabled: drachtioHost !== '',
+      drachtio: Object.freeze({
+        host: drachtioHost,
+        port: int(env, 'DRACHTIO_PORT', 9022, 1, 65535),
+        secret: str(env, 'DRACHTIO_SECRET', 'cymru'),
+      }),
+      freeswitch: Object.freeze({
+        host: str(env, 'FREESWITCH_HOST', '127.0.0.1'),
+        port: int(env, 'FREESWITCH_PORT', 8021, 1, 65535),
+        secret: str(env, 'FREESWITCH_SECRET', 'ClueCon'),
+        listenAddress: str(env, 'FREESWITCH_LISTEN_ADDRESS', '127.0.0.1'),
+      }),
+      registrar: hostPort(env, 'SIP_REGISTRAR', '127.0.0.1:5060'),
+      realm: str(env, 'SIP_REALM', 'papgate'),
+      emergencyRoute: emergencyRoute === '' ? null : emergencyRoute,
+      trustedPeers: Object.freeze(entries(env, 'SIP_TRUSTED_PEERS')),
+      deviceHeader: str(env, 'SIP_DEVICE_HEADER', 'X-Papgate-Device'),
+      promptsDir: path.resolve(cwd, str(env, 'PROMPTS_DIR', 'prompts')),
+      registerExpiresSeconds: int(env, 'SIP_REGISTER_EXPIRES_SECONDS', 300, 30, 86400),
+      nonceSeconds: int(env, 'SIP_NONCE_SECONDS', 60, 5, 3600),
+      ivr: Object.freeze({
+        firstDigitTimeoutMs: int(env, 'IVR_FIRST_DIGIT_TIMEOUT_MS', 10000, 500, 120000),
+        interDigitTimeoutMs: int(env, 'IVR_INTER_DIGIT_TIMEOUT_MS', 5000, 500, 60000),
+        overallTimeoutMs: int(env, 'IVR_OVERALL_TIMEOUT_MS', 60000, 1000, 600000),
+      }),
+      lockWatchIntervalMs: int(env, 'LOCK_WATCH_INTERVAL_MS', 10000, 100, 3600000),
+    }),
+    logLevel,
+  };
+  return Object.freeze(cfg);
+}

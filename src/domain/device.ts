@@ -1,0 +1,136 @@
+import { InputError } from './errors';
+import { parseMac, type Mac } from './mac';
+import type { AuthRecord, AuthState, BypassReason } from './auth';
+
+export const VENDORS = [
+  'yealink',
+  'snom',
+  'poly',
+  'cisco',
+  'linksys',
+  'gigaset',
+  'patton',
+  'grandstream',
+  'panasonic',
+  'spectralink',
+] as const;
+export type Vendor = (typeof VENDORS)[number];
+
+export const LANGUAGES = ['en', 'de'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+export interface SipAccount {
+  readonly server: string;
+  readonly user: string;
+  readonly authUser?: string;
+  readonly password: string;
+  readonly displayName?: string;
+}
+
+export interface NewDevice {
+  readonly mac: Mac;
+  readonly vendor: Vendor;
+  readonly model: string;
+  readonly site: string;
+  readonly language: Language | null;
+  readonly accounts: readonly SipAccount[];
+}
+
+export interface Device extends NewDevice, AuthRecord {
+  readonly tenant: string;
+  readonly createdAt: number;
+  readonly pap: string;
+  /** Incremented by every reset, so a bypass decided before a reset cannot land after it. */
+  readonly generation: number;
+  readonly credentialHash: string | null;
+  readonly sipPassword: string;
+  readonly authenticatedAt: number | null;
+  readonly authenticatedVia: BypassReason | null;
+  readonly lastProvisioning: { at: number; ip: string; outcome: string } | null;
+}
+
+const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** Tenant ids end up inside Redis hash tags and URLs, hence the narrow alphabet (no braces). */
+export function parseTenantId(input: unknown): string {
+  if (typeof input !== 'string' || !TENANT_ID.test(input)) {
+    throw new InputError('invalid tenant id: 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit', 'tenant');
+  }
+  return input;
+}
+
+export function isVendor(v: unknown): v is Vendor {
+  return typeof v === 'string' && (VENDORS as readonly string[]).includes(v);
+}
+
+export function isLanguage(v: unknown): v is Language {
+  return typeof v === 'string' && (LANGUAGES as readonly string[]).includes(v);
+}
+
+export function isAuthState(v: unknown): v is AuthState {
+  return v === 'needed' || v === 'failed' || v === 'blocked' || v === 'successful';
+}
+
+function text(obj: Record<string, unknown>, field: string, opts: { required: boolean; max: number }): string {
+  const v = obj[field];
+  if (v === undefined || v === null || v === '') {
+    if (opts.required) throw new InputError(`${field} is required`, field);
+    return '';
+  }
+  if (typeof v !== 'string') throw new InputError(`${field} must be a string`, field);
+  const s = v.trim();
+  if (s.length > opts.max) throw new InputError(`${field} is longer than ${opts.max} characters`, field);
+  // Control characters would end up in phone configuration files and CSV cells.
+  if (/[\u0000-\u001f\u007f]/.test(s)) throw new InputError(`${field} contains control characters`, field);
+  return s;
+}
+
+function parseAccount(v: unknown, i: number): SipAccount {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new InputError(`accounts[${i}] must be an object`, 'accounts');
+  }
+  const o = v as Record<string, unknown>;
+  const field = (name: string, required: boolean) => {
+    try {
+      return text(o, name, { required, max: 128 });
+    } catch (e) {
+      throw new InputError(`accounts[${i}].${(e as Error).message}`, 'accounts');
+    }
+  };
+  const account: { -readonly [K in keyof SipAccount]: SipAccount[K] } = {
+    server: field('server', true),
+    user: field('user', true),
+    password: field('password', true),
+  };
+  const authUser = field('authUser', false);
+  const displayName = field('displayName', false);
+  if (authUser) account.authUser = authUser;
+  if (displayName) account.displayName = displayName;
+  return account;
+}
+
+/** Validates an admin's "add device" body (JSON or a CSV row). */
+export function parseNewDevice(body: unknown): NewDevice {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InputError('body must be a JSON object');
+  }
+  const o = body as Record<string, unknown>;
+  const mac = parseMac(o.mac);
+  if (!isVendor(o.vendor)) {
+    throw new InputError(`vendor must be one of ${VENDORS.join(', ')}`, 'vendor');
+  }
+  const model = text(o, 'model', { required: true, max: 64 });
+  const site = text(o, 'site', { required: true, max: 128 });
+  let language: Language | null = null;
+  if (o.language !== undefined && o.language !== null && o.language !== '') {
+    if (!isLanguage(o.language)) throw new InputError(`language must be one of ${LANGUAGES.join(', ')}`, 'language');
+    language = o.language;
+  }
+  let accounts: SipAccount[] = [];
+  if (o.accounts !== undefined) {
+    if (!Array.isArray(o.accounts)) throw new InputError('accounts must be an array', 'accounts');
+    if (o.accounts.length > 16) throw new InputError('at most 16 accounts per device', 'accounts');
+    accounts = o.accounts.map(parseAccount);
+  }
+  return { mac, vendor: o.vendor, model, site, language, accounts };
+}

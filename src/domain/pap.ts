@@ -1,0 +1,38 @@
+import { randomInt, randomBytes, createHash, timingSafeEqual } from 'node:crypto';
+
+export const PAP_LENGTH = 6;
+
+/** 6 decimal digits from the CSPRNG; leading zeros are part of the PAP. */
+export function generatePap(): string {
+  return randomInt(0, 10 ** PAP_LENGTH)
+    .toString()
+    .padStart(PAP_LENGTH, '0');
+}
+
+export function isPapFormat(s: unknown): s is string {
+  return typeof s === 'string' && /^[0-9]{6}$/.test(s);
+}
+
+/** 128 random bits, URL-safe; handed to the phone inside its full configuration. */
+export function generateDeviceCredential(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** SIP password of the restricted account of the minimal configuration. */
+export function generateSipPassword(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+/**
+ * The store keeps only this hash. A plain SHA-256 suffices: the credential has 128 random bits,
+ * so there is nothing for a slow hash to protect against.
+ */
+export function hashCredential(credential: string): string {
+  return createHash('sha256').update(credential, 'utf8').digest('hex');
+}
+
+export function credentialMatches(credential: string, storedHash: string): boolean {
+  const a = Buffer.from(hashCredential(credential), 'hex');
+  const b = Buffer.from(storedHash, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,44 @@
+import type { AuthState, BypassReason } from './auth';
+import { isSuspended } from './auth';
+import type { Device } from './device';
+import { credentialMatches } from './pap';
+import { ipMatches, type WhitelistEntry } from './whitelist';
+
+export interface ProvisioningInputs {
+  /** Device record with transition 3 already applied (see `settle`). */
+  readonly device: Pick<Device, 'state' | 'suspendedUntil' | 'credentialHash' | 'failedUntil' | 'consecutiveFailures' | 'totalFailures'>;
+  /** Credential the request carried (URL path or HTTP credentials), or null. */
+  readonly presentedCredential: string | null;
+  readonly ip: string;
+  readonly permanentWhitelist: readonly WhitelistEntry[];
+  /** Expiry (ms) of `ip` on the tenant's temporary whitelist, or null. */
+  readonly temporaryWhitelistUntil: number | null;
+  readonly now: number;
+}
+
+export type ProvisioningDecision =
+  | { readonly kind: 'full'; readonly reason: Exclude<BypassReason, 'pap'> }
+  | { readonly kind: 'minimal'; readonly display: 'needed' | 'failed' }
+  | { readonly kind: 'refuse'; readonly reason: 'wrong_credential' };
+
+/** SPEC section 4: which configuration does this request get, and why. */
+export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision {
+  if (i.presentedCredential !== null) {
+    // A phone holding a credential that no longer matches (device re-created or reset) must be
+    // factory-reset: handing it a minimal config would silently take a working phone offline.
+    if (i.device.credentialHash !== null && credentialMatches(i.presentedCredential, i.device.credentialHash)) {
+      return { kind: 'full', reason: 'credential' };
+    }
+    return { kind: 'refuse', reason: 'wrong_credential' };
+  }
+  if (isSuspended(i.device, i.now)) return { kind: 'full', reason: 'suspension' };
+  if (ipMatches(i.ip, i.permanentWhitelist)) return { kind: 'full', reason: 'whitelist' };
+  if (i.temporaryWhitelistUntil !== null && i.temporaryWhitelistUntil > i.now && i.device.state !== 'blocked') {
+    return { kind: 'full', reason: 'temporary_whitelist' };
+  }
+  return { kind: 'minimal', display: minimalDisplay(i.device.state) };
+}
+
+export function minimalDisplay(state: AuthState): 'needed' | 'failed' {
+  return state === 'failed' || state === 'blocked' ? 'failed' : 'needed';
+}

@@ -1,0 +1,50 @@
+/**
+ * Redis key layout (see README.md in this folder). Every key of one tenant carries the hash tag
+ * `{t:<tenant>}`, so each multi-key script touches a single Cluster slot. Tenant ids cannot contain
+ * braces (see parseTenantId), so the tag is always the whole `t:<tenant>`.
+ */
+const P = 'papgate';
+
+export const keys = {
+  /** SET of tenant ids (global, single-key operations only) */
+  tenants: () => `${P}:tenants`,
+  /** STRING mac -> tenant id (global index, own slot; claimed with SET NX) */
+  macIndex: (mac: string) => `${P}:mac:{${mac}}`,
+  /** STRING counter of provisioning 404s from one client IP (rate limit) */
+  provisioningMisses: (ip: string) => `${P}:miss:{${ip}}`,
+  /** STRING SIP digest nonce with TTL */
+  nonce: (nonce: string) => `${P}:nonce:{${nonce}}`,
+  tenant: (t: string) => ({
+    /** HASH name, language, createdAt */
+    info: `${P}:{t:${t}}:tenant`,
+    /** ZSET mac by createdAt */
+    devices: `${P}:{t:${t}}:devices`,
+    /** SET of canonical permanent whitelist entries */
+    whitelist: `${P}:{t:${t}}:wl`,
+    /** ZSET ip -> expiry (ms) */
+    tempWhitelist: `${P}:{t:${t}}:twl`,
+    /** ZSET mac -> failedUntil (ms), for the lock-expiry watcher */
+    locks: `${P}:{t:${t}}:locks`,
+    /** STREAM audit trail */
+    events: `${P}:{t:${t}}:events`,
+    /** HASH one device */
+    device: (mac: string) => `${P}:{t:${t}}:dev:${mac}`,
+    /** HASH SIP contact binding of a device's restricted account, with TTL */
+    registration: (mac: string) => `${P}:{t:${t}}:reg:${mac}`,
+  }),
+};
+
+/** CRC16/XMODEM key slot as Redis Cluster computes it; used by tests to prove one slot per script. */
+export function clusterSlot(key: string): number {
+  const open = key.indexOf('{');
+  if (open !== -1) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) key = key.slice(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of Buffer.from(key, 'utf8')) {
+    crc ^= byte << 8;
+    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}

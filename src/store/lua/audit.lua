@@ -1,0 +1,19 @@
+-- A state change of a set or hash plus its audit event, atomically.
+-- KEYS: target, events   ARGV: op, member, now, maxlen, type, field/value pairs...
+local op = ARGV[1]
+local changed
+if op == 'sadd' then
+  changed = redis.call('SADD', KEYS[1], ARGV[2])
+elseif op == 'srem' then
+  changed = redis.call('SREM', KEYS[1], ARGV[2])
+elseif op == 'event' then
+  changed = 1
+else
+  return redis.error_reply('unknown op ' .. op)
+end
+if changed == 1 then
+  local fields = {}
+  for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
+  audit(KEYS[2], ARGV[4], tonumber(ARGV[3]), ARGV[5], fields)
+end
+return changed

@@ -1,0 +1,24 @@
+-- A full configuration was served. Through a bypass it marks the device successful and stores the
+-- fresh credential's hash; every full provisioning extends the IP on the temporary whitelist.
+-- KEYS: device, tempWhitelist, locks, events
+-- ARGV: generation, credentialHash, reason, ip, now, tempWhitelistSeconds, maxlen, file
+local dev = KEYS[1]
+if redis.call('EXISTS', dev) == 0 then return 'gone' end
+local f = redis.call('HMGET', dev, 'gen', 'state', 'mac')
+if (f[1] or '0') ~= ARGV[1] then return 'stale' end
+local now, reason, ip = tonumber(ARGV[5]), ARGV[3], ARGV[4]
+if reason ~= 'credential' then
+  redis.call('HSET', dev, 'credHash', ARGV[2])
+  if f[2] ~= 'successful' then
+    redis.call('HSET', dev, 'state', 'successful', 'consec', 0, 'total', 0, 'failedUntil', '',
+      'authAt', now, 'authVia', reason)
+    redis.call('HDEL', dev, 'pap')
+    redis.call('ZREM', KEYS[3], f[3])
+    audit(KEYS[4], ARGV[7], now, 'transition', { 'mac', f[3], 'from', f[2], 'to', 'successful', 'reason', reason })
+  end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('ZADD', KEYS[2], 'GT', now + tonumber(ARGV[6]) * 1000, ip)
+redis.call('HSET', dev, 'lastProvAt', now, 'lastProvIp', ip, 'lastProvOutcome', 'full:' .. reason)
+audit(KEYS[4], ARGV[7], now, 'provisioning', { 'mac', f[3], 'ip', ip, 'outcome', 'full', 'reason', reason, 'file', ARGV[8] })
+return 'ok'

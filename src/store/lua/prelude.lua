@@ -1,0 +1,23 @@
+-- Shared by every script (prepended at load time). Times are ms since the epoch, passed in by the
+-- caller so the domain's pure functions and these scripts see the same `now`.
+local function num(v)
+  if v == false or v == nil or v == '' then return nil end
+  return tonumber(v)
+end
+
+-- Appends one audit event; `fields` is a flat list of name, value pairs. Never pass a PAP here.
+local function audit(key, maxlen, now, etype, fields)
+  local args = { 'XADD', key, 'MAXLEN', '~', maxlen, '*', 'type', etype, 'ts', tostring(now) }
+  for i = 1, #fields do args[#args + 1] = fields[i] end
+  redis.call(unpack(args))
+end
+
+-- No early exit, so the time taken does not tell how many leading digits were right.
+local function same(a, b)
+  if type(a) ~= 'string' or type(b) ~= 'string' or #a ~= #b then return false end
+  local diff = 0
+  for i = 1, #a do
+    if string.byte(a, i) ~= string.byte(b, i) then diff = diff + 1 end
+  end
+  return diff == 0
+end

@@ -1,0 +1,363 @@
+import type { createClient } from 'redis';
+import type { AttemptOutcome, AuthPolicy, AuthState, BypassReason } from '../domain/auth';
+import type { Device, Language, NewDevice, SipAccount, Vendor } from '../domain/device';
+import { isAuthState } from '../domain/device';
+import { generatePap, generateSipPassword } from '../domain/pap';
+import type { Mac } from '../domain/mac';
+import { parseWhitelistEntry, type WhitelistEntry } from '../domain/whitelist';
+import { keys } from './keys';
+import { scripts } from './scripts';
+
+export type RedisClient = ReturnType<typeof createClient>;
+
+export interface Tenant {
+  readonly id: string;
+  readonly name: string;
+  readonly language: Language | null;
+  readonly createdAt: number;
+}
+
+export interface AttemptReply {
+  readonly outcome: AttemptOutcome | 'unknown_device';
+  readonly attemptsLeft: number;
+  readonly state: AuthState | null;
+  readonly failedUntil: number | null;
+  /** The IP a success put on the temporary whitelist (null: none known). */
+  readonly whitelistedIp: string | null;
+  readonly tenant: string | null;
+}
+
+export interface AuditEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly ts: number;
+  readonly [field: string]: string | number;
+}
+
+export type CreateResult =
+  | { readonly ok: true; readonly devices: readonly { mac: Mac; pap: string }[] }
+  | { readonly ok: false; readonly errors: readonly { index: number; mac: Mac; reason: string }[] };
+
+export interface StoreOptions {
+  readonly auth: AuthPolicy;
+  readonly eventsMaxLen: number;
+  readonly now?: () => number;
+}
+
+type Actor = string;
+
+function toNum(v: string | undefined): number | null {
+  return v === undefined || v === '' ? null : Number(v);
+}
+
+function toDevice(tenant: string, h: Record<string, string>): Device {
+  const state = h.state;
+  if (!isAuthState(state)) throw new Error(`corrupt device record (state "${state}")`);
+  const lastAt = toNum(h.lastProvAt);
+  return {
+    tenant,
+    mac: h.mac as Mac,
+    vendor: h.vendor as Vendor,
+    model: h.model ?? '',
+    site: h.site ?? '',
+    language: (h.language || null) as Language | null,
+    accounts: JSON.parse(h.accounts ?? '[]') as SipAccount[],
+    createdAt: Number(h.createdAt),
+    pap: h.pap ?? '',
+    generation: Number(h.gen ?? 0),
+    state,
+    consecutiveFailures: Number(h.consec ?? 0),
+    totalFailures: Number(h.total ?? 0),
+    failedUntil: toNum(h.failedUntil),
+    suspendedUntil: toNum(h.suspendedUntil),
+    credentialHash: h.credHash || null,
+    sipPassword: h.sipPassword ?? '',
+    authenticatedAt: toNum(h.authAt),
+    authenticatedVia: (h.authVia || null) as BypassReason | null,
+    lastProvisioning:
+      lastAt === null ? null : { at: lastAt, ip: h.lastProvIp ?? '', outcome: h.lastProvOutcome ?? '' },
+  };
+}
+
+/**
+ * All of papgate's state. Each method is one atomic Redis operation on one tenant's slot, except
+ * where a global index is involved (noted there). No method knows about HTTP or SIP.
+ */
+export class Store {
+  private readonly now: () => number;
+
+  constructor(
+    readonly redis: RedisClient,
+    private readonly opts: StoreOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  private get maxlen(): string {
+    return String(this.opts.eventsMaxLen);
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  // ---- tenants ---------------------------------------------------------------------------------
+
+  /** Creates or updates a tenant; answers whether it was created. */
+  async putTenant(id: string, data: { name: string; language: Language | null }, actor: Actor): Promise<boolean> {
+    const k = keys.tenant(id);
+    const now = this.now();
+    const created = await this.redis.hSetNX(k.info, 'createdAt', String(now));
+    await this.redis.hSet(k.info, { name: data.name, language: data.language ?? '' });
+    await scripts.audit.run(this.redis, [k.info, k.events], ['event', '', now, this.maxlen, created ? 'tenant_created' : 'tenant_updated', 'actor', actor]);
+    // The global list lives in another slot; it only feeds the lock watcher, so it may lag.
+    await this.redis.sAdd(keys.tenants(), id);
+    return created;
+  }
+
+  async getTenant(id: string): Promise<Tenant | null> {
+    const h = await this.redis.hGetAll(keys.tenant(id).info);
+    if (!h.createdAt) return null;
+    return { id, name: h.name ?? id, language: (h.language || null) as Language | null, createdAt: Number(h.createdAt) };
+  }
+
+  async tenantIds(): Promise<string[]> {
+    return (await this.redis.sMembers(keys.tenants())).sort();
+  }
+
+  // ---- devices ---------------------------------------------------------------------------------
+
+  /**
+   * Adds devices, all or nothing. The MAC index is global (another slot), so MACs are claimed
+   * first with SET NX and released again if the tenant-side script refuses.
+   */
+  async createDevices(tenant: string, devices: readonly NewDevice[], actor: Actor): Promise<CreateResult | 'unknown_tenant'> {
+    const errors: { index: number; mac: Mac; reason: string }[] = [];
+    const seen = new Map<string, number>();
+    devices.forEach((d, i) => {
+      const first = seen.get(d.mac);
+      if (first !== undefined) errors.push({ index: i, mac: d.mac, reason: `duplicate of row ${first + 1} in this request` });
+      else seen.set(d.mac, i);
+    });
+    if (errors.length) return { ok: false, errors };
+
+    const claimed: Mac[] = [];
+    for (const [i, d] of devices.entries()) {
+      const ok = await this.redis.set(keys.macIndex(d.mac), tenant, { NX: true });
+      if (ok === 'OK') {
+        claimed.push(d.mac);
+        continue;
+      }
+      const owner = await this.redis.get(keys.macIndex(d.mac));
+      // A claim by this tenant without a device is the leftover of an interrupted earlier call.
+      if (owner === tenant && !(await this.redis.exists(keys.tenant(tenant).device(d.mac)))) continue;
+      errors.push({ index: i, mac: d.mac, reason: 'MAC already registered' });
+    }
+    const release = () => Promise.all(claimed.map((m) => this.releaseMac(m, tenant)));
+    if (errors.length) {
+      await release();
+      return { ok: false, errors };
+    }
+
+    const now = this.now();
+    const k = keys.tenant(tenant);
+    const issued = devices.map((d) => ({ mac: d.mac, pap: generatePap() }));
+    const rows = devices.map((d, i) =>
+      JSON.stringify({
+        mac: d.mac,
+        vendor: d.vendor,
+        model: d.model,
+        site: d.site,
+        language: d.language ?? '',
+        accounts: JSON.stringify(d.accounts),
+        createdAt: String(now),
+        pap: issued[i]!.pap,
+        gen: '0',
+        state: 'needed',
+        consec: '0',
+        total: '0',
+        sipPassword: generateSipPassword(),
+      }),
+    );
+    let reply: { error?: string; rows?: number[] };
+    try {
+      reply = JSON.parse(
+        (await scripts.create.run(this.redis, [k.info, k.devices, k.events, ...devices.map((d) => k.device(d.mac))], [now, this.maxlen, actor, ...rows])) as string,
+      );
+    } catch (err) {
+      await release();
+      throw err;
+    }
+    if (reply.error === 'unknown_tenant') {
+      await release();
+      return 'unknown_tenant';
+    }
+    if (reply.error === 'exists') {
+      await release();
+      return { ok: false, errors: (reply.rows ?? []).map((r) => ({ index: r - 1, mac: devices[r - 1]!.mac, reason: 'MAC already registered' })) };
+    }
+    return { ok: true, devices: issued };
+  }
+
+  private async releaseMac(mac: Mac, tenant: string): Promise<void> {
+    // Delete only if still ours: another tenant may have claimed it in between.
+    const key = keys.macIndex(mac);
+    await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", {
+      keys: [key],
+      arguments: [tenant],
+    });
+  }
+
+  async tenantOfMac(mac: Mac): Promise<string | null> {
+    return this.redis.get(keys.macIndex(mac));
+  }
+
+  async getDevice(tenant: string, mac: Mac): Promise<Device | null> {
+    const h = await this.redis.hGetAll(keys.tenant(tenant).device(mac));
+    return h.mac ? toDevice(tenant, h) : null;
+  }
+
+  /** The device behind a MAC, whatever its tenant (provisioning and SIP know only the MAC). */
+  async findDevice(mac: Mac): Promise<Device | null> {
+    const tenant = await this.tenantOfMac(mac);
+    return tenant === null ? null : this.getDevice(tenant, mac);
+  }
+
+  async listDevices(tenant: string): Promise<Device[]> {
+    const k = keys.tenant(tenant);
+    const macs = await this.redis.zRange(k.devices, 0, -1);
+    const hashes = await Promise.all(macs.map((m) => this.redis.hGetAll(k.device(m))));
+    return hashes.filter((h) => h.mac).map((h) => toDevice(tenant, h));
+  }
+
+  async deleteDevice(tenant: string, mac: Mac, actor: Actor): Promise<boolean> {
+    const k = keys.tenant(tenant);
+    const n = await scripts.delete.run(this.redis, [k.device(mac), k.devices, k.locks, k.events, k.registration(mac)], [mac, this.now(), this.maxlen, actor]);
+    if (n === 1) await this.releaseMac(mac, tenant);
+    return n === 1;
+  }
+
+  /** Transition 5; answers the new PAP, or null for an unknown device. */
+  async resetDevice(tenant: string, mac: Mac, actor: Actor): Promise<{ pap: string } | null> {
+    const k = keys.tenant(tenant);
+    const pap = generatePap();
+    const reply = JSON.parse((await scripts.reset.run(this.redis, [k.device(mac), k.locks, k.events], [pap, this.now(), this.maxlen, actor])) as string);
+    return reply.error ? null : { pap };
+  }
+
+  async suspendDevice(tenant: string, mac: Mac, actor: Actor): Promise<{ suspendedUntil: number } | null> {
+    const k = keys.tenant(tenant);
+    const now = this.now();
+    const until = now + this.opts.auth.suspendSeconds * 1000;
+    const reply = JSON.parse((await scripts.suspend.run(this.redis, [k.device(mac), k.events], [until, now, this.maxlen, actor])) as string);
+    return reply.error ? null : { suspendedUntil: until };
+  }
+
+  /**
+   * The one atomic PAP check (IVR and HTTP). `ip` null: the device's last provisioning IP is what a
+   * success whitelists. The PAP must already have been checked for format by the caller.
+   */
+  async attemptPap(mac: Mac, pap: string, ip: string | null, actor: Actor, channel: 'ivr' | 'api'): Promise<AttemptReply> {
+    const tenant = await this.tenantOfMac(mac);
+    const none: AttemptReply = { outcome: 'unknown_device', attemptsLeft: 0, state: null, failedUntil: null, whitelistedIp: null, tenant: null };
+    if (tenant === null) return none;
+    const k = keys.tenant(tenant);
+    const a = this.opts.auth;
+    const raw = await scripts.attempt.run(
+      this.redis,
+      [k.device(mac), k.tempWhitelist, k.locks, k.events],
+      [pap, this.now(), a.maxConsecutiveFailures, a.failedLockSeconds, a.maxTotalFailures, a.tempWhitelistSeconds, ip ?? '', actor, this.maxlen, channel],
+    );
+    const r = JSON.parse(raw as string) as { outcome: AttemptReply['outcome']; attemptsLeft?: number; state?: AuthState; failedUntil?: string; whitelistedIp?: string };
+    if (r.outcome === 'unknown_device') return none;
+    return {
+      outcome: r.outcome,
+      attemptsLeft: r.attemptsLeft ?? 0,
+      state: r.state ?? null,
+      failedUntil: toNum(r.failedUntil),
+      whitelistedIp: r.whitelistedIp || null,
+      tenant,
+    };
+  }
+
+  /** Applies transition 3 now if the lock has run out; answers whether it did. */
+  async settleLock(tenant: string, mac: Mac): Promise<boolean> {
+    const k = keys.tenant(tenant);
+    return (await scripts.settle.run(this.redis, [k.device(mac), k.locks, k.events], [mac, this.now(), this.maxlen])) === 1;
+  }
+
+  /** Devices of a tenant whose `failed` lock has run out by now. */
+  async expiredLocks(tenant: string): Promise<Mac[]> {
+    return (await this.redis.zRangeByScore(keys.tenant(tenant).locks, 0, this.now())) as Mac[];
+  }
+
+  // ---- provisioning ------------------------------------------------------------------------------
+
+  /** See full.lua. `credentialHash` is ignored when reason is 'credential'. */
+  async recordFullProvisioning(
+    tenant: string,
+    mac: Mac,
+    p: { generation: number; reason: Exclude<BypassReason, 'pap'>; credentialHash: string; ip: string; file: string },
+  ): Promise<'ok' | 'stale' | 'gone'> {
+    const k = keys.tenant(tenant);
+    return (await scripts.full.run(
+      this.redis,
+      [k.device(mac), k.tempWhitelist, k.locks, k.events],
+      [p.generation, p.credentialHash, p.reason, p.ip, this.now(), this.opts.auth.tempWhitelistSeconds, this.maxlen, p.file],
+    )) as 'ok' | 'stale' | 'gone';
+  }
+
+  async recordProvisioning(tenant: string, mac: Mac, p: { ip: string; outcome: string; reason: string; file: string }): Promise<void> {
+    const k = keys.tenant(tenant);
+    await scripts.note.run(this.redis, [k.device(mac), k.events], [p.ip, this.now(), p.outcome, p.reason, this.maxlen, p.file]);
+  }
+
+  /** Counts a provisioning miss from `ip` in a fixed window; answers the count so far. */
+  async countMiss(ip: string, windowSeconds: number): Promise<number> {
+    const key = keys.provisioningMisses(ip);
+    const [count] = (await this.redis.multi().incr(key).expire(key, windowSeconds, 'NX').exec()) as [number, unknown];
+    return count;
+  }
+
+  // ---- whitelists --------------------------------------------------------------------------------
+
+  async whitelist(tenant: string): Promise<WhitelistEntry[]> {
+    const raw = await this.redis.sMembers(keys.tenant(tenant).whitelist);
+    return raw.sort().map((e) => parseWhitelistEntry(e));
+  }
+
+  async addWhitelist(tenant: string, entry: WhitelistEntry, actor: Actor): Promise<boolean> {
+    const k = keys.tenant(tenant);
+    const n = await scripts.audit.run(this.redis, [k.whitelist, k.events], ['sadd', entry.text, this.now(), this.maxlen, 'whitelist_added', 'entry', entry.text, 'actor', actor]);
+    return n === 1;
+  }
+
+  async removeWhitelist(tenant: string, entry: WhitelistEntry, actor: Actor): Promise<boolean> {
+    const k = keys.tenant(tenant);
+    const n = await scripts.audit.run(this.redis, [k.whitelist, k.events], ['srem', entry.text, this.now(), this.maxlen, 'whitelist_removed', 'entry', entry.text, 'actor', actor]);
+    return n === 1;
+  }
+
+  async temporaryWhitelist(tenant: string): Promise<{ ip: string; expiresAt: number }[]> {
+    const rows = await this.redis.zRangeByScoreWithScores(keys.tenant(tenant).tempWhitelist, `(${this.now()}`, '+inf');
+    return rows.map((r) => ({ ip: r.value, expiresAt: r.score }));
+  }
+
+  async temporaryWhitelistUntil(tenant: string, ip: string): Promise<number | null> {
+    return this.redis.zScore(keys.tenant(tenant).tempWhitelist, ip);
+  }
+
+  // ---- audit -------------------------------------------------------------------------------------
+
+  async appendEvent(tenant: string, type: string, fields: Record<string, string>): Promise<void> {
+    const k = keys.tenant(tenant);
+    await scripts.audit.run(this.redis, [k.events, k.events], ['event', '', this.now(), this.maxlen, type, ...Object.entries(fields).flat()]);
+  }
+
+  /** Newest first. */
+  async events(tenant: string, count: number, before?: string): Promise<AuditEvent[]> {
+    const end = before ? `(${before}` : '+';
+    const rows = await this.redis.xRevRange(keys.tenant(tenant).events, end, '-', { COUNT: count });
+    return rows.map((r) => ({ ...r.message, id: r.id, type: r.message.type ?? '', ts: Number(r.message.ts) }));
+  }
+}
