@@ -17,6 +17,11 @@ export interface Config {
   /** Base URL phones use to reach the provisioning server (written into full configurations). */
   readonly provisioningBaseUrl: string;
   readonly provisioningIntervalSeconds: number;
+  /** Re-provisioning interval written into minimal configurations, so a waiting phone re-checks soon. */
+  readonly provisioningMinimalIntervalSeconds: number;
+  /** Provisioning misses (unknown MAC / path) one IP may cause per window before it gets 429. */
+  readonly provisioningMissLimit: number;
+  readonly provisioningMissWindowSeconds: number;
   readonly trustProxy: readonly WhitelistEntry[];
   readonly maxBodyBytes: number;
   readonly auth: AuthPolicy;
@@ -157,6 +162,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     provisioningPort,
     provisioningBaseUrl: provisioningBaseUrl.replace(/\/+$/, ''),
     provisioningIntervalSeconds: int(env, 'PROVISIONING_INTERVAL_SECONDS', 5 * 3600, 60, 7 * 86400),
+    provisioningMinimalIntervalSeconds: int(env, 'PROVISIONING_MINIMAL_INTERVAL_SECONDS', 300, 60, 86400),
+    provisioningMissLimit: int(env, 'PROVISIONING_MISS_LIMIT', 20, 1, 1_000_000),
+    provisioningMissWindowSeconds: int(env, 'PROVISIONING_MISS_WINDOW_SECONDS', 60, 1, 86400),
     trustProxy: entries(env, 'TRUST_PROXY'),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     auth: Object.freeze({

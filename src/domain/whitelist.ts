@@ -13,8 +13,18 @@ export interface WhitelistEntry {
  * peers on a dual-stack socket) becomes plain IPv4, IPv6 is RFC 5952 compressed lower case, so the
  * temporary whitelist has one key per address whatever notation reached us.
  */
+/**
+ * ipaddr.js also takes inet_aton shorthand (`1.2.3` is 1.2.0.3, `0x7f.1` is 127.0.0.1); an admin
+ * typing a truncated address must get an error, not a different network, so IPv4 must be four
+ * decimal parts.
+ */
+function isStrictIp(s: string): boolean {
+  if (s.includes(':')) return ipaddr.IPv6.isValid(s);
+  return ipaddr.IPv4.isValidFourPartDecimal(s);
+}
+
 export function canonicalIp(input: string): string {
-  if (!ipaddr.isValid(input)) throw new InputError(`invalid IP address "${input.slice(0, 60)}"`, 'ip');
+  if (!isStrictIp(input)) throw new InputError(`invalid IP address "${input.slice(0, 60)}"`, 'ip');
   return ipaddr.process(input).toString();
 }
 
@@ -30,13 +40,14 @@ export function parseWhitelistEntry(input: unknown): WhitelistEntry {
   const s = input.trim();
   const shown = s.slice(0, 60);
   if (!s.includes('/')) {
-    if (!ipaddr.isValid(s)) throw new InputError(`invalid IP address "${shown}"`, 'entry');
+    if (!isStrictIp(s)) throw new InputError(`invalid IP address "${shown}"`, 'entry');
     const addr = ipaddr.process(s);
     const bits = addr.kind() === 'ipv4' ? 32 : 128;
     return { text: addr.toString(), range: [addr, bits] };
   }
   const [addrPart = '', prefixPart = ''] = s.split('/');
   if (!/^[0-9]{1,3}$/.test(prefixPart)) throw new InputError(`invalid CIDR prefix in "${shown}"`, 'entry');
+  if (!isStrictIp(addrPart)) throw new InputError(`invalid CIDR range "${shown}"`, 'entry');
   let range: [ipaddr.IPv4 | ipaddr.IPv6, number];
   try {
     range = ipaddr.parseCIDR(`${addrPart}/${Number(prefixPart)}`);
@@ -59,7 +70,7 @@ export function parseWhitelistEntry(input: unknown): WhitelistEntry {
 }
 
 export function ipMatches(ip: string, entries: readonly WhitelistEntry[]): WhitelistEntry | null {
-  if (!ipaddr.isValid(ip)) return null;
+  if (!isStrictIp(ip)) return null;
   const addr = ipaddr.process(ip);
   for (const e of entries) {
     if (e.range[0].kind() === addr.kind() && addr.match(e.range)) return e;

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# First-use set-up for `npm start` and `npm test` on Debian: installs the system packages papgate
+# needs when they are missing, the npm dependencies when package-lock.json changed, then builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+if [ "${1:-}" = "--test" ]; then
+  command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
+fi
+if [ "${#need[@]}" -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${need[*]} from Debian" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# Redis is started by papgate itself (or the tests); Debian's service is not needed.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npx tsc -p tsconfig.json

@@ -1,0 +1,168 @@
+import { InputError } from '../domain/errors';
+import { parseNewDevice, type Device, type NewDevice } from '../domain/device';
+import { settle } from '../domain/auth';
+
+/** Columns of the export, in order; the import reads them by header name. */
+export const EXPORT_COLUMNS = ['vendor', 'type', 'mac', 'created', 'site', 'state', 'pap'] as const;
+/** Optional import columns: one SIP account for the full configuration, and the prompt language. */
+export const IMPORT_OPTIONAL = ['language', 'sip_server', 'sip_user', 'sip_auth_user', 'sip_password', 'display_name'] as const;
+const IMPORT_REQUIRED = ['vendor', 'type', 'mac', 'site'] as const;
+const IMPORT_IGNORED = ['created', 'state', 'pap'] as const;
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV cell. Text a spreadsheet would run as a formula gets a leading apostrophe (OWASP's
+ * advice); the import strips it again, so a round trip is lossless.
+ */
+export function csvCell(value: string): string {
+  const v = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+function unescapeFormula(value: string): string {
+  return /^'[=+\-@\t\r]/.test(value) ? value.slice(1) : value;
+}
+
+export function devicesToCsv(devices: readonly Device[], now: number): string {
+  const lines = [EXPORT_COLUMNS.join(',')];
+  for (const d of devices) {
+    const state = settle(d, now).state;
+    const row = [d.vendor, d.model, d.mac, new Date(d.createdAt).toISOString(), d.site, state, state === 'successful' ? '' : d.pap];
+    lines.push(row.map(csvCell).join(','));
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/** RFC 4180 records with the file line each starts on; throws InputError on broken quoting. */
+export function parseCsv(text: string): { line: number; cells: string[] }[] {
+  const records: { line: number; cells: string[] }[] = [];
+  let cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  let line = 1;
+  let recordLine = 1;
+  let atCellStart = true;
+  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (quoted) {
+      if (c === '"') {
+        if (src[i + 1] === '"') {
+          cell += '"';
+          i++;
+        } else quoted = false;
+      } else {
+        if (c === '\n') line++;
+        cell += c;
+      }
+      continue;
+    }
+    if (c === '"') {
+      if (!atCellStart) throw new InputError(`line ${line}: quote inside an unquoted cell`);
+      quoted = true;
+      atCellStart = false;
+    } else if (c === ',') {
+      cells.push(cell);
+      cell = '';
+      atCellStart = true;
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && src[i + 1] === '\n') i++;
+      cells.push(cell);
+      if (cells.length > 1 || cells[0] !== '') records.push({ line: recordLine, cells });
+      cells = [];
+      cell = '';
+      atCellStart = true;
+      line++;
+      recordLine = line;
+    } else {
+      cell += c;
+      atCellStart = false;
+    }
+  }
+  if (quoted) throw new InputError(`line ${recordLine}: unterminated quoted cell`);
+  cells.push(cell);
+  if (cells.length > 1 || cells[0] !== '') records.push({ line: recordLine, cells });
+  return records;
+}
+
+export interface CsvRowError {
+  readonly line: number;
+  readonly mac?: string;
+  readonly reason: string;
+}
+
+export type CsvImport =
+  | { readonly ok: true; readonly devices: NewDevice[]; readonly lines: number[] }
+  | { readonly ok: false; readonly errors: CsvRowError[] };
+
+/** Validates the whole file; every bad row is reported, not only the first. */
+export function csvToDevices(text: string, maxRows: number): CsvImport {
+  let records;
+  try {
+    records = parseCsv(text);
+  } catch (e) {
+    return { ok: false, errors: [{ line: 0, reason: (e as Error).message }] };
+  }
+  const header = records.shift();
+  if (!header) return { ok: false, errors: [{ line: 1, reason: 'empty file: a header line is required' }] };
+  const names = header.cells.map((h) => h.trim().toLowerCase());
+  const known = new Set<string>([...IMPORT_REQUIRED, ...IMPORT_OPTIONAL, ...IMPORT_IGNORED]);
+  const headerErrors: CsvRowError[] = [];
+  for (const col of IMPORT_REQUIRED) {
+    if (!names.includes(col)) headerErrors.push({ line: 1, reason: `missing column "${col}"` });
+  }
+  names.forEach((n, i) => {
+    if (!known.has(n)) headerErrors.push({ line: 1, reason: `unknown column "${header.cells[i]}"` });
+    else if (names.indexOf(n) !== i) headerErrors.push({ line: 1, reason: `duplicate column "${n}"` });
+  });
+  if (headerErrors.length) return { ok: false, errors: headerErrors };
+  if (records.length === 0) return { ok: false, errors: [{ line: 2, reason: 'no device rows' }] };
+  if (records.length > maxRows) return { ok: false, errors: [{ line: 0, reason: `more than ${maxRows} rows in one import` }] };
+
+  const errors: CsvRowError[] = [];
+  const devices: NewDevice[] = [];
+  const lines: number[] = [];
+  for (const r of records) {
+    if (r.cells.length !== names.length) {
+      errors.push({ line: r.line, reason: `expected ${names.length} cells, found ${r.cells.length}` });
+      continue;
+    }
+    const get = (n: string) => {
+      const i = names.indexOf(n);
+      return i === -1 ? '' : unescapeFormula(r.cells[i]!.trim());
+    };
+    const body: Record<string, unknown> = {
+      vendor: get('vendor').toLowerCase(),
+      model: get('type'),
+      mac: get('mac'),
+      site: get('site'),
+      language: get('language') || undefined,
+    };
+    if (get('sip_server') || get('sip_user') || get('sip_password')) {
+      body.accounts = [
+        {
+          server: get('sip_server'),
+          user: get('sip_user'),
+          password: get('sip_password'),
+          authUser: get('sip_auth_user') || undefined,
+          displayName: get('display_name') || undefined,
+        },
+      ];
+    }
+    try {
+      devices.push(parseNewDevice(body));
+      lines.push(r.line);
+    } catch (e) {
+      errors.push({ line: r.line, mac: get('mac') || undefined, reason: (e as Error).message } as CsvRowError);
+    }
+  }
+  const firstLine = new Map<string, number>();
+  devices.forEach((d, i) => {
+    const seen = firstLine.get(d.mac);
+    if (seen !== undefined) errors.push({ line: lines[i]!, mac: d.mac, reason: `duplicate MAC (also on line ${seen})` });
+    else firstLine.set(d.mac, lines[i]!);
+  });
+  if (errors.length) return { ok: false, errors: errors.sort((a, b) => a.line - b.line) };
+  return { ok: true, devices, lines };
+}

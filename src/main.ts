@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig, ConfigError, type Config } from './config';
+import { createLogger } from './log';
+import { connectRedis } from './store/connect';
+import { startEmbeddedRedis } from './store/embedded';
+import { Store } from './store/store';
+import { createAdminServer } from './admin/server';
+import { createProvisioningServer } from './provisioning/server';
+import { startSipService } from './sip/service';
+
+/** ADMIN_TOKEN, or one generated on first start and kept (mode 0600) beside the data. */
+function adminToken(cfg: Config): { token: string; file: string | null } {
+  if (cfg.adminToken !== null) return { token: cfg.adminToken, file: null };
+  const file = path.join(cfg.dataDir, 'admin-token');
+  fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  if (!fs.existsSync(file)) fs.writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  return { token: fs.readFileSync(file, 'utf8').trim(), file };
+}
+
+async function main(): Promise<void> {
+  let cfg: Config;
+  try {
+    cfg = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`papgate: configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(cfg.logLevel);
+  const stops: (() => Promise<unknown>)[] = [];
+  const shutdown = async (code: number) => {
+    for (const stop of stops.reverse()) await stop().catch((err: Error) => log.warn({ err: err.message }, 'shutdown step failed'));
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  try {
+    let url = cfg.redisUrl;
+    if (url === null) {
+      const embedded = await startEmbeddedRedis({ bin: cfg.redisServerBin, dir: path.join(cfg.dataDir, 'redis'), persistent: true });
+      stops.push(() => embedded.stop());
+      url = embedded.url;
+      log.info({ dir: path.join(cfg.dataDir, 'redis'), port: embedded.port }, 'started embedded redis-server (append-only persistence)');
+    }
+    const redis = await connectRedis(url, log);
+    stops.push(() => redis.quit());
+    const store = new Store(redis, { auth: cfg.auth, eventsMaxLen: cfg.eventsMaxLen });
+
+    const token = adminToken(cfg);
+    if (token.file) log.info({ file: token.file }, 'ADMIN_TOKEN not set: using the token stored in this file');
+
+    const admin = createAdminServer({ config: cfg, store, log: log.child({ edge: 'admin' }), adminToken: token.token });
+    await admin.listen({ host: cfg.adminHost, port: cfg.adminPort });
+    stops.push(() => admin.close());
+    log.info({ host: cfg.adminHost, port: cfg.adminPort }, 'admin API listening');
+
+    const provisioning = createProvisioningServer({ config: cfg, store, log: log.child({ edge: 'provisioning' }) });
+    await provisioning.listen({ host: cfg.provisioningHost, port: cfg.provisioningPort });
+    stops.push(() => provisioning.close());
+    log.info({ host: cfg.provisioningHost, port: cfg.provisioningPort }, 'provisioning server listening');
+
+    if (cfg.sip.enabled) {
+      const sip = await startSipService({ config: cfg, store, redis, log: log.child({ edge: 'sip' }) });
+      stops.push(() => sip.stop());
+    } else {
+      log.warn('DRACHTIO_HOST not set: SIP registrar and IVR are off (HTTP side only)');
+    }
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'start-up failed');
+    await shutdown(1);
+  }
+}
+
+void main();
