@@ -1,32 +1,194 @@
 import assert from 'node:assert/strict';
-import { TestRedis } from './support/redis';
-import { parseNewDevice } from '../src/domain/device';
-import { parseMac } from '../src/domain/mac';
+import { TestRedis, FAST_POLICY } from './support/redis';
+import { parseNewDevice, type NewDevice } from '../src/domain/device';
+import { parseWhitelistEntry } from '../src/domain/whitelist';
+import { keys, clusterSlot } from '../src/store/keys';
+import type { AuditEvent, Store } from '../src/store/store';
 
-describe('store: devices and PAP attempts', () => {
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const dev = (mac: string, extra: Partial<Record<string, unknown>> = {}): NewDevice =>
+  parseNewDevice({ mac, vendor: 'yealink', model: 'T54W', site: 'HQ', ...extra });
+
+/** No event may carry a PAP: not as a field, not as any field's whole value. */
+function assertNoPap(events: AuditEvent[], paps: string[]) {
+  for (const e of events) {
+    assert.ok(!('pap' in e), `event ${e.type} has a pap field`);
+    for (const [k, v] of Object.entries(e)) {
+      if (k !== 'id' && k !== 'ts') assert.ok(!paps.includes(String(v)), `event ${e.type}.${k} carries a PAP`);
+    }
+  }
+}
+
+async function seed(store: Store, tenant = 'acme', macs = ['001565aabbcc']) {
+  await store.putTenant(tenant, { name: tenant, language: null }, 'test');
+  const res = await store.createDevices(tenant, macs.map((m) => dev(m)), 'test');
+  assert.ok(res !== 'unknown_tenant' && res.ok);
+  return res.devices;
+}
+
+describe('store', () => {
   const r = new TestRedis();
   before(() => r.start());
   after(() => r.stop());
   beforeEach(() => r.flush());
 
-  it('creates a device and checks PAPs atomically', async () => {
+  it('creates a device, checks PAPs, audits every step and never the PAP', async () => {
     const s = r.store();
-    await s.putTenant('acme', { name: 'Acme', language: null }, 'test');
-    const res = await s.createDevices('acme', [parseNewDevice({ mac: '00:15:65:AA:BB:CC', vendor: 'yealink', model: 'T54W', site: 'HQ' })], 'test');
-    assert.ok(res !== 'unknown_tenant' && res.ok);
-    const pap = res.devices[0]!.pap;
-    const mac = parseMac('001565aabbcc');
-    const wrong = pap === '000000' ? '111111' : '000000';
-    const a = await s.attemptPap(mac, wrong, '198.51.100.7', 'test', 'api');
+    const [d] = await seed(s);
+    const wrong = d!.pap === '000000' ? '111111' : '000000';
+    const a = await s.attemptPap(d!.mac, wrong, '198.51.100.7', 'test', 'api');
     assert.equal(a.outcome, 'wrong_pap');
     assert.equal(a.attemptsLeft, 2);
-    const ok = await s.attemptPap(mac, pap, '198.51.100.7', 'test', 'api');
+    const ok = await s.attemptPap(d!.mac, d!.pap, '198.51.100.7', 'test', 'api');
     assert.equal(ok.outcome, 'successful');
     assert.equal(ok.whitelistedIp, '198.51.100.7');
-    const again = await s.attemptPap(mac, pap, null, 'test', 'api');
-    assert.equal(again.outcome, 'not_required');
+    assert.equal((await s.attemptPap(d!.mac, d!.pap, null, 'test', 'api')).outcome, 'not_required');
     const ev = await s.events('acme', 50);
-    assert.ok(ev.some((e) => e.type === 'attempt' && e.outcome === 'successful'));
-    assert.ok(!JSON.stringify(ev).includes(pap), 'PAP must never reach the audit trail');
+    assert.deepEqual(ev.map((e) => e.type).reverse(), ['tenant_created', 'device_added', 'attempt', 'attempt', 'transition', 'attempt']);
+    assertNoPap(ev, [d!.pap, wrong]);
+  });
+
+  it('whitelists the last provisioning IP when the PAP check names none', async () => {
+    const s = r.store();
+    const [d] = await seed(s);
+    await s.recordProvisioning('acme', d!.mac, { ip: '203.0.113.5', outcome: 'minimal', reason: 'needed', file: 'x.cfg' });
+    const ok = await s.attemptPap(d!.mac, d!.pap, null, 'ivr', 'ivr');
+    assert.equal(ok.whitelistedIp, '203.0.113.5');
+    assert.ok((await s.temporaryWhitelistUntil('acme', '203.0.113.5'))! > Date.now());
+  });
+
+  it('unlocks a failed device when the (shortened) lock runs out, and the watcher sees it', async () => {
+    const s = r.store({ ...FAST_POLICY, failedLockSeconds: 1 });
+    const [d] = await seed(s);
+    const wrong = d!.pap === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 3; i++) await s.attemptPap(d!.mac, wrong, null, 't', 'api');
+    assert.equal((await s.getDevice('acme', d!.mac))!.state, 'failed');
+    assert.deepEqual(await s.expiredLocks('acme'), []);
+    assert.equal(await s.settleLock('acme', d!.mac), false, 'not before the lock runs out');
+    await sleep(1100);
+    assert.deepEqual(await s.expiredLocks('acme'), [d!.mac]);
+    assert.equal(await s.settleLock('acme', d!.mac), true);
+    assert.equal(await s.settleLock('acme', d!.mac), false, 'settling twice changes nothing');
+    const after = (await s.getDevice('acme', d!.mac))!;
+    assert.equal(after.state, 'needed');
+    assert.equal(after.consecutiveFailures, 0);
+    assert.equal(after.totalFailures, 3);
+    assert.deepEqual(await s.expiredLocks('acme'), []);
+  });
+
+  it('expires the temporary whitelist and extends it on full provisioning', async () => {
+    const s = r.store({ ...FAST_POLICY, tempWhitelistSeconds: 1 });
+    const [d] = await seed(s);
+    await s.attemptPap(d!.mac, d!.pap, '192.0.2.10', 't', 'api');
+    const first = (await s.temporaryWhitelist('acme'))[0]!;
+    assert.equal(first.ip, '192.0.2.10');
+    await sleep(600);
+    const dv = (await s.getDevice('acme', d!.mac))!;
+    assert.equal(await s.recordFullProvisioning('acme', d!.mac, { generation: dv.generation, reason: 'temporary_whitelist', credentialHash: 'ab'.repeat(32), ip: '192.0.2.10', file: 'f' }), 'ok');
+    const extended = (await s.temporaryWhitelist('acme'))[0]!;
+    assert.ok(extended.expiresAt >= first.expiresAt + 500, 'extended to now + AUTH_TEMP_WHITELIST_SECONDS');
+    await sleep(1100);
+    assert.deepEqual(await s.temporaryWhitelist('acme'), [], 'gone once expired');
+  });
+
+  it('reset: new PAP, counters cleared, credential revoked, suspension cleared, stale bypass refused', async () => {
+    const s = r.store();
+    const [d] = await seed(s);
+    const before = (await s.getDevice('acme', d!.mac))!;
+    await s.suspendDevice('acme', d!.mac, 'admin');
+    assert.equal(await s.recordFullProvisioning('acme', d!.mac, { generation: before.generation, reason: 'suspension', credentialHash: 'cd'.repeat(32), ip: '192.0.2.1', file: 'f' }), 'ok');
+    const mid = (await s.getDevice('acme', d!.mac))!;
+    assert.equal(mid.state, 'successful');
+    assert.equal(mid.authenticatedVia, 'suspension');
+    assert.equal(mid.credentialHash, 'cd'.repeat(32));
+    const reset = await s.resetDevice('acme', d!.mac, 'admin');
+    assert.ok(reset && /^[0-9]{6}$/.test(reset.pap));
+    const after = (await s.getDevice('acme', d!.mac))!;
+    assert.equal(after.state, 'needed');
+    assert.equal(after.pap, reset.pap);
+    assert.equal(after.credentialHash, null);
+    assert.equal(after.suspendedUntil, null);
+    assert.equal(after.generation, before.generation + 1);
+    assert.equal(
+      await s.recordFullProvisioning('acme', d!.mac, { generation: before.generation, reason: 'whitelist', credentialHash: 'ef'.repeat(32), ip: '192.0.2.1', file: 'f' }),
+      'stale',
+      'a bypass decided before the reset must not land after it',
+    );
+    assert.equal((await s.getDevice('acme', d!.mac))!.state, 'needed');
+    assertNoPap(await s.events('acme', 100), [d!.pap, reset.pap]);
+  });
+
+  it('suspension runs out after AUTH_SUSPEND_SECONDS', async () => {
+    let now = 1_000_000;
+    const s = r.store({ ...FAST_POLICY, suspendSeconds: 30 }, () => now);
+    const [d] = await seed(s);
+    const { suspendedUntil } = (await s.suspendDevice('acme', d!.mac, 'admin'))!;
+    assert.equal(suspendedUntil, 1_000_000 + 30_000);
+    now += 30_000;
+    const { isSuspended } = await import('../src/domain/auth');
+    assert.equal(isSuspended((await s.getDevice('acme', d!.mac))!, now), false);
+  });
+
+  it('MACs are unique across tenants; a refused batch writes nothing', async () => {
+    const s = r.store();
+    await seed(s, 'a', ['00156500000a']);
+    await s.putTenant('b', { name: 'b', language: null }, 't');
+    const res = await s.createDevices('b', [dev('00156500000b'), dev('00156500000a'), dev('00156500000c')], 't');
+    assert.ok(res !== 'unknown_tenant' && !res.ok);
+    assert.deepEqual(res.errors, [{ index: 1, mac: '00156500000a', reason: 'MAC already registered' }]);
+    assert.deepEqual(await s.listDevices('b'), []);
+    assert.equal(await s.tenantOfMac('00156500000b' as never), null, 'claims are released');
+    const dup = await s.createDevices('b', [dev('00156500000d'), dev('00:15:65:00:00:0D')], 't');
+    assert.ok(dup !== 'unknown_tenant' && !dup.ok && /duplicate of row 1/.test(dup.errors[0]!.reason));
+    assert.equal(await s.createDevices('nope', [dev('00156500000e')], 't'), 'unknown_tenant');
+    assert.equal(await s.tenantOfMac('00156500000e' as never), null);
+  });
+
+  it('delete frees the MAC for another tenant', async () => {
+    const s = r.store();
+    const [d] = await seed(s, 'a', ['00156500000f']);
+    assert.equal(await s.deleteDevice('a', d!.mac, 't'), true);
+    assert.equal(await s.deleteDevice('a', d!.mac, 't'), false);
+    await seed(s, 'b', ['00156500000f']);
+    assert.equal(await s.tenantOfMac(d!.mac), 'b');
+  });
+
+  it('permanent whitelist add/remove is audited and scoped to the tenant', async () => {
+    const s = r.store();
+    await seed(s, 'a', ['001565000010']);
+    await seed(s, 'b', ['001565000011']);
+    const e = parseWhitelistEntry('198.51.100.0/24');
+    assert.equal(await s.addWhitelist('a', e, 't'), true);
+    assert.equal(await s.addWhitelist('a', e, 't'), false);
+    assert.deepEqual((await s.whitelist('a')).map((x) => x.text), ['198.51.100.0/24']);
+    assert.deepEqual(await s.whitelist('b'), []);
+    assert.equal(await s.removeWhitelist('a', e, 't'), true);
+    const types = (await s.events('a', 10)).map((x) => x.type);
+    assert.ok(types.includes('whitelist_added') && types.includes('whitelist_removed'));
+  });
+
+  it('answers with an error, not a hang, when Redis is unreachable', async () => {
+    const other = new TestRedis();
+    await other.start();
+    const s = other.store();
+    await other.server.stop();
+    await assert.rejects(() => s.attemptPap('001565aabbcc' as never, '123456', null, 't', 'api'));
+    await other.client.disconnect().catch(() => undefined);
+  });
+});
+
+describe('store: key layout for Redis Cluster', () => {
+  it('puts every key of one tenant in one slot, and different tenants apart', () => {
+    const k = keys.tenant('acme');
+    const all = [k.info, k.devices, k.whitelist, k.tempWhitelist, k.locks, k.events, k.device('001565aabbcc'), k.registration('001565aabbcc')];
+    const slots = new Set(all.map(clusterSlot));
+    assert.equal(slots.size, 1);
+    assert.notEqual(clusterSlot(keys.tenant('other').info), clusterSlot(k.info));
+  });
+  it('computes slots as Redis does', () => {
+    // Reference values from CLUSTER KEYSLOT.
+    assert.equal(clusterSlot('foo'), 12182);
+    assert.equal(clusterSlot('{user1000}.following'), clusterSlot('{user1000}.followers'));
+    assert.equal(clusterSlot('123456789'), 0x31c3 % 16384);
   });
 });

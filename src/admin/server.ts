@@ -9,6 +9,7 @@ import { parseMac } from '../domain/mac';
 import { isPapFormat } from '../domain/pap';
 import { canonicalIp, parseWhitelistEntry } from '../domain/whitelist';
 import type { Store } from '../store/store';
+import { isStoreUnavailable } from '../store/connect';
 import { csvToDevices, devicesToCsv } from './csv';
 import { openApiDocument } from './openapi';
 
@@ -64,18 +65,17 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
-function isStoreError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  return /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|The client is closed|Socket closed|offline queue|ClientClosedError|connection/i.test(
-    `${err.name} ${err.message}`,
-  );
-}
-
 export function createAdminServer(deps: AdminDeps): FastifyInstance {
   const { store, config, log } = deps;
   const now = deps.now ?? Date.now;
   const tokenDigest = digest(deps.adminToken);
   const app = Fastify({ bodyLimit: config.maxBodyBytes, logger: false, return503OnClosing: true });
+
+  const routes: string[] = [];
+  app.addHook('onRoute', (o) => {
+    for (const m of [o.method].flat()) if (m !== 'HEAD') routes.push(`${m} ${o.url}`);
+  });
+  app.decorate('papgateRoutes', routes);
 
   app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -107,7 +107,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       const message = e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e instanceof SyntaxError ? `malformed JSON: ${e.message}` : (e.message ?? 'bad request');
       return reply.code(e.statusCode).send({ error: 'bad_request', message });
     }
-    if (isStoreError(err)) {
+    if (isStoreUnavailable(err)) {
       log.error({ err: e.message, url: req.url }, 'admin request failed: store unavailable');
       return reply.code(503).header('Retry-After', '5').send({ error: 'store_unavailable', message: 'state store unreachable, retry later' });
     }

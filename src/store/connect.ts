@@ -1,4 +1,11 @@
-import { createClient } from 'redis';
+import {
+  createClient,
+  ClientClosedError,
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  ReconnectStrategyError,
+  SocketClosedUnexpectedlyError,
+} from 'redis';
 import type { Logger } from 'pino';
 import type { RedisClient } from './store';
 
@@ -23,4 +30,13 @@ export async function connectRedis(url: string, log: Logger): Promise<RedisClien
   });
   await client.connect();
   return client;
+}
+
+const UNAVAILABLE = [ClientOfflineError, ClientClosedError, ConnectionTimeoutError, SocketClosedUnexpectedlyError, ReconnectStrategyError];
+
+/** True for errors meaning "Redis is not there right now" (edges answer 503), not for bugs. */
+export function isStoreUnavailable(err: unknown): boolean {
+  if (UNAVAILABLE.some((cls) => err instanceof cls)) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code);
 }
