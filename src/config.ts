@@ -122,7 +122,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const maxConsecutiveFailures = int(env, 'AUTH_MAX_CONSECUTIVE_FAILURES', 3, 1, 1000);
   const maxTotalFailures = int(env, 'AUTH_MAX_TOTAL_FAILURES', 9, 1, 100000);
   if (maxTotalFailures < maxConsecutiveFailures) {
-    throw new ConfigError('AUTH_MAX_TOTAL_FAILURES', `must be >= AUTH_MAX_CONSECUTIVE_FAILURES (${maxConsecutiveFailures})`);
+    throw new ConfigError(
+      'AUTH_MAX_TOTAL_FAILURES',
+      `must be >= AUTH_MAX_CONSECUTIVE_FAILURES (${maxConsecutiveFailures})`,
+    );
   }
   const adminToken = env.ADMIN_TOKEN === undefined || env.ADMIN_TOKEN === '' ? null : env.ADMIN_TOKEN;
   if (adminToken !== null && adminToken.length < 16) {

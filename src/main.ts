@@ -15,7 +15,8 @@ function adminToken(cfg: Config): { token: string; file: string | null } {
   if (cfg.adminToken !== null) return { token: cfg.adminToken, file: null };
   const file = path.join(cfg.dataDir, 'admin-token');
   fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-  if (!fs.existsSync(file)) fs.writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  if (!fs.existsSync(file))
+    fs.writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
   return { token: fs.readFileSync(file, 'utf8').trim(), file };
 }
 
@@ -33,7 +34,8 @@ async function main(): Promise<void> {
   const log = createLogger(cfg.logLevel);
   const stops: (() => Promise<unknown>)[] = [];
   const shutdown = async (code: number) => {
-    for (const stop of stops.reverse()) await stop().catch((err: Error) => log.warn({ err: err.message }, 'shutdown step failed'));
+    for (const stop of stops.reverse())
+      await stop().catch((err: Error) => log.warn({ err: err.message }, 'shutdown step failed'));
     process.exit(code);
   };
   process.once('SIGINT', () => void shutdown(0));
@@ -42,24 +44,41 @@ async function main(): Promise<void> {
   try {
     let url = cfg.redisUrl;
     if (url === null) {
-      const embedded = await startEmbeddedRedis({ bin: cfg.redisServerBin, dir: path.join(cfg.dataDir, 'redis'), persistent: true });
+      const embedded = await startEmbeddedRedis({
+        bin: cfg.redisServerBin,
+        dir: path.join(cfg.dataDir, 'redis'),
+        persistent: true,
+      });
       stops.push(() => embedded.stop());
       url = embedded.url;
-      log.info({ dir: path.join(cfg.dataDir, 'redis'), port: embedded.port }, 'started embedded redis-server (append-only persistence)');
+      log.info(
+        { dir: path.join(cfg.dataDir, 'redis'), port: embedded.port },
+        'started embedded redis-server (append-only persistence)',
+      );
     }
     const redis = await connectRedis(url, log);
     stops.push(() => redis.quit());
     const store = new Store(redis, { auth: cfg.auth, eventsMaxLen: cfg.eventsMaxLen });
 
     const token = adminToken(cfg);
-    if (token.file) log.info({ file: token.file }, 'ADMIN_TOKEN not set: using the token stored in this file');
+    if (token.file)
+      log.info({ file: token.file }, 'ADMIN_TOKEN not set: using the token stored in this file');
 
-    const admin = createAdminServer({ config: cfg, store, log: log.child({ edge: 'admin' }), adminToken: token.token });
+    const admin = createAdminServer({
+      config: cfg,
+      store,
+      log: log.child({ edge: 'admin' }),
+      adminToken: token.token,
+    });
     await admin.listen({ host: cfg.adminHost, port: cfg.adminPort });
     stops.push(() => admin.close());
     log.info({ host: cfg.adminHost, port: cfg.adminPort }, 'admin API listening');
 
-    const provisioning = createProvisioningServer({ config: cfg, store, log: log.child({ edge: 'provisioning' }) });
+    const provisioning = createProvisioningServer({
+      config: cfg,
+      store,
+      log: log.child({ edge: 'provisioning' }),
+    });
     await provisioning.listen({ host: cfg.provisioningHost, port: cfg.provisioningPort });
     stops.push(() => provisioning.close());
     log.info({ host: cfg.provisioningHost, port: cfg.provisioningPort }, 'provisioning server listening');

@@ -9,7 +9,13 @@ describe('concurrency: PAP attempts racing on one device', () => {
   const r = new TestRedis();
   const clients: RedisClient[] = [];
   let clock = 1_800_000_000_000;
-  const policy = { maxConsecutiveFailures: 3, failedLockSeconds: 30, maxTotalFailures: 9, suspendSeconds: 30, tempWhitelistSeconds: 30 };
+  const policy = {
+    maxConsecutiveFailures: 3,
+    failedLockSeconds: 30,
+    maxTotalFailures: 9,
+    suspendSeconds: 30,
+    tempWhitelistSeconds: 30,
+  };
   let stores: Store[] = [];
   let mac: Mac;
   let pap: string;
@@ -23,7 +29,11 @@ describe('concurrency: PAP attempts racing on one device', () => {
     }
     stores = clients.map((c) => new Store(c, { auth: policy, eventsMaxLen: 100000, now: () => clock }));
     await stores[0]!.putTenant('race', { name: 'race', language: null }, 'test');
-    const res = await stores[0]!.createDevices('race', [parseNewDevice({ mac: '001565000001', vendor: 'yealink', model: 'T46U', site: 's' })], 'test');
+    const res = await stores[0]!.createDevices(
+      'race',
+      [parseNewDevice({ mac: '001565000001', vendor: 'yealink', model: 'T46U', site: 's' })],
+      'test',
+    );
     assert.ok(res !== 'unknown_tenant' && res.ok);
     mac = res.devices[0]!.mac;
     pap = res.devices[0]!.pap;
@@ -36,9 +46,18 @@ describe('concurrency: PAP attempts racing on one device', () => {
   /** 200 wrong PAPs at once over 8 connections. */
   async function volley() {
     const wrong = pap === '123456' ? '654321' : '123456';
-    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => stores[i % stores.length]!.attemptPap(mac, wrong, null, `caller${i}`, 'ivr')));
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        stores[i % stores.length]!.attemptPap(mac, wrong, null, `caller${i}`, 'ivr'),
+      ),
+    );
     const count = (o: string) => replies.filter((x) => x.outcome === o).length;
-    return { wrong: count('wrong_pap'), failed: count('failed'), blocked: count('blocked'), device: (await stores[0]!.getDevice('race', mac))! };
+    return {
+      wrong: count('wrong_pap'),
+      failed: count('failed'),
+      blocked: count('blocked'),
+      device: (await stores[0]!.getDevice('race', mac))!,
+    };
   }
 
   it('counts exactly AUTH_MAX_CONSECUTIVE_FAILURES wrong PAPs before the lock, and never more than AUTH_MAX_TOTAL_FAILURES', async () => {

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { parseMac } from '../src/domain/mac';
-import { generatePap, isPapFormat, generateDeviceCredential, hashCredential, credentialMatches } from '../src/domain/pap';
+import {
+  generatePap,
+  isPapFormat,
+  generateDeviceCredential,
+  hashCredential,
+  credentialMatches,
+} from '../src/domain/pap';
 import { parseWhitelistEntry, ipMatches, canonicalIp } from '../src/domain/whitelist';
 import { parseNewDevice, parseTenantId } from '../src/domain/device';
 import { isEmergencyNumber, DEFAULT_EMERGENCY_NUMBERS } from '../src/domain/emergency';
@@ -9,13 +15,32 @@ import { loadConfig, ConfigError } from '../src/config';
 
 describe('domain: MAC', () => {
   it('accepts the three label notations and canonicalises to 12 lower-case hex digits', () => {
-    for (const s of ['1a2b3c4d5e6f', '1a:2b:3c:4d:5e:6f', '1A-2B-3C-4D-5E-6F', '1A2B3C4D5E6F', ' 1a:2B:3c:4D:5e:6F ']) {
+    for (const s of [
+      '1a2b3c4d5e6f',
+      '1a:2b:3c:4d:5e:6f',
+      '1A-2B-3C-4D-5E-6F',
+      '1A2B3C4D5E6F',
+      ' 1a:2B:3c:4D:5e:6F ',
+    ]) {
       assert.equal(parseMac(s), '1a2b3c4d5e6f', s);
     }
   });
   it('refuses anything else with an error naming the input', () => {
-    for (const s of ['1a2b3c4d5e6', '1a2b3c4d5e6f0', '1a:2b-3c:4d:5e:6f', '1a2b.3c4d.5e6f', 'gg2b3c4d5e6f', '1a:2b:3c:4d:5e', '', '1a::2b:3c:4d:5e:6f']) {
-      assert.throws(() => parseMac(s), (e: unknown) => e instanceof InputError && /invalid MAC/.test(e.message), s);
+    for (const s of [
+      '1a2b3c4d5e6',
+      '1a2b3c4d5e6f0',
+      '1a:2b-3c:4d:5e:6f',
+      '1a2b.3c4d.5e6f',
+      'gg2b3c4d5e6f',
+      '1a:2b:3c:4d:5e',
+      '',
+      '1a::2b:3c:4d:5e:6f',
+    ]) {
+      assert.throws(
+        () => parseMac(s),
+        (e: unknown) => e instanceof InputError && /invalid MAC/.test(e.message),
+        s,
+      );
     }
     assert.throws(() => parseMac(undefined), /mac is required/);
     assert.throws(() => parseMac(123456789012), /mac is required/);
@@ -26,11 +51,15 @@ describe('domain: PAP and credentials', () => {
   it('draws 6-digit PAPs, leading zeros included', () => {
     const paps = Array.from({ length: 20000 }, generatePap);
     assert.ok(paps.every(isPapFormat));
-    assert.ok(paps.some((p) => p.startsWith('0')), 'about 10% of PAPs start with 0');
+    assert.ok(
+      paps.some((p) => p.startsWith('0')),
+      'about 10% of PAPs start with 0',
+    );
     assert.ok(new Set(paps).size > 19000, 'PAPs are not repeated beyond the birthday bound');
   });
   it('accepts only exactly six digits as PAP format', () => {
-    for (const p of ['12345', '1234567', '12345a', ' 123456', 123456, null]) assert.equal(isPapFormat(p), false, String(p));
+    for (const p of ['12345', '1234567', '12345a', ' 123456', 123456, null])
+      assert.equal(isPapFormat(p), false, String(p));
     assert.equal(isPapFormat('000000'), true);
   });
   it('issues 128-bit credentials and keeps only a hash that matches', () => {
@@ -75,7 +104,9 @@ describe('domain: whitelist', () => {
     for (const [s, re] of bad) assert.throws(() => parseWhitelistEntry(s), re, s);
   });
   it('matches addresses at the edges of ranges, IPv4 and IPv6, never across families', () => {
-    const list = ['198.51.100.0/24', '203.0.113.9', '2001:db8:1::/48', '192.0.2.128/25', '10.0.0.0/31'].map((s) => parseWhitelistEntry(s));
+    const list = ['198.51.100.0/24', '203.0.113.9', '2001:db8:1::/48', '192.0.2.128/25', '10.0.0.0/31'].map(
+      (s) => parseWhitelistEntry(s),
+    );
     const hit = (ip: string) => ipMatches(ip, list)?.text ?? null;
     assert.equal(hit('198.51.100.0'), '198.51.100.0/24');
     assert.equal(hit('198.51.100.255'), '198.51.100.0/24');
@@ -102,14 +133,42 @@ describe('domain: whitelist', () => {
 
 describe('domain: device input and emergency numbers', () => {
   it('validates devices', () => {
-    const d = parseNewDevice({ mac: '00-15-65-AA-BB-CC', vendor: 'yealink', model: 'W70B', site: 'HQ', accounts: [{ server: 'sip.example.net', user: '100', password: 'x' }] });
+    const d = parseNewDevice({
+      mac: '00-15-65-AA-BB-CC',
+      vendor: 'yealink',
+      model: 'W70B',
+      site: 'HQ',
+      accounts: [{ server: 'sip.example.net', user: '100', password: 'x' }],
+    });
     assert.equal(d.mac, '001565aabbcc');
     assert.equal(d.accounts.length, 1);
-    assert.throws(() => parseNewDevice({ mac: '001565aabbcc', vendor: 'nokia', model: 'x', site: 's' }), /vendor must be one of/);
-    assert.throws(() => parseNewDevice({ mac: '001565aabbcc', vendor: 'snom', site: 's' }), /model is required/);
-    assert.throws(() => parseNewDevice({ mac: '001565aabbcc', vendor: 'snom', model: 'D785', site: 'a\nb' }), /control characters/);
-    assert.throws(() => parseNewDevice({ mac: '001565aabbcc', vendor: 'snom', model: 'D785', site: 's', accounts: [{ user: '1' }] }), /accounts\[0\]\.server is required/);
-    assert.throws(() => parseNewDevice({ mac: '001565aabbcc', vendor: 'snom', model: 'D785', site: 's', language: 'fr' }), /language/);
+    assert.throws(
+      () => parseNewDevice({ mac: '001565aabbcc', vendor: 'nokia', model: 'x', site: 's' }),
+      /vendor must be one of/,
+    );
+    assert.throws(
+      () => parseNewDevice({ mac: '001565aabbcc', vendor: 'snom', site: 's' }),
+      /model is required/,
+    );
+    assert.throws(
+      () => parseNewDevice({ mac: '001565aabbcc', vendor: 'snom', model: 'D785', site: 'a\nb' }),
+      /control characters/,
+    );
+    assert.throws(
+      () =>
+        parseNewDevice({
+          mac: '001565aabbcc',
+          vendor: 'snom',
+          model: 'D785',
+          site: 's',
+          accounts: [{ user: '1' }],
+        }),
+      /accounts\[0\]\.server is required/,
+    );
+    assert.throws(
+      () => parseNewDevice({ mac: '001565aabbcc', vendor: 'snom', model: 'D785', site: 's', language: 'fr' }),
+      /language/,
+    );
     assert.throws(() => parseNewDevice([]), /JSON object/);
     assert.throws(() => parseTenantId('Acme'), /invalid tenant id/);
     assert.throws(() => parseTenantId('a{b}'), /invalid tenant id/);
@@ -126,7 +185,13 @@ describe('domain: device input and emergency numbers', () => {
 describe('config', () => {
   it('has the documented defaults', () => {
     const c = loadConfig({});
-    assert.deepEqual(c.auth, { maxConsecutiveFailures: 3, failedLockSeconds: 1800, maxTotalFailures: 9, suspendSeconds: 1800, tempWhitelistSeconds: 28800 });
+    assert.deepEqual(c.auth, {
+      maxConsecutiveFailures: 3,
+      failedLockSeconds: 1800,
+      maxTotalFailures: 9,
+      suspendSeconds: 1800,
+      tempWhitelistSeconds: 28800,
+    });
     assert.equal(c.adminHost, '127.0.0.1');
     assert.equal(c.redisUrl, null);
     assert.equal(c.sip.enabled, false);
@@ -146,8 +211,15 @@ describe('config', () => {
       { AUTH_TEMP_WHITELIST_SECONDS: '1.5' },
     ];
     for (const env of bad) {
-      const name = Object.keys(env).at(-1) === 'AUTH_MAX_CONSECUTIVE_FAILURES' && Object.keys(env).length > 1 ? 'AUTH_MAX_TOTAL_FAILURES' : Object.keys(env)[0]!;
-      assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && e.variable === name && e.message.startsWith(`${name}:`), JSON.stringify(env));
+      const name =
+        Object.keys(env).at(-1) === 'AUTH_MAX_CONSECUTIVE_FAILURES' && Object.keys(env).length > 1
+          ? 'AUTH_MAX_TOTAL_FAILURES'
+          : Object.keys(env)[0]!;
+      assert.throws(
+        () => loadConfig(env),
+        (e: unknown) => e instanceof ConfigError && e.variable === name && e.message.startsWith(`${name}:`),
+        JSON.stringify(env),
+      );
     }
   });
 });

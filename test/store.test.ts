@@ -14,14 +14,19 @@ function assertNoPap(events: AuditEvent[], paps: string[]) {
   for (const e of events) {
     assert.ok(!('pap' in e), `event ${e.type} has a pap field`);
     for (const [k, v] of Object.entries(e)) {
-      if (k !== 'id' && k !== 'ts') assert.ok(!paps.includes(String(v)), `event ${e.type}.${k} carries a PAP`);
+      if (k !== 'id' && k !== 'ts')
+        assert.ok(!paps.includes(String(v)), `event ${e.type}.${k} carries a PAP`);
     }
   }
 }
 
 async function seed(store: Store, tenant = 'acme', macs = ['001565aabbcc']) {
   await store.putTenant(tenant, { name: tenant, language: null }, 'test');
-  const res = await store.createDevices(tenant, macs.map((m) => dev(m)), 'test');
+  const res = await store.createDevices(
+    tenant,
+    macs.map((m) => dev(m)),
+    'test',
+  );
   assert.ok(res !== 'unknown_tenant' && res.ok);
   return res.devices;
 }
@@ -44,14 +49,26 @@ describe('store', () => {
     assert.equal(ok.whitelistedIp, '198.51.100.7');
     assert.equal((await s.attemptPap(d!.mac, d!.pap, null, 'test', 'api')).outcome, 'not_required');
     const ev = await s.events('acme', 50);
-    assert.deepEqual(ev.map((e) => e.type).reverse(), ['tenant_created', 'device_added', 'attempt', 'attempt', 'transition', 'attempt']);
+    assert.deepEqual(ev.map((e) => e.type).reverse(), [
+      'tenant_created',
+      'device_added',
+      'attempt',
+      'attempt',
+      'transition',
+      'attempt',
+    ]);
     assertNoPap(ev, [d!.pap, wrong]);
   });
 
   it('whitelists the last provisioning IP when the PAP check names none', async () => {
     const s = r.store();
     const [d] = await seed(s);
-    await s.recordProvisioning('acme', d!.mac, { ip: '203.0.113.5', outcome: 'minimal', reason: 'needed', file: 'x.cfg' });
+    await s.recordProvisioning('acme', d!.mac, {
+      ip: '203.0.113.5',
+      outcome: 'minimal',
+      reason: 'needed',
+      file: 'x.cfg',
+    });
     const ok = await s.attemptPap(d!.mac, d!.pap, null, 'ivr', 'ivr');
     assert.equal(ok.whitelistedIp, '203.0.113.5');
     assert.ok((await s.temporaryWhitelistUntil('acme', '203.0.113.5'))! > Date.now());
@@ -84,7 +101,16 @@ describe('store', () => {
     assert.equal(first.ip, '192.0.2.10');
     await sleep(600);
     const dv = (await s.getDevice('acme', d!.mac))!;
-    assert.equal(await s.recordFullProvisioning('acme', d!.mac, { generation: dv.generation, reason: 'temporary_whitelist', credentialHash: 'ab'.repeat(32), ip: '192.0.2.10', file: 'f' }), 'ok');
+    assert.equal(
+      await s.recordFullProvisioning('acme', d!.mac, {
+        generation: dv.generation,
+        reason: 'temporary_whitelist',
+        credentialHash: 'ab'.repeat(32),
+        ip: '192.0.2.10',
+        file: 'f',
+      }),
+      'ok',
+    );
     const extended = (await s.temporaryWhitelist('acme'))[0]!;
     assert.ok(extended.expiresAt >= first.expiresAt + 500, 'extended to now + AUTH_TEMP_WHITELIST_SECONDS');
     await sleep(1100);
@@ -96,7 +122,16 @@ describe('store', () => {
     const [d] = await seed(s);
     const before = (await s.getDevice('acme', d!.mac))!;
     await s.suspendDevice('acme', d!.mac, 'admin');
-    assert.equal(await s.recordFullProvisioning('acme', d!.mac, { generation: before.generation, reason: 'suspension', credentialHash: 'cd'.repeat(32), ip: '192.0.2.1', file: 'f' }), 'ok');
+    assert.equal(
+      await s.recordFullProvisioning('acme', d!.mac, {
+        generation: before.generation,
+        reason: 'suspension',
+        credentialHash: 'cd'.repeat(32),
+        ip: '192.0.2.1',
+        file: 'f',
+      }),
+      'ok',
+    );
     const mid = (await s.getDevice('acme', d!.mac))!;
     assert.equal(mid.state, 'successful');
     assert.equal(mid.authenticatedVia, 'suspension');
@@ -110,7 +145,13 @@ describe('store', () => {
     assert.equal(after.suspendedUntil, null);
     assert.equal(after.generation, before.generation + 1);
     assert.equal(
-      await s.recordFullProvisioning('acme', d!.mac, { generation: before.generation, reason: 'whitelist', credentialHash: 'ef'.repeat(32), ip: '192.0.2.1', file: 'f' }),
+      await s.recordFullProvisioning('acme', d!.mac, {
+        generation: before.generation,
+        reason: 'whitelist',
+        credentialHash: 'ef'.repeat(32),
+        ip: '192.0.2.1',
+        file: 'f',
+      }),
       'stale',
       'a bypass decided before the reset must not land after it',
     );
@@ -133,7 +174,11 @@ describe('store', () => {
     const s = r.store();
     await seed(s, 'a', ['00156500000a']);
     await s.putTenant('b', { name: 'b', language: null }, 't');
-    const res = await s.createDevices('b', [dev('00156500000b'), dev('00156500000a'), dev('00156500000c')], 't');
+    const res = await s.createDevices(
+      'b',
+      [dev('00156500000b'), dev('00156500000a'), dev('00156500000c')],
+      't',
+    );
     assert.ok(res !== 'unknown_tenant' && !res.ok);
     assert.deepEqual(res.errors, [{ index: 1, mac: '00156500000a', reason: 'MAC already registered' }]);
     assert.deepEqual(await s.listDevices('b'), []);
@@ -160,7 +205,10 @@ describe('store', () => {
     const e = parseWhitelistEntry('198.51.100.0/24');
     assert.equal(await s.addWhitelist('a', e, 't'), true);
     assert.equal(await s.addWhitelist('a', e, 't'), false);
-    assert.deepEqual((await s.whitelist('a')).map((x) => x.text), ['198.51.100.0/24']);
+    assert.deepEqual(
+      (await s.whitelist('a')).map((x) => x.text),
+      ['198.51.100.0/24'],
+    );
     assert.deepEqual(await s.whitelist('b'), []);
     assert.equal(await s.removeWhitelist('a', e, 't'), true);
     const types = (await s.events('a', 10)).map((x) => x.type);
@@ -180,7 +228,16 @@ describe('store', () => {
 describe('store: key layout for Redis Cluster', () => {
   it('puts every key of one tenant in one slot, and different tenants apart', () => {
     const k = keys.tenant('acme');
-    const all = [k.info, k.devices, k.whitelist, k.tempWhitelist, k.locks, k.events, k.device('001565aabbcc'), k.registration('001565aabbcc')];
+    const all = [
+      k.info,
+      k.devices,
+      k.whitelist,
+      k.tempWhitelist,
+      k.locks,
+      k.events,
+      k.device('001565aabbcc'),
+      k.registration('001565aabbcc'),
+    ];
     const slots = new Set(all.map(clusterSlot));
     assert.equal(slots.size, 1);
     assert.notEqual(clusterSlot(keys.tenant('other').info), clusterSlot(k.info));

@@ -60,10 +60,18 @@ async function run(argv: string[]): Promise<number> {
     return encodeURIComponent(v);
   };
 
-  const call = async (method: string, url: string, body?: unknown, contentType = 'application/json'): Promise<number> => {
+  const call = async (
+    method: string,
+    url: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<number> => {
     const res = await fetch(`${base}${url}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': contentType } : {}) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': contentType } : {}),
+      },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
@@ -128,7 +136,8 @@ run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: Error) => {
     if (err instanceof UsageError) process.stderr.write(`papgate: ${err.message}\n\n${USAGE}\n`);
-    else if (err instanceof ConfigError) process.stderr.write(`papgate: configuration error: ${err.message}\n`);
+    else if (err instanceof ConfigError)
+      process.stderr.write(`papgate: configuration error: ${err.message}\n`);
     else process.stderr.write(`papgate: ${err.message}\n`);
     process.exit(2);
   },

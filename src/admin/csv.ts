@@ -5,7 +5,14 @@ import { settle } from '../domain/auth';
 /** Columns of the export, in order; the import reads them by header name. */
 export const EXPORT_COLUMNS = ['vendor', 'type', 'mac', 'created', 'site', 'state', 'pap'] as const;
 /** Optional import columns: one SIP account for the full configuration, and the prompt language. */
-export const IMPORT_OPTIONAL = ['language', 'sip_server', 'sip_user', 'sip_auth_user', 'sip_password', 'display_name'] as const;
+export const IMPORT_OPTIONAL = [
+  'language',
+  'sip_server',
+  'sip_user',
+  'sip_auth_user',
+  'sip_password',
+  'display_name',
+] as const;
 const IMPORT_REQUIRED = ['vendor', 'type', 'mac', 'site'] as const;
 const IMPORT_IGNORED = ['created', 'state', 'pap'] as const;
 
@@ -28,7 +35,15 @@ export function devicesToCsv(devices: readonly Device[], now: number): string {
   const lines = [EXPORT_COLUMNS.join(',')];
   for (const d of devices) {
     const state = settle(d, now).state;
-    const row = [d.vendor, d.model, d.mac, new Date(d.createdAt).toISOString(), d.site, state, state === 'successful' ? '' : d.pap];
+    const row = [
+      d.vendor,
+      d.model,
+      d.mac,
+      new Date(d.createdAt).toISOString(),
+      d.site,
+      state,
+      state === 'successful' ? '' : d.pap,
+    ];
     lines.push(row.map(csvCell).join(','));
   }
   return `${lines.join('\r\n')}\r\n`;
@@ -118,7 +133,8 @@ export function csvToDevices(text: string, maxRows: number): CsvImport {
   });
   if (headerErrors.length) return { ok: false, errors: headerErrors };
   if (records.length === 0) return { ok: false, errors: [{ line: 2, reason: 'no device rows' }] };
-  if (records.length > maxRows) return { ok: false, errors: [{ line: 0, reason: `more than ${maxRows} rows in one import` }] };
+  if (records.length > maxRows)
+    return { ok: false, errors: [{ line: 0, reason: `more than ${maxRows} rows in one import` }] };
 
   const errors: CsvRowError[] = [];
   const devices: NewDevice[] = [];
@@ -154,13 +170,18 @@ export function csvToDevices(text: string, maxRows: number): CsvImport {
       devices.push(parseNewDevice(body));
       lines.push(r.line);
     } catch (e) {
-      errors.push({ line: r.line, mac: get('mac') || undefined, reason: (e as Error).message } as CsvRowError);
+      errors.push({
+        line: r.line,
+        mac: get('mac') || undefined,
+        reason: (e as Error).message,
+      } as CsvRowError);
     }
   }
   const firstLine = new Map<string, number>();
   devices.forEach((d, i) => {
     const seen = firstLine.get(d.mac);
-    if (seen !== undefined) errors.push({ line: lines[i]!, mac: d.mac, reason: `duplicate MAC (also on line ${seen})` });
+    if (seen !== undefined)
+      errors.push({ line: lines[i]!, mac: d.mac, reason: `duplicate MAC (also on line ${seen})` });
     else firstLine.set(d.mac, lines[i]!);
   });
   if (errors.length) return { ok: false, errors: errors.sort((a, b) => a.line - b.line) };

@@ -1,8 +1,19 @@
 /** OpenAPI 3.1 description of the admin API; test/admin.test.ts checks it lists exactly the routes served. */
 
 const err = { $ref: '#/components/responses/Error' };
-const tenant = { name: 'tenant', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' } };
-const mac = { name: 'mac', in: 'path', required: true, schema: { type: 'string' }, description: '12 hex digits, optionally separated by ":" or "-"' };
+const tenant = {
+  name: 'tenant',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' },
+};
+const mac = {
+  name: 'mac',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description: '12 hex digits, optionally separated by ":" or "-"',
+};
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const ok = (description: string, schema: object = { type: 'object' }) => ({ description, ...json(schema) });
 const device = { $ref: '#/components/schemas/Device' };
@@ -12,7 +23,8 @@ export const openApiDocument = {
   info: {
     title: 'papgate admin API',
     version: '1',
-    description: 'Devices, PAPs, whitelists, CSV and the PAP check. Every /api route needs `Authorization: Bearer <ADMIN_TOKEN>`.',
+    description:
+      'Devices, PAPs, whitelists, CSV and the PAP check. Every /api route needs `Authorization: Bearer <ADMIN_TOKEN>`.',
   },
   security: [{ bearer: [] }],
   paths: {
@@ -20,10 +32,17 @@ export const openApiDocument = {
       put: {
         summary: 'Create or update a tenant',
         parameters: [tenant],
-        requestBody: json({ type: 'object', properties: { name: { type: 'string' }, language: { enum: ['en', 'de'] } } }),
+        requestBody: json({
+          type: 'object',
+          properties: { name: { type: 'string' }, language: { enum: ['en', 'de'] } },
+        }),
         responses: { 201: ok('created'), 200: ok('updated'), 400: err, 401: err },
       },
-      get: { summary: 'Read a tenant', parameters: [tenant], responses: { 200: ok('tenant'), 404: err, 401: err } },
+      get: {
+        summary: 'Read a tenant',
+        parameters: [tenant],
+        responses: { 200: ok('tenant'), 404: err, 401: err },
+      },
     },
     '/api/v1/tenants/{tenant}/devices': {
       post: {
@@ -39,14 +58,24 @@ export const openApiDocument = {
           { name: 'state', in: 'query', schema: { enum: ['needed', 'failed', 'blocked', 'successful'] } },
           { name: 'site', in: 'query', schema: { type: 'string' } },
         ],
-        responses: { 200: ok('devices', { type: 'object', properties: { devices: { type: 'array', items: device } } }), 400: err, 404: err },
+        responses: {
+          200: ok('devices', { type: 'object', properties: { devices: { type: 'array', items: device } } }),
+          400: err,
+          404: err,
+        },
       },
     },
     '/api/v1/tenants/{tenant}/devices.csv': {
       get: {
         summary: 'Export devices as CSV (vendor,type,mac,created,site,state,pap)',
-        parameters: [tenant, { name: 'state', in: 'query', schema: { enum: ['needed', 'failed', 'blocked', 'successful'] } }],
-        responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } }, 404: err },
+        parameters: [
+          tenant,
+          { name: 'state', in: 'query', schema: { enum: ['needed', 'failed', 'blocked', 'successful'] } },
+        ],
+        responses: {
+          200: { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } },
+          404: err,
+        },
       },
       post: {
         summary: 'Import devices from CSV: all rows or none',
@@ -56,21 +85,45 @@ export const openApiDocument = {
       },
     },
     '/api/v1/tenants/{tenant}/devices/{mac}': {
-      get: { summary: 'Read a device (shows the PAP while not successful)', parameters: [tenant, mac], responses: { 200: ok('device', device), 400: err, 404: err } },
-      delete: { summary: 'Delete a device', parameters: [tenant, mac], responses: { 204: { description: 'deleted' }, 404: err } },
+      get: {
+        summary: 'Read a device (shows the PAP while not successful)',
+        parameters: [tenant, mac],
+        responses: { 200: ok('device', device), 400: err, 404: err },
+      },
+      delete: {
+        summary: 'Delete a device',
+        parameters: [tenant, mac],
+        responses: { 204: { description: 'deleted' }, 404: err },
+      },
     },
     '/api/v1/tenants/{tenant}/devices/{mac}/reset': {
-      post: { summary: 'Reset authentication: new PAP, credential revoked', parameters: [tenant, mac], responses: { 200: ok('new PAP'), 404: err } },
+      post: {
+        summary: 'Reset authentication: new PAP, credential revoked',
+        parameters: [tenant, mac],
+        responses: { 200: ok('new PAP'), 404: err },
+      },
     },
     '/api/v1/tenants/{tenant}/devices/{mac}/suspend': {
-      post: { summary: 'Suspend authentication for AUTH_SUSPEND_SECONDS', parameters: [tenant, mac], responses: { 200: ok('suspendedUntil'), 404: err } },
+      post: {
+        summary: 'Suspend authentication for AUTH_SUSPEND_SECONDS',
+        parameters: [tenant, mac],
+        responses: { 200: ok('suspendedUntil'), 404: err },
+      },
     },
     '/api/v1/tenants/{tenant}/whitelist': {
-      get: { summary: 'Permanent whitelist', parameters: [tenant], responses: { 200: ok('entries'), 404: err } },
+      get: {
+        summary: 'Permanent whitelist',
+        parameters: [tenant],
+        responses: { 200: ok('entries'), 404: err },
+      },
       post: {
         summary: 'Add an address or CIDR range',
         parameters: [tenant],
-        requestBody: json({ type: 'object', required: ['entry'], properties: { entry: { type: 'string', examples: ['198.51.100.0/24'] } } }),
+        requestBody: json({
+          type: 'object',
+          required: ['entry'],
+          properties: { entry: { type: 'string', examples: ['198.51.100.0/24'] } },
+        }),
         responses: { 201: ok('added'), 200: ok('already present'), 400: err, 404: err },
       },
     },
@@ -82,12 +135,20 @@ export const openApiDocument = {
       },
     },
     '/api/v1/tenants/{tenant}/whitelist/temporary': {
-      get: { summary: 'Temporary whitelist with expiry', parameters: [tenant], responses: { 200: ok('entries'), 404: err } },
+      get: {
+        summary: 'Temporary whitelist with expiry',
+        parameters: [tenant],
+        responses: { 200: ok('entries'), 404: err },
+      },
     },
     '/api/v1/tenants/{tenant}/events': {
       get: {
         summary: 'Audit trail, newest first',
-        parameters: [tenant, { name: 'count', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } }, { name: 'before', in: 'query', schema: { type: 'string' } }],
+        parameters: [
+          tenant,
+          { name: 'count', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          { name: 'before', in: 'query', schema: { type: 'string' } },
+        ],
         responses: { 200: ok('events'), 400: err, 404: err },
       },
     },
@@ -97,7 +158,11 @@ export const openApiDocument = {
         requestBody: json({
           type: 'object',
           required: ['mac', 'pap'],
-          properties: { mac: { type: 'string' }, pap: { type: 'string', pattern: '^[0-9]{6}$' }, ip: { type: 'string' } },
+          properties: {
+            mac: { type: 'string' },
+            pap: { type: 'string', pattern: '^[0-9]{6}$' },
+            ip: { type: 'string' },
+          },
         }),
         responses: {
           200: ok('outcome', {
@@ -115,12 +180,17 @@ export const openApiDocument = {
         },
       },
     },
-    '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: ok('OpenAPI document') } } },
+    '/openapi.json': {
+      get: { summary: 'This document', security: [], responses: { 200: ok('OpenAPI document') } },
+    },
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     responses: {
-      Error: ok('error', { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } } }),
+      Error: ok('error', {
+        type: 'object',
+        properties: { error: { type: 'string' }, message: { type: 'string' } },
+      }),
     },
     schemas: {
       NewDevice: {
@@ -128,7 +198,20 @@ export const openApiDocument = {
         required: ['mac', 'vendor', 'model', 'site'],
         properties: {
           mac: { type: 'string' },
-          vendor: { enum: ['yealink', 'snom', 'poly', 'cisco', 'linksys', 'gigaset', 'patton', 'grandstream', 'panasonic', 'spectralink'] },
+          vendor: {
+            enum: [
+              'yealink',
+              'snom',
+              'poly',
+              'cisco',
+              'linksys',
+              'gigaset',
+              'patton',
+              'grandstream',
+              'panasonic',
+              'spectralink',
+            ],
+          },
           model: { type: 'string' },
           site: { type: 'string' },
           language: { enum: ['en', 'de'] },
@@ -137,7 +220,13 @@ export const openApiDocument = {
             items: {
               type: 'object',
               required: ['server', 'user', 'password'],
-              properties: { server: { type: 'string' }, user: { type: 'string' }, authUser: { type: 'string' }, password: { type: 'string' }, displayName: { type: 'string' } },
+              properties: {
+                server: { type: 'string' },
+                user: { type: 'string' },
+                authUser: { type: 'string' },
+                password: { type: 'string' },
+                displayName: { type: 'string' },
+              },
             },
           },
         },

@@ -94,22 +94,32 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       return reply.code(err.status).send({ error: err.code, message: err.message, ...err.extra });
     }
     if (err instanceof InputError) {
-      return reply.code(400).send({ error: 'bad_request', message: err.message, ...(err.field ? { field: err.field } : {}) });
+      return reply
+        .code(400)
+        .send({ error: 'bad_request', message: err.message, ...(err.field ? { field: err.field } : {}) });
     }
     const e = err as { statusCode?: number; code?: string; message?: string };
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send({ error: 'payload_too_large', message: `body larger than ${config.maxBodyBytes} bytes` });
+      return reply
+        .code(413)
+        .send({ error: 'payload_too_large', message: `body larger than ${config.maxBodyBytes} bytes` });
     }
     if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return reply.code(415).send({ error: 'unsupported_media_type', message: e.message });
     }
     if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-      const message = e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e instanceof SyntaxError ? `malformed JSON: ${e.message}` : (e.message ?? 'bad request');
+      const message =
+        e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e instanceof SyntaxError
+          ? `malformed JSON: ${e.message}`
+          : (e.message ?? 'bad request');
       return reply.code(e.statusCode).send({ error: 'bad_request', message });
     }
     if (isStoreUnavailable(err)) {
       log.error({ err: e.message, url: req.url }, 'admin request failed: store unavailable');
-      return reply.code(503).header('Retry-After', '5').send({ error: 'store_unavailable', message: 'state store unreachable, retry later' });
+      return reply
+        .code(503)
+        .header('Retry-After', '5')
+        .send({ error: 'store_unavailable', message: 'state store unreachable, retry later' });
     }
     log.error({ err, url: req.url }, 'admin request failed');
     return reply.code(500).send({ error: 'internal', message: 'internal error' });
@@ -123,7 +133,8 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
 
   const tenantOf = async (req: FastifyRequest): Promise<string> => {
     const id = parseTenantId((req.params as { tenant: string }).tenant);
-    if (!(await store.getTenant(id))) throw new HttpError(404, 'unknown_tenant', `tenant "${id}" does not exist`);
+    if (!(await store.getTenant(id)))
+      throw new HttpError(404, 'unknown_tenant', `tenant "${id}" does not exist`);
     return id;
   };
 
@@ -131,7 +142,8 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     const tenant = await tenantOf(req);
     const mac = parseMac((req.params as { mac: string }).mac);
     const device = await store.getDevice(tenant, mac);
-    if (!device) throw new HttpError(404, 'unknown_device', `device ${mac} does not exist in tenant "${tenant}"`);
+    if (!device)
+      throw new HttpError(404, 'unknown_device', `device ${mac} does not exist in tenant "${tenant}"`);
     return { tenant, device };
   };
 
@@ -153,7 +165,14 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     if (b.language !== undefined && b.language !== null && !isLanguage(b.language)) {
       throw new InputError('language must be "en" or "de"', 'language');
     }
-    const created = await store.putTenant(id, { name: (b.name as string | undefined) ?? id, language: (b.language as 'en' | 'de' | undefined) ?? null }, actor(req));
+    const created = await store.putTenant(
+      id,
+      {
+        name: (b.name as string | undefined) ?? id,
+        language: (b.language as 'en' | 'de' | undefined) ?? null,
+      },
+      actor(req),
+    );
     return reply.code(created ? 201 : 200).send(await store.getTenant(id));
   });
 
@@ -163,7 +182,8 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     const tenant = await tenantOf(req);
     const nd = parseNewDevice(req.body);
     const res = await store.createDevices(tenant, [nd], actor(req));
-    if (res === 'unknown_tenant') throw new HttpError(404, 'unknown_tenant', `tenant "${tenant}" does not exist`);
+    if (res === 'unknown_tenant')
+      throw new HttpError(404, 'unknown_tenant', `tenant "${tenant}" does not exist`);
     if (!res.ok) throw new HttpError(409, 'duplicate_mac', `MAC ${nd.mac} is already registered`);
     const device = await store.getDevice(tenant, nd.mac);
     return reply.code(201).send(deviceView(device!, now()));
@@ -178,7 +198,9 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     const t = now();
     const devices = (await store.listDevices(tenant))
       .map((d) => deviceView(d, t))
-      .filter((d) => (q.state === undefined || d.state === q.state) && (q.site === undefined || d.site === q.site));
+      .filter(
+        (d) => (q.state === undefined || d.state === q.state) && (q.site === undefined || d.site === q.site),
+      );
     return { devices };
   });
 
@@ -189,7 +211,9 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       throw new InputError('state must be one of needed, failed, blocked, successful', 'state');
     }
     const t = now();
-    const devices = (await store.listDevices(tenant)).filter((d) => q.state === undefined || settle(d, t).state === q.state);
+    const devices = (await store.listDevices(tenant)).filter(
+      (d) => q.state === undefined || settle(d, t).state === q.state,
+    );
     await store.appendEvent(tenant, 'csv_exported', { actor: actor(req), rows: String(devices.length) });
     return reply
       .header('Content-Type', 'text/csv; charset=utf-8')
@@ -200,19 +224,31 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
 
   app.post('/api/v1/tenants/:tenant/devices.csv', async (req, reply) => {
     const tenant = await tenantOf(req);
-    if (typeof req.body !== 'string') throw new HttpError(415, 'unsupported_media_type', 'send the CSV as Content-Type: text/csv');
+    if (typeof req.body !== 'string')
+      throw new HttpError(415, 'unsupported_media_type', 'send the CSV as Content-Type: text/csv');
     const parsed = csvToDevices(req.body, CSV_MAX_ROWS);
-    if (!parsed.ok) throw new HttpError(400, 'invalid_csv', `${parsed.errors.length} bad row(s); nothing was imported`, { rows: parsed.errors });
+    if (!parsed.ok)
+      throw new HttpError(400, 'invalid_csv', `${parsed.errors.length} bad row(s); nothing was imported`, {
+        rows: parsed.errors,
+      });
     const res = await store.createDevices(tenant, parsed.devices, actor(req));
-    if (res === 'unknown_tenant') throw new HttpError(404, 'unknown_tenant', `tenant "${tenant}" does not exist`);
+    if (res === 'unknown_tenant')
+      throw new HttpError(404, 'unknown_tenant', `tenant "${tenant}" does not exist`);
     if (!res.ok) {
       const rows = res.errors.map((e) => ({ line: parsed.lines[e.index]!, mac: e.mac, reason: e.reason }));
       throw new HttpError(409, 'invalid_csv', `${rows.length} bad row(s); nothing was imported`, { rows });
     }
-    return reply.code(201).send({ created: res.devices.length, devices: res.devices.map((d) => ({ mac: d.mac, pap: d.pap, state: 'needed' })) });
+    return reply
+      .code(201)
+      .send({
+        created: res.devices.length,
+        devices: res.devices.map((d) => ({ mac: d.mac, pap: d.pap, state: 'needed' })),
+      });
   });
 
-  app.get('/api/v1/tenants/:tenant/devices/:mac', async (req) => deviceView((await deviceOf(req)).device, now()));
+  app.get('/api/v1/tenants/:tenant/devices/:mac', async (req) =>
+    deviceView((await deviceOf(req)).device, now()),
+  );
 
   app.delete('/api/v1/tenants/:tenant/devices/:mac', async (req, reply) => {
     const { tenant, device } = await deviceOf(req);
@@ -246,7 +282,10 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   });
 
   app.get('/api/v1/tenants/:tenant/whitelist/temporary', async (req) => ({
-    entries: (await store.temporaryWhitelist(await tenantOf(req))).map((e) => ({ ip: e.ip, expiresAt: iso(e.expiresAt) })),
+    entries: (await store.temporaryWhitelist(await tenantOf(req))).map((e) => ({
+      ip: e.ip,
+      expiresAt: iso(e.expiresAt),
+    })),
   }));
 
   app.delete('/api/v1/tenants/:tenant/whitelist/:entry', async (req, reply) => {
@@ -262,8 +301,10 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     const tenant = await tenantOf(req);
     const q = req.query as { count?: string; before?: string };
     const count = q.count === undefined ? 100 : Number(q.count);
-    if (!Number.isInteger(count) || count < 1 || count > 1000) throw new InputError('count must be 1..1000', 'count');
-    if (q.before !== undefined && !/^[0-9]+-[0-9]+$/.test(q.before)) throw new InputError('before must be an event id', 'before');
+    if (!Number.isInteger(count) || count < 1 || count > 1000)
+      throw new InputError('count must be 1..1000', 'count');
+    if (q.before !== undefined && !/^[0-9]+-[0-9]+$/.test(q.before))
+      throw new InputError('before must be an event id', 'before');
     return { events: await store.events(tenant, count, q.before) };
   });
 
@@ -273,7 +314,14 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     if (!isPapFormat(b.pap)) throw new InputError('pap must be a string of 6 digits', 'pap');
     const ip = b.ip === undefined || b.ip === null ? null : canonicalIp(String(b.ip));
     const r = await store.attemptPap(mac, b.pap, ip, actor(req), 'api');
-    if (r.outcome === 'unknown_device') return reply.code(404).send({ error: 'unknown_device', outcome: 'unknown_device', message: `device ${mac} does not exist` });
+    if (r.outcome === 'unknown_device')
+      return reply
+        .code(404)
+        .send({
+          error: 'unknown_device',
+          outcome: 'unknown_device',
+          message: `device ${mac} does not exist`,
+        });
     return {
       mac,
       outcome: r.outcome,

@@ -84,13 +84,24 @@ export function attemptPap(
       totalFailures: 0,
       failedUntil: null,
     };
-    return { outcome: 'successful', next, attemptsLeft: 0, transition: { from: stored.state, to: 'successful' } };
+    return {
+      outcome: 'successful',
+      next,
+      attemptsLeft: 0,
+      transition: { from: stored.state, to: 'successful' },
+    };
   }
 
   const consecutiveFailures = rec.consecutiveFailures + 1;
   const totalFailures = rec.totalFailures + 1;
   if (totalFailures >= policy.maxTotalFailures) {
-    const next: AuthRecord = { ...rec, state: 'blocked', consecutiveFailures, totalFailures, failedUntil: null };
+    const next: AuthRecord = {
+      ...rec,
+      state: 'blocked',
+      consecutiveFailures,
+      totalFailures,
+      failedUntil: null,
+    };
     return { outcome: 'blocked', next, attemptsLeft: 0, transition: { from: stored.state, to: 'blocked' } };
   }
   if (consecutiveFailures >= policy.maxConsecutiveFailures) {
@@ -109,7 +120,13 @@ export function attemptPap(
 
 /** Transition 5: admin reset, from any state. */
 export function resetRecord(): AuthRecord {
-  return { state: 'needed', consecutiveFailures: 0, totalFailures: 0, failedUntil: null, suspendedUntil: null };
+  return {
+    state: 'needed',
+    consecutiveFailures: 0,
+    totalFailures: 0,
+    failedUntil: null,
+    suspendedUntil: null,
+  };
 }
 
 export function isSuspended(rec: AuthRecord, now: number): boolean {

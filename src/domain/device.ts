@@ -54,7 +54,10 @@ const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 /** Tenant ids end up inside Redis hash tags and URLs, hence the narrow alphabet (no braces). */
 export function parseTenantId(input: unknown): string {
   if (typeof input !== 'string' || !TENANT_ID.test(input)) {
-    throw new InputError('invalid tenant id: 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit', 'tenant');
+    throw new InputError(
+      'invalid tenant id: 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit',
+      'tenant',
+    );
   }
   return input;
 }
@@ -123,7 +126,8 @@ export function parseNewDevice(body: unknown): NewDevice {
   const site = text(o, 'site', { required: true, max: 128 });
   let language: Language | null = null;
   if (o.language !== undefined && o.language !== null && o.language !== '') {
-    if (!isLanguage(o.language)) throw new InputError(`language must be one of ${LANGUAGES.join(', ')}`, 'language');
+    if (!isLanguage(o.language))
+      throw new InputError(`language must be one of ${LANGUAGES.join(', ')}`, 'language');
     language = o.language;
   }
   let accounts: SipAccount[] = [];

@@ -1,4 +1,16 @@
-export const DEFAULT_EMERGENCY_NUMBERS = ['112', '110', '911', '999', '000', '118', '119', '15', '17', '18', '144'];
+export const DEFAULT_EMERGENCY_NUMBERS = [
+  '112',
+  '110',
+  '911',
+  '999',
+  '000',
+  '118',
+  '119',
+  '15',
+  '17',
+  '18',
+  '144',
+];
 
 /**
  * Exact match on the dialled user part: an emergency call must never depend on anything but the

@@ -6,7 +6,10 @@ import { ipMatches, type WhitelistEntry } from './whitelist';
 
 export interface ProvisioningInputs {
   /** Device record with transition 3 already applied (see `settle`). */
-  readonly device: Pick<Device, 'state' | 'suspendedUntil' | 'credentialHash' | 'failedUntil' | 'consecutiveFailures' | 'totalFailures'>;
+  readonly device: Pick<
+    Device,
+    'state' | 'suspendedUntil' | 'credentialHash' | 'failedUntil' | 'consecutiveFailures' | 'totalFailures'
+  >;
   /** Credential the request carried (URL path or HTTP credentials), or null. */
   readonly presentedCredential: string | null;
   readonly ip: string;
@@ -26,14 +29,21 @@ export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision 
   if (i.presentedCredential !== null) {
     // A phone holding a credential that no longer matches (device re-created or reset) must be
     // factory-reset: handing it a minimal config would silently take a working phone offline.
-    if (i.device.credentialHash !== null && credentialMatches(i.presentedCredential, i.device.credentialHash)) {
+    if (
+      i.device.credentialHash !== null &&
+      credentialMatches(i.presentedCredential, i.device.credentialHash)
+    ) {
       return { kind: 'full', reason: 'credential' };
     }
     return { kind: 'refuse', reason: 'wrong_credential' };
   }
   if (isSuspended(i.device, i.now)) return { kind: 'full', reason: 'suspension' };
   if (ipMatches(i.ip, i.permanentWhitelist)) return { kind: 'full', reason: 'whitelist' };
-  if (i.temporaryWhitelistUntil !== null && i.temporaryWhitelistUntil > i.now && i.device.state !== 'blocked') {
+  if (
+    i.temporaryWhitelistUntil !== null &&
+    i.temporaryWhitelistUntil > i.now &&
+    i.device.state !== 'blocked'
+  ) {
     return { kind: 'full', reason: 'temporary_whitelist' };
   }
   return { kind: 'minimal', display: minimalDisplay(i.device.state) };

@@ -61,9 +61,14 @@ export function parseWhitelistEntry(input: unknown): WhitelistEntry {
   }
   if (bits === 0) throw new InputError(`"${shown}" would whitelist every address; refused`, 'entry');
   const network =
-    addr.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(`${addr}/${bits}`) : ipaddr.IPv6.networkAddressFromCIDR(`${addr}/${bits}`);
+    addr.kind() === 'ipv4'
+      ? ipaddr.IPv4.networkAddressFromCIDR(`${addr}/${bits}`)
+      : ipaddr.IPv6.networkAddressFromCIDR(`${addr}/${bits}`);
   if (network.toString() !== addr.toString()) {
-    throw new InputError(`"${shown}" has host bits set; did you mean ${network.toString()}/${bits}?`, 'entry');
+    throw new InputError(
+      `"${shown}" has host bits set; did you mean ${network.toString()}/${bits}?`,
+      'entry',
+    );
   }
   const full = addr.kind() === 'ipv4' ? 32 : 128;
   return { text: bits === full ? addr.toString() : `${addr.toString()}/${bits}`, range: [addr, bits] };

@@ -32,11 +32,20 @@ export async function connectRedis(url: string, log: Logger): Promise<RedisClien
   return client;
 }
 
-const UNAVAILABLE = [ClientOfflineError, ClientClosedError, ConnectionTimeoutError, SocketClosedUnexpectedlyError, ReconnectStrategyError];
+const UNAVAILABLE = [
+  ClientOfflineError,
+  ClientClosedError,
+  ConnectionTimeoutError,
+  SocketClosedUnexpectedlyError,
+  ReconnectStrategyError,
+];
 
 /** True for errors meaning "Redis is not there right now" (edges answer 503), not for bugs. */
 export function isStoreUnavailable(err: unknown): boolean {
   if (UNAVAILABLE.some((cls) => err instanceof cls)) return true;
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code);
+  return (
+    typeof code === 'string' &&
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code)
+  );
 }

@@ -25,18 +25,30 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
  * Starts a private redis-server bound to 127.0.0.1. With `dir` and `persistent`, data survives
  * restarts (append-only file); otherwise it is a throwaway (tests).
  */
-export async function startEmbeddedRedis(opts: { bin: string; dir: string; persistent: boolean }): Promise<EmbeddedRedis> {
+export async function startEmbeddedRedis(opts: {
+  bin: string;
+  dir: string;
+  persistent: boolean;
+}): Promise<EmbeddedRedis> {
   fs.mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
   const port = await freePort();
   const args = [
-    '--bind', '127.0.0.1',
-    '--port', String(port),
-    '--dir', opts.dir,
-    '--protected-mode', 'yes',
-    '--save', '',
-    '--appendonly', opts.persistent ? 'yes' : 'no',
-    '--appendfsync', 'everysec',
-    '--daemonize', 'no',
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--dir',
+    opts.dir,
+    '--protected-mode',
+    'yes',
+    '--save',
+    '',
+    '--appendonly',
+    opts.persistent ? 'yes' : 'no',
+    '--appendfsync',
+    'everysec',
+    '--daemonize',
+    'no',
   ];
   let child: ChildProcess;
   let stderr = '';
@@ -47,7 +59,9 @@ export async function startEmbeddedRedis(opts: { bin: string; dir: string; persi
   }
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<never>((_, reject) => {
-    child.once('error', (err) => reject(new Error(`cannot start ${opts.bin}: ${err.message} (is redis-server installed?)`)));
+    child.once('error', (err) =>
+      reject(new Error(`cannot start ${opts.bin}: ${err.message} (is redis-server installed?)`)),
+    );
     child.once('exit', (code) => reject(new Error(`${opts.bin} exited with code ${code}: ${stderr.trim()}`)));
   });
   const url = `redis://127.0.0.1:${port}`;

@@ -104,12 +104,20 @@ export class Store {
   // ---- tenants ---------------------------------------------------------------------------------
 
   /** Creates or updates a tenant; answers whether it was created. */
-  async putTenant(id: string, data: { name: string; language: Language | null }, actor: Actor): Promise<boolean> {
+  async putTenant(
+    id: string,
+    data: { name: string; language: Language | null },
+    actor: Actor,
+  ): Promise<boolean> {
     const k = keys.tenant(id);
     const now = this.now();
     const created = await this.redis.hSetNX(k.info, 'createdAt', String(now));
     await this.redis.hSet(k.info, { name: data.name, language: data.language ?? '' });
-    await scripts.audit.run(this.redis, [k.info, k.events], ['event', '', now, this.maxlen, created ? 'tenant_created' : 'tenant_updated', 'actor', actor]);
+    await scripts.audit.run(
+      this.redis,
+      [k.info, k.events],
+      ['event', '', now, this.maxlen, created ? 'tenant_created' : 'tenant_updated', 'actor', actor],
+    );
     // The global list lives in another slot; it only feeds the lock watcher, so it may lag.
     await this.redis.sAdd(keys.tenants(), id);
     return created;
@@ -118,7 +126,12 @@ export class Store {
   async getTenant(id: string): Promise<Tenant | null> {
     const h = await this.redis.hGetAll(keys.tenant(id).info);
     if (!h.createdAt) return null;
-    return { id, name: h.name ?? id, language: (h.language || null) as Language | null, createdAt: Number(h.createdAt) };
+    return {
+      id,
+      name: h.name ?? id,
+      language: (h.language || null) as Language | null,
+      createdAt: Number(h.createdAt),
+    };
   }
 
   async tenantIds(): Promise<string[]> {
@@ -131,12 +144,17 @@ export class Store {
    * Adds devices, all or nothing. The MAC index is global (another slot), so MACs are claimed
    * first with SET NX and released again if the tenant-side script refuses.
    */
-  async createDevices(tenant: string, devices: readonly NewDevice[], actor: Actor): Promise<CreateResult | 'unknown_tenant'> {
+  async createDevices(
+    tenant: string,
+    devices: readonly NewDevice[],
+    actor: Actor,
+  ): Promise<CreateResult | 'unknown_tenant'> {
     const errors: { index: number; mac: Mac; reason: string }[] = [];
     const seen = new Map<string, number>();
     devices.forEach((d, i) => {
       const first = seen.get(d.mac);
-      if (first !== undefined) errors.push({ index: i, mac: d.mac, reason: `duplicate of row ${first + 1} in this request` });
+      if (first !== undefined)
+        errors.push({ index: i, mac: d.mac, reason: `duplicate of row ${first + 1} in this request` });
       else seen.set(d.mac, i);
     });
     if (errors.length) return { ok: false, errors };
@@ -182,7 +200,11 @@ export class Store {
     let reply: { error?: string; rows?: number[] };
     try {
       reply = JSON.parse(
-        (await scripts.create.run(this.redis, [k.info, k.devices, k.events, ...devices.map((d) => k.device(d.mac))], [now, this.maxlen, actor, ...rows])) as string,
+        (await scripts.create.run(
+          this.redis,
+          [k.info, k.devices, k.events, ...devices.map((d) => k.device(d.mac))],
+          [now, this.maxlen, actor, ...rows],
+        )) as string,
       );
     } catch (err) {
       await release();
@@ -194,7 +216,14 @@ export class Store {
     }
     if (reply.error === 'exists') {
       await release();
-      return { ok: false, errors: (reply.rows ?? []).map((r) => ({ index: r - 1, mac: devices[r - 1]!.mac, reason: 'MAC already registered' })) };
+      return {
+        ok: false,
+        errors: (reply.rows ?? []).map((r) => ({
+          index: r - 1,
+          mac: devices[r - 1]!.mac,
+          reason: 'MAC already registered',
+        })),
+      };
     }
     return { ok: true, devices: issued };
   }
@@ -202,10 +231,13 @@ export class Store {
   private async releaseMac(mac: Mac, tenant: string): Promise<void> {
     // Delete only if still ours: another tenant may have claimed it in between.
     const key = keys.macIndex(mac);
-    await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", {
-      keys: [key],
-      arguments: [tenant],
-    });
+    await this.redis.eval(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+      {
+        keys: [key],
+        arguments: [tenant],
+      },
+    );
   }
 
   async tenantOfMac(mac: Mac): Promise<string | null> {
@@ -232,7 +264,11 @@ export class Store {
 
   async deleteDevice(tenant: string, mac: Mac, actor: Actor): Promise<boolean> {
     const k = keys.tenant(tenant);
-    const n = await scripts.delete.run(this.redis, [k.device(mac), k.devices, k.locks, k.events, k.registration(mac)], [mac, this.now(), this.maxlen, actor]);
+    const n = await scripts.delete.run(
+      this.redis,
+      [k.device(mac), k.devices, k.locks, k.events, k.registration(mac)],
+      [mac, this.now(), this.maxlen, actor],
+    );
     if (n === 1) await this.releaseMac(mac, tenant);
     return n === 1;
   }
@@ -241,7 +277,13 @@ export class Store {
   async resetDevice(tenant: string, mac: Mac, actor: Actor): Promise<{ pap: string } | null> {
     const k = keys.tenant(tenant);
     const pap = generatePap();
-    const reply = JSON.parse((await scripts.reset.run(this.redis, [k.device(mac), k.locks, k.events], [pap, this.now(), this.maxlen, actor])) as string);
+    const reply = JSON.parse(
+      (await scripts.reset.run(
+        this.redis,
+        [k.device(mac), k.locks, k.events],
+        [pap, this.now(), this.maxlen, actor],
+      )) as string,
+    );
     return reply.error ? null : { pap };
   }
 
@@ -249,7 +291,13 @@ export class Store {
     const k = keys.tenant(tenant);
     const now = this.now();
     const until = now + this.opts.auth.suspendSeconds * 1000;
-    const reply = JSON.parse((await scripts.suspend.run(this.redis, [k.device(mac), k.events], [until, now, this.maxlen, actor])) as string);
+    const reply = JSON.parse(
+      (await scripts.suspend.run(
+        this.redis,
+        [k.device(mac), k.events],
+        [until, now, this.maxlen, actor],
+      )) as string,
+    );
     return reply.error ? null : { suspendedUntil: until };
   }
 
@@ -257,18 +305,48 @@ export class Store {
    * The one atomic PAP check (IVR and HTTP). `ip` null: the device's last provisioning IP is what a
    * success whitelists. The PAP must already have been checked for format by the caller.
    */
-  async attemptPap(mac: Mac, pap: string, ip: string | null, actor: Actor, channel: 'ivr' | 'api'): Promise<AttemptReply> {
+  async attemptPap(
+    mac: Mac,
+    pap: string,
+    ip: string | null,
+    actor: Actor,
+    channel: 'ivr' | 'api',
+  ): Promise<AttemptReply> {
     const tenant = await this.tenantOfMac(mac);
-    const none: AttemptReply = { outcome: 'unknown_device', attemptsLeft: 0, state: null, failedUntil: null, whitelistedIp: null, tenant: null };
+    const none: AttemptReply = {
+      outcome: 'unknown_device',
+      attemptsLeft: 0,
+      state: null,
+      failedUntil: null,
+      whitelistedIp: null,
+      tenant: null,
+    };
     if (tenant === null) return none;
     const k = keys.tenant(tenant);
     const a = this.opts.auth;
     const raw = await scripts.attempt.run(
       this.redis,
       [k.device(mac), k.tempWhitelist, k.locks, k.events],
-      [pap, this.now(), a.maxConsecutiveFailures, a.failedLockSeconds, a.maxTotalFailures, a.tempWhitelistSeconds, ip ?? '', actor, this.maxlen, channel],
+      [
+        pap,
+        this.now(),
+        a.maxConsecutiveFailures,
+        a.failedLockSeconds,
+        a.maxTotalFailures,
+        a.tempWhitelistSeconds,
+        ip ?? '',
+        actor,
+        this.maxlen,
+        channel,
+      ],
     );
-    const r = JSON.parse(raw as string) as { outcome: AttemptReply['outcome']; attemptsLeft?: number; state?: AuthState; failedUntil?: string; whitelistedIp?: string };
+    const r = JSON.parse(raw as string) as {
+      outcome: AttemptReply['outcome'];
+      attemptsLeft?: number;
+      state?: AuthState;
+      failedUntil?: string;
+      whitelistedIp?: string;
+    };
     if (r.outcome === 'unknown_device') return none;
     return {
       outcome: r.outcome,
@@ -283,7 +361,13 @@ export class Store {
   /** Applies transition 3 now if the lock has run out; answers whether it did. */
   async settleLock(tenant: string, mac: Mac): Promise<boolean> {
     const k = keys.tenant(tenant);
-    return (await scripts.settle.run(this.redis, [k.device(mac), k.locks, k.events], [mac, this.now(), this.maxlen])) === 1;
+    return (
+      (await scripts.settle.run(
+        this.redis,
+        [k.device(mac), k.locks, k.events],
+        [mac, this.now(), this.maxlen],
+      )) === 1
+    );
   }
 
   /** Devices of a tenant whose `failed` lock has run out by now. */
@@ -297,25 +381,51 @@ export class Store {
   async recordFullProvisioning(
     tenant: string,
     mac: Mac,
-    p: { generation: number; reason: Exclude<BypassReason, 'pap'>; credentialHash: string; ip: string; file: string },
+    p: {
+      generation: number;
+      reason: Exclude<BypassReason, 'pap'>;
+      credentialHash: string;
+      ip: string;
+      file: string;
+    },
   ): Promise<'ok' | 'stale' | 'gone'> {
     const k = keys.tenant(tenant);
     return (await scripts.full.run(
       this.redis,
       [k.device(mac), k.tempWhitelist, k.locks, k.events],
-      [p.generation, p.credentialHash, p.reason, p.ip, this.now(), this.opts.auth.tempWhitelistSeconds, this.maxlen, p.file],
+      [
+        p.generation,
+        p.credentialHash,
+        p.reason,
+        p.ip,
+        this.now(),
+        this.opts.auth.tempWhitelistSeconds,
+        this.maxlen,
+        p.file,
+      ],
     )) as 'ok' | 'stale' | 'gone';
   }
 
-  async recordProvisioning(tenant: string, mac: Mac, p: { ip: string; outcome: string; reason: string; file: string }): Promise<void> {
+  async recordProvisioning(
+    tenant: string,
+    mac: Mac,
+    p: { ip: string; outcome: string; reason: string; file: string },
+  ): Promise<void> {
     const k = keys.tenant(tenant);
-    await scripts.note.run(this.redis, [k.device(mac), k.events], [p.ip, this.now(), p.outcome, p.reason, this.maxlen, p.file]);
+    await scripts.note.run(
+      this.redis,
+      [k.device(mac), k.events],
+      [p.ip, this.now(), p.outcome, p.reason, this.maxlen, p.file],
+    );
   }
 
   /** Counts a provisioning miss from `ip` in a fixed window; answers the count so far. */
   async countMiss(ip: string, windowSeconds: number): Promise<number> {
     const key = keys.provisioningMisses(ip);
-    const [count] = (await this.redis.multi().incr(key).expire(key, windowSeconds, 'NX').exec()) as [number, unknown];
+    const [count] = (await this.redis.multi().incr(key).expire(key, windowSeconds, 'NX').exec()) as [
+      number,
+      unknown,
+    ];
     return count;
   }
 
@@ -328,18 +438,30 @@ export class Store {
 
   async addWhitelist(tenant: string, entry: WhitelistEntry, actor: Actor): Promise<boolean> {
     const k = keys.tenant(tenant);
-    const n = await scripts.audit.run(this.redis, [k.whitelist, k.events], ['sadd', entry.text, this.now(), this.maxlen, 'whitelist_added', 'entry', entry.text, 'actor', actor]);
+    const n = await scripts.audit.run(
+      this.redis,
+      [k.whitelist, k.events],
+      ['sadd', entry.text, this.now(), this.maxlen, 'whitelist_added', 'entry', entry.text, 'actor', actor],
+    );
     return n === 1;
   }
 
   async removeWhitelist(tenant: string, entry: WhitelistEntry, actor: Actor): Promise<boolean> {
     const k = keys.tenant(tenant);
-    const n = await scripts.audit.run(this.redis, [k.whitelist, k.events], ['srem', entry.text, this.now(), this.maxlen, 'whitelist_removed', 'entry', entry.text, 'actor', actor]);
+    const n = await scripts.audit.run(
+      this.redis,
+      [k.whitelist, k.events],
+      ['srem', entry.text, this.now(), this.maxlen, 'whitelist_removed', 'entry', entry.text, 'actor', actor],
+    );
     return n === 1;
   }
 
   async temporaryWhitelist(tenant: string): Promise<{ ip: string; expiresAt: number }[]> {
-    const rows = await this.redis.zRangeByScoreWithScores(keys.tenant(tenant).tempWhitelist, `(${this.now()}`, '+inf');
+    const rows = await this.redis.zRangeByScoreWithScores(
+      keys.tenant(tenant).tempWhitelist,
+      `(${this.now()}`,
+      '+inf',
+    );
     return rows.map((r) => ({ ip: r.value, expiresAt: r.score }));
   }
 
@@ -351,13 +473,22 @@ export class Store {
 
   async appendEvent(tenant: string, type: string, fields: Record<string, string>): Promise<void> {
     const k = keys.tenant(tenant);
-    await scripts.audit.run(this.redis, [k.events, k.events], ['event', '', this.now(), this.maxlen, type, ...Object.entries(fields).flat()]);
+    await scripts.audit.run(
+      this.redis,
+      [k.events, k.events],
+      ['event', '', this.now(), this.maxlen, type, ...Object.entries(fields).flat()],
+    );
   }
 
   /** Newest first. */
   async events(tenant: string, count: number, before?: string): Promise<AuditEvent[]> {
     const end = before ? `(${before}` : '+';
     const rows = await this.redis.xRevRange(keys.tenant(tenant).events, end, '-', { COUNT: count });
-    return rows.map((r) => ({ ...r.message, id: r.id, type: r.message.type ?? '', ts: Number(r.message.ts) }));
+    return rows.map((r) => ({
+      ...r.message,
+      id: r.id,
+      type: r.message.type ?? '',
+      ts: Number(r.message.ts),
+    }));
   }
 }
