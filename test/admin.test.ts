@@ -449,6 +449,7 @@ describe('admin API over HTTP', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.out, /invalid MAC/);
     assert.equal((await cli('frobnicate')).code, 2);
+    assert.match((await cli('help')).out, /papgate add <tenant>/);
     fs.rmSync(data, { recursive: true, force: true });
   });
 });

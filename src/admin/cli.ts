@@ -45,6 +45,10 @@ function parseAccount(spec: string): Record<string, string> {
 }
 
 async function run(argv: string[]): Promise<number> {
+  if (argv.length === 0 || ['help', '--help', '-h'].includes(argv[0]!)) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const cfg = loadConfig(process.env);
   const base = (process.env.ADMIN_URL ?? `http://${cfg.adminHost}:${cfg.adminPort}`).replace(/\/+$/, '');
   const tokenFile = path.join(cfg.dataDir, 'admin-token');
