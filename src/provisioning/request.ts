@@ -1,0 +1,74 @@
+import type { Device } from '../domain/device';
+import { tryParseMac } from '../domain/mac';
+import { canonicalIp, ipMatches, type WhitelistEntry } from '../domain/whitelist';
+import { VENDOR_MODULES, type VendorModule } from './vendors';
+
+/**
+ * The client's address: the socket peer, or, when that peer is a trusted proxy, the right-most
+ * X-Forwarded-For hop that is not itself a trusted proxy. Throws on an unusable peer address.
+ */
+export function clientIp(
+  peer: string | undefined,
+  xff: string | string[] | undefined,
+  trustProxy: readonly WhitelistEntry[],
+): string {
+  const socketIp = canonicalIp(peer ?? '');
+  if (trustProxy.length === 0 || xff === undefined || !ipMatches(socketIp, trustProxy)) return socketIp;
+  const hops = (Array.isArray(xff) ? xff.join(',') : xff)
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  let client = socketIp;
+  for (let i = hops.length - 1; i >= 0; i--) {
+    let hop: string;
+    try {
+      hop = canonicalIp(hops[i]!);
+    } catch {
+      // A forged or garbled hop: trust nothing further left of it.
+      return client;
+    }
+    client = hop;
+    if (!ipMatches(hop, trustProxy)) return hop;
+  }
+  return client;
+}
+
+/** The password of HTTP basic credentials whose user is this device's MAC (any notation). */
+export function presentedBasicCredential(header: string | undefined, mac: string): string | null {
+  if (!header) return null;
+  const m = /^Basic\s+([A-Za-z0-9+/=]{1,400})$/i.exec(header.trim());
+  if (!m) return null;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return null;
+  const user = tryParseMac(decoded.slice(0, colon));
+  const password = decoded.slice(colon + 1);
+  if (user !== mac || password === '' || password.length > 128) return null;
+  return password;
+}
+
+function firstNumber(s: string): string | null {
+  return /[0-9]+/.exec(s)?.[0] ?? null;
+}
+
+/**
+ * True when the User-Agent clearly belongs to another phone: another MAC, another vendor family,
+ * or another model family (the first number of the model names differs: T54W vs T46U, W60B vs
+ * T54W). A missing or unrecognised User-Agent is no mismatch.
+ */
+export function userAgentMismatch(
+  module: VendorModule,
+  device: Pick<Device, 'mac' | 'model'>,
+  ua: string | undefined,
+): boolean {
+  if (!ua) return false;
+  const info = module.parseUserAgent(ua);
+  if (info === null) return VENDOR_MODULES.some((m) => m !== module && m.parseUserAgent(ua) !== null);
+  if (info.mac !== undefined && info.mac !== device.mac) return true;
+  if (info.model !== undefined) {
+    const a = firstNumber(info.model);
+    const b = firstNumber(device.model);
+    if (a !== null && b !== null && a !== b) return true;
+  }
+  return false;
+}

@@ -1,0 +1,117 @@
+import type { Config } from '../config';
+import type { Device } from '../domain/device';
+import type { Scope } from './render';
+
+/** Splits `host[:port]` / `[v6]:port` into host and port (default 5060). */
+export function splitHostPort(s: string, defaultPort = 5060): { host: string; port: number } {
+  const v6 = /^\[([^\]]+)\](?::([0-9]{1,5}))?$/.exec(s);
+  if (v6) return { host: v6[1]!, port: v6[2] ? Number(v6[2]) : defaultPort };
+  const hp = /^([^:]+):([0-9]{1,5})$/.exec(s);
+  if (hp) return { host: hp[1]!, port: Number(hp[2]) };
+  return { host: s, port: defaultPort };
+}
+
+export const DISPLAY_TEXT = { needed: 'Authentication needed', failed: 'Authentication failed' } as const;
+
+/** Seconds a phone waits off-hook before dialling the authentication service (warm line). */
+export const HOTLINE_DELAY_SECONDS = 4;
+
+export type RenderKind =
+  | { readonly kind: 'minimal'; readonly display: 'needed' | 'failed' }
+  | { readonly kind: 'full'; readonly credential: string };
+
+function base(config: Config, credential: string | null) {
+  const url =
+    credential === null ? `${config.provisioningBaseUrl}/` : `${config.provisioningBaseUrl}/d/${credential}/`;
+  return {
+    provisioningUrl: url,
+    provisioningUrlNoScheme: url.replace(/^https?:\/\//, ''),
+    https: url.startsWith('https:'),
+  };
+}
+
+/** Variables of a common (MAC-less) file: nothing device-specific, nothing secret. */
+export function commonScope(config: Config, vars: Readonly<Record<string, string>>): Scope {
+  return {
+    ...vars,
+    ...base(config, null),
+    intervalSeconds: config.provisioningIntervalSeconds,
+    intervalMinutes: Math.max(1, Math.round(config.provisioningIntervalSeconds / 60)),
+    minimal: false,
+    full: false,
+  };
+}
+
+/**
+ * Every variable a device template may use. The minimal configuration fills the account list with
+ * the restricted papgate account only: nothing of the tenant's reaches it.
+ */
+export function deviceScope(
+  config: Config,
+  device: Device,
+  what: RenderKind,
+  httpCredentials: boolean,
+): Scope {
+  const registrar = splitHostPort(config.sip.registrar);
+  const minimal = what.kind === 'minimal';
+  const interval = minimal ? config.provisioningMinimalIntervalSeconds : config.provisioningIntervalSeconds;
+  const display = minimal ? DISPLAY_TEXT[what.display] : '';
+  const accounts: Scope[] = minimal
+    ? [
+        {
+          n: 1,
+          server: config.sip.registrar,
+          serverHost: registrar.host,
+          serverPort: registrar.port,
+          domain: config.sip.realm,
+          user: device.mac,
+          authUser: device.mac,
+          password: device.sipPassword,
+          displayName: display,
+          label: display,
+        },
+      ]
+    : device.accounts.map((a, i) => {
+        const hp = splitHostPort(a.server);
+        return {
+          n: i + 1,
+          server: a.server,
+          serverHost: hp.host,
+          serverPort: hp.port,
+          domain: hp.host,
+          user: a.user,
+          authUser: a.authUser ?? a.user,
+          password: a.password,
+          displayName: a.displayName ?? a.user,
+          label: a.displayName ?? a.user,
+        };
+      });
+  const credential = what.kind === 'full' ? what.credential : null;
+  return {
+    mac: device.mac,
+    MAC: device.mac.toUpperCase(),
+    model: device.model,
+    vendor: device.vendor,
+    minimal,
+    full: !minimal,
+    display,
+    ...base(config, credential),
+    httpCredentials: httpCredentials && credential !== null,
+    httpUser: credential !== null ? device.mac : '',
+    httpPassword: credential ?? '',
+    intervalSeconds: interval,
+    intervalMinutes: Math.max(1, Math.round(interval / 60)),
+    registrar: config.sip.registrar,
+    registrarHost: registrar.host,
+    registrarPort: registrar.port,
+    realm: config.sip.realm,
+    authServiceNumber: config.authServiceNumber,
+    hotlineDelaySeconds: HOTLINE_DELAY_SECONDS,
+    emergencyList: config.emergencyNumbers.join(','),
+    emergency: config.emergencyNumbers.map((number, i) => ({ n: i + 1, number })),
+    emergency5: config.emergencyNumbers.slice(0, 5).map((number, i) => ({ n: i + 1, number })),
+    accounts,
+    primary: accounts.slice(0, 1),
+    displayName: minimal ? display : (device.accounts[0]?.displayName ?? ''),
+  };
+}

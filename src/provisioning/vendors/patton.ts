@@ -1,0 +1,24 @@
+import { quotedEscape } from '../render';
+import { macFrom, type VendorModule } from './types';
+
+const FILE = /^([0-9a-f]{12})\.cfg$/;
+// `Patton SmartNode SN4112/JS/EUI ...` (no MAC)
+const UA = /\b(?:Patton|SmartNode)\b(?:.*?\b(SN[0-9][A-Za-z0-9]*))?/;
+
+export const patton: VendorModule = {
+  family: 'patton',
+  vendors: ['patton'],
+  files: ['<mac>.cfg'],
+  contentType: 'text/plain; charset=utf-8',
+  escape: quotedEscape,
+  httpCredentials: false,
+  matchFile(file) {
+    const mac = macFrom(FILE.exec(file)?.[1]);
+    return mac ? { role: 'config', template: 'startup.cfg', mac } : null;
+  },
+  parseUserAgent(ua) {
+    const m = UA.exec(ua);
+    return m ? (m[1] ? { model: m[1] } : {}) : null;
+  },
+  overrides: () => [],
+};

@@ -1,0 +1,35 @@
+import { xmlEscape } from '../render';
+import { macFrom, type VendorModule } from './types';
+
+const MASTER = /^([0-9a-f]{12})\.cfg$/;
+const PHONE = /^([0-9a-f]{12})-phone\.cfg$/;
+// `FileTransport PolycomVVX-VVX_450-UA/6.4.0.1234`, `FileTransport SpectraLink8400-SL_8440-UA/...`
+const UA = /\b(?:Polycom|Spectralink)[A-Za-z0-9]*-([A-Za-z0-9_]+)-UA\//i;
+
+/**
+ * Poly UC Software phones, and Spectralink's UCS-based handsets (84xx/Versity), which request the
+ * same files: `<mac>.cfg` (per-phone master file, falling back to `000000000000.cfg`), which only
+ * lists `<mac>-phone.cfg`, where the settings are.
+ */
+export const poly: VendorModule = {
+  family: 'poly',
+  vendors: ['poly', 'spectralink'],
+  files: ['000000000000.cfg (common master file)', '<mac>.cfg (master file)', '<mac>-phone.cfg'],
+  contentType: 'application/xml; charset=utf-8',
+  escape: xmlEscape,
+  httpCredentials: true,
+  matchFile(file) {
+    if (file === '000000000000.cfg') return { role: 'common', template: 'master.cfg', vars: {} };
+    const m = MASTER.exec(file);
+    const master = macFrom(m?.[1]);
+    if (master) return { role: 'pointer', template: 'master.cfg', mac: master };
+    const p = PHONE.exec(file);
+    const mac = macFrom(p?.[1]);
+    return mac ? { role: 'config', template: 'phone.cfg', mac } : null;
+  },
+  parseUserAgent(ua) {
+    const m = UA.exec(ua);
+    return m ? { model: m[1]! } : null;
+  },
+  overrides: (device) => (device.vendor === 'spectralink' ? ['spectralink'] : []),
+};

@@ -1,0 +1,29 @@
+import { xmlEscape } from '../render';
+import { macFrom, type VendorModule } from './types';
+
+const HTM = /^snom([A-Za-z0-9]{2,12})-([0-9A-F]{12})\.htm$/;
+const XML = /^([0-9A-F]{12})\.xml$/;
+// `Mozilla/4.0 (compatible; snom710-SIP 10.1.x ...)`, `snomD785-SIP ...`
+const UA = /\bsnom([A-Za-z0-9]+)-SIP\b/i;
+
+export const snom: VendorModule = {
+  family: 'snom',
+  vendors: ['snom'],
+  files: ['snom<model>-<MAC>.htm', '<MAC>.xml'],
+  contentType: 'application/xml; charset=utf-8',
+  escape: xmlEscape,
+  // snom sends HTTP credentials only when they are part of setting_server's URL; we keep the
+  // credential in the URL path instead.
+  httpCredentials: false,
+  matchFile(file) {
+    const h = HTM.exec(file);
+    const x = h ? null : XML.exec(file);
+    const mac = macFrom(h?.[2] ?? x?.[1]);
+    return mac ? { role: 'config', template: 'settings.xml', mac } : null;
+  },
+  parseUserAgent(ua) {
+    const m = UA.exec(ua);
+    return m ? { model: m[1]! } : null;
+  },
+  overrides: () => [],
+};

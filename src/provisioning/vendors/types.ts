@@ -1,0 +1,44 @@
+import type { Vendor } from '../../domain/device';
+import { tryParseMac, type Mac } from '../../domain/mac';
+import type { Escaper } from '../render';
+
+/** What a requested file name means to one vendor family. */
+export type FileMatch =
+  /** A file without a MAC, the same for every phone of the family; carries nothing secret. */
+  | { readonly role: 'common'; readonly template: string; readonly vars: Readonly<Record<string, string>> }
+  /** A MAC-bearing file holding the device's configuration (minimal or full). */
+  | { readonly role: 'config'; readonly template: string; readonly mac: Mac }
+  /** A MAC-bearing file that only points at the next file (Poly's per-phone master file). */
+  | { readonly role: 'pointer'; readonly template: string; readonly mac: Mac };
+
+/** What a User-Agent header says about the phone, as far as this vendor puts it there. */
+export interface UserAgentInfo {
+  readonly model?: string;
+  readonly mac?: Mac;
+}
+
+/**
+ * One vendor family: the file names its phones request, how it reads their User-Agent, how it
+ * renders (templates under config/templates/<family>/, escaped with `escape`), and which per-model
+ * override folders apply.
+ */
+export interface VendorModule {
+  readonly family: string;
+  /** Device-record vendors served by this module. */
+  readonly vendors: readonly Vendor[];
+  /** File-name patterns, for documentation and the 404 decision. */
+  readonly files: readonly string[];
+  readonly contentType: string;
+  readonly escape: Escaper;
+  /** Whether the full configuration also sets HTTP credentials (user = MAC, password = credential). */
+  readonly httpCredentials: boolean;
+  matchFile(file: string): FileMatch | null;
+  /** null: this User-Agent is not one of this vendor's phones. */
+  parseUserAgent(ua: string): UserAgentInfo | null;
+  /** Override folder names, most specific first, for a device of this family. */
+  overrides(device: { readonly vendor: Vendor; readonly model: string }): readonly string[];
+}
+
+export function macFrom(hex: string | undefined): Mac | null {
+  return hex === undefined ? null : tryParseMac(hex);
+}
