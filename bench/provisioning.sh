@@ -22,11 +22,7 @@ need wrk wrk
 need nginx nginx-light
 need redis-server redis-server
 
-if [ ! -f dist/bench/server.js ] || [ -n "$(find src bench config/templates -newer dist/bench/server.js -type f 2>/dev/null | head -1)" ]; then
-  echo "building ..." >&2
-  npx tsc -p tsconfig.json >/dev/null || true # tsc emits even when unrelated files have type errors
-fi
-[ -f dist/bench/server.js ] || { echo "bench: build failed (dist/bench/server.js missing)" >&2; exit 1; }
+[ -f dist/bench/server.js ] || { echo "bench: run through `npm run bench` (it builds first)" >&2; exit 1; }
 
 TMP="$(mktemp -d)"
 chmod 755 "$TMP"
