@@ -12,8 +12,9 @@ export default tseslint.config(
       ],
     },
   },
+  { files: ['**/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   {
-    files: ['src/config.ts', 'src/main.ts', 'src/admin/cli.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    files: ['src/config.ts', 'src/main.ts', 'src/admin/cli.ts', 'test/**/*.ts', 'test/**/*.js', 'bench/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );
