@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 summary=$(mktemp)
 trap 'rm -f "$summary"' EXIT
 
-PAPGATE_TEST_SUMMARY="$summary" npx mocha --reporter test/support/reporter.js
+export PAPGATE_TEST_SUMMARY="$summary"
+npx mocha --reporter test/support/reporter.js
 unit=$?
 bash test/e2e/run.sh
 e2e=$?

@@ -238,12 +238,10 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       const rows = res.errors.map((e) => ({ line: parsed.lines[e.index]!, mac: e.mac, reason: e.reason }));
       throw new HttpError(409, 'invalid_csv', `${rows.length} bad row(s); nothing was imported`, { rows });
     }
-    return reply
-      .code(201)
-      .send({
-        created: res.devices.length,
-        devices: res.devices.map((d) => ({ mac: d.mac, pap: d.pap, state: 'needed' })),
-      });
+    return reply.code(201).send({
+      created: res.devices.length,
+      devices: res.devices.map((d) => ({ mac: d.mac, pap: d.pap, state: 'needed' })),
+    });
   });
 
   app.get('/api/v1/tenants/:tenant/devices/:mac', async (req) =>
@@ -315,13 +313,11 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     const ip = b.ip === undefined || b.ip === null ? null : canonicalIp(String(b.ip));
     const r = await store.attemptPap(mac, b.pap, ip, actor(req), 'api');
     if (r.outcome === 'unknown_device')
-      return reply
-        .code(404)
-        .send({
-          error: 'unknown_device',
-          outcome: 'unknown_device',
-          message: `device ${mac} does not exist`,
-        });
+      return reply.code(404).send({
+        error: 'unknown_device',
+        outcome: 'unknown_device',
+        message: `device ${mac} does not exist`,
+      });
     return {
       mac,
       outcome: r.outcome,

@@ -1,0 +1,26 @@
+# papgate: HTTP provisioning + admin API + SIP service (registrar, call router, IVR via FreeSWITCH).
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json* ./
+RUN npm ci
+COPY tsconfig.json ./
+COPY src ./src
+COPY test ./test
+COPY bench ./bench
+RUN npx tsc -p tsconfig.json || test -f dist/src/main.js
+
+FROM node:20-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends redis-server && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json* ./
+RUN npm ci --omit=dev
+COPY --from=build /app/dist ./dist
+COPY src/store/lua ./src/store/lua
+COPY config ./config
+# Prompts live at /app/prompts; docker-compose mounts the same directory into FreeSWITCH at the
+# same path, because FreeSWITCH opens PROMPTS_DIR/<language>/<name>.wav by absolute path.
+COPY prompts ./prompts
+ENV PROMPTS_DIR=/app/prompts
+USER node
+CMD ["node", "dist/src/main.js"]

@@ -1,0 +1,57 @@
+import type Srf from 'drachtio-srf';
+import type Mrf from 'drachtio-fsmrf';
+import type { Logger } from 'pino';
+import { BufferedMedia } from './media';
+
+const TEARDOWN_TIMEOUT_MS = 5000;
+
+function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let t: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    t = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
+}
+
+/**
+ * IvrMedia on a FreeSWITCH endpoint (drachtio-fsmrf) and the caller's SIP dialog. DTMF arrives as
+ * 'dtmf' events (RFC 2833 / SIP INFO, whatever FreeSWITCH negotiated), also while `playback` runs;
+ * with playback_terminators=any FreeSWITCH itself stops a prompt on the first digit (barge-in
+ * without a round trip); the digit still reaches us as a DTMF event, because FreeSWITCH fires it
+ * when it dequeues the digit, before the playback callback sees it.
+ */
+export class FsMedia extends BufferedMedia {
+  constructor(
+    private readonly ep: Mrf.Endpoint,
+    private readonly dialog: Srf.Dialog,
+    private readonly log: Logger,
+  ) {
+    super();
+    ep.on('dtmf', (e) => this.receiveDigit(String(e.dtmf)));
+    ep.on('destroy', () => this.markEnded('media_gone'));
+    dialog.on('destroy', () => this.markEnded('caller_hangup'));
+  }
+
+  /** Sets channel variables the IVR relies on; call once before the first play. */
+  async prepare(): Promise<void> {
+    await this.ep.set('playback_terminators', 'any');
+  }
+
+  protected async doPlay(file: string): Promise<void> {
+    await this.ep.play(file);
+  }
+
+  protected interruptPlayback(): void {
+    // FreeSWITCH already stopped the prompt (playback_terminators=any); a uuid_break here could
+    // race into the next prompt.
+  }
+
+  protected async doHangup(): Promise<void> {
+    const jobs: Promise<unknown>[] = [];
+    jobs.push(within(this.ep.destroy(), TEARDOWN_TIMEOUT_MS).catch(() => undefined));
+    if (this.dialog.connected)
+      jobs.push(within(this.dialog.destroy(), TEARDOWN_TIMEOUT_MS).catch(() => undefined));
+    await Promise.all(jobs);
+    this.ep.removeAllListeners('dtmf');
+  }
+}

@@ -1,0 +1,172 @@
+import type { Logger } from 'pino';
+import type { Language } from '../domain/device';
+import type { Mac } from '../domain/mac';
+import type { AttemptReply } from '../store/store';
+import { CallEnded, type IvrMedia } from './media';
+import { promptPath, type Prompt } from './prompts';
+
+export const PAP_LENGTH = 6;
+
+export type IvrOutcome =
+  | 'successful'
+  | 'failed'
+  | 'blocked'
+  | 'not_possible'
+  | 'no_input'
+  | 'invalid_input'
+  | 'caller_hangup'
+  | 'store_error'
+  | 'media_error';
+
+export interface IvrSessionOptions {
+  readonly media: IvrMedia;
+  readonly store: {
+    attemptPap(
+      mac: Mac,
+      pap: string,
+      ip: string | null,
+      actor: string,
+      channel: 'ivr',
+    ): Promise<AttemptReply>;
+  };
+  readonly mac: Mac;
+  readonly callId: string;
+  readonly language: Language;
+  readonly promptsDir: string;
+  readonly timeouts: {
+    readonly firstDigitTimeoutMs: number;
+    readonly interDigitTimeoutMs: number;
+    readonly overallTimeoutMs: number;
+  };
+  /** 'not_possible': the routing decided the device cannot authenticate now; play that and end. */
+  readonly mode: 'ivr' | 'not_possible';
+  readonly log: Logger;
+  /** Called after teardown when the PAP was accepted (sends the phone its check-sync NOTIFY). */
+  readonly onSuccess?: (mac: Mac) => Promise<void> | void;
+  /** Entries with no digits in a row before giving up (not counted as attempts). */
+  readonly maxEmptyEntries?: number;
+  /** Entries that cannot be a PAP (not 6 digits) per call before giving up (not counted as attempts). */
+  readonly maxInvalidEntries?: number;
+}
+
+/**
+ * One authentication call (SPEC section 6): prompt, collect the PAP, verify atomically, answer.
+ * Every exit path (success, lock, caller hang-up, media loss, store error) ends in teardown(),
+ * which is idempotent; every await is raced against the end of the call by the media layer.
+ */
+export class IvrSession {
+  private torn: Promise<void> | null = null;
+  private outcome: IvrOutcome | null = null;
+
+  constructor(private readonly o: IvrSessionOptions) {}
+
+  get result(): IvrOutcome | null {
+    return this.outcome;
+  }
+
+  async run(): Promise<IvrOutcome> {
+    const { log } = this.o;
+    try {
+      this.outcome =
+        this.o.mode === 'not_possible'
+          ? await this.say('not_possible', 'not_possible')
+          : await this.dialogue();
+    } catch (err) {
+      if (err instanceof CallEnded || this.o.media.isEnded) {
+        this.outcome = 'caller_hangup';
+      } else {
+        log.warn({ err: (err as Error).message }, 'ivr: media failure');
+        this.outcome = 'media_error';
+      }
+    } finally {
+      await this.teardown();
+    }
+    log.info({ outcome: this.outcome }, 'ivr: call finished');
+    if (this.outcome === 'successful' && this.o.onSuccess) {
+      try {
+        await this.o.onSuccess(this.o.mac);
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'ivr: post-success action failed');
+      }
+    }
+    return this.outcome;
+  }
+
+  /** Ends media and dialog once, whoever calls first. */
+  teardown(): Promise<void> {
+    if (this.torn === null) this.torn = this.o.media.hangup();
+    return this.torn;
+  }
+
+  private prompt(p: Prompt): string {
+    return promptPath(this.o.promptsDir, this.o.language, p);
+  }
+
+  private async say(p: Prompt, outcome: IvrOutcome): Promise<IvrOutcome> {
+    await this.o.media.play(this.prompt(p));
+    return outcome;
+  }
+
+  /** Races a non-media promise (the store) against the end of the call. */
+  private async guard<T>(p: Promise<T>): Promise<T> {
+    const media = this.o.media;
+    const ended = media.ended.then((reason) => {
+      throw new CallEnded(reason);
+    });
+    ended.catch(() => undefined);
+    return Promise.race([p, ended]);
+  }
+
+  private async dialogue(): Promise<IvrOutcome> {
+    const { media, log } = this.o;
+    const maxEmpty = this.o.maxEmptyEntries ?? 3;
+    const maxInvalid = this.o.maxInvalidEntries ?? 3;
+    let empty = 0;
+    let invalid = 0;
+    for (;;) {
+      await media.play(this.prompt('enter_pap'), { bargeIn: true });
+      const entry = await media.collectDigits({ ...this.o.timeouts, maxDigits: PAP_LENGTH });
+      if (entry.digits === '' && !entry.tooLong) {
+        empty += 1;
+        log.debug({ end: entry.end, empty }, 'ivr: empty entry');
+        if (empty >= maxEmpty) return this.say('goodbye', 'no_input');
+        continue;
+      }
+      empty = 0;
+      if (entry.tooLong || entry.digits.length !== PAP_LENGTH) {
+        // Cannot be a PAP: not an attempt on the device, but bounded per call.
+        invalid += 1;
+        log.info({ end: entry.end, length: entry.digits.length, invalid }, 'ivr: entry is not a PAP');
+        if (invalid >= maxInvalid) return this.say('goodbye', 'invalid_input');
+        await media.play(this.prompt('incorrect'), { bargeIn: true });
+        continue;
+      }
+      let reply: AttemptReply;
+      try {
+        reply = await this.guard(
+          this.o.store.attemptPap(this.o.mac, entry.digits, null, `ivr:${this.o.callId}`, 'ivr'),
+        );
+      } catch (err) {
+        if (err instanceof CallEnded) throw err;
+        // Fail closed: never accept when the store cannot say yes.
+        log.error({ err: (err as Error).message }, 'ivr: store error during PAP attempt');
+        return this.say('not_possible', 'store_error');
+      }
+      log.info({ outcome: reply.outcome, attemptsLeft: reply.attemptsLeft }, 'ivr: PAP attempt');
+      switch (reply.outcome) {
+        case 'successful':
+          return this.say('success', 'successful');
+        case 'wrong_pap':
+          await media.play(this.prompt('incorrect'), { bargeIn: true });
+          continue;
+        case 'failed':
+          return this.say('not_possible', 'failed');
+        case 'blocked':
+          return this.say('not_possible', 'blocked');
+        default:
+          // not_required (authenticated meanwhile by another path) or unknown_device (deleted meanwhile)
+          return this.say('not_possible', 'not_possible');
+      }
+    }
+  }
+}

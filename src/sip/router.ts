@@ -1,0 +1,229 @@
+import type Srf from 'drachtio-srf';
+import type Mrf from 'drachtio-fsmrf';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import { settle } from '../domain/auth';
+import { decideCall, dialledNumber, type Caller, type CallRoute } from '../domain/call';
+import type { Language } from '../domain/device';
+import { tryParseMac, type Mac } from '../domain/mac';
+import { ipMatches } from '../domain/whitelist';
+import type { SipStore } from '../store/sip';
+import type { Store } from '../store/store';
+import { FsMedia } from '../ivr/fsmedia';
+import { callLanguage } from '../ivr/prompts';
+import { IvrSession } from '../ivr/session';
+import { authenticate } from './authenticate';
+
+export interface RouterDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly sipStore: SipStore;
+  readonly srf: Srf;
+  readonly mediaServer: () => Mrf.MediaServer | null;
+  readonly sessions: Set<IvrSession>;
+  readonly onAuthenticated: (tenant: string, mac: Mac) => Promise<void>;
+  readonly log: Logger;
+}
+
+/** `sip:host[:port]` -> `sip:<dialled>@host[:port]`; a route that names a user is used as it is. */
+export function emergencyTarget(route: string, dialled: string): string {
+  const m = /^(sips?:)(.*)$/i.exec(route);
+  if (!m) return route;
+  const rest = m[2]!;
+  const hostPart = rest.split(/[;?]/)[0]!;
+  if (hostPart.includes('@')) return route;
+  return `${m[1]}${encodeURIComponent(dialled).replace(/%2B/g, '+').replace(/%2A/g, '*').replace(/%23/g, '%23')}@${rest}`;
+}
+
+interface Identified {
+  readonly caller: Caller;
+  readonly mac: Mac | null;
+  readonly tenant: string | null;
+  readonly language: Language | null;
+  readonly deviceLanguage: Language | null;
+}
+
+/**
+ * New INVITEs: identify the caller (trusted PBX + device header, or digest as a restricted
+ * account), ask decideCall where the call goes, and do it.
+ */
+export async function handleInvite(
+  req: Srf.SrfRequest,
+  res: Srf.SrfResponse,
+  deps: RouterDeps,
+): Promise<void> {
+  const { config, log: rootLog } = deps;
+  const dialled = dialledNumber(req.uri);
+  let log = rootLog.child({ callId: req.callId, src: req.source_address, dialled });
+  const trusted =
+    config.sip.trustedPeers.length > 0 && ipMatches(req.source_address, config.sip.trustedPeers) !== null;
+  let id: Identified;
+  if (trusted) {
+    id = await identifyTrusted(req, dialled, deps);
+  } else {
+    const auth = await authenticate(req, 'proxy-authorization', {
+      realm: config.sip.realm,
+      sipStore: deps.sipStore,
+      findDevice: (mac) => deps.store.findDevice(mac),
+    });
+    if (auth.kind === 'challenge') {
+      return res.send(407, 'Proxy Authentication Required', {
+        headers: { 'Proxy-Authenticate': auth.header },
+      });
+    }
+    if (auth.kind === 'ok') {
+      const state = settle(auth.device, Date.now()).state;
+      id = {
+        caller: { kind: 'device', state },
+        mac: auth.mac,
+        tenant: auth.device.tenant,
+        language: null,
+        deviceLanguage: auth.device.language,
+      };
+    } else if (auth.kind === 'store_unavailable') {
+      log.error({ err: auth.error }, 'invite: store unreachable');
+      id = {
+        caller: { kind: 'store_unavailable' },
+        mac: null,
+        tenant: null,
+        language: null,
+        deviceLanguage: null,
+      };
+    } else {
+      log.info({ reason: auth.reason, mac: auth.mac }, 'invite refused');
+      id = {
+        caller: { kind: 'unknown' },
+        mac: auth.mac ?? null,
+        tenant: null,
+        language: null,
+        deviceLanguage: null,
+      };
+    }
+  }
+  const route: CallRoute = decideCall(id.caller, dialled, config);
+  log = log.child({ mac: id.mac, tenant: id.tenant, route });
+  switch (route) {
+    case 'refuse':
+      return res.send(403, 'Forbidden');
+    case 'emergency':
+      return routeEmergency(req, res, dialled, deps, log);
+    case 'ivr':
+    case 'not_possible':
+      return startIvr(req, res, route, id, deps, log);
+  }
+}
+
+async function identifyTrusted(req: Srf.SrfRequest, dialled: string, deps: RouterDeps): Promise<Identified> {
+  const none = (state: 'unknown_device' | 'store_unavailable', mac: Mac | null = null): Identified => ({
+    caller: { kind: 'trusted_peer', state },
+    mac,
+    tenant: null,
+    language: null,
+    deviceLanguage: null,
+  });
+  if (dialled !== deps.config.authServiceNumber) return none('unknown_device');
+  const mac = tryParseMac(req.get(deps.config.sip.deviceHeader) ?? '');
+  if (mac === null) return none('unknown_device');
+  try {
+    const device = await deps.store.findDevice(mac);
+    if (device === null) return none('unknown_device', mac);
+    return {
+      caller: { kind: 'trusted_peer', state: settle(device, Date.now()).state },
+      mac,
+      tenant: device.tenant,
+      language: null,
+      deviceLanguage: device.language,
+    };
+  } catch {
+    return none('store_unavailable', mac);
+  }
+}
+
+async function routeEmergency(
+  req: Srf.SrfRequest,
+  res: Srf.SrfResponse,
+  dialled: string,
+  deps: RouterDeps,
+  log: Logger,
+): Promise<void> {
+  const route = deps.config.sip.emergencyRoute;
+  if (route === null) {
+    log.fatal('EMERGENCY CALL CANNOT BE ROUTED: EMERGENCY_ROUTE is not configured');
+    return res.send(503, 'Emergency Route Not Configured');
+  }
+  const target = emergencyTarget(route, dialled);
+  log.warn({ target }, 'emergency call: proxying to the emergency route');
+  try {
+    const result = await deps.srf.proxyRequest(req, target, { recordRoute: true, followRedirects: false });
+    log.warn({ status: result.finalStatus }, 'emergency call: proxy finished');
+  } catch (err) {
+    log.fatal({ err: (err as Error).message, target }, 'EMERGENCY CALL FAILED to reach the emergency route');
+    if (!res.finalResponseSent) res.send(503, 'Service Unavailable');
+  }
+}
+
+async function startIvr(
+  req: Srf.SrfRequest,
+  res: Srf.SrfResponse,
+  mode: 'ivr' | 'not_possible',
+  id: Identified,
+  deps: RouterDeps,
+  log: Logger,
+): Promise<void> {
+  const ms = deps.mediaServer();
+  if (ms === null) {
+    log.error('ivr: media server (FreeSWITCH) not connected');
+    return res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '30' } });
+  }
+  let language: Language = deps.config.defaultLanguage;
+  if (id.tenant !== null) {
+    const tenant = await deps.store.getTenant(id.tenant).catch(() => null);
+    language = callLanguage({ language: id.deviceLanguage }, tenant, deps.config.defaultLanguage);
+  }
+  let cancelled = false;
+  req.on('cancel', () => {
+    cancelled = true;
+  });
+  let endpoint: Mrf.Endpoint;
+  try {
+    endpoint = await ms.createEndpoint({ remoteSdp: req.body, codecs: ['PCMU', 'PCMA'] });
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'ivr: cannot create media endpoint');
+    if (!res.finalResponseSent && !cancelled) res.send(503, 'Service Unavailable');
+    return;
+  }
+  let dialog: Srf.Dialog;
+  try {
+    if (cancelled) throw new Error('caller cancelled');
+    dialog = await deps.srf.createUAS(req, res, { localSdp: endpoint.local.sdp });
+  } catch (err) {
+    log.info({ err: (err as Error).message }, 'ivr: call not answered');
+    await endpoint.destroy().catch(() => undefined);
+    return;
+  }
+  const media = new FsMedia(endpoint, dialog, log);
+  const mac = id.mac;
+  const session = new IvrSession({
+    media,
+    store: deps.store,
+    mac: mac ?? ('' as Mac),
+    callId: req.callId,
+    language,
+    promptsDir: deps.config.sip.promptsDir,
+    timeouts: deps.config.sip.ivr,
+    mode: mac === null ? 'not_possible' : mode,
+    log,
+    onSuccess: async (m) => {
+      if (id.tenant !== null) await deps.onAuthenticated(id.tenant, m);
+    },
+  });
+  deps.sessions.add(session);
+  try {
+    await media
+      .prepare()
+      .catch((err: Error) => log.warn({ err: err.message }, 'ivr: cannot set channel variables'));
+    await session.run();
+  } finally {
+    deps.sessions.delete(session);
+  }
+}

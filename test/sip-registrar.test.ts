@@ -1,0 +1,387 @@
+import assert from 'node:assert/strict';
+import { TestRedis, silentLog } from './support/redis';
+import { parseNewDevice } from '../src/domain/device';
+import { parseMac, type Mac } from '../src/domain/mac';
+import { keys } from '../src/store/keys';
+import { SipStore } from '../src/store/sip';
+import type { Store } from '../src/store/store';
+import { digestResponse, ha1 } from '../src/sip/digest';
+import { handleRegister, type RegisterRequest } from '../src/sip/registrar';
+import { authenticate, digestUriMatches } from '../src/sip/authenticate';
+import { LockWatcher } from '../src/sip/lockwatch';
+
+const REALM = 'papgate';
+const MAC = parseMac('001565aabbcc');
+
+interface Reply {
+  status: number;
+  headers: Record<string, string>;
+}
+
+function request(over: {
+  headers?: Record<string, string>;
+  method?: string;
+  uri?: string;
+  contact?: string | null;
+}): RegisterRequest {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(over.headers ?? {})) headers[k.toLowerCase()] = v;
+  const contact = over.contact === undefined ? 'sip:001565aabbcc@192.0.2.10:5062' : over.contact;
+  if (contact !== null) headers.contact = contact === '*' ? '*' : `<${contact}>`;
+  return {
+    method: over.method ?? 'REGISTER',
+    uri: over.uri ?? 'sip:127.0.0.1',
+    callId: 'call-1',
+    source_address: '198.51.100.20',
+    source_port: 40000,
+    protocol: 'udp',
+    get: (n) => headers[n.toLowerCase()],
+    getParsedHeader: () => (contact === null || contact === '*' ? [] : [{ uri: contact, params: {} }]),
+  };
+}
+
+function reply(): {
+  res: { send: (s: number, r?: string, o?: { headers?: Record<string, string> }) => void };
+  got: Promise<Reply>;
+} {
+  let resolve!: (r: Reply) => void;
+  const got = new Promise<Reply>((r) => (resolve = r));
+  return { res: { send: (status, _r, o) => resolve({ status, headers: o?.headers ?? {} }) }, got };
+}
+
+function nonceOf(challenge: string): string {
+  return /nonce="([^"]+)"/.exec(challenge)![1]!;
+}
+
+function authorization(o: {
+  user: string;
+  password: string;
+  nonce: string;
+  uri: string;
+  nc: number;
+  method?: string;
+  cnonce?: string;
+}): string {
+  const nc = o.nc.toString(16).padStart(8, '0');
+  const cnonce = o.cnonce ?? 'c0ffee';
+  const response = digestResponse({
+    ha1: ha1(o.user, REALM, o.password),
+    nonce: o.nonce,
+    method: o.method ?? 'REGISTER',
+    uri: o.uri,
+    qop: 'auth',
+    nc,
+    cnonce,
+  });
+  return `Digest username="${o.user}", realm="${REALM}", nonce="${o.nonce}", uri="${o.uri}", response="${response}", algorithm=MD5, qop=auth, nc=${nc}, cnonce="${cnonce}"`;
+}
+
+describe('sip: registrar with digest authentication', () => {
+  const r = new TestRedis();
+  let store: Store;
+  let sipStore: SipStore;
+  let password: string;
+  before(() => r.start());
+  after(() => r.stop());
+  beforeEach(async () => {
+    await r.flush();
+    store = r.store();
+    sipStore = new SipStore(r.client, { nonceSeconds: 30 });
+    await store.putTenant('acme', { name: 'Acme', language: null }, 'test');
+    const res = await store.createDevices(
+      'acme',
+      [parseNewDevice({ mac: MAC, vendor: 'yealink', model: 'T54W', site: 'HQ' })],
+      'test',
+    );
+    assert.ok(res !== 'unknown_tenant' && res.ok);
+    password = (await store.findDevice(MAC))!.sipPassword;
+    assert.ok(password.length >= 16);
+  });
+
+  const deps = () => ({
+    realm: REALM,
+    sipStore,
+    findDevice: (m: Mac) => store.findDevice(m),
+    maxExpiresSeconds: 300,
+    log: silentLog,
+  });
+
+  async function register(req: RegisterRequest): Promise<Reply> {
+    const { res, got } = reply();
+    await handleRegister(req, res, deps());
+    return got;
+  }
+
+  async function challenge(): Promise<string> {
+    const c = await register(request({}));
+    assert.equal(c.status, 401);
+    return nonceOf(c.headers['WWW-Authenticate']!);
+  }
+
+  it('challenges, then registers with the right password and stores the binding with its expiry', async () => {
+    const first = await register(request({}));
+    assert.equal(first.status, 401);
+    assert.match(
+      first.headers['WWW-Authenticate']!,
+      /^Digest realm="papgate", nonce="[0-9a-f]{32}", algorithm=MD5, qop="auth"$/,
+    );
+    const nonce = nonceOf(first.headers['WWW-Authenticate']!);
+    assert.ok((await r.client.ttl(keys.nonce(nonce))) > 0, 'nonce stored with a TTL');
+    const ok = await register(
+      request({
+        headers: {
+          Authorization: authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 }),
+          Expires: '3600',
+        },
+      }),
+    );
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.Expires, '300', 'granted expiry capped');
+    const reg = await sipStore.registration('acme', MAC);
+    assert.ok(reg);
+    assert.equal(reg.contact, 'sip:001565aabbcc@192.0.2.10:5062');
+    assert.equal(reg.address, '198.51.100.20');
+    assert.equal(reg.port, 40000);
+    const ttl = await r.client.ttl(keys.tenant('acme').registration(MAC));
+    assert.ok(ttl > 290 && ttl <= 300, `ttl ${ttl}`);
+  });
+
+  it('refuses a replayed Authorization, accepts the next nonce-count', async () => {
+    const nonce = await challenge();
+    const auth = authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 });
+    assert.equal((await register(request({ headers: { Authorization: auth } }))).status, 200);
+    assert.equal((await register(request({ headers: { Authorization: auth } }))).status, 403, 'replay');
+    const next = authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 2, cnonce: 'other' });
+    assert.equal((await register(request({ headers: { Authorization: next } }))).status, 200);
+    assert.equal((await register(request({ headers: { Authorization: next } }))).status, 403);
+  });
+
+  it('answers stale=true for an expired or unknown nonce with the right password', async () => {
+    const nonce = 'ab'.repeat(16);
+    const res = await register(
+      request({
+        headers: {
+          Authorization: authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 }),
+        },
+      }),
+    );
+    assert.equal(res.status, 401);
+    assert.match(res.headers['WWW-Authenticate']!, /stale=true/);
+  });
+
+  it('refuses a wrong password, an unknown MAC, a foreign digest uri', async () => {
+    let nonce = await challenge();
+    assert.equal(
+      (
+        await register(
+          request({
+            headers: {
+              Authorization: authorization({
+                user: MAC,
+                password: 'wrong',
+                nonce,
+                uri: 'sip:127.0.0.1',
+                nc: 1,
+              }),
+            },
+          }),
+        )
+      ).status,
+      403,
+    );
+    nonce = await challenge();
+    assert.equal(
+      (
+        await register(
+          request({
+            headers: {
+              Authorization: authorization({
+                user: '001565aabbcd',
+                password,
+                nonce,
+                uri: 'sip:127.0.0.1',
+                nc: 1,
+              }),
+            },
+          }),
+        )
+      ).status,
+      403,
+    );
+    nonce = await challenge();
+    assert.equal(
+      (
+        await register(
+          request({
+            headers: {
+              Authorization: authorization({ user: 'alice', password, nonce, uri: 'sip:127.0.0.1', nc: 1 }),
+            },
+          }),
+        )
+      ).status,
+      403,
+    );
+    nonce = await challenge();
+    assert.equal(
+      (
+        await register(
+          request({
+            headers: { Authorization: authorization({ user: MAC, password, nonce, uri: 'sip:evil', nc: 1 }) },
+          }),
+        )
+      ).status,
+      403,
+    );
+  });
+
+  it('digest uri: the Request-URI, or the Request-URI without its user part', () => {
+    assert.ok(digestUriMatches('sip:*89@127.0.0.1:5060', 'sip:*89@127.0.0.1:5060'));
+    assert.ok(digestUriMatches('sip:127.0.0.1:5060', 'sip:*89@127.0.0.1:5060'));
+    assert.ok(!digestUriMatches('sip:other:5060', 'sip:*89@127.0.0.1:5060'));
+    assert.ok(!digestUriMatches('sip:110@127.0.0.1:5060', 'sip:*89@127.0.0.1:5060'));
+  });
+
+  it('accepts the MAC in upper case as username', async () => {
+    const nonce = await challenge();
+    const res = await register(
+      request({
+        headers: {
+          Authorization: authorization({
+            user: MAC.toUpperCase(),
+            password,
+            nonce,
+            uri: 'sip:127.0.0.1',
+            nc: 1,
+          }),
+        },
+      }),
+    );
+    assert.equal(res.status, 200);
+    assert.ok(await sipStore.registration('acme', MAC));
+  });
+
+  it('refuses a device that is already successful', async () => {
+    const pap = (await store.getDevice('acme', MAC))!.pap;
+    assert.equal((await store.attemptPap(MAC, pap, null, 'test', 'api')).outcome, 'successful');
+    const nonce = await challenge();
+    assert.equal(
+      (
+        await register(
+          request({
+            headers: {
+              Authorization: authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 }),
+            },
+          }),
+        )
+      ).status,
+      403,
+    );
+  });
+
+  it('Expires: 0 removes the binding', async () => {
+    const nonce = await challenge();
+    assert.equal(
+      (
+        await register(
+          request({
+            headers: {
+              Authorization: authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 }),
+            },
+          }),
+        )
+      ).status,
+      200,
+    );
+    assert.ok(await sipStore.registration('acme', MAC));
+    const res = await register(
+      request({
+        headers: {
+          Authorization: authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 2 }),
+          Expires: '0',
+        },
+      }),
+    );
+    assert.equal(res.status, 200);
+    assert.equal(await sipStore.registration('acme', MAC), null);
+  });
+
+  it('answers 503 when the store is unreachable', async () => {
+    const broken = {
+      issueNonce: () => Promise.reject(new Error('down')),
+      useNonce: () => Promise.reject(new Error('down')),
+    };
+    const res = await authenticate(
+      { method: 'INVITE', uri: 'sip:*89@x', get: () => undefined },
+      'proxy-authorization',
+      {
+        realm: REALM,
+        sipStore: broken,
+        findDevice: () => Promise.reject(new Error('down')),
+      },
+    );
+    assert.equal(res.kind, 'store_unavailable');
+  });
+
+  it('authenticates INVITEs through Proxy-Authorization', async () => {
+    const d = { realm: REALM, sipStore, findDevice: (m: Mac) => store.findDevice(m) };
+    const get = (h: Record<string, string>) => (n: string) => h[n.toLowerCase()];
+    const first = await authenticate(
+      { method: 'INVITE', uri: 'sip:*89@127.0.0.1', get: get({}) },
+      'proxy-authorization',
+      d,
+    );
+    assert.equal(first.kind, 'challenge');
+    const nonce = nonceOf((first as { header: string }).header);
+    const auth = authorization({
+      user: MAC,
+      password,
+      nonce,
+      uri: 'sip:*89@127.0.0.1',
+      nc: 1,
+      method: 'INVITE',
+    });
+    const ok = await authenticate(
+      { method: 'INVITE', uri: 'sip:*89@127.0.0.1', get: get({ 'proxy-authorization': auth }) },
+      'proxy-authorization',
+      d,
+    );
+    assert.equal(ok.kind, 'ok');
+    // the REGISTER header does not count for an INVITE
+    const wrongHeader = await authenticate(
+      { method: 'INVITE', uri: 'sip:*89@127.0.0.1', get: get({ authorization: auth }) },
+      'proxy-authorization',
+      d,
+    );
+    assert.equal(wrongHeader.kind, 'challenge');
+  });
+});
+
+describe('sip: lock watcher', () => {
+  const r = new TestRedis();
+  before(() => r.start());
+  after(() => r.stop());
+
+  it('settles expired locks and notifies those phones', async () => {
+    let now = Date.now();
+    const store = r.store(undefined, () => now);
+    await store.putTenant('t1', { name: 'T1', language: null }, 'test');
+    const res = await store.createDevices(
+      't1',
+      [parseNewDevice({ mac: MAC, vendor: 'snom', model: 'D785', site: 'x' })],
+      'test',
+    );
+    assert.ok(res !== 'unknown_tenant' && res.ok);
+    const wrong = res.devices[0]!.pap === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 3; i++) await store.attemptPap(MAC, wrong, null, 'test', 'ivr');
+    assert.equal((await store.getDevice('t1', MAC))!.state, 'failed');
+    const notified: string[] = [];
+    const w = new LockWatcher(store, async (t, m) => void notified.push(`${t}/${m}`), 60000, silentLog);
+    assert.deepEqual(await w.tick(), []);
+    now += 1500; // FAST_POLICY locks for 1 s
+    assert.deepEqual(await w.tick(), [{ tenant: 't1', mac: MAC }]);
+    assert.deepEqual(notified, [`t1/${MAC}`]);
+    assert.equal((await store.getDevice('t1', MAC))!.state, 'needed');
+    assert.deepEqual(await w.tick(), [], 'settled once');
+    await w.stop();
+  });
+});
