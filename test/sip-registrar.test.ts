@@ -170,68 +170,23 @@ describe('sip: registrar with digest authentication', () => {
   });
 
   it('refuses a wrong password, an unknown MAC, a foreign digest uri', async () => {
-    let nonce = await challenge();
-    assert.equal(
-      (
-        await register(
-          request({
-            headers: {
-              Authorization: authorization({
-                user: MAC,
-                password: 'wrong',
-                nonce,
-                uri: 'sip:127.0.0.1',
-                nc: 1,
-              }),
-            },
-          }),
-        )
-      ).status,
-      403,
-    );
-    nonce = await challenge();
-    assert.equal(
-      (
-        await register(
-          request({
-            headers: {
-              Authorization: authorization({
-                user: '001565aabbcd',
-                password,
-                nonce,
-                uri: 'sip:127.0.0.1',
-                nc: 1,
-              }),
-            },
-          }),
-        )
-      ).status,
-      403,
-    );
-    nonce = await challenge();
-    assert.equal(
-      (
-        await register(
-          request({
-            headers: {
-              Authorization: authorization({ user: 'alice', password, nonce, uri: 'sip:127.0.0.1', nc: 1 }),
-            },
-          }),
-        )
-      ).status,
-      403,
-    );
-    nonce = await challenge();
-    assert.equal(
-      (
-        await register(
-          request({
-            headers: { Authorization: authorization({ user: MAC, password, nonce, uri: 'sip:evil', nc: 1 }) },
-          }),
-        )
-      ).status,
-      403,
-    );
+    const cases: { name: string; user: string; password: string; uri: string }[] = [
+      { name: 'wrong password', user: MAC, password: 'wrong', uri: 'sip:127.0.0.1' },
+      { name: 'unknown MAC', user: '001565aabbcd', password, uri: 'sip:127.0.0.1' },
+      { name: 'not a MAC', user: 'alice', password, uri: 'sip:127.0.0.1' },
+      { name: 'foreign digest uri', user: MAC, password, uri: 'sip:evil' },
+    ];
+    for (const c of cases) {
+      const nonce = await challenge();
+      const res = await register(
+        request({
+          headers: {
+            Authorization: authorization({ user: c.user, password: c.password, nonce, uri: c.uri, nc: 1 }),
+          },
+        }),
+      );
+      assert.equal(res.status, 403, c.name);
+    }
   });
 
   it('digest uri: the Request-URI, or the Request-URI without its user part', () => {

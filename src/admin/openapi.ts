@@ -1,3 +1,6 @@
+import { AUTH_STATES } from '../domain/auth';
+import { LANGUAGES, VENDORS } from '../domain/device';
+
 /** OpenAPI 3.1 description of the admin API; test/admin.test.ts checks it lists exactly the routes served. */
 
 const err = { $ref: '#/components/responses/Error' };
@@ -34,7 +37,7 @@ export const openApiDocument = {
         parameters: [tenant],
         requestBody: json({
           type: 'object',
-          properties: { name: { type: 'string' }, language: { enum: ['en', 'de'] } },
+          properties: { name: { type: 'string' }, language: { enum: LANGUAGES } },
         }),
         responses: { 201: ok('created'), 200: ok('updated'), 400: err, 401: err },
       },
@@ -55,7 +58,7 @@ export const openApiDocument = {
         summary: 'List devices',
         parameters: [
           tenant,
-          { name: 'state', in: 'query', schema: { enum: ['needed', 'failed', 'blocked', 'successful'] } },
+          { name: 'state', in: 'query', schema: { enum: AUTH_STATES } },
           { name: 'site', in: 'query', schema: { type: 'string' } },
         ],
         responses: {
@@ -68,10 +71,7 @@ export const openApiDocument = {
     '/api/v1/tenants/{tenant}/devices.csv': {
       get: {
         summary: 'Export devices as CSV (vendor,type,mac,created,site,state,pap)',
-        parameters: [
-          tenant,
-          { name: 'state', in: 'query', schema: { enum: ['needed', 'failed', 'blocked', 'successful'] } },
-        ],
+        parameters: [tenant, { name: 'state', in: 'query', schema: { enum: AUTH_STATES } }],
         responses: {
           200: { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } },
           404: err,
@@ -169,7 +169,7 @@ export const openApiDocument = {
             type: 'object',
             properties: {
               outcome: { enum: ['successful', 'wrong_pap', 'failed', 'blocked', 'not_required'] },
-              state: { enum: ['needed', 'failed', 'blocked', 'successful'] },
+              state: { enum: AUTH_STATES },
               attemptsLeft: { type: 'integer' },
               failedUntil: { type: ['string', 'null'] },
               whitelistedIp: { type: ['string', 'null'] },
@@ -199,22 +199,11 @@ export const openApiDocument = {
         properties: {
           mac: { type: 'string' },
           vendor: {
-            enum: [
-              'yealink',
-              'snom',
-              'poly',
-              'cisco',
-              'linksys',
-              'gigaset',
-              'patton',
-              'grandstream',
-              'panasonic',
-              'spectralink',
-            ],
+            enum: VENDORS,
           },
           model: { type: 'string' },
           site: { type: 'string' },
-          language: { enum: ['en', 'de'] },
+          language: { enum: LANGUAGES },
           accounts: {
             type: 'array',
             items: {
@@ -235,7 +224,7 @@ export const openApiDocument = {
         type: 'object',
         properties: {
           mac: { type: 'string' },
-          state: { enum: ['needed', 'failed', 'blocked', 'successful'] },
+          state: { enum: AUTH_STATES },
           pap: { type: ['string', 'null'] },
           vendor: { type: 'string' },
           model: { type: 'string' },

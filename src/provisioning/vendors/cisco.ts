@@ -1,5 +1,5 @@
 import { xmlEscape } from '../render';
-import { macFrom, type VendorModule } from './types';
+import { configFile, modelAndMac, type VendorModule } from './types';
 
 const FILE = /^([0-9a-f]{12})\.xml$/;
 // `Cisco/SPA112-1.4.1 (0011aabbccdd)`, `Linksys/PAP2T-5.1.6(LS) (0011aabbccdd)`
@@ -19,15 +19,7 @@ export const cisco: VendorModule = {
   escape: xmlEscape,
   // Profile_Rule can carry --uid/--pwd, but the credential in the URL path is enough.
   httpCredentials: false,
-  matchFile(file) {
-    const mac = macFrom(FILE.exec(file)?.[1]);
-    return mac ? { role: 'config', template: 'profile.xml', mac } : null;
-  },
-  parseUserAgent(ua) {
-    const m = UA.exec(ua);
-    if (!m) return null;
-    const mac = macFrom(m[2]);
-    return { model: m[1]!, ...(mac ? { mac } : {}) };
-  },
+  matchFile: (file) => configFile(FILE, 'profile.xml', file),
+  parseUserAgent: (ua) => modelAndMac(UA, ua),
   overrides: (device) => (device.vendor === 'linksys' ? ['linksys'] : []),
 };

@@ -1,5 +1,5 @@
 import { xmlEscape } from '../render';
-import { macFrom, type VendorModule } from './types';
+import { configFile, modelAndMac, type VendorModule } from './types';
 
 const FILE = /^([0-9A-F]{12})\.xml$/;
 // `Gigaset N670 IP PRO/83.V2.11.0+build.a546b8d;7C2F80AABBCC` (MAC not always present)
@@ -12,13 +12,7 @@ export const gigaset: VendorModule = {
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
   httpCredentials: false,
-  matchFile(file) {
-    const mac = macFrom(FILE.exec(file)?.[1]);
-    return mac ? { role: 'config', template: 'provider.xml', mac } : null;
-  },
-  parseUserAgent(ua) {
-    const m = UA.exec(ua);
-    return m ? { model: m[1]! } : null;
-  },
+  matchFile: (file) => configFile(FILE, 'provider.xml', file),
+  parseUserAgent: (ua) => modelAndMac(UA, ua),
   overrides: () => [],
 };

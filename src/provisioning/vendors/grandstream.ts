@@ -1,5 +1,5 @@
 import { xmlEscape } from '../render';
-import { macFrom, type VendorModule } from './types';
+import { configFile, modelAndMac, type VendorModule } from './types';
 
 const FILE = /^cfg([0-9a-f]{12})\.xml$/;
 // `Grandstream Model HW GXP2170 SW 1.0.11.3 DevId 000b82aabbcc`
@@ -12,15 +12,7 @@ export const grandstream: VendorModule = {
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
   httpCredentials: true,
-  matchFile(file) {
-    const mac = macFrom(FILE.exec(file)?.[1]);
-    return mac ? { role: 'config', template: 'cfg.xml', mac } : null;
-  },
-  parseUserAgent(ua) {
-    const m = UA.exec(ua);
-    if (!m) return null;
-    const mac = macFrom(m[2]);
-    return { model: m[1]!, ...(mac ? { mac } : {}) };
-  },
+  matchFile: (file) => configFile(FILE, 'cfg.xml', file),
+  parseUserAgent: (ua) => modelAndMac(UA, ua),
   overrides: () => [],
 };

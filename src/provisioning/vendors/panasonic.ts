@@ -1,5 +1,5 @@
 import { quotedEscape } from '../render';
-import { macFrom, type VendorModule } from './types';
+import { configFile, modelAndMac, type VendorModule } from './types';
 
 // Panasonic's default CFG_STANDARD_FILE_PATH ends in `Config{MAC}.cfg` ({MAC}: upper-case MAC).
 const FILE = /^Config([0-9A-F]{12})\.cfg$/;
@@ -13,15 +13,7 @@ export const panasonic: VendorModule = {
   contentType: 'text/plain; charset=utf-8',
   escape: quotedEscape,
   httpCredentials: false,
-  matchFile(file) {
-    const mac = macFrom(FILE.exec(file)?.[1]);
-    return mac ? { role: 'config', template: 'config.cfg', mac } : null;
-  },
-  parseUserAgent(ua) {
-    const m = UA.exec(ua);
-    if (!m) return null;
-    const mac = macFrom(m[2]);
-    return { model: m[1]!, ...(mac ? { mac } : {}) };
-  },
+  matchFile: (file) => configFile(FILE, 'config.cfg', file),
+  parseUserAgent: (ua) => modelAndMac(UA, ua),
   overrides: () => [],
 };

@@ -1,5 +1,5 @@
 import { quotedEscape } from '../render';
-import { macFrom, type VendorModule } from './types';
+import { configFile, modelAndMac, type VendorModule } from './types';
 
 const FILE = /^([0-9a-f]{12})\.cfg$/;
 // `Patton SmartNode SN4112/JS/EUI ...` (no MAC)
@@ -12,13 +12,7 @@ export const patton: VendorModule = {
   contentType: 'text/plain; charset=utf-8',
   escape: quotedEscape,
   httpCredentials: false,
-  matchFile(file) {
-    const mac = macFrom(FILE.exec(file)?.[1]);
-    return mac ? { role: 'config', template: 'startup.cfg', mac } : null;
-  },
-  parseUserAgent(ua) {
-    const m = UA.exec(ua);
-    return m ? (m[1] ? { model: m[1] } : {}) : null;
-  },
+  matchFile: (file) => configFile(FILE, 'startup.cfg', file),
+  parseUserAgent: (ua) => modelAndMac(UA, ua),
   overrides: () => [],
 };

@@ -1,5 +1,5 @@
 import { xmlEscape } from '../render';
-import { macFrom, type VendorModule } from './types';
+import { modelAndMac, macFrom, type VendorModule } from './types';
 
 const MASTER = /^([0-9a-f]{12})\.cfg$/;
 const PHONE = /^([0-9a-f]{12})-phone\.cfg$/;
@@ -27,9 +27,6 @@ export const poly: VendorModule = {
     const mac = macFrom(p?.[1]);
     return mac ? { role: 'config', template: 'phone.cfg', mac } : null;
   },
-  parseUserAgent(ua) {
-    const m = UA.exec(ua);
-    return m ? { model: m[1]! } : null;
-  },
+  parseUserAgent: (ua) => modelAndMac(UA, ua),
   overrides: (device) => (device.vendor === 'spectralink' ? ['spectralink'] : []),
 };

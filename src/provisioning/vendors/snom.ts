@@ -1,7 +1,7 @@
 import { xmlEscape } from '../render';
-import { macFrom, type VendorModule } from './types';
+import { configFile, modelAndMac, type VendorModule } from './types';
 
-const HTM = /^snom([A-Za-z0-9]{2,12})-([0-9A-F]{12})\.htm$/;
+const HTM = /^snom[A-Za-z0-9]{2,12}-([0-9A-F]{12})\.htm$/;
 const XML = /^([0-9A-F]{12})\.xml$/;
 // `Mozilla/4.0 (compatible; snom710-SIP 10.1.x ...)`, `snomD785-SIP ...`
 const UA = /\bsnom([A-Za-z0-9]+)-SIP\b/i;
@@ -16,14 +16,8 @@ export const snom: VendorModule = {
   // credential in the URL path instead.
   httpCredentials: false,
   matchFile(file) {
-    const h = HTM.exec(file);
-    const x = h ? null : XML.exec(file);
-    const mac = macFrom(h?.[2] ?? x?.[1]);
-    return mac ? { role: 'config', template: 'settings.xml', mac } : null;
+    return configFile(HTM, 'settings.xml', file) ?? configFile(XML, 'settings.xml', file);
   },
-  parseUserAgent(ua) {
-    const m = UA.exec(ua);
-    return m ? { model: m[1]! } : null;
-  },
+  parseUserAgent: (ua) => modelAndMac(UA, ua),
   overrides: () => [],
 };

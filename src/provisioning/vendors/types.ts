@@ -42,3 +42,17 @@ export interface VendorModule {
 export function macFrom(hex: string | undefined): Mac | null {
   return hex === undefined ? null : tryParseMac(hex);
 }
+
+/** `file` is the device configuration `template` when it matches `pattern` (group 1: the MAC). */
+export function configFile(pattern: RegExp, template: string, file: string): FileMatch | null {
+  const mac = macFrom(pattern.exec(file)?.[1]);
+  return mac ? { role: 'config', template, mac } : null;
+}
+
+/** A User-Agent of this vendor when it matches `pattern`: group 1 the model, group 2 the MAC (both optional). */
+export function modelAndMac(pattern: RegExp, ua: string): UserAgentInfo | null {
+  const m = pattern.exec(ua);
+  if (!m) return null;
+  const mac = macFrom(m[2]);
+  return { ...(m[1] ? { model: m[1] } : {}), ...(mac ? { mac } : {}) };
+}

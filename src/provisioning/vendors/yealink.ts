@@ -1,5 +1,5 @@
 import { lineEscape } from '../render';
-import { macFrom, type VendorModule } from './types';
+import { configFile, modelAndMac, type VendorModule } from './types';
 
 const COMMON = /^y(0{9}[0-9]{3})\.cfg$/;
 const DEVICE = /^([0-9a-f]{12})\.cfg$/;
@@ -18,16 +18,9 @@ export const yealink: VendorModule = {
   matchFile(file) {
     const c = COMMON.exec(file);
     if (c) return { role: 'common', template: 'common.cfg', vars: { modelCode: c[1]! } };
-    const d = DEVICE.exec(file);
-    const mac = macFrom(d?.[1]);
-    return mac ? { role: 'config', template: 'device.cfg', mac } : null;
+    return configFile(DEVICE, 'device.cfg', file);
   },
-  parseUserAgent(ua) {
-    const m = UA.exec(ua);
-    if (!m) return null;
-    const mac = macFrom(m[2]);
-    return { model: m[1]!, ...(mac ? { mac } : {}) };
-  },
+  parseUserAgent: (ua) => modelAndMac(UA, ua),
   overrides(device) {
     return DECT_BASE.test(device.model) ? ['dect'] : [];
   },
