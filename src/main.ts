@@ -34,8 +34,10 @@ async function main(): Promise<void> {
   const log = createLogger(cfg.logLevel);
   const stops: (() => Promise<unknown>)[] = [];
   const shutdown = async (code: number) => {
+    log.info('shutting down');
     for (const stop of stops.reverse())
       await stop().catch((err: Error) => log.warn({ err: err.message }, 'shutdown step failed'));
+    log.info('stopped');
     process.exit(code);
   };
   process.once('SIGINT', () => void shutdown(0));
@@ -56,8 +58,9 @@ async function main(): Promise<void> {
         'started embedded redis-server (append-only persistence)',
       );
     }
-    const redis = await connectRedis(url, log);
-    stops.push(() => redis.quit());
+    // An external Redis that is away at start-up must not keep the HTTP side from answering 503.
+    const redis = await connectRedis(url, log, cfg.redisUrl === null);
+    stops.push(() => (redis.isReady ? redis.quit() : redis.disconnect()));
     const store = new Store(redis, { auth: cfg.auth, eventsMaxLen: cfg.eventsMaxLen });
 
     const token = adminToken(cfg);

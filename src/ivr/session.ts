@@ -1,11 +1,10 @@
 import type { Logger } from 'pino';
 import type { Language } from '../domain/device';
 import type { Mac } from '../domain/mac';
+import { PAP_LENGTH } from '../domain/pap';
 import type { AttemptReply } from '../store/store';
 import { CallEnded, type IvrMedia } from './media';
 import { promptPath, type Prompt } from './prompts';
-
-export const PAP_LENGTH = 6;
 
 export type IvrOutcome =
   | 'successful'

@@ -39,7 +39,6 @@ interface Identified {
   readonly caller: Caller;
   readonly mac: Mac | null;
   readonly tenant: string | null;
-  readonly language: Language | null;
   readonly deviceLanguage: Language | null;
 }
 
@@ -77,7 +76,6 @@ export async function handleInvite(
         caller: { kind: 'device', state },
         mac: auth.mac,
         tenant: auth.device.tenant,
-        language: null,
         deviceLanguage: auth.device.language,
       };
     } else if (auth.kind === 'store_unavailable') {
@@ -86,7 +84,6 @@ export async function handleInvite(
         caller: { kind: 'store_unavailable' },
         mac: null,
         tenant: null,
-        language: null,
         deviceLanguage: null,
       };
     } else {
@@ -95,7 +92,6 @@ export async function handleInvite(
         caller: { kind: 'unknown' },
         mac: auth.mac ?? null,
         tenant: null,
-        language: null,
         deviceLanguage: null,
       };
     }
@@ -118,7 +114,6 @@ async function identifyTrusted(req: Srf.SrfRequest, dialled: string, deps: Route
     caller: { kind: 'trusted_peer', state },
     mac,
     tenant: null,
-    language: null,
     deviceLanguage: null,
   });
   if (dialled !== deps.config.authServiceNumber) return none('unknown_device');
@@ -131,7 +126,6 @@ async function identifyTrusted(req: Srf.SrfRequest, dialled: string, deps: Route
       caller: { kind: 'trusted_peer', state: settle(device, Date.now()).state },
       mac,
       tenant: device.tenant,
-      language: null,
       deviceLanguage: device.language,
     };
   } catch {

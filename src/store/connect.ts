@@ -11,9 +11,11 @@ import type { RedisClient } from './store';
 
 /**
  * Commands fail at once while the connection is down (no offline queue): callers answer 503 or
- * refuse the PAP instead of hanging, and the client keeps reconnecting in the background.
+ * refuse the PAP instead of hanging, and the client keeps reconnecting in the background. With
+ * `waitForFirst: false` it returns before the first connection, so the service can listen (and
+ * answer 503) while an external Redis is still away.
  */
-export async function connectRedis(url: string, log: Logger): Promise<RedisClient> {
+export async function connectRedis(url: string, log: Logger, waitForFirst = true): Promise<RedisClient> {
   const client: RedisClient = createClient({
     url,
     disableOfflineQueue: true,
@@ -28,7 +30,9 @@ export async function connectRedis(url: string, log: Logger): Promise<RedisClien
     if (down) log.info('redis connection restored');
     down = false;
   });
-  await client.connect();
+  const connected = client.connect();
+  if (waitForFirst) await connected;
+  else connected.catch((err: Error) => log.error({ err: err.message }, 'redis connection failed'));
   return client;
 }
 
