@@ -86,7 +86,26 @@ describe('concurrency: PAP attempts racing on one device', () => {
     const right = await stores[0]!.attemptPap(mac, pap, null, 'late', 'ivr');
     assert.equal(right.outcome, 'blocked', 'even the right PAP is refused when blocked');
 
+    const reset = (await stores[0]!.resetDevice('race', mac, 'admin'))!;
+    const unblocked = (await stores[0]!.getDevice('race', mac))!;
+    assert.deepEqual(
+      [unblocked.state, unblocked.totalFailures, unblocked.consecutiveFailures],
+      ['needed', 0, 0],
+      'reset lifts a block (transition 5)',
+    );
+    assert.equal(
+      (await stores[0]!.attemptPap(mac, pap, null, 'old', 'ivr')).outcome,
+      reset.pap === pap ? 'successful' : 'wrong_pap',
+      'the old PAP is void',
+    );
+    if (reset.pap !== pap)
+      assert.equal((await stores[0]!.attemptPap(mac, reset.pap, null, 'new', 'ivr')).outcome, 'successful');
+
     const events = await stores[0]!.events('race', 1000);
-    assert.equal(events.filter((e) => e.type === 'attempt').length, 801, 'every attempt is audited');
+    assert.equal(
+      events.filter((e) => e.type === 'attempt').length,
+      reset.pap === pap ? 802 : 803,
+      'every attempt is audited',
+    );
   });
 });
