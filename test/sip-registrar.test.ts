@@ -112,6 +112,11 @@ describe('sip: registrar with digest authentication', () => {
     return got;
   }
 
+  /** REGISTER carrying only a digest Authorization built from `a`. */
+  function registerWith(a: Parameters<typeof authorization>[0]): Promise<Reply> {
+    return register(request({ headers: { Authorization: authorization(a) } }));
+  }
+
   async function challenge(): Promise<string> {
     const c = await register(request({}));
     assert.equal(c.status, 401);
@@ -158,13 +163,7 @@ describe('sip: registrar with digest authentication', () => {
 
   it('answers stale=true for an expired or unknown nonce with the right password', async () => {
     const nonce = 'ab'.repeat(16);
-    const res = await register(
-      request({
-        headers: {
-          Authorization: authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 }),
-        },
-      }),
-    );
+    const res = await registerWith({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 });
     assert.equal(res.status, 401);
     assert.match(res.headers['WWW-Authenticate']!, /stale=true/);
   });
@@ -178,13 +177,7 @@ describe('sip: registrar with digest authentication', () => {
     ];
     for (const c of cases) {
       const nonce = await challenge();
-      const res = await register(
-        request({
-          headers: {
-            Authorization: authorization({ user: c.user, password: c.password, nonce, uri: c.uri, nc: 1 }),
-          },
-        }),
-      );
+      const res = await registerWith({ user: c.user, password: c.password, nonce, uri: c.uri, nc: 1 });
       assert.equal(res.status, 403, c.name);
     }
   });
@@ -198,19 +191,13 @@ describe('sip: registrar with digest authentication', () => {
 
   it('accepts the MAC in upper case as username', async () => {
     const nonce = await challenge();
-    const res = await register(
-      request({
-        headers: {
-          Authorization: authorization({
-            user: MAC.toUpperCase(),
-            password,
-            nonce,
-            uri: 'sip:127.0.0.1',
-            nc: 1,
-          }),
-        },
-      }),
-    );
+    const res = await registerWith({
+      user: MAC.toUpperCase(),
+      password,
+      nonce,
+      uri: 'sip:127.0.0.1',
+      nc: 1,
+    });
     assert.equal(res.status, 200);
     assert.ok(await sipStore.registration('acme', MAC));
   });
@@ -220,15 +207,7 @@ describe('sip: registrar with digest authentication', () => {
     assert.equal((await store.attemptPap(MAC, pap, null, 'test', 'api')).outcome, 'successful');
     const nonce = await challenge();
     assert.equal(
-      (
-        await register(
-          request({
-            headers: {
-              Authorization: authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 }),
-            },
-          }),
-        )
-      ).status,
+      (await registerWith({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 })).status,
       403,
     );
   });
@@ -236,15 +215,7 @@ describe('sip: registrar with digest authentication', () => {
   it('Expires: 0 removes the binding', async () => {
     const nonce = await challenge();
     assert.equal(
-      (
-        await register(
-          request({
-            headers: {
-              Authorization: authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 }),
-            },
-          }),
-        )
-      ).status,
+      (await registerWith({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 })).status,
       200,
     );
     assert.ok(await sipStore.registration('acme', MAC));
