@@ -7,7 +7,7 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY test ./test
 COPY bench ./bench
-RUN npx tsc -p tsconfig.json || test -f dist/src/main.js
+RUN npx tsc -p tsconfig.json
 
 FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends redis-server && rm -rf /var/lib/apt/lists/*
@@ -22,5 +22,8 @@ COPY config ./config
 # same path, because FreeSWITCH opens PROMPTS_DIR/<language>/<name>.wav by absolute path.
 COPY prompts ./prompts
 ENV PROMPTS_DIR=/app/prompts
+# DATA_DIR (generated admin token, embedded Redis): owned by the user the service runs as, so a
+# named volume mounted here starts with that ownership too.
+RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 CMD ["node", "dist/src/main.js"]
