@@ -25,7 +25,7 @@ const CASES: Case[] = [
     file: (m) => `${m}.cfg`,
     ua: () => 'Yealink SIP-T54W 96.86.0.70 00:15:65:00:00:01',
     syntax: 'kv',
-    minimalMarks: [/features\.hotline_number = \*89/, /Authentication needed/],
+    minimalMarks: [/features\.hotline_number = \*89/, /Authentication needed/, /account\.1\.dtmf\.type = 1/],
   },
   {
     vendor: 'yealink',
@@ -43,7 +43,7 @@ const CASES: Case[] = [
     file: (m) => `snom710-${m.toUpperCase()}.htm`,
     ua: () => 'Mozilla/4.0 (compatible; snom710-SIP 10.1.54.13)',
     syntax: 'xml',
-    minimalMarks: [/user_idle_text idx="1" perm="R">Authentication needed/],
+    minimalMarks: [/user_idle_text idx="1" perm="R">Authentication needed/, /user_dtmf_info idx="1" perm="R">off/],
   },
   {
     vendor: 'snom',
@@ -61,7 +61,7 @@ const CASES: Case[] = [
     file: (m) => `${m}-phone.cfg`,
     ua: () => 'FileTransport PolycomVVX-VVX_450-UA/6.4.0.1234 Type/Application',
     syntax: 'xml',
-    minimalMarks: [/call\.autoOffHook\.1\.contact="\*89"/, /emergency\.1\.value="112,/],
+    minimalMarks: [/call\.autoOffHook\.1\.contact="\*89"/, /emergency\.1\.value="112,/, /tone\.dtmf\.rfc2833Control="1"/],
   },
   {
     vendor: 'spectralink',
@@ -79,7 +79,7 @@ const CASES: Case[] = [
     file: (m) => `${m}.xml`,
     ua: (m) => `Cisco/SPA112-1.4.1 (${m.toUpperCase()})`,
     syntax: 'xml',
-    minimalMarks: [/Dial_Plan_1_>\( P4 &lt;:\*89&gt; \| 112S0 /],
+    minimalMarks: [/Dial_Plan_1_>\( P4 &lt;:\*89&gt; \| 112S0 /, /<DTMF_Tx_Method_1_>AVT</],
   },
   {
     vendor: 'linksys',

@@ -117,6 +117,26 @@ describe('store', () => {
     assert.deepEqual(await s.temporaryWhitelist('acme'), [], 'gone once expired');
   });
 
+  it('full provisioning extends an existing temporary entry but never creates one', async () => {
+    const s = r.store();
+    const [d] = await seed(s);
+    const dv = (await s.getDevice('acme', d!.mac))!;
+    await s.suspendDevice('acme', d!.mac, 'admin');
+    const full = {
+      generation: dv.generation,
+      reason: 'suspension' as const,
+      credentialHash: 'ab'.repeat(32),
+      file: 'f',
+    };
+    assert.equal(await s.recordFullProvisioning('acme', d!.mac, { ...full, ip: '203.0.113.50' }), 'ok');
+    assert.deepEqual(
+      await s.temporaryWhitelist('acme'),
+      [],
+      'a suspended phone fetching from a café does not trust the café',
+    );
+    assert.equal((await s.getDevice('acme', d!.mac))!.lastProvisioning!.ip, '203.0.113.50');
+  });
+
   it('reset: new PAP, counters cleared, credential revoked, suspension cleared, stale bypass refused', async () => {
     const s = r.store();
     const [d] = await seed(s);

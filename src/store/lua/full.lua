@@ -1,5 +1,7 @@
 -- A full configuration was served. Through a bypass it marks the device successful and stores the
--- fresh credential's hash; every full provisioning extends the IP on the temporary whitelist.
+-- fresh credential's hash. Every full provisioning extends the IP's temporary whitelist entry if it
+-- has one (XX): only a PAP success creates entries, so a phone provisioning from elsewhere (a
+-- credential on the road, a suspension) does not make that network trusted for the whole tenant.
 -- KEYS: device, tempWhitelist, locks, events
 -- ARGV: generation, credentialHash, reason, ip, now, tempWhitelistSeconds, maxlen, file
 local dev = KEYS[1]
@@ -18,7 +20,7 @@ if reason ~= 'credential' then
   end
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-redis.call('ZADD', KEYS[2], 'GT', now + tonumber(ARGV[6]) * 1000, ip)
+redis.call('ZADD', KEYS[2], 'XX', 'GT', now + tonumber(ARGV[6]) * 1000, ip)
 redis.call('HSET', dev, 'lastProvAt', now, 'lastProvIp', ip, 'lastProvOutcome', 'full:' .. reason)
 audit(KEYS[4], ARGV[7], now, 'provisioning', { 'mac', f[3], 'ip', ip, 'outcome', 'full', 'reason', reason, 'file', ARGV[8] })
 return 'ok'
