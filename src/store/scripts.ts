@@ -43,4 +43,6 @@ export const scripts = {
   note: new LuaScript('note'),
   delete: new LuaScript('delete'),
   audit: new LuaScript('audit'),
+  nonce: new LuaScript('nonce'),
+  release: new LuaScript('release'),
 };

@@ -1,5 +1,6 @@
 import type { Mac } from '../domain/mac';
 import { keys } from './keys';
+import { scripts } from './scripts';
 import type { RedisClient } from './store';
 
 /** Where a restricted account's phone can be reached (its REGISTER's Contact and source). */
@@ -19,22 +20,6 @@ export interface Registration {
 
 export type NonceUse = 'ok' | 'stale' | 'replay';
 
-/**
- * Highest nonce-count seen is the key's value; a request must present a larger one (RFC 7616
- * 3.4: replay protection). Without qop (nc empty) the nonce is single use.
- */
-const USE_NONCE = `
-local v = redis.call('GET', KEYS[1])
-if not v then return 'stale' end
-if ARGV[1] == '' then redis.call('DEL', KEYS[1]) return 'ok' end
-local nc = tonumber(ARGV[1], 16)
-if nc == nil or nc <= tonumber(v) then return 'replay' end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl <= 0 then return 'stale' end
-redis.call('SET', KEYS[1], nc, 'PX', ttl)
-return 'ok'
-`;
-
 /** SIP state of papgate: digest nonces and registrations. Single-key operations only (Cluster-safe). */
 export class SipStore {
   private readonly now: () => number;
@@ -50,10 +35,10 @@ export class SipStore {
     await this.redis.set(keys.nonce(nonce), '0', { EX: this.opts.nonceSeconds });
   }
 
-  /** Consumes one use of a nonce with nonce-count `nc` (8 hex digits, or null without qop). */
+  /** Consumes one use of a nonce with nonce-count `nc` (8 hex digits, or null without qop); see nonce.lua. */
   async useNonce(nonce: string, nc: string | null): Promise<NonceUse> {
     if (!/^[0-9a-f]{32}$/.test(nonce)) return 'stale';
-    const r = await this.redis.eval(USE_NONCE, { keys: [keys.nonce(nonce)], arguments: [nc ?? ''] });
+    const r = await scripts.nonce.run(this.redis, [keys.nonce(nonce)], [nc ?? '']);
     return r as NonceUse;
   }
 

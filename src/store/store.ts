@@ -229,15 +229,7 @@ export class Store {
   }
 
   private async releaseMac(mac: Mac, tenant: string): Promise<void> {
-    // Delete only if still ours: another tenant may have claimed it in between.
-    const key = keys.macIndex(mac);
-    await this.redis.eval(
-      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-      {
-        keys: [key],
-        arguments: [tenant],
-      },
-    );
+    await scripts.release.run(this.redis, [keys.macIndex(mac)], [tenant]);
   }
 
   async tenantOfMac(mac: Mac): Promise<string | null> {
