@@ -6,6 +6,8 @@ import { parseWhitelistEntry, type WhitelistEntry } from './domain/whitelist';
 
 export interface Config {
   readonly redisUrl: string | null;
+  /** Redis Cluster seed nodes (REDIS_CLUSTER_NODES); empty: a single server (REDIS_URL or embedded). */
+  readonly redisClusterNodes: readonly string[];
   readonly dataDir: string;
   readonly redisServerBin: string;
   readonly adminHost: string;
@@ -135,6 +137,14 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) {
     throw new ConfigError('REDIS_URL', 'expected redis://host:port[/db] or rediss://...');
   }
+  const redisClusterNodes = list(env, 'REDIS_CLUSTER_NODES', []);
+  for (const n of redisClusterNodes) {
+    if (!/^rediss?:\/\/[^\s]+$/.test(n))
+      throw new ConfigError('REDIS_CLUSTER_NODES', `expected redis://host:port, got "${n}"`);
+  }
+  if (redisClusterNodes.length > 0 && redisUrl !== null) {
+    throw new ConfigError('REDIS_CLUSTER_NODES', 'set either REDIS_URL or REDIS_CLUSTER_NODES, not both');
+  }
   const defaultLanguage = str(env, 'DEFAULT_LANGUAGE', 'en');
   if (!isLanguage(defaultLanguage)) throw new ConfigError('DEFAULT_LANGUAGE', 'must be "en" or "de"');
   const authServiceNumber = str(env, 'AUTH_SERVICE_NUMBER', '*89');
@@ -156,6 +166,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   }
   const cfg: Config = {
     redisUrl,
+    redisClusterNodes: Object.freeze(redisClusterNodes),
     dataDir: path.resolve(cwd, str(env, 'DATA_DIR', 'data')),
     redisServerBin: str(env, 'REDIS_SERVER_BIN', 'redis-server'),
     adminHost: str(env, 'ADMIN_HOST', '127.0.0.1'),

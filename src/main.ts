@@ -3,9 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig, ConfigError, type Config } from './config';
 import { createLogger } from './log';
-import { connectRedis } from './store/connect';
+import { connectRedis, connectRedisCluster } from './store/connect';
 import { startEmbeddedRedis } from './store/embedded';
-import { Store } from './store/store';
+import { Store, type RedisClient } from './store/store';
+import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server';
 import { createProvisioningServer } from './provisioning/server';
 import { startSipService } from './sip/service';
@@ -18,6 +19,18 @@ function adminToken(cfg: Config): { token: string; file: string | null } {
   if (!fs.existsSync(file))
     fs.writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
   return { token: fs.readFileSync(file, 'utf8').trim(), file };
+}
+
+/** The Redis papgate uses: a cluster, an external server, or its own embedded one. */
+async function openRedis(cfg: Config, log: Logger, stops: (() => Promise<unknown>)[]): Promise<RedisClient> {
+  // An external Redis that is away at start-up must not keep the HTTP side from answering 503.
+  if (cfg.redisClusterNodes.length > 0) return connectRedisCluster(cfg.redisClusterNodes, log, false);
+  if (cfg.redisUrl !== null) return connectRedis(cfg.redisUrl, log, false);
+  const dir = path.join(cfg.dataDir, 'redis');
+  const embedded = await startEmbeddedRedis({ bin: cfg.redisServerBin, dir, persistent: true });
+  stops.push(() => embedded.stop());
+  log.info({ dir, port: embedded.port }, 'started embedded redis-server (append-only persistence)');
+  return connectRedis(embedded.url, log, true);
 }
 
 async function main(): Promise<void> {
@@ -44,22 +57,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown(0));
 
   try {
-    let url = cfg.redisUrl;
-    if (url === null) {
-      const embedded = await startEmbeddedRedis({
-        bin: cfg.redisServerBin,
-        dir: path.join(cfg.dataDir, 'redis'),
-        persistent: true,
-      });
-      stops.push(() => embedded.stop());
-      url = embedded.url;
-      log.info(
-        { dir: path.join(cfg.dataDir, 'redis'), port: embedded.port },
-        'started embedded redis-server (append-only persistence)',
-      );
-    }
-    // An external Redis that is away at start-up must not keep the HTTP side from answering 503.
-    const redis = await connectRedis(url, log, cfg.redisUrl === null);
+    const redis = await openRedis(cfg, log, stops);
     stops.push(() => (redis.isReady ? redis.quit() : redis.disconnect()));
     const store = new Store(redis, { auth: cfg.auth, eventsMaxLen: cfg.eventsMaxLen });
 

@@ -43,7 +43,10 @@ const CASES: Case[] = [
     file: (m) => `snom710-${m.toUpperCase()}.htm`,
     ua: () => 'Mozilla/4.0 (compatible; snom710-SIP 10.1.54.13)',
     syntax: 'xml',
-    minimalMarks: [/user_idle_text idx="1" perm="R">Authentication needed/, /user_dtmf_info idx="1" perm="R">off/],
+    minimalMarks: [
+      /user_idle_text idx="1" perm="R">Authentication needed/,
+      /user_dtmf_info idx="1" perm="R">off/,
+    ],
   },
   {
     vendor: 'snom',
@@ -61,7 +64,11 @@ const CASES: Case[] = [
     file: (m) => `${m}-phone.cfg`,
     ua: () => 'FileTransport PolycomVVX-VVX_450-UA/6.4.0.1234 Type/Application',
     syntax: 'xml',
-    minimalMarks: [/call\.autoOffHook\.1\.contact="\*89"/, /emergency\.1\.value="112,/, /tone\.dtmf\.rfc2833Control="1"/],
+    minimalMarks: [
+      /call\.autoOffHook\.1\.contact="\*89"/,
+      /emergency\.1\.value="112,/,
+      /tone\.dtmf\.rfc2833Control="1"/,
+    ],
   },
   {
     vendor: 'spectralink',

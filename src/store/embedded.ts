@@ -29,9 +29,12 @@ export async function startEmbeddedRedis(opts: {
   bin: string;
   dir: string;
   persistent: boolean;
+  /** more redis-server options (tests: cluster mode) */
+  extraArgs?: readonly string[];
+  port?: number;
 }): Promise<EmbeddedRedis> {
   fs.mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const args = [
     '--bind',
     '127.0.0.1',
@@ -49,6 +52,7 @@ export async function startEmbeddedRedis(opts: {
     'everysec',
     '--daemonize',
     'no',
+    ...(opts.extraArgs ?? []),
   ];
   let child: ChildProcess;
   let stderr = '';

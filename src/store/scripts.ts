@@ -2,12 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../paths';
-
-/** The slice of the `redis` client the store needs; both a client and a cluster satisfy it. */
-export interface ScriptRunner {
-  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-}
+import { sendRaw, type RedisClient } from './connect';
 
 const LUA_DIR = path.join(PROJECT_ROOT, 'src', 'store', 'lua');
 const PRELUDE = fs.readFileSync(path.join(LUA_DIR, 'prelude.lua'), 'utf8');
@@ -22,12 +17,13 @@ export class LuaScript {
   }
 
   /** EVALSHA, falling back to EVAL once when the server has not cached the script (restart, failover). */
-  async run(redis: ScriptRunner, keys: string[], args: (string | number)[]): Promise<unknown> {
-    const options = { keys, arguments: args.map(String) };
+  async run(redis: RedisClient, keys: string[], args: (string | number)[]): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args.map(String)];
     try {
-      return await redis.evalSha(this.sha, options);
+      return await sendRaw(redis, keys[0], ['EVALSHA', this.sha, ...tail]);
     } catch (err) {
-      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return redis.eval(this.source, options);
+      if (err instanceof Error && err.message.startsWith('NOSCRIPT'))
+        return sendRaw(redis, keys[0], ['EVAL', this.source, ...tail]);
       throw err;
     }
   }

@@ -1,14 +1,14 @@
-import type { createClient } from 'redis';
 import type { AttemptOutcome, AuthPolicy, AuthState, BypassReason } from '../domain/auth';
 import type { Device, Language, NewDevice, SipAccount, Vendor } from '../domain/device';
 import { isAuthState } from '../domain/device';
 import { generatePap, generateSipPassword } from '../domain/pap';
 import type { Mac } from '../domain/mac';
 import { parseWhitelistEntry, type WhitelistEntry } from '../domain/whitelist';
+import type { RedisClient } from './connect';
 import { keys } from './keys';
 import { scripts } from './scripts';
 
-export type RedisClient = ReturnType<typeof createClient>;
+export type { RedisClient };
 
 export interface Tenant {
   readonly id: string;

@@ -1,8 +1,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/store/embedded';
-import { connectRedis } from '../../src/store/connect';
+import { execFileSync } from 'node:child_process';
+import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/store/embedded';
+import { connectRedis, connectRedisCluster } from '../../src/store/connect';
 import { Store, type RedisClient } from '../../src/store/store';
 import type { AuthPolicy } from '../../src/domain/auth';
 import pino from 'pino';
@@ -41,6 +42,67 @@ export class TestRedis {
   async stop(): Promise<void> {
     await this.client.quit().catch(() => undefined);
     await this.server.stop();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A throwaway three-master Redis Cluster on loopback (redis-server in cluster mode, joined with
+ * `redis-cli --cluster create`), for proving the store's key layout and commands on a cluster.
+ */
+export class TestCluster {
+  client!: RedisClient;
+  private nodes: EmbeddedRedis[] = [];
+  private dir = '';
+
+  async start(): Promise<this> {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'papgate-cluster-'));
+    for (let i = 0; i < 3; i++) {
+      let port = await freePort();
+      // the cluster bus listens on port + 10000
+      while (port > 55000) port = await freePort();
+      const dir = path.join(this.dir, String(i));
+      this.nodes.push(
+        await startEmbeddedRedis({
+          bin: 'redis-server',
+          dir,
+          persistent: false,
+          port,
+          extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, 'nodes.conf')],
+        }),
+      );
+    }
+    const addrs = this.nodes.map((n) => `127.0.0.1:${n.port}`);
+    execFileSync('redis-cli', ['--cluster', 'create', ...addrs, '--cluster-replicas', '0', '--cluster-yes'], {
+      stdio: 'ignore',
+    });
+    // Every node must agree before clients route by slot (right after `create` they may not yet).
+    for (const n of this.nodes) {
+      for (let i = 0; ; i++) {
+        const info = execFileSync('redis-cli', ['-p', String(n.port), 'cluster', 'info']).toString();
+        if (/cluster_state:ok/.test(info)) break;
+        if (i > 100) throw new Error(`cluster node ${n.port} not ok`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    this.client = await connectRedisCluster(
+      this.nodes.map((n) => n.url),
+      silentLog,
+    );
+    return this;
+  }
+
+  get ports(): number[] {
+    return this.nodes.map((n) => n.port);
+  }
+
+  store(policy: AuthPolicy = FAST_POLICY): Store {
+    return new Store(this.client, { auth: policy, eventsMaxLen: 10000 });
+  }
+
+  async stop(): Promise<void> {
+    await this.client?.quit().catch(() => undefined);
+    await Promise.all(this.nodes.map((n) => n.stop()));
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
