@@ -41,6 +41,8 @@ const SIP_TARGET = env.E2E_SIP ?? '127.0.0.1:5060';
 const REPO = path.resolve(__dirname, '../../..');
 const SCENARIOS = path.join(REPO, 'test/e2e/scenarios');
 const REALM = 'papgate-e2e';
+/** The PBX's source address (trusted); phones call from 127.0.0.1. */
+const PBX_IP = '127.0.0.5';
 
 function isLoopback(host: string): boolean {
   return /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === 'localhost';
@@ -101,6 +103,8 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
       timeoutS?: number;
       extra?: string[];
       onSpawn?: (c: ChildProcess) => void;
+      /** source address of sipp's SIP and RTP (default 127.0.0.1) */
+      localIp?: string;
     },
   ): Promise<SippResult> {
     const [host] = SIP_TARGET.split(':');
@@ -115,11 +119,11 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
             '-m',
             '1',
             '-i',
-            '127.0.0.1',
+            o.localIp ?? '127.0.0.1',
             '-p',
             String(o.port),
             '-mi',
-            '127.0.0.1',
+            o.localIp ?? '127.0.0.1',
             '-mp',
             String(mp % 2 === 0 ? mp : mp + 1),
             '-key',
@@ -158,13 +162,14 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     );
   }
 
-  /** Writes a UAC scenario: the call template with one of the bodies. */
+  /** Writes a UAC scenario: a call template (a phone's by default) with one of the bodies. */
   function uacScenario(
     name: string,
     body: 'dtmf' | 'wait_bye' | 'hangup',
     fill: Record<string, string> = {},
+    template = 'uac_call.tmpl.xml',
   ): string {
-    let xml = fs.readFileSync(path.join(SCENARIOS, 'uac_call.tmpl.xml'), 'utf8');
+    let xml = fs.readFileSync(path.join(SCENARIOS, template), 'utf8');
     let b = fs.readFileSync(path.join(SCENARIOS, `body_${body}.xml`), 'utf8');
     for (const [k, v] of Object.entries(fill)) b = b.split(`__${k}__`).join(v);
     xml = xml.replace('__BODY__', b);
@@ -227,6 +232,7 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
       wrong: '000413e2e002',
       hangup: '001565e2e003',
       emergency: '001565e2e004',
+      pbx: '001565e2e005',
     };
     for (const [k, mac] of Object.entries(macs)) {
       const res = await store.createDevices(
@@ -249,6 +255,7 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
       FREESWITCH_LISTEN_ADDRESS: '127.0.0.1',
       SIP_REALM: REALM,
       EMERGENCY_ROUTE: `sip:127.0.0.1:${emergencyPort}`,
+      SIP_TRUSTED_PEERS: PBX_IP,
       PROMPTS_DIR: path.join(REPO, 'prompts'),
       IVR_FIRST_DIGIT_TIMEOUT_MS: '6000',
       IVR_INTER_DIGIT_TIMEOUT_MS: '2000',
@@ -367,6 +374,34 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     await reg.notified(30000);
     reg.stop();
     assert.equal((await store.getDevice('e2e', d.mac))!.state, 'needed');
+  });
+
+  it('a PBX on SIP_TRUSTED_PEERS hands over a *89 call naming the device -> IVR, right PAP -> successful', async () => {
+    const d = devices.pbx!;
+    const call = await sipp(
+      uacScenario('pbx', 'dtmf', { PCAP: pcap('pbx', `${d.pap}#`), WAIT: '25000' }, 'uac_pbx.tmpl.xml'),
+      { port: await freePort(), mac: d.mac, localIp: PBX_IP },
+    );
+    assert.equal(call.code, 0, call.out);
+    assert.deepEqual(await outcomesAfter(d.mac, 1), ['successful']);
+    assert.equal((await store.getDevice('e2e', d.mac))!.state, 'successful');
+  });
+
+  it('a trusted PBX may only send *89; the device header from anyone else is not believed', async () => {
+    const d = devices.hangup!;
+    const refused = (name: string, code: string, o: { service: string; localIp: string }) => {
+      const file = path.join(tmp, `${name}.xml`);
+      fs.writeFileSync(
+        file,
+        fs.readFileSync(path.join(SCENARIOS, 'uac_refused.tmpl.xml'), 'utf8').split('__CODE__').join(code),
+      );
+      return freePort().then((port) => sipp(file, { port, mac: d.mac, ...o }));
+    };
+    const other = await refused('pbx-other', '403', { service: '100', localIp: PBX_IP });
+    assert.equal(other.code, 0, other.out);
+    const untrusted = await refused('untrusted', '407', { service: '*89', localIp: '127.0.0.1' });
+    assert.equal(untrusted.code, 0, `an untrusted sender is challenged like any phone: ${untrusted.out}`);
+    assert.deepEqual(outcomes(d.mac), [], 'no IVR session');
   });
 
   it('emergency number -> proxied straight to the emergency route (no IVR)', async () => {
