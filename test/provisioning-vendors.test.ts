@@ -99,12 +99,16 @@ const CASES: Case[] = [
   },
   {
     vendor: 'gigaset',
-    model: 'N670 IP PRO',
+    model: 'N720 DM PRO',
     mac: '7c2f80000009',
     file: (m) => `${m.toUpperCase()}.xml`,
-    ua: () => 'Gigaset N670 IP PRO/83.V2.11.0',
+    ua: () => 'Gigaset N720 DM PRO/70.106.00.000.000',
     syntax: 'xml',
-    minimalMarks: [/Authentication needed/],
+    minimalMarks: [
+      /aucTlnName\[0\]" class="symb_item" value='"Authentication needed"'/,
+      /uiI_OUTBOUND_PROXY_PORT_1" class="symb_item" value="0x13ce"/, // 5070
+      /ucI_DTMF_TX_MODE_BITS" class="symb_item" value="2"/,
+    ],
   },
   {
     vendor: 'patton',

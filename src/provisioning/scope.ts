@@ -20,6 +20,11 @@ export type RenderKind =
   | { readonly kind: 'minimal'; readonly display: 'needed' | 'failed' }
   | { readonly kind: 'full'; readonly credential: string };
 
+/** Gigaset's symb_item numbers are written in hex (`0x13c4` for 5060). */
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
 function base(config: Config, credential: string | null) {
   const url =
     credential === null ? `${config.provisioningBaseUrl}/` : `${config.provisioningBaseUrl}/d/${credential}/`;
@@ -63,6 +68,7 @@ export function deviceScope(
           server: config.sip.registrar,
           serverHost: registrar.host,
           serverPort: registrar.port,
+          serverPortHex: hex(registrar.port),
           domain: config.sip.realm,
           user: device.mac,
           authUser: device.mac,
@@ -78,6 +84,7 @@ export function deviceScope(
           server: a.server,
           serverHost: hp.host,
           serverPort: hp.port,
+          serverPortHex: hex(hp.port),
           domain: hp.host,
           user: a.user,
           authUser: a.authUser ?? a.user,
@@ -104,6 +111,7 @@ export function deviceScope(
     registrar: config.sip.registrar,
     registrarHost: registrar.host,
     registrarPort: registrar.port,
+    registrarPortHex: hex(registrar.port),
     realm: config.sip.realm,
     authServiceNumber: config.authServiceNumber,
     hotlineDelaySeconds: HOTLINE_DELAY_SECONDS,
