@@ -4,7 +4,7 @@ import { TestRedis, silentLog } from './support/redis';
 import { parseNewDevice } from '../src/domain/device';
 import { parseMac, type Mac } from '../src/domain/mac';
 import type { Store } from '../src/store/store';
-import { BufferedMedia } from '../src/ivr/media';
+import { BufferedMedia, MEDIA_GONE } from '../src/ivr/media';
 import { IvrSession, type IvrSessionOptions } from '../src/ivr/session';
 
 const MAC = parseMac('0004f2aabbcc');
@@ -34,6 +34,11 @@ class FakeMedia extends BufferedMedia {
 
   callerHangsUp(): void {
     this.markEnded('caller_hangup');
+  }
+
+  /** FreeSWITCH (or its event socket) disappears under the call. */
+  mediaDies(): void {
+    this.markEnded(MEDIA_GONE);
   }
 
   protected doPlay(file: string): Promise<void> {
@@ -314,6 +319,21 @@ describe('ivr: call session with scripted media', () => {
     const { s } = session(media);
     assert.equal(await s.run(), 'media_error');
     assert.equal(media.hangups, 1);
+  });
+
+  it('FreeSWITCH disappears while digits are awaited: media_error, one teardown, no timers left', async () => {
+    await sleep(1);
+    const before = timers();
+    const media = new FakeMedia();
+    media.onPrompt = (name) => {
+      if (name === 'enter_pap') setTimeout(() => media.mediaDies(), PROMPT_MS + 100);
+    };
+    const { s } = session(media, {
+      timeouts: { ...TIMEOUTS, firstDigitTimeoutMs: 10000, overallTimeoutMs: 60000 },
+    });
+    assert.equal(await s.run(), 'media_error');
+    assert.equal(media.hangups, 1);
+    assert.ok(timers() <= before, `timers left: ${timers()} > ${before}`);
   });
 
   it('store error (Redis down): "not possible", hang up, never accepted', async () => {

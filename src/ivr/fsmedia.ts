@@ -1,7 +1,7 @@
 import type Srf from 'drachtio-srf';
 import type Mrf from 'drachtio-fsmrf';
 import type { Logger } from 'pino';
-import { BufferedMedia } from './media';
+import { BufferedMedia, MEDIA_GONE } from './media';
 
 const TEARDOWN_TIMEOUT_MS = 5000;
 
@@ -28,7 +28,7 @@ export class FsMedia extends BufferedMedia {
   ) {
     super();
     ep.on('dtmf', (e) => this.receiveDigit(String(e.dtmf)));
-    ep.on('destroy', () => this.markEnded('media_gone'));
+    ep.on('destroy', () => this.markEnded(MEDIA_GONE));
     dialog.on('destroy', () => this.markEnded('caller_hangup'));
   }
 

@@ -5,6 +5,9 @@
  * collection rules are the same code in tests and in production.
  */
 
+/** End reason when the media side (FreeSWITCH, its event socket) went away under the call. */
+export const MEDIA_GONE = 'media_gone';
+
 export class CallEnded extends Error {
   constructor(readonly reason: string) {
     super(`call ended (${reason})`);
@@ -40,6 +43,8 @@ export interface IvrMedia {
   /** Resolves (never rejects) with the reason once the call is over: caller hang-up, media gone, or hangup(). */
   readonly ended: Promise<string>;
   readonly isEnded: boolean;
+  /** Why the call ended (`caller_hangup`, MEDIA_GONE, `hangup`), null while it runs. */
+  readonly endReason: string | null;
   /** Releases the media endpoint and ends the SIP dialog. Idempotent. */
   hangup(): Promise<void>;
 }
@@ -49,7 +54,7 @@ type Waiter = () => void;
 export abstract class BufferedMedia implements IvrMedia {
   private readonly digits: string[] = [];
   private playing = false;
-  private endReason: string | null = null;
+  private reason: string | null = null;
   private resolveEnded!: (reason: string) => void;
   private hangupOnce: Promise<void> | null = null;
   private waiter: Waiter | null = null;
@@ -63,7 +68,11 @@ export abstract class BufferedMedia implements IvrMedia {
   });
 
   get isEnded(): boolean {
-    return this.endReason !== null;
+    return this.reason !== null;
+  }
+
+  get endReason(): string | null {
+    return this.reason;
   }
 
   /** Plays the file to the end (or until interruptPlayback()). */
@@ -75,7 +84,7 @@ export abstract class BufferedMedia implements IvrMedia {
 
   /** Feeds one DTMF digit (0-9, *, #) as it arrives, also while a prompt plays. */
   protected receiveDigit(d: string): void {
-    if (this.endReason !== null || !/^[0-9*#]$/.test(d)) return;
+    if (this.reason !== null || !/^[0-9*#]$/.test(d)) return;
     this.digits.push(d);
     if (this.playing) {
       this.playing = false;
@@ -88,8 +97,8 @@ export abstract class BufferedMedia implements IvrMedia {
 
   /** Marks the call over (caller hang-up, media loss, or our own hangup()); idempotent. */
   protected markEnded(reason: string): void {
-    if (this.endReason !== null) return;
-    this.endReason = reason;
+    if (this.reason !== null) return;
+    this.reason = reason;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.waiter = null;
@@ -101,7 +110,7 @@ export abstract class BufferedMedia implements IvrMedia {
   }
 
   async play(file: string, opts: { bargeIn?: boolean } = {}): Promise<void> {
-    if (this.endReason !== null) throw new CallEnded(this.endReason);
+    if (this.reason !== null) throw new CallEnded(this.reason);
     if (opts.bargeIn && this.digits.length > 0) return;
     this.playing = opts.bargeIn === true;
     try {
@@ -113,7 +122,7 @@ export abstract class BufferedMedia implements IvrMedia {
       this.cancelPlay = null;
       this.playing = false;
     }
-    if (this.endReason !== null) throw new CallEnded(this.endReason);
+    if (this.reason !== null) throw new CallEnded(this.reason);
   }
 
   /**
@@ -123,7 +132,7 @@ export abstract class BufferedMedia implements IvrMedia {
    * far. Digits typed after the `#` stay buffered for the next entry.
    */
   collectDigits(opts: CollectOptions): Promise<Collected> {
-    if (this.endReason !== null) return Promise.reject(new CallEnded(this.endReason));
+    if (this.reason !== null) return Promise.reject(new CallEnded(this.reason));
     if (this.cancelCollect) return Promise.reject(new Error('collectDigits already in progress'));
     return new Promise<Collected>((resolve, reject) => {
       let entry = '';

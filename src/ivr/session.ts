@@ -3,7 +3,7 @@ import type { Language } from '../domain/device';
 import type { Mac } from '../domain/mac';
 import { PAP_LENGTH } from '../domain/pap';
 import type { AttemptReply } from '../store/store';
-import { CallEnded, type IvrMedia } from './media';
+import { CallEnded, MEDIA_GONE, type IvrMedia } from './media';
 import { promptPath, type Prompt } from './prompts';
 
 export type IvrOutcome =
@@ -72,7 +72,9 @@ export class IvrSession {
           : await this.dialogue();
     } catch (err) {
       if (err instanceof CallEnded || this.o.media.isEnded) {
-        this.outcome = 'caller_hangup';
+        // FreeSWITCH dying under the call is not the caller's doing; operators must see it as such.
+        const reason = err instanceof CallEnded ? err.reason : this.o.media.endReason;
+        this.outcome = reason === MEDIA_GONE ? 'media_error' : 'caller_hangup';
       } else {
         log.warn({ err: (err as Error).message }, 'ivr: media failure');
         this.outcome = 'media_error';
