@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import { settle, isSuspended } from '../domain/auth';
+import { AUTH_STATES, settle, isSuspended, type AuthState } from '../domain/auth';
 import { isAuthState, isLanguage, parseNewDevice, parseTenantId, type Device } from '../domain/device';
 import { InputError } from '../domain/errors';
 import { parseMac } from '../domain/mac';
@@ -32,6 +32,12 @@ class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The optional `?state=` filter of the device list and the CSV export. */
+function stateFilter(v: string | undefined): AuthState | undefined {
+  if (v === undefined || isAuthState(v)) return v;
+  throw new InputError(`state must be one of ${AUTH_STATES.join(', ')}`, 'state');
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -192,27 +198,22 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   app.get('/api/v1/tenants/:tenant/devices', async (req) => {
     const tenant = await tenantOf(req);
     const q = req.query as { state?: string; site?: string };
-    if (q.state !== undefined && !isAuthState(q.state)) {
-      throw new InputError('state must be one of needed, failed, blocked, successful', 'state');
-    }
+    const state = stateFilter(q.state);
     const t = now();
     const devices = (await store.listDevices(tenant))
       .map((d) => deviceView(d, t))
       .filter(
-        (d) => (q.state === undefined || d.state === q.state) && (q.site === undefined || d.site === q.site),
+        (d) => (state === undefined || d.state === state) && (q.site === undefined || d.site === q.site),
       );
     return { devices };
   });
 
   app.get('/api/v1/tenants/:tenant/devices.csv', async (req, reply) => {
     const tenant = await tenantOf(req);
-    const q = req.query as { state?: string };
-    if (q.state !== undefined && !isAuthState(q.state)) {
-      throw new InputError('state must be one of needed, failed, blocked, successful', 'state');
-    }
+    const state = stateFilter((req.query as { state?: string }).state);
     const t = now();
     const devices = (await store.listDevices(tenant)).filter(
-      (d) => q.state === undefined || settle(d, t).state === q.state,
+      (d) => state === undefined || settle(d, t).state === state,
     );
     await store.appendEvent(tenant, 'csv_exported', { actor: actor(req), rows: String(devices.length) });
     return reply

@@ -118,17 +118,6 @@ export function attemptPap(
   return { outcome: 'wrong_pap', next, attemptsLeft: attemptsLeft(next, policy), transition: settled };
 }
 
-/** Transition 5: admin reset, from any state. */
-export function resetRecord(): AuthRecord {
-  return {
-    state: 'needed',
-    consecutiveFailures: 0,
-    totalFailures: 0,
-    failedUntil: null,
-    suspendedUntil: null,
-  };
-}
-
 export function isSuspended(rec: AuthRecord, now: number): boolean {
   return rec.suspendedUntil !== null && now < rec.suspendedUntil;
 }

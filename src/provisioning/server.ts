@@ -52,6 +52,11 @@ async function guarded<T>(p: Promise<T>): Promise<T> {
   }
 }
 
+/** A configuration file (or, for HEAD, its headers only): never cached, it may carry secrets. */
+function sendFile(reply: FastifyReply, contentType: string, body?: string): FastifyReply {
+  return reply.code(200).header('content-type', contentType).header('cache-control', 'no-store').send(body);
+}
+
 function plain(reply: FastifyReply, status: number, headers: Record<string, string> = {}): FastifyReply {
   reply.code(status).header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-store');
   for (const [k, v] of Object.entries(headers)) reply.header(k, v);
@@ -152,11 +157,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
         commonScope(config, common.match.vars),
         common.module.escape,
       );
-      return reply
-        .code(200)
-        .header('content-type', common.module.contentType)
-        .header('cache-control', 'no-store')
-        .send(body);
+      return sendFile(reply, common.module.contentType, body);
     }
 
     if (isBlocked(ip))
@@ -233,12 +234,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       rlog.warn({ ip, file, outcome: 'refused', reason: decision.reason }, 'provisioning refused');
       return plain(reply, 403);
     }
-    const ok = (body: string) =>
-      reply
-        .code(200)
-        .header('content-type', module.contentType)
-        .header('cache-control', 'no-store')
-        .send(body);
+    const ok = (body: string) => sendFile(reply, module.contentType, body);
     const overrides = module.overrides(device);
     if (fm.role === 'pointer') {
       // Points at the next file only; the same for minimal and full, so nothing is recorded.
@@ -253,12 +249,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       );
     }
     // HEAD changes nothing: a credential issued into a body nobody receives would lock the phone out.
-    if (req.method === 'HEAD')
-      return reply
-        .code(200)
-        .header('content-type', module.contentType)
-        .header('cache-control', 'no-store')
-        .send();
+    if (req.method === 'HEAD') return sendFile(reply, module.contentType);
 
     if (decision.kind === 'minimal') {
       await note('minimal', decision.display);
