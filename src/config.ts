@@ -10,6 +10,8 @@ export interface Config {
   readonly redisClusterNodes: readonly string[];
   readonly dataDir: string;
   readonly redisServerBin: string;
+  /** Consecutive failed restarts of the embedded redis-server before papgate gives up (exit 1). */
+  readonly embeddedRedisRestarts: number;
   readonly adminHost: string;
   readonly adminPort: number;
   /** null: main.ts generates one and stores it in `<dataDir>/admin-token`. */
@@ -26,6 +28,15 @@ export interface Config {
   readonly provisioningMissWindowSeconds: number;
   readonly trustProxy: readonly WhitelistEntry[];
   readonly maxBodyBytes: number;
+  /** Both HTTP servers: time to receive a request's headers, and the whole request. */
+  readonly httpHeadersTimeoutMs: number;
+  readonly httpRequestTimeoutMs: number;
+  /** How long in-flight requests and IVR calls may run on after SIGTERM. */
+  readonly shutdownGraceMs: number;
+  /** A store command not answered within this is a store outage (503), not a hang. */
+  readonly storeTimeoutMs: number;
+  /** At most one log line per this interval while the store is unavailable. */
+  readonly storeOutageLogIntervalMs: number;
   readonly auth: AuthPolicy;
   readonly eventsMaxLen: number;
   readonly defaultLanguage: Language;
@@ -123,6 +134,15 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   }
   const maxConsecutiveFailures = int(env, 'AUTH_MAX_CONSECUTIVE_FAILURES', 3, 1, 1000);
   const maxTotalFailures = int(env, 'AUTH_MAX_TOTAL_FAILURES', 9, 1, 100000);
+  const httpHeadersTimeoutSeconds = int(env, 'HTTP_HEADERS_TIMEOUT_SECONDS', 5, 1, 300);
+  // Node refuses a headers timeout longer than the request timeout.
+  const httpRequestTimeoutSeconds = int(
+    env,
+    'HTTP_REQUEST_TIMEOUT_SECONDS',
+    Math.max(10, httpHeadersTimeoutSeconds),
+    httpHeadersTimeoutSeconds,
+    3600,
+  );
   if (maxTotalFailures < maxConsecutiveFailures) {
     throw new ConfigError(
       'AUTH_MAX_TOTAL_FAILURES',
@@ -169,6 +189,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     redisClusterNodes: Object.freeze(redisClusterNodes),
     dataDir: path.resolve(cwd, str(env, 'DATA_DIR', 'data')),
     redisServerBin: str(env, 'REDIS_SERVER_BIN', 'redis-server'),
+    embeddedRedisRestarts: int(env, 'EMBEDDED_REDIS_RESTARTS', 5, 1, 100),
     adminHost: str(env, 'ADMIN_HOST', '127.0.0.1'),
     adminPort: int(env, 'ADMIN_PORT', 8080, 0, 65535),
     adminToken,
@@ -181,6 +202,11 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     provisioningMissWindowSeconds: int(env, 'PROVISIONING_MISS_WINDOW_SECONDS', 60, 1, 86400),
     trustProxy: entries(env, 'TRUST_PROXY'),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    httpHeadersTimeoutMs: httpHeadersTimeoutSeconds * 1000,
+    httpRequestTimeoutMs: httpRequestTimeoutSeconds * 1000,
+    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_SECONDS', 10, 0, 3600) * 1000,
+    storeTimeoutMs: int(env, 'STORE_TIMEOUT_MS', 2000, 50, 60000),
+    storeOutageLogIntervalMs: int(env, 'STORE_OUTAGE_LOG_INTERVAL_SECONDS', 30, 1, 86400) * 1000,
     auth: Object.freeze({
       maxConsecutiveFailures,
       failedLockSeconds: int(env, 'AUTH_FAILED_LOCK_SECONDS', 1800, 1, 365 * 86400),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig, ConfigError, type Config } from './config';
+import { closeGracefully } from './http';
 import { createLogger } from './log';
 import { connectRedis, connectRedisCluster } from './store/connect';
 import { startEmbeddedRedis } from './store/embedded';
@@ -22,15 +23,35 @@ function adminToken(cfg: Config): { token: string; file: string | null } {
 }
 
 /** The Redis papgate uses: a cluster, an external server, or its own embedded one. */
-async function openRedis(cfg: Config, log: Logger, stops: (() => Promise<unknown>)[]): Promise<RedisClient> {
+async function openRedis(
+  cfg: Config,
+  log: Logger,
+  stops: (() => Promise<unknown>)[],
+  shutdown: (code: number) => Promise<void>,
+): Promise<RedisClient> {
+  const opts = { commandTimeoutMs: cfg.storeTimeoutMs, outageLogIntervalMs: cfg.storeOutageLogIntervalMs };
   // An external Redis that is away at start-up must not keep the HTTP side from answering 503.
-  if (cfg.redisClusterNodes.length > 0) return connectRedisCluster(cfg.redisClusterNodes, log, false);
-  if (cfg.redisUrl !== null) return connectRedis(cfg.redisUrl, log, false);
+  const external = { ...opts, waitForFirst: false };
+  if (cfg.redisClusterNodes.length > 0) return connectRedisCluster(cfg.redisClusterNodes, log, external);
+  if (cfg.redisUrl !== null) return connectRedis(cfg.redisUrl, log, external);
   const dir = path.join(cfg.dataDir, 'redis');
-  const embedded = await startEmbeddedRedis({ bin: cfg.redisServerBin, dir, persistent: true });
+  const embedded = await startEmbeddedRedis({
+    bin: cfg.redisServerBin,
+    dir,
+    persistent: true,
+    // A papgate without its store would answer 503 for good: exit so that a supervisor acts.
+    supervise: {
+      log,
+      maxRestarts: cfg.embeddedRedisRestarts,
+      onFatal: (err) => {
+        log.fatal({ err: err.message }, 'embedded redis-server cannot be restarted');
+        void shutdown(1);
+      },
+    },
+  });
   stops.push(() => embedded.stop());
   log.info({ dir, port: embedded.port }, 'started embedded redis-server (append-only persistence)');
-  return connectRedis(embedded.url, log, true);
+  return connectRedis(embedded.url, log, opts);
 }
 
 async function main(): Promise<void> {
@@ -46,8 +67,16 @@ async function main(): Promise<void> {
   }
   const log = createLogger(cfg.logLevel);
   const stops: (() => Promise<unknown>)[] = [];
+  /** The edges: they finish their requests and calls in progress first, together, within the grace. */
+  const drains: (() => Promise<unknown>)[] = [];
+  let shuttingDown = false;
   const shutdown = async (code: number) => {
-    log.info('shutting down');
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ graceMs: cfg.shutdownGraceMs }, 'shutting down: finishing requests and calls in progress');
+    await Promise.all(
+      drains.map((drain) => drain().catch((err: Error) => log.warn({ err: err.message }, 'drain failed'))),
+    );
     for (const stop of stops.reverse())
       await stop().catch((err: Error) => log.warn({ err: err.message }, 'shutdown step failed'));
     log.info('stopped');
@@ -57,8 +86,13 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown(0));
 
   try {
-    const redis = await openRedis(cfg, log, stops);
-    stops.push(() => (redis.isReady ? redis.quit() : redis.disconnect()));
+    const redis = await openRedis(cfg, log, stops, shutdown);
+    // QUIT waits behind anything Redis is stuck on (a pause, a slow script): bounded, then cut.
+    stops.push(async () => {
+      const quit = redis.isReady ? redis.quit().catch(() => undefined) : Promise.resolve();
+      await Promise.race([quit, new Promise((r) => setTimeout(r, 1000).unref())]);
+      await redis.disconnect().catch(() => undefined);
+    });
     const store = new Store(redis, { auth: cfg.auth, eventsMaxLen: cfg.eventsMaxLen });
 
     const token = adminToken(cfg);
@@ -72,7 +106,7 @@ async function main(): Promise<void> {
       adminToken: token.token,
     });
     await admin.listen({ host: cfg.adminHost, port: cfg.adminPort });
-    stops.push(() => admin.close());
+    drains.push(() => closeGracefully(admin, cfg.shutdownGraceMs));
     log.info({ host: cfg.adminHost, port: cfg.adminPort }, 'admin API listening');
 
     const provisioning = createProvisioningServer({
@@ -81,12 +115,12 @@ async function main(): Promise<void> {
       log: log.child({ edge: 'provisioning' }),
     });
     await provisioning.listen({ host: cfg.provisioningHost, port: cfg.provisioningPort });
-    stops.push(() => provisioning.close());
+    drains.push(() => closeGracefully(provisioning, cfg.shutdownGraceMs));
     log.info({ host: cfg.provisioningHost, port: cfg.provisioningPort }, 'provisioning server listening');
 
     if (cfg.sip.enabled) {
       const sip = await startSipService({ config: cfg, store, redis, log: log.child({ edge: 'sip' }) });
-      stops.push(() => sip.stop());
+      drains.push(() => sip.stop(cfg.shutdownGraceMs));
     } else {
       log.warn('DRACHTIO_HOST not set: SIP registrar and IVR are off (HTTP side only)');
     }

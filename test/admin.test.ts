@@ -54,8 +54,9 @@ describe('admin API over HTTP', () => {
     await r.start();
     const config = loadConfig({ ADMIN_TOKEN: TOKEN, MAX_BODY_BYTES: '4096' });
     app = createAdminServer({ config, store: r.store(), log: silentLog, adminToken: TOKEN });
-    routes.push(...(app as unknown as { papgateRoutes: string[] }).papgateRoutes);
     await app.listen({ host: '127.0.0.1', port: 0 });
+    // The API routes are registered by a plugin, which runs when the server starts.
+    routes.push(...(app as unknown as { papgateRoutes: string[] }).papgateRoutes);
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   });
   after(async () => {

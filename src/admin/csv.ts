@@ -58,6 +58,8 @@ export function parseCsv(text: string): { line: number; cells: string[] }[] {
   let line = 1;
   let recordLine = 1;
   let atCellStart = true;
+  /** Just past a quoted cell's closing quote: only a separator or a line end may follow. */
+  let afterQuote = false;
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   for (let i = 0; i < src.length; i++) {
     const c = src[i]!;
@@ -66,13 +68,19 @@ export function parseCsv(text: string): { line: number; cells: string[] }[] {
         if (src[i + 1] === '"') {
           cell += '"';
           i++;
-        } else quoted = false;
+        } else {
+          quoted = false;
+          afterQuote = true;
+        }
       } else {
         if (c === '\n') line++;
         cell += c;
       }
       continue;
     }
+    if (afterQuote && c !== ',' && c !== '\n' && c !== '\r')
+      throw new InputError(`line ${line}: text after the closing quote of a cell`);
+    afterQuote = false;
     if (c === '"') {
       if (!atCellStart) throw new InputError(`line ${line}: quote inside an unquoted cell`);
       quoted = true;

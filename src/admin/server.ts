@@ -10,6 +10,7 @@ import { isPapFormat } from '../domain/pap';
 import { canonicalIp, parseWhitelistEntry } from '../domain/whitelist';
 import type { Store } from '../store/store';
 import { isStoreUnavailable } from '../store/connect';
+import { httpServerOptions, installEdgeLifecycle, RETRY_AFTER_SECONDS } from '../http';
 import { csvToDevices, devicesToCsv } from './csv';
 import { openApiDocument } from './openapi';
 
@@ -38,6 +39,16 @@ class HttpError extends Error {
 function stateFilter(v: string | undefined): AuthState | undefined {
   if (v === undefined || isAuthState(v)) return v;
   throw new InputError(`state must be one of ${AUTH_STATES.join(', ')}`, 'state');
+}
+
+const MAX_U64 = 2n ** 64n - 1n;
+
+/** An audit event id Redis accepts as the exclusive end of a reverse range. */
+function isEventIdAfterZero(v: string): boolean {
+  const m = /^([0-9]{1,20})-([0-9]{1,20})$/.exec(v);
+  if (!m) return false;
+  const [ms, seq] = [BigInt(m[1]!), BigInt(m[2]!)];
+  return ms <= MAX_U64 && seq <= MAX_U64 && ms + seq > 0n;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -75,7 +86,15 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   const { store, config, log } = deps;
   const now = deps.now ?? Date.now;
   const tokenDigest = digest(deps.adminToken);
-  const app = Fastify({ bodyLimit: config.maxBodyBytes, logger: false, return503OnClosing: true });
+  const app = Fastify({
+    ...httpServerOptions(config),
+    bodyLimit: config.maxBodyBytes,
+    // HEAD would run GET handlers that audit (the CSV export) for a body nobody receives.
+    exposeHeadRoutes: false,
+    // A path the router cannot decode never reaches the error handler: answer in our format anyway.
+    frameworkErrors: (err, _req, reply) =>
+      (reply as FastifyReply).code(400).send({ error: 'bad_request', message: err.message }),
+  });
 
   const routes: string[] = [];
   app.addHook('onRoute', (o) => {
@@ -85,14 +104,23 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
 
   app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  app.addHook('onRequest', async (req) => {
-    if (!req.url.startsWith('/api/')) return;
-    const h = req.headers.authorization ?? '';
-    const m = /^Bearer (.+)$/.exec(h);
-    if (!m || !timingSafeEqual(digest(m[1]!), tokenDigest)) {
-      throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token');
-    }
-  });
+  installEdgeLifecycle(
+    app,
+    (reply, status, headers) =>
+      reply
+        .code(status)
+        .headers(headers)
+        .send(
+          status === 503
+            ? { error: 'shutting_down', message: 'papgate is shutting down, retry later' }
+            : { error: 'method_not_allowed', message: 'method not allowed' },
+        ),
+    {
+      allow: 'GET, POST, PUT, DELETE',
+      contentType: 'application/json',
+      body: JSON.stringify({ error: 'method_not_allowed', message: 'CONNECT is not supported' }),
+    },
+  );
 
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof HttpError) {
@@ -120,11 +148,11 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
           : (e.message ?? 'bad request');
       return reply.code(e.statusCode).send({ error: 'bad_request', message });
     }
+    // Logged once per outage by the store connection, not once per refused request.
     if (isStoreUnavailable(err)) {
-      log.error({ err: e.message, url: req.url }, 'admin request failed: store unavailable');
       return reply
         .code(503)
-        .header('Retry-After', '5')
+        .header('Retry-After', String(RETRY_AFTER_SECONDS))
         .send({ error: 'store_unavailable', message: 'state store unreachable, retry later' });
     }
     log.error({ err, url: req.url }, 'admin request failed');
@@ -162,172 +190,187 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
 
   app.get('/openapi.json', async () => openApiDocument);
 
-  app.put('/api/v1/tenants/:tenant', async (req, reply) => {
-    const id = parseTenantId((req.params as { tenant: string }).tenant);
-    const b = objectBody(req);
-    if (b.name !== undefined && (typeof b.name !== 'string' || b.name.length > 200)) {
-      throw new InputError('name must be a string of at most 200 characters', 'name');
-    }
-    if (b.language !== undefined && b.language !== null && !isLanguage(b.language)) {
-      throw new InputError('language must be "en" or "de"', 'language');
-    }
-    const created = await store.putTenant(
-      id,
-      {
-        name: (b.name as string | undefined) ?? id,
-        language: (b.language as 'en' | 'de' | undefined) ?? null,
-      },
-      actor(req),
-    );
-    return reply.code(created ? 201 : 200).send(await store.getTenant(id));
-  });
-
-  app.get('/api/v1/tenants/:tenant', async (req) => store.getTenant(await tenantOf(req)));
-
-  app.post('/api/v1/tenants/:tenant/devices', async (req, reply) => {
-    const tenant = await tenantOf(req);
-    const nd = parseNewDevice(req.body);
-    const res = await store.createDevices(tenant, [nd], actor(req));
-    if (res === 'unknown_tenant')
-      throw new HttpError(404, 'unknown_tenant', `tenant "${tenant}" does not exist`);
-    if (!res.ok) throw new HttpError(409, 'duplicate_mac', `MAC ${nd.mac} is already registered`);
-    const device = await store.getDevice(tenant, nd.mac);
-    return reply.code(201).send(deviceView(device!, now()));
-  });
-
-  app.get('/api/v1/tenants/:tenant/devices', async (req) => {
-    const tenant = await tenantOf(req);
-    const q = req.query as { state?: string; site?: string };
-    const state = stateFilter(q.state);
-    const t = now();
-    const devices = (await store.listDevices(tenant))
-      .map((d) => deviceView(d, t))
-      .filter(
-        (d) => (state === undefined || d.state === state) && (q.site === undefined || d.site === q.site),
-      );
-    return { devices };
-  });
-
-  app.get('/api/v1/tenants/:tenant/devices.csv', async (req, reply) => {
-    const tenant = await tenantOf(req);
-    const state = stateFilter((req.query as { state?: string }).state);
-    const t = now();
-    const devices = (await store.listDevices(tenant)).filter(
-      (d) => state === undefined || settle(d, t).state === state,
-    );
-    await store.appendEvent(tenant, 'csv_exported', { actor: actor(req), rows: String(devices.length) });
-    return reply
-      .header('Content-Type', 'text/csv; charset=utf-8')
-      .header('Content-Disposition', `attachment; filename="${tenant}-devices.csv"`)
-      .header('Cache-Control', 'no-store')
-      .send(devicesToCsv(devices, t));
-  });
-
-  app.post('/api/v1/tenants/:tenant/devices.csv', async (req, reply) => {
-    const tenant = await tenantOf(req);
-    if (typeof req.body !== 'string')
-      throw new HttpError(415, 'unsupported_media_type', 'send the CSV as Content-Type: text/csv');
-    const parsed = csvToDevices(req.body, CSV_MAX_ROWS);
-    if (!parsed.ok)
-      throw new HttpError(400, 'invalid_csv', `${parsed.errors.length} bad row(s); nothing was imported`, {
-        rows: parsed.errors,
+  // Every API route lives in this encapsulated plugin, so the token check is bound to the routes
+  // themselves: whatever encoding of the path the router matched, the hook runs.
+  app.register(
+    async (api) => {
+      api.addHook('onRequest', async (req) => {
+        const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+        if (!m || !timingSafeEqual(digest(m[1]!), tokenDigest)) {
+          throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token');
+        }
       });
-    const res = await store.createDevices(tenant, parsed.devices, actor(req));
-    if (res === 'unknown_tenant')
-      throw new HttpError(404, 'unknown_tenant', `tenant "${tenant}" does not exist`);
-    if (!res.ok) {
-      const rows = res.errors.map((e) => ({ line: parsed.lines[e.index]!, mac: e.mac, reason: e.reason }));
-      throw new HttpError(409, 'invalid_csv', `${rows.length} bad row(s); nothing was imported`, { rows });
-    }
-    return reply.code(201).send({
-      created: res.devices.length,
-      devices: res.devices.map((d) => ({ mac: d.mac, pap: d.pap, state: 'needed' })),
-    });
-  });
-
-  app.get('/api/v1/tenants/:tenant/devices/:mac', async (req) =>
-    deviceView((await deviceOf(req)).device, now()),
+      apiRoutes(api);
+    },
+    { prefix: '/api/v1' },
   );
 
-  app.delete('/api/v1/tenants/:tenant/devices/:mac', async (req, reply) => {
-    const { tenant, device } = await deviceOf(req);
-    await store.deleteDevice(tenant, device.mac, actor(req));
-    return reply.code(204).send();
-  });
+  function apiRoutes(api: FastifyInstance): void {
+    api.put('/tenants/:tenant', async (req, reply) => {
+      const id = parseTenantId((req.params as { tenant: string }).tenant);
+      const b = objectBody(req);
+      if (b.name !== undefined && (typeof b.name !== 'string' || b.name.length > 200)) {
+        throw new InputError('name must be a string of at most 200 characters', 'name');
+      }
+      if (b.language !== undefined && b.language !== null && !isLanguage(b.language)) {
+        throw new InputError('language must be "en" or "de"', 'language');
+      }
+      const created = await store.putTenant(
+        id,
+        {
+          name: (b.name as string | undefined) ?? id,
+          language: (b.language as 'en' | 'de' | undefined) ?? null,
+        },
+        actor(req),
+      );
+      return reply.code(created ? 201 : 200).send(await store.getTenant(id));
+    });
 
-  app.post('/api/v1/tenants/:tenant/devices/:mac/reset', async (req) => {
-    const { tenant, device } = await deviceOf(req);
-    const r = await store.resetDevice(tenant, device.mac, actor(req));
-    if (!r) throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist`);
-    return { mac: device.mac, pap: r.pap, state: 'needed' };
-  });
+    api.get('/tenants/:tenant', async (req) => store.getTenant(await tenantOf(req)));
 
-  app.post('/api/v1/tenants/:tenant/devices/:mac/suspend', async (req) => {
-    const { tenant, device } = await deviceOf(req);
-    const r = await store.suspendDevice(tenant, device.mac, actor(req));
-    if (!r) throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist`);
-    return { mac: device.mac, suspendedUntil: iso(r.suspendedUntil) };
-  });
+    api.post('/tenants/:tenant/devices', async (req, reply) => {
+      const tenant = await tenantOf(req);
+      const nd = parseNewDevice(req.body);
+      const res = await store.createDevices(tenant, [nd], actor(req));
+      if (res === 'unknown_tenant')
+        throw new HttpError(404, 'unknown_tenant', `tenant "${tenant}" does not exist`);
+      if (!res.ok) throw new HttpError(409, 'duplicate_mac', `MAC ${nd.mac} is already registered`);
+      const device = await store.getDevice(tenant, nd.mac);
+      return reply.code(201).send(deviceView(device!, now()));
+    });
 
-  app.get('/api/v1/tenants/:tenant/whitelist', async (req) => ({
-    entries: (await store.whitelist(await tenantOf(req))).map((e) => e.text),
-  }));
+    api.get('/tenants/:tenant/devices', async (req) => {
+      const tenant = await tenantOf(req);
+      const q = req.query as { state?: string; site?: string };
+      const state = stateFilter(q.state);
+      const t = now();
+      const devices = (await store.listDevices(tenant))
+        .map((d) => deviceView(d, t))
+        .filter(
+          (d) => (state === undefined || d.state === state) && (q.site === undefined || d.site === q.site),
+        );
+      return { devices };
+    });
 
-  app.post('/api/v1/tenants/:tenant/whitelist', async (req, reply) => {
-    const tenant = await tenantOf(req);
-    const entry = parseWhitelistEntry(objectBody(req).entry);
-    const added = await store.addWhitelist(tenant, entry, actor(req));
-    return reply.code(added ? 201 : 200).send({ entry: entry.text });
-  });
+    api.get('/tenants/:tenant/devices.csv', async (req, reply) => {
+      const tenant = await tenantOf(req);
+      const state = stateFilter((req.query as { state?: string }).state);
+      const t = now();
+      const devices = (await store.listDevices(tenant)).filter(
+        (d) => state === undefined || settle(d, t).state === state,
+      );
+      await store.appendEvent(tenant, 'csv_exported', { actor: actor(req), rows: String(devices.length) });
+      return reply
+        .header('Content-Type', 'text/csv; charset=utf-8')
+        .header('Content-Disposition', `attachment; filename="${tenant}-devices.csv"`)
+        .header('Cache-Control', 'no-store')
+        .send(devicesToCsv(devices, t));
+    });
 
-  app.get('/api/v1/tenants/:tenant/whitelist/temporary', async (req) => ({
-    entries: (await store.temporaryWhitelist(await tenantOf(req))).map((e) => ({
-      ip: e.ip,
-      expiresAt: iso(e.expiresAt),
-    })),
-  }));
-
-  app.delete('/api/v1/tenants/:tenant/whitelist/:entry', async (req, reply) => {
-    const tenant = await tenantOf(req);
-    const entry = parseWhitelistEntry((req.params as { entry: string }).entry);
-    if (!(await store.removeWhitelist(tenant, entry, actor(req)))) {
-      throw new HttpError(404, 'not_whitelisted', `${entry.text} is not on the whitelist`);
-    }
-    return reply.code(204).send();
-  });
-
-  app.get('/api/v1/tenants/:tenant/events', async (req) => {
-    const tenant = await tenantOf(req);
-    const q = req.query as { count?: string; before?: string };
-    const count = q.count === undefined ? 100 : Number(q.count);
-    if (!Number.isInteger(count) || count < 1 || count > 1000)
-      throw new InputError('count must be 1..1000', 'count');
-    if (q.before !== undefined && !/^[0-9]+-[0-9]+$/.test(q.before))
-      throw new InputError('before must be an event id', 'before');
-    return { events: await store.events(tenant, count, q.before) };
-  });
-
-  app.post('/api/v1/authenticate', async (req, reply) => {
-    const b = objectBody(req);
-    const mac = parseMac(b.mac);
-    if (!isPapFormat(b.pap)) throw new InputError('pap must be a string of 6 digits', 'pap');
-    const ip = b.ip === undefined || b.ip === null ? null : canonicalIp(String(b.ip));
-    const r = await store.attemptPap(mac, b.pap, ip, actor(req), 'api');
-    if (r.outcome === 'unknown_device')
-      return reply.code(404).send({
-        error: 'unknown_device',
-        outcome: 'unknown_device',
-        message: `device ${mac} does not exist`,
+    api.post('/tenants/:tenant/devices.csv', async (req, reply) => {
+      const tenant = await tenantOf(req);
+      if (typeof req.body !== 'string')
+        throw new HttpError(415, 'unsupported_media_type', 'send the CSV as Content-Type: text/csv');
+      const parsed = csvToDevices(req.body, CSV_MAX_ROWS);
+      if (!parsed.ok)
+        throw new HttpError(400, 'invalid_csv', `${parsed.errors.length} bad row(s); nothing was imported`, {
+          rows: parsed.errors,
+        });
+      const res = await store.createDevices(tenant, parsed.devices, actor(req));
+      if (res === 'unknown_tenant')
+        throw new HttpError(404, 'unknown_tenant', `tenant "${tenant}" does not exist`);
+      if (!res.ok) {
+        const rows = res.errors.map((e) => ({ line: parsed.lines[e.index]!, mac: e.mac, reason: e.reason }));
+        throw new HttpError(409, 'invalid_csv', `${rows.length} bad row(s); nothing was imported`, { rows });
+      }
+      return reply.code(201).send({
+        created: res.devices.length,
+        devices: res.devices.map((d) => ({ mac: d.mac, pap: d.pap, state: 'needed' })),
       });
-    return {
-      mac,
-      outcome: r.outcome,
-      state: r.state,
-      attemptsLeft: r.attemptsLeft,
-      failedUntil: iso(r.failedUntil),
-      whitelistedIp: r.whitelistedIp,
-    };
-  });
+    });
+
+    api.get('/tenants/:tenant/devices/:mac', async (req) => deviceView((await deviceOf(req)).device, now()));
+
+    api.delete('/tenants/:tenant/devices/:mac', async (req, reply) => {
+      const { tenant, device } = await deviceOf(req);
+      await store.deleteDevice(tenant, device.mac, actor(req));
+      return reply.code(204).send();
+    });
+
+    api.post('/tenants/:tenant/devices/:mac/reset', async (req) => {
+      const { tenant, device } = await deviceOf(req);
+      const r = await store.resetDevice(tenant, device.mac, actor(req));
+      if (!r) throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist`);
+      return { mac: device.mac, pap: r.pap, state: 'needed' };
+    });
+
+    api.post('/tenants/:tenant/devices/:mac/suspend', async (req) => {
+      const { tenant, device } = await deviceOf(req);
+      const r = await store.suspendDevice(tenant, device.mac, actor(req));
+      if (!r) throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist`);
+      return { mac: device.mac, suspendedUntil: iso(r.suspendedUntil) };
+    });
+
+    api.get('/tenants/:tenant/whitelist', async (req) => ({
+      entries: (await store.whitelist(await tenantOf(req))).map((e) => e.text),
+    }));
+
+    api.post('/tenants/:tenant/whitelist', async (req, reply) => {
+      const tenant = await tenantOf(req);
+      const entry = parseWhitelistEntry(objectBody(req).entry);
+      const added = await store.addWhitelist(tenant, entry, actor(req));
+      return reply.code(added ? 201 : 200).send({ entry: entry.text });
+    });
+
+    api.get('/tenants/:tenant/whitelist/temporary', async (req) => ({
+      entries: (await store.temporaryWhitelist(await tenantOf(req))).map((e) => ({
+        ip: e.ip,
+        expiresAt: iso(e.expiresAt),
+      })),
+    }));
+
+    api.delete('/tenants/:tenant/whitelist/:entry', async (req, reply) => {
+      const tenant = await tenantOf(req);
+      const entry = parseWhitelistEntry((req.params as { entry: string }).entry);
+      if (!(await store.removeWhitelist(tenant, entry, actor(req)))) {
+        throw new HttpError(404, 'not_whitelisted', `${entry.text} is not on the whitelist`);
+      }
+      return reply.code(204).send();
+    });
+
+    api.get('/tenants/:tenant/events', async (req) => {
+      const tenant = await tenantOf(req);
+      const q = req.query as { count?: string; before?: string };
+      const count = q.count === undefined ? 100 : Number(q.count);
+      if (!Number.isInteger(count) || count < 1 || count > 1000)
+        throw new InputError('count must be 1..1000', 'count');
+      if (q.before !== undefined && !isEventIdAfterZero(q.before))
+        throw new InputError('before must be an event id (<ms>-<seq>, each below 2^64, not 0-0)', 'before');
+      return { events: await store.events(tenant, count, q.before) };
+    });
+
+    api.post('/authenticate', async (req, reply) => {
+      const b = objectBody(req);
+      const mac = parseMac(b.mac);
+      if (!isPapFormat(b.pap)) throw new InputError('pap must be a string of 6 digits', 'pap');
+      const ip = b.ip === undefined || b.ip === null ? null : canonicalIp(String(b.ip));
+      const r = await store.attemptPap(mac, b.pap, ip, actor(req), 'api');
+      if (r.outcome === 'unknown_device')
+        return reply.code(404).send({
+          error: 'unknown_device',
+          outcome: 'unknown_device',
+          message: `device ${mac} does not exist`,
+        });
+      return {
+        mac,
+        outcome: r.outcome,
+        state: r.state,
+        attemptsLeft: r.attemptsLeft,
+        failedUntil: iso(r.failedUntil),
+        whitelistedIp: r.whitelistedIp,
+      };
+    });
+  }
 
   return app;
 }

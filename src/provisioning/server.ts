@@ -6,6 +6,8 @@ import type { Device } from '../domain/device';
 import type { Mac } from '../domain/mac';
 import { generateDeviceCredential, hashCredential } from '../domain/pap';
 import { decideProvisioning } from '../domain/provisioning';
+import { httpServerOptions, installEdgeLifecycle, RETRY_AFTER_SECONDS } from '../http';
+import { isStoreUnavailable } from '../store/connect';
 import type { Store } from '../store/store';
 import { clientIp, presentedBasicCredential, userAgentMismatch } from './request';
 import { commonScope, deviceScope } from './scope';
@@ -26,7 +28,6 @@ const MAX_URL_LENGTH = 512;
 const PATH = /^\/(?:d\/([A-Za-z0-9_-]{1,128})\/)?([A-Za-z0-9][A-Za-z0-9._-]{0,127})$/;
 /** Looked up for requests that name no MAC, so every 404 costs the same store work. */
 const DUMMY_MAC = '000000000000' as Mac;
-const RETRY_AFTER_SECONDS = 5;
 const MAX_BLOCKED_IPS = 100_000;
 
 const STATUS_TEXT: Record<number, string> = {
@@ -48,7 +49,7 @@ async function guarded<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (err) {
-    throw new StoreDown((err as Error).message);
+    throw new StoreDown((err as Error).message, { cause: err });
   }
 }
 
@@ -77,13 +78,15 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   let seq = 0;
 
   const app = Fastify({
-    logger: false,
+    ...httpServerOptions(config),
     bodyLimit: 1024,
     routerOptions: { maxParamLength: 256 },
-    return503OnClosing: true,
-    requestTimeout: 15_000,
-    keepAliveTimeout: 5_000,
-    forceCloseConnections: true,
+    frameworkErrors: (_err, _req, reply) => plain(reply as FastifyReply, 400),
+  });
+  installEdgeLifecycle(app, (reply, status, headers) => plain(reply, status, headers), {
+    allow: 'GET, HEAD',
+    contentType: 'text/plain; charset=utf-8',
+    body: STATUS_TEXT[405]!,
   });
 
   const isBlocked = (ip: string): boolean => {
@@ -290,7 +293,8 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       return await handle(req, reply);
     } catch (err) {
       if (err instanceof StoreDown) {
-        log.error({ err: err.message }, 'store unreachable: provisioning answered 503');
+        // Outages are logged once per outage by the store connection, not once per request.
+        if (!isStoreUnavailable(err.cause)) log.error({ err: err.message }, 'provisioning: store error');
         return plain(reply, 503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
       }
       log.error({ err }, 'provisioning request failed');

@@ -166,7 +166,7 @@ async function startIvr(
 ): Promise<void> {
   const ms = deps.mediaServer();
   if (ms === null) {
-    log.error('ivr: media server (FreeSWITCH) not connected');
+    log.error('ivr: no media server (FreeSWITCH not connected, or papgate shutting down)');
     return res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '30' } });
   }
   let language: Language = deps.config.defaultLanguage;

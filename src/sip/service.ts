@@ -20,7 +20,11 @@ export interface SipServiceDeps {
 }
 
 export interface SipService {
-  stop(): Promise<void>;
+  /**
+   * Stops taking new IVR calls (503; emergency calls are still proxied), lets the calls in progress
+   * finish for at most `graceMs`, then ends the rest and disconnects.
+   */
+  stop(graceMs?: number): Promise<void>;
   /** Resolves once FreeSWITCH and drachtio-server are both connected (rejects after timeoutMs). */
   ready(timeoutMs?: number): Promise<void>;
   /** IVR calls in progress (session objects alive). */
@@ -79,6 +83,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
   const mrf = new Mrf(srf);
   let ms: Mrf.MediaServer | null = null;
   let stopped = false;
+  let draining = false;
   let drachtioStarted = false;
   let drachtioUp = false;
   let drachtioDown = false;
@@ -165,7 +170,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       store,
       sipStore,
       srf,
-      mediaServer: () => ms,
+      mediaServer: () => (draining ? null : ms),
       sessions,
       onAuthenticated: async (tenant, mac) => {
         await checkSync(tenant, mac);
@@ -272,8 +277,12 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
         readyWaiters.add(done);
       });
     },
-    async stop() {
-      if (stopped) return;
+    async stop(graceMs = 0) {
+      if (stopped || draining) return;
+      draining = true;
+      const deadline = Date.now() + graceMs;
+      if (sessions.size > 0) log.info({ calls: sessions.size, graceMs }, 'waiting for IVR calls to finish');
+      while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       stopped = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();

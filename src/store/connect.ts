@@ -4,6 +4,7 @@ import {
   ClientClosedError,
   ClientOfflineError,
   ConnectionTimeoutError,
+  ErrorReply,
   ReconnectStrategyError,
   SocketClosedUnexpectedlyError,
 } from 'redis';
@@ -23,15 +24,28 @@ export function sendRaw(redis: RedisClient, firstKey: string | undefined, args: 
   return redis.sendCommand(args);
 }
 
+export interface ConnectOptions {
+  /** Return before the first connection, so the service can listen (and answer 503) while an
+   * external Redis is still away. */
+  readonly waitForFirst?: boolean;
+  /** A command unanswered this long fails with StoreTimeoutError (default 2000). */
+  readonly commandTimeoutMs?: number;
+  /** At most one outage log line per this interval (default 30 s). */
+  readonly outageLogIntervalMs?: number;
+}
+
 /**
- * Commands fail at once while the connection is down (no offline queue): callers answer 503 or
- * refuse the PAP instead of hanging, and the client keeps reconnecting in the background. With
- * `waitForFirst: false` it returns before the first connection, so the service can listen (and
- * answer 503) while an external Redis is still away.
+ * Commands fail at once while the connection is down (no offline queue) and after
+ * `commandTimeoutMs` when the server does not answer (paused, overloaded): callers answer 503 or
+ * refuse the PAP instead of hanging, and the client keeps reconnecting in the background.
  */
-export async function connectRedis(url: string, log: Logger, waitForFirst = true): Promise<RedisClient> {
+export async function connectRedis(
+  url: string,
+  log: Logger,
+  opts: ConnectOptions = {},
+): Promise<RedisClient> {
   const client: RedisClient = createClient({ url, ...CLIENT_OPTIONS });
-  return connected(client, log, waitForFirst);
+  return connected(client, log, opts);
 }
 
 /**
@@ -44,11 +58,12 @@ export async function connectRedis(url: string, log: Logger, waitForFirst = true
 export async function connectRedisCluster(
   nodes: readonly string[],
   log: Logger,
-  waitForFirst = true,
+  opts: ConnectOptions = {},
 ): Promise<RedisClient> {
   const cluster = createCluster({ rootNodes: nodes.map((url) => ({ url })), defaults: CLIENT_OPTIONS });
-  clusters.add(cluster);
-  return connected(cluster as unknown as RedisClient, log, waitForFirst);
+  const client = await connected(cluster as unknown as RedisClient, log, opts);
+  clusters.add(client);
+  return client;
 }
 
 const CLIENT_OPTIONS = {
@@ -59,20 +74,129 @@ const CLIENT_OPTIONS = {
   },
 };
 
-async function connected(client: RedisClient, log: Logger, waitForFirst: boolean): Promise<RedisClient> {
-  let down = false;
-  client.on('error', (err: Error) => {
-    if (!down) log.error({ err: err.message }, 'redis connection error');
-    down = true;
-  });
-  client.on('ready', () => {
-    if (down) log.info('redis connection restored');
-    down = false;
-  });
-  const first = client.connect();
-  if (waitForFirst) await first;
-  else first.catch((err: Error) => log.error({ err: err.message }, 'redis connection failed'));
+async function connected(raw: RedisClient, log: Logger, opts: ConnectOptions): Promise<RedisClient> {
+  const outage = new OutageLog(log, opts.outageLogIntervalMs ?? 30_000);
+  raw.on('error', (err: Error) => outage.failed(err));
+  raw.on('ready', () => outage.recovered());
+  const client = withTimeouts(raw, opts.commandTimeoutMs ?? 2000, outage);
+  const first = raw.connect();
+  if (opts.waitForFirst ?? true) await first;
+  else first.catch((err: Error) => outage.failed(err));
   return client;
+}
+
+/** Raised for a command Redis did not answer in time; the command may still run later. */
+export class StoreTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`redis did not answer within ${ms} ms`);
+    this.name = 'StoreTimeoutError';
+  }
+}
+
+/** Methods that manage the connection itself rather than send a command. */
+const UNTIMED = new Set<PropertyKey>(['connect', 'disconnect', 'quit', 'QUIT', 'on', 'once', 'off']);
+
+/**
+ * The client with a deadline on every command (node-redis 4 has none: a paused or stuck server
+ * would hold a request, a REGISTER or an IVR call forever) and every outcome reported to the
+ * outage log, so edges need not log store failures per request.
+ */
+function withTimeouts(raw: RedisClient, ms: number, outage: OutageLog): RedisClient {
+  const watch = <T>(p: Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const err = new StoreTimeoutError(ms);
+        outage.failed(err);
+        reject(err);
+      }, ms);
+      p.then(
+        (v) => {
+          clearTimeout(timer);
+          outage.recovered();
+          resolve(v);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          // Any other error reply is a bug or a bad argument: it says nothing about availability.
+          if (isStoreUnavailable(err)) outage.failed(err);
+          reject(err);
+        },
+      );
+    });
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(raw, {
+    get(target, prop) {
+      const v: unknown = Reflect.get(target, prop, target);
+      if (typeof v !== 'function') return v;
+      let w = wrapped.get(prop);
+      if (w === undefined) {
+        // Bound to the client itself: its methods use private fields, which a proxy lacks.
+        const fn = v as (...args: unknown[]) => unknown;
+        w = UNTIMED.has(prop)
+          ? fn.bind(target)
+          : (...args: unknown[]) => {
+              const r = fn.apply(target, args);
+              if (r instanceof Promise) return watch(r);
+              // MULTI builders return themselves until exec() sends the transaction.
+              if ((prop === 'multi' || prop === 'MULTI') && r !== null && typeof r === 'object') {
+                const m = r as { exec: (...a: unknown[]) => Promise<unknown> };
+                const exec = m.exec.bind(m);
+                m.exec = (...a: unknown[]) => watch(exec(...a));
+              }
+              return r;
+            };
+        wrapped.set(prop, w);
+      }
+      return w;
+    },
+  });
+}
+
+/**
+ * One line when the store becomes unavailable, at most one per interval while it lasts (with the
+ * count of failed commands, each a refused request or call), one when it is back: a 15 s outage
+ * under load used to write one line per refused request. A store that flaps between answering and
+ * failing still writes at most two lines per interval; failures not yet written are counted in the
+ * next line.
+ */
+export class OutageLog {
+  private since: number | null = null;
+  private failures = 0;
+  private announced = false;
+  private lastLine = -Infinity;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly intervalMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  failed(err: unknown): void {
+    const t = this.now();
+    this.failures++;
+    this.since ??= t;
+    if (t - this.lastLine < this.intervalMs) return;
+    this.lastLine = t;
+    this.log.error(
+      {
+        err: err instanceof Error ? err.message : String(err),
+        failures: this.failures,
+        sinceMs: t - this.since,
+      },
+      this.announced ? 'redis still unavailable' : 'redis unavailable: refusing requests until it is back',
+    );
+    this.announced = true;
+  }
+
+  recovered(): void {
+    if (!this.announced) return;
+    const t = this.now();
+    this.log.info({ failures: this.failures, durationMs: t - (this.since ?? t) }, 'redis available again');
+    this.lastLine = t;
+    this.announced = false;
+    this.since = null;
+    this.failures = 0;
+  }
 }
 
 const UNAVAILABLE = [
@@ -81,11 +205,16 @@ const UNAVAILABLE = [
   ConnectionTimeoutError,
   SocketClosedUnexpectedlyError,
   ReconnectStrategyError,
+  StoreTimeoutError,
 ];
+
+/** Replies of a server that is there but cannot serve yet: loading its data, failing over. */
+const UNAVAILABLE_REPLIES = /^(LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|READONLY|NOREPLICAS)\b/;
 
 /** True for errors meaning "Redis is not there right now" (edges answer 503), not for bugs. */
 export function isStoreUnavailable(err: unknown): boolean {
   if (UNAVAILABLE.some((cls) => err instanceof cls)) return true;
+  if (err instanceof ErrorReply) return UNAVAILABLE_REPLIES.test(err.message);
   const code = (err as { code?: unknown } | null)?.code;
   return (
     typeof code === 'string' &&

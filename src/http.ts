@@ -1,0 +1,76 @@
+import type { Socket } from 'node:net';
+import type { Server } from 'node:http';
+import type { FastifyHttpOptions, FastifyInstance, FastifyReply } from 'fastify';
+import type { Config } from './config';
+
+/** Seconds a refused client is told to wait (503 while shutting down or while Redis is away). */
+export const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Server options shared by both HTTP edges. Node's defaults let a client hold a connection open by
+ * sending headers or a body slowly (60 s and 300 s, checked only every 30 s); a phone on a slow link
+ * still sends a GET in well under the few seconds allowed here. In-flight requests are never cut by
+ * a close: idle connections are, and `closeGracefully` bounds the rest.
+ */
+export function httpServerOptions(config: Config): FastifyHttpOptions<Server> {
+  return {
+    logger: false,
+    requestTimeout: config.httpRequestTimeoutMs,
+    keepAliveTimeout: 5_000,
+    forceCloseConnections: 'idle',
+    return503OnClosing: false,
+    http: {
+      headersTimeout: config.httpHeadersTimeoutMs,
+      requestTimeout: config.httpRequestTimeoutMs,
+      connectionsCheckingInterval: 500,
+    },
+  };
+}
+
+/**
+ * Installs what both edges do the same way, each answering in its own documented error format
+ * (`refuse(reply, status, headers)`):
+ * - requests that arrive once shutdown has begun get 503 with Retry-After (and Connection: close,
+ *   set by fastify), while the ones already running finish;
+ * - CONNECT, which Node hands to a 'connect' listener instead of the router (without one it drops
+ *   the connection), gets 405.
+ */
+export function installEdgeLifecycle(
+  app: FastifyInstance,
+  refuse: (reply: FastifyReply, status: 405 | 503, headers: Record<string, string>) => FastifyReply,
+  connectReply: { readonly allow: string; readonly contentType: string; readonly body: string },
+): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_req, reply) => {
+    if (closing) return refuse(reply, 503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+    return undefined;
+  });
+  // A connection whose request was in flight at shutdown must not then idle on until keep-alive
+  // ends; one with a pipelined request still gets that request answered (503) first.
+  app.addHook('onResponse', async () => {
+    if (closing) setImmediate(() => app.server.closeIdleConnections());
+  });
+  app.server.on('connect', (_req: unknown, socket: Socket) => {
+    const { allow, contentType, body } = connectReply;
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nAllow: ${allow}\r\nContent-Type: ${contentType}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+}
+
+/**
+ * Stops accepting connections and waits for requests in flight, at most `graceMs`; then the
+ * remaining connections are cut so that shutdown always ends.
+ */
+export async function closeGracefully(app: FastifyInstance, graceMs: number): Promise<void> {
+  const timer = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
+}

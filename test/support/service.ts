@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/paths';
+
+const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'main.js');
+
+export interface RunningService {
+  readonly child: ChildProcess;
+  /** The JSON log lines written so far. */
+  lines(): Record<string, unknown>[];
+  stderr(): string;
+}
+
+const services: ChildProcess[] = [];
+
+/** Starts the service as `npm start` does (without the set-up step) and collects its log lines. */
+export function startService(env: Record<string, string>): RunningService {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  services.push(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return {
+    child,
+    lines: () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    stderr: () => err,
+  };
+}
+
+/** Kills every service a test started and left running (for an `after` hook). */
+export function killServices(): void {
+  for (const c of services.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+/** Polls `f` until it gives a value; a bounded wait for an event, not a measurement. */
+export async function until<T>(
+  what: string,
+  f: () => T | undefined | Promise<T | undefined>,
+  ms = 15000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export const exited = (c: ChildProcess): Promise<number | null> =>
+  new Promise((r) =>
+    c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
+  );
