@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { isStoreUnavailable } from '../store/connect';
 import type { SipStore } from '../store/sip';
 import { authenticate, type AuthDeps, type AuthRequest } from './authenticate';
 
@@ -47,7 +48,8 @@ export async function handleRegister(
     case 'challenge':
       return res.send(401, 'Unauthorized', { headers: { 'WWW-Authenticate': auth.header } });
     case 'store_unavailable':
-      log.error({ err: auth.error }, 'register: store unreachable');
+      // The outage itself is logged once by the store connection; phones re-register in bulk.
+      log.debug({ err: auth.error }, 'register: store unreachable');
       return res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '30' } });
     case 'forbidden':
       log.info({ reason: auth.reason, mac: auth.mac }, 'register refused');
@@ -101,7 +103,8 @@ export async function handleRegister(
       headers: { Contact: `<${contact.uri}>;expires=${granted}`, Expires: String(granted) },
     });
   } catch (err) {
-    log.error({ err: (err as Error).message }, 'register: store error');
+    if (isStoreUnavailable(err)) log.debug({ err: (err as Error).message }, 'register: store unreachable');
+    else log.error({ err: (err as Error).message }, 'register: store error');
     return res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '30' } });
   }
 }

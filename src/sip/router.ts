@@ -79,7 +79,8 @@ export async function handleInvite(
         deviceLanguage: auth.device.language,
       };
     } else if (auth.kind === 'store_unavailable') {
-      log.error({ err: auth.error }, 'invite: store unreachable');
+      // The outage itself is logged once by the store connection.
+      log.warn({ err: auth.error }, 'invite: store unreachable');
       id = {
         caller: { kind: 'store_unavailable' },
         mac: null,
