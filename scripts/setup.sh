@@ -8,6 +8,15 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ "${1:-}" = "--test" ]; then
   command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
+  # The e2e suite runs drachtio-server and FreeSWITCH from prebuilt archives (test/e2e/servers.sh);
+  # they link Debian's shared libraries, listed beside the archives.
+  servers=${E2E_SERVERS_DIR:-../shared/sip-servers}
+  if [ -f "$servers/runtime-packages.txt" ]; then
+    while read -r pkg; do
+      [ -n "$pkg" ] || continue
+      dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
+    done <"$servers/runtime-packages.txt"
+  fi
 fi
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""

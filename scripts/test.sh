@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (`npm test` runs setup first): unit and integration suites against a throwaway
-# redis-server and real HTTP, then the end-to-end SIP suite, which skips itself (and says so) when no
-# drachtio-server and FreeSWITCH are reachable.
+# redis-server and real HTTP, then the end-to-end SIP suite (test/e2e/run.sh), which starts
+# drachtio-server and FreeSWITCH from the archives in E2E_SERVERS_DIR (../shared/sip-servers), or
+# skips itself (and says so) when there are none and no servers are reachable.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 summary=$(mktemp)

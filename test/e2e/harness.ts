@@ -1,0 +1,547 @@
+/**
+ * What every e2e suite shares: papgate's SIP service (startSipService) on a throwaway Redis,
+ * connected to the drachtio-server and FreeSWITCH that test/e2e/run.sh started (or found), sipp as
+ * the phones, and a FreeSWITCH event watcher. One Harness per suite file; only one papgate may be
+ * connected to drachtio-server at a time (it would share the calls out between apps), and mocha
+ * runs the files one after the other.
+ *
+ * Environment: E2E_DRACHTIO_HOST/PORT/SECRET (127.0.0.1, 9022, cymru), E2E_FREESWITCH_HOST/PORT/SECRET
+ * (127.0.0.1, 8021, ClueCon), E2E_SIP (drachtio's SIP address for sipp, 127.0.0.1:5060),
+ * E2E_SERVERS_RUN (run folder of test/e2e/servers.sh when run.sh started the servers: the fault
+ * tests stop and restart them through it). Only loopback targets are accepted.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { loadConfig, type Config } from '../../src/config';
+import { parseNewDevice, type Language, type SipAccount, type Vendor } from '../../src/domain/device';
+import { parseMac, type Mac } from '../../src/domain/mac';
+import { connectRedis } from '../../src/store/connect';
+import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/store/embedded';
+import { SipStore } from '../../src/store/sip';
+import { Store, type RedisClient } from '../../src/store/store';
+import { startSipService, type SipService } from '../../src/sip/service';
+import { silentLog } from '../support/redis';
+import { dtmfPcap } from './dtmf-pcap';
+
+const env = process.env;
+export const DRACHTIO = {
+  host: env.E2E_DRACHTIO_HOST ?? '127.0.0.1',
+  port: Number(env.E2E_DRACHTIO_PORT ?? 9022),
+  secret: env.E2E_DRACHTIO_SECRET ?? 'cymru',
+};
+export const FREESWITCH = {
+  host: env.E2E_FREESWITCH_HOST ?? '127.0.0.1',
+  port: Number(env.E2E_FREESWITCH_PORT ?? 8021),
+  secret: env.E2E_FREESWITCH_SECRET ?? 'ClueCon',
+};
+export const SIP_TARGET = env.E2E_SIP ?? '127.0.0.1:5060';
+export const REPO = path.resolve(__dirname, '../../..');
+const SCENARIOS = path.join(REPO, 'test/e2e/scenarios');
+export const REALM = 'papgate-e2e';
+export const TENANT = 'e2e';
+/** The PBX's source address (trusted); phones call from 127.0.0.1. */
+export const PBX_IP = '127.0.0.5';
+
+export function isLoopback(host: string): boolean {
+  return /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === 'localhost';
+}
+
+function reachable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(1500, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | null | false>,
+  timeoutMs: number,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== null && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+export interface SippResult {
+  code: number | null;
+  out: string;
+}
+
+export interface SippOptions {
+  port: number;
+  mac: string;
+  password?: string;
+  /** digest user name (default: `mac`) */
+  authUser?: string;
+  service?: string;
+  uas?: boolean;
+  timeoutS?: number;
+  extra?: string[];
+  onSpawn?: (c: ChildProcess) => void;
+  /** source address of sipp's SIP and RTP (default 127.0.0.1) */
+  localIp?: string;
+  /** host:port to send to (default E2E_SIP) */
+  target?: string;
+}
+
+export interface Phone {
+  /** Resolves with papgate's log line once the check-sync NOTIFY was answered 200. */
+  notified(timeoutMs: number): Promise<Record<string, unknown>>;
+  stop(): void;
+}
+
+export interface E2eDevice {
+  mac: Mac;
+  pap: string;
+  password: string;
+}
+
+/** A FreeSWITCH prompt event: PLAYBACK_START / PLAYBACK_STOP with the file and how it ended. */
+export interface Playback {
+  readonly event: 'PLAYBACK_START' | 'PLAYBACK_STOP';
+  readonly file: string;
+  /** PLAYBACK_STOP: `done` (played to the end) or `break` (cut short, e.g. by a digit) */
+  readonly status: string | undefined;
+}
+
+/**
+ * The prompts FreeSWITCH plays, from its own events (an inbound event-socket connection of the
+ * test's, beside papgate's): which files, and whether a digit cut them short.
+ */
+export class PlaybackWatch {
+  readonly events: Playback[] = [];
+  private constructor(private readonly sock: net.Socket) {}
+
+  static connect(): Promise<PlaybackWatch> {
+    return new Promise((resolve, reject) => {
+      const sock = net.connect({ host: FREESWITCH.host, port: FREESWITCH.port });
+      const watch = new PlaybackWatch(sock);
+      let buf = Buffer.alloc(0);
+      let subscribed = false;
+      sock.once('error', reject);
+      sock.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        for (;;) {
+          const end = buf.indexOf('\n\n');
+          if (end === -1) return;
+          const head = Object.fromEntries(
+            buf
+              .subarray(0, end)
+              .toString()
+              .split('\n')
+              .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+          );
+          const len = Number(head['Content-Length'] ?? 0);
+          if (buf.length < end + 2 + len) return;
+          const body = buf.subarray(end + 2, end + 2 + len).toString();
+          buf = buf.subarray(end + 2 + len);
+          const type = head['Content-Type'];
+          if (type === 'auth/request') sock.write(`auth ${FREESWITCH.secret}\n\n`);
+          else if (type === 'command/reply' && !subscribed) {
+            if (!/^\+OK/.test(head['Reply-Text'] ?? ''))
+              return reject(new Error(`ESL: ${head['Reply-Text']}`));
+            subscribed = true;
+            sock.write('event json PLAYBACK_START PLAYBACK_STOP\n\n');
+          } else if (type === 'command/reply') resolve(watch);
+          else if (type === 'text/event-json') {
+            const e = JSON.parse(body) as Record<string, string>;
+            watch.events.push({
+              event: e['Event-Name'] as Playback['event'],
+              file: e['Playback-File-Path'] ?? '',
+              status: e['Playback-Status'],
+            });
+          }
+        }
+      });
+    });
+  }
+
+  /** Files whose playback started, in order. */
+  started(): string[] {
+    return this.events.filter((e) => e.event === 'PLAYBACK_START').map((e) => e.file);
+  }
+
+  stopped(file: string): Playback | undefined {
+    return this.events.find((e) => e.event === 'PLAYBACK_STOP' && e.file === file);
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+/** test/e2e/servers.sh on the servers run.sh started; null when they were found running. */
+export function serversRun(): string | null {
+  return env.E2E_SERVERS_RUN ?? null;
+}
+
+export function servers(cmd: 'start' | 'stop', which: 'drachtio' | 'freeswitch'): Promise<void> {
+  const run = serversRun();
+  assert.ok(run, 'only servers started by test/e2e/run.sh can be stopped');
+  return new Promise((resolve, reject) => {
+    execFile('bash', [path.join(REPO, 'test/e2e/servers.sh'), cmd, which, run], (err, _out, stderr) =>
+      err ? reject(new Error(`servers.sh ${cmd} ${which}: ${stderr}`)) : resolve(),
+    );
+  });
+}
+
+/** PID of a server run.sh started. */
+export function serverPid(which: 'drachtio' | 'freeswitch'): number {
+  return Number(fs.readFileSync(path.join(serversRun()!, `${which}.pid`), 'utf8'));
+}
+
+export class Harness {
+  store!: Store;
+  sipStore!: SipStore;
+  svc: SipService | null = null;
+  config!: Config;
+  redisClient!: RedisClient;
+  tmp = '';
+  readonly logLines: Record<string, unknown>[] = [];
+  readonly children = new Set<ChildProcess>();
+  private redis: EmbeddedRedis | null = null;
+  private redisDir = '';
+  private redisPort = 0;
+
+  /** more papgate configuration (set before start) */
+  constructor(readonly extraEnv: Record<string, string> = {}) {}
+
+  /** Checks the servers, starts Redis and papgate's SIP service; skips the suite when unreachable. */
+  async start(ctx: Mocha.Context): Promise<void> {
+    for (const [what, h] of [
+      ['drachtio', DRACHTIO.host],
+      ['FreeSWITCH', FREESWITCH.host],
+      ['SIP', SIP_TARGET.split(':')[0]!],
+    ] as const) {
+      if (!isLoopback(h)) throw new Error(`e2e: ${what} host ${h} is not a loopback address; refused`);
+    }
+    const missing: string[] = [];
+    if (!(await reachable(DRACHTIO.host, DRACHTIO.port)))
+      missing.push(`drachtio ${DRACHTIO.host}:${DRACHTIO.port}`);
+    if (!(await reachable(FREESWITCH.host, FREESWITCH.port)))
+      missing.push(`FreeSWITCH ${FREESWITCH.host}:${FREESWITCH.port}`);
+    if (missing.length) {
+      // Servers that run.sh started and that are gone now are a failure, not a reason to skip.
+      if (serversRun()) throw new Error(`e2e: not reachable: ${missing.join(', ')}`);
+      console.log(`e2e: SKIPPED (not reachable: ${missing.join(', ')})`);
+      ctx.skip();
+    }
+    this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'papgate-e2e-'));
+    // Kept on disk (append-only file), so that the outage test can stop and restart it with its data.
+    this.redisDir = path.join(this.tmp, 'redis');
+    this.redisPort = await freePort();
+    await this.startRedis();
+    this.redisClient = await connectRedis(this.redis!.url, silentLog);
+    this.store = new Store(this.redisClient, {
+      auth: {
+        maxConsecutiveFailures: 3,
+        failedLockSeconds: 8,
+        maxTotalFailures: 9,
+        suspendSeconds: 60,
+        tempWhitelistSeconds: 60,
+      },
+      eventsMaxLen: 10000,
+    });
+    this.sipStore = new SipStore(this.redisClient, { nonceSeconds: 60 });
+    await this.store.putTenant(TENANT, { name: 'E2E', language: 'en' }, 'e2e');
+    this.config = loadConfig({
+      DRACHTIO_HOST: DRACHTIO.host,
+      DRACHTIO_PORT: String(DRACHTIO.port),
+      DRACHTIO_SECRET: DRACHTIO.secret,
+      FREESWITCH_HOST: FREESWITCH.host,
+      FREESWITCH_PORT: String(FREESWITCH.port),
+      FREESWITCH_SECRET: FREESWITCH.secret,
+      FREESWITCH_LISTEN_ADDRESS: '127.0.0.1',
+      SIP_REALM: REALM,
+      SIP_REGISTRAR: SIP_TARGET,
+      SIP_TRUSTED_PEERS: PBX_IP,
+      PROMPTS_DIR: path.join(REPO, 'prompts'),
+      IVR_FIRST_DIGIT_TIMEOUT_MS: '6000',
+      IVR_INTER_DIGIT_TIMEOUT_MS: '2000',
+      IVR_OVERALL_TIMEOUT_MS: '30000',
+      LOCK_WATCH_INTERVAL_MS: '500',
+      LOG_LEVEL: 'debug',
+      ...this.extraEnv,
+    });
+    const logFile = fs.createWriteStream(path.join(this.tmp, 'papgate.log'));
+    const lines = this.logLines;
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        logFile.write(chunk);
+        for (const line of chunk.toString().split('\n')) {
+          if (line.trim()) {
+            try {
+              lines.push(JSON.parse(line) as Record<string, unknown>);
+            } catch {
+              // partial line
+            }
+          }
+        }
+        cb();
+      },
+    });
+    const log = pino({ level: 'debug' }, sink);
+    this.svc = await startSipService({
+      config: this.config,
+      store: this.store,
+      redis: this.redisClient,
+      log,
+    });
+    await this.svc.ready(30000);
+    console.log(`      (papgate log: ${path.join(this.tmp, 'papgate.log')})`);
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.children) c.kill('SIGTERM');
+    if (this.svc) await this.svc.stop();
+    if (this.redis) {
+      await this.redisClient.quit().catch(() => undefined);
+      await this.redis.stop();
+    }
+  }
+
+  async startRedis(): Promise<void> {
+    this.redis = await startEmbeddedRedis({
+      bin: 'redis-server',
+      dir: this.redisDir,
+      persistent: true,
+      port: this.redisPort,
+    });
+  }
+
+  async stopRedis(): Promise<void> {
+    await this.redis!.stop();
+    this.redis = null;
+  }
+
+  async device(
+    key: string,
+    o: { vendor?: Vendor; model?: string; language?: Language; accounts?: SipAccount[] } = {},
+  ): Promise<E2eDevice> {
+    const res = await this.store.createDevices(
+      TENANT,
+      [
+        parseNewDevice({
+          mac: key,
+          vendor: o.vendor ?? 'yealink',
+          model: o.model ?? 'T54W',
+          site: 'lab',
+          ...(o.language ? { language: o.language } : {}),
+          ...(o.accounts ? { accounts: o.accounts } : {}),
+        }),
+      ],
+      'e2e',
+    );
+    assert.ok(res !== 'unknown_tenant' && res.ok, JSON.stringify(res));
+    const d = (await this.store.getDevice(TENANT, parseMac(key)))!;
+    return { mac: d.mac, pap: res.devices[0]!.pap, password: d.sipPassword };
+  }
+
+  /** Runs sipp (UDP, loopback only); resolves with its exit code and what it printed. */
+  async sipp(scenario: string, o: SippOptions): Promise<SippResult> {
+    const target = o.target ?? SIP_TARGET;
+    assert.ok(isLoopback(target.split(':')[0]!), 'sipp targets loopback only');
+    const mp = await freePort();
+    return new Promise<SippResult>((resolve) => {
+      const args = [
+        ...(o.uas ? [] : [target]),
+        '-sf',
+        scenario,
+        '-m',
+        '1',
+        '-i',
+        o.localIp ?? '127.0.0.1',
+        '-p',
+        String(o.port),
+        '-mi',
+        o.localIp ?? '127.0.0.1',
+        '-mp',
+        String(mp % 2 === 0 ? mp : mp + 1),
+        '-key',
+        'mac',
+        o.mac,
+        '-s',
+        o.service ?? '*89',
+        '-au',
+        o.authUser ?? o.mac,
+        '-ap',
+        o.password ?? 'x',
+        '-timeout',
+        `${o.timeoutS ?? 60}s`,
+        '-timeout_error',
+        '-trace_err',
+        '-nostdin',
+        ...(env.E2E_TRACE ? ['-trace_msg'] : []),
+        ...(o.extra ?? []),
+      ];
+      const p = spawn('sipp', args, { cwd: this.tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+      this.children.add(p);
+      o.onSpawn?.(p);
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));
+      p.stderr.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));
+      p.on('close', (code) => {
+        this.children.delete(p);
+        let errors = '';
+        for (const f of fs.readdirSync(this.tmp).filter((n) => n.endsWith('_errors.log'))) {
+          errors += fs.readFileSync(path.join(this.tmp, f), 'utf8').slice(-3000);
+          fs.rmSync(path.join(this.tmp, f));
+        }
+        resolve({ code, out: `${out}\n${errors}` });
+      });
+    });
+  }
+
+  scenario(name: string): string {
+    return path.join(SCENARIOS, name);
+  }
+
+  /**
+   * Writes a UAC scenario: a call template (a phone's by default) followed by the bodies, in order
+   * (`play`: RFC 2833 digits from a pcap; `wait_bye`: wait for papgate's BYE; `hangup`: our BYE).
+   */
+  uacScenario(
+    name: string,
+    bodies: ('play' | 'wait_bye' | 'hangup')[],
+    fill: Record<string, string> = {},
+    template = 'uac_call.tmpl.xml',
+  ): string {
+    let b = bodies.map((body) => fs.readFileSync(path.join(SCENARIOS, `body_${body}.xml`), 'utf8')).join('');
+    for (const [k, v] of Object.entries(fill)) b = b.split(`__${k}__`).join(v);
+    const xml = fs.readFileSync(path.join(SCENARIOS, template), 'utf8').replace('__BODY__', b);
+    const file = path.join(this.tmp, `${name}.xml`);
+    fs.writeFileSync(file, xml);
+    return file;
+  }
+
+  /** A pcap of RFC 2833 digits (a space: a pause of `pauseMs`). */
+  pcap(name: string, digits: string, pauseMs = 1500): string {
+    const file = path.join(this.tmp, `${name}.pcap`);
+    fs.writeFileSync(file, dtmfPcap(digits, { pauseMs }));
+    return file;
+  }
+
+  /**
+   * A phone's *89 call with digest, entering `digits` 1.5 s after the answer (during the first
+   * prompt), then waiting for papgate's BYE.
+   */
+  async dial(
+    name: string,
+    who: { mac: string; password: string; authUser?: string; target?: string },
+    digits: string,
+    o: { pauseMs?: number; waitMs?: number } = {},
+  ): Promise<SippResult> {
+    return this.sipp(
+      this.uacScenario(name, ['play', 'wait_bye'], {
+        PCAP: this.pcap(name, digits, o.pauseMs),
+        WAIT: String(o.waitMs ?? 25000),
+      }),
+      { port: await freePort(), ...who },
+    );
+  }
+
+  outcomes(mac: Mac): string[] {
+    return this.logLines
+      .filter((l) => l.msg === 'ivr: call finished' && l.mac === mac)
+      .map((l) => String(l.outcome));
+  }
+
+  /** The IVR outcomes of a device once `n` calls have finished (the log line follows the teardown). */
+  outcomesAfter(mac: Mac, n: number): Promise<string[]> {
+    return until(
+      `${n} finished IVR call(s) of ${mac}`,
+      async () => (this.outcomes(mac).length >= n ? this.outcomes(mac) : null),
+      10000,
+    ).catch(() => this.outcomes(mac));
+  }
+
+  /** Waits for a log line of papgate's (from the `from`-th line on). */
+  logged(what: string, match: (l: Record<string, unknown>) => boolean, timeoutMs = 10000, from = 0) {
+    return until(what, async () => this.logLines.slice(from).find(match) ?? null, timeoutMs);
+  }
+
+  /** No IVR session and no FreeSWITCH channel left. */
+  async idle(): Promise<void> {
+    await until('IVR sessions to end', async () => this.svc!.activeCalls() === 0, 5000);
+    await until(
+      'FreeSWITCH channels to be released',
+      async () => (await this.svc!.mediaChannels()) === 0,
+      8000,
+    );
+  }
+
+  /** The PAP attempts the store counted for a device (its counters and its audit events). */
+  async attempts(mac: Mac): Promise<{ consecutive: number; total: number; events: number }> {
+    const d = (await this.store.getDevice(TENANT, mac))!;
+    const events = (await this.store.events(TENANT, 1000)).filter(
+      (e) => e.type === 'attempt' && e.mac === mac,
+    );
+    return { consecutive: d.consecutiveFailures, total: d.totalFailures, events: events.length };
+  }
+
+  /**
+   * A phone: registers with digest and stays at its contact; check-sync NOTIFYs are answered 200
+   * by the out-of-call scenario only when the Event header is a re-sync event. Resolves once this
+   * REGISTER (its own contact port) is stored.
+   */
+  async register(
+    mac: string,
+    password: string,
+    o: { authUser?: string; target?: string } = {},
+  ): Promise<Phone> {
+    const port = await freePort();
+    let child: ChildProcess | null = null;
+    const done = this.sipp(this.scenario('register_wait_notify.xml'), {
+      port,
+      mac,
+      password,
+      timeoutS: 150,
+      extra: ['-oocsf', this.scenario('notify_ooc.xml')],
+      onSpawn: (c) => (child = c),
+      ...o,
+    });
+    const registered = until(
+      `registration of ${mac}`,
+      async () => {
+        const reg = await this.sipStore.registration(TENANT, parseMac(mac));
+        return reg !== null && reg.port === port;
+      },
+      10000,
+    );
+    const failedEarly = done.then((r) => {
+      throw new Error(`REGISTER failed: ${r.out}`);
+    });
+    failedEarly.catch(() => undefined);
+    await Promise.race([registered, failedEarly]);
+    const since = this.logLines.length;
+    return {
+      notified: (timeoutMs) =>
+        this.logged(
+          `check-sync NOTIFY answered 200 by ${mac}`,
+          (l) => l.msg === 'check-sync sent' && l.mac === mac && l.status === 200,
+          timeoutMs,
+          since,
+        ),
+      stop: () => (child as ChildProcess | null)?.kill('SIGTERM'),
+    };
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The whole journey of a phone, end to end: provisioning over real HTTP, the SIP account taken
+ * from the file the phone was given, REGISTER, *89 with the PAP in RFC 2833, check-sync at the
+ * contact, and the configuration the phone gets afterwards from its site, from another network
+ * with its device credential, and as a factory-reset phone.
+ */
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { XMLParser } from 'fast-xml-parser';
+import type { Vendor } from '../../src/domain/device';
+import { freePort } from '../../src/store/embedded';
+import { createProvisioningServer } from '../../src/provisioning/server';
+import { ACCOUNT, credentialIn, request, TENANT_SECRETS } from '../support/http';
+import { silentLog } from '../support/redis';
+import { Harness, isLoopback, TENANT } from './harness';
+
+/** The SIP account a configuration file gives the phone. */
+interface FileAccount {
+  user: string;
+  authUser: string;
+  password: string;
+  /** host:port */
+  registrar: string;
+}
+
+/** Yealink `<mac>.cfg`: `key = value` lines. */
+function yealinkAccount(body: string): FileAccount {
+  const kv = new Map<string, string>();
+  for (const line of body.split('\n')) {
+    const m = /^([^#=\s][^=]*?)\s*=\s*(.*)$/.exec(line.trim());
+    if (m) kv.set(m[1]!, m[2]!);
+  }
+  const get = (k: string) => {
+    const v = kv.get(k);
+    assert.ok(v !== undefined, `${k} missing in:\n${body}`);
+    return v;
+  };
+  return {
+    user: get('account.1.user_name'),
+    authUser: get('account.1.auth_name'),
+    password: get('account.1.password'),
+    registrar: `${get('account.1.sip_server.1.address')}:${get('account.1.sip_server.1.port')}`,
+  };
+}
+
+/** Cisco/Linksys `<mac>.xml`: a flat profile, line 1. */
+function ciscoAccount(body: string): FileAccount {
+  const profile = (
+    new XMLParser({ parseTagValue: false }).parse(body) as { 'flat-profile': Record<string, string> }
+  )['flat-profile'];
+  const get = (k: string) => {
+    const v = profile[k];
+    assert.ok(typeof v === 'string', `${k} missing in:\n${body}`);
+    return v;
+  };
+  return {
+    user: get('User_ID_1_'),
+    authUser: get('Auth_ID_1_'),
+    password: get('Password_1_'),
+    registrar: get('Proxy_1_'),
+  };
+}
+
+interface Phone {
+  vendor: Vendor;
+  model: string;
+  mac: string;
+  file: string;
+  userAgent: string;
+  account: (body: string) => FileAccount;
+  event: string;
+  /** the site's network, another network, and the network of a factory-reset phone */
+  site: string;
+  elsewhere: string;
+  resetAt: string;
+}
+
+const PHONES: Phone[] = [
+  {
+    vendor: 'yealink',
+    model: 'T54W',
+    mac: '001565e2e101',
+    file: '001565e2e101.cfg',
+    userAgent: 'Yealink SIP-T54W 96.86.0.70 00:15:65:e2:e1:01',
+    account: yealinkAccount,
+    event: 'check-sync;reboot=false',
+    site: '127.0.0.7',
+    elsewhere: '127.0.0.8',
+    resetAt: '127.0.0.9',
+  },
+  {
+    vendor: 'cisco',
+    model: 'SPA112',
+    mac: '0011aae2e102',
+    file: '0011aae2e102.xml',
+    userAgent: 'Cisco/SPA112-1.4.1 (0011AAE2E102)',
+    account: ciscoAccount,
+    event: 'resync',
+    // other addresses than the Yealink's: a success whitelists its site for the whole tenant
+    site: '127.0.0.17',
+    elsewhere: '127.0.0.18',
+    resetAt: '127.0.0.19',
+  },
+];
+
+describe('e2e: the whole journey of a phone', function () {
+  this.timeout(120000);
+  const h = new Harness();
+  let prov: FastifyInstance | null = null;
+  let provPort = 0;
+
+  before(async function () {
+    provPort = await freePort();
+    h.extraEnv.PROVISIONING_BASE_URL = `http://127.0.0.1:${provPort}`;
+    await h.start(this);
+    prov = createProvisioningServer({ config: h.config, store: h.store, log: silentLog });
+    await prov.listen({ host: '127.0.0.1', port: provPort });
+  });
+
+  after(async () => {
+    await prov?.close();
+    await h.stop();
+  });
+
+  for (const p of PHONES) {
+    it(`${p.vendor}: minimal config from the site -> REGISTER with its account -> *89 PAP -> ${p.event} -> full config; credential from elsewhere -> full; reset phone elsewhere -> minimal`, async () => {
+      const d = await h.device(p.mac, { vendor: p.vendor, model: p.model, accounts: [ACCOUNT] });
+      const fetch = (from: string, credential: string | null = null) =>
+        request(provPort, credential === null ? `/${p.file}` : `/d/${credential}/${p.file}`, {
+          from,
+          headers: { 'user-agent': p.userAgent },
+        });
+      const isMinimal = (body: string) => {
+        assert.match(body, /papgate minimal configuration/);
+        for (const s of TENANT_SECRETS) assert.ok(!body.includes(s), `minimal configuration leaks "${s}"`);
+        assert.equal(credentialIn(body), null);
+      };
+      const isFull = (body: string): string => {
+        assert.match(body, /papgate full configuration/);
+        assert.ok(body.includes(ACCOUNT.password), "the tenant's account");
+        const credential = credentialIn(body);
+        assert.ok(credential, `device credential in the provisioning URL:\n${body}`);
+        return credential;
+      };
+
+      const first = await fetch(p.site);
+      assert.equal(first.status, 200, first.body);
+      isMinimal(first.body);
+      const account = p.account(first.body);
+      assert.equal(account.user, d.mac, 'the restricted account is the device MAC');
+      assert.ok(isLoopback(account.registrar.split(':')[0]!), account.registrar);
+
+      const phone = await h.register(account.user, account.password, {
+        authUser: account.authUser,
+        target: account.registrar,
+      });
+      const call = await h.dial(
+        `journey-${p.vendor}`,
+        {
+          mac: account.user,
+          authUser: account.authUser,
+          password: account.password,
+          target: account.registrar,
+        },
+        `${d.pap}#`,
+      );
+      assert.equal(call.code, 0, call.out);
+      assert.deepEqual(await h.outcomesAfter(d.mac, 1), ['successful']);
+      const notify = await phone.notified(15000);
+      assert.equal(notify.event, p.event);
+      phone.stop();
+
+      const again = await fetch(p.site);
+      assert.equal(again.status, 200, again.body);
+      const credential = isFull(again.body);
+      assert.equal((await h.store.getDevice(TENANT, d.mac))!.state, 'successful');
+
+      const elsewhere = await fetch(p.elsewhere, credential);
+      assert.equal(elsewhere.status, 200, elsewhere.body);
+      assert.equal(isFull(elsewhere.body), credential, 'the same credential');
+
+      const reset = await fetch(p.resetAt);
+      assert.equal(reset.status, 200, reset.body);
+      isMinimal(reset.body);
+    });
+  }
+});
