@@ -28,11 +28,27 @@ function hex(n: number): string {
 function base(config: Config, credential: string | null) {
   const url =
     credential === null ? `${config.provisioningBaseUrl}/` : `${config.provisioningBaseUrl}/d/${credential}/`;
+  const noScheme = url.replace(/^https?:\/\//, '');
   return {
     provisioningUrl: url,
-    provisioningUrlNoScheme: url.replace(/^https?:\/\//, ''),
+    provisioningUrlNoScheme: noScheme,
+    // Grandstream appends `/cfg<mac>.xml` itself: a trailing slash would make it `//cfg...`.
+    provisioningDirNoScheme: noScheme.replace(/\/+$/, ''),
     https: url.startsWith('https:'),
   };
+}
+
+/**
+ * An account's position: `n` from 1, `i` from 0 (Gigaset N720 arrays), `suffix` as Gigaset's
+ * N510 spells it (nothing for account 1, `_n` from account 2 on).
+ */
+function slot(n: number): { n: number; i: number; suffix: string } {
+  return { n, i: n - 1, suffix: n === 1 ? '' : `_${n}` };
+}
+
+/** Minutes between two re-checks; `floor` is the vendor's smallest accepted value. */
+function minutes(seconds: number, floor = 1): number {
+  return Math.max(floor, Math.round(seconds / 60));
 }
 
 /** Variables of a common (MAC-less) file: nothing device-specific, nothing secret. */
@@ -41,7 +57,7 @@ export function commonScope(config: Config, vars: Readonly<Record<string, string
     ...vars,
     ...base(config, null),
     intervalSeconds: config.provisioningIntervalSeconds,
-    intervalMinutes: Math.max(1, Math.round(config.provisioningIntervalSeconds / 60)),
+    intervalMinutes: minutes(config.provisioningIntervalSeconds),
     minimal: false,
     full: false,
   };
@@ -64,7 +80,7 @@ export function deviceScope(
   const accounts: Scope[] = minimal
     ? [
         {
-          n: 1,
+          ...slot(1),
           server: config.sip.registrar,
           serverHost: registrar.host,
           serverPort: registrar.port,
@@ -80,7 +96,7 @@ export function deviceScope(
     : device.accounts.map((a, i) => {
         const hp = splitHostPort(a.server);
         return {
-          n: i + 1,
+          ...slot(i + 1),
           server: a.server,
           serverHost: hp.host,
           serverPort: hp.port,
@@ -107,7 +123,9 @@ export function deviceScope(
     httpUser: credential !== null ? device.mac : '',
     httpPassword: credential ?? '',
     intervalSeconds: interval,
-    intervalMinutes: Math.max(1, Math.round(interval / 60)),
+    intervalMinutes: minutes(interval),
+    // Grandstream P193 accepts 60 to 86400 minutes.
+    intervalMinutesAtLeastHour: minutes(interval, 60),
     registrar: config.sip.registrar,
     registrarHost: registrar.host,
     registrarPort: registrar.port,
@@ -120,6 +138,9 @@ export function deviceScope(
     emergency5: config.emergencyNumbers.slice(0, 5).map((number, i) => ({ n: i + 1, number })),
     accounts,
     primary: accounts.slice(0, 1),
+    // Account 1 of a full configuration without accounts: the restricted account the minimal
+    // configuration put there must be switched off, not left registering.
+    vacant: minimal || accounts.length > 0 ? [] : [slot(1)],
     displayName: minimal ? display : (device.accounts[0]?.displayName ?? ''),
   };
 }

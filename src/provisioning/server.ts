@@ -149,7 +149,10 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     const m = PATH.exec(p);
     const pathCredential = m?.[1] ?? null;
     const file = m?.[2] ?? '';
-    const candidates = m ? matchFile(file) : [];
+    // Outside that shape only boot files count (Gigaset bases ask for `/42/2/master.bin`).
+    const candidates = m
+      ? matchFile(file)
+      : matchFile(p.slice(p.lastIndexOf('/') + 1)).filter((c) => c.match.role === 'boot');
 
     const common = candidates.find((c) => c.match.role === 'common');
     if (common && common.match.role === 'common') {
@@ -163,10 +166,13 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       return sendFile(reply, common.module.contentType, body);
     }
 
+    const named = candidates.find((c) => c.match.role === 'config' || c.match.role === 'pointer');
+    // Boot files are asked for by every phone that reboots: never a miss, never throttled.
+    if (!named && candidates.some((c) => c.match.role === 'boot')) return plain(reply, 404);
     if (isBlocked(ip))
       return plain(reply, 429, { 'retry-after': String(config.provisioningMissWindowSeconds) });
-    const named = candidates.find((c) => c.match.role !== 'common');
-    if (!named || named.match.role === 'common') return miss(reply, ip, true);
+    if (!named || (named.match.role !== 'config' && named.match.role !== 'pointer'))
+      return miss(reply, ip, true);
     const mac = named.match.mac;
 
     for (let attempt = 0; ; attempt++) {
@@ -174,7 +180,8 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       const module = device ? moduleFor(device.vendor) : null;
       const fm = module?.matchFile(file) ?? null;
       // A file name this device's vendor never requests is as unknown as an unknown MAC.
-      if (!device || !module || !fm || fm.role === 'common' || fm.mac !== mac) return miss(reply, ip, false);
+      if (!device || !module || !fm || (fm.role !== 'config' && fm.role !== 'pointer') || fm.mac !== mac)
+        return miss(reply, ip, false);
       const done = await provision(req, reply, {
         ip,
         file,
@@ -196,7 +203,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       file: string;
       device: Device;
       module: VendorModule;
-      fm: Exclude<FileMatch, { role: 'common' }>;
+      fm: Extract<FileMatch, { role: 'config' | 'pointer' }>;
       pathCredential: string | null;
       retry: boolean;
     },

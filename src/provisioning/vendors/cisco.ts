@@ -1,25 +1,35 @@
 import { xmlEscape } from '../render';
-import { configFile, modelAndMac, type VendorModule } from './types';
+import { configFile, firstUserAgent, type VendorModule } from './types';
 
 const FILE = /^([0-9a-f]{12})\.xml$/;
-// `Cisco/SPA112-1.4.1 (0011aabbccdd)`, `Linksys/PAP2T-5.1.6(LS) (0011aabbccdd)`
-const UA = /^(?:Cisco|Linksys)\/([A-Za-z0-9]+)-\S*(?:\s+\(([0-9A-Fa-f]{12})\))?/;
+/** What a factory-reset ATA asks for first (Profile_Rule `/spa$PSN.cfg`; the PAP2T: `init.cfg`). */
+const BOOT_PROFILE = /^(?:spa[0-9a-z]{2,6}|init)\.cfg$/;
+const UA = [
+  // `Cisco/SPA501G-7.4.4 (8843E157DDCC)(CBT141100HR)`: the MAC only ever comes before the serial;
+  // `Cisco/SPA525G-7.4.4 (CBT141900G7)` carries the serial alone.
+  /^Cisco\/([A-Za-z0-9]+)-\S+\s*(?:\(([0-9A-Fa-f]{12})\)(?=\(\w+\)))?/,
+  // `Linksys/SPA-942-6.1.5(a) (88019FA42805)`: the group is a serial number even when it looks
+  // like a MAC, so no MAC is read.
+  /^Linksys\/([A-Za-z]+-?[0-9]+[A-Za-z0-9]*)-/,
+];
 
 /**
- * Cisco SPA112/ATA191 and Linksys PAP2T/SPA2102 ATAs: one flat-profile XML `<mac>.xml` fetched
- * via Profile_Rule. Linksys devices run the same firmware family (and report "Cisco/" or
- * "Linksys/" depending on the firmware), so the two vendors share this module; `linksys/` holds
- * the Linksys overrides.
+ * Cisco SPA112/SPA122/ATA191 and Linksys PAP2T/SPA2102 ATAs: one flat-profile XML `<mac>.xml`
+ * fetched via Profile_Rule. Linksys devices run the same firmware family (and report "Cisco/" or
+ * "Linksys/" depending on the firmware), so the two vendors share this module.
  */
 export const cisco: VendorModule = {
   family: 'cisco',
   vendors: ['cisco', 'linksys'],
-  files: ['<mac>.xml (Profile_Rule $MA.xml)'],
+  files: ['spa<PSN>.cfg, init.cfg (boot profile)', '<mac>.xml (Profile_Rule $MA.xml)'],
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
   // Profile_Rule can carry --uid/--pwd, but the credential in the URL path is enough.
   httpCredentials: false,
-  matchFile: (file) => configFile(FILE, 'profile.xml', file),
-  parseUserAgent: (ua) => modelAndMac(UA, ua),
-  overrides: (device) => (device.vendor === 'linksys' ? ['linksys'] : []),
+  matchFile: (file) =>
+    BOOT_PROFILE.test(file)
+      ? { role: 'common', template: 'spa.cfg', vars: {} }
+      : configFile(FILE, 'profile.xml', file),
+  parseUserAgent: (ua) => firstUserAgent(UA, ua),
+  overrides: () => [],
 };

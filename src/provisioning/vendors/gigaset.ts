@@ -1,10 +1,17 @@
 import { xmlEscape } from '../render';
-import { configFile, modelAndMac, type VendorModule } from './types';
+import { bootFile, configFile, firstUserAgent, type VendorModule } from './types';
 
 const FILE = /^([0-9A-F]{12})\.xml$/;
-// `Gigaset N670 IP PRO/83.V2.11.0+build.a546b8d;7C2F80AABBCC` (MAC not always present)
-const UA = /^Gigaset\s+([A-Za-z0-9]+)/;
+/** The firmware master files a base asks its data server for (`/42/2/master.bin`, ...). */
+const BOOT = [/^(?:master|baselines)\.bin$/];
+// `Gigaset N720 DM PRO/70.089.00.000.000;7C2F80CA21E4`, `N510 IP PRO/42.245.00.000.000`,
+// `N720-DM-PRO/70.040.00.000.000`: the vendor prefix and the MAC are both optional.
+const UA = [/^(?:Gigaset\s+)?(N[0-9]{3})[ -][^/]*\/[^;\s]*(?:;([0-9A-Fa-f]{12}))?/];
 
+/**
+ * Gigaset N510 IP PRO and N720 DM PRO bases: one provider profile `<MAC>.xml`; the N720 uses its
+ * own tree (`n720/`).
+ */
 export const gigaset: VendorModule = {
   family: 'gigaset',
   vendors: ['gigaset'],
@@ -12,7 +19,7 @@ export const gigaset: VendorModule = {
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
   httpCredentials: false,
-  matchFile: (file) => configFile(FILE, 'provider.xml', file),
-  parseUserAgent: (ua) => modelAndMac(UA, ua),
-  overrides: () => [],
+  matchFile: (file) => configFile(FILE, 'provider.xml', file) ?? bootFile(BOOT, file),
+  parseUserAgent: (ua) => firstUserAgent(UA, ua),
+  overrides: (device) => (/N720/i.test(device.model) ? ['n720'] : []),
 };

@@ -1,9 +1,13 @@
 import { xmlEscape } from '../render';
-import { configFile, modelAndMac, type VendorModule } from './types';
+import { configFile, firstUserAgent, type VendorModule } from './types';
 
 const FILE = /^cfg([0-9a-f]{12})\.xml$/;
-// `Grandstream Model HW GXP2170 SW 1.0.11.3 DevId 000b82aabbcc`
-const UA = /^Grandstream\s+Model\s+HW\s+([A-Za-z0-9_-]+)(?:.*?\bDevId\s+([0-9A-Fa-f]{12}))?/;
+const UA = [
+  // `Grandstream Model HW GXP2200 V2.2A SW 1.0.1.33 DevId 000b82462d97`
+  /^Grandstream\s+Model\s+HW\s+([A-Za-z0-9_-]+)(?:.*?\bDevId\s+([0-9A-Fa-f]{12}))?/,
+  // `Grandstream GXP2000 (gxp2000e.bin:1.2.5.3/boot55e.bin:1.1.6.9) DevId 000b822726c8`
+  /^Grandstream\s+(GXP[0-9]+)\s+\(.*?\bDevId\s+([0-9A-Fa-f]{12})/,
+];
 
 export const grandstream: VendorModule = {
   family: 'grandstream',
@@ -13,6 +17,6 @@ export const grandstream: VendorModule = {
   escape: xmlEscape,
   httpCredentials: true,
   matchFile: (file) => configFile(FILE, 'cfg.xml', file),
-  parseUserAgent: (ua) => modelAndMac(UA, ua),
+  parseUserAgent: (ua) => firstUserAgent(UA, ua),
   overrides: () => [],
 };

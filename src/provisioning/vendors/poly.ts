@@ -1,8 +1,14 @@
 import { xmlEscape } from '../render';
-import { modelAndMac, macFrom, type VendorModule } from './types';
+import { bootFile, modelAndMac, macFrom, type VendorModule } from './types';
 
 const MASTER = /^([0-9a-f]{12})\.cfg$/;
 const PHONE = /^([0-9a-f]{12})-phone\.cfg$/;
+/** Directory, web and licence files and the firmware a booting phone asks for. */
+const BOOT = [
+  /^[0-9a-f]{12}-(?:directory\.xml|web\.cfg|license\.cfg)$/,
+  /^sip\.(?:ld|ver)$/,
+  /^[0-9a-z]{4,12}-sip\.ld$/,
+];
 // `FileTransport PolycomVVX-VVX_450-UA/6.4.0.1234`, `FileTransport SpectraLink8400-SL_8440-UA/...`
 const UA = /\b(?:Polycom|Spectralink)[A-Za-z0-9]*-([A-Za-z0-9_]+)-UA\//i;
 
@@ -25,7 +31,7 @@ export const poly: VendorModule = {
     if (master) return { role: 'pointer', template: 'master.cfg', mac: master };
     const p = PHONE.exec(file);
     const mac = macFrom(p?.[1]);
-    return mac ? { role: 'config', template: 'phone.cfg', mac } : null;
+    return mac ? { role: 'config', template: 'phone.cfg', mac } : bootFile(BOOT, file);
   },
   parseUserAgent: (ua) => modelAndMac(UA, ua),
   overrides: (device) => (device.vendor === 'spectralink' ? ['spectralink'] : []),

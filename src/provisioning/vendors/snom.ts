@@ -1,10 +1,17 @@
 import { xmlEscape } from '../render';
-import { configFile, modelAndMac, type VendorModule } from './types';
+import { bootFile, configFile, modelAndMac, type VendorModule } from './types';
 
 const HTM = /^snom[A-Za-z0-9]{2,12}-([0-9A-F]{12})\.htm$/;
 const XML = /^([0-9A-F]{12})\.xml$/;
-// `Mozilla/4.0 (compatible; snom710-SIP 10.1.x ...)`, `snomD785-SIP ...`
-const UA = /\bsnom([A-Za-z0-9]+)-SIP\b/i;
+/** Model-wide files a snom asks for on boot (setting lists, firmware, languages). */
+const BOOT = [
+  /^snom[A-Za-z0-9]{2,12}(?:-firmware)?\.(?:htm|xml)$/,
+  /^(?:snom-general|gui_lang|web_lang)\.xml$/,
+];
+// `Mozilla/4.0 (compatible; snom710-SIP 8.7.5.35 1.1.5-IFX-05.01.12 000413741767)`,
+// `snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 000413922D24 SXM:0 UXM:0`: the MAC, when
+// present, is a token of exactly 12 hex digits.
+const UA = /\bsnom([A-Za-z0-9]+)-SIP\b(?:[^()]*?\s([0-9A-F]{12})(?=[\s);]|$))?/i;
 
 export const snom: VendorModule = {
   family: 'snom',
@@ -16,7 +23,9 @@ export const snom: VendorModule = {
   // credential in the URL path instead.
   httpCredentials: false,
   matchFile(file) {
-    return configFile(HTM, 'settings.xml', file) ?? configFile(XML, 'settings.xml', file);
+    return (
+      configFile(HTM, 'settings.xml', file) ?? configFile(XML, 'settings.xml', file) ?? bootFile(BOOT, file)
+    );
   },
   parseUserAgent: (ua) => modelAndMac(UA, ua),
   overrides: () => [],

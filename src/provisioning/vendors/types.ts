@@ -9,7 +9,13 @@ export type FileMatch =
   /** A MAC-bearing file holding the device's configuration (minimal or full). */
   | { readonly role: 'config'; readonly template: string; readonly mac: Mac }
   /** A MAC-bearing file that only points at the next file (Poly's per-phone master file). */
-  | { readonly role: 'pointer'; readonly template: string; readonly mac: Mac };
+  | { readonly role: 'pointer'; readonly template: string; readonly mac: Mac }
+  /**
+   * A file the family's phones ask for while booting that papgate does not serve (boot files,
+   * language and directory files, firmware): a 404 that is not counted as a miss, so a site
+   * whose phones all reboot at once is never throttled.
+   */
+  | { readonly role: 'boot' };
 
 /** What a User-Agent header says about the phone, as far as this vendor puts it there. */
 export interface UserAgentInfo {
@@ -47,6 +53,20 @@ export function macFrom(hex: string | undefined): Mac | null {
 export function configFile(pattern: RegExp, template: string, file: string): FileMatch | null {
   const mac = macFrom(pattern.exec(file)?.[1]);
   return mac ? { role: 'config', template, mac } : null;
+}
+
+/** A boot file (see FileMatch) when any of `patterns` matches `file`. */
+export function bootFile(patterns: readonly RegExp[], file: string): FileMatch | null {
+  return patterns.some((p) => p.test(file)) ? { role: 'boot' } : null;
+}
+
+/** The first of `patterns` that reads this User-Agent (see modelAndMac). */
+export function firstUserAgent(patterns: readonly RegExp[], ua: string): UserAgentInfo | null {
+  for (const p of patterns) {
+    const info = modelAndMac(p, ua);
+    if (info) return info;
+  }
+  return null;
 }
 
 /** A User-Agent of this vendor when it matches `pattern`: group 1 the model, group 2 the MAC (both optional). */

@@ -1,0 +1,476 @@
+import assert from 'node:assert/strict';
+import { loadConfig } from '../src/config';
+import { parseNewDevice, type Device, type SipAccount, type Vendor } from '../src/domain/device';
+import { userAgentMismatch } from '../src/provisioning/request';
+import { deviceScope } from '../src/provisioning/scope';
+import { TemplateSet } from '../src/provisioning/templates';
+import { matchFile, moduleFor } from '../src/provisioning/vendors';
+import { ACCOUNT, ProvisioningFixture, request } from './support/http';
+
+/**
+ * Each vendor's files checked item by item against the production references cited in
+ * config/templates/README.md. Rendering goes through the same TemplateSet and scope as the server.
+ */
+const config = loadConfig({
+  PROVISIONING_BASE_URL: 'http://prov.papgate.test:8081',
+  SIP_REGISTRAR: 'auth.papgate.test:5070',
+  SIP_REALM: 'papgate',
+  EMERGENCY_NUMBERS: '112,110',
+});
+const templates = TemplateSet.load();
+const SECOND: SipAccount = { ...ACCOUNT, user: 'acme-4712', password: 'S3cret-second' };
+
+function device(vendor: Vendor, model: string, mac: string, accounts: SipAccount[]): Device {
+  const d = parseNewDevice({ mac, vendor, model, site: 'HQ', accounts });
+  return { ...d, sipPassword: 'restricted-pw', tenant: 'acme' } as unknown as Device;
+}
+
+function render(d: Device, file: string, kind: 'minimal' | 'full'): string {
+  const module = moduleFor(d.vendor);
+  const fm = module.matchFile(file);
+  assert.ok(fm && fm.role === 'config', `${file} is a configuration of ${d.vendor}`);
+  const what =
+    kind === 'minimal'
+      ? ({ kind: 'minimal', display: 'needed' } as const)
+      : ({ kind: 'full', credential: 'c'.repeat(32) } as const);
+  return templates.render(
+    module.family,
+    fm.template,
+    module.overrides(d),
+    deviceScope(config, d, what, module.httpCredentials),
+    module.escape,
+  );
+}
+
+/** The items a file sets, named as the phone reads them (key, element, P-value, symb_item ID). */
+const ITEMS: Record<string, RegExp> = {
+  yealink: /^([a-z0-9_.]+) = /gm,
+  cisco: /<([A-Z][A-Za-z0-9_-]*_?)>/g,
+  snom: /<([a-z_]+(?: idx="[0-9]+")?) perm=/g,
+  poly: /\s([a-zA-Z][a-zA-Z0-9.]*)="/g,
+  gigaset: /ID="([^"]+)"|<(S_CONFIGFILE_URL|MAC_ADDRESS|PROFILE_NAME)\b/g,
+  grandstream: /<(P[0-9]+)>/g,
+  panasonic: /^([A-Z0-9_]+)=/gm,
+};
+
+function items(family: string, body: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of body.matchAll(ITEMS[family]!)) out.add(m[1] ?? m[2]!);
+  return out;
+}
+
+interface Family {
+  vendor: Vendor;
+  model: string;
+  mac: string;
+  file: string;
+  /** Minimal: the restricted account's registrar or outbound proxy is papgate's. */
+  proxySet: RegExp;
+  /** Full: that outbound proxy is explicitly undone. */
+  proxyUndone: RegExp;
+  /** Both files pin RFC 2833 telephone events. */
+  rfc2833: RegExp | null;
+  /** Minimal: a warm line (with a delay) to the authentication service, or none at all. */
+  warm: RegExp | null;
+  /** Minimal and full: the emergency numbers, where the vendor has a setting. */
+  emergency: RegExp | null;
+  /** Both: the provisioning URL; `interval` reads the re-check interval and its unit's range. */
+  url: RegExp;
+  interval: { re: RegExp; min: number; max: number } | null;
+  /** What makes the phone accept check-sync (null: accepted by default, see the README). */
+  checkSync: RegExp | null;
+}
+
+const FAMILIES: Family[] = [
+  ...['T54W', 'T46G', 'W60B'].map((model, i): Family => ({
+    vendor: 'yealink',
+    model,
+    mac: `00156500010${i}`,
+    file: `00156500010${i}.cfg`,
+    proxySet:
+      /account\.1\.outbound_proxy_enable = 1\n(?:.*\n)*account\.1\.outbound_proxy\.1\.address = auth\.papgate\.test\naccount\.1\.outbound_proxy\.1\.port = 5070/,
+    proxyUndone:
+      /account\.1\.outbound_proxy_enable = 0\n(?:.*\n)*account\.1\.outbound_proxy\.1\.address = %NULL%/,
+    rfc2833: /account\.1\.dtmf\.type = 1$/m,
+    warm: model === 'W60B' ? null : /features\.hotline_number = \*89\nfeatures\.hotline_delay = 4$/m,
+    emergency: /phone_setting\.emergency\.number = 112,110$/m,
+    url: /static\.auto_provision\.server\.url = http:\/\/prov\.papgate\.test:8081\//,
+    interval: { re: /static\.auto_provision\.repeat\.minutes = ([0-9]+)/, min: 1, max: 43200 },
+    checkSync: null,
+  })),
+  ...[
+    ['snom710', 'snom710-000413000201.htm'],
+    ['D785', '000413000202.xml'],
+  ].map(([model, file], i): Family => ({
+    vendor: 'snom',
+    model: model!,
+    mac: `00041300020${i + 1}`,
+    file: file!,
+    proxySet: /<user_outbound idx="1" perm="R">auth\.papgate\.test:5070</,
+    proxyUndone: /<user_outbound idx="1" perm="R"><\/user_outbound>/,
+    rfc2833: /<user_dtmf_info idx="1" perm="R">off</,
+    warm: null,
+    emergency: null,
+    url: /<setting_server perm="R">http:\/\/prov\.papgate\.test:8081\//,
+    interval: { re: /<settings_refresh_timer perm="R">([0-9]+)</, min: 60, max: 2592000 },
+    checkSync: null,
+  })),
+  ...(
+    [
+      ['poly', 'VVX 450', '0004f2000301'],
+      ['spectralink', '8440', '00907a000302'],
+    ] as const
+  ).map(([vendor, model, mac]): Family => ({
+    vendor,
+    model,
+    mac,
+    file: `${mac}-phone.cfg`,
+    proxySet: /reg\.1\.outboundProxy\.address="auth\.papgate\.test" reg\.1\.outboundProxy\.port="5070"/,
+    proxyUndone: /reg\.1\.outboundProxy\.address="" reg\.1\.outboundProxy\.port=""/,
+    rfc2833: /tone\.dtmf\.viaRtp="1" tone\.dtmf\.rfc2833Control="1"/,
+    warm: null,
+    emergency:
+      /dialplan\.routing\.emergency\.1\.value="112" dialplan\.routing\.emergency\.1\.server\.1="1" dialplan\.routing\.emergency\.2\.value="110"/,
+    url: /device\.prov\.serverName="http:\/\/prov\.papgate\.test:8081\//,
+    interval: { re: /prov\.polling\.period="([0-9]+)"/, min: 60, max: 2592000 },
+    checkSync: null,
+  })),
+  ...(
+    [
+      ['cisco', 'SPA112', '00d0b8000401'],
+      ['cisco', 'SPA122', '00d0b8000402'],
+      ['linksys', 'PAP2T', '0018f8000403'],
+      ['linksys', 'SPA2102', '0018f8000404'],
+    ] as const
+  ).map(([vendor, model, mac]): Family => ({
+    vendor,
+    model,
+    mac,
+    file: `${mac}.xml`,
+    proxySet:
+      /<Use_Outbound_Proxy_1_>Yes<\/Use_Outbound_Proxy_1_>\n\s*<Outbound_Proxy_1_>auth\.papgate\.test:5070</,
+    proxyUndone:
+      /<Use_Outbound_Proxy_1_>No<\/Use_Outbound_Proxy_1_>\n\s*<Outbound_Proxy_1_><\/Outbound_Proxy_1_>/,
+    rfc2833: /<DTMF_Tx_Method_1_>AVT</,
+    warm: /<Dial_Plan_1_>\( P4 &lt;:\*89&gt; \| 112S0 \| 110S0 \| \[x\*#\]\. \)</,
+    emergency: /112S0 \| 110S0 \|/,
+    url: /<Profile_Rule>http:\/\/prov\.papgate\.test:8081\/(?:d\/c{32}\/)?\$MA\.xml</,
+    interval: { re: /<Resync_Periodic>([0-9]+)</, min: 60, max: 2592000 },
+    checkSync: /<Resync_From_SIP>Yes<[\s\S]*<Auth_Resync-Reboot_1_>No</,
+  })),
+  {
+    vendor: 'gigaset',
+    model: 'N510 IP PRO',
+    mac: '7c2f80000501',
+    file: '7C2F80000501.xml',
+    proxySet:
+      /aucS_OUTBOUND_PROXY" class="symb_item" value='"auth\.papgate\.test"'\/>\n.*uiI_OUTBOUND_PROXY_PORT" class="symb_item" value="0x13ce"/,
+    proxyUndone:
+      /ucI_OUTBOUND_PROXY_MODE" class="symb_item" value="0x1"\/>\n.*aucS_OUTBOUND_PROXY" class="symb_item" value='""'/,
+    rfc2833:
+      /ucB_DTMF_TX_MODE_AUTO" class="symb_item" value="0"\/>\n.*ucI_DTMF_TX_MODE_BITS" class="symb_item" value="2"/,
+    warm: null,
+    emergency: null,
+    url: /<S_CONFIGFILE_URL class="string" value='"prov\.papgate\.test:8081\/(?:d\/c{32}\/)?7C2F80000501\.xml"'\/>/,
+    interval: null,
+    checkSync: null,
+  },
+  {
+    vendor: 'gigaset',
+    model: 'N720 DM PRO',
+    mac: '7c2f80000502',
+    file: '7C2F80000502.xml',
+    proxySet:
+      /ucOUTBOUND_PROXY_MODE" class="symb_item" value="0"\/>\n.*aucOUTBOUND_PROXY\[%\]" class="symb_item" value='"auth\.papgate\.test"'/,
+    proxyUndone:
+      /ucOUTBOUND_PROXY_MODE" class="symb_item" value="2"\/>\n.*aucOUTBOUND_PROXY\[%\]" class="symb_item" value='""'/,
+    rfc2833: /BS_VOIP_Data\.ucI_DTMF_TX_MODE_BITS" class="symb_item" value="2"/,
+    warm: null,
+    emergency: null,
+    url: /<S_CONFIGFILE_URL class="string" value='"prov\.papgate\.test:8081\/(?:d\/c{32}\/)?7C2F80000502\.xml"'\/>/,
+    interval: null,
+    checkSync: null,
+  },
+  {
+    vendor: 'patton',
+    model: 'SN4112',
+    mac: '00a0ba000601',
+    file: '00a0ba000601.cfg',
+    proxySet: /interface sip IF_SIP1\n.*\n.*\n\s+remote auth\.papgate\.test 5070/,
+    proxyUndone: /interface sip IF_SIP1\n.*\n.*\n\s+remote sip\.acme\.example 5080/,
+    rfc2833: /^\s+dtmf-relay rtp$/m,
+    warm: null,
+    emergency: null,
+    url: /location 1 http:\/\/prov\.papgate\.test:8081\/(?:d\/c{32}\/)?\$\(system\.mac\)\.cfg/,
+    interval: null,
+    checkSync:
+      /notify check-sync accept[\s\S]*condition sip gateway:GW_SIP NOTIFY_CHECK_SYNC_RELOAD|condition sip gateway:GW_SIP NOTIFY_CHECK_SYNC_RELOAD[\s\S]*notify check-sync accept/,
+  },
+  ...['GXP2170', 'GRP2614'].map((model, i): Family => ({
+    vendor: 'grandstream',
+    model,
+    mac: `000b8200070${i}`,
+    file: `cfg000b8200070${i}.xml`,
+    proxySet: /<P48>auth\.papgate\.test:5070<\/P48>/,
+    proxyUndone: /<P48><\/P48>/,
+    rfc2833: /<P2301>0<\/P2301>\n\s*<P2302>1<\/P2302>\n\s*<P2303>0<\/P2303>/,
+    warm: null,
+    emergency: null,
+    // P237 is a directory: the phone appends `/cfg<mac>.xml` itself.
+    url: /<P237>prov\.papgate\.test:8081(?:\/d\/c{32})?<\/P237>/,
+    interval: { re: /<P193>([0-9]+)<\/P193>/, min: 60, max: 86400 },
+    checkSync: /<P26015>1<\/P26015>\n\s*<P4428>0<\/P4428>/,
+  })),
+  {
+    vendor: 'panasonic',
+    model: 'KX-HDV130',
+    mac: '0080f0000801',
+    file: 'Config0080F0000801.cfg',
+    proxySet: /SIP_OUTPROXY_ADDR_1="auth\.papgate\.test"\nSIP_OUTPROXY_PORT_1="5070"/,
+    proxyUndone: /SIP_OUTPROXY_ADDR_1=""\nSIP_OUTPROXY_PORT_1="5060"/,
+    rfc2833: /OUTBANDDTMF_1="Y"/,
+    warm: /HOTLINE_ENABLE="Y"\nHOTLINE_NUMBER="\*89"\nHOTLINE_DELAY="4"/,
+    emergency: /EMERGENCY_CALL1="112"\nEMERGENCY_CALL2="110"/,
+    url: /CFG_STANDARD_FILE_PATH="http:\/\/prov\.papgate\.test:8081\/(?:d\/c{32}\/)?Config\{MAC\}\.cfg"/,
+    interval: { re: /CFG_CYCLIC_INTVL="([0-9]+)"/, min: 1, max: 40320 },
+    checkSync: /CFG_RESYNC_FROM_SIP="check-sync"/,
+  },
+];
+
+describe('provisioning: vendor files against the production references', () => {
+  for (const f of FAMILIES) {
+    describe(`${f.vendor} ${f.model}`, () => {
+      const withAccounts = device(f.vendor, f.model, f.mac, [ACCOUNT, SECOND]);
+      const minimal = render(withAccounts, f.file, 'minimal');
+      const full = render(withAccounts, f.file, 'full');
+
+      it('minimal: restricted account through papgate, RFC 2833, warm line or none, emergency numbers', () => {
+        assert.match(minimal, f.proxySet);
+        assert.ok(minimal.includes('restricted-pw'));
+        if (f.rfc2833) assert.match(minimal, f.rfc2833);
+        if (f.warm) assert.match(minimal, f.warm);
+        else assert.ok(!/\*89/.test(minimal), 'no hot line where the vendor has no delay');
+        if (f.emergency) assert.match(minimal, f.emergency);
+      });
+
+      it('full: the outbound proxy undone, RFC 2833 and emergency numbers kept, no hot line', () => {
+        assert.match(full, f.proxyUndone);
+        assert.ok(!full.includes('auth.papgate.test'), 'nothing of papgate registrar is left');
+        assert.ok(!/\*89/.test(full));
+        if (f.rfc2833) assert.match(full, f.rfc2833);
+        if (f.emergency) assert.match(full, f.emergency);
+      });
+
+      it('provisioning URL, interval within the vendor range, check-sync accepted', () => {
+        for (const [body, credential] of [
+          [minimal, false],
+          [full, true],
+        ] as const) {
+          assert.match(body, f.url);
+          assert.equal(body.includes(`/d/${'c'.repeat(32)}`), credential);
+          if (f.interval) {
+            const v = Number(f.interval.re.exec(body)?.[1]);
+            assert.ok(
+              v >= f.interval.min && v <= f.interval.max,
+              `interval ${v} in [${f.interval.min}, ${f.interval.max}]`,
+            );
+          }
+          if (f.checkSync) assert.match(body, f.checkSync);
+        }
+      });
+
+      it('every item the minimal file sets is set again or reset by the full one', () => {
+        const family = moduleFor(f.vendor).family;
+        if (family === 'patton') {
+          // A SmartNode replaces its whole configuration with each download (activation reload).
+          for (const body of [minimal, full]) assert.match(body, /^\s+activation reload graceful$/m);
+          return;
+        }
+        for (const accounts of [[ACCOUNT, SECOND], []]) {
+          const d = device(f.vendor, f.model, f.mac, accounts);
+          const before = items(family, render(d, f.file, 'minimal'));
+          const after = items(family, render(d, f.file, 'full'));
+          assert.ok(before.size > 5, `${family}: items read from the minimal file`);
+          const left = [...before].filter((k) => !after.has(k));
+          assert.deepEqual(left, [], `${accounts.length} accounts: items the full file leaves in place`);
+        }
+      });
+    });
+  }
+
+  it('Gigaset N510: account 1 has no suffix, account 2 has _2 (Wazo N510 base.tpl)', () => {
+    const body = render(
+      device('gigaset', 'N510 IP PRO', '7c2f80000503', [ACCOUNT, SECOND]),
+      '7C2F80000503.xml',
+      'full',
+    );
+    for (const id of ['aucS_SIP_USER_ID', 'aucS_SIP_PASSWORD', 'aucS_SIP_SERVER', 'aucS_SIP_DISPLAYNAME'])
+      assert.match(body, new RegExp(`BS_IP_Data1\\.${id}" class`));
+    assert.match(body, /BS_IP_Data1\.aucS_SIP_USER_ID_2" class="symb_item" value='"acme-4712"'/);
+    assert.match(body, /ucB_SIP_ACCOUNT_IS_ACTIVE_1"/);
+    assert.match(body, /aucS_SIP_ACCOUNT_NAME_1"/);
+    assert.ok(!/aucS_SIP_USER_ID_1"/.test(body));
+  });
+
+  it('Gigaset N720: its own tree (astVoipProviders / astVoipAccounts, N720_general.xsd)', () => {
+    const body = render(
+      device('gigaset', 'N720 DM PRO', '7c2f80000504', [ACCOUNT]),
+      '7C2F80000504.xml',
+      'full',
+    );
+    assert.match(body, /N720_general\.xsd/);
+    assert.match(
+      body,
+      /BS_VOIP_Data\.astVoipAccounts\[0\]\.aucS_SIP_PASSWORD\[0\]" class="symb_item" value='"S3cret-acme-pw"'/,
+    );
+    assert.match(
+      body,
+      /astVoipProviders\[0\]\.aucSIP_SERVER\[%\]" class="symb_item" value='"sip\.acme\.example"'/,
+    );
+    assert.ok(!body.includes('BS_IP_Data1.'));
+  });
+});
+
+describe('provisioning: User-Agents of the references', () => {
+  // [vendor, model, mac, User-Agent, mismatch expected]
+  const SAMPLES: [Vendor, string, string, string, boolean][] = [
+    ['yealink', 'T46G', '0015654aa937', 'Yealink SIP-T46G 28.72.0.1 00:15:65:4a:a9:37', false],
+    ['yealink', 'T46G', '0015654aa938', 'Yealink SIP-T46G 28.72.0.1 00:15:65:4a:a9:37', true],
+    ['yealink', 'T49G', '0015659b5a44', 'Yealink SIP VP-T49G 51.80.0.10 00:15:65:9b:5a:44', false],
+    ['yealink', 'T38G', '0015652fc35e', 'Yealink SIP-T38G  38.70.0.125 00:15:65:2f:c3:5e', false],
+    ['yealink', 'W52P', '00156544b37c', 'W52P 25.30.0.2 00:15:65:44:b3:7c', false],
+    ['yealink', 'W52P', '00156544b37d', 'W52P 25.30.0.2 00:15:65:44:b3:7c', true],
+    ['yealink', 'T46G', '001565000001', 'Yealink-T46G 28.71.0.81 28.1.0.128.0.0.0', false],
+    ['yealink', 'T54W', '001565000001', 'Yealink-T46G 28.71.0.81 28.1.0.128.0.0.0', true],
+    [
+      'snom',
+      'D785',
+      '000413922d24',
+      'Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 000413922D24 SXM:0 UXM:0)',
+      false,
+    ],
+    [
+      'snom',
+      'D785',
+      '000413922d25',
+      'Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 000413922D24 SXM:0 UXM:0)',
+      true,
+    ],
+    ['snom', '320', '000413000001', 'Mozilla/4.0 (compatible; snom320-SIP 8.4.18 1.1.3-s)', false],
+    [
+      'poly',
+      'VVX 400',
+      '0004f2000001',
+      'FileTransport PolycomVVX-VVX_400-UA/4.1.4.7430 Type/Application',
+      false,
+    ],
+    ['poly', 'SPIP 335', '0004f2000001', 'FileTransport PolycomSoundPointIP-SPIP_335-UA/3.2.1.0078', false],
+    // The group after a Linksys model is a serial number, even when it looks like a MAC.
+    ['linksys', 'SPA942', '0018f8000001', 'Linksys/SPA-942-6.1.5(a) (88019FA42805)', false],
+    ['linksys', 'SPA962', '0018f8000001', 'Linksys/SPA-962-6.1.5(a) (4MM00F903042)', false],
+    ['linksys', 'SPA922', '0018f8000001', 'Linksys/SPA-942-6.1.5(a) (88019FA42805)', true],
+    ['cisco', 'SPA501G', '8843e157ddcc', 'Cisco/SPA501G-7.4.4 (8843E157DDCC)(CBT141100HR)', false],
+    ['cisco', 'SPA501G', '8843e157ddcd', 'Cisco/SPA501G-7.4.4 (8843E157DDCC)(CBT141100HR)', true],
+    ['cisco', 'SPA525G', '0002fdff2103', 'Cisco/SPA525G-7.4.4 (CBT141900G7)', false],
+    ['gigaset', 'N720 DM PRO', '7c2f80ca21e4', 'Gigaset N720 DM PRO/70.089.00.000.000;7C2F80CA21E4', false],
+    ['gigaset', 'N720 DM PRO', '7c2f80ca21e5', 'Gigaset N720 DM PRO/70.089.00.000.000;7C2F80CA21E4', true],
+    ['gigaset', 'N510 IP PRO', '7c2f804df9a9', 'N510 IP PRO/42.245.00.000.000;7C2F804DF9A9', false],
+    ['gigaset', 'N510 IP PRO', '7c2f804df9aa', 'N510 IP PRO/42.245.00.000.000;7C2F804DF9A9', true],
+    ['gigaset', 'N720 DM PRO', '7c2f80000001', 'N720-DM-PRO/70.040.00.000.000', false],
+    ['gigaset', 'N510 IP PRO', '7c2f80000001', 'N720-DM-PRO/70.040.00.000.000', true],
+    [
+      'grandstream',
+      'GXP2200',
+      '000b82462d97',
+      'Grandstream Model HW GXP2200 V2.2A SW 1.0.1.33 DevId 000b82462d97',
+      false,
+    ],
+    [
+      'grandstream',
+      'GXP2000',
+      '000b822726c8',
+      'Grandstream GXP2000 (gxp2000e.bin:1.2.5.3/boot55e.bin:1.1.6.9) DevId 000b822726c8',
+      false,
+    ],
+    [
+      'grandstream',
+      'GXP2000',
+      '000b822726c9',
+      'Grandstream GXP2000 (gxp2000e.bin:1.2.5.3/boot55e.bin:1.1.6.9) DevId 000b822726c8',
+      true,
+    ],
+    ['panasonic', 'KX-UT113', '0080f0c8c381', 'Panasonic_KX-UT113/01.133 (0080f0c8c381)', false],
+    ['panasonic', 'KX-UT113', '0080f0c8c382', 'Panasonic_KX-UT113/01.133 (0080f0c8c381)', true],
+    // The SmartNode's serial is not read as a MAC: a wrong guess would lock the device out.
+    [
+      'patton',
+      'SN4112',
+      '00a0ba000001',
+      'SmartNode (Model:SN4112/JS/EUI; Serial:00A0BA08933C; Software Version:R6.2 2012-09-11 H323 SIP FXS FXO; Hardware Version:4.4)',
+      false,
+    ],
+    [
+      'patton',
+      'SN4316',
+      '00a0ba000001',
+      'SmartNode (Model:SN4112/JS/EUI; Serial:00A0BA08933C; Software Version:R6.2)',
+      true,
+    ],
+    ['yealink', 'T54W', '001565000001', 'SomePhone/1.0', false],
+  ];
+  for (const [vendor, model, mac, ua, mismatch] of SAMPLES) {
+    it(`${vendor} ${model} ${mac}: ${ua.slice(0, 60)} -> ${mismatch ? 'mismatch' : 'accepted'}`, () => {
+      const d = device(vendor, model, mac, []);
+      assert.equal(userAgentMismatch(moduleFor(vendor), d, ua), mismatch);
+    });
+  }
+});
+
+describe('provisioning: boot and master files', () => {
+  const f = new ProvisioningFixture({ PROVISIONING_MISS_LIMIT: '5' });
+  before(() => f.start());
+  after(() => f.stop());
+
+  it('a factory-reset ATA gets a boot profile pointing at <mac>.xml (Wazo spa100 model.cfg.tpl)', async () => {
+    for (const file of ['spa112.cfg', 'spa122.cfg', 'spa2102.cfg', 'init.cfg']) {
+      const res = await request(f.port, `/${file}`, { from: '127.0.2.1' });
+      assert.equal(res.status, 200, file);
+      assert.match(res.body, /<Profile_Rule>http:\/\/prov\.papgate\.test:8081\/\$MA\.xml<\/Profile_Rule>/);
+    }
+  });
+
+  it('200 phones behind one NAT rebooting at once never get 429', async () => {
+    const boot = [
+      'y000000000000.boot',
+      '001565000999.boot',
+      'snomD785.htm',
+      'snomD785.xml',
+      'snomD785-firmware.xml',
+      'gui_lang.xml',
+      '0004f2000999-directory.xml',
+      'sip.ld',
+      '42/2/master.bin',
+      '70/1/master.bin',
+    ];
+    for (const b of boot)
+      assert.ok(
+        matchFile(b.slice(b.lastIndexOf('/') + 1)).some((c) => c.match.role === 'boot'),
+        `${b} is a boot file`,
+      );
+    await f.device('yealink', 'T54W', '001565000998');
+    for (let phone = 0; phone < 200; phone++) {
+      for (const file of [boot[phone % boot.length]!, boot[(phone + 3) % boot.length]!]) {
+        const res = await request(f.port, `/${file}`, { from: '127.0.2.2' });
+        assert.equal(res.status, 404, `${file} (phone ${phone})`);
+      }
+    }
+    const cfg = await request(f.port, '/001565000998.cfg', { from: '127.0.2.2' });
+    assert.equal(cfg.status, 200, 'a configuration after the storm');
+    // Real misses are still counted and throttled.
+    let last = 0;
+    for (let i = 0; i < 7; i++)
+      last = (await request(f.port, `/00156500f${String(i).padStart(3, '0')}.cfg`, { from: '127.0.2.3' }))
+        .status;
+    assert.equal(last, 429);
+  });
+});
