@@ -15,13 +15,12 @@ import pino from 'pino';
 import { Writable } from 'node:stream';
 import { createAdminServer } from '../src/admin/server';
 import { loadConfig } from '../src/config';
-import { parseNewDevice } from '../src/domain/device';
 import { createProvisioningServer } from '../src/provisioning/server';
 import { connectRedis, OutageLog, type RedisClient } from '../src/store/connect';
 import { freePort } from '../src/store/embedded';
 import { Store } from '../src/store/store';
 import { request } from './support/http';
-import { FAST_POLICY, silentLog, TestRedis } from './support/redis';
+import { FAST_POLICY, seedDevice, silentLog, TestRedis } from './support/redis';
 
 const TOKEN = 'edge-test-admin-token-0123456789';
 const MAC = '001565aabbcc';
@@ -74,12 +73,7 @@ describe('edges: admin token bound to every API route', () => {
     app = createAdminServer({ config: CONFIG, store: r.store(), log: silentLog, adminToken: TOKEN });
     port = await listen(app);
     const store = r.store();
-    await store.putTenant('acme', { name: 'Acme', language: null }, 'test');
-    await store.createDevices(
-      'acme',
-      [parseNewDevice({ mac: MAC, vendor: 'yealink', model: 'T54W', site: 'HQ' })],
-      'test',
-    );
+    await seedDevice(store, MAC);
   });
   after(async () => {
     await app.close();
@@ -287,12 +281,7 @@ describe('edges: Redis loading its data or not answering', () => {
     prov = createProvisioningServer({ config: CONFIG, store, log: silentLog });
     ports.admin = await listen(admin);
     ports.prov = await listen(prov);
-    await store.putTenant('acme', { name: 'Acme', language: null }, 'test');
-    await store.createDevices(
-      'acme',
-      [parseNewDevice({ mac: MAC, vendor: 'yealink', model: 'T54W', site: 'HQ' })],
-      'test',
-    );
+    await seedDevice(store, MAC);
   });
   after(async () => {
     await Promise.all([admin.close(), prov.close()]);

@@ -7,11 +7,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { parseNewDevice } from '../src/domain/device';
 import { connectRedis } from '../src/store/connect';
 import { freePort, startEmbeddedRedis } from '../src/store/embedded';
 import { request } from './support/http';
-import { silentLog, TestRedis } from './support/redis';
+import { seedDevice, silentLog, TestRedis } from './support/redis';
 import { exited, killServices, startService, until, type RunningService } from './support/service';
 
 const TOKEN = 'lifecycle-test-token-0123456789';
@@ -55,12 +54,7 @@ describe('service lifecycle: SIGTERM', () => {
   before(async () => {
     await r.start();
     const store = r.store();
-    await store.putTenant('acme', { name: 'Acme', language: null }, 'test');
-    await store.createDevices(
-      'acme',
-      [parseNewDevice({ mac: MAC, vendor: 'yealink', model: 'T54W', site: 'HQ' })],
-      'test',
-    );
+    await seedDevice(store, MAC);
   });
   after(async () => {
     killServices();

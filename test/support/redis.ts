@@ -7,6 +7,7 @@ import { connectRedis, connectRedisCluster } from '../../src/store/connect';
 import { Store, type RedisClient } from '../../src/store/store';
 import type { AuthPolicy } from '../../src/domain/auth';
 import pino from 'pino';
+import { parseNewDevice } from '../../src/domain/device';
 
 export const silentLog = pino({ level: 'silent' });
 
@@ -17,6 +18,17 @@ export const FAST_POLICY: AuthPolicy = {
   suspendSeconds: 1,
   tempWhitelistSeconds: 2,
 };
+
+/** Tenant `acme` with one Yealink device, the state most edge tests start from. */
+export async function seedDevice(store: Store, mac: string, tenant = 'acme'): Promise<void> {
+  await store.putTenant(tenant, { name: 'Acme', language: null }, 'test');
+  const res = await store.createDevices(
+    tenant,
+    [parseNewDevice({ mac, vendor: 'yealink', model: 'T54W', site: 'HQ' })],
+    'test',
+  );
+  if (res === 'unknown_tenant' || !res.ok) throw new Error(`cannot create device: ${JSON.stringify(res)}`);
+}
 
 /** One throwaway redis-server on a free loopback port per test file. */
 export class TestRedis {
