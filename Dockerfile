@@ -7,7 +7,8 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY test ./test
 COPY bench ./bench
-RUN npx tsc -p tsconfig.json
+COPY web ./web
+RUN npx tsc -p tsconfig.json && npm run build:console
 
 FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends redis-server && rm -rf /var/lib/apt/lists/*

@@ -8,6 +8,8 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ "${1:-}" = "--test" ]; then
   command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
+  # The console's browser tests drive Debian's headless Chromium (test/support/browser.ts).
+  [ -x /usr/bin/chromium ] || need+=(chromium)
   # The e2e suite runs drachtio-server and FreeSWITCH from prebuilt archives (test/e2e/servers.sh);
   # they link Debian's shared libraries, listed beside the archives.
   servers=${E2E_SERVERS_DIR:-../shared/sip-servers}
@@ -30,3 +32,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 npx tsc -p tsconfig.json
+npm run --silent build:console

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { XMLValidator } from 'fast-xml-parser';
 import pino from 'pino';
+import { EXPORT_COLUMNS, IMPORT_OPTIONAL } from '../src/admin/csv';
 import { openApiDocument } from '../src/admin/openapi';
 import { createAdminServer } from '../src/admin/server';
 import { loadConfig } from '../src/config';
@@ -487,6 +488,10 @@ const PARAMS: Record<string, readonly Choice<string>[]> = {
     { name: 'unknown', weight: 1, gen: randomMac },
     { name: 'wild', weight: 1, gen: (rng) => uri(wild(rng, 20)) },
   ],
+  tokenId: [
+    { name: 'unknown', weight: 2, gen: () => '0123456789ab' },
+    { name: 'wild', weight: 1, gen: (rng) => uri(wild(rng, 20)) },
+  ],
   entry: [
     {
       name: 'whitelisted',
@@ -728,21 +733,8 @@ function adminCase(rng: Rng, withToken: boolean): FuzzCase {
 
 // ---- CSV imports ------------------------------------------------------------------------------------
 
-const CSV_COLUMNS = [
-  'vendor',
-  'type',
-  'mac',
-  'site',
-  'language',
-  'sip_server',
-  'sip_user',
-  'sip_auth_user',
-  'sip_password',
-  'display_name',
-  'created',
-  'state',
-  'pap',
-];
+/** Every column the import reads (unknown ones are generated separately). */
+const CSV_COLUMNS = [...new Set<string>([...EXPORT_COLUMNS, ...IMPORT_OPTIONAL])];
 
 const CSV_CELLS: Record<string, (rng: Rng, row: number) => string> = {
   vendor: (rng) => rng.pick([...VENDORS, 'Yealink', 'nokia']),

@@ -20,6 +20,11 @@ const mac = {
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const ok = (description: string, schema: object = { type: 'object' }) => ({ description, ...json(schema) });
 const device = { $ref: '#/components/schemas/Device' };
+const forbidden = { 403: err };
+const page = (description: string, type: string) => ({
+  description,
+  content: { [type]: { schema: { type: 'string' } } },
+});
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -27,10 +32,48 @@ export const openApiDocument = {
     title: 'papgate admin API',
     version: '1',
     description:
-      'Devices, PAPs, whitelists, CSV and the PAP check. Every /api route needs `Authorization: Bearer <ADMIN_TOKEN>`.',
+      'Devices, PAPs, whitelists, CSV and the PAP check. Every /api route needs `Authorization: Bearer <token>`: ' +
+      'the operator token (ADMIN_TOKEN) reaches everything; a tenant admin token (POST /api/v1/tenants/{tenant}/tokens) ' +
+      'reaches only its own tenant and answers 403 elsewhere.',
   },
   security: [{ bearer: [] }],
   paths: {
+    '/api/v1/session': {
+      get: {
+        summary: 'Who the bearer token is: the operator, or a tenant token (its tenant and name)',
+        responses: { 200: ok('session'), 401: err },
+      },
+    },
+    '/api/v1/tenants': {
+      get: {
+        summary: 'Tenants the token reaches (a tenant token: its own)',
+        responses: { 200: ok('tenants'), 401: err },
+      },
+    },
+    '/api/v1/tenants/{tenant}/tokens': {
+      get: {
+        summary: 'Tenant admin tokens: name, created, last used (to the minute), revoked; never the token',
+        parameters: [tenant],
+        responses: { 200: ok('tokens'), ...forbidden, 404: err },
+      },
+      post: {
+        summary: 'Create a tenant admin token; the answer is the only time the token is shown',
+        parameters: [tenant],
+        requestBody: json({
+          type: 'object',
+          required: ['name'],
+          properties: { name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$' } },
+        }),
+        responses: { 201: ok('token'), 400: err, ...forbidden, 404: err, 409: err },
+      },
+    },
+    '/api/v1/tenants/{tenant}/tokens/{tokenId}': {
+      delete: {
+        summary: 'Revoke a tenant admin token (it stays listed, revoked)',
+        parameters: [tenant, { name: 'tokenId', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 204: { description: 'revoked' }, ...forbidden, 404: err },
+      },
+    },
     '/api/v1/tenants/{tenant}': {
       put: {
         summary: 'Create or update a tenant',
@@ -39,7 +82,7 @@ export const openApiDocument = {
           type: 'object',
           properties: { name: { type: 'string' }, language: { enum: LANGUAGES } },
         }),
-        responses: { 201: ok('created'), 200: ok('updated'), 400: err, 401: err },
+        responses: { 201: ok('created'), 200: ok('updated'), 400: err, 401: err, ...forbidden },
       },
       get: {
         summary: 'Read a tenant',
@@ -60,9 +103,32 @@ export const openApiDocument = {
           tenant,
           { name: 'state', in: 'query', schema: { enum: AUTH_STATES } },
           { name: 'site', in: 'query', schema: { type: 'string' } },
+          {
+            name: 'q',
+            in: 'query',
+            description: 'part of the MAC, any notation',
+            schema: { type: 'string' },
+          },
+          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } },
+          {
+            name: 'limit',
+            in: 'query',
+            description: 'page size; all matching devices without it',
+            schema: { type: 'integer', minimum: 1, maximum: 1000 },
+          },
         ],
         responses: {
-          200: ok('devices', { type: 'object', properties: { devices: { type: 'array', items: device } } }),
+          200: ok('a page of the matching devices (oldest first) and the tenant-wide counts', {
+            type: 'object',
+            properties: {
+              devices: { type: 'array', items: device },
+              total: { type: 'integer', description: 'matching devices' },
+              offset: { type: 'integer' },
+              limit: { type: ['integer', 'null'] },
+              sites: { type: 'array', items: { type: 'string' } },
+              stateCounts: { type: 'object' },
+            },
+          }),
           400: err,
           404: err,
         },
@@ -148,6 +214,7 @@ export const openApiDocument = {
           tenant,
           { name: 'count', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
           { name: 'before', in: 'query', schema: { type: 'string' } },
+          { name: 'mac', in: 'query', description: "only this device's events", schema: { type: 'string' } },
         ],
         responses: { 200: ok('events'), 400: err, 404: err },
       },
@@ -182,6 +249,27 @@ export const openApiDocument = {
     },
     '/openapi.json': {
       get: { summary: 'This document', security: [], responses: { 200: ok('OpenAPI document') } },
+    },
+    '/': {
+      get: {
+        summary: 'The operator console (web page; signs in with a token)',
+        security: [],
+        responses: { 200: page('console page', 'text/html') },
+      },
+    },
+    '/console/app.js': {
+      get: {
+        summary: "The console's script bundle",
+        security: [],
+        responses: { 200: page('script', 'text/javascript'), 503: err },
+      },
+    },
+    '/console/app.css': {
+      get: {
+        summary: "The console's stylesheet",
+        security: [],
+        responses: { 200: page('stylesheet', 'text/css'), 503: err },
+      },
     },
   },
   components: {
@@ -231,6 +319,7 @@ export const openApiDocument = {
           site: { type: 'string' },
           createdAt: { type: 'string' },
           failedUntil: { type: ['string', 'null'] },
+          attemptsLeft: { type: 'integer' },
           suspendedUntil: { type: ['string', 'null'] },
         },
       },

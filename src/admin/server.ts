@@ -2,15 +2,24 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import { AUTH_STATES, settle, isSuspended, type AuthState } from '../domain/auth';
+import {
+  AUTH_STATES,
+  attemptsLeft,
+  settle,
+  isSuspended,
+  type AuthPolicy,
+  type AuthState,
+} from '../domain/auth';
 import { isAuthState, isLanguage, parseNewDevice, parseTenantId, type Device } from '../domain/device';
 import { InputError } from '../domain/errors';
-import { parseMac } from '../domain/mac';
+import { parseMac, type Mac } from '../domain/mac';
 import { isPapFormat } from '../domain/pap';
 import { canonicalIp, parseWhitelistEntry } from '../domain/whitelist';
-import type { Store } from '../store/store';
+import type { AuditEvent, Store } from '../store/store';
+import { parseTokenName, TenantTokens, tenantTokenClaim } from '../store/tokens';
 import { isStoreUnavailable } from '../store/connect';
 import { httpServerOptions, installEdgeLifecycle, RETRY_AFTER_SECONDS } from '../http';
+import { consoleRoutes } from './console';
 import { csvToDevices, devicesToCsv } from './csv';
 import { openApiDocument } from './openapi';
 
@@ -24,6 +33,22 @@ export interface AdminDeps {
 
 const CSV_MAX_ROWS = 10000;
 
+/** Who is acting: the operator's ADMIN_TOKEN, or a tenant admin token (see src/store/tokens.ts). */
+type Principal =
+  { readonly kind: 'operator' } | { readonly kind: 'tenant'; readonly tenant: string; readonly name: string };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+/**
+ * The routes without a `:tenant` in their path that a tenant token may call; each one scopes its
+ * answer to the token's tenant. Every other route without `:tenant` is the operator's alone.
+ */
+const TENANT_SCOPED_ROUTES = new Set(['/api/v1/authenticate', '/api/v1/tenants', '/api/v1/session']);
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -33,6 +58,22 @@ class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+/** An optional integer query parameter within [min, max]. */
+function intParam(v: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = /^[0-9]{1,9}$/.test(v) ? Number(v) : NaN;
+  if (!(n >= min && n <= max)) throw new InputError(`${name} must be an integer ${min}..${max}`, name);
+  return n;
+}
+
+/** `?q=`: part of a MAC in any notation, compared with the canonical 12 hex digits. */
+function macSearch(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const q = v.toLowerCase().replace(/[:.\s-]/g, '');
+  if (!/^[0-9a-f]{0,12}$/.test(q)) throw new InputError('q must be part of a MAC (hex digits)', 'q');
+  return q;
 }
 
 /** The optional `?state=` filter of the device list and the CSV export. */
@@ -54,7 +95,7 @@ function isEventIdAfterZero(v: string): boolean {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** What an admin sees of a device: settled state, the PAP while it is still useful, no passwords. */
-export function deviceView(d: Device, now: number) {
+export function deviceView(d: Device, now: number, policy: AuthPolicy) {
   const s = settle(d, now);
   return {
     mac: d.mac,
@@ -69,6 +110,7 @@ export function deviceView(d: Device, now: number) {
     consecutiveFailures: s.consecutiveFailures,
     totalFailures: s.totalFailures,
     failedUntil: iso(s.failedUntil),
+    attemptsLeft: attemptsLeft(s, policy),
     suspended: isSuspended(d, now),
     suspendedUntil: iso(d.suspendedUntil !== null && d.suspendedUntil > now ? d.suspendedUntil : null),
     authenticatedAt: iso(d.authenticatedAt),
@@ -86,6 +128,8 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   const { store, config, log } = deps;
   const now = deps.now ?? Date.now;
   const tokenDigest = digest(deps.adminToken);
+  const tokens = new TenantTokens(store.redis, { eventsMaxLen: config.eventsMaxLen, now });
+  const view = (d: Device, t: number) => deviceView(d, t, config.auth);
   const app = Fastify({
     ...httpServerOptions(config),
     bodyLimit: config.maxBodyBytes,
@@ -163,7 +207,14 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
   });
 
-  const actor = (req: FastifyRequest) => `admin@${req.ip}`;
+  /** The audit trail's actor: the token's name (never its value) and the client address. */
+  const actor = (req: FastifyRequest) => {
+    const p = req.principal;
+    return p?.kind === 'tenant' ? `token:${p.name}@${req.ip}` : `operator@${req.ip}`;
+  };
+  /** The tenant a tenant token is bound to; undefined for the operator. */
+  const scope = (req: FastifyRequest): string | undefined =>
+    req.principal?.kind === 'tenant' ? req.principal.tenant : undefined;
 
   const tenantOf = async (req: FastifyRequest): Promise<string> => {
     const id = parseTenantId((req.params as { tenant: string }).tenant);
@@ -189,16 +240,31 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   };
 
   app.get('/openapi.json', async () => openApiDocument);
+  consoleRoutes(app);
 
   // Every API route lives in this encapsulated plugin, so the token check is bound to the routes
   // themselves: whatever encoding of the path the router matched, the hook runs.
   app.register(
     async (api) => {
+      api.decorateRequest('principal', null);
       api.addHook('onRequest', async (req) => {
-        const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-        if (!m || !timingSafeEqual(digest(m[1]!), tokenDigest)) {
-          throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token');
+        const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+        if (bearer !== undefined && timingSafeEqual(digest(bearer), tokenDigest)) {
+          req.principal = { kind: 'operator' };
+          return;
         }
+        // Only a bearer shaped like a tenant token costs a store lookup.
+        const claim = bearer === undefined ? null : tenantTokenClaim(bearer);
+        const token = claim && (await tokens.check(claim));
+        if (!claim || !token) throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token');
+        // Params are the router's decoding of the path, the same values the handlers parse.
+        const param = (req.params as { tenant?: string }).tenant;
+        if (
+          param === undefined ? !TENANT_SCOPED_ROUTES.has(req.routeOptions.url ?? '') : param !== claim.tenant
+        )
+          throw new HttpError(403, 'forbidden', `this token belongs to tenant "${claim.tenant}"`);
+        req.principal = { kind: 'tenant', tenant: claim.tenant, name: token.name };
+        await tokens.noteUse(claim, token);
       });
       apiRoutes(api);
     },
@@ -215,6 +281,8 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       if (b.language !== undefined && b.language !== null && !isLanguage(b.language)) {
         throw new InputError('language must be "en" or "de"', 'language');
       }
+      if (scope(req) !== undefined && !(await store.getTenant(id)))
+        throw new HttpError(403, 'forbidden', 'a tenant token cannot create tenants');
       const created = await store.putTenant(
         id,
         {
@@ -228,6 +296,52 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
 
     api.get('/tenants/:tenant', async (req) => store.getTenant(await tenantOf(req)));
 
+    api.get('/tenants', async (req) => {
+      const own = scope(req);
+      const ids = own === undefined ? await store.tenantIds() : [own];
+      const all = await Promise.all(ids.map((id) => store.getTenant(id)));
+      return { tenants: all.filter((t) => t !== null) };
+    });
+
+    api.get('/session', async (req) => {
+      const p = req.principal!;
+      return p.kind === 'tenant'
+        ? { role: 'tenant', tenant: p.tenant, token: p.name }
+        : { role: 'operator', tenant: null, token: null };
+    });
+
+    api.get('/tenants/:tenant/tokens', async (req) => {
+      const list = await tokens.list(await tenantOf(req));
+      return {
+        tokens: list.map((t) => ({
+          ...t,
+          createdAt: iso(t.createdAt),
+          lastUsedAt: iso(t.lastUsedAt),
+          revokedAt: iso(t.revokedAt),
+        })),
+      };
+    });
+
+    api.post('/tenants/:tenant/tokens', async (req, reply) => {
+      const tenant = await tenantOf(req);
+      const name = parseTokenName(objectBody(req).name);
+      const made = await tokens.create(tenant, name, actor(req));
+      if (!made)
+        throw new HttpError(409, 'name_taken', `tenant "${tenant}" already has a token named "${name}"`);
+      return reply
+        .code(201)
+        .header('Cache-Control', 'no-store')
+        .send({ id: made.id, name, tenant, token: made.token });
+    });
+
+    api.delete('/tenants/:tenant/tokens/:tokenId', async (req, reply) => {
+      const tenant = await tenantOf(req);
+      const id = (req.params as { tokenId: string }).tokenId;
+      const r = /^[0-9a-f]{12}$/.test(id) ? await tokens.revoke(tenant, id, actor(req)) : 'unknown';
+      if (r === 'unknown') throw new HttpError(404, 'unknown_token', `tenant "${tenant}" has no token ${id}`);
+      return reply.code(204).send();
+    });
+
     api.post('/tenants/:tenant/devices', async (req, reply) => {
       const tenant = await tenantOf(req);
       const nd = parseNewDevice(req.body);
@@ -236,20 +350,39 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
         throw new HttpError(404, 'unknown_tenant', `tenant "${tenant}" does not exist`);
       if (!res.ok) throw new HttpError(409, 'duplicate_mac', `MAC ${nd.mac} is already registered`);
       const device = await store.getDevice(tenant, nd.mac);
-      return reply.code(201).send(deviceView(device!, now()));
+      return reply.code(201).send(view(device!, now()));
     });
 
     api.get('/tenants/:tenant/devices', async (req) => {
       const tenant = await tenantOf(req);
-      const q = req.query as { state?: string; site?: string };
+      const q = req.query as { state?: string; site?: string; q?: string; offset?: string; limit?: string };
       const state = stateFilter(q.state);
+      const search = macSearch(q.q);
+      const offset = intParam(q.offset, 'offset', 0, 1e9) ?? 0;
+      const limit = intParam(q.limit, 'limit', 1, 1000);
       const t = now();
-      const devices = (await store.listDevices(tenant))
-        .map((d) => deviceView(d, t))
-        .filter(
-          (d) => (state === undefined || d.state === state) && (q.site === undefined || d.site === q.site),
-        );
-      return { devices };
+      const all = await store.listDevices(tenant);
+      const stateCounts = Object.fromEntries(AUTH_STATES.map((s) => [s, 0])) as Record<AuthState, number>;
+      const sites = new Set<string>();
+      const matching: Device[] = [];
+      for (const d of all) {
+        const s = settle(d, t).state;
+        stateCounts[s]++;
+        sites.add(d.site);
+        if (state !== undefined && s !== state) continue;
+        if (q.site !== undefined && d.site !== q.site) continue;
+        if (search !== undefined && !d.mac.includes(search)) continue;
+        matching.push(d);
+      }
+      const page = matching.slice(offset, limit === undefined ? undefined : offset + limit);
+      return {
+        devices: page.map((d) => view(d, t)),
+        total: matching.length,
+        offset,
+        limit: limit ?? null,
+        sites: [...sites].sort(),
+        stateCounts,
+      };
     });
 
     api.get('/tenants/:tenant/devices.csv', async (req, reply) => {
@@ -289,7 +422,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       });
     });
 
-    api.get('/tenants/:tenant/devices/:mac', async (req) => deviceView((await deviceOf(req)).device, now()));
+    api.get('/tenants/:tenant/devices/:mac', async (req) => view((await deviceOf(req)).device, now()));
 
     api.delete('/tenants/:tenant/devices/:mac', async (req, reply) => {
       const { tenant, device } = await deviceOf(req);
@@ -340,13 +473,14 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
 
     api.get('/tenants/:tenant/events', async (req) => {
       const tenant = await tenantOf(req);
-      const q = req.query as { count?: string; before?: string };
+      const q = req.query as { count?: string; before?: string; mac?: string };
       const count = q.count === undefined ? 100 : Number(q.count);
       if (!Number.isInteger(count) || count < 1 || count > 1000)
         throw new InputError('count must be 1..1000', 'count');
       if (q.before !== undefined && !isEventIdAfterZero(q.before))
         throw new InputError('before must be an event id (<ms>-<seq>, each below 2^64, not 0-0)', 'before');
-      return { events: await store.events(tenant, count, q.before) };
+      if (q.mac === undefined) return { events: await store.events(tenant, count, q.before) };
+      return { events: await eventsOfDevice(tenant, parseMac(q.mac), count, q.before) };
     });
 
     api.post('/authenticate', async (req, reply) => {
@@ -354,7 +488,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       const mac = parseMac(b.mac);
       if (!isPapFormat(b.pap)) throw new InputError('pap must be a string of 6 digits', 'pap');
       const ip = b.ip === undefined || b.ip === null ? null : canonicalIp(String(b.ip));
-      const r = await store.attemptPap(mac, b.pap, ip, actor(req), 'api');
+      const r = await store.attemptPap(mac, b.pap, ip, actor(req), 'api', scope(req));
       if (r.outcome === 'unknown_device')
         return reply.code(404).send({
           error: 'unknown_device',
@@ -370,6 +504,20 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
         whitelistedIp: r.whitelistedIp,
       };
     });
+  }
+
+  /** One device's events, newest first: the trail read backwards in chunks, at most all of it once. */
+  async function eventsOfDevice(tenant: string, mac: Mac, count: number, before?: string) {
+    const found: AuditEvent[] = [];
+    let end = before;
+    for (let read = 0; found.length < count && read < config.eventsMaxLen;) {
+      const chunk = await store.events(tenant, 1000, end);
+      found.push(...chunk.filter((e) => e.mac === mac).slice(0, count - found.length));
+      if (chunk.length < 1000) break;
+      read += chunk.length;
+      end = chunk[chunk.length - 1]!.id;
+    }
+    return found;
   }
 
   return app;

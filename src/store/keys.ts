@@ -29,6 +29,10 @@ export const keys = {
     events: `${P}:{t:${t}}:events`,
     /** HASH one device */
     device: (mac: string) => `${P}:{t:${t}}:dev:${mac}`,
+    /** HASH sha256(token) hex -> JSON {id, name, createdAt, revokedAt?} of tenant admin tokens */
+    tokens: `${P}:{t:${t}}:tokens`,
+    /** HASH sha256(token) hex -> last use (ms), written at most once a minute per token */
+    tokensUsed: `${P}:{t:${t}}:tokused`,
     /** HASH SIP contact binding of a device's restricted account, with TTL */
     registration: (mac: string) => `${P}:{t:${t}}:reg:${mac}`,
   }),

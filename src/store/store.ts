@@ -303,6 +303,8 @@ export class Store {
     ip: string | null,
     actor: Actor,
     channel: 'ivr' | 'api',
+    /** A tenant admin token may check only its own devices: others are unknown to it. */
+    onlyTenant?: string,
   ): Promise<AttemptReply> {
     const tenant = await this.tenantOfMac(mac);
     const none: AttemptReply = {
@@ -313,7 +315,7 @@ export class Store {
       whitelistedIp: null,
       tenant: null,
     };
-    if (tenant === null) return none;
+    if (tenant === null || (onlyTenant !== undefined && tenant !== onlyTenant)) return none;
     const k = keys.tenant(tenant);
     const a = this.opts.auth;
     const raw = await scripts.attempt.run(

@@ -1,0 +1,320 @@
+/**
+ * The operator console in headless Chromium against the real admin server and Redis: sign-in,
+ * devices, a device's state through authentication and reset, CSV import and export, whitelist, the
+ * PAP sheet whose QR codes are decoded again from a screenshot, tenant isolation, XSS, CSP, German.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import jsQR from 'jsqr';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { CONSOLE_CSP } from '../src/admin/console';
+import { createAdminServer } from '../src/admin/server';
+import { loadConfig } from '../src/config';
+import { buildConsole, launchChromium, screenshotPath } from './support/browser';
+import { TestRedis, silentLog } from './support/redis';
+
+const TOKEN = 'console-test-operator-token-0123';
+const XSS = '<img src=x onerror=alert(1)>';
+const MAC = '00:15:65:12:34:56';
+const CANON = '001565123456';
+
+describe('console in headless Chromium', function () {
+  this.timeout(60_000);
+  const r = new TestRedis();
+  let app: FastifyInstance;
+  let base = '';
+  let browser: Browser;
+  let ctx: BrowserContext;
+  let page: Page;
+  const problems: string[] = [];
+  let betaToken = '';
+
+  const api = async (method: string, path: string, body?: unknown, token = TOKEN) => {
+    const res = await fetch(`${base}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+
+  /** A fresh browser context: its own sessionStorage, so its own sign-in. */
+  const open = async (): Promise<Page> => {
+    ctx = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
+    const p = await ctx.newPage();
+    p.on('dialog', (d) => {
+      problems.push(`a dialog opened: ${d.message()}`);
+      void d.dismiss();
+    });
+    p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    p.on('console', (m) => {
+      if (m.type() === 'error' && !/Failed to load resource/.test(m.text()))
+        problems.push(`console: ${m.text()}`);
+    });
+    p.on('request', (req) => {
+      if (!req.url().startsWith(base) && !req.url().startsWith('blob:'))
+        problems.push(`left the origin: ${req.url()}`);
+    });
+    await p.goto(`${base}/`);
+    return p;
+  };
+
+  const signIn = async (p: Page, token: string) => {
+    // Keyboard only: the token field has focus after a Tab, Enter submits.
+    await p.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await p.keyboard.press('Tab');
+    await p.keyboard.type(token);
+    await p.keyboard.press('Enter');
+  };
+
+  const shot = (name: string, p: Page = page) =>
+    p.screenshot({ path: screenshotPath(`console-${name}`), fullPage: true });
+
+  before(async () => {
+    buildConsole();
+    await r.start();
+    app = createAdminServer({
+      config: loadConfig({ ADMIN_TOKEN: TOKEN }),
+      store: r.store(),
+      log: silentLog,
+      adminToken: TOKEN,
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    await api('PUT', '/tenants/acme', { name: 'Acme Corp', language: 'en' });
+    await api('PUT', '/tenants/beta', { name: 'Beta GmbH', language: 'de' });
+    await api('POST', '/tenants/beta/devices', {
+      mac: '001565beef01',
+      vendor: 'snom',
+      model: 'D785',
+      site: 'Berlin',
+    });
+    betaToken = (await api('POST', '/tenants/beta/tokens', { name: 'beta-it' })).token;
+    browser = await launchChromium();
+    page = await open();
+  });
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+    await r.stop();
+  });
+  afterEach(function () {
+    assert.deepEqual(problems.splice(0), [], `during "${this.currentTest?.title}"`);
+  });
+
+  it('serves the page with a strict CSP and only same-origin assets', async () => {
+    const res = await fetch(`${base}/`);
+    assert.equal(res.headers.get('content-security-policy'), CONSOLE_CSP);
+    assert.match(CONSOLE_CSP, /script-src 'self';/);
+    assert.doesNotMatch(CONSOLE_CSP, /unsafe|https?:|\*/);
+    const html = await res.text();
+    assert.doesNotMatch(
+      html,
+      /<script>|<style>|\son\w+=|https?:\/\//,
+      'inline script, style or a foreign origin',
+    );
+    await page.getByRole('heading', { name: 'papgate console' }).waitFor();
+    await shot('signin');
+  });
+
+  it('refuses a wrong token, signs in with the operator token and lists the tenants', async () => {
+    await signIn(page, 'not-a-token-at-all');
+    await page.getByText('This token is not accepted.').waitFor();
+    await page.getByLabel('Admin token').fill('');
+    await page.getByLabel('Admin token').focus();
+    await page.keyboard.type(TOKEN);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Tenants' }).waitFor();
+    await page.getByRole('link', { name: 'Beta GmbH' }).waitFor();
+    await shot('tenants');
+    await page.getByRole('link', { name: 'Acme Corp' }).click();
+    await page.getByRole('heading', { name: 'Devices' }).waitFor();
+  });
+
+  let pap = '';
+  it('adds a device: field errors from the API, then the PAP; a site and model with markup stay text', async () => {
+    await page.getByRole('link', { name: 'Add & import' }).click();
+    await page.getByLabel('MAC address').fill('00:15:65:12:34');
+    await page.getByLabel('Model').fill(XSS);
+    await page.getByLabel('Site', { exact: true }).fill(XSS);
+    await page.getByRole('button', { name: 'Add device' }).click();
+    const macError = page.locator('#add-mac-error');
+    await macError.waitFor();
+    assert.match(await macError.innerText(), /invalid MAC/);
+    assert.equal(await page.getByLabel('MAC address').getAttribute('aria-invalid'), 'true');
+    await page.getByLabel('MAC address').fill(MAC);
+    await page.getByRole('button', { name: 'Add device' }).click();
+    const done = page.getByText(/^Added 00:15:65:12:34:56\. PAP: [0-9]{6}$/);
+    await done.waitFor();
+    pap = /PAP: ([0-9]{6})/.exec(await done.innerText())![1]!;
+
+    await page.getByRole('link', { name: 'Devices' }).click();
+    const row = page.getByRole('row').filter({ hasText: '00:15:65:12:34:56' });
+    await row.waitFor();
+    assert.equal(await row.getByRole('cell').nth(2).innerText(), XSS, 'the site is not shown as text');
+    assert.match(await row.innerText(), new RegExp(pap));
+    assert.equal(await page.locator('main img').count(), 0, 'markup from the site became an element');
+    await shot('devices');
+  });
+
+  it('shows the state change after an API authentication, and resets only after confirmation', async () => {
+    const auth = await api('POST', '/authenticate', { mac: CANON, pap });
+    assert.equal(auth.outcome, 'successful');
+    await page.getByRole('link', { name: '00:15:65:12:34:56' }).click();
+    await page.getByRole('heading', { name: 'Device 00:15:65:12:34:56' }).waitFor();
+    await page.locator('dl.device').getByText('successful').waitFor();
+    assert.equal(await page.locator('dl.device .pap').count(), 0, 'PAP still shown after success');
+    await page.getByRole('cell', { name: 'needed → successful · reason: pap_successful' }).waitFor();
+
+    // Esc cancels the confirmation: nothing changes.
+    await page.getByRole('button', { name: 'Reset authentication' }).click();
+    await page.getByRole('dialog').waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    assert.equal((await api('GET', `/tenants/acme/devices/${CANON}`)).state, 'successful');
+
+    await page.getByRole('button', { name: 'Reset authentication' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Yes, do it' }).click();
+    const newPap = page.getByText(/^New PAP: [0-9]{6}$/);
+    await newPap.waitFor();
+    pap = (await newPap.innerText()).slice(-6);
+    await page.locator('dl.device').getByText('needed').waitFor();
+    assert.equal(await page.locator('dl.device .pap').innerText(), pap);
+    await page.getByRole('cell', { name: 'successful → needed · reason: reset' }).waitFor();
+    await shot('device');
+  });
+
+  it('imports a CSV with one bad row showing the error beside it, then a good one', async () => {
+    await page.getByRole('link', { name: 'Add & import' }).click();
+    const good = ['yealink,T54W,001565000a01,Annex', 'yealink,T54W,001565000a02,Annex'];
+    await page
+      .getByLabel('CSV text')
+      .fill(['vendor,type,mac,site', good[0], 'yealink,T54W,00156500zz99,Annex', good[1]].join('\n'));
+    await page.getByRole('button', { name: 'Import' }).click();
+    const bad = page.locator('table.import-errors tbody tr');
+    await bad.first().waitFor();
+    assert.equal(await bad.count(), 1);
+    const cells = await bad.first().getByRole('cell').allInnerTexts();
+    assert.equal(cells[0], '3');
+    assert.equal(cells[1], 'yealink,T54W,00156500zz99,Annex');
+    assert.match(cells[2]!, /invalid MAC/);
+    assert.equal((await api('GET', '/tenants/acme/devices')).total, 1, 'a bad file imported rows');
+    await shot('import-error');
+
+    await page.getByLabel('CSV file').setInputFiles({
+      name: 'phones.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(['vendor,type,mac,site', ...good].join('\r\n')),
+    });
+    await page.getByRole('button', { name: 'Import' }).click();
+    await page.getByText('Imported 2 devices.').waitFor();
+  });
+
+  it('exports all devices or only those needing authentication', async () => {
+    await api('POST', '/authenticate', {
+      mac: '001565000a02',
+      pap: (await api('GET', '/tenants/acme/devices/001565000a02')).pap,
+    });
+    const download = async (name: string) => {
+      const [d] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name }).click(),
+      ]);
+      return fs.readFileSync((await d.path())!, 'utf8');
+    };
+    const all = await download('Export all devices');
+    assert.match(all, /^vendor,type,mac,created,site,state,pap\r\n/);
+    for (const m of [CANON, '001565000a01', '001565000a02'])
+      assert.ok(all.includes(m), `${m} missing in ${all}`);
+    const needed = await download('Export devices still needing authentication');
+    assert.ok(needed.includes('001565000a01') && !needed.includes('001565000a02'), needed);
+  });
+
+  it('adds and removes a permanent whitelist entry; a bad entry shows the API message', async () => {
+    await page.getByRole('link', { name: 'Whitelist' }).click();
+    await page.getByLabel('Address or CIDR range').fill('198.51.100.0/33');
+    await page.getByRole('button', { name: 'Add entry' }).click();
+    await page.locator('#wl-entry-error').waitFor();
+    await page.getByLabel('Address or CIDR range').fill('198.51.100.0/24');
+    await page.getByRole('button', { name: 'Add entry' }).click();
+    await page.getByRole('button', { name: 'Remove 198.51.100.0/24' }).waitFor();
+    assert.deepEqual((await api('GET', '/tenants/acme/whitelist')).entries, ['198.51.100.0/24']);
+    // The API success above put its phone's address (none known) nowhere; a success with an IP does.
+    await api('POST', '/authenticate', { mac: CANON, pap, ip: '203.0.113.7' });
+    await page.reload();
+    await page.getByRole('cell', { name: '203.0.113.7' }).waitFor();
+    await shot('whitelist');
+    await page.getByRole('button', { name: 'Remove 198.51.100.0/24' }).click();
+    await page.getByText('No entries.').first().waitFor();
+    assert.deepEqual((await api('GET', '/tenants/acme/whitelist')).entries, []);
+  });
+
+  it('prints a PAP sheet per site whose QR codes decode to the PAPs', async () => {
+    await page.getByRole('link', { name: 'PAP sheets' }).click();
+    await page.getByRole('link', { name: 'Sheet for Annex' }).click();
+    await page.getByRole('heading', { name: 'PAP sheet – Annex' }).waitFor();
+    const cards = page.locator('.pap-card');
+    await cards.first().waitFor();
+    assert.equal(await cards.count(), 1, 'only the needed device of the site');
+    const expected = (await api('GET', '/tenants/acme/devices/001565000a01')).pap;
+    assert.match(
+      await cards.first().innerText(),
+      new RegExp(`00:15:65:00:0a:01[\\s\\S]*yealink T54W[\\s\\S]*${expected}`),
+    );
+    const png = PNG.sync.read(await cards.first().locator('svg.qr').screenshot());
+    const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+    assert.equal(code?.data, expected, 'the QR code does not decode to the PAP');
+    await page.emulateMedia({ media: 'print' });
+    await shot('pap-sheet-print');
+    assert.equal(await page.locator('header').isVisible(), false, 'navigation printed');
+    await page.emulateMedia({ media: 'screen' });
+    // The site with markup in its name gets a sheet too, its name shown as text.
+    pap = (await api('POST', `/tenants/acme/devices/${CANON}/reset`)).pap;
+    await page.goto(`${base}/#/t/acme/sheet/${encodeURIComponent(XSS)}`);
+    await page.getByRole('heading', { name: `PAP sheet – ${XSS}` }).waitFor();
+    const qr = PNG.sync.read(await page.locator('svg.qr').first().screenshot());
+    assert.equal(jsQR(new Uint8ClampedArray(qr.data), qr.width, qr.height)?.data, pap);
+    await shot('pap-sheet');
+  });
+
+  it('pages the audit trail, newest first, naming the acting token', async () => {
+    await page.getByRole('link', { name: 'Audit' }).click();
+    const rows = page.locator('table.events tbody tr');
+    await rows.first().waitFor();
+    // The newest events: the reset of the sheet test, its transition written after it.
+    assert.match(await rows.nth(0).innerText(), /transition[\s\S]*successful → needed · reason: reset/);
+    assert.match(await rows.nth(1).innerText(), /reset[\s\S]*operator@127\.0\.0\.1/);
+    await rows.filter({ hasText: 'whitelist_removed' }).filter({ hasText: 'operator@127.0.0.1' }).waitFor();
+    await shot('audit');
+  });
+
+  it('a tenant token sees its own tenant only, in the tenant language, and can switch to English', async () => {
+    await ctx.close();
+    page = await open();
+    await signIn(page, betaToken);
+    await page.getByRole('heading', { name: 'Geräte' }).waitFor();
+    await page.getByRole('row').filter({ hasText: '00:15:65:be:ef:01' }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Mandanten' }).count(), 0);
+    const body = await page.locator('body').innerText();
+    assert.ok(!body.includes('Acme') && !body.includes('12:34:56'), 'acme shows through');
+    await shot('tenant-token-de');
+    await page.goto(`${base}/#/t/acme/devices`);
+    await page.getByRole('alert').filter({ hasText: 'beta' }).first().waitFor();
+    assert.ok(!(await page.locator('body').innerText()).includes('12:34:56'));
+    await page.goto(`${base}/#/t/beta/devices`);
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('heading', { name: 'Devices' }).waitFor();
+    // Sign-out forgets the token: a reload shows the sign-in page.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  });
+});
