@@ -123,7 +123,7 @@ const en = {
   'sheets.open': 'Sheet for {site}',
   'sheet.title': 'PAP sheet – {site}',
   'sheet.intro':
-    '{tenant}: {count} phones to set up at site {site}. Plug in each phone; when it calls, type its PAP on the keypad.',
+    '{tenant}, site {site}: phones to set up: {count}. Plug in each phone and lift the handset; when asked, type its PAP followed by #.',
   'sheet.print': 'Print',
   'sheet.printed': 'Printed {date}',
   'sheet.none': 'No device of this site needs authentication.',
@@ -269,7 +269,7 @@ const de: Record<Key, string> = {
   'sheets.open': 'Blatt für {site}',
   'sheet.title': 'PAP-Blatt – {site}',
   'sheet.intro':
-    '{tenant}: {count} Telefone am Standort {site} einzurichten. Telefon anschließen; wenn es anruft, seine PAP über die Tastatur eingeben.',
+    '{tenant}, Standort {site}: einzurichtende Telefone: {count}. Telefon anschließen und den Hörer abnehmen; nach der Ansage die PAP eingeben und mit # abschließen.',
   'sheet.print': 'Drucken',
   'sheet.printed': 'Gedruckt am {date}',
   'sheet.none': 'Kein Gerät dieses Standorts muss authentifiziert werden.',
