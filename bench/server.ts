@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   if (
     full.statusCode !== 200 ||
     !full.body.includes('bench-secret-pw') ||
-    !minimal.body.includes('Authentication needed')
+    !minimal.body.includes('Dial *89 to authenticate')
   ) {
     throw new Error(`unexpected answers: full ${full.statusCode}, minimal ${minimal.statusCode}`);
   }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import type { AuthPolicy } from './domain/auth';
 import { DEFAULT_EMERGENCY_NUMBERS } from './domain/emergency';
 import { isLanguage, type Language } from './domain/device';
@@ -42,8 +43,27 @@ export interface Config {
   readonly defaultLanguage: Language;
   readonly emergencyNumbers: readonly string[];
   readonly authServiceNumber: string;
+  /** IANA time zone of lock ends on phone displays, for tenants that set none. */
+  readonly defaultTimeZone: string;
+  /** POSTed a JSON alert when a source crosses a guessing limit; null: alerts are logged only. */
+  readonly alertWebhookUrl: string | null;
   readonly sip: SipConfig;
+  readonly metrics: MetricsConfig;
   readonly logLevel: string;
+}
+
+/**
+ * Where GET /metrics is served, without a token. /healthz and /readyz are served on the admin
+ * listener and, with METRICS_PORT, on the metrics listener too.
+ */
+export interface MetricsConfig {
+  /**
+   * 'admin': on the admin listener (ADMIN_HOST is loopback, or METRICS_PUBLIC=1); 'own': on
+   * METRICS_HOST:METRICS_PORT only; 'off': ADMIN_HOST is not loopback and METRICS_PUBLIC is unset.
+   */
+  readonly serve: 'admin' | 'own' | 'off';
+  readonly host: string;
+  readonly port: number;
 }
 
 export interface SipConfig {
@@ -66,10 +86,18 @@ export interface SipConfig {
   readonly promptsDir: string;
   readonly registerExpiresSeconds: number;
   readonly nonceSeconds: number;
+  /** New registrations (REGISTERs without credentials) per second before the registrar sheds with 503. */
+  readonly registerRateLimit: number;
+  /** REGISTERs waiting for the store at once before the registrar sheds with 503. */
+  readonly registerMaxPending: number;
+  /** Retry-After of a 503 for overload. */
+  readonly overloadRetryAfterSeconds: number;
   readonly ivr: {
     readonly firstDigitTimeoutMs: number;
     readonly interDigitTimeoutMs: number;
     readonly overallTimeoutMs: number;
+    /** IVR calls at once (FreeSWITCH channels); more get 503. Keep below FreeSWITCH's max-sessions. */
+    readonly maxCalls: number;
   };
   readonly lockWatchIntervalMs: number;
 }
@@ -117,6 +145,50 @@ function entries(env: Env, name: string): WhitelistEntry[] {
       throw new ConfigError(name, (err as Error).message);
     }
   });
+}
+
+/** Only a literal loopback address (or `localhost`) counts: any other name may resolve elsewhere. */
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  const h = host.replace(/^\[(.*)\]$/, '$1');
+  if (!ipaddr.isValid(h)) return false;
+  const a = ipaddr.process(h);
+  return a.range() === 'loopback';
+}
+
+/**
+ * /metrics needs no token, so it is never exposed beyond this machine by default: a non-loopback
+ * METRICS_HOST without METRICS_PUBLIC=1 is a configuration error, and a non-loopback ADMIN_HOST
+ * (set before metrics existed) keeps /metrics off there rather than failing to start.
+ */
+function metricsConfig(env: Env, adminHost: string): MetricsConfig {
+  const pub = str(env, 'METRICS_PUBLIC', '0');
+  if (pub !== '0' && pub !== '1') throw new ConfigError('METRICS_PUBLIC', `expected 0 or 1, got "${pub}"`);
+  const host = str(env, 'METRICS_HOST', '127.0.0.1');
+  const own = env.METRICS_PORT !== undefined && env.METRICS_PORT !== '';
+  if (!own) {
+    if (env.METRICS_HOST !== undefined && env.METRICS_HOST !== '')
+      throw new ConfigError(
+        'METRICS_HOST',
+        'needs METRICS_PORT (without it /metrics is on the admin listener)',
+      );
+    return { serve: isLoopback(adminHost) || pub === '1' ? 'admin' : 'off', host, port: 0 };
+  }
+  if (!isLoopback(host) && pub !== '1')
+    throw new ConfigError(
+      'METRICS_HOST',
+      `"${host}" is not a loopback address: /metrics has no token, set METRICS_PUBLIC=1 to expose it`,
+    );
+  return { serve: 'own', host, port: int(env, 'METRICS_PORT', 9464, 0, 65535) };
+}
+
+/** An IANA time zone name Intl knows (e.g. "Europe/Berlin"); canonical spelling. */
+export function parseTimeZone(v: string): string | null {
+  try {
+    return new Intl.DateTimeFormat('en', { timeZone: v }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
 }
 
 function hostPort(env: Env, name: string, def: string): string {
@@ -184,13 +256,36 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   if (emergencyRoute !== '' && !/^sips?:[^\s]+$/.test(emergencyRoute)) {
     throw new ConfigError('EMERGENCY_ROUTE', `expected a SIP URI (sip:host[:port]), got "${emergencyRoute}"`);
   }
+  const adminHost = str(env, 'ADMIN_HOST', '127.0.0.1');
+  const guessPerSource = int(env, 'GUESS_LIMIT_PER_SOURCE', 100, 1, 1_000_000);
+  const guessPerSourceTenant = int(
+    env,
+    'GUESS_LIMIT_PER_SOURCE_TENANT',
+    Math.min(30, guessPerSource),
+    1,
+    1_000_000,
+  );
+  if (guessPerSourceTenant > guessPerSource) {
+    throw new ConfigError(
+      'GUESS_LIMIT_PER_SOURCE_TENANT',
+      `must be <= GUESS_LIMIT_PER_SOURCE (${guessPerSource})`,
+    );
+  }
+  const defaultTimeZone = parseTimeZone(str(env, 'DEFAULT_TIME_ZONE', 'UTC'));
+  if (defaultTimeZone === null) {
+    throw new ConfigError('DEFAULT_TIME_ZONE', `unknown IANA time zone "${env.DEFAULT_TIME_ZONE}"`);
+  }
+  const alertWebhookUrl = str(env, 'ALERT_WEBHOOK_URL', '');
+  if (alertWebhookUrl !== '' && !/^https?:\/\/[^/\s]+(\/[^\s]*)?$/.test(alertWebhookUrl)) {
+    throw new ConfigError('ALERT_WEBHOOK_URL', `expected an http(s) URL, got "${alertWebhookUrl}"`);
+  }
   const cfg: Config = {
     redisUrl,
     redisClusterNodes: Object.freeze(redisClusterNodes),
     dataDir: path.resolve(cwd, str(env, 'DATA_DIR', 'data')),
     redisServerBin: str(env, 'REDIS_SERVER_BIN', 'redis-server'),
     embeddedRedisRestarts: int(env, 'EMBEDDED_REDIS_RESTARTS', 5, 1, 100),
-    adminHost: str(env, 'ADMIN_HOST', '127.0.0.1'),
+    adminHost,
     adminPort: int(env, 'ADMIN_PORT', 8080, 0, 65535),
     adminToken,
     provisioningHost: str(env, 'PROVISIONING_HOST', '0.0.0.0'),
@@ -213,11 +308,18 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       maxTotalFailures,
       suspendSeconds: int(env, 'AUTH_SUSPEND_SECONDS', 1800, 1, 365 * 86400),
       tempWhitelistSeconds: int(env, 'AUTH_TEMP_WHITELIST_SECONDS', 28800, 1, 365 * 86400),
+      guessing: Object.freeze({
+        perSource: guessPerSource,
+        perSourceTenant: guessPerSourceTenant,
+        windowSeconds: int(env, 'GUESS_WINDOW_SECONDS', 3600, 1, 7 * 86400),
+      }),
     }),
     eventsMaxLen: int(env, 'EVENTS_MAX_LEN', 100000, 100, 100_000_000),
     defaultLanguage,
     emergencyNumbers: Object.freeze(emergencyNumbers),
     authServiceNumber,
+    defaultTimeZone,
+    alertWebhookUrl: alertWebhookUrl === '' ? null : alertWebhookUrl,
     sip: Object.freeze({
       enabled: drachtioHost !== '',
       drachtio: Object.freeze({
@@ -239,13 +341,18 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       promptsDir: path.resolve(cwd, str(env, 'PROMPTS_DIR', 'prompts')),
       registerExpiresSeconds: int(env, 'SIP_REGISTER_EXPIRES_SECONDS', 300, 30, 86400),
       nonceSeconds: int(env, 'SIP_NONCE_SECONDS', 60, 5, 3600),
+      registerRateLimit: int(env, 'SIP_REGISTER_RATE_LIMIT', 1000, 1, 1_000_000),
+      registerMaxPending: int(env, 'SIP_REGISTER_MAX_PENDING', 1000, 1, 1_000_000),
+      overloadRetryAfterSeconds: int(env, 'SIP_OVERLOAD_RETRY_AFTER_SECONDS', 10, 1, 3600),
       ivr: Object.freeze({
         firstDigitTimeoutMs: int(env, 'IVR_FIRST_DIGIT_TIMEOUT_MS', 10000, 500, 120000),
         interDigitTimeoutMs: int(env, 'IVR_INTER_DIGIT_TIMEOUT_MS', 5000, 500, 60000),
         overallTimeoutMs: int(env, 'IVR_OVERALL_TIMEOUT_MS', 60000, 1000, 600000),
+        maxCalls: int(env, 'IVR_MAX_CALLS', 400, 1, 100_000),
       }),
       lockWatchIntervalMs: int(env, 'LOCK_WATCH_INTERVAL_MS', 10000, 100, 3600000),
     }),
+    metrics: Object.freeze(metricsConfig(env, adminHost)),
     logLevel,
   };
   return Object.freeze(cfg);

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Alerts } from './alert';
 import { loadConfig, ConfigError, type Config } from './config';
 import { closeGracefully } from './http';
 import { createLogger } from './log';
+import { Metrics } from './metrics';
+import { createMetricsServer, Health } from './observability';
 import { connectRedis, connectRedisCluster } from './store/connect';
 import { startEmbeddedRedis } from './store/embedded';
 import { Store, type RedisClient } from './store/store';
@@ -28,8 +31,13 @@ async function openRedis(
   log: Logger,
   stops: (() => Promise<unknown>)[],
   shutdown: (code: number) => Promise<void>,
+  metrics: Metrics,
 ): Promise<RedisClient> {
-  const opts = { commandTimeoutMs: cfg.storeTimeoutMs, outageLogIntervalMs: cfg.storeOutageLogIntervalMs };
+  const opts = {
+    commandTimeoutMs: cfg.storeTimeoutMs,
+    outageLogIntervalMs: cfg.storeOutageLogIntervalMs,
+    metrics,
+  };
   // An external Redis that is away at start-up must not keep the HTTP side from answering 503.
   const external = { ...opts, waitForFirst: false };
   if (cfg.redisClusterNodes.length > 0) return connectRedisCluster(cfg.redisClusterNodes, log, external);
@@ -86,14 +94,22 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown(0));
 
   try {
-    const redis = await openRedis(cfg, log, stops, shutdown);
+    const metrics = new Metrics({ processMetrics: true });
+    const redis = await openRedis(cfg, log, stops, shutdown, metrics);
     // QUIT waits behind anything Redis is stuck on (a pause, a slow script): bounded, then cut.
     stops.push(async () => {
       const quit = redis.isReady ? redis.quit().catch(() => undefined) : Promise.resolve();
       await Promise.race([quit, new Promise((r) => setTimeout(r, 1000).unref())]);
       await redis.disconnect().catch(() => undefined);
     });
-    const store = new Store(redis, { auth: cfg.auth, eventsMaxLen: cfg.eventsMaxLen });
+    const alerts = new Alerts({ webhookUrl: cfg.alertWebhookUrl, log: log.child({ edge: 'alerts' }) });
+    const store = new Store(redis, {
+      auth: cfg.auth,
+      eventsMaxLen: cfg.eventsMaxLen,
+      onSourceLimited: (c) => alerts.sourceLimited(c),
+      onTransition: (from, to) => metrics.transition(from, to),
+    });
+    const health = new Health(store, cfg.sip.enabled);
 
     const token = adminToken(cfg);
     if (token.file)
@@ -104,22 +120,41 @@ async function main(): Promise<void> {
       store,
       log: log.child({ edge: 'admin' }),
       adminToken: token.token,
+      metrics,
+      health,
     });
     await admin.listen({ host: cfg.adminHost, port: cfg.adminPort });
     drains.push(() => closeGracefully(admin, cfg.shutdownGraceMs));
     log.info({ host: cfg.adminHost, port: cfg.adminPort }, 'admin API listening');
+    if (cfg.metrics.serve === 'own') {
+      const m = createMetricsServer(cfg, { metrics, health });
+      await m.listen({ host: cfg.metrics.host, port: cfg.metrics.port });
+      drains.push(() => closeGracefully(m, cfg.shutdownGraceMs));
+      log.info({ host: cfg.metrics.host, port: cfg.metrics.port }, 'metrics listening');
+    } else if (cfg.metrics.serve === 'off') {
+      log.warn('ADMIN_HOST is not loopback: /metrics is off (set METRICS_PORT, or METRICS_PUBLIC=1)');
+    }
 
     const provisioning = createProvisioningServer({
       config: cfg,
       store,
       log: log.child({ edge: 'provisioning' }),
+      metrics,
     });
     await provisioning.listen({ host: cfg.provisioningHost, port: cfg.provisioningPort });
     drains.push(() => closeGracefully(provisioning, cfg.shutdownGraceMs));
     log.info({ host: cfg.provisioningHost, port: cfg.provisioningPort }, 'provisioning server listening');
 
     if (cfg.sip.enabled) {
-      const sip = await startSipService({ config: cfg, store, redis, log: log.child({ edge: 'sip' }) });
+      const sip = await startSipService({
+        config: cfg,
+        store,
+        redis,
+        log: log.child({ edge: 'sip' }),
+        metrics,
+      });
+      metrics.watchSip(sip);
+      health.watchSip(sip);
       drains.push(() => sip.stop(cfg.shutdownGraceMs));
     } else {
       log.warn('DRACHTIO_HOST not set: SIP registrar and IVR are off (HTTP side only)');

@@ -23,6 +23,8 @@ const policy: AuthPolicy = {
   tempWhitelistSeconds: 120,
 };
 const NOW = 1_800_000_000_000;
+const WINDOW = 600;
+const SOURCE = 'sip:192.0.2.66';
 
 interface Case {
   name: string;
@@ -31,6 +33,11 @@ interface Case {
   outcome: AttemptOutcome;
   after: { state: AuthState; consecutiveFailures: number; totalFailures: number; failedUntil: number | null };
   attemptsLeft: number;
+  /**
+   * The attempt comes from a source with `recent` wrong PAPs in the window (1 s apart, the newest
+   * 1 s ago) and `stale` ones just outside it; `sourceAfter` of them count afterwards.
+   */
+  source?: { recent: number; stale: number; limit: number; sourceAfter: number; crossed: boolean };
 }
 
 const cases: Case[] = [
@@ -114,7 +121,84 @@ const cases: Case[] = [
     after: { state: 'successful', consecutiveFailures: 0, totalFailures: 0, failedUntil: null },
     attemptsLeft: 0,
   },
+  {
+    name: 'source below its limit: the wrong PAP counts for the device and the source',
+    before: { state: 'needed' },
+    right: false,
+    outcome: 'wrong_pap',
+    after: { state: 'needed', consecutiveFailures: 1, totalFailures: 1, failedUntil: null },
+    attemptsLeft: 2,
+    source: { recent: 1, stale: 2, limit: 3, sourceAfter: 2, crossed: false },
+  },
+  {
+    name: 'the wrong PAP that brings the source to its limit still reaches the device, and crosses',
+    before: { state: 'needed', consecutiveFailures: 1, totalFailures: 1 },
+    right: false,
+    outcome: 'wrong_pap',
+    after: { state: 'needed', consecutiveFailures: 2, totalFailures: 2, failedUntil: null },
+    attemptsLeft: 1,
+    source: { recent: 2, stale: 0, limit: 3, sourceAfter: 3, crossed: true },
+  },
+  {
+    name: 'source at its limit: refused before the device, even with the right PAP',
+    before: { state: 'needed', consecutiveFailures: 2, totalFailures: 5 },
+    right: true,
+    outcome: 'source_limited',
+    after: { state: 'needed', consecutiveFailures: 2, totalFailures: 5, failedUntil: null },
+    attemptsLeft: 0,
+    source: { recent: 3, stale: 1, limit: 3, sourceAfter: 3, crossed: false },
+  },
+  {
+    name: "source at its limit: a device's run-out lock is left as it is",
+    before: { state: 'failed', consecutiveFailures: 3, totalFailures: 3, failedUntil: NOW - 5 },
+    right: false,
+    outcome: 'source_limited',
+    after: { state: 'failed', consecutiveFailures: 3, totalFailures: 3, failedUntil: NOW - 5 },
+    attemptsLeft: 0,
+    source: { recent: 4, stale: 0, limit: 3, sourceAfter: 4, crossed: false },
+  },
+  {
+    name: 'wrong PAPs older than the window no longer count',
+    before: { state: 'needed' },
+    right: false,
+    outcome: 'wrong_pap',
+    after: { state: 'needed', consecutiveFailures: 1, totalFailures: 1, failedUntil: null },
+    attemptsLeft: 2,
+    source: { recent: 0, stale: 5, limit: 3, sourceAfter: 1, crossed: false },
+  },
+  {
+    name: 'a right PAP does not count against the source',
+    before: { state: 'needed' },
+    right: true,
+    outcome: 'successful',
+    after: { state: 'successful', consecutiveFailures: 0, totalFailures: 0, failedUntil: null },
+    attemptsLeft: 0,
+    source: { recent: 2, stale: 0, limit: 3, sourceAfter: 2, crossed: false },
+  },
+  {
+    name: 'an attempt on a blocked device tests no PAP and does not count',
+    before: { state: 'blocked', consecutiveFailures: 3, totalFailures: 9 },
+    right: false,
+    outcome: 'blocked',
+    after: { state: 'blocked', consecutiveFailures: 3, totalFailures: 9, failedUntil: null },
+    attemptsLeft: 0,
+    source: { recent: 2, stale: 0, limit: 3, sourceAfter: 2, crossed: false },
+  },
 ];
+
+/** The source's wrong PAPs before the attempt (ms): `recent` in the window, `stale` just outside. */
+function sourceLog(c: Case): number[] {
+  const s = c.source!;
+  return [
+    ...Array.from({ length: s.stale }, (_, i) => NOW - WINDOW * 1000 - i),
+    ...Array.from({ length: s.recent }, (_, i) => NOW - 1000 * (s.recent - i)),
+  ];
+}
+
+/** When a refused source is let in again: its oldest wrong PAP in the window leaves it. */
+function retryAt(c: Case): number | null {
+  return c.outcome === 'source_limited' ? NOW - 1000 * c.source!.recent + WINDOW * 1000 : null;
+}
 
 function record(c: Case): AuthRecord {
   return { consecutiveFailures: 0, totalFailures: 0, failedUntil: null, suspendedUntil: null, ...c.before };
@@ -123,8 +207,19 @@ function record(c: Case): AuthRecord {
 describe('state machine table: pure function', () => {
   for (const c of cases) {
     it(c.name, () => {
-      const r = attemptPap(record(c), c.right, NOW, policy);
+      const r = attemptPap(
+        record(c),
+        c.right,
+        NOW,
+        policy,
+        c.source && { wrongAt: sourceLog(c), limit: c.source.limit, windowSeconds: WINDOW },
+      );
       assert.equal(r.outcome, c.outcome);
+      if (c.source) {
+        assert.equal(r.source?.wrongAt.length, c.source.sourceAfter);
+        assert.equal(r.source?.crossed, c.source.crossed);
+        assert.equal(r.source?.retryAt, retryAt(c));
+      } else assert.equal(r.source, null);
       assert.equal(r.attemptsLeft, c.attemptsLeft);
       const { state, consecutiveFailures, totalFailures, failedUntil } = r.next;
       assert.deepEqual({ state, consecutiveFailures, totalFailures, failedUntil }, c.after);
@@ -151,7 +246,15 @@ describe('state machine table: Lua script in Redis', () => {
   for (const c of cases) {
     it(c.name, async () => {
       await r.flush();
-      const store = r.store(policy, () => NOW);
+      const store = r.store(
+        c.source
+          ? {
+              ...policy,
+              guessing: { perSource: 1000, perSourceTenant: c.source.limit, windowSeconds: WINDOW },
+            }
+          : policy,
+        () => NOW,
+      );
       await store.putTenant('t1', { name: 't1', language: null }, 'test');
       const res = await store.createDevices(
         't1',
@@ -169,6 +272,12 @@ describe('state machine table: Lua script in Redis', () => {
       });
       if (rec.state === 'failed')
         await r.client.zAdd(keys.tenant('t1').locks, { score: rec.failedUntil!, value: '0004f2000001' });
+      const guesses = keys.tenant('t1').guesses(SOURCE);
+      if (c.source)
+        await r.client.zAdd(
+          guesses,
+          sourceLog(c).map((t, i) => ({ score: t, value: `seed-${i}` })),
+        );
       const wrong = pap === '999999' ? '000000' : '999999';
       const reply = await store.attemptPap(
         res.devices[0]!.mac,
@@ -176,8 +285,15 @@ describe('state machine table: Lua script in Redis', () => {
         '192.0.2.1',
         'test',
         'api',
+        c.source ? { source: SOURCE } : {},
       );
       assert.equal(reply.outcome, c.outcome);
+      assert.equal(reply.retryAt, c.source ? retryAt(c) : null);
+      if (c.source) {
+        assert.equal(await r.client.zCard(guesses), c.source.sourceAfter);
+        const crossings = (await store.events('t1', 100)).filter((e) => e.type === 'source_limited');
+        assert.equal(crossings.length, c.source.crossed ? 1 : 0, 'a crossing is audited once');
+      }
       assert.equal(reply.attemptsLeft, c.attemptsLeft);
       const d = (await store.getDevice('t1', res.devices[0]!.mac))!;
       const { state, consecutiveFailures, totalFailures, failedUntil } = d;

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { decideCall, dialledNumber, type Caller, type CallRoute } from '../src/domain/call';
 import { DEFAULT_EMERGENCY_NUMBERS } from '../src/domain/emergency';
-import { emergencyTarget } from '../src/sip/router';
+import { loadConfig } from '../src/config';
+import { Slots } from '../src/sip/overload';
+import { emergencyTarget, handleInvite, type RouterDeps } from '../src/sip/router';
+import { silentLog } from './support/redis';
 import { checkSyncEvent, outboundTarget } from '../src/sip/notify';
 
 const rules = { emergencyNumbers: DEFAULT_EMERGENCY_NUMBERS, authServiceNumber: '*89' };
@@ -85,5 +88,57 @@ describe('sip: check-sync NOTIFY per vendor', () => {
       outboundTarget({ address: '2001:db8::1', port: 5060, protocol: 'TCP' }),
       'sip:[2001:db8::1]:5060;transport=tcp',
     );
+  });
+});
+
+describe('sip: IVR_MAX_CALLS', () => {
+  /** An INVITE without credentials and what the router answered (status, headers, store calls). */
+  async function invite(dialled: string, slots: Slots) {
+    const config = loadConfig({ DRACHTIO_HOST: '127.0.0.1', SIP_OVERLOAD_RETRY_AFTER_SECONDS: '12' });
+    const storeCalls: string[] = [];
+    let answer: { status: number; headers: Record<string, string> } | null = null;
+    const req = {
+      uri: `sip:${dialled}@127.0.0.1`,
+      method: 'INVITE',
+      callId: 'c1',
+      source_address: '198.51.100.7',
+      get: () => undefined,
+      on: () => undefined,
+    };
+    const res = {
+      finalResponseSent: false,
+      send: (status: number, _reason: string, o?: { headers?: Record<string, string> }) =>
+        (answer = { status, headers: o?.headers ?? {} }),
+    };
+    const deps = {
+      config,
+      sipStore: { issueNonce: async () => void storeCalls.push('issueNonce') },
+      ivrSlots: slots,
+      log: silentLog,
+    } as unknown as RouterDeps;
+    await handleInvite(req as never, res as never, deps);
+    return { answer: answer!, storeCalls };
+  }
+
+  it('a new call while the IVR is full gets 503 + Retry-After before digest and Redis', async () => {
+    const slots = new Slots(1);
+    slots.tryAcquire();
+    const { answer, storeCalls } = await invite('*89', slots);
+    assert.equal(answer.status, 503);
+    assert.equal(answer.headers['Retry-After'], '12');
+    assert.deepEqual(storeCalls, []);
+  });
+
+  it('an emergency number is never shed for IVR capacity (it goes on to digest)', async () => {
+    const slots = new Slots(1);
+    slots.tryAcquire();
+    const { answer, storeCalls } = await invite('112', slots);
+    assert.equal(answer.status, 407);
+    assert.deepEqual(storeCalls, ['issueNonce']);
+  });
+
+  it('below the limit a call goes on to digest', async () => {
+    const { answer } = await invite('*89', new Slots(1));
+    assert.equal(answer.status, 407);
   });
 });

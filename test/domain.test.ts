@@ -191,6 +191,7 @@ describe('config', () => {
       maxTotalFailures: 9,
       suspendSeconds: 1800,
       tempWhitelistSeconds: 28800,
+      guessing: { perSource: 100, perSourceTenant: 30, windowSeconds: 3600 },
     });
     assert.equal(c.adminHost, '127.0.0.1');
     assert.equal(c.redisUrl, null);

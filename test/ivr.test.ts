@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { TestRedis, silentLog } from './support/redis';
+import { FAST_POLICY, TestRedis, silentLog } from './support/redis';
 import { parseNewDevice } from '../src/domain/device';
 import { parseMac, type Mac } from '../src/domain/mac';
 import type { Store } from '../src/store/store';
@@ -135,6 +135,32 @@ describe('ivr: call session with scripted media', () => {
     assert.equal((await store.getDevice('acme', MAC))!.state, 'successful');
     const ev = await store.events('acme', 20);
     assert.ok(ev.some((e) => e.type === 'attempt' && e.actor === 'ivr:abc@host' && e.channel === 'ivr'));
+  });
+
+  it('a source past its guessing limit hears "not possible" and the device is not tried', async () => {
+    const SOURCE = 'sip:203.0.113.9';
+    const limited = r.store({
+      ...FAST_POLICY,
+      guessing: { perSource: 1, perSourceTenant: 1, windowSeconds: 60 },
+    });
+    assert.equal(
+      (await limited.attemptPap(MAC, wrong, null, 'test', 'ivr', { source: SOURCE })).outcome,
+      'wrong_pap',
+    );
+    const media = new FakeMedia();
+    media.onPrompt = (name) => {
+      if (name === 'enter_pap') setTimeout(() => media.type(`${pap}#`), PROMPT_MS + 20);
+    };
+    const { s, successes } = session(media, { store: limited, source: SOURCE });
+    assert.equal(await s.run(), 'source_limited');
+    assert.deepEqual(media.names(), ['enter_pap', 'not_possible']);
+    assert.deepEqual(successes, []);
+    const d = (await store.getDevice('acme', MAC))!;
+    assert.deepEqual(
+      [d.state, d.totalFailures],
+      ['needed', 1],
+      'only the first wrong PAP reached the device',
+    );
   });
 
   it('plays prompts from <promptsDir>/<language>/', async () => {

@@ -25,7 +25,11 @@ const CASES: Case[] = [
     file: (m) => `${m}.cfg`,
     ua: () => 'Yealink SIP-T54W 96.86.0.70 00:15:65:00:00:01',
     syntax: 'kv',
-    minimalMarks: [/features\.hotline_number = \*89/, /Authentication needed/, /account\.1\.dtmf\.type = 1/],
+    minimalMarks: [
+      /features\.hotline_number = \*89/,
+      /Dial \*89 to authenticate/,
+      /account\.1\.dtmf\.type = 1/,
+    ],
   },
   {
     vendor: 'yealink',
@@ -34,7 +38,7 @@ const CASES: Case[] = [
     file: (m) => `${m}.cfg`,
     ua: () => 'Yealink W60B 77.83.0.85 00:15:65:00:00:02',
     syntax: 'kv',
-    minimalMarks: [/DECT base/, /Authentication needed/],
+    minimalMarks: [/DECT base/, /Dial \*89 to authenticate/],
   },
   {
     vendor: 'snom',
@@ -44,7 +48,7 @@ const CASES: Case[] = [
     ua: () => 'Mozilla/4.0 (compatible; snom710-SIP 10.1.54.13)',
     syntax: 'xml',
     minimalMarks: [
-      /user_idle_text idx="1" perm="R">Authentication needed/,
+      /user_idle_text idx="1" perm="R">Dial \*89 to authenticate/,
       /user_dtmf_info idx="1" perm="R">off/,
     ],
   },
@@ -55,7 +59,7 @@ const CASES: Case[] = [
     file: (m) => `${m.toUpperCase()}.xml`,
     ua: () => 'Mozilla/4.0 (compatible; snomD785-SIP 10.1.54.13)',
     syntax: 'xml',
-    minimalMarks: [/Authentication needed/],
+    minimalMarks: [/Dial \*89 to authenticate/],
   },
   {
     vendor: 'poly',
@@ -105,7 +109,7 @@ const CASES: Case[] = [
     ua: () => 'Gigaset N720 DM PRO/70.106.00.000.000',
     syntax: 'xml',
     minimalMarks: [
-      /aucS_SIP_DISPLAYNAME\[0\]" class="symb_item" value='"Authentication needed"'/,
+      /aucS_SIP_DISPLAYNAME\[0\]" class="symb_item" value='"Dial \*89"'/,
       /uiOUTBOUND_PROXY_PORT" class="symb_item" value="0x13ce"/, // 5070
       /ucI_DTMF_TX_MODE_BITS" class="symb_item" value="2"/,
     ],
@@ -126,7 +130,7 @@ const CASES: Case[] = [
     file: (m) => `cfg${m}.xml`,
     ua: (m) => `Grandstream Model HW GXP2170 SW 1.0.11.3 DevId ${m}`,
     syntax: 'xml',
-    minimalMarks: [/<P48>auth\.papgate\.test:5070<\/P48>/, /<P270>Authentication needed/],
+    minimalMarks: [/<P48>auth\.papgate\.test:5070<\/P48>/, /<P270>Dial \*89 to authenticate/],
   },
   {
     vendor: 'panasonic',

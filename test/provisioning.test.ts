@@ -19,11 +19,11 @@ describe('provisioning: decision paths (SPEC section 4)', () => {
   const lastProvisioning = async (mac: string) =>
     (await f.store.events('acme', 50)).find((e) => e.type === 'provisioning' && e.mac === mac);
 
-  it('serves the minimal configuration ("Authentication needed") and nothing of the tenant', async () => {
+  it('serves the minimal configuration ("Dial *89 to authenticate") and nothing of the tenant', async () => {
     const d = await f.device('yealink', 'T54W', YEALINK_MAC);
     const res = await get(`/${YEALINK_MAC}.cfg`, '127.0.0.2');
     assert.equal(res.status, 200);
-    assert.match(res.body, /account\.1\.label = Authentication needed/);
+    assert.match(res.body, /account\.1\.label = Dial \*89 to authenticate/);
     assert.match(res.body, new RegExp(`account\\.1\\.user_name = ${YEALINK_MAC}`));
     assert.ok(res.body.includes(`account.1.password = ${d.sipPassword}`));
     assert.match(res.body, /features\.hotline_number = \*89/);
@@ -38,16 +38,16 @@ describe('provisioning: decision paths (SPEC section 4)', () => {
     assert.equal(ev?.ip, '127.0.0.2');
   });
 
-  it('says "Authentication failed" while the device is locked, and "needed" again when the lock ran out', async () => {
+  it('says "Locked until" while the device is locked, and "needed" again when the lock ran out', async () => {
     const d = await f.device('yealink', 'T54W', YEALINK_MAC);
     const wrong = d.pap === '000000' ? '111111' : '000000';
     for (let i = 0; i < 3; i++) await f.store.attemptPap(d.mac, wrong, '198.51.100.1', 'test', 'api');
     let res = await get(`/${YEALINK_MAC}.cfg`, '127.0.0.2');
-    assert.match(res.body, /Authentication failed/);
+    assert.match(res.body, /Locked until [^<\n]*[0-9]{2}:[0-9]{2}/);
     assert.equal((await lastProvisioning(YEALINK_MAC))?.reason, 'failed');
     f.clock += 1500; // FAST_POLICY.failedLockSeconds = 1
     res = await get(`/${YEALINK_MAC}.cfg`, '127.0.0.2');
-    assert.match(res.body, /Authentication needed/);
+    assert.match(res.body, /Dial \*89 to authenticate/);
   });
 
   it('serves the full configuration to an IP inside a permanent whitelist CIDR, then by credential', async () => {
@@ -74,7 +74,7 @@ describe('provisioning: decision paths (SPEC section 4)', () => {
     // Outside the /30: minimal for a second device.
     await f.device('yealink', 'T54W', '001565aabbcd');
     const outside = await get('/001565aabbcd.cfg', '127.0.0.9', {});
-    assert.match(outside.body, /Authentication needed/);
+    assert.match(outside.body, /Dial \*89 to authenticate/);
 
     // The phone comes back with its credential from anywhere.
     await f.store.removeWhitelist('acme', parseWhitelistEntry('127.0.0.0/30'), 'test');
@@ -123,7 +123,7 @@ describe('provisioning: decision paths (SPEC section 4)', () => {
     await f.store.suspendDevice('acme', YEALINK_MAC as never, 'test');
     f.clock += 1500; // FAST_POLICY.suspendSeconds = 1
     const after = await get(`/${YEALINK_MAC}.cfg`, '127.0.0.14'); // 127.0.0.2 is on the temporary whitelist now
-    assert.match(after.body, /Authentication needed/);
+    assert.match(after.body, /Dial \*89 to authenticate/);
   });
 
   it('temporary whitelist: a PAP success trusts the IP for the tenant, extended by each full provisioning, not for blocked devices, and it expires', async () => {
@@ -146,12 +146,12 @@ describe('provisioning: decision paths (SPEC section 4)', () => {
     assert.equal((await lastProvisioning(b.mac))?.reason, 'temporary_whitelist');
     assert.match(
       (await get('/001565aabbce.cfg', '127.0.0.5', {})).body,
-      /Authentication failed/,
+      /Blocked - call your admin/,
       'never for a blocked device',
     );
     assert.match(
       (await get('/001565aabbcf.cfg', '127.0.0.5', {})).body,
-      /Authentication needed/,
+      /Dial \*89 to authenticate/,
       'scoped to the tenant',
     );
 
@@ -168,7 +168,11 @@ describe('provisioning: decision paths (SPEC section 4)', () => {
     );
     await f.store.resetDevice('acme', b.mac, 'test');
     f.clock = t0 + 3000 + 2100;
-    assert.match((await get('/001565aabbcd.cfg', '127.0.0.5', {})).body, /Authentication needed/, 'expired');
+    assert.match(
+      (await get('/001565aabbcd.cfg', '127.0.0.5', {})).body,
+      /Dial \*89 to authenticate/,
+      'expired',
+    );
   });
 
   it('refuses (403, audited) a User-Agent with another MAC, vendor or model; a missing one is fine', async () => {
@@ -307,6 +311,6 @@ describe('provisioning: client IP behind a trusted proxy', () => {
       from: '127.0.0.8',
       headers: { 'x-forwarded-for': '192.0.2.10' },
     });
-    assert.match(forged.body, /Authentication needed/, 'an untrusted peer cannot claim another address');
+    assert.match(forged.body, /Dial \*89 to authenticate/, 'an untrusted peer cannot claim another address');
   });
 });

@@ -6,9 +6,10 @@ import { keys } from '../src/store/keys';
 import { SipStore } from '../src/store/sip';
 import type { Store } from '../src/store/store';
 import { digestResponse, ha1 } from '../src/sip/digest';
-import { handleRegister, type RegisterRequest } from '../src/sip/registrar';
+import { handleRegister, type RegisterRequest, type RegistrarDeps } from '../src/sip/registrar';
 import { authenticate, digestUriMatches } from '../src/sip/authenticate';
 import { LockWatcher } from '../src/sip/lockwatch';
+import { RateLimiter, RegisterAdmission, Slots } from '../src/sip/overload';
 
 const REALM = 'papgate';
 const MAC = parseMac('001565aabbcc');
@@ -24,14 +25,13 @@ function request(over: {
   uri?: string;
   contact?: string | null;
 }): RegisterRequest {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { 'call-id': 'call-1' };
   for (const [k, v] of Object.entries(over.headers ?? {})) headers[k.toLowerCase()] = v;
   const contact = over.contact === undefined ? 'sip:001565aabbcc@192.0.2.10:5062' : over.contact;
   if (contact !== null) headers.contact = contact === '*' ? '*' : `<${contact}>`;
   return {
     method: over.method ?? 'REGISTER',
     uri: over.uri ?? 'sip:127.0.0.1',
-    callId: 'call-1',
     source_address: '198.51.100.20',
     source_port: 40000,
     protocol: 'udp',
@@ -98,17 +98,21 @@ describe('sip: registrar with digest authentication', () => {
     assert.ok(password.length >= 16);
   });
 
-  const deps = () => ({
+  const unlimited = () => new RegisterAdmission({ ratePerSecond: 1e6, maxPending: 1e6 });
+  const deps = (over: Partial<RegistrarDeps> = {}): RegistrarDeps => ({
     realm: REALM,
     sipStore,
     findDevice: (m: Mac) => store.findDevice(m),
     maxExpiresSeconds: 300,
+    admission: unlimited(),
+    overloadRetryAfterSeconds: 7,
     log: silentLog,
+    ...over,
   });
 
-  async function register(req: RegisterRequest): Promise<Reply> {
+  async function register(req: RegisterRequest, d = deps()): Promise<Reply> {
     const { res, got } = reply();
-    await handleRegister(req, res, deps());
+    await handleRegister(req, res, d);
     return got;
   }
 
@@ -147,6 +151,7 @@ describe('sip: registrar with digest authentication', () => {
     assert.equal(reg.contact, 'sip:001565aabbcc@192.0.2.10:5062');
     assert.equal(reg.address, '198.51.100.20');
     assert.equal(reg.port, 40000);
+    assert.equal(reg.callId, 'call-1', 'the Call-ID header (drachtio-srf has no callId property)');
     const ttl = await r.client.ttl(keys.tenant('acme').registration(MAC));
     assert.ok(ttl > 290 && ttl <= 300, `ttl ${ttl}`);
   });
@@ -231,6 +236,51 @@ describe('sip: registrar with digest authentication', () => {
     assert.equal(await sipStore.registration('acme', MAC), null);
   });
 
+  it('above SIP_REGISTER_RATE_LIMIT: new registrations get 503 + Retry-After before any store work; challenged ones finish', async () => {
+    let now = 1_000_000;
+    const d = deps({
+      admission: new RegisterAdmission({ ratePerSecond: 2, maxPending: 100, now: () => now }),
+    });
+    // the challenge of a registration admitted earlier, kept for its second half
+    const nonce = await challenge();
+    assert.equal((await register(request({}), d)).status, 401);
+    assert.equal((await register(request({}), d)).status, 401);
+    const keysBefore = await r.client.dbSize();
+    const shed = await register(request({}), d);
+    assert.equal(shed.status, 503);
+    assert.equal(shed.headers['Retry-After'], '7');
+    assert.equal(await r.client.dbSize(), keysBefore, 'no nonce issued for a shed REGISTER');
+    const auth = authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 });
+    assert.equal((await register(request({ headers: { Authorization: auth } }), d)).status, 200);
+    now += 500; // one token back
+    assert.equal((await register(request({}), d)).status, 401);
+    assert.equal((await register(request({}), d)).status, 503);
+  });
+
+  it('above SIP_REGISTER_MAX_PENDING: 503 while the store is slow, admitted again once it answered', async () => {
+    const slow: (() => void)[] = [];
+    const d = deps({
+      admission: new RegisterAdmission({ ratePerSecond: 1e6, maxPending: 1 }),
+      findDevice: (m: Mac) => new Promise((resolve) => slow.push(() => resolve(store.findDevice(m)))),
+    });
+    const nonce = await challenge();
+    const auth = (nc: number) => ({
+      headers: { Authorization: authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc }) },
+    });
+    const first = register(request(auth(1)), d);
+    const second = await register(request(auth(2)), d);
+    assert.equal(second.status, 503);
+    assert.equal(second.headers['Retry-After'], '7');
+    assert.equal(slow.length, 1, 'the shed REGISTER never reached the store');
+    slow.shift()!();
+    assert.equal((await first).status, 200);
+    const third = register(request(auth(3)), d);
+    const waiting = () => slow.length;
+    while (waiting() === 0) await new Promise((resolve) => setImmediate(resolve));
+    slow.shift()!();
+    assert.equal((await third).status, 200);
+  });
+
   it('answers 503 when the store is unreachable', async () => {
     const broken = {
       issueNonce: () => Promise.reject(new Error('down')),
@@ -309,5 +359,55 @@ describe('sip: lock watcher', () => {
     assert.equal((await store.getDevice('t1', MAC))!.state, 'needed');
     assert.deepEqual(await w.tick(), [], 'settled once');
     await w.stop();
+  });
+});
+
+describe('sip: overload admission (counters on an injected clock)', () => {
+  it('Slots: at most max at a time; a release frees one, twice is harmless', () => {
+    const slots = new Slots(2);
+    const a = slots.tryAcquire()!;
+    const b = slots.tryAcquire()!;
+    assert.equal(slots.tryAcquire(), null);
+    assert.ok(slots.full);
+    a();
+    a();
+    assert.equal(slots.full, false);
+    const c = slots.tryAcquire()!;
+    assert.equal(slots.tryAcquire(), null, 'a second release of a gave nothing back');
+    b();
+    c();
+    assert.notEqual(slots.tryAcquire(), null);
+    assert.notEqual(slots.tryAcquire(), null);
+    assert.equal(slots.tryAcquire(), null);
+  });
+
+  it('RateLimiter: a burst of one second, then the rate; idle time refills up to the burst only', () => {
+    let now = 0;
+    const rl = new RateLimiter(10, () => now);
+    let taken = 0;
+    while (rl.tryTake()) taken += 1;
+    assert.equal(taken, 10);
+    now += 100;
+    assert.ok(rl.tryTake());
+    assert.equal(rl.tryTake(), false);
+    now += 60_000;
+    taken = 0;
+    while (rl.tryTake()) taken += 1;
+    assert.equal(taken, 10);
+    now -= 5_000; // a clock going back gives nothing
+    assert.equal(rl.tryTake(), false);
+  });
+
+  it('RegisterAdmission: the rate applies to new registrations only; the pending cap to all', () => {
+    let now = 0;
+    const adm = new RegisterAdmission({ ratePerSecond: 1, maxPending: 2, now: () => now });
+    const a = adm.admit(false)!;
+    assert.equal(adm.admit(false), null, 'rate');
+    const b = adm.admit(true)!;
+    assert.equal(adm.admit(true), null, 'pending');
+    a();
+    b();
+    now += 1000;
+    assert.notEqual(adm.admit(false), null);
   });
 });

@@ -80,7 +80,14 @@ export const openApiDocument = {
         parameters: [tenant],
         requestBody: json({
           type: 'object',
-          properties: { name: { type: 'string' }, language: { enum: LANGUAGES } },
+          properties: {
+            name: { type: 'string' },
+            language: { enum: LANGUAGES },
+            timeZone: {
+              type: 'string',
+              description: 'IANA time zone of lock ends on phone displays (default DEFAULT_TIME_ZONE)',
+            },
+          },
         }),
         responses: { 201: ok('created'), 200: ok('updated'), 400: err, 401: err, ...forbidden },
       },
@@ -244,11 +251,38 @@ export const openApiDocument = {
           }),
           400: err,
           404: err,
+          // source_limited, with Retry-After: too many wrong PAPs from this client across devices
+          429: err,
         },
       },
     },
     '/openapi.json': {
       get: { summary: 'This document', security: [], responses: { 200: ok('OpenAPI document') } },
+    },
+    '/healthz': {
+      get: { summary: 'Liveness: the process answers', security: [], responses: { 200: ok('alive') } },
+    },
+    '/readyz': {
+      get: {
+        summary:
+          'Readiness: Redis answers a PING within STORE_TIMEOUT_MS; FreeSWITCH and drachtio-server are connected when the SIP side is on',
+        security: [],
+        responses: {
+          200: ok('ready', {
+            type: 'object',
+            properties: { status: { const: 'ready' }, checks: { type: 'object' } },
+          }),
+          503: ok('not ready: `checks` names each failing part (unreachable, timeout, not_connected)'),
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary:
+          'Prometheus metrics (text format). Served here when ADMIN_HOST is loopback or METRICS_PUBLIC=1 and METRICS_PORT is unset; 404 otherwise',
+        security: [],
+        responses: { 200: page('Prometheus exposition', 'text/plain'), 404: err },
+      },
     },
     '/': {
       get: {

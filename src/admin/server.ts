@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from '../config';
+import { parseTimeZone, type Config } from '../config';
 import {
   AUTH_STATES,
   attemptsLeft,
@@ -22,6 +22,8 @@ import { httpServerOptions, installEdgeLifecycle, RETRY_AFTER_SECONDS } from '..
 import { consoleRoutes } from './console';
 import { csvToDevices, devicesToCsv } from './csv';
 import { openApiDocument } from './openapi';
+import { Metrics } from '../metrics';
+import { Health, observabilityRoutes } from '../observability';
 
 export interface AdminDeps {
   readonly config: Config;
@@ -29,6 +31,9 @@ export interface AdminDeps {
   readonly log: Logger;
   readonly adminToken: string;
   readonly now?: () => number;
+  /** Default: a registry of its own, and readiness that asks the store only. */
+  readonly metrics?: Metrics;
+  readonly health?: Health;
 }
 
 const CSV_MAX_ROWS = 10000;
@@ -212,6 +217,14 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     const p = req.principal;
     return p?.kind === 'tenant' ? `token:${p.name}@${req.ip}` : `operator@${req.ip}`;
   };
+  /**
+   * The API client whose wrong PAPs count against the guessing limits: a tenant token is one
+   * client wherever it is used from; the operator's token is shared by its systems, told apart by address.
+   */
+  const apiSource = (req: FastifyRequest) => {
+    const p = req.principal;
+    return p?.kind === 'tenant' ? `api:${p.tenant}/${p.name}` : `api:operator@${req.ip}`;
+  };
   /** The tenant a tenant token is bound to; undefined for the operator. */
   const scope = (req: FastifyRequest): string | undefined =>
     req.principal?.kind === 'tenant' ? req.principal.tenant : undefined;
@@ -240,6 +253,12 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   };
 
   app.get('/openapi.json', async () => openApiDocument);
+  const metrics = deps.metrics ?? new Metrics();
+  observabilityRoutes(app, {
+    metrics,
+    health: deps.health ?? new Health(store, false),
+    serveMetrics: config.metrics.serve === 'admin',
+  });
   consoleRoutes(app);
 
   // Every API route lives in this encapsulated plugin, so the token check is bound to the routes
@@ -281,6 +300,14 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       if (b.language !== undefined && b.language !== null && !isLanguage(b.language)) {
         throw new InputError('language must be "en" or "de"', 'language');
       }
+      const timeZone =
+        b.timeZone === undefined || b.timeZone === null
+          ? null
+          : typeof b.timeZone === 'string'
+            ? parseTimeZone(b.timeZone)
+            : null;
+      if (timeZone === null && b.timeZone !== undefined && b.timeZone !== null)
+        throw new InputError('timeZone must be an IANA time zone name such as "Europe/Berlin"', 'timeZone');
       if (scope(req) !== undefined && !(await store.getTenant(id)))
         throw new HttpError(403, 'forbidden', 'a tenant token cannot create tenants');
       const created = await store.putTenant(
@@ -288,6 +315,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
         {
           name: (b.name as string | undefined) ?? id,
           language: (b.language as 'en' | 'de' | undefined) ?? null,
+          timeZone,
         },
         actor(req),
       );
@@ -488,7 +516,21 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       const mac = parseMac(b.mac);
       if (!isPapFormat(b.pap)) throw new InputError('pap must be a string of 6 digits', 'pap');
       const ip = b.ip === undefined || b.ip === null ? null : canonicalIp(String(b.ip));
-      const r = await store.attemptPap(mac, b.pap, ip, actor(req), 'api', scope(req));
+      const r = await metrics.countPap(
+        'api',
+        store.attemptPap(mac, b.pap, ip, actor(req), 'api', {
+          onlyTenant: scope(req),
+          source: apiSource(req),
+        }),
+      );
+      if (r.outcome === 'source_limited') {
+        const seconds = Math.max(1, Math.ceil((r.retryAt! - now()) / 1000));
+        return reply.code(429).header('Retry-After', String(seconds)).send({
+          error: 'source_limited',
+          outcome: 'source_limited',
+          message: 'too many wrong PAPs from this client; retry later',
+        });
+      }
       if (r.outcome === 'unknown_device')
         return reply.code(404).send({
           error: 'unknown_device',

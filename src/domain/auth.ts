@@ -15,6 +15,19 @@ export interface AuthPolicy {
   readonly maxTotalFailures: number;
   readonly suspendSeconds: number;
   readonly tempWhitelistSeconds: number;
+  /** Absent: no per-source limits (tools and tests that attempt PAPs directly). */
+  readonly guessing?: GuessLimits;
+}
+
+/**
+ * Wrong PAPs one source (a caller's public IP, a trusted PBX, an API client) may make across all
+ * devices within a sliding window, per tenant and in total. Past them the source is refused
+ * before it reaches a device, so guessing across many MACs neither succeeds nor locks the real users out.
+ */
+export interface GuessLimits {
+  readonly perSource: number;
+  readonly perSourceTenant: number;
+  readonly windowSeconds: number;
 }
 
 export interface AuthRecord {
@@ -27,7 +40,24 @@ export interface AuthRecord {
   readonly suspendedUntil: number | null;
 }
 
-export type AttemptOutcome = 'successful' | 'wrong_pap' | 'failed' | 'blocked' | 'not_required';
+export type AttemptOutcome =
+  'successful' | 'wrong_pap' | 'failed' | 'blocked' | 'not_required' | 'source_limited';
+
+/** One source's wrong PAPs (ms) as the store holds them, and the limit that applies. */
+export interface SourceUse {
+  readonly wrongAt: readonly number[];
+  readonly limit: number;
+  readonly windowSeconds: number;
+}
+
+export interface SourceResult {
+  /** The source's wrong PAPs still in the window, this attempt's included when it was one. */
+  readonly wrongAt: readonly number[];
+  /** This attempt's wrong PAP brought the source to its limit. */
+  readonly crossed: boolean;
+  /** When a refused source is let in again (ms); null when it was not refused. */
+  readonly retryAt: number | null;
+}
 
 export interface AttemptResult {
   readonly outcome: AttemptOutcome;
@@ -36,6 +66,13 @@ export interface AttemptResult {
   readonly attemptsLeft: number;
   /** Set when this attempt changed the state. */
   readonly transition: { from: AuthState; to: AuthState } | null;
+  /** null when the attempt named no source. */
+  readonly source: SourceResult | null;
+}
+
+/** The wrong PAPs of a source that still count at `now` (the window is sliding, not fixed). */
+export function sourceWindow(wrongAt: readonly number[], now: number, windowSeconds: number): number[] {
+  return wrongAt.filter((t) => t > now - windowSeconds * 1000);
 }
 
 /** Transition 3, evaluated lazily: a `failed` lock that has run out is `needed` again. */
@@ -57,16 +94,46 @@ export function attemptsLeft(rec: AuthRecord, policy: AuthPolicy): number {
   );
 }
 
-/** One PAP attempt (transitions 1, 2, 4). The PAP itself never enters here: only whether it matched. */
+/**
+ * One PAP attempt (transitions 1, 2, 4). The PAP itself never enters here: only whether it matched.
+ * With a source, a source at its limit is refused before the device is looked at (its record is
+ * returned as stored, not even settled), and a wrong PAP on a `needed` device counts against it.
+ */
 export function attemptPap(
   stored: AuthRecord,
   papMatches: boolean,
   now: number,
   policy: AuthPolicy,
+  source?: SourceUse,
 ): AttemptResult {
+  if (source === undefined) return { ...attemptOnDevice(stored, papMatches, now, policy), source: null };
+  const recent = sourceWindow(source.wrongAt, now, source.windowSeconds);
+  if (recent.length >= source.limit) {
+    return {
+      outcome: 'source_limited',
+      next: stored,
+      attemptsLeft: 0,
+      transition: null,
+      source: { wrongAt: recent, crossed: false, retryAt: Math.min(...recent) + source.windowSeconds * 1000 },
+    };
+  }
+  const counted = !papMatches && settle(stored, now).state === 'needed';
+  const wrongAt = counted ? [...recent, now] : recent;
+  return {
+    ...attemptOnDevice(stored, papMatches, now, policy),
+    source: { wrongAt, crossed: counted && wrongAt.length >= source.limit, retryAt: null },
+  };
+}
+
+function attemptOnDevice(
+  stored: AuthRecord,
+  papMatches: boolean,
+  now: number,
+  policy: AuthPolicy,
+): Omit<AttemptResult, 'source'> {
   const rec = settle(stored, now);
   const settled = rec !== stored ? { from: stored.state, to: rec.state } : null;
-  const unchanged = (outcome: AttemptOutcome): AttemptResult => ({
+  const unchanged = (outcome: AttemptOutcome): Omit<AttemptResult, 'source'> => ({
     outcome,
     next: rec,
     attemptsLeft: 0,

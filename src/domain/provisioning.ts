@@ -1,6 +1,7 @@
-import type { AuthState, BypassReason } from './auth';
+import type { BypassReason } from './auth';
 import { isSuspended } from './auth';
 import type { Device } from './device';
+import { minimalDisplay, type MinimalDisplay } from './display';
 import { credentialMatches } from './pap';
 import { ipMatches, type WhitelistEntry } from './whitelist';
 
@@ -21,7 +22,7 @@ export interface ProvisioningInputs {
 
 export type ProvisioningDecision =
   | { readonly kind: 'full'; readonly reason: Exclude<BypassReason, 'pap'> }
-  | { readonly kind: 'minimal'; readonly display: 'needed' | 'failed' }
+  | { readonly kind: 'minimal'; readonly display: MinimalDisplay }
   | { readonly kind: 'refuse'; readonly reason: 'wrong_credential' };
 
 /** SPEC section 4: which configuration does this request get, and why. */
@@ -47,8 +48,4 @@ export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision 
     return { kind: 'full', reason: 'temporary_whitelist' };
   }
   return { kind: 'minimal', display: minimalDisplay(i.device.state) };
-}
-
-export function minimalDisplay(state: AuthState): 'needed' | 'failed' {
-  return state === 'failed' || state === 'blocked' ? 'failed' : 'needed';
 }

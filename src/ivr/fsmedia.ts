@@ -34,7 +34,10 @@ export class FsMedia extends BufferedMedia {
 
   /** Sets channel variables the IVR relies on; call once before the first play. */
   async prepare(): Promise<void> {
-    await this.ep.set('playback_terminators', 'any');
+    // uuid_setvar, an API call, rather than the `set` application: an application answers after
+    // the channel's queue ran it, with two CHANNEL_EXECUTE events carrying every channel variable.
+    const body = (await this.ep.api('uuid_setvar', [this.ep.uuid, 'playback_terminators', 'any'])).getBody();
+    if (!body.startsWith('+OK')) throw new Error(`uuid_setvar: ${body.trim()}`);
   }
 
   protected async doPlay(file: string): Promise<void> {

@@ -11,6 +11,7 @@ export type IvrOutcome =
   | 'failed'
   | 'blocked'
   | 'not_possible'
+  | 'source_limited'
   | 'no_input'
   | 'invalid_input'
   | 'caller_hangup'
@@ -26,8 +27,11 @@ export interface IvrSessionOptions {
       ip: string | null,
       actor: string,
       channel: 'ivr',
+      opts?: { source?: string },
     ): Promise<AttemptReply>;
   };
+  /** Where the call comes from (`sip:<ip>` or `pbx:<ip>`), counted against the guessing limits. */
+  readonly source?: string;
   readonly mac: Mac;
   readonly callId: string;
   readonly language: Language;
@@ -145,7 +149,9 @@ export class IvrSession {
       let reply: AttemptReply;
       try {
         reply = await this.guard(
-          this.o.store.attemptPap(this.o.mac, entry.digits, null, `ivr:${this.o.callId}`, 'ivr'),
+          this.o.store.attemptPap(this.o.mac, entry.digits, null, `ivr:${this.o.callId}`, 'ivr', {
+            source: this.o.source,
+          }),
         );
       } catch (err) {
         if (err instanceof CallEnded) throw err;
@@ -164,6 +170,8 @@ export class IvrSession {
           return this.say('not_possible', 'failed');
         case 'blocked':
           return this.say('not_possible', 'blocked');
+        case 'source_limited':
+          return this.say('not_possible', 'source_limited');
         default:
           // not_required (authenticated meanwhile by another path) or unknown_device (deleted meanwhile)
           return this.say('not_possible', 'not_possible');

@@ -1,5 +1,6 @@
 import type { Config } from '../config';
-import type { Device } from '../domain/device';
+import type { Device, Language, Vendor } from '../domain/device';
+import { displayText, type MinimalDisplay } from '../domain/display';
 import type { Scope } from './render';
 
 /** Splits `host[:port]` / `[v6]:port` into host and port (default 5060). */
@@ -11,13 +12,27 @@ export function splitHostPort(s: string, defaultPort = 5060): { host: string; po
   return { host: s, port: defaultPort };
 }
 
-export const DISPLAY_TEXT = { needed: 'Authentication needed', failed: 'Authentication failed' } as const;
+/**
+ * Characters a vendor's display item takes, where a limit is known (the shortest item that shows
+ * `display`). The references (config/templates/README.md) give none; Gigaset's handset name
+ * (`aucTlnName`, shown on the idle display) takes 10 as the vendor's guide reads, unverified.
+ */
+export const DISPLAY_LIMITS: Partial<Record<Vendor, number>> = { gigaset: 10 };
 
 /** Seconds a phone waits off-hook before dialling the authentication service (warm line). */
 export const HOTLINE_DELAY_SECONDS = 4;
 
 export type RenderKind =
-  | { readonly kind: 'minimal'; readonly display: 'needed' | 'failed' }
+  | {
+      readonly kind: 'minimal';
+      readonly display: MinimalDisplay;
+      /** The lock's end for `failed` (ms). */
+      readonly failedUntil?: number | null;
+      /** The tenant's (or device's) language and the tenant's time zone; else the configured defaults. */
+      readonly language?: Language | null;
+      readonly timeZone?: string | null;
+      readonly now?: number;
+    }
   | { readonly kind: 'full'; readonly credential: string };
 
 /** Gigaset's symb_item numbers are written in hex (`0x13c4` for 5060). */
@@ -76,7 +91,20 @@ export function deviceScope(
   const registrar = splitHostPort(config.sip.registrar);
   const minimal = what.kind === 'minimal';
   const interval = minimal ? config.provisioningMinimalIntervalSeconds : config.provisioningIntervalSeconds;
-  const display = minimal ? DISPLAY_TEXT[what.display] : '';
+  const display =
+    what.kind === 'minimal'
+      ? displayText(
+          what.display,
+          {
+            serviceNumber: config.authServiceNumber,
+            failedUntil: what.failedUntil ?? null,
+            now: what.now ?? Date.now(),
+            language: what.language ?? config.defaultLanguage,
+            timeZone: what.timeZone ?? config.defaultTimeZone,
+          },
+          DISPLAY_LIMITS[device.vendor] ?? null,
+        )
+      : '';
   const accounts: Scope[] = minimal
     ? [
         {

@@ -7,6 +7,7 @@ import type { Mac } from '../domain/mac';
 import { generateDeviceCredential, hashCredential } from '../domain/pap';
 import { decideProvisioning } from '../domain/provisioning';
 import { httpServerOptions, installEdgeLifecycle, RETRY_AFTER_SECONDS } from '../http';
+import { Metrics, type ProvisioningDecision, type ProvisioningVendor } from '../metrics';
 import { isStoreUnavailable } from '../store/connect';
 import type { Store } from '../store/store';
 import { clientIp, presentedBasicCredential, userAgentMismatch } from './request';
@@ -21,6 +22,16 @@ export interface ProvisioningDeps {
   readonly now?: () => number;
   /** Defaults to the templates under config/templates, loaded once here. */
   readonly templates?: TemplateSet;
+  /** Defaults to a registry of its own. */
+  readonly metrics?: Metrics;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** How far a provisioning request got, for its reply's metric labels. */
+    provisioningVendor: ProvisioningVendor;
+    provisioningDecision: ProvisioningDecision;
+  }
 }
 
 const MAX_URL_LENGTH = 512;
@@ -72,6 +83,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   const { config, store, log } = deps;
   const now = deps.now ?? Date.now;
   const templates = deps.templates ?? TemplateSet.load();
+  const metrics = deps.metrics ?? new Metrics();
   const basePath = new URL(config.provisioningBaseUrl).pathname.replace(/\/+$/, '');
   /** IPs over the miss limit, until when: answered 429 without touching the store. */
   const blocked = new Map<string, number>();
@@ -87,6 +99,13 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     allow: 'GET, HEAD',
     contentType: 'text/plain; charset=utf-8',
     body: STATUS_TEXT[405]!,
+  });
+  app.decorateRequest('provisioningVendor', 'none');
+  app.decorateRequest('provisioningDecision', 'none');
+  // Every reply, refusals by the hooks and the router included; a callback hook costs no promise.
+  app.addHook('onResponse', (req, reply, done) => {
+    metrics.provisioningReply(req.provisioningVendor, req.provisioningDecision, reply.statusCode);
+    done();
   });
 
   const isBlocked = (ip: string): boolean => {
@@ -182,6 +201,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       // A file name this device's vendor never requests is as unknown as an unknown MAC.
       if (!device || !module || !fm || (fm.role !== 'config' && fm.role !== 'pointer') || fm.mac !== mac)
         return miss(reply, ip, false);
+      req.provisioningVendor = device.vendor;
       const done = await provision(req, reply, {
         ip,
         file,
@@ -263,11 +283,20 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
 
     if (decision.kind === 'minimal') {
       await note('minimal', decision.display);
+      req.provisioningDecision = 'minimal';
       rlog.info({ ip, file, outcome: 'minimal', reason: decision.display }, 'provisioning');
+      const tenantRecord = await guarded(store.getTenant(tenant));
       const scope = deviceScope(
         config,
         device,
-        { kind: 'minimal', display: decision.display },
+        {
+          kind: 'minimal',
+          display: decision.display,
+          failedUntil: settle(device, t).failedUntil,
+          language: device.language ?? tenantRecord?.language,
+          timeZone: tenantRecord?.timeZone,
+          now: t,
+        },
         module.httpCredentials,
       );
       return ok(templates.render(module.family, fm.template, overrides, scope, module.escape));
@@ -291,6 +320,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       return plain(reply, 503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
     }
     rlog.info({ ip, file, outcome: 'full', reason: decision.reason }, 'provisioning');
+    req.provisioningDecision = 'full';
     const scope = deviceScope(config, device, { kind: 'full', credential }, module.httpCredentials);
     return ok(templates.render(module.family, fm.template, overrides, scope, module.escape));
   };

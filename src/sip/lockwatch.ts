@@ -4,7 +4,7 @@ import type { Store } from '../store/store';
 
 /**
  * Transition 3 made visible: every interval, settle the `failed` locks that have run out and send
- * those phones check-sync, so their display goes back to "Authentication needed". One pass at a
+ * those phones check-sync, so their display goes back to "Dial *89 to authenticate". One pass at a
  * time; a store outage is logged once until it recovers.
  */
 export class LockWatcher {

@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import { isStoreUnavailable } from '../store/connect';
 import type { SipStore } from '../store/sip';
 import { authenticate, type AuthDeps, type AuthRequest } from './authenticate';
+import { retryAfter, type RegisterAdmission } from './overload';
 
 export interface RegisterRequest extends AuthRequest {
-  readonly callId: string;
   readonly source_address: string;
   readonly source_port: number;
   readonly protocol: string;
@@ -18,6 +18,8 @@ export interface SipReply {
 export interface RegistrarDeps extends AuthDeps {
   readonly sipStore: AuthDeps['sipStore'] & Pick<SipStore, 'saveRegistration' | 'deleteRegistration'>;
   readonly maxExpiresSeconds: number;
+  readonly admission: Pick<RegisterAdmission, 'admit'>;
+  readonly overloadRetryAfterSeconds: number;
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -35,14 +37,27 @@ function requestedExpires(
 /**
  * Registrar for the restricted accounts of the minimal configuration. Answers: 401 challenge,
  * 403 (unknown device, wrong credentials, replay, device already `successful`), 503 (store
- * unreachable), 200 with the granted expiry (at most SIP_REGISTER_EXPIRES_SECONDS).
+ * unreachable; or above capacity, before any work: see overload.ts), 200 with the granted expiry
+ * (at most SIP_REGISTER_EXPIRES_SECONDS).
  */
 export async function handleRegister(
   req: RegisterRequest,
   res: SipReply,
   deps: RegistrarDeps,
 ): Promise<void> {
-  const log = deps.log.child({ callId: req.callId, src: req.source_address });
+  const release = deps.admission.admit(req.get('authorization') !== undefined);
+  if (release === null)
+    return res.send(503, 'Service Unavailable', retryAfter(deps.overloadRetryAfterSeconds));
+  try {
+    await register(req, res, deps);
+  } finally {
+    release();
+  }
+}
+
+async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps): Promise<void> {
+  const callId = req.get('call-id') ?? '';
+  const log = deps.log.child({ callId, src: req.source_address });
   const auth = await authenticate(req, 'authorization', deps);
   switch (auth.kind) {
     case 'challenge':
@@ -94,7 +109,7 @@ export async function handleRegister(
         protocol: String(req.protocol ?? 'udp'),
         expiresAt: now + granted * 1000,
         userAgent: req.get('user-agent') ?? '',
-        callId: String(req.callId ?? ''),
+        callId,
       },
       granted,
     );

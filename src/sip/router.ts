@@ -5,14 +5,17 @@ import type { Config } from '../config';
 import { settle } from '../domain/auth';
 import { decideCall, dialledNumber, type Caller, type CallRoute } from '../domain/call';
 import type { Language } from '../domain/device';
+import { isEmergencyNumber } from '../domain/emergency';
 import { tryParseMac, type Mac } from '../domain/mac';
 import { ipMatches } from '../domain/whitelist';
 import type { SipStore } from '../store/sip';
 import type { Store } from '../store/store';
 import { FsMedia } from '../ivr/fsmedia';
+import type { Metrics } from '../metrics';
 import { callLanguage } from '../ivr/prompts';
 import { IvrSession } from '../ivr/session';
 import { authenticate } from './authenticate';
+import { retryAfter, type Slots } from './overload';
 
 export interface RouterDeps {
   readonly config: Config;
@@ -21,8 +24,11 @@ export interface RouterDeps {
   readonly srf: Srf;
   readonly mediaServer: () => Mrf.MediaServer | null;
   readonly sessions: Set<IvrSession>;
+  /** IVR_MAX_CALLS: calls from endpoint set-up to teardown */
+  readonly ivrSlots: Pick<Slots, 'full' | 'tryAcquire'>;
   readonly onAuthenticated: (tenant: string, mac: Mac) => Promise<void>;
   readonly log: Logger;
+  readonly metrics?: Metrics;
 }
 
 /** `sip:host[:port]` -> `sip:<dialled>@host[:port]`; a route that names a user is used as it is. */
@@ -53,7 +59,12 @@ export async function handleInvite(
 ): Promise<void> {
   const { config, log: rootLog } = deps;
   const dialled = dialledNumber(req.uri);
-  let log = rootLog.child({ callId: req.callId, src: req.source_address, dialled });
+  // drachtio-srf requests carry the Call-ID only as a header
+  const callId = req.get('call-id') ?? '';
+  let log = rootLog.child({ callId, src: req.source_address, dialled });
+  // The IVR is full: shed before digest and Redis. Emergency calls never depend on IVR capacity.
+  if (deps.ivrSlots.full && !isEmergencyNumber(dialled, config.emergencyNumbers))
+    return res.send(503, 'Service Unavailable', retryAfter(config.sip.overloadRetryAfterSeconds));
   const trusted =
     config.sip.trustedPeers.length > 0 && ipMatches(req.source_address, config.sip.trustedPeers) !== null;
   let id: Identified;
@@ -165,9 +176,30 @@ async function startIvr(
   deps: RouterDeps,
   log: Logger,
 ): Promise<void> {
+  const release = deps.ivrSlots.tryAcquire();
+  if (release === null) {
+    log.debug('ivr: IVR_MAX_CALLS reached; 503');
+    return res.send(503, 'Service Unavailable', retryAfter(deps.config.sip.overloadRetryAfterSeconds));
+  }
+  try {
+    await runIvr(req, res, mode, id, deps, log);
+  } finally {
+    release();
+  }
+}
+
+async function runIvr(
+  req: Srf.SrfRequest,
+  res: Srf.SrfResponse,
+  mode: 'ivr' | 'not_possible',
+  id: Identified,
+  deps: RouterDeps,
+  log: Logger,
+): Promise<void> {
   const ms = deps.mediaServer();
   if (ms === null) {
     log.error('ivr: no media server (FreeSWITCH not connected, or papgate shutting down)');
+    deps.metrics?.ivrCallEnded('media_unavailable');
     return res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '30' } });
   }
   let language: Language = deps.config.defaultLanguage;
@@ -183,8 +215,11 @@ async function startIvr(
   try {
     endpoint = await ms.createEndpoint({ remoteSdp: req.body, codecs: ['PCMU', 'PCMA'] });
   } catch (err) {
+    // FreeSWITCH at max-sessions or sessions-per-second answers 503 itself: the caller retries later.
     log.error({ err: (err as Error).message }, 'ivr: cannot create media endpoint');
-    if (!res.finalResponseSent && !cancelled) res.send(503, 'Service Unavailable');
+    deps.metrics?.ivrCallEnded('media_unavailable');
+    if (!res.finalResponseSent && !cancelled)
+      res.send(503, 'Service Unavailable', retryAfter(deps.config.sip.overloadRetryAfterSeconds));
     return;
   }
   let dialog: Srf.Dialog;
@@ -198,15 +233,18 @@ async function startIvr(
   }
   const media = new FsMedia(endpoint, dialog, log);
   const mac = id.mac;
+  const m = deps.metrics;
+  const channel = id.caller.kind === 'trusted_peer' ? 'pbx' : 'ivr';
   const session = new IvrSession({
     media,
-    store: deps.store,
+    store: m ? { attemptPap: (...a) => m.countPap(channel, deps.store.attemptPap(...a)) } : deps.store,
     mac: mac ?? ('' as Mac),
-    callId: req.callId,
+    callId: req.get('call-id') ?? '',
     language,
     promptsDir: deps.config.sip.promptsDir,
     timeouts: deps.config.sip.ivr,
     mode: mac === null ? 'not_possible' : mode,
+    source: `${id.caller.kind === 'trusted_peer' ? 'pbx' : 'sip'}:${req.source_address}`,
     log,
     onSuccess: async (m) => {
       if (id.tenant !== null) await deps.onAuthenticated(id.tenant, m);
@@ -217,7 +255,8 @@ async function startIvr(
     await media
       .prepare()
       .catch((err: Error) => log.warn({ err: err.message }, 'ivr: cannot set channel variables'));
-    await session.run();
+    const outcome = await session.run();
+    m?.ivrCallEnded(outcome);
   } finally {
     deps.sessions.delete(session);
   }

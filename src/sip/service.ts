@@ -7,9 +7,11 @@ import type { Mac } from '../domain/mac';
 import { SipStore } from '../store/sip';
 import type { RedisClient, Store } from '../store/store';
 import type { IvrSession } from '../ivr/session';
+import { Metrics } from '../metrics';
 import { LockWatcher } from './lockwatch';
 import { sendCheckSync, type NotifyResult } from './notify';
-import { handleRegister } from './registrar';
+import { RegisterAdmission, Slots } from './overload';
+import { handleRegister, type SipReply } from './registrar';
 import { handleInvite } from './router';
 
 export interface SipServiceDeps {
@@ -17,6 +19,8 @@ export interface SipServiceDeps {
   store: Store;
   redis: RedisClient;
   log: Logger;
+  /** Default: a registry of its own. */
+  metrics?: Metrics;
 }
 
 export interface SipService {
@@ -29,6 +33,8 @@ export interface SipService {
   ready(timeoutMs?: number): Promise<void>;
   /** IVR calls in progress (session objects alive). */
   activeCalls(): number;
+  /** Whether FreeSWITCH and drachtio-server are connected now (readiness and metrics). */
+  connected(): { freeswitch: boolean; drachtio: boolean };
   /** FreeSWITCH channels as `show channels count` reports them (null: not connected). */
   mediaChannels(): Promise<number | null>;
   /** Sends the phone its check-sync NOTIFY now (also used after a successful PAP and by the lock watcher). */
@@ -79,6 +85,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
   const sip = config.sip;
   const sipStore = new SipStore(deps.redis, { nonceSeconds: sip.nonceSeconds });
   const sessions = new Set<IvrSession>();
+  const metrics = deps.metrics ?? new Metrics();
   const srf = new Srf();
   const mrf = new Mrf(srf);
   let ms: Mrf.MediaServer | null = null;
@@ -104,8 +111,8 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       timers.add(t);
     });
 
-  const checkSync = (tenant: string, mac: Mac) =>
-    sendCheckSync(
+  const checkSync = async (tenant: string, mac: Mac) => {
+    const result = await sendCheckSync(
       {
         srf: () => (drachtioUp ? srf : null),
         sipStore,
@@ -115,6 +122,9 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       tenant,
       mac,
     );
+    metrics.checkSync(result);
+    return result;
+  };
 
   // ---- drachtio ----------------------------------------------------------------------------------
   srf.on('connect', (err: Error | null, hostport: string) => {
@@ -152,16 +162,30 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
     drachtioUp = false;
   });
 
+  const ivrSlots = new Slots(sip.ivr.maxCalls);
+  const registerAdmission = new RegisterAdmission({
+    ratePerSecond: sip.registerRateLimit,
+    maxPending: sip.registerMaxPending,
+  });
   srf.register((req, res) => {
-    handleRegister(req, res, {
+    // Counted as it is sent: every path of the registrar ends in exactly one final reply.
+    const counted: SipReply = {
+      send: (status, reason, opts) => {
+        metrics.registerReply(status);
+        res.send(status, reason, opts);
+      },
+    };
+    handleRegister(req, counted, {
       realm: sip.realm,
       sipStore,
       findDevice: (mac) => store.findDevice(mac),
       maxExpiresSeconds: sip.registerExpiresSeconds,
+      admission: registerAdmission,
+      overloadRetryAfterSeconds: sip.overloadRetryAfterSeconds,
       log,
     }).catch((err: Error) => {
       log.error({ err: err.message }, 'register handler failed');
-      if (!res.finalResponseSent) res.send(500);
+      if (!res.finalResponseSent) counted.send(500);
     });
   });
   srf.invite((req, res) => {
@@ -172,6 +196,8 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       srf,
       mediaServer: () => (draining ? null : ms),
       sessions,
+      ivrSlots,
+      metrics,
       onAuthenticated: async (tenant, mac) => {
         await checkSync(tenant, mac);
       },
@@ -251,6 +277,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
     lockWatcher,
     checkSync,
     activeCalls: () => sessions.size,
+    connected: () => ({ freeswitch: ms !== null, drachtio: drachtioUp }),
     async mediaChannels() {
       const m = ms;
       if (m === null) return null;

@@ -9,6 +9,7 @@ import {
   SocketClosedUnexpectedlyError,
 } from 'redis';
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics';
 
 export type RedisClient = ReturnType<typeof createClient>;
 type RedisCluster = ReturnType<typeof createCluster>;
@@ -32,6 +33,8 @@ export interface ConnectOptions {
   readonly commandTimeoutMs?: number;
   /** At most one outage log line per this interval (default 30 s). */
   readonly outageLogIntervalMs?: number;
+  /** Every command's latency and every failure is counted here. */
+  readonly metrics?: Pick<Metrics, 'storeLatency' | 'storeError'>;
 }
 
 /**
@@ -78,7 +81,7 @@ async function connected(raw: RedisClient, log: Logger, opts: ConnectOptions): P
   const outage = new OutageLog(log, opts.outageLogIntervalMs ?? 30_000);
   raw.on('error', (err: Error) => outage.failed(err));
   raw.on('ready', () => outage.recovered());
-  const client = withTimeouts(raw, opts.commandTimeoutMs ?? 2000, outage);
+  const client = withTimeouts(raw, opts.commandTimeoutMs ?? 2000, outage, opts.metrics);
   const first = raw.connect();
   if (opts.waitForFirst ?? true) await first;
   else first.catch((err: Error) => outage.failed(err));
@@ -101,24 +104,44 @@ const UNTIMED = new Set<PropertyKey>(['connect', 'disconnect', 'quit', 'QUIT', '
  * would hold a request, a REGISTER or an IVR call forever) and every outcome reported to the
  * outage log, so edges need not log store failures per request.
  */
-function withTimeouts(raw: RedisClient, ms: number, outage: OutageLog): RedisClient {
+function withTimeouts(
+  raw: RedisClient,
+  ms: number,
+  outage: OutageLog,
+  metrics?: ConnectOptions['metrics'],
+): RedisClient {
   const watch = <T>(p: Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
+      const start = performance.now();
+      let timedOut = false;
+      const answered = () => metrics?.storeLatency.observe((performance.now() - start) / 1000);
       const timer = setTimeout(() => {
         const err = new StoreTimeoutError(ms);
         outage.failed(err);
+        timedOut = true;
+        metrics?.storeError('timeout');
         reject(err);
       }, ms);
       p.then(
         (v) => {
           clearTimeout(timer);
+          answered();
           outage.recovered();
           resolve(v);
         },
         (err: unknown) => {
           clearTimeout(timer);
           // Any other error reply is a bug or a bad argument: it says nothing about availability.
-          if (isStoreUnavailable(err)) outage.failed(err);
+          if (isStoreUnavailable(err)) {
+            outage.failed(err);
+            // A command that timed out is one failure, however it ends.
+            if (!timedOut) metrics?.storeError('unavailable');
+          } else {
+            answered();
+            // NOSCRIPT is the expected first answer after a restart: LuaScript.run sends EVAL then.
+            if (!(err instanceof ErrorReply && err.message.startsWith('NOSCRIPT')))
+              metrics?.storeError('error');
+          }
           reject(err);
         },
       );

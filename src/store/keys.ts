@@ -12,6 +12,10 @@ export const keys = {
   macIndex: (mac: string) => `${P}:mac:{${mac}}`,
   /** STRING counter of provisioning 404s from one client IP (rate limit) */
   provisioningMisses: (ip: string) => `${P}:miss:{${ip}}`,
+  /** ZSET one source's wrong PAPs across all tenants (score = time); the source is the hash tag */
+  guesses: (source: string) => `${P}:guess:{${source}}`,
+  /** STRING + TTL: the all-tenants crossing of `source` was alerted (once per crossing) */
+  guessAlerted: (source: string) => `${P}:guess:{${source}}:alerted`,
   /** STRING SIP digest nonce with TTL */
   nonce: (nonce: string) => `${P}:nonce:{${nonce}}`,
   tenant: (t: string) => ({
@@ -33,6 +37,10 @@ export const keys = {
     tokens: `${P}:{t:${t}}:tokens`,
     /** HASH sha256(token) hex -> last use (ms), written at most once a minute per token */
     tokensUsed: `${P}:{t:${t}}:tokused`,
+    /** ZSET one source's wrong PAPs in this tenant (score = time) */
+    guesses: (source: string) => `${P}:{t:${t}}:guess:${source}`,
+    /** STRING + TTL: this tenant's crossing of `source` was alerted */
+    guessAlerted: (source: string) => `${P}:{t:${t}}:guessed:${source}`,
     /** HASH SIP contact binding of a device's restricted account, with TTL */
     registration: (mac: string) => `${P}:{t:${t}}:reg:${mac}`,
   }),

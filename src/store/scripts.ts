@@ -41,4 +41,6 @@ export const scripts = {
   audit: new LuaScript('audit'),
   nonce: new LuaScript('nonce'),
   release: new LuaScript('release'),
+  guess: new LuaScript('guess'),
+  crossing: new LuaScript('crossing'),
 };

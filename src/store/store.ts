@@ -5,6 +5,7 @@ import { generatePap, generateSipPassword } from '../domain/pap';
 import type { Mac } from '../domain/mac';
 import { parseWhitelistEntry, type WhitelistEntry } from '../domain/whitelist';
 import type { RedisClient } from './connect';
+import { SourceGuesses } from './guesses';
 import { keys } from './keys';
 import { scripts } from './scripts';
 
@@ -14,6 +15,8 @@ export interface Tenant {
   readonly id: string;
   readonly name: string;
   readonly language: Language | null;
+  /** IANA time zone of lock ends on phone displays; null: DEFAULT_TIME_ZONE. */
+  readonly timeZone: string | null;
   readonly createdAt: number;
 }
 
@@ -25,6 +28,21 @@ export interface AttemptReply {
   /** The IP a success put on the temporary whitelist (null: none known). */
   readonly whitelistedIp: string | null;
   readonly tenant: string | null;
+  /** `source_limited`: when the source is let in again (ms). */
+  readonly retryAt: number | null;
+}
+
+/** A source reaching its guessing limit (see GuessLimits); signalled once per crossing. */
+export interface SourceCrossing {
+  readonly source: string;
+  /** 'tenant': its limit within `tenant`; 'all': its limit across all tenants. */
+  readonly scope: 'tenant' | 'all';
+  /** The tenant of the attempt that crossed; its audit trail holds the event. */
+  readonly tenant: string;
+  readonly mac: Mac;
+  readonly limit: number;
+  readonly windowSeconds: number;
+  readonly at: number;
 }
 
 export interface AuditEvent {
@@ -42,6 +60,10 @@ export interface StoreOptions {
   readonly auth: AuthPolicy;
   readonly eventsMaxLen: number;
   readonly now?: () => number;
+  /** Called (never awaited, never throwing into the attempt) when a source crosses a guessing limit. */
+  readonly onSourceLimited?: (c: SourceCrossing) => void;
+  /** Called for every state transition a store operation made (metrics); must not throw. */
+  readonly onTransition?: (from: AuthState, to: AuthState) => void;
 }
 
 type Actor = string;
@@ -85,12 +107,14 @@ function toDevice(tenant: string, h: Record<string, string>): Device {
  */
 export class Store {
   private readonly now: () => number;
+  private readonly guesses: SourceGuesses;
 
   constructor(
     readonly redis: RedisClient,
     private readonly opts: StoreOptions,
   ) {
     this.now = opts.now ?? Date.now;
+    this.guesses = new SourceGuesses(redis);
   }
 
   private get maxlen(): string {
@@ -106,13 +130,17 @@ export class Store {
   /** Creates or updates a tenant; answers whether it was created. */
   async putTenant(
     id: string,
-    data: { name: string; language: Language | null },
+    data: { name: string; language: Language | null; timeZone?: string | null },
     actor: Actor,
   ): Promise<boolean> {
     const k = keys.tenant(id);
     const now = this.now();
     const created = await this.redis.hSetNX(k.info, 'createdAt', String(now));
-    await this.redis.hSet(k.info, { name: data.name, language: data.language ?? '' });
+    await this.redis.hSet(k.info, {
+      name: data.name,
+      language: data.language ?? '',
+      timeZone: data.timeZone ?? '',
+    });
     await scripts.audit.run(
       this.redis,
       [k.info, k.events],
@@ -130,6 +158,7 @@ export class Store {
       id,
       name: h.name ?? id,
       language: (h.language || null) as Language | null,
+      timeZone: h.timeZone || null,
       createdAt: Number(h.createdAt),
     };
   }
@@ -276,7 +305,9 @@ export class Store {
         [pap, this.now(), this.maxlen, actor],
       )) as string,
     );
-    return reply.error ? null : { pap };
+    if (reply.error) return null;
+    this.transitioned(reply.from, 'needed');
+    return { pap };
   }
 
   async suspendDevice(tenant: string, mac: Mac, actor: Actor): Promise<{ suspendedUntil: number } | null> {
@@ -296,6 +327,8 @@ export class Store {
   /**
    * The one atomic PAP check (IVR and HTTP). `ip` null: the device's last provisioning IP is what a
    * success whitelists. The PAP must already have been checked for format by the caller.
+   * `source` (the caller's public IP, trusted PBX or API client) is counted against the policy's
+   * guessing limits: in the tenant inside attempt.lua, across tenants through SourceGuesses.
    */
   async attemptPap(
     mac: Mac,
@@ -303,8 +336,11 @@ export class Store {
     ip: string | null,
     actor: Actor,
     channel: 'ivr' | 'api',
-    /** A tenant admin token may check only its own devices: others are unknown to it. */
-    onlyTenant?: string,
+    opts: {
+      /** A tenant admin token may check only its own devices: others are unknown to it. */
+      readonly onlyTenant?: string;
+      readonly source?: string;
+    } = {},
   ): Promise<AttemptReply> {
     const tenant = await this.tenantOfMac(mac);
     const none: AttemptReply = {
@@ -314,34 +350,95 @@ export class Store {
       failedUntil: null,
       whitelistedIp: null,
       tenant: null,
+      retryAt: null,
     };
-    if (tenant === null || (onlyTenant !== undefined && tenant !== onlyTenant)) return none;
-    const k = keys.tenant(tenant);
+    if (tenant === null || (opts.onlyTenant !== undefined && tenant !== opts.onlyTenant)) return none;
     const a = this.opts.auth;
-    const raw = await scripts.attempt.run(
-      this.redis,
-      [k.device(mac), k.tempWhitelist, k.locks, k.events],
-      [
-        pap,
-        this.now(),
-        a.maxConsecutiveFailures,
-        a.failedLockSeconds,
-        a.maxTotalFailures,
-        a.tempWhitelistSeconds,
-        ip ?? '',
-        actor,
-        this.maxlen,
-        channel,
-      ],
-    );
-    const r = JSON.parse(raw as string) as {
+    const limits = opts.source === undefined ? undefined : a.guessing;
+    const source = limits === undefined ? '' : opts.source!;
+    if (/[{}]/.test(source)) throw new Error(`source "${source}" would break the key's hash tag`);
+    const now = this.now();
+    const limited = (retryAt: number): AttemptReply => ({
+      ...none,
+      outcome: 'source_limited',
+      tenant,
+      retryAt,
+    });
+
+    const reserved =
+      limits && (await this.guesses.reserve(source, now, limits.perSource, limits.windowSeconds));
+    if (reserved && 'retryAt' in reserved) return limited(reserved.retryAt);
+    const k = keys.tenant(tenant);
+    let r: {
       outcome: AttemptReply['outcome'];
       attemptsLeft?: number;
       state?: AuthState;
       failedUntil?: string;
       whitelistedIp?: string;
+      retryAt?: string;
+      counted?: boolean;
+      crossed?: boolean;
+      stored?: AuthState;
+      from?: AuthState;
     };
+    try {
+      const raw = await scripts.attempt.run(
+        this.redis,
+        [k.device(mac), k.tempWhitelist, k.locks, k.events, k.guesses(source), k.guessAlerted(source)],
+        [
+          pap,
+          now,
+          a.maxConsecutiveFailures,
+          a.failedLockSeconds,
+          a.maxTotalFailures,
+          a.tempWhitelistSeconds,
+          ip ?? '',
+          actor,
+          this.maxlen,
+          channel,
+          source,
+          limits?.perSourceTenant ?? 0,
+          limits?.windowSeconds ?? 0,
+        ],
+      );
+      r = JSON.parse(raw as string);
+    } catch (err) {
+      if (reserved) await this.guesses.release(source, reserved.member).catch(() => undefined);
+      throw err;
+    }
+    if (reserved && !r.counted) await this.guesses.release(source, reserved.member);
+    const crossing = (scope: SourceCrossing['scope'], limit: number) =>
+      this.signalCrossing({
+        source,
+        scope,
+        tenant,
+        mac,
+        limit,
+        windowSeconds: limits!.windowSeconds,
+        at: now,
+      });
+    if (r.crossed) crossing('tenant', limits!.perSourceTenant);
+    if (
+      reserved &&
+      r.counted &&
+      reserved.count >= limits!.perSource &&
+      (await this.guesses.firstCrossing(source, now, limits!.windowSeconds))
+    ) {
+      await this.appendEvent(tenant, 'source_limited', {
+        source,
+        scope: 'all',
+        mac,
+        count: String(reserved.count),
+        limit: String(limits!.perSource),
+        windowSeconds: String(limits!.windowSeconds),
+      });
+      crossing('all', limits!.perSource);
+    }
     if (r.outcome === 'unknown_device') return none;
+    if (r.stored === 'failed' && r.from === 'needed') this.transitioned('failed', 'needed');
+    if (r.from !== undefined && r.state !== undefined && r.state !== r.from)
+      this.transitioned(r.from, r.state);
+    if (r.outcome === 'source_limited') return limited(Number(r.retryAt));
     return {
       outcome: r.outcome,
       attemptsLeft: r.attemptsLeft ?? 0,
@@ -349,19 +446,34 @@ export class Store {
       failedUntil: toNum(r.failedUntil),
       whitelistedIp: r.whitelistedIp || null,
       tenant,
+      retryAt: null,
     };
+  }
+
+  private signalCrossing(c: SourceCrossing): void {
+    try {
+      this.opts.onSourceLimited?.(c);
+    } catch {
+      // An alerting failure must never fail the attempt it is about.
+    }
   }
 
   /** Applies transition 3 now if the lock has run out; answers whether it did. */
   async settleLock(tenant: string, mac: Mac): Promise<boolean> {
     const k = keys.tenant(tenant);
-    return (
+    const settled =
       (await scripts.settle.run(
         this.redis,
         [k.device(mac), k.locks, k.events],
         [mac, this.now(), this.maxlen],
-      )) === 1
-    );
+      )) === 1;
+    if (settled) this.transitioned('failed', 'needed');
+    return settled;
+  }
+
+  private transitioned(from: AuthState, to: AuthState): void {
+    // A reset of a `needed` device changes its PAP, not its state.
+    if (from !== to) this.opts.onTransition?.(from, to);
   }
 
   /** Devices of a tenant whose `failed` lock has run out by now. */
@@ -384,7 +496,7 @@ export class Store {
     },
   ): Promise<'ok' | 'stale' | 'gone'> {
     const k = keys.tenant(tenant);
-    return (await scripts.full.run(
+    const r = (await scripts.full.run(
       this.redis,
       [k.device(mac), k.tempWhitelist, k.locks, k.events],
       [
@@ -397,7 +509,10 @@ export class Store {
         this.maxlen,
         p.file,
       ],
-    )) as 'ok' | 'stale' | 'gone';
+    )) as string;
+    if (!r.startsWith('ok:')) return r as 'ok' | 'stale' | 'gone';
+    this.transitioned(r.slice(3) as AuthState, 'successful');
+    return 'ok';
   }
 
   async recordProvisioning(

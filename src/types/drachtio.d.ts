@@ -31,7 +31,6 @@ declare module 'drachtio-srf' {
     interface SrfRequest extends SipMessage, EventEmitter {
       readonly method: string;
       readonly uri: string;
-      readonly callId: string;
       on(event: 'response', listener: (res: SrfResponse) => void): this;
       on(event: 'cancel', listener: () => void): this;
       on(event: string, listener: (...args: never[]) => void): this;
@@ -169,7 +168,16 @@ declare module 'drachtio-fsmrf' {
       readonly dialog: Srf.Dialog | null;
       readonly local: { sdp: string; mediaIp?: string; mediaPort?: string };
       play(file: string | string[]): Promise<unknown>;
-      api(command: string, args?: string | string[]): Promise<unknown>;
+      /** play_and_get_digits (the benchmark's bare reference app) */
+      playCollect(opts: {
+        file: string;
+        min?: number;
+        max?: number;
+        timeout?: number;
+        terminators?: string;
+      }): Promise<{ digits?: string; terminatorUsed?: string }>;
+      /** an API command on the endpoint's event socket; resolves with the api/response event */
+      api(command: string, args?: string | string[]): Promise<{ getBody(): string }>;
       execute(app: string, arg?: string): Promise<unknown>;
       set(param: string | Record<string, string>, value?: string): Promise<unknown>;
       destroy(): Promise<void>;

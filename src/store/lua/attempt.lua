@@ -1,9 +1,23 @@
 -- One PAP attempt; mirrors attemptPap() in src/domain/auth.ts.
--- KEYS: device, tempWhitelist, locks, events
--- ARGV: pap, now, maxConsecutive, lockSeconds, maxTotal, tempWhitelistSeconds, ip, actor, maxlen, channel
-local dev, twl, locks, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+-- KEYS: device, tempWhitelist, locks, events, source's wrong PAPs (ZSET), source's alert flag
+-- ARGV: pap, now, maxConsecutive, lockSeconds, maxTotal, tempWhitelistSeconds, ip, actor, maxlen, channel,
+--       source ('' = none), source limit, source window (seconds)
+local dev, twl, locks, events, guesses, alerted = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local now, maxlen = tonumber(ARGV[2]), ARGV[9]
 if redis.call('EXISTS', dev) == 0 then return cjson.encode({ outcome = 'unknown_device' }) end
+
+-- A source at its limit is refused before the device is read: nothing of the device changes, and
+-- no event is written per refused attempt (the crossing itself was audited once).
+local source, srcLimit, windowMs = ARGV[11], tonumber(ARGV[12]), tonumber(ARGV[13]) * 1000
+local recent = 0
+if source ~= '' then
+  redis.call('ZREMRANGEBYSCORE', guesses, '-inf', now - windowMs)
+  recent = redis.call('ZCARD', guesses)
+  if recent >= srcLimit then
+    local oldest = redis.call('ZRANGE', guesses, 0, 0, 'WITHSCORES')
+    return cjson.encode({ outcome = 'source_limited', retryAt = tostring(tonumber(oldest[2]) + windowMs) })
+  end
+end
 local f = redis.call('HMGET', dev, 'state', 'consec', 'total', 'failedUntil', 'pap', 'lastProvIp', 'mac')
 local state, consec, total, failedUntil, pap, mac = f[1], num(f[2]) or 0, num(f[3]) or 0, num(f[4]), f[5], f[7]
 local ip = ARGV[7]
@@ -17,7 +31,7 @@ if state == 'failed' and failedUntil and now >= failedUntil then
   audit(events, maxlen, now, 'transition', { 'mac', mac, 'from', 'failed', 'to', 'needed', 'reason', 'lock_expired' })
 end
 
-local outcome, left, whitelisted = nil, 0, ''
+local outcome, left, whitelisted, counted, crossed = nil, 0, '', false, false
 local from = state
 if state == 'successful' then
   outcome = 'not_required'
@@ -35,6 +49,7 @@ elseif same(ARGV[1], pap) then
   end
 else
   consec, total = consec + 1, total + 1
+  counted = true
   if total >= tonumber(ARGV[5]) then
     outcome, state = 'blocked', 'blocked'
     redis.call('HSET', dev, 'state', state, 'consec', consec, 'total', total, 'failedUntil', '')
@@ -55,10 +70,27 @@ audit(events, maxlen, now, 'attempt', { 'mac', mac, 'ip', ip, 'actor', actor, 'c
 if state ~= from then
   audit(events, maxlen, now, 'transition', { 'mac', mac, 'from', from, 'to', state, 'reason', 'pap_' .. outcome })
 end
+if counted and source ~= '' then
+  recent = recent + 1
+  redis.call('ZADD', guesses, now, now .. '-' .. recent)
+  redis.call('PEXPIRE', guesses, windowMs)
+  if recent >= srcLimit and first_crossing(alerted, now, windowMs) then
+    crossed = true
+    audit(events, maxlen, now, 'source_limited', {
+      'source', source, 'scope', 'tenant', 'mac', mac, 'count', recent, 'limit', srcLimit,
+      'windowSeconds', ARGV[13],
+    })
+  end
+end
 return cjson.encode({
   outcome = outcome,
+  counted = counted,
+  crossed = crossed,
   attemptsLeft = left,
   state = state,
   failedUntil = failedUntil and tostring(failedUntil) or '',
   whitelistedIp = whitelisted,
+  -- for metrics: the stored state, and the state this attempt started from (after a lazy settle)
+  stored = f[1],
+  from = from,
 })

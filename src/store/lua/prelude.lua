@@ -21,3 +21,12 @@ local function same(a, b)
   end
   return diff == 0
 end
+
+-- True once per crossing of a guessing limit: not again until a window after the last alert. By
+-- the caller's `now`, not the key's TTL (which only cleans up), so the domain's clock rules it.
+local function first_crossing(flag, now, windowMs)
+  local last = num(redis.call('GET', flag))
+  if last and now - last < windowMs then return false end
+  redis.call('SET', flag, now, 'PX', windowMs)
+  return true
+end

@@ -10,4 +10,4 @@ redis.call('HSET', dev, 'state', 'needed', 'pap', ARGV[1], 'consec', 0, 'total',
 redis.call('ZREM', KEYS[2], f[2])
 audit(KEYS[3], ARGV[3], now, 'reset', { 'mac', f[2], 'actor', ARGV[4] })
 audit(KEYS[3], ARGV[3], now, 'transition', { 'mac', f[2], 'from', f[1], 'to', 'needed', 'reason', 'reset' })
-return cjson.encode({ generation = gen })
+return cjson.encode({ generation = gen, from = f[1] })

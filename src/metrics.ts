@@ -1,0 +1,265 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AUTH_STATES, type AuthState } from './domain/auth';
+import { VENDORS, type Vendor } from './domain/device';
+import type { IvrOutcome } from './ivr/session';
+import type { NotifyResult } from './sip/notify';
+import type { AttemptReply } from './store/store';
+
+/*
+ * Every label value below comes from a closed set written in the code (vendor names from VENDORS,
+ * states, outcomes, SIP and HTTP status codes), never from a request or a tenant: no MAC, IP, PAP,
+ * tenant id or free text can reach a series, so the number of series is bounded.
+ */
+
+/** The configuration a provisioning reply carried: `none` for everything else (refusals, misses, pointers, HEAD). */
+export type ProvisioningDecision = 'full' | 'minimal' | 'none';
+/** `none`: the request named no known device. */
+export type ProvisioningVendor = Vendor | 'none';
+export type PapChannel = 'ivr' | 'pbx' | 'api';
+/** `store_error`: the store did not answer, so nothing was decided (fail closed). */
+export type PapOutcome = AttemptReply['outcome'] | 'store_error';
+/** `media_unavailable`: refused before the IVR (FreeSWITCH not connected, no endpoint). */
+export type IvrCallOutcome = IvrOutcome | 'media_unavailable';
+export type StoreErrorKind = 'timeout' | 'unavailable' | 'error';
+
+/** Each list is checked against its type: a new outcome in the code that is missing here fails to compile. */
+const keysOf = <K extends string>(o: Record<K, true>): K[] => Object.keys(o) as K[];
+const PAP_CHANNELS = keysOf<PapChannel>({ ivr: true, pbx: true, api: true });
+const PAP_OUTCOMES = keysOf<PapOutcome>({
+  successful: true,
+  wrong_pap: true,
+  failed: true,
+  blocked: true,
+  not_required: true,
+  source_limited: true,
+  unknown_device: true,
+  store_error: true,
+});
+const IVR_OUTCOMES = keysOf<IvrCallOutcome>({
+  successful: true,
+  failed: true,
+  blocked: true,
+  not_possible: true,
+  source_limited: true,
+  no_input: true,
+  invalid_input: true,
+  caller_hangup: true,
+  store_error: true,
+  media_error: true,
+  media_unavailable: true,
+});
+const NOTIFY_RESULTS = keysOf<NotifyResult>({
+  sent: true,
+  not_registered: true,
+  no_answer: true,
+  rejected: true,
+  error: true,
+});
+const STORE_ERRORS = keysOf<StoreErrorKind>({ timeout: true, unavailable: true, error: true });
+const DECISIONS = keysOf<ProvisioningDecision>({ full: true, minimal: true, none: true });
+
+/** Up to the default STORE_TIMEOUT_MS (2 s): Redis answers in well under a millisecond on a LAN. */
+const STORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+type Inc = { inc(value?: number): void };
+
+/** What the SIP side reports when scraped (src/sip/service.ts). */
+export interface SipGauges {
+  activeCalls(): number;
+  connected(): { readonly freeswitch: boolean; readonly drachtio: boolean };
+}
+
+/**
+ * papgate's Prometheus metrics: one registry and its metric objects, made once in main.ts and
+ * handed to the edges and the store connection (tests make their own). Label children are bound
+ * once, here, so that counting on the hot paths is a map lookup and an add.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  private readonly provisioning: Map<string, Map<ProvisioningDecision, Map<number, Inc>>>;
+  private readonly provisioningCounter: Counter<'vendor' | 'decision' | 'status'>;
+  private readonly pap: Record<PapChannel, Record<PapOutcome, Inc>>;
+  private readonly transitions: Record<AuthState, Record<AuthState, Inc>>;
+  private readonly ivrEnded: Record<IvrCallOutcome, Inc>;
+  private readonly registerCounter: Counter<'status'>;
+  private readonly registerReplies = new Map<number, Inc>();
+  private readonly checkSyncs: Record<NotifyResult, Inc>;
+  private readonly storeErrors: Record<StoreErrorKind, Inc>;
+  /** Seconds from sending a store command to Redis's answer (error replies included). */
+  readonly storeLatency: Histogram;
+  private sip: SipGauges | null = null;
+
+  constructor(opts: { processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
+
+    this.provisioningCounter = new Counter({
+      name: 'papgate_provisioning_replies_total',
+      help: 'Provisioning HTTP replies by vendor, configuration served (full, minimal, none) and status',
+      labelNames: ['vendor', 'decision', 'status'],
+      registers,
+    });
+    this.provisioning = new Map(
+      (['none', ...VENDORS] as const).map((v) => [
+        v,
+        new Map(DECISIONS.map((d) => [d, new Map<number, Inc>()])),
+      ]),
+    );
+    // The common answers exist from the start, so that rates are defined before the first request.
+    for (const v of VENDORS)
+      for (const d of ['full', 'minimal'] as const) this.provisioningChild(v, d, 200).inc(0);
+
+    const pap = new Counter({
+      name: 'papgate_pap_attempts_total',
+      help: 'PAP attempts by channel (ivr: the phone called; pbx: a trusted PBX sent the call; api) and outcome',
+      labelNames: ['channel', 'outcome'],
+      registers,
+    });
+    this.pap = table(PAP_CHANNELS, (c) => table(PAP_OUTCOMES, (o) => started(pap.labels(c, o))));
+
+    const transitions = new Counter({
+      name: 'papgate_state_transitions_total',
+      help: 'Device authentication state transitions (SPEC section 3), by state before and after',
+      labelNames: ['from', 'to'],
+      registers,
+    });
+    this.transitions = table(AUTH_STATES, (f) =>
+      table(AUTH_STATES, (t) => started(transitions.labels(f, t))),
+    );
+
+    const sip = () => this.sip;
+    new Gauge({
+      name: 'papgate_ivr_calls_active',
+      help: 'IVR calls in progress',
+      registers,
+      collect() {
+        this.set(sip()?.activeCalls() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'papgate_sip_connected',
+      help: 'Whether the SIP side is connected to its peer (freeswitch, drachtio): 1 yes, 0 no; absent when the SIP side is off',
+      labelNames: ['peer'],
+      registers,
+      collect() {
+        const s = sip();
+        if (s === null) return;
+        const c = s.connected();
+        this.labels('freeswitch').set(c.freeswitch ? 1 : 0);
+        this.labels('drachtio').set(c.drachtio ? 1 : 0);
+      },
+    });
+    const ended = new Counter({
+      name: 'papgate_ivr_calls_ended_total',
+      help: 'IVR calls ended, by outcome (media_unavailable: refused with 503 before the IVR)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.ivrEnded = table(IVR_OUTCOMES, (o) => started(ended.labels(o)));
+
+    this.registerCounter = new Counter({
+      name: 'papgate_sip_register_replies_total',
+      help: 'Final replies to REGISTER by status (200 registered, 401 challenged, 403 refused, 503 shed or store down)',
+      labelNames: ['status'],
+      registers,
+    });
+    const notifies = new Counter({
+      name: 'papgate_check_sync_notifies_total',
+      help: 'check-sync NOTIFYs by result (sent: the phone answered 2xx; rejected: >= 300; no_answer; not_registered and error: nothing sent)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.checkSyncs = table(NOTIFY_RESULTS, (r) => started(notifies.labels(r)));
+
+    this.storeLatency = new Histogram({
+      name: 'papgate_store_command_duration_seconds',
+      help: 'Time from sending a store (Redis) command to its answer',
+      buckets: STORE_BUCKETS,
+      registers,
+    });
+    const storeErrors = new Counter({
+      name: 'papgate_store_errors_total',
+      help: 'Store commands that failed: timeout (STORE_TIMEOUT_MS), unavailable (connection down, failover), error (any other error reply)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.storeErrors = table(STORE_ERRORS, (k) => started(storeErrors.labels(k)));
+  }
+
+  /** One provisioning reply; `vendor` and `decision` as far as the request got. */
+  provisioningReply(vendor: ProvisioningVendor, decision: ProvisioningDecision, status: number): void {
+    this.provisioningChild(vendor, decision, status).inc();
+  }
+
+  private provisioningChild(vendor: ProvisioningVendor, decision: ProvisioningDecision, status: number): Inc {
+    const byStatus = this.provisioning.get(vendor)!.get(decision)!;
+    let c = byStatus.get(status);
+    if (c === undefined) {
+      c = this.provisioningCounter.labels(vendor, decision, String(status));
+      byStatus.set(status, c);
+    }
+    return c;
+  }
+
+  papAttempt(channel: PapChannel, outcome: PapOutcome): void {
+    this.pap[channel][outcome].inc();
+  }
+
+  /** Counts the attempt `reply` answers, a store failure as `store_error`; passes the reply on. */
+  async countPap(channel: PapChannel, reply: Promise<AttemptReply>): Promise<AttemptReply> {
+    try {
+      const r = await reply;
+      this.papAttempt(channel, r.outcome);
+      return r;
+    } catch (err) {
+      this.papAttempt(channel, 'store_error');
+      throw err;
+    }
+  }
+
+  transition(from: AuthState, to: AuthState): void {
+    this.transitions[from][to].inc();
+  }
+
+  ivrCallEnded(outcome: IvrCallOutcome): void {
+    this.ivrEnded[outcome].inc();
+  }
+
+  registerReply(status: number): void {
+    let c = this.registerReplies.get(status);
+    if (c === undefined) {
+      c = this.registerCounter.labels(String(status));
+      this.registerReplies.set(status, c);
+    }
+    c.inc();
+  }
+
+  checkSync(result: NotifyResult): void {
+    this.checkSyncs[result].inc();
+  }
+
+  storeError(kind: StoreErrorKind): void {
+    this.storeErrors[kind].inc();
+  }
+
+  /** The SIP side is on: its gauges are read from `sip` at each scrape. */
+  watchSip(sip: SipGauges): void {
+    this.sip = sip;
+  }
+
+  /** The exposition text and its content type. */
+  async expose(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+/** A series that exists (at 0) from the start: rate() and absent() need no first event. */
+function started(c: Inc): Inc {
+  c.inc(0);
+  return c;
+}
+
+function table<K extends string, V>(keys: readonly K[], f: (k: K) => V): Record<K, V> {
+  return Object.fromEntries(keys.map((k) => [k, f(k)])) as Record<K, V>;
+}

@@ -1,0 +1,269 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { Alerts } from '../src/alert';
+import { createAdminServer } from '../src/admin/server';
+import { loadConfig } from '../src/config';
+import type { AuthPolicy } from '../src/domain/auth';
+import { parseNewDevice } from '../src/domain/device';
+import type { Mac } from '../src/domain/mac';
+import { Store, type SourceCrossing } from '../src/store/store';
+import { request } from './support/http';
+import { FAST_POLICY, silentLog, TestRedis } from './support/redis';
+
+/** Issue 12, part 1: wrong PAPs are counted per source too, and a source past its limits is refused. */
+const WINDOW = 60;
+const POLICY: AuthPolicy = {
+  ...FAST_POLICY,
+  guessing: { perSource: 15, perSourceTenant: 10, windowSeconds: WINDOW },
+};
+const T0 = 1_800_000_000_000;
+const ATTACKER = 'sip:203.0.113.9';
+
+const wrongFor = (pap: string) => (pap === '000000' ? '111111' : '000000');
+
+describe('guessing across devices: per-source limits', () => {
+  const r = new TestRedis();
+  let clock = T0;
+  let crossings: SourceCrossing[] = [];
+  let store: Store;
+  before(() => r.start());
+  after(() => r.stop());
+  beforeEach(async () => {
+    await r.flush();
+    clock = T0;
+    crossings = [];
+    store = new Store(r.client, {
+      auth: POLICY,
+      eventsMaxLen: 100000,
+      now: () => clock,
+      onSourceLimited: (c) => crossings.push(c),
+    });
+  });
+
+  /** `n` devices in `tenant`; answers their MACs and PAPs. */
+  async function devices(
+    tenant: string,
+    n: number,
+    prefix: string,
+  ): Promise<readonly { mac: Mac; pap: string }[]> {
+    await store.putTenant(tenant, { name: tenant, language: null }, 'test');
+    const res = await store.createDevices(
+      tenant,
+      Array.from({ length: n }, (_, i) =>
+        parseNewDevice({
+          mac: `${prefix}${i.toString(16).padStart(4, '0')}`,
+          vendor: 'yealink',
+          model: 'T54W',
+          site: 's',
+        }),
+      ),
+      'test',
+    );
+    assert.ok(res !== 'unknown_tenant' && res.ok);
+    return res.devices;
+  }
+
+  const hashOf = (tenant: string, mac: Mac) => r.client.hGetAll(`papgate:{t:${tenant}}:dev:${mac}`);
+
+  it('stops one source guessing across 50 devices at the limit; the devices past it are untouched', async () => {
+    const acme = await devices('acme', 50, '0015650a');
+    const before = await Promise.all(acme.map((d) => hashOf('acme', d.mac)));
+    const outcomes: string[] = [];
+    for (const d of acme) {
+      clock += 100;
+      const a = await store.attemptPap(d.mac, wrongFor(d.pap), null, 'test', 'ivr', { source: ATTACKER });
+      outcomes.push(a.outcome);
+    }
+    assert.deepEqual(outcomes, [...Array(10).fill('wrong_pap'), ...Array(40).fill('source_limited')]);
+    for (const [i, d] of acme.entries()) {
+      const after = await hashOf('acme', d.mac);
+      if (i < 10) assert.equal(after.total, '1', `device ${i} counted the wrong PAP`);
+      else assert.deepEqual(after, before[i], `device ${i} is untouched`);
+    }
+    const events = await store.events('acme', 1000);
+    assert.equal(events.filter((e) => e.type === 'attempt').length, 10, 'refused attempts write no event');
+    const crossed = events.filter((e) => e.type === 'source_limited');
+    assert.deepEqual(
+      crossed.map((e) => [e.source, e.scope, e.count, e.limit]),
+      [[ATTACKER, 'tenant', '10', '10']],
+    );
+    assert.deepEqual(
+      crossings.map((c) => [c.source, c.scope, c.tenant]),
+      [[ATTACKER, 'tenant', 'acme']],
+    );
+
+    // The same source in another tenant: its own tenant limit is fresh, the all-tenants one (15) is not.
+    const beta = await devices('beta', 10, '0015650b');
+    const betaOutcomes: string[] = [];
+    for (const d of beta) {
+      clock += 100;
+      betaOutcomes.push(
+        (await store.attemptPap(d.mac, wrongFor(d.pap), null, 'test', 'ivr', { source: ATTACKER })).outcome,
+      );
+    }
+    assert.deepEqual(betaOutcomes, [...Array(5).fill('wrong_pap'), ...Array(5).fill('source_limited')]);
+    assert.deepEqual(
+      crossings.map((c) => c.scope),
+      ['tenant', 'all'],
+    );
+    const all = (await store.events('beta', 1000)).filter((e) => e.type === 'source_limited');
+    assert.deepEqual(
+      all.map((e) => [e.scope, e.count, e.limit]),
+      [['all', '15', '15']],
+    );
+    // The right PAP from the limited source is refused too: guessing it gains nothing.
+    const right = await store.attemptPap(beta[9]!.mac, beta[9]!.pap, null, 'test', 'ivr', {
+      source: ATTACKER,
+    });
+    assert.equal(right.outcome, 'source_limited');
+    assert.equal((await store.getDevice('beta', beta[9]!.mac))!.state, 'needed');
+  });
+
+  it('counts the same number of wrong PAPs from 50 different sources per device, as before', async () => {
+    const acme = await devices('acme', 50, '0015650c');
+    for (const [i, d] of acme.entries()) {
+      const a = await store.attemptPap(d.mac, wrongFor(d.pap), null, 'test', 'ivr', {
+        source: `sip:198.51.100.${i + 1}`,
+      });
+      assert.equal(a.outcome, 'wrong_pap');
+      assert.equal(a.attemptsLeft, 2);
+    }
+    // Three sources, one device: the device's own rule locks it exactly as without sources.
+    const d = acme[0]!;
+    const outcomes = [];
+    for (const src of ['sip:198.51.100.101', 'sip:198.51.100.102'])
+      outcomes.push(
+        (await store.attemptPap(d.mac, wrongFor(d.pap), null, 't', 'ivr', { source: src })).outcome,
+      );
+    assert.deepEqual(outcomes, ['wrong_pap', 'failed']);
+    assert.equal((await store.getDevice('acme', d.mac))!.totalFailures, 3);
+    assert.equal(crossings.length, 0);
+  });
+
+  it('lets the source in again once its wrong PAPs leave the sliding window', async () => {
+    const acme = await devices('acme', 12, '0015650d');
+    for (const d of acme.slice(0, 10)) {
+      clock += 1000;
+      await store.attemptPap(d.mac, wrongFor(d.pap), null, 'test', 'api', { source: ATTACKER });
+    }
+    const refused = await store.attemptPap(acme[10]!.mac, acme[10]!.pap, null, 't', 'api', {
+      source: ATTACKER,
+    });
+    assert.equal(refused.outcome, 'source_limited');
+    // The oldest wrong PAP (at T0 + 1 s) leaves the window first.
+    assert.equal(refused.retryAt, T0 + 1000 + WINDOW * 1000);
+    clock = T0 + 1000 + WINDOW * 1000 - 1;
+    assert.equal(
+      (await store.attemptPap(acme[10]!.mac, acme[10]!.pap, null, 't', 'api', { source: ATTACKER })).outcome,
+      'source_limited',
+      'one ms before, still refused',
+    );
+    clock = T0 + 1000 + WINDOW * 1000;
+    const again = await store.attemptPap(acme[10]!.mac, acme[10]!.pap, null, 't', 'api', {
+      source: ATTACKER,
+    });
+    assert.equal(again.outcome, 'successful');
+  });
+
+  it('answers the API client 429 with Retry-After past its limit', async () => {
+    const TOKEN = 'guessing-test-operator-token-01';
+    const app: FastifyInstance = createAdminServer({
+      config: loadConfig({ ADMIN_TOKEN: TOKEN }),
+      store,
+      log: silentLog,
+      adminToken: TOKEN,
+      now: () => clock,
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const port = (app.server.address() as AddressInfo).port;
+      const acme = await devices('acme', 11, '0015650e');
+      const auth = (d: { mac: Mac; pap: string }, pap: string) =>
+        request(port, '/api/v1/authenticate', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ mac: d.mac, pap }),
+        });
+      for (const d of acme.slice(0, 10)) assert.equal((await auth(d, wrongFor(d.pap))).status, 200);
+      const last = acme[10]!;
+      const res = await auth(last, last.pap);
+      assert.equal(res.status, 429);
+      assert.equal(res.headers['retry-after'], String(WINDOW));
+      assert.equal(JSON.parse(res.body).error, 'source_limited');
+      assert.equal((await store.getDevice('acme', last.mac))!.state, 'needed');
+      assert.equal(crossings[0]!.source, 'api:operator@127.0.0.1');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('guessing alerts: webhook', () => {
+  const r = new TestRedis();
+  let server: http.Server;
+  const received: Record<string, unknown>[] = [];
+  let requests = 0;
+  before(async () => {
+    await r.start();
+    server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        requests += 1;
+        // The first delivery fails: the alert must arrive on a retry.
+        if (requests === 1) return res.writeHead(500).end();
+        received.push(JSON.parse(body) as Record<string, unknown>);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  });
+  after(async () => {
+    await new Promise((ok) => server.close(ok));
+    await r.stop();
+  });
+
+  it('posts one alert per crossing, retried, never per refused attempt', async () => {
+    let clock = T0;
+    const port = (server.address() as AddressInfo).port;
+    const alerts = new Alerts({ webhookUrl: `http://127.0.0.1:${port}/hook`, log: silentLog, backoffMs: 10 });
+    const store = new Store(r.client, {
+      auth: POLICY,
+      eventsMaxLen: 1000,
+      now: () => clock,
+      onSourceLimited: (c) => alerts.sourceLimited(c),
+    });
+    await store.putTenant('acme', { name: 'acme', language: null }, 'test');
+    const res = await store.createDevices(
+      'acme',
+      Array.from({ length: 40 }, (_, i) =>
+        parseNewDevice({
+          mac: `0015650f${i.toString(16).padStart(4, '0')}`,
+          vendor: 'snom',
+          model: 'D785',
+          site: 's',
+        }),
+      ),
+      'test',
+    );
+    assert.ok(res !== 'unknown_tenant' && res.ok);
+    const guess = async (from: number) => {
+      for (const d of res.devices.slice(from, from + 20))
+        await store.attemptPap(d.mac, wrongFor(d.pap), null, 'test', 'ivr', { source: ATTACKER });
+    };
+    await guess(0);
+    await alerts.idle();
+    assert.equal(received.length, 1, 'one alert for 10 counted and 10 refused attempts');
+    assert.equal(requests, 2, 'the failed delivery was retried');
+    assert.deepEqual(
+      [received[0]!.type, received[0]!.source, received[0]!.scope, received[0]!.tenant, received[0]!.limit],
+      ['source_limited', ATTACKER, 'tenant', 'acme', 10],
+    );
+    clock += WINDOW * 1000;
+    await guess(20);
+    await alerts.idle();
+    assert.equal(received.length, 2, 'the next crossing, a window later, alerts again');
+  });
+});
