@@ -96,6 +96,48 @@ export class StoreTimeoutError extends Error {
   }
 }
 
+/**
+ * The deadlines of the commands in flight. With one timeout for all, deadlines come in the order
+ * commands were sent, so one sweep timer (running only while commands are in flight) replaces a
+ * timer per command on the hot path; a deadline is met within a tenth of the timeout.
+ */
+interface Deadline {
+  readonly deadline: number;
+  readonly expire: () => void;
+}
+
+class DeadlineQueue {
+  private readonly pending = new Set<Deadline>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(private readonly ms: number) {}
+
+  add(expire: () => void): Deadline {
+    const entry = { deadline: performance.now() + this.ms, expire };
+    this.pending.add(entry);
+    this.timer ??= setInterval(() => this.sweep(), Math.max(5, this.ms / 10)).unref();
+    return entry;
+  }
+
+  /** False when the deadline has already passed (the command was answered as timed out). */
+  settle(entry: Deadline): boolean {
+    return this.pending.delete(entry);
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const entry of this.pending) {
+      if (entry.deadline > now) break;
+      this.pending.delete(entry);
+      entry.expire();
+    }
+    if (this.pending.size === 0 && this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+}
+
 /** Methods that manage the connection itself rather than send a command. */
 const UNTIMED = new Set<PropertyKey>(['connect', 'disconnect', 'quit', 'QUIT', 'on', 'once', 'off']);
 
@@ -110,32 +152,31 @@ function withTimeouts(
   outage: OutageLog,
   metrics?: ConnectOptions['metrics'],
 ): RedisClient {
+  const deadlines = new DeadlineQueue(ms);
   const watch = <T>(p: Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      const start = performance.now();
-      let timedOut = false;
+      const start = metrics ? performance.now() : 0;
       const answered = () => metrics?.storeLatency.observe((performance.now() - start) / 1000);
-      const timer = setTimeout(() => {
+      const pending = deadlines.add(() => {
         const err = new StoreTimeoutError(ms);
         outage.failed(err);
-        timedOut = true;
         metrics?.storeError('timeout');
         reject(err);
-      }, ms);
+      });
       p.then(
         (v) => {
-          clearTimeout(timer);
+          if (!deadlines.settle(pending)) return;
           answered();
           outage.recovered();
           resolve(v);
         },
         (err: unknown) => {
-          clearTimeout(timer);
+          // A command that timed out is one failure, however it ends.
+          if (!deadlines.settle(pending)) return;
           // Any other error reply is a bug or a bad argument: it says nothing about availability.
           if (isStoreUnavailable(err)) {
             outage.failed(err);
-            // A command that timed out is one failure, however it ends.
-            if (!timedOut) metrics?.storeError('unavailable');
+            metrics?.storeError('unavailable');
           } else {
             answered();
             // NOSCRIPT is the expected first answer after a restart: LuaScript.run sends EVAL then.
