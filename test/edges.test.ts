@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -20,6 +19,7 @@ import { connectRedis, OutageLog, type RedisClient } from '../src/store/connect'
 import { freePort } from '../src/store/embedded';
 import { Store } from '../src/store/store';
 import { request } from './support/http';
+import { snapshot, writingBodies } from './support/sweep';
 import { FAST_POLICY, seedDevice, silentLog, TestRedis } from './support/redis';
 
 const TOKEN = 'edge-test-admin-token-0123456789';
@@ -31,14 +31,6 @@ const CONFIG = loadConfig({
   HTTP_REQUEST_TIMEOUT_SECONDS: '1',
   PROVISIONING_MISS_LIMIT: '1000',
 });
-
-/** Every key with its serialised value: equal snapshots mean nothing was written. */
-async function snapshot(client: RedisClient): Promise<string> {
-  const keys = (await client.keys('*')).sort();
-  const h = createHash('sha256');
-  for (const k of keys) h.update(`${k}\0${String(await client.sendCommand(['DUMP', k]))}\0`);
-  return `${keys.length}:${h.digest('hex')}`;
-}
 
 /** Writes raw bytes and resolves with whatever comes back once the server closes (or `waitMs`). */
 function raw(port: number, data: string, waitMs = 10_000): Promise<{ reply: string; closed: boolean }> {
@@ -80,20 +72,7 @@ describe('edges: admin token bound to every API route', () => {
     await r.stop();
   });
 
-  /** A body that would write if the request got through. */
-  const BODIES: Record<string, { type: string; body: string }> = {
-    'PUT /api/v1/tenants/{tenant}': { type: 'application/json', body: '{"name":"evil"}' },
-    'POST /api/v1/tenants/{tenant}/devices': {
-      type: 'application/json',
-      body: '{"mac":"001565000001","vendor":"yealink","model":"T54W","site":"x"}',
-    },
-    'POST /api/v1/tenants/{tenant}/whitelist': { type: 'application/json', body: '{"entry":"0.0.0.0/1"}' },
-    'POST /api/v1/tenants/{tenant}/devices.csv': {
-      type: 'text/csv',
-      body: 'vendor,type,mac,site\r\nyealink,T54W,001565000002,x\r\n',
-    },
-    'POST /api/v1/authenticate': { type: 'application/json', body: `{"mac":"${MAC}","pap":"000000"}` },
-  };
+  const BODIES = writingBodies(MAC);
 
   /** The ways a path can be spelled that a router may still match. */
   function spellings(p: string): string[] {

@@ -9,21 +9,13 @@ import type { FastifyInstance } from 'fastify';
 import { createAdminServer } from '../src/admin/server';
 import { openApiDocument } from '../src/admin/openapi';
 import { loadConfig } from '../src/config';
-import type { RedisClient } from '../src/store/connect';
 import { request } from './support/http';
+import { snapshot, writingBodies } from './support/sweep';
 import { TestRedis, silentLog } from './support/redis';
 
 const TOKEN = 'tokens-test-operator-token-0123';
 const ACME_MAC = '001565aabbcc';
 const BETA_MAC = '001565ddeeff';
-
-/** Every key with its serialised value: equal snapshots mean nothing was written. */
-async function snapshot(client: RedisClient): Promise<string> {
-  const keys = (await client.keys('*')).sort();
-  const h = createHash('sha256');
-  for (const k of keys) h.update(`${k}\0${String(await client.sendCommand(['DUMP', k]))}\0`);
-  return `${keys.length}:${h.digest('hex')}`;
-}
 
 describe('tenant admin tokens', () => {
   const r = new TestRedis();
@@ -177,20 +169,7 @@ describe('tenant admin tokens', () => {
     // Its first use notes "last used"; later uses within the minute write nothing.
     assert.equal((await call(beta.token, 'GET', '/api/v1/session')).status, 200);
     const before = await snapshot(r.client);
-    const bodies: Record<string, { type: string; body: string }> = {
-      'PUT /api/v1/tenants/{tenant}': { type: 'application/json', body: '{"name":"evil"}' },
-      'POST /api/v1/tenants/{tenant}/devices': {
-        type: 'application/json',
-        body: '{"mac":"001565000001","vendor":"yealink","model":"T54W","site":"x"}',
-      },
-      'POST /api/v1/tenants/{tenant}/whitelist': { type: 'application/json', body: '{"entry":"0.0.0.0/1"}' },
-      'POST /api/v1/tenants/{tenant}/devices.csv': {
-        type: 'text/csv',
-        body: 'vendor,type,mac,site\r\nyealink,T54W,001565000002,x\r\n',
-      },
-      'POST /api/v1/tenants/{tenant}/tokens': { type: 'application/json', body: '{"name":"mine now"}' },
-      'POST /api/v1/authenticate': { type: 'application/json', body: `{"mac":"${ACME_MAC}","pap":"000000"}` },
-    };
+    const bodies = writingBodies(ACME_MAC);
     const acmeToken = (await op('GET', '/api/v1/tenants/acme/tokens')).json.tokens;
     assert.deepEqual(acmeToken, []);
     const victims = ['acme', 'nope', '%61cme', 'ACME'];
