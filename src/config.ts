@@ -2,6 +2,7 @@ import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import type { AuthPolicy } from './domain/auth';
 import { DEFAULT_EMERGENCY_NUMBERS } from './domain/emergency';
+import { SIP_ROUTE } from './domain/site';
 import { isLanguage, type Language } from './domain/device';
 import { parseWhitelistEntry, type WhitelistEntry } from './domain/whitelist';
 
@@ -19,6 +20,10 @@ export interface Config {
   readonly adminToken: string | null;
   readonly provisioningHost: string;
   readonly provisioningPort: number;
+  /** false (PROVISIONING_HTTP=0): no plain HTTP listener, provisioning over HTTPS only. */
+  readonly provisioningHttp: boolean;
+  /** HTTPS on PROVISIONING_HOST (PROVISIONING_TLS_CERT and _KEY); null: plain HTTP only. */
+  readonly provisioningTls: ProvisioningTlsConfig | null;
   /** Base URL phones use to reach the provisioning server (written into full configurations). */
   readonly provisioningBaseUrl: string;
   readonly provisioningIntervalSeconds: number;
@@ -52,6 +57,15 @@ export interface Config {
   readonly logLevel: string;
 }
 
+/** Files re-read on SIGHUP, so that a renewed certificate needs no restart. */
+export interface ProvisioningTlsConfig {
+  readonly port: number;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** PEM bundle of the vendor CAs whose device certificates identify phones; null: none asked for. */
+  readonly deviceCaFile: string | null;
+}
+
 /**
  * Where GET /metrics is served, without a token. /healthz and /readyz are served on the admin
  * listener and, with METRICS_PORT, on the metrics listener too.
@@ -81,6 +95,8 @@ export interface SipConfig {
   readonly registrar: string;
   readonly realm: string;
   readonly emergencyRoute: string | null;
+  /** Whether emergency routes accept a location (RFC 6442 PIDF-LO); a site can say otherwise for its route. */
+  readonly emergencySendLocation: boolean;
   readonly trustedPeers: readonly WhitelistEntry[];
   readonly deviceHeader: string;
   readonly promptsDir: string;
@@ -126,6 +142,12 @@ function int(env: Env, name: string, def: number, min: number, max: number): num
   const n = Number(raw.trim());
   if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
   return n;
+}
+
+function flag(env: Env, name: string): boolean {
+  const v = str(env, name, '0');
+  if (v !== '0' && v !== '1') throw new ConfigError(name, `expected 0 or 1, got "${v}"`);
+  return v === '1';
 }
 
 function list(env: Env, name: string, def: readonly string[]): string[] {
@@ -197,10 +219,49 @@ function hostPort(env: Env, name: string, def: string): string {
   return v;
 }
 
+/** HTTPS settings: all of them need PROVISIONING_TLS_CERT and _KEY, which go together. */
+function provisioningTlsConfig(env: Env, cwd: string): ProvisioningTlsConfig | null {
+  const file = (name: string) => {
+    const v = str(env, name, '');
+    return v === '' ? null : path.resolve(cwd, v);
+  };
+  const [certFile, keyFile, deviceCaFile] = [
+    file('PROVISIONING_TLS_CERT'),
+    file('PROVISIONING_TLS_KEY'),
+    file('PROVISIONING_DEVICE_CA'),
+  ];
+  if (certFile === null || keyFile === null) {
+    for (const name of [
+      'PROVISIONING_TLS_CERT',
+      'PROVISIONING_TLS_KEY',
+      'PROVISIONING_TLS_PORT',
+      'PROVISIONING_DEVICE_CA',
+    ])
+      if (str(env, name, '') !== '')
+        throw new ConfigError(name, 'needs both PROVISIONING_TLS_CERT and PROVISIONING_TLS_KEY');
+    return null;
+  }
+  return { port: int(env, 'PROVISIONING_TLS_PORT', 8443, 0, 65535), certFile, keyFile, deviceCaFile };
+}
+
 /** Reads and validates every setting once; throws ConfigError naming the variable. */
 export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const provisioningPort = int(env, 'PROVISIONING_PORT', 8081, 0, 65535);
-  const provisioningBaseUrl = str(env, 'PROVISIONING_BASE_URL', `http://127.0.0.1:${provisioningPort}`);
+  const provisioningTls = provisioningTlsConfig(env, cwd);
+  const provisioningHttpRaw = str(env, 'PROVISIONING_HTTP', '1');
+  if (provisioningHttpRaw !== '0' && provisioningHttpRaw !== '1')
+    throw new ConfigError('PROVISIONING_HTTP', `expected 0 or 1, got "${provisioningHttpRaw}"`);
+  const provisioningHttp = provisioningHttpRaw === '1';
+  if (!provisioningHttp && provisioningTls === null)
+    throw new ConfigError(
+      'PROVISIONING_HTTP',
+      '0 needs PROVISIONING_TLS_CERT and _KEY (nothing would listen)',
+    );
+  const provisioningBaseUrl = str(
+    env,
+    'PROVISIONING_BASE_URL',
+    provisioningHttp ? `http://127.0.0.1:${provisioningPort}` : `https://127.0.0.1:${provisioningTls!.port}`,
+  );
   if (!/^https?:\/\/[^/\s]+(\/[^\s]*)?$/.test(provisioningBaseUrl)) {
     throw new ConfigError('PROVISIONING_BASE_URL', `expected an http(s) URL, got "${provisioningBaseUrl}"`);
   }
@@ -253,7 +314,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   }
   const drachtioHost = str(env, 'DRACHTIO_HOST', '');
   const emergencyRoute = str(env, 'EMERGENCY_ROUTE', '');
-  if (emergencyRoute !== '' && !/^sips?:[^\s]+$/.test(emergencyRoute)) {
+  if (emergencyRoute !== '' && !SIP_ROUTE.test(emergencyRoute)) {
     throw new ConfigError('EMERGENCY_ROUTE', `expected a SIP URI (sip:host[:port]), got "${emergencyRoute}"`);
   }
   const adminHost = str(env, 'ADMIN_HOST', '127.0.0.1');
@@ -290,6 +351,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     adminToken,
     provisioningHost: str(env, 'PROVISIONING_HOST', '0.0.0.0'),
     provisioningPort,
+    provisioningHttp,
+    provisioningTls: provisioningTls && Object.freeze(provisioningTls),
     provisioningBaseUrl: provisioningBaseUrl.replace(/\/+$/, ''),
     provisioningIntervalSeconds: int(env, 'PROVISIONING_INTERVAL_SECONDS', 5 * 3600, 60, 7 * 86400),
     provisioningMinimalIntervalSeconds: int(env, 'PROVISIONING_MINIMAL_INTERVAL_SECONDS', 300, 60, 86400),
@@ -336,6 +399,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       registrar: hostPort(env, 'SIP_REGISTRAR', '127.0.0.1:5060'),
       realm: str(env, 'SIP_REALM', 'papgate'),
       emergencyRoute: emergencyRoute === '' ? null : emergencyRoute,
+      emergencySendLocation: flag(env, 'EMERGENCY_SEND_LOCATION'),
       trustedPeers: Object.freeze(entries(env, 'SIP_TRUSTED_PEERS')),
       deviceHeader: str(env, 'SIP_DEVICE_HEADER', 'X-Papgate-Device'),
       promptsDir: path.resolve(cwd, str(env, 'PROMPTS_DIR', 'prompts')),

@@ -13,6 +13,7 @@ import { Store, type RedisClient } from './store/store';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server';
 import { createProvisioningServer } from './provisioning/server';
+import { reloadTls } from './provisioning/tls';
 import { startSipService } from './sip/service';
 
 /** ADMIN_TOKEN, or one generated on first start and kept (mode 0600) beside the data. */
@@ -135,15 +136,35 @@ async function main(): Promise<void> {
       log.warn('ADMIN_HOST is not loopback: /metrics is off (set METRICS_PORT, or METRICS_PUBLIC=1)');
     }
 
-    const provisioning = createProvisioningServer({
-      config: cfg,
-      store,
-      log: log.child({ edge: 'provisioning' }),
-      metrics,
-    });
-    await provisioning.listen({ host: cfg.provisioningHost, port: cfg.provisioningPort });
-    drains.push(() => closeGracefully(provisioning, cfg.shutdownGraceMs));
-    log.info({ host: cfg.provisioningHost, port: cfg.provisioningPort }, 'provisioning server listening');
+    const provisioningDeps = { config: cfg, store, log: log.child({ edge: 'provisioning' }), metrics };
+    if (cfg.provisioningHttp) {
+      const provisioning = createProvisioningServer(provisioningDeps);
+      await provisioning.listen({ host: cfg.provisioningHost, port: cfg.provisioningPort });
+      drains.push(() => closeGracefully(provisioning, cfg.shutdownGraceMs));
+      log.info({ host: cfg.provisioningHost, port: cfg.provisioningPort }, 'provisioning server listening');
+    }
+    const tls = cfg.provisioningTls;
+    if (tls) {
+      const secure = createProvisioningServer({ ...provisioningDeps, tls });
+      // A renewed certificate (or CA bundle) without a restart; a bad file keeps the old ones.
+      process.on('SIGHUP', () => {
+        try {
+          reloadTls(secure, tls);
+          log.info({ cert: tls.certFile }, 'provisioning TLS files reloaded');
+        } catch (err) {
+          log.error(
+            { err: (err as Error).message },
+            'provisioning TLS reload failed: still serving the old files',
+          );
+        }
+      });
+      await secure.listen({ host: cfg.provisioningHost, port: tls.port });
+      drains.push(() => closeGracefully(secure, cfg.shutdownGraceMs));
+      log.info(
+        { host: cfg.provisioningHost, port: tls.port, deviceCa: tls.deviceCaFile !== null },
+        'provisioning HTTPS server listening',
+      );
+    }
 
     if (cfg.sip.enabled) {
       const sip = await startSipService({

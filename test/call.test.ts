@@ -112,7 +112,7 @@ describe('sip: IVR_MAX_CALLS', () => {
     };
     const deps = {
       config,
-      sipStore: { issueNonce: async () => void storeCalls.push('issueNonce') },
+      sipStore: { issueNonce: async () => String(storeCalls.push('issueNonce')) },
       ivrSlots: slots,
       log: silentLog,
     } as unknown as RouterDeps;

@@ -71,24 +71,27 @@ describe('store on a real Redis Cluster (three masters)', () => {
     assert.equal(await s.tenantOfMac(b!.mac), null);
 
     const sip = new SipStore(c.client, { nonceSeconds: 30 });
-    const nonce = 'cd'.repeat(16);
-    await sip.issueNonce(nonce);
-    assert.equal(await sip.useNonce(nonce, '00000001'), 'ok');
-    assert.equal(await sip.useNonce(nonce, '00000001'), 'replay');
-    await sip.saveRegistration(
-      'acme',
-      {
-        mac: a!.mac,
-        contact: 'sip:x@192.0.2.7',
-        address: '192.0.2.7',
-        port: 5060,
-        protocol: 'udp',
-        expiresAt: Date.now() + 60000,
-        userAgent: 'u',
-        callId: 'c',
-      },
-      60,
-    );
+    const nonce = await sip.issueNonce();
+    const claim = await sip.checkNonce(nonce, '00000001');
+    assert.ok(claim !== 'stale');
+    assert.equal(await sip.useNonce('acme', claim), 'ok');
+    assert.equal(await sip.useNonce('acme', claim), 'replay');
+    await s.resetDevice('acme', a!.mac, 'admin'); // it was `successful`: no more registrations then
+    const password = (await s.getDevice('acme', a!.mac))!.sipPassword;
+    const reg = {
+      mac: a!.mac,
+      contact: 'sip:x@192.0.2.7',
+      address: '192.0.2.7',
+      port: 5060,
+      protocol: 'udp',
+      expiresAt: Date.now() + 60000,
+      userAgent: 'u',
+      callId: 'c',
+    };
+    assert.equal(await sip.register('acme', a!.mac, claim, password, { reg, ttlSeconds: 60 }), 'replay');
+    const next = { ...claim, nc: '00000002' };
+    assert.equal(await sip.register('acme', a!.mac, next, 'other', { reg, ttlSeconds: 60 }), 'changed');
+    assert.equal(await sip.register('acme', a!.mac, next, password, { reg, ttlSeconds: 60 }), 'ok');
     assert.equal((await sip.registration('acme', a!.mac))!.address, '192.0.2.7');
   });
 

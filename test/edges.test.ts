@@ -101,7 +101,11 @@ describe('edges: admin token bound to every API route', () => {
     let tried = 0;
     for (const [template, ops] of Object.entries(doc.paths)) {
       if (!template.startsWith('/api/')) continue; // the document itself is public
-      const p = template.replace('{tenant}', 'acme').replace('{mac}', MAC).replace('{entry}', '198.51.100.7');
+      const p = template
+        .replace('{tenant}', 'acme')
+        .replace('{mac}', MAC)
+        .replace('{entry}', '198.51.100.7')
+        .replace('{site}', 'HQ');
       for (const method of Object.keys(ops).map((m) => m.toUpperCase())) {
         const b = BODIES[`${method} ${template}`];
         for (const spelled of spellings(p)) {

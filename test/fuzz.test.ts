@@ -492,6 +492,11 @@ const PARAMS: Record<string, readonly Choice<string>[]> = {
     { name: 'unknown', weight: 2, gen: () => '0123456789ab' },
     { name: 'wild', weight: 1, gen: (rng) => uri(wild(rng, 20)) },
   ],
+  site: [
+    { name: 'devices', weight: 3, gen: (rng) => uri(rng.pick(['HQ', 'Berlin', 'Floor 2/East'])) },
+    { name: 'invalid', weight: 1, gen: (rng) => uri(rng.pick([' HQ', 'x'.repeat(129), '\u0000', '\n'])) },
+    { name: 'wild', weight: 1, gen: (rng) => uri(wild(rng, 20)) },
+  ],
   entry: [
     {
       name: 'whitelisted',
@@ -586,6 +591,22 @@ const FIELD_VALUES: Record<string, (rng: Rng) => unknown> = {
     ]),
   pap: (rng) => rng.pick([rng.chars('0123456789', 6), '12345', '1234567', 123456, null, '12345\u0000']),
   ip: (rng) => rng.pick(['198.51.100.7', '::ffff:198.51.100.7', '1.2.3', {}, null, wild(rng, 16)]),
+  emergencyCallerId: (rng) =>
+    rng.pick(['+493012345678', '+0123', '03012345678', '+1'.repeat(9), 4930, wild(rng, 16)]),
+  civicAddress: (rng) =>
+    rng.pick([
+      { country: 'DE', A3: 'Berlin', RD: 'Unter den Linden', HNO: '1' },
+      { country: 'de', A3: 'x' },
+      { country: 'DE' },
+      { country: 'DE', A3: wild(rng, 40), XYZ: '1' },
+      { country: 'DE', NAM: '<&"\u0000>' },
+      [],
+      null,
+      wild(rng, 20),
+    ]),
+  emergencyRoute: (rng) =>
+    rng.pick(['sip:127.0.0.1:5099', 'sips:psap.example', 'http://x', 'sip: x', null, 7]),
+  sendLocation: (rng) => rng.pick([true, false, null, 'yes', 1]),
 };
 
 const BODY_FIELDS: Record<string, readonly string[]> = {
@@ -593,6 +614,12 @@ const BODY_FIELDS: Record<string, readonly string[]> = {
   'POST /api/v1/tenants/{tenant}/devices': ['mac', 'vendor', 'model', 'site', 'language', 'accounts'],
   'POST /api/v1/tenants/{tenant}/whitelist': ['entry'],
   'POST /api/v1/authenticate': ['mac', 'pap', 'ip'],
+  'PUT /api/v1/tenants/{tenant}/sites/{site}': [
+    'emergencyCallerId',
+    'civicAddress',
+    'emergencyRoute',
+    'sendLocation',
+  ],
 };
 
 const JSON_BODIES: readonly Choice<(fields: readonly string[]) => string>[] = [
@@ -892,7 +919,7 @@ function stalledCases(rng: Rng): FuzzCase[] {
 
 /** What only a route handler answers: an unauthenticated request must never see it. */
 const HANDLER_ANSWER =
-  /"error":"(unknown_tenant|unknown_device|not_whitelisted|duplicate_mac|invalid_csv)"|"field":"|body must be a JSON object|send the CSV as/;
+  /"error":"(unknown_tenant|unknown_device|not_whitelisted|duplicate_mac|invalid_csv|unknown_site)"|"field":"|body must be a JSON object|send the CSV as/;
 
 /** `storeCommands`: Redis commands the request caused (counted only for unauthenticated requests). */
 function verdict(c: FuzzCase, r: RawReply, storeDown: boolean, storeCommands = 0): string | null {

@@ -4,8 +4,10 @@ import {
   checkDigest,
   digestResponse,
   ha1,
+  nonceIssuedAt,
   parseDigestHeader,
   sameDigest,
+  signedNonce,
 } from '../src/sip/digest';
 
 describe('sip: digest (RFC 2617 / 7616 MD5, qop=auth)', () => {
@@ -129,5 +131,21 @@ describe('sip: digest (RFC 2617 / 7616 MD5, qop=auth)', () => {
       'Digest realm="papgate", nonce="abc", algorithm=MD5, qop="auth"',
     );
     assert.match(challengeHeader('papgate', 'abc', true), /stale=true$/);
+  });
+
+  it('signs nonces: each one new, its issue time read back only under the same secret, untouched', () => {
+    const secret = Buffer.alloc(32, 1);
+    const t = 1_700_000_000_123;
+    const n = signedNonce(secret, t);
+    assert.match(n, /^[0-9a-f]{60}$/);
+    assert.notEqual(signedNonce(secret, t), n, 'each one new');
+    assert.equal(nonceIssuedAt(secret, n), t);
+    assert.equal(nonceIssuedAt(Buffer.alloc(32, 2), n), null, 'another secret');
+    const later = (t + 60_000).toString(16).padStart(12, '0') + n.slice(12);
+    assert.equal(nonceIssuedAt(secret, later), null, 'issue time moved');
+    const flipped = n.slice(0, 59) + (n[59] === '0' ? '1' : '0');
+    assert.equal(nonceIssuedAt(secret, flipped), null, 'signature changed');
+    for (const bad of ['', n.toUpperCase(), n.slice(0, 59), `${n}0`, 'ab'.repeat(16)])
+      assert.equal(nonceIssuedAt(secret, bad), null, bad);
   });
 });

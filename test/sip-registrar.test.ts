@@ -5,7 +5,7 @@ import { parseMac, type Mac } from '../src/domain/mac';
 import { keys } from '../src/store/keys';
 import { SipStore } from '../src/store/sip';
 import type { Store } from '../src/store/store';
-import { digestResponse, ha1 } from '../src/sip/digest';
+import { digestResponse, ha1, signedNonce } from '../src/sip/digest';
 import { handleRegister, type RegisterRequest, type RegistrarDeps } from '../src/sip/registrar';
 import { authenticate, digestUriMatches } from '../src/sip/authenticate';
 import { LockWatcher } from '../src/sip/lockwatch';
@@ -102,7 +102,7 @@ describe('sip: registrar with digest authentication', () => {
   const deps = (over: Partial<RegistrarDeps> = {}): RegistrarDeps => ({
     realm: REALM,
     sipStore,
-    findDevice: (m: Mac) => store.findDevice(m),
+    findDevice: (m: Mac) => sipStore.login(m),
     maxExpiresSeconds: 300,
     admission: unlimited(),
     overloadRetryAfterSeconds: 7,
@@ -132,10 +132,10 @@ describe('sip: registrar with digest authentication', () => {
     assert.equal(first.status, 401);
     assert.match(
       first.headers['WWW-Authenticate']!,
-      /^Digest realm="papgate", nonce="[0-9a-f]{32}", algorithm=MD5, qop="auth"$/,
+      /^Digest realm="papgate", nonce="[0-9a-f]{60}", algorithm=MD5, qop="auth"$/,
     );
     const nonce = nonceOf(first.headers['WWW-Authenticate']!);
-    assert.ok((await r.client.ttl(keys.nonce(nonce))) > 0, 'nonce stored with a TTL');
+    assert.deepEqual(await r.client.keys('*nonce*'), [keys.nonceSecret()], 'the challenge wrote no nonce');
     const ok = await register(
       request({
         headers: {
@@ -154,6 +154,29 @@ describe('sip: registrar with digest authentication', () => {
     assert.equal(reg.callId, 'call-1', 'the Call-ID header (drachtio-srf has no callId property)');
     const ttl = await r.client.ttl(keys.tenant('acme').registration(MAC));
     assert.ok(ttl > 290 && ttl <= 300, `ttl ${ttl}`);
+    // the nonce-count, in the tenant's slot, kept while the nonce lives plus SIP_NONCE_SECONDS
+    const record = keys.tenant('acme').nonce(nonce);
+    assert.equal(await r.client.get(record), '1');
+    const recordTtl = await r.client.pTTL(record);
+    assert.ok(recordTtl > 58_000 && recordTtl <= 60_000, `record ttl ${recordTtl}`);
+  });
+
+  it('a nonce without qop is single use: its second use gets stale=true', async () => {
+    const nonce = await challenge();
+    const response = digestResponse({
+      ha1: ha1(MAC, REALM, password),
+      nonce,
+      method: 'REGISTER',
+      uri: 'sip:127.0.0.1',
+      qop: null,
+      nc: null,
+      cnonce: null,
+    });
+    const auth = `Digest username="${MAC}", realm="${REALM}", nonce="${nonce}", uri="sip:127.0.0.1", response="${response}"`;
+    assert.equal((await register(request({ headers: { Authorization: auth } }))).status, 200);
+    const again = await register(request({ headers: { Authorization: auth } }));
+    assert.equal(again.status, 401);
+    assert.match(again.headers['WWW-Authenticate']!, /stale=true/);
   });
 
   it('refuses a replayed Authorization, accepts the next nonce-count', async () => {
@@ -166,11 +189,64 @@ describe('sip: registrar with digest authentication', () => {
     assert.equal((await register(request({ headers: { Authorization: next } }))).status, 403);
   });
 
-  it('answers stale=true for an expired or unknown nonce with the right password', async () => {
-    const nonce = 'ab'.repeat(16);
-    const res = await registerWith({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 });
-    assert.equal(res.status, 401);
-    assert.match(res.headers['WWW-Authenticate']!, /stale=true/);
+  it('answers stale=true for an expired, foreign or unknown nonce with the right password', async () => {
+    let now = Date.now();
+    const d = deps({ sipStore: new SipStore(r.client, { nonceSeconds: 30, now: () => now }) });
+    const { res, got } = reply();
+    await handleRegister(request({}), res, d);
+    const old = nonceOf((await got).headers['WWW-Authenticate']!);
+    now += 30_001;
+    // the same shape and secret as papgate's, but another secret: not papgate's
+    const foreign = signedNonce(Buffer.alloc(32, 7), Date.now());
+    for (const nonce of [old, foreign, 'ab'.repeat(16)]) {
+      const { res: res2, got: got2 } = reply();
+      await handleRegister(
+        request({
+          headers: {
+            Authorization: authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 }),
+          },
+        }),
+        res2,
+        d,
+      );
+      const answer = await got2;
+      assert.equal(answer.status, 401, nonce);
+      assert.match(answer.headers['WWW-Authenticate']!, /stale=true/);
+    }
+    assert.equal(await sipStore.registration('acme', MAC), null);
+  });
+
+  it('decides on the device as Redis holds it now: deleted between two REGISTERs, or during one', async () => {
+    const nonce = await challenge();
+    assert.equal(
+      (await registerWith({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 })).status,
+      200,
+    );
+    // deleted while the REGISTER was between its device read and its store step: no binding
+    const racing = deps({
+      findDevice: async (m: Mac) => {
+        const dev = await store.findDevice(m);
+        await r.client.hSet(keys.tenant('acme').device(MAC), 'sipPassword', 'changed-meanwhile');
+        return dev;
+      },
+    });
+    const { res, got } = reply();
+    await handleRegister(
+      request({
+        headers: {
+          Authorization: authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 2 }),
+        },
+      }),
+      res,
+      racing,
+    );
+    assert.equal((await got).status, 403, 'SIP password changed during the REGISTER');
+    assert.equal(await store.deleteDevice('acme', MAC, 'test'), true);
+    assert.equal(
+      (await registerWith({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 3 })).status,
+      403,
+      'deleted device',
+    );
   });
 
   it('refuses a wrong password, an unknown MAC, a foreign digest uri', async () => {
@@ -245,11 +321,9 @@ describe('sip: registrar with digest authentication', () => {
     const nonce = await challenge();
     assert.equal((await register(request({}), d)).status, 401);
     assert.equal((await register(request({}), d)).status, 401);
-    const keysBefore = await r.client.dbSize();
     const shed = await register(request({}), d);
     assert.equal(shed.status, 503);
     assert.equal(shed.headers['Retry-After'], '7');
-    assert.equal(await r.client.dbSize(), keysBefore, 'no nonce issued for a shed REGISTER');
     const auth = authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 });
     assert.equal((await register(request({ headers: { Authorization: auth } }), d)).status, 200);
     now += 500; // one token back
@@ -284,6 +358,7 @@ describe('sip: registrar with digest authentication', () => {
   it('answers 503 when the store is unreachable', async () => {
     const broken = {
       issueNonce: () => Promise.reject(new Error('down')),
+      checkNonce: () => Promise.reject(new Error('down')),
       useNonce: () => Promise.reject(new Error('down')),
     };
     const res = await authenticate(
@@ -296,6 +371,66 @@ describe('sip: registrar with digest authentication', () => {
       },
     );
     assert.equal(res.kind, 'store_unavailable');
+  });
+
+  it('finds the device through the MAC index, then in the tenant it was last seen in, as Redis holds it now', async () => {
+    const login = await sipStore.login(MAC);
+    assert.deepEqual(login, { tenant: 'acme', sipPassword: password, state: 'needed' });
+    // moved to another tenant: the hint (acme) finds no record there, the index is read again
+    assert.equal(await store.deleteDevice('acme', MAC, 'test'), true);
+    assert.equal(await sipStore.login(MAC), null);
+    await store.putTenant('globex', { name: 'Globex', language: null }, 'test');
+    const moved = await store.createDevices(
+      'globex',
+      [parseNewDevice({ mac: MAC, vendor: 'yealink', model: 'T54W', site: 'HQ' })],
+      'test',
+    );
+    assert.ok(moved !== 'unknown_tenant' && moved.ok);
+    const again = await sipStore.login(MAC);
+    assert.equal(again?.tenant, 'globex');
+    assert.notEqual(again?.sipPassword, password, 'the new device record, not a remembered one');
+    await r.client.hSet(keys.tenant('globex').device(MAC), 'state', 'successful');
+    assert.equal((await sipStore.login(MAC))?.state, 'successful');
+  });
+
+  it('tells a refresh of the same binding from a new or moved one', async () => {
+    const nonce = await sipStore.issueNonce();
+    const reg = {
+      mac: MAC,
+      contact: 'sip:a@192.0.2.10:5062',
+      address: '198.51.100.20',
+      port: 40000,
+      protocol: 'udp',
+      expiresAt: Date.now() + 60000,
+      userAgent: 'u',
+      callId: 'c1',
+    };
+    const use = async (nc: number, r: typeof reg) => {
+      const claim = await sipStore.checkNonce(nonce, nc.toString(16).padStart(8, '0'));
+      assert.ok(claim !== 'stale');
+      return sipStore.register('acme', MAC, claim, password, { reg: r, ttlSeconds: 60 });
+    };
+    assert.equal(await use(1, reg), 'ok', 'new');
+    assert.equal(await use(2, { ...reg, callId: 'c2', expiresAt: reg.expiresAt + 1 }), 'refreshed');
+    assert.equal(await use(3, { ...reg, port: 40001 }), 'ok', 'moved (NAT port)');
+    assert.equal(await use(3, { ...reg, port: 40001 }), 'replay');
+    assert.equal((await sipStore.registration('acme', MAC))?.port, 40001);
+  });
+
+  it('answers 503 at once, not a challenge, while the Redis connection is down', async () => {
+    const down = await new TestRedis().start();
+    try {
+      const s = new SipStore(down.client, { nonceSeconds: 30 });
+      await s.issueNonce(); // the secret is read: from here on a challenge needs no Redis
+      await down.server.stop();
+      while (down.client.isReady) await new Promise((resolve) => setTimeout(resolve, 10));
+      const res = await register(request({}), deps({ sipStore: s }));
+      assert.equal(res.status, 503);
+      assert.equal(res.headers['Retry-After'], '30');
+    } finally {
+      await down.client.disconnect(); // a QUIT would wait for the server that is gone
+      await down.stop();
+    }
   });
 
   it('authenticates INVITEs through Proxy-Authorization', async () => {

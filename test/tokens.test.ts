@@ -183,7 +183,8 @@ describe('tenant admin tokens', () => {
             .replace('{tenant}', victim)
             .replace('{mac}', ACME_MAC)
             .replace('{entry}', '198.51.100.7')
-            .replace('{tokenId}', '0123456789ab');
+            .replace('{tokenId}', '0123456789ab')
+            .replace('{site}', 'HQ');
           const res = await request(port, url, {
             method,
             headers: { authorization: `Bearer ${beta.token}`, ...(b ? { 'content-type': b.type } : {}) },

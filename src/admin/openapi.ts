@@ -1,5 +1,6 @@
 import { AUTH_STATES } from '../domain/auth';
 import { LANGUAGES, VENDORS } from '../domain/device';
+import { CIVIC_FIELDS } from '../domain/site';
 
 /** OpenAPI 3.1 description of the admin API; test/admin.test.ts checks it lists exactly the routes served. */
 
@@ -21,6 +22,14 @@ const json = (schema: object) => ({ content: { 'application/json': { schema } } 
 const ok = (description: string, schema: object = { type: 'object' }) => ({ description, ...json(schema) });
 const device = { $ref: '#/components/schemas/Device' };
 const forbidden = { 403: err };
+const site = { $ref: '#/components/schemas/SiteRecord' };
+const siteParam = {
+  name: 'site',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', minLength: 1, maxLength: 128 },
+  description: 'the site name the devices carry (URL-encoded)',
+};
 const page = (description: string, type: string) => ({
   description,
   content: { [type]: { schema: { type: 'string' } } },
@@ -86,6 +95,14 @@ export const openApiDocument = {
             timeZone: {
               type: 'string',
               description: 'IANA time zone of lock ends on phone displays (default DEFAULT_TIME_ZONE)',
+            },
+            deviceCertificate: {
+              enum: ['required', 'recorded', 'off'],
+              description:
+                "What a phone's factory certificate counts for (HTTPS with PROVISIONING_DEVICE_CA): " +
+                '"required" refuses provisioning without a verified one naming the MAC, "recorded" writes ' +
+                'the result into the audit, "off" ignores certificates. Omitted: unchanged (new tenants: ' +
+                '"recorded"). "required" needs PROVISIONING_DEVICE_CA.',
             },
           },
         }),
@@ -181,6 +198,33 @@ export const openApiDocument = {
         summary: 'Suspend authentication for AUTH_SUSPEND_SECONDS',
         parameters: [tenant, mac],
         responses: { 200: ok('suspendedUntil'), 404: err },
+      },
+    },
+    '/api/v1/tenants/{tenant}/sites': {
+      get: {
+        summary: "Site records: each site's emergency caller ID, civic address, route (by name)",
+        parameters: [tenant],
+        responses: { 200: ok('sites'), ...forbidden, 404: err },
+      },
+    },
+    '/api/v1/tenants/{tenant}/sites/{site}': {
+      put: {
+        summary:
+          "Create or replace a site's record: emergency calls of the site's devices carry its caller ID, and its address where the route accepts a location",
+        parameters: [tenant, siteParam],
+        requestBody: json({ $ref: '#/components/schemas/SiteRecord' }),
+        responses: { 201: ok('created', site), 200: ok('replaced', site), 400: err, ...forbidden, 404: err },
+      },
+      get: {
+        summary: "Read a site's record",
+        parameters: [tenant, siteParam],
+        responses: { 200: ok('site', site), 400: err, ...forbidden, 404: err },
+      },
+      delete: {
+        summary:
+          "Delete a site's record (its devices keep the site name; their emergency calls go as without a record)",
+        parameters: [tenant, siteParam],
+        responses: { 204: { description: 'deleted' }, 400: err, ...forbidden, 404: err },
       },
     },
     '/api/v1/tenants/{tenant}/whitelist': {
@@ -315,6 +359,33 @@ export const openApiDocument = {
       }),
     },
     schemas: {
+      SiteRecord: {
+        type: 'object',
+        required: ['emergencyCallerId'],
+        properties: {
+          name: { type: 'string', readOnly: true },
+          emergencyCallerId: {
+            type: 'string',
+            pattern: '^\\+[1-9][0-9]{1,14}$',
+            description: 'E.164 call-back number',
+          },
+          civicAddress: {
+            type: ['object', 'null'],
+            description: 'RFC 5139 civicAddress elements; country (ISO 3166 alpha-2) and at least one more',
+            required: ['country'],
+            additionalProperties: false,
+            properties: Object.fromEntries(CIVIC_FIELDS.map((f) => [f, { type: 'string', maxLength: 128 }])),
+          },
+          emergencyRoute: {
+            type: ['string', 'null'],
+            description: "SIP URI for the site's emergency calls instead of EMERGENCY_ROUTE",
+          },
+          sendLocation: {
+            type: ['boolean', 'null'],
+            description: 'whether the route accepts a location (PIDF-LO); null: EMERGENCY_SEND_LOCATION',
+          },
+        },
+      },
       NewDevice: {
         type: 'object',
         required: ['mac', 'vendor', 'model', 'site'],

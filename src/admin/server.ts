@@ -14,9 +14,12 @@ import { isAuthState, isLanguage, parseNewDevice, parseTenantId, type Device } f
 import { InputError } from '../domain/errors';
 import { parseMac, type Mac } from '../domain/mac';
 import { isPapFormat } from '../domain/pap';
+import { isDeviceCertificatePolicy } from '../domain/devicecert';
 import { canonicalIp, parseWhitelistEntry } from '../domain/whitelist';
 import type { AuditEvent, Store } from '../store/store';
 import { parseTokenName, TenantTokens, tenantTokenClaim } from '../store/tokens';
+import { Sites } from '../store/sites';
+import { parseSite, parseSiteName } from '../domain/site';
 import { isStoreUnavailable } from '../store/connect';
 import { httpServerOptions, installEdgeLifecycle, RETRY_AFTER_SECONDS } from '../http';
 import { consoleRoutes } from './console';
@@ -134,6 +137,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   const now = deps.now ?? Date.now;
   const tokenDigest = digest(deps.adminToken);
   const tokens = new TenantTokens(store.redis, { eventsMaxLen: config.eventsMaxLen, now });
+  const sites = new Sites(store.redis, { eventsMaxLen: config.eventsMaxLen, now });
   const view = (d: Device, t: number) => deviceView(d, t, config.auth);
   const app = Fastify({
     ...httpServerOptions(config),
@@ -308,6 +312,18 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
             : null;
       if (timeZone === null && b.timeZone !== undefined && b.timeZone !== null)
         throw new InputError('timeZone must be an IANA time zone name such as "Europe/Berlin"', 'timeZone');
+      const deviceCertificate = b.deviceCertificate;
+      if (deviceCertificate !== undefined && !isDeviceCertificatePolicy(deviceCertificate))
+        throw new InputError(
+          'deviceCertificate must be "required", "recorded" or "off"',
+          'deviceCertificate',
+        );
+      // Without vendor CAs no certificate can be verified: "required" would refuse every phone.
+      if (deviceCertificate === 'required' && !config.provisioningTls?.deviceCaFile)
+        throw new InputError(
+          'deviceCertificate "required" needs PROVISIONING_DEVICE_CA',
+          'deviceCertificate',
+        );
       if (scope(req) !== undefined && !(await store.getTenant(id)))
         throw new HttpError(403, 'forbidden', 'a tenant token cannot create tenants');
       const created = await store.putTenant(
@@ -316,6 +332,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
           name: (b.name as string | undefined) ?? id,
           language: (b.language as 'en' | 'de' | undefined) ?? null,
           timeZone,
+          deviceCertificate,
         },
         actor(req),
       );
@@ -470,6 +487,33 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       const r = await store.suspendDevice(tenant, device.mac, actor(req));
       if (!r) throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist`);
       return { mac: device.mac, suspendedUntil: iso(r.suspendedUntil) };
+    });
+
+    const siteName = (req: FastifyRequest) => parseSiteName((req.params as { site: string }).site);
+
+    api.get('/tenants/:tenant/sites', async (req) => ({ sites: await sites.list(await tenantOf(req)) }));
+
+    api.get('/tenants/:tenant/sites/:site', async (req) => {
+      const tenant = await tenantOf(req);
+      const name = siteName(req);
+      const site = await sites.get(tenant, name);
+      if (!site) throw new HttpError(404, 'unknown_site', `tenant "${tenant}" has no site record "${name}"`);
+      return site;
+    });
+
+    api.put('/tenants/:tenant/sites/:site', async (req, reply) => {
+      const tenant = await tenantOf(req);
+      const site = parseSite(siteName(req), req.body);
+      const r = await sites.put(tenant, site, actor(req));
+      return reply.code(r === 'created' ? 201 : 200).send(site);
+    });
+
+    api.delete('/tenants/:tenant/sites/:site', async (req, reply) => {
+      const tenant = await tenantOf(req);
+      const name = siteName(req);
+      if (!(await sites.delete(tenant, name, actor(req))))
+        throw new HttpError(404, 'unknown_site', `tenant "${tenant}" has no site record "${name}"`);
+      return reply.code(204).send();
     });
 
     api.get('/tenants/:tenant/whitelist', async (req) => ({

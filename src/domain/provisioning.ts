@@ -1,6 +1,7 @@
 import type { BypassReason } from './auth';
 import { isSuspended } from './auth';
 import type { Device } from './device';
+import { certificateRefusal, type CertificateResult, type DeviceCertificatePolicy } from './devicecert';
 import { minimalDisplay, type MinimalDisplay } from './display';
 import { credentialMatches } from './pap';
 import { ipMatches, type WhitelistEntry } from './whitelist';
@@ -18,15 +19,24 @@ export interface ProvisioningInputs {
   /** Expiry (ms) of `ip` on the tenant's temporary whitelist, or null. */
   readonly temporaryWhitelistUntil: number | null;
   readonly now: number;
+  /** The client certificate held against this request, and the tenant's policy for it. */
+  readonly certificate: CertificateResult;
+  readonly certificatePolicy: DeviceCertificatePolicy;
 }
 
 export type ProvisioningDecision =
   | { readonly kind: 'full'; readonly reason: Exclude<BypassReason, 'pap'> }
   | { readonly kind: 'minimal'; readonly display: MinimalDisplay }
-  | { readonly kind: 'refuse'; readonly reason: 'wrong_credential' };
+  | {
+      readonly kind: 'refuse';
+      readonly reason: 'wrong_credential' | 'device_certificate_mismatch' | 'device_certificate_required';
+    };
 
 /** SPEC section 4: which configuration does this request get, and why. */
 export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision {
+  // A certificate can only refuse: what it proves is the phone, not who is holding it.
+  const refusal = certificateRefusal(i.certificatePolicy, i.certificate);
+  if (refusal !== null) return { kind: 'refuse', reason: refusal };
   if (i.presentedCredential !== null) {
     // A phone holding a credential that no longer matches (device re-created or reset) must be
     // factory-reset: handing it a minimal config would silently take a working phone offline.

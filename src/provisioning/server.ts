@@ -1,18 +1,24 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from '../config';
+import type { Config, ProvisioningTlsConfig } from '../config';
 import { settle } from '../domain/auth';
 import type { Device } from '../domain/device';
+import {
+  certificateAuditFields,
+  certificateResult,
+  DEFAULT_DEVICE_CERTIFICATE_POLICY,
+} from '../domain/devicecert';
 import type { Mac } from '../domain/mac';
 import { generateDeviceCredential, hashCredential } from '../domain/pap';
 import { decideProvisioning } from '../domain/provisioning';
-import { httpServerOptions, installEdgeLifecycle, RETRY_AFTER_SECONDS } from '../http';
+import { httpServerOptions, httpsServerOptions, installEdgeLifecycle, RETRY_AFTER_SECONDS } from '../http';
 import { Metrics, type ProvisioningDecision, type ProvisioningVendor } from '../metrics';
 import { isStoreUnavailable } from '../store/connect';
 import type { Store } from '../store/store';
 import { clientIp, presentedBasicCredential, userAgentMismatch } from './request';
 import { commonScope, deviceScope } from './scope';
 import { TemplateSet } from './templates';
+import { presentedCertificate, tlsServerOptions } from './tls';
 import { matchFile, moduleFor, type FileMatch, type VendorModule } from './vendors';
 
 export interface ProvisioningDeps {
@@ -24,6 +30,8 @@ export interface ProvisioningDeps {
   readonly templates?: TemplateSet;
   /** Defaults to a registry of its own. */
   readonly metrics?: Metrics;
+  /** Serve HTTPS with these files (read now; `reloadTls` re-reads them); absent: plain HTTP. */
+  readonly tls?: ProvisioningTlsConfig;
 }
 
 declare module 'fastify' {
@@ -77,7 +85,8 @@ function plain(reply: FastifyReply, status: number, headers: Record<string, stri
 
 /**
  * The provisioning HTTP server (SPEC section 5): answers the file names phones request with a
- * minimal or full configuration, as `decideProvisioning` says. Not yet listening.
+ * minimal or full configuration, as `decideProvisioning` says. Not yet listening. With `tls` it
+ * is the HTTPS server; unusable files throw TlsFileError here.
  */
 export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstance {
   const { config, store, log } = deps;
@@ -90,7 +99,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   let seq = 0;
 
   const app = Fastify({
-    ...httpServerOptions(config),
+    ...(deps.tls ? httpsServerOptions(config, tlsServerOptions(deps.tls)) : httpServerOptions(config)),
     bodyLimit: 1024,
     routerOptions: { maxParamLength: 256 },
     frameworkErrors: (_err, _req, reply) => plain(reply as FastifyReply, 400),
@@ -231,14 +240,34 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     const { ip, file, device, module, fm } = r;
     const tenant = device.tenant;
     const rlog = log.child({ req: ++seq, mac: device.mac, tenant });
-    const note = (outcome: string, reason: string) =>
-      guarded(store.recordProvisioning(tenant, device.mac, { ip, outcome, reason, file }));
-
+    const [tenantRecord, permanentWhitelist, temporaryWhitelistUntil] = await Promise.all([
+      guarded(store.getTenant(tenant)),
+      guarded(store.whitelist(tenant)),
+      guarded(store.temporaryWhitelistUntil(tenant, ip)),
+    ]);
     const ua = req.headers['user-agent'];
-    if (userAgentMismatch(module, device, typeof ua === 'string' ? ua : undefined)) {
+    const userAgent = typeof ua === 'string' ? ua : undefined;
+    const certificatePolicy = tenantRecord?.deviceCertificate ?? DEFAULT_DEVICE_CERTIFICATE_POLICY;
+    const certificate = certificateResult(
+      presentedCertificate(req.socket),
+      device.mac,
+      userAgent === undefined ? undefined : module.parseUserAgent(userAgent)?.mac,
+    );
+    const audit = certificateAuditFields(certificatePolicy, certificate);
+    const note = (outcome: string, reason: string) =>
+      guarded(store.recordProvisioning(tenant, device.mac, { ip, outcome, reason, file, audit }));
+
+    if (userAgentMismatch(module, device, userAgent)) {
       await note('refused', 'user_agent_mismatch');
       rlog.warn(
-        { ip, file, outcome: 'refused', reason: 'user_agent_mismatch', userAgent: String(ua).slice(0, 200) },
+        {
+          ip,
+          file,
+          outcome: 'refused',
+          reason: 'user_agent_mismatch',
+          userAgent: String(ua).slice(0, 200),
+          ...audit,
+        },
         'provisioning refused',
       );
       return plain(reply, 403);
@@ -246,10 +275,6 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
 
     const presented = r.pathCredential ?? presentedBasicCredential(req.headers.authorization, device.mac);
     const t = now();
-    const [permanentWhitelist, temporaryWhitelistUntil] = await Promise.all([
-      guarded(store.whitelist(tenant)),
-      guarded(store.temporaryWhitelistUntil(tenant, ip)),
-    ]);
     const decision = decideProvisioning({
       device: { ...device, ...settle(device, t) },
       presentedCredential: presented,
@@ -257,11 +282,13 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       permanentWhitelist,
       temporaryWhitelistUntil,
       now: t,
+      certificate,
+      certificatePolicy,
     });
 
     if (decision.kind === 'refuse') {
       await note('refused', decision.reason);
-      rlog.warn({ ip, file, outcome: 'refused', reason: decision.reason }, 'provisioning refused');
+      rlog.warn({ ip, file, outcome: 'refused', reason: decision.reason, ...audit }, 'provisioning refused');
       return plain(reply, 403);
     }
     const ok = (body: string) => sendFile(reply, module.contentType, body);
@@ -285,7 +312,6 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       await note('minimal', decision.display);
       req.provisioningDecision = 'minimal';
       rlog.info({ ip, file, outcome: 'minimal', reason: decision.display }, 'provisioning');
-      const tenantRecord = await guarded(store.getTenant(tenant));
       const scope = deviceScope(
         config,
         device,
@@ -311,6 +337,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
         credentialHash: hashCredential(credential),
         ip,
         file,
+        audit,
       }),
     );
     if (recorded !== 'ok') {

@@ -1,7 +1,7 @@
 import type { Device } from '../domain/device';
 import { tryParseMac, type Mac } from '../domain/mac';
-import type { SipStore } from '../store/sip';
-import { challengeHeader, checkDigest, newNonce, parseDigestHeader } from './digest';
+import type { NonceClaim, NonceUse, SipStore } from '../store/sip';
+import { challengeHeader, checkDigest, parseDigestHeader } from './digest';
 
 /** The parts of an incoming SIP request digest authentication looks at. */
 export interface AuthRequest {
@@ -10,26 +10,30 @@ export interface AuthRequest {
   get(name: string): string | undefined;
 }
 
-export type AuthResult =
-  | { readonly kind: 'ok'; readonly mac: Mac; readonly device: Device }
-  /** answer 401/407 with this header value (fresh nonce already stored) */
+/** What digest authentication needs of a device; the INVITE path reads the whole Device. */
+export type Account = Pick<Device, 'tenant' | 'sipPassword'>;
+
+export type AuthResult<D extends Account = Device> =
+  | { readonly kind: 'ok'; readonly mac: Mac; readonly device: D }
+  /** answer 401/407 with this header value */
   | { readonly kind: 'challenge'; readonly header: string; readonly stale: boolean }
   | { readonly kind: 'forbidden'; readonly reason: string; readonly mac?: Mac }
   | { readonly kind: 'store_unavailable'; readonly error: string };
 
-export interface AuthDeps {
-  readonly realm: string;
-  readonly sipStore: Pick<SipStore, 'issueNonce' | 'useNonce'>;
-  readonly findDevice: (mac: Mac) => Promise<Device | null>;
+/** Right credentials on a fresh nonce of papgate's; its use is not recorded yet (see useNonce). */
+export interface Verified<D extends Account = Device> {
+  readonly kind: 'verified';
+  readonly mac: Mac;
+  readonly device: D;
+  readonly claim: NonceClaim;
 }
 
-/**
- * Digest authentication of one request against the restricted accounts (username = device MAC,
- * password = device.sipPassword). REGISTER uses Authorization (401), INVITE Proxy-Authorization
- * (407). Order: credentials parsed -> device found -> response checked in constant time -> only
- * then the nonce is consumed (so a stale nonce with a right response gets `stale=true` and the
- * phone retries silently, and a replayed nonce-count is refused).
- */
+export interface AuthDeps<D extends Account = Device> {
+  readonly realm: string;
+  readonly sipStore: Pick<SipStore, 'issueNonce' | 'checkNonce' | 'useNonce'>;
+  readonly findDevice: (mac: Mac) => Promise<D | null>;
+}
+
 /**
  * RFC 3261 22.4: the digest-uri is the Request-URI. Some user agents (sipp among them, and a few
  * phones) put the Request-URI without its user part there (`sip:host:port` for `sip:*89@host:port`);
@@ -41,26 +45,41 @@ export function digestUriMatches(digestUri: string, requestUri: string): boolean
   return digestUri === requestUri.replace(/^(sips?:)[^@;?]*@/i, '$1');
 }
 
+/**
+ * Digest authentication of one request against the restricted accounts (username = device MAC,
+ * password = device.sipPassword). REGISTER uses Authorization (401), INVITE Proxy-Authorization
+ * (407). Order: credentials parsed -> device found -> response checked in constant time -> nonce
+ * checked (signature, age) -> only then its use recorded (so a stale nonce with a right response
+ * gets `stale=true` and the phone retries silently, a replayed nonce-count is refused, and wrong
+ * credentials never use up a nonce-count).
+ */
 export async function authenticate(
   req: AuthRequest,
   header: 'authorization' | 'proxy-authorization',
   deps: AuthDeps,
 ): Promise<AuthResult> {
-  const challenge = async (stale: boolean): Promise<AuthResult> => {
-    const nonce = newNonce();
-    try {
-      await deps.sipStore.issueNonce(nonce);
-    } catch (err) {
-      return { kind: 'store_unavailable', error: (err as Error).message };
-    }
-    return { kind: 'challenge', header: challengeHeader(deps.realm, nonce, stale), stale };
-  };
+  const v = await verifyDigest(req, header, deps);
+  if (v.kind !== 'verified') return v;
+  let use;
+  try {
+    use = await deps.sipStore.useNonce(v.device.tenant, v.claim);
+  } catch (err) {
+    return { kind: 'store_unavailable', error: (err as Error).message };
+  }
+  return afterNonceUse(v, use, deps);
+}
 
+/** authenticate() up to the nonce use, which the registrar records together with the binding. */
+export async function verifyDigest<D extends Account>(
+  req: AuthRequest,
+  header: 'authorization' | 'proxy-authorization',
+  deps: AuthDeps<D>,
+): Promise<Exclude<AuthResult<D>, { kind: 'ok' }> | Verified<D>> {
   const creds = parseDigestHeader(req.get(header));
-  if (creds === null || creds.realm !== deps.realm) return challenge(false);
+  if (creds === null || creds.realm !== deps.realm) return challenge(deps, false);
   const mac = /^[0-9a-fA-F]{12}$/.test(creds.username) ? tryParseMac(creds.username) : null;
   if (mac === null) return { kind: 'forbidden', reason: 'username is not a device MAC' };
-  let device: Device | null;
+  let device: D | null;
   try {
     device = await deps.findDevice(mac);
   } catch (err) {
@@ -75,15 +94,45 @@ export async function authenticate(
       mac,
     };
   const check = checkDigest(creds, { method: req.method, realm: deps.realm, password: device.sipPassword });
-  if (check === 'unsupported') return challenge(false);
+  if (check === 'unsupported') return challenge(deps, false);
   if (check !== 'ok') return { kind: 'forbidden', reason: 'wrong credentials', mac };
-  let use;
+  let claim;
   try {
-    use = await deps.sipStore.useNonce(creds.nonce, creds.qop === null ? null : creds.nc!.toLowerCase());
+    claim = await deps.sipStore.checkNonce(creds.nonce, creds.qop === null ? null : creds.nc);
   } catch (err) {
     return { kind: 'store_unavailable', error: (err as Error).message };
   }
-  if (use === 'stale') return challenge(true);
-  if (use === 'replay') return { kind: 'forbidden', reason: 'replayed nonce-count', mac };
-  return { kind: 'ok', mac, device };
+  if (claim === 'stale') return challenge(deps, true);
+  return { kind: 'verified', mac, device, claim };
+}
+
+/** The answer once a verified request's nonce use was recorded ('changed': see SipStore.register). */
+export async function afterNonceUse<D extends Account>(
+  v: Verified<D>,
+  use: NonceUse | 'changed',
+  deps: Pick<AuthDeps<D>, 'realm' | 'sipStore'>,
+): Promise<AuthResult<D>> {
+  switch (use) {
+    case 'ok':
+      return { kind: 'ok', mac: v.mac, device: v.device };
+    case 'stale':
+      return challenge(deps, true);
+    case 'replay':
+      return { kind: 'forbidden', reason: 'replayed nonce-count', mac: v.mac };
+    case 'changed':
+      return { kind: 'forbidden', reason: 'device changed during the request', mac: v.mac };
+  }
+}
+
+async function challenge(
+  deps: Pick<AuthDeps, 'realm' | 'sipStore'>,
+  stale: boolean,
+): Promise<Extract<AuthResult, { kind: 'challenge' | 'store_unavailable' }>> {
+  let nonce;
+  try {
+    nonce = await deps.sipStore.issueNonce();
+  } catch (err) {
+    return { kind: 'store_unavailable', error: (err as Error).message };
+  }
+  return { kind: 'challenge', header: challengeHeader(deps.realm, nonce, stale), stale };
 }

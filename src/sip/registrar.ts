@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 import { isStoreUnavailable } from '../store/connect';
-import type { SipStore } from '../store/sip';
-import { authenticate, type AuthDeps, type AuthRequest } from './authenticate';
+import type { SipLogin, SipStore } from '../store/sip';
+import {
+  afterNonceUse,
+  verifyDigest,
+  type AuthDeps,
+  type AuthRequest,
+  type AuthResult,
+} from './authenticate';
 import { retryAfter, type RegisterAdmission } from './overload';
 
 export interface RegisterRequest extends AuthRequest {
@@ -15,8 +21,8 @@ export interface SipReply {
   send(status: number, reason?: string, opts?: { headers?: Record<string, string> }): void;
 }
 
-export interface RegistrarDeps extends AuthDeps {
-  readonly sipStore: AuthDeps['sipStore'] & Pick<SipStore, 'saveRegistration' | 'deleteRegistration'>;
+export interface RegistrarDeps extends AuthDeps<SipLogin> {
+  readonly sipStore: AuthDeps['sipStore'] & Pick<SipStore, 'register'>;
   readonly maxExpiresSeconds: number;
   readonly admission: Pick<RegisterAdmission, 'admit'>;
   readonly overloadRetryAfterSeconds: number;
@@ -57,22 +63,36 @@ export async function handleRegister(
 
 async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps): Promise<void> {
   const callId = req.get('call-id') ?? '';
-  const log = deps.log.child({ callId, src: req.source_address });
-  const auth = await authenticate(req, 'authorization', deps);
-  switch (auth.kind) {
-    case 'challenge':
-      return res.send(401, 'Unauthorized', { headers: { 'WWW-Authenticate': auth.header } });
-    case 'store_unavailable':
-      // The outage itself is logged once by the store connection; phones re-register in bulk.
-      log.debug({ err: auth.error }, 'register: store unreachable');
-      return res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '30' } });
-    case 'forbidden':
-      log.info({ reason: auth.reason, mac: auth.mac }, 'register refused');
-      return res.send(403, 'Forbidden');
+  // Made only when a line is written: most REGISTERs are refreshes that write none at info.
+  let child: Logger | undefined;
+  const log = () => (child ??= deps.log.child({ callId, src: req.source_address }));
+  /** Every answer but 200; false for 'ok'. */
+  const refused = (auth: AuthResult<SipLogin>): boolean => {
+    switch (auth.kind) {
+      case 'ok':
+        return false;
+      case 'challenge':
+        res.send(401, 'Unauthorized', { headers: { 'WWW-Authenticate': auth.header } });
+        return true;
+      case 'store_unavailable':
+        // The outage itself is logged once by the store connection; phones re-register in bulk.
+        log().debug({ err: auth.error }, 'register: store unreachable');
+        res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '30' } });
+        return true;
+      case 'forbidden':
+        log().info({ reason: auth.reason, mac: auth.mac }, 'register refused');
+        res.send(403, 'Forbidden');
+        return true;
+    }
+  };
+  const v = await verifyDigest(req, 'authorization', deps);
+  if (v.kind !== 'verified') {
+    refused(v);
+    return;
   }
-  const { device, mac } = auth;
+  const { device, mac } = v;
   if (device.state === 'successful') {
-    log.info({ mac }, 'register refused: device already authenticated');
+    log().info({ mac }, 'register refused: device already authenticated');
     return res.send(403, 'Forbidden');
   }
   let contacts: ReturnType<RegisterRequest['getParsedHeader']> = [];
@@ -86,40 +106,54 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
   }
   const contact = contacts[0];
   const expires = requestedExpires(req, contact?.params);
+  const unregister = rawContact === '*' || expires === 0;
+  // RFC 3261 10.3 step 6
+  if (rawContact === '*' && expires !== 0) return res.send(400, 'Invalid Request');
+  const granted = Math.min(expires ?? deps.maxExpiresSeconds, deps.maxExpiresSeconds);
+  let use;
   try {
-    if (rawContact === '*' || expires === 0) {
-      if (rawContact === '*' && expires !== 0) return res.send(400, 'Invalid Request'); // RFC 3261 10.3 step 6
-      await deps.sipStore.deleteRegistration(device.tenant, mac);
-      log.info({ mac }, 'unregistered');
-      return res.send(200, 'OK', { headers: { Expires: '0' } });
-    }
-    if (contact === undefined) {
-      // A query for the current bindings: answer without changing them.
-      return res.send(200, 'OK');
-    }
-    const granted = Math.min(expires ?? deps.maxExpiresSeconds, deps.maxExpiresSeconds);
-    const now = (deps.now ?? Date.now)();
-    await deps.sipStore.saveRegistration(
-      device.tenant,
-      {
-        mac,
-        contact: String(contact.uri),
-        address: String(req.source_address ?? ''),
-        port: Number(req.source_port) || 5060,
-        protocol: String(req.protocol ?? 'udp'),
-        expiresAt: now + granted * 1000,
-        userAgent: req.get('user-agent') ?? '',
-        callId,
-      },
-      granted,
-    );
-    log.info({ mac, granted, state: device.state }, 'registered');
-    return res.send(200, 'OK', {
-      headers: { Contact: `<${contact.uri}>;expires=${granted}`, Expires: String(granted) },
-    });
+    // The nonce use and the binding change are one store step; a query (no Contact) changes nothing.
+    use =
+      contact === undefined && !unregister
+        ? await deps.sipStore.useNonce(device.tenant, v.claim)
+        : await deps.sipStore.register(
+            device.tenant,
+            mac,
+            v.claim,
+            device.sipPassword,
+            unregister
+              ? null
+              : {
+                  reg: {
+                    mac,
+                    contact: String(contact!.uri),
+                    address: String(req.source_address ?? ''),
+                    port: Number(req.source_port) || 5060,
+                    protocol: String(req.protocol ?? 'udp'),
+                    expiresAt: (deps.now ?? Date.now)() + granted * 1000,
+                    userAgent: req.get('user-agent') ?? '',
+                    callId,
+                  },
+                  ttlSeconds: granted,
+                },
+          );
   } catch (err) {
-    if (isStoreUnavailable(err)) log.debug({ err: (err as Error).message }, 'register: store unreachable');
-    else log.error({ err: (err as Error).message }, 'register: store error');
+    if (isStoreUnavailable(err)) log().debug({ err: (err as Error).message }, 'register: store unreachable');
+    else log().error({ err: (err as Error).message }, 'register: store error');
     return res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '30' } });
   }
+  if (refused(await afterNonceUse(v, use === 'refreshed' ? 'ok' : use, deps))) return;
+  if (unregister) {
+    log().info({ mac }, 'unregistered');
+    return res.send(200, 'OK', { headers: { Expires: '0' } });
+  }
+  // A query for the current bindings: answered without changing them.
+  if (contact === undefined) return res.send(200, 'OK');
+  // A phone re-registering where it was is routine (every SIP_REGISTER_EXPIRES_SECONDS); a new or
+  // moved binding is what an operator looks for.
+  if (use !== 'refreshed') log().info({ mac, granted, state: device.state }, 'registered');
+  else if (deps.log.isLevelEnabled('debug')) log().debug({ mac, granted }, 'registration refreshed');
+  return res.send(200, 'OK', {
+    headers: { Contact: `<${contact.uri}>;expires=${granted}`, Expires: String(granted) },
+  });
 }

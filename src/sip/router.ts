@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type Srf from 'drachtio-srf';
 import type Mrf from 'drachtio-fsmrf';
 import type { Logger } from 'pino';
@@ -6,6 +7,9 @@ import { settle } from '../domain/auth';
 import { decideCall, dialledNumber, type Caller, type CallRoute } from '../domain/call';
 import type { Language } from '../domain/device';
 import { isEmergencyNumber } from '../domain/emergency';
+import type { Site } from '../domain/site';
+import { Sites } from '../store/sites';
+import { siteLeg } from './emergency';
 import { tryParseMac, type Mac } from '../domain/mac';
 import { ipMatches } from '../domain/whitelist';
 import type { SipStore } from '../store/sip';
@@ -46,6 +50,8 @@ interface Identified {
   readonly mac: Mac | null;
   readonly tenant: string | null;
   readonly deviceLanguage: Language | null;
+  /** The device's site name, when digest authentication named the device. */
+  readonly site?: string;
 }
 
 /**
@@ -88,6 +94,7 @@ export async function handleInvite(
         mac: auth.mac,
         tenant: auth.device.tenant,
         deviceLanguage: auth.device.language,
+        site: auth.device.site,
       };
     } else if (auth.kind === 'store_unavailable') {
       // The outage itself is logged once by the store connection.
@@ -114,7 +121,7 @@ export async function handleInvite(
     case 'refuse':
       return res.send(403, 'Forbidden');
     case 'emergency':
-      return routeEmergency(req, res, dialled, deps, log);
+      return routeEmergency(req, res, dialled, id, deps, log);
     case 'ivr':
     case 'not_possible':
       return startIvr(req, res, route, id, deps, log);
@@ -149,21 +156,94 @@ async function routeEmergency(
   req: Srf.SrfRequest,
   res: Srf.SrfResponse,
   dialled: string,
+  id: Identified,
   deps: RouterDeps,
   log: Logger,
 ): Promise<void> {
-  const route = deps.config.sip.emergencyRoute;
+  const sites = new Sites(deps.store.redis, { eventsMaxLen: deps.config.eventsMaxLen });
+  const site = await emergencySite(id, sites, log);
+  const route = site?.emergencyRoute ?? deps.config.sip.emergencyRoute;
   if (route === null) {
     log.fatal('EMERGENCY CALL CANNOT BE ROUTED: EMERGENCY_ROUTE is not configured');
     return res.send(503, 'Emergency Route Not Configured');
   }
   const target = emergencyTarget(route, dialled);
+  if (site !== null) return bridgeEmergency(req, res, target, site, id.mac!, deps, log);
   log.warn({ target }, 'emergency call: proxying to the emergency route');
   try {
     const result = await deps.srf.proxyRequest(req, target, { recordRoute: true, followRedirects: false });
     log.warn({ status: result.finalStatus }, 'emergency call: proxy finished');
   } catch (err) {
     log.fatal({ err: (err as Error).message, target }, 'EMERGENCY CALL FAILED to reach the emergency route');
+    if (!res.finalResponseSent) res.send(503, 'Service Unavailable');
+  }
+}
+
+/**
+ * The site record of the caller's device, or null: no device, no record, or the store failed. An
+ * emergency call never waits on or fails for the store: without a record it goes out as before.
+ */
+export async function emergencySite(
+  id: Pick<Identified, 'tenant' | 'mac' | 'site'>,
+  sites: Pick<Sites, 'get'>,
+  log: Logger,
+): Promise<Site | null> {
+  if (id.tenant === null || id.mac === null || !id.site) return null;
+  try {
+    return await sites.get(id.tenant, id.site);
+  } catch (err) {
+    log.warn(
+      { err: (err as Error).message, site: id.site },
+      'emergency call: site unknown (store), default route',
+    );
+    return null;
+  }
+}
+
+/**
+ * A site's emergency call goes through a B2BUA, not the proxy: a proxy may add a header but must
+ * not rewrite From (RFC 3261 16.6), cannot drop the phone's own P-Asserted-Identity (an untrusted
+ * phone's, RFC 3325 section 5) and drachtio's proxyRequest cannot change the body, which carries
+ * the PIDF-LO. Calls without a site record keep the plain proxy.
+ */
+async function bridgeEmergency(
+  req: Srf.SrfRequest,
+  res: Srf.SrfResponse,
+  target: string,
+  site: Site,
+  mac: Mac,
+  deps: RouterDeps,
+  log: Logger,
+): Promise<void> {
+  const sendLocation = site.sendLocation ?? deps.config.sip.emergencySendLocation;
+  const leg = siteLeg(site, {
+    sdp: req.body ?? '',
+    sendLocation,
+    mac,
+    host: deps.config.sip.realm,
+    now: Date.now(),
+    id: randomBytes(8).toString('hex'),
+  });
+  log = log.child({ target, site: site.name, callerId: site.emergencyCallerId });
+  log.warn(
+    { location: leg.headers.Geolocation !== undefined },
+    'emergency call: bridging with the site identity',
+  );
+  try {
+    const { uas, uac } = await deps.srf.createB2BUA(req, res, target, {
+      callingNumber: leg.callingNumber,
+      callingName: leg.callingName,
+      headers: leg.headers,
+      localSdpB: leg.body,
+      passFailure: true,
+    });
+    uas.on('destroy', () => void uac.destroy().catch(() => undefined));
+    uac.on('destroy', () => void uas.destroy().catch(() => undefined));
+    log.warn('emergency call: connected');
+  } catch (err) {
+    const status = (err as { status?: number }).status;
+    if (status !== undefined) return log.warn({ status }, 'emergency call: the emergency route answered');
+    log.fatal({ err: (err as Error).message }, 'EMERGENCY CALL FAILED to reach the emergency route');
     if (!res.finalResponseSent) res.send(503, 'Service Unavailable');
   }
 }

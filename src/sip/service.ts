@@ -178,7 +178,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
     handleRegister(req, counted, {
       realm: sip.realm,
       sipStore,
-      findDevice: (mac) => store.findDevice(mac),
+      findDevice: (mac) => sipStore.login(mac),
       maxExpiresSeconds: sip.registerExpiresSeconds,
       admission: registerAdmission,
       overloadRetryAfterSeconds: sip.overloadRetryAfterSeconds,

@@ -16,8 +16,8 @@ export const keys = {
   guesses: (source: string) => `${P}:guess:{${source}}`,
   /** STRING + TTL: the all-tenants crossing of `source` was alerted (once per crossing) */
   guessAlerted: (source: string) => `${P}:guess:{${source}}:alerted`,
-  /** STRING SIP digest nonce with TTL */
-  nonce: (nonce: string) => `${P}:nonce:{${nonce}}`,
+  /** STRING the secret SIP digest nonces are signed with (hex; created once with SET NX) */
+  nonceSecret: () => `${P}:nonce-secret`,
   tenant: (t: string) => ({
     /** HASH name, language, createdAt */
     info: `${P}:{t:${t}}:tenant`,
@@ -41,6 +41,10 @@ export const keys = {
     guesses: (source: string) => `${P}:{t:${t}}:guess:${source}`,
     /** STRING + TTL: this tenant's crossing of `source` was alerted */
     guessAlerted: (source: string) => `${P}:{t:${t}}:guessed:${source}`,
+    /** HASH site name -> JSON {emergencyCallerId, civicAddress, emergencyRoute, sendLocation} */
+    sites: `${P}:{t:${t}}:sites`,
+    /** STRING + TTL highest nonce-count seen with one signed SIP digest nonce ('single': used without qop) */
+    nonce: (nonce: string) => `${P}:{t:${t}}:nonce:${nonce}`,
     /** HASH SIP contact binding of a device's restricted account, with TTL */
     registration: (mac: string) => `${P}:{t:${t}}:reg:${mac}`,
   }),

@@ -40,6 +40,7 @@ export const scripts = {
   delete: new LuaScript('delete'),
   audit: new LuaScript('audit'),
   nonce: new LuaScript('nonce'),
+  register: new LuaScript('register'),
   release: new LuaScript('release'),
   guess: new LuaScript('guess'),
   crossing: new LuaScript('crossing'),

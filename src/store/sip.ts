@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { isAuthState, type Device } from '../domain/device';
 import type { Mac } from '../domain/mac';
+import { nonceIssuedAt, signedNonce } from '../sip/digest';
 import { keys } from './keys';
 import { scripts } from './scripts';
 import type { RedisClient } from './store';
@@ -20,9 +23,31 @@ export interface Registration {
 
 export type NonceUse = 'ok' | 'stale' | 'replay';
 
-/** SIP state of papgate: digest nonces and registrations. Single-key operations only (Cluster-safe). */
+/** What the registrar decides on, read from the device's record for every REGISTER. */
+export type SipLogin = Pick<Device, 'tenant' | 'sipPassword' | 'state'>;
+
+/** Enough for every MAC of a large installation; beyond it the oldest hints are dropped. */
+const TENANT_HINTS = 200_000;
+
+/** A presented nonce that is papgate's own and not expired, with the nonce-count it came with. */
+export interface NonceClaim {
+  readonly nonce: string;
+  /** 8 hex digits, lower case; null without qop (single use) */
+  readonly nc: string | null;
+  /** ms; after this the nonce is stale */
+  readonly expiresAt: number;
+}
+
+/**
+ * SIP state of papgate: digest nonce-counts and registrations. Nonces are signed with a secret
+ * shared by all papgate processes through Redis (read once per process), so a challenge writes
+ * nothing; a nonce-count record lives in the tenant's slot, beside the device it authenticates, so
+ * that a REGISTER's nonce use and binding are one script (Cluster-safe).
+ */
 export class SipStore {
   private readonly now: () => number;
+  private secret: Promise<Buffer> | null = null;
+  private readonly tenantHints = new Map<Mac, string>();
 
   constructor(
     readonly redis: RedisClient,
@@ -31,38 +56,134 @@ export class SipStore {
     this.now = opts.now ?? Date.now;
   }
 
-  async issueNonce(nonce: string): Promise<void> {
-    await this.redis.set(keys.nonce(nonce), '0', { EX: this.opts.nonceSeconds });
+  /** The first process creates the secret; every process keeps the one Redis holds. */
+  private nonceSecret(): Promise<Buffer> {
+    this.secret ??= (async () => {
+      await this.redis.set(keys.nonceSecret(), randomBytes(32).toString('hex'), { NX: true });
+      const hex = await this.redis.get(keys.nonceSecret());
+      if (hex === null) throw new Error('the SIP nonce secret vanished from Redis');
+      return Buffer.from(hex, 'hex');
+    })().catch((err: unknown) => {
+      this.secret = null;
+      throw err;
+    });
+    return this.secret;
   }
 
-  /** Consumes one use of a nonce with nonce-count `nc` (8 hex digits, or null without qop); see nonce.lua. */
-  async useNonce(nonce: string, nc: string | null): Promise<NonceUse> {
-    if (!/^[0-9a-f]{32}$/.test(nonce)) return 'stale';
-    const r = await scripts.nonce.run(this.redis, [keys.nonce(nonce)], [nc ?? '']);
+  /**
+   * The device behind a MAC as its record in Redis is now (null: unknown). The tenant owning the MAC
+   * is remembered per process as a hint, which saves a re-registration the read of the global MAC
+   * index (another Cluster slot, so another round trip). A hint decides nothing: a device record
+   * exists in one tenant only while that tenant holds the MAC's index entry (store.ts claims the MAC
+   * before creating the record and releases it after deleting it), and without a record there the
+   * index is read again.
+   */
+  async login(mac: Mac): Promise<SipLogin | null> {
+    const hint = this.tenantHints.get(mac);
+    if (hint !== undefined) {
+      const login = await this.loginIn(hint, mac);
+      if (login !== null) return login;
+      this.tenantHints.delete(mac);
+    }
+    const tenant = await this.redis.get(keys.macIndex(mac));
+    const login = tenant === null ? null : await this.loginIn(tenant, mac);
+    if (login !== null) {
+      if (this.tenantHints.size >= TENANT_HINTS)
+        this.tenantHints.delete(this.tenantHints.keys().next().value as Mac);
+      this.tenantHints.set(mac, login.tenant);
+    }
+    return login;
+  }
+
+  private async loginIn(tenant: string, mac: Mac): Promise<SipLogin | null> {
+    const [sipPassword, state] = await this.redis.hmGet(keys.tenant(tenant).device(mac), [
+      'sipPassword',
+      'state',
+    ]);
+    if (state === null || state === undefined) return null;
+    if (!isAuthState(state)) throw new Error(`corrupt device record (state "${state}")`);
+    return { tenant, sipPassword: sipPassword ?? '', state };
+  }
+
+  /**
+   * A fresh nonce for a challenge. No Redis round trip, but refused (throws) while the connection is
+   * known to be down: a phone gets 503 at once rather than a challenge it cannot answer. (The
+   * cluster client has no `isReady`; there a challenge goes out and the answer to it fails.)
+   */
+  async issueNonce(): Promise<string> {
+    if ((this.redis as { isReady?: boolean }).isReady === false) throw new Error('redis connection down');
+    return signedNonce(await this.nonceSecret(), this.now());
+  }
+
+  /** `nonce` as a claim when papgate signed it and it is younger than SIP_NONCE_SECONDS; else stale. */
+  async checkNonce(nonce: string, nc: string | null): Promise<NonceClaim | 'stale'> {
+    const issued = nonceIssuedAt(await this.nonceSecret(), nonce);
+    if (issued === null) return 'stale';
+    const expiresAt = issued + this.opts.nonceSeconds * 1000;
+    if (expiresAt <= this.now()) return 'stale';
+    return { nonce, nc: nc?.toLowerCase() ?? null, expiresAt };
+  }
+
+  /**
+   * nc and the record's TTL: it outlives its nonce by SIP_NONCE_SECONDS, so a papgate process whose
+   * clock is behind by less than that still finds it and refuses a replay.
+   */
+  private nonceArgs(c: NonceClaim): string[] {
+    return [c.nc ?? '', String(c.expiresAt - this.now() + this.opts.nonceSeconds * 1000)];
+  }
+
+  /** Consumes one use of a checked nonce with its nonce-count; see use_nonce in lua/prelude.lua. */
+  async useNonce(tenant: string, claim: NonceClaim): Promise<NonceUse> {
+    const r = await scripts.nonce.run(
+      this.redis,
+      [keys.tenant(tenant).nonce(claim.nonce)],
+      this.nonceArgs(claim),
+    );
     return r as NonceUse;
   }
 
-  async saveRegistration(tenant: string, reg: Registration, ttlSeconds: number): Promise<void> {
-    const key = keys.tenant(tenant).registration(reg.mac);
-    await this.redis
-      .multi()
-      .del(key)
-      .hSet(key, {
-        mac: reg.mac,
-        contact: reg.contact,
-        address: reg.address,
-        port: String(reg.port),
-        protocol: reg.protocol,
-        expiresAt: String(reg.expiresAt),
-        userAgent: reg.userAgent,
-        callId: reg.callId,
-      })
-      .expire(key, ttlSeconds)
-      .exec();
-  }
-
-  async deleteRegistration(tenant: string, mac: Mac): Promise<boolean> {
-    return (await this.redis.del(keys.tenant(tenant).registration(mac))) === 1;
+  /**
+   * A REGISTER's store work in one round trip (lua/register.lua): consumes the nonce, then saves
+   * the binding for `ttlSeconds` (`reg`) or removes it (null). 'changed': the device was deleted,
+   * got another SIP password or became `successful` since `sipPassword` was read; 'refreshed': ok,
+   * and the binding had the same contact, address, port and transport before.
+   */
+  async register(
+    tenant: string,
+    mac: Mac,
+    claim: NonceClaim,
+    sipPassword: string,
+    binding: { reg: Registration; ttlSeconds: number } | null,
+  ): Promise<NonceUse | 'changed' | 'refreshed'> {
+    const k = keys.tenant(tenant);
+    const reg = binding?.reg;
+    const fields =
+      reg === undefined
+        ? []
+        : [
+            'mac',
+            reg.mac,
+            'contact',
+            reg.contact,
+            'address',
+            reg.address,
+            'port',
+            String(reg.port),
+            'protocol',
+            reg.protocol,
+            'expiresAt',
+            String(reg.expiresAt),
+            'userAgent',
+            reg.userAgent,
+            'callId',
+            reg.callId,
+          ];
+    const r = await scripts.register.run(
+      this.redis,
+      [k.nonce(claim.nonce), k.device(mac), k.registration(mac)],
+      [...this.nonceArgs(claim), sipPassword, String(binding?.ttlSeconds ?? 0), ...fields],
+    );
+    return r as NonceUse | 'changed' | 'refreshed';
   }
 
   async registration(tenant: string, mac: Mac): Promise<Registration | null> {

@@ -1,5 +1,10 @@
 import type { AttemptOutcome, AuthPolicy, AuthState, BypassReason } from '../domain/auth';
 import type { Device, Language, NewDevice, SipAccount, Vendor } from '../domain/device';
+import {
+  DEFAULT_DEVICE_CERTIFICATE_POLICY,
+  isDeviceCertificatePolicy,
+  type DeviceCertificatePolicy,
+} from '../domain/devicecert';
 import { isAuthState } from '../domain/device';
 import { generatePap, generateSipPassword } from '../domain/pap';
 import type { Mac } from '../domain/mac';
@@ -17,6 +22,8 @@ export interface Tenant {
   readonly language: Language | null;
   /** IANA time zone of lock ends on phone displays; null: DEFAULT_TIME_ZONE. */
   readonly timeZone: string | null;
+  /** What a phone's factory certificate counts for when it provisions (see domain/devicecert). */
+  readonly deviceCertificate: DeviceCertificatePolicy;
   readonly createdAt: number;
 }
 
@@ -127,10 +134,18 @@ export class Store {
 
   // ---- tenants ---------------------------------------------------------------------------------
 
-  /** Creates or updates a tenant; answers whether it was created. */
+  /**
+   * Creates or updates a tenant; answers whether it was created. An omitted `deviceCertificate`
+   * is left as it is: a client that does not know the field must not weaken a "required".
+   */
   async putTenant(
     id: string,
-    data: { name: string; language: Language | null; timeZone?: string | null },
+    data: {
+      name: string;
+      language: Language | null;
+      timeZone?: string | null;
+      deviceCertificate?: DeviceCertificatePolicy;
+    },
     actor: Actor,
   ): Promise<boolean> {
     const k = keys.tenant(id);
@@ -140,6 +155,7 @@ export class Store {
       name: data.name,
       language: data.language ?? '',
       timeZone: data.timeZone ?? '',
+      ...(data.deviceCertificate === undefined ? {} : { deviceCertificate: data.deviceCertificate }),
     });
     await scripts.audit.run(
       this.redis,
@@ -159,6 +175,9 @@ export class Store {
       name: h.name ?? id,
       language: (h.language || null) as Language | null,
       timeZone: h.timeZone || null,
+      deviceCertificate: isDeviceCertificatePolicy(h.deviceCertificate)
+        ? h.deviceCertificate
+        : DEFAULT_DEVICE_CERTIFICATE_POLICY,
       createdAt: Number(h.createdAt),
     };
   }
@@ -493,6 +512,8 @@ export class Store {
       credentialHash: string;
       ip: string;
       file: string;
+      /** Further audit fields (the device certificate's result). */
+      audit?: Readonly<Record<string, string>>;
     },
   ): Promise<'ok' | 'stale' | 'gone'> {
     const k = keys.tenant(tenant);
@@ -508,6 +529,7 @@ export class Store {
         this.opts.auth.tempWhitelistSeconds,
         this.maxlen,
         p.file,
+        ...Object.entries(p.audit ?? {}).flat(),
       ],
     )) as string;
     if (!r.startsWith('ok:')) return r as 'ok' | 'stale' | 'gone';
@@ -518,13 +540,19 @@ export class Store {
   async recordProvisioning(
     tenant: string,
     mac: Mac,
-    p: { ip: string; outcome: string; reason: string; file: string },
+    p: {
+      ip: string;
+      outcome: string;
+      reason: string;
+      file: string;
+      audit?: Readonly<Record<string, string>>;
+    },
   ): Promise<void> {
     const k = keys.tenant(tenant);
     await scripts.note.run(
       this.redis,
       [k.device(mac), k.events],
-      [p.ip, this.now(), p.outcome, p.reason, this.maxlen, p.file],
+      [p.ip, this.now(), p.outcome, p.reason, this.maxlen, p.file, ...Object.entries(p.audit ?? {}).flat()],
     );
   }
 

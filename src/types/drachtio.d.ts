@@ -110,6 +110,22 @@ declare module 'drachtio-srf' {
       res: Srf.SrfResponse,
       opts: { localSdp: string; headers?: Record<string, string> },
     ): Promise<Srf.Dialog>;
+    /** Rejects with an error carrying `status` when the B leg fails (passFailure: already relayed to A). */
+    createB2BUA(
+      req: Srf.SrfRequest,
+      res: Srf.SrfResponse,
+      uri: string,
+      opts: {
+        headers?: Record<string, string>;
+        callingNumber?: string;
+        callingName?: string;
+        /** the B leg's body; default: the A leg's SDP */
+        localSdpB?: string;
+        /** headers of the A leg's INVITE copied to the B leg; default none */
+        proxyRequestHeaders?: string[];
+        passFailure?: boolean;
+      },
+    ): Promise<{ uas: Srf.Dialog; uac: Srf.Dialog }>;
     on(event: 'connect', listener: (err: Error | null, hostport: string) => void): this;
     on(event: 'error', listener: (err: Error) => void): this;
     on(event: 'reconnecting' | 'close', listener: (...args: unknown[]) => void): this;

@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../src/store/embedded';
-import { Harness, PBX_IP, sleep, TENANT, type E2eDevice } from './harness';
+import { Sites } from '../../src/store/sites';
+import { parseSite } from '../../src/domain/site';
+import { Harness, PBX_IP, REALM, sleep, TENANT, type E2eDevice } from './harness';
 
 describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', function () {
   this.timeout(120000);
@@ -26,6 +28,8 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     devices.refused = await h.device('001565e2e003');
     devices.emergency = await h.device('001565e2e004');
     devices.pbx = await h.device('001565e2e005');
+    devices.located = await h.device('001565e2e006', { site: 'Floor 2/East' });
+    devices.identified = await h.device('001565e2e007', { site: 'Annex' });
   });
 
   after(() => h.stop());
@@ -95,7 +99,7 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     assert.deepEqual(h.outcomes(d.mac), [], 'no IVR session');
   });
 
-  it('emergency number -> proxied straight to the emergency route (no IVR)', async () => {
+  it('emergency number from a phone without a site caller ID -> proxied straight to the emergency route (no IVR)', async () => {
     const d = devices.emergency!;
     const uas = h.sipp(h.scenario('uas_answer.xml'), {
       port: emergencyPort,
@@ -115,5 +119,89 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     assert.equal(answered.code, 0, answered.out);
     assert.deepEqual(h.outcomes(d.mac), [], 'no IVR session');
     assert.equal((await h.store.getDevice(TENANT, d.mac))!.state, 'needed');
+  });
+
+  /** The site's emergency call, answered by a sipp UAS on `port` that checks the site's identity and `checks`. */
+  async function siteCall(d: E2eDevice, port: number, callerId: string, checks: string) {
+    let xml = fs.readFileSync(h.scenario('uas_site.tmpl.xml'), 'utf8');
+    const vars = [...checks.matchAll(/assign_to="([a-z]+)"/g)].map((m) => `,${m[1]}`).join('');
+    xml = xml.split('__CHECKS__').join(checks).split('__VARIABLES__').join(vars);
+    xml = xml.split('__CALLER_ID__').join(callerId.replace('+', '\\+'));
+    const file = path.join(h.tmp, `uas-site-${port}.xml`);
+    fs.writeFileSync(file, xml);
+    const uas = h.sipp(file, { port, mac: d.mac, uas: true, timeoutS: 40 });
+    await sleep(500);
+    // The phone claims an identity of its own: only the site's may reach the emergency route.
+    const uac = h.uacScenario(`site-${port}`, ['hangup'], { PAUSE: '1000' });
+    const claimed = fs
+      .readFileSync(uac, 'utf8')
+      .replace(
+        /Max-Forwards: 70\n(\s*)Content-Type/g,
+        'Max-Forwards: 70\n$1P-Asserted-Identity: <sip:+15555550100@127.0.0.1>\n$1Content-Type',
+      );
+    assert.notEqual(claimed, fs.readFileSync(uac, 'utf8'));
+    fs.writeFileSync(uac, claimed);
+    const call = await h.sipp(uac, {
+      port: await freePort(),
+      mac: d.mac,
+      password: d.password,
+      service: '112',
+    });
+    assert.equal(call.code, 0, call.out);
+    const answered = await uas;
+    assert.equal(answered.code, 0, `the emergency route got the site's identity: ${answered.out}`);
+    assert.deepEqual(h.outcomes(d.mac), [], 'no IVR session');
+  }
+
+  const sites = () => new Sites(h.store.redis, { eventsMaxLen: 10000 });
+
+  it('a site with caller ID, address and its own route that takes a location -> PAI, From, Geolocation and PIDF-LO there', async () => {
+    const sitePort = await freePort();
+    await sites().put(
+      TENANT,
+      parseSite('Floor 2/East', {
+        emergencyCallerId: '+493012345678',
+        civicAddress: { country: 'DE', A3: 'Berlin', RD: 'Unter den Linden', HNO: '5', FLR: '2' },
+        emergencyRoute: `sip:127.0.0.1:${sitePort}`,
+        sendLocation: true,
+      }),
+      'e2e',
+    );
+    const loc = `loc-[0-9a-f]+@${REALM}`;
+    await siteCall(
+      devices.located!,
+      sitePort,
+      '+493012345678',
+      [
+        `<ereg regexp="^ *&lt;cid:${loc}&gt; *$" search_in="hdr" header="Geolocation:" check_it="true" assign_to="geo"/>`,
+        '<ereg regexp="^ *yes *$" search_in="hdr" header="Geolocation-Routing:" check_it="true" assign_to="routing"/>',
+        '<ereg regexp="^ *multipart/mixed; *boundary=" search_in="hdr" header="Content-Type:" check_it="true" assign_to="ctype"/>',
+        '<ereg regexp="m=audio [0-9]+ RTP/AVP 0 101" search_in="body" check_it="true" assign_to="sdp"/>',
+        `<ereg regexp="Content-ID: &lt;${loc}&gt;" search_in="body" check_it="true" assign_to="part"/>`,
+        '<ereg regexp="&lt;ca:RD&gt;Unter den Linden&lt;/ca:RD&gt;" search_in="body" check_it="true" assign_to="rd"/>',
+        '<ereg regexp="&lt;dm:deviceID&gt;mac:001565e2e006&lt;" search_in="body" check_it="true" assign_to="mac"/>',
+      ].join('\n'),
+    );
+  });
+
+  it('a site with a caller ID on a route that takes no location (the default) -> PAI and From, no location', async () => {
+    await sites().put(
+      TENANT,
+      parseSite('Annex', {
+        emergencyCallerId: '+4930999000',
+        civicAddress: { country: 'DE', A3: 'Berlin', RD: 'Annexweg', HNO: '1' },
+      }),
+      'e2e',
+    );
+    await siteCall(
+      devices.identified!,
+      emergencyPort,
+      '+4930999000',
+      [
+        '<ereg regexp="." search_in="hdr" header="Geolocation:" check_it_inverse="true" assign_to="geo"/>',
+        '<ereg regexp="pidf" search_in="body" check_it_inverse="true" assign_to="pidf"/>',
+        '<ereg regexp="m=audio [0-9]+ RTP/AVP 0 101" search_in="body" check_it="true" assign_to="sdp"/>',
+      ].join('\n'),
+    );
   });
 });

@@ -335,7 +335,7 @@ export class Harness {
 
   async device(
     key: string,
-    o: { vendor?: Vendor; model?: string; language?: Language; accounts?: SipAccount[] } = {},
+    o: { vendor?: Vendor; model?: string; language?: Language; accounts?: SipAccount[]; site?: string } = {},
   ): Promise<E2eDevice> {
     const res = await this.store.createDevices(
       TENANT,
@@ -344,7 +344,7 @@ export class Harness {
           mac: key,
           vendor: o.vendor ?? 'yealink',
           model: o.model ?? 'T54W',
-          site: 'lab',
+          site: o.site ?? 'lab',
           ...(o.language ? { language: o.language } : {}),
           ...(o.accounts ? { accounts: o.accounts } : {}),
         }),

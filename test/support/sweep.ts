@@ -25,5 +25,9 @@ export const writingBodies = (mac: string): Record<string, { type: string; body:
     body: 'vendor,type,mac,site\r\nyealink,T54W,001565000002,x\r\n',
   },
   'POST /api/v1/tenants/{tenant}/tokens': { type: 'application/json', body: '{"name":"mine now"}' },
+  'PUT /api/v1/tenants/{tenant}/sites/{site}': {
+    type: 'application/json',
+    body: '{"emergencyCallerId":"+15555550100","emergencyRoute":"sip:127.0.0.1:9"}',
+  },
   'POST /api/v1/authenticate': { type: 'application/json', body: `{"mac":"${mac}","pap":"000000"}` },
 });

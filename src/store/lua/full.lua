@@ -3,7 +3,8 @@
 -- has one (XX): only a PAP success creates entries, so a phone provisioning from elsewhere (a
 -- credential on the road, a suspension) does not make that network trusted for the whole tenant.
 -- KEYS: device, tempWhitelist, locks, events
--- ARGV: generation, credentialHash, reason, ip, now, tempWhitelistSeconds, maxlen, file
+-- ARGV: generation, credentialHash, reason, ip, now, tempWhitelistSeconds, maxlen, file,
+--       further field/value pairs for the provisioning event...
 local dev = KEYS[1]
 if redis.call('EXISTS', dev) == 0 then return 'gone' end
 local f = redis.call('HMGET', dev, 'gen', 'state', 'mac')
@@ -24,7 +25,9 @@ end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZADD', KEYS[2], 'XX', 'GT', now + tonumber(ARGV[6]) * 1000, ip)
 redis.call('HSET', dev, 'lastProvAt', now, 'lastProvIp', ip, 'lastProvOutcome', 'full:' .. reason)
-audit(KEYS[4], ARGV[7], now, 'provisioning', { 'mac', f[3], 'ip', ip, 'outcome', 'full', 'reason', reason, 'file', ARGV[8] })
+local fields = { 'mac', f[3], 'ip', ip, 'outcome', 'full', 'reason', reason, 'file', ARGV[8] }
+for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
+audit(KEYS[4], ARGV[7], now, 'provisioning', fields)
 -- 'ok:<state before>' when this made the device successful (counted by the store's onTransition)
 if transition then return 'ok:' .. transition end
 return 'ok'

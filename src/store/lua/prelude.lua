@@ -30,3 +30,21 @@ local function first_crossing(flag, now, windowMs)
   redis.call('SET', flag, now, 'PX', windowMs)
   return true
 end
+
+-- Records one use of a signed SIP digest nonce (its signature and age already checked by the
+-- caller) in `key`, which holds the highest nonce-count seen. A request must present a larger one
+-- (RFC 7616 3.4, replay protection); without qop (nc '') a nonce is single use, and its second use
+-- is answered as stale so that the client asks for a new one. ttl: ms the record is kept.
+local function use_nonce(key, nc, ttl)
+  local seen = redis.call('GET', key)
+  if nc == '' then
+    if seen then return 'stale' end
+    redis.call('SET', key, 'single', 'PX', ttl)
+    return 'ok'
+  end
+  if seen == 'single' then return 'stale' end
+  local n = tonumber(nc, 16)
+  if n == nil or (seen and n <= tonumber(seen)) then return 'replay' end
+  redis.call('SET', key, n, 'PX', ttl)
+  return 'ok'
+end

@@ -1,0 +1,61 @@
+import type { Site } from '../domain/site';
+import type { RedisClient } from './connect';
+import { keys } from './keys';
+import { LuaScript } from './scripts';
+
+const script = new LuaScript('site');
+
+/**
+ * Site records of a tenant: one hash field per site name, so any name a device carries (spaces,
+ * slashes, non-ASCII) is a record without escaping. Devices keep naming their site; a site
+ * without a record is just a name, as before sites had records.
+ */
+export class Sites {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly opts: { eventsMaxLen: number; now?: () => number },
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  async put(tenant: string, site: Site, actor: string): Promise<'created' | 'updated'> {
+    const k = keys.tenant(tenant);
+    return (await script.run(
+      this.redis,
+      [k.sites, k.events],
+      [
+        'put',
+        this.now(),
+        this.opts.eventsMaxLen,
+        actor,
+        site.name,
+        JSON.stringify({ ...site, name: undefined }),
+      ],
+    )) as 'created' | 'updated';
+  }
+
+  async get(tenant: string, name: string): Promise<Site | null> {
+    const json = await this.redis.hGet(keys.tenant(tenant).sites, name);
+    return json ? { name, ...(JSON.parse(json) as Omit<Site, 'name'>) } : null;
+  }
+
+  async list(tenant: string): Promise<Site[]> {
+    const all = await this.redis.hGetAll(keys.tenant(tenant).sites);
+    return Object.entries(all)
+      .map(([name, json]) => ({ name, ...(JSON.parse(json) as Omit<Site, 'name'>) }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async delete(tenant: string, name: string, actor: string): Promise<boolean> {
+    const k = keys.tenant(tenant);
+    return (
+      (await script.run(
+        this.redis,
+        [k.sites, k.events],
+        ['delete', this.now(), this.opts.eventsMaxLen, actor, name],
+      )) === 1
+    );
+  }
+}
