@@ -203,8 +203,16 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       return miss(reply, ip, true);
     const mac = named.match.mac;
 
+    // The miss count is shared by every papgate process (read beside the device, no extra round
+    // trip): an address over the limit gets 429 from all of them, also for a MAC that exists, which
+    // a process that had not seen the misses would otherwise confirm with a configuration.
+    const [found, misses] = await guarded(Promise.all([store.findDevice(mac), store.missCount(ip)]));
+    if (misses > config.provisioningMissLimit) {
+      block(ip);
+      return plain(reply, 429, { 'retry-after': String(config.provisioningMissWindowSeconds) });
+    }
     for (let attempt = 0; ; attempt++) {
-      const device = await guarded(store.findDevice(mac));
+      const device = attempt === 0 ? found : await guarded(store.findDevice(mac));
       const module = device ? moduleFor(device.vendor) : null;
       const fm = module?.matchFile(file) ?? null;
       // A file name this device's vendor never requests is as unknown as an unknown MAC.

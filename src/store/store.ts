@@ -557,6 +557,11 @@ export class Store {
   }
 
   /** Counts a provisioning miss from `ip` in a fixed window; answers the count so far. */
+  /** The provisioning misses of an address in the current window, as every process counted them. */
+  async missCount(ip: string): Promise<number> {
+    return Number((await this.redis.get(keys.provisioningMisses(ip))) ?? 0);
+  }
+
   async countMiss(ip: string, windowSeconds: number): Promise<number> {
     const key = keys.provisioningMisses(ip);
     const [count] = (await this.redis.multi().incr(key).expire(key, windowSeconds, 'NX').exec()) as [
