@@ -5,7 +5,7 @@ import type { Metrics, SipGauges } from './metrics';
 import { StoreTimeoutError } from './store/connect';
 import type { Store } from './store/store';
 
-export type CheckResult = 'ok' | 'unreachable' | 'timeout' | 'not_connected';
+export type CheckResult = 'ok' | 'unreachable' | 'timeout' | 'not_connected' | 'draining';
 
 export interface ReadyReport {
   readonly ready: boolean;
@@ -15,7 +15,7 @@ export interface ReadyReport {
 
 /** What /readyz asks: Redis answers a PING within STORE_TIMEOUT_MS; FreeSWITCH and drachtio are connected when the SIP side is on. */
 export class Health {
-  private sip: SipGauges | null = null;
+  private sip: (SipGauges & { accepting(): boolean }) | null = null;
 
   constructor(
     private readonly store: Pick<Store, 'ping'>,
@@ -23,7 +23,7 @@ export class Health {
   ) {}
 
   /** The SIP side has started; until then, with SIP on, both of its peers count as not connected. */
-  watchSip(sip: SipGauges): void {
+  watchSip(sip: SipGauges & { accepting(): boolean }): void {
     this.sip = sip;
   }
 
@@ -40,6 +40,8 @@ export class Health {
       const c = this.sip?.connected() ?? { freeswitch: false, drachtio: false };
       checks.freeswitch = c.freeswitch ? 'ok' : 'not_connected';
       checks.drachtio = c.drachtio ? 'ok' : 'not_connected';
+      // Shutting down: the calls in progress finish here, new ones belong on another instance.
+      if (this.sip && !this.sip.accepting()) checks.calls = 'draining';
     }
     return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
   }

@@ -129,6 +129,25 @@ describe('observability: configuration', () => {
   });
 });
 
+describe('observability: readiness of the SIP side', () => {
+  // The SIP side behind its small interface; the e2e drain test runs the real one.
+  it('is not ready once the SIP side drains for shutdown, though its peers are still connected', async () => {
+    const health = new Health({ ping: async () => undefined }, true);
+    let accepting = true;
+    health.watchSip({
+      activeCalls: () => 1,
+      connected: () => ({ freeswitch: true, drachtio: true }),
+      accepting: () => accepting,
+    });
+    assert.equal((await health.ready()).ready, true);
+    accepting = false;
+    assert.deepEqual(await health.ready(), {
+      ready: false,
+      checks: { redis: 'ok', freeswitch: 'ok', drachtio: 'ok', calls: 'draining' },
+    });
+  });
+});
+
 describe('observability: metrics and readiness over real HTTP and Redis', () => {
   let dir: string;
   let redisPort: number;

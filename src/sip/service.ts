@@ -35,6 +35,8 @@ export interface SipService {
   activeCalls(): number;
   /** Whether FreeSWITCH and drachtio-server are connected now (readiness and metrics). */
   connected(): { freeswitch: boolean; drachtio: boolean };
+  /** False once stop() has begun: new IVR calls are refused while the calls in progress finish. */
+  accepting(): boolean;
   /** FreeSWITCH channels as `show channels count` reports them (null: not connected). */
   mediaChannels(): Promise<number | null>;
   /** Sends the phone its check-sync NOTIFY now (also used after a successful PAP and by the lock watcher). */
@@ -277,6 +279,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
     lockWatcher,
     checkSync,
     activeCalls: () => sessions.size,
+    accepting: () => !draining && !stopped,
     connected: () => ({ freeswitch: ms !== null, drachtio: drachtioUp }),
     async mediaChannels() {
       const m = ms;

@@ -230,6 +230,7 @@ describe('e2e: calls under faults', function () {
     const call = h.dial('drain', d, `${d.pap}#`);
     await until('the call to be in the IVR', async () => h.svc!.activeCalls() === 1, 10000);
     const stopping = h.svc!.stop(20000);
+    assert.equal(h.svc!.accepting(), false, '/readyz reports the instance as draining');
     // From the trusted PBX, so the refusal is the drain's and not a digest challenge.
     const file = path.join(h.tmp, 'drain-late.xml');
     fs.writeFileSync(
