@@ -305,7 +305,9 @@ describe('edges: Redis loading its data or not answering', () => {
     const outage = logLines.filter((l) => /redis (unavailable|still unavailable|available again)/.test(l));
     assert.equal(outage.length, 2, outage.join(''));
     assert.match(outage[0]!, /"failures":1\b/);
-    assert.match(outage[1]!, /"failures":6\b.*available again/);
+    // At least one failed command per refused request (provisioning reads two at once).
+    assert.match(outage[1]!, /available again/);
+    assert.ok(JSON.parse(outage[1]!).failures >= 6, outage[1]);
   });
 
   it('answers 503 with Retry-After on both edges while Redis answers LOADING, then serves again', async () => {
