@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { parseNewDevice } from '../src/domain/device';
+import { restrictedSipPassword } from '../src/domain/pap';
 import { connectRedis } from '../src/store/connect';
 import { freePort, startEmbeddedRedis } from '../src/store/embedded';
 import { Store } from '../src/store/store';
@@ -335,9 +336,10 @@ async function main(): Promise<void> {
         throw new Error(`cannot create devices: ${JSON.stringify(res)}`);
       for (const d of res.devices) {
         const dev = (await store.getDevice('bench', d.mac))!;
+        // papgate runs with SIP_BIND_TO_PROVISIONING_IP on (the default) and sipp sends from 127.0.0.1
+        const password = restrictedSipPassword(dev.sipPassword, '127.0.0.1', true);
         // sipp reads a password starting with 0x as hex (AKA keys): such a device could not log in
-        if (!dev.sipPassword.startsWith('0x'))
-          out.push({ mac: d.mac, pap: d.pap, password: dev.sipPassword });
+        if (!password.startsWith('0x')) out.push({ mac: d.mac, pap: d.pap, password });
       }
     }
     return out;

@@ -94,6 +94,8 @@ export interface SipConfig {
   /** host[:port] where phones reach drachtio-server (registrar and outbound proxy). */
   readonly registrar: string;
   readonly realm: string;
+  /** The restricted password is derived per fetching address and checked against the SIP source address. */
+  readonly bindToProvisioningIp: boolean;
   readonly emergencyRoute: string | null;
   /** Whether emergency routes accept a location (RFC 6442 PIDF-LO); a site can say otherwise for its route. */
   readonly emergencySendLocation: boolean;
@@ -144,8 +146,8 @@ function int(env: Env, name: string, def: number, min: number, max: number): num
   return n;
 }
 
-function flag(env: Env, name: string): boolean {
-  const v = str(env, name, '0');
+function flag(env: Env, name: string, def = false): boolean {
+  const v = str(env, name, def ? '1' : '0');
   if (v !== '0' && v !== '1') throw new ConfigError(name, `expected 0 or 1, got "${v}"`);
   return v === '1';
 }
@@ -398,6 +400,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       }),
       registrar: hostPort(env, 'SIP_REGISTRAR', '127.0.0.1:5060'),
       realm: str(env, 'SIP_REALM', 'papgate'),
+      bindToProvisioningIp: flag(env, 'SIP_BIND_TO_PROVISIONING_IP', true),
       emergencyRoute: emergencyRoute === '' ? null : emergencyRoute,
       emergencySendLocation: flag(env, 'EMERGENCY_SEND_LOCATION'),
       trustedPeers: Object.freeze(entries(env, 'SIP_TRUSTED_PEERS')),

@@ -5,6 +5,9 @@ import type { TlsOptions } from 'node:tls';
 import type { FastifyHttpOptions, FastifyInstance, FastifyReply } from 'fastify';
 import type { Config } from './config';
 
+/** How long the answer to a CONNECT may take to reach a client that is still sending. */
+const CONNECT_LINGER_MS = 1000;
+
 /** Seconds a refused client is told to wait (503 while shutting down or while Redis is away). */
 export const RETRY_AFTER_SECONDS = 5;
 
@@ -84,6 +87,8 @@ export function installEdgeLifecycle(
       `HTTP/1.1 405 Method Not Allowed\r\nAllow: ${allow}\r\nContent-Type: ${contentType}\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
+    // Node hands the socket over as a tunnel: nothing reads what the client still sends.
+    setTimeout(() => socket.destroy(), CONNECT_LINGER_MS).unref();
   });
 }
 

@@ -84,7 +84,14 @@ function render(
   const scope = deviceScope(
     config,
     d,
-    { kind: 'minimal', display, failedUntil: display === 'failed' ? UNTIL : null, now: NOW, ...tz },
+    {
+      kind: 'minimal',
+      display,
+      ip: '198.51.100.7',
+      failedUntil: display === 'failed' ? UNTIL : null,
+      now: NOW,
+      ...tz,
+    },
     module.httpCredentials,
   );
   return templates.render(module.family, fm.template, module.overrides(d), scope, module.escape);

@@ -6,6 +6,8 @@ import {
   generateDeviceCredential,
   hashCredential,
   credentialMatches,
+  generateSipPassword,
+  restrictedSipPassword,
 } from '../src/domain/pap';
 import { parseWhitelistEntry, ipMatches, canonicalIp } from '../src/domain/whitelist';
 import { parseNewDevice, parseTenantId } from '../src/domain/device';
@@ -70,6 +72,34 @@ describe('domain: PAP and credentials', () => {
     assert.ok(credentialMatches(c, h));
     assert.ok(!credentialMatches(generateDeviceCredential(), h));
     assert.ok(!credentialMatches(c, 'abcd'));
+  });
+  it('derives the restricted SIP password per device secret and canonical address, in the shape of a generated one', () => {
+    const secret = generateSipPassword();
+    const shape = /^[A-Za-z0-9_-]{16}$/;
+    assert.match(secret, shape);
+    const a = restrictedSipPassword(secret, '198.51.100.7', true);
+    assert.match(a, shape);
+    assert.equal(
+      restrictedSipPassword(secret, '198.51.100.7', true),
+      a,
+      'no randomness: the registrar derives it again',
+    );
+    assert.equal(
+      restrictedSipPassword(secret, '::ffff:198.51.100.7', true),
+      a,
+      'IPv4-mapped IPv6 is the same address',
+    );
+    assert.notEqual(restrictedSipPassword(secret, '198.51.100.8', true), a);
+    assert.notEqual(restrictedSipPassword(generateSipPassword(), '198.51.100.7', true), a, 'per device');
+    assert.equal(
+      restrictedSipPassword(secret, '2001:DB8:0:0::1', true),
+      restrictedSipPassword(secret, '2001:db8::1', true),
+    );
+    assert.notEqual(a, secret);
+    // a fixed vector: HMAC-SHA256 (RFC 2104), not some other mixing of the two
+    assert.equal(restrictedSipPassword('secret', '192.0.2.1', true), 'hO3ECCFnTRJZVNZU');
+    assert.equal(restrictedSipPassword(secret, '198.51.100.7', false), secret, 'unbound: the secret itself');
+    assert.throws(() => restrictedSipPassword(secret, 'not-an-ip', true), InputError);
   });
 });
 
@@ -196,6 +226,8 @@ describe('config', () => {
     assert.equal(c.adminHost, '127.0.0.1');
     assert.equal(c.redisUrl, null);
     assert.equal(c.sip.enabled, false);
+    assert.equal(c.sip.bindToProvisioningIp, true);
+    assert.equal(loadConfig({ SIP_BIND_TO_PROVISIONING_IP: '0' }).sip.bindToProvisioningIp, false);
     assert.ok(Object.isFrozen(c));
   });
   it('stops on a bad value with a message naming the variable', () => {
@@ -210,6 +242,7 @@ describe('config', () => {
       { TRUST_PROXY: '10.0.0.0/33' },
       { EMERGENCY_ROUTE: 'http://x' },
       { AUTH_TEMP_WHITELIST_SECONDS: '1.5' },
+      { SIP_BIND_TO_PROVISIONING_IP: 'yes' },
     ];
     for (const env of bad) {
       const name =

@@ -194,6 +194,15 @@ describe('edges: slow and odd clients', () => {
       assert.match(reply, /^HTTP\/1\.1 405 /);
       assert.match(reply, edge === 'admin' ? /"error":"method_not_allowed"/ : /Method Not Allowed$/);
     });
+
+    it(`${edge}: closes a CONNECT whose client goes on sending (found by the fuzz suite, seed 393768492)`, async () => {
+      const { reply, closed } = await raw(
+        ports[edge],
+        `CONNECT /x HTTP/1.1\r\nHost: a\r\nContent-Length: 614352\r\n\r\n${'x'.repeat(300_000)}`,
+      );
+      assert.match(reply, /^HTTP\/1\.1 405 /);
+      assert.ok(closed, 'the tunnelled socket was still open after 10 s');
+    });
   }
 
   it('admin: closes a request whose body never arrives in full (HTTP_REQUEST_TIMEOUT_SECONDS)', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../src/config';
 import { parseNewDevice, type Device, type SipAccount, type Vendor } from '../src/domain/device';
 import { userAgentMismatch } from '../src/provisioning/request';
+import { restrictedSipPassword } from '../src/domain/pap';
 import { deviceScope } from '../src/provisioning/scope';
 import { TemplateSet } from '../src/provisioning/templates';
 import { matchFile, moduleFor } from '../src/provisioning/vendors';
@@ -25,13 +26,15 @@ function device(vendor: Vendor, model: string, mac: string, accounts: SipAccount
   return { ...d, sipPassword: 'restricted-pw', tenant: 'acme' } as unknown as Device;
 }
 
+const FETCHED_FROM = '198.51.100.7';
+
 function render(d: Device, file: string, kind: 'minimal' | 'full'): string {
   const module = moduleFor(d.vendor);
   const fm = module.matchFile(file);
   assert.ok(fm && fm.role === 'config', `${file} is a configuration of ${d.vendor}`);
   const what =
     kind === 'minimal'
-      ? ({ kind: 'minimal', display: 'needed' } as const)
+      ? ({ kind: 'minimal', display: 'needed', ip: FETCHED_FROM } as const)
       : ({ kind: 'full', credential: 'c'.repeat(32) } as const);
   return templates.render(
     module.family,
@@ -246,7 +249,7 @@ describe('provisioning: vendor files against the production references', () => {
 
       it('minimal: restricted account through papgate, RFC 2833, warm line or none, emergency numbers', () => {
         assert.match(minimal, f.proxySet);
-        assert.ok(minimal.includes('restricted-pw'));
+        assert.ok(minimal.includes(restrictedSipPassword('restricted-pw', FETCHED_FROM, true)));
         if (f.rfc2833) assert.match(minimal, f.rfc2833);
         if (f.warm) assert.match(minimal, f.warm);
         // The display tells the user to dial the service number; no other item may name it.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { XMLValidator } from 'fast-xml-parser';
 import type { Vendor } from '../src/domain/device';
+import { restrictedSipPassword } from '../src/domain/pap';
 import { parseWhitelistEntry } from '../src/domain/whitelist';
 import { compile, lineEscape, quotedEscape, render, xmlEscape } from '../src/provisioning/render';
 import { ACCOUNT, credentialIn, ProvisioningFixture, request, TENANT_SECRETS } from './support/http';
@@ -198,7 +199,9 @@ describe('provisioning: every vendor renders parseable minimal and full files', 
       checkSyntax(c.syntax, minimal.body, `${c.vendor} minimal`);
       for (const s of [...TENANT_SECRETS, 'S3cret-second'])
         assert.ok(!minimal.body.includes(s), `${c.vendor} minimal leaks ${s}`);
-      assert.ok(minimal.body.includes(d.sipPassword), 'restricted account password');
+      const restricted = restrictedSipPassword(d.sipPassword, '127.0.0.2', true);
+      assert.ok(minimal.body.includes(restricted), 'restricted account password, for the fetching address');
+      assert.ok(!minimal.body.includes(d.sipPassword), 'never the device secret');
       assert.ok(
         minimal.body.includes(c.mac) || minimal.body.includes(c.mac.toUpperCase()),
         'restricted account user = MAC',
@@ -215,7 +218,7 @@ describe('provisioning: every vendor renders parseable minimal and full files', 
         `${c.vendor} full carries the account`,
       );
       if (c.vendor !== 'grandstream') assert.ok(full.body.includes('S3cret-second'), 'second account');
-      assert.ok(!full.body.includes(d.sipPassword), 'no restricted account in the full config');
+      assert.ok(!full.body.includes(restricted), 'no restricted account in the full config');
       const cred = urlCredential(full.body);
       assert.ok(cred, 'credential in the provisioning URL');
       const again = await request(f.port, `/d/${cred}${path}`, {

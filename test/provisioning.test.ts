@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { restrictedSipPassword } from '../src/domain/pap';
 import { parseWhitelistEntry } from '../src/domain/whitelist';
 import type { AddressInfo } from 'node:net';
 import { createProvisioningServer } from '../src/provisioning/server';
@@ -28,7 +29,9 @@ describe('provisioning: decision paths (SPEC section 4)', () => {
     assert.equal(res.status, 200);
     assert.match(res.body, /account\.1\.label = Dial \*89 to authenticate/);
     assert.match(res.body, new RegExp(`account\\.1\\.user_name = ${YEALINK_MAC}`));
-    assert.ok(res.body.includes(`account.1.password = ${d.sipPassword}`));
+    assert.ok(
+      res.body.includes(`account.1.password = ${restrictedSipPassword(d.sipPassword, '127.0.0.2', true)}`),
+    );
     assert.match(res.body, /features\.hotline_number = \*89/);
     assert.match(res.body, /phone_setting\.emergency\.number = 112,110,911/);
     assert.match(res.body, /static\.auto_provision\.server\.url = http:\/\/prov\.papgate\.test:8081\/\n/);
@@ -39,6 +42,15 @@ describe('provisioning: decision paths (SPEC section 4)', () => {
     assert.equal(ev?.outcome, 'minimal');
     assert.equal(ev?.reason, 'needed');
     assert.equal(ev?.ip, '127.0.0.2');
+    // Another address gets another password, and the fetch rotated nothing: the first still holds.
+    const elsewhere = await get(`/${YEALINK_MAC}.cfg`, '127.0.0.3');
+    assert.ok(
+      elsewhere.body.includes(
+        `account.1.password = ${restrictedSipPassword(d.sipPassword, '127.0.0.3', true)}`,
+      ),
+    );
+    assert.ok(!elsewhere.body.includes(restrictedSipPassword(d.sipPassword, '127.0.0.2', true)));
+    assert.equal((await f.store.findDevice(d.mac))!.sipPassword, d.sipPassword);
   });
 
   it('says "Locked until" while the device is locked, and "needed" again when the lock ran out', async () => {

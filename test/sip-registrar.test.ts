@@ -8,11 +8,14 @@ import type { Store } from '../src/store/store';
 import { digestResponse, ha1, signedNonce } from '../src/sip/digest';
 import { handleRegister, type RegisterRequest, type RegistrarDeps } from '../src/sip/registrar';
 import { authenticate, digestUriMatches } from '../src/sip/authenticate';
+import { restrictedSipPassword } from '../src/domain/pap';
 import { LockWatcher } from '../src/sip/lockwatch';
 import { RateLimiter, RegisterAdmission, Slots } from '../src/sip/overload';
 
 const REALM = 'papgate';
 const MAC = parseMac('001565aabbcc');
+/** Where the fake phone sends from, and the address its minimal configuration went to. */
+const SRC = '198.51.100.20';
 
 interface Reply {
   status: number;
@@ -24,6 +27,7 @@ function request(over: {
   method?: string;
   uri?: string;
   contact?: string | null;
+  source?: string;
 }): RegisterRequest {
   const headers: Record<string, string> = { 'call-id': 'call-1' };
   for (const [k, v] of Object.entries(over.headers ?? {})) headers[k.toLowerCase()] = v;
@@ -32,7 +36,7 @@ function request(over: {
   return {
     method: over.method ?? 'REGISTER',
     uri: over.uri ?? 'sip:127.0.0.1',
-    source_address: '198.51.100.20',
+    source_address: over.source ?? SRC,
     source_port: 40000,
     protocol: 'udp',
     get: (n) => headers[n.toLowerCase()],
@@ -80,6 +84,8 @@ describe('sip: registrar with digest authentication', () => {
   const r = new TestRedis();
   let store: Store;
   let sipStore: SipStore;
+  /** the device's secret (the store's sipPassword) and the password its minimal configuration carries for SRC */
+  let secret: string;
   let password: string;
   before(() => r.start());
   after(() => r.stop());
@@ -94,15 +100,18 @@ describe('sip: registrar with digest authentication', () => {
       'test',
     );
     assert.ok(res !== 'unknown_tenant' && res.ok);
-    password = (await store.findDevice(MAC))!.sipPassword;
-    assert.ok(password.length >= 16);
+    secret = (await store.findDevice(MAC))!.sipPassword;
+    password = restrictedSipPassword(secret, SRC, true);
+    assert.ok(secret.length >= 16);
   });
 
   const unlimited = () => new RegisterAdmission({ ratePerSecond: 1e6, maxPending: 1e6 });
   const deps = (over: Partial<RegistrarDeps> = {}): RegistrarDeps => ({
     realm: REALM,
+    bindToSourceAddress: true,
     sipStore,
     findDevice: (m: Mac) => sipStore.login(m),
+    audit: (tenant, type, fields) => store.appendEvent(tenant, type, fields),
     maxExpiresSeconds: 300,
     admission: unlimited(),
     overloadRetryAfterSeconds: 7,
@@ -263,6 +272,47 @@ describe('sip: registrar with digest authentication', () => {
     }
   });
 
+  it('bound: takes the password only from the address it was derived for, audits the others', async () => {
+    let written: Promise<void> | undefined;
+    const d = deps({ audit: (t, type, fields) => (written = store.appendEvent(t, type, fields)) });
+    const from = async (source: string, pw: string, nc: number) => {
+      const nonce = nonceOf((await register(request({ source }), d)).headers['WWW-Authenticate']!);
+      const auth = authorization({ user: MAC, password: pw, nonce, uri: 'sip:127.0.0.1', nc });
+      return (await register(request({ source, headers: { Authorization: auth } }), d)).status;
+    };
+    // SRC's file used from another address: refused and audited, nothing registered
+    assert.equal(await from('203.0.113.9', password, 1), 403);
+    assert.ok(written, 'an audit event is written');
+    await written;
+    const [ev] = await store.events('acme', 1);
+    assert.equal(ev?.type, 'sip_register_refused');
+    assert.equal(ev?.mac, MAC);
+    assert.equal(ev?.src, '203.0.113.9');
+    assert.equal(await sipStore.registration('acme', MAC), null);
+    // the secret itself is no password when bound
+    assert.equal(await from(SRC, secret, 1), 403);
+    // the other address's own password works there, and SRC's still works at SRC (nothing rotated)
+    assert.equal(await from('203.0.113.9', restrictedSipPassword(secret, '203.0.113.9', true), 1), 200);
+    assert.equal(await from(SRC, password, 1), 200);
+    // IPv4-mapped IPv6 is the same address
+    assert.equal(await from(`::ffff:${SRC}`, password, 1), 200);
+  });
+
+  it('unbound (SIP_BIND_TO_PROVISIONING_IP=0): one password per device from any address', async () => {
+    const d = deps({ bindToSourceAddress: false });
+    for (const source of [SRC, '203.0.113.9']) {
+      const nonce = nonceOf((await register(request({ source }), d)).headers['WWW-Authenticate']!);
+      const ok = authorization({ user: MAC, password: secret, nonce, uri: 'sip:127.0.0.1', nc: 1 });
+      assert.equal(
+        (await register(request({ source, headers: { Authorization: ok } }), d)).status,
+        200,
+        source,
+      );
+      const bound = authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 2 });
+      assert.equal((await register(request({ source, headers: { Authorization: bound } }), d)).status, 403);
+    }
+  });
+
   it('digest uri: the Request-URI, or the Request-URI without its user part', () => {
     assert.ok(digestUriMatches('sip:*89@127.0.0.1:5060', 'sip:*89@127.0.0.1:5060'));
     assert.ok(digestUriMatches('sip:127.0.0.1:5060', 'sip:*89@127.0.0.1:5060'));
@@ -362,10 +412,11 @@ describe('sip: registrar with digest authentication', () => {
       useNonce: () => Promise.reject(new Error('down')),
     };
     const res = await authenticate(
-      { method: 'INVITE', uri: 'sip:*89@x', get: () => undefined },
+      { method: 'INVITE', uri: 'sip:*89@x', source_address: SRC, get: () => undefined },
       'proxy-authorization',
       {
         realm: REALM,
+        bindToSourceAddress: true,
         sipStore: broken,
         findDevice: () => Promise.reject(new Error('down')),
       },
@@ -375,7 +426,7 @@ describe('sip: registrar with digest authentication', () => {
 
   it('finds the device through the MAC index, then in the tenant it was last seen in, as Redis holds it now', async () => {
     const login = await sipStore.login(MAC);
-    assert.deepEqual(login, { tenant: 'acme', sipPassword: password, state: 'needed' });
+    assert.deepEqual(login, { tenant: 'acme', sipPassword: secret, state: 'needed' });
     // moved to another tenant: the hint (acme) finds no record there, the index is read again
     assert.equal(await store.deleteDevice('acme', MAC, 'test'), true);
     assert.equal(await sipStore.login(MAC), null);
@@ -388,7 +439,7 @@ describe('sip: registrar with digest authentication', () => {
     assert.ok(moved !== 'unknown_tenant' && moved.ok);
     const again = await sipStore.login(MAC);
     assert.equal(again?.tenant, 'globex');
-    assert.notEqual(again?.sipPassword, password, 'the new device record, not a remembered one');
+    assert.notEqual(again?.sipPassword, secret, 'the new device record, not a remembered one');
     await r.client.hSet(keys.tenant('globex').device(MAC), 'state', 'successful');
     assert.equal((await sipStore.login(MAC))?.state, 'successful');
   });
@@ -408,7 +459,7 @@ describe('sip: registrar with digest authentication', () => {
     const use = async (nc: number, r: typeof reg) => {
       const claim = await sipStore.checkNonce(nonce, nc.toString(16).padStart(8, '0'));
       assert.ok(claim !== 'stale');
-      return sipStore.register('acme', MAC, claim, password, { reg: r, ttlSeconds: 60 });
+      return sipStore.register('acme', MAC, claim, secret, { reg: r, ttlSeconds: 60 });
     };
     assert.equal(await use(1, reg), 'ok', 'new');
     assert.equal(await use(2, { ...reg, callId: 'c2', expiresAt: reg.expiresAt + 1 }), 'refreshed');
@@ -434,10 +485,15 @@ describe('sip: registrar with digest authentication', () => {
   });
 
   it('authenticates INVITEs through Proxy-Authorization', async () => {
-    const d = { realm: REALM, sipStore, findDevice: (m: Mac) => store.findDevice(m) };
+    const d = {
+      realm: REALM,
+      bindToSourceAddress: true,
+      sipStore,
+      findDevice: (m: Mac) => store.findDevice(m),
+    };
     const get = (h: Record<string, string>) => (n: string) => h[n.toLowerCase()];
     const first = await authenticate(
-      { method: 'INVITE', uri: 'sip:*89@127.0.0.1', get: get({}) },
+      { method: 'INVITE', uri: 'sip:*89@127.0.0.1', source_address: SRC, get: get({}) },
       'proxy-authorization',
       d,
     );
@@ -452,14 +508,19 @@ describe('sip: registrar with digest authentication', () => {
       method: 'INVITE',
     });
     const ok = await authenticate(
-      { method: 'INVITE', uri: 'sip:*89@127.0.0.1', get: get({ 'proxy-authorization': auth }) },
+      {
+        method: 'INVITE',
+        uri: 'sip:*89@127.0.0.1',
+        source_address: SRC,
+        get: get({ 'proxy-authorization': auth }),
+      },
       'proxy-authorization',
       d,
     );
     assert.equal(ok.kind, 'ok');
     // the REGISTER header does not count for an INVITE
     const wrongHeader = await authenticate(
-      { method: 'INVITE', uri: 'sip:*89@127.0.0.1', get: get({ authorization: auth }) },
+      { method: 'INVITE', uri: 'sip:*89@127.0.0.1', source_address: SRC, get: get({ authorization: auth }) },
       'proxy-authorization',
       d,
     );

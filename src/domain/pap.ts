@@ -1,4 +1,5 @@
-import { randomInt, randomBytes, createHash, timingSafeEqual } from 'node:crypto';
+import { randomInt, randomBytes, createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { canonicalIp } from './whitelist';
 
 export const PAP_LENGTH = 6;
 
@@ -21,6 +22,23 @@ export function generateDeviceCredential(): string {
 /** SIP password of the restricted account of the minimal configuration. */
 export function generateSipPassword(): string {
   return randomBytes(12).toString('base64url');
+}
+
+/**
+ * The restricted account's password for a phone at `ip` (the address that fetched the minimal
+ * configuration, or the SIP source address). `bound`: HMAC-SHA256 of the device's secret and the
+ * canonical address, cut to the shape of generateSipPassword (16 base64url characters, which every
+ * vendor's password field takes), so a copy of the file works only from the address that fetched
+ * it; nothing is stored per address, so a fetch from elsewhere cannot rotate the real phone's
+ * password. Unbound: the secret itself. Throws InputError for a malformed address.
+ */
+export function restrictedSipPassword(secret: string, ip: string, bound: boolean): string {
+  if (!bound) return secret;
+  return createHmac('sha256', secret)
+    .update(canonicalIp(ip), 'utf8')
+    .digest()
+    .subarray(0, 12)
+    .toString('base64url');
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import type { Device, Language, Vendor } from '../domain/device';
+import { restrictedSipPassword } from '../domain/pap';
 import { displayText, type MinimalDisplay } from '../domain/display';
 import type { Scope } from './render';
 
@@ -26,6 +27,8 @@ export type RenderKind =
   | {
       readonly kind: 'minimal';
       readonly display: MinimalDisplay;
+      /** The fetching address: the restricted password is derived for it (SIP_BIND_TO_PROVISIONING_IP). */
+      readonly ip: string;
       /** The lock's end for `failed` (ms). */
       readonly failedUntil?: number | null;
       /** The tenant's (or device's) language and the tenant's time zone; else the configured defaults. */
@@ -105,38 +108,39 @@ export function deviceScope(
           DISPLAY_LIMITS[device.vendor] ?? null,
         )
       : '';
-  const accounts: Scope[] = minimal
-    ? [
-        {
-          ...slot(1),
-          server: config.sip.registrar,
-          serverHost: registrar.host,
-          serverPort: registrar.port,
-          serverPortHex: hex(registrar.port),
-          domain: config.sip.realm,
-          user: device.mac,
-          authUser: device.mac,
-          password: device.sipPassword,
-          displayName: display,
-          label: display,
-        },
-      ]
-    : device.accounts.map((a, i) => {
-        const hp = splitHostPort(a.server);
-        return {
-          ...slot(i + 1),
-          server: a.server,
-          serverHost: hp.host,
-          serverPort: hp.port,
-          serverPortHex: hex(hp.port),
-          domain: hp.host,
-          user: a.user,
-          authUser: a.authUser ?? a.user,
-          password: a.password,
-          displayName: a.displayName ?? a.user,
-          label: a.displayName ?? a.user,
-        };
-      });
+  const accounts: Scope[] =
+    what.kind === 'minimal'
+      ? [
+          {
+            ...slot(1),
+            server: config.sip.registrar,
+            serverHost: registrar.host,
+            serverPort: registrar.port,
+            serverPortHex: hex(registrar.port),
+            domain: config.sip.realm,
+            user: device.mac,
+            authUser: device.mac,
+            password: restrictedSipPassword(device.sipPassword, what.ip, config.sip.bindToProvisioningIp),
+            displayName: display,
+            label: display,
+          },
+        ]
+      : device.accounts.map((a, i) => {
+          const hp = splitHostPort(a.server);
+          return {
+            ...slot(i + 1),
+            server: a.server,
+            serverHost: hp.host,
+            serverPort: hp.port,
+            serverPortHex: hex(hp.port),
+            domain: hp.host,
+            user: a.user,
+            authUser: a.authUser ?? a.user,
+            password: a.password,
+            displayName: a.displayName ?? a.user,
+            label: a.displayName ?? a.user,
+          };
+        });
   const credential = what.kind === 'full' ? what.credential : null;
   return {
     mac: device.mac,

@@ -326,6 +326,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
         {
           kind: 'minimal',
           display: decision.display,
+          ip,
           failedUntil: settle(device, t).failedUntil,
           language: device.language ?? tenantRecord?.language,
           timeZone: tenantRecord?.timeZone,

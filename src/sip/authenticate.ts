@@ -1,12 +1,17 @@
 import type { Device } from '../domain/device';
 import { tryParseMac, type Mac } from '../domain/mac';
+import { restrictedSipPassword } from '../domain/pap';
 import type { NonceClaim, NonceUse, SipStore } from '../store/sip';
 import { challengeHeader, checkDigest, parseDigestHeader } from './digest';
+
+export const WRONG_ADDRESS = 'wrong credentials for this source address';
 
 /** The parts of an incoming SIP request digest authentication looks at. */
 export interface AuthRequest {
   readonly method: string;
   readonly uri: string;
+  /** The restricted password is derived for it when bound (see restrictedSipPassword). */
+  readonly source_address: string;
   get(name: string): string | undefined;
 }
 
@@ -17,7 +22,13 @@ export type AuthResult<D extends Account = Device> =
   | { readonly kind: 'ok'; readonly mac: Mac; readonly device: D }
   /** answer 401/407 with this header value */
   | { readonly kind: 'challenge'; readonly header: string; readonly stale: boolean }
-  | { readonly kind: 'forbidden'; readonly reason: string; readonly mac?: Mac }
+  | {
+      readonly kind: 'forbidden';
+      readonly reason: string;
+      readonly mac?: Mac;
+      /** Set when the device was found: where a refusal can be audited. */
+      readonly tenant?: string;
+    }
   | { readonly kind: 'store_unavailable'; readonly error: string };
 
 /** Right credentials on a fresh nonce of papgate's; its use is not recorded yet (see useNonce). */
@@ -30,6 +41,8 @@ export interface Verified<D extends Account = Device> {
 
 export interface AuthDeps<D extends Account = Device> {
   readonly realm: string;
+  /** SIP_BIND_TO_PROVISIONING_IP */
+  readonly bindToSourceAddress: boolean;
   readonly sipStore: Pick<SipStore, 'issueNonce' | 'checkNonce' | 'useNonce'>;
   readonly findDevice: (mac: Mac) => Promise<D | null>;
 }
@@ -47,11 +60,11 @@ export function digestUriMatches(digestUri: string, requestUri: string): boolean
 
 /**
  * Digest authentication of one request against the restricted accounts (username = device MAC,
- * password = device.sipPassword). REGISTER uses Authorization (401), INVITE Proxy-Authorization
- * (407). Order: credentials parsed -> device found -> response checked in constant time -> nonce
- * checked (signature, age) -> only then its use recorded (so a stale nonce with a right response
- * gets `stale=true` and the phone retries silently, a replayed nonce-count is refused, and wrong
- * credentials never use up a nonce-count).
+ * password = restrictedSipPassword for the request's source address). REGISTER uses Authorization
+ * (401), INVITE Proxy-Authorization (407). Order: credentials parsed -> device found -> response
+ * checked in constant time -> nonce checked (signature, age) -> only then its use recorded (so a
+ * stale nonce with a right response gets `stale=true` and the phone retries silently, a replayed
+ * nonce-count is refused, and wrong credentials never use up a nonce-count).
  */
 export async function authenticate(
   req: AuthRequest,
@@ -93,9 +106,22 @@ export async function verifyDigest<D extends Account>(
       reason: `digest uri "${creds.uri.slice(0, 100)}" is not the request-URI "${req.uri.slice(0, 100)}"`,
       mac,
     };
-  const check = checkDigest(creds, { method: req.method, realm: deps.realm, password: device.sipPassword });
+  let password: string;
+  try {
+    password = restrictedSipPassword(device.sipPassword, req.source_address, deps.bindToSourceAddress);
+  } catch {
+    return { kind: 'forbidden', reason: 'source address is not an IP address', mac };
+  }
+  const check = checkDigest(creds, { method: req.method, realm: deps.realm, password });
   if (check === 'unsupported') return challenge(deps, false);
-  if (check !== 'ok') return { kind: 'forbidden', reason: 'wrong credentials', mac };
+  // Bound, a right password from the wrong address (a copied file) looks the same as a wrong one.
+  if (check !== 'ok')
+    return {
+      kind: 'forbidden',
+      reason: deps.bindToSourceAddress ? WRONG_ADDRESS : 'wrong credentials',
+      mac,
+      tenant: device.tenant,
+    };
   let claim;
   try {
     claim = await deps.sipStore.checkNonce(creds.nonce, creds.qop === null ? null : creds.nc);

@@ -7,6 +7,7 @@ import {
   type AuthDeps,
   type AuthRequest,
   type AuthResult,
+  WRONG_ADDRESS,
 } from './authenticate';
 import { retryAfter, type RegisterAdmission } from './overload';
 
@@ -28,6 +29,8 @@ export interface RegistrarDeps extends AuthDeps<SipLogin> {
   readonly overloadRetryAfterSeconds: number;
   readonly log: Logger;
   readonly now?: () => number;
+  /** Appends to the tenant's audit stream (Store.appendEvent). */
+  readonly audit: (tenant: string, type: string, fields: Record<string, string>) => Promise<void>;
 }
 
 /** Expires the phone asked for: the contact's expires parameter, else the Expires header, else null. */
@@ -82,6 +85,15 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
       case 'forbidden':
         log().info({ reason: auth.reason, mac: auth.mac }, 'register refused');
         res.send(403, 'Forbidden');
+        // A copy of a minimal configuration used from elsewhere is what an operator wants to see.
+        if (auth.reason === WRONG_ADDRESS && auth.tenant !== undefined && auth.mac !== undefined)
+          deps
+            .audit(auth.tenant, 'sip_register_refused', {
+              mac: auth.mac,
+              src: String(req.source_address),
+              reason: auth.reason,
+            })
+            .catch((err: Error) => log().warn({ err: err.message }, 'register: audit not written'));
         return true;
     }
   };

@@ -79,6 +79,7 @@ export async function handleInvite(
   } else {
     const auth = await authenticate(req, 'proxy-authorization', {
       realm: config.sip.realm,
+      bindToSourceAddress: config.sip.bindToProvisioningIp,
       sipStore: deps.sipStore,
       findDevice: (mac) => deps.store.findDevice(mac),
     });

@@ -179,8 +179,10 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
     };
     handleRegister(req, counted, {
       realm: sip.realm,
+      bindToSourceAddress: sip.bindToProvisioningIp,
       sipStore,
       findDevice: (mac) => sipStore.login(mac),
+      audit: (tenant, type, fields) => store.appendEvent(tenant, type, fields),
       maxExpiresSeconds: sip.registerExpiresSeconds,
       admission: registerAdmission,
       overloadRetryAfterSeconds: sip.overloadRetryAfterSeconds,

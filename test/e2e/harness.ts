@@ -21,6 +21,7 @@ import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config';
 import { parseNewDevice, type Language, type SipAccount, type Vendor } from '../../src/domain/device';
 import { parseMac, type Mac } from '../../src/domain/mac';
+import { restrictedSipPassword } from '../../src/domain/pap';
 import { connectRedis } from '../../src/store/connect';
 import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/store/embedded';
 import { SipStore } from '../../src/store/sip';
@@ -47,6 +48,8 @@ export const REALM = 'papgate-e2e';
 export const TENANT = 'e2e';
 /** The PBX's source address (trusted); phones call from 127.0.0.1. */
 export const PBX_IP = '127.0.0.5';
+/** where sipp's phones send from unless told otherwise */
+export const PHONE_IP = '127.0.0.1';
 
 export function isLoopback(host: string): boolean {
   return /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === 'localhost';
@@ -112,6 +115,9 @@ export interface Phone {
 export interface E2eDevice {
   mac: Mac;
   pap: string;
+  /** the device's secret (the store's sipPassword) */
+  secret: string;
+  /** the restricted password of a phone at PHONE_IP (see Harness.passwordFor) */
   password: string;
 }
 
@@ -353,7 +359,18 @@ export class Harness {
     );
     assert.ok(res !== 'unknown_tenant' && res.ok, JSON.stringify(res));
     const d = (await this.store.getDevice(TENANT, parseMac(key)))!;
-    return { mac: d.mac, pap: res.devices[0]!.pap, password: d.sipPassword };
+    return {
+      mac: d.mac,
+      pap: res.devices[0]!.pap,
+      secret: d.sipPassword,
+      password: this.passwordFor(d.sipPassword, PHONE_IP),
+    };
+  }
+
+  /** The restricted password a minimal configuration fetched from `ip` carries, as papgate derives it. */
+  passwordFor(device: string | Pick<E2eDevice, 'secret'>, ip: string): string {
+    const secret = typeof device === 'string' ? device : device.secret;
+    return restrictedSipPassword(secret, ip, this.config.sip.bindToProvisioningIp);
   }
 
   /** Runs sipp (UDP, loopback only); resolves with its exit code and what it printed. */
@@ -369,11 +386,11 @@ export class Harness {
         '-m',
         '1',
         '-i',
-        o.localIp ?? '127.0.0.1',
+        o.localIp ?? PHONE_IP,
         '-p',
         String(o.port),
         '-mi',
-        o.localIp ?? '127.0.0.1',
+        o.localIp ?? PHONE_IP,
         '-mp',
         String(mp % 2 === 0 ? mp : mp + 1),
         '-key',
@@ -446,7 +463,7 @@ export class Harness {
    */
   async dial(
     name: string,
-    who: { mac: string; password: string; authUser?: string; target?: string },
+    who: { mac: string; password: string; authUser?: string; target?: string; localIp?: string },
     digits: string,
     o: { pauseMs?: number; waitMs?: number } = {},
   ): Promise<SippResult> {
@@ -506,7 +523,7 @@ export class Harness {
   async register(
     mac: string,
     password: string,
-    o: { authUser?: string; target?: string } = {},
+    o: { authUser?: string; target?: string; localIp?: string } = {},
   ): Promise<Phone> {
     const port = await freePort();
     let child: ChildProcess | null = null;

@@ -12,7 +12,7 @@ import { freePort } from '../../src/store/embedded';
 import { createProvisioningServer } from '../../src/provisioning/server';
 import { ACCOUNT, credentialIn, request, TENANT_SECRETS } from '../support/http';
 import { silentLog } from '../support/redis';
-import { Harness, isLoopback, TENANT } from './harness';
+import { Harness, isLoopback, TENANT, until } from './harness';
 
 /** The SIP account a configuration file gives the phone. */
 interface FileAccount {
@@ -150,9 +150,11 @@ describe('e2e: the whole journey of a phone', function () {
       assert.equal(account.user, d.mac, 'the restricted account is the device MAC');
       assert.ok(isLoopback(account.registrar.split(':')[0]!), account.registrar);
 
+      // The phone sends from the address its file went to: the password is derived for it.
       const phone = await h.register(account.user, account.password, {
         authUser: account.authUser,
         target: account.registrar,
+        localIp: p.site,
       });
       const call = await h.dial(
         `journey-${p.vendor}`,
@@ -161,6 +163,7 @@ describe('e2e: the whole journey of a phone', function () {
           authUser: account.authUser,
           password: account.password,
           target: account.registrar,
+          localIp: p.site,
         },
         `${d.pap}#`,
       );
@@ -184,4 +187,47 @@ describe('e2e: the whole journey of a phone', function () {
       isMinimal(reset.body);
     });
   }
+
+  it('the restricted account works only from the address its file went to; a fetch from elsewhere rotates nothing', async () => {
+    const d = await h.device('001565e2e1b0');
+    const [fetchedAt, copiedTo, third] = ['127.0.0.31', '127.0.0.32', '127.0.0.33'];
+    const minimal = async (from: string) => {
+      const res = await request(provPort, `/${d.mac}.cfg`, {
+        from,
+        headers: { 'user-agent': 'Yealink SIP-T54W' },
+      });
+      assert.equal(res.status, 200, res.body);
+      return yealinkAccount(res.body);
+    };
+    const account = await minimal(fetchedAt);
+    assert.equal(account.password, h.passwordFor(d, fetchedAt));
+    const who = { authUser: account.authUser, target: account.registrar };
+
+    // The file's password from another address: 403, audited, nothing registered.
+    await assert.rejects(h.register(account.user, account.password, { ...who, localIp: copiedTo }), /403/);
+    // written after the 403 is sent, so it may land just after sipp has given up
+    const refusal = await until(
+      'the audit event of the refused REGISTER',
+      async () =>
+        (await h.store.events(TENANT, 50)).find(
+          (e) => e.type === 'sip_register_refused' && e.mac === d.mac,
+        ) ?? null,
+      5000,
+    );
+    assert.equal(refusal?.src, copiedTo, 'the refusal is audited with its source address');
+    assert.equal(await h.sipStore.registration(TENANT, d.mac), null);
+
+    const phone = await h.register(account.user, account.password, { ...who, localIp: fetchedAt });
+    const registered = await h.sipStore.registration(TENANT, d.mac);
+    assert.equal(registered?.address, fetchedAt);
+
+    const elsewhere = await minimal(third);
+    assert.notEqual(elsewhere.password, account.password, 'another address, another password');
+    assert.deepEqual(await h.sipStore.registration(TENANT, d.mac), registered, 'the binding is untouched');
+    assert.equal((await h.store.getDevice(TENANT, d.mac))!.sipPassword, d.secret, 'nothing rotated');
+    assert.equal((await minimal(fetchedAt)).password, account.password);
+    phone.stop();
+    // and the first phone's password still registers from its address after the other fetch
+    (await h.register(account.user, account.password, { ...who, localIp: fetchedAt })).stop();
+  });
 });
