@@ -5,16 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import jsQR from 'jsqr';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { CONSOLE_CSP } from '../src/admin/console';
-import { createAdminServer } from '../src/admin/server';
-import { loadConfig } from '../src/config';
 import { buildConsole, launchChromium, screenshotPath } from './support/browser';
-import { TestRedis, silentLog } from './support/redis';
+import { startAdmin } from './support/admin';
+import { TestRedis } from './support/redis';
 
 const TOKEN = 'console-test-operator-token-0123';
 const XSS = '<img src=x onerror=alert(1)>';
@@ -81,14 +79,9 @@ describe('console in headless Chromium', function () {
   before(async () => {
     buildConsole();
     await r.start();
-    app = createAdminServer({
-      config: loadConfig({ ADMIN_TOKEN: TOKEN }),
-      store: r.store(),
-      log: silentLog,
-      adminToken: TOKEN,
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    let port: number;
+    ({ app, port } = await startAdmin(r, TOKEN));
+    base = `http://127.0.0.1:${port}`;
     await api('PUT', '/tenants/acme', { name: 'Acme Corp', language: 'en' });
     await api('PUT', '/tenants/beta', { name: 'Beta GmbH', language: 'de' });
     await api('POST', '/tenants/beta/devices', {

@@ -3,11 +3,8 @@
  * headers, PIDF-LO in a multipart body), and the admin routes on a real Redis, audited.
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { XMLValidator } from 'fast-xml-parser';
-import { createAdminServer } from '../src/admin/server';
-import { loadConfig } from '../src/config';
 import { InputError } from '../src/domain/errors';
 import { parseSite, parseSiteName, type Site } from '../src/domain/site';
 import { pidfLo, siteLeg } from '../src/sip/emergency';
@@ -16,7 +13,8 @@ import { parseMac } from '../src/domain/mac';
 import pino from 'pino';
 import { Sites } from '../src/store/sites';
 import { request } from './support/http';
-import { TestRedis, silentLog } from './support/redis';
+import { startAdmin } from './support/admin';
+import { TestRedis } from './support/redis';
 
 const SDP =
   'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
@@ -177,14 +175,7 @@ describe('sites: admin API and store', () => {
 
   before(async () => {
     await r.start();
-    app = createAdminServer({
-      config: loadConfig({ ADMIN_TOKEN: TOKEN }),
-      store: r.store(),
-      log: silentLog,
-      adminToken: TOKEN,
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    port = (app.server.address() as AddressInfo).port;
+    ({ app, port } = await startAdmin(r, TOKEN));
   });
   after(async () => {
     await app.close();

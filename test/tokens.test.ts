@@ -4,14 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { createAdminServer } from '../src/admin/server';
 import { openApiDocument } from '../src/admin/openapi';
-import { loadConfig } from '../src/config';
 import { request } from './support/http';
 import { snapshot, writingBodies } from './support/sweep';
-import { TestRedis, silentLog } from './support/redis';
+import { startAdmin } from './support/admin';
+import { TestRedis } from './support/redis';
 
 const TOKEN = 'tokens-test-operator-token-0123';
 const ACME_MAC = '001565aabbcc';
@@ -49,14 +47,7 @@ describe('tenant admin tokens', () => {
 
   before(async () => {
     await r.start();
-    app = createAdminServer({
-      config: loadConfig({ ADMIN_TOKEN: TOKEN }),
-      store: r.store(),
-      log: silentLog,
-      adminToken: TOKEN,
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    port = (app.server.address() as AddressInfo).port;
+    ({ app, port } = await startAdmin(r, TOKEN));
   });
   after(async () => {
     await app.close();
