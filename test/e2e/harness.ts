@@ -42,6 +42,10 @@ export const FREESWITCH = {
   secret: env.E2E_FREESWITCH_SECRET ?? 'ClueCon',
 };
 export const SIP_TARGET = env.E2E_SIP ?? '127.0.0.1:5060';
+/** The second drachtio-server and FreeSWITCH (test/e2e/servers.sh picks their ports, tests start them). */
+export const DRACHTIO2 = { ...DRACHTIO, port: Number(env.E2E_DRACHTIO2_PORT ?? 0) };
+export const SIP_TARGET2 = env.E2E_SIP2 ?? '';
+export const FREESWITCH2 = { ...FREESWITCH, port: Number(env.E2E_FREESWITCH2_PORT ?? 0) };
 export const REPO = path.resolve(__dirname, '../../..');
 const SCENARIOS = path.join(REPO, 'test/e2e/scenarios');
 export const REALM = 'papgate-e2e';
@@ -200,7 +204,10 @@ export function serversRun(): string | null {
   return env.E2E_SERVERS_RUN ?? null;
 }
 
-export function servers(cmd: 'start' | 'stop', which: 'drachtio' | 'freeswitch'): Promise<void> {
+/** The servers run.sh starts; the second instances only when a scale-out test starts them. */
+export type ServerName = 'drachtio' | 'drachtio2' | 'freeswitch' | 'freeswitch2';
+
+export function servers(cmd: 'start' | 'stop', which: ServerName): Promise<void> {
   const run = serversRun();
   assert.ok(run, 'only servers started by test/e2e/run.sh can be stopped');
   return new Promise((resolve, reject) => {
@@ -211,7 +218,7 @@ export function servers(cmd: 'start' | 'stop', which: 'drachtio' | 'freeswitch')
 }
 
 /** PID of a server run.sh started. */
-export function serverPid(which: 'drachtio' | 'freeswitch'): number {
+export function serverPid(which: ServerName): number {
   return Number(fs.readFileSync(path.join(serversRun()!, `${which}.pid`), 'utf8'));
 }
 

@@ -7,9 +7,10 @@
 #   servers.sh available                 exit 0 when both archives are there
 #   servers.sh up RUN                    unpack (cached), pick ports, start both, wait until they answer;
 #                                        writes RUN/env (E2E_* variables for the suite)
-#   servers.sh start drachtio|freeswitch RUN   start one again on the same ports (the fault tests)
-#   servers.sh stop drachtio|freeswitch RUN    SIGTERM by PID, SIGKILL after 10 s
-#   servers.sh down RUN                  stop both
+#   servers.sh start NAME RUN            start one (again) on its ports: drachtio, freeswitch, or the
+#                                        second instances drachtio2, freeswitch2 (the scale-out tests)
+#   servers.sh stop NAME RUN             SIGTERM by PID, SIGKILL after 10 s
+#   servers.sh down RUN                  stop all
 #
 # PIDs are kept in RUN/<name>.pid, logs in RUN/<name>.log. A server that does not come up is an
 # error naming it, with the tail of its log.
@@ -110,52 +111,58 @@ tail_log() {
   done
 }
 
-fs_api() {
+fs_api() { # event socket port, command
   # shellcheck disable=SC1091
   . "$RUN/env"
-  timeout 5 "$E2E_FS_DIR/bin/fs_cli" -H 127.0.0.1 -P "$E2E_FREESWITCH_PORT" -p "$E2E_FREESWITCH_SECRET" -x "$1" 2>&1
+  timeout 5 "$E2E_FS_DIR/bin/fs_cli" -H 127.0.0.1 -P "$1" -p "$E2E_FREESWITCH_SECRET" -x "$2" 2>&1
 }
 
+# $1: drachtio or drachtio2 (a second SIP node on its own ports, started only by the tests that use it)
 start_drachtio() {
+  local name=${1:-drachtio} port sip
   # shellcheck disable=SC1091
   . "$RUN/env"
-  "$E2E_DRACHTIO_DIR/bin/drachtio" -f "$DRACHTIO_CONF" --address 127.0.0.1 --port "$E2E_DRACHTIO_PORT" \
-    --contact "sip:$E2E_SIP;transport=udp,tcp" --secret "$E2E_DRACHTIO_SECRET" \
-    </dev/null >>"$RUN/drachtio.log" 2>&1 &
+  if [ "$name" = drachtio2 ]; then port=$E2E_DRACHTIO2_PORT sip=$E2E_SIP2; else port=$E2E_DRACHTIO_PORT sip=$E2E_SIP; fi
+  "$E2E_DRACHTIO_DIR/bin/drachtio" -f "$DRACHTIO_CONF" --address 127.0.0.1 --port "$port" \
+    --contact "sip:$sip;transport=udp,tcp" --secret "$E2E_DRACHTIO_SECRET" \
+    </dev/null >>"$RUN/$name.log" 2>&1 &
   local pid=$!
-  echo "$pid" >"$RUN/drachtio.pid"
+  echo "$pid" >"$RUN/$name.pid"
   local end=$((SECONDS + START_TIMEOUT_S))
-  until timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$E2E_DRACHTIO_PORT" 2>/dev/null; do
+  until timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null; do
     if ! alive "$pid" || [ $SECONDS -ge $end ]; then
       alive "$pid" && kill -KILL "$pid"
-      echo "e2e: drachtio-server did not start (admin port 127.0.0.1:$E2E_DRACHTIO_PORT)" >&2
-      tail_log "$RUN/drachtio.log"
+      echo "e2e: $name did not start (admin port 127.0.0.1:$port)" >&2
+      tail_log "$RUN/$name.log"
       return 1
     fi
     sleep 0.2
   done
 }
 
+# $1: freeswitch or freeswitch2 (a second media server with its own ports and folders)
 start_freeswitch() {
+  local name=${1:-freeswitch} port
   # shellcheck disable=SC1091
   . "$RUN/env"
-  local d="$RUN/fs"
+  if [ "$name" = freeswitch2 ]; then port=$E2E_FREESWITCH2_PORT; else port=$E2E_FREESWITCH_PORT; fi
+  local d="$RUN/$name.d"
   mkdir -p "$d"/{log,db,run,temp,cache,sounds,storage,recordings}
   # -np: normal scheduling. Without a priority flag FreeSWITCH on a host with more than one CPU
   # switches itself to real-time (SCHED_FIFO, like -rp) and on 2 cores starves node (papgate, the
   # suite): drachtio-fsmrf's wait for the outbound event socket then runs out.
   "$E2E_FS_DIR/bin/freeswitch" -nf -nc -nonat -nonatmap -np \
-    -mod "$E2E_FS_DIR/mod" -conf "$RUN/freeswitch-conf" -log "$d/log" -db "$d/db" -run "$d/run" \
+    -mod "$E2E_FS_DIR/mod" -conf "$RUN/$name-conf" -log "$d/log" -db "$d/db" -run "$d/run" \
     -temp "$d/temp" -cache "$d/cache" -sounds "$d/sounds" -storage "$d/storage" -recordings "$d/recordings" \
-    </dev/null >>"$RUN/freeswitch.log" 2>&1 &
+    </dev/null >>"$RUN/$name.log" 2>&1 &
   local pid=$!
-  echo "$pid" >"$RUN/freeswitch.pid"
+  echo "$pid" >"$RUN/$name.pid"
   local end=$((SECONDS + START_TIMEOUT_S))
-  until fs_api 'sofia status' | grep -q 'drachtio_mrf.*RUNNING'; do
+  until fs_api "$port" 'sofia status' | grep -q 'drachtio_mrf.*RUNNING'; do
     if ! alive "$pid" || [ $SECONDS -ge $end ]; then
       alive "$pid" && kill -KILL "$pid"
-      echo "e2e: FreeSWITCH did not start (event socket 127.0.0.1:$E2E_FREESWITCH_PORT, profile drachtio_mrf)" >&2
-      tail_log "$RUN/freeswitch.log" "$d/log/freeswitch.log"
+      echo "e2e: $name did not start (event socket 127.0.0.1:$port, profile drachtio_mrf)" >&2
+      tail_log "$RUN/$name.log" "$d/log/freeswitch.log"
       return 1
     fi
     sleep 0.3
@@ -178,34 +185,43 @@ stop_one() {
   kill -KILL "$pid" 2>/dev/null
 }
 
+# A copy of the committed FreeSWITCH tree in RUN/$1-conf, with only its port variables set again
+# (a later `set` wins): $2 SIP, $3 event socket, $4 and $5 the RTP range.
+fs_conf() {
+  local conf="$RUN/$1-conf"
+  rm -rf "$conf"
+  cp -r "$REPO/config/freeswitch" "$conf"
+  sed -i "s#</include>#  <X-PRE-PROCESS cmd=\"set\" data=\"mrf_sip_port=$2\"/>\n\
+  <X-PRE-PROCESS cmd=\"set\" data=\"event_socket_port=$3\"/>\n\
+  <X-PRE-PROCESS cmd=\"set\" data=\"rtp_start_port=$4\"/>\n\
+  <X-PRE-PROCESS cmd=\"set\" data=\"rtp_end_port=$5\"/>\n</include>#" "$conf/vars.xml"
+}
+
 up() {
   [ -f "$DRACHTIO_ARCHIVE" ] && [ -f "$FREESWITCH_ARCHIVE" ] || die "archives not found in $SERVERS_DIR"
   mkdir -p "$RUN"
-  local ddir fdir conf rtp_width ports
+  local ddir fdir rtp_width
   ddir=$(unpacked "$DRACHTIO_ARCHIVE") || exit 1
   fdir=$(unpacked "$FREESWITCH_ARCHIVE") || exit 1
   rtp_width=$(($(fs_var "$REPO/config/freeswitch" rtp_end_port) - $(fs_var "$REPO/config/freeswitch" rtp_start_port)))
+  # Ports for a second drachtio-server and FreeSWITCH too, which only the scale-out tests start.
   read -r d_admin d_sip esl fs_sip rtp_start rtp_end <<<"$(free_ports "$rtp_width")"
-  [ -n "${rtp_end:-}" ] || die "cannot find free loopback ports"
-  # The committed tree, with only its port variables set again (a later `set` wins).
-  conf="$RUN/freeswitch-conf"
-  rm -rf "$conf"
-  cp -r "$REPO/config/freeswitch" "$conf"
-  sed -i "s#</include>#  <X-PRE-PROCESS cmd=\"set\" data=\"mrf_sip_port=$fs_sip\"/>\n\
-  <X-PRE-PROCESS cmd=\"set\" data=\"event_socket_port=$esl\"/>\n\
-  <X-PRE-PROCESS cmd=\"set\" data=\"rtp_start_port=$rtp_start\"/>\n\
-  <X-PRE-PROCESS cmd=\"set\" data=\"rtp_end_port=$rtp_end\"/>\n</include>#" "$conf/vars.xml"
+  read -r d2_admin d2_sip esl2 fs2_sip rtp2_start rtp2_end <<<"$(free_ports "$rtp_width")"
+  [ -n "${rtp_end:-}" ] && [ -n "${rtp2_end:-}" ] || die "cannot find free loopback ports"
+  [ $((rtp2_start > rtp_end || rtp2_end < rtp_start)) = 1 ] || die "the two RTP ranges overlap; run again"
+  fs_conf freeswitch "$fs_sip" "$esl" "$rtp_start" "$rtp_end"
+  fs_conf freeswitch2 "$fs2_sip" "$esl2" "$rtp2_start" "$rtp2_end"
   cat >"$RUN/env" <<EOF
-export E2E_DRACHTIO_HOST=127.0.0.1 E2E_DRACHTIO_PORT=$d_admin
+export E2E_DRACHTIO_HOST=127.0.0.1 E2E_DRACHTIO_PORT=$d_admin E2E_DRACHTIO2_PORT=$d2_admin
 export E2E_DRACHTIO_SECRET='$(xml_attr "$DRACHTIO_CONF" admin secret)'
-export E2E_SIP=127.0.0.1:$d_sip
-export E2E_FREESWITCH_HOST=127.0.0.1 E2E_FREESWITCH_PORT=$esl
-export E2E_FREESWITCH_SECRET='$(sed -n 's/.*name="password" value="\([^"]*\)".*/\1/p' "$conf/autoload_configs/event_socket.conf.xml")'
+export E2E_SIP=127.0.0.1:$d_sip E2E_SIP2=127.0.0.1:$d2_sip
+export E2E_FREESWITCH_HOST=127.0.0.1 E2E_FREESWITCH_PORT=$esl E2E_FREESWITCH2_PORT=$esl2
+export E2E_FREESWITCH_SECRET='$(sed -n 's/.*name="password" value="\([^"]*\)".*/\1/p' "$RUN/freeswitch-conf/autoload_configs/event_socket.conf.xml")'
 export E2E_DRACHTIO_DIR='$ddir/drachtio-server' E2E_FS_DIR='$fdir/freeswitch'
 export E2E_SERVERS_RUN='$RUN'
 EOF
-  start_freeswitch || exit 1
-  start_drachtio || {
+  start_freeswitch freeswitch || exit 1
+  start_drachtio drachtio || {
     stop_one freeswitch
     exit 1
   }
@@ -223,22 +239,21 @@ up)
 start)
   RUN=${3:?run folder}
   case "${2:-}" in
-  drachtio) start_drachtio ;;
-  freeswitch) start_freeswitch ;;
-  *) die "usage: servers.sh start drachtio|freeswitch RUN" ;;
+  drachtio | drachtio2) start_drachtio "$2" ;;
+  freeswitch | freeswitch2) start_freeswitch "$2" ;;
+  *) die "usage: servers.sh start drachtio|drachtio2|freeswitch|freeswitch2 RUN" ;;
   esac
   ;;
 stop)
   RUN=${3:?run folder}
   case "${2:-}" in
-  drachtio | freeswitch) stop_one "$2" ;;
-  *) die "usage: servers.sh stop drachtio|freeswitch RUN" ;;
+  drachtio | drachtio2 | freeswitch | freeswitch2) stop_one "$2" ;;
+  *) die "usage: servers.sh stop drachtio|drachtio2|freeswitch|freeswitch2 RUN" ;;
   esac
   ;;
 down)
   RUN=${2:?run folder}
-  stop_one drachtio
-  stop_one freeswitch
+  for s in drachtio drachtio2 freeswitch freeswitch2; do stop_one "$s"; done
   ;;
-*) die "usage: servers.sh available | up RUN | start|stop drachtio|freeswitch RUN | down RUN" ;;
+*) die "usage: servers.sh available | up RUN | start|stop drachtio|drachtio2|freeswitch|freeswitch2 RUN | down RUN" ;;
 esac
