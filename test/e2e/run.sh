@@ -13,8 +13,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-mocha=(node_modules/.bin/mocha --no-config --exit --timeout 120000 --reporter test/support/reporter.js
-  dist/test/e2e/e2e.js dist/test/e2e/journey.js dist/test/e2e/faults.js)
+# E2E_SPECS (space-separated compiled files) runs a subset while developing; npm test runs them all.
+# shellcheck disable=SC2206
+specs=(${E2E_SPECS:-dist/test/e2e/e2e.js dist/test/e2e/journey.js dist/test/e2e/faults.js})
+mocha=(node_modules/.bin/mocha --no-config --exit --timeout 120000 --reporter test/support/reporter.js "${specs[@]}")
 export PAPGATE_TEST_LABEL=e2e
 [ -f dist/test/e2e/e2e.js ] || { echo "e2e: not built (run through npm test)" >&2; exit 1; }
 
