@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Provisioning benchmark: papgate full / minimal configurations vs nginx serving a static file of
-# the same size. Everything on 127.0.0.1; every server it starts is stopped on exit.
+# Provisioning and PAP-check benchmark, one table (README "Benchmark"). Everything on 127.0.0.1;
+# every server it starts is stopped on exit.
+# - full configuration through a whitelisted IP, full through the device credential, minimal:
+#   papgate vs nginx (one worker) serving a static file of the same bytes, one after the other;
+# - the PAP check through POST /api/v1/authenticate (wrk) and through the store call the IVR makes
+#   (bench/pap.ts), vs redis-benchmark GET against the same Redis at the same concurrency.
 #   BENCH_DURATION (10s), BENCH_CONNECTIONS (64), BENCH_THREADS (2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,9 +25,11 @@ export PATH="$PATH:/usr/sbin"
 need wrk wrk
 need nginx nginx-light
 need redis-server redis-server
+need redis-benchmark redis-tools
 
-[ -f dist/bench/server.js ] || { echo "bench: run through `npm run bench` (it builds first)" >&2; exit 1; }
+[ -f dist/bench/server.js ] || { echo "bench: run through \`npm run bench\` (it builds first)" >&2; exit 1; }
 
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 TMP="$(mktemp -d)"
 chmod 755 "$TMP"
 SERVER_PID=""
@@ -36,18 +42,23 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 mkdir -p "$TMP/www" "$TMP/nginx"
-BENCH_STATIC_FILE="$TMP/www/static.cfg" node dist/bench/server.js >"$TMP/server.out" 2>"$TMP/server.err" &
+BENCH_STATIC_DIR="$TMP/www" node dist/bench/server.js >"$TMP/server.out" 2>"$TMP/server.err" &
 SERVER_PID=$!
-for _ in $(seq 1 200); do
+for _ in $(seq 1 300); do
   [ -s "$TMP/server.out" ] && break
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.err" >&2; exit 1; }
   sleep 0.1
 done
 [ -s "$TMP/server.out" ] || { echo "bench: papgate did not start" >&2; exit 1; }
-json() { node -e 'const o=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));process.stdout.write(String(o[process.argv[2]]))' "$TMP/server.out" "$1"; }
-PORT="$(json port)"; FULL_PATH="$(json fullPath)"; MIN_PATH="$(json minimalPath)"
-FULL_BYTES="$(json fullBytes)"; MIN_BYTES="$(json minimalBytes)"
-chmod 644 "$TMP/www/static.cfg"
+json() { # file, field
+  node -e 'const o=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));process.stdout.write(String(o[process.argv[2]]))' "$1" "$2"
+}
+S="$TMP/server.out"
+PORT="$(json "$S" port)"
+ADMIN_PORT="$(json "$S" adminPort)"
+REDIS_URL="$(json "$S" redisUrl)"
+REDIS_PORT="$(json "$S" redisPort)"
+chmod 644 "$TMP"/www/*.cfg
 
 NGINX_PORT="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 cat >"$TMP/nginx/nginx.conf" <<CONF
@@ -70,42 +81,66 @@ http {
   }
 }
 CONF
-
-run_wrk() { # name url
-  echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency $2" >&2
-  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$2" >"$TMP/$1.wrk"
-  if grep -q 'Non-2xx' "$TMP/$1.wrk"; then echo "bench: $1 had non-2xx answers:" >&2; grep 'Non-2xx' "$TMP/$1.wrk" >&2; fi
-}
-
-run_wrk papgate-full "http://127.0.0.1:$PORT$FULL_PATH"
-run_wrk papgate-minimal "http://127.0.0.1:$PORT$MIN_PATH"
-
 nginx -c "$TMP/nginx/nginx.conf" -p "$TMP/nginx" 2>"$TMP/nginx/start.err" &
 NGINX_PID=$!
 for _ in $(seq 1 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$NGINX_PORT") 2>/dev/null && break
   sleep 0.05
 done
-run_wrk nginx-static "http://127.0.0.1:$NGINX_PORT/static.cfg"
 
-# wrk prints latencies as 812.00us / 1.23ms / 1.02s; the table shows milliseconds.
-field() { # file, what (rps|50%|99%)
-  awk -v what="$2" '
+# Each result is one line in $TMP/<name>.res: requests/s, p50 ms, p99 ms.
+run_wrk() { # name url [wrk script]
+  local script=()
+  [ -n "${3:-}" ] && script=(-s "$3")
+  echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency ${script[*]} $2" >&2
+  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${script[@]}" "$2" >"$TMP/$1.wrk"
+  if grep -q 'Non-2xx' "$TMP/$1.wrk"; then echo "bench: $1 had non-2xx answers:" >&2; grep 'Non-2xx' "$TMP/$1.wrk" >&2; fi
+  # wrk prints latencies as 812.00us / 1.23ms / 1.02s; the table shows milliseconds.
+  awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /m$/) return v * 60000; if (v ~ /s$/) return v * 1000; return v }
-    what == "rps" && /^Requests\/sec:/ { printf "%.0f", $2 }
-    what != "rps" && $1 == what { printf "%.2f", ms($2) }
-  ' "$1"
+    /^Requests\/sec:/ { rps = $2 } $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
+    END { printf "%.0f %.2f %.2f\n", rps, p50, p99 }
+  ' "$TMP/$1.wrk" >"$TMP/$1.res"
 }
 
-NGINX_RPS="$(field "$TMP/nginx-static.wrk" rps)"
-echo
-echo "papgate provisioning benchmark: wrk -t$THREADS -c$CONNS -d$DURATION, 127.0.0.1, Yealink T54W <mac>.cfg"
-echo "full: $FULL_BYTES bytes (permanent-whitelist bypass: one Redis write + audit event per request); minimal: $MIN_BYTES bytes; nginx: static file of $FULL_BYTES bytes, 1 worker"
-printf '%-18s %12s %10s %10s %16s\n' "target" "requests/s" "p50 ms" "p99 ms" "papgate/nginx"
-for name in papgate-full papgate-minimal nginx-static; do
-  f="$TMP/$name.wrk"
-  rps="$(field "$f" rps)"
-  ratio="$(awk -v a="$rps" -v b="$NGINX_RPS" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }')"
-  [ "$name" = nginx-static ] && ratio="1.000"
-  printf '%-18s %12s %10s %10s %16s\n' "$name" "$rps" "$(field "$f" 50%)" "$(field "$f" 99%)" "$ratio"
+# Each papgate target right after nginx with a file of the same bytes, so both see the same machine.
+for target in full credential minimal; do
+  path="$(json "$S" "${target}Path")"
+  run_wrk "nginx-$target" "http://127.0.0.1:$NGINX_PORT/$target.cfg"
+  run_wrk "papgate-$target" "http://127.0.0.1:$PORT$path"
 done
+
+echo "redis-benchmark -t get -c $CONNS (same Redis)" >&2
+# 15 000 requests per connection: about as long as the other runs.
+redis-benchmark -p "$REDIS_PORT" -t get -c "$CONNS" -n "$((CONNS * 15000))" --csv 2>/dev/null | awk -F'"' '
+  $2 == "GET" { printf "%.0f %.2f %.2f\n", $4, $10, $14 }' >"$TMP/redis-get.res"
+BENCH_ADMIN_TOKEN="$(json "$S" adminToken)" BENCH_PAP_DEVICES="$(json "$S" papDevices)" \
+  run_wrk pap-http "http://127.0.0.1:$ADMIN_PORT/api/v1/authenticate" bench/authenticate.lua
+echo "node dist/bench/pap.js: $CONNS store calls in flight for $DURATION" >&2
+REDIS_URL="$REDIS_URL" BENCH_DURATION="$DURATION" BENCH_CONNECTIONS="$CONNS" node dist/bench/pap.js >"$TMP/pap-store.json"
+node -e 'const o=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(`${o.rps} ${o.p50.toFixed(2)} ${o.p99.toFixed(2)}`)' \
+  "$TMP/pap-store.json" >"$TMP/pap-store.res"
+
+row() { # label, result name, baseline result name ('' for a baseline row)
+  read -r rps p50 p99 <"$TMP/$2.res"
+  local ratio="1.000"
+  if [ -n "$3" ]; then
+    read -r base _ _ <"$TMP/$3.res"
+    ratio="$(awk -v a="$rps" -v b="$base" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }')"
+  fi
+  printf '%-40s %11s %8s %8s %7s\n' "$1" "$rps" "$p50" "$p99" "$ratio"
+}
+
+echo
+echo "papgate benchmark: wrk -t$THREADS -c$CONNS -d$DURATION, 127.0.0.1, load average before/after: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Yealink T54W <mac>.cfg; nginx: 1 worker, static file of the same bytes; ratio: papgate / the baseline row above it"
+printf '%-40s %11s %8s %8s %7s\n' "target" "requests/s" "p50 ms" "p99 ms" "ratio"
+row "nginx $(json "$S" fullBytes) B" nginx-full ""
+row "papgate full, whitelisted IP" papgate-full nginx-full
+row "nginx $(json "$S" credentialBytes) B" nginx-credential ""
+row "papgate full, device credential" papgate-credential nginx-credential
+row "nginx $(json "$S" minimalBytes) B" nginx-minimal ""
+row "papgate minimal" papgate-minimal nginx-minimal
+row "redis-benchmark GET, same Redis" redis-get ""
+row "PAP check, POST /api/v1/authenticate" pap-http redis-get
+row "PAP check, store call of the IVR" pap-store redis-get

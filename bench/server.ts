@@ -1,21 +1,40 @@
 /**
- * Benchmark entry point (bench/provisioning.sh runs it): a throwaway redis-server, one tenant whose
- * permanent whitelist holds 127.0.0.1 (full configurations), one without (minimal configurations),
- * and the provisioning server on a free 127.0.0.1 port. Prints one JSON line when ready; stops
- * redis-server on SIGTERM/SIGINT.
+ * Benchmark entry point (bench/provisioning.sh runs it): a throwaway redis-server and one papgate
+ * process serving provisioning and the admin API on free 127.0.0.1 ports. Tenants:
+ * - bench-full: its permanent whitelist holds 127.0.0.1 (full configurations through the whitelist);
+ * - bench-credential: one device that was provisioned once and now fetches with its credential;
+ * - bench-minimal: no whitelist (minimal configurations);
+ * - bench-pap: PAP_DEVICES devices in `needed` for the PAP check (wrong PAPs, see bench/pap.ts).
+ * Prints one JSON line when ready; stops redis-server on SIGTERM/SIGINT.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { createAdminServer } from '../src/admin/server';
 import { loadConfig } from '../src/config';
-import { parseNewDevice } from '../src/domain/device';
+import { parseNewDevice, type NewDevice } from '../src/domain/device';
+import { parseMac } from '../src/domain/mac';
 import { parseWhitelistEntry } from '../src/domain/whitelist';
 import { createProvisioningServer } from '../src/provisioning/server';
 import { connectRedis } from '../src/store/connect';
 import { startEmbeddedRedis } from '../src/store/embedded';
+import { keys } from '../src/store/keys';
 import { Store } from '../src/store/store';
+import { BENCH_ENV, PAP_DEVICES, PAP_TENANT, papDeviceMac } from './pap-devices';
+
+const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+
+function device(mac: string, accounts: NewDevice['accounts']): NewDevice {
+  return parseNewDevice({ mac, vendor: 'yealink', model: 'T54W', site: 'bench', accounts });
+}
+
+async function listen(app: FastifyInstance): Promise<number> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return (app.server.address() as AddressInfo).port;
+}
 
 async function main(): Promise<void> {
   const log = pino({ level: 'silent' });
@@ -30,63 +49,76 @@ async function main(): Promise<void> {
     PROVISIONING_BASE_URL: 'http://127.0.0.1:8081',
     SIP_REGISTRAR: '127.0.0.1:5060',
     LOG_LEVEL: 'silent',
+    ...BENCH_ENV,
   });
-  const store = new Store(client, { auth: config.auth, eventsMaxLen: 10000 });
+  const store = new Store(client, { auth: config.auth, eventsMaxLen: config.eventsMaxLen });
   const account = {
     server: 'sip.bench.example:5060',
     user: 'bench-100',
     password: 'bench-secret-pw',
     displayName: 'Bench User',
   };
-  await store.putTenant('bench-full', { name: 'Bench full', language: null }, 'bench');
-  await store.putTenant('bench-minimal', { name: 'Bench minimal', language: null }, 'bench');
+  for (const t of ['bench-full', 'bench-credential', 'bench-minimal', PAP_TENANT])
+    await store.putTenant(t, { name: t, language: null }, 'bench');
   await store.addWhitelist('bench-full', parseWhitelistEntry('127.0.0.1'), 'bench');
-  await store.createDevices(
-    'bench-full',
-    [
-      parseNewDevice({
-        mac: '001565be0001',
-        vendor: 'yealink',
-        model: 'T54W',
-        site: 'bench',
-        accounts: [account],
-      }),
-    ],
-    'bench',
-  );
-  await store.createDevices(
-    'bench-minimal',
-    [
-      parseNewDevice({
-        mac: '001565be0002',
-        vendor: 'yealink',
-        model: 'T54W',
-        site: 'bench',
-        accounts: [account],
-      }),
-    ],
-    'bench',
-  );
+  await store.createDevices('bench-full', [device('001565be0001', [account])], 'bench');
+  await store.createDevices('bench-minimal', [device('001565be0002', [account])], 'bench');
+  const created = await store.createDevices('bench-credential', [device('001565be0003', [account])], 'bench');
+  const papDevices = Array.from({ length: PAP_DEVICES }, (_, i) => device(papDeviceMac(i), [account]));
+  await store.createDevices(PAP_TENANT, papDevices, 'bench');
+  if (created === 'unknown_tenant' || !created.ok) throw new Error('bench: device not created');
 
-  const app = createProvisioningServer({ config, store, log });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const port = (app.server.address() as AddressInfo).port;
-  const full = await app.inject({ url: '/001565be0001.cfg', remoteAddress: '127.0.0.1' });
-  const minimal = await app.inject({ url: '/001565be0002.cfg', remoteAddress: '127.0.0.1' });
+  const prov = createProvisioningServer({ config, store, log });
+  const admin = createAdminServer({ config, store, log, adminToken: ADMIN_TOKEN });
+  const port = await listen(prov);
+  const adminPort = await listen(admin);
+
+  // The credential device authenticates by PAP from 127.0.0.1 (a temporary whitelist entry), takes
+  // its first full configuration, and loses the entry: from then on only its credential gets it full.
+  const pap = await store.attemptPap(
+    parseMac('001565be0003'),
+    created.devices[0]!.pap,
+    '127.0.0.1',
+    'bench',
+    'api',
+  );
+  if (pap.outcome !== 'successful') throw new Error(`bench: PAP ${pap.outcome}`);
+  const first = await prov.inject({ url: '/001565be0003.cfg', remoteAddress: '127.0.0.1' });
+  const credential = /\/d\/([A-Za-z0-9_-]+)\//.exec(first.body)?.[1];
+  if (!credential) throw new Error('bench: no credential in the first full configuration');
+  await client.del(keys.tenant('bench-credential').tempWhitelist);
+
+  const fullPath = '/001565be0001.cfg';
+  const credentialPath = `/d/${credential}/001565be0003.cfg`;
+  const minimalPath = '/001565be0002.cfg';
+  const get = (url: string) => prov.inject({ url, remoteAddress: '127.0.0.1' });
+  const [full, viaCredential, minimal] = await Promise.all([
+    get(fullPath),
+    get(credentialPath),
+    get(minimalPath),
+  ]);
   if (
     full.statusCode !== 200 ||
     !full.body.includes('bench-secret-pw') ||
+    viaCredential.statusCode !== 200 ||
+    !viaCredential.body.includes('bench-secret-pw') ||
     !minimal.body.includes('Dial *89 to authenticate')
   ) {
-    throw new Error(`unexpected answers: full ${full.statusCode}, minimal ${minimal.statusCode}`);
+    throw new Error(
+      `unexpected answers: full ${full.statusCode}, credential ${viaCredential.statusCode}, minimal ${minimal.statusCode}`,
+    );
   }
-  if (process.env.BENCH_STATIC_FILE) fs.writeFileSync(process.env.BENCH_STATIC_FILE, full.rawPayload);
+  if (process.env.BENCH_STATIC_DIR) {
+    fs.writeFileSync(path.join(process.env.BENCH_STATIC_DIR, 'full.cfg'), full.rawPayload);
+    fs.writeFileSync(path.join(process.env.BENCH_STATIC_DIR, 'credential.cfg'), viaCredential.rawPayload);
+    fs.writeFileSync(path.join(process.env.BENCH_STATIC_DIR, 'minimal.cfg'), minimal.rawPayload);
+  }
 
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await app.close().catch(() => undefined);
+    await Promise.all([prov.close(), admin.close()]).catch(() => undefined);
     await client.quit().catch(() => undefined);
     await redis.stop();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -95,7 +127,20 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
   process.stdout.write(
-    `${JSON.stringify({ port, fullPath: '/001565be0001.cfg', minimalPath: '/001565be0002.cfg', fullBytes: full.rawPayload.length, minimalBytes: minimal.rawPayload.length })}\n`,
+    `${JSON.stringify({
+      port,
+      adminPort,
+      adminToken: ADMIN_TOKEN,
+      redisUrl: redis.url,
+      redisPort: new URL(redis.url).port,
+      fullPath,
+      credentialPath,
+      minimalPath,
+      fullBytes: full.rawPayload.length,
+      credentialBytes: viaCredential.rawPayload.length,
+      minimalBytes: minimal.rawPayload.length,
+      papDevices: PAP_DEVICES,
+    })}\n`,
   );
 }
 

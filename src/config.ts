@@ -85,8 +85,8 @@ export interface SipConfig {
   readonly enabled: boolean;
   readonly drachtio: { readonly host: string; readonly port: number; readonly secret: string };
   readonly freeswitch: {
-    readonly host: string;
-    readonly port: number;
+    /** FREESWITCH_HOSTS (or FREESWITCH_HOST alone): IVR calls are spread across these. */
+    readonly servers: readonly MediaServerAddress[];
     readonly secret: string;
     /** Address FreeSWITCH's outbound event socket connects back to. */
     readonly listenAddress: string;
@@ -118,6 +118,13 @@ export interface SipConfig {
     readonly maxCalls: number;
   };
   readonly lockWatchIntervalMs: number;
+}
+
+export interface MediaServerAddress {
+  readonly host: string;
+  readonly port: number;
+  /** `host:port` (IPv6 in brackets): the server's name in logs, /readyz and metrics. */
+  readonly label: string;
 }
 
 export class ConfigError extends Error {
@@ -219,6 +226,39 @@ function hostPort(env: Env, name: string, def: string): string {
   const v = str(env, name, def);
   if (!/^[A-Za-z0-9.\-:[\]]+$/.test(v)) throw new ConfigError(name, `expected host[:port], got "${v}"`);
   return v;
+}
+
+/**
+ * FREESWITCH_HOSTS, a comma list of host[:port] (IPv6 in brackets), or FREESWITCH_HOST as the
+ * one-server case; FREESWITCH_PORT is the port of entries that name none. Setting both is refused
+ * rather than one silently ignored.
+ */
+function mediaServers(env: Env): MediaServerAddress[] {
+  const defaultPort = int(env, 'FREESWITCH_PORT', 8021, 1, 65535);
+  const many = str(env, 'FREESWITCH_HOSTS', '') !== '';
+  if (many && str(env, 'FREESWITCH_HOST', '') !== '')
+    throw new ConfigError('FREESWITCH_HOSTS', 'set either FREESWITCH_HOST or FREESWITCH_HOSTS, not both');
+  const name = many ? 'FREESWITCH_HOSTS' : 'FREESWITCH_HOST';
+  const raw = many ? str(env, name, '').split(',') : [str(env, name, '127.0.0.1')];
+  const seen = new Set<string>();
+  return raw.map((entry) => {
+    const e = entry.trim();
+    const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::([0-9]{1,5}))?$/.exec(e);
+    if (!m)
+      throw new ConfigError(
+        name,
+        `expected host[:port] (IPv6 as [addr]:port), got "${e}"${e === '' ? ' (empty entry)' : ''}`,
+      );
+    const port = m[3] === undefined ? defaultPort : Number(m[3]);
+    if (port < 1 || port > 65535) throw new ConfigError(name, `port must be between 1 and 65535 in "${e}"`);
+    if (m[1] !== undefined && !ipaddr.IPv6.isValid(m[1]))
+      throw new ConfigError(name, `"${m[1]}" is not an IPv6 address in "${e}"`);
+    const host = m[1] ?? m[2]!;
+    const label = `${m[1] !== undefined ? `[${ipaddr.IPv6.parse(host).toString()}]` : host.toLowerCase()}:${port}`;
+    if (seen.has(label)) throw new ConfigError(name, `${label} is listed twice`);
+    seen.add(label);
+    return Object.freeze({ host, port, label });
+  });
 }
 
 /** HTTPS settings: all of them need PROVISIONING_TLS_CERT and _KEY, which go together. */
@@ -393,8 +433,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
         secret: str(env, 'DRACHTIO_SECRET', 'cymru'),
       }),
       freeswitch: Object.freeze({
-        host: str(env, 'FREESWITCH_HOST', '127.0.0.1'),
-        port: int(env, 'FREESWITCH_PORT', 8021, 1, 65535),
+        servers: Object.freeze(mediaServers(env)),
         secret: str(env, 'FREESWITCH_SECRET', 'ClueCon'),
         listenAddress: str(env, 'FREESWITCH_LISTEN_ADDRESS', '127.0.0.1'),
       }),

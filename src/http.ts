@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { Server } from 'node:http';
+import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { TlsOptions } from 'node:tls';
 import type { FastifyHttpOptions, FastifyInstance, FastifyReply } from 'fastify';
@@ -55,6 +55,43 @@ export function httpsServerOptions(config: Config, tls: TlsOptions): FastifyHttp
   };
 }
 
+/** A handler that answers what it can itself and hands every other request to `next` (fastify). */
+export type FrontHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (req: IncomingMessage, res: ServerResponse) => void,
+) => void;
+
+/**
+ * `options` (of httpServerOptions or httpsServerOptions) with `front` placed before fastify's own
+ * request handler, on a server made as fastify would make it.
+ */
+export function withFrontHandler(
+  options: FastifyHttpOptions<Server>,
+  front: FrontHandler,
+): FastifyHttpOptions<Server> {
+  const factory =
+    options.serverFactory ??
+    ((handler: (req: IncomingMessage, res: ServerResponse) => void) => {
+      const server = http.createServer(options.http ?? {}, handler);
+      server.keepAliveTimeout = options.keepAliveTimeout!;
+      server.requestTimeout = options.requestTimeout!;
+      return server;
+    });
+  return {
+    ...options,
+    serverFactory: (handler, opts) => factory((req, res) => front(req, res, handler), opts),
+  };
+}
+
+/** What a front handler must know of the edge's shutdown (see installEdgeLifecycle). */
+export interface EdgeLifecycle {
+  /** True once shutdown has begun: requests are fastify's then (503). */
+  readonly closing: () => boolean;
+  /** To be called after each answer a front handler sent itself. */
+  readonly answered: () => void;
+}
+
 /**
  * Installs what both edges do the same way, each answering in its own documented error format
  * (`refuse(reply, status, headers)`):
@@ -67,7 +104,7 @@ export function installEdgeLifecycle(
   app: FastifyInstance,
   refuse: (reply: FastifyReply, status: 405 | 503, headers: Record<string, string>) => FastifyReply,
   connectReply: { readonly allow: string; readonly contentType: string; readonly body: string },
-): void {
+): EdgeLifecycle {
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -78,9 +115,10 @@ export function installEdgeLifecycle(
   });
   // A connection whose request was in flight at shutdown must not then idle on until keep-alive
   // ends; one with a pipelined request still gets that request answered (503) first.
-  app.addHook('onResponse', async () => {
+  const answered = () => {
     if (closing) setImmediate(() => app.server.closeIdleConnections());
-  });
+  };
+  app.addHook('onResponse', async () => answered());
   app.server.on('connect', (_req: unknown, socket: Socket) => {
     const { allow, contentType, body } = connectReply;
     socket.end(
@@ -90,6 +128,7 @@ export function installEdgeLifecycle(
     // Node hands the socket over as a tunnel: nothing reads what the client still sends.
     setTimeout(() => socket.destroy(), CONNECT_LINGER_MS).unref();
   });
+  return { closing: () => closing, answered };
 }
 
 /**

@@ -9,6 +9,7 @@ import { Metrics } from './metrics';
 import { createMetricsServer, Health } from './observability';
 import { connectRedis, connectRedisCluster } from './store/connect';
 import { startEmbeddedRedis } from './store/embedded';
+import { Schema } from './store/schema';
 import { Store, type RedisClient } from './store/store';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server';
@@ -104,7 +105,14 @@ async function main(): Promise<void> {
       await redis.disconnect().catch(() => undefined);
     });
     const alerts = new Alerts({ webhookUrl: cfg.alertWebhookUrl, log: log.child({ edge: 'alerts' }) });
+    // Device operations wait for the data to be in the current layout (503 after the store timeout).
+    const schema = new Schema(redis, cfg.storeTimeoutMs);
+    schema.bringUpToDate(log).catch((err: Error) => {
+      log.fatal({ err: err.message }, 'redis data cannot be migrated');
+      void shutdown(1);
+    });
     const store = new Store(redis, {
+      schema,
       auth: cfg.auth,
       eventsMaxLen: cfg.eventsMaxLen,
       onSourceLimited: (c) => alerts.sourceLimited(c),

@@ -2,13 +2,15 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { AUTH_STATES, type AuthState } from './domain/auth';
 import { VENDORS, type Vendor } from './domain/device';
 import type { IvrOutcome } from './ivr/session';
+import type { MediaServerStatus } from './sip/mediapool';
 import type { NotifyResult } from './sip/notify';
 import type { AttemptReply } from './store/store';
 
 /*
  * Every label value below comes from a closed set written in the code (vendor names from VENDORS,
- * states, outcomes, SIP and HTTP status codes), never from a request or a tenant: no MAC, IP, PAP,
- * tenant id or free text can reach a series, so the number of series is bounded.
+ * states, outcomes, SIP and HTTP status codes) or in the configuration (FreeSWITCH host:port), never
+ * from a request or a tenant: no MAC, IP, PAP, tenant id or free text can reach a series, so the
+ * number of series is bounded.
  */
 
 /** The configuration a provisioning reply carried: `none` for everything else (refusals, misses, pointers, HEAD). */
@@ -21,6 +23,8 @@ export type PapOutcome = AttemptReply['outcome'] | 'store_error';
 /** `media_unavailable`: refused before the IVR (FreeSWITCH not connected, no endpoint). */
 export type IvrCallOutcome = IvrOutcome | 'media_unavailable';
 export type StoreErrorKind = 'timeout' | 'unavailable' | 'error';
+/** Why a new call got 503 before the IVR: IVR_MAX_CALLS reached, or the instance shutting down. */
+export type InviteShedReason = 'ivr_capacity' | 'draining';
 
 /** Each list is checked against its type: a new outcome in the code that is missing here fails to compile. */
 const keysOf = <K extends string>(o: Record<K, true>): K[] => Object.keys(o) as K[];
@@ -56,6 +60,7 @@ const NOTIFY_RESULTS = keysOf<NotifyResult>({
   error: true,
 });
 const STORE_ERRORS = keysOf<StoreErrorKind>({ timeout: true, unavailable: true, error: true });
+const SHED_REASONS = keysOf<InviteShedReason>({ ivr_capacity: true, draining: true });
 const DECISIONS = keysOf<ProvisioningDecision>({ full: true, minimal: true, none: true });
 
 /** Up to the default STORE_TIMEOUT_MS (2 s): Redis answers in well under a millisecond on a LAN. */
@@ -67,6 +72,7 @@ type Inc = { inc(value?: number): void };
 export interface SipGauges {
   activeCalls(): number;
   connected(): { readonly freeswitch: boolean; readonly drachtio: boolean };
+  mediaServers(): readonly MediaServerStatus[];
 }
 
 /**
@@ -82,6 +88,7 @@ export class Metrics {
   private readonly pap: Record<PapChannel, Record<PapOutcome, Inc>>;
   private readonly transitions: Record<AuthState, Record<AuthState, Inc>>;
   private readonly ivrEnded: Record<IvrCallOutcome, Inc>;
+  private readonly shed: Record<InviteShedReason, Inc>;
   private readonly registerCounter: Counter<'status'>;
   private readonly registerReplies = new Map<number, Inc>();
   private readonly checkSyncs: Record<NotifyResult, Inc>;
@@ -150,6 +157,25 @@ export class Metrics {
         this.labels('drachtio').set(c.drachtio ? 1 : 0);
       },
     });
+    // Labelled by FREESWITCH_HOSTS entry (host:port of a media server, bounded by the configuration).
+    new Gauge({
+      name: 'papgate_media_server_connected',
+      help: 'Whether papgate is connected to each configured FreeSWITCH (server: host:port): 1 yes, 0 no',
+      labelNames: ['server'],
+      registers,
+      collect() {
+        for (const m of sip()?.mediaServers() ?? []) this.labels(m.server).set(m.connected ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'papgate_media_server_calls',
+      help: 'IVR calls of this papgate in progress on each configured FreeSWITCH (server: host:port)',
+      labelNames: ['server'],
+      registers,
+      collect() {
+        for (const m of sip()?.mediaServers() ?? []) this.labels(m.server).set(m.calls);
+      },
+    });
     const ended = new Counter({
       name: 'papgate_ivr_calls_ended_total',
       help: 'IVR calls ended, by outcome (media_unavailable: refused with 503 before the IVR)',
@@ -157,6 +183,13 @@ export class Metrics {
       registers,
     });
     this.ivrEnded = table(IVR_OUTCOMES, (o) => started(ended.labels(o)));
+    const shed = new Counter({
+      name: 'papgate_sip_invites_shed_total',
+      help: 'New calls answered 503 before the IVR, by reason (ivr_capacity: IVR_MAX_CALLS reached; draining: shutting down, reached papgate before drachtio-server stopped routing calls to it)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.shed = table(SHED_REASONS, (r) => started(shed.labels(r)));
 
     this.registerCounter = new Counter({
       name: 'papgate_sip_register_replies_total',
@@ -224,6 +257,10 @@ export class Metrics {
 
   ivrCallEnded(outcome: IvrCallOutcome): void {
     this.ivrEnded[outcome].inc();
+  }
+
+  inviteShed(reason: InviteShedReason): void {
+    this.shed[reason].inc();
   }
 
   registerReply(status: number): void {

@@ -2,10 +2,18 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from './config';
 import { httpServerOptions, installEdgeLifecycle, RETRY_AFTER_SECONDS } from './http';
 import type { Metrics, SipGauges } from './metrics';
-import { StoreTimeoutError } from './store/connect';
+import { StoreNotReadyError, StoreTimeoutError } from './store/connect';
 import type { Store } from './store/store';
 
-export type CheckResult = 'ok' | 'unreachable' | 'timeout' | 'not_connected' | 'draining';
+/** `n/m connected`: n of m FreeSWITCH servers (FREESWITCH_HOSTS) are connected; ready when n > 0. */
+export type CheckResult =
+  | 'ok'
+  | 'unreachable'
+  | 'timeout'
+  | 'migrating'
+  | 'not_connected'
+  | 'draining'
+  | `${number}/${number} connected`;
 
 export interface ReadyReport {
   readonly ready: boolean;
@@ -13,7 +21,7 @@ export interface ReadyReport {
   readonly checks: Readonly<Record<string, CheckResult>>;
 }
 
-/** What /readyz asks: Redis answers a PING within STORE_TIMEOUT_MS; FreeSWITCH and drachtio are connected when the SIP side is on. */
+/** What /readyz asks: Redis answers a PING within STORE_TIMEOUT_MS; a FreeSWITCH and drachtio are connected when the SIP side is on. */
 export class Health {
   private sip: (SipGauges & { accepting(): boolean }) | null = null;
 
@@ -34,16 +42,33 @@ export class Health {
       await this.store.ping();
       checks.redis = 'ok';
     } catch (err) {
-      checks.redis = err instanceof StoreTimeoutError ? 'timeout' : 'unreachable';
+      checks.redis =
+        err instanceof StoreTimeoutError
+          ? 'timeout'
+          : err instanceof StoreNotReadyError
+            ? 'migrating'
+            : 'unreachable';
     }
+    // Several FreeSWITCH: one connected is enough to take calls; the body says how many are.
+    let mediaReady = true;
     if (this.sipEnabled) {
       const c = this.sip?.connected() ?? { freeswitch: false, drachtio: false };
-      checks.freeswitch = c.freeswitch ? 'ok' : 'not_connected';
+      const servers = this.sip?.mediaServers() ?? [];
+      mediaReady = c.freeswitch;
+      checks.freeswitch =
+        servers.length > 1
+          ? `${servers.filter((s) => s.connected).length}/${servers.length} connected`
+          : c.freeswitch
+            ? 'ok'
+            : 'not_connected';
       checks.drachtio = c.drachtio ? 'ok' : 'not_connected';
       // Shutting down: the calls in progress finish here, new ones belong on another instance.
       if (this.sip && !this.sip.accepting()) checks.calls = 'draining';
     }
-    return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
+    return {
+      ready: mediaReady && Object.entries(checks).every(([k, v]) => k === 'freeswitch' || v === 'ok'),
+      checks,
+    };
   }
 }
 

@@ -8,7 +8,7 @@ import {
   type AuthState,
 } from '../src/domain/auth';
 import { parseNewDevice } from '../src/domain/device';
-import { keys } from '../src/store/keys';
+import { DEVICE, keys } from '../src/store/keys';
 import { TestRedis } from './support/redis';
 
 /**
@@ -265,10 +265,10 @@ describe('state machine table: Lua script in Redis', () => {
       const pap = res.devices[0]!.pap;
       const rec = record(c);
       await r.client.hSet(keys.tenant('t1').device('0004f2000001'), {
-        state: rec.state,
-        consec: String(rec.consecutiveFailures),
-        total: String(rec.totalFailures),
-        failedUntil: rec.failedUntil === null ? '' : String(rec.failedUntil),
+        [DEVICE.state]: rec.state,
+        [DEVICE.consecutiveFailures]: String(rec.consecutiveFailures),
+        [DEVICE.totalFailures]: String(rec.totalFailures),
+        [DEVICE.failedUntil]: rec.failedUntil === null ? '' : String(rec.failedUntil),
       });
       if (rec.state === 'failed')
         await r.client.zAdd(keys.tenant('t1').locks, { score: rec.failedUntil!, value: '0004f2000001' });

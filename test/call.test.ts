@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { decideCall, dialledNumber, type Caller, type CallRoute } from '../src/domain/call';
 import { DEFAULT_EMERGENCY_NUMBERS } from '../src/domain/emergency';
 import { loadConfig } from '../src/config';
+import { Metrics } from '../src/metrics';
 import { Slots } from '../src/sip/overload';
 import { emergencyTarget, handleInvite, type RouterDeps } from '../src/sip/router';
 import { silentLog } from './support/redis';
@@ -91,9 +92,9 @@ describe('sip: check-sync NOTIFY per vendor', () => {
   });
 });
 
-describe('sip: IVR_MAX_CALLS', () => {
-  /** An INVITE without credentials and what the router answered (status, headers, store calls). */
-  async function invite(dialled: string, slots: Slots) {
+describe('sip: IVR_MAX_CALLS and draining', () => {
+  /** An INVITE without credentials and what the router answered (status, headers, store calls, 503s counted). */
+  async function invite(dialled: string, slots: Slots, draining = false) {
     const config = loadConfig({ DRACHTIO_HOST: '127.0.0.1', SIP_OVERLOAD_RETRY_AFTER_SECONDS: '12' });
     const storeCalls: string[] = [];
     let answer: { status: number; headers: Record<string, string> } | null = null;
@@ -110,23 +111,48 @@ describe('sip: IVR_MAX_CALLS', () => {
       send: (status: number, _reason: string, o?: { headers?: Record<string, string> }) =>
         (answer = { status, headers: o?.headers ?? {} }),
     };
+    const metrics = new Metrics();
     const deps = {
       config,
       sipStore: { issueNonce: async () => String(storeCalls.push('issueNonce')) },
       ivrSlots: slots,
+      draining: () => draining,
+      metrics,
       log: silentLog,
     } as unknown as RouterDeps;
     await handleInvite(req as never, res as never, deps);
-    return { answer: answer!, storeCalls };
+    const { body } = await metrics.expose();
+    const shed = Object.fromEntries(
+      [...body.matchAll(/^papgate_sip_invites_shed_total\{reason="(\w+)"\} (\d+)$/gm)].map((m) => [
+        m[1]!,
+        Number(m[2]),
+      ]),
+    );
+    return { answer: answer!, storeCalls, shed };
   }
 
   it('a new call while the IVR is full gets 503 + Retry-After before digest and Redis', async () => {
     const slots = new Slots(1);
     slots.tryAcquire();
-    const { answer, storeCalls } = await invite('*89', slots);
+    const { answer, storeCalls, shed } = await invite('*89', slots);
     assert.equal(answer.status, 503);
     assert.equal(answer.headers['Retry-After'], '12');
     assert.deepEqual(storeCalls, []);
+    assert.deepEqual(shed, { ivr_capacity: 1, draining: 0 });
+  });
+
+  it('a new call reaching a draining instance gets 503 + Retry-After before digest and Redis, counted apart', async () => {
+    const { answer, storeCalls, shed } = await invite('*89', new Slots(1), true);
+    assert.equal(answer.status, 503);
+    assert.equal(answer.headers['Retry-After'], '12');
+    assert.deepEqual(storeCalls, []);
+    assert.deepEqual(shed, { ivr_capacity: 0, draining: 1 });
+  });
+
+  it('an emergency number is never shed while draining (it goes on to digest)', async () => {
+    const { answer, shed } = await invite('112', new Slots(1), true);
+    assert.equal(answer.status, 407);
+    assert.deepEqual(shed, { ivr_capacity: 0, draining: 0 });
   });
 
   it('an emergency number is never shed for IVR capacity (it goes on to digest)', async () => {
@@ -138,7 +164,8 @@ describe('sip: IVR_MAX_CALLS', () => {
   });
 
   it('below the limit a call goes on to digest', async () => {
-    const { answer } = await invite('*89', new Slots(1));
+    const { answer, shed } = await invite('*89', new Slots(1));
     assert.equal(answer.status, 407);
+    assert.deepEqual(shed, { ivr_capacity: 0, draining: 0 });
   });
 });

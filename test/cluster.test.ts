@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { TestCluster } from './support/redis';
 import { parseNewDevice } from '../src/domain/device';
 import { parseWhitelistEntry } from '../src/domain/whitelist';
-import { clusterSlot } from '../src/store/keys';
+import { clusterSlot, keys } from '../src/store/keys';
+import { migrate } from '../src/store/schema';
 import { SipStore } from '../src/store/sip';
 import type { Mac } from '../src/domain/mac';
 
@@ -48,6 +49,14 @@ describe('store on a real Redis Cluster (three masters)', () => {
       (await s.whitelist('acme')).map((e) => e.text),
       ['198.51.100.0/24'],
     );
+    // What provisioning reads is one script in the tenant's slot beside the miss counter's own.
+    const seen = await s.provisioningState(a!.mac, '192.0.2.7');
+    assert.equal(seen.device?.tenant, 'acme');
+    assert.deepEqual(
+      seen.whitelist.map((e) => e.text),
+      ['198.51.100.0/24'],
+    );
+    assert.ok(seen.temporaryWhitelistUntil! > Date.now());
     await s.suspendDevice('acme', b!.mac, 'admin');
     const bd = (await s.getDevice('acme', b!.mac))!;
     assert.equal(
@@ -69,6 +78,7 @@ describe('store on a real Redis Cluster (three masters)', () => {
     assert.ok((await s.events('acme', 100)).some((e) => e.type === 'reset'));
     assert.equal(await s.deleteDevice('acme', b!.mac, 't'), true);
     assert.equal(await s.tenantOfMac(b!.mac), null);
+    assert.equal((await s.provisioningState(b!.mac, '192.0.2.7')).device, null);
 
     const sip = new SipStore(c.client, { nonceSeconds: 30 });
     const nonce = await sip.issueNonce();
@@ -141,5 +151,30 @@ describe('store on a real Redis Cluster (three masters)', () => {
     assert.equal(replies.filter((r) => r.outcome === 'wrong_pap').length, 2);
     assert.equal(replies.filter((r) => r.outcome === 'failed').length, 198);
     assert.equal((await s.getDevice('race', mac))!.totalFailures, 3);
+  });
+
+  it('migrates layout 1 from every master: MAC index keys lie in many slots', async () => {
+    const macs = Array.from({ length: 20 }, (_, i) => `0004f20000${i.toString(16).padStart(2, '0')}`);
+    for (const mac of macs) {
+      await c.client.hSet(keys.tenant('old').device(mac), {
+        mac,
+        vendor: 'poly',
+        model: 'VVX450',
+        site: 'Annex',
+        language: '',
+        accounts: '[]',
+        createdAt: '1',
+        pap: '123456',
+        gen: '0',
+        state: 'needed',
+        consec: '0',
+        total: '0',
+        sipPassword: 'sip-password',
+      });
+      await c.client.set(`papgate:mac:{${mac}}`, 'old');
+    }
+    assert.deepEqual(await migrate(c.client), { from: 1, macs: 20, devices: 20 });
+    const s = c.store();
+    for (const mac of macs) assert.equal((await s.findDevice(mac as Mac))?.site, 'Annex', mac);
   });
 });

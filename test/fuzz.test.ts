@@ -11,6 +11,7 @@ import { parseNewDevice, VENDORS, type Vendor } from '../src/domain/device';
 import { parseWhitelistEntry } from '../src/domain/whitelist';
 import { createProvisioningServer } from '../src/provisioning/server';
 import { startEmbeddedRedis } from '../src/store/embedded';
+import { DEVICE } from '../src/store/keys';
 import { ACCOUNT } from './support/http';
 import {
   changedEntries,
@@ -948,6 +949,13 @@ function verdict(c: FuzzCase, r: RawReply, storeDown: boolean, storeCommands = 0
   return null;
 }
 
+/** The device fields a refused provisioning request notes (lua/note.lua). */
+const NOTED = new Set<string>([
+  DEVICE.lastProvisioningAt,
+  DEVICE.lastProvisioningIp,
+  DEVICE.lastProvisioningOutcome,
+]);
+
 /**
  * What an answer may have written. Refusals write nothing, except what is audited by design: a
  * refused provisioning request (403) notes the attempt on the device and in the audit trail, a
@@ -956,7 +964,8 @@ function verdict(c: FuzzCase, r: RawReply, storeDown: boolean, storeCommands = 0
 function mayWrite(c: FuzzCase, status: number | null): (entry: string) => boolean {
   if (status !== null && status < 400 && !(c.edge === 'provisioning' && c.req.method === 'HEAD'))
     return () => true;
-  if (c.edge === 'provisioning' && status === 403) return (e) => /:events$|#lastProv/.test(e);
+  if (c.edge === 'provisioning' && status === 403)
+    return (e) => e.endsWith(':events') || NOTED.has(e.split('#')[1] ?? '');
   if (c.edge === 'provisioning' && (status === 404 || status === 429))
     return (e) => e.startsWith('papgate:miss:');
   return () => false;

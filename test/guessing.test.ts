@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config';
 import type { AuthPolicy } from '../src/domain/auth';
 import { parseNewDevice } from '../src/domain/device';
 import type { Mac } from '../src/domain/mac';
+import { DEVICE } from '../src/store/keys';
 import { Store, type SourceCrossing } from '../src/store/store';
 import { request } from './support/http';
 import { FAST_POLICY, silentLog, TestRedis } from './support/redis';
@@ -79,7 +80,7 @@ describe('guessing across devices: per-source limits', () => {
     assert.deepEqual(outcomes, [...Array(10).fill('wrong_pap'), ...Array(40).fill('source_limited')]);
     for (const [i, d] of acme.entries()) {
       const after = await hashOf('acme', d.mac);
-      if (i < 10) assert.equal(after.total, '1', `device ${i} counted the wrong PAP`);
+      if (i < 10) assert.equal(after[DEVICE.totalFailures], '1', `device ${i} counted the wrong PAP`);
       else assert.deepEqual(after, before[i], `device ${i} is untouched`);
     }
     const events = await store.events('acme', 1000);

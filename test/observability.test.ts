@@ -13,6 +13,7 @@ import { PROJECT_ROOT } from '../src/paths';
 import { createProvisioningServer } from '../src/provisioning/server';
 import { connectRedis, type RedisClient } from '../src/store/connect';
 import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../src/store/embedded';
+import { Schema } from '../src/store/schema';
 import { Store } from '../src/store/store';
 import { request } from './support/http';
 import { FAST_POLICY, seedDevice, silentLog } from './support/redis';
@@ -137,6 +138,7 @@ describe('observability: readiness of the SIP side', () => {
     health.watchSip({
       activeCalls: () => 1,
       connected: () => ({ freeswitch: true, drachtio: true }),
+      mediaServers: () => [{ server: '127.0.0.1:8021', connected: true, calls: 1 }],
       accepting: () => accepting,
     });
     assert.equal((await health.ready()).ready, true);
@@ -144,6 +146,26 @@ describe('observability: readiness of the SIP side', () => {
     assert.deepEqual(await health.ready(), {
       ready: false,
       checks: { redis: 'ok', freeswitch: 'ok', drachtio: 'ok', calls: 'draining' },
+    });
+  });
+
+  it('with several FreeSWITCH, is ready while one is connected and says how many are', async () => {
+    const health = new Health({ ping: async () => undefined }, true);
+    const up = [true, false];
+    health.watchSip({
+      activeCalls: () => 0,
+      connected: () => ({ freeswitch: up.includes(true), drachtio: true }),
+      mediaServers: () => up.map((connected, i) => ({ server: `127.0.0.1:802${i}`, connected, calls: 0 })),
+      accepting: () => true,
+    });
+    assert.deepEqual(await health.ready(), {
+      ready: true,
+      checks: { redis: 'ok', freeswitch: '1/2 connected', drachtio: 'ok' },
+    });
+    up[0] = false;
+    assert.deepEqual(await health.ready(), {
+      ready: false,
+      checks: { redis: 'ok', freeswitch: '0/2 connected', drachtio: 'ok' },
     });
   });
 });
@@ -273,6 +295,14 @@ describe('observability: metrics and readiness over real HTTP and Redis', () => 
       for (const s of secrets) assert.ok(!v.includes(s), `label value "${v}" carries "${s}"`);
       assert.ok(!/[0-9a-f]{12}|\d{6}|\d+\.\d+\.\d+\.\d+/i.test(v), `label value "${v}"`);
     }
+  });
+
+  it('is not ready until the start-up migration of the data layout has finished', async () => {
+    const schema = new Schema(client, 200);
+    const migrating = new Health(new Store(client, { auth: FAST_POLICY, eventsMaxLen: 1000, schema }), false);
+    assert.deepEqual(await migrating.ready(), { ready: false, checks: { redis: 'migrating' } });
+    await schema.bringUpToDate(silentLog);
+    assert.deepEqual(await migrating.ready(), { ready: true, checks: { redis: 'ok' } });
   });
 
   it('counts store errors while Redis is away, /readyz says why, and is ready again when it is back', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { TestRedis, silentLog } from './support/redis';
 import { parseNewDevice } from '../src/domain/device';
 import { parseMac, type Mac } from '../src/domain/mac';
-import { keys } from '../src/store/keys';
+import { DEVICE, keys } from '../src/store/keys';
 import { SipStore } from '../src/store/sip';
 import type { Store } from '../src/store/store';
 import { digestResponse, ha1, signedNonce } from '../src/sip/digest';
@@ -235,7 +235,7 @@ describe('sip: registrar with digest authentication', () => {
     const racing = deps({
       findDevice: async (m: Mac) => {
         const dev = await store.findDevice(m);
-        await r.client.hSet(keys.tenant('acme').device(MAC), 'sipPassword', 'changed-meanwhile');
+        await r.client.hSet(keys.tenant('acme').device(MAC), DEVICE.sipPassword, 'changed-meanwhile');
         return dev;
       },
     });
@@ -440,7 +440,7 @@ describe('sip: registrar with digest authentication', () => {
     const again = await sipStore.login(MAC);
     assert.equal(again?.tenant, 'globex');
     assert.notEqual(again?.sipPassword, secret, 'the new device record, not a remembered one');
-    await r.client.hSet(keys.tenant('globex').device(MAC), 'state', 'successful');
+    await r.client.hSet(keys.tenant('globex').device(MAC), DEVICE.state, 'successful');
     assert.equal((await sipStore.login(MAC))?.state, 'successful');
   });
 

@@ -14,9 +14,19 @@ export function isPapFormat(s: unknown): s is string {
   return typeof s === 'string' && /^[0-9]{6}$/.test(s);
 }
 
+const CREDENTIAL_BYTES = 16;
+/** CSPRNG output taken in blocks: one call per 256 credentials, not one each (provisioning's hot path). */
+let credentialPool = Buffer.alloc(0);
+let credentialPoolUsed = 0;
+
 /** 128 random bits, URL-safe; handed to the phone inside its full configuration. */
 export function generateDeviceCredential(): string {
-  return randomBytes(16).toString('hex');
+  if (credentialPoolUsed + CREDENTIAL_BYTES > credentialPool.length) {
+    credentialPool = randomBytes(256 * CREDENTIAL_BYTES);
+    credentialPoolUsed = 0;
+  }
+  credentialPoolUsed += CREDENTIAL_BYTES;
+  return credentialPool.toString('hex', credentialPoolUsed - CREDENTIAL_BYTES, credentialPoolUsed);
 }
 
 /** SIP password of the restricted account of the minimal configuration. */
@@ -45,8 +55,8 @@ export function restrictedSipPassword(secret: string, ip: string, bound: boolean
  * The store keeps only this hash. A plain SHA-256 suffices: the credential has 128 random bits,
  * so there is nothing for a slow hash to protect against.
  */
-export function hashCredential(credential: string): string {
-  return createHash('sha256').update(credential, 'utf8').digest('hex');
+export function hashCredential(credential: string, encoding: 'hex' | 'base64url' = 'hex'): string {
+  return createHash('sha256').update(credential, 'utf8').digest(encoding);
 }
 
 export function credentialMatches(credential: string, storedHash: string): boolean {

@@ -82,3 +82,21 @@ export function ipMatches(ip: string, entries: readonly WhitelistEntry[]): White
   }
   return null;
 }
+
+/**
+ * The text of every entry parseWhitelistEntry can make that contains `ip` (canonical, see
+ * canonicalIp): the address itself and each of its networks from /1 on. A whitelist holds one of
+ * them exactly when ipMatches finds an entry for `ip`, so a store can look them up by text.
+ */
+export function entriesContaining(ip: string): string[] {
+  const addr = ipaddr.parse(ip);
+  const v4 = addr.kind() === 'ipv4';
+  const out = [addr.toString()];
+  for (let bits = 1; bits < (v4 ? 32 : 128); bits++) {
+    const net = v4
+      ? ipaddr.IPv4.networkAddressFromCIDR(`${ip}/${bits}`)
+      : ipaddr.IPv6.networkAddressFromCIDR(`${ip}/${bits}`);
+    out.push(`${net.toString()}/${bits}`);
+  }
+  return out;
+}

@@ -3,6 +3,20 @@ import { tryParseMac } from '../domain/mac';
 import { canonicalIp, ipMatches, type WhitelistEntry } from '../domain/whitelist';
 import { VENDOR_MODULES, type VendorModule } from './vendors';
 
+/** canonicalIp of socket peers, which repeat (keep-alive, reboot waves): parsing them costs. */
+const peers = new Map<string, string>();
+const MAX_PEERS = 100_000;
+
+function canonicalPeer(peer: string): string {
+  let ip = peers.get(peer);
+  if (ip === undefined) {
+    ip = canonicalIp(peer);
+    if (peers.size >= MAX_PEERS) peers.clear();
+    peers.set(peer, ip);
+  }
+  return ip;
+}
+
 /**
  * The client's address: the socket peer, or, when that peer is a trusted proxy, the right-most
  * X-Forwarded-For hop that is not itself a trusted proxy. Throws on an unusable peer address.
@@ -12,7 +26,7 @@ export function clientIp(
   xff: string | string[] | undefined,
   trustProxy: readonly WhitelistEntry[],
 ): string {
-  const socketIp = canonicalIp(peer ?? '');
+  const socketIp = canonicalPeer(peer ?? '');
   if (trustProxy.length === 0 || xff === undefined || !ipMatches(socketIp, trustProxy)) return socketIp;
   const hops = (Array.isArray(xff) ? xff.join(',') : xff)
     .split(',')

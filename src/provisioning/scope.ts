@@ -81,66 +81,98 @@ export function commonScope(config: Config, vars: Readonly<Record<string, string
   };
 }
 
+/** The RenderKind of a minimal configuration. */
+export type MinimalKind = Extract<RenderKind, { kind: 'minimal' }>;
+
+/**
+ * What of a minimal configuration depends on the device's state and the request: the display text
+ * and the restricted account's password. Everything else in its scope is the device's and the
+ * configuration's.
+ */
+export function minimalFields(
+  config: Config,
+  device: Pick<Device, 'vendor' | 'sipPassword'>,
+  what: MinimalKind,
+): { readonly display: string; readonly password: string } {
+  return {
+    display: displayText(
+      what.display,
+      {
+        serviceNumber: config.authServiceNumber,
+        failedUntil: what.failedUntil ?? null,
+        now: what.now ?? Date.now(),
+        language: what.language ?? config.defaultLanguage,
+        timeZone: what.timeZone ?? config.defaultTimeZone,
+      },
+      DISPLAY_LIMITS[device.vendor] ?? null,
+    ),
+    password: restrictedPassword(device.sipPassword, what.ip, config.sip.bindToProvisioningIp),
+  };
+}
+
+/** restrictedSipPassword of recent (secret, address) pairs: an HMAC per request costs. */
+const passwords = new Map<string, string>();
+const MAX_PASSWORDS = 100_000;
+
+function restrictedPassword(secret: string, ip: string, bound: boolean): string {
+  if (!bound) return secret;
+  const key = `${secret}\0${ip}`;
+  let password = passwords.get(key);
+  if (password === undefined) {
+    password = restrictedSipPassword(secret, ip, bound);
+    if (passwords.size >= MAX_PASSWORDS) passwords.clear();
+    passwords.set(key, password);
+  }
+  return password;
+}
+
 /**
  * Every variable a device template may use. The minimal configuration fills the account list with
  * the restricted papgate account only: nothing of the tenant's reaches it.
  */
 export function deviceScope(
   config: Config,
-  device: Device,
+  device: Pick<Device, 'mac' | 'model' | 'vendor' | 'accounts' | 'sipPassword'>,
   what: RenderKind,
   httpCredentials: boolean,
 ): Scope {
   const registrar = splitHostPort(config.sip.registrar);
   const minimal = what.kind === 'minimal';
   const interval = minimal ? config.provisioningMinimalIntervalSeconds : config.provisioningIntervalSeconds;
-  const display =
-    what.kind === 'minimal'
-      ? displayText(
-          what.display,
-          {
-            serviceNumber: config.authServiceNumber,
-            failedUntil: what.failedUntil ?? null,
-            now: what.now ?? Date.now(),
-            language: what.language ?? config.defaultLanguage,
-            timeZone: what.timeZone ?? config.defaultTimeZone,
-          },
-          DISPLAY_LIMITS[device.vendor] ?? null,
-        )
-      : '';
-  const accounts: Scope[] =
-    what.kind === 'minimal'
-      ? [
-          {
-            ...slot(1),
-            server: config.sip.registrar,
-            serverHost: registrar.host,
-            serverPort: registrar.port,
-            serverPortHex: hex(registrar.port),
-            domain: config.sip.realm,
-            user: device.mac,
-            authUser: device.mac,
-            password: restrictedSipPassword(device.sipPassword, what.ip, config.sip.bindToProvisioningIp),
-            displayName: display,
-            label: display,
-          },
-        ]
-      : device.accounts.map((a, i) => {
-          const hp = splitHostPort(a.server);
-          return {
-            ...slot(i + 1),
-            server: a.server,
-            serverHost: hp.host,
-            serverPort: hp.port,
-            serverPortHex: hex(hp.port),
-            domain: hp.host,
-            user: a.user,
-            authUser: a.authUser ?? a.user,
-            password: a.password,
-            displayName: a.displayName ?? a.user,
-            label: a.displayName ?? a.user,
-          };
-        });
+  const fields = what.kind === 'minimal' ? minimalFields(config, device, what) : null;
+  const display = fields?.display ?? '';
+  const accounts: Scope[] = fields
+    ? [
+        {
+          ...slot(1),
+          server: config.sip.registrar,
+          serverHost: registrar.host,
+          serverPort: registrar.port,
+          serverPortHex: hex(registrar.port),
+          domain: config.sip.realm,
+          user: device.mac,
+          authUser: device.mac,
+          password: fields.password,
+          displayName: display,
+          label: display,
+        },
+      ]
+    : device.accounts.map((a, i) => {
+        const hp = splitHostPort(a.server);
+        return {
+          ...slot(i + 1),
+          server: a.server,
+          serverHost: hp.host,
+          serverPort: hp.port,
+          serverPortHex: hex(hp.port),
+          domain: hp.host,
+          user: a.user,
+          authUser: a.authUser ?? a.user,
+          password: a.password,
+          displayName: a.displayName ?? a.user,
+          label: a.displayName ?? a.user,
+        };
+      });
   const credential = what.kind === 'full' ? what.credential : null;
   return {
     mac: device.mac,

@@ -1,22 +1,35 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config, ProvisioningTlsConfig } from '../config';
 import { settle } from '../domain/auth';
-import type { Device } from '../domain/device';
+import type { Device, Vendor } from '../domain/device';
 import {
   certificateAuditFields,
+  certificateRefusal,
   certificateResult,
   DEFAULT_DEVICE_CERTIFICATE_POLICY,
+  type DeviceCertificatePolicy,
 } from '../domain/devicecert';
 import type { Mac } from '../domain/mac';
 import { generateDeviceCredential, hashCredential } from '../domain/pap';
 import { decideProvisioning } from '../domain/provisioning';
-import { httpServerOptions, httpsServerOptions, installEdgeLifecycle, RETRY_AFTER_SECONDS } from '../http';
+import { entriesContaining } from '../domain/whitelist';
+import {
+  httpServerOptions,
+  httpsServerOptions,
+  installEdgeLifecycle,
+  RETRY_AFTER_SECONDS,
+  withFrontHandler,
+  type FrontHandler,
+} from '../http';
 import { Metrics, type ProvisioningDecision, type ProvisioningVendor } from '../metrics';
 import { isStoreUnavailable } from '../store/connect';
-import type { Store } from '../store/store';
+import type { ProvisioningState, RenderedDevice, Store } from '../store/store';
+import { BodyCache } from './bodies';
 import { clientIp, presentedBasicCredential, userAgentMismatch } from './request';
-import { commonScope, deviceScope } from './scope';
+import { commonScope, deviceScope, minimalFields, type MinimalKind } from './scope';
 import { TemplateSet } from './templates';
 import { presentedCertificate, tlsServerOptions } from './tls';
 import { matchFile, moduleFor, type FileMatch, type VendorModule } from './vendors';
@@ -36,18 +49,54 @@ export interface ProvisioningDeps {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** How far a provisioning request got, for its reply's metric labels. */
-    provisioningVendor: ProvisioningVendor;
-    provisioningDecision: ProvisioningDecision;
+    /** How far a provisioning request got, for its reply's metric labels (null: not routed). */
+    provisioning: Labels | null;
   }
 }
 
+/** How far a request got: its reply's metric labels. */
+interface Labels {
+  vendor: ProvisioningVendor;
+  decision: ProvisioningDecision;
+}
+
+/** What a process assumes of a device it has answered before: checked by Store.provision. */
+interface Hint {
+  readonly tenant: string;
+  readonly vendor: Vendor;
+  readonly model: string;
+  readonly policy: DeviceCertificatePolicy;
+}
+
+/** What a request is answered, whichever handler sends it. */
+interface Answer {
+  readonly status: number;
+  readonly contentType: string;
+  /** Absent: headers only (HEAD). */
+  readonly body?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** The parts of a request the answer depends on. */
+interface Request {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: Socket;
+}
+
 const MAX_URL_LENGTH = 512;
+/** Rendered bodies kept (see BodyCache); a few KB each. */
+const MAX_CACHED_BODIES = 10_000;
 /** `/<file>` or `/d/<credential>/<file>`; file names are plain: no separators, no encoding. */
 const PATH = /^\/(?:d\/([A-Za-z0-9_-]{1,128})\/)?([A-Za-z0-9][A-Za-z0-9._-]{0,127})$/;
+/** What the onRequest hook below refuses outright (nothing is read from disk anyway). */
+const TRICKS = /\.\.|\\|%|\0/;
 /** Looked up for requests that name no MAC, so every 404 costs the same store work. */
 const DUMMY_MAC = '000000000000' as Mac;
 const MAX_BLOCKED_IPS = 100_000;
+/** Devices (and client addresses) remembered for the one-script path; beyond it the oldest go. */
+const MAX_HINTS = 100_000;
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -72,48 +121,126 @@ async function guarded<T>(p: Promise<T>): Promise<T> {
   }
 }
 
-/** A configuration file (or, for HEAD, its headers only): never cached, it may carry secrets. */
-function sendFile(reply: FastifyReply, contentType: string, body?: string): FastifyReply {
-  return reply.code(200).header('content-type', contentType).header('cache-control', 'no-store').send(body);
+/** A configuration file (or, for HEAD, its headers only). */
+function file(contentType: string, body?: string): Answer {
+  return { status: 200, contentType, body };
 }
 
-function plain(reply: FastifyReply, status: number, headers: Record<string, string> = {}): FastifyReply {
-  reply.code(status).header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-store');
-  for (const [k, v] of Object.entries(headers)) reply.header(k, v);
-  return reply.send(STATUS_TEXT[status] ?? 'Error');
+function plain(status: number, headers?: Record<string, string>): Answer {
+  return { status, contentType: 'text/plain; charset=utf-8', body: STATUS_TEXT[status] ?? 'Error', headers };
+}
+
+/** Every answer is `no-store`: a configuration may carry secrets, a refusal must not stick. */
+function reply(r: FastifyReply, a: Answer): FastifyReply {
+  r.code(a.status).header('content-type', a.contentType).header('cache-control', 'no-store');
+  for (const [k, v] of Object.entries(a.headers ?? {})) r.header(k, v);
+  return r.send(a.body);
+}
+
+/** The same answer as `reply` gives through fastify, written by the front handler. */
+function write(res: ServerResponse, a: Answer): void {
+  const headers: Record<string, string | number> = {
+    'content-type': a.contentType,
+    'cache-control': 'no-store',
+    ...a.headers,
+  };
+  if (a.body !== undefined) headers['content-length'] = Buffer.byteLength(a.body);
+  res.writeHead(a.status, headers);
+  res.end(a.body);
 }
 
 /**
  * The provisioning HTTP server (SPEC section 5): answers the file names phones request with a
  * minimal or full configuration, as `decideProvisioning` says. Not yet listening. With `tls` it
  * is the HTTPS server; unusable files throw TlsFileError here.
+ *
+ * A plain GET of a file name (what phones send) is answered by a front handler on the Node server
+ * itself; everything else, and everything once shutdown has begun, goes through fastify, whose
+ * hooks refuse what the front handler never takes. Both answer through `serve`.
  */
 export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstance {
   const { config, store, log } = deps;
   const now = deps.now ?? Date.now;
   const templates = deps.templates ?? TemplateSet.load();
   const metrics = deps.metrics ?? new Metrics();
+  const bodies = new BodyCache(MAX_CACHED_BODIES);
   const basePath = new URL(config.provisioningBaseUrl).pathname.replace(/\/+$/, '');
   /** IPs over the miss limit, until when: answered 429 without touching the store. */
   const blocked = new Map<string, number>();
+  /** What this process assumes of a device it has answered (see `quick`). */
+  const hints = new Map<Mac, Hint>();
+  const remember = (mac: Mac, hint: Hint) => {
+    if (!hints.has(mac) && hints.size >= MAX_HINTS) hints.delete(hints.keys().next().value as Mac);
+    hints.set(mac, hint);
+  };
+  /** entriesContaining per client address, as Store.provision takes them (null: not an address it takes). */
+  const containingCache = new Map<string, string | null>();
+  const containing = (ip: string): string | null => {
+    let entries = containingCache.get(ip);
+    if (entries === undefined) {
+      try {
+        entries = ` ${entriesContaining(ip).join(' ')} `;
+      } catch {
+        entries = null;
+      }
+      if (containingCache.size >= MAX_HINTS) containingCache.clear();
+      containingCache.set(ip, entries);
+    }
+    return entries;
+  };
   let seq = 0;
 
+  // Set right below, before the server can take a request.
+  let lifecycle: ReturnType<typeof installEdgeLifecycle> | null = null;
+  const front: FrontHandler = (req, res, next) => {
+    const url = req.url ?? '';
+    const len = req.headers['content-length'];
+    if (
+      req.method !== 'GET' ||
+      lifecycle === null ||
+      lifecycle.closing() ||
+      !PATH.test(basePath && url.startsWith(`${basePath}/`) ? url.slice(basePath.length) : url) ||
+      TRICKS.test(url) ||
+      (len !== undefined && len !== '0') ||
+      req.headers['transfer-encoding'] !== undefined
+    ) {
+      next(req, res);
+      return;
+    }
+    const labels: Labels = { vendor: 'none', decision: 'none' };
+    void serve(req as IncomingMessage & Request, labels)
+      .then((a) => {
+        write(res, a);
+        metrics.provisioningReply(labels.vendor, labels.decision, a.status);
+        lifecycle!.answered();
+      })
+      .catch((err: unknown) => {
+        // `serve` never throws: this is the answer's socket failing under it.
+        log.error({ err }, 'provisioning answer failed');
+        res.destroy();
+      });
+  };
+
+  const base = deps.tls ? httpsServerOptions(config, tlsServerOptions(deps.tls)) : httpServerOptions(config);
   const app = Fastify({
-    ...(deps.tls ? httpsServerOptions(config, tlsServerOptions(deps.tls)) : httpServerOptions(config)),
+    ...withFrontHandler(base, front),
     bodyLimit: 1024,
     routerOptions: { maxParamLength: 256 },
-    frameworkErrors: (_err, _req, reply) => plain(reply as FastifyReply, 400),
+    frameworkErrors: (_err, _req, r) => reply(r as FastifyReply, plain(400)),
   });
-  installEdgeLifecycle(app, (reply, status, headers) => plain(reply, status, headers), {
+  lifecycle = installEdgeLifecycle(app, (r, status, headers) => reply(r, plain(status, headers)), {
     allow: 'GET, HEAD',
     contentType: 'text/plain; charset=utf-8',
     body: STATUS_TEXT[405]!,
   });
-  app.decorateRequest('provisioningVendor', 'none');
-  app.decorateRequest('provisioningDecision', 'none');
+  app.decorateRequest('provisioning', null);
   // Every reply, refusals by the hooks and the router included; a callback hook costs no promise.
-  app.addHook('onResponse', (req, reply, done) => {
-    metrics.provisioningReply(req.provisioningVendor, req.provisioningDecision, reply.statusCode);
+  app.addHook('onResponse', (req, r, done) => {
+    metrics.provisioningReply(
+      req.provisioning?.vendor ?? 'none',
+      req.provisioning?.decision ?? 'none',
+      r.statusCode,
+    );
     done();
   });
 
@@ -134,52 +261,69 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     blocked.set(ip, now() + config.provisioningMissWindowSeconds * 1000);
   };
 
+  const tooMany = () => plain(429, { 'retry-after': String(config.provisioningMissWindowSeconds) });
+
   /** Every 404 goes through here: same body, same headers, the same store work before it. */
-  const miss = async (reply: FastifyReply, ip: string, lookup: boolean): Promise<FastifyReply> => {
-    if (lookup) await guarded(store.findDevice(DUMMY_MAC));
+  const miss = async (ip: string, lookup: boolean): Promise<Answer> => {
+    if (lookup) await guarded(store.provisioningState(DUMMY_MAC, ip));
     const count = await guarded(store.countMiss(ip, config.provisioningMissWindowSeconds));
     if (count > config.provisioningMissLimit) {
       block(ip);
       log.warn({ ip, misses: count }, 'provisioning misses over the limit');
-      return plain(reply, 429, { 'retry-after': String(config.provisioningMissWindowSeconds) });
+      return tooMany();
     }
-    return plain(reply, 404);
+    return plain(404);
   };
 
-  app.addHook('onRequest', async (req, reply) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return plain(reply, 405, { allow: 'GET, HEAD' });
-    if (req.url.length > MAX_URL_LENGTH) return plain(reply, 414);
+  app.addHook('onRequest', async (req, r) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(r, plain(405, { allow: 'GET, HEAD' }));
+    if (req.url.length > MAX_URL_LENGTH) return reply(r, plain(414));
     const len = req.headers['content-length'];
     if ((len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined)
-      return plain(reply, 413);
+      return reply(r, plain(413));
     // Traversal and encoding tricks are refused outright (nothing is read from disk anyway).
-    if (/\.\.|\\|%|\0/.test(req.url)) return plain(reply, 400);
+    if (TRICKS.test(req.url)) return reply(r, plain(400));
     return undefined;
   });
 
-  app.setNotFoundHandler((_req, reply) => plain(reply, 404));
-  app.setErrorHandler((err: { statusCode?: number }, _req, reply) => {
+  app.setNotFoundHandler((_req, r) => reply(r, plain(404)));
+  app.setErrorHandler((err: { statusCode?: number }, _req, r) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) log.error({ err }, 'provisioning request failed');
-    return plain(reply, status === 404 ? 404 : status);
+    return reply(r, plain(status === 404 ? 404 : status));
   });
 
-  const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+  /** Never throws: a store failure is 503, anything else 500. */
+  const serve = async (req: Request, labels: Labels): Promise<Answer> => {
+    try {
+      return await handle(req, labels);
+    } catch (err) {
+      if (err instanceof StoreDown) {
+        // Outages are logged once per outage by the store connection, not once per request.
+        if (!isStoreUnavailable(err.cause)) log.error({ err: err.message }, 'provisioning: store error');
+        return plain(503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+      }
+      log.error({ err }, 'provisioning request failed');
+      return plain(500);
+    }
+  };
+
+  const handle = async (req: Request, labels: Labels): Promise<Answer> => {
     let ip: string;
     try {
       ip = clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], config.trustProxy);
     } catch {
-      return plain(reply, 400);
+      return plain(400);
     }
     const q = req.url.indexOf('?');
     let p = q === -1 ? req.url : req.url.slice(0, q);
     if (basePath && p.startsWith(`${basePath}/`)) p = p.slice(basePath.length);
     const m = PATH.exec(p);
     const pathCredential = m?.[1] ?? null;
-    const file = m?.[2] ?? '';
+    const name = m?.[2] ?? '';
     // Outside that shape only boot files count (Gigaset bases ask for `/42/2/master.bin`).
     const candidates = m
-      ? matchFile(file)
+      ? matchFile(name)
       : matchFile(p.slice(p.lastIndexOf('/') + 1)).filter((c) => c.match.role === 'boot');
 
     const common = candidates.find((c) => c.match.role === 'common');
@@ -191,38 +335,50 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
         commonScope(config, common.match.vars),
         common.module.escape,
       );
-      return sendFile(reply, common.module.contentType, body);
+      return file(common.module.contentType, body);
     }
 
     const named = candidates.find((c) => c.match.role === 'config' || c.match.role === 'pointer');
     // Boot files are asked for by every phone that reboots: never a miss, never throttled.
-    if (!named && candidates.some((c) => c.match.role === 'boot')) return plain(reply, 404);
-    if (isBlocked(ip))
-      return plain(reply, 429, { 'retry-after': String(config.provisioningMissWindowSeconds) });
-    if (!named || (named.match.role !== 'config' && named.match.role !== 'pointer'))
-      return miss(reply, ip, true);
+    if (!named && candidates.some((c) => c.match.role === 'boot')) return plain(404);
+    if (isBlocked(ip)) return tooMany();
+    if (!named || (named.match.role !== 'config' && named.match.role !== 'pointer')) return miss(ip, true);
     const mac = named.match.mac;
+    const hint = hints.get(mac);
+    if (hint !== undefined && req.method === 'GET') {
+      const answer = await quick(req, labels, { ip, name, mac, pathCredential, hint });
+      if (answer !== null) return answer;
+      hints.delete(mac);
+    }
 
     // The miss count is shared by every papgate process (read beside the device, no extra round
     // trip): an address over the limit gets 429 from all of them, also for a MAC that exists, which
     // a process that had not seen the misses would otherwise confirm with a configuration.
-    const [found, misses] = await guarded(Promise.all([store.findDevice(mac), store.missCount(ip)]));
-    if (misses > config.provisioningMissLimit) {
+    let state = await guarded(store.provisioningState(mac, ip));
+    if (state.misses > config.provisioningMissLimit) {
       block(ip);
-      return plain(reply, 429, { 'retry-after': String(config.provisioningMissWindowSeconds) });
+      return tooMany();
     }
     for (let attempt = 0; ; attempt++) {
-      const device = attempt === 0 ? found : await guarded(store.findDevice(mac));
+      if (attempt > 0) state = await guarded(store.provisioningState(mac, ip));
+      const { device } = state;
       const module = device ? moduleFor(device.vendor) : null;
-      const fm = module?.matchFile(file) ?? null;
+      const fm = module?.matchFile(name) ?? null;
       // A file name this device's vendor never requests is as unknown as an unknown MAC.
       if (!device || !module || !fm || (fm.role !== 'config' && fm.role !== 'pointer') || fm.mac !== mac)
-        return miss(reply, ip, false);
-      req.provisioningVendor = device.vendor;
-      const done = await provision(req, reply, {
+        return miss(ip, false);
+      labels.vendor = device.vendor;
+      remember(mac, {
+        tenant: device.tenant,
+        vendor: device.vendor,
+        model: device.model,
+        policy: state.tenant?.deviceCertificate ?? DEFAULT_DEVICE_CERTIFICATE_POLICY,
+      });
+      const done = await provision(req, labels, {
         ip,
-        file,
+        name,
         device,
+        state,
         module,
         fm,
         pathCredential,
@@ -233,26 +389,24 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   };
 
   const provision = async (
-    req: FastifyRequest,
-    reply: FastifyReply,
+    req: Request,
+    labels: Labels,
     r: {
       ip: string;
-      file: string;
+      name: string;
       device: Device;
+      state: ProvisioningState;
       module: VendorModule;
       fm: Extract<FileMatch, { role: 'config' | 'pointer' }>;
       pathCredential: string | null;
       retry: boolean;
     },
-  ): Promise<FastifyReply | 'retry'> => {
-    const { ip, file, device, module, fm } = r;
+  ): Promise<Answer | 'retry'> => {
+    const { ip, name, device, module, fm } = r;
+    const { tenant: tenantRecord, whitelist: permanentWhitelist, temporaryWhitelistUntil } = r.state;
     const tenant = device.tenant;
-    const rlog = log.child({ req: ++seq, mac: device.mac, tenant });
-    const [tenantRecord, permanentWhitelist, temporaryWhitelistUntil] = await Promise.all([
-      guarded(store.getTenant(tenant)),
-      guarded(store.whitelist(tenant)),
-      guarded(store.temporaryWhitelistUntil(tenant, ip)),
-    ]);
+    // Only refusals and the rare retry are logged: a successful request writes no log line.
+    const rlog = () => log.child({ req: ++seq, mac: device.mac, tenant });
     const ua = req.headers['user-agent'];
     const userAgent = typeof ua === 'string' ? ua : undefined;
     const certificatePolicy = tenantRecord?.deviceCertificate ?? DEFAULT_DEVICE_CERTIFICATE_POLICY;
@@ -263,14 +417,14 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     );
     const audit = certificateAuditFields(certificatePolicy, certificate);
     const note = (outcome: string, reason: string) =>
-      guarded(store.recordProvisioning(tenant, device.mac, { ip, outcome, reason, file, audit }));
+      guarded(store.recordProvisioning(tenant, device.mac, { ip, outcome, reason, file: name, audit }));
 
     if (userAgentMismatch(module, device, userAgent)) {
       await note('refused', 'user_agent_mismatch');
-      rlog.warn(
+      rlog().warn(
         {
           ip,
-          file,
+          file: name,
           outcome: 'refused',
           reason: 'user_agent_mismatch',
           userAgent: String(ua).slice(0, 200),
@@ -278,7 +432,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
         },
         'provisioning refused',
       );
-      return plain(reply, 403);
+      return plain(403);
     }
 
     const presented = r.pathCredential ?? presentedBasicCredential(req.headers.authorization, device.mac);
@@ -296,45 +450,37 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
 
     if (decision.kind === 'refuse') {
       await note('refused', decision.reason);
-      rlog.warn({ ip, file, outcome: 'refused', reason: decision.reason, ...audit }, 'provisioning refused');
-      return plain(reply, 403);
+      rlog().warn(
+        { ip, file: name, outcome: 'refused', reason: decision.reason, ...audit },
+        'provisioning refused',
+      );
+      return plain(403);
     }
-    const ok = (body: string) => sendFile(reply, module.contentType, body);
-    const overrides = module.overrides(device);
     if (fm.role === 'pointer') {
       // Points at the next file only; the same for minimal and full, so nothing is recorded.
-      return ok(
-        templates.render(
-          module.family,
-          fm.template,
-          overrides,
-          { ...commonScope(config, {}), mac: device.mac, MAC: device.mac.toUpperCase() },
-          module.escape,
-        ),
+      return file(
+        module.contentType,
+        renderer(
+          module,
+          fm,
+          device,
+        )({ ...commonScope(config, {}), mac: device.mac, MAC: device.mac.toUpperCase() }),
       );
     }
     // HEAD changes nothing: a credential issued into a body nobody receives would lock the phone out.
-    if (req.method === 'HEAD') return sendFile(reply, module.contentType);
-
+    if (req.method === 'HEAD') return file(module.contentType);
     if (decision.kind === 'minimal') {
       await note('minimal', decision.display);
-      req.provisioningDecision = 'minimal';
-      rlog.info({ ip, file, outcome: 'minimal', reason: decision.display }, 'provisioning');
-      const scope = deviceScope(
-        config,
-        device,
-        {
-          kind: 'minimal',
-          display: decision.display,
-          ip,
-          failedUntil: settle(device, t).failedUntil,
-          language: device.language ?? tenantRecord?.language,
-          timeZone: tenantRecord?.timeZone,
-          now: t,
-        },
-        module.httpCredentials,
-      );
-      return ok(templates.render(module.family, fm.template, overrides, scope, module.escape));
+      labels.decision = 'minimal';
+      return minimalFile(module, fm, device, {
+        kind: 'minimal',
+        display: decision.display,
+        ip,
+        failedUntil: settle(device, t).failedUntil,
+        language: device.language ?? tenantRecord?.language,
+        timeZone: tenantRecord?.timeZone,
+        now: t,
+      });
     }
 
     const credential = decision.reason === 'credential' ? presented! : generateDeviceCredential();
@@ -345,34 +491,138 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
         reason: decision.reason,
         credentialHash: hashCredential(credential),
         ip,
-        file,
+        file: name,
         audit,
       }),
     );
     if (recorded !== 'ok') {
       // Reset or deleted between our read and the write: decide again once on fresh data.
-      rlog.info({ ip, file, recorded }, 'device changed during provisioning');
+      rlog().info({ ip, file: name, recorded }, 'device changed during provisioning');
       if (r.retry) return 'retry';
-      return plain(reply, 503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+      return plain(503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
     }
-    rlog.info({ ip, file, outcome: 'full', reason: decision.reason }, 'provisioning');
-    req.provisioningDecision = 'full';
-    const scope = deviceScope(config, device, { kind: 'full', credential }, module.httpCredentials);
-    return ok(templates.render(module.family, fm.template, overrides, scope, module.escape));
+    labels.decision = 'full';
+    return fullFile(module, fm, device, credential);
   };
 
-  app.get('/*', async (req, reply) => {
-    try {
-      return await handle(req, reply);
-    } catch (err) {
-      if (err instanceof StoreDown) {
-        // Outages are logged once per outage by the store connection, not once per request.
-        if (!isStoreUnavailable(err.cause)) log.error({ err: err.message }, 'provisioning: store error');
-        return plain(reply, 503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
-      }
-      log.error({ err }, 'provisioning request failed');
-      return plain(reply, 500);
+  /** A body is made of the template (vendor, model, file) and the values in its key, nothing else. */
+  const bodyKey = (module: VendorModule, fm: { template: string }, device: RenderedDevice) =>
+    `${module.family}\0${fm.template}\0${device.vendor}\0${device.model}\0${device.mac}`;
+  const renderer = (module: VendorModule, fm: { template: string }, device: RenderedDevice) => {
+    const overrides = module.overrides(device);
+    return (scope: Parameters<TemplateSet['render']>[3]) =>
+      templates.render(module.family, fm.template, overrides, scope, module.escape);
+  };
+
+  const minimalFile = (
+    module: VendorModule,
+    fm: { template: string },
+    device: RenderedDevice,
+    what: MinimalKind,
+  ) => {
+    const { display, password } = minimalFields(config, device, what);
+    return file(
+      module.contentType,
+      bodies.body(`minimal\0${bodyKey(module, fm, device)}\0${display}\0${password}`, null, () =>
+        renderer(module, fm, device)(deviceScope(config, device, what, module.httpCredentials)),
+      ),
+    );
+  };
+
+  const fullFile = (
+    module: VendorModule,
+    fm: { template: string },
+    device: RenderedDevice,
+    credential: string,
+  ) =>
+    file(
+      module.contentType,
+      bodies.body(
+        `full\0${bodyKey(module, fm, device)}\0${JSON.stringify(device.accounts)}`,
+        credential,
+        (c) =>
+          renderer(
+            module,
+            fm,
+            device,
+          )(deviceScope(config, device, { kind: 'full', credential: c! }, module.httpCredentials)),
+      ),
+    );
+
+  /**
+   * A device seen before is decided and recorded by one script (Store.provision) on what this
+   * process assumes of it: its tenant, vendor and model and the tenant's certificate policy,
+   * which the script checks. Null: the long way decides (first request, a changed assumption, a
+   * pointer file, a User-Agent to refuse, a Cluster).
+   */
+  const quick = async (
+    req: Request,
+    labels: Labels,
+    r: { ip: string; name: string; mac: Mac; pathCredential: string | null; hint: Hint },
+  ): Promise<Answer | null> => {
+    const { ip, name, mac, hint } = r;
+    const module = moduleFor(hint.vendor);
+    const fm = module.matchFile(name);
+    if (fm === null || fm.role !== 'config' || fm.mac !== mac) return null;
+    const ua = req.headers['user-agent'];
+    const userAgent = typeof ua === 'string' ? ua : undefined;
+    if (userAgentMismatch(module, { mac, model: hint.model }, userAgent)) return null;
+    const entries = containing(ip);
+    if (entries === null) return null;
+    const certificate = certificateResult(
+      presentedCertificate(req.socket),
+      mac,
+      userAgent === undefined ? undefined : module.parseUserAgent(userAgent)?.mac,
+    );
+    const audit = certificateAuditFields(hint.policy, certificate);
+    const presented = r.pathCredential ?? presentedBasicCredential(req.headers.authorization, mac);
+    // A request with a credential gets it back or nothing: no bypass, so no new credential.
+    const fresh = presented === null ? generateDeviceCredential() : null;
+    const done = await guarded(
+      store.provision(hint.tenant, mac, {
+        vendor: hint.vendor,
+        model: hint.model,
+        policy: hint.policy,
+        refusal: certificateRefusal(hint.policy, certificate),
+        presentedCredential: presented,
+        freshCredential: fresh,
+        ip,
+        entries,
+        file: name,
+        missLimit: config.provisioningMissLimit,
+        audit,
+      }),
+    );
+    if (done === null || done.kind === 'unsure') return null;
+    if (done.kind === 'limited') {
+      block(ip);
+      return tooMany();
     }
+    labels.vendor = hint.vendor;
+    if (done.kind === 'refused') {
+      log
+        .child({ req: ++seq, mac, tenant: hint.tenant })
+        .warn({ ip, file: name, outcome: 'refused', reason: done.reason, ...audit }, 'provisioning refused');
+      return plain(403);
+    }
+    labels.decision = done.kind;
+    if (done.kind === 'full')
+      return fullFile(module, fm, done.device, (done.reason === 'credential' ? presented : fresh)!);
+    const t = now();
+    return minimalFile(module, fm, done.device, {
+      kind: 'minimal',
+      display: done.display,
+      ip,
+      failedUntil: done.failedUntil,
+      language: done.device.language ?? done.tenantLanguage,
+      timeZone: done.tenantTimeZone,
+      now: t,
+    });
+  };
+
+  app.get('/*', async (req, r) => {
+    req.provisioning = { vendor: 'none', decision: 'none' };
+    return reply(r, await serve(req, req.provisioning));
   });
 
   return app;

@@ -15,10 +15,11 @@ import { ipMatches } from '../domain/whitelist';
 import type { SipStore } from '../store/sip';
 import type { Store } from '../store/store';
 import { FsMedia } from '../ivr/fsmedia';
-import type { Metrics } from '../metrics';
+import type { InviteShedReason, Metrics } from '../metrics';
 import { callLanguage } from '../ivr/prompts';
 import { IvrSession } from '../ivr/session';
 import { authenticate } from './authenticate';
+import type { MediaLease, MediaPool } from './mediapool';
 import { retryAfter, type Slots } from './overload';
 
 export interface RouterDeps {
@@ -26,10 +27,13 @@ export interface RouterDeps {
   readonly store: Store;
   readonly sipStore: SipStore;
   readonly srf: Srf;
-  readonly mediaServer: () => Mrf.MediaServer | null;
+  /** The FreeSWITCH servers new IVR calls go to; null while papgate shuts down. */
+  readonly media: () => Pick<MediaPool<Mrf.MediaServer>, 'open'> | null;
   readonly sessions: Set<IvrSession>;
   /** IVR_MAX_CALLS: calls from endpoint set-up to teardown */
   readonly ivrSlots: Pick<Slots, 'full' | 'tryAcquire'>;
+  /** True once shutdown began: drachtio-server was told to route new calls elsewhere. */
+  readonly draining: () => boolean;
   readonly onAuthenticated: (tenant: string, mac: Mac) => Promise<void>;
   readonly log: Logger;
   readonly metrics?: Metrics;
@@ -68,9 +72,12 @@ export async function handleInvite(
   // drachtio-srf requests carry the Call-ID only as a header
   const callId = req.get('call-id') ?? '';
   let log = rootLog.child({ callId, src: req.source_address, dialled });
-  // The IVR is full: shed before digest and Redis. Emergency calls never depend on IVR capacity.
-  if (deps.ivrSlots.full && !isEmergencyNumber(dialled, config.emergencyNumbers))
-    return res.send(503, 'Service Unavailable', retryAfter(config.sip.overloadRetryAfterSeconds));
+  // Shed before digest and Redis: calls that reached a draining instance before drachtio-server
+  // dropped its route, and calls beyond IVR_MAX_CALLS. Emergency calls never depend on either.
+  if (!isEmergencyNumber(dialled, config.emergencyNumbers)) {
+    const shed = deps.draining() ? 'draining' : deps.ivrSlots.full ? 'ivr_capacity' : null;
+    if (shed !== null) return refuse(res, shed, deps);
+  }
   const trusted =
     config.sip.trustedPeers.length > 0 && ipMatches(req.source_address, config.sip.trustedPeers) !== null;
   let id: Identified;
@@ -127,6 +134,12 @@ export async function handleInvite(
     case 'not_possible':
       return startIvr(req, res, route, id, deps, log);
   }
+}
+
+/** 503 with Retry-After: the caller tries again later, or its next proxy now. */
+function refuse(res: Srf.SrfResponse, reason: InviteShedReason, deps: RouterDeps): void {
+  deps.metrics?.inviteShed(reason);
+  res.send(503, 'Service Unavailable', retryAfter(deps.config.sip.overloadRetryAfterSeconds));
 }
 
 async function identifyTrusted(req: Srf.SrfRequest, dialled: string, deps: RouterDeps): Promise<Identified> {
@@ -260,7 +273,7 @@ async function startIvr(
   const release = deps.ivrSlots.tryAcquire();
   if (release === null) {
     log.debug('ivr: IVR_MAX_CALLS reached; 503');
-    return res.send(503, 'Service Unavailable', retryAfter(deps.config.sip.overloadRetryAfterSeconds));
+    return refuse(res, 'ivr_capacity', deps);
   }
   try {
     await runIvr(req, res, mode, id, deps, log);
@@ -277,12 +290,6 @@ async function runIvr(
   deps: RouterDeps,
   log: Logger,
 ): Promise<void> {
-  const ms = deps.mediaServer();
-  if (ms === null) {
-    log.error('ivr: no media server (FreeSWITCH not connected, or papgate shutting down)');
-    deps.metrics?.ivrCallEnded('media_unavailable');
-    return res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '30' } });
-  }
   let language: Language = deps.config.defaultLanguage;
   if (id.tenant !== null) {
     const tenant = await deps.store.getTenant(id.tenant).catch(() => null);
@@ -292,53 +299,90 @@ async function runIvr(
   req.on('cancel', () => {
     cancelled = true;
   });
-  let endpoint: Mrf.Endpoint;
+  const lease = await openMedia(req, res, deps, log, () => cancelled);
+  if (lease === null) return;
+  log = log.child({ media: lease.label });
   try {
-    endpoint = await ms.createEndpoint({ remoteSdp: req.body, codecs: ['PCMU', 'PCMA'] });
+    const endpoint = lease.value;
+    let dialog: Srf.Dialog;
+    try {
+      if (cancelled) throw new Error('caller cancelled');
+      dialog = await deps.srf.createUAS(req, res, { localSdp: endpoint.local.sdp });
+    } catch (err) {
+      log.info({ err: (err as Error).message }, 'ivr: call not answered');
+      await endpoint.destroy().catch(() => undefined);
+      return;
+    }
+    const media = new FsMedia(endpoint, dialog, log);
+    const mac = id.mac;
+    const m = deps.metrics;
+    const channel = id.caller.kind === 'trusted_peer' ? 'pbx' : 'ivr';
+    const session = new IvrSession({
+      media,
+      store: m ? { attemptPap: (...a) => m.countPap(channel, deps.store.attemptPap(...a)) } : deps.store,
+      mac: mac ?? ('' as Mac),
+      callId: req.get('call-id') ?? '',
+      language,
+      promptsDir: deps.config.sip.promptsDir,
+      timeouts: deps.config.sip.ivr,
+      mode: mac === null ? 'not_possible' : mode,
+      source: `${id.caller.kind === 'trusted_peer' ? 'pbx' : 'sip'}:${req.source_address}`,
+      log,
+      onSuccess: async (m) => {
+        if (id.tenant !== null) await deps.onAuthenticated(id.tenant, m);
+      },
+    });
+    deps.sessions.add(session);
+    try {
+      await media
+        .prepare()
+        .catch((err: Error) => log.warn({ err: err.message }, 'ivr: cannot set channel variables'));
+      const outcome = await session.run();
+      m?.ivrCallEnded(outcome);
+    } finally {
+      deps.sessions.delete(session);
+    }
+  } finally {
+    lease.release();
+  }
+}
+
+/**
+ * The call's media endpoint on one of the FreeSWITCH servers (the pool tries a second one when the
+ * first fails), or null once the call was answered 503: no server, or none could make one.
+ */
+async function openMedia(
+  req: Srf.SrfRequest,
+  res: Srf.SrfResponse,
+  deps: RouterDeps,
+  log: Logger,
+  cancelled: () => boolean,
+): Promise<MediaLease<Mrf.Endpoint> | null> {
+  const pool = deps.media();
+  try {
+    const lease =
+      pool === null
+        ? null
+        : await pool.open(
+            (ms, server) =>
+              ms.createEndpoint({ remoteSdp: req.body, codecs: ['PCMU', 'PCMA'] }).catch((err: Error) => {
+                log.warn({ err: err.message, server }, 'ivr: media server refused the endpoint');
+                throw err;
+              }),
+            () => !cancelled(),
+          );
+    if (lease === null) {
+      log.error('ivr: no media server (FreeSWITCH not connected, or papgate shutting down)');
+      deps.metrics?.ivrCallEnded('media_unavailable');
+      res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '30' } });
+    }
+    return lease;
   } catch (err) {
     // FreeSWITCH at max-sessions or sessions-per-second answers 503 itself: the caller retries later.
     log.error({ err: (err as Error).message }, 'ivr: cannot create media endpoint');
     deps.metrics?.ivrCallEnded('media_unavailable');
-    if (!res.finalResponseSent && !cancelled)
+    if (!res.finalResponseSent && !cancelled())
       res.send(503, 'Service Unavailable', retryAfter(deps.config.sip.overloadRetryAfterSeconds));
-    return;
-  }
-  let dialog: Srf.Dialog;
-  try {
-    if (cancelled) throw new Error('caller cancelled');
-    dialog = await deps.srf.createUAS(req, res, { localSdp: endpoint.local.sdp });
-  } catch (err) {
-    log.info({ err: (err as Error).message }, 'ivr: call not answered');
-    await endpoint.destroy().catch(() => undefined);
-    return;
-  }
-  const media = new FsMedia(endpoint, dialog, log);
-  const mac = id.mac;
-  const m = deps.metrics;
-  const channel = id.caller.kind === 'trusted_peer' ? 'pbx' : 'ivr';
-  const session = new IvrSession({
-    media,
-    store: m ? { attemptPap: (...a) => m.countPap(channel, deps.store.attemptPap(...a)) } : deps.store,
-    mac: mac ?? ('' as Mac),
-    callId: req.get('call-id') ?? '',
-    language,
-    promptsDir: deps.config.sip.promptsDir,
-    timeouts: deps.config.sip.ivr,
-    mode: mac === null ? 'not_possible' : mode,
-    source: `${id.caller.kind === 'trusted_peer' ? 'pbx' : 'sip'}:${req.source_address}`,
-    log,
-    onSuccess: async (m) => {
-      if (id.tenant !== null) await deps.onAuthenticated(id.tenant, m);
-    },
-  });
-  deps.sessions.add(session);
-  try {
-    await media
-      .prepare()
-      .catch((err: Error) => log.warn({ err: err.message }, 'ivr: cannot set channel variables'));
-    const outcome = await session.run();
-    m?.ivrCallEnded(outcome);
-  } finally {
-    deps.sessions.delete(session);
+    return null;
   }
 }

@@ -9,6 +9,7 @@ import type { RedisClient, Store } from '../store/store';
 import type { IvrSession } from '../ivr/session';
 import { Metrics } from '../metrics';
 import { LockWatcher } from './lockwatch';
+import { MediaPool, type MediaServerStatus } from './mediapool';
 import { sendCheckSync, type NotifyResult } from './notify';
 import { RegisterAdmission, Slots } from './overload';
 import { handleRegister, type SipReply } from './registrar';
@@ -25,19 +26,23 @@ export interface SipServiceDeps {
 
 export interface SipService {
   /**
-   * Stops taking new IVR calls (503; emergency calls are still proxied), lets the calls in progress
-   * finish for at most `graceMs`, then ends the rest and disconnects.
+   * Stops taking new calls: drachtio-server is told to route them to another papgate connected to
+   * it (it answers 503 itself when there is none); those already on their way get 503 here, except
+   * emergency calls, which are still proxied. Lets the calls in progress finish for at most
+   * `graceMs`, then ends the rest and disconnects.
    */
   stop(graceMs?: number): Promise<void>;
-  /** Resolves once FreeSWITCH and drachtio-server are both connected (rejects after timeoutMs). */
+  /** Resolves once a FreeSWITCH and drachtio-server are connected (rejects after timeoutMs). */
   ready(timeoutMs?: number): Promise<void>;
   /** IVR calls in progress (session objects alive). */
   activeCalls(): number;
-  /** Whether FreeSWITCH and drachtio-server are connected now (readiness and metrics). */
+  /** Whether a FreeSWITCH and drachtio-server are connected now (readiness and metrics). */
   connected(): { freeswitch: boolean; drachtio: boolean };
+  /** Each configured FreeSWITCH (FREESWITCH_HOSTS): connected, and our IVR calls on it. */
+  mediaServers(): MediaServerStatus[];
   /** False once stop() has begun: new IVR calls are refused while the calls in progress finish. */
   accepting(): boolean;
-  /** FreeSWITCH channels as `show channels count` reports them (null: not connected). */
+  /** FreeSWITCH channels as `show channels count` reports them, summed over the connected servers (null: none). */
   mediaChannels(): Promise<number | null>;
   /** Sends the phone its check-sync NOTIFY now (also used after a successful PAP and by the lock watcher). */
   checkSync(tenant: string, mac: Mac): Promise<NotifyResult>;
@@ -46,6 +51,11 @@ export interface SipService {
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 5000;
+/**
+ * A FreeSWITCH that refused an endpoint (max-sessions, sessions-per-second) is tried after the
+ * others for this long: about the time such a peak takes to pass, short enough not to idle it.
+ */
+const MEDIA_ERROR_HOLD_MS = 5000;
 
 function probe(host: string, port: number, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -85,23 +95,28 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
   const { config, store, log: root } = deps;
   const log = root.child({ component: 'sip' });
   const sip = config.sip;
-  const sipStore = new SipStore(deps.redis, { nonceSeconds: sip.nonceSeconds });
+  const sipStore = new SipStore(deps.redis, { nonceSeconds: sip.nonceSeconds, schema: store.schema });
   const sessions = new Set<IvrSession>();
   const metrics = deps.metrics ?? new Metrics();
   const srf = new Srf();
   const mrf = new Mrf(srf);
-  let ms: Mrf.MediaServer | null = null;
+  const fsServers = sip.freeswitch.servers;
+  const media = new MediaPool<Mrf.MediaServer>(
+    fsServers.map((s) => s.label),
+    { errorHoldMs: MEDIA_ERROR_HOLD_MS },
+  );
   let stopped = false;
   let draining = false;
   let drachtioStarted = false;
   let drachtioUp = false;
   let drachtioDown = false;
-  let mediaDown = false;
+  /** Per FreeSWITCH: its outage was logged (once, until it is back). */
+  const mediaDown = fsServers.map(() => false);
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const readyWaiters = new Set<() => void>();
 
   const checkReady = () => {
-    if (ms !== null && drachtioUp) for (const w of [...readyWaiters]) w();
+    if (media.connectedCount() > 0 && drachtioUp) for (const w of [...readyWaiters]) w();
   };
 
   const sleep = (ms: number) =>
@@ -198,9 +213,10 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       store,
       sipStore,
       srf,
-      mediaServer: () => (draining ? null : ms),
+      media: () => (draining ? null : media),
       sessions,
       ivrSlots,
+      draining: () => draining,
       metrics,
       onAuthenticated: async (tenant, mac) => {
         await checkSync(tenant, mac);
@@ -226,53 +242,63 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
   };
 
   // ---- FreeSWITCH --------------------------------------------------------------------------------
-  const connectMedia = async (): Promise<void> => {
+  /** One connection per configured server, each retried and logged on its own. */
+  const connectMedia = async (i: number): Promise<void> => {
+    const fs = fsServers[i]!;
     let delay = RETRY_MIN_MS;
     while (!stopped) {
-      const fs = sip.freeswitch;
       try {
         await probe(fs.host, fs.port, 2000);
         const m = await mrf.connect({
           address: fs.host,
           port: fs.port,
-          secret: fs.secret,
-          listenAddress: fs.listenAddress,
+          secret: sip.freeswitch.secret,
+          listenAddress: sip.freeswitch.listenAddress,
         });
         if (stopped) {
           closeMediaServer(m);
           return;
         }
-        m.on('error', (err: Error) => log.debug({ err: err.message }, 'media server error'));
+        m.on('error', (err: Error) =>
+          log.debug({ err: err.message, server: fs.label }, 'media server error'),
+        );
         m.once('end', () => {
-          if (ms !== m) return;
-          ms = null;
-          mediaDown = true;
+          if (media.server(i) !== m) return;
+          media.set(i, null);
+          mediaDown[i] = true;
           closeMediaServer(m);
           if (!stopped) {
-            log.error('FreeSWITCH connection lost; IVR calls answered 503 until it is back');
-            void connectMedia();
+            log.error(
+              { server: fs.label, connected: media.connectedCount(), configured: media.size },
+              media.connectedCount() === 0
+                ? 'FreeSWITCH connection lost; IVR calls answered 503 until it is back'
+                : 'FreeSWITCH connection lost; new IVR calls go to the other FreeSWITCH until it is back',
+            );
+            void connectMedia(i);
           }
         });
-        ms = m;
-        if (mediaDown) log.info({ host: fs.host, port: fs.port }, 'FreeSWITCH connection restored');
-        else log.info({ host: fs.host, port: fs.port }, 'connected to FreeSWITCH');
-        mediaDown = false;
+        media.set(i, m);
+        log.info(
+          { host: fs.host, port: fs.port },
+          mediaDown[i] ? 'FreeSWITCH connection restored' : 'connected to FreeSWITCH',
+        );
+        mediaDown[i] = false;
         startDrachtio();
         checkReady();
         return;
       } catch (err) {
-        if (!mediaDown)
+        if (!mediaDown[i])
           log.error(
             { err: (err as Error).message, host: fs.host, port: fs.port },
             'FreeSWITCH unreachable; retrying',
           );
-        mediaDown = true;
+        mediaDown[i] = true;
         await sleep(delay);
         delay = Math.min(delay * 2, RETRY_MAX_MS);
       }
     }
   };
-  void connectMedia();
+  fsServers.forEach((_, i) => void connectMedia(i));
 
   const lockWatcher = new LockWatcher(store, checkSync, sip.lockWatchIntervalMs, log);
   lockWatcher.start();
@@ -282,16 +308,21 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
     checkSync,
     activeCalls: () => sessions.size,
     accepting: () => !draining && !stopped,
-    connected: () => ({ freeswitch: ms !== null, drachtio: drachtioUp }),
+    connected: () => ({ freeswitch: media.connectedCount() > 0, drachtio: drachtioUp }),
+    mediaServers: () => media.status(),
     async mediaChannels() {
-      const m = ms;
-      if (m === null) return null;
-      const out = await m.api('show channels count');
-      const n = /(\d+)\s+total/.exec(out);
-      return n ? Number(n[1]) : null;
+      const servers = media.connectedServers();
+      if (servers.length === 0) return null;
+      const counts = await Promise.all(
+        servers.map(async ([, m]) => {
+          const n = /(\d+)\s+total/.exec(await m.api('show channels count'));
+          return n ? Number(n[1]) : null;
+        }),
+      );
+      return counts.includes(null) ? null : counts.reduce((a, b) => a! + b!, 0);
     },
     ready(timeoutMs = 30000) {
-      if (ms !== null && drachtioUp) return Promise.resolve();
+      if (media.connectedCount() > 0 && drachtioUp) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const done = () => {
           clearTimeout(t);
@@ -302,7 +333,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
           readyWaiters.delete(done);
           reject(
             new Error(
-              `SIP service not ready after ${timeoutMs} ms (FreeSWITCH ${ms ? 'up' : 'down'}, drachtio ${drachtioUp ? 'up' : 'down'})`,
+              `SIP service not ready after ${timeoutMs} ms (FreeSWITCH ${media.connectedCount()}/${media.size} up, drachtio ${drachtioUp ? 'up' : 'down'})`,
             ),
           );
         }, timeoutMs);
@@ -313,6 +344,20 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       if (stopped || draining) return;
       draining = true;
       const deadline = Date.now() + graceMs;
+      // drachtio-server drops every route of this connection (REGISTER and OPTIONS too) and sends
+      // new requests to the other papgate instances connected to it, or answers 503 when none is;
+      // requests inside this instance's dialogs (ACK, INFO, BYE) keep coming here.
+      if (drachtioUp) {
+        try {
+          srf.unregisterForMessages('invite');
+          log.info('drachtio-server told to route new requests to other papgate instances');
+        } catch (err) {
+          log.warn(
+            { err: (err as Error).message },
+            'cannot remove the drachtio route; new calls get 503 here',
+          );
+        }
+      }
       if (sessions.size > 0) log.info({ calls: sessions.size, graceMs }, 'waiting for IVR calls to finish');
       while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       stopped = true;
@@ -336,8 +381,10 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
         wp.closing = true;
         if (wp.reconnectVars?.retryTimer) clearTimeout(wp.reconnectVars.retryTimer);
       }
-      if (ms !== null) closeMediaServer(ms);
-      ms = null;
+      for (const [i, m] of media.connectedServers()) {
+        closeMediaServer(m);
+        media.set(i, null);
+      }
       drachtioUp = false;
     },
   };

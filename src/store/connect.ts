@@ -16,6 +16,11 @@ type RedisCluster = ReturnType<typeof createCluster>;
 
 const clusters = new WeakSet<object>();
 
+/** Whether `redis` is a Cluster client (scripts may then only touch keys of one slot). */
+export function isCluster(redis: RedisClient): boolean {
+  return clusters.has(redis);
+}
+
 /**
  * Sends a raw command. On a cluster the slot is picked by `firstKey`: node-redis 4 routes EVAL and
  * EVALSHA by the script instead of their first key (redis/node-redis#2811), so scripts go this way.
@@ -263,7 +268,16 @@ export class OutageLog {
   }
 }
 
+/** Raised while the database is still being brought to the current layout (schema.ts). */
+export class StoreNotReadyError extends Error {
+  constructor() {
+    super('redis data is being migrated to the current layout');
+    this.name = 'StoreNotReadyError';
+  }
+}
+
 const UNAVAILABLE = [
+  StoreNotReadyError,
   ClientOfflineError,
   ClientClosedError,
   ConnectionTimeoutError,

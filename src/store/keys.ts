@@ -8,8 +8,14 @@ const P = 'papgate';
 export const keys = {
   /** SET of tenant ids (global, single-key operations only) */
   tenants: () => `${P}:tenants`,
-  /** STRING mac -> tenant id (global index, own slot; claimed with SET NX) */
-  macIndex: (mac: string) => `${P}:mac:{${mac}}`,
+  /**
+   * HASH mac -> tenant id: the global MAC index, in 4096 buckets by the MAC's last three hex digits
+   * (a key per MAC cost 88 bytes, a field in a bucket about 20; each bucket stays a listpack up to
+   * about two million devices). A MAC is claimed with HSETNX; every command touches one bucket.
+   */
+  macIndex: (mac: string) => `${P}:macs:{${mac.slice(-3)}}`,
+  /** STRING the layout version of this database (see schema.ts) */
+  schema: () => `${P}:schema`,
   /** STRING counter of provisioning 404s from one client IP (rate limit) */
   provisioningMisses: (ip: string) => `${P}:miss:{${ip}}`,
   /** ZSET one source's wrong PAPs across all tenants (score = time); the source is the hash tag */
@@ -31,7 +37,7 @@ export const keys = {
     locks: `${P}:{t:${t}}:locks`,
     /** STREAM audit trail */
     events: `${P}:{t:${t}}:events`,
-    /** HASH one device */
+    /** HASH one device (fields: DEVICE); the MAC is the key's last part, and not stored again */
     device: (mac: string) => `${P}:{t:${t}}:dev:${mac}`,
     /** HASH sha256(token) hex -> JSON {id, name, createdAt, revokedAt?} of tenant admin tokens */
     tokens: `${P}:{t:${t}}:tokens`,
@@ -49,6 +55,35 @@ export const keys = {
     registration: (mac: string) => `${P}:{t:${t}}:reg:${mac}`,
   }),
 };
+
+/**
+ * Field names of a device hash. Short because a device's bytes in Redis are mostly field names and
+ * values, paid once per device; a value longer than 64 bytes is stored in pieces (`a`, `a:1`, ...,
+ * see device-record.ts), so that the hash stays a listpack under Redis's default
+ * hash-max-listpack-value. The Lua scripts use the same names.
+ */
+export const DEVICE = {
+  vendor: 'v',
+  model: 'md',
+  site: 'si',
+  language: 'l',
+  accounts: 'a',
+  createdAt: 'c',
+  pap: 'p',
+  generation: 'g',
+  state: 's',
+  consecutiveFailures: 'n',
+  totalFailures: 't',
+  failedUntil: 'fu',
+  suspendedUntil: 'su',
+  credentialHash: 'ch',
+  sipPassword: 'sp',
+  authenticatedAt: 'aa',
+  authenticatedVia: 'av',
+  lastProvisioningAt: 'la',
+  lastProvisioningIp: 'li',
+  lastProvisioningOutcome: 'lo',
+} as const;
 
 /** CRC16/XMODEM key slot as Redis Cluster computes it; used by tests to prove one slot per script. */
 export function clusterSlot(key: string): number {

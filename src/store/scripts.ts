@@ -36,6 +36,8 @@ export const scripts = {
   suspend: new LuaScript('suspend'),
   settle: new LuaScript('settle'),
   full: new LuaScript('full'),
+  provisioning: new LuaScript('provisioning'),
+  provision: new LuaScript('provision'),
   note: new LuaScript('note'),
   delete: new LuaScript('delete'),
   audit: new LuaScript('audit'),
@@ -44,4 +46,5 @@ export const scripts = {
   release: new LuaScript('release'),
   guess: new LuaScript('guess'),
   crossing: new LuaScript('crossing'),
+  migrate: new LuaScript('migrate'),
 };

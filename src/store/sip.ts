@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { isAuthState, type Device } from '../domain/device';
 import type { Mac } from '../domain/mac';
 import { nonceIssuedAt, signedNonce } from '../sip/digest';
-import { keys } from './keys';
+import { TenantHints } from './hints';
+import { DEVICE, keys } from './keys';
+import type { Schema } from './schema';
 import { scripts } from './scripts';
 import type { RedisClient } from './store';
 
@@ -26,9 +28,6 @@ export type NonceUse = 'ok' | 'stale' | 'replay';
 /** What the registrar decides on, read from the device's record for every REGISTER. */
 export type SipLogin = Pick<Device, 'tenant' | 'sipPassword' | 'state'>;
 
-/** Enough for every MAC of a large installation; beyond it the oldest hints are dropped. */
-const TENANT_HINTS = 200_000;
-
 /** A presented nonce that is papgate's own and not expired, with the nonce-count it came with. */
 export interface NonceClaim {
   readonly nonce: string;
@@ -47,11 +46,11 @@ export interface NonceClaim {
 export class SipStore {
   private readonly now: () => number;
   private secret: Promise<Buffer> | null = null;
-  private readonly tenantHints = new Map<Mac, string>();
+  private readonly tenantHints = new TenantHints();
 
   constructor(
     readonly redis: RedisClient,
-    private readonly opts: { nonceSeconds: number; now?: () => number },
+    private readonly opts: { nonceSeconds: number; now?: () => number; schema?: Schema },
   ) {
     this.now = opts.now ?? Date.now;
   }
@@ -72,33 +71,26 @@ export class SipStore {
 
   /**
    * The device behind a MAC as its record in Redis is now (null: unknown). The tenant owning the MAC
-   * is remembered per process as a hint, which saves a re-registration the read of the global MAC
-   * index (another Cluster slot, so another round trip). A hint decides nothing: a device record
-   * exists in one tenant only while that tenant holds the MAC's index entry (store.ts claims the MAC
-   * before creating the record and releases it after deleting it), and without a record there the
-   * index is read again.
+   * is a hint (TenantHints), which saves a re-registration the read of the global MAC index.
    */
   async login(mac: Mac): Promise<SipLogin | null> {
+    await this.opts.schema?.ready();
     const hint = this.tenantHints.get(mac);
     if (hint !== undefined) {
       const login = await this.loginIn(hint, mac);
       if (login !== null) return login;
-      this.tenantHints.delete(mac);
+      this.tenantHints.forget(mac);
     }
-    const tenant = await this.redis.get(keys.macIndex(mac));
+    const tenant = (await this.redis.hGet(keys.macIndex(mac), mac)) ?? null;
     const login = tenant === null ? null : await this.loginIn(tenant, mac);
-    if (login !== null) {
-      if (this.tenantHints.size >= TENANT_HINTS)
-        this.tenantHints.delete(this.tenantHints.keys().next().value as Mac);
-      this.tenantHints.set(mac, login.tenant);
-    }
+    if (login !== null) this.tenantHints.remember(mac, login.tenant);
     return login;
   }
 
   private async loginIn(tenant: string, mac: Mac): Promise<SipLogin | null> {
     const [sipPassword, state] = await this.redis.hmGet(keys.tenant(tenant).device(mac), [
-      'sipPassword',
-      'state',
+      DEVICE.sipPassword,
+      DEVICE.state,
     ]);
     if (state === null || state === undefined) return null;
     if (!isAuthState(state)) throw new Error(`corrupt device record (state "${state}")`);

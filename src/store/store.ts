@@ -1,17 +1,20 @@
 import type { AttemptOutcome, AuthPolicy, AuthState, BypassReason } from '../domain/auth';
-import type { Device, Language, NewDevice, SipAccount, Vendor } from '../domain/device';
+import type { Device, Language, NewDevice } from '../domain/device';
 import {
   DEFAULT_DEVICE_CERTIFICATE_POLICY,
   isDeviceCertificatePolicy,
   type DeviceCertificatePolicy,
 } from '../domain/devicecert';
-import { isAuthState } from '../domain/device';
-import { generatePap, generateSipPassword } from '../domain/pap';
+import type { MinimalDisplay } from '../domain/display';
+import { generatePap, generateSipPassword, hashCredential } from '../domain/pap';
 import type { Mac } from '../domain/mac';
 import { parseWhitelistEntry, type WhitelistEntry } from '../domain/whitelist';
-import type { RedisClient } from './connect';
+import { isCluster, StoreNotReadyError, type RedisClient } from './connect';
+import { deviceRecord, storedCredentialHash, toDevice, toNum } from './device-record';
 import { SourceGuesses } from './guesses';
+import { TenantHints } from './hints';
 import { keys } from './keys';
+import type { Schema } from './schema';
 import { scripts } from './scripts';
 
 export type { RedisClient };
@@ -26,6 +29,49 @@ export interface Tenant {
   readonly deviceCertificate: DeviceCertificatePolicy;
   readonly createdAt: number;
 }
+
+/** What a provisioning decision reads (see Store.provisioningState). */
+export interface ProvisioningState {
+  /** null: no device has this MAC. */
+  readonly device: Device | null;
+  readonly tenant: Tenant | null;
+  readonly whitelist: readonly WhitelistEntry[];
+  /** Expiry (ms) of the address on the tenant's temporary whitelist, or null. */
+  readonly temporaryWhitelistUntil: number | null;
+  /** The address's provisioning misses in the current window, as every process counted them. */
+  readonly misses: number;
+}
+
+/**
+ * The fields of a device a configuration file is made of. From Store.provision only those of its
+ * kind are read: a full answer's `sipPassword`, a minimal answer's `accounts` are left empty.
+ */
+export type RenderedDevice = Pick<
+  Device,
+  'tenant' | 'mac' | 'vendor' | 'model' | 'accounts' | 'language' | 'sipPassword'
+>;
+
+/** What Store.provision decided and recorded. */
+export type ProvisionResult =
+  /** The assumed vendor, model or certificate policy no longer hold (or no device): nothing written. */
+  | { readonly kind: 'unsure' }
+  /** The address is over the miss limit: nothing written. */
+  | { readonly kind: 'limited' }
+  | { readonly kind: 'refused'; readonly reason: string }
+  | {
+      readonly kind: 'full';
+      readonly reason: Exclude<BypassReason, 'pap'>;
+      readonly device: RenderedDevice;
+    }
+  | {
+      readonly kind: 'minimal';
+      readonly display: MinimalDisplay;
+      readonly device: RenderedDevice;
+      /** The end of the lock when the display says `failed`, else null. */
+      readonly failedUntil: number | null;
+      readonly tenantLanguage: Language | null;
+      readonly tenantTimeZone: string | null;
+    };
 
 export interface AttemptReply {
   readonly outcome: AttemptOutcome | 'unknown_device';
@@ -71,41 +117,47 @@ export interface StoreOptions {
   readonly onSourceLimited?: (c: SourceCrossing) => void;
   /** Called for every state transition a store operation made (metrics); must not throw. */
   readonly onTransition?: (from: AuthState, to: AuthState) => void;
+  /** Devices are refused (as if Redis were away) until this has brought the database up to date. */
+  readonly schema?: Schema;
 }
 
 type Actor = string;
 
-function toNum(v: string | undefined): number | null {
-  return v === undefined || v === '' ? null : Number(v);
+function toTenant(id: string, h: Record<string, string>): Tenant | null {
+  if (!h.createdAt) return null;
+  return {
+    id,
+    name: h.name ?? id,
+    language: (h.language || null) as Language | null,
+    timeZone: h.timeZone || null,
+    deviceCertificate: isDeviceCertificatePolicy(h.deviceCertificate)
+      ? h.deviceCertificate
+      : DEFAULT_DEVICE_CERTIFICATE_POLICY,
+    createdAt: Number(h.createdAt),
+  };
 }
 
-function toDevice(tenant: string, h: Record<string, string>): Device {
-  const state = h.state;
-  if (!isAuthState(state)) throw new Error(`corrupt device record (state "${state}")`);
-  const lastAt = toNum(h.lastProvAt);
-  return {
-    tenant,
-    mac: h.mac as Mac,
-    vendor: h.vendor as Vendor,
-    model: h.model ?? '',
-    site: h.site ?? '',
-    language: (h.language || null) as Language | null,
-    accounts: JSON.parse(h.accounts ?? '[]') as SipAccount[],
-    createdAt: Number(h.createdAt),
-    pap: h.pap ?? '',
-    generation: Number(h.gen ?? 0),
-    state,
-    consecutiveFailures: Number(h.consec ?? 0),
-    totalFailures: Number(h.total ?? 0),
-    failedUntil: toNum(h.failedUntil),
-    suspendedUntil: toNum(h.suspendedUntil),
-    credentialHash: h.credHash || null,
-    sipPassword: h.sipPassword ?? '',
-    authenticatedAt: toNum(h.authAt),
-    authenticatedVia: (h.authVia || null) as BypassReason | null,
-    lastProvisioning:
-      lastAt === null ? null : { at: lastAt, ip: h.lastProvIp ?? '', outcome: h.lastProvOutcome ?? '' },
-  };
+/** A flat field/value list (as a script answers HGETALL) as an object. */
+function pairs(flat: readonly string[]): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i]!] = flat[i + 1]!;
+  return h;
+}
+
+/** Whitelist entries by their stored text: every provisioning request reads them, parsing is pure. */
+const parsedEntries = new Map<string, WhitelistEntry>();
+const MAX_PARSED_ENTRIES = 10_000;
+
+function toWhitelist(raw: readonly string[]): WhitelistEntry[] {
+  return [...raw].sort().map((text) => {
+    let entry = parsedEntries.get(text);
+    if (entry === undefined) {
+      entry = parseWhitelistEntry(text);
+      if (parsedEntries.size >= MAX_PARSED_ENTRIES) parsedEntries.clear();
+      parsedEntries.set(text, entry);
+    }
+    return entry;
+  });
 }
 
 /**
@@ -115,6 +167,7 @@ function toDevice(tenant: string, h: Record<string, string>): Device {
 export class Store {
   private readonly now: () => number;
   private readonly guesses: SourceGuesses;
+  private readonly hints = new TenantHints();
 
   constructor(
     readonly redis: RedisClient,
@@ -128,7 +181,18 @@ export class Store {
     return String(this.opts.eventsMaxLen);
   }
 
+  get schema(): Schema | undefined {
+    return this.opts.schema;
+  }
+
+  /** Waits while device records may still be in an older layout (see Schema). */
+  private ready(): Promise<void> | undefined {
+    return this.opts.schema?.ready();
+  }
+
+  /** Redis answers, and its data is in the current layout (else StoreNotReadyError at once). */
   async ping(): Promise<void> {
+    if (this.opts.schema && !this.opts.schema.isCurrent) throw new StoreNotReadyError();
     await this.redis.ping();
   }
 
@@ -168,18 +232,7 @@ export class Store {
   }
 
   async getTenant(id: string): Promise<Tenant | null> {
-    const h = await this.redis.hGetAll(keys.tenant(id).info);
-    if (!h.createdAt) return null;
-    return {
-      id,
-      name: h.name ?? id,
-      language: (h.language || null) as Language | null,
-      timeZone: h.timeZone || null,
-      deviceCertificate: isDeviceCertificatePolicy(h.deviceCertificate)
-        ? h.deviceCertificate
-        : DEFAULT_DEVICE_CERTIFICATE_POLICY,
-      createdAt: Number(h.createdAt),
-    };
+    return toTenant(id, await this.redis.hGetAll(keys.tenant(id).info));
   }
 
   async tenantIds(): Promise<string[]> {
@@ -206,15 +259,15 @@ export class Store {
       else seen.set(d.mac, i);
     });
     if (errors.length) return { ok: false, errors };
+    await this.ready();
 
     const claimed: Mac[] = [];
     for (const [i, d] of devices.entries()) {
-      const ok = await this.redis.set(keys.macIndex(d.mac), tenant, { NX: true });
-      if (ok === 'OK') {
+      if (await this.redis.hSetNX(keys.macIndex(d.mac), d.mac, tenant)) {
         claimed.push(d.mac);
         continue;
       }
-      const owner = await this.redis.get(keys.macIndex(d.mac));
+      const owner = await this.redis.hGet(keys.macIndex(d.mac), d.mac);
       // A claim by this tenant without a device is the leftover of an interrupted earlier call.
       if (owner === tenant && !(await this.redis.exists(keys.tenant(tenant).device(d.mac)))) continue;
       errors.push({ index: i, mac: d.mac, reason: 'MAC already registered' });
@@ -232,17 +285,23 @@ export class Store {
       JSON.stringify({
         mac: d.mac,
         vendor: d.vendor,
-        model: d.model,
         site: d.site,
-        language: d.language ?? '',
-        accounts: JSON.stringify(d.accounts),
-        createdAt: String(now),
-        pap: issued[i]!.pap,
-        gen: '0',
-        state: 'needed',
-        consec: '0',
-        total: '0',
-        sipPassword: generateSipPassword(),
+        hash: deviceRecord({
+          ...d,
+          createdAt: now,
+          pap: issued[i]!.pap,
+          generation: 0,
+          state: 'needed',
+          consecutiveFailures: 0,
+          totalFailures: 0,
+          failedUntil: null,
+          suspendedUntil: null,
+          credentialHash: null,
+          sipPassword: generateSipPassword(),
+          authenticatedAt: null,
+          authenticatedVia: null,
+          lastProvisioning: null,
+        }),
       }),
     );
     let reply: { error?: string; rows?: number[] };
@@ -277,16 +336,17 @@ export class Store {
   }
 
   private async releaseMac(mac: Mac, tenant: string): Promise<void> {
-    await scripts.release.run(this.redis, [keys.macIndex(mac)], [tenant]);
+    await scripts.release.run(this.redis, [keys.macIndex(mac)], [mac, tenant]);
   }
 
   async tenantOfMac(mac: Mac): Promise<string | null> {
-    return this.redis.get(keys.macIndex(mac));
+    await this.ready();
+    return (await this.redis.hGet(keys.macIndex(mac), mac)) ?? null;
   }
 
   async getDevice(tenant: string, mac: Mac): Promise<Device | null> {
-    const h = await this.redis.hGetAll(keys.tenant(tenant).device(mac));
-    return h.mac ? toDevice(tenant, h) : null;
+    await this.ready();
+    return toDevice(tenant, mac, await this.redis.hGetAll(keys.tenant(tenant).device(mac)));
   }
 
   /** The device behind a MAC, whatever its tenant (provisioning and SIP know only the MAC). */
@@ -296,13 +356,15 @@ export class Store {
   }
 
   async listDevices(tenant: string): Promise<Device[]> {
+    await this.ready();
     const k = keys.tenant(tenant);
-    const macs = await this.redis.zRange(k.devices, 0, -1);
+    const macs = (await this.redis.zRange(k.devices, 0, -1)) as Mac[];
     const hashes = await Promise.all(macs.map((m) => this.redis.hGetAll(k.device(m))));
-    return hashes.filter((h) => h.mac).map((h) => toDevice(tenant, h));
+    return hashes.flatMap((h, i) => toDevice(tenant, macs[i]!, h) ?? []);
   }
 
   async deleteDevice(tenant: string, mac: Mac, actor: Actor): Promise<boolean> {
+    await this.ready();
     const k = keys.tenant(tenant);
     const n = await scripts.delete.run(
       this.redis,
@@ -315,6 +377,7 @@ export class Store {
 
   /** Transition 5; answers the new PAP, or null for an unknown device. */
   async resetDevice(tenant: string, mac: Mac, actor: Actor): Promise<{ pap: string } | null> {
+    await this.ready();
     const k = keys.tenant(tenant);
     const pap = generatePap();
     const reply = JSON.parse(
@@ -330,6 +393,7 @@ export class Store {
   }
 
   async suspendDevice(tenant: string, mac: Mac, actor: Actor): Promise<{ suspendedUntil: number } | null> {
+    await this.ready();
     const k = keys.tenant(tenant);
     const now = this.now();
     const until = now + this.opts.auth.suspendSeconds * 1000;
@@ -361,7 +425,11 @@ export class Store {
       readonly source?: string;
     } = {},
   ): Promise<AttemptReply> {
-    const tenant = await this.tenantOfMac(mac);
+    await this.ready();
+    // A hint (TenantHints) saves the index read; attempt.lua finds no device under a stale one.
+    const hint = this.hints.get(mac);
+    const hinted = hint !== undefined && (opts.onlyTenant === undefined || hint === opts.onlyTenant);
+    const tenant = hinted ? hint : await this.tenantOfMac(mac);
     const none: AttemptReply = {
       outcome: 'unknown_device',
       attemptsLeft: 0,
@@ -453,7 +521,12 @@ export class Store {
       });
       crossing('all', limits!.perSource);
     }
-    if (r.outcome === 'unknown_device') return none;
+    if (r.outcome === 'unknown_device') {
+      if (!hinted) return none;
+      this.hints.forget(mac);
+      return this.attemptPap(mac, pap, ip, actor, channel, opts);
+    }
+    this.hints.remember(mac, tenant);
     if (r.stored === 'failed' && r.from === 'needed') this.transitioned('failed', 'needed');
     if (r.from !== undefined && r.state !== undefined && r.state !== r.from)
       this.transitioned(r.from, r.state);
@@ -479,6 +552,7 @@ export class Store {
 
   /** Applies transition 3 now if the lock has run out; answers whether it did. */
   async settleLock(tenant: string, mac: Mac): Promise<boolean> {
+    await this.ready();
     const k = keys.tenant(tenant);
     const settled =
       (await scripts.settle.run(
@@ -516,13 +590,14 @@ export class Store {
       audit?: Readonly<Record<string, string>>;
     },
   ): Promise<'ok' | 'stale' | 'gone'> {
+    await this.ready();
     const k = keys.tenant(tenant);
     const r = (await scripts.full.run(
       this.redis,
       [k.device(mac), k.tempWhitelist, k.locks, k.events],
       [
         p.generation,
-        p.credentialHash,
+        storedCredentialHash(p.credentialHash),
         p.reason,
         p.ip,
         this.now(),
@@ -548,6 +623,7 @@ export class Store {
       audit?: Readonly<Record<string, string>>;
     },
   ): Promise<void> {
+    await this.ready();
     const k = keys.tenant(tenant);
     await scripts.note.run(
       this.redis,
@@ -556,12 +632,124 @@ export class Store {
     );
   }
 
-  /** Counts a provisioning miss from `ip` in a fixed window; answers the count so far. */
+  /**
+   * Everything a provisioning decision reads (provisioning.lua, beside the misses of `ip`): one
+   * round trip once this process knows the MAC's tenant (TenantHints), two the first time.
+   */
+  async provisioningState(mac: Mac, ip: string): Promise<ProvisioningState> {
+    await this.ready();
+    const hint = this.hints.get(mac);
+    if (hint !== undefined) {
+      const [state, misses] = await Promise.all([this.provisioningView(hint, mac, ip), this.missCount(ip)]);
+      if (state.device !== null) return { ...state, misses };
+      this.hints.forget(mac);
+    }
+    const [tenant, misses] = await Promise.all([this.tenantOfMac(mac), this.missCount(ip)]);
+    if (tenant === null)
+      return { device: null, tenant: null, whitelist: [], temporaryWhitelistUntil: null, misses };
+    const state = await this.provisioningView(tenant, mac, ip);
+    if (state.device !== null) this.hints.remember(mac, tenant);
+    return { ...state, misses };
+  }
+
+  private async provisioningView(
+    tenant: string,
+    mac: Mac,
+    ip: string,
+  ): Promise<Omit<ProvisioningState, 'misses'>> {
+    const k = keys.tenant(tenant);
+    const [device, info, whitelist, until] = (await scripts.provisioning.run(
+      this.redis,
+      [k.device(mac), k.info, k.whitelist, k.tempWhitelist],
+      [ip],
+    )) as [string[]?, string[]?, string[]?, (string | null)?];
+    return {
+      device: device ? toDevice(tenant, mac, pairs(device)) : null,
+      tenant: toTenant(tenant, pairs(info ?? [])),
+      whitelist: toWhitelist(whitelist ?? []),
+      temporaryWhitelistUntil: until === undefined || until === null ? null : Number(until),
+    };
+  }
+
+  /**
+   * One provisioning request decided and recorded in one round trip (provision.lua, the mirror of
+   * decideProvisioning), for a device whose vendor, model and tenant certificate policy the caller
+   * assumes from an earlier request, and whose certificate check it made for that policy. Null on
+   * a Cluster, where the address's miss counter lies in another slot than the tenant's keys.
+   */
+  async provision(
+    tenant: string,
+    mac: Mac,
+    p: {
+      readonly vendor: string;
+      readonly model: string;
+      readonly policy: DeviceCertificatePolicy;
+      readonly refusal: string | null;
+      readonly presentedCredential: string | null;
+      /** Issued when the answer is a full configuration through a bypass (null: none can be). */
+      readonly freshCredential: string | null;
+      readonly ip: string;
+      /** Every whitelist entry text that would contain `ip` (see entriesContaining), each between spaces. */
+      readonly entries: string;
+      readonly file: string;
+      readonly missLimit: number;
+      readonly audit: Readonly<Record<string, string>>;
+    },
+  ): Promise<ProvisionResult | null> {
+    if (isCluster(this.redis)) return null;
+    await this.ready();
+    const k = keys.tenant(tenant);
+    // As storedCredentialHash keeps it: the SHA-256 in base64url.
+    const stored = (credential: string | null) =>
+      credential === null ? '' : hashCredential(credential, 'base64url');
+    const now = this.now();
+    const r = (await scripts.provision.run(
+      this.redis,
+      [k.device(mac), k.info, k.whitelist, k.tempWhitelist, k.locks, k.events, keys.provisioningMisses(p.ip)],
+      [
+        p.vendor,
+        p.model,
+        p.policy,
+        p.refusal ?? '',
+        stored(p.presentedCredential),
+        stored(p.freshCredential),
+        p.ip,
+        now,
+        this.opts.auth.tempWhitelistSeconds,
+        this.maxlen,
+        p.file,
+        p.missLimit,
+        p.entries,
+        ...Object.entries(p.audit).flat(),
+      ],
+    )) as [string, string?, string[]?, (string | (string | null)[] | null)?];
+    const [outcome, reason = ''] = r;
+    if (outcome === 'unsure' || outcome === 'limited') return { kind: outcome };
+    if (outcome === 'refused') return { kind: 'refused', reason };
+    // Only the fields the file is made of (the rest of the record reads as unset).
+    const device = toDevice(tenant, mac, pairs(r[2] ?? []));
+    if (device === null) throw new Error(`provision.lua answered ${outcome} without a device`);
+    if (outcome === 'full') {
+      if (typeof r[3] === 'string') this.transitioned(r[3] as AuthState, 'successful');
+      return { kind: 'full', reason: reason as Exclude<BypassReason, 'pap'>, device };
+    }
+    const [language, timeZone] = (r[3] ?? []) as (string | null)[];
+    return {
+      kind: 'minimal',
+      display: reason as MinimalDisplay,
+      device,
+      failedUntil: reason === 'failed' ? device.failedUntil : null,
+      tenantLanguage: (language || null) as Language | null,
+      tenantTimeZone: timeZone || null,
+    };
+  }
+
   /** The provisioning misses of an address in the current window, as every process counted them. */
   async missCount(ip: string): Promise<number> {
     return Number((await this.redis.get(keys.provisioningMisses(ip))) ?? 0);
   }
 
+  /** Counts a provisioning miss from `ip` in a fixed window; answers the count so far. */
   async countMiss(ip: string, windowSeconds: number): Promise<number> {
     const key = keys.provisioningMisses(ip);
     const [count] = (await this.redis.multi().incr(key).expire(key, windowSeconds, 'NX').exec()) as [
@@ -574,8 +762,7 @@ export class Store {
   // ---- whitelists --------------------------------------------------------------------------------
 
   async whitelist(tenant: string): Promise<WhitelistEntry[]> {
-    const raw = await this.redis.sMembers(keys.tenant(tenant).whitelist);
-    return raw.sort().map((e) => parseWhitelistEntry(e));
+    return toWhitelist(await this.redis.sMembers(keys.tenant(tenant).whitelist));
   }
 
   async addWhitelist(tenant: string, entry: WhitelistEntry, actor: Actor): Promise<boolean> {

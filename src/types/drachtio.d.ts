@@ -93,6 +93,12 @@ declare module 'drachtio-srf' {
     register(handler: Srf.Handler): void;
     invite(handler: Srf.Handler): void;
     options(handler: Srf.Handler): void;
+    /**
+     * Sends drachtio-server `remove_route`: it routes no new requests outside a dialog to this
+     * application, whatever the verb (drachtio-server 0.9 drops all of the connection's routes);
+     * requests inside its dialogs still come. Throws when `verb` was never routed.
+     */
+    unregisterForMessages(verb: string): void;
     request(uri: string, opts: Srf.RequestOptions): Promise<Srf.SrfRequest>;
     /** callback form: invoked synchronously when the request went out, before any response is dispatched */
     request(

@@ -3,7 +3,8 @@
  * connected to the drachtio-server and FreeSWITCH that test/e2e/run.sh started (or found), sipp as
  * the phones, and a FreeSWITCH event watcher. One Harness per suite file; only one papgate may be
  * connected to drachtio-server at a time (it would share the calls out between apps), and mocha
- * runs the files one after the other.
+ * runs the files one after the other. The scale-out suite (scaleout.ts) runs papgate processes of
+ * its own instead of the in-process service.
  *
  * Environment: E2E_DRACHTIO_HOST/PORT/SECRET (127.0.0.1, 9022, cymru), E2E_FREESWITCH_HOST/PORT/SECRET
  * (127.0.0.1, 8021, ClueCon), E2E_SIP (drachtio's SIP address for sipp, 127.0.0.1:5060),
@@ -12,6 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -74,6 +76,46 @@ function reachable(host: string, port: number): Promise<boolean> {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Whether `count` UDP ports from `first` can be bound on `ip` now. */
+async function udpFree(ip: string, first: number, count: number): Promise<boolean> {
+  const socks: dgram.Socket[] = [];
+  try {
+    for (let p = first; p < first + count; p++) {
+      const s = dgram.createSocket(ip.includes(':') ? 'udp6' : 'udp4');
+      socks.push(s);
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.bind(p, ip, () => resolve());
+      });
+    }
+    return true;
+  } catch {
+    return false;
+  } finally {
+    for (const s of socks) s.close();
+  }
+}
+
+/** First ports of the media blocks handed to sipp processes still running. */
+const mediaBlocks = new Set<number>();
+/** sipp binds four UDP ports from its -mp (audio and video, RTP and RTCP). */
+const MEDIA_BLOCK = 4;
+
+/**
+ * An even -mp whose block is free on `ip` and not handed to another sipp still running: with many
+ * phones registered (each holding its block) a port free for TCP alone is often taken.
+ */
+async function mediaPort(ip: string): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    const base = p % 2 === 0 ? p : p + 1;
+    if ([...mediaBlocks].some((b) => Math.abs(b - base) < MEDIA_BLOCK)) continue;
+    if (!(await udpFree(ip, base, MEDIA_BLOCK))) continue;
+    mediaBlocks.add(base);
+    return base;
+  }
+}
+
 export async function until<T>(
   what: string,
   fn: () => Promise<T | null | false>,
@@ -113,6 +155,8 @@ export interface SippOptions {
 export interface Phone {
   /** Resolves with papgate's log line once the check-sync NOTIFY was answered 200. */
   notified(timeoutMs: number): Promise<Record<string, unknown>>;
+  /** The NOTIFYs the phone received so far, one per Call-ID (retransmissions are the same one). */
+  notifies(): string[];
   stop(): void;
 }
 
@@ -141,9 +185,10 @@ export class PlaybackWatch {
   readonly events: Playback[] = [];
   private constructor(private readonly sock: net.Socket) {}
 
-  static connect(): Promise<PlaybackWatch> {
+  /** `server`: which FreeSWITCH to watch (the suites' own by default). */
+  static connect(server: typeof FREESWITCH = FREESWITCH): Promise<PlaybackWatch> {
     return new Promise((resolve, reject) => {
-      const sock = net.connect({ host: FREESWITCH.host, port: FREESWITCH.port });
+      const sock = net.connect({ host: server.host, port: server.port });
       const watch = new PlaybackWatch(sock);
       let buf = Buffer.alloc(0);
       let subscribed = false;
@@ -165,7 +210,7 @@ export class PlaybackWatch {
           const body = buf.subarray(end + 2, end + 2 + len).toString();
           buf = buf.subarray(end + 2 + len);
           const type = head['Content-Type'];
-          if (type === 'auth/request') sock.write(`auth ${FREESWITCH.secret}\n\n`);
+          if (type === 'auth/request') sock.write(`auth ${server.secret}\n\n`);
           else if (type === 'command/reply' && !subscribed) {
             if (!/^\+OK/.test(head['Reply-Text'] ?? ''))
               return reject(new Error(`ESL: ${head['Reply-Text']}`));
@@ -235,8 +280,42 @@ export class Harness {
   private redisDir = '';
   private redisPort = 0;
 
-  /** more papgate configuration (set before start) */
-  constructor(readonly extraEnv: Record<string, string> = {}) {}
+  /**
+   * `extraEnv`: more papgate configuration (set before start). `sipService: false`: no papgate SIP
+   * service in this process; the suite runs papgate processes of its own with sipEnv().
+   */
+  constructor(
+    readonly extraEnv: Record<string, string> = {},
+    readonly o: { sipService?: boolean } = {},
+  ) {}
+
+  /** The Redis of this suite, for papgate processes. */
+  get redisUrl(): string {
+    return this.redis!.url;
+  }
+
+  /** papgate's settings for these servers: the in-process service's, and those of papgate processes. */
+  sipEnv(): Record<string, string> {
+    return {
+      DRACHTIO_HOST: DRACHTIO.host,
+      DRACHTIO_PORT: String(DRACHTIO.port),
+      DRACHTIO_SECRET: DRACHTIO.secret,
+      FREESWITCH_HOST: FREESWITCH.host,
+      FREESWITCH_PORT: String(FREESWITCH.port),
+      FREESWITCH_SECRET: FREESWITCH.secret,
+      FREESWITCH_LISTEN_ADDRESS: '127.0.0.1',
+      SIP_REALM: REALM,
+      SIP_REGISTRAR: SIP_TARGET,
+      SIP_TRUSTED_PEERS: PBX_IP,
+      PROMPTS_DIR: path.join(REPO, 'prompts'),
+      IVR_FIRST_DIGIT_TIMEOUT_MS: '6000',
+      IVR_INTER_DIGIT_TIMEOUT_MS: '2000',
+      IVR_OVERALL_TIMEOUT_MS: '30000',
+      LOCK_WATCH_INTERVAL_MS: '500',
+      LOG_LEVEL: 'debug',
+      ...this.extraEnv,
+    };
+  }
 
   /** Checks the servers, starts Redis and papgate's SIP service; skips the suite when unreachable. */
   async start(ctx: Mocha.Context): Promise<void> {
@@ -276,25 +355,8 @@ export class Harness {
     });
     this.sipStore = new SipStore(this.redisClient, { nonceSeconds: 60 });
     await this.store.putTenant(TENANT, { name: 'E2E', language: 'en' }, 'e2e');
-    this.config = loadConfig({
-      DRACHTIO_HOST: DRACHTIO.host,
-      DRACHTIO_PORT: String(DRACHTIO.port),
-      DRACHTIO_SECRET: DRACHTIO.secret,
-      FREESWITCH_HOST: FREESWITCH.host,
-      FREESWITCH_PORT: String(FREESWITCH.port),
-      FREESWITCH_SECRET: FREESWITCH.secret,
-      FREESWITCH_LISTEN_ADDRESS: '127.0.0.1',
-      SIP_REALM: REALM,
-      SIP_REGISTRAR: SIP_TARGET,
-      SIP_TRUSTED_PEERS: PBX_IP,
-      PROMPTS_DIR: path.join(REPO, 'prompts'),
-      IVR_FIRST_DIGIT_TIMEOUT_MS: '6000',
-      IVR_INTER_DIGIT_TIMEOUT_MS: '2000',
-      IVR_OVERALL_TIMEOUT_MS: '30000',
-      LOCK_WATCH_INTERVAL_MS: '500',
-      LOG_LEVEL: 'debug',
-      ...this.extraEnv,
-    });
+    this.config = loadConfig(this.sipEnv());
+    if (this.o.sipService === false) return;
     const logFile = fs.createWriteStream(path.join(this.tmp, 'papgate.log'));
     const lines = this.logLines;
     const sink = new Writable({
@@ -384,7 +446,7 @@ export class Harness {
   async sipp(scenario: string, o: SippOptions): Promise<SippResult> {
     const target = o.target ?? SIP_TARGET;
     assert.ok(isLoopback(target.split(':')[0]!), 'sipp targets loopback only');
-    const mp = await freePort();
+    const mp = await mediaPort(o.localIp ?? PHONE_IP);
     return new Promise<SippResult>((resolve) => {
       const args = [
         ...(o.uas ? [] : [target]),
@@ -399,7 +461,7 @@ export class Harness {
         '-mi',
         o.localIp ?? PHONE_IP,
         '-mp',
-        String(mp % 2 === 0 ? mp : mp + 1),
+        String(mp),
         '-key',
         'mac',
         o.mac,
@@ -425,6 +487,7 @@ export class Harness {
       p.stderr.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));
       p.on('close', (code) => {
         this.children.delete(p);
+        mediaBlocks.delete(mp);
         let errors = '';
         for (const f of fs.readdirSync(this.tmp).filter((n) => n.endsWith('_errors.log'))) {
           errors += fs.readFileSync(path.join(this.tmp, f), 'utf8').slice(-3000);
@@ -534,12 +597,13 @@ export class Harness {
   ): Promise<Phone> {
     const port = await freePort();
     let child: ChildProcess | null = null;
+    const messages = path.join(this.tmp, `phone-${mac}-${port}-messages.log`);
     const done = this.sipp(this.scenario('register_wait_notify.xml'), {
       port,
       mac,
       password,
       timeoutS: 150,
-      extra: ['-oocsf', this.scenario('notify_ooc.xml')],
+      extra: ['-oocsf', this.scenario('notify_ooc.xml'), '-trace_msg', '-message_file', messages],
       onSpawn: (c) => (child = c),
       ...o,
     });
@@ -565,6 +629,14 @@ export class Harness {
           timeoutMs,
           since,
         ),
+      notifies: () => {
+        const log = fs.existsSync(messages) ? fs.readFileSync(messages, 'utf8') : '';
+        const ids = log
+          .split(/^-{20,}.*$/m)
+          .filter((m) => /message received/.test(m) && /^NOTIFY /m.test(m))
+          .map((m) => /^Call-ID:\s*(\S+)/im.exec(m)?.[1] ?? '');
+        return [...new Set(ids)];
+      },
       stop: () => (child as ChildProcess | null)?.kill('SIGTERM'),
     };
   }

@@ -206,9 +206,15 @@ up() {
   rtp_width=$(($(fs_var "$REPO/config/freeswitch" rtp_end_port) - $(fs_var "$REPO/config/freeswitch" rtp_start_port)))
   # Ports for a second drachtio-server and FreeSWITCH too, which only the scale-out tests start.
   read -r d_admin d_sip esl fs_sip rtp_start rtp_end <<<"$(free_ports "$rtp_width")"
-  read -r d2_admin d2_sip esl2 fs2_sip rtp2_start rtp2_end <<<"$(free_ports "$rtp_width")"
-  [ -n "${rtp_end:-}" ] && [ -n "${rtp2_end:-}" ] || die "cannot find free loopback ports"
-  [ $((rtp2_start > rtp_end || rtp2_end < rtp_start)) = 1 ] || die "the two RTP ranges overlap; run again"
+  [ -n "${rtp_end:-}" ] || die "cannot find free loopback ports"
+  # The second RTP block is drawn at random too: draw again until it does not overlap the first.
+  local tries
+  for ((tries = 0; tries < 20; tries++)); do
+    read -r d2_admin d2_sip esl2 fs2_sip rtp2_start rtp2_end <<<"$(free_ports "$rtp_width")"
+    [ -n "${rtp2_end:-}" ] || die "cannot find free loopback ports"
+    [ $((rtp2_start > rtp_end || rtp2_end < rtp_start)) = 1 ] && break
+  done
+  [ "$tries" -lt 20 ] || die "no second RTP block apart from the first"
   fs_conf freeswitch "$fs_sip" "$esl" "$rtp_start" "$rtp_end"
   fs_conf freeswitch2 "$fs2_sip" "$esl2" "$rtp2_start" "$rtp2_end"
   cat >"$RUN/env" <<EOF

@@ -18,15 +18,15 @@ if source ~= '' then
     return cjson.encode({ outcome = 'source_limited', retryAt = tostring(tonumber(oldest[2]) + windowMs) })
   end
 end
-local f = redis.call('HMGET', dev, 'state', 'consec', 'total', 'failedUntil', 'pap', 'lastProvIp', 'mac')
-local state, consec, total, failedUntil, pap, mac = f[1], num(f[2]) or 0, num(f[3]) or 0, num(f[4]), f[5], f[7]
+local f = redis.call('HMGET', dev, 's', 'n', 't', 'fu', 'p', 'li')
+local state, consec, total, failedUntil, pap, mac = f[1], num(f[2]) or 0, num(f[3]) or 0, num(f[4]), f[5], device_mac(dev)
 local ip = ARGV[7]
 if ip == '' then ip = f[6] or '' end
 local actor, channel = ARGV[8], ARGV[10]
 
 if state == 'failed' and failedUntil and now >= failedUntil then
   state, consec, failedUntil = 'needed', 0, nil
-  redis.call('HSET', dev, 'state', 'needed', 'consec', 0, 'failedUntil', '')
+  redis.call('HSET', dev, 's', 'needed', 'n', 0, 'fu', '')
   redis.call('ZREM', locks, mac)
   audit(events, maxlen, now, 'transition', { 'mac', mac, 'from', 'failed', 'to', 'needed', 'reason', 'lock_expired' })
 end
@@ -41,8 +41,8 @@ elseif state == 'failed' then
   outcome = 'failed'
 elseif same(ARGV[1], pap) then
   outcome, state = 'successful', 'successful'
-  redis.call('HSET', dev, 'state', state, 'consec', 0, 'total', 0, 'failedUntil', '', 'authAt', now, 'authVia', 'pap')
-  redis.call('HDEL', dev, 'pap')
+  redis.call('HSET', dev, 's', state, 'n', 0, 't', 0, 'fu', '', 'aa', now, 'av', 'pap')
+  redis.call('HDEL', dev, 'p')
   if ip ~= '' then
     redis.call('ZADD', twl, 'GT', now + tonumber(ARGV[6]) * 1000, ip)
     whitelisted = ip
@@ -52,16 +52,16 @@ else
   counted = true
   if total >= tonumber(ARGV[5]) then
     outcome, state = 'blocked', 'blocked'
-    redis.call('HSET', dev, 'state', state, 'consec', consec, 'total', total, 'failedUntil', '')
+    redis.call('HSET', dev, 's', state, 'n', consec, 't', total, 'fu', '')
     redis.call('ZREM', locks, mac)
   elseif consec >= tonumber(ARGV[3]) then
     outcome, state = 'failed', 'failed'
     failedUntil = now + tonumber(ARGV[4]) * 1000
-    redis.call('HSET', dev, 'state', state, 'consec', consec, 'total', total, 'failedUntil', failedUntil)
+    redis.call('HSET', dev, 's', state, 'n', consec, 't', total, 'fu', failedUntil)
     redis.call('ZADD', locks, failedUntil, mac)
   else
     outcome = 'wrong_pap'
-    redis.call('HSET', dev, 'consec', consec, 'total', total)
+    redis.call('HSET', dev, 'n', consec, 't', total)
     left = math.min(tonumber(ARGV[3]) - consec, tonumber(ARGV[5]) - total)
   end
 end

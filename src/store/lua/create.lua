@@ -1,6 +1,6 @@
 -- Creates a batch of devices of one tenant, all or nothing.
 -- KEYS: tenantInfo, devices, events, device1..deviceN
--- ARGV: now, maxlen, actor, json1..jsonN (flat field maps of the device hashes)
+-- ARGV: now, maxlen, actor, json1..jsonN ({ mac, vendor, site, hash = flat field map of the device hash })
 local now, maxlen, actor = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 if redis.call('EXISTS', KEYS[1]) == 0 then return cjson.encode({ error = 'unknown_tenant' }) end
 local existing = {}
@@ -11,7 +11,7 @@ if #existing > 0 then return cjson.encode({ error = 'exists', rows = existing })
 for i = 4, #KEYS do
   local d = cjson.decode(ARGV[i])
   local args = { 'HSET', KEYS[i] }
-  for k, v in pairs(d) do
+  for k, v in pairs(d.hash) do
     args[#args + 1] = k
     args[#args + 1] = v
   end

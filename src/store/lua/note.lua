@@ -1,10 +1,7 @@
 -- Records a provisioning answer that changes no state (minimal configuration, refusal).
 -- KEYS: device, events   ARGV: ip, now, outcome, reason, maxlen, file, further field/value pairs...
-local now = tonumber(ARGV[2])
-local mac = redis.call('HGET', KEYS[1], 'mac')
-if not mac then return 0 end
-redis.call('HSET', KEYS[1], 'lastProvAt', now, 'lastProvIp', ARGV[1], 'lastProvOutcome', ARGV[3])
-local fields = { 'mac', mac, 'ip', ARGV[1], 'outcome', ARGV[3], 'reason', ARGV[4], 'file', ARGV[6] }
-for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
-audit(KEYS[2], ARGV[5], now, 'provisioning', fields)
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local extra = {}
+for i = 7, #ARGV do extra[#extra + 1] = ARGV[i] end
+provisioning_event(KEYS[1], KEYS[2], ARGV[5], tonumber(ARGV[2]), ARGV[1], ARGV[3], ARGV[4], ARGV[6], extra, ARGV[3])
 return 1

@@ -4,7 +4,7 @@
 -- Answers use_nonce's answer, 'changed', or 'refreshed' (ok, and the phone is reachable where it was).
 -- KEYS: nonce-count record, device, registration
 -- ARGV: nc (hex) or '', record ttl (ms), sipPassword, binding ttl (s), then binding field/value pairs
-local f = redis.call('HMGET', KEYS[2], 'sipPassword', 'state')
+local f = redis.call('HMGET', KEYS[2], 'sp', 's')
 if not same(f[1], ARGV[3]) or f[2] == 'successful' then return 'changed' end
 local use = use_nonce(KEYS[1], ARGV[1], ARGV[2])
 if use ~= 'ok' then return use end

@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+
+/** What a credential spliced into a cached body may consist of: no escaper changes these. */
+const SPLICEABLE = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * Rendered configuration files, kept by everything they are made of. A key names the template
+ * and every value the file's scope is built from (see server.ts), so an entry is never stale: a
+ * reset, a new credential, another account or tenant setting makes another key, and the decision
+ * itself is taken on Redis's current state for every request before a body is looked up here.
+ *
+ * A full configuration carries the credential issued with it, new on every bypass; it is kept as
+ * the pieces around the credential. Whether a template uses the credential only as it is (and not,
+ * say, cut or transformed) is checked by rendering it with two different stand-ins: only when the
+ * pieces around them agree is the body kept; otherwise it is rendered for every request.
+ */
+export class BodyCache {
+  private readonly entries = new Map<string, readonly string[] | null>();
+
+  constructor(private readonly max: number) {}
+
+  /**
+   * The body for `key` with `credential` in it (null: the file carries none). `render` renders it
+   * with the credential it is given.
+   */
+  body(key: string, credential: string | null, render: (credential: string | null) => string): string {
+    if (credential !== null && !SPLICEABLE.test(credential)) return render(credential);
+    const pieces = this.entries.get(key);
+    if (pieces === null) return render(credential);
+    if (pieces !== undefined) return credential === null ? pieces[0]! : pieces.join(credential);
+    const made = credential === null ? [render(null)] : this.pieces(render);
+    this.remember(key, made);
+    if (made === null) return render(credential);
+    return credential === null ? made[0]! : made.join(credential);
+  }
+
+  private pieces(render: (credential: string) => string): readonly string[] | null {
+    const a = randomBytes(16).toString('hex');
+    const b = randomBytes(16).toString('hex');
+    const withA = render(a).split(a);
+    const withB = render(b).split(b);
+    return withA.length === withB.length && withA.every((p, i) => p === withB[i]) ? withA : null;
+  }
+
+  private remember(key: string, pieces: readonly string[] | null): void {
+    // The oldest entry goes first: a Map iterates in insertion order.
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, pieces);
+  }
+}

@@ -1,0 +1,29 @@
+import type { Mac } from '../domain/mac';
+
+/** Enough for every MAC of a large installation; beyond it the oldest hints are dropped. */
+const MAX_HINTS = 200_000;
+
+/**
+ * The tenant owning a MAC, remembered per process: it saves reading the global MAC index (another
+ * Cluster slot, so another round trip) for every request about a device seen before. A hint
+ * decides nothing: a device record exists in one tenant only while that tenant holds the MAC's
+ * index entry (store.ts claims the MAC before creating the record and releases it after deleting
+ * it), so a caller that finds no record under the hinted tenant forgets the hint and reads the index.
+ */
+export class TenantHints {
+  private readonly tenants = new Map<Mac, string>();
+
+  get(mac: Mac): string | undefined {
+    return this.tenants.get(mac);
+  }
+
+  remember(mac: Mac, tenant: string): void {
+    if (!this.tenants.has(mac) && this.tenants.size >= MAX_HINTS)
+      this.tenants.delete(this.tenants.keys().next().value as Mac);
+    this.tenants.set(mac, tenant);
+  }
+
+  forget(mac: Mac): void {
+    this.tenants.delete(mac);
+  }
+}

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { parseWhitelistEntry } from '../src/domain/whitelist';
+import { createProvisioningServer } from '../src/provisioning/server';
+import { ACCOUNT, credentialIn, ProvisioningFixture, request, type HttpAnswer } from './support/http';
+import { silentLog } from './support/redis';
+
+const MAC = '001565aabbcc';
+const FILE = `/${MAC}.cfg`;
+
+/**
+ * Rendered bodies are kept per process (src/provisioning/bodies.ts) and phones are answered by a
+ * front handler before fastify: neither may change an answer. Real HTTP and a real Redis.
+ */
+describe('provisioning: kept bodies and the front handler', () => {
+  const f = new ProvisioningFixture();
+  /** A second server on the same store that has kept nothing yet. */
+  let fresh: FastifyInstance;
+  let freshPort = 0;
+  before(async () => {
+    await f.start();
+    fresh = createProvisioningServer({
+      config: f.config,
+      store: f.store,
+      log: silentLog,
+      now: () => f.clock,
+    });
+    await fresh.listen({ host: '127.0.0.1', port: 0 });
+    freshPort = (fresh.server.address() as AddressInfo).port;
+  });
+  after(async () => {
+    await fresh.close();
+    await f.stop();
+  });
+  beforeEach(async () => {
+    await f.redis.flush();
+    f.clock = Date.now();
+  });
+
+  const get = (path: string, from: string, port = f.port) => request(port, path, { from });
+  const whitelist = (entry: string) => f.store.addWhitelist('acme', parseWhitelistEntry(entry), 'test');
+
+  it('answers from a kept body exactly what a server that kept nothing renders', async () => {
+    await f.device('yealink', 'T54W', MAC);
+    const minimal = await get(FILE, '127.0.0.2');
+    assert.equal((await get(FILE, '127.0.0.2')).body, minimal.body);
+    assert.equal((await get(FILE, '127.0.0.2', freshPort)).body, minimal.body);
+
+    await whitelist('127.0.0.3');
+    const first = await get(FILE, '127.0.0.3');
+    const second = await get(FILE, '127.0.0.3');
+    const [c1, c2] = [credentialIn(first.body), credentialIn(second.body)];
+    assert.ok(c1 && c2 && c1 !== c2, 'every bypass issues a new credential');
+    assert.equal(second.body, first.body.split(c1).join(c2));
+    // The credential as a fresh server puts it in, in the URL and the HTTP password alike.
+    const byCredential = await get(`/d/${c2}${FILE}`, '127.0.0.2');
+    assert.equal(byCredential.status, 200);
+    assert.equal((await get(`/d/${c2}${FILE}`, '127.0.0.2', freshPort)).body, byCredential.body);
+    assert.equal(byCredential.body, second.body);
+  });
+
+  it('never serves a body of before a credential rotation, a reset or a re-created device', async () => {
+    const d = await f.device('yealink', 'T54W', MAC);
+    await whitelist('127.0.0.3');
+    const c1 = credentialIn((await get(FILE, '127.0.0.3')).body)!;
+    const c2 = credentialIn((await get(FILE, '127.0.0.3')).body)!;
+    // The second bypass revoked the first credential.
+    assert.equal((await get(`/d/${c1}${FILE}`, '127.0.0.2')).status, 403);
+    assert.equal((await get(`/d/${c2}${FILE}`, '127.0.0.2')).status, 200);
+
+    await f.store.resetDevice('acme', d.mac, 'test');
+    assert.equal((await get(`/d/${c2}${FILE}`, '127.0.0.2')).status, 403);
+    const minimal = await get(FILE, '127.0.0.2');
+    assert.match(minimal.body, /Dial \*89 to authenticate/);
+    assert.ok(!minimal.body.includes(ACCOUNT.password));
+
+    // The same MAC again, with another account: its body, not the deleted device's.
+    const c3 = credentialIn((await get(FILE, '127.0.0.3')).body)!;
+    assert.equal(await f.store.deleteDevice('acme', d.mac, 'test'), true);
+    await f.device('yealink', 'T54W', MAC, { accounts: [{ ...ACCOUNT, password: 'Other-pw-0815' }] });
+    assert.equal((await get(`/d/${c3}${FILE}`, '127.0.0.2')).status, 403);
+    const again = await get(FILE, '127.0.0.3');
+    assert.ok(again.body.includes('account.1.password = Other-pw-0815'));
+    assert.ok(!again.body.includes(ACCOUNT.password));
+  });
+
+  it('follows a tenant setting and the device state in the minimal configuration at once', async () => {
+    const d = await f.device('yealink', 'T54W', MAC);
+    assert.match((await get(FILE, '127.0.0.2')).body, /Dial \*89 to authenticate/);
+    await f.store.putTenant('acme', { name: 'acme', language: 'de' }, 'test');
+    const german = await get(FILE, '127.0.0.2');
+    assert.match(german.body, /Zur Freischaltung \*89 wählen/);
+    assert.doesNotMatch(german.body, /Dial \*89/);
+    await f.store.putTenant('acme', { name: 'acme', language: null }, 'test');
+    assert.match((await get(FILE, '127.0.0.2')).body, /Dial \*89 to authenticate/);
+    // A suspension makes the same request a full configuration.
+    await f.store.suspendDevice('acme', d.mac, 'test');
+    assert.ok((await get(FILE, '127.0.0.2')).body.includes(ACCOUNT.password));
+  });
+
+  it('answers through the front handler as through fastify itself', async () => {
+    await f.device('yealink', 'T54W', MAC);
+    await whitelist('127.0.0.3');
+    const viaFastify = async (path: string, from: string): Promise<HttpAnswer> => {
+      const r = await f.app.inject({ url: path, remoteAddress: from });
+      return { status: r.statusCode, headers: r.headers as HttpAnswer['headers'], body: r.body };
+    };
+    const same = (a: HttpAnswer, b: HttpAnswer, what: string) => {
+      assert.equal(a.status, b.status, what);
+      for (const h of ['content-type', 'cache-control', 'content-length', 'retry-after'])
+        assert.equal(a.headers[h], b.headers[h], `${what}: ${h}`);
+    };
+    const cases: [string, string][] = [
+      [FILE, '127.0.0.2'], // minimal
+      [FILE, '127.0.0.3'], // full
+      [`/d/${'0'.repeat(32)}${FILE}`, '127.0.0.2'], // wrong credential
+      ['/001565000000.cfg', '127.0.0.4'], // unknown MAC
+      ['/y000000000000.cfg', '127.0.0.2'], // a common file
+      ['/a..cfg', '127.0.0.2'], // refused by the hook (fastify's in both cases)
+    ];
+    const statuses: number[] = [];
+    for (const [path, from] of cases) {
+      const direct = await get(path, from);
+      statuses.push(direct.status);
+      const routed = await viaFastify(path, from);
+      same(direct, routed, path);
+      if (credentialIn(direct.body) === null) assert.equal(direct.body, routed.body, path);
+    }
+    assert.deepEqual(statuses, [200, 200, 403, 404, 200, 400]);
+    // Over the miss limit (5): 429 with Retry-After from both.
+    for (let i = 0; i < 6; i++) await get(`/0015650000${i}0.cfg`, '127.0.0.5');
+    same(await get(FILE, '127.0.0.5'), await viaFastify(FILE, '127.0.0.5'), 'over the miss limit');
+  });
+});

@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { parseMac, type Mac } from '../src/domain/mac';
+import { entriesContaining, ipMatches, parseWhitelistEntry } from '../src/domain/whitelist';
+import { keys } from '../src/store/keys';
+import type { Store } from '../src/store/store';
+import type { AddressInfo } from 'node:net';
+import { createProvisioningServer } from '../src/provisioning/server';
+import { credentialIn, ProvisioningFixture, request } from './support/http';
+import { FAST_POLICY, silentLog } from './support/redis';
+
+/** One state of a device and its tenant, and the request made in it. */
+interface Case {
+  readonly name: string;
+  /** Before the device's first request (what the process then assumes of it). */
+  readonly tenant?: (store: Store) => Promise<unknown>;
+  readonly setup?: (c: Ctx) => Promise<unknown>;
+  readonly from?: string;
+  /** The device's own credential (issued by a whitelisted fetch in setup), a wrong one, or none. */
+  readonly credential?: 'own' | 'wrong';
+  readonly want: { status: number; outcome: string; reason: string };
+}
+
+interface Ctx {
+  readonly f: ProvisioningFixture;
+  readonly mac: Mac;
+  readonly pap: string;
+  credential: string | null;
+}
+
+const TWL = keys.tenant('acme').tempWhitelist;
+const WRONG = (pap: string) => (pap === '000000' ? '111111' : '000000');
+const whitelist = (f: ProvisioningFixture, entry: string) =>
+  f.store.addWhitelist('acme', parseWhitelistEntry(entry), 'test');
+/** A full configuration through a whitelist entry for 127.0.0.9: the device now holds a credential. */
+const issueCredential = async (c: Ctx) => {
+  await whitelist(c.f, '127.0.0.9');
+  c.credential = credentialIn((await request(c.f.port, `/${c.mac}.cfg`, { from: '127.0.0.9' })).body);
+  await c.f.store.removeWhitelist('acme', parseWhitelistEntry('127.0.0.9'), 'test');
+};
+
+const CASES: Case[] = [
+  { name: 'needed', want: { status: 200, outcome: 'minimal', reason: 'needed' } },
+  {
+    name: 'failed (locked)',
+    setup: async (c) => {
+      for (let i = 0; i < 3; i++) await c.f.store.attemptPap(c.mac, WRONG(c.pap), null, 't', 'api');
+    },
+    want: { status: 200, outcome: 'minimal', reason: 'failed' },
+  },
+  {
+    name: 'failed, lock run out',
+    setup: async (c) => {
+      for (let i = 0; i < 3; i++) await c.f.store.attemptPap(c.mac, WRONG(c.pap), null, 't', 'api');
+      c.f.clock += 1500;
+    },
+    want: { status: 200, outcome: 'minimal', reason: 'needed' },
+  },
+  {
+    name: 'blocked',
+    setup: async (c) => {
+      for (let i = 0; i < 9; i++) {
+        await c.f.store.attemptPap(c.mac, WRONG(c.pap), null, 't', 'api');
+        c.f.clock += 1500;
+      }
+    },
+    want: { status: 200, outcome: 'minimal', reason: 'blocked' },
+  },
+  {
+    name: 'whitelisted network',
+    setup: (c) => whitelist(c.f, '127.0.0.0/29'),
+    want: { status: 200, outcome: 'full', reason: 'whitelist' },
+  },
+  {
+    name: 'whitelisted address, another one asking',
+    setup: (c) => whitelist(c.f, '127.0.0.3'),
+    want: { status: 200, outcome: 'minimal', reason: 'needed' },
+  },
+  {
+    name: 'temporary whitelist',
+    setup: (c) => c.f.store.attemptPap(c.mac, c.pap, '127.0.0.2', 't', 'api'),
+    want: { status: 200, outcome: 'full', reason: 'temporary_whitelist' },
+  },
+  {
+    name: 'temporary whitelist, device blocked',
+    setup: async (c) => {
+      await c.f.redis.client.zAdd(TWL, { score: c.f.clock + 60_000, value: '127.0.0.2' });
+      for (let i = 0; i < 9; i++) {
+        await c.f.store.attemptPap(c.mac, WRONG(c.pap), null, 't', 'api');
+        c.f.clock += 1500;
+      }
+    },
+    want: { status: 200, outcome: 'minimal', reason: 'blocked' },
+  },
+  {
+    name: 'temporary whitelist run out',
+    setup: async (c) => {
+      await c.f.redis.client.zAdd(TWL, { score: c.f.clock - 1, value: '127.0.0.2' });
+    },
+    want: { status: 200, outcome: 'minimal', reason: 'needed' },
+  },
+  {
+    name: 'suspended',
+    setup: (c) => c.f.store.suspendDevice('acme', c.mac, 'test'),
+    want: { status: 200, outcome: 'full', reason: 'suspension' },
+  },
+  {
+    name: 'own credential',
+    setup: issueCredential,
+    credential: 'own',
+    want: { status: 200, outcome: 'full', reason: 'credential' },
+  },
+  {
+    name: 'own credential while whitelisted',
+    setup: async (c) => {
+      await issueCredential(c);
+      await whitelist(c.f, '127.0.0.2');
+    },
+    credential: 'own',
+    want: { status: 200, outcome: 'full', reason: 'credential' },
+  },
+  {
+    name: 'wrong credential while whitelisted',
+    setup: (c) => whitelist(c.f, '127.0.0.2'),
+    credential: 'wrong',
+    want: { status: 403, outcome: 'refused', reason: 'wrong_credential' },
+  },
+  {
+    name: 'credential revoked by a reset',
+    setup: async (c) => {
+      await issueCredential(c);
+      await c.f.store.resetDevice('acme', c.mac, 'test');
+    },
+    credential: 'own',
+    want: { status: 403, outcome: 'refused', reason: 'wrong_credential' },
+  },
+  {
+    name: 'certificate required, none presented',
+    tenant: (s) => s.putTenant('acme', { name: 'acme', language: null, deviceCertificate: 'required' }, 't'),
+    setup: (c) => whitelist(c.f, '127.0.0.2'),
+    want: { status: 403, outcome: 'refused', reason: 'device_certificate_required' },
+  },
+  {
+    name: 'certificate policy off',
+    tenant: (s) => s.putTenant('acme', { name: 'acme', language: null, deviceCertificate: 'off' }, 't'),
+    setup: (c) => whitelist(c.f, '127.0.0.2'),
+    want: { status: 200, outcome: 'full', reason: 'whitelist' },
+  },
+];
+
+/**
+ * provision.lua decides a device a process has answered before; decideProvisioning (with the
+ * store's reads and writes around it) decides in a process that has not. Every case is run both
+ * ways on two devices in the same state, over real HTTP and Redis: same answer, same audit event,
+ * same resulting state.
+ */
+describe('provisioning: one script and the long way decide alike', () => {
+  const f = new ProvisioningFixture();
+  let quick = 0;
+  before(async () => {
+    await f.start();
+    const provision = f.store.provision.bind(f.store);
+    f.store.provision = async (...args) => {
+      const r = await provision(...args);
+      if (r !== null && r.kind !== 'unsure') quick++;
+      return r;
+    };
+  });
+  after(() => f.stop());
+
+  CASES.forEach((c, i) => {
+    it(c.name, async () => {
+      await f.redis.flush();
+      f.clock = Date.now();
+      await f.store.putTenant('acme', { name: 'acme', language: null }, 't');
+      await c.tenant?.(f.store);
+      const macs = [
+        `0015650a${i.toString(16).padStart(2, '0')}01`,
+        `0015650a${i.toString(16).padStart(2, '0')}02`,
+      ];
+      const ctxs: Ctx[] = [];
+      for (const m of macs) {
+        const d = await f.device('yealink', 'T54W', m);
+        ctxs.push({ f, mac: parseMac(m), pap: d.pap, credential: null });
+      }
+      // The second device is answered once first (from an address nothing applies to): the process
+      // now knows it, so the case's request goes through provision.lua.
+      await request(f.port, `/${macs[1]}.cfg`, { from: '127.0.0.6' });
+      for (const ctx of ctxs) await c.setup?.(ctx);
+
+      // The first device's request goes to a process that knows nothing of it yet.
+      const fresh = createProvisioningServer({
+        config: f.config,
+        store: f.redis.store(FAST_POLICY, () => f.clock),
+        log: silentLog,
+        now: () => f.clock,
+      });
+      await fresh.listen({ host: '127.0.0.1', port: 0 });
+      const ports = [(fresh.server.address() as AddressInfo).port, f.port];
+      const seen = [];
+      for (const [n, ctx] of ctxs.entries()) {
+        const before = quick;
+        const credential =
+          c.credential === 'own' ? ctx.credential : c.credential === 'wrong' ? 'f'.repeat(32) : null;
+        const res = await request(
+          ports[n]!,
+          credential ? `/d/${credential}/${ctx.mac}.cfg` : `/${ctx.mac}.cfg`,
+          {
+            from: c.from ?? '127.0.0.2',
+          },
+        );
+        assert.equal(quick - before, n, `${ctx.mac}: ${n === 0 ? 'the long way' : 'provision.lua'}`);
+        const ev = (await f.store.events('acme', 50)).find(
+          (e) => e.type === 'provisioning' && e.mac === ctx.mac,
+        )!;
+        const d = (await f.store.getDevice('acme', ctx.mac))!;
+        const issued = credentialIn(res.body);
+        seen.push({
+          status: res.status,
+          outcome: ev.outcome,
+          reason: ev.reason,
+          ip: ev.ip,
+          state: d.state,
+          authenticatedVia: d.authenticatedVia,
+          lastOutcome: d.lastProvisioning?.outcome,
+          issued: issued !== null,
+          holdsCredential: d.credentialHash !== null,
+          minimalText: /Dial \*89|Locked|Blocked/.exec(res.body)?.[0] ?? null,
+        });
+      }
+      await fresh.close();
+      assert.deepEqual(seen[1], seen[0]);
+      assert.deepEqual(
+        { status: seen[0]!.status, outcome: seen[0]!.outcome, reason: seen[0]!.reason },
+        c.want,
+      );
+    });
+  });
+
+  it('finds a whitelist entry by text exactly when ipMatches finds it', () => {
+    const ips = ['127.0.0.2', '198.51.100.7', '10.255.0.1', '2001:db8::7', '2001:db8:0:1::', 'fe80::1'];
+    const entries = [
+      '127.0.0.0/8',
+      '127.0.0.2',
+      '198.51.100.0/24',
+      '198.51.100.8/29',
+      '10.0.0.0/9',
+      '10.128.0.0/9',
+      '2001:db8::/32',
+      '2001:db8::/64',
+      '2001:db8:0:1::/64',
+      '2001:db8::7',
+      'fe80::/10',
+      '::1',
+    ];
+    for (const ip of ips) {
+      const texts = new Set(entriesContaining(ip));
+      for (const e of entries) {
+        const entry = parseWhitelistEntry(e);
+        assert.equal(texts.has(entry.text), ipMatches(ip, [entry]) !== null, `${ip} in ${e}`);
+      }
+    }
+  });
+});
