@@ -140,7 +140,9 @@ export class Schema {
     for (;;) {
       try {
         const report = await migrate(this.redis);
-        if (report) log.info(report, `redis data migrated to layout ${SCHEMA_VERSION}`);
+        if (report && report.macs + report.devices > 0)
+          log.info(report, `redis data migrated to layout ${SCHEMA_VERSION}`);
+        else if (report) log.info(`redis data layout ${SCHEMA_VERSION} recorded (nothing to migrate)`);
         this.current = true;
         this.migrated();
         return;
