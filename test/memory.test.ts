@@ -177,6 +177,24 @@ describe('device records: migration from layout 1', () => {
     assert.deepEqual(await store.findDevice(MAC), expected);
   });
 
+  it('names a corrupt old record by its key, never quoting its accounts (they hold SIP passwords)', async () => {
+    await seedLayout1(r, { ...LAYOUT_1, accounts: 'sip-password-123 is not JSON' });
+    const err = await migrate(r.client).catch((e: unknown) => e as Error);
+    assert.ok(err instanceof Error);
+    assert.equal(
+      err.message,
+      `${keys.tenant('acme').device(MAC)}: corrupt device record (its accounts are not JSON)`,
+    );
+  });
+
+  it('keeps a MAC claim made under the new layout over the old index key', async () => {
+    await r.client.set(`papgate:mac:{${MAC}}`, 'acme');
+    await r.client.hSet(keys.macIndex(MAC), MAC, 'other');
+    await migrate(r.client);
+    assert.equal(await r.client.hGet(keys.macIndex(MAC), MAC), 'other');
+    assert.equal(await r.client.exists(`papgate:mac:{${MAC}}`), 0);
+  });
+
   it('refuses a database of a newer layout', async () => {
     await r.client.set(keys.schema(), String(SCHEMA_VERSION + 1));
     await assert.rejects(() => migrate(r.client), /layout 3; this papgate knows up to 2/);

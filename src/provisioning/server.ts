@@ -97,6 +97,11 @@ const DUMMY_MAC = '000000000000' as Mac;
 const MAX_BLOCKED_IPS = 100_000;
 /** Devices (and client addresses) remembered for the one-script path; beyond it the oldest go. */
 const MAX_HINTS = 100_000;
+/**
+ * Client addresses whose whitelist candidates are kept. Few: an IPv6 address has 129 of them (about
+ * 5 KB), a site's phones share one address, and anyone can send from many addresses.
+ */
+const MAX_CACHED_ADDRESSES = 4096;
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -183,7 +188,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       } catch {
         entries = null;
       }
-      if (containingCache.size >= MAX_HINTS) containingCache.clear();
+      if (containingCache.size >= MAX_CACHED_ADDRESSES) containingCache.clear();
       containingCache.set(ip, entries);
     }
     return entries;

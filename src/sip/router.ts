@@ -374,7 +374,8 @@ async function openMedia(
     if (lease === null) {
       log.error('ivr: no media server (FreeSWITCH not connected, or papgate shutting down)');
       deps.metrics?.ivrCallEnded('media_unavailable');
-      res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '30' } });
+      if (!res.finalResponseSent && !cancelled())
+        res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '30' } });
     }
     return lease;
   } catch (err) {

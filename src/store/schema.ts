@@ -20,6 +20,15 @@ export interface MigrationReport {
   readonly devices: number;
 }
 
+/** Never JSON.parse's own message: it quotes the text, and that holds SIP passwords. */
+function layout1Accounts(text: string | undefined): SipAccount[] {
+  try {
+    return JSON.parse(text ?? '[]') as SipAccount[];
+  } catch {
+    throw new Error('corrupt device record (its accounts are not JSON)');
+  }
+}
+
 /** A device hash of layout 1, as papgate wrote it then. */
 function deviceOfLayout1(h: Record<string, string>): Omit<Device, 'tenant' | 'mac'> {
   if (!isAuthState(h.state)) throw new Error(`corrupt device record (state "${h.state}")`);
@@ -29,7 +38,7 @@ function deviceOfLayout1(h: Record<string, string>): Omit<Device, 'tenant' | 'ma
     model: h.model ?? '',
     site: h.site ?? '',
     language: (h.language || null) as Language | null,
-    accounts: JSON.parse(h.accounts ?? '[]') as SipAccount[],
+    accounts: layout1Accounts(h.accounts),
     createdAt: Number(h.createdAt),
     pap: h.pap ?? '',
     generation: Number(h.gen ?? 0),
@@ -45,6 +54,29 @@ function deviceOfLayout1(h: Record<string, string>): Omit<Device, 'tenant' | 'ma
     lastProvisioning:
       lastAt === null ? null : { at: lastAt, ip: h.lastProvIp ?? '', outcome: h.lastProvOutcome ?? '' },
   };
+}
+
+/**
+ * Runs `each` over `keys`, BATCH at a time: the client pipelines a batch's commands, so a large
+ * database migrates in round trips per batch, not per key (every device waits for the migration).
+ */
+async function inBatches(
+  keys: AsyncIterable<string>,
+  each: (key: string) => Promise<boolean>,
+): Promise<number> {
+  const BATCH = 200;
+  let done = 0;
+  let batch: string[] = [];
+  const flush = async () => {
+    done += (await Promise.all(batch.map(each))).filter(Boolean).length;
+    batch = [];
+  };
+  for await (const key of keys) {
+    batch.push(key);
+    if (batch.length === BATCH) await flush();
+  }
+  await flush();
+  return done;
 }
 
 /** Keys matching `match` on every master (SCAN sees one server only). */
@@ -65,7 +97,12 @@ async function migrateDevice(redis: RedisClient, key: string): Promise<boolean> 
   for (let tries = 0; tries < 3; tries++) {
     const old = await redis.hGetAll(key);
     if (old.state === undefined) return false;
-    const fresh = deviceRecord(deviceOfLayout1(old));
+    let fresh: Record<string, string>;
+    try {
+      fresh = deviceRecord(deviceOfLayout1(old));
+    } catch (err) {
+      throw new Error(`${key}: ${(err as Error).message}`);
+    }
     const n = await scripts.migrate.run(redis, [key], [JSON.stringify(old), JSON.stringify(fresh)]);
     if (n === 1) return true;
   }
@@ -82,19 +119,19 @@ export async function migrate(redis: RedisClient): Promise<MigrationReport | nul
   if (from === SCHEMA_VERSION) return null;
   if (!Number.isInteger(from) || from < 1 || from > SCHEMA_VERSION)
     throw new Error(`the database has layout ${stored}; this papgate knows up to ${SCHEMA_VERSION}`);
-  let macs = 0;
-  for await (const key of scanAll(redis, 'papgate:mac:{*}', 'string')) {
+  const macs = await inBatches(scanAll(redis, 'papgate:mac:{*}', 'string'), async (key) => {
     const mac = key.slice('papgate:mac:{'.length, -1);
     const tenant = await redis.get(key);
-    if (tenant === null) continue;
-    // Bucket first, then the old key: a run interrupted in between does it again.
-    await redis.hSet(keys.macIndex(mac), mac, tenant);
+    if (tenant === null) return false;
+    // Bucket first, then the old key: a run interrupted in between does it again. NX: a claim made
+    // under the new layout (by a process that finished migrating first) is newer than this one.
+    await redis.hSetNX(keys.macIndex(mac), mac, tenant);
     await redis.del(key);
-    macs++;
-  }
-  let devices = 0;
-  for await (const key of scanAll(redis, 'papgate:{t:*}:dev:*', 'hash'))
-    if (await migrateDevice(redis, key)) devices++;
+    return true;
+  });
+  const devices = await inBatches(scanAll(redis, 'papgate:{t:*}:dev:*', 'hash'), (key) =>
+    migrateDevice(redis, key),
+  );
   await redis.set(keys.schema(), String(SCHEMA_VERSION));
   return { from, macs, devices };
 }
