@@ -373,12 +373,13 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       if (!device || !module || !fm || (fm.role !== 'config' && fm.role !== 'pointer') || fm.mac !== mac)
         return miss(ip, false);
       labels.vendor = device.vendor;
-      remember(mac, {
-        tenant: device.tenant,
-        vendor: device.vendor,
-        model: device.model,
-        policy: state.tenant?.deviceCertificate ?? DEFAULT_DEVICE_CERTIFICATE_POLICY,
-      });
+      if (store.provisionsInOneScript)
+        remember(mac, {
+          tenant: device.tenant,
+          vendor: device.vendor,
+          model: device.model,
+          policy: state.tenant?.deviceCertificate ?? DEFAULT_DEVICE_CERTIFICATE_POLICY,
+        });
       const done = await provision(req, labels, {
         ip,
         name,

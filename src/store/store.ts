@@ -190,6 +190,14 @@ export class Store {
     return this.opts.schema?.ready();
   }
 
+  /**
+   * Whether provision() can decide in one script: not on Redis Cluster, where the miss counter of
+   * an address lies in another slot than the tenant's keys.
+   */
+  get provisionsInOneScript(): boolean {
+    return !isCluster(this.redis);
+  }
+
   /** Redis answers, and its data is in the current layout (else StoreNotReadyError at once). */
   async ping(): Promise<void> {
     if (this.opts.schema && !this.opts.schema.isCurrent) throw new StoreNotReadyError();
@@ -696,7 +704,7 @@ export class Store {
       readonly audit: Readonly<Record<string, string>>;
     },
   ): Promise<ProvisionResult | null> {
-    if (isCluster(this.redis)) return null;
+    if (!this.provisionsInOneScript) return null;
     await this.ready();
     const k = keys.tenant(tenant);
     // As storedCredentialHash keeps it: the SHA-256 in base64url.
