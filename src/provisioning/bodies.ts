@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { BoundedMap } from '../bounded';
 
 /** What a credential spliced into a cached body may consist of: no escaper changes these. */
 const SPLICEABLE = /^[A-Za-z0-9_-]{1,128}$/;
@@ -15,9 +16,11 @@ const SPLICEABLE = /^[A-Za-z0-9_-]{1,128}$/;
  * pieces around them agree is the body kept; otherwise it is rendered for every request.
  */
 export class BodyCache {
-  private readonly entries = new Map<string, readonly string[] | null>();
+  private readonly entries: BoundedMap<string, readonly string[] | null>;
 
-  constructor(private readonly max: number) {}
+  constructor(max: number) {
+    this.entries = new BoundedMap(max);
+  }
 
   /**
    * The body for `key` with `credential` in it (null: the file carries none). `render` renders it
@@ -29,7 +32,7 @@ export class BodyCache {
     if (pieces === null) return render(credential);
     if (pieces !== undefined) return credential === null ? pieces[0]! : pieces.join(credential);
     const made = credential === null ? [render(null)] : this.pieces(render);
-    this.remember(key, made);
+    this.entries.set(key, made);
     if (made === null) return render(credential);
     return credential === null ? made[0]! : made.join(credential);
   }
@@ -40,11 +43,5 @@ export class BodyCache {
     const withA = render(a).split(a);
     const withB = render(b).split(b);
     return withA.length === withB.length && withA.every((p, i) => p === withB[i]) ? withA : null;
-  }
-
-  private remember(key: string, pieces: readonly string[] | null): void {
-    // The oldest entry goes first: a Map iterates in insertion order.
-    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, pieces);
   }
 }

@@ -1,20 +1,14 @@
+import { BoundedMap } from '../bounded';
 import type { Device } from '../domain/device';
 import { tryParseMac } from '../domain/mac';
 import { canonicalIp, ipMatches, type WhitelistEntry } from '../domain/whitelist';
 import { VENDOR_MODULES, type VendorModule } from './vendors';
 
 /** canonicalIp of socket peers, which repeat (keep-alive, reboot waves): parsing them costs. */
-const peers = new Map<string, string>();
-const MAX_PEERS = 100_000;
+const peers = new BoundedMap<string, string>(100_000);
 
 function canonicalPeer(peer: string): string {
-  let ip = peers.get(peer);
-  if (ip === undefined) {
-    ip = canonicalIp(peer);
-    if (peers.size >= MAX_PEERS) peers.clear();
-    peers.set(peer, ip);
-  }
-  return ip;
+  return peers.memo(peer, () => canonicalIp(peer));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { BoundedMap } from '../bounded';
 import type { Config } from '../config';
 import type { Device, Language, Vendor } from '../domain/device';
 import { restrictedSipPassword } from '../domain/pap';
@@ -111,19 +112,11 @@ export function minimalFields(
 }
 
 /** restrictedSipPassword of recent (secret, address) pairs: an HMAC per request costs. */
-const passwords = new Map<string, string>();
-const MAX_PASSWORDS = 100_000;
+const passwords = new BoundedMap<string, string>(100_000);
 
 function restrictedPassword(secret: string, ip: string, bound: boolean): string {
   if (!bound) return secret;
-  const key = `${secret}\0${ip}`;
-  let password = passwords.get(key);
-  if (password === undefined) {
-    password = restrictedSipPassword(secret, ip, bound);
-    if (passwords.size >= MAX_PASSWORDS) passwords.clear();
-    passwords.set(key, password);
-  }
-  return password;
+  return passwords.memo(`${secret}\0${ip}`, () => restrictedSipPassword(secret, ip, bound));
 }
 
 /**

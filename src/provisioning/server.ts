@@ -12,6 +12,7 @@ import {
   DEFAULT_DEVICE_CERTIFICATE_POLICY,
   type DeviceCertificatePolicy,
 } from '../domain/devicecert';
+import { BoundedMap } from '../bounded';
 import type { Mac } from '../domain/mac';
 import { generateDeviceCredential, hashCredential } from '../domain/pap';
 import { decideProvisioning } from '../domain/provisioning';
@@ -173,26 +174,17 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   /** IPs over the miss limit, until when: answered 429 without touching the store. */
   const blocked = new Map<string, number>();
   /** What this process assumes of a device it has answered (see `quick`). */
-  const hints = new Map<Mac, Hint>();
-  const remember = (mac: Mac, hint: Hint) => {
-    if (!hints.has(mac) && hints.size >= MAX_HINTS) hints.delete(hints.keys().next().value as Mac);
-    hints.set(mac, hint);
-  };
+  const hints = new BoundedMap<Mac, Hint>(MAX_HINTS);
   /** entriesContaining per client address, as Store.provision takes them (null: not an address it takes). */
-  const containingCache = new Map<string, string | null>();
-  const containing = (ip: string): string | null => {
-    let entries = containingCache.get(ip);
-    if (entries === undefined) {
+  const containingCache = new BoundedMap<string, string | null>(MAX_CACHED_ADDRESSES);
+  const containing = (ip: string): string | null =>
+    containingCache.memo(ip, () => {
       try {
-        entries = ` ${entriesContaining(ip).join(' ')} `;
+        return ` ${entriesContaining(ip).join(' ')} `;
       } catch {
-        entries = null;
+        return null;
       }
-      if (containingCache.size >= MAX_CACHED_ADDRESSES) containingCache.clear();
-      containingCache.set(ip, entries);
-    }
-    return entries;
-  };
+    });
   let seq = 0;
 
   // Set right below, before the server can take a request.
@@ -374,7 +366,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
         return miss(ip, false);
       labels.vendor = device.vendor;
       if (store.provisionsInOneScript)
-        remember(mac, {
+        hints.set(mac, {
           tenant: device.tenant,
           vendor: device.vendor,
           model: device.model,

@@ -1,3 +1,4 @@
+import { BoundedMap } from '../bounded';
 import type { Mac } from '../domain/mac';
 
 /** Enough for every MAC of a large installation; beyond it the oldest hints are dropped. */
@@ -11,15 +12,13 @@ const MAX_HINTS = 200_000;
  * it), so a caller that finds no record under the hinted tenant forgets the hint and reads the index.
  */
 export class TenantHints {
-  private readonly tenants = new Map<Mac, string>();
+  private readonly tenants = new BoundedMap<Mac, string>(MAX_HINTS);
 
   get(mac: Mac): string | undefined {
     return this.tenants.get(mac);
   }
 
   remember(mac: Mac, tenant: string): void {
-    if (!this.tenants.has(mac) && this.tenants.size >= MAX_HINTS)
-      this.tenants.delete(this.tenants.keys().next().value as Mac);
     this.tenants.set(mac, tenant);
   }
 

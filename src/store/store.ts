@@ -7,6 +7,7 @@ import {
 } from '../domain/devicecert';
 import type { MinimalDisplay } from '../domain/display';
 import { generatePap, generateSipPassword, hashCredential } from '../domain/pap';
+import { BoundedMap } from '../bounded';
 import type { Mac } from '../domain/mac';
 import { parseWhitelistEntry, type WhitelistEntry } from '../domain/whitelist';
 import { isCluster, StoreNotReadyError, type RedisClient } from './connect';
@@ -145,19 +146,10 @@ function pairs(flat: readonly string[]): Record<string, string> {
 }
 
 /** Whitelist entries by their stored text: every provisioning request reads them, parsing is pure. */
-const parsedEntries = new Map<string, WhitelistEntry>();
-const MAX_PARSED_ENTRIES = 10_000;
+const parsedEntries = new BoundedMap<string, WhitelistEntry>(10_000);
 
 function toWhitelist(raw: readonly string[]): WhitelistEntry[] {
-  return [...raw].sort().map((text) => {
-    let entry = parsedEntries.get(text);
-    if (entry === undefined) {
-      entry = parseWhitelistEntry(text);
-      if (parsedEntries.size >= MAX_PARSED_ENTRIES) parsedEntries.clear();
-      parsedEntries.set(text, entry);
-    }
-    return entry;
-  });
+  return [...raw].sort().map((text) => parsedEntries.memo(text, () => parseWhitelistEntry(text)));
 }
 
 /**

@@ -1,0 +1,23 @@
+/**
+ * A Map that holds at most `max` entries: a new key beyond that drops the oldest (a Map iterates
+ * in insertion order). The per-process caches of the hot paths use it, so that none grows with
+ * whatever addresses, devices or files arrive.
+ */
+export class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  override set(key: K, value: V): this {
+    if (this.size >= this.max && !this.has(key)) this.delete(this.keys().next().value as K);
+    return super.set(key, value);
+  }
+
+  /** The value kept for `key`, computed and kept on first use (`compute` must be pure). */
+  memo(key: K, compute: () => V): V {
+    if (this.has(key)) return this.get(key) as V;
+    const value = compute();
+    this.set(key, value);
+    return value;
+  }
+}

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { BoundedMap } from '../src/bounded';
+
+describe("BoundedMap (the hot paths' per-process caches)", () => {
+  it('drops the oldest key when a new one would exceed the bound, never on an update', () => {
+    const m = new BoundedMap<string, number>(2);
+    m.set('a', 1).set('b', 2).set('a', 3);
+    assert.deepEqual(
+      [...m],
+      [
+        ['a', 3],
+        ['b', 2],
+      ],
+    );
+    m.set('c', 4);
+    assert.deepEqual(
+      [...m],
+      [
+        ['b', 2],
+        ['c', 4],
+      ],
+    );
+  });
+
+  it('memo computes once per kept key, null included, and again after eviction', () => {
+    const m = new BoundedMap<string, string | null>(1);
+    let calls = 0;
+    const compute = () => (calls++, null);
+    assert.equal(m.memo('x', compute), null);
+    assert.equal(m.memo('x', compute), null);
+    assert.equal(calls, 1);
+    m.memo('y', () => 'y');
+    m.memo('x', compute);
+    assert.equal(calls, 2);
+  });
+});
