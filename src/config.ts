@@ -101,6 +101,8 @@ export interface SipConfig {
   readonly emergencySendLocation: boolean;
   readonly trustedPeers: readonly WhitelistEntry[];
   readonly deviceHeader: string;
+  /** Header in which a trusted PBX names the phone's public address (what a PAP success whitelists). */
+  readonly deviceAddressHeader: string;
   readonly promptsDir: string;
   readonly registerExpiresSeconds: number;
   readonly nonceSeconds: number;
@@ -444,6 +446,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       emergencySendLocation: flag(env, 'EMERGENCY_SEND_LOCATION'),
       trustedPeers: Object.freeze(entries(env, 'SIP_TRUSTED_PEERS')),
       deviceHeader: str(env, 'SIP_DEVICE_HEADER', 'X-Papgate-Device'),
+      deviceAddressHeader: str(env, 'SIP_DEVICE_ADDRESS_HEADER', 'X-Papgate-Device-Address'),
       promptsDir: path.resolve(cwd, str(env, 'PROMPTS_DIR', 'prompts')),
       registerExpiresSeconds: int(env, 'SIP_REGISTER_EXPIRES_SECONDS', 300, 30, 86400),
       nonceSeconds: int(env, 'SIP_NONCE_SECONDS', 60, 5, 3600),

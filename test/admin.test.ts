@@ -9,6 +9,8 @@ import { createAdminServer } from '../src/admin/server';
 import { openApiDocument } from '../src/admin/openapi';
 import { loadConfig } from '../src/config';
 import { PROJECT_ROOT } from '../src/paths';
+import { parseMac } from '../src/domain/mac';
+import { generateDeviceCredential, hashCredential } from '../src/domain/pap';
 import { TestRedis, silentLog } from './support/redis';
 
 const TOKEN = 'test-admin-token-0123456789';
@@ -234,6 +236,37 @@ describe('admin API over HTTP', () => {
       'failed',
       'no PAP accepted while failed',
     );
+  });
+
+  it('a PAP check without ip whitelists nothing, not the last address that fetched the file', async () => {
+    const d = await addDevice('acme', '001565aabbce');
+    await r.store().recordProvisioning('acme', parseMac('001565aabbce'), {
+      ip: '203.0.113.66',
+      outcome: 'minimal',
+      reason: 'needed',
+      file: '001565aabbce.cfg',
+    });
+    const ok = await http('POST', '/api/v1/authenticate', { mac: '001565aabbce', pap: d.json.pap });
+    assert.deepEqual([ok.json.outcome, ok.json.whitelistedIp], ['successful', null]);
+    assert.deepEqual((await http('GET', '/api/v1/tenants/acme/whitelist/temporary')).json.entries, []);
+  });
+
+  it('suspend is refused (409) for a device that holds its credential: a reset is what helps', async () => {
+    await addDevice('acme', '001565aabbcf');
+    // what a full configuration through a whitelisted site records
+    const recorded = await r.store().recordFullProvisioning('acme', parseMac('001565aabbcf'), {
+      generation: 0,
+      reason: 'whitelist',
+      credentialHash: hashCredential(generateDeviceCredential()),
+      ip: '198.51.100.1',
+      file: '001565aabbcf.cfg',
+    });
+    assert.equal(recorded, 'ok');
+    const sus = await http('POST', '/api/v1/tenants/acme/devices/001565aabbcf/suspend');
+    assert.equal(sus.status, 409);
+    assert.equal(sus.json.error, 'holds_credential');
+    assert.match(sus.json.message, /reset authentication/);
+    assert.equal((await http('GET', '/api/v1/tenants/acme/devices/001565aabbcf')).json.suspended, false);
   });
 
   it('reset gives a new PAP and unlocks; suspend sets suspendedUntil; delete removes', async () => {

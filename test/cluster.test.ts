@@ -98,11 +98,20 @@ describe('store on a real Redis Cluster (three masters)', () => {
       userAgent: 'u',
       callId: 'c',
     };
-    assert.equal(await sip.register('acme', a!.mac, claim, password, { reg, ttlSeconds: 60 }), 'replay');
+    assert.equal(
+      await sip.register('acme', a!.mac, claim, password, reg.address, { reg, ttlSeconds: 60 }),
+      'replay',
+    );
     const next = { ...claim, nc: '00000002' };
-    assert.equal(await sip.register('acme', a!.mac, next, 'other', { reg, ttlSeconds: 60 }), 'changed');
-    assert.equal(await sip.register('acme', a!.mac, next, password, { reg, ttlSeconds: 60 }), 'ok');
-    assert.equal((await sip.registration('acme', a!.mac))!.address, '192.0.2.7');
+    assert.equal(
+      await sip.register('acme', a!.mac, next, 'other', reg.address, { reg, ttlSeconds: 60 }),
+      'changed',
+    );
+    assert.equal(
+      await sip.register('acme', a!.mac, next, password, reg.address, { reg, ttlSeconds: 60 }),
+      'ok',
+    );
+    assert.equal((await sip.registrations('acme', a!.mac))[0]!.address, '192.0.2.7');
   });
 
   it('keeps each tenant in one slot, as the real cluster computes it', () => {

@@ -115,6 +115,7 @@ describe('ivr: call session with scripted media', () => {
       promptsDir: '/prompts',
       timeouts: TIMEOUTS,
       mode: 'ivr',
+      address: '198.51.100.9',
       log: silentLog,
       onSuccess: (m) => void successes.push(m),
       ...over,

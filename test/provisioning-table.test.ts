@@ -104,6 +104,23 @@ const CASES: Case[] = [
     want: { status: 200, outcome: 'full', reason: 'suspension' },
   },
   {
+    name: 'suspended, the device holds a credential: another address does not take it over',
+    setup: async (c) => {
+      await issueCredential(c);
+      await c.f.store.suspendDevice('acme', c.mac, 'test');
+    },
+    want: { status: 200, outcome: 'minimal', reason: 'needed' },
+  },
+  {
+    name: 'suspended, the phone with its own credential',
+    setup: async (c) => {
+      await issueCredential(c);
+      await c.f.store.suspendDevice('acme', c.mac, 'test');
+    },
+    credential: 'own',
+    want: { status: 200, outcome: 'full', reason: 'credential' },
+  },
+  {
     name: 'own credential',
     setup: issueCredential,
     credential: 'own',

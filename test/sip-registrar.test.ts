@@ -3,7 +3,7 @@ import { TestRedis, silentLog } from './support/redis';
 import { parseNewDevice } from '../src/domain/device';
 import { parseMac, type Mac } from '../src/domain/mac';
 import { DEVICE, keys } from '../src/store/keys';
-import { SipStore } from '../src/store/sip';
+import { MAX_BINDINGS, SipStore } from '../src/store/sip';
 import type { Store } from '../src/store/store';
 import { digestResponse, ha1, signedNonce } from '../src/sip/digest';
 import { handleRegister, type RegisterRequest, type RegistrarDeps } from '../src/sip/registrar';
@@ -155,13 +155,13 @@ describe('sip: registrar with digest authentication', () => {
     );
     assert.equal(ok.status, 200);
     assert.equal(ok.headers.Expires, '300', 'granted expiry capped');
-    const reg = await sipStore.registration('acme', MAC);
+    const reg = (await sipStore.registrations('acme', MAC))[0];
     assert.ok(reg);
     assert.equal(reg.contact, 'sip:001565aabbcc@192.0.2.10:5062');
     assert.equal(reg.address, '198.51.100.20');
     assert.equal(reg.port, 40000);
     assert.equal(reg.callId, 'call-1', 'the Call-ID header (drachtio-srf has no callId property)');
-    const ttl = await r.client.ttl(keys.tenant('acme').registration(MAC));
+    const ttl = await r.client.ttl(keys.tenant('acme').registrations(MAC));
     assert.ok(ttl > 290 && ttl <= 300, `ttl ${ttl}`);
     // the nonce-count, in the tenant's slot, kept while the nonce lives plus SIP_NONCE_SECONDS
     const record = keys.tenant('acme').nonce(nonce);
@@ -222,7 +222,7 @@ describe('sip: registrar with digest authentication', () => {
       assert.equal(answer.status, 401, nonce);
       assert.match(answer.headers['WWW-Authenticate']!, /stale=true/);
     }
-    assert.equal(await sipStore.registration('acme', MAC), null);
+    assert.deepEqual(await sipStore.registrations('acme', MAC), []);
   });
 
   it('decides on the device as Redis holds it now: deleted between two REGISTERs, or during one', async () => {
@@ -288,7 +288,7 @@ describe('sip: registrar with digest authentication', () => {
     assert.equal(ev?.type, 'sip_register_refused');
     assert.equal(ev?.mac, MAC);
     assert.equal(ev?.src, '203.0.113.9');
-    assert.equal(await sipStore.registration('acme', MAC), null);
+    assert.deepEqual(await sipStore.registrations('acme', MAC), []);
     // the secret itself is no password when bound
     assert.equal(await from(SRC, secret, 1), 403);
     // the other address's own password works there, and SRC's still works at SRC (nothing rotated)
@@ -330,7 +330,7 @@ describe('sip: registrar with digest authentication', () => {
       nc: 1,
     });
     assert.equal(res.status, 200);
-    assert.ok(await sipStore.registration('acme', MAC));
+    assert.equal((await sipStore.registrations('acme', MAC)).length, 1);
   });
 
   it('refuses a device that is already successful', async () => {
@@ -349,7 +349,7 @@ describe('sip: registrar with digest authentication', () => {
       (await registerWith({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 })).status,
       200,
     );
-    assert.ok(await sipStore.registration('acme', MAC));
+    assert.equal((await sipStore.registrations('acme', MAC)).length, 1);
     const res = await register(
       request({
         headers: {
@@ -359,7 +359,7 @@ describe('sip: registrar with digest authentication', () => {
       }),
     );
     assert.equal(res.status, 200);
-    assert.equal(await sipStore.registration('acme', MAC), null);
+    assert.deepEqual(await sipStore.registrations('acme', MAC), []);
   });
 
   it('above SIP_REGISTER_RATE_LIMIT: new registrations get 503 + Retry-After before any store work; challenged ones finish', async () => {
@@ -459,13 +459,55 @@ describe('sip: registrar with digest authentication', () => {
     const use = async (nc: number, r: typeof reg) => {
       const claim = await sipStore.checkNonce(nonce, nc.toString(16).padStart(8, '0'));
       assert.ok(claim !== 'stale');
-      return sipStore.register('acme', MAC, claim, secret, { reg: r, ttlSeconds: 60 });
+      return sipStore.register('acme', MAC, claim, secret, r.address, { reg: r, ttlSeconds: 60 });
     };
     assert.equal(await use(1, reg), 'ok', 'new');
     assert.equal(await use(2, { ...reg, callId: 'c2', expiresAt: reg.expiresAt + 1 }), 'refreshed');
     assert.equal(await use(3, { ...reg, port: 40001 }), 'ok', 'moved (NAT port)');
     assert.equal(await use(3, { ...reg, port: 40001 }), 'replay');
-    assert.equal((await sipStore.registration('acme', MAC))?.port, 40001);
+    assert.equal((await sipStore.registrations('acme', MAC))[0]?.port, 40001);
+  });
+
+  it('keeps a binding per source address: a copy registered elsewhere neither replaces nor unregisters the phone', async () => {
+    const nonce = await sipStore.issueNonce();
+    let nc = 0;
+    const at = (address: string, o: { port?: number; ttl?: number } = {}) => {
+      const reg = {
+        mac: MAC,
+        contact: `sip:a@${address}:5062`,
+        address,
+        port: o.port ?? 5062,
+        protocol: 'udp',
+        expiresAt: Date.now() + (o.ttl ?? 60) * 1000,
+        userAgent: 'u',
+        callId: `c-${address}`,
+      };
+      return { reg, ttlSeconds: o.ttl ?? 60 };
+    };
+    const use = async (address: string, binding: ReturnType<typeof at> | null) => {
+      const claim = await sipStore.checkNonce(nonce, (++nc).toString(16).padStart(8, '0'));
+      assert.ok(claim !== 'stale');
+      return sipStore.register('acme', MAC, claim, secret, address, binding);
+    };
+    const addresses = async () => (await sipStore.registrations('acme', MAC)).map((b) => b.address).sort();
+    await use('198.51.100.20', at('198.51.100.20'));
+    await use('203.0.113.9', at('203.0.113.9', { ttl: 120 }));
+    assert.deepEqual(await addresses(), ['198.51.100.20', '203.0.113.9']);
+    assert.equal((await sipStore.registrations('acme', MAC))[0]!.address, '203.0.113.9', 'latest first');
+    // Contact: * (or Expires: 0) from elsewhere removes that address's binding only
+    await use('203.0.113.9', null);
+    assert.deepEqual(await addresses(), ['198.51.100.20']);
+    await use('203.0.113.1', at('203.0.113.1', { ttl: 70 }));
+    await use('203.0.113.2', at('203.0.113.2', { ttl: 80 }));
+    await use('203.0.113.3', at('203.0.113.3', { ttl: 90 }));
+    await use('203.0.113.4', at('203.0.113.4', { ttl: 100 }));
+    assert.deepEqual(
+      await addresses(),
+      ['203.0.113.1', '203.0.113.2', '203.0.113.3', '203.0.113.4'],
+      `at most ${MAX_BINDINGS}: the one expiring first made room`,
+    );
+    const ttl = await r.client.pTTL(keys.tenant('acme').registrations(MAC));
+    assert.ok(ttl > 95_000 && ttl <= 100_000, `the key lives as long as its last binding: ${ttl}`);
   });
 
   it('answers 503 at once, not a challenge, while the Redis connection is down', async () => {

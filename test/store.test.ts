@@ -60,9 +60,10 @@ describe('store', () => {
     assertNoPap(ev, [d!.pap, wrong]);
   });
 
-  it('whitelists the last provisioning IP when the PAP check names none', async () => {
+  it('never whitelists the last provisioning address: a PAP check naming none whitelists nothing', async () => {
     const s = r.store();
     const [d] = await seed(s);
+    // anyone who knows the MAC can be the last to fetch its file
     await s.recordProvisioning('acme', d!.mac, {
       ip: '203.0.113.5',
       outcome: 'minimal',
@@ -70,8 +71,11 @@ describe('store', () => {
       file: 'x.cfg',
     });
     const ok = await s.attemptPap(d!.mac, d!.pap, null, 'ivr', 'ivr');
-    assert.equal(ok.whitelistedIp, '203.0.113.5');
-    assert.ok((await s.temporaryWhitelistUntil('acme', '203.0.113.5'))! > Date.now());
+    assert.equal(ok.outcome, 'successful');
+    assert.equal(ok.whitelistedIp, null);
+    assert.deepEqual(await s.temporaryWhitelist('acme'), []);
+    const attempt = (await s.events('acme', 10)).find((e) => e.type === 'attempt')!;
+    assert.equal(attempt.ip, '');
   });
 
   it('unlocks a failed device when the (shortened) lock runs out, and the watcher sees it', async () => {
@@ -256,7 +260,7 @@ describe('store: key layout for Redis Cluster', () => {
       k.locks,
       k.events,
       k.device('001565aabbcc'),
-      k.registration('001565aabbcc'),
+      k.registrations('001565aabbcc'),
     ];
     const slots = new Set(all.map(clusterSlot));
     assert.equal(slots.size, 1);

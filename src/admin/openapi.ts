@@ -197,7 +197,7 @@ export const openApiDocument = {
       post: {
         summary: 'Suspend authentication for AUTH_SUSPEND_SECONDS',
         parameters: [tenant, mac],
-        responses: { 200: ok('suspendedUntil'), 404: err },
+        responses: { 200: ok('suspendedUntil'), 404: err, 409: err },
       },
     },
     '/api/v1/tenants/{tenant}/sites': {

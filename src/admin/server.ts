@@ -484,6 +484,14 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
 
     api.post('/tenants/:tenant/devices/:mac/suspend', async (req) => {
       const { tenant, device } = await deviceOf(req);
+      // A suspension no longer applies to a device holding its credential (decideProvisioning):
+      // say so rather than accept one that changes nothing.
+      if (device.credentialHash !== null)
+        throw new HttpError(
+          409,
+          'holds_credential',
+          `device ${device.mac} holds its device credential: only that phone or a whitelisted site gets its configuration; to authenticate a factory-reset phone again, reset authentication (new PAP)`,
+        );
       const r = await store.suspendDevice(tenant, device.mac, actor(req));
       if (!r) throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist`);
       return { mac: device.mac, suspendedUntil: iso(r.suspendedUntil) };

@@ -24,8 +24,14 @@ function isStrictIp(s: string): boolean {
 }
 
 export function canonicalIp(input: string): string {
-  if (!isStrictIp(input)) throw new InputError(`invalid IP address "${input.slice(0, 60)}"`, 'ip');
-  return ipaddr.process(input).toString();
+  const ip = tryCanonicalIp(input);
+  if (ip === null) throw new InputError(`invalid IP address "${input.slice(0, 60)}"`, 'ip');
+  return ip;
+}
+
+/** canonicalIp, or null for anything that is not an address. */
+export function tryCanonicalIp(input: string): string | null {
+  return isStrictIp(input) ? ipaddr.process(input).toString() : null;
 }
 
 /**

@@ -32,6 +32,8 @@ export interface IvrSessionOptions {
   };
   /** Where the call comes from (`sip:<ip>` or `pbx:<ip>`), counted against the guessing limits. */
   readonly source?: string;
+  /** Where the phone is (see router.ts): what a success puts on the temporary whitelist; null: none. */
+  readonly address: string | null;
   readonly mac: Mac;
   readonly callId: string;
   readonly language: Language;
@@ -149,7 +151,7 @@ export class IvrSession {
       let reply: AttemptReply;
       try {
         reply = await this.guard(
-          this.o.store.attemptPap(this.o.mac, entry.digits, null, `ivr:${this.o.callId}`, 'ivr', {
+          this.o.store.attemptPap(this.o.mac, entry.digits, this.o.address, `ivr:${this.o.callId}`, 'ivr', {
             source: this.o.source,
           }),
         );

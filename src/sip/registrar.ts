@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { tryCanonicalIp } from '../domain/whitelist';
 import { isStoreUnavailable } from '../store/connect';
 import type { SipLogin, SipStore } from '../store/sip';
 import {
@@ -122,6 +123,9 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
   // RFC 3261 10.3 step 6
   if (rawContact === '*' && expires !== 0) return res.send(400, 'Invalid Request');
   const granted = Math.min(expires ?? deps.maxExpiresSeconds, deps.maxExpiresSeconds);
+  // Bindings are kept per source address; a PAP call's check-sync looks its own address up.
+  const source = String(req.source_address ?? '');
+  const address = tryCanonicalIp(source) ?? source;
   let use;
   try {
     // The nonce use and the binding change are one store step; a query (no Contact) changes nothing.
@@ -133,13 +137,14 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
             mac,
             v.claim,
             device.sipPassword,
+            address,
             unregister
               ? null
               : {
                   reg: {
                     mac,
                     contact: String(contact!.uri),
-                    address: String(req.source_address ?? ''),
+                    address,
                     port: Number(req.source_port) || 5060,
                     protocol: String(req.protocol ?? 'udp'),
                     expiresAt: (deps.now ?? Date.now)() + granted * 1000,

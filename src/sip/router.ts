@@ -11,7 +11,7 @@ import type { Site } from '../domain/site';
 import { Sites } from '../store/sites';
 import { siteLeg } from './emergency';
 import { tryParseMac, type Mac } from '../domain/mac';
-import { ipMatches } from '../domain/whitelist';
+import { ipMatches, tryCanonicalIp } from '../domain/whitelist';
 import type { SipStore } from '../store/sip';
 import type { Store } from '../store/store';
 import { FsMedia } from '../ivr/fsmedia';
@@ -20,6 +20,7 @@ import { callLanguage } from '../ivr/prompts';
 import { IvrSession } from '../ivr/session';
 import { authenticate } from './authenticate';
 import type { MediaLease, MediaPool } from './mediapool';
+import type { KnownPlace } from './notify';
 import { retryAfter, type Slots } from './overload';
 
 export interface RouterDeps {
@@ -34,7 +35,8 @@ export interface RouterDeps {
   readonly ivrSlots: Pick<Slots, 'full' | 'tryAcquire'>;
   /** True once shutdown began: drachtio-server was told to route new calls elsewhere. */
   readonly draining: () => boolean;
-  readonly onAuthenticated: (tenant: string, mac: Mac) => Promise<void>;
+  /** After a PAP success: check-sync at `place`, where the call showed the phone to be. */
+  readonly onAuthenticated: (tenant: string, mac: Mac, place: KnownPlace | undefined) => Promise<void>;
   readonly log: Logger;
   readonly metrics?: Metrics;
 }
@@ -56,6 +58,11 @@ interface Identified {
   readonly deviceLanguage: Language | null;
   /** The device's site name, when digest authentication named the device. */
   readonly site?: string;
+  /**
+   * Where the phone is, as far as this call shows it (canonical address, or null): what a PAP
+   * success puts on the temporary whitelist, and where its check-sync goes.
+   */
+  readonly place?: KnownPlace & { readonly address: string };
 }
 
 /**
@@ -103,6 +110,7 @@ export async function handleInvite(
         tenant: auth.device.tenant,
         deviceLanguage: auth.device.language,
         site: auth.device.site,
+        place: callerPlace(req),
       };
     } else if (auth.kind === 'store_unavailable') {
       // The outage itself is logged once by the store connection.
@@ -136,6 +144,43 @@ export async function handleInvite(
   }
 }
 
+/**
+ * A phone's own call shows where it is: its source address (whose restricted password it proved,
+ * when bound) and its Contact there. A file fetched from elsewhere shows nothing of the kind.
+ */
+function callerPlace(req: Srf.SrfRequest): Identified['place'] {
+  const address = tryCanonicalIp(req.source_address);
+  if (address === null) return undefined;
+  let contact: string | undefined;
+  try {
+    contact = req.getParsedHeader('contact')[0]?.uri;
+  } catch {
+    contact = undefined;
+  }
+  return {
+    address,
+    fallback:
+      contact === undefined
+        ? undefined
+        : {
+            contact,
+            address,
+            port: Number(req.source_port) || 5060,
+            protocol: String(req.protocol || 'udp'),
+          },
+  };
+}
+
+/**
+ * A trusted PBX's address is not the phone's: only the address it names in
+ * SIP_DEVICE_ADDRESS_HEADER (the phone's registration source on the PBX) is. Without one, nothing
+ * is whitelisted.
+ */
+function namedPlace(header: string | undefined): Identified['place'] {
+  const address = header === undefined ? null : tryCanonicalIp(header.trim());
+  return address === null ? undefined : { address };
+}
+
 /** 503 with Retry-After: the caller tries again later, or its next proxy now. */
 function refuse(res: Srf.SrfResponse, reason: InviteShedReason, deps: RouterDeps): void {
   deps.metrics?.inviteShed(reason);
@@ -160,6 +205,7 @@ async function identifyTrusted(req: Srf.SrfRequest, dialled: string, deps: Route
       mac,
       tenant: device.tenant,
       deviceLanguage: device.language,
+      place: namedPlace(req.get(deps.config.sip.deviceAddressHeader)),
     };
   } catch {
     return none('store_unavailable', mac);
@@ -327,9 +373,10 @@ async function runIvr(
       timeouts: deps.config.sip.ivr,
       mode: mac === null ? 'not_possible' : mode,
       source: `${id.caller.kind === 'trusted_peer' ? 'pbx' : 'sip'}:${req.source_address}`,
+      address: id.place?.address ?? null,
       log,
       onSuccess: async (m) => {
-        if (id.tenant !== null) await deps.onAuthenticated(id.tenant, m);
+        if (id.tenant !== null) await deps.onAuthenticated(id.tenant, m, id.place);
       },
     });
     deps.sessions.add(session);

@@ -10,7 +10,7 @@ import type { IvrSession } from '../ivr/session';
 import { Metrics } from '../metrics';
 import { LockWatcher } from './lockwatch';
 import { MediaPool, type MediaServerStatus } from './mediapool';
-import { sendCheckSync, type NotifyResult } from './notify';
+import { sendCheckSync, type KnownPlace, type NotifyResult } from './notify';
 import { RegisterAdmission, Slots } from './overload';
 import { handleRegister, type SipReply } from './registrar';
 import { handleInvite } from './router';
@@ -44,8 +44,11 @@ export interface SipService {
   accepting(): boolean;
   /** FreeSWITCH channels as `show channels count` reports them, summed over the connected servers (null: none). */
   mediaChannels(): Promise<number | null>;
-  /** Sends the phone its check-sync NOTIFY now (also used after a successful PAP and by the lock watcher). */
-  checkSync(tenant: string, mac: Mac): Promise<NotifyResult>;
+  /**
+   * Sends the phone its check-sync NOTIFY now: at `place` (after a PAP success), else at every live
+   * binding (the lock watcher).
+   */
+  checkSync(tenant: string, mac: Mac, place?: KnownPlace): Promise<NotifyResult>;
   readonly lockWatcher: LockWatcher;
 }
 
@@ -128,7 +131,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       timers.add(t);
     });
 
-  const checkSync = async (tenant: string, mac: Mac) => {
+  const checkSync = async (tenant: string, mac: Mac, place?: KnownPlace) => {
     const result = await sendCheckSync(
       {
         srf: () => (drachtioUp ? srf : null),
@@ -138,6 +141,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       },
       tenant,
       mac,
+      place,
     );
     metrics.checkSync(result);
     return result;
@@ -218,8 +222,8 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       ivrSlots,
       draining: () => draining,
       metrics,
-      onAuthenticated: async (tenant, mac) => {
-        await checkSync(tenant, mac);
+      onAuthenticated: async (tenant, mac, place) => {
+        await checkSync(tenant, mac, place);
       },
       log,
     }).catch((err: Error) => {
@@ -300,7 +304,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
   };
   fsServers.forEach((_, i) => void connectMedia(i));
 
-  const lockWatcher = new LockWatcher(store, checkSync, sip.lockWatchIntervalMs, log);
+  const lockWatcher = new LockWatcher(store, (t, m) => checkSync(t, m), sip.lockWatchIntervalMs, log);
   lockWatcher.start();
 
   return {

@@ -51,8 +51,11 @@ export const keys = {
     sites: `${P}:{t:${t}}:sites`,
     /** STRING + TTL highest nonce-count seen with one signed SIP digest nonce ('single': used without qop) */
     nonce: (nonce: string) => `${P}:{t:${t}}:nonce:${nonce}`,
-    /** HASH SIP contact binding of a device's restricted account, with TTL */
-    registration: (mac: string) => `${P}:{t:${t}}:reg:${mac}`,
+    /**
+     * HASH source address -> JSON binding of a device's restricted account (see register.lua), one
+     * per address; the key expires with its last binding. (Until 2026-12 one binding under `reg:`.)
+     */
+    registrations: (mac: string) => `${P}:{t:${t}}:regs:${mac}`,
   }),
 };
 

@@ -25,6 +25,14 @@ export interface Registration {
 
 export type NonceUse = 'ok' | 'stale' | 'replay';
 
+/**
+ * Bindings kept per device, one per source address. A phone has one (two for a while after its
+ * NAT changed address); more are copies of the minimal file registered from elsewhere. Whoever
+ * registers from five addresses can push the phone's binding out, which costs it only the
+ * lock-expiry check-sync: the one after a PAP success goes to the call's own source (notify.ts).
+ */
+export const MAX_BINDINGS = 4;
+
 /** What the registrar decides on, read from the device's record for every REGISTER. */
 export type SipLogin = Pick<Device, 'tenant' | 'sipPassword' | 'state'>;
 
@@ -136,62 +144,57 @@ export class SipStore {
 
   /**
    * A REGISTER's store work in one round trip (lua/register.lua): consumes the nonce, then saves
-   * the binding for `ttlSeconds` (`reg`) or removes it (null). 'changed': the device was deleted,
-   * got another SIP password or became `successful` since `sipPassword` was read; 'refreshed': ok,
-   * and the binding had the same contact, address, port and transport before.
+   * the binding of `address` (the REGISTER's source) for `ttlSeconds`, or removes it (null). Each
+   * source address has a binding of its own, at most MAX_BINDINGS per device. 'changed': the device
+   * was deleted, got another SIP password or became `successful` since `sipPassword` was read;
+   * 'refreshed': ok, and that address's binding had the same contact, port and transport before.
    */
   async register(
     tenant: string,
     mac: Mac,
     claim: NonceClaim,
     sipPassword: string,
+    address: string,
     binding: { reg: Registration; ttlSeconds: number } | null,
   ): Promise<NonceUse | 'changed' | 'refreshed'> {
     const k = keys.tenant(tenant);
     const reg = binding?.reg;
-    const fields =
-      reg === undefined
-        ? []
-        : [
-            'mac',
-            reg.mac,
-            'contact',
-            reg.contact,
-            'address',
-            reg.address,
-            'port',
-            String(reg.port),
-            'protocol',
-            reg.protocol,
-            'expiresAt',
-            String(reg.expiresAt),
-            'userAgent',
-            reg.userAgent,
-            'callId',
-            reg.callId,
-          ];
     const r = await scripts.register.run(
       this.redis,
-      [k.nonce(claim.nonce), k.device(mac), k.registration(mac)],
-      [...this.nonceArgs(claim), sipPassword, String(binding?.ttlSeconds ?? 0), ...fields],
+      [k.nonce(claim.nonce), k.device(mac), k.registrations(mac)],
+      [
+        ...this.nonceArgs(claim),
+        sipPassword,
+        String(binding?.ttlSeconds ?? 0),
+        String(MAX_BINDINGS),
+        String(this.now()),
+        address,
+        reg === undefined
+          ? ''
+          : JSON.stringify({
+              contact: reg.contact,
+              port: reg.port,
+              protocol: reg.protocol,
+              expiresAt: reg.expiresAt,
+              userAgent: reg.userAgent,
+              callId: reg.callId,
+            }),
+      ],
     );
     return r as NonceUse | 'changed' | 'refreshed';
   }
 
-  async registration(tenant: string, mac: Mac): Promise<Registration | null> {
-    const h = await this.redis.hGetAll(keys.tenant(tenant).registration(mac));
-    if (!h.contact) return null;
-    const expiresAt = Number(h.expiresAt);
-    if (expiresAt <= this.now()) return null;
-    return {
-      mac,
-      contact: h.contact,
-      address: h.address ?? '',
-      port: Number(h.port ?? 5060),
-      protocol: h.protocol ?? 'udp',
-      expiresAt,
-      userAgent: h.userAgent ?? '',
-      callId: h.callId ?? '',
-    };
+  /** The device's live bindings, the one registered last first. */
+  async registrations(tenant: string, mac: Mac): Promise<Registration[]> {
+    const h = await this.redis.hGetAll(keys.tenant(tenant).registrations(mac));
+    const now = this.now();
+    return Object.entries(h)
+      .map(([address, json]) => ({
+        mac,
+        address,
+        ...(JSON.parse(json) as Omit<Registration, 'mac' | 'address'>),
+      }))
+      .filter((r) => r.expiresAt > now)
+      .sort((a, b) => b.expiresAt - a.expiresAt);
   }
 }

@@ -368,7 +368,7 @@ export class Store {
     const k = keys.tenant(tenant);
     const n = await scripts.delete.run(
       this.redis,
-      [k.device(mac), k.devices, k.locks, k.events, k.registration(mac)],
+      [k.device(mac), k.devices, k.locks, k.events, k.registrations(mac)],
       [mac, this.now(), this.maxlen, actor],
     );
     if (n === 1) await this.releaseMac(mac, tenant);
@@ -408,8 +408,10 @@ export class Store {
   }
 
   /**
-   * The one atomic PAP check (IVR and HTTP). `ip` null: the device's last provisioning IP is what a
-   * success whitelists. The PAP must already have been checked for format by the caller.
+   * The one atomic PAP check (IVR and HTTP). `ip`: where the phone is (the caller's address), which
+   * a success puts on the temporary whitelist; null: none is known and nothing is whitelisted (never
+   * the device's last provisioning address: anyone can fetch a file). The PAP must already have
+   * been checked for format by the caller.
    * `source` (the caller's public IP, trusted PBX or API client) is counted against the policy's
    * guessing limits: in the tenant inside attempt.lua, across tenants through SourceGuesses.
    */

@@ -28,6 +28,7 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     devices.refused = await h.device('001565e2e003');
     devices.emergency = await h.device('001565e2e004');
     devices.pbx = await h.device('001565e2e005');
+    devices.pbxNamed = await h.device('001565e2e015');
     devices.located = await h.device('001565e2e006', { site: 'Floor 2/East' });
     devices.identified = await h.device('001565e2e007', { site: 'Annex' });
   });
@@ -66,20 +67,36 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     assert.equal((await h.store.getDevice(TENANT, d.mac))!.state, 'needed');
   });
 
-  it('a PBX on SIP_TRUSTED_PEERS hands over a *89 call naming the device -> IVR, right PAP -> successful', async () => {
-    const d = devices.pbx!;
-    const call = await h.sipp(
-      h.uacScenario(
-        'pbx',
-        ['play', 'wait_bye'],
-        { PCAP: h.pcap('pbx', `${d.pap}#`), WAIT: '25000' },
-        'uac_pbx.tmpl.xml',
-      ),
-      { port: await freePort(), mac: d.mac, localIp: PBX_IP },
+  it('a PBX on SIP_TRUSTED_PEERS hands over a *89 call naming the device -> IVR, right PAP -> successful; only the phone address it names is whitelisted, never its own', async () => {
+    const pbxCall = async (d: E2eDevice, name: string, deviceAddress?: string) => {
+      const call = await h.sipp(
+        h.uacScenario(
+          name,
+          ['play', 'wait_bye'],
+          {
+            PCAP: h.pcap(name, `${d.pap}#`),
+            WAIT: '25000',
+            ...(deviceAddress ? { DEVICE_ADDRESS: `X-Papgate-Device-Address: ${deviceAddress}` } : {}),
+          },
+          'uac_pbx.tmpl.xml',
+        ),
+        { port: await freePort(), mac: d.mac, localIp: PBX_IP },
+      );
+      assert.equal(call.code, 0, call.out);
+      assert.deepEqual(await h.outcomesAfter(d.mac, 1), ['successful']);
+      assert.equal((await h.store.getDevice(TENANT, d.mac))!.state, 'successful');
+    };
+    const whitelisted = async () => (await h.store.temporaryWhitelist(TENANT)).map((e) => e.ip).sort();
+    const before = await whitelisted();
+    await pbxCall(devices.pbx!, 'pbx');
+    assert.deepEqual(await whitelisted(), before, "no address named: nothing whitelisted, not the PBX's");
+    await pbxCall(devices.pbxNamed!, 'pbx-named', '127.0.0.45');
+    assert.deepEqual(
+      await whitelisted(),
+      [...before, '127.0.0.45'].sort(),
+      'the phone address the PBX named',
     );
-    assert.equal(call.code, 0, call.out);
-    assert.deepEqual(await h.outcomesAfter(d.mac, 1), ['successful']);
-    assert.equal((await h.store.getDevice(TENANT, d.mac))!.state, 'successful');
+    assert.ok(!before.includes(PBX_IP));
   });
 
   it('a trusted PBX may only send *89; the device header from anyone else is not believed', async () => {

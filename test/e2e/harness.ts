@@ -512,9 +512,13 @@ export class Harness {
     fill: Record<string, string> = {},
     template = 'uac_call.tmpl.xml',
   ): string {
-    let b = bodies.map((body) => fs.readFileSync(path.join(SCENARIOS, `body_${body}.xml`), 'utf8')).join('');
-    for (const [k, v] of Object.entries(fill)) b = b.split(`__${k}__`).join(v);
-    const xml = fs.readFileSync(path.join(SCENARIOS, template), 'utf8').replace('__BODY__', b);
+    const b = bodies
+      .map((body) => fs.readFileSync(path.join(SCENARIOS, `body_${body}.xml`), 'utf8'))
+      .join('');
+    let xml = fs.readFileSync(path.join(SCENARIOS, template), 'utf8').replace('__BODY__', b);
+    // a PBX call names no phone address unless the test says so
+    const all = { DEVICE_ADDRESS: 'X-Papgate-Test: no address', ...fill };
+    for (const [k, v] of Object.entries(all)) xml = xml.split(`__${k}__`).join(v);
     const file = path.join(this.tmp, `${name}.xml`);
     fs.writeFileSync(file, xml);
     return file;
@@ -610,8 +614,8 @@ export class Harness {
     const registered = until(
       `registration of ${mac}`,
       async () => {
-        const reg = await this.sipStore.registration(TENANT, parseMac(mac));
-        return reg !== null && reg.port === port;
+        const bindings = await this.sipStore.registrations(TENANT, parseMac(mac));
+        return bindings.some((b) => b.port === port);
       },
       10000,
     );

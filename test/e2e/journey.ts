@@ -12,7 +12,7 @@ import { freePort } from '../../src/store/embedded';
 import { createProvisioningServer } from '../../src/provisioning/server';
 import { ACCOUNT, credentialIn, request, TENANT_SECRETS } from '../support/http';
 import { silentLog } from '../support/redis';
-import { Harness, isLoopback, TENANT, until } from './harness';
+import { Harness, isLoopback, sleep, TENANT, until } from './harness';
 
 /** The SIP account a configuration file gives the phone. */
 interface FileAccount {
@@ -188,6 +188,69 @@ describe('e2e: the whole journey of a phone', function () {
     });
   }
 
+  it('the whitelist follows the phone: fetched from X, then by an attacker from Y who also registers; *89 from X -> X gets the full file and the check-sync, Y nothing of the tenant', async () => {
+    const d = await h.device('001565e2e1c0', { accounts: [ACCOUNT] });
+    const other = await h.device('001565e2e1c1', { accounts: [ACCOUNT] });
+    const [phoneAt, attackerAt] = ['127.0.0.61', '127.0.0.62'];
+    const fetch = (mac: string, from: string) =>
+      request(provPort, `/${mac}.cfg`, { from, headers: { 'user-agent': 'Yealink SIP-T54W' } });
+    const nothingOfTheTenant = (body: string) => {
+      for (const secret of TENANT_SECRETS) assert.ok(!body.includes(secret), `leaks "${secret}":\n${body}`);
+      assert.equal(credentialIn(body), null);
+    };
+
+    const mine = yealinkAccount((await fetch(d.mac, phoneAt)).body);
+    const phone = await h.register(mine.user, mine.password, {
+      authUser: mine.authUser,
+      target: mine.registrar,
+      localIp: phoneAt,
+    });
+    // The attacker knows the MAC: the last fetch, and a registration of its own, are now from Y.
+    const theirs = yealinkAccount((await fetch(d.mac, attackerAt)).body);
+    const attacker = await h.register(theirs.user, theirs.password, {
+      authUser: theirs.authUser,
+      target: theirs.registrar,
+      localIp: attackerAt,
+    });
+    assert.deepEqual(
+      (await h.sipStore.registrations(TENANT, d.mac)).map((b) => b.address).sort(),
+      [phoneAt, attackerAt],
+      "the attacker's binding is beside the phone's, not instead of it",
+    );
+
+    const call = await h.dial(
+      'follows-the-phone',
+      {
+        mac: mine.user,
+        authUser: mine.authUser,
+        password: mine.password,
+        target: mine.registrar,
+        localIp: phoneAt,
+      },
+      `${d.pap}#`,
+    );
+    assert.equal(call.code, 0, call.out);
+    assert.deepEqual(await h.outcomesAfter(d.mac, 1), ['successful']);
+    await phone.notified(15000);
+    const whitelisted = (await h.store.temporaryWhitelist(TENANT)).map((e) => e.ip);
+    assert.ok(whitelisted.includes(phoneAt), `${phoneAt} in ${whitelisted}`);
+    assert.ok(!whitelisted.includes(attackerAt), `${attackerAt} must not be whitelisted: ${whitelisted}`);
+    await sleep(1000);
+    assert.deepEqual(attacker.notifies(), [], 'no check-sync at the binding the attacker registered');
+    phone.stop();
+    attacker.stop();
+
+    for (const mac of [d.mac, other.mac]) {
+      const res = await fetch(mac, attackerAt);
+      assert.equal(res.status, 200, res.body);
+      nothingOfTheTenant(res.body);
+    }
+    const full = await fetch(d.mac, phoneAt);
+    assert.equal(full.status, 200, full.body);
+    assert.ok(full.body.includes(ACCOUNT.password), 'the phone gets its full file where it is');
+    assert.ok(credentialIn(full.body));
+  });
+
   it('the restricted account works only from the address its file went to; a fetch from elsewhere rotates nothing', async () => {
     const d = await h.device('001565e2e1b0');
     const [fetchedAt, copiedTo, third] = ['127.0.0.31', '127.0.0.32', '127.0.0.33'];
@@ -215,15 +278,19 @@ describe('e2e: the whole journey of a phone', function () {
       5000,
     );
     assert.equal(refusal?.src, copiedTo, 'the refusal is audited with its source address');
-    assert.equal(await h.sipStore.registration(TENANT, d.mac), null);
+    assert.deepEqual(await h.sipStore.registrations(TENANT, d.mac), []);
 
     const phone = await h.register(account.user, account.password, { ...who, localIp: fetchedAt });
-    const registered = await h.sipStore.registration(TENANT, d.mac);
+    const registered = (await h.sipStore.registrations(TENANT, d.mac))[0];
     assert.equal(registered?.address, fetchedAt);
 
     const elsewhere = await minimal(third);
     assert.notEqual(elsewhere.password, account.password, 'another address, another password');
-    assert.deepEqual(await h.sipStore.registration(TENANT, d.mac), registered, 'the binding is untouched');
+    assert.deepEqual(
+      (await h.sipStore.registrations(TENANT, d.mac))[0],
+      registered,
+      'the binding is untouched',
+    );
     assert.equal((await h.store.getDevice(TENANT, d.mac))!.sipPassword, d.secret, 'nothing rotated');
     assert.equal((await minimal(fetchedAt)).password, account.password);
     phone.stop();

@@ -18,10 +18,11 @@ if source ~= '' then
     return cjson.encode({ outcome = 'source_limited', retryAt = tostring(tonumber(oldest[2]) + windowMs) })
   end
 end
-local f = redis.call('HMGET', dev, 's', 'n', 't', 'fu', 'p', 'li')
+local f = redis.call('HMGET', dev, 's', 'n', 't', 'fu', 'p')
 local state, consec, total, failedUntil, pap, mac = f[1], num(f[2]) or 0, num(f[3]) or 0, num(f[4]), f[5], device_mac(dev)
+-- The address a success whitelists is where the phone is (the caller's): never the device's last
+-- provisioning address, which anyone who knows the MAC can set by fetching its file.
 local ip = ARGV[7]
-if ip == '' then ip = f[6] or '' end
 local actor, channel = ARGV[8], ARGV[10]
 
 if state == 'failed' and failedUntil and now >= failedUntil then

@@ -37,7 +37,8 @@ elseif ARGV[5] ~= '' then
   -- A credential that no longer matches (reset, re-created device) is refused, never downgraded.
   if f[7] and same(ARGV[5], f[7]) then outcome, reason = 'full', 'credential'
   else outcome, reason = 'refused', 'wrong_credential' end
-elseif suspendedUntil and now < suspendedUntil then
+elseif suspendedUntil and now < suspendedUntil and not f[7] then
+  -- decideProvisioning: a suspension never replaces the credential a working phone holds
   outcome, reason = 'full', 'suspension'
 else
   -- A short whitelist is read whole; a long one is asked for the entries that would contain ip.

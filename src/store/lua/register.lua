@@ -1,28 +1,42 @@
 -- A REGISTER's store work after its digest response was checked, in one step: the device must still
 -- be the one checked (not deleted, same SIP password, not `successful` meanwhile), the nonce-count
--- is consumed (use_nonce), then the binding is replaced, or removed when its ttl is 0.
+-- is consumed (use_nonce), then the binding of the REGISTER's source address is replaced, or removed
+-- when its ttl is 0. A device keeps one binding per source address (at most ARGV[5]): anyone who
+-- fetched the minimal file can register it from their own address, and must not thereby replace
+-- the binding of the phone (SipStore.registrations).
 -- Answers use_nonce's answer, 'changed', or 'refreshed' (ok, and the phone is reachable where it was).
--- KEYS: nonce-count record, device, registration
--- ARGV: nc (hex) or '', record ttl (ms), sipPassword, binding ttl (s), then binding field/value pairs
+-- KEYS: nonce-count record, device, registrations
+-- ARGV: nc (hex) or '', record ttl (ms), sipPassword, binding ttl (s), most bindings, now (ms),
+--       source address, binding (JSON: contact, port, protocol, expiresAt, userAgent, callId)
 local f = redis.call('HMGET', KEYS[2], 'sp', 's')
 if not same(f[1], ARGV[3]) or f[2] == 'successful' then return 'changed' end
 local use = use_nonce(KEYS[1], ARGV[1], ARGV[2])
 if use ~= 'ok' then return use end
-local ttl = tonumber(ARGV[4])
+local ttl, most, now, address = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+local old = redis.call('HGET', KEYS[3], address)
 if ttl == 0 then
-  redis.call('DEL', KEYS[3])
+  redis.call('HDEL', KEYS[3], address)
   return 'ok'
 end
-local fields, new = {}, {}
-for i = 5, #ARGV, 2 do
-  fields[#fields + 1] = ARGV[i]
-  fields[#fields + 1] = ARGV[i + 1]
-  new[ARGV[i]] = ARGV[i + 1]
+local new = cjson.decode(ARGV[8])
+-- Expired bindings go; when still full, the one that would expire first makes room.
+local live, soonest, soonestAt, latest = 0, nil, nil, new.expiresAt
+local all = redis.call('HGETALL', KEYS[3])
+for i = 1, #all, 2 do
+  local at = cjson.decode(all[i + 1]).expiresAt
+  if at <= now then
+    redis.call('HDEL', KEYS[3], all[i])
+  elseif all[i] ~= address then
+    live = live + 1
+    if soonestAt == nil or at < soonestAt then soonest, soonestAt = all[i], at end
+    if at > latest then latest = at end
+  end
 end
-local old = redis.call('HMGET', KEYS[3], 'contact', 'address', 'port', 'protocol')
-local same_place = old[1] == new.contact and old[2] == new.address and old[3] == new.port and old[4] == new.protocol
-redis.call('DEL', KEYS[3])
-redis.call('HSET', KEYS[3], unpack(fields))
-redis.call('EXPIRE', KEYS[3], ttl)
-if same_place then return 'refreshed' end
+if live >= most and soonest then redis.call('HDEL', KEYS[3], soonest) end
+redis.call('HSET', KEYS[3], address, ARGV[8])
+redis.call('PEXPIREAT', KEYS[3], latest)
+if old then
+  local o = cjson.decode(old)
+  if o.contact == new.contact and o.port == new.port and o.protocol == new.protocol then return 'refreshed' end
+end
 return 'ok'
