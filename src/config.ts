@@ -1,6 +1,7 @@
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import type { AuthPolicy } from './domain/auth';
+import { DEFAULT_TRAFFIC_POLICY, type TrafficPolicy } from './domain/client';
 import { DEFAULT_EMERGENCY_NUMBERS } from './domain/emergency';
 import { SIP_ROUTE } from './domain/site';
 import { isLanguage, type Language } from './domain/device';
@@ -45,6 +46,9 @@ export interface Config {
   readonly storeOutageLogIntervalMs: number;
   readonly auth: AuthPolicy;
   readonly eventsMaxLen: number;
+  readonly traffic: TrafficPolicy;
+  /** Other tenants' MACs a tenant's tokens may be told of per window (the operator is not counted). */
+  readonly macProbe: { readonly limit: number; readonly windowSeconds: number };
   readonly defaultLanguage: Language;
   readonly emergencyNumbers: readonly string[];
   readonly authServiceNumber: string;
@@ -422,6 +426,16 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       }),
     }),
     eventsMaxLen: int(env, 'EVENTS_MAX_LEN', 100000, 100, 100_000_000),
+    traffic: Object.freeze({
+      maxLen: int(env, 'TRAFFIC_MAX_LEN', DEFAULT_TRAFFIC_POLICY.maxLen, 100, 100_000_000),
+      perClient: int(env, 'TRAFFIC_PER_CLIENT', DEFAULT_TRAFFIC_POLICY.perClient, 1, 1_000_000),
+      windowSeconds: int(env, 'TRAFFIC_WINDOW_SECONDS', DEFAULT_TRAFFIC_POLICY.windowSeconds, 1, 86400),
+      clientPrefix: DEFAULT_TRAFFIC_POLICY.clientPrefix,
+    }),
+    macProbe: Object.freeze({
+      limit: int(env, 'MAC_PROBE_LIMIT', 100, 1, 1_000_000),
+      windowSeconds: int(env, 'MAC_PROBE_WINDOW_SECONDS', 3600, 1, 7 * 86400),
+    }),
     defaultLanguage,
     emergencyNumbers: Object.freeze(emergencyNumbers),
     authServiceNumber,

@@ -115,6 +115,7 @@ async function main(): Promise<void> {
       schema,
       auth: cfg.auth,
       eventsMaxLen: cfg.eventsMaxLen,
+      traffic: cfg.traffic,
       onSourceLimited: (c) => alerts.sourceLimited(c),
       onTransition: (from, to) => metrics.transition(from, to),
     });

@@ -25,6 +25,8 @@ export type IvrCallOutcome = IvrOutcome | 'media_unavailable';
 export type StoreErrorKind = 'timeout' | 'unavailable' | 'error';
 /** Why a new call got 503 before the IVR: IVR_MAX_CALLS reached, or the instance shutting down. */
 export type InviteShedReason = 'ivr_capacity' | 'draining';
+/** A tenant token's device addition naming other tenants' MACs: answered with them, or refused (429). */
+export type MacProbeAnswer = 'listed' | 'limited';
 
 /** Each list is checked against its type: a new outcome in the code that is missing here fails to compile. */
 const keysOf = <K extends string>(o: Record<K, true>): K[] => Object.keys(o) as K[];
@@ -61,6 +63,7 @@ const NOTIFY_RESULTS = keysOf<NotifyResult>({
 });
 const STORE_ERRORS = keysOf<StoreErrorKind>({ timeout: true, unavailable: true, error: true });
 const SHED_REASONS = keysOf<InviteShedReason>({ ivr_capacity: true, draining: true });
+const MAC_PROBE_ANSWERS = keysOf<MacProbeAnswer>({ listed: true, limited: true });
 const DECISIONS = keysOf<ProvisioningDecision>({ full: true, minimal: true, none: true });
 
 /** Up to the default STORE_TIMEOUT_MS (2 s): Redis answers in well under a millisecond on a LAN. */
@@ -93,6 +96,7 @@ export class Metrics {
   private readonly registerReplies = new Map<number, Inc>();
   private readonly checkSyncs: Record<NotifyResult, Inc>;
   private readonly storeErrors: Record<StoreErrorKind, Inc>;
+  private readonly macProbes: Record<MacProbeAnswer, Inc>;
   /** Seconds from sending a store command to Redis's answer (error replies included). */
   readonly storeLatency: Histogram;
   private sip: SipGauges | null = null;
@@ -218,6 +222,13 @@ export class Metrics {
       registers,
     });
     this.storeErrors = table(STORE_ERRORS, (k) => started(storeErrors.labels(k)));
+    const probes = new Counter({
+      name: 'papgate_mac_probe_requests_total',
+      help: 'Device additions by tenant tokens that named MACs of other tenants: listed (answered 409 with them, within MAC_PROBE_LIMIT) or limited (refused 429)',
+      labelNames: ['answer'],
+      registers,
+    });
+    this.macProbes = table(MAC_PROBE_ANSWERS, (a) => started(probes.labels(a)));
   }
 
   /** One provisioning reply; `vendor` and `decision` as far as the request got. */
@@ -278,6 +289,10 @@ export class Metrics {
 
   storeError(kind: StoreErrorKind): void {
     this.storeErrors[kind].inc();
+  }
+
+  macProbe(answer: MacProbeAnswer): void {
+    this.macProbes[answer].inc();
   }
 
   /** The SIP side is on: its gauges are read from `sip` at each scrape. */

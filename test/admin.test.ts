@@ -128,7 +128,7 @@ describe('admin API over HTTP', () => {
         '/api/v1/tenants/acme/devices',
         { mac: '001565aabbcc', vendor: 'yealink', model: 'x', site: 's' },
         409,
-        /already registered/,
+        /already registered in this tenant/,
       ],
       [
         'POST',
@@ -398,7 +398,9 @@ describe('admin API over HTTP', () => {
       'vendor,type,mac,site\nyealink,T54W,001565000001,HQ\nyealink,T54W,0015650000FF,HQ\n',
     );
     assert.equal(taken.status, 409);
-    assert.deepEqual(taken.json.rows, [{ line: 3, mac: '0015650000ff', reason: 'MAC already registered' }]);
+    assert.deepEqual(taken.json.rows, [
+      { line: 3, mac: '0015650000ff', reason: 'MAC already registered in this tenant' },
+    ]);
     assert.deepEqual(
       (await http('GET', '/api/v1/tenants/acme/devices')).json.devices.length,
       1,

@@ -5,14 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import jsQR from 'jsqr';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { CONSOLE_CSP } from '../src/admin/console';
+import { loadConfig } from '../src/config';
+import { createProvisioningServer } from '../src/provisioning/server';
 import { buildConsole, launchChromium, screenshotPath } from './support/browser';
 import { startAdmin } from './support/admin';
-import { TestRedis } from './support/redis';
+import { request } from './support/http';
+import { silentLog, TestRedis } from './support/redis';
 
 const TOKEN = 'console-test-operator-token-0123';
 const XSS = '<img src=x onerror=alert(1)>';
@@ -287,6 +291,45 @@ describe('console in headless Chromium', function () {
     assert.match(await rows.nth(1).innerText(), /reset[\s\S]*operator@127\.0\.0\.1/);
     await rows.filter({ hasText: 'whitelist_removed' }).filter({ hasText: 'operator@127.0.0.1' }).waitFor();
     await shot('audit');
+  });
+
+  it("shows the phones' requests on the traffic tab and the device page, not in the audit trail", async () => {
+    const provisioning = createProvisioningServer({
+      config: loadConfig({ PROVISIONING_MISS_LIMIT: '1000' }),
+      store: r.store(),
+      log: silentLog,
+    });
+    await provisioning.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const port = (provisioning.server.address() as AddressInfo).port;
+      // 25 fetches from one network: the first 20 (TRAFFIC_PER_CLIENT) are recorded, then a note
+      for (let i = 0; i < 25; i++) assert.equal((await request(port, `/${CANON}.cfg`)).status, 200);
+    } finally {
+      await provisioning.close();
+    }
+    await page.getByRole('link', { name: 'Audit', exact: true }).click();
+    await page.getByRole('link', { name: 'Phone traffic' }).click();
+    await page.getByRole('heading', { name: 'Phone traffic' }).waitFor();
+    const rows = page.locator('table.events tbody tr');
+    await rows.first().waitFor();
+    assert.match(await rows.nth(0).innerText(), /traffic_limited[\s\S]*client: 127\.0\.0\.0\/24 · limit: 20/);
+    assert.match(
+      await rows.nth(1).innerText(),
+      /provisioning[\s\S]*reason: needed · outcome: minimal · ip: 127\.0\.0\.1/,
+    );
+    const provisioningRows = (r: typeof rows) =>
+      r.filter({ has: page.locator('td:nth-child(2)', { hasText: /^provisioning$/ }) }).count();
+    assert.equal(await provisioningRows(rows), 20);
+    await shot('traffic');
+    await page.getByRole('link', { name: 'Audit trail' }).click();
+    await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+    await page.locator('table.events tbody tr').first().waitFor();
+    assert.equal(await provisioningRows(page.locator('table.events tbody tr')), 0);
+    await page.goto(`${base}/#/t/acme/devices/${CANON}`);
+    await page.getByRole('heading', { name: 'Recent phone traffic' }).waitFor();
+    const device = page.locator('table.events').nth(1).locator('tbody tr');
+    await device.first().waitFor();
+    assert.equal(await device.count(), 20);
   });
 
   it('a tenant token sees its own tenant only, in the tenant language, and can switch to English', async () => {

@@ -226,7 +226,7 @@ describe('provisioning: one script and the long way decide alike', () => {
           },
         );
         assert.equal(quick - before, n, `${ctx.mac}: ${n === 0 ? 'the long way' : 'provision.lua'}`);
-        const ev = (await f.store.events('acme', 50)).find(
+        const ev = (await f.store.events('acme', 50, undefined, 'traffic')).find(
           (e) => e.type === 'provisioning' && e.mac === ctx.mac,
         )!;
         const d = (await f.store.getDevice('acme', ctx.mac))!;

@@ -383,7 +383,9 @@ describe('provisioning over HTTPS with device certificates', () => {
   const fetchAs = (client?: { cert: string; key: string }, headers?: Record<string, string>) =>
     tlsRequest(tlsPort, `/${MAC}.cfg`, { ca: serverCa.pem, from: '127.0.0.2', client, headers });
   const lastEvent = async () =>
-    (await f.store.events('acme', 50)).find((e) => e.type === 'provisioning' && e.mac === MAC)!;
+    (await f.store.events('acme', 50, undefined, 'traffic')).find(
+      (e) => e.type === 'provisioning' && e.mac === MAC,
+    )!;
 
   type Case = { client?: { cert: string; key: string }; certificate: string; error?: string };
   const cases: Record<string, Case> = {

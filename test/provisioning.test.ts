@@ -21,7 +21,9 @@ describe('provisioning: decision paths (SPEC section 4)', () => {
   const get = (path: string, from: string, headers: Record<string, string> = { 'user-agent': UA }) =>
     request(f.port, path, { from, headers });
   const lastProvisioning = async (mac: string) =>
-    (await f.store.events('acme', 50)).find((e) => e.type === 'provisioning' && e.mac === mac);
+    (await f.store.events('acme', 50, undefined, 'traffic')).find(
+      (e) => e.type === 'provisioning' && e.mac === mac,
+    );
 
   it('serves the minimal configuration ("Dial *89 to authenticate") and nothing of the tenant', async () => {
     const d = await f.device('yealink', 'T54W', YEALINK_MAC);
@@ -343,7 +345,9 @@ describe('provisioning: client IP behind a trusted proxy', () => {
       headers: { 'x-forwarded-for': '203.0.113.9, 192.0.2.10, 127.0.0.7' },
     });
     assert.ok(viaProxy.body.includes(ACCOUNT.password));
-    const ev = (await f.store.events('acme', 10)).find((e) => e.type === 'provisioning');
+    const ev = (await f.store.events('acme', 10, undefined, 'traffic')).find(
+      (e) => e.type === 'provisioning',
+    );
     assert.equal(ev?.ip, '192.0.2.10');
     const forged = await request(f.port, `/${YEALINK_MAC}.cfg`, {
       from: '127.0.0.8',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { TestRedis, silentLog } from './support/redis';
+import { authorization, nonceOf, REALM, registerRequest, reply, type Reply } from './support/register';
 import { parseNewDevice } from '../src/domain/device';
 import { parseMac, type Mac } from '../src/domain/mac';
 import { DEVICE, keys } from '../src/store/keys';
@@ -10,75 +11,17 @@ import { handleRegister, type RegisterRequest, type RegistrarDeps } from '../src
 import { authenticate, digestUriMatches } from '../src/sip/authenticate';
 import { restrictedSipPassword } from '../src/domain/pap';
 import { LockWatcher } from '../src/sip/lockwatch';
+import { LogLimit } from '../src/loglimit';
+import { DEFAULT_CLIENT_PREFIX } from '../src/domain/client';
 import { RateLimiter, RegisterAdmission, Slots } from '../src/sip/overload';
 
-const REALM = 'papgate';
 const MAC = parseMac('001565aabbcc');
 /** Where the fake phone sends from, and the address its minimal configuration went to. */
 const SRC = '198.51.100.20';
 
-interface Reply {
-  status: number;
-  headers: Record<string, string>;
-}
-
-function request(over: {
-  headers?: Record<string, string>;
-  method?: string;
-  uri?: string;
-  contact?: string | null;
-  source?: string;
-}): RegisterRequest {
-  const headers: Record<string, string> = { 'call-id': 'call-1' };
-  for (const [k, v] of Object.entries(over.headers ?? {})) headers[k.toLowerCase()] = v;
-  const contact = over.contact === undefined ? 'sip:001565aabbcc@192.0.2.10:5062' : over.contact;
-  if (contact !== null) headers.contact = contact === '*' ? '*' : `<${contact}>`;
-  return {
-    method: over.method ?? 'REGISTER',
-    uri: over.uri ?? 'sip:127.0.0.1',
-    source_address: over.source ?? SRC,
-    source_port: 40000,
-    protocol: 'udp',
-    get: (n) => headers[n.toLowerCase()],
-    getParsedHeader: () => (contact === null || contact === '*' ? [] : [{ uri: contact, params: {} }]),
-  };
-}
-
-function reply(): {
-  res: { send: (s: number, r?: string, o?: { headers?: Record<string, string> }) => void };
-  got: Promise<Reply>;
-} {
-  let resolve!: (r: Reply) => void;
-  const got = new Promise<Reply>((r) => (resolve = r));
-  return { res: { send: (status, _r, o) => resolve({ status, headers: o?.headers ?? {} }) }, got };
-}
-
-function nonceOf(challenge: string): string {
-  return /nonce="([^"]+)"/.exec(challenge)![1]!;
-}
-
-function authorization(o: {
-  user: string;
-  password: string;
-  nonce: string;
-  uri: string;
-  nc: number;
-  method?: string;
-  cnonce?: string;
-}): string {
-  const nc = o.nc.toString(16).padStart(8, '0');
-  const cnonce = o.cnonce ?? 'c0ffee';
-  const response = digestResponse({
-    ha1: ha1(o.user, REALM, o.password),
-    nonce: o.nonce,
-    method: o.method ?? 'REGISTER',
-    uri: o.uri,
-    qop: 'auth',
-    nc,
-    cnonce,
-  });
-  return `Digest username="${o.user}", realm="${REALM}", nonce="${o.nonce}", uri="${o.uri}", response="${response}", algorithm=MD5, qop=auth, nc=${nc}, cnonce="${cnonce}"`;
-}
+/** A REGISTER from SRC unless it says otherwise. */
+const request = (over: Partial<Parameters<typeof registerRequest>[0]>) =>
+  registerRequest({ ...over, source: over.source ?? SRC });
 
 describe('sip: registrar with digest authentication', () => {
   const r = new TestRedis();
@@ -111,7 +54,9 @@ describe('sip: registrar with digest authentication', () => {
     bindToSourceAddress: true,
     sipStore,
     findDevice: (m: Mac) => sipStore.login(m),
-    audit: (tenant, type, fields) => store.appendEvent(tenant, type, fields),
+    traffic: (tenant, source, type, fields) => store.appendTraffic(tenant, source, type, fields),
+    logLimit: new LogLimit({ perClient: 20, windowMs: 60_000 }),
+    clientPrefix: DEFAULT_CLIENT_PREFIX,
     maxExpiresSeconds: 300,
     admission: unlimited(),
     overloadRetryAfterSeconds: 7,
@@ -272,9 +217,11 @@ describe('sip: registrar with digest authentication', () => {
     }
   });
 
-  it('bound: takes the password only from the address it was derived for, audits the others', async () => {
+  it('bound: takes the password only from the address it was derived for, records the others', async () => {
     let written: Promise<void> | undefined;
-    const d = deps({ audit: (t, type, fields) => (written = store.appendEvent(t, type, fields)) });
+    const d = deps({
+      traffic: (t, source, type, fields) => (written = store.appendTraffic(t, source, type, fields)),
+    });
     const from = async (source: string, pw: string, nc: number) => {
       const nonce = nonceOf((await register(request({ source }), d)).headers['WWW-Authenticate']!);
       const auth = authorization({ user: MAC, password: pw, nonce, uri: 'sip:127.0.0.1', nc });
@@ -282,9 +229,9 @@ describe('sip: registrar with digest authentication', () => {
     };
     // SRC's file used from another address: refused and audited, nothing registered
     assert.equal(await from('203.0.113.9', password, 1), 403);
-    assert.ok(written, 'an audit event is written');
+    assert.ok(written, 'a traffic event is written');
     await written;
-    const [ev] = await store.events('acme', 1);
+    const [ev] = await store.events('acme', 1, undefined, 'traffic');
     assert.equal(ev?.type, 'sip_register_refused');
     assert.equal(ev?.mac, MAC);
     assert.equal(ev?.src, '203.0.113.9');

@@ -3,7 +3,7 @@ import { TestRedis, FAST_POLICY } from './support/redis';
 import { parseNewDevice, type NewDevice } from '../src/domain/device';
 import { parseWhitelistEntry } from '../src/domain/whitelist';
 import { keys, clusterSlot } from '../src/store/keys';
-import type { AuditEvent, Store } from '../src/store/store';
+import { Store, type AuditEvent } from '../src/store/store';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dev = (mac: string, extra: Partial<Record<string, unknown>> = {}): NewDevice =>
@@ -204,13 +204,40 @@ describe('store', () => {
       't',
     );
     assert.ok(res !== 'unknown_tenant' && !res.ok);
-    assert.deepEqual(res.errors, [{ index: 1, mac: '00156500000a', reason: 'MAC already registered' }]);
+    assert.deepEqual(res.errors, [
+      { index: 1, mac: '00156500000a', reason: 'MAC registered in another tenant', owner: 'a' },
+    ]);
     assert.deepEqual(await s.listDevices('b'), []);
     assert.equal(await s.tenantOfMac('00156500000b' as never), null, 'claims are released');
     const dup = await s.createDevices('b', [dev('00156500000d'), dev('00:15:65:00:00:0D')], 't');
     assert.ok(dup !== 'unknown_tenant' && !dup.ok && /duplicate of row 1/.test(dup.errors[0]!.reason));
     assert.equal(await s.createDevices('nope', [dev('00156500000e')], 't'), 'unknown_tenant');
     assert.equal(await s.tenantOfMac('00156500000e' as never), null);
+  });
+
+  it('a large addition is written in chunks; one refused undoes the chunks before it', async () => {
+    const s = new Store(r.client, { auth: FAST_POLICY, eventsMaxLen: 100_000 });
+    await s.putTenant('b', { name: 'b', language: null }, 't');
+    const macs = Array.from({ length: 1200 }, (_, i) => `001565c${i.toString(16).padStart(5, '0')}`);
+    // a device left without its claim (a crash between the steps): the third chunk meets it
+    await r.client.hSet(keys.tenant('b').device(macs[1100]!), 'v', 'yealink');
+    const res = await s.createDevices(
+      'b',
+      macs.map((m) => dev(m)),
+      'admin',
+    );
+    assert.ok(res !== 'unknown_tenant' && !res.ok);
+    assert.deepEqual(res.errors, [
+      { index: 1100, mac: macs[1100], reason: 'MAC already registered in this tenant' },
+    ]);
+    assert.deepEqual(await s.listDevices('b'), []);
+    assert.deepEqual(await r.client.keys(keys.tenant('b').device('*')), [
+      keys.tenant('b').device(macs[1100]!),
+    ]);
+    for (const m of [macs[0]!, macs[999]!, macs[1199]!]) assert.equal(await s.tenantOfMac(m as never), null);
+    const events = await s.events('b', 5000);
+    assert.equal(events.filter((e) => e.type === 'device_added').length, 1000);
+    assert.equal(events.filter((e) => e.type === 'device_deleted' && e.actor === 'admin').length, 1000);
   });
 
   it('delete frees the MAC for another tenant', async () => {

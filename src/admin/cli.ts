@@ -13,7 +13,7 @@ const USAGE = `papgate: admin command line (talks to the admin API)
   papgate export <tenant> [--state STATE]        (CSV on standard output)
   papgate import <tenant> FILE.csv
   papgate authenticate <mac> <pap> [--ip IP]
-  papgate events <tenant> [--count N]
+  papgate events <tenant> [--count N] [--stream traffic]
 
 Environment: ADMIN_URL (default http://ADMIN_HOST:ADMIN_PORT), ADMIN_TOKEN (default: the token
 file DATA_DIR/admin-token that the service writes on first start).`;
@@ -130,7 +130,7 @@ async function run(argv: string[]): Promise<number> {
     case 'authenticate':
       return call('POST', '/api/v1/authenticate', { mac: args[0], pap: args[1], ip: flag('ip') });
     case 'events':
-      return call('GET', `${t()}/events${query(['count'])}`);
+      return call('GET', `${t()}/events${query(['count', 'stream'])}`);
     default:
       throw new UsageError(cmd ? `unknown command "${cmd}"` : 'no command given');
   }

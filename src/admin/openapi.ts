@@ -117,9 +117,14 @@ export const openApiDocument = {
     '/api/v1/tenants/{tenant}/devices': {
       post: {
         summary: 'Add a device; answers its PAP',
+        description:
+          '409 `duplicate_mac`: a device of this tenant has the MAC; 409 `mac_registered_elsewhere`: ' +
+          'another tenant has it (a tenant token is told to ask the operator, the operator which tenant). ' +
+          'A tenant token is told of at most MAC_PROBE_LIMIT such MACs per MAC_PROBE_WINDOW_SECONDS; ' +
+          'past that every addition of the tenant gets 429 with Retry-After until the window ends.',
         parameters: [tenant],
         requestBody: json({ $ref: '#/components/schemas/NewDevice' }),
-        responses: { 201: ok('created', device), 400: err, 404: err, 409: err, 413: err },
+        responses: { 201: ok('created', device), 400: err, 404: err, 409: err, 413: err, 429: err },
       },
       get: {
         summary: 'List devices',
@@ -169,9 +174,13 @@ export const openApiDocument = {
       },
       post: {
         summary: 'Import devices from CSV: all rows or none',
+        description:
+          'At most 10,000 rows, 32 cells a row and 256 characters a cell. A refusal lists the first 100 ' +
+          'bad rows (`rows`: line, mac, reason) and counts them all (`badRows`). MACs of other tenants ' +
+          'count against MAC_PROBE_LIMIT as for POST .../devices (429 with Retry-After past it).',
         parameters: [tenant],
         requestBody: { content: { 'text/csv': { schema: { type: 'string' } } } },
-        responses: { 201: ok('created'), 400: err, 409: err, 413: err, 415: err },
+        responses: { 201: ok('created'), 400: err, 409: err, 413: err, 415: err, 429: err },
       },
     },
     '/api/v1/tenants/{tenant}/devices/{mac}': {
@@ -260,9 +269,17 @@ export const openApiDocument = {
     },
     '/api/v1/tenants/{tenant}/events': {
       get: {
-        summary: 'Audit trail, newest first',
+        summary: 'Audit trail (or, with stream=traffic, phone traffic), newest first',
         parameters: [
           tenant,
+          {
+            name: 'stream',
+            in: 'query',
+            description:
+              'audit (default): admin actions, attempts, state changes; traffic: provisioning answers and ' +
+              'refused REGISTERs, at most TRAFFIC_PER_CLIENT per client address prefix and TRAFFIC_WINDOW_SECONDS',
+            schema: { enum: ['audit', 'traffic'] },
+          },
           { name: 'count', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
           { name: 'before', in: 'query', schema: { type: 'string' } },
           { name: 'mac', in: 'query', description: "only this device's events", schema: { type: 'string' } },

@@ -10,13 +10,20 @@ import {
   type AuthPolicy,
   type AuthState,
 } from '../domain/auth';
-import { isAuthState, isLanguage, parseNewDevice, parseTenantId, type Device } from '../domain/device';
+import {
+  isAuthState,
+  isLanguage,
+  parseNewDevice,
+  parseTenantId,
+  type Device,
+  type NewDevice,
+} from '../domain/device';
 import { InputError } from '../domain/errors';
 import { parseMac, type Mac } from '../domain/mac';
 import { isPapFormat } from '../domain/pap';
 import { isDeviceCertificatePolicy } from '../domain/devicecert';
 import { canonicalIp, parseWhitelistEntry } from '../domain/whitelist';
-import type { AuditEvent, Store } from '../store/store';
+import type { AuditEvent, CreateError, EventStream, Store } from '../store/store';
 import { parseTokenName, TenantTokens, tenantTokenClaim } from '../store/tokens';
 import { Sites } from '../store/sites';
 import { parseSite, parseSiteName } from '../domain/site';
@@ -27,6 +34,7 @@ import { csvToDevices, devicesToCsv } from './csv';
 import { openApiDocument } from './openapi';
 import { Metrics } from '../metrics';
 import { Health, observabilityRoutes } from '../observability';
+import { OneAtATime } from '../pacing';
 
 export interface AdminDeps {
   readonly config: Config;
@@ -40,6 +48,11 @@ export interface AdminDeps {
 }
 
 const CSV_MAX_ROWS = 10000;
+/**
+ * Bad rows an answer lists; the rest are counted (`badRows`). A file of 10,000 bad rows made an
+ * answer of megabytes; 100 rows are enough to see what is wrong with a file.
+ */
+const MAX_LISTED_ROWS = 100;
 
 /** Who is acting: the operator's ADMIN_TOKEN, or a tenant admin token (see src/store/tokens.ts). */
 type Principal =
@@ -63,9 +76,26 @@ class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
+}
+
+/** An import's bad rows: the first MAX_LISTED_ROWS of them and their number. */
+function badRows(rows: readonly unknown[]): HttpError['extra'] & { message: string } {
+  const listed = rows.length > MAX_LISTED_ROWS ? `, the first ${MAX_LISTED_ROWS} listed` : '';
+  return {
+    message: `${rows.length} bad row(s)${listed}; nothing was imported`,
+    rows: rows.slice(0, MAX_LISTED_ROWS),
+    badRows: rows.length,
+  };
+}
+
+/** The `?stream=` of the events route: the audit trail (default) or the phone traffic. */
+function streamParam(v: string | undefined): EventStream {
+  if (v === undefined || v === 'audit' || v === 'traffic') return v ?? 'audit';
+  throw new InputError('stream must be "audit" or "traffic"', 'stream');
 }
 
 /** An optional integer query parameter within [min, max]. */
@@ -139,6 +169,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   const tokens = new TenantTokens(store.redis, { eventsMaxLen: config.eventsMaxLen, now });
   const sites = new Sites(store.redis, { eventsMaxLen: config.eventsMaxLen, now });
   const view = (d: Device, t: number) => deviceView(d, t, config.auth);
+  const metrics = deps.metrics ?? new Metrics();
   const app = Fastify({
     ...httpServerOptions(config),
     bodyLimit: config.maxBodyBytes,
@@ -178,7 +209,10 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof HttpError) {
       if (err.status === 401) reply.header('WWW-Authenticate', 'Bearer');
-      return reply.code(err.status).send({ error: err.code, message: err.message, ...err.extra });
+      return reply
+        .code(err.status)
+        .headers(err.headers)
+        .send({ error: err.code, message: err.message, ...err.extra });
     }
     if (err instanceof InputError) {
       return reply
@@ -249,6 +283,88 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     return { tenant, device };
   };
 
+  /**
+   * What a refused MAC is told: to a tenant token, that another customer holds it and whom to ask
+   * (the operator, who can see where); to the operator, which tenant.
+   */
+  const refusal = (req: FastifyRequest, e: CreateError) =>
+    e.owner === undefined
+      ? e.reason
+      : scope(req) === undefined
+        ? `MAC registered in tenant "${e.owner}"`
+        : 'MAC registered to another customer of this service: if the phone is yours (bought used, ' +
+          'moved), ask your provider to release it';
+
+  const probeLimited = (retryAt: number) => {
+    const seconds = Math.max(1, Math.ceil((retryAt - now()) / 1000));
+    return new HttpError(
+      429,
+      'mac_probe_limited',
+      `too many MACs of other customers named; this tenant can add devices again in ${seconds} s ` +
+        '(if you bought phones used, ask your provider to release them)',
+      {},
+      { 'Retry-After': String(seconds) },
+    );
+  };
+
+  /**
+   * A tenant token must not map other tenants' devices by adding their MACs (MAC_PROBE_LIMIT per
+   * window, kept in Redis for all papgate processes). Checked before any MAC is looked at, so that a
+   * refused addition says nothing about its MACs; the operator is not limited.
+   */
+  const checkProbes = async (req: FastifyRequest, tenant: string) => {
+    if (scope(req) === undefined) return;
+    const retryAt = await store.probeRetryAt(tenant, config.macProbe.limit);
+    if (retryAt === null) return;
+    metrics.macProbe('limited');
+    throw probeLimited(retryAt);
+  };
+
+  /** Counts, audits and logs the MACs of other tenants a tenant token was about to be told of. */
+  const countProbes = async (req: FastifyRequest, tenant: string, errors: readonly CreateError[]) => {
+    const elsewhere = errors.filter((e) => e.owner !== undefined);
+    if (scope(req) === undefined || elsewhere.length === 0) return;
+    const { limit, windowSeconds } = config.macProbe;
+    const r = await store.countProbe(
+      tenant,
+      actor(req),
+      elsewhere.map((e) => e.mac),
+      limit,
+      windowSeconds,
+    );
+    metrics.macProbe(r.retryAt === null ? 'listed' : 'limited');
+    log.warn(
+      {
+        tenant,
+        actor: actor(req),
+        macs: elsewhere.length,
+        owners: [...new Set(elsewhere.map((e) => e.owner))].slice(0, 10),
+        inWindow: r.count,
+        limit,
+      },
+      r.retryAt === null
+        ? 'device addition named MACs of other tenants'
+        : 'MAC probe limit reached: device additions of the tenant refused',
+    );
+    if (r.retryAt !== null) throw probeLimited(r.retryAt);
+  };
+
+  /**
+   * Device additions (CSV imports included, from parsing on) run one at a time: see OneAtATime.
+   * What waits is the request, not the event loop.
+   */
+  const adding = new OneAtATime();
+
+  /** One addition, all or nothing, after the MAC probe check; other tenants' MACs counted. */
+  const add = async (req: FastifyRequest, tenant: string, devices: readonly NewDevice[]) => {
+    await checkProbes(req, tenant);
+    const res = await store.createDevices(tenant, devices, actor(req));
+    if (res === 'unknown_tenant')
+      throw new HttpError(404, 'unknown_tenant', `tenant "${tenant}" does not exist`);
+    if (!res.ok) await countProbes(req, tenant, res.errors);
+    return res;
+  };
+
   const objectBody = (req: FastifyRequest): Record<string, unknown> => {
     const b = req.body;
     if (b === undefined || b === null) return {};
@@ -257,7 +373,6 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   };
 
   app.get('/openapi.json', async () => openApiDocument);
-  const metrics = deps.metrics ?? new Metrics();
   observabilityRoutes(app, {
     metrics,
     health: deps.health ?? new Health(store, false),
@@ -390,10 +505,15 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     api.post('/tenants/:tenant/devices', async (req, reply) => {
       const tenant = await tenantOf(req);
       const nd = parseNewDevice(req.body);
-      const res = await store.createDevices(tenant, [nd], actor(req));
-      if (res === 'unknown_tenant')
-        throw new HttpError(404, 'unknown_tenant', `tenant "${tenant}" does not exist`);
-      if (!res.ok) throw new HttpError(409, 'duplicate_mac', `MAC ${nd.mac} is already registered`);
+      const res = await adding.run(() => add(req, tenant, [nd]));
+      if (!res.ok) {
+        const e = res.errors[0]!;
+        throw new HttpError(
+          409,
+          e.owner === undefined ? 'duplicate_mac' : 'mac_registered_elsewhere',
+          `${nd.mac}: ${refusal(req, e)}`,
+        );
+      }
       const device = await store.getDevice(tenant, nd.mac);
       return reply.code(201).send(view(device!, now()));
     });
@@ -449,17 +569,20 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       const tenant = await tenantOf(req);
       if (typeof req.body !== 'string')
         throw new HttpError(415, 'unsupported_media_type', 'send the CSV as Content-Type: text/csv');
-      const parsed = csvToDevices(req.body, CSV_MAX_ROWS);
-      if (!parsed.ok)
-        throw new HttpError(400, 'invalid_csv', `${parsed.errors.length} bad row(s); nothing was imported`, {
-          rows: parsed.errors,
-        });
-      const res = await store.createDevices(tenant, parsed.devices, actor(req));
-      if (res === 'unknown_tenant')
-        throw new HttpError(404, 'unknown_tenant', `tenant "${tenant}" does not exist`);
+      const csv = req.body;
+      const { parsed, res } = await adding.run(async () => {
+        const parsed = await csvToDevices(csv, CSV_MAX_ROWS);
+        if (!parsed.ok) {
+          const { message, ...rows } = badRows(parsed.errors);
+          throw new HttpError(400, 'invalid_csv', message, rows);
+        }
+        return { parsed, res: await add(req, tenant, parsed.devices) };
+      });
       if (!res.ok) {
-        const rows = res.errors.map((e) => ({ line: parsed.lines[e.index]!, mac: e.mac, reason: e.reason }));
-        throw new HttpError(409, 'invalid_csv', `${rows.length} bad row(s); nothing was imported`, { rows });
+        const { message, ...rows } = badRows(
+          res.errors.map((e) => ({ line: parsed.lines[e.index]!, mac: e.mac, reason: refusal(req, e) })),
+        );
+        throw new HttpError(409, 'invalid_csv', message, rows);
       }
       return reply.code(201).send({
         created: res.devices.length,
@@ -553,14 +676,15 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
 
     api.get('/tenants/:tenant/events', async (req) => {
       const tenant = await tenantOf(req);
-      const q = req.query as { count?: string; before?: string; mac?: string };
+      const q = req.query as { count?: string; before?: string; mac?: string; stream?: string };
+      const stream = streamParam(q.stream);
       const count = q.count === undefined ? 100 : Number(q.count);
       if (!Number.isInteger(count) || count < 1 || count > 1000)
         throw new InputError('count must be 1..1000', 'count');
       if (q.before !== undefined && !isEventIdAfterZero(q.before))
         throw new InputError('before must be an event id (<ms>-<seq>, each below 2^64, not 0-0)', 'before');
-      if (q.mac === undefined) return { events: await store.events(tenant, count, q.before) };
-      return { events: await eventsOfDevice(tenant, parseMac(q.mac), count, q.before) };
+      if (q.mac === undefined) return { events: await store.events(tenant, count, q.before, stream) };
+      return { events: await eventsOfDevice(tenant, parseMac(q.mac), count, q.before, stream) };
     });
 
     api.post('/authenticate', async (req, reply) => {
@@ -600,12 +724,18 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     });
   }
 
-  /** One device's events, newest first: the trail read backwards in chunks, at most all of it once. */
-  async function eventsOfDevice(tenant: string, mac: Mac, count: number, before?: string) {
+  /** One device's events, newest first: the stream read backwards in chunks, at most all of it once. */
+  async function eventsOfDevice(
+    tenant: string,
+    mac: Mac,
+    count: number,
+    before: string | undefined,
+    stream: EventStream,
+  ) {
     const found: AuditEvent[] = [];
     let end = before;
-    for (let read = 0; found.length < count && read < config.eventsMaxLen;) {
-      const chunk = await store.events(tenant, 1000, end);
+    for (let read = 0; found.length < count && read < store.maxEvents(stream);) {
+      const chunk = await store.events(tenant, 1000, end, stream);
       found.push(...chunk.filter((e) => e.mac === mac).slice(0, count - found.length));
       if (chunk.length < 1000) break;
       read += chunk.length;

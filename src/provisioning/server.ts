@@ -13,6 +13,8 @@ import {
   type DeviceCertificatePolicy,
 } from '../domain/devicecert';
 import { BoundedMap } from '../bounded';
+import { clientOf } from '../domain/client';
+import { LogLimit } from '../loglimit';
 import type { Mac } from '../domain/mac';
 import { generateDeviceCredential, hashCredential } from '../domain/pap';
 import { decideProvisioning } from '../domain/provisioning';
@@ -186,6 +188,16 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       }
     });
   let seq = 0;
+  /** Refusals are logged per client and window: a flood of them is one client's few lines. */
+  const logLimit = new LogLimit({
+    perClient: config.traffic.perClient,
+    windowMs: config.traffic.windowSeconds * 1000,
+    now,
+  });
+  const limitedWarn = (ip: string, fields: object, msg: string) =>
+    logLimit.line(log, 'warn', clientOf(ip, config.traffic.clientPrefix), fields, msg);
+  const refusedLine = (ip: string, fields: object) =>
+    limitedWarn(ip, { req: ++seq, ip, outcome: 'refused', ...fields }, 'provisioning refused');
 
   // Set right below, before the server can take a request.
   let lifecycle: ReturnType<typeof installEdgeLifecycle> | null = null;
@@ -266,7 +278,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     const count = await guarded(store.countMiss(ip, config.provisioningMissWindowSeconds));
     if (count > config.provisioningMissLimit) {
       block(ip);
-      log.warn({ ip, misses: count }, 'provisioning misses over the limit');
+      limitedWarn(ip, { ip, misses: count }, 'provisioning misses over the limit');
       return tooMany();
     }
     return plain(404);
@@ -403,8 +415,8 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     const { ip, name, device, module, fm } = r;
     const { tenant: tenantRecord, whitelist: permanentWhitelist, temporaryWhitelistUntil } = r.state;
     const tenant = device.tenant;
-    // Only refusals and the rare retry are logged: a successful request writes no log line.
-    const rlog = () => log.child({ req: ++seq, mac: device.mac, tenant });
+    // Only refusals (per client, see logLimit) and the rare retry are logged: a successful request
+    // writes no log line.
     const ua = req.headers['user-agent'];
     const userAgent = typeof ua === 'string' ? ua : undefined;
     const certificatePolicy = tenantRecord?.deviceCertificate ?? DEFAULT_DEVICE_CERTIFICATE_POLICY;
@@ -417,21 +429,15 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     const note = (outcome: string, reason: string) =>
       guarded(store.recordProvisioning(tenant, device.mac, { ip, outcome, reason, file: name, audit }));
 
-    if (userAgentMismatch(module, device, userAgent)) {
-      await note('refused', 'user_agent_mismatch');
-      rlog().warn(
-        {
-          ip,
-          file: name,
-          outcome: 'refused',
-          reason: 'user_agent_mismatch',
-          userAgent: String(ua).slice(0, 200),
-          ...audit,
-        },
-        'provisioning refused',
-      );
+    /** Noted on the device and in the traffic; logged within the client's share. */
+    const refuse = async (reason: string, fields: object = {}) => {
+      await note('refused', reason);
+      refusedLine(ip, { mac: device.mac, tenant, file: name, reason, ...fields, ...audit });
       return plain(403);
-    }
+    };
+
+    if (userAgentMismatch(module, device, userAgent))
+      return refuse('user_agent_mismatch', { userAgent: String(ua).slice(0, 200) });
 
     const presented = r.pathCredential ?? presentedBasicCredential(req.headers.authorization, device.mac);
     const t = now();
@@ -446,14 +452,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       certificatePolicy,
     });
 
-    if (decision.kind === 'refuse') {
-      await note('refused', decision.reason);
-      rlog().warn(
-        { ip, file: name, outcome: 'refused', reason: decision.reason, ...audit },
-        'provisioning refused',
-      );
-      return plain(403);
-    }
+    if (decision.kind === 'refuse') return refuse(decision.reason);
     if (fm.role === 'pointer') {
       // Points at the next file only; the same for minimal and full, so nothing is recorded.
       return file(
@@ -495,7 +494,10 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     );
     if (recorded !== 'ok') {
       // Reset or deleted between our read and the write: decide again once on fresh data.
-      rlog().info({ ip, file: name, recorded }, 'device changed during provisioning');
+      log.info(
+        { req: ++seq, mac: device.mac, tenant, ip, file: name, recorded },
+        'device changed during provisioning',
+      );
       if (r.retry) return 'retry';
       return plain(503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
     }
@@ -598,9 +600,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     }
     labels.vendor = hint.vendor;
     if (done.kind === 'refused') {
-      log
-        .child({ req: ++seq, mac, tenant: hint.tenant })
-        .warn({ ip, file: name, outcome: 'refused', reason: done.reason, ...audit }, 'provisioning refused');
+      refusedLine(ip, { mac, tenant: hint.tenant, file: name, reason: done.reason, ...audit });
       return plain(403);
     }
     labels.decision = done.kind;

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
+import { clientOf, type ClientPrefix } from '../domain/client';
 import { tryCanonicalIp } from '../domain/whitelist';
+import type { LogLimit } from '../loglimit';
 import { isStoreUnavailable } from '../store/connect';
 import type { SipLogin, SipStore } from '../store/sip';
 import {
@@ -30,8 +32,16 @@ export interface RegistrarDeps extends AuthDeps<SipLogin> {
   readonly overloadRetryAfterSeconds: number;
   readonly log: Logger;
   readonly now?: () => number;
-  /** Appends to the tenant's audit stream (Store.appendEvent). */
-  readonly audit: (tenant: string, type: string, fields: Record<string, string>) => Promise<void>;
+  /** Appends to the tenant's phone traffic, per client of `source` (Store.appendTraffic). */
+  readonly traffic: (
+    tenant: string,
+    source: string,
+    type: string,
+    fields: Record<string, string>,
+  ) => Promise<void>;
+  /** Refusals are logged per client (an address prefix) and window. */
+  readonly logLimit: LogLimit;
+  readonly clientPrefix: ClientPrefix;
 }
 
 /** Expires the phone asked for: the contact's expires parameter, else the Expires header, else null. */
@@ -70,6 +80,15 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
   // Made only when a line is written: most REGISTERs are refreshes that write none at info.
   let child: Logger | undefined;
   const log = () => (child ??= deps.log.child({ callId, src: req.source_address }));
+  /** Anyone can cause a refusal per request: its line is one of its client's few per window. */
+  const refusal = (fields: object, msg: string) =>
+    deps.logLimit.line(
+      deps.log,
+      'info',
+      clientOf(String(req.source_address), deps.clientPrefix),
+      { callId, src: req.source_address, ...fields },
+      msg,
+    );
   /** Every answer but 200; false for 'ok'. */
   const refused = (auth: AuthResult<SipLogin>): boolean => {
     switch (auth.kind) {
@@ -84,17 +103,17 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
         res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '30' } });
         return true;
       case 'forbidden':
-        log().info({ reason: auth.reason, mac: auth.mac }, 'register refused');
+        refusal({ reason: auth.reason, mac: auth.mac }, 'register refused');
         res.send(403, 'Forbidden');
         // A copy of a minimal configuration used from elsewhere is what an operator wants to see.
         if (auth.reason === WRONG_ADDRESS && auth.tenant !== undefined && auth.mac !== undefined)
           deps
-            .audit(auth.tenant, 'sip_register_refused', {
+            .traffic(auth.tenant, String(req.source_address), 'sip_register_refused', {
               mac: auth.mac,
               src: String(req.source_address),
               reason: auth.reason,
             })
-            .catch((err: Error) => log().warn({ err: err.message }, 'register: audit not written'));
+            .catch((err: Error) => log().warn({ err: err.message }, 'register: traffic event not written'));
         return true;
     }
   };
@@ -105,7 +124,7 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
   }
   const { device, mac } = v;
   if (device.state === 'successful') {
-    log().info({ mac }, 'register refused: device already authenticated');
+    refusal({ mac }, 'register refused: device already authenticated');
     return res.send(403, 'Forbidden');
   }
   let contacts: ReturnType<RegisterRequest['getParsedHeader']> = [];

@@ -4,6 +4,7 @@ import type Mrf from 'drachtio-fsmrf';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { settle } from '../domain/auth';
+import { clientOf } from '../domain/client';
 import { decideCall, dialledNumber, type Caller, type CallRoute } from '../domain/call';
 import type { Language } from '../domain/device';
 import { isEmergencyNumber } from '../domain/emergency';
@@ -15,6 +16,7 @@ import { ipMatches, tryCanonicalIp } from '../domain/whitelist';
 import type { SipStore } from '../store/sip';
 import type { Store } from '../store/store';
 import { FsMedia } from '../ivr/fsmedia';
+import type { LogLimit } from '../loglimit';
 import type { InviteShedReason, Metrics } from '../metrics';
 import { callLanguage } from '../ivr/prompts';
 import { IvrSession } from '../ivr/session';
@@ -38,6 +40,8 @@ export interface RouterDeps {
   /** After a PAP success: check-sync at `place`, where the call showed the phone to be. */
   readonly onAuthenticated: (tenant: string, mac: Mac, place: KnownPlace | undefined) => Promise<void>;
   readonly log: Logger;
+  /** Refused INVITEs are logged per client (an address prefix) and window. */
+  readonly logLimit: LogLimit;
   readonly metrics?: Metrics;
 }
 
@@ -122,7 +126,13 @@ export async function handleInvite(
         deviceLanguage: null,
       };
     } else {
-      log.info({ reason: auth.reason, mac: auth.mac }, 'invite refused');
+      deps.logLimit.line(
+        rootLog,
+        'info',
+        clientOf(String(req.source_address), config.traffic.clientPrefix),
+        { callId, src: req.source_address, dialled, reason: auth.reason, mac: auth.mac },
+        'invite refused',
+      );
       id = {
         caller: { kind: 'unknown' },
         mac: auth.mac ?? null,

@@ -7,6 +7,7 @@ import type { Mac } from '../domain/mac';
 import { SipStore } from '../store/sip';
 import type { RedisClient, Store } from '../store/store';
 import type { IvrSession } from '../ivr/session';
+import { LogLimit } from '../loglimit';
 import { Metrics } from '../metrics';
 import { LockWatcher } from './lockwatch';
 import { MediaPool, type MediaServerStatus } from './mediapool';
@@ -184,6 +185,11 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
   });
 
   const ivrSlots = new Slots(sip.ivr.maxCalls);
+  /** Refused REGISTERs and INVITEs: a few log lines per client and window. */
+  const logLimit = new LogLimit({
+    perClient: config.traffic.perClient,
+    windowMs: config.traffic.windowSeconds * 1000,
+  });
   const registerAdmission = new RegisterAdmission({
     ratePerSecond: sip.registerRateLimit,
     maxPending: sip.registerMaxPending,
@@ -201,7 +207,9 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       bindToSourceAddress: sip.bindToProvisioningIp,
       sipStore,
       findDevice: (mac) => sipStore.login(mac),
-      audit: (tenant, type, fields) => store.appendEvent(tenant, type, fields),
+      traffic: (tenant, source, type, fields) => store.appendTraffic(tenant, source, type, fields),
+      logLimit,
+      clientPrefix: config.traffic.clientPrefix,
       maxExpiresSeconds: sip.registerExpiresSeconds,
       admission: registerAdmission,
       overloadRetryAfterSeconds: sip.overloadRetryAfterSeconds,
@@ -222,6 +230,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       ivrSlots,
       draining: () => draining,
       metrics,
+      logLimit,
       onAuthenticated: async (tenant, mac, place) => {
         await checkSync(tenant, mac, place);
       },

@@ -35,8 +35,14 @@ export const keys = {
     tempWhitelist: `${P}:{t:${t}}:twl`,
     /** ZSET mac -> failedUntil (ms), for the lock-expiry watcher */
     locks: `${P}:{t:${t}}:locks`,
-    /** STREAM audit trail */
+    /** STREAM audit trail: what admins did and what changed a device (never trimmed by traffic) */
     events: `${P}:{t:${t}}:events`,
+    /** STREAM phone traffic: provisioning answers, refused REGISTERs (per client, see trafficGate) */
+    traffic: `${P}:{t:${t}}:traffic`,
+    /** HASH + TTL the traffic events one client (address prefix) wrote in its window: s start, n count */
+    trafficGate: (client: string) => `${P}:{t:${t}}:tg:${client}`,
+    /** STRING + TTL MACs of other tenants this tenant's tokens were told of in the current window */
+    probes: `${P}:{t:${t}}:probes`,
     /** HASH one device (fields: DEVICE); the MAC is the key's last part, and not stored again */
     device: (mac: string) => `${P}:{t:${t}}:dev:${mac}`,
     /** HASH sha256(token) hex -> JSON {id, name, createdAt, revokedAt?} of tenant admin tokens */

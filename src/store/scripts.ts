@@ -41,6 +41,8 @@ export const scripts = {
   note: new LuaScript('note'),
   delete: new LuaScript('delete'),
   audit: new LuaScript('audit'),
+  traffic: new LuaScript('traffic'),
+  probe: new LuaScript('probe'),
   nonce: new LuaScript('nonce'),
   register: new LuaScript('register'),
   release: new LuaScript('release'),

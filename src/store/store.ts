@@ -8,6 +8,8 @@ import {
 import type { MinimalDisplay } from '../domain/display';
 import { generatePap, generateSipPassword, hashCredential } from '../domain/pap';
 import { BoundedMap } from '../bounded';
+import { clientOf, DEFAULT_TRAFFIC_POLICY, type TrafficPolicy } from '../domain/client';
+import { timeSlices } from '../pacing';
 import type { Mac } from '../domain/mac';
 import { parseWhitelistEntry, type WhitelistEntry } from '../domain/whitelist';
 import { isCluster, StoreNotReadyError, type RedisClient } from './connect';
@@ -106,13 +108,26 @@ export interface AuditEvent {
   readonly [field: string]: string | number;
 }
 
+/** Why a device of an addition was refused; `owner`: the other tenant that holds its MAC. */
+export interface CreateError {
+  readonly index: number;
+  readonly mac: Mac;
+  readonly reason: string;
+  readonly owner?: string;
+}
+
 export type CreateResult =
   | { readonly ok: true; readonly devices: readonly { mac: Mac; pap: string }[] }
-  | { readonly ok: false; readonly errors: readonly { index: number; mac: Mac; reason: string }[] };
+  | { readonly ok: false; readonly errors: readonly CreateError[] };
+
+/** The tenant's two event streams (see keys.ts): what admins did and changed, and phone traffic. */
+export type EventStream = 'audit' | 'traffic';
 
 export interface StoreOptions {
   readonly auth: AuthPolicy;
   readonly eventsMaxLen: number;
+  /** Phone traffic: kept per tenant apart from the audit trail, and written per client and window. */
+  readonly traffic?: TrafficPolicy;
   readonly now?: () => number;
   /** Called (never awaited, never throwing into the attempt) when a source crosses a guessing limit. */
   readonly onSourceLimited?: (c: SourceCrossing) => void;
@@ -145,6 +160,11 @@ function pairs(flat: readonly string[]): Record<string, string> {
   return h;
 }
 
+/** MACs claimed (and looked up) at once while adding devices: one pipelined batch each. */
+const CLAIM_BATCH = 1000;
+/** Devices created by one script: about 10 ms of Redis's time, during which it serves nothing else. */
+const CREATE_BATCH = 500;
+
 /** Whitelist entries by their stored text: every provisioning request reads them, parsing is pure. */
 const parsedEntries = new BoundedMap<string, WhitelistEntry>(10_000);
 
@@ -160,6 +180,9 @@ export class Store {
   private readonly now: () => number;
   private readonly guesses: SourceGuesses;
   private readonly hints = new TenantHints();
+  private readonly traffic: TrafficPolicy;
+  /** Client (address prefix) by address: every provisioning request names one. */
+  private readonly clients = new BoundedMap<string, string>(10_000);
 
   constructor(
     readonly redis: RedisClient,
@@ -167,10 +190,25 @@ export class Store {
   ) {
     this.now = opts.now ?? Date.now;
     this.guesses = new SourceGuesses(redis);
+    this.traffic = opts.traffic ?? DEFAULT_TRAFFIC_POLICY;
   }
 
   private get maxlen(): string {
     return String(this.opts.eventsMaxLen);
+  }
+
+  /**
+   * The KEYS and ARGV of sinks() in prelude.lua: the audit trail, and the phone traffic of the
+   * client `ip` belongs to.
+   */
+  private sinks(tenant: string, ip: string): { keys: string[]; args: (string | number)[] } {
+    const k = keys.tenant(tenant);
+    const t = this.traffic;
+    const client = this.clients.memo(ip, () => clientOf(ip, t.clientPrefix));
+    return {
+      keys: [k.events, k.traffic, k.trafficGate(client)],
+      args: [this.maxlen, t.maxLen, t.perClient, t.windowSeconds * 1000, client],
+    };
   }
 
   get schema(): Schema | undefined {
@@ -243,14 +281,17 @@ export class Store {
 
   /**
    * Adds devices, all or nothing. The MAC index is global (another slot), so MACs are claimed
-   * first with SET NX and released again if the tenant-side script refuses.
+   * first with HSETNX (in pipelined batches) and released again if the tenant-side script refuses.
+   * The devices are created by that script in chunks of CREATE_BATCH, so while a large addition is
+   * under way some of its devices may already be read; a refused chunk deletes the chunks before it
+   * again (audited as deleted by the same actor).
    */
   async createDevices(
     tenant: string,
     devices: readonly NewDevice[],
     actor: Actor,
   ): Promise<CreateResult | 'unknown_tenant'> {
-    const errors: { index: number; mac: Mac; reason: string }[] = [];
+    const errors: CreateError[] = [];
     const seen = new Map<string, number>();
     devices.forEach((d, i) => {
       const first = seen.get(d.mac);
@@ -262,15 +303,29 @@ export class Store {
     await this.ready();
 
     const claimed: Mac[] = [];
-    for (const [i, d] of devices.entries()) {
-      if (await this.redis.hSetNX(keys.macIndex(d.mac), d.mac, tenant)) {
-        claimed.push(d.mac);
-        continue;
-      }
-      const owner = await this.redis.hGet(keys.macIndex(d.mac), d.mac);
+    for (let start = 0; start < devices.length; start += CLAIM_BATCH) {
+      const batch = devices.slice(start, start + CLAIM_BATCH);
+      const won = await Promise.all(batch.map((d) => this.redis.hSetNX(keys.macIndex(d.mac), d.mac, tenant)));
+      const taken = batch.flatMap((d, i) => (won[i] ? (claimed.push(d.mac), []) : [{ d, index: start + i }]));
+      const owners = await Promise.all(taken.map(({ d }) => this.redis.hGet(keys.macIndex(d.mac), d.mac)));
       // A claim by this tenant without a device is the leftover of an interrupted earlier call.
-      if (owner === tenant && !(await this.redis.exists(keys.tenant(tenant).device(d.mac)))) continue;
-      errors.push({ index: i, mac: d.mac, reason: 'MAC already registered' });
+      const leftover = await Promise.all(
+        taken.map(({ d }, i) =>
+          owners[i] === tenant
+            ? this.redis.exists(keys.tenant(tenant).device(d.mac)).then((n) => n === 0)
+            : false,
+        ),
+      );
+      taken.forEach(({ d, index }, i) => {
+        const owner = owners[i];
+        if (leftover[i]) return;
+        if (owner === tenant)
+          errors.push({ index, mac: d.mac, reason: 'MAC already registered in this tenant' });
+        // Released between the two commands: another addition or deletion of it is under way.
+        else if (owner === undefined || owner === null)
+          errors.push({ index, mac: d.mac, reason: 'MAC being added or removed right now; try again' });
+        else errors.push({ index, mac: d.mac, reason: 'MAC registered in another tenant', owner });
+      });
     }
     const release = () => Promise.all(claimed.map((m) => this.releaseMac(m, tenant)));
     if (errors.length) {
@@ -280,59 +335,107 @@ export class Store {
 
     const now = this.now();
     const k = keys.tenant(tenant);
-    const issued = devices.map((d) => ({ mac: d.mac, pap: generatePap() }));
-    const rows = devices.map((d, i) =>
-      JSON.stringify({
-        mac: d.mac,
-        vendor: d.vendor,
-        site: d.site,
-        hash: deviceRecord({
-          ...d,
-          createdAt: now,
-          pap: issued[i]!.pap,
-          generation: 0,
-          state: 'needed',
-          consecutiveFailures: 0,
-          totalFailures: 0,
-          failedUntil: null,
-          suspendedUntil: null,
-          credentialHash: null,
-          sipPassword: generateSipPassword(),
-          authenticatedAt: null,
-          authenticatedVia: null,
-          lastProvisioning: null,
+    const issued: { mac: Mac; pap: string }[] = [];
+    const rows: string[] = [];
+    const slice = timeSlices();
+    for (const [i, d] of devices.entries()) {
+      await slice();
+      issued.push({ mac: d.mac, pap: generatePap() });
+      rows.push(
+        JSON.stringify({
+          mac: d.mac,
+          vendor: d.vendor,
+          site: d.site,
+          hash: deviceRecord({
+            ...d,
+            createdAt: now,
+            pap: issued[i]!.pap,
+            generation: 0,
+            state: 'needed',
+            consecutiveFailures: 0,
+            totalFailures: 0,
+            failedUntil: null,
+            suspendedUntil: null,
+            credentialHash: null,
+            sipPassword: generateSipPassword(),
+            authenticatedAt: null,
+            authenticatedVia: null,
+            lastProvisioning: null,
+          }),
         }),
-      }),
-    );
-    let reply: { error?: string; rows?: number[] };
-    try {
-      reply = JSON.parse(
-        (await scripts.create.run(
-          this.redis,
-          [k.info, k.devices, k.events, ...devices.map((d) => k.device(d.mac))],
-          [now, this.maxlen, actor, ...rows],
-        )) as string,
       );
-    } catch (err) {
-      await release();
-      throw err;
     }
-    if (reply.error === 'unknown_tenant') {
+    // In chunks: one script over 10,000 devices held Redis (and every provisioning request behind
+    // it) for 0.1 to 0.4 s. A chunk refused (a race on a MAC) undoes the chunks before it.
+    const created: Mac[] = [];
+    const undo = async () => {
+      for (const mac of created) await this.removeDevice(tenant, mac, now, actor);
       await release();
-      return 'unknown_tenant';
-    }
-    if (reply.error === 'exists') {
-      await release();
-      return {
-        ok: false,
-        errors: (reply.rows ?? []).map((r) => ({
-          index: r - 1,
-          mac: devices[r - 1]!.mac,
-          reason: 'MAC already registered',
-        })),
-      };
+    };
+    for (let start = 0; start < devices.length; start += CREATE_BATCH) {
+      const chunk = devices.slice(start, start + CREATE_BATCH);
+      let reply: { error?: string; rows?: number[] };
+      try {
+        reply = JSON.parse(
+          (await scripts.create.run(
+            this.redis,
+            [k.info, k.devices, k.events, ...chunk.map((d) => k.device(d.mac))],
+            [now, this.maxlen, actor, ...rows.slice(start, start + CREATE_BATCH)],
+          )) as string,
+        );
+      } catch (err) {
+        await undo().catch(() => undefined);
+        throw err;
+      }
+      if (reply.error === 'unknown_tenant') {
+        await undo();
+        return 'unknown_tenant';
+      }
+      if (reply.error === 'exists') {
+        await undo();
+        return {
+          ok: false,
+          errors: (reply.rows ?? []).map((r) => ({
+            index: start + r - 1,
+            mac: chunk[r - 1]!.mac,
+            reason: 'MAC already registered in this tenant',
+          })),
+        };
+      }
+      created.push(...chunk.map((d) => d.mac));
     }
     return { ok: true, devices: issued };
+  }
+
+  /**
+   * When the tenant may be told of other tenants' MACs again (ms), or null: it was told of `limit`
+   * in the current window (see probe.lua). Checked before an addition looks at any MAC, so that a
+   * refusal says nothing about the MACs of that addition.
+   */
+  async probeRetryAt(tenant: string, limit: number): Promise<number | null> {
+    const key = keys.tenant(tenant).probes;
+    const [count, ttl] = (await this.redis.multi().get(key).pTTL(key).exec()) as [string | null, number];
+    return Number(count ?? 0) >= limit ? this.now() + Math.max(ttl, 0) : null;
+  }
+
+  /**
+   * Counts MACs of other tenants an addition by a tenant token named (probe.lua), and audits it.
+   * Answers the window's count, and when the answer must not list them, the window's end (ms).
+   */
+  async countProbe(
+    tenant: string,
+    actor: Actor,
+    macs: readonly Mac[],
+    limit: number,
+    windowSeconds: number,
+  ): Promise<{ count: number; retryAt: number | null }> {
+    const k = keys.tenant(tenant);
+    const [count, ends] = (await scripts.probe.run(
+      this.redis,
+      [k.probes, k.events],
+      [this.now(), this.maxlen, limit, windowSeconds * 1000, actor, macs.length, macs.slice(0, 20).join(',')],
+    )) as [number, number];
+    return { count, retryAt: ends === 0 ? null : ends };
   }
 
   private async releaseMac(mac: Mac, tenant: string): Promise<void> {
@@ -365,13 +468,19 @@ export class Store {
 
   async deleteDevice(tenant: string, mac: Mac, actor: Actor): Promise<boolean> {
     await this.ready();
+    const deleted = await this.removeDevice(tenant, mac, this.now(), actor);
+    if (deleted) await this.releaseMac(mac, tenant);
+    return deleted;
+  }
+
+  /** delete.lua: the device and what hangs on it, audited; its MAC stays claimed. */
+  private async removeDevice(tenant: string, mac: Mac, now: number, actor: Actor): Promise<boolean> {
     const k = keys.tenant(tenant);
     const n = await scripts.delete.run(
       this.redis,
       [k.device(mac), k.devices, k.locks, k.events, k.registrations(mac)],
-      [mac, this.now(), this.maxlen, actor],
+      [mac, now, this.maxlen, actor],
     );
-    if (n === 1) await this.releaseMac(mac, tenant);
     return n === 1;
   }
 
@@ -594,9 +703,10 @@ export class Store {
   ): Promise<'ok' | 'stale' | 'gone'> {
     await this.ready();
     const k = keys.tenant(tenant);
+    const sinks = this.sinks(tenant, p.ip);
     const r = (await scripts.full.run(
       this.redis,
-      [k.device(mac), k.tempWhitelist, k.locks, k.events],
+      [k.device(mac), k.tempWhitelist, k.locks, ...sinks.keys],
       [
         p.generation,
         storedCredentialHash(p.credentialHash),
@@ -604,8 +714,8 @@ export class Store {
         p.ip,
         this.now(),
         this.opts.auth.tempWhitelistSeconds,
-        this.maxlen,
         p.file,
+        ...sinks.args,
         ...Object.entries(p.audit ?? {}).flat(),
       ],
     )) as string;
@@ -626,11 +736,11 @@ export class Store {
     },
   ): Promise<void> {
     await this.ready();
-    const k = keys.tenant(tenant);
+    const sinks = this.sinks(tenant, p.ip);
     await scripts.note.run(
       this.redis,
-      [k.device(mac), k.events],
-      [p.ip, this.now(), p.outcome, p.reason, this.maxlen, p.file, ...Object.entries(p.audit ?? {}).flat()],
+      [keys.tenant(tenant).device(mac), ...sinks.keys],
+      [p.ip, this.now(), p.outcome, p.reason, p.file, ...sinks.args, ...Object.entries(p.audit ?? {}).flat()],
     );
   }
 
@@ -705,9 +815,18 @@ export class Store {
     const stored = (credential: string | null) =>
       credential === null ? '' : hashCredential(credential, 'base64url');
     const now = this.now();
+    const sinks = this.sinks(tenant, p.ip);
     const r = (await scripts.provision.run(
       this.redis,
-      [k.device(mac), k.info, k.whitelist, k.tempWhitelist, k.locks, k.events, keys.provisioningMisses(p.ip)],
+      [
+        k.device(mac),
+        k.info,
+        k.whitelist,
+        k.tempWhitelist,
+        k.locks,
+        keys.provisioningMisses(p.ip),
+        ...sinks.keys,
+      ],
       [
         p.vendor,
         p.model,
@@ -718,10 +837,10 @@ export class Store {
         p.ip,
         now,
         this.opts.auth.tempWhitelistSeconds,
-        this.maxlen,
         p.file,
         p.missLimit,
         p.entries,
+        ...sinks.args,
         ...Object.entries(p.audit).flat(),
       ],
     )) as [string, string?, string[]?, (string | (string | null)[] | null)?];
@@ -811,10 +930,42 @@ export class Store {
     );
   }
 
+  /**
+   * One event of phone traffic caused by `ip` (see traffic() in prelude.lua): a refused REGISTER.
+   * Written unless `ip`'s client has had its share of the window.
+   */
+  async appendTraffic(
+    tenant: string,
+    ip: string,
+    type: string,
+    fields: Record<string, string>,
+  ): Promise<void> {
+    const sinks = this.sinks(tenant, ip);
+    await scripts.traffic.run(this.redis, sinks.keys, [
+      this.now(),
+      type,
+      ...sinks.args,
+      ...Object.entries(fields).flat(),
+    ]);
+  }
+
+  /** Events kept per tenant in `stream` (approximately: the trim is `~`). */
+  maxEvents(stream: EventStream): number {
+    return stream === 'audit' ? this.opts.eventsMaxLen : this.traffic.maxLen;
+  }
+
   /** Newest first. */
-  async events(tenant: string, count: number, before?: string): Promise<AuditEvent[]> {
+  async events(
+    tenant: string,
+    count: number,
+    before?: string,
+    stream: EventStream = 'audit',
+  ): Promise<AuditEvent[]> {
     const end = before ? `(${before}` : '+';
-    const rows = await this.redis.xRevRange(keys.tenant(tenant).events, end, '-', { COUNT: count });
+    const k = keys.tenant(tenant);
+    const rows = await this.redis.xRevRange(stream === 'audit' ? k.events : k.traffic, end, '-', {
+      COUNT: count,
+    });
     return rows.map((r) => ({
       ...r.message,
       id: r.id,

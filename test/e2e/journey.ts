@@ -266,18 +266,18 @@ describe('e2e: the whole journey of a phone', function () {
     assert.equal(account.password, h.passwordFor(d, fetchedAt));
     const who = { authUser: account.authUser, target: account.registrar };
 
-    // The file's password from another address: 403, audited, nothing registered.
+    // The file's password from another address: 403, recorded in the phone traffic, nothing registered.
     await assert.rejects(h.register(account.user, account.password, { ...who, localIp: copiedTo }), /403/);
     // written after the 403 is sent, so it may land just after sipp has given up
     const refusal = await until(
-      'the audit event of the refused REGISTER',
+      'the traffic event of the refused REGISTER',
       async () =>
-        (await h.store.events(TENANT, 50)).find(
+        (await h.store.events(TENANT, 50, undefined, 'traffic')).find(
           (e) => e.type === 'sip_register_refused' && e.mac === d.mac,
         ) ?? null,
       5000,
     );
-    assert.equal(refusal?.src, copiedTo, 'the refusal is audited with its source address');
+    assert.equal(refusal?.src, copiedTo, 'the refusal is recorded with its source address');
     assert.deepEqual(await h.sipStore.registrations(TENANT, d.mac), []);
 
     const phone = await h.register(account.user, account.password, { ...who, localIp: fetchedAt });

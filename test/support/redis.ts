@@ -11,6 +11,13 @@ import { parseNewDevice } from '../../src/domain/device';
 
 export const silentLog = pino({ level: 'silent' });
 
+/** A logger whose lines land, parsed, in `lines` (pino writes to it synchronously). */
+export function capturedLog(level = 'info') {
+  const lines: { msg: string; [field: string]: unknown }[] = [];
+  const log = pino({ level }, { write: (l: string) => lines.push(JSON.parse(l)) });
+  return { log, lines, count: (msg: string) => lines.filter((l) => l.msg.startsWith(msg)).length };
+}
+
 export const FAST_POLICY: AuthPolicy = {
   maxConsecutiveFailures: 3,
   failedLockSeconds: 1,

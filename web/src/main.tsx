@@ -357,7 +357,13 @@ function TenantPage(props: {
     case 'whitelist':
       return <Whitelist tenant={tenant} />;
     case 'audit':
-      return <Audit tenant={tenant} before={query.get('before') ?? undefined} />;
+      return (
+        <Audit
+          tenant={tenant}
+          traffic={query.get('stream') === 'traffic'}
+          before={query.get('before') ?? undefined}
+        />
+      );
     case 'sheets':
       return <Sheets tenant={tenant} />;
     case 'sheet':
@@ -587,8 +593,26 @@ function Devices(props: { tenant: string; query: URLSearchParams }) {
 function describeEvent(e: AuditEvent): string {
   const parts: string[] = [];
   if (e.from !== undefined) parts.push(`${e.from} → ${e.to}`);
-  for (const k of ['reason', 'outcome', 'channel', 'ip', 'entry', 'token', 'site', 'file', 'rows'])
+  for (const k of [
+    'reason',
+    'outcome',
+    'channel',
+    'ip',
+    'src',
+    'client',
+    'entry',
+    'token',
+    'site',
+    'file',
+    'rows',
+    'count',
+    'limit',
+    'macs',
+  ])
     if (e[k] !== undefined && e[k] !== '') parts.push(`${k}: ${e[k]}`);
+  // times in ms (traffic_limited, traffic_suppressed, mac_probe_limited)
+  for (const k of ['since', 'until'])
+    if (e[k] !== undefined && e[k] !== '') parts.push(`${k}: ${formatTime(Number(e[k]))}`);
   return parts.join(' · ');
 }
 
@@ -635,12 +659,21 @@ function DevicePage(props: { tenant: string; mac: string }) {
     () => api<{ events: AuditEvent[] }>('GET', `/tenants/${enc(tenant)}/events?count=100&mac=${enc(mac)}`),
     [path],
   );
+  const traffic = useLoad(
+    () =>
+      api<{ events: AuditEvent[] }>(
+        'GET',
+        `/tenants/${enc(tenant)}/events?stream=traffic&count=20&mac=${enc(mac)}`,
+      ),
+    [path],
+  );
   const [status, setStatus] = useState<{ ok?: string | null; error?: string | null }>({});
   const act = async (f: () => Promise<string | null>) => {
     try {
       setStatus({ ok: await f() });
       dev.reload();
       history.reload();
+      traffic.reload();
     } catch (err) {
       setStatus({ error: message(err) });
     }
@@ -750,6 +783,14 @@ function DevicePage(props: { tenant: string; mac: string }) {
       ) : (
         <EventTable events={history.data.events} withMac={false} tenant={tenant} />
       )}
+      <h2>{t('device.traffic')}</h2>
+      {!traffic.data ? (
+        <Loading error={traffic.error} />
+      ) : traffic.data.events.length === 0 ? (
+        <p>{t('device.noHistory')}</p>
+      ) : (
+        <EventTable events={traffic.data.events} withMac={false} tenant={tenant} />
+      )}
     </>
   );
 }
@@ -805,7 +846,7 @@ function AddAndImport(props: { tenant: string }) {
     } catch (err) {
       const field =
         err instanceof ApiError
-          ? err.code === 'duplicate_mac'
+          ? err.code === 'duplicate_mac' || err.code === 'mac_registered_elsewhere'
             ? 'mac'
             : (err.field?.replace(/^accounts.*/, 'server') ?? 'form')
           : 'form';
@@ -1051,21 +1092,36 @@ function Whitelist(props: { tenant: string }) {
 
 // ---- audit ------------------------------------------------------------------------------------------
 
-function Audit(props: { tenant: string; before: string | undefined }) {
-  const { tenant, before } = props;
+/**
+ * The audit trail (admin actions, attempts, state changes) and, on its second tab, the phone traffic
+ * (provisioning answers, refused registrations): two streams, so that phones cannot push the audit
+ * trail out of its stream.
+ */
+function Audit(props: { tenant: string; traffic: boolean; before: string | undefined }) {
+  const { tenant, traffic, before } = props;
+  const stream = traffic ? 'traffic' : undefined;
   const list = useLoad(
     () =>
       api<{ events: AuditEvent[] }>(
         'GET',
-        `/tenants/${enc(tenant)}/events?count=${PAGE_SIZE}${before ? `&before=${enc(before)}` : ''}`,
+        `/tenants/${enc(tenant)}/events?count=${PAGE_SIZE}${traffic ? '&stream=traffic' : ''}${before ? `&before=${enc(before)}` : ''}`,
       ),
-    [tenant, before],
+    [tenant, traffic, before],
   );
   const events = list.data?.events;
   const base = `/t/${enc(tenant)}/audit`;
   return (
     <>
-      <Title>{t('audit.title')}</Title>
+      <Title>{t(traffic ? 'audit.traffic' : 'audit.title')}</Title>
+      <nav class="tabs" aria-label={t('audit.streams')}>
+        <a href={href(base)} aria-current={traffic ? undefined : 'page'}>
+          {t('audit.title')}
+        </a>
+        <a href={href(base, { stream: 'traffic' })} aria-current={traffic ? 'page' : undefined}>
+          {t('audit.traffic')}
+        </a>
+      </nav>
+      <p class="muted">{t(traffic ? 'audit.trafficHelp' : 'audit.help')}</p>
       {!events ? (
         <Loading error={list.error} />
       ) : events.length === 0 ? (
@@ -1074,9 +1130,9 @@ function Audit(props: { tenant: string; before: string | undefined }) {
         <EventTable events={events} withMac tenant={tenant} />
       )}
       <div class="pager">
-        {before && <a href={href(base)}>{t('audit.newest')}</a>}
+        {before && <a href={href(base, { stream })}>{t('audit.newest')}</a>}
         {events && events.length === PAGE_SIZE && (
-          <a href={href(base, { before: events[events.length - 1]!.id })}>{t('audit.older')} →</a>
+          <a href={href(base, { stream, before: events[events.length - 1]!.id })}>{t('audit.older')} →</a>
         )}
       </div>
     </>

@@ -1,4 +1,4 @@
--- Creates a batch of devices of one tenant, all or nothing.
+-- Creates one chunk of a device addition of one tenant (Store.createDevices), all or nothing.
 -- KEYS: tenantInfo, devices, events, device1..deviceN
 -- ARGV: now, maxlen, actor, json1..jsonN ({ mac, vendor, site, hash = flat field map of the device hash })
 local now, maxlen, actor = tonumber(ARGV[1]), ARGV[2], ARGV[3]

@@ -54,25 +54,65 @@ local function use_nonce(key, nc, ttl)
   return 'ok'
 end
 
--- One provisioning answer on the device (last provisioning) and in the audit trail; `extra` is a
--- flat list of further field/value pairs for the event, `last` what the device records as outcome,
--- `set` further device fields to set with it (field/value pairs, or nil).
-local function provisioning_event(dev, events, maxlen, now, ip, outcome, reason, file, extra, last, set)
+-- Where a script's events go. KEYS from k: the audit trail, the phone traffic stream, the client's
+-- traffic gate; ARGV from a: the audit trail's maxlen, the traffic's maxlen, traffic events per client
+-- and window, the window (ms), the client (an address prefix, see clientOf in src/domain/client.ts).
+local function sinks(k, a)
+  return {
+    events = KEYS[k], traffic = KEYS[k + 1], gate = KEYS[k + 2],
+    maxlen = ARGV[a], tmaxlen = ARGV[a + 1], limit = tonumber(ARGV[a + 2]), window = tonumber(ARGV[a + 3]),
+    client = ARGV[a + 4],
+  }
+end
+
+-- Appends one event of phone traffic: what anyone can cause once per request (provisioning answers,
+-- refused REGISTERs). It goes to the tenant's traffic stream, so that no amount of it trims the audit
+-- trail, and at most `limit` per client and window: the first `limit` are written, the next is
+-- replaced by `traffic_limited`, the rest are dropped; the client's first event in a later window
+-- (within two windows of the flood's start) is preceded by `traffic_suppressed` with the number not
+-- written. The gate is a HASH (s: window start, n: events in it) in the tenant's slot.
+local function traffic(s, now, etype, fields)
+  local g = redis.call('HMGET', s.gate, 's', 'n')
+  local start, n = num(g[1]), num(g[2]) or 0
+  if start == nil or now >= start + s.window then
+    if start and n > s.limit then
+      audit(s.traffic, s.tmaxlen, now, 'traffic_suppressed',
+        { 'client', s.client, 'count', n - s.limit, 'since', start, 'until', start + s.window })
+    end
+    start, n = now, 0
+  end
+  n = n + 1
+  redis.call('HSET', s.gate, 's', start, 'n', n)
+  if n == 1 then redis.call('PEXPIRE', s.gate, 2 * s.window) end
+  if n <= s.limit then
+    audit(s.traffic, s.tmaxlen, now, etype, fields)
+  elseif n == s.limit + 1 then
+    audit(s.traffic, s.tmaxlen, now, 'traffic_limited',
+      { 'client', s.client, 'limit', s.limit, 'until', start + s.window })
+  end
+end
+
+-- One provisioning answer on the device (last provisioning, on every request) and as an event in
+-- the phone traffic; when `audited` (the answer that made the device successful) in the audit trail
+-- as well. `extra` is a flat list of further field/value pairs for the event, `last` what the device
+-- records as outcome, `set` further device fields to set with it (field/value pairs, or nil).
+local function provisioning_event(dev, s, now, ip, outcome, reason, file, extra, last, set, audited)
   local fields = set or {}
   for _, v in ipairs({ 'la', now, 'li', ip, 'lo', last }) do fields[#fields + 1] = v end
   redis.call('HSET', dev, unpack(fields))
   local event = { 'mac', device_mac(dev), 'ip', ip, 'outcome', outcome, 'reason', reason, 'file', file }
   for i = 1, #extra do event[#event + 1] = extra[i] end
-  audit(events, maxlen, now, 'provisioning', event)
+  if audited then audit(s.events, s.maxlen, now, 'provisioning', event) end
+  traffic(s, now, 'provisioning', event)
 end
 
 -- A full configuration was served (full.lua, provision.lua). Through a bypass it marks the device
 -- successful and stores the fresh credential's hash. Every full provisioning extends the IP's
 -- temporary whitelist entry if it has one (XX): only a PAP success creates entries, so a phone
 -- provisioning from elsewhere (a credential on the road, a suspension) does not make that network
--- trusted for the whole tenant. `state`: the stored one. Answers it when this made the device
--- successful (counted by the store's onTransition), else nil.
-local function record_full(dev, twl, locks, events, maxlen, now, state, reason, credHash, ip, twlSeconds, file, extra)
+-- trusted for the whole tenant. `state`: the stored one; `s`: sinks(). Answers it when this made the
+-- device successful (counted by the store's onTransition), else nil.
+local function record_full(dev, twl, locks, s, now, state, reason, credHash, ip, twlSeconds, file, extra)
   local mac = device_mac(dev)
   local transition, set = nil, nil
   if reason ~= 'credential' then
@@ -83,12 +123,12 @@ local function record_full(dev, twl, locks, events, maxlen, now, state, reason, 
       end
       redis.call('HDEL', dev, 'p')
       redis.call('ZREM', locks, mac)
-      audit(events, maxlen, now, 'transition', { 'mac', mac, 'from', state, 'to', 'successful', 'reason', reason })
+      audit(s.events, s.maxlen, now, 'transition', { 'mac', mac, 'from', state, 'to', 'successful', 'reason', reason })
       transition = state
     end
   end
   redis.call('ZREMRANGEBYSCORE', twl, '-inf', now)
   redis.call('ZADD', twl, 'XX', 'GT', now + twlSeconds * 1000, ip)
-  provisioning_event(dev, events, maxlen, now, ip, 'full', reason, file, extra, 'full:' .. reason, set)
+  provisioning_event(dev, s, now, ip, 'full', reason, file, extra, 'full:' .. reason, set, transition ~= nil)
   return transition
 end

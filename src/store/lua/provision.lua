@@ -4,18 +4,19 @@
 -- decides the long way. Mirrors decideProvisioning() in src/domain/provisioning.ts, the certificate
 -- check excepted, which the caller made for the policy it names; test/provisioning-table.test.ts
 -- runs the same cases through both.
--- KEYS: device, tenant, whitelist, tempWhitelist, locks, events, the address's miss counter
+-- KEYS: device, tenant, whitelist, tempWhitelist, locks, the address's miss counter, then the sinks
+--       (see sinks() in prelude.lua)
 -- ARGV: vendor, model, policy, refusal by the certificate ('' none), stored hash of the presented
 --       credential ('' none), stored hash of a fresh credential, ip, now, tempWhitelistSeconds,
---       maxlen, file, miss limit, the whitelist entries that contain ip (each between spaces),
---       further field/value pairs for the provisioning event...
+--       file, miss limit, the whitelist entries that contain ip (each between spaces), the sinks'
+--       five, further field/value pairs for the provisioning event...
 -- Reply: { 'limited' } (over the miss limit, nothing written) | { 'unsure' } | { 'refused', reason }
 --        | { 'full', reason, the device fields a full configuration is made of (flat field/value
 --            list), the state before when this made the device successful (else nil) }
 --        | { 'minimal', reason, the device fields a minimal configuration is made of,
 --            { tenant language, tenant time zone } }
 local dev = KEYS[1]
-if tonumber(redis.call('GET', KEYS[7]) or '0') > tonumber(ARGV[12]) then return { 'limited' } end
+if tonumber(redis.call('GET', KEYS[6]) or '0') > tonumber(ARGV[11]) then return { 'limited' } end
 -- Every field read at once, the first pieces of the accounts text included (see device-record.ts).
 local f = redis.call('HMGET', dev, 's', 'v', 'md', 'md:1', 'fu', 'su', 'ch', 'sp', 'l', 'a', 'a:1', 'a:2')
 local t = redis.call('HMGET', KEYS[2], 'deviceCertificate', 'language', 'timeZone')
@@ -23,9 +24,9 @@ local policy = t[1]
 if policy ~= 'required' and policy ~= 'off' then policy = 'recorded' end
 if not f[1] or f[2] ~= ARGV[1] or f[3] ~= ARGV[2] or f[4] or policy ~= ARGV[3] then return { 'unsure' } end
 
-local now, ip, maxlen, file, containing = tonumber(ARGV[8]), ARGV[7], ARGV[10], ARGV[11], ARGV[13]
+local now, ip, file, containing, s = tonumber(ARGV[8]), ARGV[7], ARGV[10], ARGV[12], sinks(7, 13)
 local extra = {}
-for i = 14, #ARGV do extra[#extra + 1] = ARGV[i] end
+for i = 18, #ARGV do extra[#extra + 1] = ARGV[i] end
 -- Transition 3 as settle() applies it: a `failed` lock that has run out reads as `needed`.
 local state, failedUntil, suspendedUntil = f[1], num(f[5]), num(f[6])
 if state == 'failed' and failedUntil and now >= failedUntil then state = 'needed' end
@@ -67,10 +68,10 @@ end
 
 local transition = false
 if outcome == 'full' then
-  transition = record_full(dev, KEYS[4], KEYS[5], KEYS[6], maxlen, now, f[1], reason, ARGV[6], ip,
-    tonumber(ARGV[9]), file, extra) or false
+  transition = record_full(dev, KEYS[4], KEYS[5], s, now, f[1], reason, ARGV[6], ip, tonumber(ARGV[9]), file,
+    extra) or false
 else
-  provisioning_event(dev, KEYS[6], maxlen, now, ip, outcome, reason, file, extra, outcome)
+  provisioning_event(dev, s, now, ip, outcome, reason, file, extra, outcome)
 end
 if outcome == 'refused' then return { outcome, reason } end
 -- Only what the file is rendered from: the whole hash would cost more than everything else here.

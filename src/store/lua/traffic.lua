@@ -1,0 +1,6 @@
+-- One event of phone traffic that changes no state (a refused REGISTER); see traffic() in prelude.lua.
+-- KEYS: the sinks (see sinks() in prelude.lua)   ARGV: now, type, the sinks' five, field/value pairs...
+local fields = {}
+for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+traffic(sinks(1, 3), tonumber(ARGV[1]), ARGV[2], fields)
+return 1
