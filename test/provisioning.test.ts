@@ -351,4 +351,53 @@ describe('provisioning: client IP behind a trusted proxy', () => {
     });
     assert.match(forged.body, /Dial \*89 to authenticate/, 'an untrusted peer cannot claim another address');
   });
+
+  it('counts misses per IPv6 /64: the other addresses of the network are no fresh budget', async () => {
+    const from = (client: string, path: string) =>
+      request(f.port, path, { from: '127.0.0.7', headers: { 'x-forwarded-for': client, 'user-agent': UA } });
+    for (let i = 1; i <= 5; i++)
+      assert.equal((await from(`2001:db8:0:1::${i}`, `/00156500000${i}.cfg`)).status, 404);
+    const sixth = await from('2001:db8:0:1:ffff:ffff:ffff:ffff', '/001565000006.cfg');
+    assert.equal(sixth.status, 429, 'the sixth address of the /64 is over its limit');
+    assert.equal(sixth.headers['retry-after'], '60');
+    assert.equal((await from('2001:db8:0:1:8000::9', `/${YEALINK_MAC}.cfg`)).status, 429, 'a real MAC too');
+    assert.equal((await from('2001:db8:0:2::1', `/${YEALINK_MAC}.cfg`)).status, 200, 'the next /64 is not');
+    assert.equal(await f.store.missCount('2001:db8:0:1::/64'), 6);
+    // IPv4 counts each address apart by default (PROVISIONING_MISS_PREFIX_IPV4 32).
+    for (let i = 1; i <= 6; i++) await from('198.51.100.1', `/00156500001${i}.cfg`);
+    assert.equal((await from('198.51.100.1', `/${YEALINK_MAC}.cfg`)).status, 429);
+    assert.equal((await from('198.51.100.2', `/${YEALINK_MAC}.cfg`)).status, 200);
+  });
+});
+
+describe('provisioning: misses per IPv4 network (PROVISIONING_MISS_PREFIX_IPV4=24)', () => {
+  const f = new ProvisioningFixture({ PROVISIONING_MISS_PREFIX_IPV4: '24' });
+  before(() => f.start());
+  after(() => f.stop());
+
+  it('limits the neighbouring address with the one that missed, in this process and in another', async () => {
+    await f.device('yealink', 'T54W', YEALINK_MAC);
+    for (let i = 0; i < 6; i++)
+      await request(f.port, `/00156500000${i}.cfg`, {
+        from: `127.0.0.${30 + i}`,
+        headers: { 'user-agent': UA },
+      });
+    const other = createProvisioningServer({
+      config: f.config,
+      store: f.store,
+      log: silentLog,
+      now: () => f.clock,
+    });
+    await other.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      for (const port of [f.port, (other.server.address() as AddressInfo).port])
+        assert.equal(
+          (await request(port, `/${YEALINK_MAC}.cfg`, { from: '127.0.0.99', headers: { 'user-agent': UA } }))
+            .status,
+          429,
+        );
+    } finally {
+      await other.close();
+    }
+  });
 });

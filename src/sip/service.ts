@@ -11,7 +11,7 @@ import { Metrics } from '../metrics';
 import { LockWatcher } from './lockwatch';
 import { MediaPool, type MediaServerStatus } from './mediapool';
 import { sendCheckSync, type NotifyResult } from './notify';
-import { RegisterAdmission, Slots } from './overload';
+import { IvrAdmission, RegisterAdmission } from './overload';
 import { handleRegister, type SipReply } from './registrar';
 import { handleInvite } from './router';
 
@@ -179,7 +179,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
     drachtioUp = false;
   });
 
-  const ivrSlots = new Slots(sip.ivr.maxCalls);
+  const ivr = new IvrAdmission(sip.ivr);
   const registerAdmission = new RegisterAdmission({
     ratePerSecond: sip.registerRateLimit,
     maxPending: sip.registerMaxPending,
@@ -215,7 +215,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       srf,
       media: () => (draining ? null : media),
       sessions,
-      ivrSlots,
+      ivr,
       draining: () => draining,
       metrics,
       onAuthenticated: async (tenant, mac) => {

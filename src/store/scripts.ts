@@ -41,6 +41,7 @@ export const scripts = {
   note: new LuaScript('note'),
   delete: new LuaScript('delete'),
   audit: new LuaScript('audit'),
+  whitelist: new LuaScript('whitelist'),
   nonce: new LuaScript('nonce'),
   register: new LuaScript('register'),
   release: new LuaScript('release'),
