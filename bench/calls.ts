@@ -112,13 +112,14 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/** The servers test/e2e/servers.sh started (bench/calls.sh), with the secrets it drew for this run. */
 const serverEnv = () => ({
   DRACHTIO_HOST: env.E2E_DRACHTIO_HOST ?? '127.0.0.1',
   DRACHTIO_PORT: env.E2E_DRACHTIO_PORT ?? '9022',
-  DRACHTIO_SECRET: env.E2E_DRACHTIO_SECRET ?? 'cymru',
+  DRACHTIO_SECRET: env.E2E_DRACHTIO_SECRET ?? '',
   FREESWITCH_HOST: env.E2E_FREESWITCH_HOST ?? '127.0.0.1',
   FREESWITCH_PORT: env.E2E_FREESWITCH_PORT ?? '8021',
-  FREESWITCH_SECRET: env.E2E_FREESWITCH_SECRET ?? 'ClueCon',
+  FREESWITCH_SECRET: env.E2E_FREESWITCH_SECRET ?? '',
 });
 
 let run = 0;
