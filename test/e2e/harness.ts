@@ -30,6 +30,7 @@ import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/stor
 import { SipStore } from '../../src/store/sip';
 import { Store, type RedisClient } from '../../src/store/store';
 import { startSipService, type SipService } from '../../src/sip/service';
+import { Metrics } from '../../src/metrics';
 import { silentLog } from '../support/redis';
 import { dtmfPcap } from './dtmf-pcap';
 
@@ -285,6 +286,8 @@ export class Harness {
   redisClient!: RedisClient;
   tmp = '';
   readonly logLines: Record<string, unknown>[] = [];
+  /** The in-process service's metrics. */
+  readonly metrics = new Metrics();
   readonly children = new Set<ChildProcess>();
   private redis: EmbeddedRedis | null = null;
   private redisDir = '';
@@ -392,6 +395,7 @@ export class Harness {
       store: this.store,
       redis: this.redisClient,
       log,
+      metrics: this.metrics,
     });
     await this.svc.ready(30000);
     console.log(`      (papgate log: ${path.join(this.tmp, 'papgate.log')})`);
