@@ -148,6 +148,9 @@ async function startPapgate(redisUrl: string, redisPid: number, extra: Record<st
         PROMPTS_DIR: path.join(REPO, 'prompts'),
         // readiness is read from the info lines "connected to ..."
         LOG_LEVEL: env.BENCH_LOG_LEVEL === 'debug' ? 'debug' : 'info',
+        // Every phone of the benchmark calls from 127.0.0.1: one source network, whose share would
+        // otherwise be what is measured.
+        IVR_MAX_CALLS_PER_SOURCE: '100000',
         ...extra,
       },
     }),

@@ -30,7 +30,7 @@ export interface Config {
   readonly provisioningIntervalSeconds: number;
   /** Re-provisioning interval written into minimal configurations, so a waiting phone re-checks soon. */
   readonly provisioningMinimalIntervalSeconds: number;
-  /** Provisioning misses (unknown MAC / path) one IP may cause per window before it gets 429. */
+  /** Provisioning misses (unknown MAC / path) one client may cause per window before it gets 429. */
   readonly provisioningMissLimit: number;
   readonly provisioningMissWindowSeconds: number;
   /** The miss limit counts per client network of these lengths (PROVISIONING_MISS_PREFIX_IPV4/_IPV6). */
@@ -194,7 +194,7 @@ function entries(env: Env, name: string): WhitelistEntry[] {
   }
 }
 
-/** PREFIX_IPV4 / PREFIX_IPV6 of `name`: never coarser than a /8 or a /16, which would be one budget for a provider. */
+/** `<name>_IPV4` and `<name>_IPV6`: never coarser than a /8 or a /16, one budget for a whole provider. */
 function prefixLengths(env: Env, name: string, ipv4: number, ipv6: number): PrefixLengths {
   return Object.freeze({
     ipv4: int(env, `${name}_IPV4`, ipv4, 8, 32),
