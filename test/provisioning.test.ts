@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { restrictedSipPassword } from '../src/domain/pap';
 import { parseWhitelistEntry } from '../src/domain/whitelist';
-import type { AddressInfo } from 'node:net';
-import { createProvisioningServer } from '../src/provisioning/server';
 import { ACCOUNT, credentialIn, ProvisioningFixture, request, TENANT_SECRETS } from './support/http';
-import { silentLog } from './support/redis';
 
 const YEALINK_MAC = '001565aabbcc';
 const UA = 'Yealink SIP-T54W 96.86.0.70 00:15:65:aa:bb:cc';
@@ -238,25 +235,15 @@ describe('provisioning: decision paths (SPEC section 4)', () => {
 
   it('the miss limit holds across papgate processes: another one answers 429 for a real MAC too', async () => {
     await f.device('yealink', 'T54W', YEALINK_MAC);
-    // A second process: its own server and memory, the same Redis.
-    const other = createProvisioningServer({
-      config: f.config,
-      store: f.store,
-      log: silentLog,
-      now: () => f.clock,
-    });
-    await other.listen({ host: '127.0.0.1', port: 0 });
-    try {
+    await f.withOtherProcess(async (port) => {
       for (let i = 0; i < 6; i++) await get(`/00156500000${i}.cfg`, '127.0.0.22', {});
-      const res = await request((other.server.address() as AddressInfo).port, `/${YEALINK_MAC}.cfg`, {
+      const res = await request(port, `/${YEALINK_MAC}.cfg`, {
         from: '127.0.0.22',
         headers: { 'user-agent': UA },
       });
       assert.equal(res.status, 429, 'the other process confirmed an existing MAC to a blocked address');
       assert.equal(res.headers['retry-after'], '60');
-    } finally {
-      await other.close();
-    }
+    });
   });
 
   it('rate-limits misses per IP with 429 and Retry-After, without looking the MAC up', async () => {
@@ -382,22 +369,13 @@ describe('provisioning: misses per IPv4 network (PROVISIONING_MISS_PREFIX_IPV4=2
         from: `127.0.0.${30 + i}`,
         headers: { 'user-agent': UA },
       });
-    const other = createProvisioningServer({
-      config: f.config,
-      store: f.store,
-      log: silentLog,
-      now: () => f.clock,
-    });
-    await other.listen({ host: '127.0.0.1', port: 0 });
-    try {
-      for (const port of [f.port, (other.server.address() as AddressInfo).port])
+    await f.withOtherProcess(async (port) => {
+      for (const p of [f.port, port])
         assert.equal(
-          (await request(port, `/${YEALINK_MAC}.cfg`, { from: '127.0.0.99', headers: { 'user-agent': UA } }))
+          (await request(p, `/${YEALINK_MAC}.cfg`, { from: '127.0.0.99', headers: { 'user-agent': UA } }))
             .status,
           429,
         );
-    } finally {
-      await other.close();
-    }
+    });
   });
 });
