@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const ms = await mrf.connect({
     address: env.BENCH_FREESWITCH_HOST ?? '127.0.0.1',
     port: Number(env.BENCH_FREESWITCH_PORT ?? 8021),
-    secret: env.BENCH_FREESWITCH_SECRET ?? 'ClueCon',
+    secret: env.BENCH_FREESWITCH_SECRET ?? '',
     listenAddress: '127.0.0.1',
   });
   srf.register((req, res) => {
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   srf.connect({
     host: env.BENCH_DRACHTIO_HOST ?? '127.0.0.1',
     port: Number(env.BENCH_DRACHTIO_PORT ?? 9022),
-    secret: env.BENCH_DRACHTIO_SECRET ?? 'cymru',
+    secret: env.BENCH_DRACHTIO_SECRET ?? '',
   });
   srf.once('connect', (err: Error | null) => {
     if (err) throw err;

@@ -1,11 +1,12 @@
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import type { AuthPolicy } from './domain/auth';
-import { DEFAULT_TRAFFIC_POLICY, type TrafficPolicy } from './domain/client';
+import { DEFAULT_TRAFFIC_POLICY, type TrafficPolicy } from './domain/traffic';
 import { DEFAULT_EMERGENCY_NUMBERS } from './domain/emergency';
 import { SIP_ROUTE } from './domain/site';
 import { isLanguage, type Language } from './domain/device';
-import { parseWhitelistEntry, type WhitelistEntry } from './domain/whitelist';
+import { SOURCE_PREFIX, type PrefixLengths } from './domain/prefix';
+import { checkWhitelistCoverage, parseWhitelistEntry, type WhitelistEntry } from './domain/whitelist';
 
 export interface Config {
   readonly redisUrl: string | null;
@@ -30,9 +31,11 @@ export interface Config {
   readonly provisioningIntervalSeconds: number;
   /** Re-provisioning interval written into minimal configurations, so a waiting phone re-checks soon. */
   readonly provisioningMinimalIntervalSeconds: number;
-  /** Provisioning misses (unknown MAC / path) one IP may cause per window before it gets 429. */
+  /** Provisioning misses (unknown MAC / path) one client may cause per window before it gets 429. */
   readonly provisioningMissLimit: number;
   readonly provisioningMissWindowSeconds: number;
+  /** The miss limit counts per client network of these lengths (PROVISIONING_MISS_PREFIX_IPV4/_IPV6). */
+  readonly provisioningMissPrefix: PrefixLengths;
   readonly trustProxy: readonly WhitelistEntry[];
   readonly maxBodyBytes: number;
   /** Both HTTP servers: time to receive a request's headers, and the whole request. */
@@ -45,6 +48,11 @@ export interface Config {
   /** At most one log line per this interval while the store is unavailable. */
   readonly storeOutageLogIntervalMs: number;
   readonly auth: AuthPolicy;
+  /**
+   * What counts as one source of PAP guesses (`sip:`, `pbx:`, `api:operator@`) and of IVR calls:
+   * the caller's network of these lengths (SOURCE_PREFIX_IPV4/_IPV6).
+   */
+  readonly sourcePrefix: PrefixLengths;
   readonly eventsMaxLen: number;
   readonly traffic: TrafficPolicy;
   /** Other tenants' MACs a tenant's tokens may be told of per window (the operator is not counted). */
@@ -122,6 +130,10 @@ export interface SipConfig {
     readonly overallTimeoutMs: number;
     /** IVR calls at once (FreeSWITCH channels); more get 503. Keep below FreeSWITCH's max-sessions. */
     readonly maxCalls: number;
+    /** IVR calls at once of one device (MAC), so that one phone cannot hold every channel. */
+    readonly maxCallsPerDevice: number;
+    /** IVR calls at once from one source network (`sourcePrefix`). */
+    readonly maxCallsPerSource: number;
   };
   readonly lockWatchIntervalMs: number;
 }
@@ -174,14 +186,48 @@ function list(env: Env, name: string, def: readonly string[]): string[] {
     .filter((s) => s !== '');
 }
 
+/**
+ * Trusted addresses (TRUST_PROXY, SIP_TRUSTED_PEERS), bounded as a tenant's whitelist is: a list
+ * that covers (nearly) everything would let anyone claim any address or name any device.
+ */
 function entries(env: Env, name: string): WhitelistEntry[] {
-  return list(env, name, []).map((e) => {
-    try {
-      return parseWhitelistEntry(e);
-    } catch (err) {
-      throw new ConfigError(name, (err as Error).message);
-    }
+  try {
+    const out = list(env, name, []).map(parseWhitelistEntry);
+    checkWhitelistCoverage(out, 'the list');
+    return out;
+  } catch (err) {
+    throw new ConfigError(name, (err as Error).message);
+  }
+}
+
+/** `<name>_IPV4` and `<name>_IPV6`: never coarser than a /8 or a /16, one budget for a whole provider. */
+function prefixLengths(env: Env, name: string, ipv4: number, ipv6: number): PrefixLengths {
+  return Object.freeze({
+    ipv4: int(env, `${name}_IPV4`, ipv4, 8, 32),
+    ipv6: int(env, `${name}_IPV6`, ipv6, 16, 128),
   });
+}
+
+/**
+ * A secret of the SIP side (DRACHTIO_SECRET, FREESWITCH_SECRET). There is no default: the servers'
+ * well-known ones (drachtio's `cymru`, FreeSWITCH's `ClueCon`) let any local process drive the
+ * calls and read the PAPs as they are typed. At least 16 characters, and only those that pass
+ * unchanged through FreeSWITCH's XML and event socket and drachtio's `|`-separated protocol.
+ */
+function secret(env: Env, name: string, enabled: boolean): string {
+  const v = str(env, name, '');
+  if (!enabled) return v;
+  if (v === '')
+    throw new ConfigError(
+      name,
+      'is required for the SIP side (DRACHTIO_HOST is set): the same secret as the server is configured with, e.g. from `openssl rand -hex 24`',
+    );
+  if (!/^[A-Za-z0-9._~+/=-]{16,256}$/.test(v))
+    throw new ConfigError(
+      name,
+      'must be 16 to 256 characters of A-Z, a-z, 0-9 and . _ ~ + / = - (e.g. `openssl rand -hex 24`)',
+    );
+  return v;
 }
 
 /** Only a literal loopback address (or `localhost`) counts: any other name may resolve elsewhere. */
@@ -366,6 +412,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     throw new ConfigError('EMERGENCY_ROUTE', `expected a SIP URI (sip:host[:port]), got "${emergencyRoute}"`);
   }
   const adminHost = str(env, 'ADMIN_HOST', '127.0.0.1');
+  const sourcePrefix = prefixLengths(env, 'SOURCE_PREFIX', SOURCE_PREFIX.ipv4, SOURCE_PREFIX.ipv6);
   const guessPerSource = int(env, 'GUESS_LIMIT_PER_SOURCE', 100, 1, 1_000_000);
   const guessPerSourceTenant = int(
     env,
@@ -406,6 +453,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     provisioningMinimalIntervalSeconds: int(env, 'PROVISIONING_MINIMAL_INTERVAL_SECONDS', 300, 60, 86400),
     provisioningMissLimit: int(env, 'PROVISIONING_MISS_LIMIT', 20, 1, 1_000_000),
     provisioningMissWindowSeconds: int(env, 'PROVISIONING_MISS_WINDOW_SECONDS', 60, 1, 86400),
+    provisioningMissPrefix: prefixLengths(env, 'PROVISIONING_MISS_PREFIX', 32, 64),
     trustProxy: entries(env, 'TRUST_PROXY'),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     httpHeadersTimeoutMs: httpHeadersTimeoutSeconds * 1000,
@@ -425,12 +473,13 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
         windowSeconds: int(env, 'GUESS_WINDOW_SECONDS', 3600, 1, 7 * 86400),
       }),
     }),
+    sourcePrefix,
     eventsMaxLen: int(env, 'EVENTS_MAX_LEN', 100000, 100, 100_000_000),
     traffic: Object.freeze({
       maxLen: int(env, 'TRAFFIC_MAX_LEN', DEFAULT_TRAFFIC_POLICY.maxLen, 100, 100_000_000),
       perClient: int(env, 'TRAFFIC_PER_CLIENT', DEFAULT_TRAFFIC_POLICY.perClient, 1, 1_000_000),
       windowSeconds: int(env, 'TRAFFIC_WINDOW_SECONDS', DEFAULT_TRAFFIC_POLICY.windowSeconds, 1, 86400),
-      clientPrefix: DEFAULT_TRAFFIC_POLICY.clientPrefix,
+      clientPrefix: sourcePrefix,
     }),
     macProbe: Object.freeze({
       limit: int(env, 'MAC_PROBE_LIMIT', 100, 1, 1_000_000),
@@ -446,11 +495,11 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       drachtio: Object.freeze({
         host: drachtioHost,
         port: int(env, 'DRACHTIO_PORT', 9022, 1, 65535),
-        secret: str(env, 'DRACHTIO_SECRET', 'cymru'),
+        secret: secret(env, 'DRACHTIO_SECRET', drachtioHost !== ''),
       }),
       freeswitch: Object.freeze({
         servers: Object.freeze(mediaServers(env)),
-        secret: str(env, 'FREESWITCH_SECRET', 'ClueCon'),
+        secret: secret(env, 'FREESWITCH_SECRET', drachtioHost !== ''),
         listenAddress: str(env, 'FREESWITCH_LISTEN_ADDRESS', '127.0.0.1'),
       }),
       registrar: hostPort(env, 'SIP_REGISTRAR', '127.0.0.1:5060'),
@@ -472,6 +521,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
         interDigitTimeoutMs: int(env, 'IVR_INTER_DIGIT_TIMEOUT_MS', 5000, 500, 60000),
         overallTimeoutMs: int(env, 'IVR_OVERALL_TIMEOUT_MS', 60000, 1000, 600000),
         maxCalls: int(env, 'IVR_MAX_CALLS', 400, 1, 100_000),
+        maxCallsPerDevice: int(env, 'IVR_MAX_CALLS_PER_DEVICE', 2, 1, 100_000),
+        maxCallsPerSource: int(env, 'IVR_MAX_CALLS_PER_SOURCE', 40, 1, 100_000),
       }),
       lockWatchIntervalMs: int(env, 'LOCK_WATCH_INTERVAL_MS', 10000, 100, 3600000),
     }),

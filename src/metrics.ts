@@ -23,8 +23,11 @@ export type PapOutcome = AttemptReply['outcome'] | 'store_error';
 /** `media_unavailable`: refused before the IVR (FreeSWITCH not connected, no endpoint). */
 export type IvrCallOutcome = IvrOutcome | 'media_unavailable';
 export type StoreErrorKind = 'timeout' | 'unavailable' | 'error';
-/** Why a new call got 503 before the IVR: IVR_MAX_CALLS reached, or the instance shutting down. */
-export type InviteShedReason = 'ivr_capacity' | 'draining';
+/**
+ * Why a new call got 503 before the IVR: IVR_MAX_CALLS reached, the caller's device or source
+ * network at its share (IVR_MAX_CALLS_PER_DEVICE, _PER_SOURCE), or the instance shutting down.
+ */
+export type InviteShedReason = 'ivr_capacity' | 'ivr_per_device' | 'ivr_per_source' | 'draining';
 /** A tenant token's device addition naming other tenants' MACs: answered with them, or refused (429). */
 export type MacProbeAnswer = 'listed' | 'limited';
 
@@ -62,7 +65,12 @@ const NOTIFY_RESULTS = keysOf<NotifyResult>({
   error: true,
 });
 const STORE_ERRORS = keysOf<StoreErrorKind>({ timeout: true, unavailable: true, error: true });
-const SHED_REASONS = keysOf<InviteShedReason>({ ivr_capacity: true, draining: true });
+const SHED_REASONS = keysOf<InviteShedReason>({
+  ivr_capacity: true,
+  ivr_per_device: true,
+  ivr_per_source: true,
+  draining: true,
+});
 const MAC_PROBE_ANSWERS = keysOf<MacProbeAnswer>({ listed: true, limited: true });
 const DECISIONS = keysOf<ProvisioningDecision>({ full: true, minimal: true, none: true });
 
@@ -189,7 +197,7 @@ export class Metrics {
     this.ivrEnded = table(IVR_OUTCOMES, (o) => started(ended.labels(o)));
     const shed = new Counter({
       name: 'papgate_sip_invites_shed_total',
-      help: 'New calls answered 503 before the IVR, by reason (ivr_capacity: IVR_MAX_CALLS reached; draining: shutting down, reached papgate before drachtio-server stopped routing calls to it)',
+      help: 'New calls answered 503 before the IVR, by reason (ivr_capacity: IVR_MAX_CALLS reached; ivr_per_device, ivr_per_source: the calling device or source network holds IVR_MAX_CALLS_PER_DEVICE or _PER_SOURCE calls; draining: shutting down, reached papgate before drachtio-server stopped routing calls to it)',
       labelNames: ['reason'],
       registers,
     });

@@ -322,6 +322,94 @@ describe('admin API over HTTP', () => {
     assert.deepEqual((await http('GET', '/api/v1/tenants/acme/whitelist')).json.entries, ['198.51.100.0/24']);
   });
 
+  it('whitelist: refuses an addition that would make the whole list cover more than the bound (400 naming it)', async () => {
+    const add = (entry: string) => http('POST', '/api/v1/tenants/acme/whitelist', { entry });
+    assert.equal((await add('0.0.0.0/1')).status, 400);
+    assert.equal((await add('10.0.0.0/8')).status, 201);
+    const halves = await add('11.0.0.0/8');
+    assert.equal(halves.status, 400);
+    assert.equal(halves.json.field, 'entry');
+    assert.match(
+      halves.json.message,
+      /would cover 33,554,432 IPv4 addresses; at most a \/8 worth \(16,777,216\)/,
+    );
+    assert.equal((await add('10.1.0.0/16')).status, 201, 'inside what is listed: adds nothing');
+    assert.equal((await add('::/1')).status, 400);
+    assert.equal((await add('2000::/16')).status, 201);
+    assert.match((await add('8000::/1')).json.message, /IPv6 addresses; at most a \/16 worth \(2\^112\)/);
+    assert.deepEqual((await http('GET', '/api/v1/tenants/acme/whitelist')).json.entries, [
+      '10.0.0.0/8',
+      '10.1.0.0/16',
+      '2000::/16',
+    ]);
+    const events = (await http('GET', '/api/v1/tenants/acme/events?count=50')).json.events.filter(
+      (e: { type: string }) => e.type === 'whitelist_added',
+    );
+    assert.equal(events.length, 3, 'refusals write nothing');
+  });
+
+  it('refuses bidirectional and other invisible control characters in every admin-entered name and text (400)', async () => {
+    const rlo = '\u202e';
+    const cases: [string, string, unknown, string][] = [
+      ['PUT', '/api/v1/tenants/acme', { name: `Acme${rlo} Corp` }, 'name'],
+      ['PUT', '/api/v1/tenants/bidi', { name: 'Bidi\u2066 Ltd' }, 'name'],
+      [
+        'POST',
+        '/api/v1/tenants/acme/devices',
+        { mac: '001565b1d101', vendor: 'yealink', model: 'T54W', site: `Lab${rlo}` },
+        'site',
+      ],
+      [
+        'POST',
+        '/api/v1/tenants/acme/devices',
+        { mac: '001565b1d102', vendor: 'yealink', model: `T5\u200f4W`, site: 'Lab' },
+        'model',
+      ],
+      [
+        'POST',
+        '/api/v1/tenants/acme/devices',
+        {
+          mac: '001565b1d103',
+          vendor: 'yealink',
+          model: 'T54W',
+          site: 'Lab',
+          accounts: [{ server: 's', user: 'u', password: 'p', displayName: `Al${rlo}ice` }],
+        },
+        'accounts',
+      ],
+      [
+        'PUT',
+        `/api/v1/tenants/acme/sites/${encodeURIComponent(`Annex${rlo}`)}`,
+        { emergencyCallerId: '+4930123' },
+        'site',
+      ],
+      [
+        'PUT',
+        '/api/v1/tenants/acme/sites/Annex',
+        { emergencyCallerId: '+4930123', civicAddress: { country: 'DE', RD: `Haupt${rlo}strasse` } },
+        'civicAddress',
+      ],
+      ['POST', '/api/v1/tenants/acme/tokens', { name: `it${rlo}` }, 'name'],
+    ];
+    const before = (await http('GET', '/api/v1/tenants/acme')).json.name;
+    for (const [method, url, body, field] of cases) {
+      const res = await http(method, url, body);
+      assert.equal(res.status, 400, `${method} ${url}: ${res.text}`);
+      assert.equal(res.json.field, field, url);
+    }
+    assert.equal((await http('GET', '/api/v1/tenants/acme')).json.name, before, 'the name was not changed');
+    assert.equal((await http('GET', '/api/v1/tenants/bidi')).status, 404, 'nor a tenant created');
+    assert.equal((await http('GET', '/api/v1/tenants/acme/devices')).json.total, 0);
+    assert.equal((await http('GET', '/api/v1/tenants/acme/sites')).json.sites.length, 0);
+    const csv = await http(
+      'POST',
+      '/api/v1/tenants/acme/devices.csv',
+      `vendor,type,mac,site\nyealink,T54W,001565b1d104,Lab${rlo}\n`,
+    );
+    assert.equal(csv.status, 400);
+    assert.match(JSON.stringify(csv.json), /U\+202E/);
+  });
+
   it('CSV export is formula-safe and round-trips through import', async () => {
     await addDevice('acme', '001565000001', { site: '=HYPERLINK("http://evil")', model: 'T54W' });
     await addDevice('acme', '001565000002', { site: 'Berlin, 2nd "floor"', vendor: 'snom', model: 'D785' });

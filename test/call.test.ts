@@ -3,7 +3,7 @@ import { decideCall, dialledNumber, type Caller, type CallRoute } from '../src/d
 import { DEFAULT_EMERGENCY_NUMBERS } from '../src/domain/emergency';
 import { loadConfig } from '../src/config';
 import { Metrics } from '../src/metrics';
-import { Slots } from '../src/sip/overload';
+import { IvrAdmission, KeyedSlots } from '../src/sip/overload';
 import { emergencyTarget, handleInvite, type RouterDeps } from '../src/sip/router';
 import { silentLog } from './support/redis';
 import { checkSyncEvent, outboundTarget } from '../src/sip/notify';
@@ -92,17 +92,26 @@ describe('sip: check-sync NOTIFY per vendor', () => {
   });
 });
 
-describe('sip: IVR_MAX_CALLS and draining', () => {
+describe('sip: IVR_MAX_CALLS, its shares per device and source, and draining', () => {
+  const SHED = { ivr_capacity: 0, ivr_per_device: 0, ivr_per_source: 0, draining: 0 };
+  const limits = (o: Partial<Record<'maxCalls' | 'maxCallsPerDevice' | 'maxCallsPerSource', number>> = {}) =>
+    new IvrAdmission({ maxCalls: 1, maxCallsPerDevice: 1, maxCallsPerSource: 1, ...o });
+
   /** An INVITE without credentials and what the router answered (status, headers, store calls, 503s counted). */
-  async function invite(dialled: string, slots: Slots, draining = false) {
-    const config = loadConfig({ DRACHTIO_HOST: '127.0.0.1', SIP_OVERLOAD_RETRY_AFTER_SECONDS: '12' });
+  async function invite(dialled: string, ivr: IvrAdmission, draining = false, from = '198.51.100.7') {
+    const config = loadConfig({
+      DRACHTIO_HOST: '127.0.0.1',
+      DRACHTIO_SECRET: 'test-drachtio-secret-0123',
+      FREESWITCH_SECRET: 'test-freeswitch-secret-0123',
+      SIP_OVERLOAD_RETRY_AFTER_SECONDS: '12',
+    });
     const storeCalls: string[] = [];
     let answer: { status: number; headers: Record<string, string> } | null = null;
     const req = {
       uri: `sip:${dialled}@127.0.0.1`,
       method: 'INVITE',
       callId: 'c1',
-      source_address: '198.51.100.7',
+      source_address: from,
       get: () => undefined,
       on: () => undefined,
     };
@@ -115,7 +124,7 @@ describe('sip: IVR_MAX_CALLS and draining', () => {
     const deps = {
       config,
       sipStore: { issueNonce: async () => String(storeCalls.push('issueNonce')) },
-      ivrSlots: slots,
+      ivr,
       draining: () => draining,
       metrics,
       log: silentLog,
@@ -132,40 +141,109 @@ describe('sip: IVR_MAX_CALLS and draining', () => {
   }
 
   it('a new call while the IVR is full gets 503 + Retry-After before digest and Redis', async () => {
-    const slots = new Slots(1);
-    slots.tryAcquire();
-    const { answer, storeCalls, shed } = await invite('*89', slots);
+    const ivr = limits({ maxCallsPerSource: 5 });
+    assert.equal(typeof ivr.admit('001565000001', '203.0.113.0/24'), 'function');
+    const { answer, storeCalls, shed } = await invite('*89', ivr);
     assert.equal(answer.status, 503);
     assert.equal(answer.headers['Retry-After'], '12');
     assert.deepEqual(storeCalls, []);
-    assert.deepEqual(shed, { ivr_capacity: 1, draining: 0 });
+    assert.deepEqual(shed, { ...SHED, ivr_capacity: 1 });
+  });
+
+  it('a new call from a source network at its share gets 503 + Retry-After before digest, counted apart; another network goes on', async () => {
+    const ivr = limits({ maxCalls: 10, maxCallsPerDevice: 5, maxCallsPerSource: 2 });
+    // Two calls of two devices of 198.51.100.0/24 (SOURCE_PREFIX_IPV4 24) are up.
+    assert.equal(typeof ivr.admit('001565000001', '198.51.100.0/24'), 'function');
+    assert.equal(typeof ivr.admit('001565000002', '198.51.100.0/24'), 'function');
+    const neighbour = await invite('*89', ivr, false, '198.51.100.200');
+    assert.equal(neighbour.answer.status, 503);
+    assert.equal(neighbour.answer.headers['Retry-After'], '12');
+    assert.deepEqual(neighbour.storeCalls, []);
+    assert.deepEqual(neighbour.shed, { ...SHED, ivr_per_source: 1 });
+    const other = await invite('*89', ivr, false, '198.51.101.7');
+    assert.equal(other.answer.status, 407, 'another network is not held back');
   });
 
   it('a new call reaching a draining instance gets 503 + Retry-After before digest and Redis, counted apart', async () => {
-    const { answer, storeCalls, shed } = await invite('*89', new Slots(1), true);
+    const { answer, storeCalls, shed } = await invite('*89', limits(), true);
     assert.equal(answer.status, 503);
     assert.equal(answer.headers['Retry-After'], '12');
     assert.deepEqual(storeCalls, []);
-    assert.deepEqual(shed, { ivr_capacity: 0, draining: 1 });
+    assert.deepEqual(shed, { ...SHED, draining: 1 });
   });
 
   it('an emergency number is never shed while draining (it goes on to digest)', async () => {
-    const { answer, shed } = await invite('112', new Slots(1), true);
+    const { answer, shed } = await invite('112', limits(), true);
     assert.equal(answer.status, 407);
-    assert.deepEqual(shed, { ivr_capacity: 0, draining: 0 });
+    assert.deepEqual(shed, SHED);
   });
 
-  it('an emergency number is never shed for IVR capacity (it goes on to digest)', async () => {
-    const slots = new Slots(1);
-    slots.tryAcquire();
-    const { answer, storeCalls } = await invite('112', slots);
+  it('an emergency number is never shed for IVR capacity nor for its source or device share (it goes on to digest)', async () => {
+    const ivr = limits();
+    assert.equal(typeof ivr.admit('001565000001', '198.51.100.0/24'), 'function');
+    assert.equal(ivr.refusal('198.51.100.0/24'), 'ivr_capacity');
+    const { answer, storeCalls, shed } = await invite('112', ivr);
     assert.equal(answer.status, 407);
     assert.deepEqual(storeCalls, ['issueNonce']);
+    assert.deepEqual(shed, SHED);
   });
 
   it('below the limit a call goes on to digest', async () => {
-    const { answer, shed } = await invite('*89', new Slots(1));
+    const { answer, shed } = await invite('*89', limits());
     assert.equal(answer.status, 407);
-    assert.deepEqual(shed, { ivr_capacity: 0, draining: 0 });
+    assert.deepEqual(shed, SHED);
+  });
+});
+
+describe('sip: IVR admission (overload.ts)', () => {
+  it('one device holds at most its share, one source network its share, all calls IVR_MAX_CALLS', () => {
+    const ivr = new IvrAdmission({ maxCalls: 5, maxCallsPerDevice: 2, maxCallsPerSource: 3 });
+    const a1 = ivr.admit('001565000001', 'net-a');
+    const a2 = ivr.admit('001565000001', 'net-a');
+    assert.equal(typeof a1, 'function');
+    assert.equal(typeof a2, 'function');
+    assert.equal(ivr.admit('001565000001', 'net-b'), 'ivr_per_device', 'the device, from anywhere');
+    const b1 = ivr.admit('001565000002', 'net-a');
+    assert.equal(typeof b1, 'function');
+    assert.equal(ivr.admit('001565000003', 'net-a'), 'ivr_per_source');
+    assert.equal(ivr.refusal('net-a'), 'ivr_per_source');
+    assert.equal(ivr.refusal('net-b'), null);
+    assert.equal(typeof ivr.admit('001565000003', 'net-b'), 'function');
+    assert.equal(typeof ivr.admit(null, 'net-b'), 'function', 'an unidentified caller counts for its source');
+    assert.equal(ivr.admit('001565000004', 'net-c'), 'ivr_capacity');
+    // Released twice, counted once: one place back in all, for the device and for its network.
+    (a1 as () => void)();
+    (a1 as () => void)();
+    assert.equal(typeof ivr.admit('001565000001', 'net-a'), 'function');
+    assert.equal(ivr.admit('001565000009', 'net-c'), 'ivr_capacity');
+    (a2 as () => void)();
+    (b1 as () => void)();
+    assert.equal(ivr.refusal('net-a'), null);
+    assert.equal(typeof ivr.admit('001565000001', 'net-a'), 'function');
+    assert.equal(
+      ivr.admit('001565000001', 'net-a'),
+      'ivr_per_device',
+      'the earlier call still holds its place',
+    );
+  });
+
+  it('a refused call holds nothing: a device or source at its share takes no place of the others', () => {
+    const ivr = new IvrAdmission({ maxCalls: 2, maxCallsPerDevice: 1, maxCallsPerSource: 5 });
+    assert.equal(typeof ivr.admit('001565000001', 'net-a'), 'function');
+    for (let i = 0; i < 10; i++) assert.equal(ivr.admit('001565000001', 'net-a'), 'ivr_per_device');
+    assert.equal(typeof ivr.admit('001565000002', 'net-a'), 'function');
+  });
+
+  it('KeyedSlots forgets a key once it holds nothing', () => {
+    const slots = new KeyedSlots(2);
+    const releases = Array.from({ length: 1000 }, (_, i) => slots.tryAcquire(`k${i}`)!);
+    assert.equal(slots.size, 1000);
+    releases.forEach((r) => r());
+    assert.equal(slots.size, 0);
+    const x = slots.tryAcquire('x')!;
+    slots.tryAcquire('x');
+    assert.equal(slots.tryAcquire('x'), null);
+    x();
+    assert.equal(slots.full('x'), false);
   });
 });

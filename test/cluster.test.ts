@@ -50,7 +50,7 @@ describe('store on a real Redis Cluster (three masters)', () => {
       ['198.51.100.0/24'],
     );
     // What provisioning reads is one script in the tenant's slot beside the miss counter's own.
-    const seen = await s.provisioningState(a!.mac, '192.0.2.7');
+    const seen = await s.provisioningState(a!.mac, '192.0.2.7', '192.0.2.7/32');
     assert.equal(seen.device?.tenant, 'acme');
     assert.deepEqual(
       seen.whitelist.map((e) => e.text),
@@ -70,7 +70,7 @@ describe('store on a real Redis Cluster (three masters)', () => {
       'ok',
     );
     assert.equal((await s.getDevice('acme', b!.mac))!.state, 'successful');
-    assert.equal(await s.countMiss('203.0.113.1', 60), 1);
+    assert.equal(await s.countMiss('203.0.113.1/32', 60), 1);
     assert.deepEqual(
       (await s.listDevices('acme')).map((d) => d.mac),
       ['001565000001', '001565000002'],
@@ -78,7 +78,7 @@ describe('store on a real Redis Cluster (three masters)', () => {
     assert.ok((await s.events('acme', 100)).some((e) => e.type === 'reset'));
     assert.equal(await s.deleteDevice('acme', b!.mac, 't'), true);
     assert.equal(await s.tenantOfMac(b!.mac), null);
-    assert.equal((await s.provisioningState(b!.mac, '192.0.2.7')).device, null);
+    assert.equal((await s.provisioningState(b!.mac, '192.0.2.7', '192.0.2.7/32')).device, null);
 
     const sip = new SipStore(c.client, { nonceSeconds: 30 });
     const nonce = await sip.issueNonce();

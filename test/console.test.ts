@@ -15,6 +15,7 @@ import { loadConfig } from '../src/config';
 import { createProvisioningServer } from '../src/provisioning/server';
 import { buildConsole, launchChromium, screenshotPath } from './support/browser';
 import { startAdmin } from './support/admin';
+import { DEVICE, keys } from '../src/store/keys';
 import { request } from './support/http';
 import { silentLog, TestRedis } from './support/redis';
 
@@ -330,6 +331,59 @@ describe('console in headless Chromium', function () {
     const device = page.locator('table.events').nth(1).locator('tbody tr');
     await device.first().waitFor();
     assert.equal(await device.count(), 20);
+  });
+
+  it('isolates stored names: a tenant and site holding U+202E do not reverse the PAP sheet instructions', async () => {
+    // Refused by the API now (400), but a record stored before that may hold them: written directly.
+    await api('PUT', '/tenants/bidi', { name: 'Bidi' });
+    await api('POST', '/tenants/bidi/devices', {
+      mac: '001565b1d1a1',
+      vendor: 'yealink',
+      model: 'T54W',
+      site: 'Lab',
+    });
+    const site = 'Floor\u202e 2';
+    await r.client.hSet(keys.tenant('bidi').info, 'name', 'Evil\u202e Corp');
+    await r.client.hSet(keys.tenant('bidi').device('001565b1d1a1'), DEVICE.site, site);
+    await page.goto(`${base}/#/t/bidi/sheet/${encodeURIComponent(site)}`);
+    await page.locator('.pap-card').first().waitFor();
+    /**
+     * Where the instruction's characters are drawn: left to right, line by line, as written. An
+     * override leaking out of a name draws them right to left.
+     */
+    const instruction = page.locator('article.sheet p').filter({ hasText: 'Plug in each phone' });
+    const order = await instruction.evaluate((p) => {
+      const doc = p.ownerDocument;
+      const walker = doc.createTreeWalker(p, 4 /* NodeFilter.SHOW_TEXT */);
+      let text = walker.nextNode();
+      while (text !== null && !text.data.includes('Plug in each phone')) text = walker.nextNode();
+      if (text === null) return null;
+      const from = text.data.indexOf('Plug in');
+      const to = text.data.indexOf('followed by #') + 'followed by #'.length;
+      const boxes: { x: number; y: number }[] = [];
+      for (let i = from; i < to; i++) {
+        if (text.data[i] === ' ') continue;
+        const range = doc.createRange();
+        range.setStart(text, i);
+        range.setEnd(text, i + 1);
+        const b = range.getBoundingClientRect();
+        boxes.push({ x: b.left, y: b.top });
+      }
+      let pairs = 0;
+      let backwards = 0;
+      for (let i = 1; i < boxes.length; i++) {
+        if (Math.abs(boxes[i]!.y - boxes[i - 1]!.y) > 2) continue;
+        pairs++;
+        if (boxes[i]!.x < boxes[i - 1]!.x) backwards++;
+      }
+      return { pairs, backwards };
+    });
+    assert.ok(order !== null, 'the instruction text');
+    assert.ok(order.pairs > 40, JSON.stringify(order));
+    assert.equal(order.backwards, 0, `characters drawn right to left: ${JSON.stringify(order)}`);
+    const intro = await instruction.innerText();
+    assert.ok(intro.includes('Evil\u202e Corp') && intro.includes(site), 'the names are shown as stored');
+    await shot('pap-sheet-bidi');
   });
 
   it('a tenant token sees its own tenant only, in the tenant language, and can switch to English', async () => {

@@ -9,8 +9,17 @@ import {
   generateSipPassword,
   restrictedSipPassword,
 } from '../src/domain/pap';
-import { parseWhitelistEntry, ipMatches, canonicalIp } from '../src/domain/whitelist';
-import { parseNewDevice, parseTenantId } from '../src/domain/device';
+import {
+  parseWhitelistEntry,
+  ipMatches,
+  canonicalIp,
+  checkWhitelistCoverage,
+  whitelistCoverage,
+} from '../src/domain/whitelist';
+import { parseNewDevice, parseTenantId, parseTenantName } from '../src/domain/device';
+import { prefixOf } from '../src/domain/prefix';
+import { checkText, unsafeCharacter } from '../src/domain/text';
+import { parseSite, parseSiteName } from '../src/domain/site';
 import { isEmergencyNumber, DEFAULT_EMERGENCY_NUMBERS } from '../src/domain/emergency';
 import { InputError } from '../src/domain/errors';
 import { loadConfig, ConfigError } from '../src/config';
@@ -161,6 +170,186 @@ describe('domain: whitelist', () => {
   });
 });
 
+describe('domain: whitelist coverage (the union of the entries, per family)', () => {
+  const list = (...e: string[]) => e.map((x) => parseWhitelistEntry(x));
+  const refused = (entries: string[], re: RegExp) =>
+    assert.throws(
+      () => checkWhitelistCoverage(list(...entries)),
+      (e: unknown) => e instanceof InputError && e.field === 'entry' && re.test(e.message),
+      entries.join(' + '),
+    );
+  it('counts nested entries once and disjoint ones apart, exactly (BigInt)', () => {
+    assert.deepEqual(whitelistCoverage([]), { ipv4: 0n, ipv6: 0n });
+    assert.deepEqual(whitelistCoverage(list('198.51.100.0/24', '198.51.100.7', '198.51.100.128/25')), {
+      ipv4: 256n,
+      ipv6: 0n,
+    });
+    assert.deepEqual(whitelistCoverage(list('198.51.100.0/24', '203.0.113.0/24', '192.0.2.1')).ipv4, 513n);
+    // Same first address, the larger block listed last: still counted once.
+    assert.equal(whitelistCoverage(list('10.0.0.0/16', '10.0.0.0/8')).ipv4, 1n << 24n);
+    assert.equal(whitelistCoverage(list('2001:db8::/32', '2001:db8:1::/48', '::1')).ipv6, (1n << 96n) + 1n);
+    assert.equal(whitelistCoverage(list('::ffff:192.0.2.0/120')).ipv4, 256n, 'IPv4-mapped counts as IPv4');
+  });
+  it('allows up to a /8 worth of IPv4 and a /16 worth of IPv6, in any number of entries', () => {
+    checkWhitelistCoverage(list('10.0.0.0/8'));
+    checkWhitelistCoverage(list('10.0.0.0/9', '10.128.0.0/9', '10.1.2.0/24', '2001:db8::/32'));
+    checkWhitelistCoverage(list('2000::/16', '2000:1::/32'));
+    checkWhitelistCoverage(list('10.0.0.0/8', '2000::/16'));
+  });
+  it('refuses what together covers (nearly) everything, though no entry is /0, naming the bound', () => {
+    refused(
+      ['0.0.0.0/1', '128.0.0.0/1'],
+      /cover 4,294,967,296 IPv4 addresses; at most a \/8 worth \(16,777,216\)/,
+    );
+    refused(['::/1', '8000::/1'], /cover 2\^128 IPv6 addresses; at most a \/16 worth \(2\^112\)/);
+    refused(['2000::/3'], /cover 2\^125 IPv6/);
+    refused(['10.0.0.0/8', '11.0.0.0/32'], /cover 16,777,217 IPv4/);
+    refused(['2000::/16', '2001::/16'], /cover 2\^113 IPv6/);
+    refused(['2000::/16', '2001::/128'], /more than 2\^112 IPv6/);
+    refused(['64.0.0.0/2'], /IPv4/);
+  });
+});
+
+describe('domain: address prefix (prefixOf)', () => {
+  const L = { ipv4: 24, ipv6: 64 };
+  it('names the network an address counts as, canonically', () => {
+    assert.equal(prefixOf('198.51.100.7', L), '198.51.100.0/24');
+    assert.equal(prefixOf('198.51.100.255', L), '198.51.100.0/24');
+    assert.equal(prefixOf('198.51.101.0', L), '198.51.101.0/24');
+    assert.equal(prefixOf('2001:DB8:0:1:ffff::7', L), '2001:db8:0:1::/64');
+    assert.equal(prefixOf('2001:db8:0:1::1', L), prefixOf('2001:db8:0:1:8000::', L), 'one /64, one text');
+    assert.notEqual(prefixOf('2001:db8:0:1::1', L), prefixOf('2001:db8:0:2::1', L));
+    assert.equal(prefixOf('::1', L), '::/64');
+  });
+  it('counts IPv4-mapped IPv6 as IPv4', () => {
+    assert.equal(prefixOf('::ffff:198.51.100.7', L), '198.51.100.0/24');
+    assert.equal(prefixOf('::ffff:c633:6407', L), '198.51.100.0/24');
+    assert.equal(prefixOf('::ffff:198.51.100.7', { ipv4: 32, ipv6: 128 }), '198.51.100.7/32');
+  });
+  it('takes any length of the family, at bit (not byte) precision, and always writes it', () => {
+    assert.equal(prefixOf('198.51.100.7', { ipv4: 32, ipv6: 64 }), '198.51.100.7/32');
+    assert.equal(prefixOf('198.51.100.7', { ipv4: 0, ipv6: 64 }), '0.0.0.0/0');
+    assert.equal(prefixOf('198.51.100.7', { ipv4: 30, ipv6: 64 }), '198.51.100.4/30');
+    assert.equal(prefixOf('198.51.100.7', { ipv4: 13, ipv6: 64 }), '198.48.0.0/13');
+    assert.equal(prefixOf('2001:db8:ab:cd::1', { ipv4: 24, ipv6: 56 }), '2001:db8:ab::/56');
+    assert.equal(prefixOf('2001:db8:ab:cd::1', { ipv4: 24, ipv6: 52 }), '2001:db8:ab::/52');
+    assert.equal(prefixOf('2001:db8:ab:cfff::1', { ipv4: 24, ipv6: 51 }), '2001:db8:ab:c000::/51');
+    assert.equal(prefixOf('2001:db8::1', { ipv4: 24, ipv6: 128 }), '2001:db8::1/128');
+    assert.equal(prefixOf('ffff:ffff::1', { ipv4: 24, ipv6: 1 }), '8000::/1');
+  });
+  it('agrees with the whitelist: the prefix text, read as an entry, contains the address', () => {
+    for (const ip of ['203.0.113.77', '10.255.1.2', '2001:db8:1:2:3:4:5:6', 'fe80::abcd']) {
+      for (const [ipv4, ipv6] of [
+        [8, 16],
+        [24, 48],
+        [31, 127],
+        [32, 128],
+      ]) {
+        const text = prefixOf(ip, { ipv4: ipv4!, ipv6: ipv6! });
+        const entry = parseWhitelistEntry(text.replace(/\/(32|128)$/, ''));
+        assert.ok(ipMatches(ip, [entry]), `${ip} in ${text}`);
+      }
+    }
+  });
+  it('refuses what is not an address, and lengths outside the family', () => {
+    for (const bad of ['', '1.2.3', '0x7f.1', 'example.com', '198.51.100.7/24', '2001:db8::1::2'])
+      assert.throws(() => prefixOf(bad, L), InputError, bad);
+    assert.throws(() => prefixOf('198.51.100.7', { ipv4: 33, ipv6: 64 }), RangeError);
+    assert.throws(() => prefixOf('2001:db8::1', { ipv4: 24, ipv6: 129 }), RangeError);
+    assert.throws(() => prefixOf('2001:db8::1', { ipv4: 24, ipv6: 6.5 }), RangeError);
+  });
+});
+
+describe('domain: admin-entered text (checkText)', () => {
+  const BIDI = [
+    '\u061c',
+    '\u200e',
+    '\u200f',
+    '\u202a',
+    '\u202b',
+    '\u202c',
+    '\u202d',
+    '\u202e',
+    '\u2066',
+    '\u2067',
+    '\u2068',
+    '\u2069',
+  ];
+  const INVISIBLE = [
+    '\u0000',
+    '\n',
+    '\t',
+    '\u007f',
+    '\u0085',
+    '\u200b',
+    '\u2060',
+    '\ufeff',
+    '\u00ad',
+    '\u2028',
+    '\u2029',
+    '\u{e0041}',
+    '\ud800',
+  ];
+  it('refuses every bidirectional control and other invisible control or format characters, naming it', () => {
+    for (const c of [...BIDI, ...INVISIBLE]) {
+      const code = `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+      assert.equal(unsafeCharacter(`Acme${c} Corp`), code);
+      assert.throws(
+        () => checkText('name', `Acme${c} Corp`),
+        (e: unknown) =>
+          e instanceof InputError &&
+          e.field === 'name' &&
+          e.message.includes(code) &&
+          /control characters/.test(e.message),
+        code,
+      );
+    }
+  });
+  it('accepts text in any script, emoji sequences and the joiners they need', () => {
+    for (const ok of [
+      'Acme Corp',
+      'Müller & Söhne',
+      'שלום עולם',
+      'مكتب القاهرة',
+      'می‌خواهم',
+      'क्‍ष',
+      '👩‍💻 Team',
+      '東京本社',
+      '<img src=x>',
+    ])
+      assert.equal(unsafeCharacter(ok), null, ok);
+  });
+  it('is applied to every admin-entered name and text field', () => {
+    const rlo = 'Evil\u202eCorp';
+    const device = { mac: '001565aabbcc', vendor: 'snom', model: 'D785', site: 'HQ' };
+    assert.throws(() => parseTenantName(rlo), /name contains control characters \(U\+202E\)/);
+    assert.equal(parseTenantName('Acme Corp'), 'Acme Corp');
+    assert.throws(() => parseNewDevice({ ...device, site: rlo }), /site contains control characters/);
+    assert.throws(
+      () => parseNewDevice({ ...device, model: 'D\u2066785' }),
+      /model contains control characters/,
+    );
+    for (const field of ['server', 'user', 'authUser', 'password', 'displayName'])
+      assert.throws(
+        () =>
+          parseNewDevice({
+            ...device,
+            accounts: [{ server: 's', user: 'u', password: 'p', [field]: `x\u200fy` }],
+          }),
+        new RegExp(`accounts\\[0\\]\\.${field} contains control characters`),
+      );
+    assert.throws(() => parseSiteName('Floor\u20682'), /site contains control characters/);
+    assert.throws(
+      () =>
+        parseSite('HQ', {
+          emergencyCallerId: '+4930123',
+          civicAddress: { country: 'DE', A3: 'Ber\u202elin' },
+        }),
+      /civicAddress\.A3/,
+    );
+  });
+});
+
 describe('domain: device input and emergency numbers', () => {
   it('validates devices', () => {
     const d = parseNewDevice({
@@ -228,7 +417,54 @@ describe('config', () => {
     assert.equal(c.sip.enabled, false);
     assert.equal(c.sip.bindToProvisioningIp, true);
     assert.equal(loadConfig({ SIP_BIND_TO_PROVISIONING_IP: '0' }).sip.bindToProvisioningIp, false);
+    assert.deepEqual(c.sourcePrefix, { ipv4: 24, ipv6: 64 });
+    assert.deepEqual(c.provisioningMissPrefix, { ipv4: 32, ipv6: 64 });
+    assert.deepEqual(loadConfig({ SOURCE_PREFIX_IPV4: '32', PROVISIONING_MISS_PREFIX_IPV6: '56' }), {
+      ...loadConfig({}),
+      sourcePrefix: { ipv4: 32, ipv6: 64 },
+      provisioningMissPrefix: { ipv4: 32, ipv6: 56 },
+    });
+    assert.equal(c.sip.ivr.maxCallsPerDevice, 2);
+    assert.equal(c.sip.ivr.maxCallsPerSource, 40);
     assert.ok(Object.isFrozen(c));
+  });
+  it('has no default secret for the SIP side: both are required once DRACHTIO_HOST is set', () => {
+    const sip = { DRACHTIO_HOST: '127.0.0.1' };
+    const good = { DRACHTIO_SECRET: 'a'.repeat(16), FREESWITCH_SECRET: 'b'.repeat(48) };
+    const c = loadConfig({ ...sip, ...good });
+    assert.equal(c.sip.drachtio.secret, 'a'.repeat(16));
+    assert.equal(c.sip.freeswitch.secret, 'b'.repeat(48));
+    assert.equal(loadConfig({}).sip.freeswitch.secret, '', 'no SIP side, no secret needed');
+    for (const [name, value, re] of [
+      ['FREESWITCH_SECRET', undefined, /is required for the SIP side/],
+      ['DRACHTIO_SECRET', undefined, /is required for the SIP side/],
+      ['FREESWITCH_SECRET', '', /is required for the SIP side/],
+      ['FREESWITCH_SECRET', 'ClueCon', /16 to 256 characters/],
+      ['DRACHTIO_SECRET', 'cymru', /16 to 256 characters/],
+      ['DRACHTIO_SECRET', 'a|b'.repeat(8), /16 to 256 characters/],
+      ['FREESWITCH_SECRET', 'quote"'.repeat(4), /16 to 256 characters/],
+      ['FREESWITCH_SECRET', 'with space'.repeat(2), /16 to 256 characters/],
+    ] as const) {
+      const env: Record<string, string> = { ...sip, ...good };
+      if (value === undefined) delete env[name];
+      else env[name] = value;
+      assert.throws(
+        () => loadConfig(env),
+        (e: unknown) => e instanceof ConfigError && e.variable === name && re.test(e.message),
+        `${name}=${value}`,
+      );
+    }
+  });
+  it('refuses TRUST_PROXY and SIP_TRUSTED_PEERS lists that together cover (nearly) everything', () => {
+    for (const name of ['TRUST_PROXY', 'SIP_TRUSTED_PEERS'])
+      for (const list of ['0.0.0.0/1,128.0.0.0/1', '::/1,8000::/1', '2000::/3', '10.0.0.0/8,172.16.0.0/12'])
+        assert.throws(
+          () => loadConfig({ [name]: list }),
+          (e: unknown) =>
+            e instanceof ConfigError && e.variable === name && /at most a \/(8|16) worth/.test(e.message),
+          `${name}=${list}`,
+        );
+    assert.equal(loadConfig({ TRUST_PROXY: '10.0.0.0/8,10.1.0.0/16,2001:db8::/32' }).trustProxy.length, 3);
   });
   it('stops on a bad value with a message naming the variable', () => {
     const bad: Record<string, string>[] = [
@@ -243,6 +479,12 @@ describe('config', () => {
       { EMERGENCY_ROUTE: 'http://x' },
       { AUTH_TEMP_WHITELIST_SECONDS: '1.5' },
       { SIP_BIND_TO_PROVISIONING_IP: 'yes' },
+      { SOURCE_PREFIX_IPV4: '7' },
+      { SOURCE_PREFIX_IPV6: '129' },
+      { PROVISIONING_MISS_PREFIX_IPV4: '33' },
+      { PROVISIONING_MISS_PREFIX_IPV6: '15' },
+      { IVR_MAX_CALLS_PER_DEVICE: '0' },
+      { IVR_MAX_CALLS_PER_SOURCE: 'many' },
     ];
     for (const env of bad) {
       const name =

@@ -168,7 +168,7 @@ describe('guessing across devices: per-source limits', () => {
     assert.equal(again.outcome, 'successful');
   });
 
-  it('answers the API client 429 with Retry-After past its limit', async () => {
+  it('answers the API client 429 with Retry-After past its limit, counting its network, not its address', async () => {
     const TOKEN = 'guessing-test-operator-token-01';
     const app: FastifyInstance = createAdminServer({
       config: loadConfig({ ADMIN_TOKEN: TOKEN }),
@@ -181,20 +181,28 @@ describe('guessing across devices: per-source limits', () => {
     try {
       const port = (app.server.address() as AddressInfo).port;
       const acme = await devices('acme', 11, '0015650e');
-      const auth = (d: { mac: Mac; pap: string }, pap: string) =>
+      const auth = (d: { mac: Mac; pap: string }, pap: string, from: string) =>
         request(port, '/api/v1/authenticate', {
+          from,
           method: 'POST',
           headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
           body: JSON.stringify({ mac: d.mac, pap }),
         });
-      for (const d of acme.slice(0, 10)) assert.equal((await auth(d, wrongFor(d.pap))).status, 200);
+      // Each wrong PAP from another address of one /24 (SOURCE_PREFIX_IPV4): one budget, not ten.
+      for (const [i, d] of acme.slice(0, 10).entries())
+        assert.equal((await auth(d, wrongFor(d.pap), `127.0.0.${i + 1}`)).status, 200);
       const last = acme[10]!;
-      const res = await auth(last, last.pap);
+      const res = await auth(last, last.pap, '127.0.0.200');
       assert.equal(res.status, 429);
       assert.equal(res.headers['retry-after'], String(WINDOW));
       assert.equal(JSON.parse(res.body).error, 'source_limited');
       assert.equal((await store.getDevice('acme', last.mac))!.state, 'needed');
-      assert.equal(crossings[0]!.source, 'api:operator@127.0.0.1');
+      assert.equal(crossings[0]!.source, 'api:operator@127.0.0.0/24');
+      assert.equal(
+        (await auth(last, last.pap, '127.0.1.1')).status,
+        200,
+        'the next /24 has a budget of its own',
+      );
     } finally {
       await app.close();
     }

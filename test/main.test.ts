@@ -41,6 +41,16 @@ describe('main: the service process', () => {
     assert.match(s.stderr(), /configuration error: AUTH_FAILED_LOCK_SECONDS: expected a whole number/);
   });
 
+  it('refuses to start the SIP side without its secrets: there is no default', async () => {
+    const s = startService({
+      DATA_DIR: dataDir,
+      DRACHTIO_HOST: '127.0.0.1',
+      DRACHTIO_SECRET: 'd'.repeat(24),
+    });
+    assert.equal(await exited(s.child), 2);
+    assert.match(s.stderr(), /configuration error: FREESWITCH_SECRET: is required for the SIP side/);
+  });
+
   it('without REDIS_URL runs its own persistent redis-server, keeps a generated admin token, stops it all on SIGTERM', async () => {
     const [adminPort, provPort] = [await freePort(), await freePort()];
     const s = startService({

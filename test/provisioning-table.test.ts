@@ -157,6 +157,17 @@ const CASES: Case[] = [
     want: { status: 403, outcome: 'refused', reason: 'device_certificate_required' },
   },
   {
+    // Misses counted for the asking address's network (PROVISIONING_MISS_PREFIX_IPV4=24 here), by
+    // every process: both ways read the same counter and answer 429 without writing anything.
+    name: 'misses of the network over the limit',
+    setup: async (c) => {
+      for (let i = 0; i < 6; i++) await c.f.store.countMiss('127.0.1.0/24', 60);
+    },
+    // A network of its own: the verdict a process keeps must not reach the other cases.
+    from: '127.0.1.2',
+    want: { status: 429, outcome: 'none', reason: 'none' },
+  },
+  {
     name: 'certificate policy off',
     tenant: (s) => s.putTenant('acme', { name: 'acme', language: null, deviceCertificate: 'off' }, 't'),
     setup: (c) => whitelist(c.f, '127.0.0.2'),
@@ -171,7 +182,7 @@ const CASES: Case[] = [
  * same resulting state.
  */
 describe('provisioning: one script and the long way decide alike', () => {
-  const f = new ProvisioningFixture();
+  const f = new ProvisioningFixture({ PROVISIONING_MISS_PREFIX_IPV4: '24' });
   let quick = 0;
   before(async () => {
     await f.start();
@@ -216,6 +227,8 @@ describe('provisioning: one script and the long way decide alike', () => {
       const seen = [];
       for (const [n, ctx] of ctxs.entries()) {
         const before = quick;
+        const earlier = new Set((await f.store.events('acme', 50, undefined, 'traffic')).map((e) => e.id));
+        const last = JSON.stringify((await f.store.getDevice('acme', ctx.mac))!.lastProvisioning);
         const credential =
           c.credential === 'own' ? ctx.credential : c.credential === 'wrong' ? 'f'.repeat(32) : null;
         const res = await request(
@@ -226,9 +239,10 @@ describe('provisioning: one script and the long way decide alike', () => {
           },
         );
         assert.equal(quick - before, n, `${ctx.mac}: ${n === 0 ? 'the long way' : 'provision.lua'}`);
+        // What this request wrote (a refusal for misses writes nothing).
         const ev = (await f.store.events('acme', 50, undefined, 'traffic')).find(
-          (e) => e.type === 'provisioning' && e.mac === ctx.mac,
-        )!;
+          (e) => e.type === 'provisioning' && e.mac === ctx.mac && !earlier.has(e.id),
+        ) ?? { outcome: 'none', reason: 'none', ip: 'none' };
         const d = (await f.store.getDevice('acme', ctx.mac))!;
         const issued = credentialIn(res.body);
         seen.push({
@@ -238,7 +252,8 @@ describe('provisioning: one script and the long way decide alike', () => {
           ip: ev.ip,
           state: d.state,
           authenticatedVia: d.authenticatedVia,
-          lastOutcome: d.lastProvisioning?.outcome,
+          lastOutcome:
+            JSON.stringify(d.lastProvisioning) === last ? 'unchanged' : d.lastProvisioning?.outcome,
           issued: issued !== null,
           holdsCredential: d.credentialHash !== null,
           minimalText: /Dial \*89|Locked|Blocked/.exec(res.body)?.[0] ?? null,

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { restrictedSipPassword } from '../src/domain/pap';
 import { parseWhitelistEntry } from '../src/domain/whitelist';
-import type { AddressInfo } from 'node:net';
-import { createProvisioningServer } from '../src/provisioning/server';
 import { ACCOUNT, credentialIn, ProvisioningFixture, request, TENANT_SECRETS } from './support/http';
-import { silentLog } from './support/redis';
 
 const YEALINK_MAC = '001565aabbcc';
 const UA = 'Yealink SIP-T54W 96.86.0.70 00:15:65:aa:bb:cc';
@@ -240,25 +237,15 @@ describe('provisioning: decision paths (SPEC section 4)', () => {
 
   it('the miss limit holds across papgate processes: another one answers 429 for a real MAC too', async () => {
     await f.device('yealink', 'T54W', YEALINK_MAC);
-    // A second process: its own server and memory, the same Redis.
-    const other = createProvisioningServer({
-      config: f.config,
-      store: f.store,
-      log: silentLog,
-      now: () => f.clock,
-    });
-    await other.listen({ host: '127.0.0.1', port: 0 });
-    try {
+    await f.withOtherProcess(async (port) => {
       for (let i = 0; i < 6; i++) await get(`/00156500000${i}.cfg`, '127.0.0.22', {});
-      const res = await request((other.server.address() as AddressInfo).port, `/${YEALINK_MAC}.cfg`, {
+      const res = await request(port, `/${YEALINK_MAC}.cfg`, {
         from: '127.0.0.22',
         headers: { 'user-agent': UA },
       });
       assert.equal(res.status, 429, 'the other process confirmed an existing MAC to a blocked address');
       assert.equal(res.headers['retry-after'], '60');
-    } finally {
-      await other.close();
-    }
+    });
   });
 
   it('rate-limits misses per IP with 429 and Retry-After, without looking the MAC up', async () => {
@@ -354,5 +341,45 @@ describe('provisioning: client IP behind a trusted proxy', () => {
       headers: { 'x-forwarded-for': '192.0.2.10' },
     });
     assert.match(forged.body, /Dial \*89 to authenticate/, 'an untrusted peer cannot claim another address');
+  });
+
+  it('counts misses per IPv6 /64: the other addresses of the network are no fresh budget', async () => {
+    const from = (client: string, path: string) =>
+      request(f.port, path, { from: '127.0.0.7', headers: { 'x-forwarded-for': client, 'user-agent': UA } });
+    for (let i = 1; i <= 5; i++)
+      assert.equal((await from(`2001:db8:0:1::${i}`, `/00156500000${i}.cfg`)).status, 404);
+    const sixth = await from('2001:db8:0:1:ffff:ffff:ffff:ffff', '/001565000006.cfg');
+    assert.equal(sixth.status, 429, 'the sixth address of the /64 is over its limit');
+    assert.equal(sixth.headers['retry-after'], '60');
+    assert.equal((await from('2001:db8:0:1:8000::9', `/${YEALINK_MAC}.cfg`)).status, 429, 'a real MAC too');
+    assert.equal((await from('2001:db8:0:2::1', `/${YEALINK_MAC}.cfg`)).status, 200, 'the next /64 is not');
+    assert.equal(await f.store.missCount('2001:db8:0:1::/64'), 6);
+    // IPv4 counts each address apart by default (PROVISIONING_MISS_PREFIX_IPV4 32).
+    for (let i = 1; i <= 6; i++) await from('198.51.100.1', `/00156500001${i}.cfg`);
+    assert.equal((await from('198.51.100.1', `/${YEALINK_MAC}.cfg`)).status, 429);
+    assert.equal((await from('198.51.100.2', `/${YEALINK_MAC}.cfg`)).status, 200);
+  });
+});
+
+describe('provisioning: misses per IPv4 network (PROVISIONING_MISS_PREFIX_IPV4=24)', () => {
+  const f = new ProvisioningFixture({ PROVISIONING_MISS_PREFIX_IPV4: '24' });
+  before(() => f.start());
+  after(() => f.stop());
+
+  it('limits the neighbouring address with the one that missed, in this process and in another', async () => {
+    await f.device('yealink', 'T54W', YEALINK_MAC);
+    for (let i = 0; i < 6; i++)
+      await request(f.port, `/00156500000${i}.cfg`, {
+        from: `127.0.0.${30 + i}`,
+        headers: { 'user-agent': UA },
+      });
+    await f.withOtherProcess(async (port) => {
+      for (const p of [f.port, port])
+        assert.equal(
+          (await request(p, `/${YEALINK_MAC}.cfg`, { from: '127.0.0.99', headers: { 'user-agent': UA } }))
+            .status,
+          429,
+        );
+    });
   });
 });

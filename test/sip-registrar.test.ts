@@ -12,7 +12,7 @@ import { authenticate, digestUriMatches } from '../src/sip/authenticate';
 import { restrictedSipPassword } from '../src/domain/pap';
 import { LockWatcher } from '../src/sip/lockwatch';
 import { LogLimit } from '../src/loglimit';
-import { DEFAULT_CLIENT_PREFIX } from '../src/domain/client';
+import { SOURCE_PREFIX } from '../src/domain/prefix';
 import { RateLimiter, RegisterAdmission, Slots } from '../src/sip/overload';
 
 const MAC = parseMac('001565aabbcc');
@@ -56,7 +56,7 @@ describe('sip: registrar with digest authentication', () => {
     findDevice: (m: Mac) => sipStore.login(m),
     traffic: (tenant, source, type, fields) => store.appendTraffic(tenant, source, type, fields),
     logLimit: new LogLimit({ perClient: 20, windowMs: 60_000 }),
-    clientPrefix: DEFAULT_CLIENT_PREFIX,
+    clientPrefix: SOURCE_PREFIX,
     maxExpiresSeconds: 300,
     admission: unlimited(),
     overloadRetryAfterSeconds: 7,

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { TestRedis, FAST_POLICY } from './support/redis';
 import { parseNewDevice, type NewDevice } from '../src/domain/device';
-import { parseWhitelistEntry } from '../src/domain/whitelist';
+import { parseWhitelistEntry, whitelistCoverage } from '../src/domain/whitelist';
+import { InputError } from '../src/domain/errors';
 import { keys, clusterSlot } from '../src/store/keys';
 import { Store, type AuditEvent } from '../src/store/store';
 
@@ -264,6 +265,34 @@ describe('store', () => {
     assert.equal(await s.removeWhitelist('a', e, 't'), true);
     const types = (await s.events('a', 10)).map((x) => x.type);
     assert.ok(types.includes('whitelist_added') && types.includes('whitelist_removed'));
+  });
+
+  it('whitelist bound: concurrent additions are each checked against the whitelist they are added to', async () => {
+    const s = r.store();
+    await seed(s, 'c', ['001565000012']);
+    // Sixteen /9 networks (2^23 addresses each) added at once, all read before any is written (one
+    // connection, pipelined): any two fit the bound of a /8 worth (2^24), a third would not.
+    const nets = Array.from({ length: 16 }, (_, i) => parseWhitelistEntry(`${20 + i}.0.0.0/9`));
+    const results = await Promise.allSettled(nets.map((n) => s.addWhitelist('c', n, 't')));
+    const added = results.filter((x) => x.status === 'fulfilled' && x.value === true);
+    const refused = results.filter(
+      (x) =>
+        x.status === 'rejected' &&
+        x.reason instanceof InputError &&
+        /at most a \/8 worth/.test(x.reason.message),
+    );
+    assert.equal(added.length, 2, JSON.stringify(results.map((x) => x.status)));
+    assert.equal(refused.length, 14);
+    const listed = await s.whitelist('c');
+    assert.equal(listed.length, 2);
+    assert.equal(whitelistCoverage(listed).ipv4, 1n << 24n);
+    const events = (await s.events('c', 50)).filter((e) => e.type === 'whitelist_added');
+    assert.equal(events.length, 2, 'a refused addition writes no event');
+    // Removing one makes room again; an entry inside the others adds nothing and is accepted.
+    assert.equal(await s.removeWhitelist('c', listed[0]!, 't'), true);
+    assert.equal(await s.addWhitelist('c', nets[15]!, 't'), true);
+    const inside = parseWhitelistEntry(`${listed[1]!.text.split('.')[0]}.1.2.0/24`);
+    assert.equal(await s.addWhitelist('c', inside, 't'), true);
   });
 
   it('answers with an error, not a hang, when Redis is unreachable', async () => {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createAdminServer } from '../src/admin/server';
 import { loadConfig, type Config } from '../src/config';
-import { clientOf } from '../src/domain/client';
+import { clientOf, SOURCE_PREFIX } from '../src/domain/prefix';
 import { restrictedSipPassword } from '../src/domain/pap';
 import { LogLimit } from '../src/loglimit';
 import { createProvisioningServer } from '../src/provisioning/server';
@@ -262,14 +262,14 @@ describe('a flood of phone traffic', function () {
 
 describe('clients and their log lines', () => {
   it('a client is the /24 of an IPv4 address, the /64 of an IPv6 one, prefix lengths as given', () => {
-    assert.equal(clientOf('198.51.100.77'), '198.51.100.0/24');
-    assert.equal(clientOf('::ffff:198.51.100.77'), '198.51.100.0/24');
-    assert.equal(clientOf('2001:db8:1:2:3:4:5:6'), '2001:db8:1:2::/64');
-    assert.equal(clientOf('2001:DB8:1:2::7'), '2001:db8:1:2::/64');
-    assert.equal(clientOf('198.51.100.77', { v4: 16, v6: 48 }), '198.51.0.0/16');
-    assert.equal(clientOf('2001:db8:1:2::7', { v4: 16, v6: 48 }), '2001:db8:1::/48');
-    assert.equal(clientOf('198.51.100.77', { v4: 32, v6: 128 }), '198.51.100.77/32');
-    assert.equal(clientOf('not an address'), 'not an address');
+    assert.equal(clientOf('198.51.100.77', SOURCE_PREFIX), '198.51.100.0/24');
+    assert.equal(clientOf('::ffff:198.51.100.77', SOURCE_PREFIX), '198.51.100.0/24');
+    assert.equal(clientOf('2001:db8:1:2:3:4:5:6', SOURCE_PREFIX), '2001:db8:1:2::/64');
+    assert.equal(clientOf('2001:DB8:1:2::7', SOURCE_PREFIX), '2001:db8:1:2::/64');
+    assert.equal(clientOf('198.51.100.77', { ipv4: 16, ipv6: 48 }), '198.51.0.0/16');
+    assert.equal(clientOf('2001:db8:1:2::7', { ipv4: 16, ipv6: 48 }), '2001:db8:1::/48');
+    assert.equal(clientOf('198.51.100.77', { ipv4: 32, ipv6: 128 }), '198.51.100.77/32');
+    assert.equal(clientOf('not an address', SOURCE_PREFIX), 'not an address');
   });
 
   it('LogLimit: the first lines of a window, one saying the rest is suppressed, then their count', () => {

@@ -90,7 +90,13 @@ export const openApiDocument = {
         requestBody: json({
           type: 'object',
           properties: {
-            name: { type: 'string' },
+            name: {
+              type: 'string',
+              maxLength: 200,
+              description:
+                'no control or invisible format characters (bidirectional controls, zero-width): 400; ' +
+                'the same holds for every name and text field',
+            },
             language: { enum: LANGUAGES },
             timeZone: {
               type: 'string',
@@ -244,6 +250,9 @@ export const openApiDocument = {
       },
       post: {
         summary: 'Add an address or CIDR range',
+        description:
+          'Refused (400) when the whole whitelist would then cover more than a /8 worth of IPv4 ' +
+          'addresses or a /16 worth of IPv6',
         parameters: [tenant],
         requestBody: json({
           type: 'object',

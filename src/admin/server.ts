@@ -15,6 +15,7 @@ import {
   isLanguage,
   parseNewDevice,
   parseTenantId,
+  parseTenantName,
   type Device,
   type NewDevice,
 } from '../domain/device';
@@ -22,6 +23,7 @@ import { InputError } from '../domain/errors';
 import { parseMac, type Mac } from '../domain/mac';
 import { isPapFormat } from '../domain/pap';
 import { isDeviceCertificatePolicy } from '../domain/devicecert';
+import { prefixOf } from '../domain/prefix';
 import { canonicalIp, parseWhitelistEntry } from '../domain/whitelist';
 import type { AuditEvent, CreateError, EventStream, Store } from '../store/store';
 import { parseTokenName, TenantTokens, tenantTokenClaim } from '../store/tokens';
@@ -257,11 +259,14 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   };
   /**
    * The API client whose wrong PAPs count against the guessing limits: a tenant token is one
-   * client wherever it is used from; the operator's token is shared by its systems, told apart by address.
+   * client wherever it is used from; the operator's token is shared by its systems, told apart by
+   * network (SOURCE_PREFIX_IPV4/_IPV6), so that a neighbouring address is no fresh budget.
    */
   const apiSource = (req: FastifyRequest) => {
     const p = req.principal;
-    return p?.kind === 'tenant' ? `api:${p.tenant}/${p.name}` : `api:operator@${req.ip}`;
+    return p?.kind === 'tenant'
+      ? `api:${p.tenant}/${p.name}`
+      : `api:operator@${prefixOf(req.ip, config.sourcePrefix)}`;
   };
   /** The tenant a tenant token is bound to; undefined for the operator. */
   const scope = (req: FastifyRequest): string | undefined =>
@@ -413,9 +418,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     api.put('/tenants/:tenant', async (req, reply) => {
       const id = parseTenantId((req.params as { tenant: string }).tenant);
       const b = objectBody(req);
-      if (b.name !== undefined && (typeof b.name !== 'string' || b.name.length > 200)) {
-        throw new InputError('name must be a string of at most 200 characters', 'name');
-      }
+      const name = b.name === undefined ? id : parseTenantName(b.name);
       if (b.language !== undefined && b.language !== null && !isLanguage(b.language)) {
         throw new InputError('language must be "en" or "de"', 'language');
       }
@@ -444,7 +447,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       const created = await store.putTenant(
         id,
         {
-          name: (b.name as string | undefined) ?? id,
+          name,
           language: (b.language as 'en' | 'de' | undefined) ?? null,
           timeZone,
           deviceCertificate,

@@ -1,4 +1,5 @@
 import { InputError } from './errors';
+import { checkText } from './text';
 import { parseMac, type Mac } from './mac';
 import type { AuthRecord, AuthState, BypassReason } from './auth';
 
@@ -62,6 +63,14 @@ export function parseTenantId(input: unknown): string {
   return input;
 }
 
+/** A tenant's display name: at most 200 characters, none that checkText refuses. */
+export function parseTenantName(input: unknown): string {
+  if (typeof input !== 'string' || input.length > 200)
+    throw new InputError('name must be a string of at most 200 characters', 'name');
+  checkText('name', input);
+  return input;
+}
+
 export function isVendor(v: unknown): v is Vendor {
   return typeof v === 'string' && (VENDORS as readonly string[]).includes(v);
 }
@@ -83,8 +92,7 @@ function text(obj: Record<string, unknown>, field: string, opts: { required: boo
   if (typeof v !== 'string') throw new InputError(`${field} must be a string`, field);
   const s = v.trim();
   if (s.length > opts.max) throw new InputError(`${field} is longer than ${opts.max} characters`, field);
-  // Control characters would end up in phone configuration files and CSV cells.
-  if (/[\u0000-\u001f\u007f]/.test(s)) throw new InputError(`${field} contains control characters`, field);
+  checkText(field, s);
   return s;
 }
 

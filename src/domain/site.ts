@@ -1,4 +1,5 @@
 import { InputError } from './errors';
+import { checkText, unsafeCharacter } from './text';
 
 /**
  * A site's emergency data: the call-back number and the civic address an emergency service gets
@@ -42,14 +43,13 @@ const E164 = /^\+[1-9][0-9]{1,14}$/;
 export const SIP_ROUTE = /^sips?:[^\s]+$/;
 const SITE_MAX = 128;
 const CIVIC_MAX = 128;
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
-/** A site name as devices carry it (their `site` field: trimmed, 1-128 characters, no control characters). */
+/** A site name as devices carry it (their `site` field: trimmed, 1-128 characters, no control characters, see checkText). */
 export function parseSiteName(v: unknown): string {
   if (typeof v !== 'string' || v.trim() === '') throw new InputError('site name is required', 'site');
   if (v !== v.trim()) throw new InputError('site name must not begin or end with white space', 'site');
   if (v.length > SITE_MAX) throw new InputError(`site name is longer than ${SITE_MAX} characters`, 'site');
-  if (CONTROL.test(v)) throw new InputError('site name contains control characters', 'site');
+  checkText('site', v);
   return v;
 }
 
@@ -71,7 +71,7 @@ function parseCivicAddress(v: unknown): CivicAddress {
   for (const f of CIVIC_FIELDS) {
     const x = o[f];
     if (x === undefined || x === null || x === '') continue;
-    if (typeof x !== 'string' || x.trim() === '' || x.length > CIVIC_MAX || CONTROL.test(x))
+    if (typeof x !== 'string' || x.trim() === '' || x.length > CIVIC_MAX || unsafeCharacter(x) !== null)
       throw new InputError(
         `civicAddress.${f} must be text of 1-${CIVIC_MAX} characters without control characters`,
         'civicAddress',

@@ -80,6 +80,72 @@ export function parseWhitelistEntry(input: unknown): WhitelistEntry {
   return { text: bits === full ? addr.toString() : `${addr.toString()}/${bits}`, range: [addr, bits] };
 }
 
+/**
+ * The most a whitelist may cover, per family, as the prefix length of one network that large: at
+ * most a /8 worth of IPv4 addresses (2^24, a large company's or a mid-size provider's network)
+ * and a /16 worth of IPv6 (2^112, more than any provider's allocation). What is judged is the union
+ * of the entries, not each entry's text: `0.0.0.0/1` plus `128.0.0.0/1` is everything although
+ * neither is /0.
+ */
+export const WHITELIST_BOUND: Readonly<Record<'ipv4' | 'ipv6', number>> = { ipv4: 8, ipv6: 16 };
+
+const WIDTH = { ipv4: 32, ipv6: 128 } as const;
+
+/**
+ * How many addresses `entries` cover together, per family. Two CIDR blocks are either nested or
+ * disjoint, so the union is the sum of the sizes of the entries no other entry contains: sorted
+ * by first address (the larger block first where two start alike), an entry starting before the
+ * end of the last one kept lies inside it.
+ */
+export function whitelistCoverage(entries: readonly WhitelistEntry[]): Record<'ipv4' | 'ipv6', bigint> {
+  const out = { ipv4: 0n, ipv6: 0n };
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const blocks = entries
+      .filter((e) => e.range[0].kind() === family)
+      .map((e) => {
+        const start = e.range[0].toByteArray().reduce((n, b) => (n << 8n) | BigInt(b), 0n);
+        return { start, size: 1n << BigInt(WIDTH[family] - e.range[1]) };
+      })
+      .sort((a, b) => (a.start !== b.start ? (a.start < b.start ? -1 : 1) : a.size > b.size ? -1 : 1));
+    let end = 0n;
+    for (const b of blocks) {
+      if (b.start < end) continue;
+      out[family] += b.size;
+      end = b.start + b.size;
+    }
+  }
+  return out;
+}
+
+/**
+ * Refuses (InputError naming the bound) a list of entries that together cover more than `bound`
+ * allows in either family: a tenant's permanent whitelist with an entry added, or a configured
+ * list of trusted addresses. `what` names the list in the message.
+ */
+export function checkWhitelistCoverage(
+  entries: readonly WhitelistEntry[],
+  what = 'the whitelist',
+  bound: Readonly<Record<'ipv4' | 'ipv6', number>> = WHITELIST_BOUND,
+): void {
+  const covered = whitelistCoverage(entries);
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const limit = 1n << BigInt(WIDTH[family] - bound[family]);
+    if (covered[family] > limit)
+      throw new InputError(
+        `${what} would cover ${describeCount(covered[family])} ${family === 'ipv4' ? 'IPv4' : 'IPv6'} addresses; ` +
+          `at most a /${bound[family]} worth (${describeCount(limit)}) is allowed`,
+        'entry',
+      );
+  }
+}
+
+/** A count of addresses for a message: exact up to 2^32, beyond as (more than) a power of two. */
+function describeCount(n: bigint): string {
+  if (n <= 1n << 32n) return n.toLocaleString('en');
+  const log = n.toString(2).length - 1;
+  return 1n << BigInt(log) === n ? `2^${log}` : `more than 2^${log}`;
+}
+
 export function ipMatches(ip: string, entries: readonly WhitelistEntry[]): WhitelistEntry | null {
   if (!isStrictIp(ip)) return null;
   const addr = ipaddr.process(ip);

@@ -13,11 +13,12 @@ import {
   type DeviceCertificatePolicy,
 } from '../domain/devicecert';
 import { BoundedMap } from '../bounded';
-import { clientOf } from '../domain/client';
+import { clientOf } from '../domain/prefix';
 import { LogLimit } from '../loglimit';
 import type { Mac } from '../domain/mac';
 import { generateDeviceCredential, hashCredential } from '../domain/pap';
 import { decideProvisioning } from '../domain/provisioning';
+import { prefixOf } from '../domain/prefix';
 import { entriesContaining } from '../domain/whitelist';
 import {
   httpServerOptions,
@@ -101,8 +102,8 @@ const MAX_BLOCKED_IPS = 100_000;
 /** Devices (and client addresses) remembered for the one-script path; beyond it the oldest go. */
 const MAX_HINTS = 100_000;
 /**
- * Client addresses whose whitelist candidates are kept. Few: an IPv6 address has 129 of them (about
- * 5 KB), a site's phones share one address, and anyone can send from many addresses.
+ * Client addresses whose whitelist candidates (and miss client) are kept. Few: an IPv6 address has
+ * 129 candidates (about 5 KB), a site's phones share one address, and anyone can send from many.
  */
 const MAX_CACHED_ADDRESSES = 4096;
 
@@ -173,8 +174,16 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   const metrics = deps.metrics ?? new Metrics();
   const bodies = new BodyCache(MAX_CACHED_BODIES);
   const basePath = new URL(config.provisioningBaseUrl).pathname.replace(/\/+$/, '');
-  /** IPs over the miss limit, until when: answered 429 without touching the store. */
+  /** Clients (see missClient) over the miss limit, until when: answered 429 without touching the store. */
   const blocked = new Map<string, number>();
+  /**
+   * What the miss limit counts an address as: its network (PROVISIONING_MISS_PREFIX_IPV4/_IPV6),
+   * so that the neighbouring address, or another of an IPv6 /64's 2^64, is not a fresh budget.
+   * The in-process verdicts, provisioningState and provision.lua all key on this one text.
+   */
+  const missClients = new BoundedMap<string, string>(MAX_CACHED_ADDRESSES);
+  const missClient = (ip: string): string =>
+    missClients.memo(ip, () => prefixOf(ip, config.provisioningMissPrefix));
   /** What this process assumes of a device it has answered (see `quick`). */
   const hints = new BoundedMap<Mac, Hint>(MAX_HINTS);
   /** entriesContaining per client address, as Store.provision takes them (null: not an address it takes). */
@@ -253,32 +262,32 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     done();
   });
 
-  const isBlocked = (ip: string): boolean => {
-    const until = blocked.get(ip);
+  const isBlocked = (client: string): boolean => {
+    const until = blocked.get(client);
     if (until === undefined) return false;
     if (until > now()) return true;
-    blocked.delete(ip);
+    blocked.delete(client);
     return false;
   };
 
-  const block = (ip: string): void => {
+  const block = (client: string): void => {
     if (blocked.size >= MAX_BLOCKED_IPS) {
       const t = now();
       for (const [k, until] of blocked) if (until <= t) blocked.delete(k);
       if (blocked.size >= MAX_BLOCKED_IPS) blocked.clear();
     }
-    blocked.set(ip, now() + config.provisioningMissWindowSeconds * 1000);
+    blocked.set(client, now() + config.provisioningMissWindowSeconds * 1000);
   };
 
   const tooMany = () => plain(429, { 'retry-after': String(config.provisioningMissWindowSeconds) });
 
   /** Every 404 goes through here: same body, same headers, the same store work before it. */
-  const miss = async (ip: string, lookup: boolean): Promise<Answer> => {
-    if (lookup) await guarded(store.provisioningState(DUMMY_MAC, ip));
-    const count = await guarded(store.countMiss(ip, config.provisioningMissWindowSeconds));
+  const miss = async (ip: string, client: string, lookup: boolean): Promise<Answer> => {
+    if (lookup) await guarded(store.provisioningState(DUMMY_MAC, ip, client));
+    const count = await guarded(store.countMiss(client, config.provisioningMissWindowSeconds));
     if (count > config.provisioningMissLimit) {
-      block(ip);
-      limitedWarn(ip, { ip, misses: count }, 'provisioning misses over the limit');
+      block(client);
+      limitedWarn(ip, { ip, client, misses: count }, 'provisioning misses over the limit');
       return tooMany();
     }
     return plain(404);
@@ -350,12 +359,14 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     const named = candidates.find((c) => c.match.role === 'config' || c.match.role === 'pointer');
     // Boot files are asked for by every phone that reboots: never a miss, never throttled.
     if (!named && candidates.some((c) => c.match.role === 'boot')) return plain(404);
-    if (isBlocked(ip)) return tooMany();
-    if (!named || (named.match.role !== 'config' && named.match.role !== 'pointer')) return miss(ip, true);
+    const client = missClient(ip);
+    if (isBlocked(client)) return tooMany();
+    if (!named || (named.match.role !== 'config' && named.match.role !== 'pointer'))
+      return miss(ip, client, true);
     const mac = named.match.mac;
     const hint = hints.get(mac);
     if (hint !== undefined && req.method === 'GET') {
-      const answer = await quick(req, labels, { ip, name, mac, pathCredential, hint });
+      const answer = await quick(req, labels, { ip, client, name, mac, pathCredential, hint });
       if (answer !== null) return answer;
       hints.delete(mac);
     }
@@ -363,19 +374,19 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     // The miss count is shared by every papgate process (read beside the device, no extra round
     // trip): an address over the limit gets 429 from all of them, also for a MAC that exists, which
     // a process that had not seen the misses would otherwise confirm with a configuration.
-    let state = await guarded(store.provisioningState(mac, ip));
+    let state = await guarded(store.provisioningState(mac, ip, client));
     if (state.misses > config.provisioningMissLimit) {
-      block(ip);
+      block(client);
       return tooMany();
     }
     for (let attempt = 0; ; attempt++) {
-      if (attempt > 0) state = await guarded(store.provisioningState(mac, ip));
+      if (attempt > 0) state = await guarded(store.provisioningState(mac, ip, client));
       const { device } = state;
       const module = device ? moduleFor(device.vendor) : null;
       const fm = module?.matchFile(name) ?? null;
       // A file name this device's vendor never requests is as unknown as an unknown MAC.
       if (!device || !module || !fm || (fm.role !== 'config' && fm.role !== 'pointer') || fm.mac !== mac)
-        return miss(ip, false);
+        return miss(ip, client, false);
       labels.vendor = device.vendor;
       if (store.provisionsInOneScript)
         hints.set(mac, {
@@ -558,7 +569,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   const quick = async (
     req: Request,
     labels: Labels,
-    r: { ip: string; name: string; mac: Mac; pathCredential: string | null; hint: Hint },
+    r: { ip: string; client: string; name: string; mac: Mac; pathCredential: string | null; hint: Hint },
   ): Promise<Answer | null> => {
     const { ip, name, mac, hint } = r;
     const module = moduleFor(hint.vendor);
@@ -588,6 +599,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
         freshCredential: fresh,
         ip,
         entries,
+        missClient: r.client,
         file: name,
         missLimit: config.provisioningMissLimit,
         audit,
@@ -595,7 +607,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     );
     if (done === null || done.kind === 'unsure') return null;
     if (done.kind === 'limited') {
-      block(ip);
+      block(r.client);
       return tooMany();
     }
     labels.vendor = hint.vendor;

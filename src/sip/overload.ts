@@ -82,3 +82,71 @@ export class RegisterAdmission {
     return this.pending.tryAcquire();
   }
 }
+
+/** At most `max` at a time per key; a key holding none is forgotten, so memory follows what is held. */
+export class KeyedSlots {
+  private readonly used = new Map<string, number>();
+
+  constructor(readonly max: number) {}
+
+  full(key: string): boolean {
+    return (this.used.get(key) ?? 0) >= this.max;
+  }
+
+  tryAcquire(key: string): Release | null {
+    const n = this.used.get(key) ?? 0;
+    if (n >= this.max) return null;
+    this.used.set(key, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = this.used.get(key)! - 1;
+      if (left === 0) this.used.delete(key);
+      else this.used.set(key, left);
+    };
+  }
+
+  /** Keys holding a slot: never more than the slots held. */
+  get size(): number {
+    return this.used.size;
+  }
+}
+
+/** Why an IVR call is refused: IVR_MAX_CALLS, IVR_MAX_CALLS_PER_DEVICE or IVR_MAX_CALLS_PER_SOURCE reached. */
+export type IvrRefusal = 'ivr_capacity' | 'ivr_per_device' | 'ivr_per_source';
+
+/**
+ * IVR admission: IVR_MAX_CALLS calls in all, and of those at most IVR_MAX_CALLS_PER_DEVICE of one
+ * MAC and IVR_MAX_CALLS_PER_SOURCE from one source network. Without the last two, one phone
+ * calling again and again (its MAC is enough to fetch its restricted account) held every channel
+ * and every other phone got 503. A call holds all three until its teardown.
+ */
+export class IvrAdmission {
+  private readonly all: Slots;
+  private readonly devices: KeyedSlots;
+  private readonly sources: KeyedSlots;
+
+  constructor(o: { maxCalls: number; maxCallsPerDevice: number; maxCallsPerSource: number }) {
+    this.all = new Slots(o.maxCalls);
+    this.devices = new KeyedSlots(o.maxCallsPerDevice);
+    this.sources = new KeyedSlots(o.maxCallsPerSource);
+  }
+
+  /** What a new call from `source` would be refused for now, before anyone is identified; null: none. */
+  refusal(source: string): IvrRefusal | null {
+    if (this.all.full) return 'ivr_capacity';
+    if (this.sources.full(source)) return 'ivr_per_source';
+    return null;
+  }
+
+  /** A call of `device` (null: not identified) from `source`: its release, or why it is refused. */
+  admit(device: string | null, source: string): Release | IvrRefusal {
+    const early = this.refusal(source);
+    if (early !== null) return early;
+    if (device !== null && this.devices.full(device)) return 'ivr_per_device';
+    const held = [this.all.tryAcquire()!, this.sources.tryAcquire(source)!];
+    if (device !== null) held.push(this.devices.tryAcquire(device)!);
+    return () => held.forEach((release) => release());
+  }
+}

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { clientOf, type ClientPrefix } from '../domain/client';
+import { clientOf, type PrefixLengths } from '../domain/prefix';
 import { tryCanonicalIp } from '../domain/whitelist';
 import type { LogLimit } from '../loglimit';
 import { isStoreUnavailable } from '../store/connect';
@@ -41,7 +41,7 @@ export interface RegistrarDeps extends AuthDeps<SipLogin> {
   ) => Promise<void>;
   /** Refusals are logged per client (an address prefix) and window. */
   readonly logLimit: LogLimit;
-  readonly clientPrefix: ClientPrefix;
+  readonly clientPrefix: PrefixLengths;
 }
 
 /** Expires the phone asked for: the contact's expires parameter, else the Expires header, else null. */

@@ -4,7 +4,7 @@ import type Mrf from 'drachtio-fsmrf';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { settle } from '../domain/auth';
-import { clientOf } from '../domain/client';
+import { clientOf } from '../domain/prefix';
 import { decideCall, dialledNumber, type Caller, type CallRoute } from '../domain/call';
 import type { Language } from '../domain/device';
 import { isEmergencyNumber } from '../domain/emergency';
@@ -12,6 +12,7 @@ import type { Site } from '../domain/site';
 import { Sites } from '../store/sites';
 import { siteLeg } from './emergency';
 import { tryParseMac, type Mac } from '../domain/mac';
+import { prefixOf } from '../domain/prefix';
 import { ipMatches, tryCanonicalIp } from '../domain/whitelist';
 import type { SipStore } from '../store/sip';
 import type { Store } from '../store/store';
@@ -23,7 +24,7 @@ import { IvrSession } from '../ivr/session';
 import { authenticate } from './authenticate';
 import type { MediaLease, MediaPool } from './mediapool';
 import type { KnownPlace } from './notify';
-import { retryAfter, type Slots } from './overload';
+import { retryAfter, type IvrAdmission } from './overload';
 
 export interface RouterDeps {
   readonly config: Config;
@@ -33,8 +34,8 @@ export interface RouterDeps {
   /** The FreeSWITCH servers new IVR calls go to; null while papgate shuts down. */
   readonly media: () => Pick<MediaPool<Mrf.MediaServer>, 'open'> | null;
   readonly sessions: Set<IvrSession>;
-  /** IVR_MAX_CALLS: calls from endpoint set-up to teardown */
-  readonly ivrSlots: Pick<Slots, 'full' | 'tryAcquire'>;
+  /** IVR_MAX_CALLS in all, per device and per source network: calls from endpoint set-up to teardown */
+  readonly ivr: Pick<IvrAdmission, 'refusal' | 'admit'>;
   /** True once shutdown began: drachtio-server was told to route new calls elsewhere. */
   readonly draining: () => boolean;
   /** After a PAP success: check-sync at `place`, where the call showed the phone to be. */
@@ -83,10 +84,12 @@ export async function handleInvite(
   // drachtio-srf requests carry the Call-ID only as a header
   const callId = req.get('call-id') ?? '';
   let log = rootLog.child({ callId, src: req.source_address, dialled });
+  const source = sourceNetwork(req.source_address, config);
   // Shed before digest and Redis: calls that reached a draining instance before drachtio-server
-  // dropped its route, and calls beyond IVR_MAX_CALLS. Emergency calls never depend on either.
+  // dropped its route, and calls beyond IVR_MAX_CALLS or the source's share of them. Emergency
+  // calls never depend on any of it.
   if (!isEmergencyNumber(dialled, config.emergencyNumbers)) {
-    const shed = deps.draining() ? 'draining' : deps.ivrSlots.full ? 'ivr_capacity' : null;
+    const shed = deps.draining() ? 'draining' : deps.ivr.refusal(source);
     if (shed !== null) return refuse(res, shed, deps);
   }
   const trusted =
@@ -150,7 +153,20 @@ export async function handleInvite(
       return routeEmergency(req, res, dialled, id, deps, log);
     case 'ivr':
     case 'not_possible':
-      return startIvr(req, res, route, id, deps, log);
+      return startIvr(req, res, route, id, source, deps, log);
+  }
+}
+
+/**
+ * The network a caller counts as (SOURCE_PREFIX_IPV4/_IPV6), for its share of the IVR and its
+ * guessing budget: a neighbouring address, or another of an IPv6 /64's 2^64, is the same source.
+ * Never throws: it is worked out before an emergency call is routed.
+ */
+function sourceNetwork(address: string, config: Config): string {
+  try {
+    return prefixOf(address, config.sourcePrefix);
+  } catch {
+    return address;
   }
 }
 
@@ -323,16 +339,17 @@ async function startIvr(
   res: Srf.SrfResponse,
   mode: 'ivr' | 'not_possible',
   id: Identified,
+  source: string,
   deps: RouterDeps,
   log: Logger,
 ): Promise<void> {
-  const release = deps.ivrSlots.tryAcquire();
-  if (release === null) {
-    log.debug('ivr: IVR_MAX_CALLS reached; 503');
-    return refuse(res, 'ivr_capacity', deps);
+  const release = deps.ivr.admit(id.mac, source);
+  if (typeof release === 'string') {
+    log.debug({ reason: release, source }, 'ivr: call limit reached; 503');
+    return refuse(res, release, deps);
   }
   try {
-    await runIvr(req, res, mode, id, deps, log);
+    await runIvr(req, res, mode, id, source, deps, log);
   } finally {
     release();
   }
@@ -343,6 +360,7 @@ async function runIvr(
   res: Srf.SrfResponse,
   mode: 'ivr' | 'not_possible',
   id: Identified,
+  source: string,
   deps: RouterDeps,
   log: Logger,
 ): Promise<void> {
@@ -382,7 +400,7 @@ async function runIvr(
       promptsDir: deps.config.sip.promptsDir,
       timeouts: deps.config.sip.ivr,
       mode: mac === null ? 'not_possible' : mode,
-      source: `${id.caller.kind === 'trusted_peer' ? 'pbx' : 'sip'}:${req.source_address}`,
+      source: `${id.caller.kind === 'trusted_peer' ? 'pbx' : 'sip'}:${source}`,
       address: id.place?.address ?? null,
       log,
       onSuccess: async (m) => {

@@ -12,7 +12,7 @@ import { Metrics } from '../metrics';
 import { LockWatcher } from './lockwatch';
 import { MediaPool, type MediaServerStatus } from './mediapool';
 import { sendCheckSync, type KnownPlace, type NotifyResult } from './notify';
-import { RegisterAdmission, Slots } from './overload';
+import { IvrAdmission, RegisterAdmission } from './overload';
 import { handleRegister, type SipReply } from './registrar';
 import { handleInvite } from './router';
 
@@ -184,7 +184,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
     drachtioUp = false;
   });
 
-  const ivrSlots = new Slots(sip.ivr.maxCalls);
+  const ivr = new IvrAdmission(sip.ivr);
   /** Refused REGISTERs and INVITEs: a few log lines per client and window. */
   const logLimit = new LogLimit({
     perClient: config.traffic.perClient,
@@ -227,7 +227,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       srf,
       media: () => (draining ? null : media),
       sessions,
-      ivrSlots,
+      ivr,
       draining: () => draining,
       metrics,
       logLimit,

@@ -16,8 +16,8 @@ export const keys = {
   macIndex: (mac: string) => `${P}:macs:{${mac.slice(-3)}}`,
   /** STRING the layout version of this database (see schema.ts) */
   schema: () => `${P}:schema`,
-  /** STRING counter of provisioning 404s from one client IP (rate limit) */
-  provisioningMisses: (ip: string) => `${P}:miss:{${ip}}`,
+  /** STRING counter of provisioning 404s from one client network, `198.51.100.7/32` (rate limit) */
+  provisioningMisses: (client: string) => `${P}:miss:{${client}}`,
   /** ZSET one source's wrong PAPs across all tenants (score = time); the source is the hash tag */
   guesses: (source: string) => `${P}:guess:{${source}}`,
   /** STRING + TTL: the all-tenants crossing of `source` was alerted (once per crossing) */

@@ -43,6 +43,7 @@ export const scripts = {
   audit: new LuaScript('audit'),
   traffic: new LuaScript('traffic'),
   probe: new LuaScript('probe'),
+  whitelist: new LuaScript('whitelist'),
   nonce: new LuaScript('nonce'),
   register: new LuaScript('register'),
   release: new LuaScript('release'),

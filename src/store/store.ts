@@ -8,10 +8,11 @@ import {
 import type { MinimalDisplay } from '../domain/display';
 import { generatePap, generateSipPassword, hashCredential } from '../domain/pap';
 import { BoundedMap } from '../bounded';
-import { clientOf, DEFAULT_TRAFFIC_POLICY, type TrafficPolicy } from '../domain/client';
+import { clientOf } from '../domain/prefix';
+import { DEFAULT_TRAFFIC_POLICY, type TrafficPolicy } from '../domain/traffic';
 import { timeSlices } from '../pacing';
 import type { Mac } from '../domain/mac';
-import { parseWhitelistEntry, type WhitelistEntry } from '../domain/whitelist';
+import { checkWhitelistCoverage, parseWhitelistEntry, type WhitelistEntry } from '../domain/whitelist';
 import { isCluster, StoreNotReadyError, type RedisClient } from './connect';
 import { deviceRecord, storedCredentialHash, toDevice, toNum } from './device-record';
 import { SourceGuesses } from './guesses';
@@ -41,7 +42,7 @@ export interface ProvisioningState {
   readonly whitelist: readonly WhitelistEntry[];
   /** Expiry (ms) of the address on the tenant's temporary whitelist, or null. */
   readonly temporaryWhitelistUntil: number | null;
-  /** The address's provisioning misses in the current window, as every process counted them. */
+  /** The client's provisioning misses in the current window, as every process counted them. */
   readonly misses: number;
 }
 
@@ -748,15 +749,18 @@ export class Store {
    * Everything a provisioning decision reads (provisioning.lua, beside the misses of `ip`): one
    * round trip once this process knows the MAC's tenant (TenantHints), two the first time.
    */
-  async provisioningState(mac: Mac, ip: string): Promise<ProvisioningState> {
+  async provisioningState(mac: Mac, ip: string, missClient: string): Promise<ProvisioningState> {
     await this.ready();
     const hint = this.hints.get(mac);
     if (hint !== undefined) {
-      const [state, misses] = await Promise.all([this.provisioningView(hint, mac, ip), this.missCount(ip)]);
+      const [state, misses] = await Promise.all([
+        this.provisioningView(hint, mac, ip),
+        this.missCount(missClient),
+      ]);
       if (state.device !== null) return { ...state, misses };
       this.hints.forget(mac);
     }
-    const [tenant, misses] = await Promise.all([this.tenantOfMac(mac), this.missCount(ip)]);
+    const [tenant, misses] = await Promise.all([this.tenantOfMac(mac), this.missCount(missClient)]);
     if (tenant === null)
       return { device: null, tenant: null, whitelist: [], temporaryWhitelistUntil: null, misses };
     const state = await this.provisioningView(tenant, mac, ip);
@@ -803,6 +807,8 @@ export class Store {
       readonly ip: string;
       /** Every whitelist entry text that would contain `ip` (see entriesContaining), each between spaces. */
       readonly entries: string;
+      /** What the miss limit counts `ip` as (see countMiss). */
+      readonly missClient: string;
       readonly file: string;
       readonly missLimit: number;
       readonly audit: Readonly<Record<string, string>>;
@@ -824,7 +830,7 @@ export class Store {
         k.whitelist,
         k.tempWhitelist,
         k.locks,
-        keys.provisioningMisses(p.ip),
+        keys.provisioningMisses(p.missClient),
         ...sinks.keys,
       ],
       [
@@ -865,14 +871,18 @@ export class Store {
     };
   }
 
-  /** The provisioning misses of an address in the current window, as every process counted them. */
-  async missCount(ip: string): Promise<number> {
-    return Number((await this.redis.get(keys.provisioningMisses(ip))) ?? 0);
+  /** The provisioning misses of a client in the current window, as every process counted them. */
+  async missCount(client: string): Promise<number> {
+    return Number((await this.redis.get(keys.provisioningMisses(client))) ?? 0);
   }
 
-  /** Counts a provisioning miss from `ip` in a fixed window; answers the count so far. */
-  async countMiss(ip: string, windowSeconds: number): Promise<number> {
-    const key = keys.provisioningMisses(ip);
+  /**
+   * Counts a provisioning miss of `client` in a fixed window; answers the count so far. The client
+   * is what the caller counts an address as (its network, PROVISIONING_MISS_PREFIX_IPV4/_IPV6), the
+   * same text for provisioningState, provision and this.
+   */
+  async countMiss(client: string, windowSeconds: number): Promise<number> {
+    const key = keys.provisioningMisses(client);
     const [count] = (await this.redis.multi().incr(key).expire(key, windowSeconds, 'NX').exec()) as [
       number,
       unknown,
@@ -886,14 +896,26 @@ export class Store {
     return toWhitelist(await this.redis.sMembers(keys.tenant(tenant).whitelist));
   }
 
+  /**
+   * Adds a permanent entry (false: it was listed already). Refused with InputError when the
+   * whitelist would then cover more than WHITELIST_BOUND (checkWhitelistCoverage). The check is
+   * made on the entries read, and whitelist.lua adds only while the whitelist still holds exactly
+   * those: an addition made meanwhile is seen, and the check made again.
+   */
   async addWhitelist(tenant: string, entry: WhitelistEntry, actor: Actor): Promise<boolean> {
     const k = keys.tenant(tenant);
-    const n = await scripts.audit.run(
-      this.redis,
-      [k.whitelist, k.events],
-      ['sadd', entry.text, this.now(), this.maxlen, 'whitelist_added', 'entry', entry.text, 'actor', actor],
-    );
-    return n === 1;
+    for (let tries = 1; ; tries++) {
+      const listed = await this.redis.sMembers(k.whitelist);
+      if (listed.includes(entry.text)) return false;
+      checkWhitelistCoverage([...toWhitelist(listed), entry]);
+      const r = await scripts.whitelist.run(
+        this.redis,
+        [k.whitelist, k.events],
+        [entry.text, this.now(), this.maxlen, listed.length, ...listed, 'entry', entry.text, 'actor', actor],
+      );
+      if (r !== 'changed') return r === 1;
+      if (tries === 10) throw new Error('the whitelist changed under ten additions in a row');
+    }
   }
 
   async removeWhitelist(tenant: string, entry: WhitelistEntry, actor: Actor): Promise<boolean> {

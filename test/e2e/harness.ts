@@ -6,8 +6,9 @@
  * runs the files one after the other. The scale-out suite (scaleout.ts) runs papgate processes of
  * its own instead of the in-process service.
  *
- * Environment: E2E_DRACHTIO_HOST/PORT/SECRET (127.0.0.1, 9022, cymru), E2E_FREESWITCH_HOST/PORT/SECRET
- * (127.0.0.1, 8021, ClueCon), E2E_SIP (drachtio's SIP address for sipp, 127.0.0.1:5060),
+ * Environment: E2E_DRACHTIO_HOST/PORT/SECRET (127.0.0.1, 9022, no default secret),
+ * E2E_FREESWITCH_HOST/PORT/SECRET (127.0.0.1, 8021, no default secret; test/e2e/servers.sh draws
+ * both secrets per run), E2E_SIP (drachtio's SIP address for sipp, 127.0.0.1:5060),
  * E2E_SERVERS_RUN (run folder of test/e2e/servers.sh when run.sh started the servers: the fault
  * tests stop and restart them through it). Only loopback targets are accepted.
  */
@@ -29,6 +30,7 @@ import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/stor
 import { SipStore } from '../../src/store/sip';
 import { Store, type RedisClient } from '../../src/store/store';
 import { startSipService, type SipService } from '../../src/sip/service';
+import { Metrics } from '../../src/metrics';
 import { silentLog } from '../support/redis';
 import { dtmfPcap } from './dtmf-pcap';
 
@@ -36,12 +38,12 @@ const env = process.env;
 export const DRACHTIO = {
   host: env.E2E_DRACHTIO_HOST ?? '127.0.0.1',
   port: Number(env.E2E_DRACHTIO_PORT ?? 9022),
-  secret: env.E2E_DRACHTIO_SECRET ?? 'cymru',
+  secret: env.E2E_DRACHTIO_SECRET ?? '',
 };
 export const FREESWITCH = {
   host: env.E2E_FREESWITCH_HOST ?? '127.0.0.1',
   port: Number(env.E2E_FREESWITCH_PORT ?? 8021),
-  secret: env.E2E_FREESWITCH_SECRET ?? 'ClueCon',
+  secret: env.E2E_FREESWITCH_SECRET ?? '',
 };
 export const SIP_TARGET = env.E2E_SIP ?? '127.0.0.1:5060';
 /** The second drachtio-server and FreeSWITCH (test/e2e/servers.sh picks their ports, tests start them). */
@@ -252,12 +254,21 @@ export function serversRun(): string | null {
 /** The servers run.sh starts; the second instances only when a scale-out test starts them. */
 export type ServerName = 'drachtio' | 'drachtio2' | 'freeswitch' | 'freeswitch2';
 
-export function servers(cmd: 'start' | 'stop', which: ServerName): Promise<void> {
+/** `withoutSecret`: started as an operator who set no DRACHTIO_SECRET / FREESWITCH_SECRET would. */
+export function servers(
+  cmd: 'start' | 'stop',
+  which: ServerName,
+  o: { withoutSecret?: boolean } = {},
+): Promise<void> {
   const run = serversRun();
   assert.ok(run, 'only servers started by test/e2e/run.sh can be stopped');
+  const childEnv = { ...env, ...(o.withoutSecret ? { E2E_WITHHOLD_SECRET: '1' } : {}) };
   return new Promise((resolve, reject) => {
-    execFile('bash', [path.join(REPO, 'test/e2e/servers.sh'), cmd, which, run], (err, _out, stderr) =>
-      err ? reject(new Error(`servers.sh ${cmd} ${which}: ${stderr}`)) : resolve(),
+    execFile(
+      'bash',
+      [path.join(REPO, 'test/e2e/servers.sh'), cmd, which, run],
+      { env: childEnv },
+      (err, _out, stderr) => (err ? reject(new Error(`servers.sh ${cmd} ${which}: ${stderr}`)) : resolve()),
     );
   });
 }
@@ -275,6 +286,8 @@ export class Harness {
   redisClient!: RedisClient;
   tmp = '';
   readonly logLines: Record<string, unknown>[] = [];
+  /** The in-process service's metrics. */
+  readonly metrics = new Metrics();
   readonly children = new Set<ChildProcess>();
   private redis: EmbeddedRedis | null = null;
   private redisDir = '';
@@ -327,14 +340,16 @@ export class Harness {
       if (!isLoopback(h)) throw new Error(`e2e: ${what} host ${h} is not a loopback address; refused`);
     }
     const missing: string[] = [];
+    if (DRACHTIO.secret === '') missing.push('E2E_DRACHTIO_SECRET not set');
+    if (FREESWITCH.secret === '') missing.push('E2E_FREESWITCH_SECRET not set');
     if (!(await reachable(DRACHTIO.host, DRACHTIO.port)))
-      missing.push(`drachtio ${DRACHTIO.host}:${DRACHTIO.port}`);
+      missing.push(`drachtio ${DRACHTIO.host}:${DRACHTIO.port} not reachable`);
     if (!(await reachable(FREESWITCH.host, FREESWITCH.port)))
-      missing.push(`FreeSWITCH ${FREESWITCH.host}:${FREESWITCH.port}`);
+      missing.push(`FreeSWITCH ${FREESWITCH.host}:${FREESWITCH.port} not reachable`);
     if (missing.length) {
       // Servers that run.sh started and that are gone now are a failure, not a reason to skip.
-      if (serversRun()) throw new Error(`e2e: not reachable: ${missing.join(', ')}`);
-      console.log(`e2e: SKIPPED (not reachable: ${missing.join(', ')})`);
+      if (serversRun()) throw new Error(`e2e: not usable: ${missing.join(', ')}`);
+      console.log(`e2e: SKIPPED (not usable: ${missing.join(', ')})`);
       ctx.skip();
     }
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'papgate-e2e-'));
@@ -380,6 +395,7 @@ export class Harness {
       store: this.store,
       redis: this.redisClient,
       log,
+      metrics: this.metrics,
     });
     await this.svc.ready(30000);
     console.log(`      (papgate log: ${path.join(this.tmp, 'papgate.log')})`);

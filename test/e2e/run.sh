@@ -6,16 +6,17 @@
 # it starts both itself on free loopback ports (test/e2e/servers.sh), runs the suite and stops them
 # by PID, also when a test fails or the run is interrupted. A server that does not come up is a
 # failure naming it. Without the archives it uses servers already running:
-#   E2E_DRACHTIO_HOST/PORT/SECRET   default 127.0.0.1 9022 cymru
-#   E2E_FREESWITCH_HOST/PORT/SECRET default 127.0.0.1 8021 ClueCon
+#   E2E_DRACHTIO_HOST/PORT/SECRET   default 127.0.0.1 9022, the secret has none
+#   E2E_FREESWITCH_HOST/PORT/SECRET default 127.0.0.1 8021, the secret has none
 #   E2E_SIP                         default 127.0.0.1:5060 (drachtio's SIP address, for sipp)
-# and exits 0 with "e2e: SKIPPED (reason)" when they are not reachable; non-zero on failures.
+# and exits 0 with "e2e: SKIPPED (reason)" when they are not reachable or their secrets are not
+# given; non-zero on failures.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
 # E2E_SPECS (space-separated compiled files) runs a subset while developing; npm test runs them all.
 # shellcheck disable=SC2206
-specs=(${E2E_SPECS:-dist/test/e2e/e2e.js dist/test/e2e/journey.js dist/test/e2e/faults.js dist/test/e2e/mediapool.js dist/test/e2e/scaleout.js})
+specs=(${E2E_SPECS:-dist/test/e2e/e2e.js dist/test/e2e/journey.js dist/test/e2e/faults.js dist/test/e2e/mediapool.js dist/test/e2e/scaleout.js dist/test/e2e/ivrlimits.js dist/test/e2e/secrets.js})
 mocha=(node_modules/.bin/mocha --no-config --exit --timeout 120000 --reporter test/support/reporter.js "${specs[@]}")
 export PAPGATE_TEST_LABEL=e2e
 [ -f dist/test/e2e/e2e.js ] || { echo "e2e: not built (run through npm test)" >&2; exit 1; }

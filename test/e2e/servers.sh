@@ -3,12 +3,15 @@
 # (default ../shared/sip-servers beside the repository; see its README). Both run on free loopback
 # ports with the committed config/drachtio/drachtio.conf.xml and a copy of config/freeswitch/ in
 # which only the port variables of vars.xml are set again; nothing else differs from what ships.
+# The committed configuration holds no secret: each run draws its own two (RUN/env) and hands them
+# to the servers as an operator would, in DRACHTIO_SECRET and FREESWITCH_SECRET.
 #
 #   servers.sh available                 exit 0 when both archives are there
 #   servers.sh up RUN                    unpack (cached), pick ports, start both, wait until they answer;
 #                                        writes RUN/env (E2E_* variables for the suite)
 #   servers.sh start NAME RUN            start one (again) on its ports: drachtio, freeswitch, or the
-#                                        second instances drachtio2, freeswitch2 (the scale-out tests)
+#                                        second instances drachtio2, freeswitch2 (the scale-out tests);
+#                                        with E2E_WITHHOLD_SECRET=1 without its secret (test/e2e/secrets.ts)
 #   servers.sh stop NAME RUN             SIGTERM by PID, SIGKILL after 10 s
 #   servers.sh down RUN                  stop all
 #
@@ -96,8 +99,8 @@ const udp = (port) =>
 EOF
 }
 
-# attribute $3 of the first <$2> element in file $1
-xml_attr() { sed -n "s/.*<$2[^>]*$3=\"\([^\"]*\)\".*/\1/p" "$1" | head -1; }
+# 192 random bits in hex: a run's secret, never one of the servers' well-known defaults.
+random_secret() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
 fs_var() { sed -n "s/.*data=\"$2=\([^\"]*\)\".*/\1/p" "$1/vars.xml" | head -1; }
 
 alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
@@ -117,19 +120,29 @@ fs_api() { # event socket port, command
   timeout 5 "$E2E_FS_DIR/bin/fs_cli" -H 127.0.0.1 -P "$1" -p "$E2E_FREESWITCH_SECRET" -x "$2" 2>&1
 }
 
+tcp_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
+# The secret a server is started with (in its environment, never on its command line): the run's,
+# or none with E2E_WITHHOLD_SECRET=1.
+secret_env() { # variable name, the run's secret
+  if [ "${E2E_WITHHOLD_SECRET:-}" = 1 ]; then echo "-u $1"; else echo "$1=$2"; fi
+}
+
 # $1: drachtio or drachtio2 (a second SIP node on its own ports, started only by the tests that use it)
 start_drachtio() {
   local name=${1:-drachtio} port sip
   # shellcheck disable=SC1091
   . "$RUN/env"
   if [ "$name" = drachtio2 ]; then port=$E2E_DRACHTIO2_PORT sip=$E2E_SIP2; else port=$E2E_DRACHTIO_PORT sip=$E2E_SIP; fi
-  "$E2E_DRACHTIO_DIR/bin/drachtio" -f "$DRACHTIO_CONF" --address 127.0.0.1 --port "$port" \
-    --contact "sip:$sip;transport=udp,tcp" --secret "$E2E_DRACHTIO_SECRET" \
+  # shellcheck disable=SC2046
+  env -u DRACHTIO_SECRET $(secret_env DRACHTIO_SECRET "$E2E_DRACHTIO_SECRET") \
+    "$E2E_DRACHTIO_DIR/bin/drachtio" -f "$DRACHTIO_CONF" --address 127.0.0.1 --port "$port" \
+    --contact "sip:$sip;transport=udp,tcp" \
     </dev/null >>"$RUN/$name.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$RUN/$name.pid"
   local end=$((SECONDS + START_TIMEOUT_S))
-  until timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null; do
+  until tcp_open "$port"; do
     if ! alive "$pid" || [ $SECONDS -ge $end ]; then
       alive "$pid" && kill -KILL "$pid"
       echo "e2e: $name did not start (admin port 127.0.0.1:$port)" >&2
@@ -151,14 +164,19 @@ start_freeswitch() {
   # -np: normal scheduling. Without a priority flag FreeSWITCH on a host with more than one CPU
   # switches itself to real-time (SCHED_FIFO, like -rp) and on 2 cores starves node (papgate, the
   # suite): drachtio-fsmrf's wait for the outbound event socket then runs out.
-  "$E2E_FS_DIR/bin/freeswitch" -nf -nc -nonat -nonatmap -np \
+  # shellcheck disable=SC2046
+  env -u FREESWITCH_SECRET $(secret_env FREESWITCH_SECRET "$E2E_FREESWITCH_SECRET") \
+    "$E2E_FS_DIR/bin/freeswitch" -nf -nc -nonat -nonatmap -np \
     -mod "$E2E_FS_DIR/mod" -conf "$RUN/$name-conf" -log "$d/log" -db "$d/db" -run "$d/run" \
     -temp "$d/temp" -cache "$d/cache" -sounds "$d/sounds" -storage "$d/storage" -recordings "$d/recordings" \
     </dev/null >>"$RUN/$name.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$RUN/$name.pid"
   local end=$((SECONDS + START_TIMEOUT_S))
-  until fs_api "$port" 'sofia status' | grep -q 'drachtio_mrf.*RUNNING'; do
+  # Without its secret nobody can ask it anything: up once the event socket takes connections.
+  until if [ "${E2E_WITHHOLD_SECRET:-}" = 1 ]; then tcp_open "$port"; else
+    fs_api "$port" 'sofia status' | grep -q 'drachtio_mrf.*RUNNING'
+  fi; do
     if ! alive "$pid" || [ $SECONDS -ge $end ]; then
       alive "$pid" && kill -KILL "$pid"
       echo "e2e: $name did not start (event socket 127.0.0.1:$port, profile drachtio_mrf)" >&2
@@ -219,10 +237,10 @@ up() {
   fs_conf freeswitch2 "$fs2_sip" "$esl2" "$rtp2_start" "$rtp2_end"
   cat >"$RUN/env" <<EOF
 export E2E_DRACHTIO_HOST=127.0.0.1 E2E_DRACHTIO_PORT=$d_admin E2E_DRACHTIO2_PORT=$d2_admin
-export E2E_DRACHTIO_SECRET='$(xml_attr "$DRACHTIO_CONF" admin secret)'
+export E2E_DRACHTIO_SECRET=$(random_secret)
 export E2E_SIP=127.0.0.1:$d_sip E2E_SIP2=127.0.0.1:$d2_sip
 export E2E_FREESWITCH_HOST=127.0.0.1 E2E_FREESWITCH_PORT=$esl E2E_FREESWITCH2_PORT=$esl2
-export E2E_FREESWITCH_SECRET='$(sed -n 's/.*name="password" value="\([^"]*\)".*/\1/p' "$RUN/freeswitch-conf/autoload_configs/event_socket.conf.xml")'
+export E2E_FREESWITCH_SECRET=$(random_secret)
 export E2E_DRACHTIO_DIR='$ddir/drachtio-server' E2E_FS_DIR='$fdir/freeswitch'
 export E2E_SERVERS_RUN='$RUN'
 EOF

@@ -106,6 +106,22 @@ export class ProvisioningFixture {
     await this.redis.stop();
   }
 
+  /** Runs `fn` with a second papgate process's provisioning port: its own memory, the same Redis. */
+  async withOtherProcess<T>(fn: (port: number) => Promise<T>): Promise<T> {
+    const other = createProvisioningServer({
+      config: this.config,
+      store: this.store,
+      log: silentLog,
+      now: () => this.clock,
+    });
+    await other.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      return await fn((other.server.address() as AddressInfo).port);
+    } finally {
+      await other.close();
+    }
+  }
+
   async device(
     vendor: Vendor,
     model: string,

@@ -316,8 +316,18 @@ export function setLang(l: Lang, remember: boolean): void {
 }
 
 export function t(key: Key, vars: Record<string, string | number> = {}): string {
-  const text = (lang.value === 'de' ? de : en)[key];
-  return text.replace(/\{(\w+)\}/g, (_, v: string) => String(vars[v] ?? ''));
+  return tParts(key, vars).join('');
+}
+
+/**
+ * The text of `key` split at its placeholders: the parts at even indexes are the sentence's own,
+ * those at odd indexes the values put in. The console wraps each value in <bdi>, so that a name
+ * holding bidirectional controls cannot reorder the sentence around it.
+ */
+export function tParts(key: Key, vars: Record<string, string | number> = {}): string[] {
+  return (lang.value === 'de' ? de : en)[key]
+    .split(/\{(\w+)\}/)
+    .map((part, i) => (i % 2 === 0 ? part : String(vars[part] ?? '')));
 }
 
 export function formatTime(v: string | number | null): string {

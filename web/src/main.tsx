@@ -17,7 +17,7 @@ import {
   type Tenant,
   type TokenInfo,
 } from './api';
-import { chosenLang, formatNumber, formatTime, lang, setLang, t, type Lang } from './i18n';
+import { chosenLang, formatNumber, formatTime, lang, setLang, t, tParts, type Lang } from './i18n';
 import { QrCode } from './qr';
 import { signal } from './signal';
 import './app.css';
@@ -50,6 +50,17 @@ function href(path: string, query: Record<string, string | number | undefined> =
 }
 
 const go = (h: string) => (location.hash = h);
+
+// ---- user text ---------------------------------------------------------------------------------------
+
+/**
+ * t() with every value isolated in <bdi>: a tenant or site name holding bidirectional controls
+ * (refused by the API now, but a record stored before may hold them) reorders nothing outside its
+ * own <bdi>. Names shown on their own are wrapped in <bdi> where they appear.
+ */
+function tx(key: Parameters<typeof tParts>[0], vars: Record<string, string | number>): ComponentChildren {
+  return tParts(key, vars).map((part, i) => (i % 2 === 0 ? part : <bdi>{part}</bdi>));
+}
 
 // ---- shared pieces ---------------------------------------------------------------------------------
 
@@ -91,7 +102,7 @@ function Loading(props: { error: Error | null }) {
   if (props.error)
     return (
       <p class="error" role="alert">
-        {t('error.generic', { message: props.error.message })}
+        {tx('error.generic', { message: props.error.message })}
       </p>
     );
   return <p aria-busy="true">{t('loading')}</p>;
@@ -292,7 +303,7 @@ function Shell(props: { me: Session; onSignOut: () => void }) {
         <a class="brand" href={me.role === 'operator' ? '#/' : href(`/t/${enc(me.tenant!)}/devices`)}>
           papgate
         </a>
-        {inTenant && <span class="tenant-name">{tenantInfo.data?.name ?? tenant}</span>}
+        {inTenant && <bdi class="tenant-name">{tenantInfo.data?.name ?? tenant}</bdi>}
         <nav aria-label={t('nav.main')}>
           {me.role === 'operator' && (
             <a href="#/" aria-current={!inTenant ? 'page' : undefined}>
@@ -310,7 +321,7 @@ function Shell(props: { me: Session; onSignOut: () => void }) {
             ))}
         </nav>
         <span class="who">
-          {me.role === 'operator' ? t('signedin.operator') : t('signedin.tenant', { name: me.token! })}
+          {me.role === 'operator' ? t('signedin.operator') : tx('signedin.tenant', { name: me.token! })}
         </span>
         <LangSwitch />
         <button type="button" onClick={props.onSignOut}>
@@ -404,7 +415,10 @@ function Tenants() {
         <ul class="tenant-list">
           {list.data.tenants.map((x) => (
             <li>
-              <a href={href(`/t/${enc(x.id)}/devices`)}>{x.name}</a> <code>{x.id}</code>
+              <a href={href(`/t/${enc(x.id)}/devices`)}>
+                <bdi>{x.name}</bdi>
+              </a>{' '}
+              <code>{x.id}</code>
             </li>
           ))}
         </ul>
@@ -546,9 +560,11 @@ function Devices(props: { tenant: string; query: URLSearchParams }) {
                   <td>
                     <StateBadge state={d.state} />
                   </td>
-                  <td>{d.site}</td>
                   <td>
-                    {d.vendor} {d.model}
+                    <bdi>{d.site}</bdi>
+                  </td>
+                  <td>
+                    {d.vendor} <bdi>{d.model}</bdi>
                   </td>
                   <td>
                     {d.lastProvisioning ? (
@@ -590,8 +606,9 @@ function Devices(props: { tenant: string; query: URLSearchParams }) {
   );
 }
 
-function describeEvent(e: AuditEvent): string {
-  const parts: string[] = [];
+/** An event's details; each value in <bdi>, since some (a site, a token's name) are user text. */
+function describeEvent(e: AuditEvent): ComponentChildren {
+  const parts: ComponentChildren[] = [];
   if (e.from !== undefined) parts.push(`${e.from} → ${e.to}`);
   for (const k of [
     'reason',
@@ -609,11 +626,16 @@ function describeEvent(e: AuditEvent): string {
     'limit',
     'macs',
   ])
-    if (e[k] !== undefined && e[k] !== '') parts.push(`${k}: ${e[k]}`);
+    if (e[k] !== undefined && e[k] !== '')
+      parts.push(
+        <>
+          {k}: <bdi>{e[k]}</bdi>
+        </>,
+      );
   // times in ms (traffic_limited, traffic_suppressed, mac_probe_limited)
   for (const k of ['since', 'until'])
-    if (e[k] !== undefined && e[k] !== '') parts.push(`${k}: ${formatTime(Number(e[k]))}`);
-  return parts.join(' · ');
+    if (e[k] !== undefined && e[k] !== '') parts.push(<>{`${k}: ${formatTime(Number(e[k]))}`}</>);
+  return parts.flatMap((p, i) => (i === 0 ? [p] : [' · ', p]));
 }
 
 function EventTable(props: { events: AuditEvent[]; withMac: boolean; tenant: string }) {
@@ -643,7 +665,9 @@ function EventTable(props: { events: AuditEvent[]; withMac: boolean; tenant: str
               </td>
             )}
             <td>{describeEvent(e)}</td>
-            <td>{e.actor ?? ''}</td>
+            <td>
+              <bdi>{e.actor ?? ''}</bdi>
+            </td>
           </tr>
         ))}
       </tbody>
@@ -717,10 +741,12 @@ function DevicePage(props: { tenant: string; mac: string }) {
           </>
         )}
         <dt>{t('col.site')}</dt>
-        <dd>{d.site}</dd>
+        <dd>
+          <bdi>{d.site}</bdi>
+        </dd>
         <dt>{t('col.model')}</dt>
         <dd>
-          {d.vendor} {d.model}
+          {d.vendor} <bdi>{d.model}</bdi>
         </dd>
         <dt>{t('device.language')}</dt>
         <dd>{d.language ?? '–'}</dd>
@@ -1170,7 +1196,7 @@ function Sheets(props: { tenant: string }) {
             .sort(([a], [b]) => a.localeCompare(b))
             .map(([site, n]) => (
               <li>
-                <a href={href(`/t/${enc(props.tenant)}/sheet/${enc(site)}`)}>{t('sheets.open', { site })}</a>{' '}
+                <a href={href(`/t/${enc(props.tenant)}/sheet/${enc(site)}`)}>{tx('sheets.open', { site })}</a>{' '}
                 <span class="muted">({formatNumber(n)})</span>
               </li>
             ))}
@@ -1191,7 +1217,7 @@ function Sheet(props: { tenant: string; tenantName: string; site: string }) {
           {t('sheet.print')}
         </button>
       </div>
-      <Title>{t('sheet.title', { site })}</Title>
+      <Title>{tx('sheet.title', { site })}</Title>
       {!list.data ? (
         <Loading error={list.error} />
       ) : list.data.length === 0 ? (
@@ -1199,7 +1225,7 @@ function Sheet(props: { tenant: string; tenantName: string; site: string }) {
       ) : (
         <>
           <p>
-            {t('sheet.intro', { tenant: props.tenantName, count: list.data.length, site })}{' '}
+            {tx('sheet.intro', { tenant: props.tenantName, count: list.data.length, site })}{' '}
             <span class="muted">{t('sheet.printed', { date: formatTime(Date.now()) })}</span>
           </p>
           <ol class="pap-cards">
@@ -1208,7 +1234,7 @@ function Sheet(props: { tenant: string; tenantName: string; site: string }) {
                 <div>
                   <div class="mono mac">{colonMac(d.mac)}</div>
                   <div class="model">
-                    {d.vendor} {d.model}
+                    {d.vendor} <bdi>{d.model}</bdi>
                   </div>
                   <div class="mono pap big">{d.pap}</div>
                 </div>
@@ -1288,7 +1314,7 @@ function Tokens(props: { tenant: string }) {
                 <td>
                   {!x.revokedAt && (
                     <button type="button" class="small danger" onClick={() => revoke(x)}>
-                      {t('tokens.revoke', { name: x.name })}
+                      {tx('tokens.revoke', { name: x.name })}
                     </button>
                   )}
                 </td>

@@ -1,10 +1,9 @@
--- A state change of a set or hash plus its audit event, atomically.
+-- A removal from a set plus its audit event, or an event alone, atomically (additions to the
+-- whitelist have a script of their own, whitelist.lua, which checks the bound).
 -- KEYS: target, events   ARGV: op, member, now, maxlen, type, field/value pairs...
 local op = ARGV[1]
 local changed
-if op == 'sadd' then
-  changed = redis.call('SADD', KEYS[1], ARGV[2])
-elseif op == 'srem' then
+if op == 'srem' then
   changed = redis.call('SREM', KEYS[1], ARGV[2])
 elseif op == 'event' then
   changed = 1

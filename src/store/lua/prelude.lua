@@ -56,7 +56,7 @@ end
 
 -- Where a script's events go. KEYS from k: the audit trail, the phone traffic stream, the client's
 -- traffic gate; ARGV from a: the audit trail's maxlen, the traffic's maxlen, traffic events per client
--- and window, the window (ms), the client (an address prefix, see clientOf in src/domain/client.ts).
+-- and window, the window (ms), the client (an address prefix, see clientOf in src/domain/prefix.ts).
 local function sinks(k, a)
   return {
     events = KEYS[k], traffic = KEYS[k + 1], gate = KEYS[k + 2],
