@@ -423,6 +423,8 @@ describe('config', () => {
       ...loadConfig({}),
       sourcePrefix: { ipv4: 32, ipv6: 64 },
       provisioningMissPrefix: { ipv4: 32, ipv6: 56 },
+      // a client of the traffic bounds is a source network too
+      traffic: { ...loadConfig({}).traffic, clientPrefix: { ipv4: 32, ipv6: 64 } },
     });
     assert.equal(c.sip.ivr.maxCallsPerDevice, 2);
     assert.equal(c.sip.ivr.maxCallsPerSource, 40);
