@@ -3,7 +3,7 @@ import ipaddr from 'ipaddr.js';
 import type { AuthPolicy } from './domain/auth';
 import { DEFAULT_TRAFFIC_POLICY, type TrafficPolicy } from './domain/traffic';
 import { DEFAULT_EMERGENCY_NUMBERS } from './domain/emergency';
-import { SIP_ROUTE } from './domain/site';
+import { isE164, SIP_ROUTE } from './domain/site';
 import { isLanguage, type Language } from './domain/device';
 import { SOURCE_PREFIX, type PrefixLengths } from './domain/prefix';
 import { checkWhitelistCoverage, parseWhitelistEntry, type WhitelistEntry } from './domain/whitelist';
@@ -109,6 +109,10 @@ export interface SipConfig {
   /** The restricted password is derived per fetching address and checked against the SIP source address. */
   readonly bindToProvisioningIp: boolean;
   readonly emergencyRoute: string | null;
+  /** The further routes a site record may name (EMERGENCY_SITE_ROUTES); any other goes to EMERGENCY_ROUTE. */
+  readonly emergencySiteRoutes: readonly string[];
+  /** E.164 identity of emergency calls without an allowed site caller ID (EMERGENCY_CALLER_ID). */
+  readonly emergencyCallerId: string | null;
   /** Whether emergency routes accept a location (RFC 6442 PIDF-LO); a site can say otherwise for its route. */
   readonly emergencySendLocation: boolean;
   readonly trustedPeers: readonly WhitelistEntry[];
@@ -411,6 +415,17 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   if (emergencyRoute !== '' && !SIP_ROUTE.test(emergencyRoute)) {
     throw new ConfigError('EMERGENCY_ROUTE', `expected a SIP URI (sip:host[:port]), got "${emergencyRoute}"`);
   }
+  const emergencySiteRoutes = list(env, 'EMERGENCY_SITE_ROUTES', []);
+  for (const r of emergencySiteRoutes) {
+    if (!SIP_ROUTE.test(r)) throw new ConfigError('EMERGENCY_SITE_ROUTES', `expected SIP URIs, got "${r}"`);
+  }
+  const emergencyCallerId = str(env, 'EMERGENCY_CALLER_ID', '');
+  if (emergencyCallerId !== '' && !isE164(emergencyCallerId)) {
+    throw new ConfigError(
+      'EMERGENCY_CALLER_ID',
+      `expected an E.164 number (+4930...), got "${emergencyCallerId}"`,
+    );
+  }
   const adminHost = str(env, 'ADMIN_HOST', '127.0.0.1');
   const sourcePrefix = prefixLengths(env, 'SOURCE_PREFIX', SOURCE_PREFIX.ipv4, SOURCE_PREFIX.ipv6);
   const guessPerSource = int(env, 'GUESS_LIMIT_PER_SOURCE', 100, 1, 1_000_000);
@@ -506,6 +521,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       realm: str(env, 'SIP_REALM', 'papgate'),
       bindToProvisioningIp: flag(env, 'SIP_BIND_TO_PROVISIONING_IP', true),
       emergencyRoute: emergencyRoute === '' ? null : emergencyRoute,
+      emergencySiteRoutes: Object.freeze(emergencySiteRoutes),
+      emergencyCallerId: emergencyCallerId === '' ? null : emergencyCallerId,
       emergencySendLocation: flag(env, 'EMERGENCY_SEND_LOCATION'),
       trustedPeers: Object.freeze(entries(env, 'SIP_TRUSTED_PEERS')),
       deviceHeader: str(env, 'SIP_DEVICE_HEADER', 'X-Papgate-Device'),

@@ -428,6 +428,15 @@ describe('config', () => {
     });
     assert.equal(c.sip.ivr.maxCallsPerDevice, 2);
     assert.equal(c.sip.ivr.maxCallsPerSource, 40);
+    assert.deepEqual([c.sip.emergencySiteRoutes, c.sip.emergencyCallerId], [[], null]);
+    const e = loadConfig({
+      EMERGENCY_SITE_ROUTES: 'sip:a.example:5060, sips:b.example',
+      EMERGENCY_CALLER_ID: '+4930555000',
+    });
+    assert.deepEqual(
+      [e.sip.emergencySiteRoutes, e.sip.emergencyCallerId],
+      [['sip:a.example:5060', 'sips:b.example'], '+4930555000'],
+    );
     assert.ok(Object.isFrozen(c));
   });
   it('has no default secret for the SIP side: both are required once DRACHTIO_HOST is set', () => {
@@ -479,6 +488,9 @@ describe('config', () => {
       { ADMIN_TOKEN: 'short' },
       { TRUST_PROXY: '10.0.0.0/33' },
       { EMERGENCY_ROUTE: 'http://x' },
+      { EMERGENCY_SITE_ROUTES: 'sip:psap.example.net, psap2.example.net' },
+      { EMERGENCY_CALLER_ID: '030 1234' },
+      { EMERGENCY_CALLER_ID: '+4930\r\nX: 1' },
       { AUTH_TEMP_WHITELIST_SECONDS: '1.5' },
       { SIP_BIND_TO_PROVISIONING_IP: 'yes' },
       { SOURCE_PREFIX_IPV4: '7' },

@@ -608,10 +608,12 @@ const FIELD_VALUES: Record<string, (rng: Rng) => unknown> = {
   emergencyRoute: (rng) =>
     rng.pick(['sip:127.0.0.1:5099', 'sips:psap.example', 'http://x', 'sip: x', null, 7]),
   sendLocation: (rng) => rng.pick([true, false, null, 'yes', 1]),
+  emergencyCallerIdPrefixes: (rng) =>
+    rng.pick([['+4930'], [], ['+4930', '+1'], ['030'], '+4930', null, [wild(rng, 8)], Array(101).fill('+1')]),
 };
 
 const BODY_FIELDS: Record<string, readonly string[]> = {
-  'PUT /api/v1/tenants/{tenant}': ['name', 'language'],
+  'PUT /api/v1/tenants/{tenant}': ['name', 'language', 'emergencyCallerIdPrefixes'],
   'POST /api/v1/tenants/{tenant}/devices': ['mac', 'vendor', 'model', 'site', 'language', 'accounts'],
   'POST /api/v1/tenants/{tenant}/whitelist': ['entry'],
   'POST /api/v1/authenticate': ['mac', 'pap', 'ip'],

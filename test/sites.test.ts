@@ -1,14 +1,22 @@
 /**
  * Site records (issue 12, part 3): validation, the emergency leg built from a site (identity
- * headers, PIDF-LO in a multipart body), and the admin routes on a real Redis, audited.
+ * headers, PIDF-LO in a multipart body), and the admin routes on a real Redis, audited. Issue 17:
+ * routes and caller IDs only within what the operator allowed, checked when written and on every call.
  */
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { XMLValidator } from 'fast-xml-parser';
 import { InputError } from '../src/domain/errors';
-import { parseSite, parseSiteName, type Site } from '../src/domain/site';
-import { pidfLo, siteLeg } from '../src/sip/emergency';
+import { parseSite, parseSiteName, type Site, type SiteInput } from '../src/domain/site';
+import {
+  authorizeSite,
+  parseCallerIdPrefixes,
+  planEmergency,
+  type EmergencyPolicy,
+} from '../src/domain/emergency';
+import { emergencyLeg, offerSdp, pidfLo } from '../src/sip/emergency';
 import { emergencySite } from '../src/sip/router';
+import { keys } from '../src/store/keys';
 import { parseMac } from '../src/domain/mac';
 import pino from 'pino';
 import { Sites } from '../src/store/sites';
@@ -93,31 +101,48 @@ describe('sites: the emergency leg', () => {
     civicAddress: { ...ADDRESS, NAM: 'Müller & <Söhne>' },
     emergencyRoute: null,
     sendLocation: null,
+    emergencyCallerIdBy: 'operator',
   };
-  const leg = (s: Site, sendLocation: boolean, sdp = SDP) =>
-    siteLeg(s, {
-      sdp,
-      sendLocation,
-      mac: '001565aabbcc',
-      host: 'papgate',
-      now: Date.UTC(2026, 0, 2),
-      id: 'f00d',
-    });
+  const plan = (callerId: string | null, location = site.civicAddress) => ({ callerId, location });
+  const leg = (p: ReturnType<typeof plan>, sdp = SDP, mac: string | null = '001565aabbcc') =>
+    emergencyLeg(p, { sdp, mac, host: 'papgate', now: Date.UTC(2026, 0, 2), id: 'f00d' });
 
   it('without location: the caller ID as P-Asserted-Identity and From, the SDP untouched', () => {
-    const l = leg(site, false);
-    assert.deepEqual(l, {
+    assert.deepEqual(leg(plan('+493012345678', null)), {
       callingNumber: '+493012345678',
       callingName: '+493012345678',
-      headers: { 'P-Asserted-Identity': '<tel:+493012345678>' },
+      headers: { 'P-Asserted-Identity': '<tel:+493012345678>', 'Content-Type': 'application/sdp' },
       body: SDP,
     });
-    assert.equal(leg({ ...site, civicAddress: null }, true).body, SDP, 'no address, nothing to send');
-    assert.equal(leg(site, true, '').headers.Geolocation, undefined, 'a late offer gets no location part');
+    assert.equal(
+      leg(plan('+493012345678'), '').headers.Geolocation,
+      undefined,
+      'a late offer gets no location part',
+    );
+    assert.equal(leg(plan('+493012345678'), '').body, '', 'and no body: the route makes the offer');
+  });
+
+  it('without any caller ID: no P-Asserted-Identity; From names the device, or "anonymous" when nobody was identified', () => {
+    const device = leg(plan(null, null));
+    assert.deepEqual(device, {
+      callingNumber: '001565aabbcc',
+      callingName: '001565aabbcc',
+      headers: { 'Content-Type': 'application/sdp' },
+      body: SDP,
+    });
+    const nobody = leg(plan(null), SDP, null);
+    assert.equal(nobody.callingNumber, 'anonymous');
+    assert.equal(
+      nobody.callingName,
+      'anonymous',
+      'never empty: drachtio-srf would fill in the phone\u2019s own',
+    );
+    assert.equal(nobody.headers.Geolocation, undefined, 'no device, no location');
+    assert.equal(nobody.body, SDP);
   });
 
   it('with location: Geolocation names the PIDF-LO part of a multipart/mixed body beside the SDP (RFC 6442)', () => {
-    const l = leg(site, true);
+    const l = leg(plan('+493012345678'));
     assert.equal(l.headers.Geolocation, '<cid:loc-f00d@papgate>');
     assert.equal(l.headers['Geolocation-Routing'], 'yes');
     const boundary = /^multipart\/mixed;boundary=(.+)$/.exec(l.headers['Content-Type']!)![1]!;
@@ -138,6 +163,7 @@ describe('sites: the emergency leg', () => {
     assert.match(xml!, /<dm:deviceID>mac:001565aabbcc<\/dm:deviceID>/);
     assert.match(xml!, /<ca:NAM>Müller &amp; &lt;Söhne&gt;<\/ca:NAM>/);
     assert.match(xml!, /<dm:timestamp>2026-01-02T00:00:00.000Z<\/dm:timestamp>/);
+    assert.match(leg(plan(null)).body, /entity="pres:001565aabbcc@papgate"/, 'no caller ID: the device');
   });
 
   it('civic elements appear in the order of the RFC 5139 schema, whatever order they came in', () => {
@@ -153,6 +179,166 @@ describe('sites: the emergency leg', () => {
       .map((m) => m[1])
       .filter((n) => n !== 'civicAddress');
     assert.deepEqual(order, ['country', 'A3', 'RD', 'HNO', 'PC']);
+  });
+
+  it("only the phone's SDP goes on: the SDP part of a multipart body, nothing of another type", () => {
+    assert.equal(offerSdp('application/sdp', SDP), SDP);
+    assert.equal(offerSdp(undefined, SDP), SDP, 'a body without Content-Type is taken as SDP');
+    assert.equal(offerSdp('Application/SDP; charset=x', SDP), SDP);
+    assert.equal(offerSdp('application/sdp', ''), '');
+    assert.equal(offerSdp(undefined, undefined), '');
+    const own = leg(plan('+15555550100')); // what a phone could send: its SDP beside a location of its own
+    const type = own.headers['Content-Type']!.replace('boundary=', 'boundary="').concat('"');
+    assert.equal(offerSdp(type, own.body), SDP);
+    assert.equal(offerSdp('multipart/mixed', own.body), '', 'no boundary: no offer');
+    assert.equal(offerSdp('multipart/mixed;boundary=other', own.body), '');
+    assert.equal(offerSdp('application/pidf+xml', '<presence/>'), '', 'a location alone is no offer');
+  });
+});
+
+describe('sites: what the operator allows (the pure rules)', () => {
+  const policy: EmergencyPolicy = {
+    emergencyRoute: 'sip:sbc.example.net',
+    emergencySiteRoutes: ['sip:psap-gw.example.net:5060'],
+    emergencyCallerId: '+4930555000',
+    emergencySendLocation: false,
+  };
+  const site = (o: Partial<Site> = {}): Site => ({
+    name: 'HQ',
+    emergencyCallerId: '+4930777100',
+    civicAddress: ADDRESS,
+    emergencyRoute: null,
+    sendLocation: null,
+    emergencyCallerIdBy: 'tenant',
+    ...o,
+  });
+  const withoutSetter = ({ emergencyCallerIdBy: _by, ...rest }: Site): SiteInput => rest;
+  const input = (o: Partial<Site> = {}) => withoutSetter(site(o));
+
+  it('a call without a site record: the operator route and caller ID; neither set: no route, no caller ID', () => {
+    assert.deepEqual(planEmergency(null, [], policy), {
+      route: 'sip:sbc.example.net',
+      callerId: '+4930555000',
+      location: null,
+      refused: [],
+    });
+    const none = { ...policy, emergencyRoute: null, emergencyCallerId: null };
+    assert.deepEqual(planEmergency(null, [], none), {
+      route: null,
+      callerId: null,
+      location: null,
+      refused: [],
+    });
+  });
+
+  it('a record within what the operator allowed is used: its route, its caller ID, its location switch', () => {
+    const allowed = site({ emergencyRoute: 'sip:psap-gw.example.net:5060', sendLocation: true });
+    assert.deepEqual(planEmergency(allowed, ['+4930777'], policy), {
+      route: 'sip:psap-gw.example.net:5060',
+      callerId: '+4930777100',
+      location: ADDRESS,
+      refused: [],
+    });
+    const byOperator = site({ emergencyCallerId: '+12025550100', emergencyCallerIdBy: 'operator' });
+    assert.equal(
+      planEmergency(byOperator, [], policy).callerId,
+      '+12025550100',
+      'the operator sets any number',
+    );
+    assert.equal(
+      planEmergency(site({ emergencyRoute: 'sip:sbc.example.net' }), [], policy).route,
+      'sip:sbc.example.net',
+    );
+  });
+
+  it('anything else in a record is replaced by the operator\u2019s, and named; the call still goes out', () => {
+    const rogue = site({
+      emergencyRoute: 'sip:+19005550100@toll.example.com',
+      emergencyCallerId: '+19005550100',
+      sendLocation: true,
+    });
+    assert.deepEqual(planEmergency(rogue, ['+4930777'], policy), {
+      route: 'sip:sbc.example.net',
+      callerId: '+4930555000',
+      location: null, // the record's sendLocation spoke of its own route
+      refused: ['emergencyRoute', 'emergencyCallerId'],
+    });
+    // a route differing from an allowed one in any character is another route
+    for (const r of [
+      'sip:psap-gw.example.net',
+      'SIP:psap-gw.example.net:5060',
+      'sip:psap-gw.example.net:5060;maddr=x',
+    ])
+      assert.deepEqual(
+        planEmergency(site({ emergencyRoute: r }), ['+4930777'], policy).refused,
+        ['emergencyRoute'],
+        r,
+      );
+    // the tenant's prefixes were taken away since: the number it set is no longer used
+    assert.deepEqual(planEmergency(site(), [], policy).refused, ['emergencyCallerId']);
+    // a record written straight into the store: never a header line of its own, whoever it claims set it
+    const injected = site({ emergencyCallerId: '+4930777100\r\nX-Evil: 1', emergencyCallerIdBy: 'operator' });
+    assert.equal(planEmergency(injected, ['+4930777'], policy).callerId, '+4930555000');
+    assert.equal(planEmergency(site(), ['+4930777'], { ...policy, emergencyRoute: null }).route, null);
+  });
+
+  it('writing: routes only those of the configuration, for everyone (400)', () => {
+    for (const by of ['operator', 'tenant'] as const) {
+      const w = authorizeSite(input({ emergencyRoute: 'sip:psap.elsewhere.example' }), by, {
+        policy,
+        prefixes: ['+4930777'],
+        current: null,
+      });
+      assert.equal(w.ok, false);
+      assert.deepEqual(!w.ok && [w.status, w.field], [400, 'emergencyRoute'], by);
+    }
+    const ok = authorizeSite(input({ emergencyRoute: 'sip:psap-gw.example.net:5060' }), 'tenant', {
+      policy,
+      prefixes: ['+4930777'],
+      current: null,
+    });
+    assert.deepEqual(ok, { ok: true, site: site({ emergencyRoute: 'sip:psap-gw.example.net:5060' }) });
+  });
+
+  it('writing: the operator any caller ID, a tenant token one of its prefixes or the operator\u2019s unchanged (403)', () => {
+    const w = (by: 'operator' | 'tenant', id: string, prefixes: string[], current: Site | null = null) =>
+      authorizeSite(input({ emergencyCallerId: id }), by, { policy, prefixes, current });
+    assert.deepEqual(w('operator', '+12025550100', []), {
+      ok: true,
+      site: site({ emergencyCallerId: '+12025550100', emergencyCallerIdBy: 'operator' }),
+    });
+    assert.deepEqual(w('tenant', '+4930777100', ['+4930777']), { ok: true, site: site() });
+    const none = w('tenant', '+4930777100', []);
+    assert.deepEqual(!none.ok && [none.status, none.field], [403, 'emergencyCallerId']);
+    assert.match(!none.ok ? none.message : '', /only the operator/);
+    const outside = w('tenant', '+12025550100', ['+4930777', '+4940']);
+    assert.deepEqual(!outside.ok && outside.status, 403);
+    assert.match(!outside.ok ? outside.message : '', /\+4930777, \+4940/);
+    // a tenant editing its address keeps the number the operator set, and who set it
+    const set = site({ emergencyCallerId: '+12025550100', emergencyCallerIdBy: 'operator' });
+    assert.deepEqual(w('tenant', '+12025550100', [], set), { ok: true, site: set });
+    assert.equal(w('tenant', '+12025550101', [], set).ok, false, 'but not another number');
+    assert.equal(w('tenant', '+12025550100', [], site({ emergencyCallerId: '+12025550100' })).ok, false);
+  });
+
+  it('a tenant\u2019s prefixes: E.164 prefixes, sorted, once each', () => {
+    assert.deepEqual(parseCallerIdPrefixes(['+4940', '+4930777', '+4940']), ['+4930777', '+4940']);
+    assert.deepEqual(parseCallerIdPrefixes([]), []);
+    for (const bad of [
+      '+4930',
+      ['4930'],
+      ['+0'],
+      ['+'],
+      ['+1234567890123456'],
+      [4930],
+      [null],
+      Array(101).fill('+1'),
+    ])
+      assert.throws(
+        () => parseCallerIdPrefixes(bad),
+        (e: unknown) => e instanceof InputError && e.field === 'emergencyCallerIdPrefixes',
+        JSON.stringify(bad),
+      );
   });
 });
 
@@ -175,7 +361,10 @@ describe('sites: admin API and store', () => {
 
   before(async () => {
     await r.start();
-    ({ app, port } = await startAdmin(r, TOKEN));
+    ({ app, port } = await startAdmin(r, TOKEN, {
+      EMERGENCY_ROUTE: 'sip:127.0.0.1:5098',
+      EMERGENCY_SITE_ROUTES: 'sip:127.0.0.1:5099,sip:127.0.0.1:5097',
+    }));
   });
   after(async () => {
     await app.close();
@@ -202,7 +391,12 @@ describe('sites: admin API and store', () => {
       201,
     );
     const one = await call('GET', url);
-    assert.deepEqual(one.json, { ...body, name: 'Floor 2/East', emergencyRoute: 'sip:127.0.0.1:5099' });
+    assert.deepEqual(one.json, {
+      ...body,
+      name: 'Floor 2/East',
+      emergencyRoute: 'sip:127.0.0.1:5099',
+      emergencyCallerIdBy: 'operator',
+    });
     const list = await call('GET', '/api/v1/tenants/acme/sites');
     assert.deepEqual(
       (list.json!.sites as Site[]).map((s) => s.name),
@@ -226,6 +420,18 @@ describe('sites: admin API and store', () => {
         ['site_put', 'Floor 2/East'],
       ],
     );
+    // what changed: the emergency fields, and what they were before
+    const change = ({ id: _i, ts: _t, type: _y, actor: _a, site: _s, ...rest }: Record<string, string>) =>
+      rest;
+    assert.deepEqual(change(site[2]!), {
+      callerId: '+493012345678',
+      callerIdBy: 'operator',
+      route: 'sip:127.0.0.1:5099',
+      previousCallerId: '+493012345678',
+      previousCallerIdBy: 'operator',
+      previousRoute: '',
+    });
+    assert.deepEqual(change(site[3]!), { callerId: '+493012345678', callerIdBy: 'operator', route: '' });
     assert.ok(
       site.every((e) => /^operator@127\.0\.0\.1$/.test(e.actor!)),
       JSON.stringify(site),
@@ -251,6 +457,10 @@ describe('sites: admin API and store', () => {
   it("a tenant token manages its own tenant's sites and no other's", async () => {
     const made = await call('POST', '/api/v1/tenants/beta/tokens', { name: 'beta-admin' });
     const beta = made.json!.token as string;
+    assert.equal(
+      (await call('PUT', '/api/v1/tenants/beta', { emergencyCallerIdPrefixes: ['+4930'] })).status,
+      200,
+    );
     const body = { emergencyCallerId: '+4930123' };
     assert.equal((await call('PUT', '/api/v1/tenants/beta/sites/HQ', body, beta)).status, 201);
     assert.equal((await call('PUT', '/api/v1/tenants/acme/sites/HQ', body, beta)).status, 403);
@@ -261,6 +471,124 @@ describe('sites: admin API and store', () => {
       string
     >[];
     assert.match(events.find((e) => e.type === 'site_put')!.actor!, /^token:beta-admin@/);
+  });
+
+  /** A tenant admin token of `tenant`. */
+  const tokenOf = async (tenant: string) =>
+    (await call('POST', `/api/v1/tenants/${tenant}/tokens`, { name: `${tenant}-admin` })).json!
+      .token as string;
+
+  it('a tenant token: no route but those of the configuration (400), no caller ID without prefixes (403); nothing written', async () => {
+    const acme = await tokenOf('acme');
+    const url = '/api/v1/tenants/acme/sites/HQ';
+    const before = await r.client.dump(keys.tenant('acme').sites);
+    const rogue = { emergencyCallerId: '+4930123', emergencyRoute: 'sip:+19005550100@toll.example.com' };
+    for (const bearer of [acme, TOKEN]) {
+      const res = await call('PUT', url, rogue, bearer);
+      assert.equal(res.status, 400, JSON.stringify(res.json));
+      assert.equal(res.json!.field, 'emergencyRoute');
+      assert.match(String(res.json!.message), /EMERGENCY_SITE_ROUTES/);
+    }
+    const id = await call('PUT', url, { emergencyCallerId: '+19005550100' }, acme);
+    assert.equal(id.status, 403);
+    assert.deepEqual([id.json!.error, id.json!.field], ['forbidden', 'emergencyCallerId']);
+    assert.match(String(id.json!.message), /only the operator/);
+    assert.equal(await r.client.dump(keys.tenant('acme').sites), before);
+  });
+
+  it('within the prefixes the operator gave the tenant a token sets caller IDs and the allowed routes; outside: 403', async () => {
+    const acme = await tokenOf('acme');
+    const prefixes = await call('PUT', '/api/v1/tenants/acme', {
+      name: 'Acme',
+      emergencyCallerIdPrefixes: ['+4930777', '+4940'],
+    });
+    assert.equal(prefixes.status, 200);
+    assert.deepEqual(prefixes.json!.emergencyCallerIdPrefixes, ['+4930777', '+4940']);
+    const url = '/api/v1/tenants/acme/sites/HQ';
+    const ok = await call(
+      'PUT',
+      url,
+      { emergencyCallerId: '+4930777100', emergencyRoute: 'sip:127.0.0.1:5097' },
+      acme,
+    );
+    assert.equal(ok.status, 201, JSON.stringify(ok.json));
+    assert.equal(ok.json!.emergencyCallerIdBy, 'tenant');
+    const outside = await call('PUT', url, { emergencyCallerId: '+4930778100' }, acme);
+    assert.equal(outside.status, 403);
+    assert.match(String(outside.json!.message), /\+4930777, \+4940/);
+    assert.equal((await call('GET', url)).json!.emergencyCallerId, '+4930777100', 'unchanged');
+    const events = (await call('GET', '/api/v1/tenants/acme/events')).json!.events as Record<
+      string,
+      string
+    >[];
+    const updated = events.find((e) => e.type === 'tenant_updated')!;
+    assert.equal(updated.emergencyCallerIdPrefixes, '+4930777,+4940', 'audited');
+    assert.match(events.find((e) => e.type === 'site_put')!.actor!, /^token:acme-admin@/);
+    assert.equal(events.find((e) => e.type === 'site_put')!.callerIdBy, 'tenant');
+  });
+
+  it("only the operator sets a tenant's prefixes; a token may send them back unchanged, and its updates keep them", async () => {
+    const acme = await tokenOf('acme');
+    assert.equal(
+      (await call('PUT', '/api/v1/tenants/acme', { emergencyCallerIdPrefixes: ['+4930'] })).status,
+      200,
+    );
+    const grab = await call('PUT', '/api/v1/tenants/acme', { emergencyCallerIdPrefixes: ['+1'] }, acme);
+    assert.equal(grab.status, 403);
+    assert.equal(grab.json!.field, 'emergencyCallerIdPrefixes');
+    const widen = await call(
+      'PUT',
+      '/api/v1/tenants/acme',
+      { emergencyCallerIdPrefixes: ['+4930', '+1'] },
+      acme,
+    );
+    assert.equal(widen.status, 403);
+    const echo = await call(
+      'PUT',
+      '/api/v1/tenants/acme',
+      { name: 'Acme', emergencyCallerIdPrefixes: ['+4930'] },
+      acme,
+    );
+    assert.equal(echo.status, 200);
+    assert.equal((await call('PUT', '/api/v1/tenants/acme', { name: 'Acme Ltd' }, acme)).status, 200);
+    const t = (await call('GET', '/api/v1/tenants/acme')).json!;
+    assert.deepEqual([t.name, t.emergencyCallerIdPrefixes], ['Acme Ltd', ['+4930']]);
+    const bad = await call('PUT', '/api/v1/tenants/acme', { emergencyCallerIdPrefixes: ['030'] });
+    assert.deepEqual([bad.status, bad.json!.field], [400, 'emergencyCallerIdPrefixes']);
+  });
+
+  it("a token editing a site keeps the operator's caller ID (and who set it), but cannot change it", async () => {
+    const acme = await tokenOf('acme');
+    const url = '/api/v1/tenants/acme/sites/HQ';
+    assert.equal((await call('PUT', url, { emergencyCallerId: '+12025550100' })).status, 201);
+    const edit = await call('PUT', url, { emergencyCallerId: '+12025550100', civicAddress: ADDRESS }, acme);
+    assert.equal(edit.status, 200);
+    assert.equal(edit.json!.emergencyCallerIdBy, 'operator');
+    // as GET answered it, setter included: the token does not decide who set the number
+    const roundTrip = await call('PUT', url, { ...edit.json, emergencyCallerIdBy: 'operator' }, acme);
+    assert.equal(roundTrip.status, 200);
+    assert.equal(
+      (await call('PUT', url, { ...edit.json, emergencyCallerId: '+12025550101' }, acme)).status,
+      403,
+    );
+  });
+
+  it('a record stored before caller IDs had a setter counts as set by a tenant', async () => {
+    await r.client.hSet(
+      keys.tenant('acme').sites,
+      'Old',
+      JSON.stringify({
+        emergencyCallerId: '+4930123',
+        civicAddress: null,
+        emergencyRoute: null,
+        sendLocation: null,
+      }),
+    );
+    assert.equal(
+      (await new Sites(r.client, { eventsMaxLen: 100 }).get('acme', 'Old'))!.emergencyCallerIdBy,
+      'tenant',
+    );
+    assert.equal((await call('GET', '/api/v1/tenants/acme/sites/Old')).json!.emergencyCallerIdBy, 'tenant');
   });
 });
 
@@ -274,7 +602,10 @@ describe('sites: an emergency call never depends on the site lookup', () => {
 
   it('finds the record while Redis answers; with Redis gone: no site, a warn line, no error', async () => {
     const sites = new Sites(r.client, { eventsMaxLen: 100 });
-    const site = parseSite('HQ', { emergencyCallerId: '+4930123' });
+    const site: Site = {
+      ...parseSite('HQ', { emergencyCallerId: '+4930123' }),
+      emergencyCallerIdBy: 'operator',
+    };
     await sites.put('acme', site, 'test');
     const id = { tenant: 'acme', mac: parseMac('001565aabbcc'), site: 'HQ' };
     const lines: { level: number; msg: string }[] = [];

@@ -110,6 +110,15 @@ export const openApiDocument = {
                 'the result into the audit, "off" ignores certificates. Omitted: unchanged (new tenants: ' +
                 '"recorded"). "required" needs PROVISIONING_DEVICE_CA.',
             },
+            emergencyCallerIdPrefixes: {
+              type: 'array',
+              maxItems: 100,
+              items: { type: 'string', pattern: '^\\+[1-9][0-9]{0,14}$' },
+              description:
+                "E.164 prefixes of the emergency caller IDs the tenant's tokens may give its sites. Operator " +
+                'only (a tenant token gets 403 unless it sends them back unchanged); omitted: unchanged; none: ' +
+                'only the operator sets caller IDs.',
+            },
           },
         }),
         responses: { 201: ok('created'), 200: ok('updated'), 400: err, 401: err, ...forbidden },
@@ -225,7 +234,9 @@ export const openApiDocument = {
     '/api/v1/tenants/{tenant}/sites/{site}': {
       put: {
         summary:
-          "Create or replace a site's record: emergency calls of the site's devices carry its caller ID, and its address where the route accepts a location",
+          "Create or replace a site's record: emergency calls of the site's devices carry its caller ID, and its address where the route accepts a location. " +
+          'A route not among EMERGENCY_ROUTE and EMERGENCY_SITE_ROUTES: 400; a tenant token giving a caller ID outside its ' +
+          "tenant's emergencyCallerIdPrefixes: 403 (it may keep one the operator set)",
         parameters: [tenant, siteParam],
         requestBody: json({ $ref: '#/components/schemas/SiteRecord' }),
         responses: { 201: ok('created', site), 200: ok('replaced', site), 400: err, ...forbidden, 404: err },
@@ -404,7 +415,15 @@ export const openApiDocument = {
           },
           emergencyRoute: {
             type: ['string', 'null'],
-            description: "SIP URI for the site's emergency calls instead of EMERGENCY_ROUTE",
+            description:
+              "SIP URI for the site's emergency calls instead of EMERGENCY_ROUTE: EMERGENCY_ROUTE itself or one of EMERGENCY_SITE_ROUTES",
+          },
+          emergencyCallerIdBy: {
+            enum: ['operator', 'tenant'],
+            readOnly: true,
+            description:
+              "who set the caller ID: the operator's token (any number), or a tenant token (checked against the tenant's " +
+              'emergencyCallerIdPrefixes on every call)',
           },
           sendLocation: {
             type: ['boolean', 'null'],

@@ -29,6 +29,7 @@ import type { AuditEvent, CreateError, EventStream, Store } from '../store/store
 import { parseTokenName, TenantTokens, tenantTokenClaim } from '../store/tokens';
 import { Sites } from '../store/sites';
 import { parseSite, parseSiteName } from '../domain/site';
+import { authorizeSite, parseCallerIdPrefixes } from '../domain/emergency';
 import { isStoreUnavailable } from '../store/connect';
 import { httpServerOptions, installEdgeLifecycle, RETRY_AFTER_SECONDS } from '../http';
 import { consoleRoutes } from './console';
@@ -442,8 +443,19 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
           'deviceCertificate "required" needs PROVISIONING_DEVICE_CA',
           'deviceCertificate',
         );
-      if (scope(req) !== undefined && !(await store.getTenant(id)))
-        throw new HttpError(403, 'forbidden', 'a tenant token cannot create tenants');
+      const prefixes =
+        b.emergencyCallerIdPrefixes === undefined
+          ? undefined
+          : parseCallerIdPrefixes(b.emergencyCallerIdPrefixes);
+      if (scope(req) !== undefined) {
+        const current = await store.getTenant(id);
+        if (!current) throw new HttpError(403, 'forbidden', 'a tenant token cannot create tenants');
+        // Sent back unchanged (as GET answered it) is no attempt to set it.
+        if (prefixes !== undefined && prefixes.join(',') !== current.emergencyCallerIdPrefixes.join(','))
+          throw new HttpError(403, 'forbidden', 'only the operator sets emergencyCallerIdPrefixes', {
+            field: 'emergencyCallerIdPrefixes',
+          });
+      }
       const created = await store.putTenant(
         id,
         {
@@ -451,6 +463,9 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
           language: (b.language as 'en' | 'de' | undefined) ?? null,
           timeZone,
           deviceCertificate,
+          ...(prefixes === undefined || scope(req) !== undefined
+            ? {}
+            : { emergencyCallerIdPrefixes: prefixes }),
         },
         actor(req),
       );
@@ -637,9 +652,19 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
 
     api.put('/tenants/:tenant/sites/:site', async (req, reply) => {
       const tenant = await tenantOf(req);
-      const site = parseSite(siteName(req), req.body);
-      const r = await sites.put(tenant, site, actor(req));
-      return reply.code(r === 'created' ? 201 : 200).send(site);
+      const input = parseSite(siteName(req), req.body);
+      const [current, t] = await Promise.all([sites.get(tenant, input.name), store.getTenant(tenant)]);
+      const write = authorizeSite(input, scope(req) === undefined ? 'operator' : 'tenant', {
+        policy: config.sip,
+        prefixes: t?.emergencyCallerIdPrefixes ?? [],
+        current,
+      });
+      if (!write.ok)
+        throw new HttpError(write.status, write.status === 403 ? 'forbidden' : 'bad_request', write.message, {
+          field: write.field,
+        });
+      const r = await sites.put(tenant, write.site, actor(req));
+      return reply.code(r === 'created' ? 201 : 200).send(write.site);
     });
 
     api.delete('/tenants/:tenant/sites/:site', async (req, reply) => {

@@ -2,18 +2,31 @@ import { InputError } from './errors';
 import { checkText, unsafeCharacter } from './text';
 
 /**
- * A site's emergency data: the call-back number and the civic address an emergency service gets
- * for a call from any phone of the site, and the route its emergency calls take.
+ * A site's emergency data as a `PUT .../sites/{site}` carries it: the call-back number and the
+ * civic address an emergency service gets for a call from any phone of the site, and the route its
+ * emergency calls take.
  */
-export interface Site {
+export interface SiteInput {
   readonly name: string;
   /** E.164, `+` and 2-15 digits: sent as P-Asserted-Identity and From display name. */
   readonly emergencyCallerId: string;
   readonly civicAddress: CivicAddress | null;
-  /** SIP URI overriding EMERGENCY_ROUTE for the site's phones; null: EMERGENCY_ROUTE. */
+  /** SIP URI for the site's phones instead of EMERGENCY_ROUTE, one of EMERGENCY_SITE_ROUTES; null: EMERGENCY_ROUTE. */
   readonly emergencyRoute: string | null;
   /** Whether the route accepts a location (RFC 6442); null: EMERGENCY_SEND_LOCATION. */
   readonly sendLocation: boolean | null;
+}
+
+/**
+ * Who set a caller ID: the operator's token may set any number, a tenant token only one its tenant
+ * was allowed (see domain/emergency). A record without it (written before it existed) counts as
+ * `tenant`, so its number is checked again on every call.
+ */
+export type CallerIdSetter = 'operator' | 'tenant';
+
+/** A site record as stored and answered. */
+export interface Site extends SiteInput {
+  readonly emergencyCallerIdBy: CallerIdSetter;
 }
 
 /**
@@ -53,7 +66,7 @@ export function parseSiteName(v: unknown): string {
   return v;
 }
 
-function isE164(v: unknown): v is string {
+export function isE164(v: unknown): v is string {
   return typeof v === 'string' && E164.test(v);
 }
 
@@ -89,12 +102,20 @@ function parseCivicAddress(v: unknown): CivicAddress {
 }
 
 /** Validates a `PUT .../sites/{site}` body for the site `name` (already checked by parseSiteName). */
-export function parseSite(name: string, body: unknown): Site {
+export function parseSite(name: string, body: unknown): SiteInput {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new InputError('body must be a JSON object');
   const o = body as Record<string, unknown>;
-  // `name` may come back as GET answered it; the path names the site.
-  const known = ['name', 'emergencyCallerId', 'civicAddress', 'emergencyRoute', 'sendLocation'];
+  // `name` and `emergencyCallerIdBy` may come back as GET answered them; the path names the site
+  // and the token decides the setter.
+  const known = [
+    'name',
+    'emergencyCallerId',
+    'civicAddress',
+    'emergencyRoute',
+    'sendLocation',
+    'emergencyCallerIdBy',
+  ];
   const unknown = Object.keys(o).filter((k) => !known.includes(k));
   if (unknown.length > 0)
     throw new InputError(`unknown field(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);

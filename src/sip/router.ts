@@ -7,10 +7,10 @@ import { settle } from '../domain/auth';
 import { clientOf } from '../domain/prefix';
 import { decideCall, dialledNumber, type Caller, type CallRoute } from '../domain/call';
 import type { Language } from '../domain/device';
-import { isEmergencyNumber } from '../domain/emergency';
+import { isEmergencyNumber, planEmergency, type EmergencyPlan } from '../domain/emergency';
 import type { Site } from '../domain/site';
 import { Sites } from '../store/sites';
-import { siteLeg } from './emergency';
+import { emergencyLeg, offerSdp, type EmergencyLeg } from './emergency';
 import { tryParseMac, type Mac } from '../domain/mac';
 import { prefixOf } from '../domain/prefix';
 import { ipMatches, tryCanonicalIp } from '../domain/whitelist';
@@ -246,23 +246,31 @@ async function routeEmergency(
   deps: RouterDeps,
   log: Logger,
 ): Promise<void> {
+  let cancelled = false;
+  req.on('cancel', () => {
+    cancelled = true;
+  });
   const sites = new Sites(deps.store.redis, { eventsMaxLen: deps.config.eventsMaxLen });
   const site = await emergencySite(id, sites, log);
-  const route = site?.emergencyRoute ?? deps.config.sip.emergencyRoute;
-  if (route === null) {
+  const prefixes = await callerIdPrefixes(id.tenant, site, deps.store, log);
+  const plan = planEmergency(site, prefixes, deps.config.sip);
+  if (plan.refused.length > 0)
+    log.warn(
+      {
+        site: site!.name,
+        refused: plan.refused,
+        recordRoute: site!.emergencyRoute,
+        recordCallerId: site!.emergencyCallerId,
+      },
+      'emergency call: the site record names what the operator has not allowed; not used',
+    );
+  if (plan.route === null) {
     log.fatal('EMERGENCY CALL CANNOT BE ROUTED: EMERGENCY_ROUTE is not configured');
     return res.send(503, 'Emergency Route Not Configured');
   }
-  const target = emergencyTarget(route, dialled);
-  if (site !== null) return bridgeEmergency(req, res, target, site, id.mac!, deps, log);
-  log.warn({ target }, 'emergency call: proxying to the emergency route');
-  try {
-    const result = await deps.srf.proxyRequest(req, target, { recordRoute: true, followRedirects: false });
-    log.warn({ status: result.finalStatus }, 'emergency call: proxy finished');
-  } catch (err) {
-    log.fatal({ err: (err as Error).message, target }, 'EMERGENCY CALL FAILED to reach the emergency route');
-    if (!res.finalResponseSent) res.send(503, 'Service Unavailable');
-  }
+  // drachtio-server has answered the CANCEL and the INVITE (487) already.
+  if (cancelled) return log.warn('emergency call: cancelled by the caller before it went out');
+  return bridgeEmergency(req, res, emergencyTarget(plan.route, dialled), plan, id.mac, deps, log);
 }
 
 /**
@@ -287,33 +295,63 @@ export async function emergencySite(
 }
 
 /**
- * A site's emergency call goes through a B2BUA, not the proxy: a proxy may add a header but must
- * not rewrite From (RFC 3261 16.6), cannot drop the phone's own P-Asserted-Identity (an untrusted
- * phone's, RFC 3325 section 5) and drachtio's proxyRequest cannot change the body, which carries
- * the PIDF-LO. Calls without a site record keep the plain proxy.
+ * The caller-ID prefixes the operator allowed the tenant, asked only for a caller ID a tenant token
+ * set; none when the store fails (the operator's identity is used instead).
+ */
+async function callerIdPrefixes(
+  tenant: string | null,
+  site: Site | null,
+  store: Pick<Store, 'getTenant'>,
+  log: Logger,
+): Promise<readonly string[]> {
+  if (tenant === null || site === null || site.emergencyCallerIdBy === 'operator') return [];
+  try {
+    return (await store.getTenant(tenant))?.emergencyCallerIdPrefixes ?? [];
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'emergency call: tenant unknown (store), default identity');
+    return [];
+  }
+}
+
+/**
+ * Every emergency call goes through a B2BUA: a fresh INVITE with papgate's identity and the
+ * phone's SDP (RFC 3325: an untrusted phone's P-Asserted-Identity is never passed on; RFC 3261
+ * 22.3: credentials for our own realm are consumed, not forwarded). A proxy must not rewrite From
+ * (RFC 3261 16.6) and drachtio's proxyRequest can neither drop the phone's headers nor change the
+ * body, which may carry the PIDF-LO. drachtio-srf copies none of the phone's headers to the new
+ * leg (no proxyRequestHeaders), relays the route's answer or failure, and sends the phone's CANCEL on.
  */
 async function bridgeEmergency(
   req: Srf.SrfRequest,
   res: Srf.SrfResponse,
   target: string,
-  site: Site,
-  mac: Mac,
+  plan: EmergencyPlan,
+  mac: Mac | null,
   deps: RouterDeps,
   log: Logger,
 ): Promise<void> {
-  const sendLocation = site.sendLocation ?? deps.config.sip.emergencySendLocation;
-  const leg = siteLeg(site, {
-    sdp: req.body ?? '',
-    sendLocation,
+  const o = {
+    sdp: offerSdp(req.get('content-type'), req.body),
     mac,
     host: deps.config.sip.realm,
     now: Date.now(),
     id: randomBytes(8).toString('hex'),
-  });
-  log = log.child({ target, site: site.name, callerId: site.emergencyCallerId });
+  };
+  log = log.child({ target, callerId: plan.callerId });
+  let leg: EmergencyLeg;
+  try {
+    leg = emergencyLeg(plan, o);
+  } catch (err) {
+    // A record written around the API (its address is not checked again): the call goes without it.
+    log.error(
+      { err: (err as Error).message },
+      'emergency call: the site address is unusable; sent without location',
+    );
+    leg = emergencyLeg({ ...plan, location: null }, o);
+  }
   log.warn(
-    { location: leg.headers.Geolocation !== undefined },
-    'emergency call: bridging with the site identity',
+    { location: leg.headers.Geolocation !== undefined, lateOffer: leg.body === '' },
+    'emergency call: to the emergency route',
   );
   try {
     const { uas, uac } = await deps.srf.createB2BUA(req, res, target, {

@@ -5,6 +5,12 @@ import { LuaScript } from './scripts';
 
 const script = new LuaScript('site');
 
+/** A stored record; one without a known setter (older than the field) counts as a tenant's. */
+function toSite(name: string, json: string): Site {
+  const r = JSON.parse(json) as Omit<Site, 'name'>;
+  return { name, ...r, emergencyCallerIdBy: r.emergencyCallerIdBy === 'operator' ? 'operator' : 'tenant' };
+}
+
 /**
  * Site records of a tenant: one hash field per site name, so any name a device carries (spaces,
  * slashes, non-ASCII) is a record without escaping. Devices keep naming their site; a site
@@ -20,6 +26,7 @@ export class Sites {
     this.now = opts.now ?? Date.now;
   }
 
+  /** Audited with the caller ID, who set it and the route, and what they were before. */
   async put(tenant: string, site: Site, actor: string): Promise<'created' | 'updated'> {
     const k = keys.tenant(tenant);
     return (await script.run(
@@ -32,19 +39,22 @@ export class Sites {
         actor,
         site.name,
         JSON.stringify({ ...site, name: undefined }),
+        site.emergencyCallerId,
+        site.emergencyCallerIdBy,
+        site.emergencyRoute ?? '',
       ],
     )) as 'created' | 'updated';
   }
 
   async get(tenant: string, name: string): Promise<Site | null> {
     const json = await this.redis.hGet(keys.tenant(tenant).sites, name);
-    return json ? { name, ...(JSON.parse(json) as Omit<Site, 'name'>) } : null;
+    return json ? toSite(name, json) : null;
   }
 
   async list(tenant: string): Promise<Site[]> {
     const all = await this.redis.hGetAll(keys.tenant(tenant).sites);
     return Object.entries(all)
-      .map(([name, json]) => ({ name, ...(JSON.parse(json) as Omit<Site, 'name'>) }))
+      .map(([name, json]) => toSite(name, json))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 

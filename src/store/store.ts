@@ -31,6 +31,8 @@ export interface Tenant {
   readonly timeZone: string | null;
   /** What a phone's factory certificate counts for when it provisions (see domain/devicecert). */
   readonly deviceCertificate: DeviceCertificatePolicy;
+  /** E.164 prefixes of the emergency caller IDs its tokens may set (operator only; see domain/emergency). */
+  readonly emergencyCallerIdPrefixes: readonly string[];
   readonly createdAt: number;
 }
 
@@ -150,6 +152,7 @@ function toTenant(id: string, h: Record<string, string>): Tenant | null {
     deviceCertificate: isDeviceCertificatePolicy(h.deviceCertificate)
       ? h.deviceCertificate
       : DEFAULT_DEVICE_CERTIFICATE_POLICY,
+    emergencyCallerIdPrefixes: h.emergencyCallerIdPrefixes ? h.emergencyCallerIdPrefixes.split(',') : [],
     createdAt: Number(h.createdAt),
   };
 }
@@ -239,7 +242,8 @@ export class Store {
 
   /**
    * Creates or updates a tenant; answers whether it was created. An omitted `deviceCertificate`
-   * is left as it is: a client that does not know the field must not weaken a "required".
+   * or `emergencyCallerIdPrefixes` is left as it is: a client that does not know the field must
+   * not weaken a "required", nor a tenant token's update drop the operator's prefixes.
    */
   async putTenant(
     id: string,
@@ -248,22 +252,34 @@ export class Store {
       language: Language | null;
       timeZone?: string | null;
       deviceCertificate?: DeviceCertificatePolicy;
+      emergencyCallerIdPrefixes?: readonly string[];
     },
     actor: Actor,
   ): Promise<boolean> {
     const k = keys.tenant(id);
     const now = this.now();
     const created = await this.redis.hSetNX(k.info, 'createdAt', String(now));
+    const prefixes = data.emergencyCallerIdPrefixes?.join(',');
     await this.redis.hSet(k.info, {
       name: data.name,
       language: data.language ?? '',
       timeZone: data.timeZone ?? '',
       ...(data.deviceCertificate === undefined ? {} : { deviceCertificate: data.deviceCertificate }),
+      ...(prefixes === undefined ? {} : { emergencyCallerIdPrefixes: prefixes }),
     });
     await scripts.audit.run(
       this.redis,
       [k.info, k.events],
-      ['event', '', now, this.maxlen, created ? 'tenant_created' : 'tenant_updated', 'actor', actor],
+      [
+        'event',
+        '',
+        now,
+        this.maxlen,
+        created ? 'tenant_created' : 'tenant_updated',
+        'actor',
+        actor,
+        ...(prefixes === undefined ? [] : ['emergencyCallerIdPrefixes', prefixes]),
+      ],
     );
     // The global list lives in another slot; it only feeds the lock watcher, so it may lag.
     await this.redis.sAdd(keys.tenants(), id);

@@ -8,20 +8,47 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { createAdminServer } from '../../src/admin/server';
 import { freePort } from '../../src/store/embedded';
+import { keys } from '../../src/store/keys';
 import { Sites } from '../../src/store/sites';
 import { parseSite } from '../../src/domain/site';
-import { Harness, PBX_IP, REALM, sleep, TENANT, type E2eDevice } from './harness';
+import { request } from '../support/http';
+import { silentLog } from '../support/redis';
+import {
+  absentHeader,
+  claimIdentity,
+  Harness,
+  identityChecks,
+  NOTHING_OF_THE_PHONE,
+  PBX_IP,
+  REALM,
+  sleep,
+  TENANT,
+  type E2eDevice,
+  type SippCheck,
+  type SippResult,
+} from './harness';
+
+/** EMERGENCY_CALLER_ID: the identity of emergency calls without an allowed site caller ID. */
+const OPERATOR_ID = '+4930555000';
+const ADMIN = 'e2e-operator-token-0123456789';
 
 describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', function () {
   this.timeout(120000);
   const h = new Harness();
   const devices: Record<string, E2eDevice> = {};
   let emergencyPort = 0;
+  /** The one further route the operator allows site records (EMERGENCY_SITE_ROUTES). */
+  let sitePort = 0;
 
   before(async function () {
     emergencyPort = await freePort();
+    sitePort = await freePort();
     h.extraEnv.EMERGENCY_ROUTE = `sip:127.0.0.1:${emergencyPort}`;
+    h.extraEnv.EMERGENCY_SITE_ROUTES = `sip:127.0.0.1:${sitePort}`;
+    h.extraEnv.EMERGENCY_CALLER_ID = OPERATOR_ID;
     await h.start(this);
     devices.ok = await h.device('001565e2e001');
     devices.wrong = await h.device('000413e2e002', { vendor: 'snom' });
@@ -31,6 +58,9 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     devices.pbxNamed = await h.device('001565e2e015');
     devices.located = await h.device('001565e2e006', { site: 'Floor 2/East' });
     devices.identified = await h.device('001565e2e007', { site: 'Annex' });
+    devices.rogue = await h.device('001565e2e008', { site: 'Rogue' });
+    devices.tenantSet = await h.device('001565e2e009', { site: 'Tenant set' });
+    devices.broken = await h.device('001565e2e00a', { site: 'Broken' });
   });
 
   after(() => h.stop());
@@ -116,109 +146,226 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     assert.deepEqual(h.outcomes(d.mac), [], 'no IVR session');
   });
 
-  it('emergency number from a phone without a site caller ID -> proxied straight to the emergency route (no IVR)', async () => {
-    const d = devices.emergency!;
-    const uas = h.sipp(h.scenario('uas_answer.xml'), {
-      port: emergencyPort,
-      mac: d.mac,
-      uas: true,
-      timeoutS: 40,
-    });
+  /**
+   * An emergency call of `d` to 112 that claims PHONE_CLAIMS, answered (or refused, or rung and
+   * cancelled...) by the sipp UAS `route` on its port: both sides must end as their scenarios say.
+   */
+  async function emergencyCall(
+    d: E2eDevice,
+    route: Promise<SippResult>,
+    phone: { template?: string; bodies?: ('hangup' | 'wait_bye')[]; fill?: Record<string, string> } = {},
+  ) {
     await sleep(500);
-    const call = await h.sipp(h.uacScenario('emergency', ['hangup'], { PAUSE: '1000' }), {
-      port: await freePort(),
-      mac: d.mac,
-      password: d.password,
-      service: '112',
-    });
-    assert.equal(call.code, 0, call.out);
-    const answered = await uas;
-    assert.equal(answered.code, 0, answered.out);
-    assert.deepEqual(h.outcomes(d.mac), [], 'no IVR session');
-    assert.equal((await h.store.getDevice(TENANT, d.mac))!.state, 'needed');
-  });
-
-  /** The site's emergency call, answered by a sipp UAS on `port` that checks the site's identity and `checks`. */
-  async function siteCall(d: E2eDevice, port: number, callerId: string, checks: string) {
-    let xml = fs.readFileSync(h.scenario('uas_site.tmpl.xml'), 'utf8');
-    const vars = [...checks.matchAll(/assign_to="([a-z]+)"/g)].map((m) => `,${m[1]}`).join('');
-    xml = xml.split('__CHECKS__').join(checks).split('__VARIABLES__').join(vars);
-    xml = xml.split('__CALLER_ID__').join(callerId.replace('+', '\\+'));
-    const file = path.join(h.tmp, `uas-site-${port}.xml`);
+    const file = h.uacScenario(
+      `emergency-${d.mac}-${Date.now()}`,
+      phone.bodies ?? ['hangup'],
+      { PAUSE: '1000', WAIT: '15000' },
+      phone.template,
+    );
+    let xml = fs.readFileSync(file, 'utf8');
+    for (const [k, v] of Object.entries(phone.fill ?? {})) xml = xml.split(`__${k}__`).join(v);
     fs.writeFileSync(file, xml);
-    const uas = h.sipp(file, { port, mac: d.mac, uas: true, timeoutS: 40 });
-    await sleep(500);
-    // The phone claims an identity of its own: only the site's may reach the emergency route.
-    const uac = h.uacScenario(`site-${port}`, ['hangup'], { PAUSE: '1000' });
-    const claimed = fs
-      .readFileSync(uac, 'utf8')
-      .replace(
-        /Max-Forwards: 70\n(\s*)Content-Type/g,
-        'Max-Forwards: 70\n$1P-Asserted-Identity: <sip:+15555550100@127.0.0.1>\n$1Content-Type',
-      );
-    assert.notEqual(claimed, fs.readFileSync(uac, 'utf8'));
-    fs.writeFileSync(uac, claimed);
-    const call = await h.sipp(uac, {
+    claimIdentity(file);
+    const call = await h.sipp(file, {
       port: await freePort(),
       mac: d.mac,
       password: d.password,
       service: '112',
     });
-    assert.equal(call.code, 0, call.out);
-    const answered = await uas;
-    assert.equal(answered.code, 0, `the emergency route got the site's identity: ${answered.out}`);
+    const answered = await route;
+    assert.equal(answered.code, 0, `the emergency route: ${answered.out}`);
+    assert.equal(call.code, 0, `the phone: ${call.out}`);
     assert.deepEqual(h.outcomes(d.mac), [], 'no IVR session');
   }
 
+  const noLocation: SippCheck[] = [
+    absentHeader('Geolocation'),
+    absentHeader('Geolocation-Routing'),
+    { regexp: 'pidf', in: 'body', absent: true },
+    { regexp: 'm=audio [0-9]+ RTP/AVP 0 101', in: 'body' },
+  ];
+
+  /** A call of `d` reaching EMERGENCY_ROUTE with `callerId`, no location and nothing of the phone. */
+  const atOperatorRoute = (d: E2eDevice, callerId: string) =>
+    emergencyCall(
+      d,
+      h.emergencyRoute(emergencyPort, d.mac, [
+        ...identityChecks(callerId),
+        ...NOTHING_OF_THE_PHONE,
+        ...noLocation,
+      ]),
+    );
+
+  /** A site record written straight into Redis, around the API and its checks. */
+  const storeRaw = (name: string, record: Record<string, unknown>) =>
+    h.store.redis.hSet(keys.tenant(TENANT).sites, name, JSON.stringify(record));
+
+  it('a phone without a site record, claiming identities, a location and a route of its own -> the route gets the operator default identity and nothing of the phone (no IVR)', async () => {
+    const d = devices.emergency!;
+    await atOperatorRoute(d, OPERATOR_ID);
+    assert.equal((await h.store.getDevice(TENANT, d.mac))!.state, 'needed');
+  });
+
   const sites = () => new Sites(h.store.redis, { eventsMaxLen: 10000 });
 
-  it('a site with caller ID, address and its own route that takes a location -> PAI, From, Geolocation and PIDF-LO there', async () => {
-    const sitePort = await freePort();
+  it('a site with caller ID, address and its own allowed route that takes a location -> PAI, From, Geolocation and PIDF-LO there, nothing of the phone', async () => {
     await sites().put(
       TENANT,
-      parseSite('Floor 2/East', {
-        emergencyCallerId: '+493012345678',
-        civicAddress: { country: 'DE', A3: 'Berlin', RD: 'Unter den Linden', HNO: '5', FLR: '2' },
-        emergencyRoute: `sip:127.0.0.1:${sitePort}`,
-        sendLocation: true,
-      }),
+      {
+        ...parseSite('Floor 2/East', {
+          emergencyCallerId: '+493012345678',
+          civicAddress: { country: 'DE', A3: 'Berlin', RD: 'Unter den Linden', HNO: '5', FLR: '2' },
+          emergencyRoute: `sip:127.0.0.1:${sitePort}`,
+          sendLocation: true,
+        }),
+        emergencyCallerIdBy: 'operator',
+      },
       'e2e',
     );
     const loc = `loc-[0-9a-f]+@${REALM}`;
-    await siteCall(
-      devices.located!,
-      sitePort,
-      '+493012345678',
-      [
-        `<ereg regexp="^ *&lt;cid:${loc}&gt; *$" search_in="hdr" header="Geolocation:" check_it="true" assign_to="geo"/>`,
-        '<ereg regexp="^ *yes *$" search_in="hdr" header="Geolocation-Routing:" check_it="true" assign_to="routing"/>',
-        '<ereg regexp="^ *multipart/mixed; *boundary=" search_in="hdr" header="Content-Type:" check_it="true" assign_to="ctype"/>',
-        '<ereg regexp="m=audio [0-9]+ RTP/AVP 0 101" search_in="body" check_it="true" assign_to="sdp"/>',
-        `<ereg regexp="Content-ID: &lt;${loc}&gt;" search_in="body" check_it="true" assign_to="part"/>`,
-        '<ereg regexp="&lt;ca:RD&gt;Unter den Linden&lt;/ca:RD&gt;" search_in="body" check_it="true" assign_to="rd"/>',
-        '<ereg regexp="&lt;dm:deviceID&gt;mac:001565e2e006&lt;" search_in="body" check_it="true" assign_to="mac"/>',
-      ].join('\n'),
+    const d = devices.located!;
+    await emergencyCall(
+      d,
+      h.emergencyRoute(sitePort, d.mac, [
+        ...identityChecks('+493012345678'),
+        ...NOTHING_OF_THE_PHONE,
+        { regexp: `^ *<cid:${loc}> *$`, in: { header: 'Geolocation:' } },
+        { regexp: '^ *yes *$', in: { header: 'Geolocation-Routing:' } },
+        { regexp: '^ *multipart/mixed; *boundary=', in: { header: 'Content-Type:' } },
+        { regexp: 'm=audio [0-9]+ RTP/AVP 0 101', in: 'body' },
+        { regexp: `Content-ID: <${loc}>`, in: 'body' },
+        { regexp: '<ca:RD>Unter den Linden</ca:RD>', in: 'body' },
+        { regexp: '<dm:deviceID>mac:001565e2e006<', in: 'body' },
+      ]),
     );
   });
 
   it('a site with a caller ID on a route that takes no location (the default) -> PAI and From, no location', async () => {
     await sites().put(
       TENANT,
-      parseSite('Annex', {
-        emergencyCallerId: '+4930999000',
-        civicAddress: { country: 'DE', A3: 'Berlin', RD: 'Annexweg', HNO: '1' },
-      }),
+      {
+        ...parseSite('Annex', {
+          emergencyCallerId: '+4930999000',
+          civicAddress: { country: 'DE', A3: 'Berlin', RD: 'Annexweg', HNO: '1' },
+        }),
+        emergencyCallerIdBy: 'operator',
+      },
       'e2e',
     );
-    await siteCall(
-      devices.identified!,
-      emergencyPort,
-      '+4930999000',
-      [
-        '<ereg regexp="." search_in="hdr" header="Geolocation:" check_it_inverse="true" assign_to="geo"/>',
-        '<ereg regexp="pidf" search_in="body" check_it_inverse="true" assign_to="pidf"/>',
-        '<ereg regexp="m=audio [0-9]+ RTP/AVP 0 101" search_in="body" check_it="true" assign_to="sdp"/>',
-      ].join('\n'),
+    const d = devices.identified!;
+    await atOperatorRoute(d, '+4930999000');
+  });
+
+  it('a site record stored straight into Redis with a route and caller ID nobody allowed -> EMERGENCY_ROUTE with the operator default identity, and a warning', async () => {
+    const roguePort = await freePort();
+    await storeRaw('Rogue', {
+      emergencyCallerId: '+19005550100',
+      civicAddress: null,
+      emergencyRoute: `sip:+19005550100@127.0.0.1:${roguePort}`,
+      sendLocation: null,
+    });
+    const d = devices.rogue!;
+    const from = h.logLines.length;
+    await atOperatorRoute(d, OPERATOR_ID);
+    const warned = h.logLines
+      .slice(from)
+      .find((l) => l.mac === d.mac && l.level === 40 && /not allowed/.test(String(l.msg)));
+    assert.ok(warned, 'a warn line names what was not used');
+    assert.deepEqual(warned.refused, ['emergencyRoute', 'emergencyCallerId']);
+  });
+
+  it('a record stored straight into Redis with an address no PIDF-LO can be made of -> the call goes out without location', async () => {
+    await storeRaw('Broken', {
+      emergencyCallerId: '+4930999111',
+      emergencyCallerIdBy: 'operator',
+      civicAddress: { country: { not: 'text' }, A3: 7 },
+      emergencyRoute: null,
+      sendLocation: true,
+    });
+    const d = devices.broken!;
+    await atOperatorRoute(d, '+4930999111');
+  });
+
+  it('a tenant token cannot point its site at a route or caller ID the operator did not allow; the call keeps the operator route and identity', async () => {
+    const admin = createAdminServer({ config: h.config, store: h.store, log: silentLog, adminToken: ADMIN });
+    await admin.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const port = (admin.server.address() as AddressInfo).port;
+      const call = async (method: string, url: string, bearer: string, body?: unknown) => {
+        const res = await request(port, url, {
+          method,
+          headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        return { status: res.status, json: JSON.parse(res.body) as Record<string, unknown> };
+      };
+      const allowed = await call('PUT', `/api/v1/tenants/${TENANT}`, ADMIN, {
+        name: 'E2E',
+        language: 'en',
+        emergencyCallerIdPrefixes: ['+4930777'],
+      });
+      assert.equal(allowed.status, 200, JSON.stringify(allowed.json));
+      const made = await call('POST', `/api/v1/tenants/${TENANT}/tokens`, ADMIN, { name: 'e2e-tenant' });
+      const token = made.json.token as string;
+      const url = `/api/v1/tenants/${TENANT}/sites/Tenant%20set`;
+      const route = await call('PUT', url, token, {
+        emergencyCallerId: '+4930777100',
+        emergencyRoute: 'sip:+19005550100@127.0.0.1:5099',
+      });
+      assert.equal(route.status, 400, JSON.stringify(route.json));
+      assert.equal(route.json.field, 'emergencyRoute');
+      const id = await call('PUT', url, token, { emergencyCallerId: '+19005550100' });
+      assert.equal(id.status, 403, JSON.stringify(id.json));
+      assert.equal(id.json.field, 'emergencyCallerId');
+      assert.equal(await sites().get(TENANT, 'Tenant set'), null, 'nothing written');
+    } finally {
+      await admin.close();
+    }
+    const d = devices.tenantSet!;
+    await emergencyCall(
+      d,
+      h.emergencyRoute(emergencyPort, d.mac, [...identityChecks(OPERATOR_ID), ...NOTHING_OF_THE_PHONE]),
+    );
+  });
+
+  it('the route refuses (486) -> the phone hears 486', async () => {
+    const d = devices.emergency!;
+    const xml = fs.readFileSync(h.scenario('uas_refuse.tmpl.xml'), 'utf8').split('__CODE__').join('486');
+    const file = path.join(h.tmp, 'uas-refuse.xml');
+    fs.writeFileSync(file, xml);
+    await emergencyCall(d, h.sipp(file, { port: emergencyPort, mac: d.mac, uas: true, timeoutS: 30 }), {
+      template: 'uac_failed.tmpl.xml',
+      bodies: [],
+      fill: { CODE: '486' },
+    });
+  });
+
+  it('the route hangs up -> the phone gets a BYE', async () => {
+    const d = devices.emergency!;
+    await emergencyCall(
+      d,
+      h.sipp(h.scenario('uas_hangup.xml'), { port: emergencyPort, mac: d.mac, uas: true, timeoutS: 30 }),
+      {
+        bodies: ['wait_bye'],
+      },
+    );
+  });
+
+  it('the phone cancels while the route rings -> the route gets the CANCEL, the phone 487', async () => {
+    const d = devices.emergency!;
+    await emergencyCall(
+      d,
+      h.sipp(h.scenario('uas_cancelled.xml'), { port: emergencyPort, mac: d.mac, uas: true, timeoutS: 30 }),
+      { template: 'uac_cancel_ringing.xml', bodies: [] },
+    );
+  });
+
+  it('a late offer (INVITE without SDP) -> the route gets an INVITE without SDP, its offer is answered in the ACK', async () => {
+    const d = devices.emergency!;
+    await emergencyCall(
+      d,
+      h.sipp(h.scenario('uas_late_offer.xml'), { port: emergencyPort, mac: d.mac, uas: true, timeoutS: 30 }),
+      { template: 'uac_late_offer.tmpl.xml' },
     );
   });
 });

@@ -8,7 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../src/store/embedded';
 import {
+  claimIdentity,
   Harness,
+  identityChecks,
+  NOTHING_OF_THE_PHONE,
   PBX_IP,
   PlaybackWatch,
   REPO,
@@ -131,7 +134,7 @@ describe('e2e: calls under faults', function () {
     await h.idle();
   });
 
-  it('Redis stopped: *89 hears "not possible", an emergency call is still proxied; Redis back -> next call succeeds', async () => {
+  it('Redis stopped: *89 hears "not possible", an emergency call is still routed (anonymous, nothing of the phone); Redis back -> next call succeeds', async () => {
     const d = await h.device('001565e2f007');
     await h.stopRedis();
     try {
@@ -144,17 +147,16 @@ describe('e2e: calls under faults', function () {
       );
       assert.equal(notPossible.code, 0, notPossible.out);
       assert.deepEqual(watch.started(), [prompt('en', 'not_possible')]);
-      const uas = h.sipp(h.scenario('uas_answer.xml'), {
-        port: emergencyPort,
-        mac: d.mac,
-        uas: true,
-        timeoutS: 30,
-      });
+      // Nobody could be identified and no EMERGENCY_CALLER_ID is set: an anonymous From, no
+      // P-Asserted-Identity, and nothing of what the phone claimed.
+      const uas = h.emergencyRoute(emergencyPort, d.mac, [
+        ...identityChecks(null, 'anonymous'),
+        ...NOTHING_OF_THE_PHONE,
+      ]);
       await sleep(500);
-      const emergency = await h.sipp(
-        h.uacScenario('redis-down-112', ['hangup'], { PAUSE: '1000' }, 'uac_pbx.tmpl.xml'),
-        { port: await freePort(), mac: d.mac, service: '112' },
-      );
+      const phone = h.uacScenario('redis-down-112', ['hangup'], { PAUSE: '1000' }, 'uac_pbx.tmpl.xml');
+      claimIdentity(phone);
+      const emergency = await h.sipp(phone, { port: await freePort(), mac: d.mac, service: '112' });
       assert.equal(emergency.code, 0, emergency.out);
       const answered = await uas;
       assert.equal(answered.code, 0, `the emergency route got the call: ${answered.out}`);

@@ -278,6 +278,100 @@ export function serverPid(which: ServerName): number {
   return Number(fs.readFileSync(path.join(serversRun()!, `${which}.pid`), 'utf8'));
 }
 
+/**
+ * What an attacking phone adds to its INVITEs: identities, privacy, diversion, a location and a
+ * preloaded route of its own. Every value names "attacker", which must never reach an emergency route.
+ */
+export const PHONE_CLAIMS = [
+  'P-Asserted-Identity: "attacker" <sip:+15555550100@attacker.invalid>',
+  'P-Preferred-Identity: <sip:+15555550101@attacker.invalid>',
+  'Privacy: none;attacker',
+  'Remote-Party-ID: "attacker" <sip:+15555550102@attacker.invalid>;party=calling;screen=yes;privacy=off',
+  'Diversion: <sip:+15555550103@attacker.invalid>;reason=unconditional',
+  'History-Info: <sip:+15555550104@attacker.invalid>;index=1',
+  'Geolocation: <sip:location@attacker.invalid>',
+  'Geolocation-Routing: no;attacker',
+  // A preloaded route set as a phone with papgate as outbound proxy sends it: drachtio-server takes
+  // off its own entry; a proxy would carry the rest on.
+  `Route: <sip:${SIP_TARGET};lr>, <sip:attacker.invalid;lr>`,
+  'User-Agent: attacker-phone',
+];
+
+/** Adds PHONE_CLAIMS and an "attacker" display name to the INVITEs of the phone scenario `file`. */
+export function claimIdentity(file: string): void {
+  const xml = fs.readFileSync(file, 'utf8');
+  const claimed = xml
+    .replace(/(CSeq: \d+ INVITE\n)(\s*)/g, (_m, cseq: string, indent: string) =>
+      [cseq, ...PHONE_CLAIMS.map((c) => `${indent}${c}\n`), indent].join(''),
+    )
+    .replace(/From: <sip:/g, 'From: "attacker" <sip:');
+  assert.ok(claimed.includes('User-Agent: attacker-phone'), `no INVITE in ${file}`);
+  fs.writeFileSync(file, claimed);
+}
+
+/** One check of a sipp UAS on the message it receives (an `ereg` action); `absent`: must not match. */
+export interface SippCheck {
+  readonly regexp: string;
+  /** where: the whole message, the body, or one header's value */
+  readonly in: 'msg' | 'body' | { readonly header: string };
+  readonly absent?: boolean;
+}
+
+const xmlAttr = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** A POSIX regexp finding a header line `name:` in any letter case (sipp's header search is not). */
+export function headerLine(name: string): string {
+  const caseless = [...name].map((c) => (/[a-z]/i.test(c) ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c));
+  return `(^|[^-A-Za-z0-9])${caseless.join('')} *:`;
+}
+
+/** The header `name` is not in the message, in any spelling. */
+export const absentHeader = (name: string): SippCheck => ({
+  regexp: headerLine(name),
+  in: 'msg',
+  absent: true,
+});
+
+/** Nothing the phone chose reaches the route: no claim, no credential, no preloaded route. */
+export const NOTHING_OF_THE_PHONE: readonly SippCheck[] = [
+  { regexp: 'attacker', in: 'msg', absent: true },
+  ...['Proxy-Authorization', 'Authorization', 'Route', 'P-Preferred-Identity', 'Privacy', 'Remote-Party-ID']
+    .concat(['Diversion', 'History-Info'])
+    .map(absentHeader),
+  { regexp: 'Digest', in: 'msg', absent: true },
+];
+
+const escapeRe = (s: string) => s.replace(/[+.*?()[\]{}|^$\\]/g, '\\$&');
+
+/**
+ * The identity papgate chose: `number` as P-Asserted-Identity and From, or (null) no
+ * P-Asserted-Identity and a From naming `user` (the device's MAC, or "anonymous").
+ */
+export function identityChecks(number: string | null, user = 'anonymous'): SippCheck[] {
+  if (number === null)
+    return [
+      absentHeader('P-Asserted-Identity'),
+      { regexp: `^ *"${escapeRe(user)}" *<sip:${escapeRe(user)}@`, in: { header: 'From:' } },
+    ];
+  const n = escapeRe(number);
+  return [
+    { regexp: `^ *<tel:${n}> *$`, in: { header: 'P-Asserted-Identity:' } },
+    { regexp: `^ *"${n}" *<sip:${n}@`, in: { header: 'From:' } },
+  ];
+}
+
+/** The checks as sipp `ereg` actions and the variable list they need (`,v0,v1...`). */
+export function sippChecks(checks: readonly SippCheck[]): { actions: string; variables: string } {
+  const actions = checks.map((c, i) => {
+    const where =
+      c.in === 'msg' || c.in === 'body' ? `search_in="${c.in}"` : `search_in="hdr" header="${c.in.header}"`;
+    const check = c.absent ? 'check_it_inverse' : 'check_it';
+    return `      <ereg regexp="${xmlAttr(c.regexp)}" ${where} ${check}="true" assign_to="v${i}"/>`;
+  });
+  return { actions: actions.join('\n'), variables: checks.map((_c, i) => `,v${i}`).join('') };
+}
+
 export class Harness {
   store!: Store;
   sipStore!: SipStore;
@@ -516,6 +610,23 @@ export class Harness {
 
   scenario(name: string): string {
     return path.join(SCENARIOS, name);
+  }
+
+  /**
+   * A sipp UAS standing for an emergency route on `port` (uas_route.tmpl.xml): answers, waits for
+   * the BYE, and fails unless the INVITE passes `checks`. Resolves once sipp ended.
+   */
+  async emergencyRoute(port: number, mac: string, checks: readonly SippCheck[]): Promise<SippResult> {
+    const { actions, variables } = sippChecks(checks);
+    const xml = fs
+      .readFileSync(this.scenario('uas_route.tmpl.xml'), 'utf8')
+      .split('__CHECKS__')
+      .join(actions)
+      .split('__VARIABLES__')
+      .join(variables);
+    const file = path.join(this.tmp, `uas-route-${port}-${Date.now()}.xml`);
+    fs.writeFileSync(file, xml);
+    return this.sipp(file, { port, mac, uas: true, timeoutS: 40 });
   }
 
   /**

@@ -4,13 +4,14 @@ import { createAdminServer } from '../../src/admin/server';
 import { loadConfig } from '../../src/config';
 import { silentLog, type TestRedis } from './redis';
 
-/** The admin server with `token` as ADMIN_TOKEN over a TestRedis, listening on 127.0.0.1. */
+/** The admin server with `token` as ADMIN_TOKEN (and `env`) over a TestRedis, listening on 127.0.0.1. */
 export async function startAdmin(
   redis: TestRedis,
   token: string,
+  env: Record<string, string> = {},
 ): Promise<{ app: FastifyInstance; port: number }> {
   const app = createAdminServer({
-    config: loadConfig({ ADMIN_TOKEN: token }),
+    config: loadConfig({ ...env, ADMIN_TOKEN: token }),
     store: redis.store(),
     log: silentLog,
     adminToken: token,
