@@ -38,6 +38,12 @@ const issueCredential = async (c: Ctx) => {
   await c.f.store.removeWhitelist('acme', parseWhitelistEntry('127.0.0.9'), 'test');
 };
 
+/** A device holding its credential, then suspended by an admin. */
+const suspendHolder = async (c: Ctx) => {
+  await issueCredential(c);
+  await c.f.store.suspendDevice('acme', c.mac, 'test');
+};
+
 const CASES: Case[] = [
   { name: 'needed', want: { status: 200, outcome: 'minimal', reason: 'needed' } },
   {
@@ -105,18 +111,12 @@ const CASES: Case[] = [
   },
   {
     name: 'suspended, the device holds a credential: another address does not take it over',
-    setup: async (c) => {
-      await issueCredential(c);
-      await c.f.store.suspendDevice('acme', c.mac, 'test');
-    },
+    setup: suspendHolder,
     want: { status: 200, outcome: 'minimal', reason: 'needed' },
   },
   {
     name: 'suspended, the phone with its own credential',
-    setup: async (c) => {
-      await issueCredential(c);
-      await c.f.store.suspendDevice('acme', c.mac, 'test');
-    },
+    setup: suspendHolder,
     credential: 'own',
     want: { status: 200, outcome: 'full', reason: 'credential' },
   },
