@@ -306,7 +306,11 @@ describe('state machine table: Lua script in Redis', () => {
       );
       if (c.outcome === 'successful') {
         assert.equal(d.pap, '', 'the PAP is discarded once used');
-        assert.equal(await store.temporaryWhitelistUntil('t1', '192.0.2.1'), NOW + 120_000);
+        assert.deepEqual(
+          (await store.temporaryWhitelist('t1')).map((e) => [e.ip, e.site, e.expiresAt]),
+          [['192.0.2.1', 's', NOW + 120_000]],
+          'for the site of the device that authenticated',
+        );
       }
     });
   }

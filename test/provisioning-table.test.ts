@@ -112,13 +112,29 @@ const CASES: Case[] = [
   {
     name: 'suspended, the device holds a credential: another address does not take it over',
     setup: suspendHolder,
-    want: { status: 200, outcome: 'minimal', reason: 'needed' },
+    want: { status: 200, outcome: 'minimal', reason: 'reset' },
   },
   {
     name: 'suspended, the phone with its own credential',
     setup: suspendHolder,
     credential: 'own',
     want: { status: 200, outcome: 'full', reason: 'credential' },
+  },
+  {
+    name: 'holds a credential, fetched without it from a whitelisted network: no new credential replaces it',
+    setup: async (c) => {
+      await issueCredential(c);
+      await whitelist(c.f, '127.0.0.0/29');
+    },
+    want: { status: 200, outcome: 'minimal', reason: 'reset' },
+  },
+  {
+    name: "temporary whitelist entry of another site's PAP success",
+    setup: async (c) => {
+      const elsewhere = await c.f.device('yealink', 'T54W', `0015650b${c.mac.slice(-4)}`, { site: 'Branch' });
+      await c.f.store.attemptPap(elsewhere.mac, elsewhere.pap, '127.0.0.2', 't', 'api');
+    },
+    want: { status: 200, outcome: 'minimal', reason: 'needed' },
   },
   {
     name: 'own credential',

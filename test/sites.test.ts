@@ -216,37 +216,51 @@ describe('sites: what the operator allows (the pure rules)', () => {
   const input = (o: Partial<Site> = {}) => withoutSetter(site(o));
 
   it('a call without a site record: the operator route and caller ID; neither set: no route, no caller ID', () => {
-    assert.deepEqual(planEmergency(null, [], policy), {
+    assert.deepEqual(planEmergency(null, [], policy, true), {
       route: 'sip:sbc.example.net',
       callerId: '+4930555000',
       location: null,
       refused: [],
+      unproven: false,
     });
     const none = { ...policy, emergencyRoute: null, emergencyCallerId: null };
-    assert.deepEqual(planEmergency(null, [], none), {
+    assert.deepEqual(planEmergency(null, [], none, true), {
       route: null,
       callerId: null,
       location: null,
       refused: [],
+      unproven: false,
     });
   });
 
   it('a record within what the operator allowed is used: its route, its caller ID, its location switch', () => {
     const allowed = site({ emergencyRoute: 'sip:psap-gw.example.net:5060', sendLocation: true });
-    assert.deepEqual(planEmergency(allowed, ['+4930777'], policy), {
+    assert.deepEqual(planEmergency(allowed, ['+4930777'], policy, true), {
       route: 'sip:psap-gw.example.net:5060',
       callerId: '+4930777100',
       location: ADDRESS,
       refused: [],
+      unproven: false,
     });
+    assert.deepEqual(
+      planEmergency(allowed, ['+4930777'], policy, false),
+      {
+        route: 'sip:psap-gw.example.net:5060',
+        callerId: '+4930555000',
+        location: null,
+        refused: [],
+        unproven: true,
+      },
+      "a call from elsewhere keeps the site's route, not its caller ID or address",
+    );
     const byOperator = site({ emergencyCallerId: '+12025550100', emergencyCallerIdBy: 'operator' });
     assert.equal(
-      planEmergency(byOperator, [], policy).callerId,
+      planEmergency(byOperator, [], policy, true).callerId,
       '+12025550100',
       'the operator sets any number',
     );
     assert.equal(
-      planEmergency(site({ emergencyRoute: 'sip:sbc.example.net' }), [], policy).route,
+      planEmergency(site({ emergencyRoute: 'sip:sbc.example.net' }), [], policy, true).route,
       'sip:sbc.example.net',
     );
   });
@@ -257,11 +271,12 @@ describe('sites: what the operator allows (the pure rules)', () => {
       emergencyCallerId: '+19005550100',
       sendLocation: true,
     });
-    assert.deepEqual(planEmergency(rogue, ['+4930777'], policy), {
+    assert.deepEqual(planEmergency(rogue, ['+4930777'], policy, true), {
       route: 'sip:sbc.example.net',
       callerId: '+4930555000',
       location: null, // the record's sendLocation spoke of its own route
       refused: ['emergencyRoute', 'emergencyCallerId'],
+      unproven: false,
     });
     // a route differing from an allowed one in any character is another route
     for (const r of [
@@ -270,16 +285,16 @@ describe('sites: what the operator allows (the pure rules)', () => {
       'sip:psap-gw.example.net:5060;maddr=x',
     ])
       assert.deepEqual(
-        planEmergency(site({ emergencyRoute: r }), ['+4930777'], policy).refused,
+        planEmergency(site({ emergencyRoute: r }), ['+4930777'], policy, true).refused,
         ['emergencyRoute'],
         r,
       );
     // the tenant's prefixes were taken away since: the number it set is no longer used
-    assert.deepEqual(planEmergency(site(), [], policy).refused, ['emergencyCallerId']);
+    assert.deepEqual(planEmergency(site(), [], policy, true).refused, ['emergencyCallerId']);
     // a record written straight into the store: never a header line of its own, whoever it claims set it
     const injected = site({ emergencyCallerId: '+4930777100\r\nX-Evil: 1', emergencyCallerIdBy: 'operator' });
-    assert.equal(planEmergency(injected, ['+4930777'], policy).callerId, '+4930555000');
-    assert.equal(planEmergency(site(), ['+4930777'], { ...policy, emergencyRoute: null }).route, null);
+    assert.equal(planEmergency(injected, ['+4930777'], policy, true).callerId, '+4930555000');
+    assert.equal(planEmergency(site(), ['+4930777'], { ...policy, emergencyRoute: null }, true).route, null);
   });
 
   it('writing: routes only those of the configuration, for everyone (400)', () => {

@@ -689,6 +689,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     api.get('/tenants/:tenant/whitelist/temporary', async (req) => ({
       entries: (await store.temporaryWhitelist(await tenantOf(req))).map((e) => ({
         ip: e.ip,
+        site: e.site,
         expiresAt: iso(e.expiresAt),
       })),
     }));

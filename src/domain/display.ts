@@ -1,11 +1,23 @@
 import type { AuthState } from './auth';
 import type { Language } from './device';
 
-/** What a minimal configuration's display says: the state and what to do about it. */
-export type MinimalDisplay = 'needed' | 'failed' | 'blocked';
+/**
+ * What a minimal configuration's display says: the state and what to do about it. `reset`: the
+ * device is authenticated, but this phone does not hold its credential (factory-reset, or not the
+ * phone at all): only an admin's reset (a new PAP) lets it in again.
+ */
+export type MinimalDisplay = 'needed' | 'failed' | 'blocked' | 'reset';
 
 export function minimalDisplay(state: AuthState): MinimalDisplay {
-  return state === 'blocked' ? 'blocked' : state === 'failed' ? 'failed' : 'needed';
+  switch (state) {
+    case 'blocked':
+    case 'failed':
+      return state;
+    case 'successful':
+      return 'reset';
+    case 'needed':
+      return 'needed';
+  }
 }
 
 export interface DisplayContext {
@@ -40,10 +52,12 @@ function candidates(d: MinimalDisplay, c: DisplayContext): string[] {
   if (c.language === 'de') {
     if (d === 'needed') return [`Zur Freischaltung ${n} wählen`, `${n} wählen`];
     if (d === 'failed') return until === null ? ['Gesperrt'] : [`Gesperrt bis ${until}`, 'Gesperrt'];
+    if (d === 'reset') return ['Rücksetzen nötig - Admin anrufen', 'Rücksetzen'];
     return ['Blockiert - Admin anrufen', 'Blockiert'];
   }
   if (d === 'needed') return [`Dial ${n} to authenticate`, `Dial ${n}`];
   if (d === 'failed') return until === null ? ['Locked'] : [`Locked until ${until}`, 'Locked'];
+  if (d === 'reset') return ['Call your admin - reset needed', 'Call admin'];
   return ['Blocked - call your admin', 'Blocked'];
 }
 

@@ -115,6 +115,8 @@ export function authorizeSite(
 
 /** Where an emergency call goes and what it says, decided from the site record and the operator's settings. */
 export interface EmergencyPlan {
+  /** the site record's identity and location were not used: the call did not come from the site */
+  readonly unproven: boolean;
   /** null: no route at all (EMERGENCY_ROUTE unset and no allowed site route) */
   readonly route: string | null;
   /** E.164 sent as P-Asserted-Identity and From; null: none, From names the device */
@@ -129,11 +131,18 @@ export interface EmergencyPlan {
  * The call-time check of a site record (which may predate these rules, or have been written by a
  * tenant whose prefixes changed since): an allowed route and caller ID are used, anything else is
  * replaced by the operator's. Whatever the record holds, the call still goes out.
+ *
+ * `fromSite`: the call comes from where the site is known to be (a whitelisted network of the
+ * tenant, or the site's own temporary entry). Anyone who knows a MAC can fetch its minimal file
+ * and call 112 as that phone from anywhere; the site's call-back number and street address go only
+ * with calls from the site, so that nobody can send an emergency service to someone else's door.
+ * The site's route (one the operator allowed) is kept either way.
  */
 export function planEmergency(
   site: Site | null,
   prefixes: readonly string[],
   p: EmergencyPolicy,
+  fromSite: boolean,
 ): EmergencyPlan {
   const refused: ('emergencyRoute' | 'emergencyCallerId')[] = [];
   let route = p.emergencyRoute;
@@ -148,9 +157,10 @@ export function planEmergency(
       sendLocation = site.sendLocation ?? sendLocation;
     }
     const id = site.emergencyCallerId;
-    if (isE164(id) && (site.emergencyCallerIdBy === 'operator' || callerIdAllowed(id, prefixes)))
-      callerId = id;
-    else refused.push('emergencyCallerId');
+    if (!isE164(id) || (site.emergencyCallerIdBy !== 'operator' && !callerIdAllowed(id, prefixes)))
+      refused.push('emergencyCallerId');
+    else if (fromSite) callerId = id;
   }
-  return { route, callerId, location: sendLocation ? (site?.civicAddress ?? null) : null, refused };
+  const located = fromSite && sendLocation ? (site?.civicAddress ?? null) : null;
+  return { route, callerId, location: located, refused, unproven: site !== null && !fromSite };
 }

@@ -48,11 +48,11 @@ export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision 
     }
     return { kind: 'refuse', reason: 'wrong_credential' };
   }
-  // A suspension skips the PIN for a phone that holds no credential yet (new, reset). Once the
-  // device holds one, only that phone (its credential) or its site (a whitelist) gets the file: a
-  // suspension must never let another address take the identity of a working phone.
-  if (isSuspended(i.device, i.now) && i.device.credentialHash === null)
-    return { kind: 'full', reason: 'suspension' };
+  // A device that holds its credential is that phone's: no bypass (a suspension, a whitelisted
+  // network) may hand its file, and a new credential that replaces the phone's, to anyone else.
+  // A factory-reset phone needs an admin's reset, as the reference says.
+  if (i.device.credentialHash !== null) return { kind: 'minimal', display: minimalDisplay(i.device.state) };
+  if (isSuspended(i.device, i.now)) return { kind: 'full', reason: 'suspension' };
   if (ipMatches(i.ip, i.permanentWhitelist)) return { kind: 'full', reason: 'whitelist' };
   if (
     i.temporaryWhitelistUntil !== null &&

@@ -252,8 +252,16 @@ async function routeEmergency(
   });
   const sites = new Sites(deps.store.redis, { eventsMaxLen: deps.config.eventsMaxLen });
   const site = await emergencySite(id, sites, log);
-  const prefixes = await callerIdPrefixes(id.tenant, site, deps.store, log);
-  const plan = planEmergency(site, prefixes, deps.config.sip);
+  const [prefixes, fromSite] = await Promise.all([
+    callerIdPrefixes(id.tenant, site, deps.store, log),
+    isFromSite(id, site, deps.store, log),
+  ]);
+  const plan = planEmergency(site, prefixes, deps.config.sip, fromSite);
+  if (plan.unproven)
+    log.warn(
+      { site: site!.name },
+      "emergency call: not from the site's network; sent without the site's caller ID and location",
+    );
   if (plan.refused.length > 0)
     log.warn(
       {
@@ -291,6 +299,28 @@ export async function emergencySite(
       'emergency call: site unknown (store), default route',
     );
     return null;
+  }
+}
+
+/**
+ * Whether the call comes from where its device's site is known to be (see planEmergency); false
+ * when the store fails, so that the call goes out at once with the operator's identity.
+ */
+async function isFromSite(
+  id: Pick<Identified, 'tenant' | 'place'>,
+  site: Site | null,
+  store: Pick<Store, 'isSiteNetwork'>,
+  log: Logger,
+): Promise<boolean> {
+  if (id.tenant === null || site === null || id.place === undefined) return false;
+  try {
+    return await store.isSiteNetwork(id.tenant, site.name, id.place.address);
+  } catch (err) {
+    log.warn(
+      { err: (err as Error).message },
+      "emergency call: site network unknown (store), operator's identity",
+    );
+    return false;
   }
 }
 

@@ -31,7 +31,11 @@ export const keys = {
     devices: `${P}:{t:${t}}:devices`,
     /** SET of canonical permanent whitelist entries */
     whitelist: `${P}:{t:${t}}:wl`,
-    /** ZSET ip -> expiry (ms) */
+    /**
+     * ZSET `<site>\x1f<ip>` (tempWhitelistMember) -> expiry (ms): the address lets devices of that
+     * site in. A bare `<ip>` member (written before entries were scoped to a site) lets in the
+     * tenant's devices until it expires.
+     */
     tempWhitelist: `${P}:{t:${t}}:twl`,
     /** ZSET mac -> failedUntil (ms), for the lock-expiry watcher */
     locks: `${P}:{t:${t}}:locks`,
@@ -64,6 +68,9 @@ export const keys = {
     registrations: (mac: string) => `${P}:{t:${t}}:regs:${mac}`,
   }),
 };
+
+/** A temporary whitelist entry for a site (twl_member in lua/prelude.lua). */
+export const tempWhitelistMember = (site: string, ip: string): string => `${site}\x1f${ip}`;
 
 /**
  * Field names of a device hash. Short because a device's bytes in Redis are mostly field names and

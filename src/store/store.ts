@@ -12,12 +12,17 @@ import { clientOf } from '../domain/prefix';
 import { DEFAULT_TRAFFIC_POLICY, type TrafficPolicy } from '../domain/traffic';
 import { timeSlices } from '../pacing';
 import type { Mac } from '../domain/mac';
-import { checkWhitelistCoverage, parseWhitelistEntry, type WhitelistEntry } from '../domain/whitelist';
+import {
+  checkWhitelistCoverage,
+  ipMatches,
+  parseWhitelistEntry,
+  type WhitelistEntry,
+} from '../domain/whitelist';
 import { isCluster, StoreNotReadyError, type RedisClient } from './connect';
 import { deviceRecord, storedCredentialHash, toDevice, toNum } from './device-record';
 import { SourceGuesses } from './guesses';
 import { TenantHints } from './hints';
-import { keys } from './keys';
+import { keys, tempWhitelistMember } from './keys';
 import type { Schema } from './schema';
 import { scripts } from './scripts';
 
@@ -944,17 +949,41 @@ export class Store {
     return n === 1;
   }
 
-  async temporaryWhitelist(tenant: string): Promise<{ ip: string; expiresAt: number }[]> {
+  /**
+   * The live temporary entries: an address, the site whose devices it lets in (null: an entry made
+   * before entries were scoped to a site, for the whole tenant), and its expiry (twl_member in
+   * lua/prelude.lua).
+   */
+  async temporaryWhitelist(
+    tenant: string,
+  ): Promise<{ ip: string; site: string | null; expiresAt: number }[]> {
     const rows = await this.redis.zRangeByScoreWithScores(
       keys.tenant(tenant).tempWhitelist,
       `(${this.now()}`,
       '+inf',
     );
-    return rows.map((r) => ({ ip: r.value, expiresAt: r.score }));
+    return rows.map((r) => {
+      // see tempWhitelistMember
+      const cut = r.value.lastIndexOf('\x1f');
+      return cut === -1
+        ? { ip: r.value, site: null, expiresAt: r.score }
+        : { ip: r.value.slice(cut + 1), site: r.value.slice(0, cut), expiresAt: r.score };
+    });
   }
 
-  async temporaryWhitelistUntil(tenant: string, ip: string): Promise<number | null> {
-    return this.redis.zScore(keys.tenant(tenant).tempWhitelist, ip);
+  /**
+   * Whether `ip` is where the devices of `site` are known to be: on the tenant's permanent
+   * whitelist, or a live temporary entry of the site (or a tenant-wide one of before sites).
+   */
+  async isSiteNetwork(tenant: string, site: string, ip: string): Promise<boolean> {
+    const k = keys.tenant(tenant);
+    const [entries, forSite, tenantWide] = await Promise.all([
+      this.redis.sMembers(k.whitelist),
+      this.redis.zScore(k.tempWhitelist, tempWhitelistMember(site, ip)),
+      this.redis.zScore(k.tempWhitelist, ip),
+    ]);
+    const until = Math.max(forSite ?? 0, tenantWide ?? 0);
+    return until > this.now() || ipMatches(ip, toWhitelist(entries)) !== null;
   }
 
   // ---- audit -------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import { freePort } from '../../src/store/embedded';
 import { keys } from '../../src/store/keys';
 import { Sites } from '../../src/store/sites';
 import { parseSite } from '../../src/domain/site';
+import { parseWhitelistEntry } from '../../src/domain/whitelist';
 import { request } from '../support/http';
 import { silentLog } from '../support/redis';
 import {
@@ -23,6 +24,7 @@ import {
   identityChecks,
   NOTHING_OF_THE_PHONE,
   PBX_IP,
+  PHONE_IP,
   REALM,
   sleep,
   TENANT,
@@ -61,6 +63,9 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     devices.rogue = await h.device('001565e2e008', { site: 'Rogue' });
     devices.tenantSet = await h.device('001565e2e009', { site: 'Tenant set' });
     devices.broken = await h.device('001565e2e00a', { site: 'Broken' });
+    // The lab network the phones call from: their sites' caller IDs and addresses go only with
+    // calls from a site's networks (see the call from elsewhere below).
+    await h.store.addWhitelist(TENANT, parseWhitelistEntry(PHONE_IP), 'e2e');
   });
 
   after(() => h.stop());
@@ -153,7 +158,13 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
   async function emergencyCall(
     d: E2eDevice,
     route: Promise<SippResult>,
-    phone: { template?: string; bodies?: ('hangup' | 'wait_bye')[]; fill?: Record<string, string> } = {},
+    phone: {
+      template?: string;
+      bodies?: ('hangup' | 'wait_bye')[];
+      fill?: Record<string, string>;
+      /** where the call comes from (default PHONE_IP, the whitelisted lab network) */
+      localIp?: string;
+    } = {},
   ) {
     await sleep(500);
     const file = h.uacScenario(
@@ -169,8 +180,9 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     const call = await h.sipp(file, {
       port: await freePort(),
       mac: d.mac,
-      password: d.password,
+      password: phone.localIp ? h.passwordFor(d, phone.localIp) : d.password,
       service: '112',
+      ...(phone.localIp ? { localIp: phone.localIp } : {}),
     });
     const answered = await route;
     assert.equal(answered.code, 0, `the emergency route: ${answered.out}`);
@@ -237,6 +249,26 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
         { regexp: '<ca:RD>Unter den Linden</ca:RD>', in: 'body' },
         { regexp: '<dm:deviceID>mac:001565e2e006<', in: 'body' },
       ]),
+    );
+  });
+
+  it("the same phone's MAC calling 112 from outside the site's networks (a stranger with its minimal file) -> the site's route, but the operator identity and no location", async () => {
+    const d = devices.located!;
+    const from = h.logLines.length;
+    await emergencyCall(
+      d,
+      h.emergencyRoute(sitePort, d.mac, [
+        ...identityChecks(OPERATOR_ID),
+        ...NOTHING_OF_THE_PHONE,
+        ...noLocation,
+      ]),
+      { localIp: '127.0.0.28' },
+    );
+    assert.ok(
+      h.logLines
+        .slice(from)
+        .some((l) => l.mac === d.mac && /not from the site's network/.test(String(l.msg))),
+      'a warn line says why the site identity was not sent',
     );
   });
 

@@ -126,13 +126,13 @@ export class ProvisioningFixture {
     vendor: Vendor,
     model: string,
     mac: string,
-    opts: { tenant?: string; accounts?: SipAccount[] } = {},
+    opts: { tenant?: string; accounts?: SipAccount[]; site?: string } = {},
   ): Promise<{ mac: Mac; pap: string; sipPassword: string }> {
     const tenant = opts.tenant ?? 'acme';
     await this.store.putTenant(tenant, { name: tenant, language: null }, 'test');
     const res = await this.store.createDevices(
       tenant,
-      [parseNewDevice({ mac, vendor, model, site: 'HQ', accounts: opts.accounts ?? [ACCOUNT] })],
+      [parseNewDevice({ mac, vendor, model, site: opts.site ?? 'HQ', accounts: opts.accounts ?? [ACCOUNT] })],
       'test',
     );
     if (res === 'unknown_tenant' || !res.ok) throw new Error(`cannot create device: ${JSON.stringify(res)}`);

@@ -45,7 +45,8 @@ elseif same(ARGV[1], pap) then
   redis.call('HSET', dev, 's', state, 'n', 0, 't', 0, 'fu', '', 'aa', now, 'av', 'pap')
   redis.call('HDEL', dev, 'p')
   if ip ~= '' then
-    redis.call('ZADD', twl, 'GT', now + tonumber(ARGV[6]) * 1000, ip)
+    -- for the devices of this device's site only: one phone's PAP vouches for its own site
+    redis.call('ZADD', twl, 'GT', now + tonumber(ARGV[6]) * 1000, twl_member(device_text(dev, 'si'), ip))
     whitelisted = ip
   end
 else

@@ -106,15 +106,42 @@ local function provisioning_event(dev, s, now, ip, outcome, reason, file, extra,
   traffic(s, now, 'provisioning', event)
 end
 
+-- A device text that may be stored in pieces (`name`, `name:1`, ...; see device-record.ts).
+local function device_text(dev, name)
+  local parts, i = { redis.call('HGET', dev, name) or '' }, 1
+  while true do
+    local piece = redis.call('HGET', dev, name .. ':' .. i)
+    if not piece then return table.concat(parts) end
+    parts[#parts + 1] = piece
+    i = i + 1
+  end
+end
+
+-- The temporary whitelist entry that lets devices of `site` in from `ip` (Store.temporaryWhitelist
+-- reads it back). Site names hold no control characters (domain/text.ts), so \31 separates them.
+-- Entries written before sites scoped them are the bare address, for the whole tenant, until they
+-- expire.
+local function twl_member(site, ip)
+  return site .. '\31' .. ip
+end
+
+-- Until when `ip` lets devices of `site` in (ms, as Redis answers it), or false: its entry for the
+-- site, or a tenant-wide one.
+local function twl_until(twl, site, ip)
+  return redis.call('ZSCORE', twl, twl_member(site, ip)) or redis.call('ZSCORE', twl, ip)
+end
+
 -- A full configuration was served (full.lua, provision.lua). Through a bypass it marks the device
--- successful and stores the fresh credential's hash. Every full provisioning extends the IP's
--- temporary whitelist entry if it has one (XX): only a PAP success creates entries, so a phone
--- provisioning from elsewhere (a credential on the road, a suspension) does not make that network
--- trusted for the whole tenant. `state`: the stored one; `s`: sinks(). Answers it when this made the
--- device successful (counted by the store's onTransition), else nil.
+-- successful and stores the fresh credential's hash; a suspension ends with the fetch it let in.
+-- Every full provisioning extends the IP's temporary whitelist entry for the device's site if it
+-- has one (XX): only a PAP success creates entries, so a phone provisioning from elsewhere (a
+-- credential on the road, a suspension) does not make that network trusted. `state`: the stored
+-- one; `s`: sinks(). Answers it when this made the device successful (counted by the store's
+-- onTransition), else nil.
 local function record_full(dev, twl, locks, s, now, state, reason, credHash, ip, twlSeconds, file, extra)
   local mac = device_mac(dev)
   local transition, set = nil, nil
+  if reason == 'suspension' then redis.call('HDEL', dev, 'su') end
   if reason ~= 'credential' then
     set = { 'ch', credHash }
     if state ~= 'successful' then
@@ -128,7 +155,9 @@ local function record_full(dev, twl, locks, s, now, state, reason, credHash, ip,
     end
   end
   redis.call('ZREMRANGEBYSCORE', twl, '-inf', now)
-  redis.call('ZADD', twl, 'XX', 'GT', now + twlSeconds * 1000, ip)
+  local till = now + twlSeconds * 1000
+  redis.call('ZADD', twl, 'XX', 'GT', till, twl_member(device_text(dev, 'si'), ip))
+  redis.call('ZADD', twl, 'XX', 'GT', till, ip)
   provisioning_event(dev, s, now, ip, 'full', reason, file, extra, 'full:' .. reason, set, transition ~= nil)
   return transition
 end

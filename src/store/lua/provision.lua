@@ -18,7 +18,7 @@
 local dev = KEYS[1]
 if tonumber(redis.call('GET', KEYS[6]) or '0') > tonumber(ARGV[11]) then return { 'limited' } end
 -- Every field read at once, the first pieces of the accounts text included (see device-record.ts).
-local f = redis.call('HMGET', dev, 's', 'v', 'md', 'md:1', 'fu', 'su', 'ch', 'sp', 'l', 'a', 'a:1', 'a:2')
+local f = redis.call('HMGET', dev, 's', 'v', 'md', 'md:1', 'fu', 'su', 'ch', 'sp', 'l', 'a', 'a:1', 'a:2', 'si', 'si:1')
 local t = redis.call('HMGET', KEYS[2], 'deviceCertificate', 'language', 'timeZone')
 local policy = t[1]
 if policy ~= 'required' and policy ~= 'off' then policy = 'recorded' end
@@ -31,6 +31,8 @@ for i = 18, #ARGV do extra[#extra + 1] = ARGV[i] end
 local state, failedUntil, suspendedUntil = f[1], num(f[5]), num(f[6])
 if state == 'failed' and failedUntil and now >= failedUntil then state = 'needed' end
 
+-- minimalDisplay() in src/domain/display.ts
+local display = (state == 'blocked' or state == 'failed') and state or (state == 'successful' and 'reset' or 'needed')
 local outcome, reason
 if ARGV[4] ~= '' then
   outcome, reason = 'refused', ARGV[4]
@@ -38,8 +40,10 @@ elseif ARGV[5] ~= '' then
   -- A credential that no longer matches (reset, re-created device) is refused, never downgraded.
   if f[7] and same(ARGV[5], f[7]) then outcome, reason = 'full', 'credential'
   else outcome, reason = 'refused', 'wrong_credential' end
-elseif suspendedUntil and now < suspendedUntil and not f[7] then
-  -- decideProvisioning: a suspension never replaces the credential a working phone holds
+elseif f[7] then
+  -- A device that holds its credential is that phone's: no bypass hands it to another.
+  outcome, reason = 'minimal', display
+elseif suspendedUntil and now < suspendedUntil then
   outcome, reason = 'full', 'suspension'
 else
   -- A short whitelist is read whole; a long one is asked for the entries that would contain ip.
@@ -55,14 +59,14 @@ else
       if hit == 1 then listed = true end
     end
   end
-  local temporary = not listed and num(redis.call('ZSCORE', KEYS[4], ip))
+  local site = f[14] and device_text(dev, 'si') or f[13] or ''
+  local temporary = not listed and num(twl_until(KEYS[4], site, ip))
   if listed then
     outcome, reason = 'full', 'whitelist'
   elseif temporary and temporary > now and state ~= 'blocked' then
     outcome, reason = 'full', 'temporary_whitelist'
   else
-    -- minimalDisplay() in src/domain/display.ts
-    outcome, reason = 'minimal', (state == 'blocked' or state == 'failed') and state or 'needed'
+    outcome, reason = 'minimal', display
   end
 end
 
@@ -82,7 +86,7 @@ if outcome == 'full' then
     out[#out + 1] = i == 0 and 'a' or 'a:' .. i
     out[#out + 1] = piece
     i = i + 1
-    piece = f[10 + i] or (i > 2 and redis.call('HGET', dev, 'a:' .. i))
+    piece = (i <= 2 and f[10 + i]) or (i > 2 and redis.call('HGET', dev, 'a:' .. i))
   end
   return { outcome, reason, out, transition }
 end

@@ -2,7 +2,9 @@
 -- decision and its writes follow (full.lua, note.lua).
 -- KEYS: device, tenant, whitelist, tempWhitelist   ARGV: ip
 -- Reply: {} for no device; else { device hash, tenant hash (both as flat field/value lists),
---        whitelist entries, the ip's expiry on the temporary whitelist (nil: none) }
+--        whitelist entries, the ip's expiry on the temporary whitelist for the device's site
+--        (nil: none) }
 local dev = redis.call('HGETALL', KEYS[1])
 if #dev == 0 then return {} end
-return { dev, redis.call('HGETALL', KEYS[2]), redis.call('SMEMBERS', KEYS[3]), redis.call('ZSCORE', KEYS[4], ARGV[1]) }
+local site = device_text(KEYS[1], 'si')
+return { dev, redis.call('HGETALL', KEYS[2]), redis.call('SMEMBERS', KEYS[3]), twl_until(KEYS[4], site, ARGV[1]) }
