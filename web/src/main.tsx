@@ -1358,3 +1358,7 @@ function App() {
 
 setLang(lang.value, false);
 render(<App />, document.getElementById('app')!);
+
+// An entry without exports counts as CommonJS under the root package.json ("type": "commonjs"), and
+// esbuild would then wrap every module of the bundle in a lazy initialiser; this keeps it one flat scope.
+export {};
