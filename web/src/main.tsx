@@ -17,86 +17,20 @@ import {
   type Tenant,
   type TokenInfo,
 } from './api';
-import { chosenLang, formatNumber, formatTime, lang, setLang, t, tParts, type Lang } from './i18n';
+import { chosenLang, formatNumber, formatTime, lang, setLang, t, type Lang } from './i18n';
+import { allDevices } from './lib/allDevices';
+import { downloadText } from './lib/download';
+import { go, href, route } from './lib/location';
+import { colonMac } from './lib/mac';
+import { message } from './lib/message';
+import { PAGE_SIZE } from './lib/paging';
+import { tx } from './lib/tx';
+import { useLoad } from './lib/useLoad';
 import { QrCode } from './qr';
 import { signal } from './signal';
 import './app.css';
 
-const PAGE_SIZE = 50;
-
-// ---- routing: everything lives under `#/...`, so the server serves one page ----------------------
-
-interface Route {
-  readonly parts: string[];
-  readonly query: URLSearchParams;
-}
-
-function currentRoute(): Route {
-  const [path = '', query = ''] = location.hash.replace(/^#/, '').split('?');
-  return {
-    parts: path.split('/').filter(Boolean).map(decodeURIComponent),
-    query: new URLSearchParams(query),
-  };
-}
-
-const route = signal<Route>(currentRoute());
-window.addEventListener('hashchange', () => route.set(currentRoute()));
-
-function href(path: string, query: Record<string, string | number | undefined> = {}): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q.set(k, String(v));
-  const qs = q.toString();
-  return `#${path}${qs ? `?${qs}` : ''}`;
-}
-
-const go = (h: string) => (location.hash = h);
-
-// ---- user text ---------------------------------------------------------------------------------------
-
-/**
- * t() with every value isolated in <bdi>: a tenant or site name holding bidirectional controls
- * (refused by the API now, but a record stored before may hold them) reorders nothing outside its
- * own <bdi>. Names shown on their own are wrapped in <bdi> where they appear.
- */
-function tx(key: Parameters<typeof tParts>[0], vars: Record<string, string | number>): ComponentChildren {
-  return tParts(key, vars).map((part, i) => (i % 2 === 0 ? part : <bdi>{part}</bdi>));
-}
-
 // ---- shared pieces ---------------------------------------------------------------------------------
-
-/**
- * Loads `f()` when `deps` change; `reload` fetches again. What was loaded for other deps is never
- * shown (it would be another page's data), while a reload keeps showing the current data until the
- * fresh one arrives.
- */
-function useLoad<T>(
-  f: () => Promise<T>,
-  deps: unknown[],
-): { data: T | null; error: Error | null; reload: () => void } {
-  const key = JSON.stringify(deps);
-  const [state, setState] = useState<{ key: string; data: T | null; error: Error | null }>({
-    key: '',
-    data: null,
-    error: null,
-  });
-  const [n, setN] = useState(0);
-  useEffect(() => {
-    let live = true;
-    f().then(
-      (data) => live && setState({ key, data, error: null }),
-      (error: Error) => live && setState({ key, data: null, error }),
-    );
-    return () => {
-      live = false;
-    };
-  }, [key, n]);
-  const current = state.key === key;
-  return {
-    data: current ? state.data : null,
-    error: current ? state.error : null,
-    reload: () => setN((x) => x + 1),
-  };
-}
 
 function Loading(props: { error: Error | null }) {
   if (props.error)
@@ -135,8 +69,6 @@ function Status(props: { ok?: string | null; error?: string | null }) {
 function StateBadge(props: { state: Device['state'] }) {
   return <span class={`badge state-${props.state}`}>{t(`state.${props.state}`)}</span>;
 }
-
-const colonMac = (m: string) => m.replace(/(..)(?!$)/g, '$1:');
 
 /** A confirmation the keyboard can answer: a modal <dialog>, Cancel focused first, Esc cancels. */
 const confirmation = signal<{ message: string; resolve: (ok: boolean) => void } | null>(null);
@@ -197,19 +129,6 @@ function Field(props: {
     </div>
   );
 }
-
-function downloadText(name: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 // ---- sign-in ---------------------------------------------------------------------------------------
 
@@ -1166,17 +1085,6 @@ function Audit(props: { tenant: string; traffic: boolean; before: string | undef
 }
 
 // ---- PAP sheets -------------------------------------------------------------------------------------
-
-/** Every device matching `filter`, fetched page by page (the API's pages hold at most 1000). */
-async function allDevices(tenant: string, filter: Record<string, string>): Promise<Device[]> {
-  const out: Device[] = [];
-  for (;;) {
-    const p = new URLSearchParams({ ...filter, limit: '1000', offset: String(out.length) });
-    const page = await api<DevicePage>('GET', `/tenants/${enc(tenant)}/devices?${p}`);
-    out.push(...page.devices);
-    if (page.devices.length === 0 || out.length >= page.total) return out;
-  }
-}
 
 function Sheets(props: { tenant: string }) {
   const needed = useLoad(() => allDevices(props.tenant, { state: 'needed' }), [props.tenant]);
