@@ -1,5 +1,5 @@
-import { render, type ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
 import { AUTH_STATES } from '../../src/domain/auth';
 import { LANGUAGES, VENDORS } from '../../src/domain/device';
 import {
@@ -17,7 +17,7 @@ import {
   type Tenant,
   type TokenInfo,
 } from './api';
-import { chosenLang, formatNumber, formatTime, lang, setLang, t, type Lang } from './i18n';
+import { chosenLang, formatNumber, formatTime, lang, setLang, t } from './i18n';
 import { allDevices } from './lib/allDevices';
 import { downloadText } from './lib/download';
 import { go, href, route } from './lib/location';
@@ -26,109 +26,16 @@ import { message } from './lib/message';
 import { PAGE_SIZE } from './lib/paging';
 import { tx } from './lib/tx';
 import { useLoad } from './lib/useLoad';
-import { QrCode } from './qr';
-import { signal } from './signal';
+import { ConfirmDialog, confirm } from './components/ConfirmDialog';
+import { EventTable } from './components/EventTable';
+import { Field } from './components/Field';
+import { LangSwitch } from './components/LangSwitch';
+import { Loading } from './components/Loading';
+import { QrCode } from './components/QrCode';
+import { StateBadge } from './components/StateBadge';
+import { Status } from './components/Status';
+import { Title } from './components/Title';
 import './app.css';
-
-// ---- shared pieces ---------------------------------------------------------------------------------
-
-function Loading(props: { error: Error | null }) {
-  if (props.error)
-    return (
-      <p class="error" role="alert">
-        {tx('error.generic', { message: props.error.message })}
-      </p>
-    );
-  return <p aria-busy="true">{t('loading')}</p>;
-}
-
-/** The page heading takes focus on navigation, so keyboard and screen-reader users start there. */
-function Title(props: { children: ComponentChildren }) {
-  const ref = useRef<HTMLHeadingElement>(null);
-  useEffect(() => ref.current?.focus(), []);
-  return (
-    <h1 tabIndex={-1} ref={ref}>
-      {props.children}
-    </h1>
-  );
-}
-
-function Status(props: { ok?: string | null; error?: string | null }) {
-  return (
-    <div aria-live="polite" class="status-line">
-      {props.ok && <p class="ok">{props.ok}</p>}
-      {props.error && (
-        <p class="error" role="alert">
-          {props.error}
-        </p>
-      )}
-    </div>
-  );
-}
-
-function StateBadge(props: { state: Device['state'] }) {
-  return <span class={`badge state-${props.state}`}>{t(`state.${props.state}`)}</span>;
-}
-
-/** A confirmation the keyboard can answer: a modal <dialog>, Cancel focused first, Esc cancels. */
-const confirmation = signal<{ message: string; resolve: (ok: boolean) => void } | null>(null);
-function confirm(message: string): Promise<boolean> {
-  return new Promise((resolve) => confirmation.set({ message, resolve }));
-}
-
-function ConfirmDialog() {
-  const c = confirmation.use();
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    if (c && ref.current && !ref.current.open) ref.current.showModal();
-  }, [c]);
-  const close = (ok: boolean) => {
-    ref.current?.close();
-    c?.resolve(ok);
-    confirmation.set(null);
-  };
-  if (!c) return null;
-  return (
-    <dialog ref={ref} class="confirm" aria-labelledby="confirm-text" onCancel={() => close(false)}>
-      <p id="confirm-text">{c.message}</p>
-      <div class="buttons">
-        <button type="button" autoFocus onClick={() => close(false)}>
-          {t('confirm.cancel')}
-        </button>
-        <button type="button" class="danger" onClick={() => close(true)}>
-          {t('confirm.ok')}
-        </button>
-      </div>
-    </dialog>
-  );
-}
-
-function Field(props: {
-  id: string;
-  label: string;
-  error?: string | undefined;
-  children: (aria: {
-    id: string;
-    'aria-invalid'?: boolean;
-    'aria-describedby'?: string;
-  }) => ComponentChildren;
-}) {
-  const errId = `${props.id}-error`;
-  return (
-    <div class={`field${props.error ? ' invalid' : ''}`}>
-      <label for={props.id}>{props.label}</label>
-      {props.children({
-        id: props.id,
-        ...(props.error ? { 'aria-invalid': true, 'aria-describedby': errId } : {}),
-      })}
-      {props.error && (
-        <span class="field-error" id={errId}>
-          {props.error}
-        </span>
-      )}
-    </div>
-  );
-}
 
 // ---- sign-in ---------------------------------------------------------------------------------------
 
@@ -169,19 +76,6 @@ function SignIn(props: { onSignedIn: () => void }) {
         <LangSwitch />
       </form>
     </main>
-  );
-}
-
-function LangSwitch() {
-  const l = lang.use();
-  return (
-    <div class="lang" role="group" aria-label={t('lang.switch')}>
-      {(['en', 'de'] as Lang[]).map((x) => (
-        <button type="button" aria-pressed={l === x} onClick={() => setLang(x, true)} lang={x}>
-          {x === 'en' ? 'English' : 'Deutsch'}
-        </button>
-      ))}
-    </div>
   );
 }
 
@@ -522,75 +416,6 @@ function Devices(props: { tenant: string; query: URLSearchParams }) {
         </>
       )}
     </>
-  );
-}
-
-/** An event's details; each value in <bdi>, since some (a site, a token's name) are user text. */
-function describeEvent(e: AuditEvent): ComponentChildren {
-  const parts: ComponentChildren[] = [];
-  if (e.from !== undefined) parts.push(`${e.from} → ${e.to}`);
-  for (const k of [
-    'reason',
-    'outcome',
-    'channel',
-    'ip',
-    'src',
-    'client',
-    'entry',
-    'token',
-    'site',
-    'file',
-    'rows',
-    'count',
-    'limit',
-    'macs',
-  ])
-    if (e[k] !== undefined && e[k] !== '')
-      parts.push(
-        <>
-          {k}: <bdi>{e[k]}</bdi>
-        </>,
-      );
-  // times in ms (traffic_limited, traffic_suppressed, mac_probe_limited)
-  for (const k of ['since', 'until'])
-    if (e[k] !== undefined && e[k] !== '') parts.push(<>{`${k}: ${formatTime(Number(e[k]))}`}</>);
-  return parts.flatMap((p, i) => (i === 0 ? [p] : [' · ', p]));
-}
-
-function EventTable(props: { events: AuditEvent[]; withMac: boolean; tenant: string }) {
-  return (
-    <table class="events">
-      <thead>
-        <tr>
-          <th scope="col">{t('col.time')}</th>
-          <th scope="col">{t('col.event')}</th>
-          {props.withMac && <th scope="col">{t('col.mac')}</th>}
-          <th scope="col">{t('col.details')}</th>
-          <th scope="col">{t('col.actor')}</th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.events.map((e) => (
-          <tr>
-            <td>{formatTime(e.ts)}</td>
-            <td>{e.type}</td>
-            {props.withMac && (
-              <td class="mono">
-                {e.mac ? (
-                  <a href={href(`/t/${enc(props.tenant)}/devices/${e.mac}`)}>{colonMac(String(e.mac))}</a>
-                ) : (
-                  ''
-                )}
-              </td>
-            )}
-            <td>{describeEvent(e)}</td>
-            <td>
-              <bdi>{e.actor ?? ''}</bdi>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
   );
 }
 
