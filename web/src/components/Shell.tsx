@@ -1,0 +1,83 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect } from 'preact/hooks';
+import { api, enc, type Session, type Tenant } from '../api';
+import { chosenLang, lang, setLang, t } from '../i18n';
+import { href } from '../lib/location';
+import { tx } from '../lib/tx';
+import { useLoad } from '../lib/useLoad';
+import { ConfirmDialog } from './ConfirmDialog';
+import { LangSwitch } from './LangSwitch';
+
+const TENANT_PAGES = [
+  ['devices', 'nav.devices'],
+  ['add', 'nav.add'],
+  ['whitelist', 'nav.whitelist'],
+  ['audit', 'nav.audit'],
+  ['sheets', 'nav.sheets'],
+  ['tokens', 'nav.tokens'],
+] as const;
+
+/**
+ * What frames every signed-in page: the header (tenant, navigation, language, sign-out) and the
+ * confirmation dialog. It loads the open tenant, whose language the console follows until the user
+ * picks one, and hands its name to the page.
+ */
+export function Shell(props: {
+  me: Session;
+  /** The tenant whose pages are open; none on the operator's list of tenants. */
+  tenant: string | undefined;
+  page: string;
+  onSignOut: () => void;
+  /** The page, given the tenant's name (its id until the tenant has loaded). */
+  children: (tenantName: string) => ComponentChildren;
+}) {
+  lang.use();
+  const { me, tenant, page } = props;
+  const inTenant = tenant !== undefined;
+  const tenantInfo = useLoad(
+    () => (inTenant ? api<Tenant>('GET', `/tenants/${enc(tenant)}`) : Promise.resolve(null)),
+    [inTenant ? tenant : null],
+  );
+  useEffect(() => {
+    const tl = tenantInfo.data?.language;
+    if (tl && !chosenLang()) setLang(tl, false);
+  }, [tenantInfo.data]);
+  const tenantName = tenantInfo.data?.name ?? tenant ?? '';
+  const print = inTenant && page === 'sheet';
+
+  return (
+    <>
+      <header class={print ? 'no-print' : ''}>
+        <a class="brand" href={me.role === 'operator' ? '#/' : href(`/t/${enc(me.tenant!)}/devices`)}>
+          papgate
+        </a>
+        {inTenant && <bdi class="tenant-name">{tenantName}</bdi>}
+        <nav aria-label={t('nav.main')}>
+          {me.role === 'operator' && (
+            <a href="#/" aria-current={!inTenant ? 'page' : undefined}>
+              {t('nav.tenants')}
+            </a>
+          )}
+          {inTenant &&
+            TENANT_PAGES.map(([p, key]) => (
+              <a
+                href={href(`/t/${enc(tenant)}/${p}`)}
+                aria-current={page === p || (p === 'sheets' && page === 'sheet') ? 'page' : undefined}
+              >
+                {t(key)}
+              </a>
+            ))}
+        </nav>
+        <span class="who">
+          {me.role === 'operator' ? t('signedin.operator') : tx('signedin.tenant', { name: me.token! })}
+        </span>
+        <LangSwitch />
+        <button type="button" onClick={props.onSignOut}>
+          {t('signout')}
+        </button>
+      </header>
+      <main id="main">{props.children(tenantName)}</main>
+      <ConfirmDialog />
+    </>
+  );
+}

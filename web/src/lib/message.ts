@@ -1,0 +1,1 @@
+export const message = (e: unknown) => (e instanceof Error ? e.message : String(e));

@@ -1,0 +1,209 @@
+import { useState } from 'preact/hooks';
+import { LANGUAGES, VENDORS } from '../../../src/domain/device';
+import { api, ApiError, apiText, enc, type CsvRowError, type Device } from '../api';
+import { Field } from '../components/Field';
+import { Status } from '../components/Status';
+import { Title } from '../components/Title';
+import { t } from '../i18n';
+import { downloadText } from '../lib/download';
+import { colonMac } from '../lib/mac';
+import { message } from '../lib/message';
+
+const EMPTY_DEVICE = {
+  mac: '',
+  vendor: 'yealink',
+  model: '',
+  site: '',
+  language: '',
+  server: '',
+  user: '',
+  password: '',
+  displayName: '',
+};
+
+export function AddAndImport(props: { tenant: string }) {
+  const { tenant } = props;
+  const [f, setF] = useState(EMPTY_DEVICE);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [added, setAdded] = useState<string | null>(null);
+  const set = (k: keyof typeof EMPTY_DEVICE) => (e: { currentTarget: { value: string } }) =>
+    setF({ ...f, [k]: e.currentTarget.value });
+
+  const add = async (e: Event) => {
+    e.preventDefault();
+    setErrors({});
+    setAdded(null);
+    try {
+      const d = await api<Device>('POST', `/tenants/${enc(tenant)}/devices`, {
+        mac: f.mac,
+        vendor: f.vendor,
+        model: f.model,
+        site: f.site,
+        ...(f.language ? { language: f.language } : {}),
+        ...(f.server || f.user || f.password
+          ? {
+              accounts: [
+                {
+                  server: f.server,
+                  user: f.user,
+                  password: f.password,
+                  ...(f.displayName ? { displayName: f.displayName } : {}),
+                },
+              ],
+            }
+          : {}),
+      });
+      setF({ ...EMPTY_DEVICE, vendor: f.vendor, model: f.model, site: f.site });
+      setAdded(t('add.done', { mac: colonMac(d.mac), pap: d.pap ?? '' }));
+    } catch (err) {
+      const field =
+        err instanceof ApiError
+          ? err.code === 'duplicate_mac' || err.code === 'mac_registered_elsewhere'
+            ? 'mac'
+            : (err.field?.replace(/^accounts.*/, 'server') ?? 'form')
+          : 'form';
+      setErrors({ [field]: message(err) });
+    }
+  };
+
+  const [csv, setCsv] = useState('');
+  const [importResult, setImportResult] = useState<{
+    ok?: string;
+    error?: string;
+    rows?: readonly CsvRowError[];
+  }>({});
+  const doImport = async (e: Event) => {
+    e.preventDefault();
+    try {
+      const r = await api<{ created: number }>('POST', `/tenants/${enc(tenant)}/devices.csv`, csv);
+      setImportResult({ ok: t('import.done', { count: r.created }) });
+      setCsv('');
+    } catch (err) {
+      setImportResult({
+        error: t('import.failed', { message: message(err) }),
+        ...(err instanceof ApiError && err.rows ? { rows: err.rows } : {}),
+      });
+    }
+  };
+  const lines = csv.split(/\r\n|\n|\r/);
+
+  const exportCsv = async (needed: boolean) => {
+    const text = await apiText(`/tenants/${enc(tenant)}/devices.csv${needed ? '?state=needed' : ''}`);
+    downloadText(`${tenant}-devices${needed ? '-needed' : ''}.csv`, text, 'text/csv');
+  };
+
+  const field = (k: keyof typeof EMPTY_DEVICE, label: string, required = false) => (
+    <Field id={`add-${k}`} label={label} error={errors[k]}>
+      {(a) => <input {...a} required={required} value={f[k]} onInput={set(k)} />}
+    </Field>
+  );
+
+  return (
+    <>
+      <Title>{t('nav.add')}</Title>
+      <section class="card">
+        <h2>{t('add.title')}</h2>
+        <form onSubmit={add} class="grid-form" noValidate>
+          {field('mac', t('add.mac'), true)}
+          <Field id="add-vendor" label={t('add.vendor')} error={errors.vendor}>
+            {(a) => (
+              <select {...a} value={f.vendor} onChange={set('vendor')}>
+                {VENDORS.map((v) => (
+                  <option value={v}>{v}</option>
+                ))}
+              </select>
+            )}
+          </Field>
+          {field('model', t('add.model'), true)}
+          {field('site', t('add.site'), true)}
+          <Field id="add-language" label={t('add.language')} error={errors.language}>
+            {(a) => (
+              <select {...a} value={f.language} onChange={set('language')}>
+                <option value="">{t('add.language.tenant')}</option>
+                {LANGUAGES.map((l) => (
+                  <option value={l}>{l}</option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <fieldset>
+            <legend>{t('add.account')}</legend>
+            {field('server', t('add.server'))}
+            {field('user', t('add.user'))}
+            {field('password', t('add.password'))}
+            {field('displayName', t('add.displayName'))}
+          </fieldset>
+          <button type="submit" class="primary">
+            {t('add.submit')}
+          </button>
+        </form>
+        <Status ok={added} error={errors.form ?? null} />
+      </section>
+
+      <section class="card">
+        <h2>{t('import.title')}</h2>
+        <p class="muted">{t('import.help')}</p>
+        <form onSubmit={doImport}>
+          <div class="field">
+            <label for="import-file">{t('import.file')}</label>
+            <input
+              id="import-file"
+              type="file"
+              accept=".csv,text/csv"
+              onChange={async (e) => {
+                const file = e.currentTarget.files?.[0];
+                if (file) setCsv(await file.text());
+              }}
+            />
+          </div>
+          <div class="field">
+            <label for="import-text">{t('import.text')}</label>
+            <textarea
+              id="import-text"
+              rows={6}
+              value={csv}
+              onInput={(e) => setCsv(e.currentTarget.value)}
+              spellcheck={false}
+            />
+          </div>
+          <button type="submit" class="primary" disabled={csv.trim() === ''}>
+            {t('import.submit')}
+          </button>
+        </form>
+        <Status ok={importResult.ok ?? null} error={importResult.error ?? null} />
+        {importResult.rows && (
+          <table class="import-errors">
+            <thead>
+              <tr>
+                <th scope="col">{t('import.line')}</th>
+                <th scope="col">{t('import.row')}</th>
+                <th scope="col">{t('import.reason')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {importResult.rows.map((r) => (
+                <tr>
+                  <td>{r.line}</td>
+                  <td class="mono">{lines[r.line - 1] ?? ''}</td>
+                  <td class="error">{r.reason}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+
+      <section class="card">
+        <h2>{t('export.title')}</h2>
+        <div class="buttons">
+          <button type="button" onClick={() => exportCsv(false)}>
+            {t('export.all')}
+          </button>
+          <button type="button" onClick={() => exportCsv(true)}>
+            {t('export.needed')}
+          </button>
+        </div>
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,159 @@
+import { useState } from 'preact/hooks';
+import { api, enc, type AuditEvent, type Device } from '../api';
+import { confirm } from '../components/ConfirmDialog';
+import { EventTable } from '../components/EventTable';
+import { Loading } from '../components/Loading';
+import { StateBadge } from '../components/StateBadge';
+import { Status } from '../components/Status';
+import { Title } from '../components/Title';
+import { formatTime, t } from '../i18n';
+import { go, href } from '../lib/location';
+import { colonMac } from '../lib/mac';
+import { message } from '../lib/message';
+import { useLoad } from '../lib/useLoad';
+
+export function DevicePage(props: { tenant: string; mac: string }) {
+  const { tenant, mac } = props;
+  const path = `/tenants/${enc(tenant)}/devices/${enc(mac)}`;
+  const dev = useLoad(() => api<Device>('GET', path), [path]);
+  const history = useLoad(
+    () => api<{ events: AuditEvent[] }>('GET', `/tenants/${enc(tenant)}/events?count=100&mac=${enc(mac)}`),
+    [path],
+  );
+  const traffic = useLoad(
+    () =>
+      api<{ events: AuditEvent[] }>(
+        'GET',
+        `/tenants/${enc(tenant)}/events?stream=traffic&count=20&mac=${enc(mac)}`,
+      ),
+    [path],
+  );
+  const [status, setStatus] = useState<{ ok?: string | null; error?: string | null }>({});
+  const act = async (f: () => Promise<string | null>) => {
+    try {
+      setStatus({ ok: await f() });
+      dev.reload();
+      history.reload();
+      traffic.reload();
+    } catch (err) {
+      setStatus({ error: message(err) });
+    }
+  };
+  const d = dev.data;
+  if (!d) return <Loading error={dev.error} />;
+  const pretty = colonMac(d.mac);
+  return (
+    <>
+      <p>
+        <a href={href(`/t/${enc(tenant)}/devices`)}>← {t('device.back')}</a>
+      </p>
+      <Title>{t('device.title', { mac: pretty })}</Title>
+      <dl class="device">
+        <dt>{t('device.state')}</dt>
+        <dd>
+          <StateBadge state={d.state} />
+        </dd>
+        {d.pap !== null && (
+          <>
+            <dt>{t('device.pap')}</dt>
+            <dd class="mono pap big">{d.pap}</dd>
+          </>
+        )}
+        <dt>{t('device.attemptsLeft')}</dt>
+        <dd>{d.attemptsLeft}</dd>
+        <dt>{t('device.failures')}</dt>
+        <dd>
+          {d.consecutiveFailures} / {d.totalFailures}
+        </dd>
+        {d.failedUntil && (
+          <>
+            <dt>{t('device.lockUntil')}</dt>
+            <dd>{formatTime(d.failedUntil)}</dd>
+          </>
+        )}
+        {d.suspendedUntil && (
+          <>
+            <dt>{t('device.suspendedUntil')}</dt>
+            <dd>{formatTime(d.suspendedUntil)}</dd>
+          </>
+        )}
+        <dt>{t('col.site')}</dt>
+        <dd>
+          <bdi>{d.site}</bdi>
+        </dd>
+        <dt>{t('col.model')}</dt>
+        <dd>
+          {d.vendor} <bdi>{d.model}</bdi>
+        </dd>
+        <dt>{t('device.language')}</dt>
+        <dd>{d.language ?? '–'}</dd>
+        <dt>{t('device.created')}</dt>
+        <dd>{formatTime(d.createdAt)}</dd>
+        <dt>{t('device.authenticated')}</dt>
+        <dd>{d.authenticatedAt ? `${formatTime(d.authenticatedAt)} (${d.authenticatedVia})` : '–'}</dd>
+        <dt>{t('col.lastprov')}</dt>
+        <dd>
+          {d.lastProvisioning
+            ? `${formatTime(d.lastProvisioning.at)} · ${d.lastProvisioning.ip} · ${d.lastProvisioning.outcome}`
+            : t('never')}
+        </dd>
+      </dl>
+      <div class="buttons">
+        <button
+          type="button"
+          onClick={() =>
+            act(async () => {
+              if (!(await confirm(t('device.confirmReset', { mac: pretty })))) return null;
+              const r = await api<{ pap: string }>('POST', `${path}/reset`);
+              return t('device.resetDone', { pap: r.pap });
+            })
+          }
+        >
+          {t('device.reset')}
+        </button>
+        <button
+          type="button"
+          onClick={() =>
+            act(async () => {
+              await api('POST', `${path}/suspend`);
+              return t('device.suspended');
+            })
+          }
+        >
+          {t('device.suspend')}
+        </button>
+        <button
+          type="button"
+          class="danger"
+          onClick={() =>
+            act(async () => {
+              if (!(await confirm(t('device.confirmDelete', { mac: pretty })))) return null;
+              await api('DELETE', path);
+              go(href(`/t/${enc(tenant)}/devices`));
+              return null;
+            })
+          }
+        >
+          {t('device.delete')}
+        </button>
+      </div>
+      <Status {...status} />
+      <h2>{t('device.history')}</h2>
+      {!history.data ? (
+        <Loading error={history.error} />
+      ) : history.data.events.length === 0 ? (
+        <p>{t('device.noHistory')}</p>
+      ) : (
+        <EventTable events={history.data.events} withMac={false} tenant={tenant} />
+      )}
+      <h2>{t('device.traffic')}</h2>
+      {!traffic.data ? (
+        <Loading error={traffic.error} />
+      ) : traffic.data.events.length === 0 ? (
+        <p>{t('device.noHistory')}</p>
+      ) : (
+        <EventTable events={traffic.data.events} withMac={false} tenant={tenant} />
+      )}
+    </>
+  );
+}
