@@ -109,7 +109,9 @@ const en = {
   'whitelist.title': 'Whitelist',
   'whitelist.permanent': 'Permanent entries',
   'whitelist.temporary': 'Temporary entries',
-  'whitelist.temporaryHelp': 'Addresses a device authenticated from recently; they expire by themselves.',
+  'whitelist.temporaryHelp':
+    "Addresses a device authenticated from recently: they let in the new devices of that device's site, and expire by themselves.",
+  'whitelist.allSites': 'all sites (before site scoping)',
   'whitelist.entry': 'Address or CIDR range',
   'whitelist.add': 'Add entry',
   'whitelist.remove': 'Remove {entry}',
@@ -261,7 +263,8 @@ const de: Record<Key, string> = {
   'whitelist.permanent': 'Dauerhafte Einträge',
   'whitelist.temporary': 'Befristete Einträge',
   'whitelist.temporaryHelp':
-    'Adressen, von denen sich kürzlich ein Gerät authentifiziert hat; sie laufen von selbst ab.',
+    'Adressen, von denen sich kürzlich ein Gerät authentifiziert hat: Sie lassen die neuen Geräte seines Standorts ein und laufen von selbst ab.',
+  'whitelist.allSites': 'alle Standorte (vor der Standortbindung)',
   'whitelist.entry': 'Adresse oder CIDR-Bereich',
   'whitelist.add': 'Eintrag hinzufügen',
   'whitelist.remove': '{entry} entfernen',

@@ -11,7 +11,8 @@ export function Whitelist(props: { tenant: string }) {
   const base = `/tenants/${enc(props.tenant)}/whitelist`;
   const perm = useLoad(() => api<{ entries: string[] }>('GET', base), [base]);
   const temp = useLoad(
-    () => api<{ entries: { ip: string; expiresAt: string }[] }>('GET', `${base}/temporary`),
+    () =>
+      api<{ entries: { ip: string; site: string | null; expiresAt: string }[] }>('GET', `${base}/temporary`),
     [base],
   );
   const [entry, setEntry] = useState('');
@@ -81,6 +82,7 @@ export function Whitelist(props: { tenant: string }) {
             <thead>
               <tr>
                 <th scope="col">IP</th>
+                <th scope="col">{t('col.site')}</th>
                 <th scope="col">{t('whitelist.expires')}</th>
               </tr>
             </thead>
@@ -88,6 +90,7 @@ export function Whitelist(props: { tenant: string }) {
               {temp.data.entries.map((x) => (
                 <tr>
                   <td class="mono">{x.ip}</td>
+                  <td>{x.site === null ? t('whitelist.allSites') : <bdi>{x.site}</bdi>}</td>
                   <td>{formatTime(x.expiresAt)}</td>
                 </tr>
               ))}
