@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Language } from '../domain/device';
 import type { Mac } from '../domain/mac';
 import { PAP_LENGTH } from '../domain/pap';
+import { strangerText } from '../domain/text';
 import type { AttemptReply } from '../store/store';
 import { CallEnded, MEDIA_GONE, type IvrMedia } from './media';
 import { promptPath, type Prompt } from './prompts';
@@ -105,6 +106,15 @@ export class IvrSession {
     return this.torn;
   }
 
+  /**
+   * The audit trail's actor: the Call-ID, which operators find in the log lines of the call too, as
+   * the caller chose it but safe to show (strangerText) and at most 64 characters: a drill stored
+   * 2 KB of markup, an escape sequence and a U+202E that reversed the console's "By" column.
+   */
+  private actor(): string {
+    return `ivr:${strangerText(this.o.callId, 64)}`;
+  }
+
   private prompt(p: Prompt): string {
     return promptPath(this.o.promptsDir, this.o.language, p);
   }
@@ -151,7 +161,7 @@ export class IvrSession {
       let reply: AttemptReply;
       try {
         reply = await this.guard(
-          this.o.store.attemptPap(this.o.mac, entry.digits, this.o.address, `ivr:${this.o.callId}`, 'ivr', {
+          this.o.store.attemptPap(this.o.mac, entry.digits, this.o.address, this.actor(), 'ivr', {
             source: this.o.source,
           }),
         );
