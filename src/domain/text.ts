@@ -51,9 +51,10 @@ export function checkText(field: string, s: string): void {
  * Text a stranger chose (a Call-ID, a User-Agent, a dialled number), made fit for a log line, a
  * stored binding or an audit field: printable ASCII but for the quotes, `<`, `>` and `\` (anything
  * else, a bidi control or an escape sequence included, becomes `?`), at most `max` characters (a
- * longer one is cut and ends in `...`). What phones send passes unchanged.
+ * longer one is cut and ends in `...`). What phones send passes unchanged: their Call-IDs and
+ * User-Agents are well under 128 characters.
  */
-export function strangerText(s: string, max: number): string {
+export function strangerText(s: string, max = 128): string {
   const safe = s.replace(/[^\x20-\x7e]|["'<>\\`]/gu, '?');
   return safe.length <= max ? safe : `${safe.slice(0, max - 3)}...`;
 }
