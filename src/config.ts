@@ -134,7 +134,7 @@ export interface SipConfig {
     readonly overallTimeoutMs: number;
     /** IVR calls at once (FreeSWITCH channels); more get 503. Keep below FreeSWITCH's max-sessions. */
     readonly maxCalls: number;
-    /** IVR calls at once of one device (MAC), so that one phone cannot hold every channel. */
+    /** IVR calls at once of one device (MAC) from one source network, so that one phone cannot hold every channel. */
     readonly maxCallsPerDevice: number;
     /** IVR calls at once from one source network (`sourcePrefix`). */
     readonly maxCallsPerSource: number;

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { BoundedMap } from './bounded';
 
-/** Clients whose window is kept; beyond it the oldest are forgotten (and start a fresh window). */
-const MAX_CLIENTS = 10_000;
+/** Shares (client and kind) whose window is kept; beyond it the oldest are forgotten (and start afresh). */
+const MAX_SHARES = 10_000;
 
 interface Share {
   start: number;
@@ -11,13 +11,15 @@ interface Share {
 
 /**
  * The log lines a stranger can cause once per request (refused provisioning requests, REGISTERs
- * and INVITEs), bounded per client (an address prefix, see clientOf) in this process: the first
- * `perClient` lines of a window are written, the next one says that the client's further lines
- * are suppressed until the window ends, the rest are dropped. The client's first line of a later
- * window carries how many were dropped (`suppressed`).
+ * and INVITEs, new or moved bindings, emergency and IVR calls), bounded per client (an address
+ * prefix, see clientOf) and kind of line (its message) in this process: the first `perClient`
+ * lines of a window are written, the next one says that the client's further lines of the kind
+ * are suppressed until the window ends, the rest are dropped. The client's first line of the kind
+ * in a later window carries how many were dropped (`suppressed`). Per kind, so that a flood of
+ * one (refused REGISTERs) does not silence another (the network's emergency calls).
  */
 export class LogLimit {
-  private readonly clients = new BoundedMap<string, Share>(MAX_CLIENTS);
+  private readonly shares = new BoundedMap<string, Share>(MAX_SHARES);
   private readonly now: () => number;
 
   constructor(
@@ -30,15 +32,16 @@ export class LogLimit {
     this.now = opts.now ?? Date.now;
   }
 
-  /** `log[level](fields, msg)` if `client`'s share of this window allows it. */
+  /** `log[level](fields, msg)` if `client`'s share of lines `msg` in this window allows it. */
   line(log: Logger, level: 'info' | 'warn', client: string, fields: object, msg: string): void {
     const t = this.now();
-    let share = this.clients.get(client);
+    const key = `${client} ${msg}`;
+    let share = this.shares.get(key);
     let dropped = 0;
     if (share === undefined || t >= share.start + this.opts.windowMs) {
       dropped = share === undefined ? 0 : Math.max(0, share.lines - this.opts.perClient);
       share = { start: t, lines: 0 };
-      this.clients.set(client, share);
+      this.shares.set(key, share);
     }
     share.lines++;
     if (share.lines <= this.opts.perClient)

@@ -353,6 +353,17 @@ describe('admin API over HTTP', () => {
     const cases: [string, string, unknown, string][] = [
       ['PUT', '/api/v1/tenants/acme', { name: `Acme${rlo} Corp` }, 'name'],
       ['PUT', '/api/v1/tenants/bidi', { name: 'Bidi\u2066 Ltd' }, 'name'],
+      // the drill's two "Beta" tenants: a Hangul filler, a no-break space, a variation selector
+      ['PUT', '/api/v1/tenants/bidi', { name: 'Beta\u3164' }, 'name'],
+      ['PUT', '/api/v1/tenants/bidi', { name: 'Beta\u00a0' }, 'name'],
+      ['PUT', '/api/v1/tenants/bidi', { name: 'Be\ufe0fta' }, 'name'],
+      ['PUT', '/api/v1/tenants/bidi', { name: '  ' }, 'name'],
+      [
+        'POST',
+        '/api/v1/tenants/acme/devices',
+        { mac: '001565b1d105', vendor: 'yealink', model: 'T54W', site: 'Lab\u2800' },
+        'site',
+      ],
       [
         'POST',
         '/api/v1/tenants/acme/devices',

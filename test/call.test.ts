@@ -196,13 +196,13 @@ describe('sip: IVR_MAX_CALLS, its shares per device and source, and draining', (
 });
 
 describe('sip: IVR admission (overload.ts)', () => {
-  it('one device holds at most its share, one source network its share, all calls IVR_MAX_CALLS', () => {
+  it('one device holds at most its share per network, one source network its share, all calls IVR_MAX_CALLS', () => {
     const ivr = new IvrAdmission({ maxCalls: 5, maxCallsPerDevice: 2, maxCallsPerSource: 3 });
     const a1 = ivr.admit('001565000001', 'net-a');
     const a2 = ivr.admit('001565000001', 'net-a');
     assert.equal(typeof a1, 'function');
     assert.equal(typeof a2, 'function');
-    assert.equal(ivr.admit('001565000001', 'net-b'), 'ivr_per_device', 'the device, from anywhere');
+    assert.equal(ivr.admit('001565000001', 'net-a'), 'ivr_per_device', 'the device, from its network');
     const b1 = ivr.admit('001565000002', 'net-a');
     assert.equal(typeof b1, 'function');
     assert.equal(ivr.admit('001565000003', 'net-a'), 'ivr_per_source');
@@ -225,6 +225,31 @@ describe('sip: IVR admission (overload.ts)', () => {
       'ivr_per_device',
       'the earlier call still holds its place',
     );
+  });
+
+  it("a device's calls from another network never take the share of the phone's own network", () => {
+    // The drill: a stranger fetched the MAC's minimal file from its own address and held the
+    // device's two places with two silent *89 calls; the phone's own call got 503.
+    const ivr = new IvrAdmission({ maxCalls: 100, maxCallsPerDevice: 2, maxCallsPerSource: 40 });
+    const stranger = '203.0.113.0/24';
+    const home = '198.51.100.0/24';
+    assert.equal(typeof ivr.admit('001565000001', stranger), 'function');
+    assert.equal(typeof ivr.admit('001565000001', stranger), 'function');
+    assert.equal(
+      ivr.admit('001565000001', stranger),
+      'ivr_per_device',
+      "the stranger's network holds its share",
+    );
+    assert.equal(typeof ivr.admit('001565000001', home), 'function', "the phone's own network has its own");
+    assert.equal(typeof ivr.admit('001565000001', home), 'function');
+    assert.equal(ivr.admit('001565000001', home), 'ivr_per_device');
+    // What still bounds one device across networks: each network's share, and IVR_MAX_CALLS.
+    const small = new IvrAdmission({ maxCalls: 3, maxCallsPerDevice: 2, maxCallsPerSource: 1 });
+    assert.equal(typeof small.admit('001565000001', 'net-a'), 'function');
+    assert.equal(small.admit('001565000001', 'net-a'), 'ivr_per_source');
+    assert.equal(typeof small.admit('001565000001', 'net-b'), 'function');
+    assert.equal(typeof small.admit('001565000001', 'net-c'), 'function');
+    assert.equal(small.admit('001565000001', 'net-d'), 'ivr_capacity');
   });
 
   it('a refused call holds nothing: a device or source at its share takes no place of the others', () => {

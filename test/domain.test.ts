@@ -319,10 +319,67 @@ describe('domain: admin-entered text (checkText)', () => {
     ])
       assert.equal(unsafeCharacter(ok), null, ok);
   });
+  it('refuses the invisible and blank look-alikes (fillers, blanks, variation selectors, overlays, other spaces), naming each', () => {
+    const LOOK_ALIKES = [
+      '\u3164', // Hangul filler
+      '\u115f', // Hangul choseong filler
+      '\u1160', // Hangul jungseong filler
+      '\uffa0', // halfwidth Hangul filler
+      '\u2800', // braille pattern blank
+      '\u034f', // combining grapheme joiner
+      ...Array.from({ length: 16 }, (_, i) => String.fromCodePoint(0xfe00 + i)), // variation selectors
+      '\u{e0100}',
+      '\u{e01ef}',
+      '\u17b4', // Khmer inherent vowels
+      '\u17b5',
+      '\u180b', // Mongolian free variation selectors, vowel separator
+      '\u180c',
+      '\u180d',
+      '\u180e',
+      '\u180f',
+      '\u0336', // combining long stroke overlay
+      '\u0338',
+      '\u00a0', // no-break space
+      '\u2007',
+      '\u202f',
+    ];
+    for (const c of LOOK_ALIKES) {
+      const code = `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+      assert.equal(unsafeCharacter(`Beta${c}`), code, code);
+      assert.equal(unsafeCharacter(`Be${c}ta Corp`), code, code);
+      assert.throws(
+        () => parseTenantName(`Beta${c}`),
+        (e: unknown) => e instanceof InputError && e.field === 'name' && e.message.includes(code),
+        code,
+      );
+    }
+    assert.throws(() => parseTenantName('\u2764\ufe0f Team'), /U\+FE0F/, 'an emoji in its colour form');
+    assert.equal(parseTenantName('\u2764 Team'), '\u2764 Team', 'the same emoji as text');
+  });
+
+  it('refuses white space of any kind at either end, and a name that is blank or only spaces', () => {
+    for (const bad of ['Beta ', ' Beta', 'Beta\u3000', '\u3000Beta', ' ', '\u3000', '\u3000 \u3000'])
+      assert.throws(
+        () => parseTenantName(bad),
+        (e: unknown) => e instanceof InputError && e.field === 'name' && /white space/.test(e.message),
+        JSON.stringify(bad),
+      );
+    assert.throws(() => parseTenantName(''), /name must be a string of 1-200 characters/);
+    for (const bad of ['\u00a0', 'Beta\u00a0', '\u2800'])
+      assert.throws(() => parseTenantName(bad), InputError);
+    // inside a name: the ordinary space, and the ideographic one CJK names are written with
+    assert.equal(parseTenantName('Beta Corp'), 'Beta Corp');
+    assert.equal(parseTenantName('\u5c71\u7530\u3000\u592a\u90ce'), '\u5c71\u7530\u3000\u592a\u90ce');
+    assert.throws(() => parseSiteName('Floor 2\u3000'), /must not begin or end with white space/);
+  });
+
   it('is applied to every admin-entered name and text field', () => {
     const rlo = 'Evil\u202eCorp';
     const device = { mac: '001565aabbcc', vendor: 'snom', model: 'D785', site: 'HQ' };
-    assert.throws(() => parseTenantName(rlo), /name contains control characters \(U\+202E\)/);
+    assert.throws(
+      () => parseTenantName(rlo),
+      /name contains control characters or invisible ones \(U\+202E\)/,
+    );
     assert.equal(parseTenantName('Acme Corp'), 'Acme Corp');
     assert.throws(() => parseNewDevice({ ...device, site: rlo }), /site contains control characters/);
     assert.throws(

@@ -164,6 +164,27 @@ describe('ivr: call session with scripted media', () => {
     );
   });
 
+  it("the audit actor is the caller's Call-ID made safe: no markup, control or bidi character, at most 64 characters", async () => {
+    /** One wrong PAP from a caller with this Call-ID, who hangs up at "incorrect": its audit actor. */
+    const actorOf = async (callId: string) => {
+      const media = new FakeMedia();
+      media.onPrompt = (name) => {
+        if (name === 'enter_pap') setTimeout(() => media.type(`${wrong}#`), PROMPT_MS + 20);
+        if (name === 'incorrect') media.callerHangsUp();
+      };
+      assert.equal(await session(media, { callId }).s.run(), 'caller_hangup');
+      const attempt = (await store.events('acme', 20)).find((e) => e.type === 'attempt');
+      return String(attempt!.actor);
+    };
+    const actor = await actorOf(`<img src=x onerror=alert(1)>\u202e\u0007\x1b[31m${'A'.repeat(2000)}`);
+    assert.equal(actor, `ivr:?img src=x onerror=alert(1)????[31m${'A'.repeat(26)}...`);
+    assert.equal(actor.length, 4 + 64);
+    assert.match(actor, /^[\x20-\x7e]+$/);
+    assert.doesNotMatch(actor, /[<>"'\\`]/);
+    // what phones send stays as it is: the audit event and the call's log lines name the same call
+    assert.equal(await actorOf('3c26700a5b7e-ab12cd@192.0.2.10'), 'ivr:3c26700a5b7e-ab12cd@192.0.2.10');
+  });
+
   it('plays prompts from <promptsDir>/<language>/', async () => {
     const media = new FakeMedia();
     const files: string[] = [];
@@ -247,11 +268,11 @@ describe('ivr: call session with scripted media', () => {
     );
   });
 
-  it('no input: empty entries re-prompt without counting, then goodbye', async () => {
+  it('no input: an empty entry re-prompts once without counting, a second one says goodbye', async () => {
     const media = new FakeMedia();
     const { s } = session(media);
     assert.equal(await s.run(), 'no_input');
-    assert.deepEqual(media.names(), ['enter_pap', 'enter_pap', 'enter_pap', 'goodbye']);
+    assert.deepEqual(media.names(), ['enter_pap', 'enter_pap', 'goodbye']);
     const dev = await store.getDevice('acme', MAC);
     assert.equal(dev!.consecutiveFailures, 0);
   });

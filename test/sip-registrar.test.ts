@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { TestRedis, silentLog } from './support/redis';
+import { TestRedis, capturedLog, silentLog } from './support/redis';
 import { authorization, nonceOf, REALM, registerRequest, reply, type Reply } from './support/register';
 import { parseNewDevice } from '../src/domain/device';
 import { parseMac, type Mac } from '../src/domain/mac';
@@ -350,6 +350,126 @@ describe('sip: registrar with digest authentication', () => {
     while (waiting() === 0) await new Promise((resolve) => setImmediate(resolve));
     slow.shift()!();
     assert.equal((await third).status, 200);
+  });
+
+  it("only an answer to a fresh challenge of papgate's skips SIP_REGISTER_RATE_LIMIT: a made-up Digest header is a new registration", async () => {
+    const now = 1_000_000;
+    const d = deps({
+      admission: new RegisterAdmission({ ratePerSecond: 50, maxPending: 1e6, now: () => now }),
+    });
+    // The drill: 2,400 REGISTERs with any `Authorization: Digest ...`, none of which got 503.
+    const madeUp = [
+      'Digest username="x", realm="papgate", nonce="x", uri="sip:127.0.0.1", response="0"',
+      authorization({ user: MAC, password, nonce: 'ab'.repeat(30), uri: 'sip:127.0.0.1', nc: 1 }),
+      authorization({
+        user: MAC,
+        password,
+        nonce: signedNonce(Buffer.alloc(32, 7), Date.now()),
+        uri: 'sip:127.0.0.1',
+        nc: 1,
+      }),
+    ];
+    let shed = 0;
+    for (let i = 0; i < 2400; i++) {
+      const res = await register(request({ headers: { Authorization: madeUp[i % madeUp.length]! } }), d);
+      if (res.status === 503) shed += 1;
+    }
+    assert.equal(shed, 2400 - 50, 'one second of the rate, then 503');
+    // an answer to papgate's own challenge still goes through with the bucket empty
+    const nonce = await challenge();
+    const auth = authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 });
+    assert.equal((await register(request({ headers: { Authorization: auth } }), d)).status, 200);
+  });
+
+  it("SipStore.isFreshNonce: papgate's own nonces while fresh, decided without Redis once the secret is read", async () => {
+    let now = Date.now();
+    const s = new SipStore(r.client, { nonceSeconds: 30, now: () => now });
+    const early = await sipStore.issueNonce();
+    assert.equal(s.isFreshNonce(early), false, 'before this process read the secret');
+    const nonce = await s.issueNonce();
+    assert.equal(s.isFreshNonce(nonce), true);
+    assert.equal(s.isFreshNonce(early), true, "another process's, with the shared secret");
+    assert.equal(s.isFreshNonce(signedNonce(Buffer.alloc(32, 7), now)), false, 'another secret');
+    assert.equal(s.isFreshNonce(nonce.slice(0, -1) + (nonce.endsWith('0') ? '1' : '0')), false, 'altered');
+    assert.equal(s.isFreshNonce('x'), false);
+    now += 30_001;
+    assert.equal(s.isFreshNonce(nonce), false, 'expired');
+  });
+
+  it('a binding keeps at most a 256-character Contact (longer: 400) and a 128-character User-Agent and Call-ID', async () => {
+    const nonce = await challenge();
+    let nc = 0;
+    const from = (source: string, o: { contact: string; headers?: Record<string, string> }) => {
+      const auth = authorization({
+        user: MAC,
+        password: restrictedSipPassword(secret, source, true),
+        nonce,
+        uri: 'sip:127.0.0.1',
+        nc: ++nc,
+      });
+      return register(
+        registerRequest({ source, contact: o.contact, headers: { Authorization: auth, ...o.headers } }),
+      );
+    };
+    const contact = (n: number) =>
+      `sip:${MAC}@192.0.2.10:5062;x=${'a'.repeat(n - 'sip:001565aabbcc@192.0.2.10:5062;x='.length)}`;
+    assert.equal(contact(256).length, 256);
+    const tooLong = await from(SRC, { contact: contact(257) });
+    assert.equal(tooLong.status, 400);
+    assert.deepEqual(await sipStore.registrations('acme', MAC), [], 'nothing stored');
+    // The drill: four addresses, each with a 3.5 KB Contact and a 4 KB User-Agent, grew the key to 33 KB.
+    for (const source of ['203.0.113.1', '203.0.113.2', '203.0.113.3', '203.0.113.4']) {
+      assert.equal((await from(source, { contact: contact(3500) })).status, 400, source);
+      const ok = await from(source, {
+        contact: contact(256),
+        headers: { 'User-Agent': `Yealink SIP-T54W ${'9'.repeat(4000)}`, 'Call-ID': 'c'.repeat(8000) },
+      });
+      assert.equal(ok.status, 200, source);
+    }
+    const bindings = await sipStore.registrations('acme', MAC);
+    assert.equal(bindings.length, 4);
+    for (const b of bindings) {
+      assert.equal(b.contact, contact(256));
+      assert.equal(b.userAgent, `Yealink SIP-T54W ${'9'.repeat(128 - 20)}...`);
+      assert.equal(b.callId.length, 128);
+    }
+    const bytes = Number(
+      await r.client.sendCommand(['MEMORY', 'USAGE', keys.tenant('acme').registrations(MAC)]),
+    );
+    assert.ok(bytes < 3000, `the registrations key holds ${bytes} bytes`);
+    // what phones send is kept as it is
+    const phone = await from(SRC, {
+      contact: `sip:${MAC}@192.0.2.10:5062;transport=udp`,
+      headers: { 'User-Agent': 'Yealink SIP-T54W 96.86.0.70' },
+    });
+    assert.equal(phone.status, 200);
+    const own = (await sipStore.registrations('acme', MAC)).find((b) => b.address === SRC)!;
+    assert.equal(own.userAgent, 'Yealink SIP-T54W 96.86.0.70');
+    assert.equal(own.contact, `sip:${MAC}@192.0.2.10:5062;transport=udp`);
+  });
+
+  it('a flood of REGISTERs moving a binding, with 8 KB Call-IDs: a few short "registered" lines per client and window', async () => {
+    const out = capturedLog();
+    const d = deps({ log: out.log });
+    const nonce = await challenge();
+    for (let nc = 1; nc <= 500; nc++) {
+      const auth = authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc });
+      const res = await register(
+        request({
+          contact: `sip:${MAC}@192.0.2.10:${10000 + nc}`,
+          headers: { Authorization: auth, 'Call-ID': `${nc}-${'x'.repeat(8192)}` },
+        }),
+        d,
+      );
+      assert.equal(res.status, 200);
+    }
+    // The drill: 500 "registered" lines of 8 KB each. Now 20 (TRAFFIC_PER_CLIENT here), then one
+    // saying the rest is suppressed; the Call-ID cut to 128 characters.
+    assert.equal(out.count('registered'), 21);
+    const bytes = out.lines.reduce((n, l) => n + JSON.stringify(l).length, 0);
+    assert.ok(bytes < 21 * 500, `${bytes} bytes of log`);
+    assert.equal(String(out.lines[0]!.callId).length, 128);
+    assert.match(out.lines[20]!.msg, /^registered: further lines of this client suppressed/);
   });
 
   it('answers 503 when the store is unreachable', async () => {

@@ -292,4 +292,13 @@ describe('clients and their log lines', () => {
     limit.line(out.log, 'warn', 'a', { i: 10 }, 'refused');
     assert.deepEqual(out.lines.at(-1), { ...out.lines.at(-1), i: 10, client: 'a', suppressed: 7 });
   });
+
+  it("LogLimit: each kind of line has its own share, so a client's flood of one does not silence another", () => {
+    const out = capturedLog();
+    const limit = new LogLimit({ perClient: 2, windowMs: 1000, now: () => 0 });
+    for (let i = 0; i < 100; i++) limit.line(out.log, 'info', 'a', { i }, 'register refused');
+    limit.line(out.log, 'warn', 'a', {}, 'emergency call: to the emergency route');
+    assert.equal(out.count('register refused'), 3);
+    assert.equal(out.count('emergency call: to the emergency route'), 1);
+  });
 });

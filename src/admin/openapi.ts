@@ -92,10 +92,12 @@ export const openApiDocument = {
           properties: {
             name: {
               type: 'string',
+              minLength: 1,
               maxLength: 200,
               description:
-                'no control or invisible format characters (bidirectional controls, zero-width): 400; ' +
-                'the same holds for every name and text field',
+                'no control or invisible characters (bidirectional controls, zero-width, fillers, ' +
+                'variation selectors, spaces other than U+0020 and U+3000) and no white space at either end: ' +
+                '400; the same holds for every name and text field',
             },
             language: { enum: LANGUAGES },
             timeZone: {

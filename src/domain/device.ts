@@ -63,10 +63,10 @@ export function parseTenantId(input: unknown): string {
   return input;
 }
 
-/** A tenant's display name: at most 200 characters, none that checkText refuses. */
+/** A tenant's display name: 1-200 characters, none that checkText refuses. */
 export function parseTenantName(input: unknown): string {
-  if (typeof input !== 'string' || input.length > 200)
-    throw new InputError('name must be a string of at most 200 characters', 'name');
+  if (typeof input !== 'string' || input === '' || input.length > 200)
+    throw new InputError('name must be a string of 1-200 characters', 'name');
   checkText('name', input);
   return input;
 }

@@ -4,7 +4,7 @@ import { SOURCE_PREFIX, type PrefixLengths } from './prefix';
 export interface TrafficPolicy {
   /** Traffic events kept per tenant (approximate trim), apart from the audit trail. */
   readonly maxLen: number;
-  /** Traffic events per tenant, and log lines per process, one client may cause per window. */
+  /** Traffic events per tenant, and log lines of each kind per process, one client may cause per window. */
   readonly perClient: number;
   readonly windowSeconds: number;
   /** A client is its source network (clientOf), as for the guessing limits (SOURCE_PREFIX_*). */

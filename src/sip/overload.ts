@@ -117,10 +117,14 @@ export class KeyedSlots {
 export type IvrRefusal = 'ivr_capacity' | 'ivr_per_device' | 'ivr_per_source';
 
 /**
- * IVR admission: IVR_MAX_CALLS calls in all, and of those at most IVR_MAX_CALLS_PER_DEVICE of one
- * MAC and IVR_MAX_CALLS_PER_SOURCE from one source network. Without the last two, one phone
- * calling again and again (its MAC is enough to fetch its restricted account) held every channel
- * and every other phone got 503. A call holds all three until its teardown.
+ * IVR admission: IVR_MAX_CALLS calls in all, and of those at most IVR_MAX_CALLS_PER_SOURCE from
+ * one source network and IVR_MAX_CALLS_PER_DEVICE of one MAC from one source network. Without the
+ * shares, one phone calling again and again (its MAC is enough to fetch its restricted account)
+ * held every channel and every other phone got 503. The device's share is per network: counted
+ * per MAC alone, a stranger who fetched the MAC's file from elsewhere held both its places with
+ * two silent calls and the phone itself got 503. Across networks a device's calls are bounded only
+ * by IVR_MAX_CALLS_PER_SOURCE per network and IVR_MAX_CALLS in all, as any caller's are. A call
+ * holds all three until its teardown.
  */
 export class IvrAdmission {
   private readonly all: Slots;
@@ -144,9 +148,11 @@ export class IvrAdmission {
   admit(device: string | null, source: string): Release | IvrRefusal {
     const early = this.refusal(source);
     if (early !== null) return early;
-    if (device !== null && this.devices.full(device)) return 'ivr_per_device';
+    // a network text has no space in it
+    const share = device === null ? null : `${device} ${source}`;
+    if (share !== null && this.devices.full(share)) return 'ivr_per_device';
     const held = [this.all.tryAcquire()!, this.sources.tryAcquire(source)!];
-    if (device !== null) held.push(this.devices.tryAcquire(device)!);
+    if (share !== null) held.push(this.devices.tryAcquire(share)!);
     return () => held.forEach((release) => release());
   }
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { clientOf, type PrefixLengths } from '../domain/prefix';
+import { strangerText } from '../domain/text';
 import { tryCanonicalIp } from '../domain/whitelist';
 import type { LogLimit } from '../loglimit';
 import { isStoreUnavailable } from '../store/connect';
@@ -12,6 +13,7 @@ import {
   type AuthResult,
   WRONG_ADDRESS,
 } from './authenticate';
+import { parseDigestHeader } from './digest';
 import { retryAfter, type RegisterAdmission } from './overload';
 
 export interface RegisterRequest extends AuthRequest {
@@ -25,8 +27,18 @@ export interface SipReply {
   send(status: number, reason?: string, opts?: { headers?: Record<string, string> }): void;
 }
 
+/**
+ * The longest Contact URI a binding takes (longer: 400) and User-Agent it keeps (longer: cut). A
+ * phone's Contact is its address and port with a few parameters (`sip:001565aabbcc@192.0.2.10:5060;
+ * transport=udp;line=abc123`, a GRUU or `+sip.instance` under 150 characters), its User-Agent a
+ * vendor, model and firmware (`Yealink SIP-T54W 96.86.0.70`, under 60); a drill's 3.5 KB Contact
+ * and 4 KB User-Agent made one device's bindings 33 KB.
+ */
+const MAX_CONTACT_URI = 256;
+const MAX_USER_AGENT = 128;
+
 export interface RegistrarDeps extends AuthDeps<SipLogin> {
-  readonly sipStore: AuthDeps['sipStore'] & Pick<SipStore, 'register'>;
+  readonly sipStore: AuthDeps['sipStore'] & Pick<SipStore, 'register' | 'isFreshNonce'>;
   readonly maxExpiresSeconds: number;
   readonly admission: Pick<RegisterAdmission, 'admit'>;
   readonly overloadRetryAfterSeconds: number;
@@ -39,7 +51,7 @@ export interface RegistrarDeps extends AuthDeps<SipLogin> {
     type: string,
     fields: Record<string, string>,
   ) => Promise<void>;
-  /** Refusals are logged per client (an address prefix) and window. */
+  /** Refusals and new or moved bindings are logged per client (an address prefix), kind and window. */
   readonly logLimit: LogLimit;
   readonly clientPrefix: PrefixLengths;
 }
@@ -55,17 +67,28 @@ function requestedExpires(
 }
 
 /**
+ * Whether a REGISTER is the second half of a registration (its Authorization answers a challenge
+ * papgate signed and that is still fresh), which takes no token of SIP_REGISTER_RATE_LIMIT. Any
+ * `Authorization: Digest ...` used to count: 2,400 REGISTERs with made-up ones all went past the
+ * limit. Decided without Redis (SipStore.isFreshNonce).
+ */
+function answersChallenge(req: RegisterRequest, sipStore: Pick<SipStore, 'isFreshNonce'>): boolean {
+  const creds = parseDigestHeader(req.get('authorization'));
+  return creds !== null && sipStore.isFreshNonce(creds.nonce);
+}
+
+/**
  * Registrar for the restricted accounts of the minimal configuration. Answers: 401 challenge,
- * 403 (unknown device, wrong credentials, replay, device already `successful`), 503 (store
- * unreachable; or above capacity, before any work: see overload.ts), 200 with the granted expiry
- * (at most SIP_REGISTER_EXPIRES_SECONDS).
+ * 403 (unknown device, wrong credentials, replay, device already `successful`), 400 (a Contact
+ * papgate cannot use or store), 503 (store unreachable; or above capacity, before any work: see
+ * overload.ts), 200 with the granted expiry (at most SIP_REGISTER_EXPIRES_SECONDS).
  */
 export async function handleRegister(
   req: RegisterRequest,
   res: SipReply,
   deps: RegistrarDeps,
 ): Promise<void> {
-  const release = deps.admission.admit(req.get('authorization') !== undefined);
+  const release = deps.admission.admit(answersChallenge(req, deps.sipStore));
   if (release === null)
     return res.send(503, 'Service Unavailable', retryAfter(deps.overloadRetryAfterSeconds));
   try {
@@ -76,12 +99,15 @@ export async function handleRegister(
 }
 
 async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps): Promise<void> {
-  const callId = req.get('call-id') ?? '';
+  const callId = strangerText(req.get('call-id') ?? '');
   // Made only when a line is written: most REGISTERs are refreshes that write none at info.
   let child: Logger | undefined;
   const log = () => (child ??= deps.log.child({ callId, src: req.source_address }));
-  /** Anyone can cause a refusal per request: its line is one of its client's few per window. */
-  const refusal = (fields: object, msg: string) =>
+  /**
+   * Anyone who fetched a minimal file can cause these once per request (a refusal, a binding new
+   * or moved with each REGISTER): each kind is one of its client's few lines per window.
+   */
+  const line = (fields: object, msg: string) =>
     deps.logLimit.line(
       deps.log,
       'info',
@@ -103,7 +129,7 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
         res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '30' } });
         return true;
       case 'forbidden':
-        refusal({ reason: auth.reason, mac: auth.mac }, 'register refused');
+        line({ reason: auth.reason, mac: auth.mac }, 'register refused');
         res.send(403, 'Forbidden');
         // A copy of a minimal configuration used from elsewhere is what an operator wants to see.
         if (auth.reason === WRONG_ADDRESS && auth.tenant !== undefined && auth.mac !== undefined)
@@ -124,7 +150,7 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
   }
   const { device, mac } = v;
   if (device.state === 'successful') {
-    refusal({ mac }, 'register refused: device already authenticated');
+    line({ mac }, 'register refused: device already authenticated');
     return res.send(403, 'Forbidden');
   }
   let contacts: ReturnType<RegisterRequest['getParsedHeader']> = [];
@@ -137,6 +163,8 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
     }
   }
   const contact = contacts[0];
+  if (contact !== undefined && String(contact.uri).length > MAX_CONTACT_URI)
+    return res.send(400, 'Contact Too Long');
   const expires = requestedExpires(req, contact?.params);
   const unregister = rawContact === '*' || expires === 0;
   // RFC 3261 10.3 step 6
@@ -167,7 +195,7 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
                     port: Number(req.source_port) || 5060,
                     protocol: String(req.protocol ?? 'udp'),
                     expiresAt: (deps.now ?? Date.now)() + granted * 1000,
-                    userAgent: req.get('user-agent') ?? '',
+                    userAgent: strangerText(req.get('user-agent') ?? '', MAX_USER_AGENT),
                     callId,
                   },
                   ttlSeconds: granted,
@@ -180,14 +208,14 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
   }
   if (refused(await afterNonceUse(v, use === 'refreshed' ? 'ok' : use, deps))) return;
   if (unregister) {
-    log().info({ mac }, 'unregistered');
+    line({ mac }, 'unregistered');
     return res.send(200, 'OK', { headers: { Expires: '0' } });
   }
   // A query for the current bindings: answered without changing them.
   if (contact === undefined) return res.send(200, 'OK');
   // A phone re-registering where it was is routine (every SIP_REGISTER_EXPIRES_SECONDS); a new or
   // moved binding is what an operator looks for.
-  if (use !== 'refreshed') log().info({ mac, granted, state: device.state }, 'registered');
+  if (use !== 'refreshed') line({ mac, granted, state: device.state }, 'registered');
   else if (deps.log.isLevelEnabled('debug')) log().debug({ mac, granted }, 'registration refreshed');
   return res.send(200, 'OK', {
     headers: { Contact: `<${contact.uri}>;expires=${granted}`, Expires: String(granted) },

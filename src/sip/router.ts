@@ -13,6 +13,7 @@ import { Sites } from '../store/sites';
 import { emergencyLeg, offerSdp, type EmergencyLeg } from './emergency';
 import { tryParseMac, type Mac } from '../domain/mac';
 import { prefixOf } from '../domain/prefix';
+import { strangerText } from '../domain/text';
 import { ipMatches, tryCanonicalIp } from '../domain/whitelist';
 import type { SipStore } from '../store/sip';
 import type { Store } from '../store/store';
@@ -34,14 +35,14 @@ export interface RouterDeps {
   /** The FreeSWITCH servers new IVR calls go to; null while papgate shuts down. */
   readonly media: () => Pick<MediaPool<Mrf.MediaServer>, 'open'> | null;
   readonly sessions: Set<IvrSession>;
-  /** IVR_MAX_CALLS in all, per device and per source network: calls from endpoint set-up to teardown */
+  /** IVR_MAX_CALLS in all, per source network and per device there: calls from endpoint set-up to teardown */
   readonly ivr: Pick<IvrAdmission, 'refusal' | 'admit'>;
   /** True once shutdown began: drachtio-server was told to route new calls elsewhere. */
   readonly draining: () => boolean;
   /** After a PAP success: check-sync at `place`, where the call showed the phone to be. */
   readonly onAuthenticated: (tenant: string, mac: Mac, place: KnownPlace | undefined) => Promise<void>;
   readonly log: Logger;
-  /** Refused INVITEs are logged per client (an address prefix) and window. */
+  /** Refused INVITEs and the lines of each call are logged per client (an address prefix), kind and window. */
   readonly logLimit: LogLimit;
   readonly metrics?: Metrics;
 }
@@ -81,9 +82,13 @@ export async function handleInvite(
 ): Promise<void> {
   const { config, log: rootLog } = deps;
   const dialled = dialledNumber(req.uri);
-  // drachtio-srf requests carry the Call-ID only as a header
-  const callId = req.get('call-id') ?? '';
-  let log = rootLog.child({ callId, src: req.source_address, dialled });
+  // drachtio-srf requests carry the Call-ID only as a header; both are the caller's text
+  const call = {
+    callId: strangerText(req.get('call-id') ?? ''),
+    src: req.source_address,
+    dialled: strangerText(dialled),
+  };
+  let log = rootLog.child(call);
   const source = sourceNetwork(req.source_address, config);
   // Shed before digest and Redis: calls that reached a draining instance before drachtio-server
   // dropped its route, and calls beyond IVR_MAX_CALLS or the source's share of them. Emergency
@@ -129,13 +134,8 @@ export async function handleInvite(
         deviceLanguage: null,
       };
     } else {
-      deps.logLimit.line(
-        rootLog,
-        'info',
-        clientOf(String(req.source_address), config.traffic.clientPrefix),
-        { callId, src: req.source_address, dialled, reason: auth.reason, mac: auth.mac },
-        'invite refused',
-      );
+      const refused = callerLine(req, deps, rootLog, 'info');
+      refused({ ...call, reason: auth.reason, mac: auth.mac }, 'invite refused');
       id = {
         caller: { kind: 'unknown' },
         mac: auth.mac ?? null,
@@ -205,6 +205,21 @@ function callerPlace(req: Srf.SrfRequest): Identified['place'] {
 function namedPlace(header: string | undefined): Identified['place'] {
   const address = header === undefined ? null : tryCanonicalIp(header.trim());
   return address === null ? undefined : { address };
+}
+
+/**
+ * Writes a line that a caller causes with each call (refused, an emergency call, an IVR call): anyone
+ * who fetched a minimal file may call as often as the shares let it, so each kind of line is one of
+ * its client's few per window (LogLimit).
+ */
+function callerLine(
+  req: Srf.SrfRequest,
+  deps: Pick<RouterDeps, 'config' | 'logLimit'>,
+  log: Logger,
+  level: 'info' | 'warn',
+): (fields: object, msg: string) => void {
+  const client = clientOf(String(req.source_address), deps.config.traffic.clientPrefix);
+  return (fields, msg) => deps.logLimit.line(log, level, client, fields, msg);
 }
 
 /** 503 with Retry-After: the caller tries again later, or its next proxy now. */
@@ -379,10 +394,16 @@ async function bridgeEmergency(
     );
     leg = emergencyLeg({ ...plan, location: null }, o);
   }
-  log.warn(
+  const line = callerLine(req, deps, log, 'warn');
+  line(
     { location: leg.headers.Geolocation !== undefined, lateOffer: leg.body === '' },
     'emergency call: to the emergency route',
   );
+  // Without an SDP offer (no body, or one without SDP: a PIDF-LO alone) the leg is a late offer.
+  // drachtio-srf offers the phone's own body when localSdpB is empty; it went out without a
+  // Content-Type, drachtio-server refused it and the call failed (500). An emergency call must
+  // never fail for its body.
+  if (leg.body === '') req.body = '';
   try {
     const { uas, uac } = await deps.srf.createB2BUA(req, res, target, {
       callingNumber: leg.callingNumber,
@@ -393,10 +414,10 @@ async function bridgeEmergency(
     });
     uas.on('destroy', () => void uac.destroy().catch(() => undefined));
     uac.on('destroy', () => void uas.destroy().catch(() => undefined));
-    log.warn('emergency call: connected');
+    line({}, 'emergency call: connected');
   } catch (err) {
     const status = (err as { status?: number }).status;
-    if (status !== undefined) return log.warn({ status }, 'emergency call: the emergency route answered');
+    if (status !== undefined) return line({ status }, 'emergency call: the emergency route answered');
     log.fatal({ err: (err as Error).message }, 'EMERGENCY CALL FAILED to reach the emergency route');
     if (!res.finalResponseSent) res.send(503, 'Service Unavailable');
   }
@@ -444,6 +465,7 @@ async function runIvr(
   const lease = await openMedia(req, res, deps, log, () => cancelled);
   if (lease === null) return;
   log = log.child({ media: lease.label });
+  const line = callerLine(req, deps, log, 'info');
   try {
     const endpoint = lease.value;
     let dialog: Srf.Dialog;
@@ -451,7 +473,7 @@ async function runIvr(
       if (cancelled) throw new Error('caller cancelled');
       dialog = await deps.srf.createUAS(req, res, { localSdp: endpoint.local.sdp });
     } catch (err) {
-      log.info({ err: (err as Error).message }, 'ivr: call not answered');
+      line({ err: (err as Error).message }, 'ivr: call not answered');
       await endpoint.destroy().catch(() => undefined);
       return;
     }
@@ -471,6 +493,7 @@ async function runIvr(
       source: `${id.caller.kind === 'trusted_peer' ? 'pbx' : 'sip'}:${source}`,
       address: id.place?.address ?? null,
       log,
+      logLine: line,
       onSuccess: async (m) => {
         if (id.tenant !== null) await deps.onAuthenticated(id.tenant, m, id.place);
       },

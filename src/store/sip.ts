@@ -54,6 +54,8 @@ export interface NonceClaim {
 export class SipStore {
   private readonly now: () => number;
   private secret: Promise<Buffer> | null = null;
+  /** The secret once read: what isFreshNonce decides with. */
+  private loaded: Buffer | null = null;
   private readonly tenantHints = new TenantHints();
 
   constructor(
@@ -69,7 +71,7 @@ export class SipStore {
       await this.redis.set(keys.nonceSecret(), randomBytes(32).toString('hex'), { NX: true });
       const hex = await this.redis.get(keys.nonceSecret());
       if (hex === null) throw new Error('the SIP nonce secret vanished from Redis');
-      return Buffer.from(hex, 'hex');
+      return (this.loaded = Buffer.from(hex, 'hex'));
     })().catch((err: unknown) => {
       this.secret = null;
       throw err;
@@ -117,11 +119,25 @@ export class SipStore {
 
   /** `nonce` as a claim when papgate signed it and it is younger than SIP_NONCE_SECONDS; else stale. */
   async checkNonce(nonce: string, nc: string | null): Promise<NonceClaim | 'stale'> {
-    const issued = nonceIssuedAt(await this.nonceSecret(), nonce);
-    if (issued === null) return 'stale';
-    const expiresAt = issued + this.opts.nonceSeconds * 1000;
-    if (expiresAt <= this.now()) return 'stale';
+    const expiresAt = this.expiry(await this.nonceSecret(), nonce);
+    if (expiresAt === null) return 'stale';
     return { nonce, nc: nc?.toLowerCase() ?? null, expiresAt };
+  }
+
+  /**
+   * checkNonce without Redis, for admission: false until this process read the secret (with its
+   * first challenge or checked nonce), so until then a nonce of another process is not fresh here.
+   */
+  isFreshNonce(nonce: string): boolean {
+    return this.loaded !== null && this.expiry(this.loaded, nonce) !== null;
+  }
+
+  /** When a nonce papgate signed expires (ms); null for one it did not sign, or that expired. */
+  private expiry(secret: Buffer, nonce: string): number | null {
+    const issued = nonceIssuedAt(secret, nonce);
+    if (issued === null) return null;
+    const expiresAt = issued + this.opts.nonceSeconds * 1000;
+    return expiresAt <= this.now() ? null : expiresAt;
   }
 
   /**

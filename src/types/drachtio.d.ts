@@ -29,6 +29,8 @@ declare module 'drachtio-srf' {
     }
 
     interface SrfRequest extends SipMessage, EventEmitter {
+      /** Writable: createB2BUA offers it to the B leg when localSdpB is empty. */
+      body: string;
       readonly method: string;
       readonly uri: string;
       on(event: 'response', listener: (res: SrfResponse) => void): this;
@@ -125,7 +127,7 @@ declare module 'drachtio-srf' {
         headers?: Record<string, string>;
         callingNumber?: string;
         callingName?: string;
-        /** the B leg's body; default: the A leg's SDP */
+        /** the B leg's body; empty or missing: the A leg's body (req.body), SDP or not */
         localSdpB?: string;
         /** headers of the A leg's INVITE copied to the B leg; default none */
         proxyRequestHeaders?: string[];

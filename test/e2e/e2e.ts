@@ -164,6 +164,8 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
       fill?: Record<string, string>;
       /** where the call comes from (default PHONE_IP, the whitelisted lab network) */
       localIp?: string;
+      /** what the phone's INVITEs carry instead of no body (with uac_late_offer.tmpl.xml) */
+      body?: { type: string; content: string };
     } = {},
   ) {
     await sleep(500);
@@ -175,6 +177,13 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     );
     let xml = fs.readFileSync(file, 'utf8');
     for (const [k, v] of Object.entries(phone.fill ?? {})) xml = xml.split(`__${k}__`).join(v);
+    const body = phone.body;
+    if (body)
+      xml = xml.replace(
+        /(CSeq: \d+ INVITE\n(?:.*\n)*?\s*)Content-Length: 0\n\n/g,
+        (_m, head: string) =>
+          `${head}Content-Type: ${body.type}\n      Content-Length: [len]\n\n${body.content}\n\n`,
+      );
     fs.writeFileSync(file, xml);
     claimIdentity(file);
     const call = await h.sipp(file, {
@@ -391,6 +400,49 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
       { template: 'uac_cancel_ringing.xml', bodies: [] },
     );
   });
+
+  const PIDF = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="pres:phone@example.invalid">',
+    '<tuple id="t1"><status/></tuple>',
+    '</presence>',
+  ].join('\n');
+
+  for (const [what, body] of [
+    ['a body of application/pidf+xml alone', { type: 'application/pidf+xml', content: PIDF }],
+    [
+      'a multipart/mixed body without an SDP part',
+      {
+        type: 'multipart/mixed;boundary=phone-b1',
+        content: [
+          '--phone-b1',
+          'Content-Type: application/pidf+xml',
+          'Content-ID: <loc@phone>',
+          '',
+          PIDF,
+          '--phone-b1--',
+        ].join('\n'),
+      },
+    ],
+  ] as const)
+    it(`an INVITE with ${what} (no SDP offer) -> a late offer to the route, not a failed call`, async () => {
+      // The drill: 500 and "EMERGENCY CALL FAILED ... missing content-type"; the route got nothing.
+      const d = devices.emergency!;
+      const from = h.logLines.length;
+      await emergencyCall(
+        d,
+        h.sipp(h.scenario('uas_late_offer.xml'), {
+          port: emergencyPort,
+          mac: d.mac,
+          uas: true,
+          timeoutS: 30,
+        }),
+        { template: 'uac_late_offer.tmpl.xml', body },
+      );
+      const lines = h.logLines.slice(from);
+      assert.ok(lines.some((l) => l.msg === 'emergency call: connected'));
+      assert.ok(!lines.some((l) => /EMERGENCY CALL FAILED/.test(String(l.msg))));
+    });
 
   it('a late offer (INVITE without SDP) -> the route gets an INVITE without SDP, its offer is answered in the ACK', async () => {
     const d = devices.emergency!;
