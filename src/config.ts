@@ -57,6 +57,8 @@ export interface Config {
   readonly traffic: TrafficPolicy;
   /** Other tenants' MACs a tenant's tokens may be told of per window (the operator is not counted). */
   readonly macProbe: { readonly limit: number; readonly windowSeconds: number };
+  /** Reads of a whole tenant (device list, CSV export) at once per tenant, and one more's longest wait. */
+  readonly tenantReads: { readonly perTenant: number; readonly waitMs: number };
   readonly defaultLanguage: Language;
   readonly emergencyNumbers: readonly string[];
   readonly authServiceNumber: string;
@@ -499,6 +501,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     macProbe: Object.freeze({
       limit: int(env, 'MAC_PROBE_LIMIT', 100, 1, 1_000_000),
       windowSeconds: int(env, 'MAC_PROBE_WINDOW_SECONDS', 3600, 1, 7 * 86400),
+    }),
+    tenantReads: Object.freeze({
+      perTenant: int(env, 'TENANT_READS', 2, 1, 100),
+      waitMs: int(env, 'TENANT_READ_WAIT_MS', 5000, 0, 60_000),
     }),
     defaultLanguage,
     emergencyNumbers: Object.freeze(emergencyNumbers),
