@@ -391,10 +391,14 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     throw new ConfigError('REDIS_URL', 'expected redis://host:port[/db] or rediss://...');
   }
   const redisClusterNodes = list(env, 'REDIS_CLUSTER_NODES', []);
-  for (const n of redisClusterNodes) {
+  redisClusterNodes.forEach((n, i) => {
+    // Not shown: the entry may hold the cluster's password.
     if (!/^rediss?:\/\/[^\s]+$/.test(n))
-      throw new ConfigError('REDIS_CLUSTER_NODES', `expected redis://host:port, got "${n}"`);
-  }
+      throw new ConfigError(
+        'REDIS_CLUSTER_NODES',
+        `node ${i + 1} of ${redisClusterNodes.length} is not redis://[:password@]host:port`,
+      );
+  });
   if (redisClusterNodes.length > 0 && redisUrl !== null) {
     throw new ConfigError('REDIS_CLUSTER_NODES', 'set either REDIS_URL or REDIS_CLUSTER_NODES, not both');
   }

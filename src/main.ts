@@ -57,6 +57,8 @@ async function redisConnector(
       bin: cfg.redisServerBin,
       dir,
       persistent: true,
+      // No TCP port: any local user could read every PAP and SIP password from a loopback port.
+      unixSocket: true,
       // A papgate without its store would answer 503 for good: exit so that a supervisor acts.
       supervise: {
         log,
@@ -68,7 +70,10 @@ async function redisConnector(
       },
     });
     stops.push(() => embedded.stop());
-    log.info({ dir, port: embedded.port }, 'started embedded redis-server (append-only persistence)');
+    log.info(
+      { dir, socket: embedded.socket },
+      'started embedded redis-server (append-only persistence, unix socket only)',
+    );
     open = (l, o) => connectRedis(embedded.url, l, o);
   }
   const opened: RedisClient[] = [];

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { connectRedis } from '../src/store/connect';
+import { connectRedis, UNIX_URL_PREFIX } from '../src/store/connect';
 import { freePort, isRedisServerIn } from '../src/store/embedded';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -126,8 +126,10 @@ describe('admin load: a tenant reading its 10,000 devices 24 times at once', fun
   });
 
   it('talks to Redis over two connections: one for the phones, one for the admin API', async () => {
-    const { port } = service.lines().find((l) => String(l.msg).startsWith('started embedded redis-server'))!;
-    const redis = await connectRedis(`redis://127.0.0.1:${String(port)}`, silentLog);
+    const { socket } = service
+      .lines()
+      .find((l) => String(l.msg).startsWith('started embedded redis-server'))!;
+    const redis = await connectRedis(`${UNIX_URL_PREFIX}${String(socket)}`, silentLog);
     try {
       const self = await redis.clientId();
       const others = (await redis.clientList()).filter((c) => c.id !== self);
