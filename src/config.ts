@@ -57,7 +57,10 @@ export interface Config {
   readonly traffic: TrafficPolicy;
   /** Other tenants' MACs a tenant's tokens may be told of per window (the operator is not counted). */
   readonly macProbe: { readonly limit: number; readonly windowSeconds: number };
-  /** Reads of a whole tenant (device list, CSV export) at once per tenant, and one more's longest wait. */
+  /**
+   * Reads of a whole tenant (device list, CSV export, one device's events) at once per tenant, and
+   * how long one more waits for its turn.
+   */
   readonly tenantReads: { readonly perTenant: number; readonly waitMs: number };
   readonly defaultLanguage: Language;
   readonly emergencyNumbers: readonly string[];
