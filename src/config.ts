@@ -57,6 +57,11 @@ export interface Config {
   readonly traffic: TrafficPolicy;
   /** Other tenants' MACs a tenant's tokens may be told of per window (the operator is not counted). */
   readonly macProbe: { readonly limit: number; readonly windowSeconds: number };
+  /**
+   * Reads of a whole tenant (device list, CSV export, one device's events) at once per tenant, and
+   * how long one more waits for its turn.
+   */
+  readonly tenantReads: { readonly perTenant: number; readonly waitMs: number };
   readonly defaultLanguage: Language;
   readonly emergencyNumbers: readonly string[];
   readonly authServiceNumber: string;
@@ -389,10 +394,14 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     throw new ConfigError('REDIS_URL', 'expected redis://host:port[/db] or rediss://...');
   }
   const redisClusterNodes = list(env, 'REDIS_CLUSTER_NODES', []);
-  for (const n of redisClusterNodes) {
+  redisClusterNodes.forEach((n, i) => {
+    // Not shown: the entry may hold the cluster's password.
     if (!/^rediss?:\/\/[^\s]+$/.test(n))
-      throw new ConfigError('REDIS_CLUSTER_NODES', `expected redis://host:port, got "${n}"`);
-  }
+      throw new ConfigError(
+        'REDIS_CLUSTER_NODES',
+        `node ${i + 1} of ${redisClusterNodes.length} is not redis://[:password@]host:port`,
+      );
+  });
   if (redisClusterNodes.length > 0 && redisUrl !== null) {
     throw new ConfigError('REDIS_CLUSTER_NODES', 'set either REDIS_URL or REDIS_CLUSTER_NODES, not both');
   }
@@ -499,6 +508,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     macProbe: Object.freeze({
       limit: int(env, 'MAC_PROBE_LIMIT', 100, 1, 1_000_000),
       windowSeconds: int(env, 'MAC_PROBE_WINDOW_SECONDS', 3600, 1, 7 * 86400),
+    }),
+    tenantReads: Object.freeze({
+      perTenant: int(env, 'TENANT_READS', 2, 1, 100),
+      waitMs: int(env, 'TENANT_READ_WAIT_MS', 5000, 0, 60_000),
     }),
     defaultLanguage,
     emergencyNumbers: Object.freeze(emergencyNumbers),

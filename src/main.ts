@@ -7,10 +7,10 @@ import { closeGracefully } from './http';
 import { createLogger } from './log';
 import { Metrics } from './metrics';
 import { createMetricsServer, Health } from './observability';
-import { connectRedis, connectRedisCluster } from './store/connect';
+import { connectRedis, connectRedisCluster, type ConnectOptions } from './store/connect';
 import { startEmbeddedRedis } from './store/embedded';
 import { Schema } from './store/schema';
-import { Store, type RedisClient } from './store/store';
+import { Store, type RedisClient, type StoreOptions } from './store/store';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server';
 import { createProvisioningServer } from './provisioning/server';
@@ -27,41 +27,72 @@ function adminToken(cfg: Config): { token: string; file: string | null } {
   return { token: fs.readFileSync(file, 'utf8').trim(), file };
 }
 
-/** The Redis papgate uses: a cluster, an external server, or its own embedded one. */
-async function openRedis(
+/** Opens one connection (client) to papgate's Redis; `name` labels its log lines. */
+type RedisConnector = (name: string) => Promise<RedisClient>;
+
+/**
+ * The Redis papgate uses: a cluster, an external server, or its own embedded one (started here).
+ * Each connection opened is closed on shutdown, before the embedded server is stopped.
+ */
+async function redisConnector(
   cfg: Config,
   log: Logger,
   stops: (() => Promise<unknown>)[],
   shutdown: (code: number) => Promise<void>,
   metrics: Metrics,
-): Promise<RedisClient> {
+): Promise<RedisConnector> {
   const opts = {
     commandTimeoutMs: cfg.storeTimeoutMs,
     outageLogIntervalMs: cfg.storeOutageLogIntervalMs,
     metrics,
   };
+  let open: (log: Logger, o: ConnectOptions) => Promise<RedisClient>;
+  const [nodes, url] = [cfg.redisClusterNodes, cfg.redisUrl];
   // An external Redis that is away at start-up must not keep the HTTP side from answering 503.
-  const external = { ...opts, waitForFirst: false };
-  if (cfg.redisClusterNodes.length > 0) return connectRedisCluster(cfg.redisClusterNodes, log, external);
-  if (cfg.redisUrl !== null) return connectRedis(cfg.redisUrl, log, external);
-  const dir = path.join(cfg.dataDir, 'redis');
-  const embedded = await startEmbeddedRedis({
-    bin: cfg.redisServerBin,
-    dir,
-    persistent: true,
-    // A papgate without its store would answer 503 for good: exit so that a supervisor acts.
-    supervise: {
-      log,
-      maxRestarts: cfg.embeddedRedisRestarts,
-      onFatal: (err) => {
-        log.fatal({ err: err.message }, 'embedded redis-server cannot be restarted');
-        void shutdown(1);
+  if (nodes.length > 0) open = (l, o) => connectRedisCluster(nodes, l, { ...o, waitForFirst: false });
+  else if (url !== null) open = (l, o) => connectRedis(url, l, { ...o, waitForFirst: false });
+  else {
+    const dir = path.join(cfg.dataDir, 'redis');
+    const embedded = await startEmbeddedRedis({
+      bin: cfg.redisServerBin,
+      dir,
+      persistent: true,
+      // No TCP port: any local user could read every PAP and SIP password from a loopback port.
+      unixSocket: true,
+      // A papgate without its store would answer 503 for good: exit so that a supervisor acts.
+      supervise: {
+        log,
+        maxRestarts: cfg.embeddedRedisRestarts,
+        onFatal: (err) => {
+          log.fatal({ err: err.message }, 'embedded redis-server cannot be restarted');
+          void shutdown(1);
+        },
       },
-    },
-  });
-  stops.push(() => embedded.stop());
-  log.info({ dir, port: embedded.port }, 'started embedded redis-server (append-only persistence)');
-  return connectRedis(embedded.url, log, opts);
+    });
+    stops.push(() => embedded.stop());
+    log.info(
+      { dir, socket: embedded.socket },
+      'started embedded redis-server (append-only persistence, unix socket only)',
+    );
+    open = (l, o) => connectRedis(embedded.url, l, o);
+  }
+  const opened: RedisClient[] = [];
+  // QUIT waits behind anything Redis is stuck on (a pause, a slow script): bounded, then cut; all
+  // connections at once, before the embedded server stops.
+  stops.push(() =>
+    Promise.all(
+      opened.map(async (redis) => {
+        const quit = redis.isReady ? redis.quit().catch(() => undefined) : Promise.resolve();
+        await Promise.race([quit, new Promise((r) => setTimeout(r, 1000).unref())]);
+        await redis.disconnect().catch(() => undefined);
+      }),
+    ),
+  );
+  return async (name) => {
+    const redis = await open(log.child({ redis: name }), opts);
+    opened.push(redis);
+    return redis;
+  };
 }
 
 async function main(): Promise<void> {
@@ -97,28 +128,29 @@ async function main(): Promise<void> {
 
   try {
     const metrics = new Metrics({ processMetrics: true });
-    const redis = await openRedis(cfg, log, stops, shutdown, metrics);
-    // QUIT waits behind anything Redis is stuck on (a pause, a slow script): bounded, then cut.
-    stops.push(async () => {
-      const quit = redis.isReady ? redis.quit().catch(() => undefined) : Promise.resolve();
-      await Promise.race([quit, new Promise((r) => setTimeout(r, 1000).unref())]);
-      await redis.disconnect().catch(() => undefined);
-    });
+    const connect = await redisConnector(cfg, log, stops, shutdown, metrics);
+    // Two connections: the admin API's reads of whole tenants (and the start-up migration) queue
+    // thousands of commands, which on one connection held the phones' commands past
+    // STORE_TIMEOUT_MS (503 for every tenant's phones).
+    const redis = await connect('phones');
+    const adminRedis = await connect('admin');
     const alerts = new Alerts({ webhookUrl: cfg.alertWebhookUrl, log: log.child({ edge: 'alerts' }) });
     // Device operations wait for the data to be in the current layout (503 after the store timeout).
-    const schema = new Schema(redis, cfg.storeTimeoutMs);
+    const schema = new Schema(adminRedis, cfg.storeTimeoutMs);
     schema.bringUpToDate(log).catch((err: Error) => {
       log.fatal({ err: err.message }, 'redis data cannot be migrated');
       void shutdown(1);
     });
-    const store = new Store(redis, {
+    const storeOptions: StoreOptions = {
       schema,
       auth: cfg.auth,
       eventsMaxLen: cfg.eventsMaxLen,
       traffic: cfg.traffic,
       onSourceLimited: (c) => alerts.sourceLimited(c),
       onTransition: (from, to) => metrics.transition(from, to),
-    });
+    };
+    const store = new Store(redis, storeOptions);
+    // Readiness is the phones' connection: a busy admin API must not take papgate out of a balancer.
     const health = new Health(store, cfg.sip.enabled);
 
     const token = adminToken(cfg);
@@ -127,7 +159,7 @@ async function main(): Promise<void> {
 
     const admin = createAdminServer({
       config: cfg,
-      store,
+      store: new Store(adminRedis, storeOptions),
       log: log.child({ edge: 'admin' }),
       adminToken: token.token,
       metrics,

@@ -187,3 +187,25 @@ describe('store on a real Redis Cluster (three masters)', () => {
     for (const mac of macs) assert.equal((await s.findDevice(mac as Mac))?.site, 'Annex', mac);
   });
 });
+
+describe('a Redis Cluster that requires a password (REDIS_CLUSTER_NODES with redis://:pass@host)', () => {
+  const c = new TestCluster('cluster pass/word:1');
+  before(async function () {
+    this.timeout(60000);
+    await c.start();
+  });
+  after(() => c.stop());
+
+  it('reaches every master with the password of the seed URLs', async () => {
+    const s = c.store();
+    // enough tenants that every master holds some (their slots spread over the whole range)
+    const tenants = Array.from({ length: 30 }, (_, i) => `t${i}`);
+    const masters = new Set(tenants.map((t) => Math.floor(clusterSlot(`{t:${t}}`) / (16384 / 3))));
+    assert.equal(masters.size, 3);
+    for (const t of tenants) await s.putTenant(t, { name: t, language: null }, 'test');
+    assert.deepEqual(
+      (await Promise.all(tenants.map((t) => s.getTenant(t)))).map((t) => t?.name),
+      tenants,
+    );
+  });
+});

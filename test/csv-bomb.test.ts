@@ -4,14 +4,13 @@
  * main.ts, and provisioning GETs are timed while the imports run.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createAdminServer } from '../src/admin/server';
 import { loadConfig } from '../src/config';
 import { createProvisioningServer } from '../src/provisioning/server';
 import type { Store } from '../src/store/store';
-import { request } from './support/http';
+import { KeptAlivePhone, request } from './support/http';
 import { seedDevice, silentLog, TestRedis } from './support/redis';
 
 const TOKEN = 'csv-bomb-operator-token';
@@ -68,20 +67,7 @@ describe('CSV import: bounded answers, no stall of provisioning', function () {
     await seedDevice(store, MAC);
   });
 
-  /**
-   * A phone's GET over one kept-alive connection: a new connection per GET from one address soon
-   * meets its own TIME_WAIT leftovers, and the kernel's 1 s SYN retry would be timed instead of papgate.
-   */
-  const phone = new http.Agent({ keepAlive: true, maxSockets: 1, localAddress: '127.0.0.2' });
-  const get = () =>
-    new Promise<number>((resolve, reject) => {
-      http
-        .get({ host: '127.0.0.1', port: provPort, path: `/${MAC}.cfg`, agent: phone }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        })
-        .on('error', reject);
-    });
+  const phone = new KeptAlivePhone();
 
   const importCsv = (body: string, tenant = 'acme') =>
     request(adminPort, `/api/v1/tenants/${tenant}/devices.csv`, {
@@ -142,22 +128,15 @@ describe('CSV import: bounded answers, no stall of provisioning', function () {
     const worst: Record<string, number> = {};
     for (let k = 0; k < bodies.length; k += 8) {
       const kind = bodies[k]![0];
-      let done = false;
-      let max = 0;
-      const statuses: number[] = [];
-      const timing = (async () => {
-        while (!done) {
-          const t0 = performance.now();
-          const res = await get();
-          max = Math.max(max, performance.now() - t0);
-          statuses.push(res);
-        }
-      })();
-      const answers = await Promise.all(
-        bodies.slice(k, k + 8).map(([, b]) => importCsv(b, kind === '10,000 taken MACs' ? 'beta' : 'acme')),
+      const {
+        result: answers,
+        statuses,
+        worstMs: max,
+      } = await phone.during(provPort, `/${MAC}.cfg`, () =>
+        Promise.all(
+          bodies.slice(k, k + 8).map(([, b]) => importCsv(b, kind === '10,000 taken MACs' ? 'beta' : 'acme')),
+        ),
       );
-      done = true;
-      await timing;
       for (const a of answers) assert.ok(a.body.length < MiB, `${kind}: answer of ${a.body.length} bytes`);
       const expected = { '10,000 wide rows': 201, '10,000 taken MACs': 409 }[kind] ?? 400;
       for (const a of answers) assert.equal(a.status, expected, `${kind}: ${a.body.slice(0, 200)}`);

@@ -1,17 +1,40 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, isRedisServerIn, PID_FILE } from '../src/store/embedded';
-import { exited, killServices, startService, until } from './support/service';
+import { freePort, isRedisServerIn, PID_FILE, SOCKET_FILE } from '../src/store/embedded';
+import { TestRedis } from './support/redis';
+import { exited, killServices, startService, until, type RunningService } from './support/service';
 
-function accepts(port: number): Promise<boolean> {
+/** Whether something accepts a connection on the unix socket `file`. */
+function accepts(file: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
+    const s = net.connect(file);
     s.once('connect', () => (s.destroy(), resolve(true)));
     s.once('error', () => resolve(false));
   });
+}
+
+/** The TCP ports process `pid` listens on (IPv4 and IPv6), read from /proc. */
+function tcpListeners(pid: number): number[] {
+  const inodes = new Set(
+    fs
+      .readdirSync(`/proc/${pid}/fd`)
+      .map((fd) => /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1])
+      .filter((i) => i !== undefined),
+  );
+  return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((table) =>
+    fs
+      .readFileSync(table, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      // local address, state 0A (LISTEN), inode
+      .filter((f) => f[3] === '0A' && inodes.has(f[9] ?? ''))
+      .map((f) => parseInt(f[1]!.split(':')[1]!, 16)),
+  );
 }
 
 /** Every live redis-server working on `dir`, found through /proc, not through papgate's pid file. */
@@ -61,8 +84,9 @@ describe('main: the service process', () => {
     await until('provisioning listening', () =>
       s.lines().find((l) => l.msg === 'provisioning server listening'),
     );
-    const redisPort = s.lines().find((l) => l.msg?.toString().startsWith('started embedded redis-server'))!
-      .port as number;
+    const socket = s.lines().find((l) => l.msg?.toString().startsWith('started embedded redis-server'))!
+      .socket as string;
+    assert.equal(socket, path.join(dataDir, 'redis', 'redis.sock'));
     const token = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
     assert.equal((fs.statSync(path.join(dataDir, 'admin-token')).mode & 0o777).toString(8), '600');
     assert.ok(!JSON.stringify(s.lines()).includes(token), 'the token is never logged');
@@ -75,7 +99,7 @@ describe('main: the service process', () => {
     assert.equal((await fetch(`http://127.0.0.1:${provPort}/001565aabbcc.cfg`)).status, 404);
     s.child.kill('SIGTERM');
     assert.equal(await exited(s.child), 0);
-    assert.equal(await accepts(redisPort), false, 'the embedded redis-server is gone');
+    assert.equal(await accepts(socket), false, 'the embedded redis-server is gone');
     assert.ok(
       fs.readdirSync(path.join(dataDir, 'redis')).some((f) => f.startsWith('appendonly')),
       'append-only persistence under DATA_DIR/redis',
@@ -104,6 +128,71 @@ describe('main: the service process', () => {
     s.child.kill('SIGTERM');
     assert.equal(await exited(s.child), 0);
   });
+  describe('an external Redis that requires a password', () => {
+    // characters a URL must escape
+    const password = 'pass/word+1:x';
+    const secret = (pw: string) => [pw, encodeURIComponent(pw)];
+    let redis: TestRedis;
+    before(async () => {
+      redis = await new TestRedis().start();
+      await redis.client.configSet('requirepass', password);
+    });
+    after(() => redis.stop());
+
+    const run = async (env: Record<string, string>) => {
+      const [adminPort, provPort] = [await freePort(), await freePort()];
+      const s = startService({
+        DATA_DIR: dataDir,
+        ADMIN_TOKEN: 'x'.repeat(20),
+        ADMIN_PORT: String(adminPort),
+        PROVISIONING_PORT: String(provPort),
+        LOG_LEVEL: 'debug',
+        ...env,
+      });
+      const admin = (init: RequestInit = {}) =>
+        fetch(`http://127.0.0.1:${adminPort}/api/v1/tenants/acme`, {
+          ...init,
+          headers: { authorization: `Bearer ${'x'.repeat(20)}`, 'content-type': 'application/json' },
+        });
+      return { ...s, admin };
+    };
+    const output = (s: RunningService) => JSON.stringify(s.lines()) + s.stderr();
+    const url = (pw: string) => `redis://:${encodeURIComponent(pw)}@127.0.0.1:${redis.server.port}`;
+
+    it('is given the password of REDIS_URL, which no log line shows, nor a wrong one', async () => {
+      const s = await run({ REDIS_URL: url(password) });
+      await until('provisioning listening', () =>
+        s.lines().find((l) => l.msg === 'provisioning server listening'),
+      );
+      assert.equal((await s.admin({ method: 'PUT', body: '{}' })).status, 201);
+      assert.ok(await redis.client.hGet('papgate:{t:acme}:tenant', 'createdAt'), 'written to that server');
+      s.child.kill('SIGTERM');
+      assert.equal(await exited(s.child), 0);
+
+      const wrong = await run({ REDIS_URL: url(`${password}-wrong`) });
+      await until('provisioning listening', () =>
+        wrong.lines().find((l) => l.msg === 'provisioning server listening'),
+      );
+      await until('the refusal logged', () =>
+        wrong.lines().find((l) => l.msg === 'redis unavailable: refusing requests until it is back'),
+      );
+      assert.equal((await wrong.admin()).status, 503);
+      wrong.child.kill('SIGTERM');
+      assert.equal(await exited(wrong.child), 0);
+      for (const pw of [...secret(password), ...secret(`${password}-wrong`)]) {
+        assert.ok(!output(s).includes(pw), 'the password is never logged');
+        assert.ok(!output(wrong).includes(pw), 'a wrong password is never logged');
+      }
+    });
+
+    it('a malformed REDIS_CLUSTER_NODES entry is refused without showing its password', async () => {
+      const s = await run({ REDIS_CLUSTER_NODES: `redis//:${password}@127.0.0.1:7000` });
+      assert.equal(await exited(s.child), 2);
+      assert.match(s.stderr(), /configuration error: REDIS_CLUSTER_NODES: node 1 of 1 is not/);
+      for (const pw of secret(password)) assert.ok(!output(s).includes(pw), 'the password is never shown');
+    });
+  });
+
   describe('its embedded redis-server', () => {
     const token = 'x'.repeat(20);
     let redisDir = '';
@@ -135,10 +224,39 @@ describe('main: the service process', () => {
       return pids[0]!;
     }
 
-    it('is restarted on the same port after kill -9, the exit logged at error level; data and admin API come back', async () => {
+    it('listens on a unix socket of mode 0700 in a folder of mode 0700, on no TCP port: another local user cannot reach it', async () => {
+      // folders as an operator's umask 022 leaves them: anyone may look inside
+      fs.chmodSync(dataDir, 0o755);
+      fs.mkdirSync(redisDir);
+      fs.chmodSync(redisDir, 0o755);
+      const s = await start();
+      assert.equal((await s.tenant('acme', { method: 'PUT', body: '{}' })).status, 201, 'papgate works');
+      assert.deepEqual(tcpListeners(onlyServer()), [], 'the embedded redis-server listens on no TCP port');
+      const socket = path.join(redisDir, SOCKET_FILE);
+      assert.ok(fs.statSync(socket).isSocket());
+      assert.equal((fs.statSync(socket).mode & 0o777).toString(8), '700');
+      assert.equal((fs.statSync(redisDir).mode & 0o777).toString(8), '700');
+      if (process.getuid?.() === 0) {
+        // as root, the tests can be another local user: nobody
+        const other = spawnSync('redis-cli', ['-s', socket, 'hgetall', 'papgate:{t:acme}:tenant'], {
+          uid: 65534,
+          gid: 65534,
+          cwd: '/',
+          encoding: 'utf8',
+        });
+        assert.match(other.stdout + other.stderr, /Permission denied/);
+        assert.doesNotMatch(other.stdout, /createdAt/);
+      }
+      s.child.kill('SIGTERM');
+      assert.equal(await exited(s.child), 0);
+    });
+
+    it('is restarted on the same socket after kill -9, the exit logged at error level; data and admin API come back', async () => {
       const s = await start();
       assert.equal((await s.tenant('acme', { method: 'PUT', body: '{}' })).status, 201);
-      const { port } = s.lines().find((l) => l.msg?.toString().startsWith('started embedded redis-server'))!;
+      const { socket } = s
+        .lines()
+        .find((l) => l.msg?.toString().startsWith('started embedded redis-server'))!;
       const killed = onlyServer();
       process.kill(killed, 'SIGKILL');
       const exit = await until('the exit logged', () =>
@@ -149,7 +267,7 @@ describe('main: the service process', () => {
       const restarted = await until('the restart logged', () =>
         s.lines().find((l) => l.msg === 'embedded redis-server restarted'),
       );
-      assert.equal(restarted.port, port);
+      assert.equal(restarted.socket, socket);
       assert.notEqual(onlyServer(), killed);
       // the client reconnects by itself: 503 only until it has
       const status = await until('the store back', async () => {

@@ -21,6 +21,9 @@ const mac = {
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const ok = (description: string, schema: object = { type: 'object' }) => ({ description, ...json(schema) });
 const device = { $ref: '#/components/schemas/Device' };
+const TENANT_READ =
+  "Reads every device of the tenant: TENANT_READS such reads (list, CSV export, one device's events) " +
+  'run at once per tenant; one more waits up to TENANT_READ_WAIT_MS, then gets 429 `tenant_busy` with Retry-After.';
 const forbidden = { 403: err };
 const site = { $ref: '#/components/schemas/SiteRecord' };
 const siteParam = {
@@ -145,6 +148,7 @@ export const openApiDocument = {
       },
       get: {
         summary: 'List devices',
+        description: TENANT_READ,
         parameters: [
           tenant,
           { name: 'state', in: 'query', schema: { enum: AUTH_STATES } },
@@ -177,16 +181,19 @@ export const openApiDocument = {
           }),
           400: err,
           404: err,
+          429: err,
         },
       },
     },
     '/api/v1/tenants/{tenant}/devices.csv': {
       get: {
         summary: 'Export devices as CSV (vendor,type,mac,created,site,state,pap)',
+        description: TENANT_READ,
         parameters: [tenant, { name: 'state', in: 'query', schema: { enum: AUTH_STATES } }],
         responses: {
           200: { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } },
           404: err,
+          429: err,
         },
       },
       post: {
@@ -304,9 +311,15 @@ export const openApiDocument = {
           },
           { name: 'count', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
           { name: 'before', in: 'query', schema: { type: 'string' } },
-          { name: 'mac', in: 'query', description: "only this device's events", schema: { type: 'string' } },
+          {
+            name: 'mac',
+            in: 'query',
+            description:
+              "only this device's events (a read of the whole stream: see GET .../devices for 429)",
+            schema: { type: 'string' },
+          },
         ],
-        responses: { 200: ok('events'), 400: err, 404: err },
+        responses: { 200: ok('events'), 400: err, 404: err, 429: err },
       },
     },
     '/api/v1/authenticate': {

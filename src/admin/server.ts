@@ -37,7 +37,7 @@ import { csvToDevices, devicesToCsv } from './csv';
 import { openApiDocument } from './openapi';
 import { Metrics } from '../metrics';
 import { Health, observabilityRoutes } from '../observability';
-import { OneAtATime } from '../pacing';
+import { BusyError, OneAtATime, Shares } from '../pacing';
 
 export interface AdminDeps {
   readonly config: Config;
@@ -217,6 +217,15 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
         .headers(err.headers)
         .send({ error: err.code, message: err.message, ...err.extra });
     }
+    if (err instanceof BusyError) {
+      return reply
+        .code(429)
+        .header('Retry-After', String(err.retryAfterSeconds))
+        .send({
+          error: 'tenant_busy',
+          message: `too many reads of this tenant's devices at once; retry in ${err.retryAfterSeconds} s`,
+        });
+    }
     if (err instanceof InputError) {
       return reply
         .code(400)
@@ -360,6 +369,12 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
    * What waits is the request, not the event loop.
    */
   const adding = new OneAtATime();
+  /**
+   * Reads of a whole tenant (device list, CSV export, one device's events), TENANT_READS at once
+   * per tenant, one more waiting at most TENANT_READ_WAIT_MS before a 429: each reads every device
+   * hash of the tenant, and 24 at once by one tenant token held every tenant's phones behind them.
+   */
+  const tenantReads = new Shares(config.tenantReads.perTenant, config.tenantReads.waitMs);
 
   /** One addition, all or nothing, after the MAC probe check; other tenants' MACs counted. */
   const add = async (req: FastifyRequest, tenant: string, devices: readonly NewDevice[]) => {
@@ -543,44 +558,49 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       const search = macSearch(q.q);
       const offset = intParam(q.offset, 'offset', 0, 1e9) ?? 0;
       const limit = intParam(q.limit, 'limit', 1, 1000);
-      const t = now();
-      const all = await store.listDevices(tenant);
-      const stateCounts = Object.fromEntries(AUTH_STATES.map((s) => [s, 0])) as Record<AuthState, number>;
-      const sites = new Set<string>();
-      const matching: Device[] = [];
-      for (const d of all) {
-        const s = settle(d, t).state;
-        stateCounts[s]++;
-        sites.add(d.site);
-        if (state !== undefined && s !== state) continue;
-        if (q.site !== undefined && d.site !== q.site) continue;
-        if (search !== undefined && !d.mac.includes(search)) continue;
-        matching.push(d);
-      }
-      const page = matching.slice(offset, limit === undefined ? undefined : offset + limit);
-      return {
-        devices: page.map((d) => view(d, t)),
-        total: matching.length,
-        offset,
-        limit: limit ?? null,
-        sites: [...sites].sort(),
-        stateCounts,
-      };
+      return tenantReads.run(tenant, async () => {
+        const t = now();
+        const all = await store.listDevices(tenant);
+        const stateCounts = Object.fromEntries(AUTH_STATES.map((s) => [s, 0])) as Record<AuthState, number>;
+        const sites = new Set<string>();
+        const matching: Device[] = [];
+        for (const d of all) {
+          const s = settle(d, t).state;
+          stateCounts[s]++;
+          sites.add(d.site);
+          if (state !== undefined && s !== state) continue;
+          if (q.site !== undefined && d.site !== q.site) continue;
+          if (search !== undefined && !d.mac.includes(search)) continue;
+          matching.push(d);
+        }
+        const page = matching.slice(offset, limit === undefined ? undefined : offset + limit);
+        return {
+          devices: page.map((d) => view(d, t)),
+          total: matching.length,
+          offset,
+          limit: limit ?? null,
+          sites: [...sites].sort(),
+          stateCounts,
+        };
+      });
     });
 
     api.get('/tenants/:tenant/devices.csv', async (req, reply) => {
       const tenant = await tenantOf(req);
       const state = stateFilter((req.query as { state?: string }).state);
-      const t = now();
-      const devices = (await store.listDevices(tenant)).filter(
-        (d) => state === undefined || settle(d, t).state === state,
-      );
-      await store.appendEvent(tenant, 'csv_exported', { actor: actor(req), rows: String(devices.length) });
+      const csv = await tenantReads.run(tenant, async () => {
+        const t = now();
+        const devices = (await store.listDevices(tenant)).filter(
+          (d) => state === undefined || settle(d, t).state === state,
+        );
+        await store.appendEvent(tenant, 'csv_exported', { actor: actor(req), rows: String(devices.length) });
+        return devicesToCsv(devices, t);
+      });
       return reply
         .header('Content-Type', 'text/csv; charset=utf-8')
         .header('Content-Disposition', `attachment; filename="${tenant}-devices.csv"`)
         .header('Cache-Control', 'no-store')
-        .send(devicesToCsv(devices, t));
+        .send(csv);
     });
 
     api.post('/tenants/:tenant/devices.csv', async (req, reply) => {
@@ -713,7 +733,10 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       if (q.before !== undefined && !isEventIdAfterZero(q.before))
         throw new InputError('before must be an event id (<ms>-<seq>, each below 2^64, not 0-0)', 'before');
       if (q.mac === undefined) return { events: await store.events(tenant, count, q.before, stream) };
-      return { events: await eventsOfDevice(tenant, parseMac(q.mac), count, q.before, stream) };
+      const mac = parseMac(q.mac);
+      return {
+        events: await tenantReads.run(tenant, () => eventsOfDevice(tenant, mac, count, q.before, stream)),
+      };
     });
 
     api.post('/authenticate', async (req, reply) => {

@@ -7,6 +7,7 @@ import {
   ErrorReply,
   ReconnectStrategyError,
   SocketClosedUnexpectedlyError,
+  type RedisClientOptions,
 } from 'redis';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics';
@@ -52,8 +53,29 @@ export async function connectRedis(
   log: Logger,
   opts: ConnectOptions = {},
 ): Promise<RedisClient> {
-  const client: RedisClient = createClient({ url, ...CLIENT_OPTIONS });
+  const client: RedisClient = createClient({
+    ...CLIENT_OPTIONS,
+    ...clientOptions(url, CLIENT_OPTIONS.socket),
+  });
   return connected(client, log, opts);
+}
+
+/** How the embedded server's unix socket is named where a URL is expected: `unix:///path/redis.sock`. */
+export const UNIX_URL_PREFIX = 'unix://';
+
+/**
+ * node-redis's options for `url`: a `redis://` or `rediss://` URL (credentials and database
+ * included, node-redis reads them), or UNIX_URL_PREFIX and a socket's path.
+ */
+export function clientOptions(url: string, socket: SocketOptions): RedisClientOptions {
+  if (url.startsWith(UNIX_URL_PREFIX))
+    return { socket: { ...socket, path: url.slice(UNIX_URL_PREFIX.length) } };
+  return { url, socket };
+}
+
+interface SocketOptions {
+  readonly connectTimeout: number;
+  readonly reconnectStrategy: false | ((retries: number) => number);
 }
 
 /**
@@ -68,10 +90,29 @@ export async function connectRedisCluster(
   log: Logger,
   opts: ConnectOptions = {},
 ): Promise<RedisClient> {
-  const cluster = createCluster({ rootNodes: nodes.map((url) => ({ url })), defaults: CLIENT_OPTIONS });
+  const cluster = createCluster({
+    rootNodes: nodes.map((url) => ({ url })),
+    // node-redis connects to the nodes it discovers with `defaults` alone, not a seed's URL: without
+    // the seeds' credentials here every command would meet NOAUTH.
+    defaults: { ...CLIENT_OPTIONS, ...credentials(nodes[0] ?? '') },
+  });
   const client = await connected(cluster as unknown as RedisClient, log, opts);
   clusters.add(client);
   return client;
+}
+
+/** The user name and password of a `redis://user:password@host` URL, as node-redis reads them. */
+function credentials(url: string): { username?: string; password?: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return {};
+  }
+  return {
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+  };
 }
 
 const CLIENT_OPTIONS = {

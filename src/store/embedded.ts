@@ -4,10 +4,15 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { createClient } from 'redis';
+import { clientOptions, UNIX_URL_PREFIX } from './connect';
 
 export interface EmbeddedRedis {
+  /** What clients connect to (connectRedis): `redis://127.0.0.1:<port>` or `unix://<socket>`. */
   readonly url: string;
+  /** 0: no TCP port, the unix socket only. */
   readonly port: number;
+  /** The unix socket's path, or null. */
+  readonly socket: string | null;
   stop(): Promise<void>;
 }
 
@@ -22,6 +27,10 @@ export interface Supervision {
 
 /** "<redis-server pid> <papgate pid>" of the server working on the folder. */
 export const PID_FILE = 'redis.pid';
+/** The unix socket in the folder (see `unixSocket`). */
+export const SOCKET_FILE = 'redis.sock';
+/** Linux's sun_path holds 108 bytes, the final NUL included. */
+const MAX_SOCKET_PATH_BYTES = 107;
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 8000;
 // A server that dies sooner after a restart counts as a failed restart: a crash loop gives up.
@@ -42,10 +51,13 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /**
- * Starts a private redis-server bound to 127.0.0.1. With `dir` and `persistent`, data survives
+ * Starts a private redis-server bound to 127.0.0.1, or with `unixSocket` listening on
+ * `<dir>/redis.sock` only (mode 0700 in the folder of mode 0700): a TCP port on loopback is open to
+ * every local user, and the server has no password. With `dir` and `persistent`, data survives
  * restarts (append-only file); otherwise it is a throwaway (tests). A leftover server of a killed
  * papgate in `dir` is stopped first; one that a running papgate still owns makes this fail.
- * With `supervise`, a server that exits unexpectedly is restarted on the same port and folder.
+ * With `supervise`, a server that exits unexpectedly is restarted on the same port or socket and
+ * folder.
  */
 export async function startEmbeddedRedis(opts: {
   bin: string;
@@ -53,17 +65,27 @@ export async function startEmbeddedRedis(opts: {
   persistent: boolean;
   /** more redis-server options (tests: cluster mode) */
   extraArgs?: readonly string[];
+  /** the unix socket only, no TCP port (`port` must not be given) */
+  unixSocket?: boolean;
   port?: number;
   supervise?: Supervision;
 }): Promise<EmbeddedRedis> {
   fs.mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+  // mkdir leaves the mode of a folder that was there already (made by hand, or an older papgate).
+  fs.chmodSync(opts.dir, 0o700);
   const sup = opts.supervise;
-  const port = opts.port ?? (await freePort());
+  const socket = opts.unixSocket ? path.resolve(opts.dir, SOCKET_FILE) : null;
+  if (socket !== null && Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES)
+    throw new Error(
+      `the embedded redis-server's socket ${socket} is longer than ${MAX_SOCKET_PATH_BYTES} bytes: choose a shorter DATA_DIR`,
+    );
+  const port = socket !== null ? 0 : (opts.port ?? (await freePort()));
+  const listen =
+    socket !== null
+      ? ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700']
+      : ['--bind', '127.0.0.1', '--port', String(port)];
   const args = [
-    '--bind',
-    '127.0.0.1',
-    '--port',
-    String(port),
+    ...listen,
     '--dir',
     opts.dir,
     '--protected-mode',
@@ -78,12 +100,13 @@ export async function startEmbeddedRedis(opts: {
     'no',
     ...(opts.extraArgs ?? []),
   ];
-  const url = `redis://127.0.0.1:${port}`;
+  const url = socket !== null ? `${UNIX_URL_PREFIX}${socket}` : `redis://127.0.0.1:${port}`;
   const pidFile = path.join(opts.dir, PID_FILE);
   let child: ChildProcess | null = null;
   let stopping = false;
   let failures = 0;
   let retryTimer: NodeJS.Timeout | undefined;
+  const address = socket !== null ? { socket } : { port };
 
   /** One server, resolved once it answers PING; on failure it is stopped and the error names why. */
   const launch = async (): Promise<void> => {
@@ -132,7 +155,7 @@ export async function startEmbeddedRedis(opts: {
     });
   };
 
-  /** Exponential back-off on the same port and folder, until maxRestarts failures in a row. */
+  /** Exponential back-off on the same port or socket and folder, until maxRestarts failures in a row. */
   const retry = (s: Supervision): void => {
     failures += 1;
     if (failures > s.maxRestarts) {
@@ -144,7 +167,7 @@ export async function startEmbeddedRedis(opts: {
     retryTimer = setTimeout(() => {
       launch().then(
         () => {
-          if (!stopping) s.log.info({ port, attempt: failures }, 'embedded redis-server restarted');
+          if (!stopping) s.log.info({ ...address, attempt: failures }, 'embedded redis-server restarted');
         },
         (err: Error) => {
           if (stopping) return;
@@ -159,6 +182,7 @@ export async function startEmbeddedRedis(opts: {
   return {
     url,
     port,
+    socket,
     stop: async () => {
       stopping = true;
       clearTimeout(retryTimer);
@@ -247,7 +271,7 @@ function parentOf(pid: number): number | null {
 async function waitForRedis(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const c = createClient({ url, socket: { reconnectStrategy: false, connectTimeout: 500 } });
+    const c = createClient(clientOptions(url, { reconnectStrategy: false, connectTimeout: 500 }));
     c.on('error', () => undefined);
     try {
       await c.connect();
@@ -257,8 +281,9 @@ async function waitForRedis(url: string, timeoutMs: number): Promise<void> {
     } catch (err) {
       await c.disconnect().catch(() => undefined);
       // Up, still reading a large data file: the edges answer 503 until it is done (a restart
-      // that waited for it would be counted as failed, and the server killed mid-load).
-      if (err instanceof Error && err.message.startsWith('LOADING')) return;
+      // that waited for it would be counted as failed, and the server killed mid-load). Up, and
+      // wanting a password (a test server given --requirepass): its clients bring it.
+      if (err instanceof Error && /^(LOADING|NOAUTH)\b/.test(err.message)) return;
       if (Date.now() > deadline) throw new Error(`redis at ${url} did not come up within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }

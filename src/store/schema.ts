@@ -157,12 +157,15 @@ export class Schema {
     return this.current;
   }
 
-  /** Nothing to wait for once the data is current (the store's every call asks). */
-  ready(): Promise<void> | undefined {
+  /**
+   * Nothing to wait for once the data is current (the store's every call asks). `connection`: the
+   * one the caller's commands go through (papgate's phones and its admin API have one each).
+   */
+  ready(connection: RedisClient): Promise<void> | undefined {
     if (this.current) return undefined;
     // While the connection is down every command fails at once (and counts in the outage log):
     // waiting here would only hold the refusal back. (A cluster client has no isReady: it waits.)
-    if ((this.redis as { isReady?: boolean }).isReady === false) return undefined;
+    if ((connection as { isReady?: boolean }).isReady === false) return undefined;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new StoreNotReadyError()), this.waitMs);
       void this.done.then(() => {

@@ -84,7 +84,7 @@ export class SipStore {
    * is a hint (TenantHints), which saves a re-registration the read of the global MAC index.
    */
   async login(mac: Mac): Promise<SipLogin | null> {
-    await this.opts.schema?.ready();
+    await this.opts.schema?.ready(this.redis);
     const hint = this.tenantHints.get(mac);
     if (hint !== undefined) {
       const login = await this.loginIn(hint, mac);

@@ -8,6 +8,7 @@
  * empty password, drachtio to `admin` without a secret attribute).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -53,6 +54,9 @@ function drachtioTakes(port: number, secret: string): Promise<boolean> {
   });
 }
 
+/** The permission bits of a file or folder, in octal. */
+const mode = (p: string) => (fs.statSync(p).mode & 0o777).toString(8);
+
 const WELL_KNOWN_ESL = ['ClueCon', '', 'admin'];
 const WELL_KNOWN_DRACHTIO = ['cymru', 'admin', '|DRACHTIO_SECRET not set|', 'DRACHTIO_SECRET not set'];
 
@@ -75,6 +79,25 @@ describe('e2e: the SIP servers take no default secret', function () {
   it("FreeSWITCH, started from the committed configuration, refuses ClueCon and takes only the run's secret", async () => {
     for (const p of WELL_KNOWN_ESL) assert.equal(await eslAuth(FREESWITCH.port, p), '-ERR invalid', `"${p}"`);
     assert.equal(await eslAuth(FREESWITCH.port, FREESWITCH.secret), '+OK accepted');
+  });
+
+  it("FreeSWITCH's expanded configuration, which holds the event socket's password, and the run's secrets are its user's alone", () => {
+    const run = serversRun()!;
+    const log = path.join(run, 'freeswitch.d', 'log');
+    const fsxml = path.join(log, 'freeswitch.xml.fsxml');
+    assert.ok(fs.readFileSync(fsxml, 'utf8').includes(FREESWITCH.secret), 'the file holds the password');
+    assert.equal(mode(log), '700');
+    for (const f of fs.readdirSync(log)) assert.equal(mode(path.join(log, f)), '600', f);
+    assert.equal(mode(run), '700');
+    assert.equal(mode(path.join(run, 'env')), '600');
+    if (process.getuid?.() === 0) {
+      // as root, the tests can be another local user: nobody
+      for (const f of [fsxml, path.join(run, 'env')]) {
+        const other = spawnSync('cat', [f], { uid: 65534, gid: 65534, cwd: '/', encoding: 'utf8' });
+        assert.match(other.stderr, /Permission denied/, f);
+        assert.ok(!other.stdout.includes(FREESWITCH.secret), f);
+      }
+    }
   });
 
   it("drachtio-server refuses cymru and admin and takes only the run's secret", async () => {

@@ -17,7 +17,14 @@
 #
 # PIDs are kept in RUN/<name>.pid, logs in RUN/<name>.log. A server that does not come up is an
 # error naming it, with the tail of its log.
+#
+# RUN holds the run's secrets (RUN/env), and FreeSWITCH writes its expanded configuration, the
+# event socket's password included, to <log dir>/freeswitch.xml.fsxml with the mode the umask
+# leaves (0644 under the usual 022: any local user could log into the event socket and read every
+# PAP as it was typed). So everything here and in the servers runs under umask 077, and RUN and the
+# servers' folders are 0700 even when they were there before.
 set -uo pipefail
+umask 077
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 SERVERS_DIR=${E2E_SERVERS_DIR:-../shared/sip-servers}
 case "$SERVERS_DIR" in /*) ;; *) SERVERS_DIR="$REPO/$SERVERS_DIR" ;; esac
@@ -161,6 +168,8 @@ start_freeswitch() {
   if [ "$name" = freeswitch2 ]; then port=$E2E_FREESWITCH2_PORT; else port=$E2E_FREESWITCH_PORT; fi
   local d="$RUN/$name.d"
   mkdir -p "$d"/{log,db,run,temp,cache,sounds,storage,recordings}
+  # a file an earlier start wrote keeps its mode when FreeSWITCH writes it again
+  chmod -R go= "$d"
   # -np: normal scheduling. Without a priority flag FreeSWITCH on a host with more than one CPU
   # switches itself to real-time (SCHED_FIFO, like -rp) and on 2 cores starves node (papgate, the
   # suite): drachtio-fsmrf's wait for the outbound event socket then runs out.
@@ -217,7 +226,7 @@ fs_conf() {
 
 up() {
   [ -f "$DRACHTIO_ARCHIVE" ] && [ -f "$FREESWITCH_ARCHIVE" ] || die "archives not found in $SERVERS_DIR"
-  mkdir -p "$RUN"
+  mkdir -p "$RUN" && chmod 700 "$RUN" || die "cannot create $RUN"
   local ddir fdir rtp_width
   ddir=$(unpacked "$DRACHTIO_ARCHIVE") || exit 1
   fdir=$(unpacked "$FREESWITCH_ARCHIVE") || exit 1

@@ -58,6 +58,58 @@ export function request(
   });
 }
 
+/**
+ * A phone fetching its file again and again over one kept-alive connection from `from`, its
+ * answers' statuses: a new connection per GET from one address soon meets its own TIME_WAIT
+ * leftovers, and the kernel's 1 s SYN retry would be timed instead of papgate.
+ */
+export class KeptAlivePhone {
+  private readonly agent: http.Agent;
+
+  constructor(from = '127.0.0.2') {
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1, localAddress: from });
+  }
+
+  get(port: number, path: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port, path, agent: this.agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        })
+        .on('error', reject);
+    });
+  }
+
+  /** Fetches `path` one GET after the other while `work` runs: its answer, their statuses, the slowest. */
+  async during<T>(
+    port: number,
+    path: string,
+    work: () => Promise<T>,
+  ): Promise<{ result: T; statuses: number[]; worstMs: number }> {
+    let done = false;
+    let worstMs = 0;
+    const statuses: number[] = [];
+    const timing = (async () => {
+      while (!done) {
+        const t0 = performance.now();
+        statuses.push(await this.get(port, path));
+        worstMs = Math.max(worstMs, performance.now() - t0);
+      }
+    })();
+    try {
+      return { result: await work(), statuses, worstMs };
+    } finally {
+      done = true;
+      await timing;
+    }
+  }
+
+  destroy(): void {
+    this.agent.destroy();
+  }
+}
+
 export const ACCOUNT: SipAccount = {
   server: 'sip.acme.example:5080',
   user: 'acme-4711',

@@ -74,7 +74,16 @@ export class TestCluster {
   private nodes: EmbeddedRedis[] = [];
   private dir = '';
 
+  /** `password`: every node requires it (requirepass, and masterauth between nodes). */
+  constructor(private readonly password?: string) {}
+
   async start(): Promise<this> {
+    const auth =
+      this.password === undefined ? [] : ['--requirepass', this.password, '--masterauth', this.password];
+    // redis-cli takes the password from its environment, never from its command line
+    const cli = {
+      env: { ...process.env, ...(this.password === undefined ? {} : { REDISCLI_AUTH: this.password }) },
+    };
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'papgate-cluster-'));
     for (let i = 0; i < 3; i++) {
       let port = await freePort();
@@ -87,28 +96,38 @@ export class TestCluster {
           dir,
           persistent: false,
           port,
-          extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, 'nodes.conf')],
+          extraArgs: [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            path.join(dir, 'nodes.conf'),
+            ...auth,
+          ],
         }),
       );
     }
     const addrs = this.nodes.map((n) => `127.0.0.1:${n.port}`);
     execFileSync('redis-cli', ['--cluster', 'create', ...addrs, '--cluster-replicas', '0', '--cluster-yes'], {
+      ...cli,
       stdio: 'ignore',
     });
     // Every node must agree before clients route by slot (right after `create` they may not yet).
     for (const n of this.nodes) {
       for (let i = 0; ; i++) {
-        const info = execFileSync('redis-cli', ['-p', String(n.port), 'cluster', 'info']).toString();
+        const info = execFileSync('redis-cli', ['-p', String(n.port), 'cluster', 'info'], cli).toString();
         if (/cluster_state:ok/.test(info)) break;
         if (i > 100) throw new Error(`cluster node ${n.port} not ok`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    this.client = await connectRedisCluster(
-      this.nodes.map((n) => n.url),
-      silentLog,
-    );
+    this.client = await connectRedisCluster(this.urls, silentLog);
     return this;
+  }
+
+  /** The nodes' URLs, with the password when there is one. */
+  get urls(): string[] {
+    const userinfo = this.password === undefined ? '' : `:${encodeURIComponent(this.password)}@`;
+    return this.nodes.map((n) => `redis://${userinfo}127.0.0.1:${n.port}`);
   }
 
   get ports(): number[] {

@@ -1,0 +1,204 @@
+/**
+ * One tenant's token reading its whole tenant, many times at once, must not delay other tenants'
+ * phones: the service process as `npm start` runs it (main.js, its embedded redis-server), a tenant
+ * of 10,000 devices, 24 device lists at once with its token, while provisioning GETs of another
+ * tenant's device are timed (the shape of csv-bomb.test.ts).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connectRedis, UNIX_URL_PREFIX } from '../src/store/connect';
+import { freePort, isRedisServerIn } from '../src/store/embedded';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { createAdminServer } from '../src/admin/server';
+import { loadConfig } from '../src/config';
+import { parseNewDevice } from '../src/domain/device';
+import { KeptAlivePhone, request } from './support/http';
+import { silentLog, TestRedis } from './support/redis';
+import { killServices, startService, until, type RunningService } from './support/service';
+
+const TOKEN = 'admin-load-operator-token';
+const DEVICES = 10_000;
+const LISTS = 24;
+const PHONE = '001565aabbcc';
+
+describe('admin load: a tenant reading its 10,000 devices 24 times at once', function () {
+  this.timeout(180_000);
+  let dataDir = '';
+  let service: RunningService;
+  let adminPort = 0;
+  let provPort = 0;
+  let tenantToken = '';
+
+  const admin = async (method: string, route: string, body?: string, type = 'application/json') => {
+    const res = await fetch(`http://127.0.0.1:${adminPort}/api/v1${route}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': type }) },
+      body,
+    });
+    const text = await res.text();
+    assert.ok(res.status < 300, `${method} ${route}: ${res.status} ${text.slice(0, 300)}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+
+  before(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'papgate-admin-load-'));
+    [adminPort, provPort] = [await freePort(), await freePort()];
+    service = startService({
+      DATA_DIR: dataDir,
+      ADMIN_TOKEN: TOKEN,
+      ADMIN_PORT: String(adminPort),
+      PROVISIONING_PORT: String(provPort),
+    });
+    await until('provisioning listening', () =>
+      service.lines().find((l) => l.msg === 'provisioning server listening'),
+    );
+    await admin('PUT', '/tenants/big', '{}');
+    await admin('PUT', '/tenants/other', '{}');
+    await admin(
+      'POST',
+      '/tenants/other/devices',
+      JSON.stringify({ mac: PHONE, vendor: 'yealink', model: 'T54W', site: 'HQ' }),
+    );
+    const rows = Array.from(
+      { length: DEVICES },
+      (_, i) => `yealink,T54W,02fd${i.toString(16).padStart(8, '0')},Site ${i % 40}`,
+    );
+    await admin('POST', '/tenants/big/devices.csv', `vendor,type,mac,site\n${rows.join('\n')}\n`, 'text/csv');
+    tenantToken = String((await admin('POST', '/tenants/big/tokens', '{"name":"drill"}')).token);
+  });
+  after(() => {
+    killServices();
+    const redisDir = path.join(dataDir, 'redis');
+    for (const pid of fs
+      .readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .map(Number))
+      if (isRedisServerIn(pid, redisDir)) process.kill(pid, 'SIGKILL');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const phone = new KeptAlivePhone();
+  after(() => phone.destroy());
+
+  const list = async () => {
+    const res = await fetch(`http://127.0.0.1:${adminPort}/api/v1/tenants/big/devices?limit=1`, {
+      headers: { authorization: `Bearer ${tenantToken}` },
+    });
+    const body = (await res.json()) as { total?: number; devices?: unknown[]; error?: string };
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body };
+  };
+
+  it("keeps other tenants' provisioning under 0.5 s and the store available", async () => {
+    const t0 = performance.now();
+    const {
+      result: lists,
+      statuses,
+      worstMs: worst,
+    } = await phone.during(provPort, `/${PHONE}.cfg`, () => Promise.all(Array.from({ length: LISTS }, list)));
+    const listMs = performance.now() - t0;
+    const byStatus = lists.reduce<Record<number, number>>(
+      (n, l) => ((n[l.status] = (n[l.status] ?? 0) + 1), n),
+      {},
+    );
+    console.log(
+      `      ${LISTS} lists in ${Math.round(listMs)} ms (${JSON.stringify(byStatus)}); ` +
+        `${statuses.length} provisioning GETs, the slowest ${Math.round(worst)} ms`,
+    );
+    const unavailable = service.lines().filter((l) => String(l.msg).startsWith('redis unavailable'));
+    assert.deepEqual(unavailable, [], 'no store outage logged');
+    assert.ok(statuses.length > 1, `provisioning was timed ${statuses.length} time(s)`);
+    assert.deepEqual(new Set(statuses), new Set([200]), `provisioning answered ${statuses}`);
+    assert.ok(worst < 500, `a provisioning answer took ${Math.round(worst)} ms`);
+    for (const l of lists) {
+      if (l.status === 200) {
+        assert.equal(l.body.total, DEVICES);
+        assert.equal(l.body.devices?.length, 1);
+      } else {
+        // the tenant's own reads beyond its share wait, then are told when to come back
+        assert.equal(l.status, 429, JSON.stringify(l.body));
+        assert.ok(Number(l.retryAfter) >= 1);
+      }
+    }
+    assert.ok(byStatus[200]! >= 1, 'some lists were answered');
+  });
+
+  it('talks to Redis over two connections: one for the phones, one for the admin API', async () => {
+    const { socket } = service
+      .lines()
+      .find((l) => String(l.msg).startsWith('started embedded redis-server'))!;
+    const redis = await connectRedis(`${UNIX_URL_PREFIX}${String(socket)}`, silentLog);
+    try {
+      const self = await redis.clientId();
+      const others = (await redis.clientList()).filter((c) => c.id !== self);
+      assert.equal(others.length, 2, JSON.stringify(others));
+    } finally {
+      await redis.quit();
+    }
+  });
+});
+
+describe('admin load: reads of one tenant beyond its share', () => {
+  const redis = new TestRedis();
+  let app: FastifyInstance;
+  let port = 0;
+
+  before(async function () {
+    this.timeout(60_000);
+    await redis.start();
+    const store = redis.store();
+    for (const [tenant, n] of [
+      ['big', 2000],
+      ['small', 1],
+    ] as const) {
+      await store.putTenant(tenant, { name: tenant, language: null }, 'test');
+      const macs = Array.from(
+        { length: n },
+        (_, i) => `02fd${tenant === 'big' ? '00' : '01'}${i.toString(16).padStart(6, '0')}`,
+      );
+      const res = await store.createDevices(
+        tenant,
+        macs.map((mac) => parseNewDevice({ mac, vendor: 'yealink', model: 'T54W', site: 'HQ' })),
+        'test',
+      );
+      assert.ok(res !== 'unknown_tenant' && res.ok);
+    }
+    // one read at a time, and no waiting: a second read of the tenant is refused at once
+    const config = loadConfig({ ADMIN_TOKEN: TOKEN, TENANT_READS: '1', TENANT_READ_WAIT_MS: '0' });
+    app = createAdminServer({ config, store, log: silentLog, adminToken: TOKEN });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  after(async () => {
+    await app.close();
+    await redis.stop();
+  });
+
+  const get = (route: string) =>
+    request(port, `/api/v1/tenants/${route}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+
+  it('answers 429 tenant_busy with Retry-After; other tenants are not held up', async () => {
+    const answers = await Promise.all([
+      ...Array.from({ length: 3 }, () => get('big/devices?limit=1')),
+      get('big/devices.csv'),
+      get('big/events?mac=02fd00000001'),
+      get('small/devices'),
+    ]);
+    const small = answers.pop()!;
+    assert.equal(small.status, 200);
+    // which of them arrives first is up to the network stack
+    const statuses = answers.map((a) => a.status);
+    assert.ok(statuses.includes(200), `a read of the tenant runs: ${statuses}`);
+    assert.ok(statuses.includes(429), `reads beyond its share are refused: ${statuses}`);
+    for (const a of answers.filter((x) => x.status !== 200)) {
+      assert.equal(a.status, 429, a.body);
+      assert.equal(JSON.parse(a.body).error, 'tenant_busy');
+      assert.equal(a.headers['retry-after'], '1');
+    }
+    // the shares were given back
+    assert.equal((await get('big/devices?limit=1')).status, 200);
+    assert.equal((await get('big/devices.csv')).status, 200);
+  });
+});
