@@ -1,5 +1,8 @@
 # papgate: HTTP provisioning + admin API + SIP service (registrar, call router, IVR via FreeSWITCH).
-FROM node:20-bookworm-slim AS build
+# Node.js 24.22.3 on Debian 12 (bookworm): the Node.js the test command runs every suite on
+# (PAPGATE_NODE in scripts/runtime.sh; test/images.test.ts holds the two together), and the Debian
+# release whose redis-server 7.0.15 the tests run against.
+FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json* ./
 RUN npm ci
@@ -10,7 +13,7 @@ COPY bench ./bench
 COPY web ./web
 RUN npx tsc -p tsconfig.json && npm run build:console
 
-FROM node:20-bookworm-slim
+FROM node:24.22.3-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends redis-server && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production

@@ -5,6 +5,9 @@
 # the committed config/; both are stopped on exit. Settings: see the head of bench/calls.ts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/runtime.sh
+. scripts/runtime.sh
+papgate_use_node
 
 for tool in sipp redis-server; do
   command -v "$tool" >/dev/null || { echo "bench:calls: $tool is missing (apt-get install sip-tester redis-server)" >&2; exit 1; }

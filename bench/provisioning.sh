@@ -8,6 +8,9 @@
 #   BENCH_DURATION (10s), BENCH_CONNECTIONS (64), BENCH_THREADS (2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/runtime.sh
+. scripts/runtime.sh
+papgate_use_node
 
 DURATION="${BENCH_DURATION:-10s}"
 CONNS="${BENCH_CONNECTIONS:-64}"

@@ -1,8 +1,22 @@
 #!/usr/bin/env bash
-# First-use set-up for `npm start` and `npm test` on Debian: installs the system packages papgate
-# needs when they are missing, the npm dependencies when package-lock.json changed, then builds.
+# First-use set-up for `npm start` and `npm test` on Debian: fetches the pinned Node.js build when
+# the machine's node is older than papgate needs (scripts/runtime.sh), installs the system packages
+# papgate needs when they are missing, the npm dependencies when package-lock.json changed, then
+# builds; npm, tsc and the console build run on that Node.js.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/runtime.sh
+. scripts/runtime.sh
+
+if [ "$(papgate_path_node_major)" -lt "$PAPGATE_NODE_MIN_MAJOR" ]; then
+  papgate_fetch_node "$PAPGATE_NODE"
+fi
+# The test command also runs the unit suites on the other LTS line (scripts/test.sh).
+if [ "${1:-}" = "--test" ]; then
+  papgate_fetch_node "$(papgate_other_node)"
+fi
+papgate_use_node
+echo "setup: $(papgate_node_banner)" >&2
 
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)

@@ -107,6 +107,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(cfg.logLevel);
+  // Which Node.js runs the service (`npm start` picks it: scripts/node.sh), and the PID to stop it
+  // with SIGTERM: npm does not pass SIGTERM on to the script it started.
+  log.info({ node: process.version, pid: process.pid }, 'papgate starting');
   const stops: (() => Promise<unknown>)[] = [];
   /** The edges: they finish their requests and calls in progress first, together, within the grace. */
   const drains: (() => Promise<unknown>)[] = [];

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { TestRedis, FAST_POLICY } from './support/redis';
+import { isSuspended } from '../src/domain/auth';
 import { parseNewDevice, type NewDevice } from '../src/domain/device';
 import { parseWhitelistEntry, whitelistCoverage } from '../src/domain/whitelist';
 import { InputError } from '../src/domain/errors';
@@ -191,7 +192,6 @@ describe('store', () => {
     const { suspendedUntil } = (await s.suspendDevice('acme', d!.mac, 'admin'))!;
     assert.equal(suspendedUntil, 1_000_000 + 30_000);
     now += 30_000;
-    const { isSuspended } = await import('../src/domain/auth');
     assert.equal(isSuspended((await s.getDevice('acme', d!.mac))!, now), false);
   });
 
