@@ -30,4 +30,6 @@ ENV PROMPTS_DIR=/app/prompts
 # named volume mounted here starts with that ownership too.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
-CMD ["node", "dist/src/main.js"]
+# umask 077: the embedded Redis socket, the generated admin token and anything else papgate writes
+# are its user's only.
+CMD ["sh", "-c", "umask 077 && exec node dist/src/main.js"]
