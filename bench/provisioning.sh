@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Provisioning and PAP-check benchmark, one table (README "Benchmark"). Everything on 127.0.0.1;
-# every server it starts is stopped on exit.
+# Provisioning and PAP-check benchmark, one table (docs/benchmarks.md, "Provisioning and the PAP
+# check"). Everything on 127.0.0.1; every server it starts is stopped on exit.
 # - full configuration through a whitelisted IP, full through the device credential, minimal:
 #   papgate vs nginx (one worker) serving a static file of the same bytes, one after the other;
 # - the PAP check through POST /api/v1/authenticate (wrk) and through the store call the IVR makes

@@ -80,7 +80,7 @@ interface Family {
   /** Both: the provisioning URL; `interval` reads the re-check interval and its unit's range. */
   url: RegExp;
   interval: { re: RegExp; min: number; max: number } | null;
-  /** What makes the phone accept check-sync (null: accepted by default, see the README). */
+  /** What makes the phone accept check-sync (null: accepted by default, see config/templates/README.md). */
   checkSync: RegExp | null;
 }
 
