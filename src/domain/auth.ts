@@ -43,6 +43,9 @@ export interface AuthRecord {
 export type AttemptOutcome =
   'successful' | 'wrong_pap' | 'failed' | 'blocked' | 'not_required' | 'source_limited';
 
+/** What a PAP check answers: the state machine's outcome, or that no device has the MAC. */
+export type PapCheckOutcome = AttemptOutcome | 'unknown_device';
+
 /** One source's wrong PAPs (ms) as the store holds them, and the limit that applies. */
 export interface SourceUse {
   readonly wrongAt: readonly number[];

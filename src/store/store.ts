@@ -1,4 +1,4 @@
-import type { AttemptOutcome, AuthPolicy, AuthState, BypassReason } from '../domain/auth';
+import type { AuthPolicy, AuthState, BypassReason, PapCheckOutcome } from '../domain/auth';
 import type { Device, Language, NewDevice } from '../domain/device';
 import {
   DEFAULT_DEVICE_CERTIFICATE_POLICY,
@@ -85,7 +85,7 @@ export type ProvisionResult =
     };
 
 export interface AttemptReply {
-  readonly outcome: AttemptOutcome | 'unknown_device';
+  readonly outcome: PapCheckOutcome;
   readonly attemptsLeft: number;
   readonly state: AuthState | null;
   readonly failedUntil: number | null;
