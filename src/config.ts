@@ -3,6 +3,7 @@ import ipaddr from 'ipaddr.js';
 import type { AuthPolicy } from './domain/auth';
 import { DEFAULT_TRAFFIC_POLICY, type TrafficPolicy } from './domain/traffic';
 import { DEFAULT_EMERGENCY_NUMBERS } from './domain/emergency';
+import { parseTimeZone } from './domain/display';
 import { isE164, SIP_ROUTE } from './domain/site';
 import { isLanguage, type Language } from './domain/device';
 import { SOURCE_PREFIX, type PrefixLengths } from './domain/prefix';
@@ -272,15 +273,6 @@ function metricsConfig(env: Env, adminHost: string): MetricsConfig {
       `"${host}" is not a loopback address: /metrics has no token, set METRICS_PUBLIC=1 to expose it`,
     );
   return { serve: 'own', host, port: int(env, 'METRICS_PORT', 9464, 0, 65535) };
-}
-
-/** An IANA time zone name Intl knows (e.g. "Europe/Berlin"); canonical spelling. */
-export function parseTimeZone(v: string): string | null {
-  try {
-    return new Intl.DateTimeFormat('en', { timeZone: v }).resolvedOptions().timeZone;
-  } catch {
-    return null;
-  }
 }
 
 function hostPort(env: Env, name: string, def: string): string {

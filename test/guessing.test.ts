@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { Alerts } from '../src/alert';
+import { Alerts } from '../src/http/alert';
 import { createAdminServer } from '../src/admin/server';
 import { loadConfig } from '../src/config';
 import type { AuthPolicy } from '../src/domain/auth';

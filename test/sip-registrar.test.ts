@@ -12,7 +12,7 @@ import { handleRegister, type RegisterRequest, type RegistrarDeps } from '../src
 import { authenticate, digestUriMatches } from '../src/sip/authenticate';
 import { restrictedSipPassword } from '../src/domain/pap';
 import { LockWatcher } from '../src/sip/lockwatch';
-import { LogLimit } from '../src/loglimit';
+import { LogLimit } from '../src/lib/loglimit';
 import { SOURCE_PREFIX } from '../src/domain/prefix';
 import { RateLimiter, RegisterAdmission, Slots } from '../src/sip/overload';
 

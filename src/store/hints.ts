@@ -1,4 +1,4 @@
-import { BoundedMap } from '../bounded';
+import { BoundedMap } from '../lib/bounded';
 import type { Mac } from '../domain/mac';
 
 /** Enough for every MAC of a large installation; beyond it the oldest hints are dropped. */

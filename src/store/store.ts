@@ -7,10 +7,10 @@ import {
 } from '../domain/devicecert';
 import type { MinimalDisplay } from '../domain/display';
 import { generatePap, generateSipPassword, hashCredential } from '../domain/pap';
-import { BoundedMap } from '../bounded';
+import { BoundedMap } from '../lib/bounded';
 import { clientOf } from '../domain/prefix';
 import { DEFAULT_TRAFFIC_POLICY, type TrafficPolicy } from '../domain/traffic';
-import { timeSlices } from '../pacing';
+import { timeSlices } from '../lib/pacing';
 import type { Mac } from '../domain/mac';
 import {
   checkWhitelistCoverage,

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { AUTH_STATES, type AuthState, type PapCheckOutcome } from './domain/auth';
-import { VENDORS, type Vendor } from './domain/device';
-import type { IvrOutcome, NotifyResult } from './domain/outcomes';
+import { AUTH_STATES, type AuthState, type PapCheckOutcome } from '../domain/auth';
+import { VENDORS, type Vendor } from '../domain/device';
+import type { IvrOutcome, NotifyResult } from '../domain/outcomes';
 
 /*
  * Every label value below comes from a closed set written in the code (vendor names from VENDORS,
