@@ -9,7 +9,8 @@ import type { AuthPolicy } from '../src/domain/auth';
 import { parseNewDevice } from '../src/domain/device';
 import type { Mac } from '../src/domain/mac';
 import { DEVICE } from '../src/store/keys';
-import { Store, type SourceCrossing } from '../src/store/store';
+import type { SourceCrossing } from '../src/domain/auth';
+import { Store } from '../src/store/store';
 import { request } from './support/http';
 import { FAST_POLICY, silentLog, TestRedis } from './support/redis';
 

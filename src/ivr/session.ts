@@ -4,7 +4,7 @@ import type { Mac } from '../domain/mac';
 import type { IvrOutcome } from '../domain/outcomes';
 import { PAP_LENGTH } from '../domain/pap';
 import { strangerText } from '../domain/text';
-import type { AttemptReply } from '../store/store';
+import type { AttemptReply } from '../store/auth';
 import { CallEnded, MEDIA_GONE, type IvrMedia } from './media';
 import { promptPath, type Prompt } from './prompts';
 

@@ -30,7 +30,8 @@ import {
 } from '../http/server';
 import { Metrics, type ProvisioningDecision, type ProvisioningVendor } from '../lib/metrics';
 import { isStoreUnavailable } from '../store/connect';
-import type { ProvisioningState, RenderedDevice, Store } from '../store/store';
+import type { ProvisioningState, RenderedDevice } from '../store/provisioning';
+import type { Store } from '../store/store';
 import { BodyCache } from './bodies';
 import { clientIp, presentedBasicCredential, userAgentMismatch } from './request';
 import { commonScope, deviceScope, minimalFields, type MinimalKind } from './scope';
