@@ -8,126 +8,108 @@
  *       -> src/config.ts, src/store -> src/lib -> src/domain
  */
 const EDGES = '^src/(admin|provisioning|sip|ivr|http)/';
+const PROJECT = '^(src|web)/';
+
+/** Files matching `from` must not import files matching `to`; `why` is what a violation says. */
+const rule = (name, from, to, why) => ({ name, comment: why, severity: 'error', from, to });
+/** Files of `layer` import of the project only what `allowed` matches. */
+const only = (name, layer, allowed, why) =>
+  rule(name, { path: layer }, { path: PROJECT, pathNot: allowed }, why);
 
 module.exports = {
   forbidden: [
-    {
-      name: 'no-cycle',
-      comment: 'No import cycle anywhere, type-only imports included.',
-      severity: 'error',
-      from: {},
-      to: { circular: true },
-    },
-    {
-      name: 'domain-is-pure',
-      comment: 'src/domain: pure rules. It imports nothing of the project outside src/domain.',
-      severity: 'error',
-      from: { path: '^src/domain/' },
-      to: { path: '^(src|web)/', pathNot: '^src/domain/' },
-    },
-    {
-      name: 'domain-without-io',
-      comment: 'src/domain imports no package but ipaddr.js and no Node.js module but crypto: no I/O.',
-      severity: 'error',
-      from: { path: '^src/domain/' },
-      to: { dependencyTypes: ['npm', 'npm-dev', 'core'], pathNot: '^(node_modules/ipaddr\\.js/|crypto$)' },
-    },
-    {
-      name: 'lib-is-a-leaf',
-      comment:
-        'src/lib (metrics, bounded, pacing, loglimit, log, paths) imports nothing of the project but ' +
-        'src/domain: metrics pre-creates its series from the domain lists (states, vendors, outcomes).',
-      severity: 'error',
-      from: { path: '^src/lib/' },
-      to: { path: '^(src|web)/', pathNot: '^src/(lib|domain)/' },
-    },
-    {
-      name: 'store-below-edges',
-      comment:
-        'src/store imports src/domain and src/lib only: it knows nothing of HTTP, SIP or the configuration.',
-      severity: 'error',
-      from: { path: '^src/store/' },
-      to: { path: '^(src|web)/', pathNot: '^src/(store|domain|lib)/' },
-    },
-    {
-      name: 'config-below-edges',
-      comment:
-        'The configuration is read from declarations with the domain rules; it imports no edge or store.',
-      severity: 'error',
-      from: { path: '^src/config(\\.ts$|/)' },
-      to: { path: '^(src|web)/', pathNot: '^src/(config\\.ts$|config/|domain/|lib/)' },
-    },
-    {
-      name: 'edges-apart',
-      comment: 'The admin and provisioning edges import no other edge (src/http is shared by them).',
-      severity: 'error',
-      from: { path: '^src/(admin|provisioning)/' },
-      to: { path: '^src/(admin|provisioning|sip|ivr)/', pathNot: '^src/$1/' },
-    },
-    {
-      name: 'sip-uses-ivr-only',
-      comment: 'The SIP edge hands calls to the IVR (src/ivr); it imports no HTTP edge.',
-      severity: 'error',
-      from: { path: '^src/sip/' },
-      to: { path: '^src/(admin|provisioning|http)/' },
-    },
-    {
-      name: 'ivr-below-sip',
-      comment: 'A call is a session object (src/ivr) the SIP edge drives; it imports no edge.',
-      severity: 'error',
-      from: { path: '^src/ivr/' },
-      to: { path: EDGES, pathNot: '^src/ivr/' },
-    },
-    {
-      name: 'http-shared-by-edges',
-      comment: 'src/http is what the HTTP edges share: it imports none of them.',
-      severity: 'error',
-      from: { path: '^src/http/' },
-      to: { path: EDGES, pathNot: '^src/http/' },
-    },
-    {
-      name: 'nothing-imports-main',
-      comment: 'src/main.ts is the composition root: it imports the parts, nothing imports it.',
-      severity: 'error',
-      from: {},
-      to: { path: '^src/main\\.ts$' },
-    },
-    {
-      name: 'server-without-console',
-      comment: 'The server serves the built console (dist/web) as files; it imports none of its source.',
-      severity: 'error',
-      from: { path: '^src/' },
-      to: { path: '^web/' },
-    },
-    {
-      name: 'console-shares-domain-only',
-      comment: 'The console (web/src) shares the pure rules of src/domain with the server, nothing else.',
-      severity: 'error',
-      from: { path: '^web/' },
-      to: { path: '^src/', pathNot: '^src/domain/' },
-    },
-    {
-      name: 'console-pages-from-routes',
-      comment:
-        'One file per page (web/src/pages): only routes.tsx imports one (and App.tsx the sign-in page).',
-      severity: 'error',
-      from: { path: '^web/src/', pathNot: '^web/src/(routes|App)\\.tsx$' },
-      to: { path: '^web/src/pages/' },
-    },
-    {
-      name: 'console-parts-below-pages',
-      comment: 'web/src/components and web/src/lib import no page and not the routes.',
-      severity: 'error',
-      from: { path: '^web/src/(components|lib)/' },
-      to: { path: '^web/src/(pages/|routes\\.tsx$|App\\.tsx$|main\\.tsx$)' },
-    },
-    {
-      name: 'console-lib-below-components',
-      comment: 'web/src/lib holds plain helpers: it imports no component.',
-      severity: 'error',
-      from: { path: '^web/src/lib/' },
-      to: { path: '^web/src/components/' },
-    },
+    rule('no-cycle', {}, { circular: true }, 'No import cycle anywhere, type-only imports included.'),
+    only(
+      'domain-is-pure',
+      '^src/domain/',
+      '^src/domain/',
+      'src/domain: pure rules, importing nothing else of the project.',
+    ),
+    rule(
+      'domain-without-io',
+      { path: '^src/domain/' },
+      { dependencyTypes: ['npm', 'npm-dev', 'core'], pathNot: '^(node_modules/ipaddr\\.js/|crypto$)' },
+      'src/domain imports no package but ipaddr.js and no Node.js module but crypto: no I/O.',
+    ),
+    only(
+      'lib-is-a-leaf',
+      '^src/lib/',
+      '^src/(lib|domain)/',
+      'src/lib (metrics, bounded, pacing, loglimit, log, paths) imports of the project only src/domain, ' +
+        'whose lists (states, vendors, outcomes) metrics creates its series from.',
+    ),
+    only(
+      'store-below-edges',
+      '^src/store/',
+      '^src/(store|domain|lib)/',
+      'src/store imports src/domain and src/lib only: it knows nothing of HTTP, SIP or the configuration.',
+    ),
+    only(
+      'config-below-edges',
+      '^src/config(\\.ts$|/)',
+      '^src/(config\\.ts$|config/|domain/|lib/)',
+      'The configuration is read with the domain rules; it imports no edge and no store.',
+    ),
+    rule(
+      'edges-apart',
+      { path: '^src/(admin|provisioning)/' },
+      { path: '^src/(admin|provisioning|sip|ivr)/', pathNot: '^src/$1/' },
+      'The admin and provisioning edges import no other edge (src/http is shared by them).',
+    ),
+    rule(
+      'sip-uses-ivr-only',
+      { path: '^src/sip/' },
+      { path: '^src/(admin|provisioning|http)/' },
+      'The SIP edge hands calls to the IVR (src/ivr); it imports no HTTP edge.',
+    ),
+    rule(
+      'ivr-below-sip',
+      { path: '^src/ivr/' },
+      { path: EDGES, pathNot: '^src/ivr/' },
+      'A call is a session object (src/ivr) that the SIP edge drives; it imports no edge.',
+    ),
+    rule(
+      'http-shared-by-edges',
+      { path: '^src/http/' },
+      { path: EDGES, pathNot: '^src/http/' },
+      'src/http is what the HTTP edges share: it imports none of them.',
+    ),
+    rule(
+      'nothing-imports-main',
+      {},
+      { path: '^src/main\\.ts$' },
+      'src/main.ts is the composition root: it imports the parts, nothing imports it.',
+    ),
+    rule(
+      'server-without-console',
+      { path: '^src/' },
+      { path: '^web/' },
+      'The server serves the built console (dist/web) as files; it imports none of its source.',
+    ),
+    rule(
+      'console-shares-domain-only',
+      { path: '^web/' },
+      { path: '^src/', pathNot: '^src/domain/' },
+      'The console (web/src) shares the pure rules of src/domain with the server, nothing else.',
+    ),
+    rule(
+      'console-pages-from-routes',
+      { path: '^web/src/', pathNot: '^web/src/(routes|App)\\.tsx$' },
+      { path: '^web/src/pages/' },
+      'One file per page (web/src/pages): only routes.tsx imports one (and App.tsx the sign-in page).',
+    ),
+    rule(
+      'console-parts-below-pages',
+      { path: '^web/src/(components|lib)/' },
+      { path: '^web/src/(pages/|routes\\.tsx$|App\\.tsx$|main\\.tsx$)' },
+      'web/src/components and web/src/lib import no page and not the routes.',
+    ),
+    rule(
+      'console-lib-below-components',
+      { path: '^web/src/lib/' },
+      { path: '^web/src/components/' },
+      'web/src/lib holds plain helpers: it imports no component.',
+    ),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
