@@ -12,10 +12,7 @@ export interface AuditEvent {
 /** The tenant's two event streams (see keys.ts): what admins did and changed, and phone traffic. */
 export type EventStream = 'audit' | 'traffic';
 
-/**
- * The tenant's two event streams (keys.ts): the audit trail of what admins did and what changed,
- * and the phone traffic, written at most TRAFFIC_PER_CLIENT times per client and window.
- */
+/** Appends to the tenant's two event streams and reads them back, newest first. */
 export class Audit extends StorePart {
   async appendEvent(tenant: string, type: string, fields: Record<string, string>): Promise<void> {
     const k = keys.tenant(tenant);
