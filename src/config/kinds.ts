@@ -13,13 +13,11 @@ export const SECTIONS = {
   admin: 'Admin API and CLI',
   metrics: 'Metrics and health',
   http: 'Both HTTP servers',
-  provisioning: 'Provisioning (phones, HTTP)',
-  https: 'HTTPS and device certificates',
+  provisioning: 'Provisioning',
+  https: 'Provisioning over HTTPS',
   auth: 'Authentication and guessing limits',
   audit: 'Audit trail and phone traffic',
-  sip: 'Calls: SIP registrar, router and FreeSWITCH',
-  ivr: 'Calls: the IVR',
-  emergency: 'Emergency calls',
+  sip: 'SIP',
   general: 'Language, time and logs',
 } as const;
 export type Section = keyof typeof SECTIONS;

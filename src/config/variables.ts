@@ -274,10 +274,6 @@ export const VARIABLES = {
   },
 
   // ---- Both HTTP servers
-  TRUST_PROXY: addresses({
-    section: 'http',
-    meaning: 'addresses/CIDRs of reverse proxies whose `X-Forwarded-For` is believed',
-  }),
   HTTP_HEADERS_TIMEOUT_SECONDS: int({
     section: 'http',
     default: 5,
@@ -302,7 +298,7 @@ export const VARIABLES = {
     meaning: 'after SIGTERM/SIGINT, how long requests and IVR calls in progress may run on',
   }),
 
-  // ---- HTTPS and device certificates (read before the provisioning section, whose base URL they decide)
+  // ---- Provisioning over HTTPS (read before the provisioning section, whose base URL they decide)
   PROVISIONING_TLS_CERT: tlsFile(
     'PEM certificate (chain) of the HTTPS listener; re-read on `SIGHUP`',
     '_(none: no HTTPS)_',
@@ -344,7 +340,7 @@ export const VARIABLES = {
       !http && !hasTls(v) ? '0 needs PROVISIONING_TLS_CERT and _KEY (nothing would listen)' : null,
   ),
 
-  // ---- Provisioning (phones, HTTP)
+  // ---- Provisioning
   PROVISIONING_HOST: text({
     section: 'provisioning',
     default: '0.0.0.0',
@@ -370,6 +366,11 @@ export const VARIABLES = {
       return url.replace(/\/+$/, '');
     },
   },
+  TRUST_PROXY: addresses({
+    section: 'provisioning',
+    meaning:
+      'addresses/CIDRs of reverse proxies whose `X-Forwarded-For` is believed (the client address is the right-most hop not on this list)',
+  }),
   PROVISIONING_INTERVAL_SECONDS: int({
     section: 'provisioning',
     default: 5 * 3600,
@@ -534,7 +535,7 @@ export const VARIABLES = {
     meaning: 'that window',
   }),
 
-  // ---- Calls: SIP registrar, router and FreeSWITCH
+  // ---- SIP: drachtio-server, FreeSWITCH, the registrar and router
   DRACHTIO_HOST: text({
     section: 'sip',
     default: '',
@@ -651,44 +652,44 @@ export const VARIABLES = {
     meaning: '`Retry-After` of those 503s, and of a 503 when FreeSWITCH refuses a channel',
   }),
 
-  // ---- Calls: the IVR
+  // ---- SIP: the IVR
   AUTH_SERVICE_NUMBER: text({
-    section: 'ivr',
+    section: 'sip',
     default: '*89',
     accepts: '1 to 16 of `0-9 * #`',
     meaning: 'number of the authentication IVR (hotline target)',
     check: (v) => (/^[0-9*#]{1,16}$/.test(v) ? null : 'expected 1-16 of 0-9, * and #'),
   }),
   PROMPTS_DIR: text({
-    section: 'ivr',
+    section: 'sip',
     default: 'prompts',
     shown: '`./prompts`',
     accepts: 'path',
     meaning: 'prompt folder (must be the same path for FreeSWITCH)',
   }),
   IVR_FIRST_DIGIT_TIMEOUT_MS: int({
-    section: 'ivr',
+    section: 'sip',
     default: 10000,
     min: 500,
     max: 120000,
     meaning: 'how long the IVR waits for the first digit',
   }),
   IVR_INTER_DIGIT_TIMEOUT_MS: int({
-    section: 'ivr',
+    section: 'sip',
     default: 5000,
     min: 500,
     max: 60000,
     meaning: 'and for each further digit',
   }),
   IVR_OVERALL_TIMEOUT_MS: int({
-    section: 'ivr',
+    section: 'sip',
     default: 60000,
     min: 1000,
     max: 600000,
     meaning: 'longest digit collection of a call',
   }),
   IVR_MAX_CALLS: int({
-    section: 'ivr',
+    section: 'sip',
     default: 400,
     min: 1,
     max: 100_000,
@@ -696,7 +697,7 @@ export const VARIABLES = {
       "IVR calls at once (one FreeSWITCH channel each); a new call above it gets 503 + `Retry-After` before digest and Redis; keep it below FreeSWITCH's `max-sessions`",
   }),
   IVR_MAX_CALLS_PER_DEVICE: int({
-    section: 'ivr',
+    section: 'sip',
     default: 2,
     min: 1,
     max: 100_000,
@@ -704,7 +705,7 @@ export const VARIABLES = {
       'IVR calls of one device (MAC) from one source network at once; one more gets 503 + `Retry-After` once the digest named the device',
   }),
   IVR_MAX_CALLS_PER_SOURCE: int({
-    section: 'ivr',
+    section: 'sip',
     default: 40,
     min: 1,
     max: 100_000,
@@ -712,22 +713,22 @@ export const VARIABLES = {
       'IVR calls from one source network (`SOURCE_PREFIX_IPV4/_IPV6`) at once; one more gets 503 + `Retry-After` before digest and Redis',
   }),
 
-  // ---- Emergency calls
+  // ---- SIP: emergency calls
   EMERGENCY_NUMBERS: list({
-    section: 'emergency',
+    section: 'sip',
     default: DEFAULT_EMERGENCY_NUMBERS,
     accepts: 'comma list of numbers (`0-9 + * #`)',
     meaning: 'numbers routed straight to `EMERGENCY_ROUTE`',
     check: (n) => (/^[0-9+*#]{1,16}$/.test(n) ? null : `invalid number "${n}"`),
   }),
   EMERGENCY_ROUTE: optional({
-    section: 'emergency',
+    section: 'sip',
     accepts: 'SIP URI',
     meaning: 'SIP URI emergency calls are sent to (`sip:host:port`)',
     check: (v) => (SIP_ROUTE.test(v) ? null : `expected a SIP URI (sip:host[:port]), got "${v}"`),
   }),
   EMERGENCY_SITE_ROUTES: list({
-    section: 'emergency',
+    section: 'sip',
     default: [],
     accepts: 'comma list of SIP URIs',
     meaning:
@@ -735,14 +736,14 @@ export const VARIABLES = {
     check: (r) => (SIP_ROUTE.test(r) ? null : `expected SIP URIs, got "${r}"`),
   }),
   EMERGENCY_CALLER_ID: optional({
-    section: 'emergency',
+    section: 'sip',
     accepts: 'E.164 number',
     meaning:
       'E.164 identity (P-Asserted-Identity, From) of emergency calls without an allowed site caller ID; unset: see "Sites and emergency calls"',
     check: (v) => (isE164(v) ? null : `expected an E.164 number (+4930...), got "${v}"`),
   }),
   EMERGENCY_SEND_LOCATION: flag({
-    section: 'emergency',
+    section: 'sip',
     default: false,
     meaning: '`1`: emergency routes accept a location (RFC 6442 PIDF-LO); a site record can say otherwise',
   }),
