@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Alerts } from './alert';
+import { Alerts } from './http/alert';
 import { loadConfig, ConfigError, type Config } from './config';
-import { closeGracefully } from './http';
-import { createLogger } from './log';
-import { Metrics } from './metrics';
-import { createMetricsServer, Health } from './observability';
+import { closeGracefully } from './http/server';
+import { createLogger } from './lib/log';
+import { Metrics } from './lib/metrics';
+import { createMetricsServer, Health } from './http/observability';
 import { connectRedis, connectRedisCluster, type ConnectOptions } from './store/connect';
 import { startEmbeddedRedis } from './store/embedded';
 import { Schema } from './store/schema';

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { createAdminServer } from '../src/admin/server';
 import { openApiDocument } from '../src/admin/openapi';
 import { loadConfig } from '../src/config';
-import { PROJECT_ROOT } from '../src/paths';
+import { PROJECT_ROOT } from '../src/lib/paths';
 import { parseMac } from '../src/domain/mac';
 import { generateDeviceCredential, hashCredential } from '../src/domain/pap';
 import { TestRedis, silentLog } from './support/redis';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { BoundedMap } from '../src/bounded';
+import { BoundedMap } from '../src/lib/bounded';
 
 describe("BoundedMap (the hot paths' per-process caches)", () => {
   it('drops the oldest key when a new one would exceed the bound, never on an update', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { decideCall, dialledNumber, type Caller, type CallRoute } from '../src/domain/call';
 import { DEFAULT_EMERGENCY_NUMBERS } from '../src/domain/emergency';
 import { loadConfig } from '../src/config';
-import { Metrics } from '../src/metrics';
+import { Metrics } from '../src/lib/metrics';
 import { IvrAdmission, KeyedSlots } from '../src/sip/overload';
 import { emergencyTarget, handleInvite, type RouterDeps } from '../src/sip/router';
 import { silentLog } from './support/redis';

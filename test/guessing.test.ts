@@ -2,14 +2,15 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { Alerts } from '../src/alert';
+import { Alerts } from '../src/http/alert';
 import { createAdminServer } from '../src/admin/server';
 import { loadConfig } from '../src/config';
 import type { AuthPolicy } from '../src/domain/auth';
 import { parseNewDevice } from '../src/domain/device';
 import type { Mac } from '../src/domain/mac';
 import { DEVICE } from '../src/store/keys';
-import { Store, type SourceCrossing } from '../src/store/store';
+import type { SourceCrossing } from '../src/domain/auth';
+import { Store } from '../src/store/store';
 import { request } from './support/http';
 import { FAST_POLICY, silentLog, TestRedis } from './support/redis';
 

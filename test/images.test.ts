@@ -4,7 +4,7 @@ import path from 'node:path';
 import Ajv from 'ajv';
 import draft07 from 'ajv/dist/refs/json-schema-draft-07.json';
 import { parse } from 'yaml';
-import { PROJECT_ROOT } from '../src/paths';
+import { PROJECT_ROOT } from '../src/lib/paths';
 
 /**
  * docker-compose.yml and the Dockerfile: valid Compose, every image pinned to a version, and the

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { createAdminServer } from '../src/admin/server';
 import { loadConfig } from '../src/config';
 import { parseNewDevice } from '../src/domain/device';
-import { Metrics } from '../src/metrics';
+import { Metrics } from '../src/lib/metrics';
 import type { Store } from '../src/store/store';
 import { capturedLog, TestRedis } from './support/redis';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { BusyError, Shares } from '../src/pacing';
+import { BusyError, Shares } from '../src/lib/pacing';
 
 /** A piece of work that runs until `finish` is called, noting when it started. */
 function work(log: string[], name: string) {

@@ -3,7 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../src/paths';
+import { PROJECT_ROOT } from '../src/lib/paths';
 import { freePort } from '../src/store/embedded';
 import { exited, until } from './support/service';
 

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { PROJECT_ROOT } from '../src/paths';
+import { PROJECT_ROOT } from '../src/lib/paths';
 
 const read = (p: string) => fs.readFileSync(path.join(PROJECT_ROOT, p), 'utf8');
 const withoutXmlComments = (s: string) => s.replace(/<!--[\s\S]*?-->/g, '');

@@ -4,11 +4,10 @@ import {
   checkDigest,
   digestResponse,
   ha1,
-  nonceIssuedAt,
   parseDigestHeader,
   sameDigest,
-  signedNonce,
 } from '../src/sip/digest';
+import { nonceIssuedAt, signedNonce } from '../src/domain/nonce';
 
 describe('sip: digest (RFC 2617 / 7616 MD5, qop=auth)', () => {
   it('RFC 2617 section 3.5 example', () => {

@@ -6,12 +6,13 @@ import { parseMac, type Mac } from '../src/domain/mac';
 import { DEVICE, keys } from '../src/store/keys';
 import { MAX_BINDINGS, SipStore } from '../src/store/sip';
 import type { Store } from '../src/store/store';
-import { digestResponse, ha1, signedNonce } from '../src/sip/digest';
+import { signedNonce } from '../src/domain/nonce';
+import { digestResponse, ha1 } from '../src/sip/digest';
 import { handleRegister, type RegisterRequest, type RegistrarDeps } from '../src/sip/registrar';
 import { authenticate, digestUriMatches } from '../src/sip/authenticate';
 import { restrictedSipPassword } from '../src/domain/pap';
 import { LockWatcher } from '../src/sip/lockwatch';
-import { LogLimit } from '../src/loglimit';
+import { LogLimit } from '../src/lib/loglimit';
 import { SOURCE_PREFIX } from '../src/domain/prefix';
 import { RateLimiter, RegisterAdmission, Slots } from '../src/sip/overload';
 

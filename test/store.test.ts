@@ -5,7 +5,8 @@ import { parseNewDevice, type NewDevice } from '../src/domain/device';
 import { parseWhitelistEntry, whitelistCoverage } from '../src/domain/whitelist';
 import { InputError } from '../src/domain/errors';
 import { keys, clusterSlot } from '../src/store/keys';
-import { Store, type AuditEvent } from '../src/store/store';
+import type { AuditEvent } from '../src/store/audit';
+import { Store } from '../src/store/store';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dev = (mac: string, extra: Partial<Record<string, unknown>> = {}): NewDevice =>

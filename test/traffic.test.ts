@@ -11,7 +11,7 @@ import { createAdminServer } from '../src/admin/server';
 import { loadConfig, type Config } from '../src/config';
 import { clientOf, SOURCE_PREFIX } from '../src/domain/prefix';
 import { restrictedSipPassword } from '../src/domain/pap';
-import { LogLimit } from '../src/loglimit';
+import { LogLimit } from '../src/lib/loglimit';
 import { createProvisioningServer } from '../src/provisioning/server';
 import { handleRegister } from '../src/sip/registrar';
 import { RegisterAdmission } from '../src/sip/overload';

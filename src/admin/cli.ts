@@ -50,7 +50,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const cfg = loadConfig(process.env);
-  const base = (process.env.ADMIN_URL ?? `http://${cfg.adminHost}:${cfg.adminPort}`).replace(/\/+$/, '');
+  const base = (cfg.adminUrl ?? `http://${cfg.adminHost}:${cfg.adminPort}`).replace(/\/+$/, '');
   const tokenFile = path.join(cfg.dataDir, 'admin-token');
   const token = cfg.adminToken ?? (fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, 'utf8').trim() : '');
   if (!token) throw new UsageError(`no ADMIN_TOKEN set and no ${tokenFile}`);

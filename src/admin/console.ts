@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { PROJECT_ROOT } from '../paths';
+import { PROJECT_ROOT } from '../lib/paths';
 
 /** Where `web/build.mjs` writes the bundle (part of the build: `npm run build`, scripts/setup.sh). */
 export const CONSOLE_DIR = path.join(PROJECT_ROOT, 'dist', 'console');

@@ -1,7 +1,7 @@
 import { InputError } from '../domain/errors';
 import { parseNewDevice, type Device, type NewDevice } from '../domain/device';
 import { settle } from '../domain/auth';
-import { timeSlices } from '../pacing';
+import { timeSlices } from '../lib/pacing';
 
 /** Columns of the export, in order; the import reads them by header name. */
 export const EXPORT_COLUMNS = ['vendor', 'type', 'mac', 'created', 'site', 'state', 'pap'] as const;

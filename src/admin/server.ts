@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { parseTimeZone, type Config } from '../config';
+import type { Config } from '../config';
 import {
   AUTH_STATES,
   attemptsLeft,
@@ -19,25 +19,28 @@ import {
   type Device,
   type NewDevice,
 } from '../domain/device';
+import { parseTimeZone } from '../domain/display';
 import { InputError } from '../domain/errors';
 import { parseMac, type Mac } from '../domain/mac';
 import { isPapFormat } from '../domain/pap';
 import { isDeviceCertificatePolicy } from '../domain/devicecert';
 import { prefixOf } from '../domain/prefix';
 import { canonicalIp, parseWhitelistEntry } from '../domain/whitelist';
-import type { AuditEvent, CreateError, EventStream, Store } from '../store/store';
+import type { AuditEvent, EventStream } from '../store/audit';
+import type { CreateError } from '../store/devices';
+import type { Store } from '../store/store';
 import { parseTokenName, TenantTokens, tenantTokenClaim } from '../store/tokens';
 import { Sites } from '../store/sites';
 import { parseSite, parseSiteName } from '../domain/site';
 import { authorizeSite, parseCallerIdPrefixes } from '../domain/emergency';
 import { isStoreUnavailable } from '../store/connect';
-import { httpServerOptions, installEdgeLifecycle, RETRY_AFTER_SECONDS } from '../http';
+import { httpServerOptions, installEdgeLifecycle, RETRY_AFTER_SECONDS } from '../http/server';
 import { consoleRoutes } from './console';
 import { csvToDevices, devicesToCsv } from './csv';
 import { openApiDocument } from './openapi';
-import { Metrics } from '../metrics';
-import { Health, observabilityRoutes } from '../observability';
-import { BusyError, OneAtATime, Shares } from '../pacing';
+import { Metrics } from '../lib/metrics';
+import { Health, observabilityRoutes } from '../http/observability';
+import { BusyError, OneAtATime, Shares } from '../lib/pacing';
 
 export interface AdminDeps {
   readonly config: Config;

@@ -1,3 +1,5 @@
+import type { Mac } from './mac';
+
 /**
  * The authentication state machine of SPEC section 3, as pure functions of plain data and `now`
  * (milliseconds). `src/store/lua/attempt.lua` mirrors `attemptPap` and `settle`; the test
@@ -42,6 +44,22 @@ export interface AuthRecord {
 
 export type AttemptOutcome =
   'successful' | 'wrong_pap' | 'failed' | 'blocked' | 'not_required' | 'source_limited';
+
+/** What a PAP check answers: the state machine's outcome, or that no device has the MAC. */
+export type PapCheckOutcome = AttemptOutcome | 'unknown_device';
+
+/** A source reaching its guessing limit (see GuessLimits); signalled once per crossing. */
+export interface SourceCrossing {
+  readonly source: string;
+  /** 'tenant': its limit within `tenant`; 'all': its limit across all tenants. */
+  readonly scope: 'tenant' | 'all';
+  /** The tenant of the attempt that crossed; its audit trail holds the event. */
+  readonly tenant: string;
+  readonly mac: Mac;
+  readonly limit: number;
+  readonly windowSeconds: number;
+  readonly at: number;
+}
 
 /** One source's wrong PAPs (ms) as the store holds them, and the limit that applies. */
 export interface SourceUse {

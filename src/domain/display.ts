@@ -20,6 +20,15 @@ export function minimalDisplay(state: AuthState): MinimalDisplay {
   }
 }
 
+/** An IANA time zone name Intl knows (e.g. "Europe/Berlin"); canonical spelling. */
+export function parseTimeZone(v: string): string | null {
+  try {
+    return new Intl.DateTimeFormat('en', { timeZone: v }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+}
+
 export interface DisplayContext {
   readonly serviceNumber: string;
   /** End of the `failed` lock (ms); null when unknown. */

@@ -52,7 +52,7 @@ export type CivicField = (typeof CIVIC_FIELDS)[number];
 export type CivicAddress = Readonly<Partial<Record<CivicField, string>>> & { readonly country: string };
 
 const E164 = /^\+[1-9][0-9]{1,14}$/;
-/** The shape EMERGENCY_ROUTE is checked against (config.ts); a site's own route passes the same check. */
+/** The shape EMERGENCY_ROUTE is checked against (src/config/variables.ts); a site's own route passes the same check. */
 export const SIP_ROUTE = /^sips?:[^\s]+$/;
 const SITE_MAX = 128;
 const CIVIC_MAX = 128;

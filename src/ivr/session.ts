@@ -1,23 +1,12 @@
 import type { Logger } from 'pino';
 import type { Language } from '../domain/device';
 import type { Mac } from '../domain/mac';
+import type { IvrOutcome } from '../domain/outcomes';
 import { PAP_LENGTH } from '../domain/pap';
 import { strangerText } from '../domain/text';
-import type { AttemptReply } from '../store/store';
+import type { AttemptReply } from '../store/auth';
 import { CallEnded, MEDIA_GONE, type IvrMedia } from './media';
 import { promptPath, type Prompt } from './prompts';
-
-export type IvrOutcome =
-  | 'successful'
-  | 'failed'
-  | 'blocked'
-  | 'not_possible'
-  | 'source_limited'
-  | 'no_input'
-  | 'invalid_input'
-  | 'caller_hangup'
-  | 'store_error'
-  | 'media_error';
 
 export interface IvrSessionOptions {
   readonly media: IvrMedia;

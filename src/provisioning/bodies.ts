@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { BoundedMap } from '../bounded';
+import { BoundedMap } from '../lib/bounded';
 
 /** What a credential spliced into a cached body may consist of: no escaper changes these. */
 const SPLICEABLE = /^[A-Za-z0-9_-]{1,128}$/;

@@ -1,4 +1,4 @@
-import { BoundedMap } from '../bounded';
+import { BoundedMap } from '../lib/bounded';
 import type { Device } from '../domain/device';
 import { tryParseMac } from '../domain/mac';
 import { canonicalIp, ipMatches, type WhitelistEntry } from '../domain/whitelist';

@@ -1,4 +1,4 @@
-import { BoundedMap } from '../bounded';
+import { BoundedMap } from '../lib/bounded';
 import type { Config } from '../config';
 import type { Device, Language, Vendor } from '../domain/device';
 import { restrictedSipPassword } from '../domain/pap';

@@ -12,9 +12,9 @@ import {
   DEFAULT_DEVICE_CERTIFICATE_POLICY,
   type DeviceCertificatePolicy,
 } from '../domain/devicecert';
-import { BoundedMap } from '../bounded';
+import { BoundedMap } from '../lib/bounded';
 import { clientOf } from '../domain/prefix';
-import { LogLimit } from '../loglimit';
+import { LogLimit } from '../lib/loglimit';
 import type { Mac } from '../domain/mac';
 import { generateDeviceCredential, hashCredential } from '../domain/pap';
 import { decideProvisioning } from '../domain/provisioning';
@@ -27,10 +27,11 @@ import {
   RETRY_AFTER_SECONDS,
   withFrontHandler,
   type FrontHandler,
-} from '../http';
-import { Metrics, type ProvisioningDecision, type ProvisioningVendor } from '../metrics';
+} from '../http/server';
+import { Metrics, type ProvisioningDecision, type ProvisioningVendor } from '../lib/metrics';
 import { isStoreUnavailable } from '../store/connect';
-import type { ProvisioningState, RenderedDevice, Store } from '../store/store';
+import type { ProvisioningState, RenderedDevice } from '../store/provisioning';
+import type { Store } from '../store/store';
 import { BodyCache } from './bodies';
 import { clientIp, presentedBasicCredential, userAgentMismatch } from './request';
 import { commonScope, deviceScope, minimalFields, type MinimalKind } from './scope';

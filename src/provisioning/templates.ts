@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../paths';
+import { PROJECT_ROOT } from '../lib/paths';
 import { compile, render, type Escaper, type Scope, type Template } from './render';
 
 export const DEFAULT_TEMPLATES_DIR = path.join(PROJECT_ROOT, 'config', 'templates');

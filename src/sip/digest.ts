@@ -1,9 +1,9 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
  * HTTP/SIP digest authentication (RFC 2617 / RFC 7616 section 3.4, SIP usage per RFC 3261 22.4),
- * algorithm MD5 with qop=auth, as pure functions. Nonces are signed, not stored (signedNonce); only
- * the nonce-count tracking needs state, which lives in src/store/sip.ts.
+ * algorithm MD5 with qop=auth, as pure functions. Nonces are signed, not stored (src/domain/nonce.ts);
+ * only the nonce-count tracking needs state, which lives in src/store/sip.ts.
  */
 
 export interface DigestCredentials {
@@ -60,33 +60,6 @@ export function sameDigest(a: string, b: string): boolean {
     return false;
   }
   return timingSafeEqual(x, y);
-}
-
-const NONCE_BODY = 28; // issue time (ms, 12 hex digits) + this process (8) + a counter (8)
-const nonceMac = (secret: Buffer, body: string) =>
-  createHmac('sha256', secret).update(body).digest('hex').slice(0, 32);
-// The nonce only has to be unique (its nonce-counts are kept per nonce); the HMAC makes it
-// unforgeable. A random process id and a counter are unique and cheaper than random bits per call.
-const PROCESS_ID = randomBytes(4).toString('hex');
-let issued = 0;
-
-/**
- * A nonce papgate can check without having stored it: its issue time (ms, hex), a random id of
- * this process and a counter (so each challenge has its own nonce), and an HMAC-SHA256 of these
- * under `secret`, cut to 128 bits. 60 hex digits.
- */
-export function signedNonce(secret: Buffer, now: number): string {
-  issued = (issued + 1) % 0x100000000;
-  const body = now.toString(16).padStart(12, '0') + PROCESS_ID + issued.toString(16).padStart(8, '0');
-  return body + nonceMac(secret, body);
-}
-
-/** The issue time (ms) of a nonce signedNonce made with `secret`; null for any other string. */
-export function nonceIssuedAt(secret: Buffer, nonce: string): number | null {
-  if (!/^[0-9a-f]{60}$/.test(nonce)) return null;
-  const body = nonce.slice(0, NONCE_BODY);
-  if (!sameDigest(nonceMac(secret, body), nonce.slice(NONCE_BODY))) return null;
-  return parseInt(body.slice(0, 12), 16);
 }
 
 /**

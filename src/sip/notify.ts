@@ -2,6 +2,7 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { Vendor } from '../domain/device';
 import type { Mac } from '../domain/mac';
+import type { NotifyResult } from '../domain/outcomes';
 import type { Registration, SipStore } from '../store/sip';
 
 /**
@@ -31,8 +32,6 @@ export function outboundTarget(reg: Pick<Registration, 'address' | 'port' | 'pro
   const transport = (reg.protocol || 'udp').toLowerCase();
   return `sip:${host}:${reg.port};transport=${transport}`;
 }
-
-export type NotifyResult = 'sent' | 'not_registered' | 'no_answer' | 'rejected' | 'error';
 
 /** A phone's contact and the source address, port and transport it was seen from. */
 export type Reachable = Pick<Registration, 'contact' | 'address' | 'port' | 'protocol'>;

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { clientOf, type PrefixLengths } from '../domain/prefix';
 import { strangerText } from '../domain/text';
 import { tryCanonicalIp } from '../domain/whitelist';
-import type { LogLimit } from '../loglimit';
+import type { LogLimit } from '../lib/loglimit';
 import { isStoreUnavailable } from '../store/connect';
 import type { SipLogin, SipStore } from '../store/sip';
 import {

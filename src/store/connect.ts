@@ -10,7 +10,7 @@ import {
   type RedisClientOptions,
 } from 'redis';
 import type { Logger } from 'pino';
-import type { Metrics } from '../metrics';
+import type { Metrics } from '../lib/metrics';
 
 export type RedisClient = ReturnType<typeof createClient>;
 type RedisCluster = ReturnType<typeof createCluster>;

@@ -1,4 +1,4 @@
-import { BoundedMap } from '../bounded';
+import { BoundedMap } from '../lib/bounded';
 import type { Mac } from '../domain/mac';
 
 /** Enough for every MAC of a large installation; beyond it the oldest hints are dropped. */
@@ -8,7 +8,7 @@ const MAX_HINTS = 200_000;
  * The tenant owning a MAC, remembered per process: it saves reading the global MAC index (another
  * Cluster slot, so another round trip) for every request about a device seen before. A hint
  * decides nothing: a device record exists in one tenant only while that tenant holds the MAC's
- * index entry (store.ts claims the MAC before creating the record and releases it after deleting
+ * index entry (devices.ts claims the MAC before creating the record and releases it after deleting
  * it), so a caller that finds no record under the hinted tenant forgets the hint and reads the index.
  */
 export class TenantHints {

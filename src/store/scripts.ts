@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../paths';
+import { PROJECT_ROOT } from '../lib/paths';
 import { sendRaw, type RedisClient } from './connect';
 
 const LUA_DIR = path.join(PROJECT_ROOT, 'src', 'store', 'lua');

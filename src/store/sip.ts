@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { isAuthState, type Device } from '../domain/device';
 import type { Mac } from '../domain/mac';
-import { nonceIssuedAt, signedNonce } from '../sip/digest';
+import { nonceIssuedAt, signedNonce } from '../domain/nonce';
 import { TenantHints } from './hints';
 import { DEVICE, keys } from './keys';
 import type { Schema } from './schema';
 import { scripts } from './scripts';
-import type { RedisClient } from './store';
+import type { RedisClient } from './connect';
 
 /** Where a restricted account's phone can be reached (its REGISTER's Contact and source). */
 export interface Registration {

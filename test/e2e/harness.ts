@@ -30,7 +30,7 @@ import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/stor
 import { SipStore } from '../../src/store/sip';
 import { Store, type RedisClient } from '../../src/store/store';
 import { startSipService, type SipService } from '../../src/sip/service';
-import { Metrics } from '../../src/metrics';
+import { Metrics } from '../../src/lib/metrics';
 import { silentLog } from '../support/redis';
 import { dtmfPcap } from './dtmf-pcap';
 

@@ -6,8 +6,8 @@
  * Needs the servers test/e2e/run.sh started (E2E_SERVERS_RUN): it starts and kills the second one.
  */
 import assert from 'node:assert/strict';
-import { Metrics } from '../../src/metrics';
-import { Health } from '../../src/observability';
+import { Metrics } from '../../src/lib/metrics';
+import { Health } from '../../src/http/observability';
 import {
   FREESWITCH,
   FREESWITCH2,

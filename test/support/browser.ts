@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { PROJECT_ROOT } from '../../src/paths';
+import { PROJECT_ROOT } from '../../src/lib/paths';
 
 /** Where the browser tests leave their screenshots (under dist/, so never committed). */
 export const SCREENSHOT_DIR = path.join(PROJECT_ROOT, 'dist', 'screenshots');

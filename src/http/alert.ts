@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { SourceCrossing } from './store/store';
+import type { SourceCrossing } from '../domain/auth';
 
 export interface AlertOptions {
   /** ALERT_WEBHOOK_URL; null: alerts are logged only. */

@@ -3,7 +3,7 @@ import http, { type IncomingMessage, type Server, type ServerResponse } from 'no
 import https from 'node:https';
 import type { TlsOptions } from 'node:tls';
 import type { FastifyHttpOptions, FastifyInstance, FastifyReply } from 'fastify';
-import type { Config } from './config';
+import type { Config } from '../config';
 
 /** How long the answer to a CONNECT may take to reach a client that is still sending. */
 const CONNECT_LINGER_MS = 1000;

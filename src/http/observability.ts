@@ -1,9 +1,9 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import type { Config } from './config';
-import { httpServerOptions, installEdgeLifecycle, RETRY_AFTER_SECONDS } from './http';
-import type { Metrics, SipGauges } from './metrics';
-import { StoreNotReadyError, StoreTimeoutError } from './store/connect';
-import type { Store } from './store/store';
+import type { Config } from '../config';
+import { httpServerOptions, installEdgeLifecycle, RETRY_AFTER_SECONDS } from './server';
+import type { Metrics, SipGauges } from '../lib/metrics';
+import { StoreNotReadyError, StoreTimeoutError } from '../store/connect';
+import type { Store } from '../store/store';
 
 /** `n/m connected`: n of m FreeSWITCH servers (FREESWITCH_HOSTS) are connected; ready when n > 0. */
 export type CheckResult =

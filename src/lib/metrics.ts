@@ -1,10 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { AUTH_STATES, type AuthState } from './domain/auth';
-import { VENDORS, type Vendor } from './domain/device';
-import type { IvrOutcome } from './ivr/session';
-import type { MediaServerStatus } from './sip/mediapool';
-import type { NotifyResult } from './sip/notify';
-import type { AttemptReply } from './store/store';
+import { AUTH_STATES, type AuthState, type PapCheckOutcome } from '../domain/auth';
+import { VENDORS, type Vendor } from '../domain/device';
+import type { IvrOutcome, NotifyResult } from '../domain/outcomes';
 
 /*
  * Every label value below comes from a closed set written in the code (vendor names from VENDORS,
@@ -19,7 +16,7 @@ export type ProvisioningDecision = 'full' | 'minimal' | 'none';
 export type ProvisioningVendor = Vendor | 'none';
 export type PapChannel = 'ivr' | 'pbx' | 'api';
 /** `store_error`: the store did not answer, so nothing was decided (fail closed). */
-export type PapOutcome = AttemptReply['outcome'] | 'store_error';
+export type PapOutcome = PapCheckOutcome | 'store_error';
 /** `media_unavailable`: refused before the IVR (FreeSWITCH not connected, no endpoint). */
 export type IvrCallOutcome = IvrOutcome | 'media_unavailable';
 export type StoreErrorKind = 'timeout' | 'unavailable' | 'error';
@@ -83,7 +80,7 @@ type Inc = { inc(value?: number): void };
 export interface SipGauges {
   activeCalls(): number;
   connected(): { readonly freeswitch: boolean; readonly drachtio: boolean };
-  mediaServers(): readonly MediaServerStatus[];
+  mediaServers(): readonly { readonly server: string; readonly connected: boolean; readonly calls: number }[];
 }
 
 /**
@@ -259,7 +256,10 @@ export class Metrics {
   }
 
   /** Counts the attempt `reply` answers, a store failure as `store_error`; passes the reply on. */
-  async countPap(channel: PapChannel, reply: Promise<AttemptReply>): Promise<AttemptReply> {
+  async countPap<R extends { readonly outcome: PapCheckOutcome }>(
+    channel: PapChannel,
+    reply: Promise<R>,
+  ): Promise<R> {
     try {
       const r = await reply;
       this.papAttempt(channel, r.outcome);

@@ -1,0 +1,94 @@
+import type { Language } from '../domain/device';
+import {
+  DEFAULT_DEVICE_CERTIFICATE_POLICY,
+  isDeviceCertificatePolicy,
+  type DeviceCertificatePolicy,
+} from '../domain/devicecert';
+import { StorePart, type Actor } from './context';
+import { keys } from './keys';
+import { scripts } from './scripts';
+
+export interface Tenant {
+  readonly id: string;
+  readonly name: string;
+  readonly language: Language | null;
+  /** IANA time zone of lock ends on phone displays; null: DEFAULT_TIME_ZONE. */
+  readonly timeZone: string | null;
+  /** What a phone's factory certificate counts for when it provisions (see domain/devicecert). */
+  readonly deviceCertificate: DeviceCertificatePolicy;
+  /** E.164 prefixes of the emergency caller IDs its tokens may set (operator only; see domain/emergency). */
+  readonly emergencyCallerIdPrefixes: readonly string[];
+  readonly createdAt: number;
+}
+
+export function toTenant(id: string, h: Record<string, string>): Tenant | null {
+  if (!h.createdAt) return null;
+  return {
+    id,
+    name: h.name ?? id,
+    language: (h.language || null) as Language | null,
+    timeZone: h.timeZone || null,
+    deviceCertificate: isDeviceCertificatePolicy(h.deviceCertificate)
+      ? h.deviceCertificate
+      : DEFAULT_DEVICE_CERTIFICATE_POLICY,
+    emergencyCallerIdPrefixes: h.emergencyCallerIdPrefixes ? h.emergencyCallerIdPrefixes.split(',') : [],
+    createdAt: Number(h.createdAt),
+  };
+}
+
+/** Tenants: their record (name, language, time zone, certificate policy, caller ID prefixes) and the list of them. */
+export class Tenants extends StorePart {
+  /**
+   * Creates or updates a tenant; answers whether it was created. An omitted `deviceCertificate`
+   * or `emergencyCallerIdPrefixes` is left as it is: a client that does not know the field must
+   * not weaken a "required", nor a tenant token's update drop the operator's prefixes.
+   */
+  async putTenant(
+    id: string,
+    data: {
+      name: string;
+      language: Language | null;
+      timeZone?: string | null;
+      deviceCertificate?: DeviceCertificatePolicy;
+      emergencyCallerIdPrefixes?: readonly string[];
+    },
+    actor: Actor,
+  ): Promise<boolean> {
+    const k = keys.tenant(id);
+    const now = this.now();
+    const created = await this.redis.hSetNX(k.info, 'createdAt', String(now));
+    const prefixes = data.emergencyCallerIdPrefixes?.join(',');
+    await this.redis.hSet(k.info, {
+      name: data.name,
+      language: data.language ?? '',
+      timeZone: data.timeZone ?? '',
+      ...(data.deviceCertificate === undefined ? {} : { deviceCertificate: data.deviceCertificate }),
+      ...(prefixes === undefined ? {} : { emergencyCallerIdPrefixes: prefixes }),
+    });
+    await scripts.audit.run(
+      this.redis,
+      [k.info, k.events],
+      [
+        'event',
+        '',
+        now,
+        this.maxlen,
+        created ? 'tenant_created' : 'tenant_updated',
+        'actor',
+        actor,
+        ...(prefixes === undefined ? [] : ['emergencyCallerIdPrefixes', prefixes]),
+      ],
+    );
+    // The global list lives in another slot; it only feeds the lock watcher, so it may lag.
+    await this.redis.sAdd(keys.tenants(), id);
+    return created;
+  }
+
+  async getTenant(id: string): Promise<Tenant | null> {
+    return toTenant(id, await this.redis.hGetAll(keys.tenant(id).info));
+  }
+
+  async tenantIds(): Promise<string[]> {
+    return (await this.redis.sMembers(keys.tenants())).sort();
+  }
+}

@@ -1,0 +1,96 @@
+import {
+  checkWhitelistCoverage,
+  ipMatches,
+  parseWhitelistEntry,
+  type WhitelistEntry,
+} from '../domain/whitelist';
+import { BoundedMap } from '../lib/bounded';
+import { StorePart, type Actor } from './context';
+import { keys, tempWhitelistMember } from './keys';
+import { scripts } from './scripts';
+
+/** Whitelist entries by their stored text: every provisioning request reads them, parsing is pure. */
+const parsedEntries = new BoundedMap<string, WhitelistEntry>(10_000);
+
+export function toWhitelist(raw: readonly string[]): WhitelistEntry[] {
+  return [...raw].sort().map((text) => parsedEntries.memo(text, () => parseWhitelistEntry(text)));
+}
+
+/**
+ * A tenant's whitelists: the permanent one (admins' entries, bounded by WHITELIST_BOUND) and the
+ * temporary one (addresses a PAP success or a full provisioning let in, per site, until expiry).
+ */
+export class Whitelists extends StorePart {
+  async whitelist(tenant: string): Promise<WhitelistEntry[]> {
+    return toWhitelist(await this.redis.sMembers(keys.tenant(tenant).whitelist));
+  }
+
+  /**
+   * Adds a permanent entry (false: it was listed already). Refused with InputError when the
+   * whitelist would then cover more than WHITELIST_BOUND (checkWhitelistCoverage). The check is
+   * made on the entries read, and whitelist.lua adds only while the whitelist still holds exactly
+   * those: an addition made meanwhile is seen, and the check made again.
+   */
+  async addWhitelist(tenant: string, entry: WhitelistEntry, actor: Actor): Promise<boolean> {
+    const k = keys.tenant(tenant);
+    for (let tries = 1; ; tries++) {
+      const listed = await this.redis.sMembers(k.whitelist);
+      if (listed.includes(entry.text)) return false;
+      checkWhitelistCoverage([...toWhitelist(listed), entry]);
+      const r = await scripts.whitelist.run(
+        this.redis,
+        [k.whitelist, k.events],
+        [entry.text, this.now(), this.maxlen, listed.length, ...listed, 'entry', entry.text, 'actor', actor],
+      );
+      if (r !== 'changed') return r === 1;
+      if (tries === 10) throw new Error('the whitelist changed under ten additions in a row');
+    }
+  }
+
+  async removeWhitelist(tenant: string, entry: WhitelistEntry, actor: Actor): Promise<boolean> {
+    const k = keys.tenant(tenant);
+    const n = await scripts.audit.run(
+      this.redis,
+      [k.whitelist, k.events],
+      ['srem', entry.text, this.now(), this.maxlen, 'whitelist_removed', 'entry', entry.text, 'actor', actor],
+    );
+    return n === 1;
+  }
+
+  /**
+   * The live temporary entries: an address, the site whose devices it lets in (null: an entry made
+   * before entries were scoped to a site, for the whole tenant), and its expiry (twl_member in
+   * lua/prelude.lua).
+   */
+  async temporaryWhitelist(
+    tenant: string,
+  ): Promise<{ ip: string; site: string | null; expiresAt: number }[]> {
+    const rows = await this.redis.zRangeByScoreWithScores(
+      keys.tenant(tenant).tempWhitelist,
+      `(${this.now()}`,
+      '+inf',
+    );
+    return rows.map((r) => {
+      // see tempWhitelistMember
+      const cut = r.value.lastIndexOf('\x1f');
+      return cut === -1
+        ? { ip: r.value, site: null, expiresAt: r.score }
+        : { ip: r.value.slice(cut + 1), site: r.value.slice(0, cut), expiresAt: r.score };
+    });
+  }
+
+  /**
+   * Whether `ip` is where the devices of `site` are known to be: on the tenant's permanent
+   * whitelist, or a live temporary entry of the site (or a tenant-wide one of before sites).
+   */
+  async isSiteNetwork(tenant: string, site: string, ip: string): Promise<boolean> {
+    const k = keys.tenant(tenant);
+    const [entries, forSite, tenantWide] = await Promise.all([
+      this.redis.sMembers(k.whitelist),
+      this.redis.zScore(k.tempWhitelist, tempWhitelistMember(site, ip)),
+      this.redis.zScore(k.tempWhitelist, ip),
+    ]);
+    const until = Math.max(forSite ?? 0, tenantWide ?? 0);
+    return until > this.now() || ipMatches(ip, toWhitelist(entries)) !== null;
+  }
+}
