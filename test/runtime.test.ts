@@ -83,8 +83,10 @@ describe('runtime: npm start and the CLI where the machine has an older node fir
       );
       assert.equal(starting.node, pinned, out);
       await until('admin listening', () => lines().find((l) => l.msg === 'admin API listening'));
-      const ready = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
-      assert.equal(ready.status, 200);
+      // ready once the embedded Redis has loaded its data (503 "redis" until then)
+      await until('/readyz 200', async () =>
+        (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status === 200 ? true : undefined,
+      );
       // as an operator stops it: SIGTERM to the PID it logged (npm does not pass SIGTERM on)
       process.kill(starting.pid as number, 'SIGTERM');
       assert.equal(await exited(npm), 0, out);

@@ -144,6 +144,40 @@ describe('store', () => {
     assert.equal((await s.getDevice('acme', d!.mac))!.lastProvisioning!.ip, '203.0.113.50');
   });
 
+  it("a site's networks are its own temporary entries: not another site's, not a permanent entry, not a tenant-wide entry of before sites, which is never extended", async () => {
+    const s = r.store();
+    const [a, b] = await seed(s, 'acme', ['001565aabbc1', '001565aabbc2']);
+    await s.putTenant('acme', { name: 'acme', language: null }, 'test');
+    const branch = await s.createDevices(
+      'acme',
+      [parseNewDevice({ mac: '001565aabbc3', vendor: 'yealink', model: 'T54W', site: 'Branch' })],
+      'test',
+    );
+    assert.ok(branch !== 'unknown_tenant' && branch.ok);
+    await s.attemptPap(a!.mac, a!.pap, '192.0.2.10', 't', 'api');
+    await s.addWhitelist('acme', parseWhitelistEntry('198.51.100.0/24'), 'test');
+    const site = (await s.getDevice('acme', a!.mac))!.site;
+    assert.equal(await s.isSiteNetwork('acme', site, '192.0.2.10'), true);
+    assert.equal(await s.isSiteNetwork('acme', 'Branch', '192.0.2.10'), false, "another site's PAP");
+    assert.equal(await s.isSiteNetwork('acme', site, '198.51.100.7'), false, 'a permanent entry');
+    // an entry of before sites (the bare address), which a full provisioning from it must not extend
+    const until = Date.now() + 60_000;
+    await r.client.zAdd(keys.tenant('acme').tempWhitelist, { score: until, value: '203.0.113.9' });
+    assert.equal(await s.isSiteNetwork('acme', site, '203.0.113.9'), false, 'tenant-wide, of before sites');
+    const dv = (await s.getDevice('acme', b!.mac))!;
+    const full = { generation: dv.generation, reason: 'temporary_whitelist' as const, file: 'f' };
+    const credentialHash = 'ab'.repeat(32);
+    assert.equal(
+      await s.recordFullProvisioning('acme', b!.mac, { ...full, credentialHash, ip: '203.0.113.9' }),
+      'ok',
+    );
+    assert.equal(
+      await r.client.zScore(keys.tenant('acme').tempWhitelist, '203.0.113.9'),
+      until,
+      'not extended',
+    );
+  });
+
   it('reset: new PAP, counters cleared, credential revoked, suspension cleared, stale bypass refused', async () => {
     const s = r.store();
     const [d] = await seed(s);

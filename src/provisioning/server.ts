@@ -18,6 +18,7 @@ import { LogLimit } from '../lib/loglimit';
 import type { Mac } from '../domain/mac';
 import { generateDeviceCredential, hashCredential } from '../domain/pap';
 import { decideProvisioning } from '../domain/provisioning';
+import { strangerText } from '../domain/text';
 import { prefixOf } from '../domain/prefix';
 import { entriesContaining } from '../domain/whitelist';
 import {
@@ -449,7 +450,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     };
 
     if (userAgentMismatch(module, device, userAgent))
-      return refuse('user_agent_mismatch', { userAgent: String(ua).slice(0, 200) });
+      return refuse('user_agent_mismatch', { userAgent: strangerText(String(ua)) });
 
     const presented = r.pathCredential ?? presentedBasicCredential(req.headers.authorization, device.mac);
     const t = now();

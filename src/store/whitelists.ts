@@ -1,9 +1,4 @@
-import {
-  checkWhitelistCoverage,
-  ipMatches,
-  parseWhitelistEntry,
-  type WhitelistEntry,
-} from '../domain/whitelist';
+import { checkWhitelistCoverage, parseWhitelistEntry, type WhitelistEntry } from '../domain/whitelist';
 import { BoundedMap } from '../lib/bounded';
 import { StorePart, type Actor } from './context';
 import { keys, tempWhitelistMember } from './keys';
@@ -80,17 +75,13 @@ export class Whitelists extends StorePart {
   }
 
   /**
-   * Whether `ip` is where the devices of `site` are known to be: on the tenant's permanent
-   * whitelist, or a live temporary entry of the site (or a tenant-wide one of before sites).
+   * Whether `ip` is where the devices of `site` are known to be: a live temporary entry of that
+   * site, which a PAP success of one of its phones made there. Permanent entries are the tenant's,
+   * not a site's, so they prove no site (a guest network behind another office's address would
+   * otherwise send this site's address to an emergency service).
    */
   async isSiteNetwork(tenant: string, site: string, ip: string): Promise<boolean> {
-    const k = keys.tenant(tenant);
-    const [entries, forSite, tenantWide] = await Promise.all([
-      this.redis.sMembers(k.whitelist),
-      this.redis.zScore(k.tempWhitelist, tempWhitelistMember(site, ip)),
-      this.redis.zScore(k.tempWhitelist, ip),
-    ]);
-    const until = Math.max(forSite ?? 0, tenantWide ?? 0);
-    return until > this.now() || ipMatches(ip, toWhitelist(entries)) !== null;
+    const until = await this.redis.zScore(keys.tenant(tenant).tempWhitelist, tempWhitelistMember(site, ip));
+    return until !== null && until > this.now();
   }
 }

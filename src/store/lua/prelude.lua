@@ -155,9 +155,8 @@ local function record_full(dev, twl, locks, s, now, state, reason, credHash, ip,
     end
   end
   redis.call('ZREMRANGEBYSCORE', twl, '-inf', now)
-  local till = now + twlSeconds * 1000
-  redis.call('ZADD', twl, 'XX', 'GT', till, twl_member(device_text(dev, 'si'), ip))
-  redis.call('ZADD', twl, 'XX', 'GT', till, ip)
+  -- Only the site's entry: a tenant-wide one of before sites expires as it was, never extended.
+  redis.call('ZADD', twl, 'XX', 'GT', now + twlSeconds * 1000, twl_member(device_text(dev, 'si'), ip))
   provisioning_event(dev, s, now, ip, 'full', reason, file, extra, 'full:' .. reason, set, transition ~= nil)
   return transition
 end
