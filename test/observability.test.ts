@@ -225,7 +225,7 @@ describe('observability: metrics and readiness over real HTTP and Redis', () => 
   after(async () => {
     await admin.close();
     await provisioning.close();
-    await client.disconnect().catch(() => undefined);
+    client.destroy();
     await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -611,7 +611,7 @@ describe('sites: an emergency call never depends on the site lookup', () => {
   const r = new TestRedis();
   before(() => r.start());
   after(async () => {
-    await r.client.disconnect().catch(() => undefined);
+    r.client.destroy();
     await r.stop(); // server already stopped: removes its directory
   });
 
