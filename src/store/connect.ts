@@ -223,6 +223,8 @@ function observed(raw: RedisClient, outage: OutageLog, metrics?: ConnectOptions[
           : (...args: unknown[]) => {
               const r = fn.apply(target, args);
               if (r instanceof Promise) return watch(r);
+              // The same client answering in other types (sites.ts): its commands are observed too.
+              if (prop === 'withTypeMapping') return observed(r as RedisClient, outage, metrics);
               // MULTI builders return themselves until exec() sends the transaction.
               if ((prop === 'multi' || prop === 'MULTI') && r !== null && typeof r === 'object') {
                 const m = r as { exec: (...a: unknown[]) => Promise<unknown> };
