@@ -546,7 +546,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await client.quit().catch(() => undefined);
+    await client.close().catch(() => undefined);
     await redis.stop();
   }
 }

@@ -94,8 +94,8 @@ async function measure(redis: RedisClient, baseline: number, step: string): Prom
     if (bytes > hash) [hash, encoding] = [bytes, String(await redis.objectEncoding(key))];
   }
   let index = 0;
-  for await (const key of redis.scanIterator({ MATCH: 'papgate:mac*', COUNT: 1000 }))
-    index += await usage(redis, key);
+  for await (const batch of redis.scanIterator({ MATCH: 'papgate:mac*', COUNT: 1000 }))
+    for (const key of batch) index += await usage(redis, key);
   const lists = (await usage(redis, k.devices)) + (await usage(redis, k.locks));
   const used = (await usedMemory(redis)) - baseline;
   const per = (n: number) => Math.round(n / DEVICES);
@@ -213,7 +213,7 @@ async function main(): Promise<void> {
         `goal (${GOAL_ACCOUNTS} account, any state): ${goal} B <= ${GOAL} B: ${goal <= GOAL ? 'met' : 'MISSED'}`,
       );
   } finally {
-    await redis.quit().catch(() => undefined);
+    await redis.close().catch(() => undefined);
     await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }

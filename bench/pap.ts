@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       outcomes,
     })}\n`,
   );
-  await client.quit();
+  await client.close();
 }
 
 main().catch((err: unknown) => {

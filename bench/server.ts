@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await Promise.all([prov.close(), admin.close()]).catch(() => undefined);
-    await client.quit().catch(() => undefined);
+    await client.close().catch(() => undefined);
     await redis.stop();
     fs.rmSync(dir, { recursive: true, force: true });
     process.exit(0);

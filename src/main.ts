@@ -77,14 +77,14 @@ async function redisConnector(
     open = (l, o) => connectRedis(embedded.url, l, o);
   }
   const opened: RedisClient[] = [];
-  // QUIT waits behind anything Redis is stuck on (a pause, a slow script): bounded, then cut; all
-  // connections at once, before the embedded server stops.
+  // close() waits for the replies still due, behind anything Redis is stuck on (a pause, a slow
+  // script): bounded, then cut; all connections at once, before the embedded server stops.
   stops.push(() =>
     Promise.all(
       opened.map(async (redis) => {
-        const quit = redis.isReady ? redis.quit().catch(() => undefined) : Promise.resolve();
-        await Promise.race([quit, new Promise((r) => setTimeout(r, 1000).unref())]);
-        await redis.disconnect().catch(() => undefined);
+        const close = redis.isReady ? redis.close().catch(() => undefined) : Promise.resolve();
+        await Promise.race([close, new Promise((r) => setTimeout(r, 1000).unref())]);
+        redis.destroy();
       }),
     ),
   );

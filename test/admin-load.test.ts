@@ -135,7 +135,7 @@ describe('admin load: a tenant reading its 10,000 devices 24 times at once', fun
       const others = (await redis.clientList()).filter((c) => c.id !== self);
       assert.equal(others.length, 2, JSON.stringify(others));
     } finally {
-      await redis.quit();
+      await redis.close();
     }
   });
 });

@@ -546,7 +546,7 @@ describe('admin API over HTTP', () => {
     assert.equal(res.status, 503);
     assert.ok(res.headers.get('retry-after'));
     await down.close();
-    await other.client.disconnect().catch(() => undefined);
+    other.client.destroy();
   });
 
   it('the CLI drives the same API', async () => {

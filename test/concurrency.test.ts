@@ -39,7 +39,7 @@ describe('concurrency: PAP attempts racing on one device', () => {
     pap = res.devices[0]!.pap;
   });
   after(async () => {
-    await Promise.all(clients.map((c) => c.quit()));
+    await Promise.all(clients.map((c) => c.close()));
     await r.stop();
   });
 

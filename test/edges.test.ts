@@ -277,7 +277,7 @@ describe('edges: Redis loading its data or not answering', () => {
   });
   after(async () => {
     await Promise.all([admin.close(), prov.close()]);
-    await client.disconnect().catch(() => undefined);
+    client.destroy();
     await redis.stop();
     fs.rmSync(redis.dir, { recursive: true, force: true });
   });
@@ -308,7 +308,7 @@ describe('edges: Redis loading its data or not answering', () => {
       }
     } finally {
       await other.sendCommand(['CLIENT', 'UNPAUSE']).catch(() => undefined);
-      await other.disconnect();
+      other.destroy();
     }
     assert.equal((await asks.admin()).status, 200);
     const outage = logLines.filter((l) => /redis (unavailable|still unavailable|available again)/.test(l));

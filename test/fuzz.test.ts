@@ -1098,7 +1098,7 @@ class FuzzRun {
   async outage(rng: Rng): Promise<void> {
     const client = this.redis.client;
     const dir = (await client.configGet('dir')).dir!;
-    await client.save();
+    await client.sendCommand(['SAVE']);
     const before = await storeSnapshot(client);
     const port = this.redis.server.port;
     await this.redis.server.stop();

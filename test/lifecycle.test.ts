@@ -64,7 +64,7 @@ describe('service lifecycle: SIGTERM', () => {
   const pause = async (ms: number) => {
     const c = await connectRedis(r.server.url, silentLog);
     await c.sendCommand(['CLIENT', 'PAUSE', String(ms), 'ALL']);
-    await c.disconnect();
+    c.destroy();
   };
 
   it('lets provisioning requests in flight finish, and answers a later request on the same connection 503', async () => {

@@ -225,7 +225,7 @@ describe('observability: metrics and readiness over real HTTP and Redis', () => 
   after(async () => {
     await admin.close();
     await provisioning.close();
-    await client.disconnect().catch(() => undefined);
+    client.destroy();
     await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -303,6 +303,27 @@ describe('observability: metrics and readiness over real HTTP and Redis', () => 
     assert.deepEqual(await migrating.ready(), { ready: false, checks: { redis: 'migrating' } });
     await schema.bringUpToDate(silentLog);
     assert.deepEqual(await migrating.ready(), { ready: true, checks: { redis: 'ok' } });
+  });
+
+  it('counts a command Redis does not answer in time (CLIENT PAUSE) as a timeout, and /readyz says so', async () => {
+    const before = await scrape();
+    const other = await connectRedis(server.url, silentLog);
+    // Longer than the client's command timeout (500 ms); it ends by itself.
+    await other.sendCommand(['CLIENT', 'PAUSE', '1000', 'ALL']);
+    other.destroy();
+    const paused = await request(adminPort, '/readyz');
+    assert.equal(paused.status, 503);
+    assert.deepEqual(JSON.parse(paused.body), { status: 'not_ready', checks: { redis: 'timeout' } });
+    const after = await scrape();
+    assert.equal(
+      value(after, 'papgate_store_errors_total', { kind: 'timeout' }) -
+        value(before, 'papgate_store_errors_total', { kind: 'timeout' }),
+      1,
+    );
+    assert.equal(
+      value(after, 'papgate_store_errors_total', { kind: 'unavailable' }),
+      value(before, 'papgate_store_errors_total', { kind: 'unavailable' }),
+    );
   });
 
   it('counts store errors while Redis is away, /readyz says why, and is ready again when it is back', async () => {

@@ -6,7 +6,7 @@ describe('provisioning: store unreachable', () => {
   before(() => f.start());
   after(async () => {
     await f.app.close();
-    await f.redis.client.disconnect().catch(() => undefined);
+    f.redis.client.destroy();
     await f.redis.stop(); // server already stopped: removes its directory
   });
 

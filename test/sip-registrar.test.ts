@@ -589,7 +589,7 @@ describe('sip: registrar with digest authentication', () => {
       assert.equal(res.status, 503);
       assert.equal(res.headers['Retry-After'], '30');
     } finally {
-      await down.client.disconnect(); // a QUIT would wait for the server that is gone
+      down.client.destroy(); // close() would wait for the server that is gone
       await down.stop();
     }
   });

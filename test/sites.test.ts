@@ -453,6 +453,20 @@ describe('sites: admin API and store', () => {
     );
   });
 
+  it('lists a site whatever its name, also one an object of JavaScript holds already (__proto__)', async () => {
+    const names = ['__proto__', 'constructor', 'toString'];
+    for (const name of names) {
+      const url = `/api/v1/tenants/acme/sites/${encodeURIComponent(name)}`;
+      assert.equal((await call('PUT', url, { emergencyCallerId: '+4930999' })).status, 201, name);
+      assert.equal((await call('GET', url)).json!.name, name);
+    }
+    const list = await call('GET', '/api/v1/tenants/acme/sites');
+    assert.deepEqual(
+      (list.json!.sites as Site[]).map((s) => s.name),
+      [...names].sort(),
+    );
+  });
+
   it('bad input is 400 naming the field and writes nothing; unknown tenants are 404', async () => {
     const before = await r.client.dump('papgate:{t:acme}:sites');
     const bad = await call('PUT', '/api/v1/tenants/acme/sites/HQ', { emergencyCallerId: '030 123' });
@@ -611,7 +625,7 @@ describe('sites: an emergency call never depends on the site lookup', () => {
   const r = new TestRedis();
   before(() => r.start());
   after(async () => {
-    await r.client.disconnect().catch(() => undefined);
+    r.client.destroy();
     await r.stop(); // server already stopped: removes its directory
   });
 

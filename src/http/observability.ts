@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from '../config';
 import { httpServerOptions, installEdgeLifecycle, RETRY_AFTER_SECONDS } from './server';
 import type { Metrics, SipGauges } from '../lib/metrics';
-import { StoreNotReadyError, StoreTimeoutError } from '../store/connect';
+import { isStoreTimeout, StoreNotReadyError } from '../store/connect';
 import type { Store } from '../store/store';
 
 /** `n/m connected`: n of m FreeSWITCH servers (FREESWITCH_HOSTS) are connected; ready when n > 0. */
@@ -42,12 +42,11 @@ export class Health {
       await this.store.ping();
       checks.redis = 'ok';
     } catch (err) {
-      checks.redis =
-        err instanceof StoreTimeoutError
-          ? 'timeout'
-          : err instanceof StoreNotReadyError
-            ? 'migrating'
-            : 'unreachable';
+      checks.redis = isStoreTimeout(err)
+        ? 'timeout'
+        : err instanceof StoreNotReadyError
+          ? 'migrating'
+          : 'unreachable';
     }
     // Several FreeSWITCH: one connected is enough to take calls; the body says how many are.
     let mediaReady = true;

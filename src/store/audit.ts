@@ -56,10 +56,11 @@ export class Audit extends StorePart {
   ): Promise<AuditEvent[]> {
     const end = before ? `(${before}` : '+';
     const k = keys.tenant(tenant);
+    // null only in node-redis's type: XREVRANGE answers an array, empty for a missing stream
     const rows = await this.redis.xRevRange(stream === 'audit' ? k.events : k.traffic, end, '-', {
       COUNT: count,
     });
-    return rows.map((r) => ({
+    return (rows ?? []).map((r) => ({
       ...r.message,
       id: r.id,
       type: r.message.type ?? '',

@@ -7,13 +7,32 @@ import {
   ErrorReply,
   ReconnectStrategyError,
   SocketClosedUnexpectedlyError,
-  type RedisClientOptions,
+  TimeoutError,
+  TimeoutReadError,
 } from 'redis';
 import type { Logger } from 'pino';
 import type { Metrics } from '../lib/metrics';
 
-export type RedisClient = ReturnType<typeof createClient>;
-type RedisCluster = ReturnType<typeof createCluster>;
+/**
+ * RESP2, the protocol node-redis 4 spoke; node-redis 6 speaks RESP3 unless told. For the commands
+ * and scripts papgate sends it gives the same values under both, but RESP3 needs HELLO (Redis 6 and
+ * later) and turns on its Redis Enterprise maintenance handling, which relaxes the command timeout
+ * during a maintenance window. RESP2 keeps what papgate asks of an external Redis, and its
+ * deadlines, as they were.
+ */
+const PROTOCOL = 2;
+
+/** The client papgate uses: a single server's, or a cluster's taken as one (connectRedisCluster). */
+export type RedisClient = ReturnType<typeof newClient>;
+
+function newClient(url: string, opts: ConnectOptions) {
+  return createClient({
+    ...CLIENT_OPTIONS,
+    ...clientOptions(url, CLIENT_OPTIONS.socket),
+    RESP: PROTOCOL,
+    commandOptions: commandOptions(opts),
+  });
+}
 
 const clusters = new WeakSet<object>();
 
@@ -22,20 +41,11 @@ export function isCluster(redis: RedisClient): boolean {
   return clusters.has(redis);
 }
 
-/**
- * Sends a raw command. On a cluster the slot is picked by `firstKey`: node-redis 4 routes EVAL and
- * EVALSHA by the script instead of their first key (redis/node-redis#2811), so scripts go this way.
- */
-export function sendRaw(redis: RedisClient, firstKey: string | undefined, args: string[]): Promise<unknown> {
-  if (clusters.has(redis)) return (redis as unknown as RedisCluster).sendCommand(firstKey, false, args);
-  return redis.sendCommand(args);
-}
-
 export interface ConnectOptions {
   /** Return before the first connection, so the service can listen (and answer 503) while an
    * external Redis is still away. */
   readonly waitForFirst?: boolean;
-  /** A command unanswered this long fails with StoreTimeoutError (default 2000). */
+  /** A command unanswered this long fails with a timeout (isStoreTimeout; default 2000). */
   readonly commandTimeoutMs?: number;
   /** At most one outage log line per this interval (default 30 s). */
   readonly outageLogIntervalMs?: number;
@@ -53,11 +63,7 @@ export async function connectRedis(
   log: Logger,
   opts: ConnectOptions = {},
 ): Promise<RedisClient> {
-  const client: RedisClient = createClient({
-    ...CLIENT_OPTIONS,
-    ...clientOptions(url, CLIENT_OPTIONS.socket),
-  });
-  return connected(client, log, opts);
+  return connected(newClient(url, opts), log, opts);
 }
 
 /** How the embedded server's unix socket is named where a URL is expected: `unix:///path/redis.sock`. */
@@ -65,9 +71,14 @@ export const UNIX_URL_PREFIX = 'unix://';
 
 /**
  * node-redis's options for `url`: a `redis://` or `rediss://` URL (credentials and database
- * included, node-redis reads them), or UNIX_URL_PREFIX and a socket's path.
+ * included, node-redis reads them), or UNIX_URL_PREFIX and a socket's path. node-redis 6 reads
+ * `unix://` URLs too, but as URIs: it percent-decodes the path and ends it at `?` or `#`, which a
+ * DATA_DIR may hold; the socket's path is passed as it is.
  */
-export function clientOptions(url: string, socket: SocketOptions): RedisClientOptions {
+export function clientOptions(
+  url: string,
+  socket: SocketOptions,
+): { url?: string; socket: SocketOptions & { path?: string } } {
   if (url.startsWith(UNIX_URL_PREFIX))
     return { socket: { ...socket, path: url.slice(UNIX_URL_PREFIX.length) } };
   return { url, socket };
@@ -80,9 +91,9 @@ interface SocketOptions {
 
 /**
  * A Redis Cluster client. The store only issues single-key commands and scripts whose keys share a
- * hash tag (see README.md here); scripts are routed by their first key through sendRaw, every other
- * command by the cluster client itself, whose command methods are the single client's, so the store
- * takes it as a RedisClient.
+ * hash tag (see README.md here); the cluster client routes each by its first key (scripts too: the
+ * keys of `evalSha`), and its command methods are the single client's, so the store takes it as a
+ * RedisClient.
  * test/cluster.test.ts runs the store against a real three-node cluster.
  */
 export async function connectRedisCluster(
@@ -95,6 +106,8 @@ export async function connectRedisCluster(
     // node-redis connects to the nodes it discovers with `defaults` alone, not a seed's URL: without
     // the seeds' credentials here every command would meet NOAUTH.
     defaults: { ...CLIENT_OPTIONS, ...credentials(nodes[0] ?? '') },
+    RESP: PROTOCOL,
+    commandOptions: commandOptions(opts),
   });
   const client = await connected(cluster as unknown as RedisClient, log, opts);
   clusters.add(client);
@@ -123,116 +136,79 @@ const CLIENT_OPTIONS = {
   },
 };
 
+/**
+ * Every command's deadline, kept by node-redis. Its `timeout` alone only covers a command still
+ * waiting to be written; `rejectInFlight` extends it to a written command whose reply does not
+ * come (a paused or stuck server would otherwise hold a request, a REGISTER or an IVR call
+ * forever). That command may still run later; its late reply is dropped. `rejectInFlight` is
+ * marked experimental in node-redis 6.4: test/edges.test.ts (CLIENT PAUSE) holds it to this.
+ */
+function commandOptions(opts: ConnectOptions) {
+  return { timeout: opts.commandTimeoutMs ?? 2000, rejectInFlight: true };
+}
+
 async function connected(raw: RedisClient, log: Logger, opts: ConnectOptions): Promise<RedisClient> {
   const outage = new OutageLog(log, opts.outageLogIntervalMs ?? 30_000);
   raw.on('error', (err: Error) => outage.failed(err));
   raw.on('ready', () => outage.recovered());
-  const client = withTimeouts(raw, opts.commandTimeoutMs ?? 2000, outage, opts.metrics);
+  const client = observed(raw, outage, opts.metrics);
   const first = raw.connect();
   if (opts.waitForFirst ?? true) await first;
   else first.catch((err: Error) => outage.failed(err));
   return client;
 }
 
-/** Raised for a command Redis did not answer in time; the command may still run later. */
-export class StoreTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`redis did not answer within ${ms} ms`);
-    this.name = 'StoreTimeoutError';
-  }
-}
-
-/**
- * The deadlines of the commands in flight. With one timeout for all, deadlines come in the order
- * commands were sent, so one sweep timer (running only while commands are in flight) replaces a
- * timer per command on the hot path; a deadline is met within a tenth of the timeout.
- */
-interface Deadline {
-  readonly deadline: number;
-  readonly expire: () => void;
-}
-
-class DeadlineQueue {
-  private readonly pending = new Set<Deadline>();
-  private timer: ReturnType<typeof setInterval> | null = null;
-
-  constructor(private readonly ms: number) {}
-
-  add(expire: () => void): Deadline {
-    const entry = { deadline: performance.now() + this.ms, expire };
-    this.pending.add(entry);
-    this.timer ??= setInterval(() => this.sweep(), Math.max(5, this.ms / 10)).unref();
-    return entry;
-  }
-
-  /** False when the deadline has already passed (the command was answered as timed out). */
-  settle(entry: Deadline): boolean {
-    return this.pending.delete(entry);
-  }
-
-  private sweep(): void {
-    const now = performance.now();
-    for (const entry of this.pending) {
-      if (entry.deadline > now) break;
-      this.pending.delete(entry);
-      entry.expire();
-    }
-    if (this.pending.size === 0 && this.timer !== null) {
-      clearInterval(this.timer);
-      this.timer = null;
-    }
-  }
+/** A command Redis did not answer in time (node-redis's deadline); it may still run later. */
+export function isStoreTimeout(err: unknown): boolean {
+  return err instanceof TimeoutError || err instanceof TimeoutReadError;
 }
 
 /** Methods that manage the connection itself rather than send a command. */
-const UNTIMED = new Set<PropertyKey>(['connect', 'disconnect', 'quit', 'QUIT', 'on', 'once', 'off']);
+const UNOBSERVED = new Set<PropertyKey>([
+  'connect',
+  'close',
+  'destroy',
+  'quit',
+  'QUIT',
+  'disconnect',
+  'on',
+  'once',
+  'off',
+]);
 
 /**
- * The client with a deadline on every command (node-redis 4 has none: a paused or stuck server
- * would hold a request, a REGISTER or an IVR call forever) and every outcome reported to the
- * outage log, so edges need not log store failures per request.
+ * The client with every command's outcome reported to the outage log and the metrics, so edges
+ * need not log store failures per request. node-redis 6 has no hook per client for this: its
+ * diagnostics_channel events are process-wide and name each node connection, not this client.
  */
-function withTimeouts(
-  raw: RedisClient,
-  ms: number,
-  outage: OutageLog,
-  metrics?: ConnectOptions['metrics'],
-): RedisClient {
-  const deadlines = new DeadlineQueue(ms);
-  const watch = <T>(p: Promise<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const start = metrics ? performance.now() : 0;
-      const answered = () => metrics?.storeLatency.observe((performance.now() - start) / 1000);
-      const pending = deadlines.add(() => {
-        const err = new StoreTimeoutError(ms);
-        outage.failed(err);
-        metrics?.storeError('timeout');
-        reject(err);
-      });
-      p.then(
-        (v) => {
-          if (!deadlines.settle(pending)) return;
-          answered();
-          outage.recovered();
-          resolve(v);
-        },
-        (err: unknown) => {
-          // A command that timed out is one failure, however it ends.
-          if (!deadlines.settle(pending)) return;
+function observed(raw: RedisClient, outage: OutageLog, metrics?: ConnectOptions['metrics']): RedisClient {
+  const watch = <T>(p: Promise<T>): Promise<T> => {
+    const start = metrics ? performance.now() : 0;
+    const answered = () => metrics?.storeLatency.observe((performance.now() - start) / 1000);
+    return p.then(
+      (v) => {
+        answered();
+        outage.recovered();
+        return v;
+      },
+      (err: unknown) => {
+        if (isStoreTimeout(err)) {
+          outage.failed(err);
+          metrics?.storeError('timeout');
+        } else if (isStoreUnavailable(err)) {
+          outage.failed(err);
+          metrics?.storeError('unavailable');
+        } else {
           // Any other error reply is a bug or a bad argument: it says nothing about availability.
-          if (isStoreUnavailable(err)) {
-            outage.failed(err);
-            metrics?.storeError('unavailable');
-          } else {
-            answered();
-            // NOSCRIPT is the expected first answer after a restart: LuaScript.run sends EVAL then.
-            if (!(err instanceof ErrorReply && err.message.startsWith('NOSCRIPT')))
-              metrics?.storeError('error');
-          }
-          reject(err);
-        },
-      );
-    });
+          answered();
+          // NOSCRIPT is the expected first answer after a restart: LuaScript.run sends EVAL then.
+          if (!(err instanceof ErrorReply && err.message.startsWith('NOSCRIPT')))
+            metrics?.storeError('error');
+        }
+        throw err;
+      },
+    );
+  };
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(raw, {
     get(target, prop) {
@@ -242,11 +218,13 @@ function withTimeouts(
       if (w === undefined) {
         // Bound to the client itself: its methods use private fields, which a proxy lacks.
         const fn = v as (...args: unknown[]) => unknown;
-        w = UNTIMED.has(prop)
+        w = UNOBSERVED.has(prop)
           ? fn.bind(target)
           : (...args: unknown[]) => {
               const r = fn.apply(target, args);
               if (r instanceof Promise) return watch(r);
+              // The same client answering in other types (sites.ts): its commands are observed too.
+              if (prop === 'withTypeMapping') return observed(r as RedisClient, outage, metrics);
               // MULTI builders return themselves until exec() sends the transaction.
               if ((prop === 'multi' || prop === 'MULTI') && r !== null && typeof r === 'object') {
                 const m = r as { exec: (...a: unknown[]) => Promise<unknown> };
@@ -324,7 +302,8 @@ const UNAVAILABLE = [
   ConnectionTimeoutError,
   SocketClosedUnexpectedlyError,
   ReconnectStrategyError,
-  StoreTimeoutError,
+  TimeoutError,
+  TimeoutReadError,
 ];
 
 /** Replies of a server that is there but cannot serve yet: loading its data, failing over. */

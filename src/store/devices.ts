@@ -58,7 +58,9 @@ export class Devices extends StorePart {
     for (let start = 0; start < devices.length; start += CLAIM_BATCH) {
       const batch = devices.slice(start, start + CLAIM_BATCH);
       const won = await Promise.all(batch.map((d) => this.redis.hSetNX(keys.macIndex(d.mac), d.mac, tenant)));
-      const taken = batch.flatMap((d, i) => (won[i] ? (claimed.push(d.mac), []) : [{ d, index: start + i }]));
+      const taken = batch.flatMap((d, i) =>
+        won[i] === 1 ? (claimed.push(d.mac), []) : [{ d, index: start + i }],
+      );
       const owners = await Promise.all(taken.map(({ d }) => this.redis.hGet(keys.macIndex(d.mac), d.mac)));
       // A claim by this tenant without a device is the leftover of an interrupted earlier call.
       const leftover = await Promise.all(
@@ -166,7 +168,7 @@ export class Devices extends StorePart {
    */
   async probeRetryAt(tenant: string, limit: number): Promise<number | null> {
     const key = keys.tenant(tenant).probes;
-    const [count, ttl] = (await this.redis.multi().get(key).pTTL(key).exec()) as [string | null, number];
+    const [count, ttl] = await this.redis.multi().get(key).pTTL(key).execTyped();
     return Number(count ?? 0) >= limit ? this.now() + Math.max(ttl, 0) : null;
   }
 

@@ -276,10 +276,10 @@ async function waitForRedis(url: string, timeoutMs: number): Promise<void> {
     try {
       await c.connect();
       await c.ping();
-      await c.quit();
+      await c.close();
       return;
     } catch (err) {
-      await c.disconnect().catch(() => undefined);
+      c.destroy();
       // Up, still reading a large data file: the edges answer 503 until it is done (a restart
       // that waited for it would be counted as failed, and the server killed mid-load). Up, and
       // wanting a password (a test server given --requirepass): its clients bring it.

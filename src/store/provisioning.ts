@@ -280,10 +280,7 @@ export class Provisioning extends StorePart {
    */
   async countMiss(client: string, windowSeconds: number): Promise<number> {
     const key = keys.provisioningMisses(client);
-    const [count] = (await this.redis.multi().incr(key).expire(key, windowSeconds, 'NX').exec()) as [
-      number,
-      unknown,
-    ];
+    const [count] = await this.redis.multi().incr(key).expire(key, windowSeconds, 'NX').execTyped();
     return count;
   }
 }

@@ -88,7 +88,8 @@ async function* scanAll(redis: RedisClient, match: string, type: string): AsyncG
   const nodes = isCluster(redis)
     ? await Promise.all(cluster.masters.map((m) => cluster.nodeClient(m)))
     : [redis];
-  for (const node of nodes) yield* node.scanIterator({ MATCH: match, TYPE: type, COUNT: 1000 });
+  for (const node of nodes)
+    for await (const batch of node.scanIterator({ MATCH: match, TYPE: type, COUNT: 1000 })) yield* batch;
 }
 
 async function migrateDevice(redis: RedisClient, key: string): Promise<boolean> {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../lib/paths';
-import { sendRaw, type RedisClient } from './connect';
+import type { RedisClient } from './connect';
 
 const LUA_DIR = path.join(PROJECT_ROOT, 'src', 'store', 'lua');
 const PRELUDE = fs.readFileSync(path.join(LUA_DIR, 'prelude.lua'), 'utf8');
@@ -18,12 +18,12 @@ export class LuaScript {
 
   /** EVALSHA, falling back to EVAL once when the server has not cached the script (restart, failover). */
   async run(redis: RedisClient, keys: string[], args: (string | number)[]): Promise<unknown> {
-    const tail = [String(keys.length), ...keys, ...args.map(String)];
+    // On a cluster, node-redis sends the script to the node of keys[0].
+    const options = { keys, arguments: args.map(String) };
     try {
-      return await sendRaw(redis, keys[0], ['EVALSHA', this.sha, ...tail]);
+      return await redis.evalSha(this.sha, options);
     } catch (err) {
-      if (err instanceof Error && err.message.startsWith('NOSCRIPT'))
-        return sendRaw(redis, keys[0], ['EVAL', this.source, ...tail]);
+      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return redis.eval(this.source, options);
       throw err;
     }
   }

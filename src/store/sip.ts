@@ -68,7 +68,7 @@ export class SipStore {
   /** The first process creates the secret; every process keeps the one Redis holds. */
   private nonceSecret(): Promise<Buffer> {
     this.secret ??= (async () => {
-      await this.redis.set(keys.nonceSecret(), randomBytes(32).toString('hex'), { NX: true });
+      await this.redis.set(keys.nonceSecret(), randomBytes(32).toString('hex'), { condition: 'NX' });
       const hex = await this.redis.get(keys.nonceSecret());
       if (hex === null) throw new Error('the SIP nonce secret vanished from Redis');
       return (this.loaded = Buffer.from(hex, 'hex'));
@@ -109,11 +109,11 @@ export class SipStore {
 
   /**
    * A fresh nonce for a challenge. No Redis round trip, but refused (throws) while the connection is
-   * known to be down: a phone gets 503 at once rather than a challenge it cannot answer. (The
-   * cluster client has no `isReady`; there a challenge goes out and the answer to it fails.)
+   * known to be down: a phone gets 503 at once rather than a challenge it cannot answer. (A cluster
+   * client is ready once it knows the slots; a node that is away is found out by the answer.)
    */
   async issueNonce(): Promise<string> {
-    if ((this.redis as { isReady?: boolean }).isReady === false) throw new Error('redis connection down');
+    if (!this.redis.isReady) throw new Error('redis connection down');
     return signedNonce(await this.nonceSecret(), this.now());
   }
 

@@ -1,9 +1,11 @@
+import { RESP_TYPES } from 'redis';
 import type { Site } from '../domain/site';
 import type { RedisClient } from './connect';
 import { keys } from './keys';
 import { LuaScript } from './scripts';
 
 const script = new LuaScript('site');
+const AS_MAP = { [RESP_TYPES.MAP]: Map };
 
 /** A stored record; one without a known setter (older than the field) counts as a tenant's. */
 function toSite(name: string, json: string): Site {
@@ -52,8 +54,10 @@ export class Sites {
   }
 
   async list(tenant: string): Promise<Site[]> {
-    const all = await this.redis.hGetAll(keys.tenant(tenant).sites);
-    return Object.entries(all)
+    // As a Map: node-redis 6 answers a hash as a plain object, in which a site named `__proto__`
+    // would be dropped (test/sites.test.ts).
+    const all = await this.redis.withTypeMapping(AS_MAP).hGetAll(keys.tenant(tenant).sites);
+    return [...all]
       .map(([name, json]) => toSite(name, json))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }

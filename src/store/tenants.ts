@@ -56,7 +56,7 @@ export class Tenants extends StorePart {
   ): Promise<boolean> {
     const k = keys.tenant(id);
     const now = this.now();
-    const created = await this.redis.hSetNX(k.info, 'createdAt', String(now));
+    const created = (await this.redis.hSetNX(k.info, 'createdAt', String(now))) === 1;
     const prefixes = data.emergencyCallerIdPrefixes?.join(',');
     await this.redis.hSet(k.info, {
       name: data.name,

@@ -502,7 +502,7 @@ export class Harness {
     for (const c of this.children) c.kill('SIGTERM');
     if (this.svc) await this.svc.stop();
     if (this.redis) {
-      await this.redisClient.quit().catch(() => undefined);
+      await this.redisClient.close().catch(() => undefined);
       await this.redis.stop();
     }
   }

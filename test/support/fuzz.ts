@@ -156,7 +156,7 @@ export function sendRaw(port: number, r: RawRequest, deadlineMs: number): Promis
  */
 export async function storeSnapshot(client: RedisClient): Promise<Map<string, string>> {
   const keys: string[] = [];
-  for await (const k of client.scanIterator({ COUNT: 1000 })) keys.push(k);
+  for await (const batch of client.scanIterator({ COUNT: 1000 })) keys.push(...batch);
   const entries = new Map<string, string>();
   await Promise.all(
     keys.map(async (k) => {
@@ -176,7 +176,7 @@ export async function storeSnapshot(client: RedisClient): Promise<Map<string, st
           return;
         case 'stream': {
           const last = await client.xRevRange(k, '+', '-', { COUNT: 1 });
-          entries.set(k, `${await client.xLen(k)} ${last[0]?.id ?? ''}`);
+          entries.set(k, `${await client.xLen(k)} ${last?.[0]?.id ?? ''}`);
           return;
         }
         default:

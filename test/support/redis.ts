@@ -59,7 +59,7 @@ export class TestRedis {
   }
 
   async stop(): Promise<void> {
-    await this.client.quit().catch(() => undefined);
+    await this.client.close().catch(() => undefined);
     await this.server.stop();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
@@ -139,7 +139,7 @@ export class TestCluster {
   }
 
   async stop(): Promise<void> {
-    await this.client?.quit().catch(() => undefined);
+    await this.client?.close().catch(() => undefined);
     await Promise.all(this.nodes.map((n) => n.stop()));
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
