@@ -92,7 +92,6 @@ function render(
       now: NOW,
       ...tz,
     },
-    module.httpCredentials,
   );
   return templates.render(module.family, fm.template, module.overrides(d), scope, module.escape);
 }

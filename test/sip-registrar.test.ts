@@ -7,7 +7,7 @@ import { DEVICE, keys } from '../src/store/keys';
 import { MAX_BINDINGS, SipStore } from '../src/store/sip';
 import type { Store } from '../src/store/store';
 import { signedNonce } from '../src/domain/nonce';
-import { digestResponse, ha1 } from '../src/sip/digest';
+import { digestResponse, ha1 } from '../src/domain/digest';
 import { handleRegister, type RegisterRequest, type RegistrarDeps } from '../src/sip/registrar';
 import { authenticate, digestUriMatches } from '../src/sip/authenticate';
 import { restrictedSipPassword } from '../src/domain/pap';

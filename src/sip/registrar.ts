@@ -13,7 +13,7 @@ import {
   type AuthResult,
   WRONG_ADDRESS,
 } from './authenticate';
-import { parseDigestHeader } from './digest';
+import { parseDigestHeader } from '../domain/digest';
 import { retryAfter, type RegisterAdmission } from './overload';
 
 export interface RegisterRequest extends AuthRequest {

@@ -19,9 +19,7 @@ export const snom: VendorModule = {
   files: ['snom<model>-<MAC>.htm', '<MAC>.xml'],
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
-  // snom sends HTTP credentials only when they are part of setting_server's URL; we keep the
-  // credential in the URL path instead.
-  httpCredentials: false,
+  httpAuth: 'Basic',
   matchFile(file) {
     return (
       configFile(HTM, 'settings.xml', file) ?? configFile(XML, 'settings.xml', file) ?? bootFile(BOOT, file)

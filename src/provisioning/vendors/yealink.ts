@@ -21,7 +21,7 @@ export const yealink: VendorModule = {
   files: ['y0000000000xx.cfg (common, xx = model code)', '<mac>.cfg', 'y000000000000.boot, <mac>.boot (404)'],
   contentType: 'text/plain; charset=utf-8',
   escape: lineEscape,
-  httpCredentials: true,
+  httpAuth: 'Basic',
   matchFile(file) {
     const c = COMMON.exec(file);
     if (c) return { role: 'common', template: 'common.cfg', vars: { modelCode: c[1]! } };
