@@ -361,6 +361,9 @@ describe('provisioning: User-Agents of the references', () => {
     ['yealink', 'W52P', '00156544b37d', 'W52P 25.30.0.2 00:15:65:44:b3:7c', true],
     ['yealink', 'T46G', '001565000001', 'Yealink-T46G 28.71.0.81 28.1.0.128.0.0.0', false],
     ['yealink', 'T54W', '001565000001', 'Yealink-T46G 28.71.0.81 28.1.0.128.0.0.0', true],
+    // T5x firmware sends the MAC without colons (F app/provision/index.php:181-187).
+    ['yealink', 'T56A', '001565f429a4', 'Yealink SIP-T56A 58.80.0.25 001565f429a4', false],
+    ['yealink', 'T56A', '001565f429a5', 'Yealink SIP-T56A 58.80.0.25 001565f429a4', true],
     [
       'snom',
       'D785',
@@ -376,6 +379,21 @@ describe('provisioning: User-Agents of the references', () => {
       true,
     ],
     ['snom', '320', '000413000001', 'Mozilla/4.0 (compatible; snom320-SIP 8.4.18 1.1.3-s)', false],
+    // A build date in parentheses before the MAC (F app/provision/index.php:174-178).
+    [
+      'snom',
+      'D785',
+      '00041396d9b4',
+      'Mozilla/4.0 (compatible; snomD785-SIP 10.1.169.16 2010.12-00001-gd311851f1 (Feb 25 2019 - 14:19:43) 00041396D9B4 SXM:0 UXM:0 UXMC:0)',
+      false,
+    ],
+    [
+      'snom',
+      'D785',
+      '00041396d9b5',
+      'Mozilla/4.0 (compatible; snomD785-SIP 10.1.169.16 2010.12-00001-gd311851f1 (Feb 25 2019 - 14:19:43) 00041396D9B4 SXM:0 UXM:0 UXMC:0)',
+      true,
+    ],
     [
       'poly',
       'VVX 400',
