@@ -22,7 +22,9 @@ export type PresentedCredential =
   /** In the URL path, or HTTP Basic credentials whose user is the device's MAC. */
   | { readonly kind: 'secret'; readonly credential: string }
   /** HTTP Digest whose user is the device's MAC, on a nonce papgate signed that is still fresh. */
-  | { readonly kind: 'digest'; readonly answer: DigestCredentials; readonly method: string };
+  | { readonly kind: 'digest'; readonly answer: DigestCredentials; readonly method: string }
+  /** The same on a nonce that ran out (or is not papgate's): a phone answering, too late. */
+  | { readonly kind: 'stale' };
 
 export interface ProvisioningInputs {
   /** Device record with transition 3 already applied (see `settle`). */
@@ -64,6 +66,9 @@ export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision 
   // A certificate can only refuse: what it proves is the phone, not who is holding it.
   const refusal = certificateRefusal(i.certificatePolicy, i.certificate);
   if (refusal !== null) return { kind: 'refuse', reason: refusal };
+  // A late answer is asked again, never taken for a phone that has nothing to answer with.
+  if (i.presented?.kind === 'stale')
+    return i.device.credentialHash !== null ? { kind: 'challenge' } : { kind: 'refuse', reason: 'wrong_credential' };
   if (i.presented !== null) {
     // A phone holding a credential that no longer matches (device re-created or reset) must be
     // factory-reset: handing it a minimal config would silently take a working phone offline.
@@ -99,6 +104,7 @@ function presentedMatches(
   d: Pick<Device, 'credentialHash' | 'digestCredential'>,
 ): boolean {
   if (p.kind === 'secret') return d.credentialHash !== null && credentialMatches(p.credential, d.credentialHash);
+  if (p.kind === 'stale') return false;
   return (
     d.digestCredential !== null &&
     checkDigest(p.answer, { method: p.method, realm: PROVISIONING_REALM, password: d.digestCredential }) === 'ok'

@@ -314,20 +314,19 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   /**
    * The credential a request carries: in the path, else as HTTP Basic credentials whose user is
    * the MAC, else as a Digest answer (user: the MAC as papgate writes it) on a nonce papgate signed
-   * that has not run out; one that ran out is `stale` and gets a new challenge.
+   * (one that ran out is `stale`: asked again).
    */
   const presentedBy = async (
     req: Request,
     mac: Mac,
     pathCredential: string | null,
-  ): Promise<{ presented: PresentedCredential | null; stale: boolean }> => {
+  ): Promise<PresentedCredential | null> => {
     const basic = pathCredential ?? presentedBasicCredential(req.headers.authorization, mac);
-    if (basic !== null) return { presented: { kind: 'secret', credential: basic }, stale: false };
+    if (basic !== null) return { kind: 'secret', credential: basic };
     const answer = presentedDigest(req.headers.authorization, mac, req.url);
-    if (answer === null) return { presented: null, stale: false };
-    if ((await guarded(nonces.checkNonce(answer.nonce, answer.nc))) === 'stale')
-      return { presented: null, stale: true };
-    return { presented: { kind: 'digest', answer, method: req.method }, stale: false };
+    if (answer === null) return null;
+    if ((await guarded(nonces.checkNonce(answer.nonce, answer.nc))) === 'stale') return { kind: 'stale' };
+    return { kind: 'digest', answer, method: req.method };
   };
 
   /** Every 404 goes through here: same body, same headers, the same store work before it. */
@@ -500,7 +499,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     if (userAgentMismatch(module, device, userAgent))
       return refuse('user_agent_mismatch', { userAgent: String(ua).slice(0, 200) });
 
-    const { presented, stale } = await presentedBy(req, device.mac, r.pathCredential);
+    const presented = await presentedBy(req, device.mac, r.pathCredential);
     const t = now();
     const decision = decideProvisioning({
       device: { ...device, ...settle(device, t) },
@@ -529,7 +528,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     if (decision.kind === 'challenge') {
       if (req.method !== 'HEAD') await note('challenge', 'no_credential');
       labels.decision = 'challenge';
-      return challenge(module, stale);
+      return challenge(module, presented?.kind === 'stale');
     }
     if (req.method === 'HEAD') return file(module.contentType);
     if (decision.kind === 'minimal') {
@@ -550,8 +549,8 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     const credential =
       decision.reason !== 'credential'
         ? generateDeviceCredential()
-        : presented!.kind === 'secret'
-          ? presented!.credential
+        : presented?.kind === 'secret'
+          ? presented.credential
           : device.digestCredential!;
     // Recorded before sending: once the phone holds the credential, the store must know its hash.
     const recorded = await guarded(
