@@ -37,7 +37,12 @@ const PHONES: Phone[] = [
   { vendor: 'gigaset', model: 'N720 DM PRO', mac: '7c2f80c00008', file: (m) => `${m.toUpperCase()}.xml` },
   { vendor: 'patton', model: 'SN4112', mac: '00a0bac00009', file: (m) => `${m}.cfg` },
   { vendor: 'grandstream', model: 'GXP2170', mac: '000b82c0000a', file: (m) => `cfg${m}.xml` },
-  { vendor: 'panasonic', model: 'KX-HDV130', mac: '0080f0c0000b', file: (m) => `Config${m.toUpperCase()}.cfg` },
+  {
+    vendor: 'panasonic',
+    model: 'KX-HDV130',
+    mac: '0080f0c0000b',
+    file: (m) => `Config${m.toUpperCase()}.cfg`,
+  },
 ];
 
 /** Where the phone got its full file (its PAP success whitelisted it), and where it asks later. */
@@ -55,12 +60,7 @@ function challengeOf(a: HttpAnswer): { scheme: string; params: Record<string, st
 }
 
 /** What a phone sends back to a challenge with the user name and password it holds. */
-function answer(
-  a: HttpAnswer,
-  path: string,
-  creds: { user: string; password: string },
-  nc = 1,
-): string {
+function answer(a: HttpAnswer, path: string, creds: { user: string; password: string }, nc = 1): string {
   const { scheme, params } = challengeOf(a);
   if (scheme === 'Basic') return `Basic ${Buffer.from(`${creds.user}:${creds.password}`).toString('base64')}`;
   const cnonce = 'a1b2c3d4';
@@ -150,7 +150,9 @@ describe('provisioning: the challenge for an authenticated device asked without 
         headers: { authorization: answer(asked, path, { ...creds, password: 'f'.repeat(32) }, 2) },
       });
       assert.equal(wrong.status, 403);
-      const ev = (await f.store.events('acme', 5, undefined, 'traffic')).find((e) => e.type === 'provisioning');
+      const ev = (await f.store.events('acme', 5, undefined, 'traffic')).find(
+        (e) => e.type === 'provisioning',
+      );
       assert.deepEqual([ev?.outcome, ev?.reason, ev?.ip], ['refused', 'wrong_credential', ELSEWHERE]);
       assert.equal((await request(port, `/d/${creds.password}${path}`, { from: ELSEWHERE })).status, 200);
     });
@@ -167,10 +169,16 @@ describe('provisioning: the challenge for an authenticated device asked without 
     });
     assert.equal(own.status, 401, 'not refused: the base goes on to the configured credentials');
     f.clock += f.config.sip.nonceSeconds * 1000;
-    const late = await request(port, path, { from: ELSEWHERE, headers: { authorization: answer(asked, path, creds) } });
+    const late = await request(port, path, {
+      from: ELSEWHERE,
+      headers: { authorization: answer(asked, path, creds) },
+    });
     assert.equal(late.status, 401);
     assert.equal(challengeOf(late).params.stale, 'true');
-    const fresh = await request(port, path, { from: ELSEWHERE, headers: { authorization: answer(late, path, creds) } });
+    const fresh = await request(port, path, {
+      from: ELSEWHERE,
+      headers: { authorization: answer(late, path, creds) },
+    });
     assert.equal(fresh.status, 200);
     // An answer for another file is no answer for this one.
     const other = `/${'7C2F80C00099'}.xml`;

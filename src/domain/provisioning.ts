@@ -68,7 +68,9 @@ export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision 
   if (refusal !== null) return { kind: 'refuse', reason: refusal };
   // A late answer is asked again, never taken for a phone that has nothing to answer with.
   if (i.presented?.kind === 'stale')
-    return i.device.credentialHash !== null ? { kind: 'challenge' } : { kind: 'refuse', reason: 'wrong_credential' };
+    return i.device.credentialHash !== null
+      ? { kind: 'challenge' }
+      : { kind: 'refuse', reason: 'wrong_credential' };
   if (i.presented !== null) {
     // A phone holding a credential that no longer matches (device re-created or reset) must be
     // factory-reset: handing it a minimal config would silently take a working phone offline.
@@ -103,10 +105,12 @@ function presentedMatches(
   p: PresentedCredential,
   d: Pick<Device, 'credentialHash' | 'digestCredential'>,
 ): boolean {
-  if (p.kind === 'secret') return d.credentialHash !== null && credentialMatches(p.credential, d.credentialHash);
+  if (p.kind === 'secret')
+    return d.credentialHash !== null && credentialMatches(p.credential, d.credentialHash);
   if (p.kind === 'stale') return false;
   return (
     d.digestCredential !== null &&
-    checkDigest(p.answer, { method: p.method, realm: PROVISIONING_REALM, password: d.digestCredential }) === 'ok'
+    checkDigest(p.answer, { method: p.method, realm: PROVISIONING_REALM, password: d.digestCredential }) ===
+      'ok'
   );
 }

@@ -62,7 +62,11 @@ export function presentedBasicCredential(header: string | undefined, mac: string
  * which gets the challenge again), for the URL requested. Not checked here: the nonce and the
  * response.
  */
-export function presentedDigest(header: string | undefined, mac: string, url: string): DigestCredentials | null {
+export function presentedDigest(
+  header: string | undefined,
+  mac: string,
+  url: string,
+): DigestCredentials | null {
   const c = parseDigestHeader(header);
   return c !== null && c.username === mac && c.uri === url ? c : null;
 }

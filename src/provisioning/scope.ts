@@ -53,7 +53,9 @@ function base(config: Config, credential: string | null, user?: string) {
     // For vendors whose only place for HTTP credentials is the URL (snom setting_server, Patton's
     // profile location): `http://<mac>:<credential>@host/...`. Both are URL-safe as they are.
     provisioningUrlWithCredentials:
-      credential === null || user === undefined ? url : url.replace(/^(https?:\/\/)/, `$1${user}:${credential}@`),
+      credential === null || user === undefined
+        ? url
+        : url.replace(/^(https?:\/\/)/, `$1${user}:${credential}@`),
     provisioningUrlNoScheme: noScheme,
     // Grandstream appends `/cfg<mac>.xml` itself: a trailing slash would make it `//cfg...`.
     provisioningDirNoScheme: noScheme.replace(/\/+$/, ''),

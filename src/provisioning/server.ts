@@ -612,12 +612,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       bodies.body(
         `full\0${bodyKey(module, fm, device)}\0${JSON.stringify(device.accounts)}`,
         credential,
-        (c) =>
-          renderer(
-            module,
-            fm,
-            device,
-          )(deviceScope(config, device, { kind: 'full', credential: c! })),
+        (c) => renderer(module, fm, device)(deviceScope(config, device, { kind: 'full', credential: c! })),
       ),
     );
 

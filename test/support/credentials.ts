@@ -13,7 +13,8 @@ const ITEMS: Record<string, RegExp> = {
   snom: /<setting_server perm="R">https?:\/\/([^:@/]+):([^@/]+)@/,
   patton: /^\s+location 1 https?:\/\/([^:@/]+):([^@/]+)@/m,
   cisco: /<Profile_Rule>\[--uid (\S+) --pwd (\S+)\]/,
-  gigaset: /<S_PROV_USERNAME class="string" value='"([^"]*)"'\/>\s*<S_PROV_PASSWORD class="string" value='"([^"]*)"'\/>/,
+  gigaset:
+    /<S_PROV_USERNAME class="string" value='"([^"]*)"'\/>\s*<S_PROV_PASSWORD class="string" value='"([^"]*)"'\/>/,
   panasonic: /^HTTP_AUTH_ID="([^"]*)"\nHTTP_AUTH_PASSWORD="([^"]*)"$/m,
 };
 
@@ -26,7 +27,10 @@ export function httpCredentialsIn(family: string, body: string): { user: string;
 
 /** Per family, what switches a DHCP- or PnP-named provisioning server off (none: it has no such item). */
 export const OVERRIDE_OFF: Record<string, readonly RegExp[]> = {
-  yealink: [/^static\.auto_provision\.pnp_enable = 0$/m, /^static\.auto_provision\.dhcp_option\.enable = 0$/m],
+  yealink: [
+    /^static\.auto_provision\.pnp_enable = 0$/m,
+    /^static\.auto_provision\.dhcp_option\.enable = 0$/m,
+  ],
   poly: [/device\.dhcp\.bootSrvUseOpt\.set="1" device\.dhcp\.bootSrvUseOpt="Static"/],
   grandstream: [/<P145>0<\/P145>/],
   panasonic: [/^OPTION66_ENABLE="N"$/m],
