@@ -8,7 +8,7 @@
 import path from 'node:path';
 import Srf from 'drachtio-srf';
 import Mrf from 'drachtio-fsmrf';
-import { challengeHeader, checkDigest, parseDigestHeader } from '../src/sip/digest';
+import { challengeHeader, checkDigest, parseDigestHeader } from '../src/domain/digest';
 
 const env = process.env;
 const REALM = env.BENCH_BARE_REALM ?? 'papgate-bench';

@@ -333,6 +333,49 @@ describe('console in headless Chromium', function () {
     assert.equal(await device.count(), 20);
   });
 
+  it('marks a device whose phone could not show its credential: "needs reset" in the list and on its page', async () => {
+    const mac = '001565cafe01';
+    const { pap: devicePap } = await api('POST', '/tenants/acme/devices', {
+      mac,
+      vendor: 'yealink',
+      model: 'T54W',
+      site: 'HQ',
+    });
+    assert.equal(
+      (await api('POST', '/authenticate', { mac, pap: devicePap, ip: '127.0.0.1' })).outcome,
+      'successful',
+    );
+    let clock = Date.now();
+    const provisioning = createProvisioningServer({
+      config: loadConfig({}),
+      store: r.store(undefined, () => clock),
+      log: silentLog,
+      now: () => clock,
+    });
+    await provisioning.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const port = (provisioning.server.address() as AddressInfo).port;
+      assert.equal((await request(port, `/${mac}.cfg`, { from: '127.0.0.1' })).status, 200);
+      // Later, from elsewhere, without the credential: asked for it, and a minute on again: reset needed.
+      assert.equal((await request(port, `/${mac}.cfg`, { from: '127.0.0.5' })).status, 401);
+      clock += 60_000;
+      assert.match((await request(port, `/${mac}.cfg`, { from: '127.0.0.5' })).body, /reset needed/);
+    } finally {
+      await provisioning.close();
+    }
+    await page.goto(`${base}/#/t/acme/devices`);
+    const row = page.getByRole('row').filter({ hasText: '00:15:65:ca:fe:01' });
+    await row.getByText('needs reset').waitFor();
+    assert.match(await row.innerText(), /needs reset[\s\S]*127\.0\.0\.5/);
+    await row.getByRole('link', { name: '00:15:65:ca:fe:01' }).click();
+    await page.getByRole('heading', { name: 'Device 00:15:65:ca:fe:01' }).waitFor();
+    const dl = page.locator('dl.device');
+    await dl.getByText('needs reset').waitFor();
+    await dl.getByText(/Reset the device to let it in again/).waitFor();
+    assert.match(await dl.innerText(), /Asked for its credential\s+.*127\.0\.0\.5/);
+    await shot('needs-reset');
+  });
+
   it('isolates stored names: a tenant and site holding U+202E do not reverse the PAP sheet instructions', async () => {
     // Refused by the API now (400), but a record stored before that may hold them: written directly.
     await api('PUT', '/tenants/bidi', { name: 'Bidi' });

@@ -961,13 +961,20 @@ const NOTED = new Set<string>([
 /**
  * What an answer may have written. Refusals write nothing, except what is recorded by design: a
  * refused provisioning request (403) notes the attempt on the device and in the phone traffic (with
- * its client's count), a provisioning miss (404, or the 429 it tips into) counts against the client IP.
+ * its client's count), a challenge (401) the same and the wait for the credential, a provisioning
+ * miss (404, or the 429 it tips into) counts against the client IP.
  */
 function mayWrite(c: FuzzCase, status: number | null): (entry: string) => boolean {
   if (status !== null && status < 400 && !(c.edge === 'provisioning' && c.req.method === 'HEAD'))
     return () => true;
   if (c.edge === 'provisioning' && status === 403)
     return (e) => e.endsWith(':traffic') || e.includes(':tg:') || NOTED.has(e.split('#')[1] ?? '');
+  if (c.edge === 'provisioning' && status === 401)
+    return (e) =>
+      e.endsWith(':traffic') ||
+      e.includes(':tg:') ||
+      NOTED.has(e.split('#')[1] ?? '') ||
+      e.split('#')[1] === DEVICE.challenged;
   if (c.edge === 'provisioning' && (status === 404 || status === 429))
     return (e) => e.startsWith('papgate:miss:');
   return () => false;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { CHALLENGE_GRACE_MS } from '../src/domain/provisioning';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Mac } from '../src/domain/mac';
@@ -67,10 +68,15 @@ describe('provisioning: kept bodies and the front handler', () => {
     await whitelist('127.0.0.3');
     const c1 = credentialIn((await get(FILE, '127.0.0.3')).body)!;
     // The device now holds a credential: a second fetch without it, even from the whitelisted
-    // address, gets no file and no credential that would replace the phone's.
+    // address, gets no file and no credential that would replace the phone's: it is asked for it,
+    // and once that went unanswered a while, asking again from there gets "reset needed".
     const holder = await get(FILE, '127.0.0.3');
+    assert.equal(holder.status, 401);
     assert.equal(credentialIn(holder.body), null);
-    assert.match(holder.body, /Call your admin - reset needed/);
+    f.clock += CHALLENGE_GRACE_MS;
+    const unanswered = await get(FILE, '127.0.0.3');
+    assert.equal(credentialIn(unanswered.body), null);
+    assert.match(unanswered.body, /Call your admin - reset needed/);
     assert.equal((await get(`/d/${c1}${FILE}`, '127.0.0.2')).status, 200);
 
     await f.store.resetDevice('acme', d.mac, 'test');

@@ -6,6 +6,7 @@ import { restrictedSipPassword } from '../src/domain/pap';
 import { deviceScope } from '../src/provisioning/scope';
 import { TemplateSet } from '../src/provisioning/templates';
 import { matchFile, moduleFor } from '../src/provisioning/vendors';
+import { httpCredentialsIn, OVERRIDE_OFF } from './support/credentials';
 import { ACCOUNT, ProvisioningFixture, request } from './support/http';
 
 /**
@@ -40,7 +41,7 @@ function render(d: Device, file: string, kind: 'minimal' | 'full'): string {
     module.family,
     fm.template,
     module.overrides(d),
-    deviceScope(config, d, what, module.httpCredentials),
+    deviceScope(config, d, what),
     module.escape,
   );
 }
@@ -51,7 +52,7 @@ const ITEMS: Record<string, RegExp> = {
   cisco: /<([A-Z][A-Za-z0-9_-]*_?)>/g,
   snom: /<([a-z_]+(?: idx="[0-9]+")?) perm=/g,
   poly: /\s([a-zA-Z][a-zA-Z0-9.]*)="/g,
-  gigaset: /ID="([^"]+)"|<(S_CONFIGFILE_URL|MAC_ADDRESS|PROFILE_NAME)\b/g,
+  gigaset: /ID="([^"]+)"|<(S_CONFIGFILE_URL|S_PROV_USERNAME|S_PROV_PASSWORD|MAC_ADDRESS|PROFILE_NAME)\b/g,
   grandstream: /<(P[0-9]+)>/g,
   panasonic: /^([A-Z0-9_]+)=/gm,
 };
@@ -114,7 +115,7 @@ const FAMILIES: Family[] = [
     rfc2833: /<user_dtmf_info idx="1" perm="R">off</,
     warm: null,
     emergency: null,
-    url: /<setting_server perm="R">http:\/\/prov\.papgate\.test:8081\//,
+    url: /<setting_server perm="R">http:\/\/(?:[0-9a-f]{12}:c{32}@)?prov\.papgate\.test:8081\//,
     interval: { re: /<settings_refresh_timer perm="R">([0-9]+)</, min: 60, max: 2592000 },
     checkSync: null,
   })),
@@ -157,7 +158,7 @@ const FAMILIES: Family[] = [
     rfc2833: /<DTMF_Tx_Method_1_>AVT</,
     warm: /<Dial_Plan_1_>\( P4 &lt;:\*89&gt; \| 112S0 \| 110S0 \| \[x\*#\]\. \)</,
     emergency: /112S0 \| 110S0 \|/,
-    url: /<Profile_Rule>http:\/\/prov\.papgate\.test:8081\/(?:d\/c{32}\/)?\$MA\.xml</,
+    url: /<Profile_Rule>(?:\[--uid [0-9a-f]{12} --pwd c{32}\])?http:\/\/prov\.papgate\.test:8081\/(?:d\/c{32}\/)?\$MA\.xml</,
     interval: { re: /<Resync_Periodic>([0-9]+)</, min: 60, max: 2592000 },
     checkSync: /<Resync_From_SIP>Yes<[\s\S]*<Auth_Resync-Reboot_1_>No</,
   })),
@@ -204,7 +205,7 @@ const FAMILIES: Family[] = [
     rfc2833: /^\s+dtmf-relay rtp$/m,
     warm: null,
     emergency: null,
-    url: /location 1 http:\/\/prov\.papgate\.test:8081\/(?:d\/c{32}\/)?\$\(system\.mac\)\.cfg/,
+    url: /location 1 http:\/\/(?:[0-9a-f]{12}:c{32}@)?prov\.papgate\.test:8081\/(?:d\/c{32}\/)?\$\(system\.mac\)\.cfg/,
     interval: null,
     checkSync:
       /notify check-sync accept[\s\S]*condition sip gateway:GW_SIP NOTIFY_CHECK_SYNC_RELOAD|condition sip gateway:GW_SIP NOTIFY_CHECK_SYNC_RELOAD[\s\S]*notify check-sync accept/,
@@ -287,6 +288,16 @@ describe('provisioning: vendor files against the production references', () => {
         }
       });
 
+      it('HTTP credentials (user = MAC, password = credential) and the DHCP/PnP override off: full file only', () => {
+        const family = moduleFor(f.vendor).family;
+        assert.equal(httpCredentialsIn(family, minimal), null);
+        assert.deepEqual(httpCredentialsIn(family, full), { user: f.mac, password: 'c'.repeat(32) });
+        for (const off of OVERRIDE_OFF[family]!) {
+          assert.match(full, off);
+          assert.doesNotMatch(minimal, off);
+        }
+      });
+
       it('every item the minimal file sets is set again or reset by the full one', () => {
         const family = moduleFor(f.vendor).family;
         if (family === 'patton') {
@@ -350,6 +361,9 @@ describe('provisioning: User-Agents of the references', () => {
     ['yealink', 'W52P', '00156544b37d', 'W52P 25.30.0.2 00:15:65:44:b3:7c', true],
     ['yealink', 'T46G', '001565000001', 'Yealink-T46G 28.71.0.81 28.1.0.128.0.0.0', false],
     ['yealink', 'T54W', '001565000001', 'Yealink-T46G 28.71.0.81 28.1.0.128.0.0.0', true],
+    // T5x firmware sends the MAC without colons (F app/provision/index.php:181-187).
+    ['yealink', 'T56A', '001565f429a4', 'Yealink SIP-T56A 58.80.0.25 001565f429a4', false],
+    ['yealink', 'T56A', '001565f429a5', 'Yealink SIP-T56A 58.80.0.25 001565f429a4', true],
     [
       'snom',
       'D785',
@@ -365,6 +379,21 @@ describe('provisioning: User-Agents of the references', () => {
       true,
     ],
     ['snom', '320', '000413000001', 'Mozilla/4.0 (compatible; snom320-SIP 8.4.18 1.1.3-s)', false],
+    // A build date in parentheses before the MAC (F app/provision/index.php:174-178).
+    [
+      'snom',
+      'D785',
+      '00041396d9b4',
+      'Mozilla/4.0 (compatible; snomD785-SIP 10.1.169.16 2010.12-00001-gd311851f1 (Feb 25 2019 - 14:19:43) 00041396D9B4 SXM:0 UXM:0 UXMC:0)',
+      false,
+    ],
+    [
+      'snom',
+      'D785',
+      '00041396d9b5',
+      'Mozilla/4.0 (compatible; snomD785-SIP 10.1.169.16 2010.12-00001-gd311851f1 (Feb 25 2019 - 14:19:43) 00041396D9B4 SXM:0 UXM:0 UXMC:0)',
+      true,
+    ],
     [
       'poly',
       'VVX 400',

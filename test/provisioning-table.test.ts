@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { parseMac, type Mac } from '../src/domain/mac';
+import { CHALLENGE_GRACE_MS } from '../src/domain/provisioning';
 import { entriesContaining, ipMatches, parseWhitelistEntry } from '../src/domain/whitelist';
 import { keys } from '../src/store/keys';
 import type { Store } from '../src/store/store';
@@ -15,8 +16,12 @@ interface Case {
   readonly tenant?: (store: Store) => Promise<unknown>;
   readonly setup?: (c: Ctx) => Promise<unknown>;
   readonly from?: string;
-  /** The device's own credential (issued by a whitelisted fetch in setup), a wrong one, or none. */
-  readonly credential?: 'own' | 'wrong';
+  /**
+   * The device's own credential (issued by a whitelisted fetch in setup), a wrong one, or none: in
+   * the path, or (`basic-`) as HTTP Basic credentials with the MAC as user (`basic-stranger`: the
+   * own password under another user name).
+   */
+  readonly credential?: 'own' | 'wrong' | 'basic-own' | 'basic-wrong' | 'basic-stranger';
   readonly want: { status: number; outcome: string; reason: string };
 }
 
@@ -36,6 +41,13 @@ const issueCredential = async (c: Ctx) => {
   await whitelist(c.f, '127.0.0.9');
   c.credential = credentialIn((await request(c.f.port, `/${c.mac}.cfg`, { from: '127.0.0.9' })).body);
   await c.f.store.removeWhitelist('acme', parseWhitelistEntry('127.0.0.9'), 'test');
+};
+
+/** A request without the credential from `from`, answered 401, and the clock `ms` on. */
+const challengedFrom = (from: string, ms: number) => async (c: Ctx) => {
+  await issueCredential(c);
+  assert.equal((await request(c.f.port, `/${c.mac}.cfg`, { from })).status, 401);
+  c.f.clock += ms;
 };
 
 /** A device holding its credential, then suspended by an admin. */
@@ -112,7 +124,7 @@ const CASES: Case[] = [
   {
     name: 'suspended, the device holds a credential: another address does not take it over',
     setup: suspendHolder,
-    want: { status: 200, outcome: 'minimal', reason: 'reset' },
+    want: { status: 401, outcome: 'challenge', reason: 'no_credential' },
   },
   {
     name: 'suspended, the phone with its own credential',
@@ -126,7 +138,61 @@ const CASES: Case[] = [
       await issueCredential(c);
       await whitelist(c.f, '127.0.0.0/29');
     },
+    want: { status: 401, outcome: 'challenge', reason: 'no_credential' },
+  },
+  {
+    name: 'holds a credential, asked without it: challenged',
+    setup: issueCredential,
+    want: { status: 401, outcome: 'challenge', reason: 'no_credential' },
+  },
+  {
+    name: 'holds a credential, asked again without it a moment after the challenge: challenged again',
+    setup: challengedFrom('127.0.0.2', 1000),
+    want: { status: 401, outcome: 'challenge', reason: 'no_credential' },
+  },
+  {
+    name: 'holds a credential, asked again without it once the challenge went unanswered: reset needed',
+    setup: challengedFrom('127.0.0.2', CHALLENGE_GRACE_MS),
     want: { status: 200, outcome: 'minimal', reason: 'reset' },
+  },
+  {
+    name: 'an unanswered challenge to another address: challenged',
+    setup: challengedFrom('127.0.0.3', CHALLENGE_GRACE_MS),
+    want: { status: 401, outcome: 'challenge', reason: 'no_credential' },
+  },
+  {
+    name: 'a challenge answered with the credential ends the wait',
+    setup: async (c) => {
+      await challengedFrom('127.0.0.2', 0)(c);
+      const path = `/d/${c.credential}/${c.mac}.cfg`;
+      assert.equal((await request(c.f.port, path, { from: '127.0.0.2' })).status, 200);
+      c.f.clock += CHALLENGE_GRACE_MS;
+    },
+    want: { status: 401, outcome: 'challenge', reason: 'no_credential' },
+  },
+  {
+    name: 'own credential as HTTP Basic credentials',
+    setup: issueCredential,
+    credential: 'basic-own',
+    want: { status: 200, outcome: 'full', reason: 'credential' },
+  },
+  {
+    name: 'a wrong password as HTTP Basic credentials',
+    setup: issueCredential,
+    credential: 'basic-wrong',
+    want: { status: 403, outcome: 'refused', reason: 'wrong_credential' },
+  },
+  {
+    name: 'HTTP Basic credentials of another user name: challenged',
+    setup: issueCredential,
+    credential: 'basic-stranger',
+    want: { status: 401, outcome: 'challenge', reason: 'no_credential' },
+  },
+  {
+    name: 'HTTP Basic credentials for a device without a credential: refused, never challenged',
+    setup: (c) => whitelist(c.f, '127.0.0.2'),
+    credential: 'basic-wrong',
+    want: { status: 403, outcome: 'refused', reason: 'wrong_credential' },
   },
   {
     name: "temporary whitelist entry of another site's PAP success",
@@ -245,15 +311,21 @@ describe('provisioning: one script and the long way decide alike', () => {
         const before = quick;
         const earlier = new Set((await f.store.events('acme', 50, undefined, 'traffic')).map((e) => e.id));
         const last = JSON.stringify((await f.store.getDevice('acme', ctx.mac))!.lastProvisioning);
-        const credential =
-          c.credential === 'own' ? ctx.credential : c.credential === 'wrong' ? 'f'.repeat(32) : null;
-        const res = await request(
-          ports[n]!,
-          credential ? `/d/${credential}/${ctx.mac}.cfg` : `/${ctx.mac}.cfg`,
-          {
-            from: c.from ?? '127.0.0.2',
-          },
-        );
+        const own = ctx.credential ?? '';
+        const secret = { own, wrong: 'f'.repeat(32) }[c.credential?.replace('basic-', '') ?? ''] ?? own;
+        const basic = (user: string) => `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
+        const res = c.credential?.startsWith('basic-')
+          ? await request(ports[n]!, `/${ctx.mac}.cfg`, {
+              from: c.from ?? '127.0.0.2',
+              headers: {
+                authorization: basic(c.credential === 'basic-stranger' ? 'admin' : ctx.mac.toUpperCase()),
+              },
+            })
+          : await request(
+              ports[n]!,
+              c.credential !== undefined ? `/d/${secret}/${ctx.mac}.cfg` : `/${ctx.mac}.cfg`,
+              { from: c.from ?? '127.0.0.2' },
+            );
         assert.equal(quick - before, n, `${ctx.mac}: ${n === 0 ? 'the long way' : 'provision.lua'}`);
         // What this request wrote (a refusal for misses writes nothing).
         const ev = (await f.store.events('acme', 50, undefined, 'traffic')).find(
@@ -272,6 +344,11 @@ describe('provisioning: one script and the long way decide alike', () => {
             JSON.stringify(d.lastProvisioning) === last ? 'unchanged' : d.lastProvisioning?.outcome,
           issued: issued !== null,
           holdsCredential: d.credentialHash !== null,
+          challenged: d.challenged?.ip ?? null,
+          needsReset: d.needsReset?.ip ?? null,
+          needsResetAudited: (await f.store.events('acme', 50)).filter(
+            (e) => e.type === 'needs_reset' && e.mac === ctx.mac,
+          ).length,
           minimalText: /Dial \*89|Locked|Blocked/.exec(res.body)?.[0] ?? null,
         });
       }

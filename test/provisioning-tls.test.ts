@@ -221,7 +221,7 @@ describe('device certificates: the rule (domain)', () => {
       extra: Partial<ProvisioningInputs>,
     ): ProvisioningInputs => ({
       device,
-      presentedCredential: null,
+      presented: null,
       ip: '192.0.2.1',
       permanentWhitelist: [],
       temporaryWhitelistUntil: null,
@@ -234,6 +234,8 @@ describe('device certificates: the rule (domain)', () => {
       state: 'needed' as const,
       suspendedUntil: null,
       credentialHash: null,
+      digestCredential: null,
+      challenged: null,
       failedUntil: null,
       consecutiveFailures: 0,
       totalFailures: 0,
@@ -241,7 +243,7 @@ describe('device certificates: the rule (domain)', () => {
     const situations: Partial<ProvisioningInputs>[] = [
       {},
       { temporaryWhitelistUntil: 5000 },
-      { presentedCredential: 'nope' },
+      { presented: { kind: 'secret', credential: 'nope' } },
       { permanentWhitelist: [parseWhitelistEntry('192.0.2.0/24')] },
     ];
     for (const s of situations) {

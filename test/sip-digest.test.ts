@@ -6,7 +6,7 @@ import {
   ha1,
   parseDigestHeader,
   sameDigest,
-} from '../src/sip/digest';
+} from '../src/domain/digest';
 import { nonceIssuedAt, signedNonce } from '../src/domain/nonce';
 
 describe('sip: digest (RFC 2617 / 7616 MD5, qop=auth)', () => {

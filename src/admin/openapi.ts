@@ -486,7 +486,22 @@ export const openApiDocument = {
           failedUntil: { type: ['string', 'null'] },
           attemptsLeft: { type: 'integer' },
           suspendedUntil: { type: ['string', 'null'] },
+          challenged: {
+            description:
+              'Asked for its configuration without the credential it holds and not answered yet: when first (ISO time) and from where',
+            oneOf: [{ $ref: '#/components/schemas/Sighting' }, { type: 'null' }],
+          },
+          needsReset: {
+            description:
+              'The last minimal "reset needed" configuration it got (the phone has no credential to show): reset the device',
+            oneOf: [{ $ref: '#/components/schemas/Sighting' }, { type: 'null' }],
+          },
         },
+      },
+      Sighting: {
+        type: 'object',
+        required: ['at', 'ip'],
+        properties: { at: { type: 'string' }, ip: { type: 'string' } },
       },
     },
   },

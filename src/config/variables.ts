@@ -599,7 +599,7 @@ export const VARIABLES = {
     default: 60,
     min: 5,
     max: 3600,
-    meaning: 'digest nonce lifetime',
+    meaning: 'digest nonce lifetime (SIP, and the provisioning challenge of Gigaset bases)',
   }),
   SIP_BIND_TO_PROVISIONING_IP: flag({
     section: 'sip',

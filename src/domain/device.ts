@@ -28,6 +28,12 @@ export interface SipAccount {
   readonly displayName?: string;
 }
 
+/** A request seen at a time (ms) from an address. */
+export interface Sighting {
+  readonly at: number;
+  readonly ip: string;
+}
+
 export interface NewDevice {
   readonly mac: Mac;
   readonly vendor: Vendor;
@@ -44,6 +50,19 @@ export interface Device extends NewDevice, AuthRecord {
   /** Incremented by every reset, so a bypass decided before a reset cannot land after it. */
   readonly generation: number;
   readonly credentialHash: string | null;
+  /**
+   * The credential itself, kept for vendors whose phones answer the provisioning challenge with
+   * HTTP Digest only (its answer proves the credential without carrying it, and the full file sent
+   * back must carry it); null for the others, which keep only the hash.
+   */
+  readonly digestCredential: string | null;
+  /**
+   * The first request without the credential since the last one with it, while the device holds
+   * one: when and from where it was challenged (see decideProvisioning).
+   */
+  readonly challenged: Sighting | null;
+  /** The last minimal "reset needed" configuration this device, holding a credential, was served. */
+  readonly needsReset: Sighting | null;
   readonly sipPassword: string;
   readonly authenticatedAt: number | null;
   readonly authenticatedVia: BypassReason | null;

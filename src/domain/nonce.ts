@@ -1,9 +1,9 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * papgate's SIP digest nonces: signed, not stored. The rule of what a nonce is and when it was
- * issued lives here; the secret it is signed with is kept in Redis (src/store/sip.ts), the digest
- * that carries it is checked by the SIP edge (src/sip/digest.ts).
+ * papgate's digest nonces (SIP, and the provisioning edge's HTTP challenge): signed, not stored.
+ * The rule of what a nonce is and when it was issued lives here; the secret it is signed with is
+ * kept in Redis (src/store/sip.ts), the digest that carries it is checked by src/domain/digest.ts.
  */
 
 const NONCE_BODY = 28; // issue time (ms, 12 hex digits) + this process (8) + a counter (8)

@@ -3,17 +3,44 @@ import { isSuspended } from './auth';
 import type { Device } from './device';
 import { certificateRefusal, type CertificateResult, type DeviceCertificatePolicy } from './devicecert';
 import { minimalDisplay, type MinimalDisplay } from './display';
+import { checkDigest, type DigestCredentials } from './digest';
 import { credentialMatches } from './pap';
 import { ipMatches, type WhitelistEntry } from './whitelist';
+
+/** The realm of papgate's provisioning challenge (Basic and Digest), part of every stored HA1. */
+export const PROVISIONING_REALM = 'papgate';
+
+/**
+ * How long a challenge may stay unanswered before the address it went to, asking again without the
+ * credential, gets the minimal "reset needed" file: a phone holding the credential answers within
+ * a second; one that comes back a minute later without it has nothing to answer with.
+ */
+export const CHALLENGE_GRACE_MS = 60_000;
+
+/** A credential a request carries. */
+export type PresentedCredential =
+  /** In the URL path, or HTTP Basic credentials whose user is the device's MAC. */
+  | { readonly kind: 'secret'; readonly credential: string }
+  /** HTTP Digest whose user is the device's MAC, on a nonce papgate signed that is still fresh. */
+  | { readonly kind: 'digest'; readonly answer: DigestCredentials; readonly method: string }
+  /** The same on a nonce that ran out (or is not papgate's): a phone answering, too late. */
+  | { readonly kind: 'stale' };
 
 export interface ProvisioningInputs {
   /** Device record with transition 3 already applied (see `settle`). */
   readonly device: Pick<
     Device,
-    'state' | 'suspendedUntil' | 'credentialHash' | 'failedUntil' | 'consecutiveFailures' | 'totalFailures'
+    | 'state'
+    | 'suspendedUntil'
+    | 'credentialHash'
+    | 'digestCredential'
+    | 'challenged'
+    | 'failedUntil'
+    | 'consecutiveFailures'
+    | 'totalFailures'
   >;
   /** Credential the request carried (URL path or HTTP credentials), or null. */
-  readonly presentedCredential: string | null;
+  readonly presented: PresentedCredential | null;
   readonly ip: string;
   readonly permanentWhitelist: readonly WhitelistEntry[];
   /** Expiry (ms) of `ip` on the tenant's temporary whitelist, or null. */
@@ -27,6 +54,8 @@ export interface ProvisioningInputs {
 export type ProvisioningDecision =
   | { readonly kind: 'full'; readonly reason: Exclude<BypassReason, 'pap'> }
   | { readonly kind: 'minimal'; readonly display: MinimalDisplay }
+  /** 401: the device holds a credential and the request carries none; the phone may answer. */
+  | { readonly kind: 'challenge' }
   | {
       readonly kind: 'refuse';
       readonly reason: 'wrong_credential' | 'device_certificate_mismatch' | 'device_certificate_required';
@@ -37,21 +66,29 @@ export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision 
   // A certificate can only refuse: what it proves is the phone, not who is holding it.
   const refusal = certificateRefusal(i.certificatePolicy, i.certificate);
   if (refusal !== null) return { kind: 'refuse', reason: refusal };
-  if (i.presentedCredential !== null) {
+  // A late answer is asked again, never taken for a phone that has nothing to answer with.
+  if (i.presented?.kind === 'stale')
+    return i.device.credentialHash !== null
+      ? { kind: 'challenge' }
+      : { kind: 'refuse', reason: 'wrong_credential' };
+  if (i.presented !== null) {
     // A phone holding a credential that no longer matches (device re-created or reset) must be
     // factory-reset: handing it a minimal config would silently take a working phone offline.
-    if (
-      i.device.credentialHash !== null &&
-      credentialMatches(i.presentedCredential, i.device.credentialHash)
-    ) {
-      return { kind: 'full', reason: 'credential' };
-    }
+    if (presentedMatches(i.presented, i.device)) return { kind: 'full', reason: 'credential' };
     return { kind: 'refuse', reason: 'wrong_credential' };
   }
   // A device that holds its credential is that phone's: no bypass (a suspension, a whitelisted
   // network) may hand its file, and a new credential that replaces the phone's, to anyone else.
-  // A factory-reset phone needs an admin's reset, as the reference says.
-  if (i.device.credentialHash !== null) return { kind: 'minimal', display: minimalDisplay(i.device.state) };
+  if (i.device.credentialHash !== null) {
+    // The phone may hold the credential and hand it over only when asked: a server named by DHCP
+    // or PnP drops the path it was in. One that was asked from this address a while ago and comes
+    // back without it has nothing to answer with (factory-reset, or not the phone at all): it gets
+    // the minimal file saying so, and only an admin's reset, as the reference says, lets it in.
+    const c = i.device.challenged;
+    if (c !== null && c.ip === i.ip && i.now - c.at >= CHALLENGE_GRACE_MS)
+      return { kind: 'minimal', display: minimalDisplay(i.device.state) };
+    return { kind: 'challenge' };
+  }
   if (isSuspended(i.device, i.now)) return { kind: 'full', reason: 'suspension' };
   if (ipMatches(i.ip, i.permanentWhitelist)) return { kind: 'full', reason: 'whitelist' };
   if (
@@ -62,4 +99,18 @@ export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision 
     return { kind: 'full', reason: 'temporary_whitelist' };
   }
   return { kind: 'minimal', display: minimalDisplay(i.device.state) };
+}
+
+function presentedMatches(
+  p: PresentedCredential,
+  d: Pick<Device, 'credentialHash' | 'digestCredential'>,
+): boolean {
+  if (p.kind === 'secret')
+    return d.credentialHash !== null && credentialMatches(p.credential, d.credentialHash);
+  if (p.kind === 'stale') return false;
+  return (
+    d.digestCredential !== null &&
+    checkDigest(p.answer, { method: p.method, realm: PROVISIONING_REALM, password: d.digestCredential }) ===
+      'ok'
+  );
 }

@@ -11,7 +11,12 @@ import type { IvrOutcome, NotifyResult } from '../domain/outcomes';
  */
 
 /** The configuration a provisioning reply carried: `none` for everything else (refusals, misses, pointers, HEAD). */
-export type ProvisioningDecision = 'full' | 'minimal' | 'none';
+/**
+ * `challenge`: 401, the device holds a credential the request did not carry; `reset`: the minimal
+ * "reset needed" configuration of an authenticated device (a phone that lost its credential, or
+ * not the phone at all); `none`: no configuration (refused, unknown, a miss).
+ */
+export type ProvisioningDecision = 'full' | 'minimal' | 'reset' | 'challenge' | 'none';
 /** `none`: the request named no known device. */
 export type ProvisioningVendor = Vendor | 'none';
 export type PapChannel = 'ivr' | 'pbx' | 'api';
@@ -69,7 +74,13 @@ const SHED_REASONS = keysOf<InviteShedReason>({
   draining: true,
 });
 const MAC_PROBE_ANSWERS = keysOf<MacProbeAnswer>({ listed: true, limited: true });
-const DECISIONS = keysOf<ProvisioningDecision>({ full: true, minimal: true, none: true });
+const DECISIONS = keysOf<ProvisioningDecision>({
+  full: true,
+  minimal: true,
+  reset: true,
+  challenge: true,
+  none: true,
+});
 
 /** Up to the default STORE_TIMEOUT_MS (2 s): Redis answers in well under a millisecond on a LAN. */
 const STORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -112,7 +123,7 @@ export class Metrics {
 
     this.provisioningCounter = new Counter({
       name: 'papgate_provisioning_replies_total',
-      help: 'Provisioning HTTP replies by vendor, configuration served (full, minimal, none) and status',
+      help: 'Provisioning HTTP replies by vendor, configuration served (full, minimal, reset: the minimal "reset needed" of an authenticated device, challenge: 401 for its credential, none) and status',
       labelNames: ['vendor', 'decision', 'status'],
       registers,
     });

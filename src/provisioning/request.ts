@@ -1,5 +1,6 @@
 import { BoundedMap } from '../lib/bounded';
 import type { Device } from '../domain/device';
+import { parseDigestHeader, type DigestCredentials } from '../domain/digest';
 import { tryParseMac } from '../domain/mac';
 import { canonicalIp, ipMatches, type WhitelistEntry } from '../domain/whitelist';
 import { VENDOR_MODULES, type VendorModule } from './vendors';
@@ -53,6 +54,26 @@ export function presentedBasicCredential(header: string | undefined, mac: string
   const password = decoded.slice(colon + 1);
   if (user !== mac || password === '' || password.length > 128) return null;
   return password;
+}
+
+/**
+ * HTTP Digest credentials answering papgate's challenge for this device: the user name is the MAC
+ * exactly as the full configuration writes it (a Gigaset base first tries a user name of its own,
+ * which gets the challenge again), for the URL requested. Not checked here: the nonce and the
+ * response.
+ */
+export function presentedDigest(
+  header: string | undefined,
+  mac: string,
+  url: string,
+): DigestCredentials | null {
+  const c = parseDigestHeader(header);
+  return c !== null && c.username === mac && c.uri === url ? c : null;
+}
+
+/** Whether the request answers a challenge with Digest (decided the long way: see server.ts). */
+export function answersWithDigest(header: string | undefined): boolean {
+  return header !== undefined && /^\s*digest\s/i.test(header);
 }
 
 function firstNumber(s: string): string | null {

@@ -44,12 +44,18 @@ function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
 
-function base(config: Config, credential: string | null) {
+function base(config: Config, credential: string | null, user?: string) {
   const url =
     credential === null ? `${config.provisioningBaseUrl}/` : `${config.provisioningBaseUrl}/d/${credential}/`;
   const noScheme = url.replace(/^https?:\/\//, '');
   return {
     provisioningUrl: url,
+    // For vendors whose only place for HTTP credentials is the URL (snom setting_server, Patton's
+    // profile location): `http://<mac>:<credential>@host/...`. Both are URL-safe as they are.
+    provisioningUrlWithCredentials:
+      credential === null || user === undefined
+        ? url
+        : url.replace(/^(https?:\/\/)/, `$1${user}:${credential}@`),
     provisioningUrlNoScheme: noScheme,
     // Grandstream appends `/cfg<mac>.xml` itself: a trailing slash would make it `//cfg...`.
     provisioningDirNoScheme: noScheme.replace(/\/+$/, ''),
@@ -127,7 +133,6 @@ export function deviceScope(
   config: Config,
   device: Pick<Device, 'mac' | 'model' | 'vendor' | 'accounts' | 'sipPassword'>,
   what: RenderKind,
-  httpCredentials: boolean,
 ): Scope {
   const registrar = splitHostPort(config.sip.registrar);
   const minimal = what.kind === 'minimal';
@@ -175,8 +180,11 @@ export function deviceScope(
     minimal,
     full: !minimal,
     display,
-    ...base(config, credential),
-    httpCredentials: httpCredentials && credential !== null,
+    ...base(config, credential, device.mac),
+    // The full configuration's HTTP credentials (user = MAC, password = credential), with which
+    // the phone answers papgate's challenge when it asks without the path (see
+    // decideProvisioning); the minimal configuration clears them.
+    httpCredentials: credential !== null,
     httpUser: credential !== null ? device.mac : '',
     httpPassword: credential ?? '',
     intervalSeconds: interval,

@@ -16,8 +16,14 @@ import { BoundedMap } from '../lib/bounded';
 import { clientOf } from '../domain/prefix';
 import { LogLimit } from '../lib/loglimit';
 import type { Mac } from '../domain/mac';
+import { challengeHeader } from '../domain/digest';
 import { generateDeviceCredential, hashCredential } from '../domain/pap';
-import { decideProvisioning } from '../domain/provisioning';
+import {
+  CHALLENGE_GRACE_MS,
+  decideProvisioning,
+  PROVISIONING_REALM,
+  type PresentedCredential,
+} from '../domain/provisioning';
 import { strangerText } from '../domain/text';
 import { prefixOf } from '../domain/prefix';
 import { entriesContaining } from '../domain/whitelist';
@@ -32,9 +38,16 @@ import {
 import { Metrics, type ProvisioningDecision, type ProvisioningVendor } from '../lib/metrics';
 import { isStoreUnavailable } from '../store/connect';
 import type { ProvisioningState, RenderedDevice } from '../store/provisioning';
+import { SipStore } from '../store/sip';
 import type { Store } from '../store/store';
 import { BodyCache } from './bodies';
-import { clientIp, presentedBasicCredential, userAgentMismatch } from './request';
+import {
+  answersWithDigest,
+  clientIp,
+  presentedBasicCredential,
+  presentedDigest,
+  userAgentMismatch,
+} from './request';
 import { commonScope, deviceScope, minimalFields, type MinimalKind } from './scope';
 import { TemplateSet } from './templates';
 import { presentedCertificate, tlsServerOptions } from './tls';
@@ -111,6 +124,7 @@ const MAX_CACHED_ADDRESSES = 4096;
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
@@ -173,6 +187,8 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   const { config, store, log } = deps;
   const now = deps.now ?? Date.now;
   const templates = deps.templates ?? TemplateSet.load();
+  /** Digest nonces: signed with the secret the SIP edge's are (kept in Redis), SIP_NONCE_SECONDS long. */
+  const nonces = new SipStore(store.redis, { nonceSeconds: config.sip.nonceSeconds, now });
   const metrics = deps.metrics ?? new Metrics();
   const bodies = new BodyCache(MAX_CACHED_BODIES);
   const basePath = new URL(config.provisioningBaseUrl).pathname.replace(/\/+$/, '');
@@ -283,6 +299,37 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
 
   const tooMany = () => plain(429, { 'retry-after': String(config.provisioningMissWindowSeconds) });
 
+  /**
+   * 401 for a device that holds a credential the request did not carry: the phone answers with the
+   * HTTP credentials of its full configuration (user = MAC, password = credential). Nothing of
+   * value in the body; never a miss. `stale`: a Digest answer on a nonce that ran out.
+   */
+  const challenge = async (module: VendorModule, stale: boolean): Promise<Answer> =>
+    plain(401, {
+      'www-authenticate':
+        module.httpAuth === 'Digest'
+          ? challengeHeader(PROVISIONING_REALM, await guarded(nonces.issueNonce()), stale)
+          : `Basic realm="${PROVISIONING_REALM}"`,
+    });
+
+  /**
+   * The credential a request carries: in the path, else as HTTP Basic credentials whose user is
+   * the MAC, else as a Digest answer (user: the MAC as papgate writes it) on a nonce papgate signed
+   * (one that ran out is `stale`: asked again).
+   */
+  const presentedBy = async (
+    req: Request,
+    mac: Mac,
+    pathCredential: string | null,
+  ): Promise<PresentedCredential | null> => {
+    const basic = pathCredential ?? presentedBasicCredential(req.headers.authorization, mac);
+    if (basic !== null) return { kind: 'secret', credential: basic };
+    const answer = presentedDigest(req.headers.authorization, mac, req.url);
+    if (answer === null) return null;
+    if ((await guarded(nonces.checkNonce(answer.nonce, answer.nc))) === 'stale') return { kind: 'stale' };
+    return { kind: 'digest', answer, method: req.method };
+  };
+
   /** Every 404 goes through here: same body, same headers, the same store work before it. */
   const miss = async (ip: string, client: string, lookup: boolean): Promise<Answer> => {
     if (lookup) await guarded(store.provisioningState(DUMMY_MAC, ip, client));
@@ -367,7 +414,8 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       return miss(ip, client, true);
     const mac = named.match.mac;
     const hint = hints.get(mac);
-    if (hint !== undefined && req.method === 'GET') {
+    // A Digest answer is checked against the device's record, which only the long way reads.
+    if (hint !== undefined && req.method === 'GET' && !answersWithDigest(req.headers.authorization)) {
       const answer = await quick(req, labels, { ip, client, name, mac, pathCredential, hint });
       if (answer !== null) return answer;
       hints.delete(mac);
@@ -452,11 +500,11 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     if (userAgentMismatch(module, device, userAgent))
       return refuse('user_agent_mismatch', { userAgent: strangerText(String(ua)) });
 
-    const presented = r.pathCredential ?? presentedBasicCredential(req.headers.authorization, device.mac);
+    const presented = await presentedBy(req, device.mac, r.pathCredential);
     const t = now();
     const decision = decideProvisioning({
       device: { ...device, ...settle(device, t) },
-      presentedCredential: presented,
+      presented,
       ip,
       permanentWhitelist,
       temporaryWhitelistUntil,
@@ -478,10 +526,15 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       );
     }
     // HEAD changes nothing: a credential issued into a body nobody receives would lock the phone out.
+    if (decision.kind === 'challenge') {
+      if (req.method !== 'HEAD') await note('challenge', 'no_credential');
+      labels.decision = 'challenge';
+      return challenge(module, presented?.kind === 'stale');
+    }
     if (req.method === 'HEAD') return file(module.contentType);
     if (decision.kind === 'minimal') {
       await note('minimal', decision.display);
-      labels.decision = 'minimal';
+      labels.decision = decision.display === 'reset' ? 'reset' : 'minimal';
       return minimalFile(module, fm, device, {
         kind: 'minimal',
         display: decision.display,
@@ -493,13 +546,20 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       });
     }
 
-    const credential = decision.reason === 'credential' ? presented! : generateDeviceCredential();
+    // The same credential back (a Digest answer proves it without carrying it: the kept one).
+    const credential =
+      decision.reason !== 'credential'
+        ? generateDeviceCredential()
+        : presented?.kind === 'secret'
+          ? presented.credential
+          : device.digestCredential!;
     // Recorded before sending: once the phone holds the credential, the store must know its hash.
     const recorded = await guarded(
       store.recordFullProvisioning(tenant, device.mac, {
         generation: device.generation,
         reason: decision.reason,
         credentialHash: hashCredential(credential),
+        digestCredential: module.httpAuth === 'Digest' ? credential : null,
         ip,
         file: name,
         audit,
@@ -537,7 +597,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     return file(
       module.contentType,
       bodies.body(`minimal\0${bodyKey(module, fm, device)}\0${display}\0${password}`, null, () =>
-        renderer(module, fm, device)(deviceScope(config, device, what, module.httpCredentials)),
+        renderer(module, fm, device)(deviceScope(config, device, what)),
       ),
     );
   };
@@ -553,12 +613,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       bodies.body(
         `full\0${bodyKey(module, fm, device)}\0${JSON.stringify(device.accounts)}`,
         credential,
-        (c) =>
-          renderer(
-            module,
-            fm,
-            device,
-          )(deviceScope(config, device, { kind: 'full', credential: c! }, module.httpCredentials)),
+        (c) => renderer(module, fm, device)(deviceScope(config, device, { kind: 'full', credential: c! })),
       ),
     );
 
@@ -599,6 +654,8 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
         refusal: certificateRefusal(hint.policy, certificate),
         presentedCredential: presented,
         freshCredential: fresh,
+        digest: module.httpAuth === 'Digest',
+        challengeGraceMs: CHALLENGE_GRACE_MS,
         ip,
         entries,
         missClient: r.client,
@@ -617,7 +674,11 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       refusedLine(ip, { mac, tenant: hint.tenant, file: name, reason: done.reason, ...audit });
       return plain(403);
     }
-    labels.decision = done.kind;
+    if (done.kind === 'challenge') {
+      labels.decision = 'challenge';
+      return challenge(module, false);
+    }
+    labels.decision = done.kind === 'minimal' && done.display === 'reset' ? 'reset' : done.kind;
     if (done.kind === 'full')
       return fullFile(module, fm, done.device, (done.reason === 'credential' ? presented : fresh)!);
     const t = now();

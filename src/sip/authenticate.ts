@@ -2,7 +2,7 @@ import type { Device } from '../domain/device';
 import { tryParseMac, type Mac } from '../domain/mac';
 import { restrictedSipPassword } from '../domain/pap';
 import type { NonceClaim, NonceUse, SipStore } from '../store/sip';
-import { challengeHeader, checkDigest, parseDigestHeader } from './digest';
+import { challengeHeader, checkDigest, parseDigestHeader } from '../domain/digest';
 
 export const WRONG_ADDRESS = 'wrong credentials for this source address';
 

@@ -13,7 +13,7 @@ import {
   type AuthResult,
   WRONG_ADDRESS,
 } from './authenticate';
-import { parseDigestHeader } from './digest';
+import { parseDigestHeader } from '../domain/digest';
 import { retryAfter, type RegisterAdmission } from './overload';
 
 export interface RegisterRequest extends AuthRequest {
@@ -79,7 +79,7 @@ function answersChallenge(req: RegisterRequest, sipStore: Pick<SipStore, 'isFres
 
 /**
  * Registrar for the restricted accounts of the minimal configuration. Answers: 401 challenge,
- * 403 (unknown device, wrong credentials, replay, device already `successful`), 400 (a Contact
+ * 403 (unknown device, wrong credentials, replay), 400 (a Contact
  * papgate cannot use or store), 503 (store unreachable; or above capacity, before any work: see
  * overload.ts), 200 with the granted expiry (at most SIP_REGISTER_EXPIRES_SECONDS).
  */
@@ -148,11 +148,10 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
     refused(v);
     return;
   }
+  // An authenticated device's restricted account registers too: a phone that lost its credential
+  // holds the minimal "reset needed" file, and must still reach the emergency route (its other
+  // calls are "not possible", decideCall).
   const { device, mac } = v;
-  if (device.state === 'successful') {
-    line({ mac }, 'register refused: device already authenticated');
-    return res.send(403, 'Forbidden');
-  }
   let contacts: ReturnType<RegisterRequest['getParsedHeader']> = [];
   const rawContact = req.get('contact')?.trim();
   if (rawContact !== undefined && rawContact !== '' && rawContact !== '*') {

@@ -1,5 +1,12 @@
 import type { BypassReason } from '../domain/auth';
-import { isAuthState, type Device, type Language, type SipAccount, type Vendor } from '../domain/device';
+import {
+  isAuthState,
+  type Device,
+  type Language,
+  type SipAccount,
+  type Sighting,
+  type Vendor,
+} from '../domain/device';
 import type { Mac } from '../domain/mac';
 import { DEVICE as F } from './keys';
 
@@ -80,6 +87,12 @@ function optional(h: Record<string, string>, name: string, value: string | numbe
   if (value !== null && value !== '') h[name] = String(value);
 }
 
+/** A sighting as one field, `<ms> <address>` (record_full and note_missing in lua/prelude.lua). */
+function sighting(v: string | undefined): Sighting | null {
+  const m = v === undefined ? null : /^([0-9]+) (\S+)$/.exec(v);
+  return m ? { at: Number(m[1]), ip: m[2]! } : null;
+}
+
 /** The device hash of `d` (its tenant and MAC are in the key). */
 export function deviceRecord(d: Omit<Device, 'tenant' | 'mac'>): Record<string, string> {
   const h: Record<string, string> = {
@@ -99,6 +112,9 @@ export function deviceRecord(d: Omit<Device, 'tenant' | 'mac'>): Record<string, 
   optional(h, F.failedUntil, d.failedUntil);
   optional(h, F.suspendedUntil, d.suspendedUntil);
   optional(h, F.credentialHash, d.credentialHash && storedCredentialHash(d.credentialHash));
+  optional(h, F.digestCredential, d.digestCredential);
+  optional(h, F.challenged, d.challenged && `${d.challenged.at} ${d.challenged.ip}`);
+  optional(h, F.needsReset, d.needsReset && `${d.needsReset.at} ${d.needsReset.ip}`);
   optional(h, F.authenticatedAt, d.authenticatedAt);
   optional(h, F.authenticatedVia, d.authenticatedVia);
   if (d.lastProvisioning) {
@@ -137,6 +153,9 @@ export function toDevice(tenant: string, mac: Mac, h: Record<string, string>): D
     failedUntil: toNum(h[F.failedUntil]),
     suspendedUntil: toNum(h[F.suspendedUntil]),
     credentialHash: credentialHash ? Buffer.from(credentialHash, 'base64url').toString('hex') : null,
+    digestCredential: h[F.digestCredential] || null,
+    challenged: sighting(h[F.challenged]),
+    needsReset: sighting(h[F.needsReset]),
     sipPassword: h[F.sipPassword] ?? '',
     authenticatedAt: toNum(h[F.authenticatedAt]),
     authenticatedVia: (h[F.authenticatedVia] || null) as BypassReason | null,

@@ -42,6 +42,8 @@ export type ProvisionResult =
   /** The address is over the miss limit: nothing written. */
   | { readonly kind: 'limited' }
   | { readonly kind: 'refused'; readonly reason: string }
+  /** The device holds a credential the request did not carry: answered 401 (noted, see note_answer). */
+  | { readonly kind: 'challenge' }
   | {
       readonly kind: 'full';
       readonly reason: Exclude<BypassReason, 'pap'>;
@@ -85,7 +87,10 @@ export class Provisioning extends StorePart {
     return !isCluster(this.redis);
   }
 
-  /** See full.lua. `credentialHash` is ignored when reason is 'credential'. */
+  /**
+   * See full.lua. `credentialHash` is ignored when reason is 'credential'; `digestCredential` (the
+   * credential, for vendors answering the challenge with Digest only; else null) is kept.
+   */
   async recordFullProvisioning(
     tenant: string,
     mac: Mac,
@@ -93,6 +98,7 @@ export class Provisioning extends StorePart {
       generation: number;
       reason: Exclude<BypassReason, 'pap'>;
       credentialHash: string;
+      digestCredential?: string | null;
       ip: string;
       file: string;
       /** Further audit fields (the device certificate's result). */
@@ -108,6 +114,7 @@ export class Provisioning extends StorePart {
       [
         p.generation,
         storedCredentialHash(p.credentialHash),
+        p.digestCredential ?? '',
         p.reason,
         p.ip,
         this.now(),
@@ -201,6 +208,10 @@ export class Provisioning extends StorePart {
       readonly presentedCredential: string | null;
       /** Issued when the answer is a full configuration through a bypass (null: none can be). */
       readonly freshCredential: string | null;
+      /** Whether the vendor answers the challenge with Digest: the credential is kept (record_full). */
+      readonly digest: boolean;
+      /** CHALLENGE_GRACE_MS, as decideProvisioning applies it. */
+      readonly challengeGraceMs: number;
       readonly ip: string;
       /** Every whitelist entry text that would contain `ip` (see entriesContaining), each between spaces. */
       readonly entries: string;
@@ -243,12 +254,15 @@ export class Provisioning extends StorePart {
         p.file,
         p.missLimit,
         p.entries,
+        (p.digest && p.presentedCredential) || '',
+        (p.digest && p.freshCredential) || '',
+        p.challengeGraceMs,
         ...sinks.args,
         ...Object.entries(p.audit).flat(),
       ],
     )) as [string, string?, string[]?, (string | (string | null)[] | null)?];
     const [outcome, reason = ''] = r;
-    if (outcome === 'unsure' || outcome === 'limited') return { kind: outcome };
+    if (outcome === 'unsure' || outcome === 'limited' || outcome === 'challenge') return { kind: outcome };
     if (outcome === 'refused') return { kind: 'refused', reason };
     // Only the fields the file is made of (the rest of the record reads as unset).
     const device = toDevice(tenant, mac, pairs(r[2] ?? []));

@@ -162,7 +162,7 @@ export class SipStore {
    * A REGISTER's store work in one round trip (lua/register.lua): consumes the nonce, then saves
    * the binding of `address` (the REGISTER's source) for `ttlSeconds`, or removes it (null). Each
    * source address has a binding of its own, at most MAX_BINDINGS per device. 'changed': the device
-   * was deleted, got another SIP password or became `successful` since `sipPassword` was read;
+   * was deleted or got another SIP password since `sipPassword` was read;
    * 'refreshed': ok, and that address's binding had the same contact, port and transport before.
    */
   async register(

@@ -1,6 +1,6 @@
 /** What the registrar tests send: REGISTERs as drachtio-srf hands them over, and digest answers. */
 import type { RegisterRequest } from '../../src/sip/registrar';
-import { digestResponse, ha1 } from '../../src/sip/digest';
+import { digestResponse, ha1 } from '../../src/domain/digest';
 
 export const REALM = 'papgate';
 

@@ -103,6 +103,10 @@ export interface Device {
   readonly authenticatedAt: string | null;
   readonly authenticatedVia: string | null;
   readonly lastProvisioning: { at: string; ip: string; outcome: string } | null;
+  /** Asked without the credential it holds, not answered yet: first when and from where. */
+  readonly challenged: { at: string; ip: string } | null;
+  /** The last "reset needed" configuration it got: the phone cannot show its credential. */
+  readonly needsReset: { at: string; ip: string } | null;
 }
 export interface DevicePage {
   readonly devices: Device[];

@@ -76,6 +76,10 @@ const en = {
   'device.history': 'State history',
   'device.traffic': 'Recent phone traffic',
   'device.noHistory': 'No events recorded.',
+  'device.needsReset': 'needs reset',
+  'device.needsReset.help':
+    'The phone asked without the credential this device holds and could not show it (factory-reset, or not this phone). It got the minimal configuration "reset needed": emergency calls only. Reset the device to let it in again.',
+  'device.challenged': 'Asked for its credential',
   'confirm.ok': 'Yes, do it',
   'confirm.cancel': 'Cancel',
   'add.title': 'Add a device',
@@ -229,6 +233,10 @@ const de: Record<Key, string> = {
   'device.history': 'Zustandsverlauf',
   'device.traffic': 'Letzter Telefonverkehr',
   'device.noHistory': 'Keine Ereignisse aufgezeichnet.',
+  'device.needsReset': 'Reset nötig',
+  'device.needsReset.help':
+    'Das Telefon hat ohne das Kennwort dieses Geräts angefragt und konnte es nicht vorweisen (auf Werkseinstellungen zurückgesetzt, oder nicht dieses Telefon). Es hat die Minimalkonfiguration „Reset nötig“ erhalten: nur Notrufe. Setzen Sie das Gerät zurück, um es wieder einzulassen.',
+  'device.challenged': 'Nach Kennwort gefragt',
   'confirm.ok': 'Ja, ausführen',
   'confirm.cancel': 'Abbrechen',
   'add.title': 'Gerät hinzufügen',

@@ -24,8 +24,7 @@ export const cisco: VendorModule = {
   files: ['spa<PSN>.cfg, init.cfg (boot profile)', '<mac>.xml (Profile_Rule $MA.xml)'],
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
-  // Profile_Rule can carry --uid/--pwd, but the credential in the URL path is enough.
-  httpCredentials: false,
+  httpAuth: 'Basic',
   matchFile: (file) =>
     BOOT_PROFILE.test(file)
       ? { role: 'common', template: 'spa.cfg', vars: {} }

@@ -18,7 +18,9 @@ export const gigaset: VendorModule = {
   files: ['<MAC>.xml'],
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
-  httpCredentials: false,
+  // Gigaset bases answer a provisioning challenge with Digest only (vendor wiki, "Auto
+  // provisioning: HTTP Digest"; config/templates/README.md).
+  httpAuth: 'Digest',
   matchFile: (file) => configFile(FILE, 'provider.xml', file) ?? bootFile(BOOT, file),
   parseUserAgent: (ua) => firstUserAgent(UA, ua),
   overrides: (device) => (/N720/i.test(device.model) ? ['n720'] : []),

@@ -15,7 +15,7 @@ export const grandstream: VendorModule = {
   files: ['cfg<mac>.xml'],
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
-  httpCredentials: true,
+  httpAuth: 'Basic',
   matchFile: (file) => configFile(FILE, 'cfg.xml', file),
   parseUserAgent: (ua) => firstUserAgent(UA, ua),
   overrides: () => [],

@@ -12,7 +12,7 @@ export const panasonic: VendorModule = {
   files: ['Config<MAC>.cfg'],
   contentType: 'text/plain; charset=utf-8',
   escape: quotedEscape,
-  httpCredentials: false,
+  httpAuth: 'Basic',
   matchFile: (file) => configFile(FILE, 'config.cfg', file),
   parseUserAgent: (ua) => modelAndMac(UA, ua),
   overrides: () => [],

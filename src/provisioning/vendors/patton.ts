@@ -11,7 +11,7 @@ export const patton: VendorModule = {
   files: ['<mac>.cfg'],
   contentType: 'text/plain; charset=utf-8',
   escape: quotedEscape,
-  httpCredentials: false,
+  httpAuth: 'Basic',
   matchFile: (file) => configFile(FILE, 'startup.cfg', file),
   parseUserAgent: (ua) => modelAndMac(UA, ua),
   overrides: () => [],

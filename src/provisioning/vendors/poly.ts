@@ -23,7 +23,7 @@ export const poly: VendorModule = {
   files: ['000000000000.cfg (common master file)', '<mac>.cfg (master file)', '<mac>-phone.cfg'],
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
-  httpCredentials: true,
+  httpAuth: 'Basic',
   matchFile(file) {
     if (file === '000000000000.cfg') return { role: 'common', template: 'master.cfg', vars: {} };
     const m = MASTER.exec(file);

@@ -9,9 +9,10 @@ const BOOT = [
   /^(?:snom-general|gui_lang|web_lang)\.xml$/,
 ];
 // `Mozilla/4.0 (compatible; snom710-SIP 8.7.5.35 1.1.5-IFX-05.01.12 000413741767)`,
-// `snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 000413922D24 SXM:0 UXM:0`: the MAC, when
-// present, is a token of exactly 12 hex digits.
-const UA = /\bsnom([A-Za-z0-9]+)-SIP\b(?:[^()]*?\s([0-9A-F]{12})(?=[\s);]|$))?/i;
+// `snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 000413922D24 SXM:0 UXM:0`,
+// `snomD785-SIP 10.1.169.16 2010.12-00001-gd311851f1 (Feb 25 2019 - 14:19:43) 00041396D9B4 ...`:
+// the MAC, when present, is a token of exactly 12 hex digits, after a build date in parentheses.
+const UA = /\bsnom([A-Za-z0-9]+)-SIP\b(?:(?:[^()]|\([^()]*\))*?\s([0-9A-F]{12})(?=[\s);]|$))?/i;
 
 export const snom: VendorModule = {
   family: 'snom',
@@ -19,9 +20,7 @@ export const snom: VendorModule = {
   files: ['snom<model>-<MAC>.htm', '<MAC>.xml'],
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
-  // snom sends HTTP credentials only when they are part of setting_server's URL; we keep the
-  // credential in the URL path instead.
-  httpCredentials: false,
+  httpAuth: 'Basic',
   matchFile(file) {
     return (
       configFile(HTM, 'settings.xml', file) ?? configFile(XML, 'settings.xml', file) ?? bootFile(BOOT, file)

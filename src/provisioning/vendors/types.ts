@@ -36,8 +36,12 @@ export interface VendorModule {
   readonly files: readonly string[];
   readonly contentType: string;
   readonly escape: Escaper;
-  /** Whether the full configuration also sets HTTP credentials (user = MAC, password = credential). */
-  readonly httpCredentials: boolean;
+  /**
+   * The scheme papgate challenges this family's phones with when they ask without the credential
+   * (their full configuration sets HTTP credentials user = MAC, password = credential): `Basic`
+   * where the phones answer it, `Digest` (MD5, qop=auth) where they answer nothing else.
+   */
+  readonly httpAuth: 'Basic' | 'Digest';
   matchFile(file: string): FileMatch | null;
   /** null: this User-Agent is not one of this vendor's phones. */
   parseUserAgent(ua: string): UserAgentInfo | null;

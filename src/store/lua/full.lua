@@ -1,16 +1,16 @@
 -- A full configuration was served (see record_full in prelude.lua), decided on a read of the device
 -- at `generation`: 'stale' when a reset came in between, 'gone' when it was deleted.
 -- KEYS: device, tempWhitelist, locks, then the sinks (see sinks() in prelude.lua)
--- ARGV: generation, credentialHash, reason, ip, now, tempWhitelistSeconds, file, the sinks' five,
---       further field/value pairs for the provisioning event...
+-- ARGV: generation, credentialHash, the credential for Digest vendors ('' others), reason, ip, now, tempWhitelistSeconds,
+--       file, the sinks' five, further field/value pairs for the provisioning event...
 local dev = KEYS[1]
 if redis.call('EXISTS', dev) == 0 then return 'gone' end
 local f = redis.call('HMGET', dev, 'g', 's')
 if (f[1] or '0') ~= ARGV[1] then return 'stale' end
 local extra = {}
-for i = 13, #ARGV do extra[#extra + 1] = ARGV[i] end
-local transition = record_full(dev, KEYS[2], KEYS[3], sinks(4, 8), tonumber(ARGV[5]), f[2], ARGV[3], ARGV[2],
-  ARGV[4], tonumber(ARGV[6]), ARGV[7], extra)
+for i = 14, #ARGV do extra[#extra + 1] = ARGV[i] end
+local transition = record_full(dev, KEYS[2], KEYS[3], sinks(4, 9), tonumber(ARGV[6]), f[2], ARGV[4], ARGV[2],
+  ARGV[3], ARGV[5], tonumber(ARGV[7]), ARGV[8], extra)
 -- 'ok:<state before>' when this made the device successful (counted by the store's onTransition)
 if transition then return 'ok:' .. transition end
 return 'ok'

@@ -1,8 +1,9 @@
--- Records a provisioning answer that changes no state (minimal configuration, refusal).
+-- Records a provisioning answer that changes no state (minimal configuration, challenge, refusal):
+-- see note_answer in prelude.lua.
 -- KEYS: device, then the sinks (see sinks() in prelude.lua)
 -- ARGV: ip, now, outcome, reason, file, the sinks' five, further field/value pairs...
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local extra = {}
 for i = 11, #ARGV do extra[#extra + 1] = ARGV[i] end
-provisioning_event(KEYS[1], sinks(2, 6), tonumber(ARGV[2]), ARGV[1], ARGV[3], ARGV[4], ARGV[5], extra, ARGV[3])
+note_answer(KEYS[1], sinks(2, 6), tonumber(ARGV[2]), ARGV[1], ARGV[3], ARGV[4], ARGV[5], extra)
 return 1

@@ -133,17 +133,25 @@ end
 
 -- A full configuration was served (full.lua, provision.lua). Through a bypass it marks the device
 -- successful and stores the fresh credential's hash; a suspension ends with the fetch it let in.
+-- `clear`: the credential itself, kept (`cd`) for vendors that answer the challenge with Digest
+-- only ('' for the others: only the hash is kept). Every full configuration ends a wait for the
+-- credential (`cq`) and a "reset needed" (`nr`).
 -- Every full provisioning extends the IP's temporary whitelist entry for the device's site if it
 -- has one (XX): only a PAP success creates entries, so a phone provisioning from elsewhere (a
 -- credential on the road, a suspension) does not make that network trusted. `state`: the stored
 -- one; `s`: sinks(). Answers it when this made the device successful (counted by the store's
 -- onTransition), else nil.
-local function record_full(dev, twl, locks, s, now, state, reason, credHash, ip, twlSeconds, file, extra)
+local function record_full(dev, twl, locks, s, now, state, reason, credHash, clear, ip, twlSeconds, file, extra)
   local mac = device_mac(dev)
   local transition, set = nil, nil
   if reason == 'suspension' then redis.call('HDEL', dev, 'su') end
+  redis.call('HDEL', dev, 'cq', 'nr')
+  if reason ~= 'credential' and clear == '' then redis.call('HDEL', dev, 'cd') end
+  if clear ~= '' then set = { 'cd', clear } end
   if reason ~= 'credential' then
-    set = { 'ch', credHash }
+    set = set or {}
+    set[#set + 1] = 'ch'
+    set[#set + 1] = credHash
     if state ~= 'successful' then
       for _, v in ipairs({ 's', 'successful', 'n', 0, 't', 0, 'fu', '', 'aa', now, 'av', reason }) do
         set[#set + 1] = v
@@ -159,4 +167,24 @@ local function record_full(dev, twl, locks, s, now, state, reason, credHash, ip,
   redis.call('ZADD', twl, 'XX', 'GT', now + twlSeconds * 1000, twl_member(device_text(dev, 'si'), ip))
   provisioning_event(dev, s, now, ip, 'full', reason, file, extra, 'full:' .. reason, set, transition ~= nil)
   return transition
+end
+
+-- A provisioning answer that changes no state (minimal configuration, challenge, refusal), noted as
+-- provisioning_event does. For a device that holds a credential (see decideProvisioning) also: a
+-- challenge notes the first one from an address (`cq`, '<ms> <address>'; asked again from there,
+-- the wait runs from that first one); a minimal "reset needed" file notes the request (`nr`) and,
+-- the first time since the phone last showed its credential or an admin reset the device, writes
+-- `needs_reset` to the audit trail: once per device and episode, so no stranger can flood it.
+local function note_answer(dev, s, now, ip, outcome, reason, file, extra)
+  provisioning_event(dev, s, now, ip, outcome, reason, file, extra, outcome)
+  if outcome == 'challenge' then
+    local cq = redis.call('HGET', dev, 'cq')
+    if not cq or string.match(cq, '^%d+ (%S+)$') ~= ip then redis.call('HSET', dev, 'cq', now .. ' ' .. ip) end
+  elseif outcome == 'minimal' and reason == 'reset' then
+    if redis.call('HSETNX', dev, 'nr', now .. ' ' .. ip) == 1 then
+      audit(s.events, s.maxlen, now, 'needs_reset', { 'mac', device_mac(dev), 'ip', ip, 'file', file })
+    else
+      redis.call('HSET', dev, 'nr', now .. ' ' .. ip)
+    end
+  end
 end

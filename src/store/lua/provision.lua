@@ -8,9 +8,12 @@
 --       (see sinks() in prelude.lua)
 -- ARGV: vendor, model, policy, refusal by the certificate ('' none), stored hash of the presented
 --       credential ('' none), stored hash of a fresh credential, ip, now, tempWhitelistSeconds,
---       file, miss limit, the whitelist entries that contain ip (each between spaces), the sinks'
---       five, further field/value pairs for the provisioning event...
+--       file, miss limit, the whitelist entries that contain ip (each between spaces), the
+--       presented and the fresh credential to keep for a Digest vendor ('' otherwise: see
+--       record_full), how long a challenge may stay unanswered (ms, CHALLENGE_GRACE_MS), the
+--       sinks' five, further field/value pairs for the provisioning event...
 -- Reply: { 'limited' } (over the miss limit, nothing written) | { 'unsure' } | { 'refused', reason }
+--        | { 'challenge' }
 --        | { 'full', reason, the device fields a full configuration is made of (flat field/value
 --            list), the state before when this made the device successful (else nil) }
 --        | { 'minimal', reason, the device fields a minimal configuration is made of,
@@ -18,15 +21,16 @@
 local dev = KEYS[1]
 if tonumber(redis.call('GET', KEYS[6]) or '0') > tonumber(ARGV[11]) then return { 'limited' } end
 -- Every field read at once, the first pieces of the accounts text included (see device-record.ts).
-local f = redis.call('HMGET', dev, 's', 'v', 'md', 'md:1', 'fu', 'su', 'ch', 'sp', 'l', 'a', 'a:1', 'a:2', 'si', 'si:1')
+local f = redis.call('HMGET', dev, 's', 'v', 'md', 'md:1', 'fu', 'su', 'ch', 'sp', 'l', 'a', 'a:1', 'a:2', 'si', 'si:1',
+  'cq')
 local t = redis.call('HMGET', KEYS[2], 'deviceCertificate', 'language', 'timeZone')
 local policy = t[1]
 if policy ~= 'required' and policy ~= 'off' then policy = 'recorded' end
 if not f[1] or f[2] ~= ARGV[1] or f[3] ~= ARGV[2] or f[4] or policy ~= ARGV[3] then return { 'unsure' } end
 
-local now, ip, file, containing, s = tonumber(ARGV[8]), ARGV[7], ARGV[10], ARGV[12], sinks(7, 13)
+local now, ip, file, containing, s = tonumber(ARGV[8]), ARGV[7], ARGV[10], ARGV[12], sinks(7, 16)
 local extra = {}
-for i = 18, #ARGV do extra[#extra + 1] = ARGV[i] end
+for i = 21, #ARGV do extra[#extra + 1] = ARGV[i] end
 -- Transition 3 as settle() applies it: a `failed` lock that has run out reads as `needed`.
 local state, failedUntil, suspendedUntil = f[1], num(f[5]), num(f[6])
 if state == 'failed' and failedUntil and now >= failedUntil then state = 'needed' end
@@ -41,8 +45,15 @@ elseif ARGV[5] ~= '' then
   if f[7] and same(ARGV[5], f[7]) then outcome, reason = 'full', 'credential'
   else outcome, reason = 'refused', 'wrong_credential' end
 elseif f[7] then
-  -- A device that holds its credential is that phone's: no bypass hands it to another.
-  outcome, reason = 'minimal', display
+  -- A device that holds its credential is that phone's: no bypass hands it to another. Asked
+  -- without it, the phone is challenged; asked again from where a challenge went unanswered a
+  -- while ago, it has nothing to answer with.
+  local at, from = string.match(f[15] or '', '^(%d+) (%S+)$')
+  if at and from == ip and now - tonumber(at) >= tonumber(ARGV[15]) then
+    outcome, reason = 'minimal', display
+  else
+    outcome, reason = 'challenge', 'no_credential'
+  end
 elseif suspendedUntil and now < suspendedUntil then
   outcome, reason = 'full', 'suspension'
 else
@@ -72,12 +83,13 @@ end
 
 local transition = false
 if outcome == 'full' then
-  transition = record_full(dev, KEYS[4], KEYS[5], s, now, f[1], reason, ARGV[6], ip, tonumber(ARGV[9]), file,
-    extra) or false
+  transition = record_full(dev, KEYS[4], KEYS[5], s, now, f[1], reason, ARGV[6],
+    reason == 'credential' and ARGV[13] or ARGV[14], ip, tonumber(ARGV[9]), file, extra) or false
 else
-  provisioning_event(dev, s, now, ip, outcome, reason, file, extra, outcome)
+  note_answer(dev, s, now, ip, outcome, reason, file, extra)
 end
 if outcome == 'refused' then return { outcome, reason } end
+if outcome == 'challenge' then return { outcome } end
 -- Only what the file is rendered from: the whole hash would cost more than everything else here.
 local out = { 'v', ARGV[1], 'md', ARGV[2], 's', f[1] }
 if outcome == 'full' then

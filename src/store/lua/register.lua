@@ -1,5 +1,5 @@
 -- A REGISTER's store work after its digest response was checked, in one step: the device must still
--- be the one checked (not deleted, same SIP password, not `successful` meanwhile), the nonce-count
+-- be the one checked (not deleted, same SIP password), the nonce-count
 -- is consumed (use_nonce), then the binding of the REGISTER's source address is replaced, or removed
 -- when its ttl is 0. A device keeps one binding per source address (at most ARGV[5]): anyone who
 -- fetched the minimal file can register it from their own address, and must not thereby replace
@@ -8,8 +8,8 @@
 -- KEYS: nonce-count record, device, registrations
 -- ARGV: nc (hex) or '', record ttl (ms), sipPassword, binding ttl (s), most bindings, now (ms),
 --       source address, binding (JSON: contact, port, protocol, expiresAt, userAgent, callId)
-local f = redis.call('HMGET', KEYS[2], 'sp', 's')
-if not same(f[1], ARGV[3]) or f[2] == 'successful' then return 'changed' end
+local f = redis.call('HMGET', KEYS[2], 'sp')
+if not same(f[1], ARGV[3]) then return 'changed' end
 local use = use_nonce(KEYS[1], ARGV[1], ARGV[2])
 if use ~= 'ok' then return use end
 local ttl, most, now, address = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]

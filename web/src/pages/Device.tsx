@@ -3,6 +3,7 @@ import { api, enc, type AuditEvent, type Device } from '../api';
 import { confirm } from '../components/ConfirmDialog';
 import { EventTable } from '../components/EventTable';
 import { Loading } from '../components/Loading';
+import { NeedsReset } from '../components/NeedsReset';
 import { StateBadge } from '../components/StateBadge';
 import { Status } from '../components/Status';
 import { Title } from '../components/Title';
@@ -52,6 +53,8 @@ export function DevicePage(props: { tenant: string; mac: string }) {
         <dt>{t('device.state')}</dt>
         <dd>
           <StateBadge state={d.state} />
+          <NeedsReset needsReset={d.needsReset} />
+          {d.needsReset && <p class="muted">{t('device.needsReset.help')}</p>}
         </dd>
         {d.pap !== null && (
           <>
@@ -97,6 +100,14 @@ export function DevicePage(props: { tenant: string; mac: string }) {
             ? `${formatTime(d.lastProvisioning.at)} · ${d.lastProvisioning.ip} · ${d.lastProvisioning.outcome}`
             : t('never')}
         </dd>
+        {d.challenged && (
+          <>
+            <dt>{t('device.challenged')}</dt>
+            <dd>
+              {formatTime(d.challenged.at)} · {d.challenged.ip}
+            </dd>
+          </>
+        )}
       </dl>
       <div class="buttons">
         <button

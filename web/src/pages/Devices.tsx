@@ -3,6 +3,7 @@ import { AUTH_STATES } from '../../../src/domain/auth';
 import { api, ApiError, enc, type DevicePage } from '../api';
 import { Field } from '../components/Field';
 import { Loading } from '../components/Loading';
+import { NeedsReset } from '../components/NeedsReset';
 import { StateBadge } from '../components/StateBadge';
 import { Status } from '../components/Status';
 import { Title } from '../components/Title';
@@ -103,6 +104,7 @@ export function Devices(props: { tenant: string; query: URLSearchParams }) {
                   </td>
                   <td>
                     <StateBadge state={d.state} />
+                    <NeedsReset needsReset={d.needsReset} />
                   </td>
                   <td>
                     <bdi>{d.site}</bdi>

@@ -2,8 +2,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
  * HTTP/SIP digest authentication (RFC 2617 / RFC 7616 section 3.4, SIP usage per RFC 3261 22.4),
- * algorithm MD5 with qop=auth, as pure functions. Nonces are signed, not stored (src/domain/nonce.ts);
- * only the nonce-count tracking needs state, which lives in src/store/sip.ts.
+ * algorithm MD5 with qop=auth, as pure functions, for the SIP edge's REGISTER and INVITE and the
+ * provisioning edge's challenge. Nonces are signed, not stored (src/domain/nonce.ts); only the SIP
+ * nonce-count tracking needs state, which lives in src/store/sip.ts.
  */
 
 export interface DigestCredentials {
@@ -121,7 +122,7 @@ export type DigestCheck = 'ok' | 'bad_response' | 'unsupported';
 
 /**
  * Checks the credentials' shape and response (not the nonce: see SipStore.checkNonce and useNonce).
- * `password` is the account's cleartext SIP password.
+ * `password` is the account's cleartext SIP password, or a device's provisioning credential.
  */
 export function checkDigest(
   c: DigestCredentials,
