@@ -6,7 +6,7 @@ import { restrictedSipPassword } from '../src/domain/pap';
 import { deviceScope } from '../src/provisioning/scope';
 import { TemplateSet } from '../src/provisioning/templates';
 import { matchFile, moduleFor } from '../src/provisioning/vendors';
-import { ACCOUNT, ProvisioningFixture, request } from './support/http';
+import { ACCOUNT, credentialIn, ProvisioningFixture, request } from './support/http';
 
 /**
  * Each vendor's files checked item by item against the production references cited in
@@ -480,5 +480,42 @@ describe('provisioning: boot and master files', () => {
       last = (await request(f.port, `/00156500f${String(i).padStart(3, '0')}.cfg`, { from: '127.0.2.3' }))
         .status;
     assert.equal(last, 429);
+  });
+
+  it('31 Grandstream phones behind one address each ask cfg<mac>, cfg<mac>.bin, then get cfg<mac>.xml', async () => {
+    // Grandstream SIP Device Provisioning Guide: the legacy binary `cfgMAC` (newer firmware
+    // `cfgMAC.bin`) is asked for before `cfgMAC.xml`, and `cfg<model>.xml`, `cfg.xml` after a failure.
+    for (let phone = 0; phone < 31; phone++) {
+      const mac = `000b8210${String(phone).padStart(4, '0')}`;
+      await f.device('grandstream', 'GXP2170', mac);
+      for (const legacy of [`cfg${mac}`, `cfg${mac}.bin`]) {
+        const res = await request(f.port, `/${legacy}`, { from: '127.0.2.4' });
+        assert.equal(res.status, 404, `${legacy} (phone ${phone + 1})`);
+      }
+      const res = await request(f.port, `/cfg${mac}.xml`, { from: '127.0.2.4' });
+      assert.equal(res.status, 200, `cfg${mac}.xml (phone ${phone + 1})`);
+      assert.match(res.body, new RegExp(`<mac>${mac}</mac>`));
+    }
+    for (let i = 0; i < 10; i++)
+      for (const file of ['cfggxp2170.xml', 'cfggrp2614.xml', 'cfght802.xml', 'cfg.xml'])
+        assert.equal((await request(f.port, `/${file}`, { from: '127.0.2.4' })).status, 404, file);
+  });
+
+  it('Panasonic {MODEL}.cfg (DHCP option 66 without a file name) points at Config{MAC}.cfg, never counted', async () => {
+    // Wazo wazo_panasonic/common/templates/common/KX-UT136.tpl:3, FusionPBX panasonic/ut136/KX-UT136.cfg:3.
+    for (let i = 0; i < 10; i++)
+      for (const model of ['KX-HDV130', 'KX-UT136', 'KX-TGP500B04']) {
+        const res = await request(f.port, `/${model}.cfg`, { from: '127.0.2.5' });
+        assert.equal(res.status, 200, model);
+        const lines = res.body.split('\n');
+        assert.match(lines[0]!, /^# Panasonic SIP Phone Standard Format File #/);
+        assert.ok(
+          lines.includes('CFG_STANDARD_FILE_PATH="http://prov.papgate.test:8081/Config{MAC}.cfg"'),
+          res.body,
+        );
+        assert.equal(credentialIn(res.body), null);
+      }
+    await f.device('panasonic', 'KX-HDV130', '0080f0000899');
+    assert.equal((await request(f.port, '/Config0080F0000899.cfg', { from: '127.0.2.5' })).status, 200);
   });
 });
