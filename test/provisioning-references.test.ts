@@ -222,7 +222,10 @@ const FAMILIES: Family[] = [
     // P237 is a directory: the phone appends `/cfg<mac>.xml` itself.
     url: /<P237>prov\.papgate\.test:8081(?:\/d\/c{32})?<\/P237>/,
     interval: { re: /<P193>([0-9]+)<\/P193>/, min: 60, max: 86400 },
-    checkSync: /<P26015>1<\/P26015>\n\s*<P4428>0<\/P4428>/,
+    // P4428 "Disable SIP NOTIFY Authentication. 0 - No, 1 - Yes" (FusionPBX grandstream/grp26xx/{$mac}.xml:5789-5792):
+    // papgate's check-sync carries no credentials. P26015 "Allow SIP Reset" lets a NOTIFY
+    // factory-reset the phone (GXV34x0 guide; FusionPBX grp26xx/{$mac}.xml:290-294, default 0).
+    checkSync: /<P26015>0<\/P26015>\n\s*<P4428>1<\/P4428>/,
   })),
   {
     vendor: 'panasonic',
