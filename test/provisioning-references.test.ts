@@ -135,7 +135,8 @@ const FAMILIES: Family[] = [
     emergency:
       /dialplan\.routing\.emergency\.1\.value="112" dialplan\.routing\.emergency\.1\.server\.1="1" dialplan\.routing\.emergency\.2\.value="110"/,
     url: /device\.prov\.serverName="http:\/\/prov\.papgate\.test:8081\//,
-    interval: { re: /prov\.polling\.period="([0-9]+)"/, min: 60, max: 2592000 },
+    // FusionPBX app/polycom/app_config.php:793: "Only an integer >= 3600 is valid".
+    interval: { re: /prov\.polling\.period="([0-9]+)"/, min: 3600, max: 2592000 },
     checkSync: null,
   })),
   ...(
@@ -308,6 +309,48 @@ describe('provisioning: vendor files against the production references', () => {
       });
     });
   }
+
+  it('Poly: emergency numbers route to server 1, which is papgate (minimal) or the account server (FusionPBX polycom/6.x)', () => {
+    const server = (body: string) =>
+      /dialplan\.routing\.server\.1\.address="([^"]*)" dialplan\.routing\.server\.1\.port="([^"]*)"/
+        .exec(body)
+        ?.slice(1);
+    for (const vendor of ['poly', 'spectralink'] as const) {
+      const d = device(vendor, 'VVX 450', '0004f2000309', [ACCOUNT, SECOND]);
+      const minimal = render(d, '0004f2000309-phone.cfg', 'minimal');
+      assert.deepEqual(server(minimal), ['auth.papgate.test', '5070']);
+      assert.match(minimal, /dialplan\.routing\.emergency\.1\.server\.1="1"/);
+      assert.deepEqual(server(render(d, '0004f2000309-phone.cfg', 'full')), ['sip.acme.example', '5080']);
+      const none = device(vendor, 'VVX 450', '0004f2000309', []);
+      assert.deepEqual(server(render(none, '0004f2000309-phone.cfg', 'full')), ['', '']);
+    }
+  });
+
+  it('Poly: polling never below 3600 s, whatever the configured intervals (FusionPBX app_config.php:793)', () => {
+    const short = loadConfig({
+      PROVISIONING_BASE_URL: 'http://prov.papgate.test:8081',
+      SIP_REGISTRAR: 'auth.papgate.test:5070',
+      PROVISIONING_INTERVAL_SECONDS: '600',
+      PROVISIONING_MINIMAL_INTERVAL_SECONDS: '60',
+    });
+    for (const vendor of ['poly', 'spectralink'] as const) {
+      const d = device(vendor, '8440', '00907a000309', [ACCOUNT]);
+      for (const what of [
+        { kind: 'minimal', display: 'needed', ip: FETCHED_FROM } as const,
+        { kind: 'full', credential: 'c'.repeat(32) } as const,
+      ]) {
+        const module = moduleFor(vendor);
+        const body = templates.render(
+          module.family,
+          'phone.cfg',
+          module.overrides(d),
+          deviceScope(short, d, what, module.httpCredentials),
+          module.escape,
+        );
+        assert.match(body, /prov\.polling\.period="3600"/, `${vendor} ${what.kind}`);
+      }
+    }
+  });
 
   it('Gigaset N510: account 1 has no suffix, account 2 has _2 (Wazo N510 base.tpl)', () => {
     const body = render(

@@ -183,6 +183,8 @@ export function deviceScope(
     intervalMinutes: minutes(interval),
     // Grandstream P193 accepts 60 to 86400 minutes.
     intervalMinutesAtLeastHour: minutes(interval, 60),
+    // Poly prov.polling.period: "Only an integer >= 3600 is valid" (FusionPBX app_config.php).
+    intervalSecondsAtLeastHour: Math.max(3600, interval),
     registrar: config.sip.registrar,
     registrarHost: registrar.host,
     registrarPort: registrar.port,
