@@ -114,7 +114,8 @@ const FAMILIES: Family[] = [
     rfc2833: /<user_dtmf_info idx="1" perm="R">off</,
     warm: null,
     emergency: null,
-    url: /<setting_server perm="R">http:\/\/prov\.papgate\.test:8081\//,
+    // FusionPBX snom/720/{$mac}.xml:19; the phone puts its MAC in place of `{mac}`.
+    url: /<setting_server perm="R">http:\/\/prov\.papgate\.test:8081\/(?:d\/c{32}\/)?\{mac\}\.xml<\/setting_server>/,
     interval: { re: /<settings_refresh_timer perm="R">([0-9]+)</, min: 60, max: 2592000 },
     checkSync: null,
   })),

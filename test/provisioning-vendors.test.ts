@@ -237,11 +237,11 @@ describe('provisioning: every vendor renders parseable minimal and full files', 
     assert.equal((await request(f.port, '/7c2f800000aa.cfg', { from: '127.0.0.40' })).status, 404);
     assert.equal((await request(f.port, '/7C2F800000AA.xml', { from: '127.0.0.40' })).status, 200);
     assert.equal((await request(f.port, '/0004130000AA.xml', { from: '127.0.0.40' })).status, 200);
-    assert.equal(
-      (await request(f.port, '/0004130000aa.xml', { from: '127.0.0.40' })).status,
-      404,
-      'snom asks with upper-case MAC',
-    );
+    // setting_server `.../{mac}.xml`: both references take the MAC in either case (FusionPBX
+    // .htaccess:7 `[A-Fa-f0-9]{12}`, amooma/GS5 routes `/000413[0-9A-F]{6}/i`).
+    const lower = await request(f.port, '/0004130000aa.xml', { from: '127.0.0.40' });
+    assert.equal(lower.status, 200, 'snom file with a lower-case MAC');
+    assert.match(lower.body, /<settings>/);
   });
 
   it('Poly per-phone master file points at <mac>-phone.cfg and still refuses a wrong credential', async () => {
