@@ -101,6 +101,24 @@ const FAMILIES: Family[] = [
     interval: { re: /static\.auto_provision\.repeat\.minutes = ([0-9]+)/, min: 1, max: 43200 },
     checkSync: null,
   })),
+  // DECT managers and multi-cell bases take the SIP server (and outbound proxy) from a server
+  // template (Wazo wazo_yealink/v87/templates/base-dect.tpl:62-72,82; FusionPBX yealink/w80).
+  ...['W80DM', 'W75DM', 'W90DM', 'W70B', 'W80B'].map((model, i): Family => ({
+    vendor: 'yealink',
+    model,
+    mac: `249ad800010${i}`,
+    file: `249ad800010${i}.cfg`,
+    proxySet:
+      /template\.1\.outbound\.enable = 1\ntemplate\.1\.outbound\.1\.address = auth\.papgate\.test\ntemplate\.1\.outbound\.1\.port = 5070/,
+    proxyUndone:
+      /template\.1\.outbound\.enable = 0\ntemplate\.1\.outbound\.1\.address = %NULL%\ntemplate\.1\.outbound\.1\.port = %NULL%/,
+    rfc2833: /account\.1\.dtmf\.type = 1$/m,
+    warm: null,
+    emergency: /phone_setting\.emergency\.number = 112,110$/m,
+    url: /static\.auto_provision\.server\.url = http:\/\/prov\.papgate\.test:8081\//,
+    interval: { re: /static\.auto_provision\.repeat\.minutes = ([0-9]+)/, min: 1, max: 43200 },
+    checkSync: null,
+  })),
   ...[
     ['snom710', 'snom710-000413000201.htm'],
     ['D785', '000413000202.xml'],
@@ -311,6 +329,43 @@ describe('provisioning: vendor files against the production references', () => {
     });
   }
 
+  it('Yealink DECT systems: every account names its server template (Wazo v87 base-dect.tpl, FusionPBX yealink/w80)', () => {
+    const get = (body: string, key: string) =>
+      new RegExp(`^${key.replace(/\./g, '\\.')} = (.*)$`, 'm').exec(body)?.[1];
+    for (const model of ['W80DM', 'W75DM', 'W90DM', 'W70B', 'W75B', 'W80B', 'W90B']) {
+      const mac = '249ad8000199';
+      const minimal = render(device('yealink', model, mac, [ACCOUNT]), `${mac}.cfg`, 'minimal');
+      assert.equal(get(minimal, 'template.1.sip_server.1.address'), 'auth.papgate.test', model);
+      assert.equal(get(minimal, 'template.1.sip_server.1.port'), '5070');
+      assert.equal(get(minimal, 'account.1.sip_server.template'), '1');
+      // Firmware without templates (W70B before 146.87, Wazo v85 W70B.tpl:77-78) reads the account's own items.
+      assert.equal(get(minimal, 'account.1.sip_server.1.address'), 'auth.papgate.test');
+      assert.ok(!/features\.hotline_number = \*89/.test(minimal), `${model}: no hot line`);
+
+      // Accounts on one server share a template, another server gets the next one (Wazo v87 common.py _add_sip_templates).
+      const third: SipAccount = { ...ACCOUNT, user: 'acme-4713', server: 'sip2.acme.example' };
+      const full = render(device('yealink', model, mac, [ACCOUNT, SECOND, third]), `${mac}.cfg`, 'full');
+      assert.equal(get(full, 'template.1.sip_server.1.address'), 'sip.acme.example');
+      assert.equal(get(full, 'template.1.sip_server.1.port'), '5080');
+      assert.equal(get(full, 'template.2.sip_server.1.address'), 'sip2.acme.example');
+      assert.equal(get(full, 'template.2.sip_server.1.port'), '5060');
+      assert.equal(get(full, 'template.3.sip_server.1.address'), undefined);
+      assert.deepEqual(
+        [1, 2, 3].map((n) => get(full, `account.${n}.sip_server.template`)),
+        ['1', '1', '2'],
+      );
+
+      const none = render(device('yealink', model, mac, []), `${mac}.cfg`, 'full');
+      assert.equal(get(none, 'account.1.sip_server.template'), '%NULL%');
+      assert.equal(get(none, 'template.1.sip_server.1.address'), '%NULL%');
+    }
+    // Desk phones and the single-cell W60B keep the account's own items only.
+    for (const model of ['T54W', 'W60B', 'W52P']) {
+      const body = render(device('yealink', model, '001565000199', [ACCOUNT]), '001565000199.cfg', 'minimal');
+      assert.ok(!/^template\./m.test(body) && !/sip_server\.template/.test(body), model);
+    }
+  });
+
   it('Poly: emergency numbers route to server 1, which is papgate (minimal) or the account server (FusionPBX polycom/6.x)', () => {
     const server = (body: string) =>
       /dialplan\.routing\.server\.1\.address="([^"]*)" dialplan\.routing\.server\.1\.port="([^"]*)"/
@@ -394,6 +449,11 @@ describe('provisioning: User-Agents of the references', () => {
     ['yealink', 'T49G', '0015659b5a44', 'Yealink SIP VP-T49G 51.80.0.10 00:15:65:9b:5a:44', false],
     ['yealink', 'T38G', '0015652fc35e', 'Yealink SIP-T38G  38.70.0.125 00:15:65:2f:c3:5e', false],
     ['yealink', 'W52P', '00156544b37c', 'W52P 25.30.0.2 00:15:65:44:b3:7c', false],
+    // Wazo wazo_yealink/v87/common.py:81-85.
+    ['yealink', 'W80DM', '249ad8d1a631', 'Yealink W80DM 103.87.0.10 24:9a:d8:d1:a6:31', false],
+    ['yealink', 'W80DM', '249ad8d1a631', 'Yealink W80B 103.87.0.10 24:9a:d8:d1:a6:31', false],
+    ['yealink', 'W90DM', '805ec0d9c745', 'Yealink W90DM 130.87.0.10 80:5e:c0:d9:c7:44', true],
+    ['yealink', 'W70B', '805e0c1d654e', 'Yealink W70B 146.87.0.15 80:5e:0c:1d:65:4e', false],
     ['yealink', 'W52P', '00156544b37d', 'W52P 25.30.0.2 00:15:65:44:b3:7c', true],
     ['yealink', 'T46G', '001565000001', 'Yealink-T46G 28.71.0.81 28.1.0.128.0.0.0', false],
     ['yealink', 'T54W', '001565000001', 'Yealink-T46G 28.71.0.81 28.1.0.128.0.0.0', true],

@@ -42,6 +42,20 @@ const CASES: Case[] = [
     minimalMarks: [/DECT base/, /Dial \*89 to authenticate/],
   },
   {
+    vendor: 'yealink',
+    model: 'W80DM',
+    mac: '249ad8000003',
+    file: (m) => `${m}.cfg`,
+    ua: () => 'Yealink W80DM 103.87.0.10 24:9a:d8:00:00:03',
+    syntax: 'kv',
+    minimalMarks: [
+      /^template\.1\.sip_server\.1\.address = auth\.papgate\.test$/m,
+      /^template\.1\.outbound\.1\.address = auth\.papgate\.test$/m,
+      /^account\.1\.sip_server\.template = 1$/m,
+      /Dial \*89 to authenticate/,
+    ],
+  },
+  {
     vendor: 'snom',
     model: 'snom710',
     mac: '000413000003',

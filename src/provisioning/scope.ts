@@ -65,6 +65,29 @@ function slot(n: number): { n: number; i: number; suffix: string } {
   return { n, i: n - 1, suffix: n === 1 ? '' : `_${n}` };
 }
 
+/**
+ * The distinct SIP servers of `accounts`, numbered from 1 in order of first use, and each
+ * account's number: the server templates Yealink DECT systems name per account (Wazo v87
+ * `_add_sip_templates`). Yealink takes ten templates; papgate takes sixteen accounts per device.
+ */
+function sipTemplates<A extends { serverHost: string; serverPort: number }>(
+  accounts: readonly A[],
+): { templates: Scope[]; accounts: (A & { templateId: number })[] } {
+  const ids = new Map<string, number>();
+  const templates: Scope[] = [];
+  const numbered = accounts.map((a) => {
+    const key = `${a.serverHost}\0${a.serverPort}`;
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = ids.size + 1;
+      ids.set(key, id);
+      templates.push({ templateId: id, serverHost: a.serverHost, serverPort: a.serverPort });
+    }
+    return { ...a, templateId: id };
+  });
+  return { templates, accounts: numbered };
+}
+
 /** Minutes between two re-checks; `floor` is the vendor's smallest accepted value. */
 function minutes(seconds: number, floor = 1): number {
   return Math.max(floor, Math.round(seconds / 60));
@@ -134,7 +157,7 @@ export function deviceScope(
   const interval = minimal ? config.provisioningMinimalIntervalSeconds : config.provisioningIntervalSeconds;
   const fields = what.kind === 'minimal' ? minimalFields(config, device, what) : null;
   const display = fields?.display ?? '';
-  const accounts: Scope[] = fields
+  const listed = fields
     ? [
         {
           ...slot(1),
@@ -166,6 +189,7 @@ export function deviceScope(
           label: a.displayName ?? a.user,
         };
       });
+  const { templates: serverTemplates, accounts } = sipTemplates(listed);
   const credential = what.kind === 'full' ? what.credential : null;
   return {
     mac: device.mac,
@@ -196,6 +220,7 @@ export function deviceScope(
     emergency: config.emergencyNumbers.map((number, i) => ({ n: i + 1, number })),
     emergency5: config.emergencyNumbers.slice(0, 5).map((number, i) => ({ n: i + 1, number })),
     accounts,
+    serverTemplates,
     primary: accounts.slice(0, 1),
     // Account 1 of a full configuration without accounts: the restricted account the minimal
     // configuration put there must be switched off, not left registering.
