@@ -422,6 +422,88 @@ describe('provisioning: vendor files against the production references', () => {
     assert.ok(!/aucS_SIP_USER_ID_1"/.test(body));
   });
 
+  it("Gigaset N510: the data server stays Gigaset's, the profile URL keeps an https scheme", () => {
+    // papgate does not serve the master.bin chain (Wazo wazo_gigaset/common/var/tftpboot/42/2/...):
+    // a data server pointing at papgate would fail the base's firmware and language checks for good.
+    const d = device('gigaset', 'N510 IP PRO', '7c2f80000505', [ACCOUNT]);
+    for (const kind of ['minimal', 'full'] as const) {
+      const body = render(d, '7C2F80000505.xml', kind);
+      assert.match(
+        body,
+        /BS_IP_Data1\.aucS_DATA_SERVER\[0\]" class="symb_item" value='"profile\.gigaset\.net\/device"'/,
+      );
+      assert.ok(!/aucS_DATA_SERVER[^\n]*papgate/.test(body), kind);
+    }
+    const secure = loadConfig({
+      PROVISIONING_BASE_URL: 'https://prov.papgate.test:8443',
+      SIP_REGISTRAR: 'auth.papgate.test:5070',
+    });
+    for (const [model, mac] of [
+      ['N510 IP PRO', '7c2f80000506'],
+      ['N720 DM PRO', '7c2f80000507'],
+    ] as const) {
+      const g = device('gigaset', model, mac, [ACCOUNT]);
+      const module = moduleFor('gigaset');
+      const body = templates.render(
+        'gigaset',
+        'provider.xml',
+        module.overrides(g),
+        deviceScope(secure, g, { kind: 'full', credential: 'c'.repeat(32) }, false),
+        module.escape,
+      );
+      assert.match(
+        body,
+        new RegExp(
+          `<S_CONFIGFILE_URL class="string" value='"https://prov\\.papgate\\.test:8443/d/c{32}/${mac.toUpperCase()}\\.xml"'/>`,
+        ),
+        model,
+      );
+    }
+    // Plain HTTP keeps Wazo's scheme-less form (N510 base.tpl:117).
+    assert.match(
+      render(d, '7C2F80000505.xml', 'full'),
+      /<S_CONFIGFILE_URL class="string" value='"prov\.papgate\.test:8081\/d\/c{32}\/7C2F80000505\.xml"'/,
+    );
+  });
+
+  it('Gigaset N510: each account sends and receives on its own handset, account 1 on every other one (Wazo N510 base.tpl:34-35)', () => {
+    const masks = (body: string) =>
+      [
+        ...body.matchAll(
+          /BS_Accounts\.astAccounts\[([0-9]+)\]\.ui(Send|Receive)Mask" class="symb_item" value="(0x[0-9a-f]+)"/g,
+        ),
+      ].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+    const third: SipAccount = { ...ACCOUNT, user: 'acme-4713' };
+    const mac = '7c2f80000508';
+    const file = '7C2F80000508.xml';
+    assert.deepEqual(masks(render(device('gigaset', 'N510 IP PRO', mac, [ACCOUNT]), file, 'minimal')), [
+      '0 Send 0x3f',
+      '0 Receive 0x3f',
+    ]);
+    assert.deepEqual(masks(render(device('gigaset', 'N510 IP PRO', mac, [ACCOUNT]), file, 'full')), [
+      '0 Send 0x3f',
+      '0 Receive 0x3f',
+    ]);
+    assert.deepEqual(
+      masks(render(device('gigaset', 'N510 IP PRO', mac, [ACCOUNT, SECOND, third]), file, 'full')),
+      ['0 Send 0x39', '0 Receive 0x39', '1 Send 0x2', '1 Receive 0x2', '2 Send 0x4', '2 Receive 0x4'],
+    );
+    assert.deepEqual(masks(render(device('gigaset', 'N510 IP PRO', mac, []), file, 'full')), [
+      '0 Send 0x0',
+      '0 Receive 0x0',
+    ]);
+  });
+
+  it('Gigaset N720: the handsets show the account name when idle, minimal and full (Wazo N720 base.tpl:183)', () => {
+    const d = device('gigaset', 'N720 DM PRO', '7c2f80000509', [ACCOUNT]);
+    for (const kind of ['minimal', 'full'] as const)
+      assert.match(
+        render(d, '7C2F80000509.xml', kind),
+        /<SYMB_ITEM ID="BS_VOIP_Data\.NameOnIdleDisplay" class="symb_item" value="1"\/>/,
+        kind,
+      );
+  });
+
   it('Gigaset N720: its own tree (astVoipProviders / astVoipAccounts, N720_general.xsd)', () => {
     const body = render(
       device('gigaset', 'N720 DM PRO', '7c2f80000504', [ACCOUNT]),

@@ -50,7 +50,9 @@ function base(config: Config, credential: string | null) {
   const noScheme = url.replace(/^https?:\/\//, '');
   return {
     provisioningUrl: url,
-    provisioningUrlNoScheme: noScheme,
+    // Gigaset writes its URLs without `http://` (Wazo N510 base.tpl); an https URL keeps its scheme,
+    // which a base would otherwise replace with plain HTTP.
+    provisioningUrlHttpImplied: url.startsWith('http:') ? noScheme : url,
     // Grandstream appends `/cfg<mac>.xml` itself: a trailing slash would make it `//cfg...`.
     provisioningDirNoScheme: noScheme.replace(/\/+$/, ''),
     https: url.startsWith('https:'),
@@ -63,6 +65,20 @@ function base(config: Config, credential: string | null) {
  */
 function slot(n: number): { n: number; i: number; suffix: string } {
   return { n, i: n - 1, suffix: n === 1 ? '' : `_${n}` };
+}
+
+/** Handsets a Gigaset N510 base takes; bit n-1 of a send or receive mask is handset n. */
+const N510_HANDSETS = 6;
+
+/**
+ * The N510 handsets that send and receive on account `n` of `count`: handset n (Wazo's rule,
+ * account n on handset n), and for account 1 also every handset without an account of its own,
+ * as the base itself assigns the first connection, so that no handset is left without a line.
+ */
+function handsetMask(n: number, count: number): string {
+  let mask = n <= N510_HANDSETS ? 1 << (n - 1) : 0;
+  if (n === 1) for (let h = Math.max(count, 1); h < N510_HANDSETS; h++) mask |= 1 << h;
+  return hex(mask);
 }
 
 /**
@@ -189,7 +205,9 @@ export function deviceScope(
           label: a.displayName ?? a.user,
         };
       });
-  const { templates: serverTemplates, accounts } = sipTemplates(listed);
+  const { templates: serverTemplates, accounts } = sipTemplates(
+    listed.map((a) => ({ ...a, handsetMaskHex: handsetMask(a.n, listed.length) })),
+  );
   const credential = what.kind === 'full' ? what.credential : null;
   return {
     mac: device.mac,
@@ -224,7 +242,7 @@ export function deviceScope(
     primary: accounts.slice(0, 1),
     // Account 1 of a full configuration without accounts: the restricted account the minimal
     // configuration put there must be switched off, not left registering.
-    vacant: minimal || accounts.length > 0 ? [] : [slot(1)],
+    vacant: minimal || accounts.length > 0 ? [] : [{ ...slot(1), handsetMaskHex: hex(0) }],
     displayName: minimal ? display : (device.accounts[0]?.displayName ?? ''),
   };
 }
