@@ -255,7 +255,8 @@ const FAMILIES: Family[] = [
     proxySet: /SIP_OUTPROXY_ADDR_1="auth\.papgate\.test"\nSIP_OUTPROXY_PORT_1="5070"/,
     proxyUndone: /SIP_OUTPROXY_ADDR_1=""\nSIP_OUTPROXY_PORT_1="5060"/,
     rfc2833: /OUTBANDDTMF_1="Y"/,
-    warm: /HOTLINE_ENABLE="Y"\nHOTLINE_NUMBER="\*89"\nHOTLINE_DELAY="4"/,
+    // FusionPBX panasonic/utg200b/{$mac}.xml:187-191 (Panasonic names items alike in both formats).
+    warm: /HOT_LINE_ENABLE="Y"\nHOT_LINE_NUMBER="\*89"\nHOT_LINE_DELAY_TIME="4"/,
     emergency: /EMERGENCY_CALL1="112"\nEMERGENCY_CALL2="110"/,
     url: /CFG_STANDARD_FILE_PATH="http:\/\/prov\.papgate\.test:8081\/(?:d\/c{32}\/)?Config\{MAC\}\.cfg"/,
     interval: { re: /CFG_CYCLIC_INTVL="([0-9]+)"/, min: 1, max: 40320 },

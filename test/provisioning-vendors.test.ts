@@ -154,7 +154,7 @@ const CASES: Case[] = [
     file: (m) => `Config${m.toUpperCase()}.cfg`,
     ua: (m) => `Panasonic_KX-HDV130/01.133 (${m})`,
     syntax: 'quoted',
-    minimalMarks: [/HOTLINE_NUMBER="\*89"/, /EMERGENCY_CALL1="112"/],
+    minimalMarks: [/HOT_LINE_NUMBER="\*89"/, /EMERGENCY_CALL1="112"/],
   },
 ];
 
