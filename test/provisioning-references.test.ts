@@ -467,7 +467,7 @@ describe('provisioning: vendor files against the production references', () => {
     );
   });
 
-  it('Gigaset N510: each account sends and receives on its own handset, account 1 on every other one (Wazo N510 base.tpl:34-35)', () => {
+  it('Gigaset N510: account n on handset n (Wazo N510 base.tpl:34-35); account 1 also on every handset without its own, as the base assigns it (papgate)', () => {
     const masks = (body: string) =>
       [
         ...body.matchAll(
