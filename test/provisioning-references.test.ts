@@ -7,7 +7,7 @@ import { deviceScope } from '../src/provisioning/scope';
 import { TemplateSet } from '../src/provisioning/templates';
 import { matchFile, moduleFor } from '../src/provisioning/vendors';
 import { httpCredentialsIn, OVERRIDE_OFF } from './support/credentials';
-import { ACCOUNT, ProvisioningFixture, request } from './support/http';
+import { ACCOUNT, credentialIn, ProvisioningFixture, request } from './support/http';
 
 /**
  * Each vendor's files checked item by item against the production references cited in
@@ -29,7 +29,7 @@ function device(vendor: Vendor, model: string, mac: string, accounts: SipAccount
 
 const FETCHED_FROM = '198.51.100.7';
 
-function render(d: Device, file: string, kind: 'minimal' | 'full'): string {
+function render(d: Device, file: string, kind: 'minimal' | 'full', cfg = config): string {
   const module = moduleFor(d.vendor);
   const fm = module.matchFile(file);
   assert.ok(fm && fm.role === 'config', `${file} is a configuration of ${d.vendor}`);
@@ -41,7 +41,7 @@ function render(d: Device, file: string, kind: 'minimal' | 'full'): string {
     module.family,
     fm.template,
     module.overrides(d),
-    deviceScope(config, d, what),
+    deviceScope(cfg, d, what),
     module.escape,
   );
 }
@@ -102,6 +102,24 @@ const FAMILIES: Family[] = [
     interval: { re: /static\.auto_provision\.repeat\.minutes = ([0-9]+)/, min: 1, max: 43200 },
     checkSync: null,
   })),
+  // DECT managers and multi-cell bases take the SIP server (and outbound proxy) from a server
+  // template (Wazo wazo_yealink/v87/templates/base-dect.tpl:62-72,82; FusionPBX yealink/w80).
+  ...['W80DM', 'W75DM', 'W90DM', 'W70B', 'W80B'].map((model, i): Family => ({
+    vendor: 'yealink',
+    model,
+    mac: `249ad800010${i}`,
+    file: `249ad800010${i}.cfg`,
+    proxySet:
+      /template\.1\.outbound\.enable = 1\ntemplate\.1\.outbound\.1\.address = auth\.papgate\.test\ntemplate\.1\.outbound\.1\.port = 5070/,
+    proxyUndone:
+      /template\.1\.outbound\.enable = 0\ntemplate\.1\.outbound\.1\.address = %NULL%\ntemplate\.1\.outbound\.1\.port = %NULL%/,
+    rfc2833: /account\.1\.dtmf\.type = 1$/m,
+    warm: null,
+    emergency: /phone_setting\.emergency\.number = 112,110$/m,
+    url: /static\.auto_provision\.server\.url = http:\/\/prov\.papgate\.test:8081\//,
+    interval: { re: /static\.auto_provision\.repeat\.minutes = ([0-9]+)/, min: 1, max: 43200 },
+    checkSync: null,
+  })),
   ...[
     ['snom710', 'snom710-000413000201.htm'],
     ['D785', '000413000202.xml'],
@@ -115,7 +133,8 @@ const FAMILIES: Family[] = [
     rfc2833: /<user_dtmf_info idx="1" perm="R">off</,
     warm: null,
     emergency: null,
-    url: /<setting_server perm="R">http:\/\/(?:[0-9a-f]{12}:c{32}@)?prov\.papgate\.test:8081\//,
+    // FusionPBX snom/720/{$mac}.xml:19; the phone puts its MAC in place of `{mac}`.
+    url: /<setting_server perm="R">http:\/\/(?:[0-9a-f]{12}:c{32}@)?prov\.papgate\.test:8081\/(?:d\/c{32}\/)?\{mac\}\.xml<\/setting_server>/,
     interval: { re: /<settings_refresh_timer perm="R">([0-9]+)</, min: 60, max: 2592000 },
     checkSync: null,
   })),
@@ -136,7 +155,8 @@ const FAMILIES: Family[] = [
     emergency:
       /dialplan\.routing\.emergency\.1\.value="112" dialplan\.routing\.emergency\.1\.server\.1="1" dialplan\.routing\.emergency\.2\.value="110"/,
     url: /device\.prov\.serverName="http:\/\/prov\.papgate\.test:8081\//,
-    interval: { re: /prov\.polling\.period="([0-9]+)"/, min: 60, max: 2592000 },
+    // FusionPBX app/polycom/app_config.php:793: "Only an integer >= 3600 is valid".
+    interval: { re: /prov\.polling\.period="([0-9]+)"/, min: 3600, max: 2592000 },
     checkSync: null,
   })),
   ...(
@@ -223,7 +243,10 @@ const FAMILIES: Family[] = [
     // P237 is a directory: the phone appends `/cfg<mac>.xml` itself.
     url: /<P237>prov\.papgate\.test:8081(?:\/d\/c{32})?<\/P237>/,
     interval: { re: /<P193>([0-9]+)<\/P193>/, min: 60, max: 86400 },
-    checkSync: /<P26015>1<\/P26015>\n\s*<P4428>0<\/P4428>/,
+    // P4428 "Disable SIP NOTIFY Authentication. 0 - No, 1 - Yes" (FusionPBX grandstream/grp26xx/{$mac}.xml:5789-5792):
+    // papgate's check-sync carries no credentials. P26015 "Allow SIP Reset" lets a NOTIFY
+    // factory-reset the phone (GXV34x0 guide; FusionPBX grp26xx/{$mac}.xml:290-294, default 0).
+    checkSync: /<P26015>0<\/P26015>\n\s*<P4428>1<\/P4428>/,
   })),
   {
     vendor: 'panasonic',
@@ -233,7 +256,8 @@ const FAMILIES: Family[] = [
     proxySet: /SIP_OUTPROXY_ADDR_1="auth\.papgate\.test"\nSIP_OUTPROXY_PORT_1="5070"/,
     proxyUndone: /SIP_OUTPROXY_ADDR_1=""\nSIP_OUTPROXY_PORT_1="5060"/,
     rfc2833: /OUTBANDDTMF_1="Y"/,
-    warm: /HOTLINE_ENABLE="Y"\nHOTLINE_NUMBER="\*89"\nHOTLINE_DELAY="4"/,
+    // FusionPBX panasonic/utg200b/{$mac}.xml:187-191 (Panasonic names items alike in both formats).
+    warm: /HOT_LINE_ENABLE="Y"\nHOT_LINE_NUMBER="\*89"\nHOT_LINE_DELAY_TIME="4"/,
     emergency: /EMERGENCY_CALL1="112"\nEMERGENCY_CALL2="110"/,
     url: /CFG_STANDARD_FILE_PATH="http:\/\/prov\.papgate\.test:8081\/(?:d\/c{32}\/)?Config\{MAC\}\.cfg"/,
     interval: { re: /CFG_CYCLIC_INTVL="([0-9]+)"/, min: 1, max: 40320 },
@@ -317,6 +341,77 @@ describe('provisioning: vendor files against the production references', () => {
     });
   }
 
+  it('Yealink DECT systems: every account names its server template (Wazo v87 base-dect.tpl, FusionPBX yealink/w80)', () => {
+    const get = (body: string, key: string) =>
+      new RegExp(`^${key.replace(/\./g, '\\.')} = (.*)$`, 'm').exec(body)?.[1];
+    for (const model of ['W80DM', 'W75DM', 'W90DM', 'W70B', 'W75B', 'W80B', 'W90B']) {
+      const mac = '249ad8000199';
+      const minimal = render(device('yealink', model, mac, [ACCOUNT]), `${mac}.cfg`, 'minimal');
+      assert.equal(get(minimal, 'template.1.sip_server.1.address'), 'auth.papgate.test', model);
+      assert.equal(get(minimal, 'template.1.sip_server.1.port'), '5070');
+      assert.equal(get(minimal, 'account.1.sip_server.template'), '1');
+      // Firmware without templates (W70B before 146.87, Wazo v85 W70B.tpl:77-78) reads the account's own items.
+      assert.equal(get(minimal, 'account.1.sip_server.1.address'), 'auth.papgate.test');
+      assert.ok(!/features\.hotline_number = \*89/.test(minimal), `${model}: no hot line`);
+
+      // Accounts on one server share a template, another server gets the next one (Wazo v87 common.py _add_sip_templates).
+      const third: SipAccount = { ...ACCOUNT, user: 'acme-4713', server: 'sip2.acme.example' };
+      const full = render(device('yealink', model, mac, [ACCOUNT, SECOND, third]), `${mac}.cfg`, 'full');
+      assert.equal(get(full, 'template.1.sip_server.1.address'), 'sip.acme.example');
+      assert.equal(get(full, 'template.1.sip_server.1.port'), '5080');
+      assert.equal(get(full, 'template.2.sip_server.1.address'), 'sip2.acme.example');
+      assert.equal(get(full, 'template.2.sip_server.1.port'), '5060');
+      assert.equal(get(full, 'template.3.sip_server.1.address'), undefined);
+      assert.deepEqual(
+        [1, 2, 3].map((n) => get(full, `account.${n}.sip_server.template`)),
+        ['1', '1', '2'],
+      );
+
+      const none = render(device('yealink', model, mac, []), `${mac}.cfg`, 'full');
+      assert.equal(get(none, 'account.1.sip_server.template'), '%NULL%');
+      assert.equal(get(none, 'template.1.sip_server.1.address'), '%NULL%');
+    }
+    // Desk phones and the single-cell W60B keep the account's own items only.
+    for (const model of ['T54W', 'W60B', 'W52P']) {
+      const body = render(device('yealink', model, '001565000199', [ACCOUNT]), '001565000199.cfg', 'minimal');
+      assert.ok(!/^template\./m.test(body) && !/sip_server\.template/.test(body), model);
+    }
+  });
+
+  it('Poly: emergency numbers route to server 1, which is papgate (minimal) or the account server (FusionPBX polycom/6.x)', () => {
+    const server = (body: string) =>
+      /dialplan\.routing\.server\.1\.address="([^"]*)" dialplan\.routing\.server\.1\.port="([^"]*)"/
+        .exec(body)
+        ?.slice(1);
+    for (const vendor of ['poly', 'spectralink'] as const) {
+      const d = device(vendor, 'VVX 450', '0004f2000309', [ACCOUNT, SECOND]);
+      const minimal = render(d, '0004f2000309-phone.cfg', 'minimal');
+      assert.deepEqual(server(minimal), ['auth.papgate.test', '5070']);
+      assert.match(minimal, /dialplan\.routing\.emergency\.1\.server\.1="1"/);
+      assert.deepEqual(server(render(d, '0004f2000309-phone.cfg', 'full')), ['sip.acme.example', '5080']);
+      const none = device(vendor, 'VVX 450', '0004f2000309', []);
+      assert.deepEqual(server(render(none, '0004f2000309-phone.cfg', 'full')), ['', '']);
+    }
+  });
+
+  it('Poly: polling never below 3600 s, whatever the configured intervals (FusionPBX app_config.php:793)', () => {
+    const short = loadConfig({
+      PROVISIONING_BASE_URL: 'http://prov.papgate.test:8081',
+      SIP_REGISTRAR: 'auth.papgate.test:5070',
+      PROVISIONING_INTERVAL_SECONDS: '600',
+      PROVISIONING_MINIMAL_INTERVAL_SECONDS: '60',
+    });
+    for (const vendor of ['poly', 'spectralink'] as const) {
+      const d = device(vendor, '8440', '00907a000309', [ACCOUNT]);
+      for (const kind of ['minimal', 'full'] as const)
+        assert.match(
+          render(d, '00907a000309-phone.cfg', kind, short),
+          /prov\.polling\.period="3600"/,
+          `${vendor} ${kind}`,
+        );
+    }
+  });
+
   it('Gigaset N510: account 1 has no suffix, account 2 has _2 (Wazo N510 base.tpl)', () => {
     const body = render(
       device('gigaset', 'N510 IP PRO', '7c2f80000503', [ACCOUNT, SECOND]),
@@ -329,6 +424,85 @@ describe('provisioning: vendor files against the production references', () => {
     assert.match(body, /ucB_SIP_ACCOUNT_IS_ACTIVE_1"/);
     assert.match(body, /aucS_SIP_ACCOUNT_NAME_1"/);
     assert.ok(!/aucS_SIP_USER_ID_1"/.test(body));
+  });
+
+  it("Gigaset N510: the data server stays Gigaset's, the profile URL keeps an https scheme", () => {
+    // papgate does not serve the master.bin chain (Wazo wazo_gigaset/common/var/tftpboot/42/2/...):
+    // a data server pointing at papgate would fail the base's firmware and language checks for good.
+    const d = device('gigaset', 'N510 IP PRO', '7c2f80000505', [ACCOUNT]);
+    for (const kind of ['minimal', 'full'] as const) {
+      const body = render(d, '7C2F80000505.xml', kind);
+      assert.match(
+        body,
+        /BS_IP_Data1\.aucS_DATA_SERVER\[0\]" class="symb_item" value='"profile\.gigaset\.net\/device"'/,
+      );
+      assert.ok(!/aucS_DATA_SERVER[^\n]*papgate/.test(body), kind);
+    }
+    const secure = loadConfig({
+      PROVISIONING_BASE_URL: 'https://prov.papgate.test:8443',
+      SIP_REGISTRAR: 'auth.papgate.test:5070',
+    });
+    for (const [model, mac] of [
+      ['N510 IP PRO', '7c2f80000506'],
+      ['N720 DM PRO', '7c2f80000507'],
+    ] as const) {
+      const body = render(
+        device('gigaset', model, mac, [ACCOUNT]),
+        `${mac.toUpperCase()}.xml`,
+        'full',
+        secure,
+      );
+      assert.match(
+        body,
+        new RegExp(
+          `<S_CONFIGFILE_URL class="string" value='"https://prov\\.papgate\\.test:8443/d/c{32}/${mac.toUpperCase()}\\.xml"'/>`,
+        ),
+        model,
+      );
+    }
+    // Plain HTTP keeps Wazo's scheme-less form (N510 base.tpl:117).
+    assert.match(
+      render(d, '7C2F80000505.xml', 'full'),
+      /<S_CONFIGFILE_URL class="string" value='"prov\.papgate\.test:8081\/d\/c{32}\/7C2F80000505\.xml"'/,
+    );
+  });
+
+  it('Gigaset N510: account n on handset n (Wazo N510 base.tpl:34-35); account 1 also on every handset without its own, as the base assigns it (papgate)', () => {
+    const masks = (body: string) =>
+      [
+        ...body.matchAll(
+          /BS_Accounts\.astAccounts\[([0-9]+)\]\.ui(Send|Receive)Mask" class="symb_item" value="(0x[0-9a-f]+)"/g,
+        ),
+      ].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+    const third: SipAccount = { ...ACCOUNT, user: 'acme-4713' };
+    const mac = '7c2f80000508';
+    const file = '7C2F80000508.xml';
+    assert.deepEqual(masks(render(device('gigaset', 'N510 IP PRO', mac, [ACCOUNT]), file, 'minimal')), [
+      '0 Send 0x3f',
+      '0 Receive 0x3f',
+    ]);
+    assert.deepEqual(masks(render(device('gigaset', 'N510 IP PRO', mac, [ACCOUNT]), file, 'full')), [
+      '0 Send 0x3f',
+      '0 Receive 0x3f',
+    ]);
+    assert.deepEqual(
+      masks(render(device('gigaset', 'N510 IP PRO', mac, [ACCOUNT, SECOND, third]), file, 'full')),
+      ['0 Send 0x39', '0 Receive 0x39', '1 Send 0x2', '1 Receive 0x2', '2 Send 0x4', '2 Receive 0x4'],
+    );
+    assert.deepEqual(masks(render(device('gigaset', 'N510 IP PRO', mac, []), file, 'full')), [
+      '0 Send 0x0',
+      '0 Receive 0x0',
+    ]);
+  });
+
+  it('Gigaset N720: the handsets show the account name when idle, minimal and full (Wazo N720 base.tpl:183)', () => {
+    const d = device('gigaset', 'N720 DM PRO', '7c2f80000509', [ACCOUNT]);
+    for (const kind of ['minimal', 'full'] as const)
+      assert.match(
+        render(d, '7C2F80000509.xml', kind),
+        /<SYMB_ITEM ID="BS_VOIP_Data\.NameOnIdleDisplay" class="symb_item" value="1"\/>/,
+        kind,
+      );
   });
 
   it('Gigaset N720: its own tree (astVoipProviders / astVoipAccounts, N720_general.xsd)', () => {
@@ -358,6 +532,11 @@ describe('provisioning: User-Agents of the references', () => {
     ['yealink', 'T49G', '0015659b5a44', 'Yealink SIP VP-T49G 51.80.0.10 00:15:65:9b:5a:44', false],
     ['yealink', 'T38G', '0015652fc35e', 'Yealink SIP-T38G  38.70.0.125 00:15:65:2f:c3:5e', false],
     ['yealink', 'W52P', '00156544b37c', 'W52P 25.30.0.2 00:15:65:44:b3:7c', false],
+    // Wazo wazo_yealink/v87/common.py:81-85.
+    ['yealink', 'W80DM', '249ad8d1a631', 'Yealink W80DM 103.87.0.10 24:9a:d8:d1:a6:31', false],
+    ['yealink', 'W80DM', '249ad8d1a631', 'Yealink W80B 103.87.0.10 24:9a:d8:d1:a6:31', false],
+    ['yealink', 'W90DM', '805ec0d9c745', 'Yealink W90DM 130.87.0.10 80:5e:c0:d9:c7:44', true],
+    ['yealink', 'W70B', '805e0c1d654e', 'Yealink W70B 146.87.0.15 80:5e:0c:1d:65:4e', false],
     ['yealink', 'W52P', '00156544b37d', 'W52P 25.30.0.2 00:15:65:44:b3:7c', true],
     ['yealink', 'T46G', '001565000001', 'Yealink-T46G 28.71.0.81 28.1.0.128.0.0.0', false],
     ['yealink', 'T54W', '001565000001', 'Yealink-T46G 28.71.0.81 28.1.0.128.0.0.0', true],
@@ -509,5 +688,42 @@ describe('provisioning: boot and master files', () => {
       last = (await request(f.port, `/00156500f${String(i).padStart(3, '0')}.cfg`, { from: '127.0.2.3' }))
         .status;
     assert.equal(last, 429);
+  });
+
+  it('31 Grandstream phones behind one address each ask cfg<mac>, cfg<mac>.bin, then get cfg<mac>.xml', async () => {
+    // Grandstream SIP Device Provisioning Guide: the legacy binary `cfgMAC` (newer firmware
+    // `cfgMAC.bin`) is asked for before `cfgMAC.xml`, and `cfg<model>.xml`, `cfg.xml` after a failure.
+    for (let phone = 0; phone < 31; phone++) {
+      const mac = `000b8210${String(phone).padStart(4, '0')}`;
+      await f.device('grandstream', 'GXP2170', mac);
+      for (const legacy of [`cfg${mac}`, `cfg${mac}.bin`]) {
+        const res = await request(f.port, `/${legacy}`, { from: '127.0.2.4' });
+        assert.equal(res.status, 404, `${legacy} (phone ${phone + 1})`);
+      }
+      const res = await request(f.port, `/cfg${mac}.xml`, { from: '127.0.2.4' });
+      assert.equal(res.status, 200, `cfg${mac}.xml (phone ${phone + 1})`);
+      assert.match(res.body, new RegExp(`<mac>${mac}</mac>`));
+    }
+    for (let i = 0; i < 10; i++)
+      for (const file of ['cfggxp2170.xml', 'cfggrp2614.xml', 'cfght802.xml', 'cfg.xml'])
+        assert.equal((await request(f.port, `/${file}`, { from: '127.0.2.4' })).status, 404, file);
+  });
+
+  it('Panasonic {MODEL}.cfg (DHCP option 66 without a file name) points at Config{MAC}.cfg, never counted', async () => {
+    // Wazo wazo_panasonic/common/templates/common/KX-UT136.tpl:3, FusionPBX panasonic/ut136/KX-UT136.cfg:3.
+    for (let i = 0; i < 10; i++)
+      for (const model of ['KX-HDV130', 'KX-UT136', 'KX-TGP500B04']) {
+        const res = await request(f.port, `/${model}.cfg`, { from: '127.0.2.5' });
+        assert.equal(res.status, 200, model);
+        const lines = res.body.split('\n');
+        assert.match(lines[0]!, /^# Panasonic SIP Phone Standard Format File #/);
+        assert.ok(
+          lines.includes('CFG_STANDARD_FILE_PATH="http://prov.papgate.test:8081/Config{MAC}.cfg"'),
+          res.body,
+        );
+        assert.equal(credentialIn(res.body), null);
+      }
+    await f.device('panasonic', 'KX-HDV130', '0080f0000899');
+    assert.equal((await request(f.port, '/Config0080F0000899.cfg', { from: '127.0.2.5' })).status, 200);
   });
 });

@@ -42,6 +42,20 @@ const CASES: Case[] = [
     minimalMarks: [/DECT base/, /Dial \*89 to authenticate/],
   },
   {
+    vendor: 'yealink',
+    model: 'W80DM',
+    mac: '249ad8000003',
+    file: (m) => `${m}.cfg`,
+    ua: () => 'Yealink W80DM 103.87.0.10 24:9a:d8:00:00:03',
+    syntax: 'kv',
+    minimalMarks: [
+      /^template\.1\.sip_server\.1\.address = auth\.papgate\.test$/m,
+      /^template\.1\.outbound\.1\.address = auth\.papgate\.test$/m,
+      /^account\.1\.sip_server\.template = 1$/m,
+      /Dial \*89 to authenticate/,
+    ],
+  },
+  {
     vendor: 'snom',
     model: 'snom710',
     mac: '000413000003',
@@ -140,7 +154,7 @@ const CASES: Case[] = [
     file: (m) => `Config${m.toUpperCase()}.cfg`,
     ua: (m) => `Panasonic_KX-HDV130/01.133 (${m})`,
     syntax: 'quoted',
-    minimalMarks: [/HOTLINE_NUMBER="\*89"/, /EMERGENCY_CALL1="112"/],
+    minimalMarks: [/HOT_LINE_NUMBER="\*89"/, /EMERGENCY_CALL1="112"/],
   },
 ];
 
@@ -237,11 +251,11 @@ describe('provisioning: every vendor renders parseable minimal and full files', 
     assert.equal((await request(f.port, '/7c2f800000aa.cfg', { from: '127.0.0.40' })).status, 404);
     assert.equal((await request(f.port, '/7C2F800000AA.xml', { from: '127.0.0.40' })).status, 200);
     assert.equal((await request(f.port, '/0004130000AA.xml', { from: '127.0.0.40' })).status, 200);
-    assert.equal(
-      (await request(f.port, '/0004130000aa.xml', { from: '127.0.0.40' })).status,
-      404,
-      'snom asks with upper-case MAC',
-    );
+    // setting_server `.../{mac}.xml`: both references take the MAC in either case (FusionPBX
+    // .htaccess:7 `[A-Fa-f0-9]{12}`, amooma/GS5 routes `/000413[0-9A-F]{6}/i`).
+    const lower = await request(f.port, '/0004130000aa.xml', { from: '127.0.0.40' });
+    assert.equal(lower.status, 200, 'snom file with a lower-case MAC');
+    assert.match(lower.body, /<settings>/);
   });
 
   it('Poly per-phone master file points at <mac>-phone.cfg and still refuses a wrong credential', async () => {

@@ -56,7 +56,9 @@ function base(config: Config, credential: string | null, user?: string) {
       credential === null || user === undefined
         ? url
         : url.replace(/^(https?:\/\/)/, `$1${user}:${credential}@`),
-    provisioningUrlNoScheme: noScheme,
+    // Gigaset writes its URLs without `http://` (Wazo N510 base.tpl); an https URL keeps its scheme,
+    // which a base would otherwise replace with plain HTTP.
+    provisioningUrlHttpImplied: url.startsWith('http:') ? noScheme : url,
     // Grandstream appends `/cfg<mac>.xml` itself: a trailing slash would make it `//cfg...`.
     provisioningDirNoScheme: noScheme.replace(/\/+$/, ''),
     https: url.startsWith('https:'),
@@ -69,6 +71,43 @@ function base(config: Config, credential: string | null, user?: string) {
  */
 function slot(n: number): { n: number; i: number; suffix: string } {
   return { n, i: n - 1, suffix: n === 1 ? '' : `_${n}` };
+}
+
+/** Handsets a Gigaset N510 base takes; bit n-1 of a send or receive mask is handset n. */
+const N510_HANDSETS = 6;
+
+/**
+ * The N510 handsets that send and receive on account `n` of `count`: handset n (Wazo's rule,
+ * account n on handset n), and for account 1 also every handset without an account of its own,
+ * as the base itself assigns the first connection, so that no handset is left without a line.
+ */
+function handsetMask(n: number, count: number): string {
+  let mask = n <= N510_HANDSETS ? 1 << (n - 1) : 0;
+  if (n === 1) for (let h = Math.max(count, 1); h < N510_HANDSETS; h++) mask |= 1 << h;
+  return hex(mask);
+}
+
+/**
+ * The distinct SIP servers of `accounts`, numbered from 1 in order of first use, and each
+ * account's number: the server templates Yealink DECT systems name per account (Wazo v87
+ * `_add_sip_templates`). Yealink takes ten templates; papgate takes sixteen accounts per device.
+ */
+function sipTemplates<A extends { serverHost: string; serverPort: number }>(
+  accounts: readonly A[],
+): { templates: Scope[]; accounts: (A & { templateId: number })[] } {
+  const ids = new Map<string, number>();
+  const templates: Scope[] = [];
+  const numbered = accounts.map((a) => {
+    const key = `${a.serverHost}\0${a.serverPort}`;
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = ids.size + 1;
+      ids.set(key, id);
+      templates.push({ templateId: id, serverHost: a.serverHost, serverPort: a.serverPort });
+    }
+    return { ...a, templateId: id };
+  });
+  return { templates, accounts: numbered };
 }
 
 /** Minutes between two re-checks; `floor` is the vendor's smallest accepted value. */
@@ -139,7 +178,7 @@ export function deviceScope(
   const interval = minimal ? config.provisioningMinimalIntervalSeconds : config.provisioningIntervalSeconds;
   const fields = what.kind === 'minimal' ? minimalFields(config, device, what) : null;
   const display = fields?.display ?? '';
-  const accounts: Scope[] = fields
+  const listed = fields
     ? [
         {
           ...slot(1),
@@ -171,6 +210,9 @@ export function deviceScope(
           label: a.displayName ?? a.user,
         };
       });
+  const { templates: serverTemplates, accounts } = sipTemplates(
+    listed.map((a) => ({ ...a, handsetMaskHex: handsetMask(a.n, listed.length) })),
+  );
   const credential = what.kind === 'full' ? what.credential : null;
   return {
     mac: device.mac,
@@ -191,6 +233,8 @@ export function deviceScope(
     intervalMinutes: minutes(interval),
     // Grandstream P193 accepts 60 to 86400 minutes.
     intervalMinutesAtLeastHour: minutes(interval, 60),
+    // Poly prov.polling.period: "Only an integer >= 3600 is valid" (FusionPBX app_config.php).
+    intervalSecondsAtLeastHour: Math.max(3600, interval),
     registrar: config.sip.registrar,
     registrarHost: registrar.host,
     registrarPort: registrar.port,
@@ -202,10 +246,11 @@ export function deviceScope(
     emergency: config.emergencyNumbers.map((number, i) => ({ n: i + 1, number })),
     emergency5: config.emergencyNumbers.slice(0, 5).map((number, i) => ({ n: i + 1, number })),
     accounts,
+    serverTemplates,
     primary: accounts.slice(0, 1),
     // Account 1 of a full configuration without accounts: the restricted account the minimal
     // configuration put there must be switched off, not left registering.
-    vacant: minimal || accounts.length > 0 ? [] : [slot(1)],
+    vacant: minimal || accounts.length > 0 ? [] : [{ ...slot(1), handsetMaskHex: hex(0) }],
     displayName: minimal ? display : (device.accounts[0]?.displayName ?? ''),
   };
 }

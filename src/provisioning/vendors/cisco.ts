@@ -14,9 +14,10 @@ const UA = [
 ];
 
 /**
- * Cisco SPA112/SPA122/ATA191 and Linksys PAP2T/SPA2102 ATAs: one flat-profile XML `<mac>.xml`
- * fetched via Profile_Rule. Linksys devices run the same firmware family (and report "Cisco/" or
- * "Linksys/" depending on the firmware), so the two vendors share this module.
+ * Cisco SPA112/SPA122 and Linksys PAP2T/SPA2102 ATAs: one flat-profile XML `<mac>.xml` fetched via
+ * Profile_Rule. Linksys devices run the same firmware family (and report "Cisco/" or "Linksys/"
+ * depending on the firmware), so the two vendors share this module. The ATA190/ATA191 are not
+ * among them: their reference provisions them in the CUCM format (`ATA<MAC>.cnf.xml`).
  */
 export const cisco: VendorModule = {
   family: 'cisco',

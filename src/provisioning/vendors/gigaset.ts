@@ -2,7 +2,10 @@ import { xmlEscape } from '../render';
 import { bootFile, configFile, firstUserAgent, type VendorModule } from './types';
 
 const FILE = /^([0-9A-F]{12})\.xml$/;
-/** The firmware master files a base asks its data server for (`/42/2/master.bin`, ...). */
+/**
+ * The firmware master files a base asks its data server for (`/42/2/master.bin`, ...), when an
+ * installer made that papgate: papgate serves none and points the data server back at Gigaset.
+ */
 const BOOT = [/^(?:master|baselines)\.bin$/];
 // `Gigaset N720 DM PRO/70.089.00.000.000;7C2F80CA21E4`, `N510 IP PRO/42.245.00.000.000`,
 // `N720-DM-PRO/70.040.00.000.000`: the vendor prefix and the MAC are both optional.

@@ -1,7 +1,13 @@
 import { xmlEscape } from '../render';
-import { configFile, firstUserAgent, type VendorModule } from './types';
+import { bootFile, configFile, firstUserAgent, type VendorModule } from './types';
 
 const FILE = /^cfg([0-9a-f]{12})\.xml$/;
+/**
+ * What a Grandstream asks for around `cfg<mac>.xml` (SIP Device Provisioning Guide): the legacy
+ * binary `cfg<mac>` (newer firmware `cfg<mac>.bin`) before it, and `cfg<model>.xml` and the
+ * generic `cfg.xml` after a failure. papgate serves the XML file only.
+ */
+const BOOT = [/^cfg[0-9a-f]{12}(?:\.bin)?$/, /^cfg(?:[a-z]{2,4}[0-9]{3,4}[a-z]{0,2})?\.xml$/];
 const UA = [
   // `Grandstream Model HW GXP2200 V2.2A SW 1.0.1.33 DevId 000b82462d97`
   /^Grandstream\s+Model\s+HW\s+([A-Za-z0-9_-]+)(?:.*?\bDevId\s+([0-9A-Fa-f]{12}))?/,
@@ -12,11 +18,11 @@ const UA = [
 export const grandstream: VendorModule = {
   family: 'grandstream',
   vendors: ['grandstream'],
-  files: ['cfg<mac>.xml'],
+  files: ['cfg<mac>.xml', 'cfg<mac>, cfg<mac>.bin, cfg<model>.xml, cfg.xml (404)'],
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
   httpAuth: 'Basic',
-  matchFile: (file) => configFile(FILE, 'cfg.xml', file),
+  matchFile: (file) => configFile(FILE, 'cfg.xml', file) ?? bootFile(BOOT, file),
   parseUserAgent: (ua) => firstUserAgent(UA, ua),
   overrides: () => [],
 };

@@ -3,17 +3,25 @@ import { configFile, modelAndMac, type VendorModule } from './types';
 
 // Panasonic's default CFG_STANDARD_FILE_PATH ends in `Config{MAC}.cfg` ({MAC}: upper-case MAC).
 const FILE = /^Config([0-9A-F]{12})\.cfg$/;
+/**
+ * What a phone asks for when DHCP option 66 names a server but no file (`KX-HDV130.cfg`,
+ * `KX-TGP500B04.cfg`): a common file that only sets CFG_STANDARD_FILE_PATH.
+ */
+const MODEL_FILE = /^KX-[A-Z0-9]{3,12}\.cfg$/;
 // `Panasonic_KX-HDV130/01.133 (0080f0aabbcc)`, `Panasonic_KX-UT136/...`
 const UA = /^Panasonic[_-]([A-Za-z0-9-]+)(?:\/\S*)?(?:\s+\(([0-9A-Fa-f]{12})\))?/;
 
 export const panasonic: VendorModule = {
   family: 'panasonic',
   vendors: ['panasonic'],
-  files: ['Config<MAC>.cfg'],
+  files: ['{MODEL}.cfg (common)', 'Config<MAC>.cfg'],
   contentType: 'text/plain; charset=utf-8',
   escape: quotedEscape,
   httpAuth: 'Basic',
-  matchFile: (file) => configFile(FILE, 'config.cfg', file),
+  matchFile: (file) =>
+    MODEL_FILE.test(file)
+      ? { role: 'common', template: 'model.cfg', vars: {} }
+      : configFile(FILE, 'config.cfg', file),
   parseUserAgent: (ua) => modelAndMac(UA, ua),
   overrides: () => [],
 };

@@ -2,7 +2,8 @@ import { xmlEscape } from '../render';
 import { bootFile, configFile, modelAndMac, type VendorModule } from './types';
 
 const HTM = /^snom[A-Za-z0-9]{2,12}-([0-9A-F]{12})\.htm$/;
-const XML = /^([0-9A-F]{12})\.xml$/;
+/** setting_server `.../{mac}.xml`: the references take the MAC in either case (FusionPBX .htaccess). */
+const XML = /^([0-9A-Fa-f]{12})\.xml$/;
 /** Model-wide files a snom asks for on boot (setting lists, firmware, languages). */
 const BOOT = [
   /^snom[A-Za-z0-9]{2,12}(?:-firmware)?\.(?:htm|xml)$/,
@@ -17,7 +18,7 @@ const UA = /\bsnom([A-Za-z0-9]+)-SIP\b(?:(?:[^()]|\([^()]*\))*?\s([0-9A-F]{12})(
 export const snom: VendorModule = {
   family: 'snom',
   vendors: ['snom'],
-  files: ['snom<model>-<MAC>.htm', '<MAC>.xml'],
+  files: ['snom<model>-<MAC>.htm', '<MAC>.xml or <mac>.xml'],
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
   httpAuth: 'Basic',

@@ -14,7 +14,13 @@ const UA = [
   // `W52P 25.30.0.2 00:15:65:44:b3:7c`, `VP530P 23.70.0.40 ...`: older firmware names no vendor.
   new RegExp(`^((?:W[0-9]{2}|VP[0-9]{3})[A-Z]?)\\s+[0-9.]+\\s+${MAC}\\b`),
 ];
-const DECT_BASE = /W[0-9]{2}[BP]\b/i;
+/** DECT bases and managers (W52P, W60B, W80B, W80DM, ...): no off-hook hot line. */
+const DECT = /W[0-9]{2}(?:[BP]|DM)\b/i;
+/**
+ * DECT systems whose 8x.87 firmware takes the SIP server from a server template (Wazo
+ * wazo_yealink/v87 W70B/W75B/W80B/W90B/W75DM/W80DM/W90DM.tpl, all `extends 'base-dect.tpl'`).
+ */
+const DECT_SYSTEM = /W(?:70|75|80|90)(?:B|DM)\b/i;
 
 export const yealink: VendorModule = {
   family: 'yealink',
@@ -30,6 +36,7 @@ export const yealink: VendorModule = {
   },
   parseUserAgent: (ua) => firstUserAgent(UA, ua),
   overrides(device) {
-    return DECT_BASE.test(device.model) ? ['dect'] : [];
+    if (DECT_SYSTEM.test(device.model)) return ['dect-system', 'dect'];
+    return DECT.test(device.model) ? ['dect'] : [];
   },
 };
