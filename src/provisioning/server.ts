@@ -270,6 +270,11 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     body: STATUS_TEXT[405]!,
   });
   app.decorateRequest('provisioning', null);
+  // The Digest secret is read (or created) before the first phone asks: a challenge, which answers
+  // anyone, then never writes to Redis. A Redis away at start: the first challenge reads it.
+  app.addHook('onReady', async () => {
+    await nonces.prepare().catch((err: unknown) => log.warn({ err }, 'Digest nonce secret not read yet'));
+  });
   // Every reply, refusals by the hooks and the router included; a callback hook costs no promise.
   app.addHook('onResponse', (req, r, done) => {
     metrics.provisioningReply(

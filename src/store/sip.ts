@@ -80,6 +80,14 @@ export class SipStore {
   }
 
   /**
+   * Reads (the first process: creates) the secret now, so that a challenge, which answers whoever
+   * asks, never writes to Redis. Throws while Redis is away; the first challenge then reads it.
+   */
+  async prepare(): Promise<void> {
+    await this.nonceSecret();
+  }
+
+  /**
    * The device behind a MAC as its record in Redis is now (null: unknown). The tenant owning the MAC
    * is a hint (TenantHints), which saves a re-registration the read of the global MAC index.
    */
