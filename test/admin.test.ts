@@ -251,6 +251,37 @@ describe('admin API over HTTP', () => {
     assert.deepEqual((await http('GET', '/api/v1/tenants/acme/whitelist/temporary')).json.entries, []);
   });
 
+  it('PUT of a tenant keeps the fields it is not given (name, language, time zone, prefixes)', async () => {
+    const full = {
+      name: 'Acme GmbH',
+      language: 'de',
+      timeZone: 'Europe/Berlin',
+      emergencyCallerIdPrefixes: ['+4930'],
+    };
+    assert.equal((await http('PUT', '/api/v1/tenants/acme', full)).status, 200);
+    const only = await http('PUT', '/api/v1/tenants/acme', { emergencyCallerIdPrefixes: ['+4940'] });
+    assert.equal(only.status, 200);
+    assert.deepEqual(
+      [only.json.name, only.json.language, only.json.timeZone, only.json.emergencyCallerIdPrefixes],
+      ['Acme GmbH', 'de', 'Europe/Berlin', ['+4940']],
+    );
+    const named = await http('PUT', '/api/v1/tenants/acme', { name: 'Acme AG' });
+    assert.deepEqual(
+      [named.json.name, named.json.language, named.json.timeZone, named.json.emergencyCallerIdPrefixes],
+      ['Acme AG', 'de', 'Europe/Berlin', ['+4940']],
+    );
+    // null clears what may be empty; an empty body changes nothing.
+    const cleared = await http('PUT', '/api/v1/tenants/acme', { language: null, timeZone: null });
+    assert.deepEqual(
+      [cleared.json.name, cleared.json.language, cleared.json.timeZone],
+      ['Acme AG', null, null],
+    );
+    assert.equal((await http('PUT', '/api/v1/tenants/acme', {})).json.name, 'Acme AG');
+    // A new tenant without a name is named by its id.
+    const fresh = await http('PUT', '/api/v1/tenants/fresh', { language: 'en' });
+    assert.deepEqual([fresh.status, fresh.json.name, fresh.json.language], [201, 'fresh', 'en']);
+  });
+
   it('suspend is refused (409) for a device that holds its credential: a reset is what helps', async () => {
     await addDevice('acme', '001565aabbcf');
     // what a full configuration through a whitelisted site records
@@ -266,6 +297,9 @@ describe('admin API over HTTP', () => {
     assert.equal(sus.status, 409);
     assert.equal(sus.json.error, 'holds_credential');
     assert.match(sus.json.message, /reset authentication/);
+    // A whitelisted site no longer gets the file of a device holding its credential.
+    assert.match(sus.json.message, /only the phone holding it gets its configuration/);
+    assert.doesNotMatch(sus.json.message, /whitelist/);
     assert.equal((await http('GET', '/api/v1/tenants/acme/devices/001565aabbcf')).json.suspended, false);
   });
 

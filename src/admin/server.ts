@@ -17,6 +17,7 @@ import {
   parseTenantId,
   parseTenantName,
   type Device,
+  type Language,
   type NewDevice,
 } from '../domain/device';
 import { parseTimeZone } from '../domain/display';
@@ -437,13 +438,15 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     api.put('/tenants/:tenant', async (req, reply) => {
       const id = parseTenantId((req.params as { tenant: string }).tenant);
       const b = objectBody(req);
-      const name = b.name === undefined ? id : parseTenantName(b.name);
+      // A field not given is left as it is (a new tenant: its id as name, no language or time zone).
+      const name = b.name === undefined ? undefined : parseTenantName(b.name);
       if (b.language !== undefined && b.language !== null && !isLanguage(b.language)) {
         throw new InputError('language must be "en" or "de"', 'language');
       }
+      const language = b.language as Language | null | undefined;
       const timeZone =
         b.timeZone === undefined || b.timeZone === null
-          ? null
+          ? b.timeZone
           : typeof b.timeZone === 'string'
             ? parseTimeZone(b.timeZone)
             : null;
@@ -478,7 +481,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
         id,
         {
           name,
-          language: (b.language as 'en' | 'de' | undefined) ?? null,
+          language,
           timeZone,
           deviceCertificate,
           ...(prefixes === undefined || scope(req) !== undefined
@@ -654,7 +657,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
         throw new HttpError(
           409,
           'holds_credential',
-          `device ${device.mac} holds its device credential: only that phone or a whitelisted site gets its configuration; to authenticate a factory-reset phone again, reset authentication (new PAP)`,
+          `device ${device.mac} holds its device credential: only the phone holding it gets its configuration; to authenticate a factory-reset phone again, reset authentication (new PAP)`,
         );
       const r = await store.suspendDevice(tenant, device.mac, actor(req));
       if (!r) throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist`);
