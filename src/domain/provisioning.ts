@@ -24,13 +24,26 @@ export interface ProvisioningInputs {
   readonly certificatePolicy: DeviceCertificatePolicy;
 }
 
+/** Why a provisioning request is refused (403): decideProvisioning's reasons and the User-Agent check. */
+export type ProvisioningRefusal =
+  'wrong_credential' | 'device_certificate_mismatch' | 'device_certificate_required' | 'user_agent_mismatch';
+
+/**
+ * Refusals that say the asker holds or names another device's identity (a verified certificate of
+ * another MAC, a User-Agent naming another MAC): each has a share of its own of a client's phone
+ * traffic events (provisioning_event in lua/prelude.lua mirrors this list) and log lines, so that a
+ * flood of ordinary refusals (wrong credentials) from the same network cannot hide one. A drill
+ * hid a certificate mismatch behind 21 wrong-credential GETs.
+ */
+export const OWN_SHARE_REFUSALS: readonly ProvisioningRefusal[] = [
+  'device_certificate_mismatch',
+  'user_agent_mismatch',
+];
+
 export type ProvisioningDecision =
   | { readonly kind: 'full'; readonly reason: Exclude<BypassReason, 'pap'> }
   | { readonly kind: 'minimal'; readonly display: MinimalDisplay }
-  | {
-      readonly kind: 'refuse';
-      readonly reason: 'wrong_credential' | 'device_certificate_mismatch' | 'device_certificate_required';
-    };
+  | { readonly kind: 'refuse'; readonly reason: Exclude<ProvisioningRefusal, 'user_agent_mismatch'> };
 
 /** SPEC section 4: which configuration does this request get, and why. */
 export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision {

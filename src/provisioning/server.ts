@@ -17,7 +17,7 @@ import { clientOf } from '../domain/prefix';
 import { LogLimit } from '../lib/loglimit';
 import type { Mac } from '../domain/mac';
 import { generateDeviceCredential, hashCredential } from '../domain/pap';
-import { decideProvisioning } from '../domain/provisioning';
+import { decideProvisioning, type ProvisioningRefusal } from '../domain/provisioning';
 import { prefixOf } from '../domain/prefix';
 import { entriesContaining } from '../domain/whitelist';
 import {
@@ -28,7 +28,12 @@ import {
   withFrontHandler,
   type FrontHandler,
 } from '../http/server';
-import { Metrics, type ProvisioningDecision, type ProvisioningVendor } from '../lib/metrics';
+import {
+  Metrics,
+  type ProvisioningDecision,
+  type ProvisioningReason,
+  type ProvisioningVendor,
+} from '../lib/metrics';
 import { isStoreUnavailable } from '../store/connect';
 import type { ProvisioningState, RenderedDevice } from '../store/provisioning';
 import type { Store } from '../store/store';
@@ -63,6 +68,7 @@ declare module 'fastify' {
 interface Labels {
   vendor: ProvisioningVendor;
   decision: ProvisioningDecision;
+  reason: ProvisioningReason;
 }
 
 /** What a process assumes of a device it has answered before: checked by Store.provision. */
@@ -204,10 +210,16 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     windowMs: config.traffic.windowSeconds * 1000,
     now,
   });
-  const limitedWarn = (ip: string, fields: object, msg: string) =>
-    logLimit.line(log, 'warn', clientOf(ip, config.traffic.clientPrefix), fields, msg);
-  const refusedLine = (ip: string, fields: object) =>
-    limitedWarn(ip, { req: ++seq, ip, outcome: 'refused', ...fields }, 'provisioning refused');
+  const limitedWarn = (ip: string, fields: object, msg: string, reason?: string) =>
+    logLimit.line(log, 'warn', clientOf(ip, config.traffic.clientPrefix), fields, msg, reason);
+  /** Each reason its own share: a flood of wrong credentials must not silence a certificate mismatch. */
+  const refusedLine = (ip: string, reason: ProvisioningRefusal, fields: object) =>
+    limitedWarn(
+      ip,
+      { req: ++seq, ip, outcome: 'refused', reason, ...fields },
+      'provisioning refused',
+      reason,
+    );
 
   // Set right below, before the server can take a request.
   let lifecycle: ReturnType<typeof installEdgeLifecycle> | null = null;
@@ -226,11 +238,11 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       next(req, res);
       return;
     }
-    const labels: Labels = { vendor: 'none', decision: 'none' };
+    const labels: Labels = { vendor: 'none', decision: 'none', reason: 'none' };
     void serve(req as IncomingMessage & Request, labels)
       .then((a) => {
         write(res, a);
-        metrics.provisioningReply(labels.vendor, labels.decision, a.status);
+        metrics.provisioningReply(labels.vendor, labels.decision, a.status, labels.reason);
         lifecycle!.answered();
       })
       .catch((err: unknown) => {
@@ -259,6 +271,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       req.provisioning?.vendor ?? 'none',
       req.provisioning?.decision ?? 'none',
       r.statusCode,
+      req.provisioning?.reason ?? 'none',
     );
     done();
   });
@@ -442,9 +455,10 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       guarded(store.recordProvisioning(tenant, device.mac, { ip, outcome, reason, file: name, audit }));
 
     /** Noted on the device and in the traffic; logged within the client's share. */
-    const refuse = async (reason: string, fields: object = {}) => {
+    const refuse = async (reason: ProvisioningRefusal, fields: object = {}) => {
       await note('refused', reason);
-      refusedLine(ip, { mac: device.mac, tenant, file: name, reason, ...fields, ...audit });
+      labels.reason = reason;
+      refusedLine(ip, reason, { mac: device.mac, tenant, file: name, ...fields, ...audit });
       return plain(403);
     };
 
@@ -613,7 +627,8 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     }
     labels.vendor = hint.vendor;
     if (done.kind === 'refused') {
-      refusedLine(ip, { mac, tenant: hint.tenant, file: name, reason: done.reason, ...audit });
+      labels.reason = done.reason;
+      refusedLine(ip, done.reason, { mac, tenant: hint.tenant, file: name, ...audit });
       return plain(403);
     }
     labels.decision = done.kind;
@@ -632,7 +647,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   };
 
   app.get('/*', async (req, r) => {
-    req.provisioning = { vendor: 'none', decision: 'none' };
+    req.provisioning = { vendor: 'none', decision: 'none', reason: 'none' };
     return reply(r, await serve(req, req.provisioning));
   });
 
