@@ -70,6 +70,9 @@ export const openApiDocument = {
       },
       post: {
         summary: 'Create a tenant admin token; the answer is the only time the token is shown',
+        description:
+          '409 name_taken (names are unique for good) or too_many_tokens (20 tokens that are not revoked, ' +
+          'the most a tenant may have: revoke one first)',
         parameters: [tenant],
         requestBody: json({
           type: 'object',

@@ -30,7 +30,7 @@ import { canonicalIp, parseWhitelistEntry } from '../domain/whitelist';
 import type { AuditEvent, EventStream } from '../store/audit';
 import type { CreateError } from '../store/devices';
 import type { Store } from '../store/store';
-import { parseTokenName, TenantTokens, tenantTokenClaim } from '../store/tokens';
+import { MAX_TOKENS_PER_TENANT, parseTokenName, TenantTokens, tenantTokenClaim } from '../store/tokens';
 import { Sites } from '../store/sites';
 import { parseSite, parseSiteName } from '../domain/site';
 import { authorizeSite, parseCallerIdPrefixes } from '../domain/emergency';
@@ -272,15 +272,15 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     return p?.kind === 'tenant' ? `token:${p.name}@${req.ip}` : `operator@${req.ip}`;
   };
   /**
-   * The API client whose wrong PAPs count against the guessing limits: a tenant token is one
-   * client wherever it is used from; the operator's token is shared by its systems, told apart by
-   * network (SOURCE_PREFIX_IPV4/_IPV6), so that a neighbouring address is no fresh budget.
+   * The API client whose wrong PAPs count against the guessing limits: all tokens of a tenant are
+   * one client wherever they are used from (a tenant token makes more tokens: counted per token,
+   * each would be a fresh budget and a fresh alert); the operator's token is shared by its systems,
+   * told apart by network (SOURCE_PREFIX_IPV4/_IPV6), so that a neighbouring address is no fresh
+   * budget.
    */
   const apiSource = (req: FastifyRequest) => {
     const p = req.principal;
-    return p?.kind === 'tenant'
-      ? `api:${p.tenant}/${p.name}`
-      : `api:operator@${prefixOf(req.ip, config.sourcePrefix)}`;
+    return p?.kind === 'tenant' ? `api:${p.tenant}` : `api:operator@${prefixOf(req.ip, config.sourcePrefix)}`;
   };
   /** The tenant a tenant token is bound to; undefined for the operator. */
   const scope = (req: FastifyRequest): string | undefined =>
@@ -525,8 +525,14 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       const tenant = await tenantOf(req);
       const name = parseTokenName(objectBody(req).name);
       const made = await tokens.create(tenant, name, actor(req));
-      if (!made)
+      if (made === 'name_taken')
         throw new HttpError(409, 'name_taken', `tenant "${tenant}" already has a token named "${name}"`);
+      if (made === 'too_many')
+        throw new HttpError(
+          409,
+          'too_many_tokens',
+          `tenant "${tenant}" has ${MAX_TOKENS_PER_TENANT} tokens that are not revoked, the most it may have; revoke one first`,
+        );
       return reply
         .code(201)
         .header('Cache-Control', 'no-store')
