@@ -251,6 +251,47 @@ describe('admin API over HTTP', () => {
     assert.deepEqual((await http('GET', '/api/v1/tenants/acme/whitelist/temporary')).json.entries, []);
   });
 
+  it('refuses a tenant or site name that looks like another of its scope (the drill: four "Beta"s)', async () => {
+    assert.equal((await http('PUT', '/api/v1/tenants/beta', { name: 'Beta' })).status, 201);
+    for (const [name, status] of [
+      ['Beta\u200c', 400],
+      ['Be\u200dta', 400],
+      ['Beta\u200c\u200c\u200c', 400],
+      ['B\u0435ta', 409],
+      ['BETA', 409],
+      ['Beta', 409],
+    ] as const) {
+      const res = await http('PUT', '/api/v1/tenants/beta2', { name });
+      assert.equal(res.status, status, JSON.stringify(name));
+      assert.equal(res.json.field, 'name');
+      if (status === 409) {
+        assert.equal(res.json.error, 'name_looks_alike');
+        assert.match(res.json.message, /looks like "Beta", the name of tenant "beta"/);
+      }
+    }
+    assert.equal((await http('GET', '/api/v1/tenants/beta2')).status, 404, 'nothing created');
+    // Renaming into a look-alike is refused as well; keeping or changing the own name is not.
+    assert.equal((await http('PUT', '/api/v1/tenants/acme', { name: 'B\u0435ta' })).status, 409);
+    assert.equal((await http('PUT', '/api/v1/tenants/beta', { name: 'Beta', language: 'en' })).status, 200);
+    assert.equal((await http('PUT', '/api/v1/tenants/beta', { name: 'BETA' })).status, 200);
+    assert.equal((await http('PUT', '/api/v1/tenants/gamma', { name: 'Gamma' })).status, 201);
+
+    const site = (name: string) =>
+      http('PUT', `/api/v1/tenants/acme/sites/${encodeURIComponent(name)}`, {
+        emergencyCallerId: '+4930123456',
+      });
+    assert.equal((await site('HQ')).status, 201);
+    const alike = await site('\u041dQ');
+    assert.equal(alike.status, 409);
+    assert.deepEqual([alike.json.error, alike.json.field], ['name_looks_alike', 'site']);
+    assert.equal((await site('HQ')).status, 200, 'the same record updated');
+    assert.equal(
+      (await http('PUT', '/api/v1/tenants/beta/sites/%D0%9DQ', { emergencyCallerId: '+4930123456' })).status,
+      201,
+      'another tenant',
+    );
+  });
+
   it('PUT of a tenant keeps the fields it is not given (name, language, time zone, prefixes)', async () => {
     const full = {
       name: 'Acme GmbH',

@@ -92,6 +92,10 @@ export const openApiDocument = {
     '/api/v1/tenants/{tenant}': {
       put: {
         summary: 'Create or update a tenant',
+        description:
+          'A field not given is left as it is (a new tenant is named by its id); null clears language and ' +
+          "timeZone. 409 name_looks_alike: the name looks like another tenant's (same skeleton: NFKC, " +
+          'Unicode confusables, case).',
         parameters: [tenant],
         requestBody: json({
           type: 'object',
@@ -129,7 +133,7 @@ export const openApiDocument = {
             },
           },
         }),
-        responses: { 201: ok('created'), 200: ok('updated'), 400: err, 401: err, ...forbidden },
+        responses: { 201: ok('created'), 200: ok('updated'), 400: err, 401: err, ...forbidden, 409: err },
       },
       get: {
         summary: 'Read a tenant',
@@ -248,10 +252,18 @@ export const openApiDocument = {
         summary:
           "Create or replace a site's record: emergency calls of the site's devices carry its caller ID, and its address where the route accepts a location. " +
           'A route not among EMERGENCY_ROUTE and EMERGENCY_SITE_ROUTES: 400; a tenant token giving a caller ID outside its ' +
-          "tenant's emergencyCallerIdPrefixes: 403 (it may keep one the operator set)",
+          "tenant's emergencyCallerIdPrefixes: 403 (it may keep one the operator set); a new record whose name looks like " +
+          "another of the tenant's: 409 name_looks_alike",
         parameters: [tenant, siteParam],
         requestBody: json({ $ref: '#/components/schemas/SiteRecord' }),
-        responses: { 201: ok('created', site), 200: ok('replaced', site), 400: err, ...forbidden, 404: err },
+        responses: {
+          201: ok('created', site),
+          200: ok('replaced', site),
+          400: err,
+          ...forbidden,
+          404: err,
+          409: err,
+        },
       },
       get: {
         summary: "Read a site's record",

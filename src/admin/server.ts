@@ -24,6 +24,7 @@ import { parseTimeZone } from '../domain/display';
 import { InputError } from '../domain/errors';
 import { parseMac, type Mac } from '../domain/mac';
 import { isPapFormat } from '../domain/pap';
+import { lookAlikeOf } from '../domain/lookalike';
 import { isDeviceCertificatePolicy } from '../domain/devicecert';
 import { prefixOf } from '../domain/prefix';
 import { canonicalIp, parseWhitelistEntry } from '../domain/whitelist';
@@ -390,6 +391,29 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     return res;
   };
 
+  /**
+   * A tenant name that looks like another tenant's (lookAlikeOf) is refused, 409: "Beta" and
+   * "B" + Cyrillic "е" + "ta" side by side could not be told apart. A tenant token is not told
+   * the other tenant's id. Two look-alike names written at the same moment are not caught: tenants
+   * are the operator's to create, one at a time.
+   */
+  const refuseLookAlikeTenant = async (req: FastifyRequest, id: string, name: string) => {
+    const others = (await Promise.all((await store.tenantIds()).map((t) => store.getTenant(t)))).filter(
+      (t) => t !== null && t.id !== id,
+    );
+    const like = lookAlikeOf(name, new Set(others.map((t) => t!.name)));
+    if (like === null) return;
+    const owner = others.find((t) => t!.name === like)!.id;
+    throw new HttpError(
+      409,
+      'name_looks_alike',
+      scope(req) === undefined
+        ? `name "${name}" looks like "${like}", the name of tenant "${owner}"; choose one that can be told apart`
+        : `name "${name}" looks like another tenant's name; choose one that can be told apart`,
+      { field: 'name' },
+    );
+  };
+
   const objectBody = (req: FastifyRequest): Record<string, unknown> => {
     const b = req.body;
     if (b === undefined || b === null) return {};
@@ -468,8 +492,8 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
         b.emergencyCallerIdPrefixes === undefined
           ? undefined
           : parseCallerIdPrefixes(b.emergencyCallerIdPrefixes);
+      const current = await store.getTenant(id);
       if (scope(req) !== undefined) {
-        const current = await store.getTenant(id);
         if (!current) throw new HttpError(403, 'forbidden', 'a tenant token cannot create tenants');
         // Sent back unchanged (as GET answered it) is no attempt to set it.
         if (prefixes !== undefined && prefixes.join(',') !== current.emergencyCallerIdPrefixes.join(','))
@@ -477,6 +501,8 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
             field: 'emergencyCallerIdPrefixes',
           });
       }
+      const shown = current === null ? (name ?? id) : name;
+      if (shown !== undefined && shown !== current?.name) await refuseLookAlikeTenant(req, id, shown);
       const created = await store.putTenant(
         id,
         {
@@ -686,6 +712,21 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       const tenant = await tenantOf(req);
       const input = parseSite(siteName(req), req.body);
       const [current, t] = await Promise.all([sites.get(tenant, input.name), store.getTenant(tenant)]);
+      if (current === null) {
+        // A new site record may not look like another of the tenant's (lookAlikeOf): two sites
+        // "HQ" on one PAP sheet or in one filter could not be told apart.
+        const like = lookAlikeOf(
+          input.name,
+          (await sites.list(tenant)).map((x) => x.name),
+        );
+        if (like !== null)
+          throw new HttpError(
+            409,
+            'name_looks_alike',
+            `site "${input.name}" looks like the tenant's site "${like}"; choose a name that can be told apart`,
+            { field: 'site' },
+          );
+      }
       const write = authorizeSite(input, scope(req) === undefined ? 'operator' : 'tenant', {
         policy: config.sip,
         prefixes: t?.emergencyCallerIdPrefixes ?? [],
