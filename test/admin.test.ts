@@ -334,7 +334,9 @@ describe('admin API over HTTP', () => {
       file: '001565aabbcf.cfg',
     });
     assert.equal(recorded, 'ok');
-    const sus = await http('POST', '/api/v1/tenants/acme/devices/001565aabbcf/suspend');
+    const sus = await http('POST', '/api/v1/tenants/acme/devices/001565aabbcf/suspend', {
+      network: '198.51.100.1',
+    });
     assert.equal(sus.status, 409);
     assert.equal(sus.json.error, 'holds_credential');
     assert.match(sus.json.message, /reset authentication/);
@@ -342,6 +344,29 @@ describe('admin API over HTTP', () => {
     assert.match(sus.json.message, /only the phone holding it gets its configuration/);
     assert.doesNotMatch(sus.json.message, /whitelist/);
     assert.equal((await http('GET', '/api/v1/tenants/acme/devices/001565aabbcf')).json.suspended, false);
+  });
+
+  it('suspend binds to the network the admin names, checked as a whitelist entry is, or to none', async () => {
+    await addDevice('acme', '001565aabbcd');
+    const url = '/api/v1/tenants/acme/devices/001565aabbcd/suspend';
+    for (const bad of ['', '0.0.0.0/0', '0.0.0.0/1', '198.51.100.7/24', '10.1', 'nope', '::/8', 42]) {
+      const res = await http('POST', url, { network: bad });
+      assert.deepEqual([res.status, res.json.field], [400, 'network'], String(bad));
+    }
+    assert.equal((await http('GET', '/api/v1/tenants/acme/devices/001565aabbcd')).json.suspended, false);
+    const ok = await http('POST', url, { network: '::ffff:203.0.113.7' });
+    assert.deepEqual([ok.status, ok.json.suspensionNetwork], [200, '203.0.113.7']);
+    const read = (await http('GET', '/api/v1/tenants/acme/devices/001565aabbcd')).json;
+    assert.deepEqual([read.suspended, read.suspensionNetwork], [true, '203.0.113.7']);
+    const ev = (await http('GET', '/api/v1/tenants/acme/events?count=5')).json.events.find(
+      (e: { type: string }) => e.type === 'suspend',
+    );
+    assert.equal(ev.network, '203.0.113.7', 'audited with its network');
+    // Suspending again without a network unbinds it.
+    const unbound = await http('POST', url);
+    assert.deepEqual([unbound.status, unbound.json.suspensionNetwork], [200, null]);
+    const again = (await http('GET', '/api/v1/tenants/acme/devices/001565aabbcd')).json;
+    assert.deepEqual([again.suspended, again.suspensionNetwork], [true, null]);
   });
 
   it('reset gives a new PAP and unlocks; suspend sets suspendedUntil; delete removes', async () => {
@@ -358,12 +383,16 @@ describe('admin API over HTTP', () => {
       [after.json.state, after.json.pap, after.json.totalFailures],
       ['needed', reset.json.pap, 0],
     );
-    const sus = await http('POST', '/api/v1/tenants/acme/devices/001565aabbcc/suspend');
+    const sus = await http('POST', '/api/v1/tenants/acme/devices/001565aabbcc/suspend', {
+      network: '198.51.100.0/24',
+    });
     assert.ok(
       Date.parse(sus.json.suspendedUntil) > Date.now(),
       'suspended for AUTH_SUSPEND_SECONDS from now',
     );
-    assert.equal((await http('GET', '/api/v1/tenants/acme/devices/001565aabbcc')).json.suspended, true);
+    assert.equal(sus.json.suspensionNetwork, '198.51.100.0/24');
+    const read = (await http('GET', '/api/v1/tenants/acme/devices/001565aabbcc')).json;
+    assert.deepEqual([read.suspended, read.suspensionNetwork], [true, '198.51.100.0/24']);
     assert.equal((await http('DELETE', '/api/v1/tenants/acme/devices/001565aabbcc')).status, 204);
     assert.equal((await http('GET', '/api/v1/tenants/acme/devices/001565aabbcc')).status, 404);
     const types = (await http('GET', '/api/v1/tenants/acme/events?count=50')).json.events.map(
@@ -655,6 +684,15 @@ describe('admin API over HTTP', () => {
     const csvFile = path.join(data, 'in.csv');
     fs.writeFileSync(csvFile, 'vendor,type,mac,site\ngigaset,N670,7c2f80aabbcc,HQ\n');
     assert.equal((await cli('import', 'acme', csvFile)).code, 0);
+    const unbound = await cli('suspend', 'acme', '7c2f80aabbcc');
+    assert.equal(unbound.code, 0, unbound.out);
+    assert.equal(JSON.parse(unbound.out).suspensionNetwork, null);
+    const wide = await cli('suspend', 'acme', '7c2f80aabbcc', '--network', '0.0.0.0/1');
+    assert.equal(wide.code, 1);
+    assert.match(wide.out, /at most a \/8 worth/);
+    const suspended = await cli('suspend', 'acme', '7c2f80aabbcc', '--network', '203.0.113.0/24');
+    assert.equal(suspended.code, 0, suspended.out);
+    assert.equal(JSON.parse(suspended.out).suspensionNetwork, '203.0.113.0/24');
     const bad = await cli('add', 'acme', '--mac', 'nope', '--vendor', 'poly', '--model', 'x', '--site', 'y');
     assert.equal(bad.code, 1);
     assert.match(bad.out, /invalid MAC/);

@@ -234,6 +234,7 @@ describe('device certificates: the rule (domain)', () => {
     const device = {
       state: 'needed' as const,
       suspendedUntil: null,
+      suspensionNetwork: null,
       credentialHash: null,
       failedUntil: null,
       consecutiveFailures: 0,

@@ -222,7 +222,7 @@ describe('a flood of phone traffic', function () {
     assert.match(logs.lines.find((l) => l.limit === 20)!.msg, /further lines of this client suppressed/);
 
     // The first full provisioning that makes a device successful is audited, even now.
-    await api('POST', `/tenants/acme/devices/${MACS[1]}/suspend`);
+    await api('POST', `/tenants/acme/devices/${MACS[1]}/suspend`, { network: '127.0.0.2' });
     assert.equal((await flood(() => `/${MACS[1]}.cfg`, '127.0.0.2', 1))[0], 200);
     const made = (await events('audit')).filter((e) => e.mac === MACS[1]);
     assert.deepEqual(

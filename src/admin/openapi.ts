@@ -235,9 +235,28 @@ export const openApiDocument = {
     },
     '/api/v1/tenants/{tenant}/devices/{mac}/suspend': {
       post: {
-        summary: 'Suspend authentication for AUTH_SUSPEND_SECONDS',
+        summary:
+          'Suspend authentication for AUTH_SUSPEND_SECONDS (one full file), optionally for one network',
+        description:
+          'The suspension hands out one full file: to the first fetch from `network` when given (the ' +
+          "phone's public address or its site's range; fetches from elsewhere get the minimal file and " +
+          'leave the suspension running), else to the first fetch from anywhere. 409 holds_credential: ' +
+          'the device holds its credential (reset it instead).',
         parameters: [tenant, mac],
-        responses: { 200: ok('suspendedUntil'), 404: err, 409: err },
+        requestBody: {
+          required: false,
+          ...json({
+            type: 'object',
+            properties: {
+              network: {
+                type: ['string', 'null'],
+                description:
+                  'an IPv4/IPv6 address or CIDR range, checked as a whitelist entry is (no /0, no host bits, at most a /8 or /16); absent or null: unbound',
+              },
+            },
+          }),
+        },
+        responses: { 200: ok('suspendedUntil, suspensionNetwork'), 400: err, 404: err, 409: err },
       },
     },
     '/api/v1/tenants/{tenant}/sites': {
@@ -501,6 +520,7 @@ export const openApiDocument = {
           failedUntil: { type: ['string', 'null'] },
           attemptsLeft: { type: 'integer' },
           suspendedUntil: { type: ['string', 'null'] },
+          suspensionNetwork: { type: ['string', 'null'] },
         },
       },
     },

@@ -25,6 +25,7 @@ import { InputError } from '../domain/errors';
 import { parseMac, type Mac } from '../domain/mac';
 import { isPapFormat } from '../domain/pap';
 import { lookAlikeOf } from '../domain/lookalike';
+import { parseSuspensionNetwork } from '../domain/provisioning';
 import { isDeviceCertificatePolicy } from '../domain/devicecert';
 import { prefixOf } from '../domain/prefix';
 import { canonicalIp, parseWhitelistEntry } from '../domain/whitelist';
@@ -158,7 +159,8 @@ export function deviceView(d: Device, now: number, policy: AuthPolicy) {
     failedUntil: iso(s.failedUntil),
     attemptsLeft: attemptsLeft(s, policy),
     suspended: isSuspended(d, now),
-    suspendedUntil: iso(d.suspendedUntil !== null && d.suspendedUntil > now ? d.suspendedUntil : null),
+    suspendedUntil: iso(isSuspended(d, now) ? d.suspendedUntil : null),
+    suspensionNetwork: isSuspended(d, now) ? d.suspensionNetwork : null,
     authenticatedAt: iso(d.authenticatedAt),
     authenticatedVia: d.authenticatedVia,
     lastProvisioning: d.lastProvisioning && { ...d.lastProvisioning, at: iso(d.lastProvisioning.at) },
@@ -683,6 +685,10 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
 
     api.post('/tenants/:tenant/devices/:mac/suspend', async (req) => {
       const { tenant, device } = await deviceOf(req);
+      // Bound to the phone's network if the admin names it; unbound, whoever asks first takes the
+      // file (see suspensionLetsIn).
+      const given = objectBody(req).network;
+      const network = given === undefined || given === null ? null : parseSuspensionNetwork(given);
       // A suspension no longer applies to a device holding its credential (decideProvisioning):
       // say so rather than accept one that changes nothing.
       if (device.credentialHash !== null)
@@ -691,9 +697,9 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
           'holds_credential',
           `device ${device.mac} holds its device credential: only the phone holding it gets its configuration; to authenticate a factory-reset phone again, reset authentication (new PAP)`,
         );
-      const r = await store.suspendDevice(tenant, device.mac, actor(req));
+      const r = await store.suspendDevice(tenant, device.mac, actor(req), network);
       if (!r) throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist`);
-      return { mac: device.mac, suspendedUntil: iso(r.suspendedUntil) };
+      return { mac: device.mac, suspendedUntil: iso(r.suspendedUntil), suspensionNetwork: network };
     });
 
     const siteName = (req: FastifyRequest) => parseSiteName((req.params as { site: string }).site);

@@ -4,13 +4,25 @@ import type { Device } from './device';
 import { certificateRefusal, type CertificateResult, type DeviceCertificatePolicy } from './devicecert';
 import { minimalDisplay, type MinimalDisplay } from './display';
 import { credentialMatches } from './pap';
-import { ipMatches, type WhitelistEntry } from './whitelist';
+import {
+  checkWhitelistCoverage,
+  ipMatches,
+  parseWhitelistEntry,
+  WHITELIST_BOUND,
+  type WhitelistEntry,
+} from './whitelist';
 
 export interface ProvisioningInputs {
   /** Device record with transition 3 already applied (see `settle`). */
   readonly device: Pick<
     Device,
-    'state' | 'suspendedUntil' | 'credentialHash' | 'failedUntil' | 'consecutiveFailures' | 'totalFailures'
+    | 'state'
+    | 'suspendedUntil'
+    | 'suspensionNetwork'
+    | 'credentialHash'
+    | 'failedUntil'
+    | 'consecutiveFailures'
+    | 'totalFailures'
   >;
   /** Credential the request carried (URL path or HTTP credentials), or null. */
   readonly presentedCredential: string | null;
@@ -45,6 +57,33 @@ export type ProvisioningDecision =
   | { readonly kind: 'minimal'; readonly display: MinimalDisplay }
   | { readonly kind: 'refuse'; readonly reason: Exclude<ProvisioningRefusal, 'user_agent_mismatch'> };
 
+/**
+ * Whether a suspension hands `ip` the file: while it runs, and only to its network. A drill's
+ * stranger polling a known MAC (300 GETs in 1.9 s) took the one full file an unbound suspension
+ * hands out before the phone booted.
+ */
+export function suspensionLetsIn(
+  device: Pick<Device, 'suspendedUntil' | 'suspensionNetwork'>,
+  ip: string,
+  now: number,
+): boolean {
+  if (!isSuspended(device, now)) return false;
+  return (
+    device.suspensionNetwork === null ||
+    ipMatches(ip, [parseWhitelistEntry(device.suspensionNetwork)]) !== null
+  );
+}
+
+/**
+ * The network an admin binds a suspension to: an address or CIDR range, checked as a whitelist
+ * entry is (no /0, no host bits, at most WHITELIST_BOUND wide), its canonical text.
+ */
+export function parseSuspensionNetwork(input: unknown): string {
+  const entry = parseWhitelistEntry(input, 'network');
+  checkWhitelistCoverage([entry], 'the network', WHITELIST_BOUND, 'network');
+  return entry.text;
+}
+
 /** SPEC section 4: which configuration does this request get, and why. */
 export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision {
   // A certificate can only refuse: what it proves is the phone, not who is holding it.
@@ -65,7 +104,7 @@ export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision 
   // network) may hand its file, and a new credential that replaces the phone's, to anyone else.
   // A factory-reset phone needs an admin's reset, as the reference says.
   if (i.device.credentialHash !== null) return { kind: 'minimal', display: minimalDisplay(i.device.state) };
-  if (isSuspended(i.device, i.now)) return { kind: 'full', reason: 'suspension' };
+  if (suspensionLetsIn(i.device, i.ip, i.now)) return { kind: 'full', reason: 'suspension' };
   if (ipMatches(i.ip, i.permanentWhitelist)) return { kind: 'full', reason: 'whitelist' };
   if (
     i.temporaryWhitelistUntil !== null &&

@@ -39,42 +39,39 @@ export function tryCanonicalIp(input: string): string | null {
  * rather than silently widened, and /0 is refused because it would switch the second factor off
  * for the whole Internet.
  */
-export function parseWhitelistEntry(input: unknown): WhitelistEntry {
+export function parseWhitelistEntry(input: unknown, field = 'entry'): WhitelistEntry {
   if (typeof input !== 'string' || input.trim() === '') {
-    throw new InputError('entry is required: an IPv4/IPv6 address or a CIDR range', 'entry');
+    throw new InputError(`${field} is required: an IPv4/IPv6 address or a CIDR range`, field);
   }
   const s = input.trim();
   const shown = s.slice(0, 60);
   if (!s.includes('/')) {
-    if (!isStrictIp(s)) throw new InputError(`invalid IP address "${shown}"`, 'entry');
+    if (!isStrictIp(s)) throw new InputError(`invalid IP address "${shown}"`, field);
     const addr = ipaddr.process(s);
     const bits = addr.kind() === 'ipv4' ? 32 : 128;
     return { text: addr.toString(), range: [addr, bits] };
   }
   const [addrPart = '', prefixPart = ''] = s.split('/');
-  if (!/^[0-9]{1,3}$/.test(prefixPart)) throw new InputError(`invalid CIDR prefix in "${shown}"`, 'entry');
-  if (!isStrictIp(addrPart)) throw new InputError(`invalid CIDR range "${shown}"`, 'entry');
+  if (!/^[0-9]{1,3}$/.test(prefixPart)) throw new InputError(`invalid CIDR prefix in "${shown}"`, field);
+  if (!isStrictIp(addrPart)) throw new InputError(`invalid CIDR range "${shown}"`, field);
   let range: [ipaddr.IPv4 | ipaddr.IPv6, number];
   try {
     range = ipaddr.parseCIDR(`${addrPart}/${Number(prefixPart)}`);
   } catch {
-    throw new InputError(`invalid CIDR range "${shown}"`, 'entry');
+    throw new InputError(`invalid CIDR range "${shown}"`, field);
   }
   let [addr, bits] = range;
   if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96) {
     addr = (addr as ipaddr.IPv6).toIPv4Address();
     bits -= 96;
   }
-  if (bits === 0) throw new InputError(`"${shown}" would whitelist every address; refused`, 'entry');
+  if (bits === 0) throw new InputError(`"${shown}" would let in every address; refused`, field);
   const network =
     addr.kind() === 'ipv4'
       ? ipaddr.IPv4.networkAddressFromCIDR(`${addr}/${bits}`)
       : ipaddr.IPv6.networkAddressFromCIDR(`${addr}/${bits}`);
   if (network.toString() !== addr.toString()) {
-    throw new InputError(
-      `"${shown}" has host bits set; did you mean ${network.toString()}/${bits}?`,
-      'entry',
-    );
+    throw new InputError(`"${shown}" has host bits set; did you mean ${network.toString()}/${bits}?`, field);
   }
   const full = addr.kind() === 'ipv4' ? 32 : 128;
   return { text: bits === full ? addr.toString() : `${addr.toString()}/${bits}`, range: [addr, bits] };
@@ -126,6 +123,7 @@ export function checkWhitelistCoverage(
   entries: readonly WhitelistEntry[],
   what = 'the whitelist',
   bound: Readonly<Record<'ipv4' | 'ipv6', number>> = WHITELIST_BOUND,
+  field = 'entry',
 ): void {
   const covered = whitelistCoverage(entries);
   for (const family of ['ipv4', 'ipv6'] as const) {
@@ -134,7 +132,7 @@ export function checkWhitelistCoverage(
       throw new InputError(
         `${what} would cover ${describeCount(covered[family])} ${family === 'ipv4' ? 'IPv4' : 'IPv6'} addresses; ` +
           `at most a /${bound[family]} worth (${describeCount(limit)}) is allowed`,
-        'entry',
+        field,
       );
   }
 }

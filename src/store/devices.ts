@@ -108,6 +108,7 @@ export class Devices extends StorePart {
             totalFailures: 0,
             failedUntil: null,
             suspendedUntil: null,
+            suspensionNetwork: null,
             credentialHash: null,
             sipPassword: generateSipPassword(),
             authenticatedAt: null,

@@ -92,6 +92,7 @@ export const DEVICE = {
   totalFailures: 't',
   failedUntil: 'fu',
   suspendedUntil: 'su',
+  suspensionNetwork: 'sn',
   credentialHash: 'ch',
   sipPassword: 'sp',
   authenticatedAt: 'aa',

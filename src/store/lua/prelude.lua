@@ -154,7 +154,7 @@ end
 local function record_full(dev, twl, locks, s, now, state, reason, credHash, ip, twlSeconds, file, extra)
   local mac = device_mac(dev)
   local transition, set = nil, nil
-  if reason == 'suspension' then redis.call('HDEL', dev, 'su') end
+  if reason == 'suspension' then redis.call('HDEL', dev, 'su', 'sn') end
   if reason ~= 'credential' then
     set = { 'ch', credHash }
     if state ~= 'successful' then
