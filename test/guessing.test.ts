@@ -213,7 +213,7 @@ describe('guessing across devices: per-source limits', () => {
 
 describe('guessing by tenant tokens', () => {
   const r = new TestRedis();
-  let clock = T0;
+  const clock = T0;
   const crossings: SourceCrossing[] = [];
   before(() => r.start());
   after(() => r.stop());
