@@ -230,7 +230,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
         .header('Retry-After', String(err.retryAfterSeconds))
         .send({
           error: 'tenant_busy',
-          message: `too many reads of this tenant's devices at once; retry in ${err.retryAfterSeconds} s`,
+          message: `too many ${err.what} at once; retry in ${err.retryAfterSeconds} s`,
         });
     }
     if (err instanceof InputError) {
@@ -381,7 +381,21 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
    * per tenant, one more waiting at most TENANT_READ_WAIT_MS before a 429: each reads every device
    * hash of the tenant, and 24 at once by one tenant token held every tenant's phones behind them.
    */
-  const tenantReads = new Shares(config.tenantReads.perTenant, config.tenantReads.waitMs);
+  const tenantReads = new Shares(
+    config.tenantReads.perTenant,
+    config.tenantReads.waitMs,
+    "reads of this tenant's devices",
+  );
+  /**
+   * Additions of one tenant, TENANT_ADDITIONS at once (waiting in `adding` included), one more
+   * waiting at most TENANT_ADDITION_WAIT_MS before a 429: `adding` is one queue for every tenant,
+   * and one tenant's imports sent at once held every other tenant's additions behind all of them.
+   */
+  const tenantAdditions = new Shares(
+    config.tenantAdditions.perTenant,
+    config.tenantAdditions.waitMs,
+    'device additions of this tenant',
+  );
 
   /** One addition, all or nothing, after the MAC probe check; other tenants' MACs counted. */
   const add = async (req: FastifyRequest, tenant: string, devices: readonly NewDevice[]) => {
@@ -578,7 +592,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     api.post('/tenants/:tenant/devices', async (req, reply) => {
       const tenant = await tenantOf(req);
       const nd = parseNewDevice(req.body);
-      const res = await adding.run(() => add(req, tenant, [nd]));
+      const res = await tenantAdditions.run(tenant, () => adding.run(() => add(req, tenant, [nd])));
       if (!res.ok) {
         const e = res.errors[0]!;
         throw new HttpError(
@@ -648,14 +662,16 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       if (typeof req.body !== 'string')
         throw new HttpError(415, 'unsupported_media_type', 'send the CSV as Content-Type: text/csv');
       const csv = req.body;
-      const { parsed, res } = await adding.run(async () => {
-        const parsed = await csvToDevices(csv, CSV_MAX_ROWS);
-        if (!parsed.ok) {
-          const { message, ...rows } = badRows(parsed.errors);
-          throw new HttpError(400, 'invalid_csv', message, rows);
-        }
-        return { parsed, res: await add(req, tenant, parsed.devices) };
-      });
+      const { parsed, res } = await tenantAdditions.run(tenant, () =>
+        adding.run(async () => {
+          const parsed = await csvToDevices(csv, CSV_MAX_ROWS);
+          if (!parsed.ok) {
+            const { message, ...rows } = badRows(parsed.errors);
+            throw new HttpError(400, 'invalid_csv', message, rows);
+          }
+          return { parsed, res: await add(req, tenant, parsed.devices) };
+        }),
+      );
       if (!res.ok) {
         const { message, ...rows } = badRows(
           res.errors.map((e) => ({ line: parsed.lines[e.index]!, mac: e.mac, reason: refusal(req, e) })),
