@@ -70,6 +70,39 @@ describe('admin API over HTTP', () => {
     assert.equal((await http('PUT', '/api/v1/tenants/acme', { name: 'Acme', language: 'de' })).status, 201);
   });
 
+  it('a whitelist beyond WHITELIST_MAX_ENTRIES is refused with 409 whitelist_full, and nothing changes', async () => {
+    const small = createAdminServer({
+      config: loadConfig({ ADMIN_TOKEN: TOKEN, WHITELIST_MAX_ENTRIES: '3' }),
+      store: r.store(),
+      log: silentLog,
+      adminToken: TOKEN,
+    });
+    await small.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const url = `http://127.0.0.1:${(small.server.address() as AddressInfo).port}/api/v1/tenants/acme/whitelist`;
+      const add = async (entry: string) => {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ entry }),
+        });
+        return { status: res.status, json: (await res.json()) as { error?: string; message?: string } };
+      };
+      for (const e of ['198.51.100.1', '198.51.100.2', '198.51.100.3'])
+        assert.equal((await add(e)).status, 201);
+      const full = await add('198.51.100.4');
+      assert.deepEqual([full.status, full.json.error], [409, 'whitelist_full']);
+      assert.match(full.json.message!, /holds 3 entries.*WHITELIST_MAX_ENTRIES.*remove one/);
+      assert.equal((await add('198.51.100.2')).status, 200, 'an entry listed already is no addition');
+      const listed = (await http('GET', '/api/v1/tenants/acme/whitelist')).json.entries;
+      assert.deepEqual(listed, ['198.51.100.1', '198.51.100.2', '198.51.100.3']);
+      const events = (await http('GET', '/api/v1/tenants/acme/events?count=50')).json.events;
+      assert.equal(events.filter((e: { type: string }) => e.type === 'whitelist_added').length, 3);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('answers 401 without the right bearer token', async () => {
     for (const auth of ['', 'Bearer wrong', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`]) {
       const res = await http('GET', '/api/v1/tenants/acme/devices', undefined, { authorization: auth });

@@ -777,7 +777,13 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     api.post('/tenants/:tenant/whitelist', async (req, reply) => {
       const tenant = await tenantOf(req);
       const entry = parseWhitelistEntry(objectBody(req).entry);
-      const added = await store.addWhitelist(tenant, entry, actor(req));
+      const added = await store.addWhitelist(tenant, entry, actor(req), config.whitelistMaxEntries);
+      if (added === 'full')
+        throw new HttpError(
+          409,
+          'whitelist_full',
+          `the whitelist holds ${config.whitelistMaxEntries} entries, the most a tenant may have (WHITELIST_MAX_ENTRIES): remove one, or list a range instead of its addresses`,
+        );
       return reply.code(added ? 201 : 200).send({ entry: entry.text });
     });
 

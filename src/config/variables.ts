@@ -239,6 +239,14 @@ export const VARIABLES = {
     meaning:
       'how long one more such addition waits for its turn before a 429 `tenant_busy` with `Retry-After`',
   }),
+  WHITELIST_MAX_ENTRIES: int({
+    section: 'admin',
+    default: 1000,
+    min: 1,
+    max: 100_000,
+    meaning:
+      'entries of one tenant\'s permanent whitelist; one more is refused with 409 `whitelist_full` (see "Whitelist bound")',
+  }),
   MAC_PROBE_LIMIT: int({
     section: 'admin',
     default: 100,

@@ -114,6 +114,27 @@ export function whitelistCoverage(entries: readonly WhitelistEntry[]): Record<'i
   return out;
 }
 
+/** What a whitelist covers per family (whitelistCoverage), kept with it so that a change is counted alone. */
+export type Coverage = Readonly<Record<'ipv4' | 'ipv6', bigint>>;
+
+/**
+ * How many addresses `entry` adds to a whitelist's coverage (or takes from it when removed), given
+ * whether another entry of it contains `entry` and the entries `entry` contains: nothing if it
+ * lies inside another, else its size less what those inside it cover (blocks are nested or
+ * disjoint). Counted from the entries around it alone, not the whole list.
+ */
+export function coverageChange(
+  entry: WhitelistEntry,
+  insideAnother: boolean,
+  inside: readonly WhitelistEntry[],
+): Coverage {
+  const family = entry.range[0].kind() as 'ipv4' | 'ipv6';
+  const out = { ipv4: 0n, ipv6: 0n };
+  if (!insideAnother)
+    out[family] = (1n << BigInt(WIDTH[family] - entry.range[1])) - whitelistCoverage(inside)[family];
+  return out;
+}
+
 /**
  * Refuses (InputError naming the bound) a list of entries that together cover more than `bound`
  * allows in either family: a tenant's permanent whitelist with an entry added, or a configured
@@ -125,7 +146,16 @@ export function checkWhitelistCoverage(
   bound: Readonly<Record<'ipv4' | 'ipv6', number>> = WHITELIST_BOUND,
   field = 'entry',
 ): void {
-  const covered = whitelistCoverage(entries);
+  checkCoverage(whitelistCoverage(entries), what, bound, field);
+}
+
+/** checkWhitelistCoverage for a coverage already counted. */
+export function checkCoverage(
+  covered: Coverage,
+  what = 'the whitelist',
+  bound: Readonly<Record<'ipv4' | 'ipv6', number>> = WHITELIST_BOUND,
+  field = 'entry',
+): void {
   for (const family of ['ipv4', 'ipv6'] as const) {
     const limit = 1n << BigInt(WIDTH[family] - bound[family]);
     if (covered[family] > limit)
@@ -151,6 +181,14 @@ export function ipMatches(ip: string, entries: readonly WhitelistEntry[]): White
     if (e.range[0].kind() === addr.kind() && addr.match(e.range)) return e;
   }
   return null;
+}
+
+/**
+ * The text of every entry parseWhitelistEntry can make that contains `entry` and is larger: a
+ * whitelist holds one of them exactly when another of its entries contains `entry`.
+ */
+export function entriesAround(entry: WhitelistEntry): string[] {
+  return entriesContaining(entry.range[0].toString()).slice(1, entry.range[1]);
 }
 
 /**
