@@ -306,14 +306,14 @@ export const openApiDocument = {
         summary: 'Add an address or CIDR range',
         description:
           'Refused (400) when the whole whitelist would then cover more than a /8 worth of IPv4 ' +
-          'addresses or a /16 worth of IPv6',
+          'addresses or a /16 worth of IPv6; 409 whitelist_full when it holds WHITELIST_MAX_ENTRIES',
         parameters: [tenant],
         requestBody: json({
           type: 'object',
           required: ['entry'],
           properties: { entry: { type: 'string', examples: ['198.51.100.0/24'] } },
         }),
-        responses: { 201: ok('added'), 200: ok('already present'), 400: err, 404: err },
+        responses: { 201: ok('added'), 200: ok('already present'), 400: err, 404: err, 409: err },
       },
     },
     '/api/v1/tenants/{tenant}/whitelist/{entry}': {
