@@ -28,8 +28,11 @@ module.exports = {
     rule(
       'domain-without-io',
       { path: '^src/domain/' },
-      { dependencyTypes: ['npm', 'npm-dev', 'core'], pathNot: '^(node_modules/ipaddr\\.js/|crypto$)' },
-      'src/domain imports no package but ipaddr.js and no Node.js module but crypto: no I/O.',
+      {
+        dependencyTypes: ['npm', 'npm-dev', 'core'],
+        pathNot: '^(node_modules/(ipaddr\\.js|unhomoglyph)/|crypto$)',
+      },
+      'src/domain imports no package but ipaddr.js and unhomoglyph (a table of look-alike characters) and no Node.js module but crypto: no I/O.',
     ),
     only(
       'lib-is-a-leaf',

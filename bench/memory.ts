@@ -159,7 +159,9 @@ async function run(redis: RedisClient, accountCount: number): Promise<Row[]> {
       file: `${mac(i)}.cfg`,
     }),
   );
-  await step('successful, suspended', (i) => store.suspendDevice(TENANT, mac(i), 'bench'));
+  await step('successful, suspended', (i) =>
+    store.suspendDevice(TENANT, mac(i), 'bench', '2001:db8:85a3:1319::/64'),
+  );
   const fresh: string[] = [];
   await step(
     'needed again (reset)',

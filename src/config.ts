@@ -66,6 +66,13 @@ export interface Config {
    * how long one more waits for its turn.
    */
   readonly tenantReads: { readonly perTenant: number; readonly waitMs: number };
+  /**
+   * Device additions (one device, a CSV import) of one tenant at once, counted while they wait for
+   * the admin server's one-at-a-time queue, and how long one more waits for its turn.
+   */
+  readonly tenantAdditions: { readonly perTenant: number; readonly waitMs: number };
+  /** Entries of one tenant's permanent whitelist. */
+  readonly whitelistMaxEntries: number;
   readonly defaultLanguage: Language;
   readonly emergencyNumbers: readonly string[];
   readonly authServiceNumber: string;
@@ -244,6 +251,8 @@ function toConfig(v: Values, cwd: string): Config {
     }),
     macProbe: Object.freeze({ limit: v.MAC_PROBE_LIMIT, windowSeconds: v.MAC_PROBE_WINDOW_SECONDS }),
     tenantReads: Object.freeze({ perTenant: v.TENANT_READS, waitMs: v.TENANT_READ_WAIT_MS }),
+    tenantAdditions: Object.freeze({ perTenant: v.TENANT_ADDITIONS, waitMs: v.TENANT_ADDITION_WAIT_MS }),
+    whitelistMaxEntries: v.WHITELIST_MAX_ENTRIES,
     defaultLanguage: v.DEFAULT_LANGUAGE,
     emergencyNumbers: Object.freeze(v.EMERGENCY_NUMBERS),
     authServiceNumber: v.AUTH_SERVICE_NUMBER,

@@ -202,3 +202,68 @@ describe('admin load: reads of one tenant beyond its share', () => {
     assert.equal((await get('big/devices.csv')).status, 200);
   });
 });
+
+describe('admin load: additions of one tenant beyond its share', () => {
+  const redis = new TestRedis();
+  let app: FastifyInstance;
+  let port = 0;
+
+  before(async function () {
+    this.timeout(60_000);
+    await redis.start();
+    const store = redis.store();
+    for (const tenant of ['big', 'small'])
+      await store.putTenant(tenant, { name: tenant, language: null }, 'test');
+    // one addition of a tenant at a time, and no waiting: one more is refused at once
+    const config = loadConfig({ ADMIN_TOKEN: TOKEN, TENANT_ADDITIONS: '1', TENANT_ADDITION_WAIT_MS: '0' });
+    app = createAdminServer({ config, store, log: silentLog, adminToken: TOKEN });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  after(async () => {
+    await app.close();
+    await redis.stop();
+  });
+
+  const post = (route: string, body: string, type = 'application/json') =>
+    request(port, `/api/v1/tenants/${route}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': type },
+      body,
+    });
+  const csv = (batch: number, rows: number) =>
+    [
+      'vendor,type,mac,site',
+      ...Array.from(
+        { length: rows },
+        (_, i) => `yealink,T54W,02fd${batch.toString(16).padStart(2, '0')}${i.toString(16).padStart(6, '0')}`,
+      ).map((row) => `${row},HQ`),
+    ].join('\n');
+  const device = (mac: string) => JSON.stringify({ mac, vendor: 'yealink', model: 'T54W', site: 'HQ' });
+
+  it('answers 429 tenant_busy with Retry-After; other tenants are not held up behind them', async () => {
+    const answers = await Promise.all([
+      ...[1, 2, 3].map((batch) => post('big/devices.csv', csv(batch, 2000), 'text/csv')),
+      post('big/devices', device('02fd0a000001')),
+      post('small/devices', device('02fd0b000001')),
+    ]);
+    const small = answers.pop()!;
+    assert.equal(small.status, 201, small.body);
+    const statuses = answers.map((a) => a.status);
+    assert.ok(statuses.includes(201), `an addition of the tenant runs: ${statuses}`);
+    assert.ok(statuses.includes(429), `additions beyond its share are refused: ${statuses}`);
+    for (const a of answers.filter((x) => x.status === 429)) {
+      assert.equal(JSON.parse(a.body).error, 'tenant_busy');
+      assert.match(JSON.parse(a.body).message, /too many device additions of this tenant at once/);
+      assert.equal(a.headers['retry-after'], '1');
+    }
+    // a refused import added nothing, and the share was given back
+    const listed = await request(port, '/api/v1/tenants/big/devices?limit=1', {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    const ran = answers.filter((a) => a.status !== 429);
+    const imported = ran.reduce((n, a) => n + (JSON.parse(a.body).created ?? 1), 0);
+    assert.equal(JSON.parse(listed.body).total, imported);
+    assert.equal((await post('big/devices.csv', csv(9, 10), 'text/csv')).status, 201);
+  });
+});

@@ -70,6 +70,39 @@ describe('admin API over HTTP', () => {
     assert.equal((await http('PUT', '/api/v1/tenants/acme', { name: 'Acme', language: 'de' })).status, 201);
   });
 
+  it('a whitelist beyond WHITELIST_MAX_ENTRIES is refused with 409 whitelist_full, and nothing changes', async () => {
+    const small = createAdminServer({
+      config: loadConfig({ ADMIN_TOKEN: TOKEN, WHITELIST_MAX_ENTRIES: '3' }),
+      store: r.store(),
+      log: silentLog,
+      adminToken: TOKEN,
+    });
+    await small.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const url = `http://127.0.0.1:${(small.server.address() as AddressInfo).port}/api/v1/tenants/acme/whitelist`;
+      const add = async (entry: string) => {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ entry }),
+        });
+        return { status: res.status, json: (await res.json()) as { error?: string; message?: string } };
+      };
+      for (const e of ['198.51.100.1', '198.51.100.2', '198.51.100.3'])
+        assert.equal((await add(e)).status, 201);
+      const full = await add('198.51.100.4');
+      assert.deepEqual([full.status, full.json.error], [409, 'whitelist_full']);
+      assert.match(full.json.message!, /holds 3 entries.*WHITELIST_MAX_ENTRIES.*remove one/);
+      assert.equal((await add('198.51.100.2')).status, 200, 'an entry listed already is no addition');
+      const listed = (await http('GET', '/api/v1/tenants/acme/whitelist')).json.entries;
+      assert.deepEqual(listed, ['198.51.100.1', '198.51.100.2', '198.51.100.3']);
+      const events = (await http('GET', '/api/v1/tenants/acme/events?count=50')).json.events;
+      assert.equal(events.filter((e: { type: string }) => e.type === 'whitelist_added').length, 3);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('answers 401 without the right bearer token', async () => {
     for (const auth of ['', 'Bearer wrong', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`]) {
       const res = await http('GET', '/api/v1/tenants/acme/devices', undefined, { authorization: auth });
@@ -251,6 +284,78 @@ describe('admin API over HTTP', () => {
     assert.deepEqual((await http('GET', '/api/v1/tenants/acme/whitelist/temporary')).json.entries, []);
   });
 
+  it('refuses a tenant or site name that looks like another of its scope (the drill: four "Beta"s)', async () => {
+    assert.equal((await http('PUT', '/api/v1/tenants/beta', { name: 'Beta' })).status, 201);
+    for (const [name, status] of [
+      ['Beta\u200c', 400],
+      ['Be\u200dta', 400],
+      ['Beta\u200c\u200c\u200c', 400],
+      ['B\u0435ta', 409],
+      ['BETA', 409],
+      ['Beta', 409],
+    ] as const) {
+      const res = await http('PUT', '/api/v1/tenants/beta2', { name });
+      assert.equal(res.status, status, JSON.stringify(name));
+      assert.equal(res.json.field, 'name');
+      if (status === 409) {
+        assert.equal(res.json.error, 'name_looks_alike');
+        assert.match(res.json.message, /looks like "Beta", the name of tenant "beta"/);
+      }
+    }
+    assert.equal((await http('GET', '/api/v1/tenants/beta2')).status, 404, 'nothing created');
+    // Renaming into a look-alike is refused as well; keeping or changing the own name is not.
+    assert.equal((await http('PUT', '/api/v1/tenants/acme', { name: 'B\u0435ta' })).status, 409);
+    assert.equal((await http('PUT', '/api/v1/tenants/beta', { name: 'Beta', language: 'en' })).status, 200);
+    assert.equal((await http('PUT', '/api/v1/tenants/beta', { name: 'BETA' })).status, 200);
+    assert.equal((await http('PUT', '/api/v1/tenants/gamma', { name: 'Gamma' })).status, 201);
+
+    const site = (name: string) =>
+      http('PUT', `/api/v1/tenants/acme/sites/${encodeURIComponent(name)}`, {
+        emergencyCallerId: '+4930123456',
+      });
+    assert.equal((await site('HQ')).status, 201);
+    const alike = await site('\u041dQ');
+    assert.equal(alike.status, 409);
+    assert.deepEqual([alike.json.error, alike.json.field], ['name_looks_alike', 'site']);
+    assert.equal((await site('HQ')).status, 200, 'the same record updated');
+    assert.equal(
+      (await http('PUT', '/api/v1/tenants/beta/sites/%D0%9DQ', { emergencyCallerId: '+4930123456' })).status,
+      201,
+      'another tenant',
+    );
+  });
+
+  it('PUT of a tenant keeps the fields it is not given (name, language, time zone, prefixes)', async () => {
+    const full = {
+      name: 'Acme GmbH',
+      language: 'de',
+      timeZone: 'Europe/Berlin',
+      emergencyCallerIdPrefixes: ['+4930'],
+    };
+    assert.equal((await http('PUT', '/api/v1/tenants/acme', full)).status, 200);
+    const only = await http('PUT', '/api/v1/tenants/acme', { emergencyCallerIdPrefixes: ['+4940'] });
+    assert.equal(only.status, 200);
+    assert.deepEqual(
+      [only.json.name, only.json.language, only.json.timeZone, only.json.emergencyCallerIdPrefixes],
+      ['Acme GmbH', 'de', 'Europe/Berlin', ['+4940']],
+    );
+    const named = await http('PUT', '/api/v1/tenants/acme', { name: 'Acme AG' });
+    assert.deepEqual(
+      [named.json.name, named.json.language, named.json.timeZone, named.json.emergencyCallerIdPrefixes],
+      ['Acme AG', 'de', 'Europe/Berlin', ['+4940']],
+    );
+    // null clears what may be empty; an empty body changes nothing.
+    const cleared = await http('PUT', '/api/v1/tenants/acme', { language: null, timeZone: null });
+    assert.deepEqual(
+      [cleared.json.name, cleared.json.language, cleared.json.timeZone],
+      ['Acme AG', null, null],
+    );
+    assert.equal((await http('PUT', '/api/v1/tenants/acme', {})).json.name, 'Acme AG');
+    // A new tenant without a name is named by its id.
+    const fresh = await http('PUT', '/api/v1/tenants/fresh', { language: 'en' });
+    assert.deepEqual([fresh.status, fresh.json.name, fresh.json.language], [201, 'fresh', 'en']);
+  });
+
   it('suspend is refused (409) for a device that holds its credential: a reset is what helps', async () => {
     await addDevice('acme', '001565aabbcf');
     // what a full configuration through a whitelisted site records
@@ -262,11 +367,39 @@ describe('admin API over HTTP', () => {
       file: '001565aabbcf.cfg',
     });
     assert.equal(recorded, 'ok');
-    const sus = await http('POST', '/api/v1/tenants/acme/devices/001565aabbcf/suspend');
+    const sus = await http('POST', '/api/v1/tenants/acme/devices/001565aabbcf/suspend', {
+      network: '198.51.100.1',
+    });
     assert.equal(sus.status, 409);
     assert.equal(sus.json.error, 'holds_credential');
     assert.match(sus.json.message, /reset authentication/);
+    // A whitelisted site no longer gets the file of a device holding its credential.
+    assert.match(sus.json.message, /only the phone holding it gets its configuration/);
+    assert.doesNotMatch(sus.json.message, /whitelist/);
     assert.equal((await http('GET', '/api/v1/tenants/acme/devices/001565aabbcf')).json.suspended, false);
+  });
+
+  it('suspend binds to the network the admin names, checked as a whitelist entry is, or to none', async () => {
+    await addDevice('acme', '001565aabbcd');
+    const url = '/api/v1/tenants/acme/devices/001565aabbcd/suspend';
+    for (const bad of ['', '0.0.0.0/0', '0.0.0.0/1', '198.51.100.7/24', '10.1', 'nope', '::/8', 42]) {
+      const res = await http('POST', url, { network: bad });
+      assert.deepEqual([res.status, res.json.field], [400, 'network'], String(bad));
+    }
+    assert.equal((await http('GET', '/api/v1/tenants/acme/devices/001565aabbcd')).json.suspended, false);
+    const ok = await http('POST', url, { network: '::ffff:203.0.113.7' });
+    assert.deepEqual([ok.status, ok.json.suspensionNetwork], [200, '203.0.113.7']);
+    const read = (await http('GET', '/api/v1/tenants/acme/devices/001565aabbcd')).json;
+    assert.deepEqual([read.suspended, read.suspensionNetwork], [true, '203.0.113.7']);
+    const ev = (await http('GET', '/api/v1/tenants/acme/events?count=5')).json.events.find(
+      (e: { type: string }) => e.type === 'suspend',
+    );
+    assert.equal(ev.network, '203.0.113.7', 'audited with its network');
+    // Suspending again without a network unbinds it.
+    const unbound = await http('POST', url);
+    assert.deepEqual([unbound.status, unbound.json.suspensionNetwork], [200, null]);
+    const again = (await http('GET', '/api/v1/tenants/acme/devices/001565aabbcd')).json;
+    assert.deepEqual([again.suspended, again.suspensionNetwork], [true, null]);
   });
 
   it('reset gives a new PAP and unlocks; suspend sets suspendedUntil; delete removes', async () => {
@@ -283,12 +416,16 @@ describe('admin API over HTTP', () => {
       [after.json.state, after.json.pap, after.json.totalFailures],
       ['needed', reset.json.pap, 0],
     );
-    const sus = await http('POST', '/api/v1/tenants/acme/devices/001565aabbcc/suspend');
+    const sus = await http('POST', '/api/v1/tenants/acme/devices/001565aabbcc/suspend', {
+      network: '198.51.100.0/24',
+    });
     assert.ok(
       Date.parse(sus.json.suspendedUntil) > Date.now(),
       'suspended for AUTH_SUSPEND_SECONDS from now',
     );
-    assert.equal((await http('GET', '/api/v1/tenants/acme/devices/001565aabbcc')).json.suspended, true);
+    assert.equal(sus.json.suspensionNetwork, '198.51.100.0/24');
+    const read = (await http('GET', '/api/v1/tenants/acme/devices/001565aabbcc')).json;
+    assert.deepEqual([read.suspended, read.suspensionNetwork], [true, '198.51.100.0/24']);
     assert.equal((await http('DELETE', '/api/v1/tenants/acme/devices/001565aabbcc')).status, 204);
     assert.equal((await http('GET', '/api/v1/tenants/acme/devices/001565aabbcc')).status, 404);
     const types = (await http('GET', '/api/v1/tenants/acme/events?count=50')).json.events.map(
@@ -580,6 +717,15 @@ describe('admin API over HTTP', () => {
     const csvFile = path.join(data, 'in.csv');
     fs.writeFileSync(csvFile, 'vendor,type,mac,site\ngigaset,N670,7c2f80aabbcc,HQ\n');
     assert.equal((await cli('import', 'acme', csvFile)).code, 0);
+    const unbound = await cli('suspend', 'acme', '7c2f80aabbcc');
+    assert.equal(unbound.code, 0, unbound.out);
+    assert.equal(JSON.parse(unbound.out).suspensionNetwork, null);
+    const wide = await cli('suspend', 'acme', '7c2f80aabbcc', '--network', '0.0.0.0/1');
+    assert.equal(wide.code, 1);
+    assert.match(wide.out, /at most a \/8 worth/);
+    const suspended = await cli('suspend', 'acme', '7c2f80aabbcc', '--network', '203.0.113.0/24');
+    assert.equal(suspended.code, 0, suspended.out);
+    assert.equal(JSON.parse(suspended.out).suspensionNetwork, '203.0.113.0/24');
     const bad = await cli('add', 'acme', '--mac', 'nope', '--vendor', 'poly', '--model', 'x', '--site', 'y');
     assert.equal(bad.code, 1);
     assert.match(bad.out, /invalid MAC/);

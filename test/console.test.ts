@@ -187,6 +187,16 @@ describe('console in headless Chromium', function () {
     await page.locator('dl.device').getByText('needed').waitFor();
     assert.equal(await page.locator('dl.device .pap').innerText(), pap);
     await page.getByRole('cell', { name: 'successful → needed · reason: reset' }).waitFor();
+
+    // Suspension for the phone's network: a bad one shows the API message and suspends nothing.
+    await page.getByLabel(/^Only for fetches from/).fill('198.51.100.7/24');
+    await page.getByRole('button', { name: 'Suspend authentication' }).click();
+    await page.getByText(/host bits set; did you mean 198\.51\.100\.0\/24/).waitFor();
+    assert.equal((await api('GET', `/tenants/acme/devices/${CANON}`)).suspended, false);
+    await page.getByLabel(/^Only for fetches from/).fill('198.51.100.0/24');
+    await page.getByRole('button', { name: 'Suspend authentication' }).click();
+    await page.locator('dl.device').getByText('for fetches from 198.51.100.0/24').waitFor();
+    assert.equal((await api('GET', `/tenants/acme/devices/${CANON}`)).suspensionNetwork, '198.51.100.0/24');
     await shot('device');
   });
 

@@ -19,6 +19,7 @@ import {
 import { parseNewDevice, parseTenantId, parseTenantName } from '../src/domain/device';
 import { prefixOf } from '../src/domain/prefix';
 import { checkText, unsafeCharacter } from '../src/domain/text';
+import { lookAlikeOf, skeleton } from '../src/domain/lookalike';
 import { parseSite, parseSiteName } from '../src/domain/site';
 import { isEmergencyNumber, DEFAULT_EMERGENCY_NUMBERS } from '../src/domain/emergency';
 import { InputError } from '../src/domain/errors';
@@ -355,6 +356,66 @@ describe('domain: admin-entered text (checkText)', () => {
     }
     assert.throws(() => parseTenantName('\u2764\ufe0f Team'), /U\+FE0F/, 'an emoji in its colour form');
     assert.equal(parseTenantName('\u2764 Team'), '\u2764 Team', 'the same emoji as text');
+  });
+
+  it('refuses joiners that join nothing, unassigned and private-use code points (the drill\'s look-alikes of "Beta")', () => {
+    for (const [bad, code] of [
+      ['Beta\u200c', 'U+200C'],
+      ['Be\u200dta', 'U+200D'],
+      ['Beta\u200c\u200c\u200c', 'U+200C'],
+      ['\u200dBeta', 'U+200D'],
+      ['می\u200c\u200cخواهم', 'U+200C'],
+      ['Beta\u{1f469}\u200d', 'U+200D'],
+      ['Beta\u0378', 'U+0378'],
+      ['Beta\ue000', 'U+E000'],
+      ['Beta\uf8ff', 'U+F8FF'],
+      ['Beta\ufffe', 'U+FFFE'],
+      ['Beta\uffff', 'U+FFFF'],
+      ['Beta\ufdd0', 'U+FDD0'],
+      ['Beta\u{f0000}', 'U+F0000'],
+    ] as const) {
+      assert.equal(unsafeCharacter(bad), code, JSON.stringify(bad));
+      assert.throws(
+        () => parseTenantName(bad),
+        (e: unknown) => e instanceof InputError && e.field === 'name' && e.message.includes(code),
+        JSON.stringify(bad),
+      );
+    }
+    assert.match(
+      (() => {
+        try {
+          parseTenantName('Be\u200dta');
+          return '';
+        } catch (e) {
+          return (e as Error).message;
+        }
+      })(),
+      /joins nothing/,
+    );
+    // Where they join: Persian, a Devanagari conjunct after the virama, an emoji sequence.
+    for (const ok of [
+      'می\u200cخواهم',
+      'क्\u200dष',
+      '\u{1f469}\u200d\u{1f4bb} Team',
+      '\u{1f469}\u{1f3fd}\u200d\u{1f4bb}',
+    ])
+      assert.equal(unsafeCharacter(ok), null, ok);
+  });
+
+  it('tells look-alike names by their skeleton: NFKC, confusables (UTS #39), case, joiners', () => {
+    for (const alike of [
+      'B\u0435ta',
+      '\u0392\u0435t\u0430',
+      'BETA',
+      'beta',
+      '\uff22\uff45\uff54\uff41',
+      'Be\u200dta',
+    ])
+      assert.equal(lookAlikeOf(alike, ['Acme', 'Beta']), 'Beta', JSON.stringify(alike));
+    assert.equal(lookAlikeOf('Berlin l', ['Berlin 1']), 'Berlin 1');
+    for (const other of ['Betta', 'Bet', 'Zürich', 'Bêta'])
+      assert.equal(lookAlikeOf(other, ['Beta', 'Zurich']), null, other);
+    assert.equal(skeleton('\u041d\u0051'), skeleton('HQ'));
   });
 
   it('refuses white space of any kind at either end, and a name that is blank or only spaces', () => {

@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { Writable } from 'node:stream';
+import { ClientOfflineError, ErrorReply } from 'redis';
 import { createAdminServer } from '../src/admin/server';
 import { loadConfig } from '../src/config';
 import { createProvisioningServer } from '../src/provisioning/server';
@@ -379,5 +380,25 @@ describe('store outage log', () => {
     o.failed(new Error('LOADING'));
     o.recovered();
     assert.equal(lines.length, 4);
+  });
+  it('logs a store loading its data at info, an outage after it at error at once, and nothing for a start', () => {
+    const lines: { level: number; msg: string }[] = [];
+    const log = pino({ level: 'info' }, { write: (l: string) => lines.push(JSON.parse(l)) });
+    let t = 0;
+    const o = new OutageLog(log, 10_000, () => t);
+    // Commands sent while the first connection is still being made: not an outage.
+    o.failed(new ClientOfflineError());
+    assert.equal(lines.length, 0);
+    for (; t < 100; t += 10) o.failed(new ErrorReply('LOADING Redis is loading the dataset in memory'));
+    o.failed(new Error('ECONNREFUSED'));
+    o.recovered();
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.msg]),
+      [
+        [30, 'redis loading its data: refusing requests until it is done'],
+        [50, 'redis unavailable: refusing requests until it is back'],
+        [30, 'redis available again'],
+      ],
+    );
   });
 });

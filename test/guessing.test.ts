@@ -12,7 +12,8 @@ import { DEVICE } from '../src/store/keys';
 import type { SourceCrossing } from '../src/domain/auth';
 import { Store } from '../src/store/store';
 import { request } from './support/http';
-import { FAST_POLICY, silentLog, TestRedis } from './support/redis';
+import { until } from './support/service';
+import { capturedLog, FAST_POLICY, silentLog, TestRedis } from './support/redis';
 
 /** Issue 12, part 1: wrong PAPs are counted per source too, and a source past its limits is refused. */
 const WINDOW = 60;
@@ -206,6 +207,140 @@ describe('guessing across devices: per-source limits', () => {
       );
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('guessing by tenant tokens', () => {
+  const r = new TestRedis();
+  const clock = T0;
+  const crossings: SourceCrossing[] = [];
+  before(() => r.start());
+  after(() => r.stop());
+
+  it("counts all of a tenant's tokens as one source: a new token is no fresh budget", async () => {
+    const TOKEN = 'guessing-test-operator-token-02';
+    const store = new Store(r.client, {
+      auth: POLICY,
+      eventsMaxLen: 1000,
+      now: () => clock,
+      onSourceLimited: (c) => crossings.push(c),
+    });
+    const app: FastifyInstance = createAdminServer({
+      config: loadConfig({ ADMIN_TOKEN: TOKEN }),
+      store,
+      log: silentLog,
+      adminToken: TOKEN,
+      now: () => clock,
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const port = (app.server.address() as AddressInfo).port;
+      const call = async (bearer: string, path: string, body: unknown) => {
+        const res = await request(port, path, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, json: JSON.parse(res.body) as Record<string, string> };
+      };
+      await store.putTenant('acme', { name: 'acme' }, 'test');
+      const made = await store.createDevices(
+        'acme',
+        Array.from({ length: 12 }, (_, i) =>
+          parseNewDevice({
+            mac: `00156510${i.toString(16).padStart(4, '0')}`,
+            vendor: 'yealink',
+            model: 'T54W',
+            site: 's',
+          }),
+        ),
+        'test',
+      );
+      assert.ok(made !== 'unknown_tenant' && made.ok);
+      const first = (await call(TOKEN, '/api/v1/tenants/acme/tokens', { name: 'first' })).json.token!;
+      for (const d of made.devices.slice(0, 10))
+        assert.equal(
+          (await call(first, '/api/v1/authenticate', { mac: d.mac, pap: wrongFor(d.pap) })).status,
+          200,
+        );
+      // The token makes another token: the tenant's budget is spent all the same.
+      const second = (await call(first, '/api/v1/tenants/acme/tokens', { name: 'second' })).json.token!;
+      const d = made.devices[10]!;
+      const res = await call(second, '/api/v1/authenticate', { mac: d.mac, pap: wrongFor(d.pap) });
+      assert.equal(res.status, 429);
+      assert.equal(res.json.error, 'source_limited');
+      assert.deepEqual(
+        crossings.map((c) => [c.source, c.scope]),
+        [['api:acme', 'tenant']],
+        'one source, one alert',
+      );
+      assert.equal((await store.getDevice('acme', d.mac))!.totalFailures, 0);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('alert queue while the webhook is away', () => {
+  it("drops the oldest alert of the source with the most waiting, never the operator's new one; the same alert waits once", async () => {
+    // A webhook that holds every request until it is back: meanwhile the alerts wait in the queue.
+    const received: SourceCrossing[] = [];
+    const held: http.ServerResponse[] = [];
+    let back = false;
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        received.push(JSON.parse(body) as SourceCrossing);
+        if (back) res.writeHead(204).end();
+        else held.push(res);
+      });
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const { log, lines } = capturedLog();
+    const port = (server.address() as AddressInfo).port;
+    const alerts = new Alerts({ webhookUrl: `http://127.0.0.1:${port}/hook`, log, maxQueue: 5, tries: 1 });
+    const crossing = (source: string, tenant: string): SourceCrossing => ({
+      source,
+      scope: 'tenant',
+      tenant,
+      mac: '001565000000' as Mac,
+      limit: 10,
+      windowSeconds: 60,
+      at: T0,
+    });
+    const flood = 'sip:198.51.100.0/24';
+    try {
+      // The first is being sent (and held); five more fill the queue: one source's flood.
+      for (let i = 0; i < 6; i++) alerts.sourceLimited(crossing(flood, `t${i}`));
+      // The same crossing again replaces the one waiting rather than taking another place.
+      alerts.sourceLimited(crossing(flood, 't5'));
+      assert.equal(lines.filter((l) => l.msg.startsWith('alert webhook queue full')).length, 0);
+      // The operator's real alert, from elsewhere: queued; the flood's oldest waiting one goes.
+      alerts.sourceLimited(crossing('sip:203.0.113.0/24', 'acme'));
+      assert.deepEqual(
+        lines.filter((l) => l.msg.startsWith('alert webhook queue full')).map((l) => [l.source, l.level]),
+        [[flood, 40]],
+        'the drop is logged',
+      );
+      await until('the first alert to reach the webhook', () => (held.length === 1 ? true : undefined));
+      back = true;
+      held[0]!.writeHead(204).end();
+      await alerts.idle();
+      assert.deepEqual(
+        received.map((c) => [c.source, c.tenant]),
+        [
+          [flood, 't0'],
+          [flood, 't2'],
+          [flood, 't3'],
+          [flood, 't4'],
+          [flood, 't5'],
+          ['sip:203.0.113.0/24', 'acme'],
+        ],
+      );
+    } finally {
+      await new Promise((ok) => server.close(ok));
     }
   });
 });

@@ -155,3 +155,60 @@ describe('service lifecycle: a Redis outage', () => {
     }
   });
 });
+
+describe('service lifecycle: Redis loading its data at start', () => {
+  after(() => killServices());
+
+  it('logs the loading at info, not as an outage (no error line), and serves once it is loaded', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'papgate-loading-'));
+    const port = await freePort();
+    // A data file that takes seconds to read (key-load-delay: µs per key), as a large store does.
+    const first = await startEmbeddedRedis({ bin: 'redis-server', dir, persistent: false, port });
+    const c = await connectRedis(first.url, silentLog);
+    for (let i = 0; i < 20; i++) {
+      const args = ['MSET'];
+      for (let k = 0; k < 1000; k++) args.push(`filler:${i}:${k}`, 'x');
+      await c.sendCommand(args);
+    }
+    await c.sendCommand(['SAVE']);
+    await c.quit();
+    await first.stop();
+    const loading = await startEmbeddedRedis({
+      bin: 'redis-server',
+      dir,
+      persistent: false,
+      port,
+      extraArgs: ['--key-load-delay', '200', '--loading-process-events-interval-bytes', '1024'],
+    });
+    const p = await ports();
+    const svc = startService(env(loading.url, p));
+    try {
+      await listening(svc);
+      await until(
+        'the service to answer from the loaded store',
+        async () => {
+          const res = await request(p.admin, '/api/v1/tenants/acme', {
+            headers: { authorization: `Bearer ${TOKEN}` },
+          });
+          return res.status === 404 ? true : undefined;
+        },
+        60_000,
+      );
+      const redisLines = svc.lines().filter((l) => /redis/i.test(String(l.msg)) && l.redis !== undefined);
+      assert.ok(
+        redisLines.some((l) => /^redis loading its data/.test(String(l.msg)) && l.level === 30),
+        `the loading was seen and logged at info: ${JSON.stringify(redisLines)}`,
+      );
+      assert.deepEqual(
+        svc.lines().filter((l) => Number(l.level) >= 50),
+        [],
+        'no error-level line for a store that is loading',
+      );
+    } finally {
+      svc.child.kill('SIGTERM');
+      await exited(svc.child);
+      await loading.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

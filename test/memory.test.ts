@@ -97,7 +97,8 @@ describe('device records: layout and memory', () => {
       file: `${MAC}.cfg`,
     });
     assert.equal(full, 'ok');
-    await store.suspendDevice('acme', MAC, 't');
+    // The longest network text a suspension can be bound to.
+    await store.suspendDevice('acme', MAC, 't', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0/124');
     await listpack('provisioned, suspended');
     const after = (await store.getDevice('acme', MAC))!;
     assert.equal(after.credentialHash, credentialHash, 'the stored form reads back as the hex hash');
@@ -159,6 +160,7 @@ describe('device records: migration from layout 1', () => {
       totalFailures: 5,
       failedUntil: T0 + 60_000,
       suspendedUntil: null,
+      suspensionNetwork: null,
       credentialHash: LAYOUT_1.credHash,
       digestCredential: null,
       challenged: null,

@@ -19,7 +19,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 
 describe('Shares (heavy reads of one tenant at once)', () => {
   it('runs at most perKey pieces of a key at once, the rest in the order they came; other keys are not held up', async () => {
-    const shares = new Shares(2, 10_000);
+    const shares = new Shares(2, 10_000, 'pieces');
     const log: string[] = [];
     const [a, b, c, d, other] = ['a', 'b', 'c', 'd', 'other'].map((n) => work(log, n));
     const answers = [a, b, c, d].map((w) => shares.run('big', w!.run));
@@ -37,7 +37,7 @@ describe('Shares (heavy reads of one tenant at once)', () => {
   });
 
   it('refuses a piece that waited waitMs with BusyError, and keeps the count right', async () => {
-    const shares = new Shares(1, 30);
+    const shares = new Shares(1, 30, 'pieces');
     const log: string[] = [];
     const [a, b, c] = ['a', 'b', 'c'].map((n) => work(log, n));
     const first = shares.run('big', a!.run);
@@ -55,7 +55,7 @@ describe('Shares (heavy reads of one tenant at once)', () => {
   });
 
   it('gives the share of a failing piece to the next one', async () => {
-    const shares = new Shares(1, 10_000);
+    const shares = new Shares(1, 10_000, 'pieces');
     const failing = shares.run('big', () => Promise.reject(new Error('store away')));
     const next = shares.run('big', async () => 'ran');
     await assert.rejects(failing, /store away/);

@@ -117,9 +117,42 @@ const CASES: Case[] = [
     want: { status: 200, outcome: 'minimal', reason: 'needed' },
   },
   {
-    name: 'suspended',
+    name: 'suspended, bound to no network (as stored before suspensions had one)',
     setup: (c) => c.f.store.suspendDevice('acme', c.mac, 'test'),
     want: { status: 200, outcome: 'full', reason: 'suspension' },
+  },
+  {
+    name: 'suspended for the asking address',
+    setup: (c) => c.f.store.suspendDevice('acme', c.mac, 'test', '127.0.0.2'),
+    want: { status: 200, outcome: 'full', reason: 'suspension' },
+  },
+  {
+    name: 'suspended for a range holding the asking address',
+    setup: (c) => c.f.store.suspendDevice('acme', c.mac, 'test', '127.0.0.0/29'),
+    want: { status: 200, outcome: 'full', reason: 'suspension' },
+  },
+  {
+    name: 'suspended for another network: a stranger polling the MAC gets the minimal file',
+    setup: (c) => c.f.store.suspendDevice('acme', c.mac, 'test', '127.0.0.64/26'),
+    want: { status: 200, outcome: 'minimal', reason: 'needed' },
+  },
+  {
+    name: 'suspended for another address of the same network',
+    setup: (c) => c.f.store.suspendDevice('acme', c.mac, 'test', '127.0.0.3'),
+    want: { status: 200, outcome: 'minimal', reason: 'needed' },
+  },
+  {
+    name: 'suspended for an IPv6 network, asked from IPv4',
+    setup: (c) => c.f.store.suspendDevice('acme', c.mac, 'test', '2001:db8::/32'),
+    want: { status: 200, outcome: 'minimal', reason: 'needed' },
+  },
+  {
+    name: 'suspended for another network, the asking address whitelisted',
+    setup: async (c) => {
+      await c.f.store.suspendDevice('acme', c.mac, 'test', '127.0.0.64/26');
+      await whitelist(c.f, '127.0.0.2');
+    },
+    want: { status: 200, outcome: 'full', reason: 'whitelist' },
   },
   {
     name: 'suspended, the device holds a credential: another address does not take it over',

@@ -23,7 +23,8 @@ import { createProvisioningServer } from '../src/provisioning/server';
 import { reloadTls, TlsFileError } from '../src/provisioning/tls';
 import { freePort } from '../src/store/embedded';
 import { credentialIn, ProvisioningFixture, request } from './support/http';
-import { silentLog } from './support/redis';
+import { capturedLog, silentLog } from './support/redis';
+import { Metrics } from '../src/lib/metrics';
 import { exited, killServices, startService, until } from './support/service';
 
 const MAC = '001565aabbcc' as Mac;
@@ -233,6 +234,7 @@ describe('device certificates: the rule (domain)', () => {
     const device = {
       state: 'needed' as const,
       suspendedUntil: null,
+      suspensionNetwork: null,
       credentialHash: null,
       digestCredential: null,
       challenged: null,
@@ -426,6 +428,69 @@ describe('provisioning over HTTPS with device certificates', () => {
         }
         assert.equal((await f.store.findDevice(MAC))!.state, 'needed');
       });
+
+  it('a flood of wrong credentials from the network hides no certificate naming another device (log, traffic, metric)', async () => {
+    // The drill: 21 wrong-credential GETs over HTTPS, then another device's certificate for this MAC.
+    const logs = capturedLog();
+    const metrics = new Metrics();
+    const watched = createProvisioningServer({
+      config: f.config,
+      store: f.store,
+      log: logs.log,
+      now: () => f.clock,
+      tls: f.config.provisioningTls!,
+      metrics,
+    });
+    await watched.listen({ host: '127.0.0.1', port: 0 });
+    const port = (watched.server.address() as AddressInfo).port;
+    try {
+      for (let i = 0; i < 21; i++) {
+        const res = await tlsRequest(port, `/d/${'f'.repeat(32)}/${MAC}.cfg`, {
+          ca: serverCa.pem,
+          from: '127.0.0.2',
+        });
+        assert.equal(res.status, 403);
+      }
+      const mismatch = await tlsRequest(port, `/${MAC}.cfg`, {
+        ca: serverCa.pem,
+        from: '127.0.0.3',
+        client: phones.wrong,
+      });
+      assert.equal(mismatch.status, 403);
+      const refused = logs.lines.filter((l) => l.msg === 'provisioning refused');
+      assert.equal(refused.filter((l) => l.reason === 'wrong_credential').length, 20);
+      assert.deepEqual(
+        refused
+          .filter((l) => l.reason === 'device_certificate_mismatch')
+          .map((l) => [l.mac, l.certificateMac]),
+        [[MAC, OTHER]],
+        'the mismatch is logged',
+      );
+      const traffic = await f.store.events('acme', 100, undefined, 'traffic');
+      assert.ok(
+        traffic.some((e) => e.type === 'traffic_limited'),
+        'the wrong credentials used up the share',
+      );
+      assert.deepEqual(
+        traffic
+          .filter((e) => e.reason === 'device_certificate_mismatch')
+          .map((e) => [e.type, e.certificateMac]),
+        [['provisioning', OTHER]],
+        'the mismatch is in the traffic',
+      );
+      const text = await metrics.registry.metrics();
+      assert.match(
+        text,
+        /papgate_provisioning_replies_total\{vendor="yealink",decision="none",status="403",reason="device_certificate_mismatch"\} 1\n/,
+      );
+      assert.match(
+        text,
+        /papgate_provisioning_replies_total\{vendor="yealink",decision="none",status="403",reason="wrong_credential"\} 21\n/,
+      );
+    } finally {
+      await watched.close();
+    }
+  });
 
   it('accepts the MAC in another notation; a vendor generic certificate names none', async () => {
     await policy('required');

@@ -145,6 +145,34 @@ describe('provisioning: decision paths (SPEC section 4)', () => {
     assert.match(after.body, /Dial \*89 to authenticate/);
   });
 
+  it("a suspension bound to the phone's network: a stranger polling the MAC from elsewhere cannot take the file", async () => {
+    await f.device('yealink', 'T54W', YEALINK_MAC);
+    await f.store.suspendDevice('acme', YEALINK_MAC as never, 'test', '127.0.0.5');
+    // The drill: 300 GETs of a known MAC in under two seconds, from another address.
+    for (let i = 0; i < 300; i++) {
+      const res = await get(`/${YEALINK_MAC}.cfg`, '127.0.0.9');
+      assert.equal(res.status, 200);
+      assert.ok(!res.body.includes(ACCOUNT.password), `request ${i}: the stranger got the full file`);
+    }
+    const device = await f.store.findDevice(YEALINK_MAC as never);
+    assert.equal(device?.state, 'needed');
+    assert.ok(device?.suspendedUntil, 'the suspension still waits for the phone');
+    const phone = await get(`/${YEALINK_MAC}.cfg`, '127.0.0.5');
+    assert.ok(phone.body.includes(ACCOUNT.password));
+    assert.ok(credentialIn(phone.body));
+    const after = await f.store.findDevice(YEALINK_MAC as never);
+    // (the traffic events of 127.0.0.0/24 ran out with the stranger's polling; the record says it)
+    assert.deepEqual(
+      [after?.authenticatedVia, after?.lastProvisioning?.outcome],
+      ['suspension', 'full:suspension'],
+    );
+    assert.deepEqual(
+      [after?.suspendedUntil, after?.suspensionNetwork],
+      [null, null],
+      'ended with the fetch it let in',
+    );
+  });
+
   it('temporary whitelist: a PAP success trusts the IP for the tenant, extended by each full provisioning, not for blocked devices, and it expires', async () => {
     const a = await f.device('yealink', 'T54W', YEALINK_MAC);
     const b = await f.device('yealink', 'T54W', '001565aabbcd');

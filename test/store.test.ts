@@ -330,6 +330,87 @@ describe('store', () => {
     assert.equal(await s.addWhitelist('c', inside, 't'), true);
   });
 
+  it('whitelist coverage is kept with it: counted from the entries around a change, whatever the order', async () => {
+    const s = r.store();
+    await seed(s, 'd', ['001565000013']);
+    const covered = async () => {
+      const [v4, v6] = await r.client.hmGet(keys.tenant('d').whitelistCoverage, ['4', '6']);
+      return { ipv4: BigInt(v4 ?? 0), ipv6: BigInt(v6 ?? 0) };
+    };
+    // Nested and disjoint networks of both families, added and removed in a scrambled order.
+    const texts = [
+      '10.0.0.0/9',
+      '10.1.0.0/16',
+      '10.1.2.0/24',
+      '10.1.2.3',
+      '10.128.0.0/9',
+      '10.200.0.0/16',
+      '11.0.0.0/12',
+      '11.0.0.1',
+      '2001:db8::/32',
+      '2001:db8:1::/48',
+      '2001:db8:1::1',
+      '2001:db9::/32',
+    ];
+    let seed32 = 7;
+    const next = () => (seed32 = (seed32 * 1103515245 + 12345) % 2 ** 31);
+    for (let step = 0; step < 120; step++) {
+      const e = parseWhitelistEntry(texts[next() % texts.length]);
+      if (next() % 3 === 0) await s.removeWhitelist('d', e, 't');
+      else await s.addWhitelist('d', e, 't');
+      assert.deepEqual(await covered(), whitelistCoverage(await s.whitelist('d')), `step ${step}: ${e.text}`);
+    }
+  });
+
+  it('an addition to a long whitelist reads none of its entries', async () => {
+    const s = r.store();
+    await seed(s, 'e', ['001565000014']);
+    for (let i = 0; i < 300; i++)
+      await s.addWhitelist('e', parseWhitelistEntry(`10.0.${i >> 8}.${i & 255}`), 't');
+    await r.client.configResetStat();
+    assert.equal(await s.addWhitelist('e', parseWhitelistEntry('10.0.4.0/24'), 't'), true);
+    assert.equal(await s.addWhitelist('e', parseWhitelistEntry('10.0.2.0/23'), 't'), true);
+    const stats = await r.client.info('commandstats');
+    assert.doesNotMatch(stats, /cmdstat_smembers:/, 'the whole whitelist was read');
+    assert.doesNotMatch(stats, /cmdstat_sscan:/, 'the whole whitelist was read');
+    // 300 addresses of 10.0.0.0/23 listed one by one, then 10.0.4.0/24 and 10.0.2.0/23 beside them
+    assert.equal(whitelistCoverage(await s.whitelist('e')).ipv4, 300n + 256n + 512n);
+  });
+
+  it('a whitelist kept before its coverage was is counted once, and the bound holds for it', async () => {
+    const s = r.store();
+    await seed(s, 'f', ['001565000015']);
+    await r.client.sAdd(keys.tenant('f').whitelist, ['10.0.0.0/9', '10.1.0.0/16', '10.128.0.0/10']);
+    await assert.rejects(
+      s.addWhitelist('f', parseWhitelistEntry('11.0.0.0/9'), 't'),
+      (err: unknown) => err instanceof InputError && /at most a \/8 worth/.test(err.message),
+    );
+    assert.equal(await s.addWhitelist('f', parseWhitelistEntry('10.192.0.0/10'), 't'), true);
+    assert.equal(whitelistCoverage(await s.whitelist('f')).ipv4, 1n << 24n);
+    assert.deepEqual(await r.client.hmGet(keys.tenant('f').whitelistCoverage, ['4', '6']), [
+      String(1 << 24),
+      '0',
+    ]);
+  });
+
+  it('a whitelist holds at most the entries it is given (WHITELIST_MAX_ENTRIES), also when added at once', async () => {
+    const s = r.store();
+    await seed(s, 'g', ['001565000016']);
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => s.addWhitelist('g', parseWhitelistEntry(`192.0.2.${i}`), 't', 5)),
+    );
+    assert.equal(results.filter((x) => x === true).length, 5, JSON.stringify(results));
+    assert.equal(results.filter((x) => x === 'full').length, 7);
+    assert.equal((await s.whitelist('g')).length, 5);
+    assert.equal(
+      await s.addWhitelist('g', parseWhitelistEntry('192.0.2.1'), 't', 5),
+      false,
+      'listed, not full',
+    );
+    assert.equal(await s.removeWhitelist('g', parseWhitelistEntry('192.0.2.0'), 't'), true);
+    assert.equal(await s.addWhitelist('g', parseWhitelistEntry('192.0.2.200'), 't', 5), true);
+  });
+
   it('answers with an error, not a hang, when Redis is unreachable', async () => {
     const other = new TestRedis();
     await other.start();

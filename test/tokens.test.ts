@@ -119,6 +119,34 @@ describe('tenant admin tokens', () => {
     );
   });
 
+  it('a tenant has at most 20 tokens that are not revoked (a token cannot multiply itself)', async () => {
+    const first = await newToken('beta', 'beta-admin');
+    const own = (name: string) => call(first.token, 'POST', '/api/v1/tenants/beta/tokens', { name });
+    for (let i = 1; i < 20; i++) assert.equal((await own(`t${i}`)).status, 201);
+    const more = await own('t20');
+    assert.equal(more.status, 409);
+    assert.equal(more.json.error, 'too_many_tokens');
+    assert.match(more.json.message, /revoke one first/);
+    assert.equal(
+      (await op('POST', '/api/v1/tenants/beta/tokens', { name: 't20' })).status,
+      409,
+      'the operator too',
+    );
+    assert.equal((await op('GET', '/api/v1/tenants/beta/tokens')).json.tokens.length, 20);
+    // Revoked tokens do not count; another tenant's are its own.
+    const list = (await op('GET', '/api/v1/tenants/beta/tokens')).json.tokens as {
+      id: string;
+      name: string;
+    }[];
+    assert.equal(
+      (await op('DELETE', `/api/v1/tenants/beta/tokens/${list.find((t) => t.name === 't1')!.id}`)).status,
+      204,
+    );
+    assert.equal((await own('t20')).status, 201);
+    assert.equal((await own('t21')).status, 409);
+    await newToken('acme', 'acme-admin');
+  });
+
   it('a tenant token works on its own tenant, and each action names the token, never its value', async () => {
     const t = await newToken('beta', 'beta-admin');
     const own = (method: string, url: string, body?: unknown) => call(t.token, method, url, body);

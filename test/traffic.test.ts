@@ -4,7 +4,9 @@
  * what admins and successes wrote, the phone traffic and the log get a bounded share per client.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createAdminServer } from '../src/admin/server';
@@ -12,6 +14,8 @@ import { loadConfig, type Config } from '../src/config';
 import { clientOf, SOURCE_PREFIX } from '../src/domain/prefix';
 import { restrictedSipPassword } from '../src/domain/pap';
 import { LogLimit } from '../src/lib/loglimit';
+import { PROJECT_ROOT } from '../src/lib/paths';
+import { OWN_SHARE_REFUSALS } from '../src/domain/provisioning';
 import { createProvisioningServer } from '../src/provisioning/server';
 import { handleRegister } from '../src/sip/registrar';
 import { RegisterAdmission } from '../src/sip/overload';
@@ -98,6 +102,7 @@ describe('a flood of phone traffic', function () {
     from: string,
     n: number,
     parallel = 8,
+    headers: Record<string, string> = {},
   ): Promise<number[]> {
     const agent = new http.Agent({ keepAlive: true, maxSockets: parallel, localAddress: from });
     const statuses: number[] = [];
@@ -108,7 +113,7 @@ describe('a flood of phone traffic', function () {
         statuses.push(
           await new Promise<number>((resolve, reject) =>
             http
-              .get({ host: '127.0.0.1', port: provPort, path: path(i), agent }, (res) => {
+              .get({ host: '127.0.0.1', port: provPort, path: path(i), agent, headers }, (res) => {
                 res.resume();
                 res.on('end', () => resolve(res.statusCode ?? 0));
               })
@@ -217,7 +222,7 @@ describe('a flood of phone traffic', function () {
     assert.match(logs.lines.find((l) => l.limit === 20)!.msg, /further lines of this client suppressed/);
 
     // The first full provisioning that makes a device successful is audited, even now.
-    await api('POST', `/tenants/acme/devices/${MACS[1]}/suspend`);
+    await api('POST', `/tenants/acme/devices/${MACS[1]}/suspend`, { network: '127.0.0.2' });
     assert.equal((await flood(() => `/${MACS[1]}.cfg`, '127.0.0.2', 1))[0], 200);
     const made = (await events('audit')).filter((e) => e.mac === MACS[1]);
     assert.deepEqual(
@@ -227,6 +232,31 @@ describe('a flood of phone traffic', function () {
         ['transition', 'suspension'],
       ],
     );
+  });
+
+  it('a flood of wrong credentials hides no User-Agent naming another MAC; that refusal has its own bounded share', async () => {
+    const wrong = await flood(() => `/d/${'f'.repeat(32)}/${MACS[0]}.cfg`, '127.0.0.3', 21, 1);
+    assert.deepEqual(new Set(wrong), new Set([403]));
+    const other = { 'user-agent': 'Yealink SIP-T54W 96.86.0.70 00:15:65:aa:00:99' };
+    assert.deepEqual(await flood(() => `/${MACS[0]}.cfg`, '127.0.0.4', 1, 1, other), [403]);
+    const mismatches = () => logs.lines.filter((l) => l.reason === 'user_agent_mismatch');
+    assert.deepEqual(
+      mismatches().map((l) => [l.msg, l.mac, l.userAgent]),
+      [['provisioning refused', MACS[0], other['user-agent']]],
+      'logged although the network used up its share of refusals',
+    );
+    const ofReason = async () =>
+      (await events('traffic')).filter((e) => e.reason === 'user_agent_mismatch').map((e) => e.type);
+    assert.deepEqual(await ofReason(), ['provisioning']);
+    // Its own share is bounded as the common one is: a stranger can fake this one as easily.
+    await flood(() => `/${MACS[0]}.cfg`, '127.0.0.4', 40, 4, other);
+    assert.deepEqual(await ofReason(), ['traffic_limited', ...Array<string>(20).fill('provisioning')]);
+    assert.equal(
+      (await events('traffic')).length,
+      2 * UNTIL_LIMITED,
+      'two shares of the client, each 20 and a note',
+    );
+    assert.equal(mismatches().length, 20 + 1);
   });
 
   it('from many networks: each gets its share, the audit trail keeps everything', async () => {
@@ -261,6 +291,15 @@ describe('a flood of phone traffic', function () {
 });
 
 describe('clients and their log lines', () => {
+  it("the refusals with a traffic share of their own are the domain's list in the scripts too", () => {
+    const prelude = fs.readFileSync(path.join(PROJECT_ROOT, 'src', 'store', 'lua', 'prelude.lua'), 'utf8');
+    const table = /^local OWN_SHARE = \{ (.*) \}$/m.exec(prelude)?.[1] ?? '';
+    assert.deepEqual(
+      table.split(', ').map((e) => e.replace(/ = true$/, '')),
+      [...OWN_SHARE_REFUSALS],
+    );
+  });
+
   it('a client is the /24 of an IPv4 address, the /64 of an IPv6 one, prefix lengths as given', () => {
     assert.equal(clientOf('198.51.100.77', SOURCE_PREFIX), '198.51.100.0/24');
     assert.equal(clientOf('::ffff:198.51.100.77', SOURCE_PREFIX), '198.51.100.0/24');

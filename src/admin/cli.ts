@@ -8,7 +8,8 @@ const USAGE = `papgate: admin command line (talks to the admin API)
   papgate add <tenant> --mac MAC --vendor VENDOR --model MODEL --site SITE [--language en|de]
               [--account server=HOST,user=U,password=P[,authUser=A][,displayName=D]]...
   papgate list <tenant> [--state needed|failed|blocked|successful] [--site SITE]
-  papgate get|reset|suspend|delete <tenant> <mac>
+  papgate get|reset|delete <tenant> <mac>
+  papgate suspend <tenant> <mac> [--network ADDRESS|CIDR]  (only a fetch from there gets the file)
   papgate whitelist <tenant> [list | add ENTRY | remove ENTRY | temporary]
   papgate export <tenant> [--state STATE]        (CSV on standard output)
   papgate import <tenant> FILE.csv
@@ -110,8 +111,9 @@ async function run(argv: string[]): Promise<number> {
     case 'delete':
       return call('DELETE', `${t()}/devices/${need(1, 'mac')}`);
     case 'reset':
+      return call('POST', `${t()}/devices/${need(1, 'mac')}/reset`);
     case 'suspend':
-      return call('POST', `${t()}/devices/${need(1, 'mac')}/${cmd}`);
+      return call('POST', `${t()}/devices/${need(1, 'mac')}/suspend`, { network: flag('network') });
     case 'whitelist': {
       const sub = args[1] ?? 'list';
       if (sub === 'list') return call('GET', `${t()}/whitelist`);

@@ -70,6 +70,9 @@ export const openApiDocument = {
       },
       post: {
         summary: 'Create a tenant admin token; the answer is the only time the token is shown',
+        description:
+          '409 name_taken (names are unique for good) or too_many_tokens (20 tokens that are not revoked, ' +
+          'the most a tenant may have: revoke one first)',
         parameters: [tenant],
         requestBody: json({
           type: 'object',
@@ -89,6 +92,10 @@ export const openApiDocument = {
     '/api/v1/tenants/{tenant}': {
       put: {
         summary: 'Create or update a tenant',
+        description:
+          'A field not given is left as it is (a new tenant is named by its id); null clears language and ' +
+          "timeZone. 409 name_looks_alike: the name looks like another tenant's (same skeleton: NFKC, " +
+          'Unicode confusables, case).',
         parameters: [tenant],
         requestBody: json({
           type: 'object',
@@ -126,7 +133,7 @@ export const openApiDocument = {
             },
           },
         }),
-        responses: { 201: ok('created'), 200: ok('updated'), 400: err, 401: err, ...forbidden },
+        responses: { 201: ok('created'), 200: ok('updated'), 400: err, 401: err, ...forbidden, 409: err },
       },
       get: {
         summary: 'Read a tenant',
@@ -228,9 +235,28 @@ export const openApiDocument = {
     },
     '/api/v1/tenants/{tenant}/devices/{mac}/suspend': {
       post: {
-        summary: 'Suspend authentication for AUTH_SUSPEND_SECONDS',
+        summary:
+          'Suspend authentication for AUTH_SUSPEND_SECONDS (one full file), optionally for one network',
+        description:
+          'The suspension hands out one full file: to the first fetch from `network` when given (the ' +
+          "phone's public address or its site's range; fetches from elsewhere get the minimal file and " +
+          'leave the suspension running), else to the first fetch from anywhere. 409 holds_credential: ' +
+          'the device holds its credential (reset it instead).',
         parameters: [tenant, mac],
-        responses: { 200: ok('suspendedUntil'), 404: err, 409: err },
+        requestBody: {
+          required: false,
+          ...json({
+            type: 'object',
+            properties: {
+              network: {
+                type: ['string', 'null'],
+                description:
+                  'an IPv4/IPv6 address or CIDR range, checked as a whitelist entry is (no /0, no host bits, at most a /8 or /16); absent or null: unbound',
+              },
+            },
+          }),
+        },
+        responses: { 200: ok('suspendedUntil, suspensionNetwork'), 400: err, 404: err, 409: err },
       },
     },
     '/api/v1/tenants/{tenant}/sites': {
@@ -245,10 +271,18 @@ export const openApiDocument = {
         summary:
           "Create or replace a site's record: emergency calls of the site's devices carry its caller ID, and its address where the route accepts a location. " +
           'A route not among EMERGENCY_ROUTE and EMERGENCY_SITE_ROUTES: 400; a tenant token giving a caller ID outside its ' +
-          "tenant's emergencyCallerIdPrefixes: 403 (it may keep one the operator set)",
+          "tenant's emergencyCallerIdPrefixes: 403 (it may keep one the operator set); a new record whose name looks like " +
+          "another of the tenant's: 409 name_looks_alike",
         parameters: [tenant, siteParam],
         requestBody: json({ $ref: '#/components/schemas/SiteRecord' }),
-        responses: { 201: ok('created', site), 200: ok('replaced', site), 400: err, ...forbidden, 404: err },
+        responses: {
+          201: ok('created', site),
+          200: ok('replaced', site),
+          400: err,
+          ...forbidden,
+          404: err,
+          409: err,
+        },
       },
       get: {
         summary: "Read a site's record",
@@ -272,14 +306,14 @@ export const openApiDocument = {
         summary: 'Add an address or CIDR range',
         description:
           'Refused (400) when the whole whitelist would then cover more than a /8 worth of IPv4 ' +
-          'addresses or a /16 worth of IPv6',
+          'addresses or a /16 worth of IPv6; 409 whitelist_full when it holds WHITELIST_MAX_ENTRIES',
         parameters: [tenant],
         requestBody: json({
           type: 'object',
           required: ['entry'],
           properties: { entry: { type: 'string', examples: ['198.51.100.0/24'] } },
         }),
-        responses: { 201: ok('added'), 200: ok('already present'), 400: err, 404: err },
+        responses: { 201: ok('added'), 200: ok('already present'), 400: err, 404: err, 409: err },
       },
     },
     '/api/v1/tenants/{tenant}/whitelist/{entry}': {
@@ -496,6 +530,7 @@ export const openApiDocument = {
               'The last minimal "reset needed" configuration it got (the phone has no credential to show): reset the device',
             oneOf: [{ $ref: '#/components/schemas/Sighting' }, { type: 'null' }],
           },
+          suspensionNetwork: { type: ['string', 'null'] },
         },
       },
       Sighting: {

@@ -17,19 +17,22 @@ import {
   parseTenantId,
   parseTenantName,
   type Device,
+  type Language,
   type NewDevice,
 } from '../domain/device';
 import { parseTimeZone } from '../domain/display';
 import { InputError } from '../domain/errors';
 import { parseMac, type Mac } from '../domain/mac';
 import { isPapFormat } from '../domain/pap';
+import { lookAlikeOf } from '../domain/lookalike';
+import { parseSuspensionNetwork } from '../domain/provisioning';
 import { isDeviceCertificatePolicy } from '../domain/devicecert';
 import { prefixOf } from '../domain/prefix';
 import { canonicalIp, parseWhitelistEntry } from '../domain/whitelist';
 import type { AuditEvent, EventStream } from '../store/audit';
 import type { CreateError } from '../store/devices';
 import type { Store } from '../store/store';
-import { parseTokenName, TenantTokens, tenantTokenClaim } from '../store/tokens';
+import { MAX_TOKENS_PER_TENANT, parseTokenName, TenantTokens, tenantTokenClaim } from '../store/tokens';
 import { Sites } from '../store/sites';
 import { parseSite, parseSiteName } from '../domain/site';
 import { authorizeSite, parseCallerIdPrefixes } from '../domain/emergency';
@@ -156,7 +159,8 @@ export function deviceView(d: Device, now: number, policy: AuthPolicy) {
     failedUntil: iso(s.failedUntil),
     attemptsLeft: attemptsLeft(s, policy),
     suspended: isSuspended(d, now),
-    suspendedUntil: iso(d.suspendedUntil !== null && d.suspendedUntil > now ? d.suspendedUntil : null),
+    suspendedUntil: iso(isSuspended(d, now) ? d.suspendedUntil : null),
+    suspensionNetwork: isSuspended(d, now) ? d.suspensionNetwork : null,
     authenticatedAt: iso(d.authenticatedAt),
     authenticatedVia: d.authenticatedVia,
     lastProvisioning: d.lastProvisioning && { ...d.lastProvisioning, at: iso(d.lastProvisioning.at) },
@@ -230,7 +234,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
         .header('Retry-After', String(err.retryAfterSeconds))
         .send({
           error: 'tenant_busy',
-          message: `too many reads of this tenant's devices at once; retry in ${err.retryAfterSeconds} s`,
+          message: `too many ${err.what} at once; retry in ${err.retryAfterSeconds} s`,
         });
     }
     if (err instanceof InputError) {
@@ -275,15 +279,15 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     return p?.kind === 'tenant' ? `token:${p.name}@${req.ip}` : `operator@${req.ip}`;
   };
   /**
-   * The API client whose wrong PAPs count against the guessing limits: a tenant token is one
-   * client wherever it is used from; the operator's token is shared by its systems, told apart by
-   * network (SOURCE_PREFIX_IPV4/_IPV6), so that a neighbouring address is no fresh budget.
+   * The API client whose wrong PAPs count against the guessing limits: all tokens of a tenant are
+   * one client wherever they are used from (a tenant token makes more tokens: counted per token,
+   * each would be a fresh budget and a fresh alert); the operator's token is shared by its systems,
+   * told apart by network (SOURCE_PREFIX_IPV4/_IPV6), so that a neighbouring address is no fresh
+   * budget.
    */
   const apiSource = (req: FastifyRequest) => {
     const p = req.principal;
-    return p?.kind === 'tenant'
-      ? `api:${p.tenant}/${p.name}`
-      : `api:operator@${prefixOf(req.ip, config.sourcePrefix)}`;
+    return p?.kind === 'tenant' ? `api:${p.tenant}` : `api:operator@${prefixOf(req.ip, config.sourcePrefix)}`;
   };
   /** The tenant a tenant token is bound to; undefined for the operator. */
   const scope = (req: FastifyRequest): string | undefined =>
@@ -381,7 +385,21 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
    * per tenant, one more waiting at most TENANT_READ_WAIT_MS before a 429: each reads every device
    * hash of the tenant, and 24 at once by one tenant token held every tenant's phones behind them.
    */
-  const tenantReads = new Shares(config.tenantReads.perTenant, config.tenantReads.waitMs);
+  const tenantReads = new Shares(
+    config.tenantReads.perTenant,
+    config.tenantReads.waitMs,
+    "reads of this tenant's devices",
+  );
+  /**
+   * Additions of one tenant, TENANT_ADDITIONS at once (waiting in `adding` included), one more
+   * waiting at most TENANT_ADDITION_WAIT_MS before a 429: `adding` is one queue for every tenant,
+   * and one tenant's imports sent at once held every other tenant's additions behind all of them.
+   */
+  const tenantAdditions = new Shares(
+    config.tenantAdditions.perTenant,
+    config.tenantAdditions.waitMs,
+    'device additions of this tenant',
+  );
 
   /** One addition, all or nothing, after the MAC probe check; other tenants' MACs counted. */
   const add = async (req: FastifyRequest, tenant: string, devices: readonly NewDevice[]) => {
@@ -391,6 +409,29 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       throw new HttpError(404, 'unknown_tenant', `tenant "${tenant}" does not exist`);
     if (!res.ok) await countProbes(req, tenant, res.errors);
     return res;
+  };
+
+  /**
+   * A tenant name that looks like another tenant's (lookAlikeOf) is refused, 409: "Beta" and
+   * "B" + Cyrillic "е" + "ta" side by side could not be told apart. A tenant token is not told
+   * the other tenant's id. Two look-alike names written at the same moment are not caught: tenants
+   * are the operator's to create, one at a time.
+   */
+  const refuseLookAlikeTenant = async (req: FastifyRequest, id: string, name: string) => {
+    const others = (await Promise.all((await store.tenantIds()).map((t) => store.getTenant(t)))).filter(
+      (t) => t !== null && t.id !== id,
+    );
+    const like = lookAlikeOf(name, new Set(others.map((t) => t!.name)));
+    if (like === null) return;
+    const owner = others.find((t) => t!.name === like)!.id;
+    throw new HttpError(
+      409,
+      'name_looks_alike',
+      scope(req) === undefined
+        ? `name "${name}" looks like "${like}", the name of tenant "${owner}"; choose one that can be told apart`
+        : `name "${name}" looks like another tenant's name; choose one that can be told apart`,
+      { field: 'name' },
+    );
   };
 
   const objectBody = (req: FastifyRequest): Record<string, unknown> => {
@@ -441,13 +482,15 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     api.put('/tenants/:tenant', async (req, reply) => {
       const id = parseTenantId((req.params as { tenant: string }).tenant);
       const b = objectBody(req);
-      const name = b.name === undefined ? id : parseTenantName(b.name);
+      // A field not given is left as it is (a new tenant: its id as name, no language or time zone).
+      const name = b.name === undefined ? undefined : parseTenantName(b.name);
       if (b.language !== undefined && b.language !== null && !isLanguage(b.language)) {
         throw new InputError('language must be "en" or "de"', 'language');
       }
+      const language = b.language as Language | null | undefined;
       const timeZone =
         b.timeZone === undefined || b.timeZone === null
-          ? null
+          ? b.timeZone
           : typeof b.timeZone === 'string'
             ? parseTimeZone(b.timeZone)
             : null;
@@ -469,8 +512,8 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
         b.emergencyCallerIdPrefixes === undefined
           ? undefined
           : parseCallerIdPrefixes(b.emergencyCallerIdPrefixes);
+      const current = await store.getTenant(id);
       if (scope(req) !== undefined) {
-        const current = await store.getTenant(id);
         if (!current) throw new HttpError(403, 'forbidden', 'a tenant token cannot create tenants');
         // Sent back unchanged (as GET answered it) is no attempt to set it.
         if (prefixes !== undefined && prefixes.join(',') !== current.emergencyCallerIdPrefixes.join(','))
@@ -478,11 +521,13 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
             field: 'emergencyCallerIdPrefixes',
           });
       }
+      const shown = current === null ? (name ?? id) : name;
+      if (shown !== undefined && shown !== current?.name) await refuseLookAlikeTenant(req, id, shown);
       const created = await store.putTenant(
         id,
         {
           name,
-          language: (b.language as 'en' | 'de' | undefined) ?? null,
+          language,
           timeZone,
           deviceCertificate,
           ...(prefixes === undefined || scope(req) !== undefined
@@ -526,8 +571,14 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       const tenant = await tenantOf(req);
       const name = parseTokenName(objectBody(req).name);
       const made = await tokens.create(tenant, name, actor(req));
-      if (!made)
+      if (made === 'name_taken')
         throw new HttpError(409, 'name_taken', `tenant "${tenant}" already has a token named "${name}"`);
+      if (made === 'too_many')
+        throw new HttpError(
+          409,
+          'too_many_tokens',
+          `tenant "${tenant}" has ${MAX_TOKENS_PER_TENANT} tokens that are not revoked, the most it may have; revoke one first`,
+        );
       return reply
         .code(201)
         .header('Cache-Control', 'no-store')
@@ -545,7 +596,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     api.post('/tenants/:tenant/devices', async (req, reply) => {
       const tenant = await tenantOf(req);
       const nd = parseNewDevice(req.body);
-      const res = await adding.run(() => add(req, tenant, [nd]));
+      const res = await tenantAdditions.run(tenant, () => adding.run(() => add(req, tenant, [nd])));
       if (!res.ok) {
         const e = res.errors[0]!;
         throw new HttpError(
@@ -615,14 +666,16 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       if (typeof req.body !== 'string')
         throw new HttpError(415, 'unsupported_media_type', 'send the CSV as Content-Type: text/csv');
       const csv = req.body;
-      const { parsed, res } = await adding.run(async () => {
-        const parsed = await csvToDevices(csv, CSV_MAX_ROWS);
-        if (!parsed.ok) {
-          const { message, ...rows } = badRows(parsed.errors);
-          throw new HttpError(400, 'invalid_csv', message, rows);
-        }
-        return { parsed, res: await add(req, tenant, parsed.devices) };
-      });
+      const { parsed, res } = await tenantAdditions.run(tenant, () =>
+        adding.run(async () => {
+          const parsed = await csvToDevices(csv, CSV_MAX_ROWS);
+          if (!parsed.ok) {
+            const { message, ...rows } = badRows(parsed.errors);
+            throw new HttpError(400, 'invalid_csv', message, rows);
+          }
+          return { parsed, res: await add(req, tenant, parsed.devices) };
+        }),
+      );
       if (!res.ok) {
         const { message, ...rows } = badRows(
           res.errors.map((e) => ({ line: parsed.lines[e.index]!, mac: e.mac, reason: refusal(req, e) })),
@@ -652,17 +705,21 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
 
     api.post('/tenants/:tenant/devices/:mac/suspend', async (req) => {
       const { tenant, device } = await deviceOf(req);
+      // Bound to the phone's network if the admin names it; unbound, whoever asks first takes the
+      // file (see suspensionLetsIn).
+      const given = objectBody(req).network;
+      const network = given === undefined || given === null ? null : parseSuspensionNetwork(given);
       // A suspension no longer applies to a device holding its credential (decideProvisioning):
       // say so rather than accept one that changes nothing.
       if (device.credentialHash !== null)
         throw new HttpError(
           409,
           'holds_credential',
-          `device ${device.mac} holds its device credential: only that phone or a whitelisted site gets its configuration; to authenticate a factory-reset phone again, reset authentication (new PAP)`,
+          `device ${device.mac} holds its device credential: only the phone holding it gets its configuration; to authenticate a factory-reset phone again, reset authentication (new PAP)`,
         );
-      const r = await store.suspendDevice(tenant, device.mac, actor(req));
+      const r = await store.suspendDevice(tenant, device.mac, actor(req), network);
       if (!r) throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist`);
-      return { mac: device.mac, suspendedUntil: iso(r.suspendedUntil) };
+      return { mac: device.mac, suspendedUntil: iso(r.suspendedUntil), suspensionNetwork: network };
     });
 
     const siteName = (req: FastifyRequest) => parseSiteName((req.params as { site: string }).site);
@@ -681,6 +738,21 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       const tenant = await tenantOf(req);
       const input = parseSite(siteName(req), req.body);
       const [current, t] = await Promise.all([sites.get(tenant, input.name), store.getTenant(tenant)]);
+      if (current === null) {
+        // A new site record may not look like another of the tenant's (lookAlikeOf): two sites
+        // "HQ" on one PAP sheet or in one filter could not be told apart.
+        const like = lookAlikeOf(
+          input.name,
+          (await sites.list(tenant)).map((x) => x.name),
+        );
+        if (like !== null)
+          throw new HttpError(
+            409,
+            'name_looks_alike',
+            `site "${input.name}" looks like the tenant's site "${like}"; choose a name that can be told apart`,
+            { field: 'site' },
+          );
+      }
       const write = authorizeSite(input, scope(req) === undefined ? 'operator' : 'tenant', {
         policy: config.sip,
         prefixes: t?.emergencyCallerIdPrefixes ?? [],
@@ -709,7 +781,13 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
     api.post('/tenants/:tenant/whitelist', async (req, reply) => {
       const tenant = await tenantOf(req);
       const entry = parseWhitelistEntry(objectBody(req).entry);
-      const added = await store.addWhitelist(tenant, entry, actor(req));
+      const added = await store.addWhitelist(tenant, entry, actor(req), config.whitelistMaxEntries);
+      if (added === 'full')
+        throw new HttpError(
+          409,
+          'whitelist_full',
+          `the whitelist holds ${config.whitelistMaxEntries} entries, the most a tenant may have (WHITELIST_MAX_ENTRIES): remove one, or list a range instead of its addresses`,
+        );
       return reply.code(added ? 201 : 200).send({ entry: entry.text });
     });
 

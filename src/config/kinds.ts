@@ -166,7 +166,7 @@ export function addresses(d: Described): Variable<WhitelistEntry[]> {
     shown: NONE,
     read: (raw) => {
       try {
-        const out = readList(raw, []).map(parseWhitelistEntry);
+        const out = readList(raw, []).map((e) => parseWhitelistEntry(e));
         checkWhitelistCoverage(out, 'the list');
         return out;
       } catch (err) {

@@ -223,6 +223,30 @@ export const VARIABLES = {
     max: 60_000,
     meaning: 'how long one more such read waits for its turn before a 429 `tenant_busy` with `Retry-After`',
   }),
+  TENANT_ADDITIONS: int({
+    section: 'admin',
+    default: 1,
+    min: 1,
+    max: 100,
+    meaning:
+      'device additions (one device through the API, a CSV import) of one tenant at once, counted while they wait for the server\'s one-at-a-time queue (see "Admin load")',
+  }),
+  TENANT_ADDITION_WAIT_MS: int({
+    section: 'admin',
+    default: 5000,
+    min: 0,
+    max: 60_000,
+    meaning:
+      'how long one more such addition waits for its turn before a 429 `tenant_busy` with `Retry-After`',
+  }),
+  WHITELIST_MAX_ENTRIES: int({
+    section: 'admin',
+    default: 1000,
+    min: 1,
+    max: 100_000,
+    meaning:
+      'entries of one tenant\'s permanent whitelist; one more is refused with 409 `whitelist_full` (see "Whitelist bound")',
+  }),
   MAC_PROBE_LIMIT: int({
     section: 'admin',
     default: 100,

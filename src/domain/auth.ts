@@ -203,6 +203,6 @@ function attemptOnDevice(
   return { outcome: 'wrong_pap', next, attemptsLeft: attemptsLeft(next, policy), transition: settled };
 }
 
-export function isSuspended(rec: AuthRecord, now: number): boolean {
+export function isSuspended(rec: Pick<AuthRecord, 'suspendedUntil'>, now: number): boolean {
   return rec.suspendedUntil !== null && now < rec.suspendedUntil;
 }

@@ -67,6 +67,12 @@ export interface Device extends NewDevice, AuthRecord {
   readonly authenticatedAt: number | null;
   readonly authenticatedVia: BypassReason | null;
   readonly lastProvisioning: { at: number; ip: string; outcome: string } | null;
+  /**
+   * The network (a whitelist entry's canonical text) an admin bound the suspension to: only a
+   * fetch from it gets the file the suspension hands out. Null: none (a suspension stored before
+   * suspensions had networks, or none at all).
+   */
+  readonly suspensionNetwork: string | null;
 }
 
 const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;

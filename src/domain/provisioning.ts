@@ -5,7 +5,13 @@ import { certificateRefusal, type CertificateResult, type DeviceCertificatePolic
 import { minimalDisplay, type MinimalDisplay } from './display';
 import { checkDigest, type DigestCredentials } from './digest';
 import { credentialMatches } from './pap';
-import { ipMatches, type WhitelistEntry } from './whitelist';
+import {
+  checkWhitelistCoverage,
+  ipMatches,
+  parseWhitelistEntry,
+  WHITELIST_BOUND,
+  type WhitelistEntry,
+} from './whitelist';
 
 /** The realm of papgate's provisioning challenge (Basic and Digest), part of every stored HA1. */
 export const PROVISIONING_REALM = 'papgate';
@@ -32,6 +38,7 @@ export interface ProvisioningInputs {
     Device,
     | 'state'
     | 'suspendedUntil'
+    | 'suspensionNetwork'
     | 'credentialHash'
     | 'digestCredential'
     | 'challenged'
@@ -51,15 +58,55 @@ export interface ProvisioningInputs {
   readonly certificatePolicy: DeviceCertificatePolicy;
 }
 
+/** Why a provisioning request is refused (403): decideProvisioning's reasons and the User-Agent check. */
+export type ProvisioningRefusal =
+  'wrong_credential' | 'device_certificate_mismatch' | 'device_certificate_required' | 'user_agent_mismatch';
+
+/**
+ * Refusals that say the asker holds or names another device's identity (a verified certificate of
+ * another MAC, a User-Agent naming another MAC): each has a share of its own of a client's phone
+ * traffic events (provisioning_event in lua/prelude.lua mirrors this list) and log lines, so that a
+ * flood of ordinary refusals (wrong credentials) from the same network cannot hide one. A drill
+ * hid a certificate mismatch behind 21 wrong-credential GETs.
+ */
+export const OWN_SHARE_REFUSALS: readonly ProvisioningRefusal[] = [
+  'device_certificate_mismatch',
+  'user_agent_mismatch',
+];
+
 export type ProvisioningDecision =
   | { readonly kind: 'full'; readonly reason: Exclude<BypassReason, 'pap'> }
   | { readonly kind: 'minimal'; readonly display: MinimalDisplay }
   /** 401: the device holds a credential and the request carries none; the phone may answer. */
   | { readonly kind: 'challenge' }
-  | {
-      readonly kind: 'refuse';
-      readonly reason: 'wrong_credential' | 'device_certificate_mismatch' | 'device_certificate_required';
-    };
+  | { readonly kind: 'refuse'; readonly reason: Exclude<ProvisioningRefusal, 'user_agent_mismatch'> };
+
+/**
+ * Whether a suspension hands `ip` the file: while it runs, and only to its network. A drill's
+ * stranger polling a known MAC (300 GETs in 1.9 s) took the one full file an unbound suspension
+ * hands out before the phone booted.
+ */
+export function suspensionLetsIn(
+  device: Pick<Device, 'suspendedUntil' | 'suspensionNetwork'>,
+  ip: string,
+  now: number,
+): boolean {
+  if (!isSuspended(device, now)) return false;
+  return (
+    device.suspensionNetwork === null ||
+    ipMatches(ip, [parseWhitelistEntry(device.suspensionNetwork)]) !== null
+  );
+}
+
+/**
+ * The network an admin binds a suspension to: an address or CIDR range, checked as a whitelist
+ * entry is (no /0, no host bits, at most WHITELIST_BOUND wide), its canonical text.
+ */
+export function parseSuspensionNetwork(input: unknown): string {
+  const entry = parseWhitelistEntry(input, 'network');
+  checkWhitelistCoverage([entry], 'the network', WHITELIST_BOUND, 'network');
+  return entry.text;
+}
 
 /** SPEC section 4: which configuration does this request get, and why. */
 export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision {
@@ -89,7 +136,7 @@ export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision 
       return { kind: 'minimal', display: minimalDisplay(i.device.state) };
     return { kind: 'challenge' };
   }
-  if (isSuspended(i.device, i.now)) return { kind: 'full', reason: 'suspension' };
+  if (suspensionLetsIn(i.device, i.ip, i.now)) return { kind: 'full', reason: 'suspension' };
   if (ipMatches(i.ip, i.permanentWhitelist)) return { kind: 'full', reason: 'whitelist' };
   if (
     i.temporaryWhitelistUntil !== null &&

@@ -19,18 +19,62 @@ import { InputError } from './errors';
  * - the combining overlays (U+0334-U+0338, U+20D2, U+20D3, U+20D8-U+20DA, U+20E5, U+20E6,
  *   U+20EA, U+20EB), strokes drawn through a letter that make it pass for another (o + U+0338
  *   looks like ø) and that no language writes names with;
- * - line and paragraph separators (U+2028, U+2029), and unpaired surrogates (not text at all).
- * The zero-width non-joiner and joiner (U+200C, U+200D) stay allowed: Persian, the Indic scripts
- * and emoji sequences need them, and they reorder nothing.
+ * - line and paragraph separators (U+2028, U+2029), and unpaired surrogates (not text at all);
+ * - unassigned code points (U+0378, the noncharacters U+FFFE, U+FFFF, U+FDD0-U+FDEF) and private
+ *   use (U+E000-U+F8FF and the private use planes): no font a reader has draws them as the
+ *   writer's did, so they show as boxes, blanks or whatever a font put there.
+ * The zero-width non-joiner and joiner (U+200C, U+200D) stay allowed where they join something
+ * (see JOINER_PLACES): Persian, the Indic scripts and emoji sequences need them.
  */
 const UNSAFE =
-  /(?![\u200c\u200d\u0020\u3000])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Zs}\p{Cs}\p{Default_Ignorable_Code_Point}\u2800\u0334-\u0338\u20d2\u20d3\u20d8-\u20da\u20e5\u20e6\u20ea\u20eb]/u;
+  /(?![\u200c\u200d\u0020\u3000])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Zs}\p{Cs}\p{Cn}\p{Co}\p{Default_Ignorable_Code_Point}\u2800\u0334-\u0338\u20d2\u20d3\u20d8-\u20da\u20e5\u20e6\u20ea\u20eb]/u;
+
+/**
+ * Scripts in which a zero-width joiner or non-joiner changes what is drawn: the joining scripts
+ * (Arabic, Syriac, N'Ko, Mongolian: ZWNJ keeps two letters from joining) and the Brahmic ones with
+ * conjuncts (ZWJ or ZWNJ after a virama). Marks such as the Arabic harakat belong to several
+ * scripts (Script_Extensions), hence scx.
+ */
+const JOINING_SCRIPT =
+  /[\p{scx=Arabic}\p{scx=Syriac}\p{scx=Nko}\p{scx=Mongolian}\p{scx=Devanagari}\p{scx=Bengali}\p{scx=Gurmukhi}\p{scx=Gujarati}\p{scx=Oriya}\p{scx=Tamil}\p{scx=Telugu}\p{scx=Kannada}\p{scx=Malayalam}\p{scx=Sinhala}\p{scx=Myanmar}\p{scx=Khmer}]/u;
+const LETTER_OR_MARK = /[\p{L}\p{M}]/u;
+const LETTER = /\p{L}/u;
+const PICTOGRAPH = /[\p{Extended_Pictographic}\p{Emoji_Modifier}]/u;
+
+/**
+ * Where a joiner joins something: after a letter or mark and before a letter, both of a script
+ * that uses joiners; a ZWJ also between two emoji (UTS #51 sequences such as 👩‍💻). Anywhere else
+ * (at either end, two in a row, inside a Latin word: "Be" + U+200D + "ta") it draws as nothing,
+ * and only makes a name that looks like another.
+ */
+function joinsSomething(joiner: string, before: string | undefined, after: string | undefined): boolean {
+  if (before === undefined || after === undefined) return false;
+  if (joiner === '\u200d' && PICTOGRAPH.test(before) && PICTOGRAPH.test(after)) return true;
+  return (
+    LETTER_OR_MARK.test(before) &&
+    LETTER.test(after) &&
+    JOINING_SCRIPT.test(before) &&
+    JOINING_SCRIPT.test(after)
+  );
+}
 
 /** The first refused character of `s` as `U+XXXX`, or null when there is none. */
 export function unsafeCharacter(s: string): string | null {
   const m = UNSAFE.exec(s);
-  if (m === null) return null;
-  return `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  let first = m === null ? -1 : m.index;
+  if (s.includes('\u200c') || s.includes('\u200d')) {
+    const chars = [...s];
+    for (let i = 0, at = 0; i < chars.length && (first === -1 || at < first); at += chars[i]!.length, i++)
+      if (
+        (chars[i] === '\u200c' || chars[i] === '\u200d') &&
+        !joinsSomething(chars[i]!, chars[i - 1], chars[i + 1])
+      ) {
+        first = at;
+        break;
+      }
+  }
+  if (first === -1) return null;
+  return `U+${s.codePointAt(first)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 /**
@@ -39,9 +83,14 @@ export function unsafeCharacter(s: string): string | null {
  */
 export function checkText(field: string, s: string): void {
   const c = unsafeCharacter(s);
+  if (c === 'U+200C' || c === 'U+200D')
+    throw new InputError(
+      `${field} contains a zero-width joiner or non-joiner (${c}) that joins nothing: it is allowed only between two letters of a script that uses it (Arabic, Indic scripts, ...) or, U+200D, between two emoji`,
+      field,
+    );
   if (c !== null)
     throw new InputError(
-      `${field} contains control characters or invisible ones (${c}): characters that break files, reorder text or make two names look alike are refused`,
+      `${field} contains control characters or invisible ones (${c}): characters that break files, reorder text or make two names look alike (unassigned and private use ones included) are refused`,
       field,
     );
   if (/^\s|\s$/u.test(s)) throw new InputError(`${field} must not begin or end with white space`, field);

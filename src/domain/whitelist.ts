@@ -39,42 +39,39 @@ export function tryCanonicalIp(input: string): string | null {
  * rather than silently widened, and /0 is refused because it would switch the second factor off
  * for the whole Internet.
  */
-export function parseWhitelistEntry(input: unknown): WhitelistEntry {
+export function parseWhitelistEntry(input: unknown, field = 'entry'): WhitelistEntry {
   if (typeof input !== 'string' || input.trim() === '') {
-    throw new InputError('entry is required: an IPv4/IPv6 address or a CIDR range', 'entry');
+    throw new InputError(`${field} is required: an IPv4/IPv6 address or a CIDR range`, field);
   }
   const s = input.trim();
   const shown = s.slice(0, 60);
   if (!s.includes('/')) {
-    if (!isStrictIp(s)) throw new InputError(`invalid IP address "${shown}"`, 'entry');
+    if (!isStrictIp(s)) throw new InputError(`invalid IP address "${shown}"`, field);
     const addr = ipaddr.process(s);
     const bits = addr.kind() === 'ipv4' ? 32 : 128;
     return { text: addr.toString(), range: [addr, bits] };
   }
   const [addrPart = '', prefixPart = ''] = s.split('/');
-  if (!/^[0-9]{1,3}$/.test(prefixPart)) throw new InputError(`invalid CIDR prefix in "${shown}"`, 'entry');
-  if (!isStrictIp(addrPart)) throw new InputError(`invalid CIDR range "${shown}"`, 'entry');
+  if (!/^[0-9]{1,3}$/.test(prefixPart)) throw new InputError(`invalid CIDR prefix in "${shown}"`, field);
+  if (!isStrictIp(addrPart)) throw new InputError(`invalid CIDR range "${shown}"`, field);
   let range: [ipaddr.IPv4 | ipaddr.IPv6, number];
   try {
     range = ipaddr.parseCIDR(`${addrPart}/${Number(prefixPart)}`);
   } catch {
-    throw new InputError(`invalid CIDR range "${shown}"`, 'entry');
+    throw new InputError(`invalid CIDR range "${shown}"`, field);
   }
   let [addr, bits] = range;
   if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96) {
     addr = (addr as ipaddr.IPv6).toIPv4Address();
     bits -= 96;
   }
-  if (bits === 0) throw new InputError(`"${shown}" would whitelist every address; refused`, 'entry');
+  if (bits === 0) throw new InputError(`"${shown}" would let in every address; refused`, field);
   const network =
     addr.kind() === 'ipv4'
       ? ipaddr.IPv4.networkAddressFromCIDR(`${addr}/${bits}`)
       : ipaddr.IPv6.networkAddressFromCIDR(`${addr}/${bits}`);
   if (network.toString() !== addr.toString()) {
-    throw new InputError(
-      `"${shown}" has host bits set; did you mean ${network.toString()}/${bits}?`,
-      'entry',
-    );
+    throw new InputError(`"${shown}" has host bits set; did you mean ${network.toString()}/${bits}?`, field);
   }
   const full = addr.kind() === 'ipv4' ? 32 : 128;
   return { text: bits === full ? addr.toString() : `${addr.toString()}/${bits}`, range: [addr, bits] };
@@ -117,6 +114,27 @@ export function whitelistCoverage(entries: readonly WhitelistEntry[]): Record<'i
   return out;
 }
 
+/** What a whitelist covers per family (whitelistCoverage), kept with it so that a change is counted alone. */
+export type Coverage = Readonly<Record<'ipv4' | 'ipv6', bigint>>;
+
+/**
+ * How many addresses `entry` adds to a whitelist's coverage (or takes from it when removed), given
+ * whether another entry of it contains `entry` and the entries `entry` contains: nothing if it
+ * lies inside another, else its size less what those inside it cover (blocks are nested or
+ * disjoint). Counted from the entries around it alone, not the whole list.
+ */
+export function coverageChange(
+  entry: WhitelistEntry,
+  insideAnother: boolean,
+  inside: readonly WhitelistEntry[],
+): Coverage {
+  const family = entry.range[0].kind() as 'ipv4' | 'ipv6';
+  const out = { ipv4: 0n, ipv6: 0n };
+  if (!insideAnother)
+    out[family] = (1n << BigInt(WIDTH[family] - entry.range[1])) - whitelistCoverage(inside)[family];
+  return out;
+}
+
 /**
  * Refuses (InputError naming the bound) a list of entries that together cover more than `bound`
  * allows in either family: a tenant's permanent whitelist with an entry added, or a configured
@@ -126,15 +144,25 @@ export function checkWhitelistCoverage(
   entries: readonly WhitelistEntry[],
   what = 'the whitelist',
   bound: Readonly<Record<'ipv4' | 'ipv6', number>> = WHITELIST_BOUND,
+  field = 'entry',
 ): void {
-  const covered = whitelistCoverage(entries);
+  checkCoverage(whitelistCoverage(entries), what, bound, field);
+}
+
+/** checkWhitelistCoverage for a coverage already counted. */
+export function checkCoverage(
+  covered: Coverage,
+  what = 'the whitelist',
+  bound: Readonly<Record<'ipv4' | 'ipv6', number>> = WHITELIST_BOUND,
+  field = 'entry',
+): void {
   for (const family of ['ipv4', 'ipv6'] as const) {
     const limit = 1n << BigInt(WIDTH[family] - bound[family]);
     if (covered[family] > limit)
       throw new InputError(
         `${what} would cover ${describeCount(covered[family])} ${family === 'ipv4' ? 'IPv4' : 'IPv6'} addresses; ` +
           `at most a /${bound[family]} worth (${describeCount(limit)}) is allowed`,
-        'entry',
+        field,
       );
   }
 }
@@ -153,6 +181,14 @@ export function ipMatches(ip: string, entries: readonly WhitelistEntry[]): White
     if (e.range[0].kind() === addr.kind() && addr.match(e.range)) return e;
   }
   return null;
+}
+
+/**
+ * The text of every entry parseWhitelistEntry can make that contains `entry` and is larger: a
+ * whitelist holds one of them exactly when another of its entries contains `entry`.
+ */
+export function entriesAround(entry: WhitelistEntry): string[] {
+  return entriesContaining(entry.range[0].toString()).slice(1, entry.range[1]);
 }
 
 /**

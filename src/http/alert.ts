@@ -5,7 +5,7 @@ export interface AlertOptions {
   /** ALERT_WEBHOOK_URL; null: alerts are logged only. */
   readonly webhookUrl: string | null;
   readonly log: Logger;
-  /** Alerts waiting to be sent; more are dropped (and logged), so an attack cannot grow memory. */
+  /** Alerts waiting to be sent, at most (see `post` for which one is dropped when it is full). */
   readonly maxQueue?: number;
   /** Tries per alert; the waits between them double from `backoffMs`. */
   readonly tries?: number;
@@ -17,8 +17,15 @@ export interface AlertOptions {
  * Operator alerts. Nothing here is awaited by a call or a request: webhooks go out from a bounded
  * queue, one at a time, retried with back-off, and a webhook that is down only costs log lines.
  */
+/** One alert waiting: who caused it, what it is about (one alert per key waits), and the body. */
+interface Queued {
+  readonly source: string;
+  readonly key: string;
+  body: Record<string, unknown>;
+}
+
 export class Alerts {
-  private readonly queue: Record<string, unknown>[] = [];
+  private readonly queue: Queued[] = [];
   private sending: Promise<void> | null = null;
 
   constructor(private readonly o: AlertOptions) {}
@@ -39,7 +46,11 @@ export class Alerts {
       },
       'source reached its guessing limit: further PAP attempts from it are refused',
     );
-    this.post({ type: 'source_limited', ...c, at: new Date(c.at).toISOString() });
+    this.post(c.source, `source_limited ${c.source} ${c.scope} ${c.tenant}`, {
+      type: 'source_limited',
+      ...c,
+      at: new Date(c.at).toISOString(),
+    });
   }
 
   /** Resolves when the queue is empty (tests, shutdown). */
@@ -47,20 +58,44 @@ export class Alerts {
     while (this.sending !== null) await this.sending;
   }
 
-  private post(body: Record<string, unknown>): void {
+  /**
+   * Queues an alert. While the webhook is away the queue fills; then a new alert replaces the one
+   * waiting about the same thing (`key`), and otherwise the oldest waiting alert of the source with
+   * the most of them goes, never the new one: a customer admin whose tenant makes alert after
+   * alert (or a stranger's many networks) once filled the queue and the operator's real alerts
+   * were dropped. Each drop is logged, so nothing is lost without a trace.
+   */
+  private post(source: string, key: string, body: Record<string, unknown>): void {
     if (this.o.webhookUrl === null) return;
-    if (this.queue.length >= (this.o.maxQueue ?? 100)) {
-      this.o.log.warn({ type: body.type }, 'alert webhook queue full: alert dropped');
+    const same = this.queue.find((q) => q.key === key);
+    if (same !== undefined) {
+      same.body = body;
       return;
     }
-    this.queue.push(body);
+    if (this.queue.length >= (this.o.maxQueue ?? 100)) {
+      const counts = new Map<string, number>();
+      for (const q of this.queue) counts.set(q.source, (counts.get(q.source) ?? 0) + 1);
+      const most = Math.max(...counts.values());
+      // The new alert's source counts with it: one that already holds the most makes way itself.
+      const i = this.queue.findIndex(
+        (counts.get(source) ?? 0) + 1 > most
+          ? (q) => q.source === source
+          : (q) => counts.get(q.source) === most,
+      );
+      const [gone] = this.queue.splice(i, 1);
+      this.o.log.warn(
+        { type: gone!.body.type, source: gone!.source },
+        'alert webhook queue full: the oldest alert of the source with the most waiting dropped',
+      );
+    }
+    this.queue.push({ source, key, body });
     this.sending ??= this.drain().finally(() => {
       this.sending = null;
     });
   }
 
   private async drain(): Promise<void> {
-    for (let body = this.queue.shift(); body !== undefined; body = this.queue.shift()) await this.send(body);
+    for (let q = this.queue.shift(); q !== undefined; q = this.queue.shift()) await this.send(q.body);
   }
 
   private async send(body: Record<string, unknown>): Promise<void> {

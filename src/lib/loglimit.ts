@@ -12,11 +12,13 @@ interface Share {
 /**
  * The log lines a stranger can cause once per request (refused provisioning requests, REGISTERs
  * and INVITEs, new or moved bindings, emergency and IVR calls), bounded per client (an address
- * prefix, see clientOf) and kind of line (its message) in this process: the first `perClient`
- * lines of a window are written, the next one says that the client's further lines of the kind
- * are suppressed until the window ends, the rest are dropped. The client's first line of the kind
- * in a later window carries how many were dropped (`suppressed`). Per kind, so that a flood of
- * one (refused REGISTERs) does not silence another (the network's emergency calls).
+ * prefix, see clientOf) and kind of line (its message, and its reason where one message has
+ * several: provisioning refusals) in this process: the first `perClient` lines of a window are
+ * written, the next one says that the client's further lines of the kind are suppressed until the
+ * window ends, the rest are dropped. The client's first line of the kind in a later window carries
+ * how many were dropped (`suppressed`). Per kind, so that a flood of one (refused REGISTERs, wrong
+ * credentials) does not silence another (the network's emergency calls, a certificate naming
+ * another device). Reasons come from a fixed set in the code, so the kinds stay few.
  */
 export class LogLimit {
   private readonly shares = new BoundedMap<string, Share>(MAX_SHARES);
@@ -32,10 +34,17 @@ export class LogLimit {
     this.now = opts.now ?? Date.now;
   }
 
-  /** `log[level](fields, msg)` if `client`'s share of lines `msg` in this window allows it. */
-  line(log: Logger, level: 'info' | 'warn', client: string, fields: object, msg: string): void {
+  /** `log[level](fields, msg)` if `client`'s share of lines `msg` (of `reason`) in this window allows it. */
+  line(
+    log: Logger,
+    level: 'info' | 'warn',
+    client: string,
+    fields: object,
+    msg: string,
+    reason?: string,
+  ): void {
     const t = this.now();
-    const key = `${client} ${msg}`;
+    const key = reason === undefined ? `${client} ${msg}` : `${client} ${msg}\0${reason}`;
     let share = this.shares.get(key);
     let dropped = 0;
     if (share === undefined || t >= share.start + this.opts.windowMs) {
@@ -50,6 +59,7 @@ export class LogLimit {
       log[level](
         {
           client,
+          ...(reason === undefined ? {} : { reason }),
           limit: this.opts.perClient,
           until: new Date(share.start + this.opts.windowMs).toISOString(),
         },

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AUTH_STATES, type AuthState, type PapCheckOutcome } from '../domain/auth';
 import { VENDORS, type Vendor } from '../domain/device';
+import type { ProvisioningRefusal } from '../domain/provisioning';
 import type { IvrOutcome, NotifyResult } from '../domain/outcomes';
 
 /*
@@ -19,6 +20,8 @@ import type { IvrOutcome, NotifyResult } from '../domain/outcomes';
 export type ProvisioningDecision = 'full' | 'minimal' | 'reset' | 'challenge' | 'none';
 /** `none`: the request named no known device. */
 export type ProvisioningVendor = Vendor | 'none';
+/** Why a reply refused (403); `none` for every other reply. */
+export type ProvisioningReason = ProvisioningRefusal | 'none';
 export type PapChannel = 'ivr' | 'pbx' | 'api';
 /** `store_error`: the store did not answer, so nothing was decided (fail closed). */
 export type PapOutcome = PapCheckOutcome | 'store_error';
@@ -102,8 +105,9 @@ export interface SipGauges {
 export class Metrics {
   readonly registry = new Registry();
 
-  private readonly provisioning: Map<string, Map<ProvisioningDecision, Map<number, Inc>>>;
-  private readonly provisioningCounter: Counter<'vendor' | 'decision' | 'status'>;
+  /** By vendor, decision, then status and reason (`<status> <reason>`). */
+  private readonly provisioning: Map<string, Map<ProvisioningDecision, Map<string, Inc>>>;
+  private readonly provisioningCounter: Counter<'vendor' | 'decision' | 'status' | 'reason'>;
   private readonly pap: Record<PapChannel, Record<PapOutcome, Inc>>;
   private readonly transitions: Record<AuthState, Record<AuthState, Inc>>;
   private readonly ivrEnded: Record<IvrCallOutcome, Inc>;
@@ -123,19 +127,19 @@ export class Metrics {
 
     this.provisioningCounter = new Counter({
       name: 'papgate_provisioning_replies_total',
-      help: 'Provisioning HTTP replies by vendor, configuration served (full, minimal, reset: the minimal "reset needed" of an authenticated device, challenge: 401 for its credential, none) and status',
-      labelNames: ['vendor', 'decision', 'status'],
+      help: 'Provisioning HTTP replies by vendor, configuration served (full, minimal, reset: the minimal "reset needed" of an authenticated device, challenge: 401 for its credential, none), status and reason of a refusal (none for other replies)',
+      labelNames: ['vendor', 'decision', 'status', 'reason'],
       registers,
     });
     this.provisioning = new Map(
       (['none', ...VENDORS] as const).map((v) => [
         v,
-        new Map(DECISIONS.map((d) => [d, new Map<number, Inc>()])),
+        new Map(DECISIONS.map((d) => [d, new Map<string, Inc>()])),
       ]),
     );
     // The common answers exist from the start, so that rates are defined before the first request.
     for (const v of VENDORS)
-      for (const d of ['full', 'minimal'] as const) this.provisioningChild(v, d, 200).inc(0);
+      for (const d of ['full', 'minimal'] as const) this.provisioningChild(v, d, 200, 'none').inc(0);
 
     const pap = new Counter({
       name: 'papgate_pap_attempts_total',
@@ -247,17 +251,28 @@ export class Metrics {
     this.macProbes = table(MAC_PROBE_ANSWERS, (a) => started(probes.labels(a)));
   }
 
-  /** One provisioning reply; `vendor` and `decision` as far as the request got. */
-  provisioningReply(vendor: ProvisioningVendor, decision: ProvisioningDecision, status: number): void {
-    this.provisioningChild(vendor, decision, status).inc();
+  /** One provisioning reply; `vendor`, `decision` and `reason` as far as the request got. */
+  provisioningReply(
+    vendor: ProvisioningVendor,
+    decision: ProvisioningDecision,
+    status: number,
+    reason: ProvisioningReason,
+  ): void {
+    this.provisioningChild(vendor, decision, status, reason).inc();
   }
 
-  private provisioningChild(vendor: ProvisioningVendor, decision: ProvisioningDecision, status: number): Inc {
+  private provisioningChild(
+    vendor: ProvisioningVendor,
+    decision: ProvisioningDecision,
+    status: number,
+    reason: ProvisioningReason,
+  ): Inc {
     const byStatus = this.provisioning.get(vendor)!.get(decision)!;
-    let c = byStatus.get(status);
+    const key = `${status} ${reason}`;
+    let c = byStatus.get(key);
     if (c === undefined) {
-      c = this.provisioningCounter.labels(vendor, decision, String(status));
-      byStatus.set(status, c);
+      c = this.provisioningCounter.labels(vendor, decision, String(status), reason);
+      byStatus.set(key, c);
     }
     return c;
   }

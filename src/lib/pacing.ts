@@ -30,7 +30,11 @@ export class OneAtATime {
 
 /** Refused by Shares: the key's shares stayed taken for the whole wait. */
 export class BusyError extends Error {
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(
+    readonly retryAfterSeconds: number,
+    /** What there were too many of at once, for the message ("reads of this tenant's devices"). */
+    readonly what: string,
+  ) {
     super(`busy: try again in ${retryAfterSeconds} s`);
     this.name = 'BusyError';
   }
@@ -53,6 +57,8 @@ export class Shares {
   constructor(
     private readonly perKey: number,
     private readonly waitMs: number,
+    /** See BusyError.what. */
+    private readonly what: string,
   ) {}
 
   async run<T>(key: string, work: () => Promise<T>): Promise<T> {
@@ -76,7 +82,7 @@ export class Shares {
       };
       const timer = setTimeout(() => {
         turns.waiting.delete(go);
-        reject(new BusyError(Math.max(1, Math.ceil(this.waitMs / 1000))));
+        reject(new BusyError(Math.max(1, Math.ceil(this.waitMs / 1000)), this.what));
       }, this.waitMs);
       turns.waiting.add(go);
     });

@@ -23,6 +23,7 @@ import {
   decideProvisioning,
   PROVISIONING_REALM,
   type PresentedCredential,
+  type ProvisioningRefusal,
 } from '../domain/provisioning';
 import { strangerText } from '../domain/text';
 import { prefixOf } from '../domain/prefix';
@@ -35,7 +36,12 @@ import {
   withFrontHandler,
   type FrontHandler,
 } from '../http/server';
-import { Metrics, type ProvisioningDecision, type ProvisioningVendor } from '../lib/metrics';
+import {
+  Metrics,
+  type ProvisioningDecision,
+  type ProvisioningReason,
+  type ProvisioningVendor,
+} from '../lib/metrics';
 import { isStoreUnavailable } from '../store/connect';
 import type { ProvisioningState, RenderedDevice } from '../store/provisioning';
 import { SipStore } from '../store/sip';
@@ -77,6 +83,7 @@ declare module 'fastify' {
 interface Labels {
   vendor: ProvisioningVendor;
   decision: ProvisioningDecision;
+  reason: ProvisioningReason;
 }
 
 /** What a process assumes of a device it has answered before: checked by Store.provision. */
@@ -221,10 +228,16 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     windowMs: config.traffic.windowSeconds * 1000,
     now,
   });
-  const limitedWarn = (ip: string, fields: object, msg: string) =>
-    logLimit.line(log, 'warn', clientOf(ip, config.traffic.clientPrefix), fields, msg);
-  const refusedLine = (ip: string, fields: object) =>
-    limitedWarn(ip, { req: ++seq, ip, outcome: 'refused', ...fields }, 'provisioning refused');
+  const limitedWarn = (ip: string, fields: object, msg: string, reason?: string) =>
+    logLimit.line(log, 'warn', clientOf(ip, config.traffic.clientPrefix), fields, msg, reason);
+  /** Each reason its own share: a flood of wrong credentials must not silence a certificate mismatch. */
+  const refusedLine = (ip: string, reason: ProvisioningRefusal, fields: object) =>
+    limitedWarn(
+      ip,
+      { req: ++seq, ip, outcome: 'refused', reason, ...fields },
+      'provisioning refused',
+      reason,
+    );
 
   // Set right below, before the server can take a request.
   let lifecycle: ReturnType<typeof installEdgeLifecycle> | null = null;
@@ -243,11 +256,11 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       next(req, res);
       return;
     }
-    const labels: Labels = { vendor: 'none', decision: 'none' };
+    const labels: Labels = { vendor: 'none', decision: 'none', reason: 'none' };
     void serve(req as IncomingMessage & Request, labels)
       .then((a) => {
         write(res, a);
-        metrics.provisioningReply(labels.vendor, labels.decision, a.status);
+        metrics.provisioningReply(labels.vendor, labels.decision, a.status, labels.reason);
         lifecycle!.answered();
       })
       .catch((err: unknown) => {
@@ -281,6 +294,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       req.provisioning?.vendor ?? 'none',
       req.provisioning?.decision ?? 'none',
       r.statusCode,
+      req.provisioning?.reason ?? 'none',
     );
     done();
   });
@@ -496,9 +510,10 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       guarded(store.recordProvisioning(tenant, device.mac, { ip, outcome, reason, file: name, audit }));
 
     /** Noted on the device and in the traffic; logged within the client's share. */
-    const refuse = async (reason: string, fields: object = {}) => {
+    const refuse = async (reason: ProvisioningRefusal, fields: object = {}) => {
       await note('refused', reason);
-      refusedLine(ip, { mac: device.mac, tenant, file: name, reason, ...fields, ...audit });
+      labels.reason = reason;
+      refusedLine(ip, reason, { mac: device.mac, tenant, file: name, ...fields, ...audit });
       return plain(403);
     };
 
@@ -676,7 +691,8 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     }
     labels.vendor = hint.vendor;
     if (done.kind === 'refused') {
-      refusedLine(ip, { mac, tenant: hint.tenant, file: name, reason: done.reason, ...audit });
+      labels.reason = done.reason;
+      refusedLine(ip, done.reason, { mac, tenant: hint.tenant, file: name, ...audit });
       return plain(403);
     }
     if (done.kind === 'challenge') {
@@ -699,7 +715,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   };
 
   app.get('/*', async (req, r) => {
-    req.provisioning = { vendor: 'none', decision: 'none' };
+    req.provisioning = { vendor: 'none', decision: 'none', reason: 'none' };
     return reply(r, await serve(req, req.provisioning));
   });
 

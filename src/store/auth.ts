@@ -219,7 +219,17 @@ export class Authentication extends StorePart {
     return { pap };
   }
 
-  async suspendDevice(tenant: string, mac: Mac, actor: Actor): Promise<{ suspendedUntil: number } | null> {
+  /**
+   * An admin's suspension for AUTH_SUSPEND_SECONDS, bound to `network` (the canonical text of an
+   * address or CIDR range, see parseSuspensionNetwork): only a fetch from it gets the file. Null:
+   * unbound, the first fetch from anywhere gets it.
+   */
+  async suspendDevice(
+    tenant: string,
+    mac: Mac,
+    actor: Actor,
+    network: string | null = null,
+  ): Promise<{ suspendedUntil: number } | null> {
     await this.ready();
     const k = keys.tenant(tenant);
     const now = this.now();
@@ -228,7 +238,7 @@ export class Authentication extends StorePart {
       (await scripts.suspend.run(
         this.redis,
         [k.device(mac), k.events],
-        [until, now, this.maxlen, actor],
+        [until, now, this.maxlen, actor, network ?? ''],
       )) as string,
     );
     return reply.error ? null : { suspendedUntil: until };

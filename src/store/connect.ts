@@ -250,7 +250,14 @@ function observed(raw: RedisClient, outage: OutageLog, metrics?: ConnectOptions[
 export class OutageLog {
   private since: number | null = null;
   private failures = 0;
-  private announced = false;
+  /** What the last line said: nothing yet, Redis loading its data, or unavailable. */
+  private announced: 'no' | 'loading' | 'unavailable' = 'no';
+  /**
+   * Until the connection is first up (or its first attempt fails), a command meets "the client is
+   * offline" (papgate starts its work while an external Redis is still being connected to): a
+   * start, not an outage. A failed attempt is reported by the connection itself.
+   */
+  private starting = true;
   private lastLine = -Infinity;
 
   constructor(
@@ -259,29 +266,50 @@ export class OutageLog {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * A server reading its data after a start answers LOADING until it is done: every start of
+   * papgate with a persistent store sees it, so it is logged at info, not as an outage. Anything
+   * else after it is an outage and logged at once.
+   */
   failed(err: unknown): void {
+    if (this.starting && err instanceof ClientOfflineError) return;
+    this.starting = false;
     const t = this.now();
     this.failures++;
     this.since ??= t;
-    if (t - this.lastLine < this.intervalMs) return;
+    const loading = err instanceof ErrorReply && err.message.startsWith('LOADING');
+    const worse = !loading && this.announced === 'loading';
+    if (t - this.lastLine < this.intervalMs && !worse) return;
     this.lastLine = t;
-    this.log.error(
-      {
-        err: err instanceof Error ? err.message : String(err),
-        failures: this.failures,
-        sinceMs: t - this.since,
-      },
-      this.announced ? 'redis still unavailable' : 'redis unavailable: refusing requests until it is back',
-    );
-    this.announced = true;
+    const fields = {
+      err: err instanceof Error ? err.message : String(err),
+      failures: this.failures,
+      sinceMs: t - this.since,
+    };
+    if (loading && this.announced !== 'unavailable')
+      this.log.info(
+        fields,
+        this.announced === 'loading'
+          ? 'redis still loading its data'
+          : 'redis loading its data: refusing requests until it is done',
+      );
+    else
+      this.log.error(
+        fields,
+        this.announced === 'unavailable'
+          ? 'redis still unavailable'
+          : 'redis unavailable: refusing requests until it is back',
+      );
+    this.announced = loading && this.announced !== 'unavailable' ? 'loading' : 'unavailable';
   }
 
   recovered(): void {
-    if (!this.announced) return;
+    this.starting = false;
+    if (this.announced === 'no') return;
     const t = this.now();
     this.log.info({ failures: this.failures, durationMs: t - (this.since ?? t) }, 'redis available again');
     this.lastLine = t;
-    this.announced = false;
+    this.announced = 'no';
     this.since = null;
     this.failures = 0;
   }

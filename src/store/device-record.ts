@@ -111,6 +111,7 @@ export function deviceRecord(d: Omit<Device, 'tenant' | 'mac'>): Record<string, 
   optional(h, F.pap, d.pap);
   optional(h, F.failedUntil, d.failedUntil);
   optional(h, F.suspendedUntil, d.suspendedUntil);
+  optional(h, F.suspensionNetwork, d.suspensionNetwork);
   optional(h, F.credentialHash, d.credentialHash && storedCredentialHash(d.credentialHash));
   optional(h, F.digestCredential, d.digestCredential);
   optional(h, F.challenged, d.challenged && `${d.challenged.at} ${d.challenged.ip}`);
@@ -152,6 +153,7 @@ export function toDevice(tenant: string, mac: Mac, h: Record<string, string>): D
     totalFailures: Number(h[F.totalFailures] ?? 0),
     failedUntil: toNum(h[F.failedUntil]),
     suspendedUntil: toNum(h[F.suspendedUntil]),
+    suspensionNetwork: h[F.suspensionNetwork] || null,
     credentialHash: credentialHash ? Buffer.from(credentialHash, 'base64url').toString('hex') : null,
     digestCredential: h[F.digestCredential] || null,
     challenged: sighting(h[F.challenged]),

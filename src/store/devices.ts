@@ -110,6 +110,7 @@ export class Devices extends StorePart {
             totalFailures: 0,
             failedUntil: null,
             suspendedUntil: null,
+            suspensionNetwork: null,
             credentialHash: null,
             digestCredential: null,
             challenged: null,

@@ -32,6 +32,13 @@ export const keys = {
     /** SET of canonical permanent whitelist entries */
     whitelist: `${P}:{t:${t}}:wl`,
     /**
+     * ZSET (scores 0) of the permanent whitelist's entries by first address, `whitelistIndexMember`:
+     * the entries inside a range are one ZRANGEBYLEX
+     */
+    whitelistIndex: `${P}:{t:${t}}:wlx`,
+    /** HASH what the permanent whitelist covers: `4`, `6` addresses (decimal), `v` version (each change) */
+    whitelistCoverage: `${P}:{t:${t}}:wlc`,
+    /**
      * ZSET `<site>\x1f<ip>` (tempWhitelistMember) -> expiry (ms): the address lets devices of that
      * site in. A bare `<ip>` member (written before entries were scoped to a site) lets in the
      * tenant's devices until it expires.
@@ -92,6 +99,7 @@ export const DEVICE = {
   totalFailures: 't',
   failedUntil: 'fu',
   suspendedUntil: 'su',
+  suspensionNetwork: 'sn',
   credentialHash: 'ch',
   digestCredential: 'cd',
   challenged: 'cq',

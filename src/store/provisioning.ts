@@ -4,6 +4,7 @@ import type { DeviceCertificatePolicy } from '../domain/devicecert';
 import type { MinimalDisplay } from '../domain/display';
 import type { Mac } from '../domain/mac';
 import { hashCredential } from '../domain/pap';
+import type { ProvisioningRefusal } from '../domain/provisioning';
 import type { WhitelistEntry } from '../domain/whitelist';
 import { isCluster } from './connect';
 import { StorePart, type StoreContext } from './context';
@@ -41,7 +42,7 @@ export type ProvisionResult =
   | { readonly kind: 'unsure' }
   /** The address is over the miss limit: nothing written. */
   | { readonly kind: 'limited' }
-  | { readonly kind: 'refused'; readonly reason: string }
+  | { readonly kind: 'refused'; readonly reason: ProvisioningRefusal }
   /** The device holds a credential the request did not carry: answered 401 (noted, see note_answer). */
   | { readonly kind: 'challenge' }
   | {
@@ -263,7 +264,7 @@ export class Provisioning extends StorePart {
     )) as [string, string?, string[]?, (string | (string | null)[] | null)?];
     const [outcome, reason = ''] = r;
     if (outcome === 'unsure' || outcome === 'limited' || outcome === 'challenge') return { kind: outcome };
-    if (outcome === 'refused') return { kind: 'refused', reason };
+    if (outcome === 'refused') return { kind: 'refused', reason: reason as ProvisioningRefusal };
     // Only the fields the file is made of (the rest of the record reads as unset).
     const device = toDevice(tenant, mac, pairs(r[2] ?? []));
     if (device === null) throw new Error(`provision.lua answered ${outcome} without a device`);

@@ -47,6 +47,7 @@ function deviceOfLayout1(h: Record<string, string>): Omit<Device, 'tenant' | 'ma
     totalFailures: Number(h.total ?? 0),
     failedUntil: toNum(h.failedUntil),
     suspendedUntil: toNum(h.suspendedUntil),
+    suspensionNetwork: null,
     credentialHash: h.credHash || null,
     digestCredential: null,
     challenged: null,

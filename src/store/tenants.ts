@@ -39,15 +39,16 @@ export function toTenant(id: string, h: Record<string, string>): Tenant | null {
 /** Tenants: their record (name, language, time zone, certificate policy, caller ID prefixes) and the list of them. */
 export class Tenants extends StorePart {
   /**
-   * Creates or updates a tenant; answers whether it was created. An omitted `deviceCertificate`
-   * or `emergencyCallerIdPrefixes` is left as it is: a client that does not know the field must
-   * not weaken a "required", nor a tenant token's update drop the operator's prefixes.
+   * Creates or updates a tenant; answers whether it was created. A field left out (undefined) is
+   * left as it is (a new tenant's name reads as its id): a client that does not know a field must
+   * not weaken a "required", nor a tenant token's update drop the operator's prefixes, nor an
+   * update of the prefixes reset the name. Null clears language and time zone.
    */
   async putTenant(
     id: string,
     data: {
-      name: string;
-      language: Language | null;
+      name?: string;
+      language?: Language | null;
       timeZone?: string | null;
       deviceCertificate?: DeviceCertificatePolicy;
       emergencyCallerIdPrefixes?: readonly string[];
@@ -58,13 +59,14 @@ export class Tenants extends StorePart {
     const now = this.now();
     const created = (await this.redis.hSetNX(k.info, 'createdAt', String(now))) === 1;
     const prefixes = data.emergencyCallerIdPrefixes?.join(',');
-    await this.redis.hSet(k.info, {
+    const given = Object.entries({
       name: data.name,
-      language: data.language ?? '',
-      timeZone: data.timeZone ?? '',
-      ...(data.deviceCertificate === undefined ? {} : { deviceCertificate: data.deviceCertificate }),
-      ...(prefixes === undefined ? {} : { emergencyCallerIdPrefixes: prefixes }),
-    });
+      language: data.language === null ? '' : data.language,
+      timeZone: data.timeZone === null ? '' : data.timeZone,
+      deviceCertificate: data.deviceCertificate,
+      emergencyCallerIdPrefixes: prefixes,
+    }).filter((e): e is [string, string] => e[1] !== undefined);
+    if (given.length > 0) await this.redis.hSet(k.info, Object.fromEntries(given));
     await scripts.audit.run(
       this.redis,
       [k.info, k.events],

@@ -21,6 +21,11 @@ export interface TenantToken {
 
 const TOKEN = /^pgt\.([a-z0-9][a-z0-9_-]{0,62})\.([A-Za-z0-9_-]{43})$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
+/**
+ * Tokens of a tenant that are not revoked, at most: a customer's IT staff and an integration or
+ * two. Every token is an admin of the tenant; unlimited, a customer admin could make thousands.
+ */
+export const MAX_TOKENS_PER_TENANT = 20;
 /** Last use is a write; once a minute per token is precise enough for "is it still in use?". */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -58,8 +63,15 @@ export class TenantTokens {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Creates a token; answers it (the only time it is ever shown) or null when the name is taken. */
-  async create(tenant: string, name: string, actor: string): Promise<{ token: string; id: string } | null> {
+  /**
+   * Creates a token; answers it (the only time it is ever shown), or why not: the name is taken, or
+   * the tenant has MAX_TOKENS_PER_TENANT tokens that are not revoked.
+   */
+  async create(
+    tenant: string,
+    name: string,
+    actor: string,
+  ): Promise<{ token: string; id: string } | 'name_taken' | 'too_many'> {
     const token = `pgt.${tenant}.${randomBytes(32).toString('base64url')}`;
     const id = randomBytes(6).toString('hex');
     const k = keys.tenant(tenant);
@@ -67,9 +79,9 @@ export class TenantTokens {
     const r = await script.run(
       this.redis,
       [k.tokens, k.events],
-      ['create', this.now(), this.opts.eventsMaxLen, actor, sha, id, name],
+      ['create', this.now(), this.opts.eventsMaxLen, actor, sha, id, name, MAX_TOKENS_PER_TENANT],
     );
-    return r === 'ok' ? { token, id } : null;
+    return r === 'ok' ? { token, id } : (r as 'name_taken' | 'too_many');
   }
 
   async list(tenant: string): Promise<TenantToken[]> {

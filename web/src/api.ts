@@ -100,6 +100,7 @@ export interface Device {
   readonly failedUntil: string | null;
   readonly suspended: boolean;
   readonly suspendedUntil: string | null;
+  readonly suspensionNetwork: string | null;
   readonly authenticatedAt: string | null;
   readonly authenticatedVia: string | null;
   readonly lastProvisioning: { at: string; ip: string; outcome: string } | null;

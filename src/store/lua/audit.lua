@@ -1,11 +1,9 @@
--- A removal from a set plus its audit event, or an event alone, atomically (additions to the
--- whitelist have a script of their own, whitelist.lua, which checks the bound).
+-- An audit event alone (the permanent whitelist's changes have a script of their own,
+-- whitelist.lua, which keeps its coverage).
 -- KEYS: target, events   ARGV: op, member, now, maxlen, type, field/value pairs...
 local op = ARGV[1]
 local changed
-if op == 'srem' then
-  changed = redis.call('SREM', KEYS[1], ARGV[2])
-elseif op == 'event' then
+if op == 'event' then
   changed = 1
 else
   return redis.error_reply('unknown op ' .. op)

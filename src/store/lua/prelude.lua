@@ -67,30 +67,43 @@ end
 
 -- Appends one event of phone traffic: what anyone can cause once per request (provisioning answers,
 -- refused REGISTERs). It goes to the tenant's traffic stream, so that no amount of it trims the audit
--- trail, and at most `limit` per client and window: the first `limit` are written, the next is
--- replaced by `traffic_limited`, the rest are dropped; the client's first event in a later window
--- (within two windows of the flood's start) is preceded by `traffic_suppressed` with the number not
--- written. The gate is a HASH (s: window start, n: events in it) in the tenant's slot.
-local function traffic(s, now, etype, fields)
-  local g = redis.call('HMGET', s.gate, 's', 'n')
+-- trail, and at most `limit` per client, share and window: the first `limit` are written, the next is
+-- replaced by `traffic_limited`, the rest are dropped; the client's first event of the share in a
+-- later window (within two windows of the flood's start) is preceded by `traffic_suppressed` with
+-- the number not written. `share`: nil for the client's common share, else the name of one of its
+-- own (a refusal reason, see OWN_SHARE); a client has at most 1 + #OWN_SHARE shares, so its events
+-- stay bounded. The gate is a HASH in the tenant's slot: s and n (window start, events in it) for
+-- the common share, s:<share> and n:<share> for the others.
+local function traffic(s, now, etype, fields, share)
+  local fs, fn, named = 's', 'n', {}
+  if share then fs, fn, named = 's:' .. share, 'n:' .. share, { 'reason', share } end
+  local g = redis.call('HMGET', s.gate, fs, fn)
   local start, n = num(g[1]), num(g[2]) or 0
   if start == nil or now >= start + s.window then
     if start and n > s.limit then
-      audit(s.traffic, s.tmaxlen, now, 'traffic_suppressed',
-        { 'client', s.client, 'count', n - s.limit, 'since', start, 'until', start + s.window })
+      local f = { 'client', s.client, 'count', n - s.limit, 'since', start, 'until', start + s.window }
+      for _, v in ipairs(named) do f[#f + 1] = v end
+      audit(s.traffic, s.tmaxlen, now, 'traffic_suppressed', f)
     end
     start, n = now, 0
   end
   n = n + 1
-  redis.call('HSET', s.gate, 's', start, 'n', n)
+  redis.call('HSET', s.gate, fs, start, fn, n)
+  -- Set when any share starts a window: the gate then outlives every share's window by one more.
   if n == 1 then redis.call('PEXPIRE', s.gate, 2 * s.window) end
   if n <= s.limit then
     audit(s.traffic, s.tmaxlen, now, etype, fields)
   elseif n == s.limit + 1 then
-    audit(s.traffic, s.tmaxlen, now, 'traffic_limited',
-      { 'client', s.client, 'limit', s.limit, 'until', start + s.window })
+    local f = { 'client', s.client, 'limit', s.limit, 'until', start + s.window }
+    for _, v in ipairs(named) do f[#f + 1] = v end
+    audit(s.traffic, s.tmaxlen, now, 'traffic_limited', f)
   end
 end
+
+-- Refusals with a traffic share of their own per client: OWN_SHARE_REFUSALS in
+-- src/domain/provisioning.ts (a certificate or User-Agent naming another device must not hide
+-- behind a flood of wrong credentials).
+local OWN_SHARE = { device_certificate_mismatch = true, user_agent_mismatch = true }
 
 -- One provisioning answer on the device (last provisioning, on every request) and as an event in
 -- the phone traffic; when `audited` (the answer that made the device successful) in the audit trail
@@ -103,7 +116,7 @@ local function provisioning_event(dev, s, now, ip, outcome, reason, file, extra,
   local event = { 'mac', device_mac(dev), 'ip', ip, 'outcome', outcome, 'reason', reason, 'file', file }
   for i = 1, #extra do event[#event + 1] = extra[i] end
   if audited then audit(s.events, s.maxlen, now, 'provisioning', event) end
-  traffic(s, now, 'provisioning', event)
+  traffic(s, now, 'provisioning', event, outcome == 'refused' and OWN_SHARE[reason] and reason or nil)
 end
 
 -- A device text that may be stored in pieces (`name`, `name:1`, ...; see device-record.ts).
@@ -144,7 +157,7 @@ end
 local function record_full(dev, twl, locks, s, now, state, reason, credHash, clear, ip, twlSeconds, file, extra)
   local mac = device_mac(dev)
   local transition, set = nil, nil
-  if reason == 'suspension' then redis.call('HDEL', dev, 'su') end
+  if reason == 'suspension' then redis.call('HDEL', dev, 'su', 'sn') end
   redis.call('HDEL', dev, 'cq', 'nr')
   if reason ~= 'credential' and clear == '' then redis.call('HDEL', dev, 'cd') end
   if clear ~= '' then set = { 'cd', clear } end

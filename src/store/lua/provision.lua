@@ -22,7 +22,7 @@ local dev = KEYS[1]
 if tonumber(redis.call('GET', KEYS[6]) or '0') > tonumber(ARGV[11]) then return { 'limited' } end
 -- Every field read at once, the first pieces of the accounts text included (see device-record.ts).
 local f = redis.call('HMGET', dev, 's', 'v', 'md', 'md:1', 'fu', 'su', 'ch', 'sp', 'l', 'a', 'a:1', 'a:2', 'si', 'si:1',
-  'cq')
+  'cq', 'sn')
 local t = redis.call('HMGET', KEYS[2], 'deviceCertificate', 'language', 'timeZone')
 local policy = t[1]
 if policy ~= 'required' and policy ~= 'off' then policy = 'recorded' end
@@ -54,7 +54,9 @@ elseif f[7] then
   else
     outcome, reason = 'challenge', 'no_credential'
   end
-elseif suspendedUntil and now < suspendedUntil then
+elseif suspendedUntil and now < suspendedUntil
+  and (not f[16] or string.find(containing, ' ' .. f[16] .. ' ', 1, true)) then
+  -- suspensionLetsIn(): only a fetch from the network the suspension is bound to, if any.
   outcome, reason = 'full', 'suspension'
 else
   -- A short whitelist is read whole; a long one is asked for the entries that would contain ip.

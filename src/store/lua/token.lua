@@ -1,15 +1,19 @@
 -- Tenant admin tokens (src/store/tokens.ts) and their audit events, atomically.
 -- KEYS: tokens (HASH sha256 -> JSON record), events
--- create: ARGV: 'create', now, maxlen, actor, sha, id, name
+-- create: ARGV: 'create', now, maxlen, actor, sha, id, name, most tokens not revoked
 -- revoke: ARGV: 'revoke', now, maxlen, actor, id
+-- Reply (create): 'ok', 'name_taken' or 'too_many'
 local now, maxlen, actor = tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local all = redis.call('HGETALL', KEYS[1])
 if ARGV[1] == 'create' then
-  local sha, id, name = ARGV[5], ARGV[6], ARGV[7]
+  local sha, id, name, live = ARGV[5], ARGV[6], ARGV[7], 0
   for i = 2, #all, 2 do
+    local rec = cjson.decode(all[i])
     -- Names stay unique for good, revoked or not, so an audit actor always names one token.
-    if cjson.decode(all[i]).name == name then return 'name_taken' end
+    if rec.name == name then return 'name_taken' end
+    if not rec.revokedAt then live = live + 1 end
   end
+  if live >= tonumber(ARGV[8]) then return 'too_many' end
   redis.call('HSET', KEYS[1], sha, cjson.encode({ id = id, name = name, createdAt = now }))
   audit(KEYS[2], maxlen, now, 'token_created', { 'token', name, 'actor', actor })
   return 'ok'

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, enc, type AuditEvent, type Device } from '../api';
 import { confirm } from '../components/ConfirmDialog';
 import { EventTable } from '../components/EventTable';
+import { Field } from '../components/Field';
 import { Loading } from '../components/Loading';
 import { NeedsReset } from '../components/NeedsReset';
 import { StateBadge } from '../components/StateBadge';
@@ -30,6 +31,7 @@ export function DevicePage(props: { tenant: string; mac: string }) {
     [path],
   );
   const [status, setStatus] = useState<{ ok?: string | null; error?: string | null }>({});
+  const [network, setNetwork] = useState('');
   const act = async (f: () => Promise<string | null>) => {
     try {
       setStatus({ ok: await f() });
@@ -77,7 +79,14 @@ export function DevicePage(props: { tenant: string; mac: string }) {
         {d.suspendedUntil && (
           <>
             <dt>{t('device.suspendedUntil')}</dt>
-            <dd>{formatTime(d.suspendedUntil)}</dd>
+            <dd>
+              {formatTime(d.suspendedUntil)} ·{' '}
+              {d.suspensionNetwork === null ? (
+                t('device.suspensionAnywhere')
+              ) : (
+                <span class="mono">{t('device.suspensionFor', { network: d.suspensionNetwork })}</span>
+              )}
+            </dd>
           </>
         )}
         <dt>{t('col.site')}</dt>
@@ -124,17 +133,6 @@ export function DevicePage(props: { tenant: string; mac: string }) {
         </button>
         <button
           type="button"
-          onClick={() =>
-            act(async () => {
-              await api('POST', `${path}/suspend`);
-              return t('device.suspended');
-            })
-          }
-        >
-          {t('device.suspend')}
-        </button>
-        <button
-          type="button"
           class="danger"
           onClick={() =>
             act(async () => {
@@ -148,6 +146,30 @@ export function DevicePage(props: { tenant: string; mac: string }) {
           {t('device.delete')}
         </button>
       </div>
+      <form
+        class="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void act(async () => {
+            // Empty: unbound, the first fetch from anywhere takes the file (docs/security.md).
+            await api('POST', `${path}/suspend`, network.trim() === '' ? {} : { network: network.trim() });
+            setNetwork('');
+            return t('device.suspended');
+          });
+        }}
+      >
+        <Field id="suspend-network" label={t('device.suspensionNetwork')}>
+          {(a) => (
+            <input
+              {...a}
+              value={network}
+              placeholder={d.lastProvisioning?.ip ?? '198.51.100.0/24'}
+              onInput={(e) => setNetwork(e.currentTarget.value)}
+            />
+          )}
+        </Field>
+        <button type="submit">{t('device.suspend')}</button>
+      </form>
       <Status {...status} />
       <h2>{t('device.history')}</h2>
       {!history.data ? (
