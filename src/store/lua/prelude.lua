@@ -65,31 +65,38 @@ local function sinks(k, a)
   }
 end
 
--- Appends one event of phone traffic: what anyone can cause once per request (provisioning answers,
--- refused REGISTERs). It goes to the tenant's traffic stream, so that no amount of it trims the audit
--- trail, and at most `limit` per client and window: the first `limit` are written, the next is
--- replaced by `traffic_limited`, the rest are dropped; the client's first event in a later window
--- (within two windows of the flood's start) is preceded by `traffic_suppressed` with the number not
--- written. The gate is a HASH (s: window start, n: events in it) in the tenant's slot.
-local function traffic(s, now, etype, fields)
-  local g = redis.call('HMGET', s.gate, 's', 'n')
-  local start, n = num(g[1]), num(g[2]) or 0
-  if start == nil or now >= start + s.window then
-    if start and n > s.limit then
-      audit(s.traffic, s.tmaxlen, now, 'traffic_suppressed',
-        { 'client', s.client, 'count', n - s.limit, 'since', start, 'until', start + s.window })
+-- Appends an event to `g.stream` within the share of `g.gate` (a HASH in the tenant's slot: s window
+-- start, n events in it): the first `g.limit` events of a window of `g.window` ms are written, the
+-- next is replaced by `<g.kind>_limited`, the rest are dropped; the first event of a later window
+-- (within two windows of the flood's start) is preceded by `<g.kind>_suppressed` with the number not
+-- written. `g.who` is the share's owner as a field/value pair (`client`, `mac`), named in both.
+local function gated(g, now, etype, fields)
+  local h = redis.call('HMGET', g.gate, 's', 'n')
+  local start, n = num(h[1]), num(h[2]) or 0
+  if start == nil or now >= start + g.window then
+    if start and n > g.limit then
+      audit(g.stream, g.maxlen, now, g.kind .. '_suppressed',
+        { g.who[1], g.who[2], 'count', n - g.limit, 'since', start, 'until', start + g.window })
     end
     start, n = now, 0
   end
   n = n + 1
-  redis.call('HSET', s.gate, 's', start, 'n', n)
-  if n == 1 then redis.call('PEXPIRE', s.gate, 2 * s.window) end
-  if n <= s.limit then
-    audit(s.traffic, s.tmaxlen, now, etype, fields)
-  elseif n == s.limit + 1 then
-    audit(s.traffic, s.tmaxlen, now, 'traffic_limited',
-      { 'client', s.client, 'limit', s.limit, 'until', start + s.window })
+  redis.call('HSET', g.gate, 's', start, 'n', n)
+  if n == 1 then redis.call('PEXPIRE', g.gate, 2 * g.window) end
+  if n <= g.limit then
+    audit(g.stream, g.maxlen, now, etype, fields)
+  elseif n == g.limit + 1 then
+    audit(g.stream, g.maxlen, now, g.kind .. '_limited',
+      { g.who[1], g.who[2], 'limit', g.limit, 'until', start + g.window })
   end
+end
+
+-- Appends one event of phone traffic: what anyone can cause once per request (provisioning answers,
+-- refused REGISTERs). It goes to the tenant's traffic stream, so that no amount of it trims the audit
+-- trail, and at most `limit` per client and window (gated: `traffic_limited`, `traffic_suppressed`).
+local function traffic(s, now, etype, fields)
+  gated({ stream = s.traffic, maxlen = s.tmaxlen, gate = s.gate, limit = s.limit, window = s.window,
+    kind = 'traffic', who = { 'client', s.client } }, now, etype, fields)
 end
 
 -- One provisioning answer on the device (last provisioning, on every request) and as an event in
