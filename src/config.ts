@@ -118,6 +118,8 @@ export interface SipConfig {
     readonly secret: string;
     /** Address FreeSWITCH's outbound event socket connects back to. */
     readonly listenAddress: string;
+    /** Its port for the first server; the n-th of `servers` connects back to this + n - 1. */
+    readonly listenPort: number;
   };
   /** host[:port] where phones reach drachtio-server (registrar and outbound proxy). */
   readonly registrar: string;
@@ -265,6 +267,7 @@ function toConfig(v: Values, cwd: string): Config {
         servers: Object.freeze(v.FREESWITCH_HOSTS),
         secret: v.FREESWITCH_SECRET,
         listenAddress: v.FREESWITCH_LISTEN_ADDRESS,
+        listenPort: v.FREESWITCH_LISTEN_PORT,
       }),
       registrar: v.SIP_REGISTRAR,
       realm: v.SIP_REALM,

@@ -219,6 +219,7 @@ describe('sites: what the operator allows (the pure rules)', () => {
     assert.deepEqual(planEmergency(null, [], policy, true), {
       route: 'sip:sbc.example.net',
       callerId: '+4930555000',
+      siteCallerId: false,
       location: null,
       refused: [],
       unproven: false,
@@ -227,6 +228,7 @@ describe('sites: what the operator allows (the pure rules)', () => {
     assert.deepEqual(planEmergency(null, [], none, true), {
       route: null,
       callerId: null,
+      siteCallerId: false,
       location: null,
       refused: [],
       unproven: false,
@@ -238,6 +240,7 @@ describe('sites: what the operator allows (the pure rules)', () => {
     assert.deepEqual(planEmergency(allowed, ['+4930777'], policy, true), {
       route: 'sip:psap-gw.example.net:5060',
       callerId: '+4930777100',
+      siteCallerId: true,
       location: ADDRESS,
       refused: [],
       unproven: false,
@@ -247,6 +250,7 @@ describe('sites: what the operator allows (the pure rules)', () => {
       {
         route: 'sip:psap-gw.example.net:5060',
         callerId: '+4930555000',
+        siteCallerId: false,
         location: null,
         refused: [],
         unproven: true,
@@ -274,6 +278,7 @@ describe('sites: what the operator allows (the pure rules)', () => {
     assert.deepEqual(planEmergency(rogue, ['+4930777'], policy, true), {
       route: 'sip:sbc.example.net',
       callerId: '+4930555000',
+      siteCallerId: false,
       location: null, // the record's sendLocation spoke of its own route
       refused: ['emergencyRoute', 'emergencyCallerId'],
       unproven: false,

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createAdminServer } from '../src/admin/server';
 import { loadConfig, type Config } from '../src/config';
+import { EMERGENCY_AUDIT } from '../src/domain/emergency';
 import { clientOf, SOURCE_PREFIX } from '../src/domain/prefix';
 import { restrictedSipPassword } from '../src/domain/pap';
 import { LogLimit } from '../src/lib/loglimit';
@@ -239,7 +240,8 @@ describe('a flood of phone traffic', function () {
     assert.deepEqual(new Set(wrong), new Set([403]));
     const other = { 'user-agent': 'Yealink SIP-T54W 96.86.0.70 00:15:65:aa:00:99' };
     assert.deepEqual(await flood(() => `/${MACS[0]}.cfg`, '127.0.0.4', 1, 1, other), [403]);
-    const mismatches = () => logs.lines.filter((l) => l.reason === 'user_agent_mismatch');
+    const mismatches = () =>
+      logs.lines.filter((l) => l.reason === 'user_agent_mismatch' || l.share === 'user_agent_mismatch');
     assert.deepEqual(
       mismatches().map((l) => [l.msg, l.mac, l.userAgent]),
       [['provisioning refused', MACS[0], other['user-agent']]],
@@ -275,6 +277,29 @@ describe('a flood of phone traffic', function () {
     assert.equal(written, 80 * UNTIL_LIMITED);
     const len = await r.client.xLen(keys.tenant('acme').traffic);
     assert.ok(len <= 1100, `the traffic stream holds ${len} events (TRAFFIC_MAX_LEN 1000, trimmed with ~)`);
+  });
+
+  it('emergency calls as one device: the first EMERGENCY_AUDIT.perDevice audited, then one note; the next window counts the rest; other devices keep theirs', async () => {
+    // anyone holding a MAC's minimal file may call 112 as it as often as it likes
+    const call = (mac: string, i: number) =>
+      store.emergencyCall('acme', mac, { ip: '198.51.100.7', callId: `c${i}`, outcome: 'connected' });
+    for (let i = 0; i < 40; i++) await call(MACS[0]!, i);
+    await call(MACS[1]!, 99);
+    const emergency = (await events('audit')).filter((e) => e.type?.startsWith('emergency_call'));
+    assert.deepEqual(emergency.map((e) => [e.type, e.mac, e.callId]).reverse(), [
+      ...Array.from({ length: EMERGENCY_AUDIT.perDevice }, (_, i) => ['emergency_call', MACS[0], `c${i}`]),
+      ['emergency_calls_limited', MACS[0], undefined],
+      ['emergency_call', MACS[1], 'c99'],
+    ]);
+    await assertAuditTrail();
+    clock += EMERGENCY_AUDIT.windowSeconds * 1000;
+    await call(MACS[0]!, 40);
+    const [latest, suppressed] = (await events('audit')).filter((e) => e.mac === MACS[0]);
+    assert.deepEqual([latest!.type, latest!.callId], ['emergency_call', 'c40']);
+    assert.deepEqual(
+      [suppressed!.type, suppressed!.count],
+      ['emergency_calls_suppressed', String(40 - EMERGENCY_AUDIT.perDevice)],
+    );
   });
 
   it("tells in the client's next window how many of its events were left out", async () => {
@@ -339,5 +364,21 @@ describe('clients and their log lines', () => {
     limit.line(out.log, 'warn', 'a', {}, 'emergency call: to the emergency route');
     assert.equal(out.count('register refused'), 3);
     assert.equal(out.count('emergency call: to the emergency route'), 1);
+  });
+
+  it("LogLimit: a share of a client's lines (an emergency call's device) is not silenced by another's", () => {
+    const out = capturedLog();
+    const limit = new LogLimit({ perClient: 2, windowMs: 1000, now: () => 0 });
+    const msg = 'emergency call: to the emergency route';
+    // a stranger in the office's network calls 112 as one MAC, over and over
+    for (let i = 0; i < 30; i++) limit.line(out.log, 'warn', 'net', { mac: 'a' }, msg, '001565aa0001');
+    limit.line(out.log, 'warn', 'net', { mac: 'b' }, msg, '001565aa0002 site');
+    assert.equal(out.lines.filter((l) => l.mac === 'a').length, 2);
+    assert.equal(out.lines.filter((l) => l.mac === 'b').length, 1, "the office's own call is logged");
+    assert.equal(
+      out.lines.filter((l) => l.share === '001565aa0001').length,
+      1,
+      'one line says the rest is suppressed',
+    );
   });
 });

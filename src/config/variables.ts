@@ -603,6 +603,20 @@ export const VARIABLES = {
     accepts: 'address',
     meaning: "address of papgate's outbound event socket server that FreeSWITCH connects back to",
   }),
+  FREESWITCH_LISTEN_PORT: tied(
+    int({
+      section: 'sip',
+      default: 8085,
+      min: 1,
+      max: 65535,
+      meaning:
+        "port of that server; with `FREESWITCH_HOSTS` the n-th server's is this port + n - 1. FreeSWITCH connects back only to the `address:port` pairs in its `PAPGATE_LISTENERS` (config/freeswitch/vars.xml)",
+    }),
+    (port, v: { FREESWITCH_HOSTS: readonly MediaServerAddress[] }) =>
+      port + v.FREESWITCH_HOSTS.length - 1 > 65535
+        ? `with ${v.FREESWITCH_HOSTS.length} FreeSWITCH servers the last listener would be port ${port + v.FREESWITCH_HOSTS.length - 1}: at most 65535`
+        : null,
+  ),
   SIP_REGISTRAR: text({
     section: 'sip',
     default: '127.0.0.1:5060',

@@ -16,6 +16,24 @@ export const DEFAULT_EMERGENCY_NUMBERS = [
 ];
 
 /**
+ * Emergency calls written to a device's audit trail per window (`emergency_call`); the next one is
+ * summed up in `emergency_calls_limited`. Anyone who knows a MAC can fetch its minimal file and
+ * call 112 as it, so that many calls must not fill the audit trail; a phone's own emergency calls
+ * are rarely more than a few an hour. papgate_emergency_calls_total counts every call.
+ */
+export const EMERGENCY_AUDIT = Object.freeze({ perDevice: 5, windowSeconds: 3600 });
+
+/**
+ * Whom an emergency call names to the route: the site's caller ID (from the site's networks), the
+ * operator's EMERGENCY_CALLER_ID, the device's MAC (no caller ID configured), or nobody (the caller
+ * could not be identified).
+ */
+export type EmergencyIdentity = 'site' | 'operator' | 'device' | 'anonymous';
+
+/** What became of an emergency call (papgate_emergency_calls_total, `emergency_call` events). */
+export type EmergencyResult = 'connected' | 'route_refused' | 'cancelled' | 'failed' | 'no_route';
+
+/**
  * Exact match on the dialled user part: an emergency call must never depend on anything but the
  * digits, and a prefix match would turn `1100` (a normal extension) into an emergency call.
  */
@@ -121,6 +139,8 @@ export interface EmergencyPlan {
   readonly route: string | null;
   /** E.164 sent as P-Asserted-Identity and From; null: none, From names the device */
   readonly callerId: string | null;
+  /** the caller ID is the site record's (the call came from the site), not EMERGENCY_CALLER_ID */
+  readonly siteCallerId: boolean;
   /** the civic address to send by value, when the route takes one */
   readonly location: CivicAddress | null;
   /** what of the site record was not allowed, and so not used */
@@ -148,6 +168,7 @@ export function planEmergency(
   let route = p.emergencyRoute;
   let sendLocation = p.emergencySendLocation;
   let callerId = p.emergencyCallerId;
+  let siteCallerId = false;
   if (site !== null) {
     const own = site.emergencyRoute;
     if (own !== null && !isAllowedRoute(own, p)) refused.push('emergencyRoute');
@@ -159,8 +180,20 @@ export function planEmergency(
     const id = site.emergencyCallerId;
     if (!isE164(id) || (site.emergencyCallerIdBy !== 'operator' && !callerIdAllowed(id, prefixes)))
       refused.push('emergencyCallerId');
-    else if (fromSite) callerId = id;
+    else if (fromSite) {
+      callerId = id;
+      siteCallerId = true;
+    }
   }
   const located = fromSite && sendLocation ? (site?.civicAddress ?? null) : null;
-  return { route, callerId, location: located, refused, unproven: site !== null && !fromSite };
+  return { route, callerId, siteCallerId, location: located, refused, unproven: site !== null && !fromSite };
+}
+
+/** The identity `plan` sends for a caller whose device is `mac` (null: not identified). */
+export function emergencyIdentity(
+  plan: Pick<EmergencyPlan, 'callerId' | 'siteCallerId'>,
+  mac: string | null,
+): EmergencyIdentity {
+  if (plan.callerId !== null) return plan.siteCallerId ? 'site' : 'operator';
+  return mac !== null ? 'device' : 'anonymous';
 }

@@ -14,7 +14,9 @@ export type IvrOutcome =
   | 'invalid_input'
   | 'caller_hangup'
   | 'store_error'
-  | 'media_error';
+  | 'media_error'
+  /** the call's media came from another address than the caller's (src/domain/media.ts): nothing was checked */
+  | 'foreign_media';
 
 /** `sent`: the phone answered 2xx; `not_registered` and `error`: nothing was sent. */
 export type NotifyResult = 'sent' | 'not_registered' | 'no_answer' | 'rejected' | 'error';

@@ -1,9 +1,29 @@
+import { createHash } from 'node:crypto';
 import type Srf from 'drachtio-srf';
 import type Mrf from 'drachtio-fsmrf';
 import type { Logger } from 'pino';
 import { BufferedMedia, MEDIA_GONE } from './media';
 
 const TEARDOWN_TIMEOUT_MS = 5000;
+
+/**
+ * The header that makes FreeSWITCH take an INVITE (config/freeswitch/dialplan/default.xml): any
+ * local process can send its SIP profile an INVITE, and one naming its own address in X-esl-outbound
+ * used to get FreeSWITCH's outbound event socket in `full` mode (every API command, root's shell).
+ * Its value is derived from FREESWITCH_SECRET as vars.xml derives it (`papgate_invite_key`), so the
+ * event socket's password itself never travels in SIP.
+ */
+export const INVITE_KEY_HEADER = 'X-Papgate-Key';
+
+export function inviteKey(secret: string): string {
+  return createHash('sha256').update(`papgate-invite:${secret}`).digest('hex');
+}
+
+/**
+ * How FreeSWITCH may take the call's media (`strict` or `learn`, see src/domain/media.ts); the
+ * dialplan sets the channel's RTP variables from it before the answer, when FreeSWITCH arms them.
+ */
+export const MEDIA_SOURCE_HEADER = 'X-Papgate-Media';
 
 function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let t: ReturnType<typeof setTimeout> | undefined;
@@ -38,6 +58,16 @@ export class FsMedia extends BufferedMedia {
     // the channel's queue ran it, with two CHANNEL_EXECUTE events carrying every channel variable.
     const body = (await this.ep.api('uuid_setvar', [this.ep.uuid, 'playback_terminators', 'any'])).getBody();
     if (!body.startsWith('+OK')) throw new Error(`uuid_setvar: ${body.trim()}`);
+  }
+
+  /**
+   * Where FreeSWITCH moved the call's media (its auto adjust, `remote_audio_ip`), or null: it takes
+   * media from the address the SDP named. Throws when FreeSWITCH cannot say.
+   */
+  async movedTo(): Promise<string | null> {
+    const body = (await this.ep.api('uuid_getvar', [this.ep.uuid, 'remote_audio_ip'])).getBody().trim();
+    if (body.startsWith('-ERR')) throw new Error(`uuid_getvar: ${body}`);
+    return body === '' || body === '_undef_' ? null : body;
   }
 
   protected async doPlay(file: string): Promise<void> {

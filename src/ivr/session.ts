@@ -42,6 +42,12 @@ export interface IvrSessionOptions {
    * may call.
    */
   readonly logLine?: (fields: object, msg: string) => void;
+  /**
+   * Whether the call's media still comes from the caller (see mediaFromCaller in
+   * src/domain/media.ts), asked before each entry counts; false: the entry was (at least partly)
+   * typed by someone else, and is not checked. Default: always.
+   */
+  readonly mediaFromCaller?: () => Promise<boolean>;
   /** Called after teardown when the PAP was accepted (sends the phone its check-sync NOTIFY). */
   readonly onSuccess?: (mac: Mac) => Promise<void> | void;
   /** Entries with no digits in a row before giving up (not counted as attempts); default 2. */
@@ -159,6 +165,12 @@ export class IvrSession {
         if (invalid >= maxInvalid) return this.say('goodbye', 'invalid_input');
         await media.play(this.prompt('incorrect'), { bargeIn: true });
         continue;
+      }
+      if (this.o.mediaFromCaller && !(await this.guard(this.o.mediaFromCaller()))) {
+        // Digits from another address than the caller's: neither checked nor counted against the
+        // device, whose owner is on the call; the call ends so that nothing else can be typed in.
+        log.warn('ivr: media from another address than the caller; entry not checked');
+        return this.say('not_possible', 'foreign_media');
       }
       let reply: AttemptReply;
       try {

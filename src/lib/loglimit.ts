@@ -34,34 +34,32 @@ export class LogLimit {
     this.now = opts.now ?? Date.now;
   }
 
-  /** `log[level](fields, msg)` if `client`'s share of lines `msg` (of `reason`) in this window allows it. */
-  line(
-    log: Logger,
-    level: 'info' | 'warn',
-    client: string,
-    fields: object,
-    msg: string,
-    reason?: string,
-  ): void {
+  /**
+   * `log[level](fields, msg)` if `client`'s share of lines `msg` in this window allows it. `share`
+   * splits a client's lines of a kind further: a provisioning refusal's reason; an emergency call's
+   * device, and whether the call was proven from its site, so that a stranger's calls from the same
+   * network do not silence them.
+   */
+  line(log: Logger, level: 'info' | 'warn', client: string, fields: object, msg: string, share = ''): void {
     const t = this.now();
-    const key = reason === undefined ? `${client} ${msg}` : `${client} ${msg}\0${reason}`;
-    let share = this.shares.get(key);
+    const key = `${client} ${share} ${msg}`;
+    let win = this.shares.get(key);
     let dropped = 0;
-    if (share === undefined || t >= share.start + this.opts.windowMs) {
-      dropped = share === undefined ? 0 : Math.max(0, share.lines - this.opts.perClient);
-      share = { start: t, lines: 0 };
-      this.shares.set(key, share);
+    if (win === undefined || t >= win.start + this.opts.windowMs) {
+      dropped = win === undefined ? 0 : Math.max(0, win.lines - this.opts.perClient);
+      win = { start: t, lines: 0 };
+      this.shares.set(key, win);
     }
-    share.lines++;
-    if (share.lines <= this.opts.perClient)
+    win.lines++;
+    if (win.lines <= this.opts.perClient)
       log[level](dropped > 0 ? { ...fields, client, suppressed: dropped } : fields, msg);
-    else if (share.lines === this.opts.perClient + 1)
+    else if (win.lines === this.opts.perClient + 1)
       log[level](
         {
           client,
-          ...(reason === undefined ? {} : { reason }),
+          ...(share === '' ? {} : { share }),
           limit: this.opts.perClient,
-          until: new Date(share.start + this.opts.windowMs).toISOString(),
+          until: new Date(win.start + this.opts.windowMs).toISOString(),
         },
         `${msg}: further lines of this client suppressed until the window ends`,
       );

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AUTH_STATES, type AuthState, type PapCheckOutcome } from '../domain/auth';
 import { VENDORS, type Vendor } from '../domain/device';
+import type { EmergencyIdentity, EmergencyResult } from '../domain/emergency';
 import type { ProvisioningRefusal } from '../domain/provisioning';
 import type { IvrOutcome, NotifyResult } from '../domain/outcomes';
 
@@ -60,6 +61,7 @@ const IVR_OUTCOMES = keysOf<IvrCallOutcome>({
   caller_hangup: true,
   store_error: true,
   media_error: true,
+  foreign_media: true,
   media_unavailable: true,
 });
 const NOTIFY_RESULTS = keysOf<NotifyResult>({
@@ -77,6 +79,19 @@ const SHED_REASONS = keysOf<InviteShedReason>({
   draining: true,
 });
 const MAC_PROBE_ANSWERS = keysOf<MacProbeAnswer>({ listed: true, limited: true });
+const EMERGENCY_RESULTS = keysOf<EmergencyResult>({
+  connected: true,
+  route_refused: true,
+  cancelled: true,
+  failed: true,
+  no_route: true,
+});
+const EMERGENCY_IDENTITIES = keysOf<EmergencyIdentity>({
+  site: true,
+  operator: true,
+  device: true,
+  anonymous: true,
+});
 const DECISIONS = keysOf<ProvisioningDecision>({
   full: true,
   minimal: true,
@@ -117,6 +132,7 @@ export class Metrics {
   private readonly checkSyncs: Record<NotifyResult, Inc>;
   private readonly storeErrors: Record<StoreErrorKind, Inc>;
   private readonly macProbes: Record<MacProbeAnswer, Inc>;
+  private readonly emergencies: Record<EmergencyResult, Record<EmergencyIdentity, Inc>>;
   /** Seconds from sending a store command to Redis's answer (error replies included). */
   readonly storeLatency: Histogram;
   private sip: SipGauges | null = null;
@@ -249,6 +265,15 @@ export class Metrics {
       registers,
     });
     this.macProbes = table(MAC_PROBE_ANSWERS, (a) => started(probes.labels(a)));
+    const emergencies = new Counter({
+      name: 'papgate_emergency_calls_total',
+      help: "Emergency calls by result (connected; route_refused: the route answered >= 300; cancelled by the caller; failed: the route not reached; no_route: none configured) and the identity sent (site: the site record's caller ID; operator: EMERGENCY_CALLER_ID; device: the MAC; anonymous)",
+      labelNames: ['result', 'identity'],
+      registers,
+    });
+    this.emergencies = table(EMERGENCY_RESULTS, (r) =>
+      table(EMERGENCY_IDENTITIES, (i) => started(emergencies.labels(r, i))),
+    );
   }
 
   /** One provisioning reply; `vendor`, `decision` and `reason` as far as the request got. */
@@ -327,6 +352,10 @@ export class Metrics {
 
   macProbe(answer: MacProbeAnswer): void {
     this.macProbes[answer].inc();
+  }
+
+  emergencyCall(result: EmergencyResult, identity: EmergencyIdentity): void {
+    this.emergencies[result][identity].inc();
   }
 
   /** The SIP side is on: its gauges are read from `sip` at each scrape. */

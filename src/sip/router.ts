@@ -7,7 +7,15 @@ import { settle } from '../domain/auth';
 import { clientOf } from '../domain/prefix';
 import { decideCall, dialledNumber, type Caller, type CallRoute } from '../domain/call';
 import type { Language } from '../domain/device';
-import { isEmergencyNumber, planEmergency, type EmergencyPlan } from '../domain/emergency';
+import { mediaFromCaller, mediaSource, sdpAudioAddress } from '../domain/media';
+import {
+  emergencyIdentity,
+  isEmergencyNumber,
+  planEmergency,
+  type EmergencyIdentity,
+  type EmergencyPlan,
+  type EmergencyResult,
+} from '../domain/emergency';
 import type { Site } from '../domain/site';
 import { Sites } from '../store/sites';
 import { emergencyLeg, offerSdp, type EmergencyLeg } from './emergency';
@@ -17,7 +25,7 @@ import { strangerText } from '../domain/text';
 import { ipMatches, tryCanonicalIp } from '../domain/whitelist';
 import type { SipStore } from '../store/sip';
 import type { Store } from '../store/store';
-import { FsMedia } from '../ivr/fsmedia';
+import { FsMedia, INVITE_KEY_HEADER, inviteKey, MEDIA_SOURCE_HEADER } from '../ivr/fsmedia';
 import type { LogLimit } from '../lib/loglimit';
 import type { InviteShedReason, Metrics } from '../lib/metrics';
 import { callLanguage } from '../ivr/prompts';
@@ -35,6 +43,8 @@ export interface RouterDeps {
   /** The FreeSWITCH servers new IVR calls go to; null while papgate shuts down. */
   readonly media: () => Pick<MediaPool<Mrf.MediaServer>, 'open'> | null;
   readonly sessions: Set<IvrSession>;
+  /** Emergency calls from their INVITE until their hang-up crossed: shutdown waits for them. */
+  readonly emergencyCalls: Set<EmergencyCall>;
   /** IVR_MAX_CALLS in all, per source network and per device there: calls from endpoint set-up to teardown */
   readonly ivr: Pick<IvrAdmission, 'refusal' | 'admit'>;
   /** True once shutdown began: drachtio-server was told to route new calls elsewhere. */
@@ -45,6 +55,12 @@ export interface RouterDeps {
   /** Refused INVITEs and the lines of each call are logged per client (an address prefix), kind and window. */
   readonly logLimit: LogLimit;
   readonly metrics?: Metrics;
+}
+
+/** An emergency call in progress (RouterDeps.emergencyCalls). */
+export interface EmergencyCall {
+  /** Ends the call with a BYE to both legs; set once it is connected. */
+  hangUp?: () => Promise<void>;
 }
 
 /** `sip:host[:port]` -> `sip:<dialled>@host[:port]`; a route that names a user is used as it is. */
@@ -125,8 +141,9 @@ export async function handleInvite(
         place: callerPlace(req),
       };
     } else if (auth.kind === 'store_unavailable') {
-      // The outage itself is logged once by the store connection.
-      log.warn({ err: auth.error }, 'invite: store unreachable');
+      // The outage itself is logged by the store connection; this line comes with every call of
+      // anyone's, so it is the client's share (a drill's 30 calls wrote 30).
+      callerLine(req, deps, rootLog, 'warn')({ ...call, err: auth.error }, 'invite: store unreachable');
       id = {
         caller: { kind: 'store_unavailable' },
         mac: null,
@@ -210,16 +227,17 @@ function namedPlace(header: string | undefined): Identified['place'] {
 /**
  * Writes a line that a caller causes with each call (refused, an emergency call, an IVR call): anyone
  * who fetched a minimal file may call as often as the shares let it, so each kind of line is one of
- * its client's few per window (LogLimit).
+ * its client's few per window (LogLimit), or of a `share` of them (see LogLimit.line).
  */
 function callerLine(
   req: Srf.SrfRequest,
   deps: Pick<RouterDeps, 'config' | 'logLimit'>,
   log: Logger,
   level: 'info' | 'warn',
+  share?: string,
 ): (fields: object, msg: string) => void {
   const client = clientOf(String(req.source_address), deps.config.traffic.clientPrefix);
-  return (fields, msg) => deps.logLimit.line(log, level, client, fields, msg);
+  return (fields, msg) => deps.logLimit.line(log, level, client, fields, msg, share);
 }
 
 /** 503 with Retry-After: the caller tries again later, or its next proxy now. */
@@ -253,6 +271,11 @@ async function identifyTrusted(req: Srf.SrfRequest, dialled: string, deps: Route
   }
 }
 
+/**
+ * Routes an emergency call and accounts for it: counted (papgate_emergency_calls_total), audited
+ * in its device's tenant (within EMERGENCY_AUDIT per device), and held in deps.emergencyCalls until
+ * its hang-up crossed, so that a shutdown neither drops its answer nor its BYE.
+ */
 async function routeEmergency(
   req: Srf.SrfRequest,
   res: Srf.SrfResponse,
@@ -261,6 +284,48 @@ async function routeEmergency(
   deps: RouterDeps,
   log: Logger,
 ): Promise<void> {
+  const call: EmergencyCall = {};
+  deps.emergencyCalls.add(call);
+  const end = () => void deps.emergencyCalls.delete(call);
+  try {
+    const placed = await placeEmergency(req, res, dialled, id, deps, log, { call, end });
+    if (placed.result !== 'connected') end();
+    deps.metrics?.emergencyCall(placed.result, placed.identity);
+    if (id.tenant !== null && id.mac !== null)
+      void deps.store
+        .emergencyCall(id.tenant, id.mac, {
+          ip: req.source_address,
+          callId: strangerText(req.get('call-id') ?? '', 64),
+          route: placed.route ?? '',
+          identity: placed.identity,
+          outcome: placed.result,
+          ...(placed.status === undefined ? {} : { status: String(placed.status) }),
+        })
+        // the store's outage is logged by its connection; the call went out regardless
+        .catch((err: Error) => log.debug({ err: err.message }, 'emergency call: not audited'));
+  } catch (err) {
+    end();
+    throw err;
+  }
+}
+
+interface Placed {
+  readonly result: EmergencyResult;
+  readonly identity: EmergencyIdentity;
+  readonly route: string | null;
+  /** the route's final status, when it refused */
+  readonly status?: number;
+}
+
+async function placeEmergency(
+  req: Srf.SrfRequest,
+  res: Srf.SrfResponse,
+  dialled: string,
+  id: Identified,
+  deps: RouterDeps,
+  log: Logger,
+  held: { readonly call: EmergencyCall; readonly end: () => void },
+): Promise<Placed> {
   let cancelled = false;
   req.on('cancel', () => {
     cancelled = true;
@@ -272,13 +337,18 @@ async function routeEmergency(
     isFromSite(id, site, deps.store, log),
   ]);
   const plan = planEmergency(site, prefixes, deps.config.sip, fromSite);
+  const placed = { identity: emergencyIdentity(plan, id.mac), route: plan.route };
+  // The lines of a call are its device's share of its client's, apart for calls proven from the
+  // site: a drill's stranger in the same /24 used up its network's share with 21 calls as another
+  // tenant's MAC, and the office's real emergency call then wrote no line at all.
+  const line = callerLine(req, deps, log, 'warn', `${id.mac ?? 'anonymous'}${fromSite ? ' site' : ''}`);
   if (plan.unproven)
-    log.warn(
+    line(
       { site: site!.name },
       "emergency call: not from the site's network; sent without the site's caller ID and location",
     );
   if (plan.refused.length > 0)
-    log.warn(
+    line(
       {
         site: site!.name,
         refused: plan.refused,
@@ -289,11 +359,16 @@ async function routeEmergency(
     );
   if (plan.route === null) {
     log.fatal('EMERGENCY CALL CANNOT BE ROUTED: EMERGENCY_ROUTE is not configured');
-    return res.send(503, 'Emergency Route Not Configured');
+    res.send(503, 'Emergency Route Not Configured');
+    return { ...placed, result: 'no_route' };
   }
   // drachtio-server has answered the CANCEL and the INVITE (487) already.
-  if (cancelled) return log.warn('emergency call: cancelled by the caller before it went out');
-  return bridgeEmergency(req, res, emergencyTarget(plan.route, dialled), plan, id.mac, deps, log);
+  if (cancelled) {
+    line({}, 'emergency call: cancelled by the caller before it went out');
+    return { ...placed, result: 'cancelled' };
+  }
+  const target = emergencyTarget(plan.route, dialled);
+  return { ...placed, ...(await bridgeEmergency(req, res, target, plan, id.mac, deps, log, line, held)) };
 }
 
 /**
@@ -374,7 +449,9 @@ async function bridgeEmergency(
   mac: Mac | null,
   deps: RouterDeps,
   log: Logger,
-): Promise<void> {
+  line: (fields: object, msg: string) => void,
+  held: { readonly call: EmergencyCall; readonly end: () => void },
+): Promise<{ result: EmergencyResult; status?: number }> {
   const o = {
     sdp: offerSdp(req.get('content-type'), req.body),
     mac,
@@ -394,7 +471,6 @@ async function bridgeEmergency(
     );
     leg = emergencyLeg({ ...plan, location: null }, o);
   }
-  const line = callerLine(req, deps, log, 'warn');
   line(
     { location: leg.headers.Geolocation !== undefined, lateOffer: leg.body === '' },
     'emergency call: to the emergency route',
@@ -412,14 +488,30 @@ async function bridgeEmergency(
       localSdpB: leg.body,
       passFailure: true,
     });
-    uas.on('destroy', () => void uac.destroy().catch(() => undefined));
-    uac.on('destroy', () => void uas.destroy().catch(() => undefined));
+    // Held until the BYE to the other leg is answered: a shutdown waits for that, not only for the
+    // first BYE (a drill's SIGTERM mid-call left the phone's BYE with 481 and the route without one).
+    const bye = (other: Srf.Dialog) =>
+      void other
+        .destroy()
+        .catch(() => undefined)
+        .finally(held.end);
+    uas.on('destroy', () => bye(uac));
+    uac.on('destroy', () => bye(uas));
+    held.call.hangUp = async () => {
+      await Promise.all([uas, uac].map((d) => d.destroy().catch(() => undefined)));
+      held.end();
+    };
     line({}, 'emergency call: connected');
+    return { result: 'connected' };
   } catch (err) {
     const status = (err as { status?: number }).status;
-    if (status !== undefined) return line({ status }, 'emergency call: the emergency route answered');
+    if (status !== undefined) {
+      line({ status }, 'emergency call: the emergency route answered');
+      return { result: status === 487 ? 'cancelled' : 'route_refused', status };
+    }
     log.fatal({ err: (err as Error).message }, 'EMERGENCY CALL FAILED to reach the emergency route');
     if (!res.finalResponseSent) res.send(503, 'Service Unavailable');
+    return { result: 'failed' };
   }
 }
 
@@ -494,6 +586,7 @@ async function runIvr(
       address: id.place?.address ?? null,
       log,
       logLine: line,
+      mediaFromCaller: async () => mediaFromCaller(await media.movedTo(), req.source_address),
       onSuccess: async (m) => {
         if (id.tenant !== null) await deps.onAuthenticated(id.tenant, m, id.place);
       },
@@ -531,10 +624,19 @@ async function openMedia(
         ? null
         : await pool.open(
             (ms, server) =>
-              ms.createEndpoint({ remoteSdp: req.body, codecs: ['PCMU', 'PCMA'] }).catch((err: Error) => {
-                log.warn({ err: err.message, server }, 'ivr: media server refused the endpoint');
-                throw err;
-              }),
+              ms
+                .createEndpoint({
+                  remoteSdp: req.body,
+                  codecs: ['PCMU', 'PCMA'],
+                  headers: {
+                    [INVITE_KEY_HEADER]: inviteKey(deps.config.sip.freeswitch.secret),
+                    [MEDIA_SOURCE_HEADER]: mediaSource(sdpAudioAddress(req.body), req.source_address),
+                  },
+                })
+                .catch((err: Error) => {
+                  log.warn({ err: err.message, server }, 'ivr: media server refused the endpoint');
+                  throw err;
+                }),
             () => !cancelled(),
           );
     if (lease === null) {

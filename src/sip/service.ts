@@ -15,7 +15,7 @@ import type { NotifyResult } from '../domain/outcomes';
 import { sendCheckSync, type KnownPlace } from './notify';
 import { IvrAdmission, RegisterAdmission } from './overload';
 import { handleRegister, type SipReply } from './registrar';
-import { handleInvite } from './router';
+import { handleInvite, type EmergencyCall } from './router';
 
 export interface SipServiceDeps {
   config: Config;
@@ -54,6 +54,15 @@ export interface SipService {
   readonly lockWatcher: LockWatcher;
 }
 
+/**
+ * How long a shutdown waits for emergency calls past its grace: they are never cut for a restart,
+ * but a call still up after an hour is more likely one whose BYE was lost than a real one; it then
+ * gets a BYE on both legs. See docs/operations.md, "Shutdown".
+ */
+const EMERGENCY_HOLD_MS = 3600_000;
+/** While a shutdown waits for emergency calls, a line this often says so. */
+const EMERGENCY_WAIT_LOG_MS = 30_000;
+
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 5000;
 /**
@@ -76,6 +85,28 @@ function probe(host: string, port: number, timeoutMs: number): Promise<void> {
     s.once('error', (err) => done(err));
   });
 }
+
+/**
+ * Throws when papgate cannot listen on `address:port` now. drachtio-fsmrf's own listener has no
+ * error handler (a port in use would end the process), and FreeSWITCH connects back only to the
+ * listeners its PAPGATE_LISTENERS names, so a port taken by another program is a configuration
+ * error to say, not a port to move away from.
+ */
+function listenable(address: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new ListenerUnavailable(
+          `cannot listen on ${address}:${port} (FREESWITCH_LISTEN_ADDRESS, FREESWITCH_LISTEN_PORT): ${err.code ?? err.message}`,
+        ),
+      ),
+    );
+    s.listen(port, address, () => s.close(() => resolve()));
+  });
+}
+
+class ListenerUnavailable extends Error {}
 
 /** Closes a MediaServer for good: drachtio-modesl would otherwise keep reconnecting on its own. */
 function closeMediaServer(ms: Mrf.MediaServer): void {
@@ -102,6 +133,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
   const sip = config.sip;
   const sipStore = new SipStore(deps.redis, { nonceSeconds: sip.nonceSeconds, schema: store.schema });
   const sessions = new Set<IvrSession>();
+  const emergencyCalls = new Set<EmergencyCall>();
   const metrics = deps.metrics ?? new Metrics();
   const srf = new Srf();
   const mrf = new Mrf(srf);
@@ -132,6 +164,32 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       }, ms);
       timers.add(t);
     });
+
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  /**
+   * Waits for the emergency calls in progress, ringing or connected, past the grace: drachtio-server
+   * sends their answers and BYEs only to this connection, and a drill's SIGTERM 2 s into a ringing
+   * call left the phone without the route's answer (papgate had disconnected after 106 ms).
+   */
+  const emergencyCallsEnded = async () => {
+    if (emergencyCalls.size === 0) return;
+    const until = Date.now() + EMERGENCY_HOLD_MS;
+    let say = 0;
+    while (emergencyCalls.size > 0 && Date.now() < until) {
+      if (Date.now() >= say) {
+        log.warn(
+          { calls: emergencyCalls.size, maxMs: until - Date.now() },
+          'waiting for emergency calls to end before stopping',
+        );
+        say = Date.now() + EMERGENCY_WAIT_LOG_MS;
+      }
+      await pause(100);
+    }
+    if (emergencyCalls.size === 0) return;
+    log.error({ calls: emergencyCalls.size }, 'emergency calls still up after an hour: ending them');
+    await Promise.all([...emergencyCalls].map((c) => c.hangUp?.()));
+  };
 
   const checkSync = async (tenant: string, mac: Mac, place?: KnownPlace) => {
     const result = await sendCheckSync(
@@ -228,6 +286,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       srf,
       media: () => (draining ? null : media),
       sessions,
+      emergencyCalls,
       ivr,
       draining: () => draining,
       metrics,
@@ -263,11 +322,14 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
     while (!stopped) {
       try {
         await probe(fs.host, fs.port, 2000);
+        const listenPort = sip.freeswitch.listenPort + i;
+        await listenable(sip.freeswitch.listenAddress, listenPort);
         const m = await mrf.connect({
           address: fs.host,
           port: fs.port,
           secret: sip.freeswitch.secret,
           listenAddress: sip.freeswitch.listenAddress,
+          listenPort,
         });
         if (stopped) {
           closeMediaServer(m);
@@ -304,7 +366,9 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
         if (!mediaDown[i])
           log.error(
             { err: (err as Error).message, host: fs.host, port: fs.port },
-            'FreeSWITCH unreachable; retrying',
+            err instanceof ListenerUnavailable
+              ? "cannot take FreeSWITCH's connections back; retrying"
+              : 'FreeSWITCH unreachable; retrying',
           );
         mediaDown[i] = true;
         await sleep(delay);
@@ -373,12 +437,13 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
         }
       }
       if (sessions.size > 0) log.info({ calls: sessions.size, graceMs }, 'waiting for IVR calls to finish');
-      while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      stopped = true;
+      while (sessions.size > 0 && Date.now() < deadline) await pause(100);
       for (const t of timers) clearTimeout(t);
       timers.clear();
       await lockWatcher.stop();
       await Promise.all([...sessions].map((s) => s.teardown()));
+      await emergencyCallsEnded();
+      stopped = true;
       try {
         srf.disconnect();
       } catch {

@@ -1,3 +1,4 @@
+import { EMERGENCY_AUDIT } from '../domain/emergency';
 import { StorePart } from './context';
 import { keys } from './keys';
 import { scripts } from './scripts';
@@ -40,6 +41,26 @@ export class Audit extends StorePart {
       ...sinks.args,
       ...Object.entries(fields).flat(),
     ]);
+  }
+
+  /**
+   * One emergency call of device `mac` in the audit trail (`emergency_call`), within the device's
+   * share (EMERGENCY_AUDIT, see emergency.lua): anyone who knows a MAC may call 112 as it.
+   */
+  async emergencyCall(tenant: string, mac: string, fields: Record<string, string>): Promise<void> {
+    const k = keys.tenant(tenant);
+    await scripts.emergency.run(
+      this.redis,
+      [k.events, k.emergencyGate(mac)],
+      [
+        this.now(),
+        this.opts.eventsMaxLen,
+        EMERGENCY_AUDIT.perDevice,
+        EMERGENCY_AUDIT.windowSeconds * 1000,
+        mac,
+        ...Object.entries(fields).flat(),
+      ],
+    );
   }
 
   /** Events kept per tenant in `stream` (approximately: the trim is `~`). */

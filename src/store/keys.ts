@@ -52,6 +52,8 @@ export const keys = {
     traffic: `${P}:{t:${t}}:traffic`,
     /** HASH + TTL the traffic events one client (address prefix) wrote in its window: s start, n count */
     trafficGate: (client: string) => `${P}:{t:${t}}:tg:${client}`,
+    /** HASH + TTL the emergency calls of one device audited in its window (emergency.lua): s start, n count */
+    emergencyGate: (mac: string) => `${P}:{t:${t}}:eg:${mac}`,
     /** STRING + TTL MACs of other tenants this tenant's tokens were told of in the current window */
     probes: `${P}:{t:${t}}:probes`,
     /** HASH one device (fields: DEVICE); the MAC is the key's last part, and not stored again */

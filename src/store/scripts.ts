@@ -42,6 +42,7 @@ export const scripts = {
   delete: new LuaScript('delete'),
   audit: new LuaScript('audit'),
   traffic: new LuaScript('traffic'),
+  emergency: new LuaScript('emergency'),
   probe: new LuaScript('probe'),
   whitelist: new LuaScript('whitelist'),
   nonce: new LuaScript('nonce'),

@@ -148,6 +148,9 @@ export class Store {
   appendTraffic(...a: Parameters<Audit['appendTraffic']>) {
     return this.audit.appendTraffic(...a);
   }
+  emergencyCall(...a: Parameters<Audit['emergencyCall']>) {
+    return this.audit.emergencyCall(...a);
+  }
   maxEvents(...a: Parameters<Audit['maxEvents']>) {
     return this.audit.maxEvents(...a);
   }

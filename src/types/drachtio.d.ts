@@ -171,7 +171,12 @@ declare module 'drachtio-fsmrf' {
       readonly currentSessions: number;
       connected(): boolean;
       api(command: string): Promise<string>;
-      createEndpoint(opts?: { remoteSdp?: string; codecs?: string[] }): Promise<Endpoint>;
+      /** `headers`: added to the INVITE fsmrf sends FreeSWITCH */
+      createEndpoint(opts?: {
+        remoteSdp?: string;
+        codecs?: string[];
+        headers?: Record<string, string>;
+      }): Promise<Endpoint>;
       connectCaller(
         req: Srf.SrfRequest,
         res: Srf.SrfResponse,

@@ -27,6 +27,7 @@ import {
   REALM,
   sleep,
   TENANT,
+  until,
   type E2eDevice,
   type SippCheck,
   type SippResult,
@@ -217,10 +218,32 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
   const storeRaw = (name: string, record: Record<string, unknown>) =>
     h.store.redis.hSet(keys.tenant(TENANT).sites, name, JSON.stringify(record));
 
-  it('a phone without a site record, claiming identities, a location and a route of its own -> the route gets the operator default identity and nothing of the phone (no IVR)', async () => {
+  /** The count of papgate_emergency_calls_total{result, identity} in the in-process service. */
+  const emergencyCount = async (result: string, identity: string) =>
+    (await h.metrics.registry.getSingleMetric('papgate_emergency_calls_total')!.get()).values.find(
+      (v) => v.labels.result === result && v.labels.identity === identity,
+    )?.value ?? 0;
+
+  /** The device's latest `emergency_call` event in the audit trail (written after the call's outcome). */
+  const audited = (mac: string) =>
+    until(
+      `the emergency call of ${mac} in the audit trail`,
+      async () =>
+        (await h.store.events(TENANT, 50)).find((e) => e.type === 'emergency_call' && e.mac === mac) ?? null,
+      5000,
+    );
+
+  it('a phone without a site record, claiming identities, a location and a route of its own -> the route gets the operator default identity and nothing of the phone (no IVR); counted and audited', async () => {
     const d = devices.emergency!;
+    const before = await emergencyCount('connected', 'operator');
     await atOperatorRoute(d, OPERATOR_ID);
     assert.equal((await h.store.getDevice(TENANT, d.mac))!.state, 'needed');
+    assert.equal(await emergencyCount('connected', 'operator'), before + 1);
+    const e = await audited(d.mac);
+    assert.deepEqual(
+      [e.outcome, e.identity, e.route, e.ip],
+      ['connected', 'operator', `sip:127.0.0.1:${emergencyPort}`, PHONE_IP],
+    );
   });
 
   const sites = () => new Sites(h.store.redis, { eventsMaxLen: 10000 });
@@ -384,6 +407,9 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
       bodies: [],
       fill: { CODE: '486' },
     });
+    const e = await audited(d.mac);
+    assert.deepEqual([e.outcome, e.status], ['route_refused', '486']);
+    assert.ok((await emergencyCount('route_refused', 'operator')) >= 1);
   });
 
   it('the route hangs up -> the phone gets a BYE', async () => {

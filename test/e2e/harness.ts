@@ -10,7 +10,8 @@
  * E2E_FREESWITCH_HOST/PORT/SECRET (127.0.0.1, 8021, no default secret; test/e2e/servers.sh draws
  * both secrets per run), E2E_SIP (drachtio's SIP address for sipp, 127.0.0.1:5060),
  * E2E_SERVERS_RUN (run folder of test/e2e/servers.sh when run.sh started the servers: the fault
- * tests stop and restart them through it). Only loopback targets are accepted.
+ * tests stop and restart them through it), E2E_PAPGATE_LISTEN_PORT (the first of papgate's outbound
+ * listeners FreeSWITCH connects back to, 8085). Only loopback targets are accepted.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -50,6 +51,18 @@ export const SIP_TARGET = env.E2E_SIP ?? '127.0.0.1:5060';
 export const DRACHTIO2 = { ...DRACHTIO, port: Number(env.E2E_DRACHTIO2_PORT ?? 0) };
 export const SIP_TARGET2 = env.E2E_SIP2 ?? '';
 export const FREESWITCH2 = { ...FREESWITCH, port: Number(env.E2E_FREESWITCH2_PORT ?? 0) };
+/**
+ * papgate's outbound listeners, the only targets FreeSWITCH connects back to (its PAPGATE_LISTENERS,
+ * set by test/e2e/servers.sh): eight from this port. The in-process service takes the first (and,
+ * with two FreeSWITCH, the second); each papgate process of a suite one of its own (listenPort).
+ */
+const LISTEN_PORT = Number(env.E2E_PAPGATE_LISTEN_PORT ?? 8085);
+const LISTENERS = 8;
+/** The n-th listener (0: the in-process service's). */
+export function listenPort(n: number): number {
+  assert.ok(n >= 0 && n < LISTENERS, `only ${LISTENERS} listeners are allowed in FreeSWITCH`);
+  return LISTEN_PORT + n;
+}
 export const REPO = path.resolve(__dirname, '../../..');
 const SCENARIOS = path.join(REPO, 'test/e2e/scenarios');
 export const REALM = 'papgate-e2e';
@@ -411,6 +424,7 @@ export class Harness {
       FREESWITCH_PORT: String(FREESWITCH.port),
       FREESWITCH_SECRET: FREESWITCH.secret,
       FREESWITCH_LISTEN_ADDRESS: '127.0.0.1',
+      FREESWITCH_LISTEN_PORT: String(listenPort(0)),
       SIP_REALM: REALM,
       SIP_REGISTRAR: SIP_TARGET,
       SIP_TRUSTED_PEERS: PBX_IP,

@@ -123,7 +123,7 @@ describe('e2e: the whole journey of a phone', function () {
   });
 
   for (const p of PHONES) {
-    it(`${p.vendor}: minimal config from the site -> REGISTER with its account -> *89 PAP -> ${p.event} -> full config; credential from elsewhere -> full; reset phone elsewhere -> minimal`, async () => {
+    it(`${p.vendor}: minimal config from the site -> REGISTER with its account -> *89 PAP -> ${p.event} -> full config; credential from elsewhere -> full; reset phone elsewhere -> challenged`, async () => {
       const d = await h.device(p.mac, { vendor: p.vendor, model: p.model, accounts: [ACCOUNT] });
       const fetch = (from: string, credential: string | null = null) =>
         request(provPort, credential === null ? `/${p.file}` : `/d/${credential}/${p.file}`, {
@@ -182,9 +182,12 @@ describe('e2e: the whole journey of a phone', function () {
       assert.equal(elsewhere.status, 200, elsewhere.body);
       assert.equal(isFull(elsewhere.body), credential, 'the same credential');
 
+      // A phone without the credential (factory-reset, or not the phone) is asked for it: the
+      // full file gave it as the vendor's HTTP credentials (docs/phones.md, "The challenge").
       const reset = await fetch(p.resetAt);
-      assert.equal(reset.status, 200, reset.body);
-      isMinimal(reset.body);
+      assert.equal(reset.status, 401, reset.body);
+      assert.match(String(reset.headers['www-authenticate']), /^(Basic|Digest) realm=/);
+      for (const s of TENANT_SECRETS) assert.ok(!reset.body.includes(s), `the challenge leaks "${s}"`);
     });
   }
 

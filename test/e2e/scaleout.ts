@@ -17,6 +17,7 @@ import {
   DRACHTIO,
   DRACHTIO2,
   Harness,
+  listenPort,
   PBX_IP,
   servers,
   serversRun,
@@ -58,13 +59,26 @@ describe('e2e: several papgate processes on one Redis', function () {
 
   after(() => h.stop());
 
-  /** A papgate process on `drachtio` (default: the first drachtio-server), ready when this resolves. */
-  async function papgate(name: string, drachtio = DRACHTIO, registrar = SIP_TARGET): Promise<Instance> {
+  /** papgate processes started so far: each takes the next of FreeSWITCH's allowed listeners. */
+  let started = 0;
+
+  /**
+   * A papgate process on `drachtio` (default: the first drachtio-server), ready when this resolves;
+   * `extra`: more of its configuration.
+   */
+  async function papgate(
+    name: string,
+    drachtio = DRACHTIO,
+    registrar = SIP_TARGET,
+    extra: Record<string, string> = {},
+  ): Promise<Instance> {
     const [adminPort, provisioningPort] = [await freePort(), await freePort()];
     const dataDir = path.join(h.tmp, name);
     fs.mkdirSync(dataDir);
     const svc = startService({
       ...h.sipEnv(),
+      // Its own listener: FreeSWITCH connects each call back to the process that sent it.
+      FREESWITCH_LISTEN_PORT: String(listenPort(1 + (started++ % 7))),
       DRACHTIO_PORT: String(drachtio.port),
       SIP_REGISTRAR: registrar,
       REDIS_URL: h.redisUrl,
@@ -78,6 +92,7 @@ describe('e2e: several papgate processes on one Redis', function () {
       AUTH_FAILED_LOCK_SECONDS: '8',
       AUTH_SUSPEND_SECONDS: '60',
       AUTH_TEMP_WHITELIST_SECONDS: '60',
+      ...extra,
     });
     const logFile = fs.createWriteStream(path.join(h.tmp, `${name}.log`));
     readline.createInterface({ input: svc.child.stdout! }).on('line', (line) => {
@@ -207,6 +222,54 @@ describe('e2e: several papgate processes on one Redis', function () {
     const refused = await pbxCall('rolling-none-left', late, 503);
     assert.equal(refused.code, 0, `drachtio-server without an application answers 503: ${refused.out}`);
     assert.deepEqual(finished(late), []);
+  });
+
+  it("SIGTERM while an emergency call rings, with a grace shorter than the call: the route's answer reaches the phone, its BYE reaches the route, then papgate exits", async () => {
+    const routePort = await freePort();
+    const i = await papgate('emergency', DRACHTIO, SIP_TARGET, {
+      EMERGENCY_ROUTE: `sip:127.0.0.1:${routePort}`,
+      SHUTDOWN_GRACE_SECONDS: '1',
+    });
+    const d = await h.device('001565e2d001');
+    // The route rings for 6 s before it answers (the drill's route took 8 s).
+    const ringing = path.join(h.tmp, 'uas-ringing.xml');
+    const uas = fs.readFileSync(h.scenario('uas_answer.xml'), 'utf8');
+    const delayed = uas.replace(
+      '  <send retrans="500">',
+      '  <pause milliseconds="6000"/>\n  <send retrans="500">',
+    );
+    assert.notEqual(delayed, uas);
+    fs.writeFileSync(ringing, delayed);
+    const route = h.sipp(ringing, { port: routePort, mac: d.mac, uas: true, timeoutS: 40 });
+    await sleep(500);
+    // The phone hangs up 3 s after the answer.
+    const phone = h.sipp(h.uacScenario('sigterm-112', ['hangup'], { PAUSE: '3000' }), {
+      port: await freePort(),
+      mac: d.mac,
+      password: d.password,
+      service: '112',
+    });
+    const from = h.logLines.length;
+    await h.logged(
+      'the call to reach the route',
+      (l) => l.instance === i.name && l.msg === 'emergency call: to the emergency route',
+      10000,
+      from,
+    );
+    await sleep(1500);
+    const signalled = Date.now();
+    const stopped = terminate(i);
+    const [call, answered] = await Promise.all([phone, route]);
+    assert.equal(call.code, 0, `the phone got the route's answer and its BYE a 200: ${call.out}`);
+    assert.equal(answered.code, 0, `the route answered and got the BYE: ${answered.out}`);
+    const byeCrossed = Date.now();
+    assert.equal(await stopped, 0, 'a clean exit');
+    assert.ok(byeCrossed - signalled > 3000, 'the call outlasted the 1 s grace');
+    assert.ok(
+      h.logLines.some(
+        (l) => l.instance === i.name && l.msg === 'waiting for emergency calls to end before stopping',
+      ),
+    );
   });
 
   it('two instances, 20 calls: drachtio-server spreads them; each success and each lock expiry sends one check-sync', async () => {

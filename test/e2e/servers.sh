@@ -4,7 +4,8 @@
 # ports with the committed config/drachtio/drachtio.conf.xml and a copy of config/freeswitch/ in
 # which only the port variables of vars.xml are set again; nothing else differs from what ships.
 # The committed configuration holds no secret: each run draws its own two (RUN/env) and hands them
-# to the servers as an operator would, in DRACHTIO_SECRET and FREESWITCH_SECRET.
+# to the servers as an operator would, in DRACHTIO_SECRET and FREESWITCH_SECRET, and FreeSWITCH the
+# listeners of the suites' papgates in PAPGATE_LISTENERS (the only targets it connects back to).
 #
 #   servers.sh available                 exit 0 when both archives are there
 #   servers.sh up RUN                    unpack (cached), pick ports, start both, wait until they answer;
@@ -33,6 +34,10 @@ FREESWITCH_ARCHIVE="$SERVERS_DIR/freeswitch-1.10.12-debian12-amd64.tar.xz"
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/papgate-e2e
 DRACHTIO_CONF="$REPO/config/drachtio/drachtio.conf.xml"
 START_TIMEOUT_S=40
+# papgate's outbound listeners both FreeSWITCH take calls from (PAPGATE_LISTENERS): one per papgate
+# of a suite (the in-process service, the scale-out suite's processes), the second FreeSWITCH's
+# listener of a papgate with two (FREESWITCH_LISTEN_PORT + 1). E2E_PAPGATE_LISTEN_PORT is the first.
+LISTENERS=8
 
 die() {
   echo "e2e: $*" >&2
@@ -59,13 +64,15 @@ unpacked() {
 
 # Prints free loopback ports: drachtio admin (TCP), drachtio SIP and FreeSWITCH SIP (UDP and TCP),
 # the event socket (TCP), then the first and last port of a free, even-aligned UDP block as wide as
-# the committed RTP range, taken below the kernel's ephemeral range so that sipp's media ports
-# (ephemeral) cannot fall into it.
+# the committed RTP range, then the first of LISTENERS free consecutive TCP ports (papgate's
+# outbound listeners), both blocks taken below the kernel's ephemeral range so that sipp's and the
+# suites' ports (ephemeral) cannot fall into them.
 free_ports() {
-  node - "$1" <<'EOF'
+  node - "$1" "$LISTENERS" <<'EOF'
 const net = require('node:net');
 const dgram = require('node:dgram');
 const width = Number(process.argv[2]);
+const listeners = Number(process.argv[3]);
 const held = [];
 const tcp = (port) =>
   new Promise((ok) => {
@@ -100,6 +107,16 @@ const udp = (port) =>
       break;
     }
   }
+  for (let tries = 0; ; tries++) {
+    if (tries > 50) throw new Error(`no free block of ${listeners} TCP ports`);
+    const start = 10000 + Math.floor(Math.random() * (30000 - 10000 - listeners));
+    let ok = true;
+    for (let p = start; p < start + listeners && ok; p++) ok = (await tcp(p)) === p;
+    if (ok) {
+      out.push(start);
+      break;
+    }
+  }
   for (const s of held) s.close();
   console.log(out.join(' '));
 })();
@@ -128,6 +145,13 @@ fs_api() { # event socket port, command
 }
 
 tcp_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
+# papgate's listeners as FreeSWITCH's PAPGATE_LISTENERS takes them: 127.0.0.1:<port>,...
+listeners() {
+  local i out=""
+  for ((i = 0; i < LISTENERS; i++)); do out="$out${out:+,}127.0.0.1:$((E2E_PAPGATE_LISTEN_PORT + i))"; done
+  echo "$out"
+}
 
 # The secret a server is started with (in its environment, never on its command line): the run's,
 # or none with E2E_WITHHOLD_SECRET=1.
@@ -175,6 +199,7 @@ start_freeswitch() {
   # suite): drachtio-fsmrf's wait for the outbound event socket then runs out.
   # shellcheck disable=SC2046
   env -u FREESWITCH_SECRET $(secret_env FREESWITCH_SECRET "$E2E_FREESWITCH_SECRET") \
+    PAPGATE_LISTENERS="$(listeners)" \
     "$E2E_FS_DIR/bin/freeswitch" -nf -nc -nonat -nonatmap -np \
     -mod "$E2E_FS_DIR/mod" -conf "$RUN/$name-conf" -log "$d/log" -db "$d/db" -run "$d/run" \
     -temp "$d/temp" -cache "$d/cache" -sounds "$d/sounds" -storage "$d/storage" -recordings "$d/recordings" \
@@ -232,12 +257,12 @@ up() {
   fdir=$(unpacked "$FREESWITCH_ARCHIVE") || exit 1
   rtp_width=$(($(fs_var "$REPO/config/freeswitch" rtp_end_port) - $(fs_var "$REPO/config/freeswitch" rtp_start_port)))
   # Ports for a second drachtio-server and FreeSWITCH too, which only the scale-out tests start.
-  read -r d_admin d_sip esl fs_sip rtp_start rtp_end <<<"$(free_ports "$rtp_width")"
-  [ -n "${rtp_end:-}" ] || die "cannot find free loopback ports"
+  read -r d_admin d_sip esl fs_sip rtp_start rtp_end listen <<<"$(free_ports "$rtp_width")"
+  [ -n "${listen:-}" ] || die "cannot find free loopback ports"
   # The second RTP block is drawn at random too: draw again until it does not overlap the first.
   local tries
   for ((tries = 0; tries < 20; tries++)); do
-    read -r d2_admin d2_sip esl2 fs2_sip rtp2_start rtp2_end <<<"$(free_ports "$rtp_width")"
+    read -r d2_admin d2_sip esl2 fs2_sip rtp2_start rtp2_end _ <<<"$(free_ports "$rtp_width")"
     [ -n "${rtp2_end:-}" ] || die "cannot find free loopback ports"
     [ $((rtp2_start > rtp_end || rtp2_end < rtp_start)) = 1 ] && break
   done
@@ -249,7 +274,9 @@ export E2E_DRACHTIO_HOST=127.0.0.1 E2E_DRACHTIO_PORT=$d_admin E2E_DRACHTIO2_PORT
 export E2E_DRACHTIO_SECRET=$(random_secret)
 export E2E_SIP=127.0.0.1:$d_sip E2E_SIP2=127.0.0.1:$d2_sip
 export E2E_FREESWITCH_HOST=127.0.0.1 E2E_FREESWITCH_PORT=$esl E2E_FREESWITCH2_PORT=$esl2
+export E2E_FREESWITCH_SIP=127.0.0.1:$fs_sip
 export E2E_FREESWITCH_SECRET=$(random_secret)
+export E2E_PAPGATE_LISTEN_PORT=$listen
 export E2E_DRACHTIO_DIR='$ddir/drachtio-server' E2E_FS_DIR='$fdir/freeswitch'
 export E2E_SERVERS_RUN='$RUN'
 EOF

@@ -65,39 +65,47 @@ local function sinks(k, a)
   }
 end
 
--- Appends one event of phone traffic: what anyone can cause once per request (provisioning answers,
--- refused REGISTERs). It goes to the tenant's traffic stream, so that no amount of it trims the audit
--- trail, and at most `limit` per client, share and window: the first `limit` are written, the next is
--- replaced by `traffic_limited`, the rest are dropped; the client's first event of the share in a
--- later window (within two windows of the flood's start) is preceded by `traffic_suppressed` with
--- the number not written. `share`: nil for the client's common share, else the name of one of its
--- own (a refusal reason, see OWN_SHARE); a client has at most 1 + #OWN_SHARE shares, so its events
--- stay bounded. The gate is a HASH in the tenant's slot: s and n (window start, events in it) for
--- the common share, s:<share> and n:<share> for the others.
-local function traffic(s, now, etype, fields, share)
+-- Appends an event to `g.stream` within a share of `g.gate` (a HASH in the tenant's slot): the first
+-- `g.limit` events of a window of `g.window` ms are written, the next is replaced by
+-- `<g.kind>_limited`, the rest are dropped; the first event of a later window (within two windows of
+-- the flood's start) is preceded by `<g.kind>_suppressed` with the number not written. `g.who` is the
+-- share's owner as a field/value pair (`client`, `mac`), named in both. `share`: nil for the owner's
+-- common share (fields s and n: window start, events in it), else the name of one of its own (fields
+-- s:<share> and n:<share>, named as `reason` in the summaries); an owner has few shares, so its
+-- events stay bounded.
+local function gated(g, now, etype, fields, share)
   local fs, fn, named = 's', 'n', {}
   if share then fs, fn, named = 's:' .. share, 'n:' .. share, { 'reason', share } end
-  local g = redis.call('HMGET', s.gate, fs, fn)
-  local start, n = num(g[1]), num(g[2]) or 0
-  if start == nil or now >= start + s.window then
-    if start and n > s.limit then
-      local f = { 'client', s.client, 'count', n - s.limit, 'since', start, 'until', start + s.window }
+  local h = redis.call('HMGET', g.gate, fs, fn)
+  local start, n = num(h[1]), num(h[2]) or 0
+  if start == nil or now >= start + g.window then
+    if start and n > g.limit then
+      local f = { g.who[1], g.who[2], 'count', n - g.limit, 'since', start, 'until', start + g.window }
       for _, v in ipairs(named) do f[#f + 1] = v end
-      audit(s.traffic, s.tmaxlen, now, 'traffic_suppressed', f)
+      audit(g.stream, g.maxlen, now, g.kind .. '_suppressed', f)
     end
     start, n = now, 0
   end
   n = n + 1
-  redis.call('HSET', s.gate, fs, start, fn, n)
+  redis.call('HSET', g.gate, fs, start, fn, n)
   -- Set when any share starts a window: the gate then outlives every share's window by one more.
-  if n == 1 then redis.call('PEXPIRE', s.gate, 2 * s.window) end
-  if n <= s.limit then
-    audit(s.traffic, s.tmaxlen, now, etype, fields)
-  elseif n == s.limit + 1 then
-    local f = { 'client', s.client, 'limit', s.limit, 'until', start + s.window }
+  if n == 1 then redis.call('PEXPIRE', g.gate, 2 * g.window) end
+  if n <= g.limit then
+    audit(g.stream, g.maxlen, now, etype, fields)
+  elseif n == g.limit + 1 then
+    local f = { g.who[1], g.who[2], 'limit', g.limit, 'until', start + g.window }
     for _, v in ipairs(named) do f[#f + 1] = v end
-    audit(s.traffic, s.tmaxlen, now, 'traffic_limited', f)
+    audit(g.stream, g.maxlen, now, g.kind .. '_limited', f)
   end
+end
+
+-- Appends one event of phone traffic: what anyone can cause once per request (provisioning answers,
+-- refused REGISTERs). It goes to the tenant's traffic stream, so that no amount of it trims the audit
+-- trail, and at most `limit` per client, share and window (gated: `traffic_limited`,
+-- `traffic_suppressed`); `share` as in gated (a refusal reason of OWN_SHARE).
+local function traffic(s, now, etype, fields, share)
+  gated({ stream = s.traffic, maxlen = s.tmaxlen, gate = s.gate, limit = s.limit, window = s.window,
+    kind = 'traffic', who = { 'client', s.client } }, now, etype, fields, share)
 end
 
 -- Refusals with a traffic share of their own per client: OWN_SHARE_REFUSALS in

@@ -1,0 +1,60 @@
+import ipaddr from 'ipaddr.js';
+import { tryCanonicalIp } from './whitelist';
+
+/**
+ * Where FreeSWITCH takes an IVR call's RTP (and so the PAP's RFC 2833 digits) from. FreeSWITCH
+ * accepts packets from any address on a channel's port while its "auto adjust" is armed (NAT
+ * traversal: it moves the channel to whoever sent, switch_rtp.c rtp_common_read), and only from the
+ * remote address once it is off; a drill's stranger sprayed "123456#" over the RTP range and typed
+ * a wrong PAP into someone else's call.
+ *
+ * - `strict`: only the address and port the caller's SDP names (`disable_rtp_auto_adjust`). The SDP
+ *   names an address packets can come from: a routable one, or the very address the INVITE came
+ *   from.
+ * - `learn`: the SDP names an address behind a NAT (private, shared, link-local; or none, a late
+ *   offer), which packets never come from. FreeSWITCH moves the channel to the first packet's sender
+ *   (`rtp_auto_adjust_threshold` 1) and takes nothing from anyone else after it; mediaFromCaller
+ *   then checks that sender before an entry counts.
+ */
+export type MediaSource = 'strict' | 'learn';
+
+/** The connection address of an SDP's first audio stream (its own `c=`, else the session's), or null. */
+export function sdpAudioAddress(sdp: string | undefined): string | null {
+  if (!sdp) return null;
+  let session: string | null = null;
+  let audio: string | null = null;
+  let inAudio = false;
+  let seenAudio = false;
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line.startsWith('m=')) {
+      if (seenAudio) break;
+      inAudio = line.startsWith('m=audio ');
+      seenAudio = inAudio;
+    } else if (line.startsWith('c=')) {
+      const address = /^c=IN IP[46] ([^\s/]+)/.exec(line)?.[1] ?? null;
+      if (inAudio) audio = address;
+      else if (!seenAudio) session = address;
+    }
+  }
+  return seenAudio ? (audio ?? session) : null;
+}
+
+/** How FreeSWITCH may take the media of a call whose SDP names `sdpAddress` and whose INVITE came from `source`. */
+export function mediaSource(sdpAddress: string | null, source: string): MediaSource {
+  const sdp = sdpAddress === null ? null : tryCanonicalIp(sdpAddress);
+  if (sdp === null) return 'learn';
+  if (sdp === tryCanonicalIp(source)) return 'strict';
+  return ipaddr.parse(sdp).range() === 'unicast' ? 'strict' : 'learn';
+}
+
+/**
+ * Whether the address FreeSWITCH moved the call's media to (`learned`; null: it did not move it)
+ * is the caller's: the address its INVITE came from (the NAT's public side). A phone whose RTP
+ * leaves through another public address than its SIP fails this, as it fails the restricted
+ * password's binding (SIP_BIND_TO_PROVISIONING_IP).
+ */
+export function mediaFromCaller(learned: string | null, source: string): boolean {
+  if (learned === null) return true;
+  const l = tryCanonicalIp(learned);
+  return l !== null && l === tryCanonicalIp(source);
+}
