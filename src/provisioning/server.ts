@@ -284,9 +284,10 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   });
   app.decorateRequest('provisioning', null);
   // The Digest secret is read (or created) before the first phone asks: a challenge, which answers
-  // anyone, then never writes to Redis. A Redis away at start: the first challenge reads it.
+  // anyone, then never writes to Redis. Redis still connecting at start (the usual case when the
+  // service starts with it) is no fault: the first challenge reads the secret then.
   app.addHook('onReady', async () => {
-    await nonces.prepare().catch((err: unknown) => log.warn({ err }, 'Digest nonce secret not read yet'));
+    await nonces.prepare().catch((err: unknown) => log.debug({ err }, 'Digest nonce secret not read yet'));
   });
   // Every reply, refusals by the hooks and the router included; a callback hook costs no promise.
   app.addHook('onResponse', (req, r, done) => {
