@@ -647,11 +647,29 @@ describe('provisioning: boot and master files', () => {
   before(() => f.start());
   after(() => f.stop());
 
-  it('a factory-reset ATA gets a boot profile pointing at <mac>.xml (Wazo spa100 model.cfg.tpl)', async () => {
+  it('a factory-reset ATA gets a boot profile pointing at <mac>.xml in Profile_Rule_C, fetched in the same resync (Wazo spa100 model.cfg.tpl:3-4)', async () => {
     for (const file of ['spa112.cfg', 'spa122.cfg', 'spa2102.cfg', 'init.cfg']) {
       const res = await request(f.port, `/${file}`, { from: '127.0.2.1' });
       assert.equal(res.status, 200, file);
-      assert.match(res.body, /<Profile_Rule>http:\/\/prov\.papgate\.test:8081\/\$MA\.xml<\/Profile_Rule>/);
+      assert.match(
+        res.body,
+        /<Profile_Rule_C>http:\/\/prov\.papgate\.test:8081\/\$MA\.xml<\/Profile_Rule_C>/,
+      );
+      // Profile_Rule itself stays as the ATA had it: replacing it would defer <mac>.xml to the next resync.
+      assert.doesNotMatch(res.body, /<Profile_Rule>/, file);
+    }
+    // <mac>.xml moves the rule to Profile_Rule (with the credential in the full file) and clears
+    // Profile_Rule_C, which would otherwise be asked without the credential on every resync.
+    for (const [vendor, model, mac] of [
+      ['cisco', 'SPA112', '00d0b8000499'],
+      ['linksys', 'PAP2T', '0018f8000499'],
+    ] as const) {
+      const d = device(vendor, model, mac, [ACCOUNT]);
+      for (const kind of ['minimal', 'full'] as const) {
+        const body = render(d, `${mac}.xml`, kind);
+        assert.match(body, /<Profile_Rule_C><\/Profile_Rule_C>/, `${vendor} ${kind}`);
+        assert.match(body, /<Profile_Rule>[^<]*\$MA\.xml<\/Profile_Rule>/, `${vendor} ${kind}`);
+      }
     }
   });
 
