@@ -136,7 +136,8 @@ const FAMILIES: Family[] = [
     // FusionPBX snom/720/{$mac}.xml:19; the phone puts its MAC in place of `{mac}`.
     url: /<setting_server perm="R">http:\/\/(?:[0-9a-f]{12}:c{32}@)?prov\.papgate\.test:8081\/(?:d\/c{32}\/)?\{mac\}\.xml<\/setting_server>/,
     interval: { re: /<settings_refresh_timer perm="R">([0-9]+)</, min: 60, max: 2592000 },
-    checkSync: null,
+    // FusionPBX snom/720/{$mac}.xml:38: papgate's check-sync carries no credentials.
+    checkSync: /<challenge_checksync perm="R">off<\/challenge_checksync>/,
   })),
   ...(
     [
