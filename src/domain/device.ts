@@ -17,6 +17,9 @@ export const VENDORS = [
 ] as const;
 export type Vendor = (typeof VENDORS)[number];
 
+/** Accounts a device takes: so no file papgate ever wrote holds an account beyond this one. */
+export const MAX_ACCOUNTS = 16;
+
 export const LANGUAGES = ['en', 'de'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
@@ -190,7 +193,8 @@ export function parseNewDevice(body: unknown): NewDevice {
   let accounts: SipAccount[] = [];
   if (o.accounts !== undefined) {
     if (!Array.isArray(o.accounts)) throw new InputError('accounts must be an array', 'accounts');
-    if (o.accounts.length > 16) throw new InputError('at most 16 accounts per device', 'accounts');
+    if (o.accounts.length > MAX_ACCOUNTS)
+      throw new InputError(`at most ${MAX_ACCOUNTS} accounts per device`, 'accounts');
     accounts = o.accounts.map(parseAccount);
   }
   return { mac, vendor: o.vendor, model, site, language, accounts };
