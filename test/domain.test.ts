@@ -425,7 +425,7 @@ describe('domain: device input and emergency numbers', () => {
       'C620',
     ])
       assert.throws(() => add('snom', model), /not supported.*supported: desk phones/, model);
-    for (const model of ['N670 IP PRO', 'N870', 'Gigaset N870E'])
+    for (const model of ['N670 IP PRO', 'N770 IP PRO', 'N870', 'Gigaset N870E IP PRO'])
       assert.throws(() => add('gigaset', model), /supported: N510 IP PRO, N720 DM PRO/, model);
     for (const model of ['ATA190', 'ATA 191', 'Cisco ATA191'])
       assert.throws(() => add('cisco', model), /supported: SPA112, SPA122/, model);

@@ -106,8 +106,8 @@ const REFUSED_MODELS: Partial<Record<Vendor, { readonly model: RegExp; readonly 
     model: /^(?:snom[\s-]*)?(?:M(?:3|300|400|700|900)|M(?:100|500)[\s-]*KLE|C[56]20)\b/i,
     supported: 'desk phones (snom 3xx, 7xx, 8xx, D1xx-D8xx)',
   },
-  // Another profile format, without the account items papgate writes (config/templates/README.md).
-  gigaset: { model: /^(?:Gigaset[\s-]*)?N[68]70E?\b/i, supported: 'N510 IP PRO, N720 DM PRO' },
+  // Another profile format, `<provisioning version="1.1" productID="e2">` (Wazo wazo_gigaset/Nx70_83_*).
+  gigaset: { model: /^(?:Gigaset[\s-]*)?N[678]70E?\b/i, supported: 'N510 IP PRO, N720 DM PRO' },
   // CUCM-format configuration `ATA<MAC>.cnf.xml` (Wazo wazo_cisco_spa/ata190_v1_2_2).
   cisco: { model: /^(?:Cisco[\s-]*)?ATA[\s-]*19[01]\b/i, supported: 'SPA112, SPA122' },
 };
