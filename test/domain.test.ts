@@ -469,6 +469,39 @@ describe('domain: admin-entered text (checkText)', () => {
 });
 
 describe('domain: device input and emergency numbers', () => {
+  it('refuses models whose configuration has another format, naming the supported ones (docs/phones.md)', () => {
+    const add = (vendor: string, model: string) =>
+      parseNewDevice({ mac: '000413aabbcc', vendor, model, site: 'HQ' }).model;
+    // snom DECT bases and conference phones (Wazo wazo_snom/common_dect, FusionPBX snom/C520, M500KLE, m3).
+    for (const model of [
+      'M3',
+      'M300',
+      'M400',
+      'M700',
+      'M900',
+      'snom M900',
+      'M100KLE',
+      'M500 KLE',
+      'C520',
+      'C620',
+    ])
+      assert.throws(() => add('snom', model), /not supported.*supported: desk phones/, model);
+    for (const model of ['N670 IP PRO', 'N770 IP PRO', 'N870', 'Gigaset N870E IP PRO'])
+      assert.throws(() => add('gigaset', model), /supported: N510 IP PRO, N720 DM PRO/, model);
+    for (const model of ['ATA190', 'ATA 191', 'Cisco ATA191'])
+      assert.throws(() => add('cisco', model), /supported: SPA112, SPA122/, model);
+    for (const [vendor, model] of [
+      ['snom', 'D785'],
+      ['snom', '320'],
+      ['snom', 'snom710'],
+      ['gigaset', 'N510 IP PRO'],
+      ['gigaset', 'N720 DM PRO'],
+      ['cisco', 'SPA112'],
+      ['yealink', 'M700'],
+    ])
+      assert.equal(add(vendor!, model!), model, `${vendor} ${model}`);
+  });
+
   it('validates devices', () => {
     const d = parseNewDevice({
       mac: '00-15-65-AA-BB-CC',

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../src/config';
 import { parseNewDevice, type Device, type SipAccount, type Vendor } from '../src/domain/device';
 import { userAgentMismatch } from '../src/provisioning/request';
+import type { MinimalDisplay } from '../src/domain/display';
 import { restrictedSipPassword } from '../src/domain/pap';
 import { deviceScope } from '../src/provisioning/scope';
 import { TemplateSet } from '../src/provisioning/templates';
@@ -29,13 +30,19 @@ function device(vendor: Vendor, model: string, mac: string, accounts: SipAccount
 
 const FETCHED_FROM = '198.51.100.7';
 
-function render(d: Device, file: string, kind: 'minimal' | 'full', cfg = config): string {
+function render(
+  d: Device,
+  file: string,
+  kind: 'minimal' | 'full',
+  cfg = config,
+  display: MinimalDisplay = 'needed',
+): string {
   const module = moduleFor(d.vendor);
   const fm = module.matchFile(file);
   assert.ok(fm && fm.role === 'config', `${file} is a configuration of ${d.vendor}`);
   const what =
     kind === 'minimal'
-      ? ({ kind: 'minimal', display: 'needed', ip: FETCHED_FROM } as const)
+      ? ({ kind: 'minimal', display, ip: FETCHED_FROM, failedUntil: Date.now() + 60_000 } as const)
       : ({ kind: 'full', credential: 'c'.repeat(32) } as const);
   return templates.render(
     module.family,
@@ -136,7 +143,8 @@ const FAMILIES: Family[] = [
     // FusionPBX snom/720/{$mac}.xml:19; the phone puts its MAC in place of `{mac}`.
     url: /<setting_server perm="R">http:\/\/(?:[0-9a-f]{12}:c{32}@)?prov\.papgate\.test:8081\/(?:d\/c{32}\/)?\{mac\}\.xml<\/setting_server>/,
     interval: { re: /<settings_refresh_timer perm="R">([0-9]+)</, min: 60, max: 2592000 },
-    checkSync: null,
+    // FusionPBX snom/720/{$mac}.xml:38: papgate's check-sync carries no credentials.
+    checkSync: /<challenge_checksync perm="R">off<\/challenge_checksync>/,
   })),
   ...(
     [
@@ -341,6 +349,220 @@ describe('provisioning: vendor files against the production references', () => {
     });
   }
 
+  /**
+   * Account n of each family, switched off and its credentials cleared, as the references write a
+   * line not in use (config/templates/README.md, "Accounts not in use"); `lines`: the model's count.
+   */
+  const VACANT: {
+    vendor: Vendor;
+    model: string;
+    mac: string;
+    file: string;
+    lines: number;
+    off: (n: number) => RegExp[];
+    any: (n: number) => RegExp;
+  }[] = [
+    // Wazo wazo_yealink _NB_SIP_ACCOUNTS (v82 T46G, v87 the others); W80B: W's 0, so MAX_ACCOUNTS.
+    ...(
+      [
+        ['T54W', 16],
+        ['T46G', 16],
+        ['T27G', 6],
+        ['SIP-T31P', 2],
+        ['W52P', 5],
+        ['W60B', 8],
+        ['W70B', 10],
+        ['W75DM', 20],
+        ['W80DM', 30],
+        ['W80B', 16],
+        ['W90DM', 250],
+      ] as const
+    ).map(([model, lines], i) => ({
+      vendor: 'yealink' as const,
+      model,
+      mac: `00156500030${i.toString(16)}`,
+      file: `00156500030${i.toString(16)}.cfg`,
+      lines,
+      // Wazo wazo_yealink/v86/templates/base.tpl:153-160, v87/templates/base-dect.tpl:117-123.
+      off: (n: number) => [
+        new RegExp(`^account\\.${n}\\.enable = 0$`, 'm'),
+        new RegExp(`^account\\.${n}\\.user_name = %NULL%$`, 'm'),
+        new RegExp(`^account\\.${n}\\.password = %NULL%$`, 'm'),
+      ],
+      any: (n: number) => new RegExp(`^account\\.${n}\\.`, 'm'),
+    })),
+    {
+      vendor: 'snom',
+      model: 'D785',
+      mac: '000413000310',
+      file: '000413000310.xml',
+      lines: 12,
+      // FusionPBX snom/720/{$mac}.xml:546-591 (identities without an account: name and password
+      // empty); `off` as FusionPBX snom/D785/{$mac}.xml:73 writes a line not enabled.
+      off: (n) => [
+        new RegExp(`<user_active idx="${n}" perm="R">off</user_active>`),
+        new RegExp(`<user_name idx="${n}" perm="R"></user_name>`),
+        new RegExp(`<user_pass idx="${n}" perm="R"></user_pass>`),
+      ],
+      any: (n) => new RegExp(`idx="${n}"`),
+    },
+    ...(['poly', 'spectralink'] as const).map((vendor, i) => ({
+      vendor,
+      model: 'VVX 450',
+      mac: `0004f200031${i}`,
+      file: `0004f200031${i}-phone.cfg`,
+      lines: 16,
+      off: (n: number) => [
+        new RegExp(`reg\\.${n}\\.address="" reg\\.${n}\\.auth\\.userId="" reg\\.${n}\\.auth\\.password=""`),
+        new RegExp(`reg\\.${n}\\.server\\.1\\.address=""`),
+      ],
+      any: (n: number) => new RegExp(`reg\\.${n}\\.`),
+    })),
+    ...(
+      [
+        ['cisco', 'SPA112', '00d0b8000310'],
+        ['linksys', 'PAP2T', '0018f8000310'],
+      ] as const
+    ).map(([vendor, model, mac]) => ({
+      vendor,
+      model,
+      mac,
+      file: `${mac}.xml`,
+      lines: 8,
+      // Wazo wazo_cisco_spa/common/var/tftpboot/spa-ata.xml:146-213.
+      off: (n: number) => [
+        new RegExp(`<Line_Enable_${n}_>No</Line_Enable_${n}_>`),
+        new RegExp(`<User_ID_${n}_></User_ID_${n}_>`),
+        new RegExp(`<Password_${n}_></Password_${n}_>`),
+        new RegExp(`<Auth_ID_${n}_></Auth_ID_${n}_>`),
+      ],
+      any: (n: number) => new RegExp(`_${n}_>`),
+    })),
+    {
+      vendor: 'gigaset',
+      model: 'N510 IP PRO',
+      mac: '7c2f80000310',
+      file: '7C2F80000310.xml',
+      lines: 6,
+      off: (n) => [
+        new RegExp(`ucB_SIP_ACCOUNT_IS_ACTIVE_${n}" class="symb_item" value="0x0"`),
+        new RegExp(`aucS_SIP_USER_ID_${n}" class="symb_item" value='""'`),
+        new RegExp(`aucS_SIP_PASSWORD_${n}" class="symb_item" value='""'`),
+        // On no handset (bit n-1 of a mask is handset n, Wazo N510 base.tpl:34-35).
+        new RegExp(`astAccounts\\[${n - 1}\\]\\.uiSendMask" class="symb_item" value="0x0"`),
+        new RegExp(`astAccounts\\[${n - 1}\\]\\.uiReceiveMask" class="symb_item" value="0x0"`),
+      ],
+      any: (n) => new RegExp(`_${n}"|astAccounts\\[${n - 1}\\]`),
+    },
+    {
+      vendor: 'gigaset',
+      model: 'N720 DM PRO',
+      mac: '7c2f80000311',
+      file: '7C2F80000311.xml',
+      lines: 16,
+      off: (n) => [
+        new RegExp(
+          `astVoipAccounts\\[${n - 1}\\]\\.ucB_SIP_ACCOUNT_IS_ACTIVE_1" class="symb_item" value="0"`,
+        ),
+        new RegExp(`astVoipAccounts\\[${n - 1}\\]\\.aucS_SIP_USER_ID\\[0\\]" class="symb_item" value='""'`),
+        new RegExp(`astVoipAccounts\\[${n - 1}\\]\\.aucS_SIP_PASSWORD\\[0\\]" class="symb_item" value='""'`),
+      ],
+      any: (n) => new RegExp(`astVoipAccounts\\[${n - 1}\\]`),
+    },
+    // Wazo wazo_panasonic/v01_133/plugin-info (KX-UT133: 3 lines), FusionPBX panasonic/ut670 (6).
+    ...(
+      [
+        ['KX-UT133', 3],
+        ['KX-UT670', 6],
+        ['KX-HDV130', 16],
+      ] as const
+    ).map(([model, lines], i) => ({
+      vendor: 'panasonic' as const,
+      model,
+      mac: `0080f000031${i}`,
+      file: `Config0080F000031${i}.cfg`,
+      lines,
+      // FusionPBX panasonic/ut670/{$mac}.cfg:405-440: every line written, empty without an account.
+      off: (n: number) => [
+        new RegExp(`^PHONE_NUMBER_${n}=""$`, 'm'),
+        new RegExp(`^SIP_AUTHID_${n}=""$`, 'm'),
+        new RegExp(`^SIP_PASS_${n}=""$`, 'm'),
+      ],
+      any: (n: number) => new RegExp(`_${n}=`),
+    })),
+  ];
+
+  for (const v of VACANT) {
+    it(`${v.vendor} ${v.model}: accounts 2..${v.lines} switched off and cleared in every minimal file and a one-account full one`, () => {
+      const d = device(v.vendor, v.model, v.mac, [ACCOUNT, SECOND]);
+      const files = [
+        ...(['needed', 'failed', 'blocked', 'reset'] as const).map((display) => ({
+          what: `minimal ${display}`,
+          body: render(d, v.file, 'minimal', config, display),
+        })),
+        {
+          what: 'full, one account',
+          body: render(device(v.vendor, v.model, v.mac, [ACCOUNT]), v.file, 'full'),
+        },
+      ];
+      for (const { what, body } of files) {
+        for (let n = 2; n <= v.lines; n++)
+          for (const re of v.off(n)) assert.match(body, re, `${what}: account ${n}`);
+        assert.doesNotMatch(body, v.any(v.lines + 1), `${what}: nothing beyond account ${v.lines}`);
+        assert.ok(
+          !body.includes(SECOND.password) && !body.includes(SECOND.user),
+          `${what}: nothing of account 2`,
+        );
+      }
+    });
+  }
+
+  it("Grandstream writes account 1 only, Patton its whole configuration: no other account of theirs is papgate's", () => {
+    const gs = device('grandstream', 'GXP2170', '000b82000310', [ACCOUNT, SECOND]);
+    for (const kind of ['minimal', 'full'] as const) {
+      const body = render(gs, 'cfg000b82000310.xml', kind);
+      // P271/P47/P35/P34 are account 1's (Wazo wazo_grandstream base.tpl:46-53); account 2's are P401...
+      assert.doesNotMatch(body, /<P4[0-9]{2}>/, kind);
+      assert.ok(!body.includes(SECOND.password), kind);
+    }
+    const sn = device('patton', 'SN4112', '00a0ba000310', [ACCOUNT, SECOND]);
+    const minimal = render(sn, '00a0ba000310.cfg', 'minimal');
+    assert.equal(minimal.match(/^\s+interface sip /gm)?.length, 1);
+    assert.match(minimal, /^\s+activation reload graceful$/m);
+  });
+
+  it('Yealink DECT bases and managers: every handset receives and dials out on account 1 in the minimal file; the full one resets them (FusionPBX yealink/w60b/y000000000077.cfg:503-547)', () => {
+    const handset = (body: string, h: number) =>
+      ['incoming_lines', 'dial_out_lines', 'dial_out_default_line'].map(
+        (item) => new RegExp(`^handset\\.${h}\\.${item} = (.*)$`, 'm').exec(body)?.[1],
+      );
+    // Handsets: FusionPBX's (W52P 5, W60B 8), never fewer than the model's accounts (Wazo v87 W70B 10, W80DM 30).
+    for (const [model, handsets] of [
+      ['W52P', 5],
+      ['W56P', 16],
+      ['W60B', 8],
+      ['W70B', 10],
+      ['W80DM', 30],
+      ['W80B', 16],
+    ] as const) {
+      const mac = '249ad8000320';
+      for (const accounts of [[ACCOUNT, SECOND], [ACCOUNT], []]) {
+        const d = device('yealink', model, mac, accounts);
+        const minimal = render(d, `${mac}.cfg`, 'minimal');
+        const full = render(d, `${mac}.cfg`, 'full');
+        for (let h = 1; h <= handsets; h++) {
+          assert.deepEqual(handset(minimal, h), ['1', '1', '1'], `${model} minimal handset ${h}`);
+          assert.deepEqual(handset(full, h), ['%NULL%', '%NULL%', '%NULL%'], `${model} full handset ${h}`);
+        }
+        assert.deepEqual(handset(minimal, handsets + 1), [undefined, undefined, undefined], model);
+      }
+    }
+    for (const model of ['T54W', 'T46G']) {
+      const body = render(device('yealink', model, '001565000320', [ACCOUNT]), '001565000320.cfg', 'minimal');
+      assert.doesNotMatch(body, /^handset\./m, model);
+    }
+  });
+
   it('Yealink DECT systems: every account names its server template (Wazo v87 base-dect.tpl, FusionPBX yealink/w80)', () => {
     const get = (body: string, key: string) =>
       new RegExp(`^${key.replace(/\./g, '\\.')} = (.*)$`, 'm').exec(body)?.[1];
@@ -361,7 +583,10 @@ describe('provisioning: vendor files against the production references', () => {
       assert.equal(get(full, 'template.1.sip_server.1.port'), '5080');
       assert.equal(get(full, 'template.2.sip_server.1.address'), 'sip2.acme.example');
       assert.equal(get(full, 'template.2.sip_server.1.port'), '5060');
-      assert.equal(get(full, 'template.3.sip_server.1.address'), undefined);
+      // Templates no account uses are cleared, up to the ten a DECT system takes (F w80/y000000000175.cfg:909).
+      assert.equal(get(full, 'template.3.sip_server.1.address'), '%NULL%');
+      assert.equal(get(full, 'template.10.name'), '%NULL%');
+      assert.equal(get(full, 'template.11.name'), undefined);
       assert.deepEqual(
         [1, 2, 3].map((n) => get(full, `account.${n}.sip_server.template`)),
         ['1', '1', '2'],
@@ -477,22 +702,30 @@ describe('provisioning: vendor files against the production references', () => {
     const third: SipAccount = { ...ACCOUNT, user: 'acme-4713' };
     const mac = '7c2f80000508';
     const file = '7C2F80000508.xml';
+    // Accounts from..6 not in use: on no handset.
+    const off = (from: number) =>
+      Array.from({ length: 7 - from }, (_, k) => from - 1 + k).flatMap((i) => [
+        `${i} Send 0x0`,
+        `${i} Receive 0x0`,
+      ]);
     assert.deepEqual(masks(render(device('gigaset', 'N510 IP PRO', mac, [ACCOUNT]), file, 'minimal')), [
       '0 Send 0x3f',
       '0 Receive 0x3f',
+      ...off(2),
     ]);
     assert.deepEqual(masks(render(device('gigaset', 'N510 IP PRO', mac, [ACCOUNT]), file, 'full')), [
       '0 Send 0x3f',
       '0 Receive 0x3f',
+      ...off(2),
     ]);
     assert.deepEqual(
       masks(render(device('gigaset', 'N510 IP PRO', mac, [ACCOUNT, SECOND, third]), file, 'full')),
-      ['0 Send 0x39', '0 Receive 0x39', '1 Send 0x2', '1 Receive 0x2', '2 Send 0x4', '2 Receive 0x4'],
+      [
+        ...['0 Send 0x39', '0 Receive 0x39', '1 Send 0x2', '1 Receive 0x2', '2 Send 0x4', '2 Receive 0x4'],
+        ...off(4),
+      ],
     );
-    assert.deepEqual(masks(render(device('gigaset', 'N510 IP PRO', mac, []), file, 'full')), [
-      '0 Send 0x0',
-      '0 Receive 0x0',
-    ]);
+    assert.deepEqual(masks(render(device('gigaset', 'N510 IP PRO', mac, []), file, 'full')), off(1));
   });
 
   it('Gigaset N720: the handsets show the account name when idle, minimal and full (Wazo N720 base.tpl:183)', () => {
@@ -647,11 +880,29 @@ describe('provisioning: boot and master files', () => {
   before(() => f.start());
   after(() => f.stop());
 
-  it('a factory-reset ATA gets a boot profile pointing at <mac>.xml (Wazo spa100 model.cfg.tpl)', async () => {
+  it('a factory-reset ATA gets a boot profile pointing at <mac>.xml in Profile_Rule_C, fetched in the same resync (Wazo spa100 model.cfg.tpl:3-4)', async () => {
     for (const file of ['spa112.cfg', 'spa122.cfg', 'spa2102.cfg', 'init.cfg']) {
       const res = await request(f.port, `/${file}`, { from: '127.0.2.1' });
       assert.equal(res.status, 200, file);
-      assert.match(res.body, /<Profile_Rule>http:\/\/prov\.papgate\.test:8081\/\$MA\.xml<\/Profile_Rule>/);
+      assert.match(
+        res.body,
+        /<Profile_Rule_C>http:\/\/prov\.papgate\.test:8081\/\$MA\.xml<\/Profile_Rule_C>/,
+      );
+      // Profile_Rule itself stays as the ATA had it: replacing it would defer <mac>.xml to the next resync.
+      assert.doesNotMatch(res.body, /<Profile_Rule>/, file);
+    }
+    // <mac>.xml moves the rule to Profile_Rule (with the credential in the full file) and clears
+    // Profile_Rule_C, which would otherwise be asked without the credential on every resync.
+    for (const [vendor, model, mac] of [
+      ['cisco', 'SPA112', '00d0b8000499'],
+      ['linksys', 'PAP2T', '0018f8000499'],
+    ] as const) {
+      const d = device(vendor, model, mac, [ACCOUNT]);
+      for (const kind of ['minimal', 'full'] as const) {
+        const body = render(d, `${mac}.xml`, kind);
+        assert.match(body, /<Profile_Rule_C><\/Profile_Rule_C>/, `${vendor} ${kind}`);
+        assert.match(body, /<Profile_Rule>[^<]*\$MA\.xml<\/Profile_Rule>/, `${vendor} ${kind}`);
+      }
     }
   });
 

@@ -245,7 +245,7 @@ describe('provisioning: every vendor renders parseable minimal and full files', 
   }
 
   it("a vendor's file name for a device of another vendor is a 404", async () => {
-    await f.device('gigaset', 'N670', '7c2f800000aa');
+    await f.device('gigaset', 'N510 IP PRO', '7c2f800000aa');
     await f.device('snom', 'D785', '0004130000aa');
     assert.equal((await request(f.port, '/cfg7c2f800000aa.xml', { from: '127.0.0.40' })).status, 404);
     assert.equal((await request(f.port, '/7c2f800000aa.cfg', { from: '127.0.0.40' })).status, 404);

@@ -17,6 +17,9 @@ export const VENDORS = [
 ] as const;
 export type Vendor = (typeof VENDORS)[number];
 
+/** Accounts a device takes: so no file papgate ever wrote holds an account beyond this one. */
+export const MAX_ACCOUNTS = 16;
+
 export const LANGUAGES = ['en', 'de'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
@@ -96,6 +99,36 @@ export function parseTenantName(input: unknown): string {
   return input;
 }
 
+/**
+ * Models of a supported vendor whose files papgate cannot write (another file format or another
+ * schema of items): a device of one would never get a working configuration, so it is refused when
+ * it is added, naming the models that are supported (docs/phones.md, the vendor table).
+ */
+const REFUSED_MODELS: Partial<Record<Vendor, { readonly model: RegExp; readonly supported: string }>> = {
+  // DECT bases and multi-cell systems, and the C520/C620 conference phones: items of another
+  // schema (Wazo wazo_snom/common_dect, v05_20_0001/entry.py; FusionPBX snom/C520, snom/M500KLE),
+  // the m3 another file (FusionPBX snom/m3/{$mac}.cfg).
+  snom: {
+    model: /^(?:snom[\s-]*)?(?:M(?:3|300|400|700|900)|M(?:100|500)[\s-]*KLE|C[56]20)\b/i,
+    supported: 'desk phones (snom 3xx, 7xx, 8xx, D1xx-D8xx)',
+  },
+  // Another profile format, `<provisioning version="1.1" productID="e2">` (Wazo wazo_gigaset/Nx70_83_*).
+  gigaset: { model: /^(?:Gigaset[\s-]*)?N[678]70E?\b/i, supported: 'N510 IP PRO, N720 DM PRO' },
+  // CUCM-format configuration `ATA<MAC>.cnf.xml` (Wazo wazo_cisco_spa/ata190_v1_2_2).
+  cisco: { model: /^(?:Cisco[\s-]*)?ATA[\s-]*19[01]\b/i, supported: 'SPA112, SPA122' },
+};
+
+/** A model of `vendor` papgate can provision, or an InputError naming those it supports. */
+export function checkModel(vendor: Vendor, model: string): string {
+  const refused = REFUSED_MODELS[vendor];
+  if (refused?.model.test(model))
+    throw new InputError(
+      `model ${model} of ${vendor} is not supported (its configuration has another format); supported: ${refused.supported}`,
+      'model',
+    );
+  return model;
+}
+
 export function isVendor(v: unknown): v is Vendor {
   return typeof v === 'string' && (VENDORS as readonly string[]).includes(v);
 }
@@ -155,7 +188,7 @@ export function parseNewDevice(body: unknown): NewDevice {
   if (!isVendor(o.vendor)) {
     throw new InputError(`vendor must be one of ${VENDORS.join(', ')}`, 'vendor');
   }
-  const model = text(o, 'model', { required: true, max: 64 });
+  const model = checkModel(o.vendor, text(o, 'model', { required: true, max: 64 }));
   const site = text(o, 'site', { required: true, max: 128 });
   let language: Language | null = null;
   if (o.language !== undefined && o.language !== null && o.language !== '') {
@@ -166,7 +199,8 @@ export function parseNewDevice(body: unknown): NewDevice {
   let accounts: SipAccount[] = [];
   if (o.accounts !== undefined) {
     if (!Array.isArray(o.accounts)) throw new InputError('accounts must be an array', 'accounts');
-    if (o.accounts.length > 16) throw new InputError('at most 16 accounts per device', 'accounts');
+    if (o.accounts.length > MAX_ACCOUNTS)
+      throw new InputError(`at most ${MAX_ACCOUNTS} accounts per device`, 'accounts');
     accounts = o.accounts.map(parseAccount);
   }
   return { mac, vendor: o.vendor, model, site, language, accounts };

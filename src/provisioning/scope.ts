@@ -4,6 +4,7 @@ import type { Device, Language, Vendor } from '../domain/device';
 import { restrictedSipPassword } from '../domain/pap';
 import { displayText, type MinimalDisplay } from '../domain/display';
 import type { Scope } from './render';
+import { moduleFor } from './vendors';
 
 /** Splits `host[:port]` / `[v6]:port` into host and port (default 5060). */
 export function splitHostPort(s: string, defaultPort = 5060): { host: string; port: number } {
@@ -110,6 +111,16 @@ function sipTemplates<A extends { serverHost: string; serverPort: number }>(
   return { templates, accounts: numbered };
 }
 
+/** SIP server templates a Yealink DECT system takes (FusionPBX yealink/w80/y000000000175.cfg:909). */
+const YEALINK_SERVER_TEMPLATES = 10;
+
+/** The numbers from..to, each as `{ [key]: n }`. */
+function numbered<K extends string>(key: K, from: number, to: number): Record<K, number>[] {
+  const out: Record<K, number>[] = [];
+  for (let n = from; n <= to; n++) out.push({ [key]: n } as Record<K, number>);
+  return out;
+}
+
 /** Minutes between two re-checks; `floor` is the vendor's smallest accepted value. */
 function minutes(seconds: number, floor = 1): number {
   return Math.max(floor, Math.round(seconds / 60));
@@ -214,6 +225,7 @@ export function deviceScope(
     listed.map((a) => ({ ...a, handsetMaskHex: handsetMask(a.n, listed.length) })),
   );
   const credential = what.kind === 'full' ? what.credential : null;
+  const module = moduleFor(device.vendor);
   return {
     mac: device.mac,
     MAC: device.mac.toUpperCase(),
@@ -247,10 +259,17 @@ export function deviceScope(
     emergency5: config.emergencyNumbers.slice(0, 5).map((number, i) => ({ n: i + 1, number })),
     accounts,
     serverTemplates,
+    vacantServerTemplates: numbered('templateId', serverTemplates.length + 1, YEALINK_SERVER_TEMPLATES),
     primary: accounts.slice(0, 1),
-    // Account 1 of a full configuration without accounts: the restricted account the minimal
-    // configuration put there must be switched off, not left registering.
-    vacant: minimal || accounts.length > 0 ? [] : [{ ...slot(1), handsetMaskHex: hex(0) }],
+    // Every account of the model not listed, switched off and cleared: the restricted account of a
+    // full configuration without accounts, an account an admin removed, and the tenant's accounts
+    // 2.. under a minimal configuration ("reset needed" included). No handset is on them.
+    vacant: numbered('n', accounts.length + 1, module.accountSlots(device.model)).map(({ n }) => ({
+      ...slot(n),
+      handsetMaskHex: hex(0),
+    })),
+    // DECT handsets whose lines the minimal configuration assigns (every one to account 1).
+    handsets: numbered('h', 1, module.handsets?.(device.model) ?? 0),
     displayName: minimal ? display : (device.accounts[0]?.displayName ?? ''),
   };
 }

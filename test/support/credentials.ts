@@ -34,7 +34,8 @@ export const OVERRIDE_OFF: Record<string, readonly RegExp[]> = {
   poly: [/device\.dhcp\.bootSrvUseOpt\.set="1" device\.dhcp\.bootSrvUseOpt="Static"/],
   grandstream: [/<P145>0<\/P145>/],
   panasonic: [/^OPTION66_ENABLE="N"$/m],
-  snom: [],
+  // FusionPBX snom/720/{$mac}.xml:20 (F writes `on`: it finds its server by PnP).
+  snom: [/<pnp_config perm="R">off<\/pnp_config>/],
   patton: [],
   cisco: [],
   gigaset: [],

@@ -31,5 +31,8 @@ export const cisco: VendorModule = {
       ? { role: 'common', template: 'spa.cfg', vars: {} }
       : configFile(FILE, 'profile.xml', file),
   parseUserAgent: (ua) => firstUserAgent(UA, ua),
+  // Wazo's common ATA profile switches off and clears lines 1-8 ("Disable all lines and make sure
+  // all credentials are promptly removed", wazo_cisco_spa/common/var/tftpboot/spa-ata.xml:146-213).
+  accountSlots: () => 8,
   overrides: () => [],
 };

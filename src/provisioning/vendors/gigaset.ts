@@ -1,3 +1,4 @@
+import { MAX_ACCOUNTS } from '../../domain/device';
 import { xmlEscape } from '../render';
 import { bootFile, configFile, firstUserAgent, type VendorModule } from './types';
 
@@ -26,5 +27,8 @@ export const gigaset: VendorModule = {
   httpAuth: 'Digest',
   matchFile: (file) => configFile(FILE, 'provider.xml', file) ?? bootFile(BOOT, file),
   parseUserAgent: (ua) => firstUserAgent(UA, ua),
+  // The N510 takes six connections, one per handset (N510 IP PRO operation manual, as
+  // config/templates/README.md cites); no count for the N720 in the references.
+  accountSlots: (model) => (/N510/i.test(model) ? 6 : MAX_ACCOUNTS),
   overrides: (device) => (/N720/i.test(device.model) ? ['n720'] : []),
 };

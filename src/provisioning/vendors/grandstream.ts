@@ -24,5 +24,7 @@ export const grandstream: VendorModule = {
   httpAuth: 'Basic',
   matchFile: (file) => configFile(FILE, 'cfg.xml', file) ?? bootFile(BOOT, file),
   parseUserAgent: (ua) => firstUserAgent(UA, ua),
+  // papgate writes account 1 only, so no other account of the phone's is ever papgate's.
+  accountSlots: () => 1,
   overrides: () => [],
 };

@@ -1,3 +1,4 @@
+import { MAX_ACCOUNTS } from '../../domain/device';
 import { quotedEscape } from '../render';
 import { configFile, modelAndMac, type VendorModule } from './types';
 
@@ -11,6 +12,17 @@ const MODEL_FILE = /^KX-[A-Z0-9]{3,12}\.cfg$/;
 // `Panasonic_KX-HDV130/01.133 (0080f0aabbcc)`, `Panasonic_KX-UT136/...`
 const UA = /^Panasonic[_-]([A-Za-z0-9-]+)(?:\/\S*)?(?:\s+\(([0-9A-Fa-f]{12})\))?/;
 
+/**
+ * Lines per model: Wazo wazo_panasonic/v01_133/plugin-info (KX-UT113 1, UT123 2, UT133 3, UT136 6),
+ * FusionPBX panasonic/ut670/{$mac}.cfg (SIP_PASS_1..6); other models MAX_ACCOUNTS.
+ */
+const LINES: readonly [RegExp, number][] = [
+  [/^(?:Panasonic[\s_-]*)?(?:KX-)?UT113\b/i, 1],
+  [/^(?:Panasonic[\s_-]*)?(?:KX-)?UT123\b/i, 2],
+  [/^(?:Panasonic[\s_-]*)?(?:KX-)?UT133\b/i, 3],
+  [/^(?:Panasonic[\s_-]*)?(?:KX-)?UT(?:136|670)\b/i, 6],
+];
+
 export const panasonic: VendorModule = {
   family: 'panasonic',
   vendors: ['panasonic'],
@@ -23,5 +35,6 @@ export const panasonic: VendorModule = {
       ? { role: 'common', template: 'model.cfg', vars: {} }
       : configFile(FILE, 'config.cfg', file),
   parseUserAgent: (ua) => modelAndMac(UA, ua),
+  accountSlots: (model) => LINES.find(([re]) => re.test(model))?.[1] ?? MAX_ACCOUNTS,
   overrides: () => [],
 };

@@ -14,5 +14,7 @@ export const patton: VendorModule = {
   httpAuth: 'Basic',
   matchFile: (file) => configFile(FILE, 'startup.cfg', file),
   parseUserAgent: (ua) => modelAndMac(UA, ua),
+  // Each download replaces the whole start-up configuration: an account not in it is gone.
+  accountSlots: () => 0,
   overrides: () => [],
 };

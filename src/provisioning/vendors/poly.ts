@@ -1,3 +1,4 @@
+import { MAX_ACCOUNTS } from '../../domain/device';
 import { xmlEscape } from '../render';
 import { bootFile, modelAndMac, macFrom, type VendorModule } from './types';
 
@@ -34,5 +35,8 @@ export const poly: VendorModule = {
     return mac ? { role: 'config', template: 'phone.cfg', mac } : bootFile(BOOT, file);
   },
   parseUserAgent: (ua) => modelAndMac(UA, ua),
+  // The references write only the lines in use (FusionPBX polycom/6.x, Wazo wazo_polycom base.tpl):
+  // no count, so every line papgate can have written.
+  accountSlots: () => MAX_ACCOUNTS,
   overrides: (device) => (device.vendor === 'spectralink' ? ['spectralink'] : []),
 };

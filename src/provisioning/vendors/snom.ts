@@ -28,5 +28,7 @@ export const snom: VendorModule = {
     );
   },
   parseUserAgent: (ua) => modelAndMac(UA, ua),
+  // FusionPBX snom/720/{$mac}.xml:520-591 writes twelve identities, those it has no account for cleared.
+  accountSlots: () => 12,
   overrides: () => [],
 };

@@ -45,6 +45,16 @@ export interface VendorModule {
   matchFile(file: string): FileMatch | null;
   /** null: this User-Agent is not one of this vendor's phones. */
   parseUserAgent(ua: string): UserAgentInfo | null;
+  /**
+   * The accounts (lines) written for this model: the device's, then every other one up to this
+   * number switched off and cleared, so no account an earlier file set (a removed account, or the
+   * tenant's while a minimal file is served) is left on the phone. The model's count where the
+   * references give one, else MAX_ACCOUNTS (every account papgate can have written);
+   * config/templates/README.md, "Accounts not in use".
+   */
+  accountSlots(model: string): number;
+  /** DECT handsets of this model whose lines the files assign (none: the family has no such items). */
+  handsets?(model: string): number;
   /** Override folder names, most specific first, for a device of this family. */
   overrides(device: { readonly vendor: Vendor; readonly model: string }): readonly string[];
 }

@@ -1,3 +1,4 @@
+import { MAX_ACCOUNTS } from '../../domain/device';
 import { lineEscape } from '../render';
 import { bootFile, configFile, firstUserAgent, type VendorModule } from './types';
 
@@ -22,6 +23,50 @@ const DECT = /W[0-9]{2}(?:[BP]|DM)\b/i;
  */
 const DECT_SYSTEM = /W(?:70|75|80|90)(?:B|DM)\b/i;
 
+/**
+ * SIP accounts per model: Wazo wazo_yealink `_NB_SIP_ACCOUNTS` (v82-v87 `common.py`, the newest
+ * plugin's number where they differ). W's 0 (W75B/W80B/W90B, run by a DECT manager) is no number:
+ * those, and models W does not list, get MAX_ACCOUNTS.
+ */
+const SIP_ACCOUNTS = new Map<string, number>(
+  (
+    [
+      [1, 'CP860 CP920 CP960 T19P T19P_E2 T30 T30P'],
+      [2, 'T20P T21P T21P_E2 T31 T31G T31P'],
+      [3, 'T22P T23P T23G T26P T32G T40G T40P'],
+      [4, 'T33G T33P T34W AX83H AX86R VP530P'],
+      [5, 'W52P'],
+      [6, 'T27P T27G T28P T38G T41P T41S T41U'],
+      [8, 'W60B'],
+      [10, 'W70B'],
+      [12, 'T42G T42S T42U T43U T44W T44U T52S T53 T53W T73U T73W'],
+      [16, 'T29G T46G T46S T46U T48G T48S T48U T49G T54S T54W T56A T57W T58 T58W T74U T74W T77U'],
+      [16, 'T85W T87W T88W T88V'],
+      [20, 'W75DM'],
+      [30, 'W80DM'],
+      [250, 'W90DM'],
+    ] as const
+  ).flatMap(([count, models]) => models.split(' ').map((m) => [m, count] as const)),
+);
+/**
+ * Handsets a DECT base takes, where FusionPBX writes their line items (`handset.X.*`: W52P/W56P
+ * `y000000000025.cfg` "X ranges from 1 to 5", W60B `y000000000077.cfg:509-547`, W70B
+ * `y000000000146.cfg:492-530`); never fewer than the model's accounts.
+ */
+const HANDSETS: Readonly<Record<string, number>> = { W52P: 5, W56P: 5, W60B: 8, W70B: 8 };
+
+/** `SIP-T54W`, `Yealink T54W`, `VP-T49G`, `t19p e2` -> `T54W`, `T49G`, `T19P_E2`. */
+function modelKey(model: string): string {
+  return model
+    .toUpperCase()
+    .replace(/^(?:YEALINK[\s-]*)?(?:SIP[\s-]*)?(?:VP-)?/, '')
+    .replace(/[\s-]+/g, '_');
+}
+
+function sipAccounts(model: string): number {
+  return SIP_ACCOUNTS.get(modelKey(model)) ?? MAX_ACCOUNTS;
+}
+
 export const yealink: VendorModule = {
   family: 'yealink',
   vendors: ['yealink'],
@@ -35,6 +80,8 @@ export const yealink: VendorModule = {
     return configFile(DEVICE, 'device.cfg', file) ?? bootFile(BOOT, file);
   },
   parseUserAgent: (ua) => firstUserAgent(UA, ua),
+  accountSlots: sipAccounts,
+  handsets: (model) => (DECT.test(model) ? Math.max(HANDSETS[modelKey(model)] ?? 0, sipAccounts(model)) : 0),
   overrides(device) {
     if (DECT_SYSTEM.test(device.model)) return ['dect-system', 'dect'];
     return DECT.test(device.model) ? ['dect'] : [];
