@@ -27,7 +27,7 @@ export type PresentedCredential =
   | { readonly kind: 'stale' };
 
 export interface ProvisioningInputs {
-  /** Device record with transition 3 already applied (see `settle`). */
+  /** Device record with transition 3 (docs/security.md, States and transitions) already applied (see `settle`). */
   readonly device: Pick<
     Device,
     | 'state'

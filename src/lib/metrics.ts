@@ -147,7 +147,7 @@ export class Metrics {
 
     const transitions = new Counter({
       name: 'papgate_state_transitions_total',
-      help: 'Device authentication state transitions (SPEC section 3), by state before and after',
+      help: 'Device authentication state transitions (docs/security.md, States and transitions), by state before and after',
       labelNames: ['from', 'to'],
       registers,
     });
