@@ -50,4 +50,6 @@ export const scripts = {
   guess: new LuaScript('guess'),
   crossing: new LuaScript('crossing'),
   migrate: new LuaScript('migrate'),
+  site: new LuaScript('site'),
+  token: new LuaScript('token'),
 };
