@@ -2,10 +2,11 @@
 -- KEYS: tokens (HASH sha256 -> JSON record), events
 -- create: ARGV: 'create', now, maxlen, actor, sha, id, name
 -- revoke: ARGV: 'revoke', now, maxlen, actor, id
-local now, maxlen, actor = tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local op, now, maxlen, actor = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local sha, id, name = ARGV[5], ARGV[6], ARGV[7] -- create
+local revokeId = ARGV[5] -- revoke
 local all = redis.call('HGETALL', KEYS[1])
-if ARGV[1] == 'create' then
-  local sha, id, name = ARGV[5], ARGV[6], ARGV[7]
+if op == 'create' then
   for i = 2, #all, 2 do
     -- Names stay unique for good, revoked or not, so an audit actor always names one token.
     if cjson.decode(all[i]).name == name then return 'name_taken' end
@@ -13,10 +14,10 @@ if ARGV[1] == 'create' then
   redis.call('HSET', KEYS[1], sha, cjson.encode({ id = id, name = name, createdAt = now }))
   audit(KEYS[2], maxlen, now, 'token_created', { 'token', name, 'actor', actor })
   return 'ok'
-elseif ARGV[1] == 'revoke' then
+elseif op == 'revoke' then
   for i = 1, #all, 2 do
     local rec = cjson.decode(all[i + 1])
-    if rec.id == ARGV[5] then
+    if rec.id == revokeId then
       if rec.revokedAt then return 'revoked' end
       rec.revokedAt = now
       redis.call('HSET', KEYS[1], all[i], cjson.encode(rec))
@@ -26,4 +27,4 @@ elseif ARGV[1] == 'revoke' then
   end
   return 'unknown'
 end
-return redis.error_reply('unknown op ' .. ARGV[1])
+return redis.error_reply('unknown op ' .. op)
