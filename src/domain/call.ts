@@ -18,7 +18,7 @@ export type Caller =
 
 export type CallRoute = 'emergency' | 'ivr' | 'not_possible' | 'refuse';
 
-export interface CallRules {
+interface CallRules {
   readonly emergencyNumbers: readonly string[];
   readonly authServiceNumber: string;
 }

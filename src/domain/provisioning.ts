@@ -51,7 +51,7 @@ export interface ProvisioningInputs {
   readonly certificatePolicy: DeviceCertificatePolicy;
 }
 
-export type ProvisioningDecision =
+type ProvisioningDecision =
   | { readonly kind: 'full'; readonly reason: Exclude<BypassReason, 'pap'> }
   | { readonly kind: 'minimal'; readonly display: MinimalDisplay }
   /** 401: the device holds a credential and the request carries none; the phone may answer. */

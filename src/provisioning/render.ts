@@ -47,7 +47,7 @@ export interface Template {
   readonly nodes: readonly Node[];
 }
 
-export class TemplateError extends Error {
+class TemplateError extends Error {
   constructor(template: string, message: string) {
     super(`template ${template}: ${message}`);
     this.name = 'TemplateError';
@@ -104,7 +104,7 @@ export function compile(name: string, source: string): Template {
   return { name, nodes: root };
 }
 
-export interface RenderOptions {
+interface RenderOptions {
   readonly escape: Escaper;
   /** Resolves a partial's name to a template (already considering model overrides). */
   readonly partial: (name: string) => Template | undefined;

@@ -52,7 +52,7 @@ import { TemplateSet } from './templates';
 import { presentedCertificate, tlsServerOptions } from './tls';
 import { matchFile, moduleFor, type FileMatch, type VendorModule } from './vendors';
 
-export interface ProvisioningDeps {
+interface ProvisioningDeps {
   readonly config: Config;
   readonly store: Store;
   readonly log: Logger;

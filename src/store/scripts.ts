@@ -7,7 +7,7 @@ import type { RedisClient } from './connect';
 const LUA_DIR = path.join(PROJECT_ROOT, 'src', 'store', 'lua');
 const PRELUDE = fs.readFileSync(path.join(LUA_DIR, 'prelude.lua'), 'utf8');
 
-export class LuaScript {
+class LuaScript {
   readonly source: string;
   readonly sha: string;
 

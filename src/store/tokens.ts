@@ -11,7 +11,7 @@ import { keys } from './keys';
  * stored; the token itself is shown once, when it is created.
  */
 
-export interface TenantToken {
+interface TenantToken {
   readonly id: string;
   readonly name: string;
   readonly createdAt: number;
