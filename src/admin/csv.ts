@@ -65,10 +65,7 @@ const CHARS_PER_LOOK = 4096;
  * throws InputError on broken quoting, a cell over CSV_MAX_CELL characters or a record of more than
  * CSV_MAX_CELLS cells.
  */
-async function parseCsv(
-  text: string,
-  maxRecords: number,
-): Promise<{ line: number; cells: string[] }[]> {
+async function parseCsv(text: string, maxRecords: number): Promise<{ line: number; cells: string[] }[]> {
   const records: { line: number; cells: string[] }[] = [];
   let cells: string[] = [];
   let cell = '';
