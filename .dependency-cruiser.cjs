@@ -87,7 +87,7 @@ module.exports = {
       'server-without-console',
       { path: '^src/' },
       { path: '^web/' },
-      'The server serves the built console (dist/web) as files; it imports none of its source.',
+      'The server serves the built console (dist/console) as files; it imports none of its source.',
     ),
     rule(
       'console-shares-domain-only',
@@ -100,6 +100,12 @@ module.exports = {
       { path: '^web/src/', pathNot: '^web/src/(routes|App)\\.tsx$' },
       { path: '^web/src/pages/' },
       'One file per page (web/src/pages): only routes.tsx imports one (and App.tsx the sign-in page).',
+    ),
+    rule(
+      'console-app-signs-in-only',
+      { path: '^web/src/App\\.tsx$' },
+      { path: '^web/src/pages/', pathNot: '^web/src/pages/SignIn\\.tsx$' },
+      'App.tsx shows the sign-in page before any route; every other page is reached through routes.tsx.',
     ),
     rule(
       'console-parts-below-pages',

@@ -8,7 +8,6 @@ import { ConfigError, Invalid, isLoopback } from './config/kinds';
 import { VARIABLES, type MediaServerAddress, type Values } from './config/variables';
 
 export { ConfigError };
-export type { MediaServerAddress };
 
 export interface Config {
   readonly redisUrl: string | null;

@@ -4,13 +4,50 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
 import { PAGE, renderConfigurationPage } from '../src/config/page';
 import { SECTIONS } from '../src/config/kinds';
 import { VARIABLES } from '../src/config/variables';
+import { loadConfig } from '../src/config';
+import { PROJECT_ROOT } from '../src/lib/paths';
+
+/** Variables read only by a later variable's rule (FREESWITCH_HOSTS), with a value to set. */
+const FOLDED: Readonly<Record<string, string>> = { FREESWITCH_HOST: '127.0.0.9', FREESWITCH_PORT: '8022' };
+
+/** The variables `toConfig` in src/config.ts reads (`v.NAME`), found in its syntax tree. */
+function readByToConfig(): Set<string> {
+  const file = path.join(PROJECT_ROOT, 'src', 'config.ts');
+  const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const fn = source.statements.find(
+    (s): s is ts.FunctionDeclaration => ts.isFunctionDeclaration(s) && s.name?.text === 'toConfig',
+  );
+  assert.ok(fn?.body, 'toConfig in src/config.ts');
+  const param = fn.parameters[0]!.name.getText(source);
+  const names = new Set<string>();
+  const visit = (n: ts.Node): void => {
+    if (ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === param)
+      names.add(n.name.text);
+    ts.forEachChild(n, visit);
+  };
+  visit(fn.body);
+  return names;
+}
 
 describe('configuration: declared once, documented from the declarations', () => {
   it('docs/configuration.md is what the declarations make (else run npm run docs:config)', () => {
     assert.equal(fs.readFileSync(PAGE, 'utf8'), renderConfigurationPage());
+  });
+
+  it('every declared variable is read into the Config (toConfig in src/config.ts)', () => {
+    const read = readByToConfig();
+    const unmapped = Object.keys(VARIABLES).filter((name) => !read.has(name) && !(name in FOLDED));
+    assert.deepEqual(unmapped, [], 'declared in src/config/variables.ts but never handed to the parts');
+    // A variable a later one's rule folds in reaches the Config through that one: setting it shows.
+    for (const [name, value] of Object.entries(FOLDED)) {
+      assert.ok(!read.has(name), `${name} is read by toConfig: drop it from FOLDED`);
+      assert.notDeepEqual(loadConfig({ [name]: value }), loadConfig({}), `${name}=${value} changes nothing`);
+    }
   });
 
   it('each variable has a section, the values it takes, a default and one line of meaning', () => {

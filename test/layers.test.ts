@@ -58,6 +58,7 @@ describe('layers: imports run one way, without cycles', () => {
       'web/src/c.ts':
         "import type { S } from '../../src/store/s';\nimport type { P } from './pages/p';\nexport type C = S | P;\n",
       'web/src/pages/p.ts': 'export type P = string;\n',
+      'web/src/App.tsx': "import type { P } from './pages/p';\nexport type App = P;\n",
       'web/src/lib/l.ts': "import type { K } from '../components/k';\nexport type L = K;\n",
       'web/src/components/k.ts': "import type { P } from '../pages/p';\nexport type K = P;\n",
     };

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { XMLValidator } from 'fast-xml-parser';
 import type { Vendor } from '../src/domain/device';
+import { VENDORS } from '../src/domain/device';
 import { restrictedSipPassword } from '../src/domain/pap';
 import { parseWhitelistEntry } from '../src/domain/whitelist';
 import { compile, lineEscape, quotedEscape, render, xmlEscape } from '../src/provisioning/render';
+import { VENDOR_MODULES } from '../src/provisioning/vendors';
+import { CHECK_SYNC_EVENT } from '../src/sip/notify';
 import { ACCOUNT, credentialIn, ProvisioningFixture, request, TENANT_SECRETS } from './support/http';
 
 type Syntax = 'xml' | 'kv' | 'quoted' | 'cli';
@@ -187,6 +190,24 @@ function checkSyntax(syntax: Syntax, body: string, what: string): void {
       break;
   }
 }
+
+// The steps of docs/architecture.md "Adding a vendor" that nothing else would catch until a phone
+// of the new vendor met them: each vendor has a module, a check-sync event and a case above.
+describe('provisioning: every vendor is wired', () => {
+  for (const v of VENDORS) {
+    it(`${v}: a provisioning module, a check-sync event, a case in this suite`, () => {
+      assert.ok(
+        VENDOR_MODULES.some((m) => m.vendors.includes(v)),
+        `no module in src/provisioning/vendors/index.ts lists ${v}`,
+      );
+      assert.ok(Object.hasOwn(CHECK_SYNC_EVENT, v), `no CHECK_SYNC_EVENT for ${v} in src/sip/notify.ts`);
+      assert.ok(
+        CASES.some((c) => c.vendor === v),
+        `no case for ${v} in CASES of test/provisioning-vendors.test.ts`,
+      );
+    });
+  }
+});
 
 describe('provisioning: every vendor renders parseable minimal and full files', () => {
   const f = new ProvisioningFixture();

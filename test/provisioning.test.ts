@@ -6,7 +6,7 @@ import { ACCOUNT, credentialIn, ProvisioningFixture, request, TENANT_SECRETS } f
 const YEALINK_MAC = '001565aabbcc';
 const UA = 'Yealink SIP-T54W 96.86.0.70 00:15:65:aa:bb:cc';
 
-describe('provisioning: decision paths (SPEC section 4)', () => {
+describe('provisioning: decision paths', () => {
   const f = new ProvisioningFixture();
   before(() => f.start());
   after(() => f.stop());

@@ -181,6 +181,24 @@ describe('sites: the emergency leg', () => {
     assert.deepEqual(order, ['country', 'A3', 'RD', 'HNO', 'PC']);
   });
 
+  it('no control character reaches the PIDF-LO (records stored before names refused them may hold some)', () => {
+    const xml = pidfLo(
+      {
+        country: 'DE',
+        A3: 'Berlin\u0000',
+        RD: 'Unter\r\n den\u2028 Linden\u0085',
+        NAM: 'A\u001b[2J & B\u0007',
+      },
+      { entity: 'pres:x\u0001@y', mac: '001565aabbcc', now: 0 },
+    );
+    assert.equal(XMLValidator.validate(xml), true);
+    assert.doesNotMatch(xml.replace(/\r\n/g, ''), /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+    assert.match(xml, /<ca:A3>Berlin<\/ca:A3>/);
+    assert.match(xml, /<ca:RD>Unter den Linden<\/ca:RD>/);
+    assert.match(xml, /<ca:NAM>A\[2J &amp; B<\/ca:NAM>/);
+    assert.match(xml, /entity="pres:x@y"/);
+  });
+
   it("only the phone's SDP goes on: the SDP part of a multipart body, nothing of another type", () => {
     assert.equal(offerSdp('application/sdp', SDP), SDP);
     assert.equal(offerSdp(undefined, SDP), SDP, 'a body without Content-Type is taken as SDP');

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PROJECT_ROOT } from '../lib/paths';
 
 /** Where `web/build.mjs` writes the bundle (part of the build: `npm run build`, scripts/setup.sh). */
-export const CONSOLE_DIR = path.join(PROJECT_ROOT, 'dist', 'console');
+const CONSOLE_DIR = path.join(PROJECT_ROOT, 'dist', 'console');
 
 /**
  * Everything the page may load comes from this origin, and no script or style is inline, so an

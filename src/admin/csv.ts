@@ -23,7 +23,7 @@ const FORMULA_START = /^[=+\-@\t\r]/;
  * One CSV cell. Text a spreadsheet would run as a formula gets a leading apostrophe (OWASP's
  * advice); the import strips it again, so a round trip is lossless.
  */
-export function csvCell(value: string): string {
+function csvCell(value: string): string {
   const v = FORMULA_START.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
@@ -55,8 +55,8 @@ export function devicesToCsv(devices: readonly Device[], now: number): string {
  * at once with one error. No import column needs more (the longest, site and account fields, are
  * refused beyond 128 characters anyway; the import knows 13 columns).
  */
-export const CSV_MAX_CELL = 256;
-export const CSV_MAX_CELLS = 32;
+const CSV_MAX_CELL = 256;
+const CSV_MAX_CELLS = 32;
 /** Characters parsed between two looks at the clock (see timeSlices). */
 const CHARS_PER_LOOK = 4096;
 
@@ -65,10 +65,7 @@ const CHARS_PER_LOOK = 4096;
  * throws InputError on broken quoting, a cell over CSV_MAX_CELL characters or a record of more than
  * CSV_MAX_CELLS cells.
  */
-export async function parseCsv(
-  text: string,
-  maxRecords: number,
-): Promise<{ line: number; cells: string[] }[]> {
+async function parseCsv(text: string, maxRecords: number): Promise<{ line: number; cells: string[] }[]> {
   const records: { line: number; cells: string[] }[] = [];
   let cells: string[] = [];
   let cell = '';
@@ -138,13 +135,13 @@ export async function parseCsv(
   return records;
 }
 
-export interface CsvRowError {
+interface CsvRowError {
   readonly line: number;
   readonly mac?: string;
   readonly reason: string;
 }
 
-export type CsvImport =
+type CsvImport =
   | { readonly ok: true; readonly devices: NewDevice[]; readonly lines: number[] }
   | { readonly ok: false; readonly errors: CsvRowError[] };
 

@@ -45,7 +45,7 @@ import { Metrics } from '../lib/metrics';
 import { Health, observabilityRoutes } from '../http/observability';
 import { BusyError, OneAtATime, Shares } from '../lib/pacing';
 
-export interface AdminDeps {
+interface AdminDeps {
   readonly config: Config;
   readonly store: Store;
   readonly log: Logger;
@@ -142,7 +142,7 @@ function isEventIdAfterZero(v: string): boolean {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** What an admin sees of a device: settled state, the PAP while it is still useful, no passwords. */
-export function deviceView(d: Device, now: number, policy: AuthPolicy) {
+function deviceView(d: Device, now: number, policy: AuthPolicy) {
   const s = settle(d, now);
   return {
     mac: d.mac,

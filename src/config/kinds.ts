@@ -125,7 +125,7 @@ export function optional(
 }
 
 /** The entries of a comma list, trimmed, empty ones dropped; unset: the default. Set but empty: none. */
-export function readList(raw: Raw, def: readonly string[]): string[] {
+function readList(raw: Raw, def: readonly string[]): string[] {
   if (raw === undefined) return [...def];
   return raw
     .split(',')

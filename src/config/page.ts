@@ -13,8 +13,9 @@ export const PAGE = path.join(PROJECT_ROOT, 'docs', 'configuration.md');
 
 const INTRO = `# Configuration
 
-papgate is configured by environment variables, read once at start-up and validated
-(\`src/config.ts\`); a bad value stops the service with a message naming the variable, e.g.
+papgate is configured by environment variables, read once at start-up and validated as
+\`src/config/variables.ts\` declares each of them (\`loadConfig\` in \`src/config.ts\`); a bad
+value stops the service with a message naming the variable, e.g.
 \`papgate: configuration error: ADMIN_PORT: must be between 0 and 65535, got 70000\`. An empty
 variable counts as unset, except a list, which it leaves empty.
 

@@ -27,7 +27,7 @@ import {
 /**
  * Every environment variable papgate reads, each declared once: its section of
  * docs/configuration.md, the values it takes, its default and one line of meaning. loadConfig
- * (index.ts) reads them in this order, so a rule that ties a variable to others is written on the
+ * (src/config.ts) reads them in this order, so a rule that ties a variable to others is written on the
  * later one, where they have been read. docs/configuration.md is generated from this table
  * (`npm run docs:config`); test/config-docs.test.ts fails when they differ.
  */

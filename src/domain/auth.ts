@@ -1,9 +1,9 @@
 import type { Mac } from './mac';
 
 /**
- * The authentication state machine of SPEC section 3, as pure functions of plain data and `now`
- * (milliseconds). `src/store/lua/attempt.lua` mirrors `attemptPap` and `settle`; the test
- * `test/auth-table.test.ts` runs one table of cases against both.
+ * The reference rule of the authentication state machine (docs/security.md, "States and
+ * transitions"), as pure functions of plain data and `now` (milliseconds). Production runs
+ * `src/store/lua/attempt.lua`; `test/auth-table.test.ts` holds the script to these functions.
  */
 
 export const AUTH_STATES = ['needed', 'failed', 'blocked', 'successful'] as const;
@@ -62,13 +62,13 @@ export interface SourceCrossing {
 }
 
 /** One source's wrong PAPs (ms) as the store holds them, and the limit that applies. */
-export interface SourceUse {
+interface SourceUse {
   readonly wrongAt: readonly number[];
   readonly limit: number;
   readonly windowSeconds: number;
 }
 
-export interface SourceResult {
+interface SourceResult {
   /** The source's wrong PAPs still in the window, this attempt's included when it was one. */
   readonly wrongAt: readonly number[];
   /** This attempt's wrong PAP brought the source to its limit. */
@@ -77,7 +77,7 @@ export interface SourceResult {
   readonly retryAt: number | null;
 }
 
-export interface AttemptResult {
+interface AttemptResult {
   readonly outcome: AttemptOutcome;
   readonly next: AuthRecord;
   /** Wrong PAPs the device may still take before the next lock (0 when none is accepted). */
@@ -89,11 +89,11 @@ export interface AttemptResult {
 }
 
 /** The wrong PAPs of a source that still count at `now` (the window is sliding, not fixed). */
-export function sourceWindow(wrongAt: readonly number[], now: number, windowSeconds: number): number[] {
+function sourceWindow(wrongAt: readonly number[], now: number, windowSeconds: number): number[] {
   return wrongAt.filter((t) => t > now - windowSeconds * 1000);
 }
 
-/** Transition 3, evaluated lazily: a `failed` lock that has run out is `needed` again. */
+/** Transition 3 (docs/security.md#states-and-transitions), evaluated lazily: a `failed` lock that has run out is `needed` again. */
 export function settle(rec: AuthRecord, now: number): AuthRecord {
   if (rec.state === 'failed' && rec.failedUntil !== null && now >= rec.failedUntil) {
     return { ...rec, state: 'needed', consecutiveFailures: 0, failedUntil: null };
@@ -113,7 +113,7 @@ export function attemptsLeft(rec: AuthRecord, policy: AuthPolicy): number {
 }
 
 /**
- * One PAP attempt (transitions 1, 2, 4). The PAP itself never enters here: only whether it matched.
+ * One PAP attempt (transitions 1, 2, 4 of docs/security.md#states-and-transitions). The PAP itself never enters here: only whether it matched.
  * With a source, a source at its limit is refused before the device is looked at (its record is
  * returned as stored, not even settled), and a wrong PAP on a `needed` device counts against it.
  */

@@ -2,7 +2,7 @@ import type { AuthState } from './auth';
 import { isEmergencyNumber } from './emergency';
 
 /**
- * "Where does this call go": SPEC section 6 as one pure function. The SIP edge gathers the inputs
+ * "Where does this call go": the routing of docs/calls.md ("Routing") as one pure function. The SIP edge gathers the inputs
  * (who is calling, the device's settled state, the dialled digits) and acts on the answer.
  */
 
@@ -18,7 +18,7 @@ export type Caller =
 
 export type CallRoute = 'emergency' | 'ivr' | 'not_possible' | 'refuse';
 
-export interface CallRules {
+interface CallRules {
   readonly emergencyNumbers: readonly string[];
   readonly authServiceNumber: string;
 }

@@ -129,7 +129,7 @@ export function checkModel(vendor: Vendor, model: string): string {
   return model;
 }
 
-export function isVendor(v: unknown): v is Vendor {
+function isVendor(v: unknown): v is Vendor {
   return typeof v === 'string' && (VENDORS as readonly string[]).includes(v);
 }
 

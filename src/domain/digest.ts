@@ -30,7 +30,7 @@ export function ha1(username: string, realm: string, password: string): string {
 }
 
 /** HA2 = MD5(method ":" digest-uri) (qop=auth: the body does not take part) */
-export function ha2(method: string, uri: string): string {
+function ha2(method: string, uri: string): string {
   return md5(`${method}:${uri}`);
 }
 
@@ -118,7 +118,7 @@ export function challengeHeader(realm: string, nonce: string, stale = false): st
   return `Digest realm="${q(realm)}", nonce="${q(nonce)}", algorithm=MD5, qop="auth"${stale ? ', stale=true' : ''}`;
 }
 
-export type DigestCheck = 'ok' | 'bad_response' | 'unsupported';
+type DigestCheck = 'ok' | 'bad_response' | 'unsupported';
 
 /**
  * Checks the credentials' shape and response (not the nonce: see SipStore.checkNonce and useNonce).

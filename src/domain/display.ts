@@ -29,7 +29,7 @@ export function parseTimeZone(v: string): string | null {
   }
 }
 
-export interface DisplayContext {
+interface DisplayContext {
   readonly serviceNumber: string;
   /** End of the `failed` lock (ms); null when unknown. */
   readonly failedUntil: number | null;

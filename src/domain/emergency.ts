@@ -57,7 +57,7 @@ export interface EmergencyPolicy {
 }
 
 /** Exact text: a route is a destination the operator wrote down, not a pattern a tenant could fit. */
-export function isAllowedRoute(
+function isAllowedRoute(
   route: string,
   p: Pick<EmergencyPolicy, 'emergencyRoute' | 'emergencySiteRoutes'>,
 ): boolean {
@@ -65,7 +65,7 @@ export function isAllowedRoute(
 }
 
 /** Whether a tenant may give `callerId`: it begins with one of the prefixes the operator allowed it. */
-export function callerIdAllowed(callerId: string, prefixes: readonly string[]): boolean {
+function callerIdAllowed(callerId: string, prefixes: readonly string[]): boolean {
   return isE164(callerId) && prefixes.some((p) => callerId.startsWith(p));
 }
 
@@ -83,7 +83,7 @@ export function parseCallerIdPrefixes(v: unknown): string[] {
   return [...new Set(v as string[])].sort();
 }
 
-export type SiteWrite =
+type SiteWrite =
   | { readonly ok: true; readonly site: Site }
   | {
       readonly ok: false;

@@ -33,7 +33,7 @@ export type PresentedCredential =
   | { readonly kind: 'stale' };
 
 export interface ProvisioningInputs {
-  /** Device record with transition 3 already applied (see `settle`). */
+  /** Device record with transition 3 (docs/security.md, States and transitions) already applied (see `settle`). */
   readonly device: Pick<
     Device,
     | 'state'
@@ -108,7 +108,7 @@ export function parseSuspensionNetwork(input: unknown): string {
   return entry.text;
 }
 
-/** SPEC section 4: which configuration does this request get, and why. */
+/** Which configuration a request gets, and why (docs/security.md, "Rules and decisions"). */
 export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision {
   // A certificate can only refuse: what it proves is the phone, not who is holding it.
   const refusal = certificateRefusal(i.certificatePolicy, i.certificate);

@@ -107,3 +107,23 @@ export function strangerText(s: string, max = 128): string {
   const safe = s.replace(/[^\x20-\x7e]|["'<>\\`]/gu, '?');
   return safe.length <= max ? safe : `${safe.slice(0, max - 3)}...`;
 }
+
+// C0 controls, DEL, C1 controls and the Unicode line/paragraph separators: none of them may reach a
+// configuration file or a SIP body, where they could end a line (and so start a new key) or confuse
+// a parser. Names are refused with them (checkText), but records stored before may hold some.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+export function stripControl(value: string): string {
+  return value.replace(CONTROL, '');
+}
+
+/**
+ * XML text and attribute values, control characters dropped: the phones' XML files
+ * (src/provisioning) and the PIDF-LO of an emergency call (src/sip) both escape with it.
+ */
+export function xmlText(value: string): string {
+  return stripControl(value).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!,
+  );
+}

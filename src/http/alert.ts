@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { SourceCrossing } from '../domain/auth';
 
-export interface AlertOptions {
+interface AlertOptions {
   /** ALERT_WEBHOOK_URL; null: alerts are logged only. */
   readonly webhookUrl: string | null;
   readonly log: Logger;

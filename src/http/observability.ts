@@ -6,7 +6,7 @@ import { isStoreTimeout, StoreNotReadyError } from '../store/connect';
 import type { Store } from '../store/store';
 
 /** `n/m connected`: n of m FreeSWITCH servers (FREESWITCH_HOSTS) are connected; ready when n > 0. */
-export type CheckResult =
+type CheckResult =
   | 'ok'
   | 'unreachable'
   | 'timeout'
@@ -15,7 +15,7 @@ export type CheckResult =
   | 'draining'
   | `${number}/${number} connected`;
 
-export interface ReadyReport {
+interface ReadyReport {
   readonly ready: boolean;
   /** Fixed words only: the body may be read from outside, so no address or error text. */
   readonly checks: Readonly<Record<string, CheckResult>>;
@@ -71,7 +71,7 @@ export class Health {
   }
 }
 
-export interface ObservabilityDeps {
+interface ObservabilityDeps {
   readonly metrics: Metrics;
   readonly health: Health;
   /** false: GET /metrics answers 404 here (served on the metrics listener, or off: see config.ts). */

@@ -85,7 +85,7 @@ export function withFrontHandler(
 }
 
 /** What a front handler must know of the edge's shutdown (see installEdgeLifecycle). */
-export interface EdgeLifecycle {
+interface EdgeLifecycle {
   /** True once shutdown has begun: requests are fastify's then (503). */
   readonly closing: () => boolean;
   /** To be called after each answer a front handler sent itself. */

@@ -23,7 +23,7 @@ export interface CollectOptions {
   readonly maxDigits: number;
 }
 
-export type CollectEnd = 'terminator' | 'first_digit_timeout' | 'inter_digit_timeout' | 'overall_timeout';
+type CollectEnd = 'terminator' | 'first_digit_timeout' | 'inter_digit_timeout' | 'overall_timeout';
 
 export interface Collected {
   readonly digits: string;

@@ -57,7 +57,7 @@ export interface IvrSessionOptions {
 }
 
 /**
- * One authentication call (SPEC section 6): prompt, collect the PAP, verify atomically, answer.
+ * One authentication call (docs/calls.md, "IVR"): prompt, collect the PAP, verify atomically, answer.
  * Every exit path (success, lock, caller hang-up, media loss, store error) ends in teardown(),
  * which is idempotent; every await is raced against the end of the call by the media layer.
  */

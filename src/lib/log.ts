@@ -1,7 +1,7 @@
 import pino, { type Logger } from 'pino';
 
 /** Every path under which a secret could reach a log line; pino replaces the value. */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'pap',
   '*.pap',
   'password',

@@ -25,17 +25,17 @@ export type ProvisioningVendor = Vendor | 'none';
 export type ProvisioningReason = ProvisioningRefusal | 'none';
 export type PapChannel = 'ivr' | 'pbx' | 'api';
 /** `store_error`: the store did not answer, so nothing was decided (fail closed). */
-export type PapOutcome = PapCheckOutcome | 'store_error';
+type PapOutcome = PapCheckOutcome | 'store_error';
 /** `media_unavailable`: refused before the IVR (FreeSWITCH not connected, no endpoint). */
-export type IvrCallOutcome = IvrOutcome | 'media_unavailable';
-export type StoreErrorKind = 'timeout' | 'unavailable' | 'error';
+type IvrCallOutcome = IvrOutcome | 'media_unavailable';
+type StoreErrorKind = 'timeout' | 'unavailable' | 'error';
 /**
  * Why a new call got 503 before the IVR: IVR_MAX_CALLS reached, the caller's device or source
  * network at its share (IVR_MAX_CALLS_PER_DEVICE, _PER_SOURCE), or the instance shutting down.
  */
 export type InviteShedReason = 'ivr_capacity' | 'ivr_per_device' | 'ivr_per_source' | 'draining';
 /** A tenant token's device addition naming other tenants' MACs: answered with them, or refused (429). */
-export type MacProbeAnswer = 'listed' | 'limited';
+type MacProbeAnswer = 'listed' | 'limited';
 
 /** Each list is checked against its type: a new outcome in the code that is missing here fails to compile. */
 const keysOf = <K extends string>(o: Record<K, true>): K[] => Object.keys(o) as K[];
@@ -167,7 +167,7 @@ export class Metrics {
 
     const transitions = new Counter({
       name: 'papgate_state_transitions_total',
-      help: 'Device authentication state transitions (SPEC section 3), by state before and after',
+      help: 'Device authentication state transitions (docs/security.md, States and transitions), by state before and after',
       labelNames: ['from', 'to'],
       registers,
     });

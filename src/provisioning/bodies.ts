@@ -6,7 +6,7 @@ const SPLICEABLE = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * Rendered configuration files, kept by everything they are made of. A key names the template
- * and every value the file's scope is built from (see server.ts), so an entry is never stale: a
+ * and every value the file's scope is built from (see files.ts), so an entry is never stale: a
  * reset, a new credential, another account or tenant setting makes another key, and the decision
  * itself is taken on Redis's current state for every request before a body is looked up here.
  *

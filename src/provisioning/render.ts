@@ -1,3 +1,5 @@
+import { stripControl, xmlText } from '../domain/text';
+
 /**
  * A tiny, logic-less template engine (a Mustache subset) for phone configuration files.
  *
@@ -20,20 +22,8 @@ export interface Scope {
 /** Makes a value safe for one file format. */
 export type Escaper = (value: string) => string;
 
-// C0 controls, DEL, C1 controls and the Unicode line/paragraph separators: none of them may reach a
-// configuration file, where they could end a line (and so start a new key) or confuse a parser.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-export function stripControl(value: string): string {
-  return value.replace(CONTROL, '');
-}
-
-/** XML text and attribute values. */
-export const xmlEscape: Escaper = (value) =>
-  stripControl(value).replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!,
-  );
+/** XML text and attribute values (the one escaper the SIP edge's PIDF-LO uses too). */
+export const xmlEscape: Escaper = xmlText;
 
 /** Unquoted key = value lines (Yealink): a value can never start a new line, hence a new key. */
 export const lineEscape: Escaper = (value) => stripControl(value);
@@ -57,7 +47,7 @@ export interface Template {
   readonly nodes: readonly Node[];
 }
 
-export class TemplateError extends Error {
+class TemplateError extends Error {
   constructor(template: string, message: string) {
     super(`template ${template}: ${message}`);
     this.name = 'TemplateError';
@@ -114,7 +104,7 @@ export function compile(name: string, source: string): Template {
   return { name, nodes: root };
 }
 
-export interface RenderOptions {
+interface RenderOptions {
   readonly escape: Escaper;
   /** Resolves a partial's name to a template (already considering model overrides). */
   readonly partial: (name: string) => Template | undefined;

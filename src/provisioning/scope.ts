@@ -7,7 +7,7 @@ import type { Scope } from './render';
 import { moduleFor } from './vendors';
 
 /** Splits `host[:port]` / `[v6]:port` into host and port (default 5060). */
-export function splitHostPort(s: string, defaultPort = 5060): { host: string; port: number } {
+function splitHostPort(s: string, defaultPort = 5060): { host: string; port: number } {
   const v6 = /^\[([^\]]+)\](?::([0-9]{1,5}))?$/.exec(s);
   if (v6) return { host: v6[1]!, port: v6[2] ? Number(v6[2]) : defaultPort };
   const hp = /^([^:]+):([0-9]{1,5})$/.exec(s);
@@ -23,7 +23,7 @@ export function splitHostPort(s: string, defaultPort = 5060): { host: string; po
 export const DISPLAY_LIMITS: Partial<Record<Vendor, number>> = { gigaset: 10 };
 
 /** Seconds a phone waits off-hook before dialling the authentication service (warm line). */
-export const HOTLINE_DELAY_SECONDS = 4;
+const HOTLINE_DELAY_SECONDS = 4;
 
 export type RenderKind =
   | {

@@ -1,18 +1,16 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config, ProvisioningTlsConfig } from '../config';
 import { settle } from '../domain/auth';
-import type { Device, Vendor } from '../domain/device';
+import type { Device } from '../domain/device';
 import {
   certificateAuditFields,
   certificateRefusal,
   certificateResult,
   DEFAULT_DEVICE_CERTIFICATE_POLICY,
-  type DeviceCertificatePolicy,
 } from '../domain/devicecert';
-import { BoundedMap } from '../lib/bounded';
 import { clientOf } from '../domain/prefix';
 import { LogLimit } from '../lib/loglimit';
 import type { Mac } from '../domain/mac';
@@ -26,8 +24,6 @@ import {
   type ProvisioningRefusal,
 } from '../domain/provisioning';
 import { strangerText } from '../domain/text';
-import { prefixOf } from '../domain/prefix';
-import { entriesContaining } from '../domain/whitelist';
 import {
   httpServerOptions,
   httpsServerOptions,
@@ -43,10 +39,13 @@ import {
   type ProvisioningVendor,
 } from '../lib/metrics';
 import { isStoreUnavailable } from '../store/connect';
-import type { ProvisioningState, RenderedDevice } from '../store/provisioning';
+import type { ProvisioningState } from '../store/provisioning';
 import { SipStore } from '../store/sip';
 import type { Store } from '../store/store';
-import { BodyCache } from './bodies';
+import { file, plain, reply, STATUS_TEXT, write, type Answer } from './answer';
+import { ConfigFiles } from './files';
+import { MissLimit } from './misses';
+import { QuickCache, type Hint } from './quick';
 import {
   answersWithDigest,
   clientIp,
@@ -54,12 +53,12 @@ import {
   presentedDigest,
   userAgentMismatch,
 } from './request';
-import { commonScope, deviceScope, minimalFields, type MinimalKind } from './scope';
+import { commonScope } from './scope';
 import { TemplateSet } from './templates';
 import { presentedCertificate, tlsServerOptions } from './tls';
 import { matchFile, moduleFor, type FileMatch, type VendorModule } from './vendors';
 
-export interface ProvisioningDeps {
+interface ProvisioningDeps {
   readonly config: Config;
   readonly store: Store;
   readonly log: Logger;
@@ -86,23 +85,6 @@ interface Labels {
   reason: ProvisioningReason;
 }
 
-/** What a process assumes of a device it has answered before: checked by Store.provision. */
-interface Hint {
-  readonly tenant: string;
-  readonly vendor: Vendor;
-  readonly model: string;
-  readonly policy: DeviceCertificatePolicy;
-}
-
-/** What a request is answered, whichever handler sends it. */
-interface Answer {
-  readonly status: number;
-  readonly contentType: string;
-  /** Absent: headers only (HEAD). */
-  readonly body?: string;
-  readonly headers?: Readonly<Record<string, string>>;
-}
-
 /** The parts of a request the answer depends on. */
 interface Request {
   readonly method: string;
@@ -120,7 +102,6 @@ const PATH = /^\/(?:d\/([A-Za-z0-9_-]{1,128})\/)?([A-Za-z0-9][A-Za-z0-9._-]{0,12
 const TRICKS = /\.\.|\\|%|\0/;
 /** Looked up for requests that name no MAC, so every 404 costs the same store work. */
 const DUMMY_MAC = '000000000000' as Mac;
-const MAX_BLOCKED_IPS = 100_000;
 /** Devices (and client addresses) remembered for the one-script path; beyond it the oldest go. */
 const MAX_HINTS = 100_000;
 /**
@@ -128,19 +109,6 @@ const MAX_HINTS = 100_000;
  * 129 candidates (about 5 KB), a site's phones share one address, and anyone can send from many.
  */
 const MAX_CACHED_ADDRESSES = 4096;
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  413: 'Payload Too Large',
-  414: 'URI Too Long',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
 
 /** Thrown for any store failure: the answer is 503, never a downgraded configuration. */
 class StoreDown extends Error {}
@@ -153,36 +121,8 @@ async function guarded<T>(p: Promise<T>): Promise<T> {
   }
 }
 
-/** A configuration file (or, for HEAD, its headers only). */
-function file(contentType: string, body?: string): Answer {
-  return { status: 200, contentType, body };
-}
-
-function plain(status: number, headers?: Record<string, string>): Answer {
-  return { status, contentType: 'text/plain; charset=utf-8', body: STATUS_TEXT[status] ?? 'Error', headers };
-}
-
-/** Every answer is `no-store`: a configuration may carry secrets, a refusal must not stick. */
-function reply(r: FastifyReply, a: Answer): FastifyReply {
-  r.code(a.status).header('content-type', a.contentType).header('cache-control', 'no-store');
-  for (const [k, v] of Object.entries(a.headers ?? {})) r.header(k, v);
-  return r.send(a.body);
-}
-
-/** The same answer as `reply` gives through fastify, written by the front handler. */
-function write(res: ServerResponse, a: Answer): void {
-  const headers: Record<string, string | number> = {
-    'content-type': a.contentType,
-    'cache-control': 'no-store',
-    ...a.headers,
-  };
-  if (a.body !== undefined) headers['content-length'] = Buffer.byteLength(a.body);
-  res.writeHead(a.status, headers);
-  res.end(a.body);
-}
-
 /**
- * The provisioning HTTP server (SPEC section 5): answers the file names phones request with a
+ * The provisioning HTTP server (docs/phones.md): answers the file names phones request with a
  * minimal or full configuration, as `decideProvisioning` says. Not yet listening. With `tls` it
  * is the HTTPS server; unusable files throw TlsFileError here.
  *
@@ -197,30 +137,16 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   /** Digest nonces: signed with the secret the SIP edge's are (kept in Redis), SIP_NONCE_SECONDS long. */
   const nonces = new SipStore(store.redis, { nonceSeconds: config.sip.nonceSeconds, now });
   const metrics = deps.metrics ?? new Metrics();
-  const bodies = new BodyCache(MAX_CACHED_BODIES);
+  const files = new ConfigFiles(config, templates, MAX_CACHED_BODIES);
   const basePath = new URL(config.provisioningBaseUrl).pathname.replace(/\/+$/, '');
-  /** Clients (see missClient) over the miss limit, until when: answered 429 without touching the store. */
-  const blocked = new Map<string, number>();
-  /**
-   * What the miss limit counts an address as: its network (PROVISIONING_MISS_PREFIX_IPV4/_IPV6),
-   * so that the neighbouring address, or another of an IPv6 /64's 2^64, is not a fresh budget.
-   * The in-process verdicts, provisioningState and provision.lua all key on this one text.
-   */
-  const missClients = new BoundedMap<string, string>(MAX_CACHED_ADDRESSES);
-  const missClient = (ip: string): string =>
-    missClients.memo(ip, () => prefixOf(ip, config.provisioningMissPrefix));
-  /** What this process assumes of a device it has answered (see `quick`). */
-  const hints = new BoundedMap<Mac, Hint>(MAX_HINTS);
-  /** entriesContaining per client address, as Store.provision takes them (null: not an address it takes). */
-  const containingCache = new BoundedMap<string, string | null>(MAX_CACHED_ADDRESSES);
-  const containing = (ip: string): string | null =>
-    containingCache.memo(ip, () => {
-      try {
-        return ` ${entriesContaining(ip).join(' ')} `;
-      } catch {
-        return null;
-      }
-    });
+  const misses = new MissLimit({
+    prefix: config.provisioningMissPrefix,
+    windowSeconds: config.provisioningMissWindowSeconds,
+    now,
+    maxAddresses: MAX_CACHED_ADDRESSES,
+  });
+  /** What `quick` assumes of devices and addresses. */
+  const cache = new QuickCache({ devices: MAX_HINTS, addresses: MAX_CACHED_ADDRESSES });
   let seq = 0;
   /** Refusals are logged per client and window: a flood of them is one client's few lines. */
   const logLimit = new LogLimit({
@@ -300,25 +226,6 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     done();
   });
 
-  const isBlocked = (client: string): boolean => {
-    const until = blocked.get(client);
-    if (until === undefined) return false;
-    if (until > now()) return true;
-    blocked.delete(client);
-    return false;
-  };
-
-  const block = (client: string): void => {
-    if (blocked.size >= MAX_BLOCKED_IPS) {
-      const t = now();
-      for (const [k, until] of blocked) if (until <= t) blocked.delete(k);
-      if (blocked.size >= MAX_BLOCKED_IPS) blocked.clear();
-    }
-    blocked.set(client, now() + config.provisioningMissWindowSeconds * 1000);
-  };
-
-  const tooMany = () => plain(429, { 'retry-after': String(config.provisioningMissWindowSeconds) });
-
   /**
    * 401 for a device that holds a credential the request did not carry: the phone answers with the
    * HTTP credentials of its full configuration (user = MAC, password = credential). Nothing of
@@ -355,9 +262,9 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     if (lookup) await guarded(store.provisioningState(DUMMY_MAC, ip, client));
     const count = await guarded(store.countMiss(client, config.provisioningMissWindowSeconds));
     if (count > config.provisioningMissLimit) {
-      block(client);
+      misses.block(client);
       limitedWarn(ip, { ip, client, misses: count }, 'provisioning misses over the limit');
-      return tooMany();
+      return misses.tooMany();
     }
     return plain(404);
   };
@@ -428,17 +335,17 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     const named = candidates.find((c) => c.match.role === 'config' || c.match.role === 'pointer');
     // Boot files are asked for by every phone that reboots: never a miss, never throttled.
     if (!named && candidates.some((c) => c.match.role === 'boot')) return plain(404);
-    const client = missClient(ip);
-    if (isBlocked(client)) return tooMany();
+    const client = misses.client(ip);
+    if (misses.isBlocked(client)) return misses.tooMany();
     if (!named || (named.match.role !== 'config' && named.match.role !== 'pointer'))
       return miss(ip, client, true);
     const mac = named.match.mac;
-    const hint = hints.get(mac);
+    const hint = cache.hints.get(mac);
     // A Digest answer is checked against the device's record, which only the long way reads.
     if (hint !== undefined && req.method === 'GET' && !answersWithDigest(req.headers.authorization)) {
       const answer = await quick(req, labels, { ip, client, name, mac, pathCredential, hint });
       if (answer !== null) return answer;
-      hints.delete(mac);
+      cache.hints.delete(mac);
     }
 
     // The miss count is shared by every papgate process (read beside the device, no extra round
@@ -446,8 +353,8 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     // a process that had not seen the misses would otherwise confirm with a configuration.
     let state = await guarded(store.provisioningState(mac, ip, client));
     if (state.misses > config.provisioningMissLimit) {
-      block(client);
-      return tooMany();
+      misses.block(client);
+      return misses.tooMany();
     }
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) state = await guarded(store.provisioningState(mac, ip, client));
@@ -459,7 +366,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
         return miss(ip, client, false);
       labels.vendor = device.vendor;
       if (store.provisionsInOneScript)
-        hints.set(mac, {
+        cache.hints.set(mac, {
           tenant: device.tenant,
           vendor: device.vendor,
           model: device.model,
@@ -537,14 +444,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     if (decision.kind === 'refuse') return refuse(decision.reason);
     if (fm.role === 'pointer') {
       // Points at the next file only; the same for minimal and full, so nothing is recorded.
-      return file(
-        module.contentType,
-        renderer(
-          module,
-          fm,
-          device,
-        )({ ...commonScope(config, {}), mac: device.mac, MAC: device.mac.toUpperCase() }),
-      );
+      return files.pointer(module, fm, device);
     }
     // HEAD changes nothing: a credential issued into a body nobody receives would lock the phone out.
     if (decision.kind === 'challenge') {
@@ -556,7 +456,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     if (decision.kind === 'minimal') {
       await note('minimal', decision.display);
       labels.decision = decision.display === 'reset' ? 'reset' : 'minimal';
-      return minimalFile(module, fm, device, {
+      return files.minimal(module, fm, device, {
         kind: 'minimal',
         display: decision.display,
         ip,
@@ -596,47 +496,8 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       return plain(503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
     }
     labels.decision = 'full';
-    return fullFile(module, fm, device, credential);
+    return files.full(module, fm, device, credential);
   };
-
-  /** A body is made of the template (vendor, model, file) and the values in its key, nothing else. */
-  const bodyKey = (module: VendorModule, fm: { template: string }, device: RenderedDevice) =>
-    `${module.family}\0${fm.template}\0${device.vendor}\0${device.model}\0${device.mac}`;
-  const renderer = (module: VendorModule, fm: { template: string }, device: RenderedDevice) => {
-    const overrides = module.overrides(device);
-    return (scope: Parameters<TemplateSet['render']>[3]) =>
-      templates.render(module.family, fm.template, overrides, scope, module.escape);
-  };
-
-  const minimalFile = (
-    module: VendorModule,
-    fm: { template: string },
-    device: RenderedDevice,
-    what: MinimalKind,
-  ) => {
-    const { display, password } = minimalFields(config, device, what);
-    return file(
-      module.contentType,
-      bodies.body(`minimal\0${bodyKey(module, fm, device)}\0${display}\0${password}`, null, () =>
-        renderer(module, fm, device)(deviceScope(config, device, what)),
-      ),
-    );
-  };
-
-  const fullFile = (
-    module: VendorModule,
-    fm: { template: string },
-    device: RenderedDevice,
-    credential: string,
-  ) =>
-    file(
-      module.contentType,
-      bodies.body(
-        `full\0${bodyKey(module, fm, device)}\0${JSON.stringify(device.accounts)}`,
-        credential,
-        (c) => renderer(module, fm, device)(deviceScope(config, device, { kind: 'full', credential: c! })),
-      ),
-    );
 
   /**
    * A device seen before is decided and recorded by one script (Store.provision) on what this
@@ -656,7 +517,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     const ua = req.headers['user-agent'];
     const userAgent = typeof ua === 'string' ? ua : undefined;
     if (userAgentMismatch(module, { mac, model: hint.model }, userAgent)) return null;
-    const entries = containing(ip);
+    const entries = cache.containing(ip);
     if (entries === null) return null;
     const certificate = certificateResult(
       presentedCertificate(req.socket),
@@ -687,8 +548,8 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     );
     if (done === null || done.kind === 'unsure') return null;
     if (done.kind === 'limited') {
-      block(r.client);
-      return tooMany();
+      misses.block(r.client);
+      return misses.tooMany();
     }
     labels.vendor = hint.vendor;
     if (done.kind === 'refused') {
@@ -702,9 +563,9 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     }
     labels.decision = done.kind === 'minimal' && done.display === 'reset' ? 'reset' : done.kind;
     if (done.kind === 'full')
-      return fullFile(module, fm, done.device, (done.reason === 'credential' ? presented : fresh)!);
+      return files.full(module, fm, done.device, (done.reason === 'credential' ? presented : fresh)!);
     const t = now();
-    return minimalFile(module, fm, done.device, {
+    return files.minimal(module, fm, done.device, {
       kind: 'minimal',
       display: done.display,
       ip,

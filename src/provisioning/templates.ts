@@ -3,7 +3,7 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../lib/paths';
 import { compile, render, type Escaper, type Scope, type Template } from './render';
 
-export const DEFAULT_TEMPLATES_DIR = path.join(PROJECT_ROOT, 'config', 'templates');
+const DEFAULT_TEMPLATES_DIR = path.join(PROJECT_ROOT, 'config', 'templates');
 
 const MAX_FILES = 1000;
 const MAX_FILE_BYTES = 256 * 1024;

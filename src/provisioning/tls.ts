@@ -55,7 +55,7 @@ function caBundle(file: string): string[] {
  * The secure context of the provisioning HTTPS server, read from the files now. Throws
  * TlsFileError for a missing or unusable file and for a key that does not fit the certificate.
  */
-export function secureContextOptions(cfg: ProvisioningTlsConfig): SecureContextOptions {
+function secureContextOptions(cfg: ProvisioningTlsConfig): SecureContextOptions {
   const opts: SecureContextOptions = {
     cert: read('PROVISIONING_TLS_CERT', cfg.certFile),
     key: read('PROVISIONING_TLS_KEY', cfg.keyFile),

@@ -32,7 +32,7 @@ export type AuthResult<D extends Account = Device> =
   | { readonly kind: 'store_unavailable'; readonly error: string };
 
 /** Right credentials on a fresh nonce of papgate's; its use is not recorded yet (see useNonce). */
-export interface Verified<D extends Account = Device> {
+interface Verified<D extends Account = Device> {
   readonly kind: 'verified';
   readonly mac: Mac;
   readonly device: D;

@@ -1,5 +1,6 @@
 import type { EmergencyPlan } from '../domain/emergency';
 import { CIVIC_FIELDS, type CivicAddress } from '../domain/site';
+import { xmlText as xml } from '../domain/text';
 
 /** What the emergency leg carries: identity headers, and the body (SDP, SDP + PIDF-LO, or none). */
 export interface EmergencyLeg {
@@ -9,14 +10,6 @@ export interface EmergencyLeg {
   readonly headers: Record<string, string>;
   readonly body: string;
 }
-
-const xml = (s: string) =>
-  s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
 
 /**
  * RFC 4119 PIDF-LO with an RFC 5139 civic address, shaped as RFC 5491 asks: one `dm:device`

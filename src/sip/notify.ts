@@ -45,7 +45,7 @@ export interface KnownPlace {
   readonly fallback?: Reachable;
 }
 
-export interface NotifyDeps {
+interface NotifyDeps {
   readonly srf: () => Srf | null;
   readonly sipStore: Pick<SipStore, 'registrations'>;
   readonly getDevice: (tenant: string, mac: Mac) => Promise<{ vendor: Vendor } | null>;

@@ -11,7 +11,7 @@ export function retryAfter(seconds: number): { headers: Record<string, string> }
 }
 
 /** Gives back what admit() took; calling it more than once is harmless. */
-export type Release = () => void;
+type Release = () => void;
 
 /** At most `max` at a time. */
 export class Slots {
@@ -114,7 +114,7 @@ export class KeyedSlots {
 }
 
 /** Why an IVR call is refused: IVR_MAX_CALLS, IVR_MAX_CALLS_PER_DEVICE or IVR_MAX_CALLS_PER_SOURCE reached. */
-export type IvrRefusal = 'ivr_capacity' | 'ivr_per_device' | 'ivr_per_source';
+type IvrRefusal = 'ivr_capacity' | 'ivr_per_device' | 'ivr_per_source';
 
 /**
  * IVR admission: IVR_MAX_CALLS calls in all, and of those at most IVR_MAX_CALLS_PER_SOURCE from

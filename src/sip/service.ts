@@ -17,7 +17,7 @@ import { IvrAdmission, RegisterAdmission } from './overload';
 import { handleRegister, type SipReply } from './registrar';
 import { handleInvite, type EmergencyCall } from './router';
 
-export interface SipServiceDeps {
+interface SipServiceDeps {
   config: Config;
   store: Store;
   redis: RedisClient;
@@ -118,7 +118,7 @@ function closeMediaServer(ms: Mrf.MediaServer): void {
     }
     ms.disconnect();
   } catch {
-    // already gone
+    // disconnect() throws on a socket already closed; the server is dropped either way.
   }
 }
 
@@ -213,7 +213,8 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       try {
         srf.disconnect();
       } catch {
-        // ignore
+        // A connection that completes after stop() is dropped; a half-open socket may throw, and
+        // nothing is left to close.
       }
       return;
     }
@@ -447,7 +448,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       try {
         srf.disconnect();
       } catch {
-        // never connected
+        // disconnect() throws when drachtio-server was never reached; stopping goes on regardless.
       }
       const wp = (
         srf as unknown as {

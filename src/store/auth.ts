@@ -22,7 +22,7 @@ export interface AttemptReply {
 }
 
 /**
- * The authentication state of devices (SPEC section 3, src/domain/auth.ts): the one atomic PAP
+ * The authentication state of devices (docs/security.md, "States and transitions"; src/domain/auth.ts): the one atomic PAP
  * check (attempt.lua, with the source's guesses across tenants in guesses.ts), the expiry of
  * `failed` locks, an admin's reset (transition 5) and suspension.
  */

@@ -15,7 +15,7 @@ export interface CreateError {
   readonly owner?: string;
 }
 
-export type CreateResult =
+type CreateResult =
   | { readonly ok: true; readonly devices: readonly { mac: Mac; pap: string }[] }
   | { readonly ok: false; readonly errors: readonly CreateError[] };
 

@@ -17,7 +17,7 @@ export interface EmbeddedRedis {
 }
 
 /** Restarting a server that exits on its own (`npm start`); throwaway test servers go without. */
-export interface Supervision {
+interface Supervision {
   readonly log: Logger;
   /** Consecutive failed (re)starts before giving up; a run of STABLE_MS clears the count. */
   readonly maxRestarts: number;

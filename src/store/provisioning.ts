@@ -37,7 +37,7 @@ export type RenderedDevice = Pick<
 >;
 
 /** What provision() decided and recorded. */
-export type ProvisionResult =
+type ProvisionResult =
   /** The assumed vendor, model or certificate policy no longer hold (or no device): nothing written. */
   | { readonly kind: 'unsure' }
   /** The address is over the miss limit: nothing written. */

@@ -14,7 +14,7 @@ import { scripts } from './scripts';
  */
 export const SCHEMA_VERSION = 2;
 
-export interface MigrationReport {
+interface MigrationReport {
   readonly from: number;
   readonly macs: number;
   readonly devices: number;

@@ -7,7 +7,7 @@ import type { RedisClient } from './connect';
 const LUA_DIR = path.join(PROJECT_ROOT, 'src', 'store', 'lua');
 const PRELUDE = fs.readFileSync(path.join(LUA_DIR, 'prelude.lua'), 'utf8');
 
-export class LuaScript {
+class LuaScript {
   readonly source: string;
   readonly sha: string;
 
@@ -51,4 +51,6 @@ export const scripts = {
   guess: new LuaScript('guess'),
   crossing: new LuaScript('crossing'),
   migrate: new LuaScript('migrate'),
+  site: new LuaScript('site'),
+  token: new LuaScript('token'),
 };

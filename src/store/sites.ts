@@ -2,9 +2,8 @@ import { RESP_TYPES } from 'redis';
 import type { Site } from '../domain/site';
 import type { RedisClient } from './connect';
 import { keys } from './keys';
-import { LuaScript } from './scripts';
+import { scripts } from './scripts';
 
-const script = new LuaScript('site');
 const AS_MAP = { [RESP_TYPES.MAP]: Map };
 
 /** A stored record; one without a known setter (older than the field) counts as a tenant's. */
@@ -31,7 +30,7 @@ export class Sites {
   /** Audited with the caller ID, who set it and the route, and what they were before. */
   async put(tenant: string, site: Site, actor: string): Promise<'created' | 'updated'> {
     const k = keys.tenant(tenant);
-    return (await script.run(
+    return (await scripts.site.run(
       this.redis,
       [k.sites, k.events],
       [
@@ -65,7 +64,7 @@ export class Sites {
   async delete(tenant: string, name: string, actor: string): Promise<boolean> {
     const k = keys.tenant(tenant);
     return (
-      (await script.run(
+      (await scripts.site.run(
         this.redis,
         [k.sites, k.events],
         ['delete', this.now(), this.opts.eventsMaxLen, actor, name],

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { InputError } from '../domain/errors';
-import { LuaScript } from './scripts';
+import { scripts } from './scripts';
 import type { RedisClient } from './connect';
 import { keys } from './keys';
 
@@ -11,7 +11,7 @@ import { keys } from './keys';
  * stored; the token itself is shown once, when it is created.
  */
 
-export interface TenantToken {
+interface TenantToken {
   readonly id: string;
   readonly name: string;
   readonly createdAt: number;
@@ -28,8 +28,6 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
 export const MAX_TOKENS_PER_TENANT = 20;
 /** Last use is a write; once a minute per token is precise enough for "is it still in use?". */
 const LAST_USED_RESOLUTION_MS = 60_000;
-
-const script = new LuaScript('token');
 
 export function parseTokenName(v: unknown): string {
   if (typeof v !== 'string' || !NAME.test(v))
@@ -76,7 +74,7 @@ export class TenantTokens {
     const id = randomBytes(6).toString('hex');
     const k = keys.tenant(tenant);
     const sha = tenantTokenClaim(token)!.sha;
-    const r = await script.run(
+    const r = await scripts.token.run(
       this.redis,
       [k.tokens, k.events],
       ['create', this.now(), this.opts.eventsMaxLen, actor, sha, id, name, MAX_TOKENS_PER_TENANT],
@@ -94,7 +92,7 @@ export class TenantTokens {
 
   async revoke(tenant: string, id: string, actor: string): Promise<'ok' | 'revoked' | 'unknown'> {
     const k = keys.tenant(tenant);
-    return (await script.run(
+    return (await scripts.token.run(
       this.redis,
       [k.tokens, k.events],
       ['revoke', this.now(), this.opts.eventsMaxLen, actor, id],

@@ -54,8 +54,10 @@ interface Counted {
 }
 
 /**
- * A tenant's whitelists: the permanent one (admins' entries, bounded by WHITELIST_BOUND) and the
- * temporary one (addresses a PAP success or a full provisioning let in, per site, until expiry).
+ * A tenant's whitelists: the permanent one (admins' entries, bounded by WHITELIST_BOUND), written
+ * here, and the temporary one (an address lets one site's devices in until it expires), only read
+ * here: `attempt.lua` creates its entries on a PAP success, `record_full` in `lua/prelude.lua`
+ * extends them on every full provisioning, each in the script of the change that causes it.
  */
 export class Whitelists extends StorePart {
   async whitelist(tenant: string): Promise<WhitelistEntry[]> {

@@ -109,7 +109,7 @@ export interface Device {
   /** The last "reset needed" configuration it got: the phone cannot show its credential. */
   readonly needsReset: { at: string; ip: string } | null;
 }
-export interface DevicePage {
+export interface DeviceListPage {
   readonly devices: Device[];
   readonly total: number;
   readonly offset: number;

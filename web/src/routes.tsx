@@ -5,7 +5,7 @@ import { Shell } from './components/Shell';
 import { go, href, route } from './lib/location';
 import { AddAndImport } from './pages/AddAndImport';
 import { Audit } from './pages/Audit';
-import { DevicePage } from './pages/Device';
+import { DeviceDetail } from './pages/Device';
 import { Devices } from './pages/Devices';
 import { Sheet } from './pages/Sheet';
 import { Sheets } from './pages/Sheets';
@@ -50,7 +50,7 @@ function TenantPage(props: {
   switch (page) {
     case 'devices':
       return rest[0] ? (
-        <DevicePage tenant={tenant} mac={rest[0]} />
+        <DeviceDetail tenant={tenant} mac={rest[0]} />
       ) : (
         <Devices tenant={tenant} query={query} />
       );

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 
 /** A value components re-render on; enough state management for a console of this size. */
-export interface Signal<T> {
+interface Signal<T> {
   readonly value: T;
   set(v: T): void;
   use(): T;

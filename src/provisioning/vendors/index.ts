@@ -12,7 +12,10 @@ import { yealink } from './yealink';
 
 export type { FileMatch, UserAgentInfo, VendorModule } from './types';
 
-/** The registry: adding a vendor family is one module, one template folder and one line here. */
+/**
+ * The registry of vendor modules. A new vendor needs more than a line here: docs/architecture.md,
+ * "Adding a vendor"; test/provisioning-vendors.test.ts checks that each vendor is wired.
+ */
 export const VENDOR_MODULES: readonly VendorModule[] = [
   yealink,
   snom,

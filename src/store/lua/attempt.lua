@@ -3,12 +3,18 @@
 -- ARGV: pap, now, maxConsecutive, lockSeconds, maxTotal, tempWhitelistSeconds, ip, actor, maxlen, channel,
 --       source ('' = none), source limit, source window (seconds)
 local dev, twl, locks, events, guesses, alerted = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local now, maxlen = tonumber(ARGV[2]), ARGV[9]
+local given, now = ARGV[1], tonumber(ARGV[2])
+local maxConsecutive, lockSeconds, maxTotal = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local twlSeconds = tonumber(ARGV[6])
+-- The address a success whitelists is where the phone is (the caller's): never the device's last
+-- provisioning address, which anyone who knows the MAC can set by fetching its file.
+local ip, actor, maxlen, channel = ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+local source, srcLimit, windowSeconds = ARGV[11], tonumber(ARGV[12]), ARGV[13]
+local windowMs = tonumber(windowSeconds) * 1000
 if redis.call('EXISTS', dev) == 0 then return cjson.encode({ outcome = 'unknown_device' }) end
 
 -- A source at its limit is refused before the device is read: nothing of the device changes, and
 -- no event is written per refused attempt (the crossing itself was audited once).
-local source, srcLimit, windowMs = ARGV[11], tonumber(ARGV[12]), tonumber(ARGV[13]) * 1000
 local recent = 0
 if source ~= '' then
   redis.call('ZREMRANGEBYSCORE', guesses, '-inf', now - windowMs)
@@ -20,10 +26,6 @@ if source ~= '' then
 end
 local f = redis.call('HMGET', dev, 's', 'n', 't', 'fu', 'p')
 local state, consec, total, failedUntil, pap, mac = f[1], num(f[2]) or 0, num(f[3]) or 0, num(f[4]), f[5], device_mac(dev)
--- The address a success whitelists is where the phone is (the caller's): never the device's last
--- provisioning address, which anyone who knows the MAC can set by fetching its file.
-local ip = ARGV[7]
-local actor, channel = ARGV[8], ARGV[10]
 
 if state == 'failed' and failedUntil and now >= failedUntil then
   state, consec, failedUntil = 'needed', 0, nil
@@ -40,31 +42,31 @@ elseif state == 'blocked' then
   outcome = 'blocked'
 elseif state == 'failed' then
   outcome = 'failed'
-elseif same(ARGV[1], pap) then
+elseif same(given, pap) then
   outcome, state = 'successful', 'successful'
   redis.call('HSET', dev, 's', state, 'n', 0, 't', 0, 'fu', '', 'aa', now, 'av', 'pap')
   redis.call('HDEL', dev, 'p')
   if ip ~= '' then
     -- for the devices of this device's site only: one phone's PAP vouches for its own site
-    redis.call('ZADD', twl, 'GT', now + tonumber(ARGV[6]) * 1000, twl_member(device_text(dev, 'si'), ip))
+    redis.call('ZADD', twl, 'GT', now + twlSeconds * 1000, twl_member(device_text(dev, 'si'), ip))
     whitelisted = ip
   end
 else
   consec, total = consec + 1, total + 1
   counted = true
-  if total >= tonumber(ARGV[5]) then
+  if total >= maxTotal then
     outcome, state = 'blocked', 'blocked'
     redis.call('HSET', dev, 's', state, 'n', consec, 't', total, 'fu', '')
     redis.call('ZREM', locks, mac)
-  elseif consec >= tonumber(ARGV[3]) then
+  elseif consec >= maxConsecutive then
     outcome, state = 'failed', 'failed'
-    failedUntil = now + tonumber(ARGV[4]) * 1000
+    failedUntil = now + lockSeconds * 1000
     redis.call('HSET', dev, 's', state, 'n', consec, 't', total, 'fu', failedUntil)
     redis.call('ZADD', locks, failedUntil, mac)
   else
     outcome = 'wrong_pap'
     redis.call('HSET', dev, 'n', consec, 't', total)
-    left = math.min(tonumber(ARGV[3]) - consec, tonumber(ARGV[5]) - total)
+    left = math.min(maxConsecutive - consec, maxTotal - total)
   end
 end
 
@@ -80,7 +82,7 @@ if counted and source ~= '' then
     crossed = true
     audit(events, maxlen, now, 'source_limited', {
       'source', source, 'scope', 'tenant', 'mac', mac, 'count', recent, 'limit', srcLimit,
-      'windowSeconds', ARGV[13],
+      'windowSeconds', windowSeconds,
     })
   end
 end

@@ -4,13 +4,15 @@
 -- ARGV: generation, credentialHash, the credential for Digest vendors ('' others), reason, ip, now, tempWhitelistSeconds,
 --       file, the sinks' five, further field/value pairs for the provisioning event...
 local dev = KEYS[1]
+local generation, credHash, clear, reason, ip = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local now, twlSeconds, file = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
 if redis.call('EXISTS', dev) == 0 then return 'gone' end
 local f = redis.call('HMGET', dev, 'g', 's')
-if (f[1] or '0') ~= ARGV[1] then return 'stale' end
+if (f[1] or '0') ~= generation then return 'stale' end
 local extra = {}
 for i = 14, #ARGV do extra[#extra + 1] = ARGV[i] end
-local transition = record_full(dev, KEYS[2], KEYS[3], sinks(4, 9), tonumber(ARGV[6]), f[2], ARGV[4], ARGV[2],
-  ARGV[3], ARGV[5], tonumber(ARGV[7]), ARGV[8], extra)
+local transition = record_full(dev, KEYS[2], KEYS[3], sinks(4, 9), now, f[2], reason, credHash, clear, ip,
+  twlSeconds, file, extra)
 -- 'ok:<state before>' when this made the device successful (counted by the store's onTransition)
 if transition then return 'ok:' .. transition end
 return 'ok'

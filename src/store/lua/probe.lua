@@ -6,16 +6,17 @@
 -- checks the counter first: probeRetryAt).
 -- KEYS: counter, events   ARGV: now, maxlen, limit, window (ms), actor, count, the first MACs (text)
 -- Reply: { MACs counted in the window, the window's end (ms) when refused, else 0 }
-local now, limit, count = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[6])
+local now, maxlen, limit, windowMs = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local actor, count, macs = ARGV[5], tonumber(ARGV[6]), ARGV[7]
 local n = redis.call('INCRBY', KEYS[1], count)
-if n == count then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+if n == count then redis.call('PEXPIRE', KEYS[1], windowMs) end
 if n <= limit then
-  audit(KEYS[2], ARGV[2], now, 'mac_registered_elsewhere', { 'actor', ARGV[5], 'count', count, 'macs', ARGV[7] })
+  audit(KEYS[2], maxlen, now, 'mac_registered_elsewhere', { 'actor', actor, 'count', count, 'macs', macs })
   return { n, 0 }
 end
 local ends = now + redis.call('PTTL', KEYS[1])
 if n - count < limit then
-  audit(KEYS[2], ARGV[2], now, 'mac_probe_limited',
-    { 'actor', ARGV[5], 'count', n, 'limit', limit, 'until', ends, 'macs', ARGV[7] })
+  audit(KEYS[2], maxlen, now, 'mac_probe_limited',
+    { 'actor', actor, 'count', n, 'limit', limit, 'until', ends, 'macs', macs })
 end
 return { n, ends }

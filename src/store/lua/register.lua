@@ -1,24 +1,25 @@
 -- A REGISTER's store work after its digest response was checked, in one step: the device must still
 -- be the one checked (not deleted, same SIP password), the nonce-count
 -- is consumed (use_nonce), then the binding of the REGISTER's source address is replaced, or removed
--- when its ttl is 0. A device keeps one binding per source address (at most ARGV[5]): anyone who
+-- when its ttl is 0. A device keeps one binding per source address (at most `most`): anyone who
 -- fetched the minimal file can register it from their own address, and must not thereby replace
 -- the binding of the phone (SipStore.registrations).
 -- Answers use_nonce's answer, 'changed', or 'refreshed' (ok, and the phone is reachable where it was).
 -- KEYS: nonce-count record, device, registrations
 -- ARGV: nc (hex) or '', record ttl (ms), sipPassword, binding ttl (s), most bindings, now (ms),
 --       source address, binding (JSON: contact, port, protocol, expiresAt, userAgent, callId)
+local nc, recordTtl, sipPassword = ARGV[1], ARGV[2], ARGV[3]
+local ttl, most, now, address, binding = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
 local f = redis.call('HMGET', KEYS[2], 'sp')
-if not same(f[1], ARGV[3]) then return 'changed' end
-local use = use_nonce(KEYS[1], ARGV[1], ARGV[2])
+if not same(f[1], sipPassword) then return 'changed' end
+local use = use_nonce(KEYS[1], nc, recordTtl)
 if use ~= 'ok' then return use end
-local ttl, most, now, address = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
 local old = redis.call('HGET', KEYS[3], address)
 if ttl == 0 then
   redis.call('HDEL', KEYS[3], address)
   return 'ok'
 end
-local new = cjson.decode(ARGV[8])
+local new = cjson.decode(binding)
 -- Expired bindings go; when still full, the one that would expire first makes room.
 local live, soonest, soonestAt, latest = 0, nil, nil, new.expiresAt
 local all = redis.call('HGETALL', KEYS[3])
@@ -33,7 +34,7 @@ for i = 1, #all, 2 do
   end
 end
 if live >= most and soonest then redis.call('HDEL', KEYS[3], soonest) end
-redis.call('HSET', KEYS[3], address, ARGV[8])
+redis.call('HSET', KEYS[3], address, binding)
 redis.call('PEXPIREAT', KEYS[3], latest)
 if old then
   local o = cjson.decode(old)

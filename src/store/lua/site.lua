@@ -3,9 +3,10 @@
 -- put:    ARGV: 'put', now, maxlen, actor, name, json, callerId, callerIdBy, route ('' none)
 --         -> 'created' | 'updated'
 -- delete: ARGV: 'delete', now, maxlen, actor, name      -> 1 | 0
-local now, maxlen, actor, name = tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
-if ARGV[1] == 'put' then
-  local fields = { 'site', name, 'actor', actor, 'callerId', ARGV[7], 'callerIdBy', ARGV[8], 'route', ARGV[9] }
+local op, now, maxlen, actor, name = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+local json, callerId, callerIdBy, route = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+if op == 'put' then
+  local fields = { 'site', name, 'actor', actor, 'callerId', callerId, 'callerIdBy', callerIdBy, 'route', route }
   -- What the emergency fields were before: the trail shows a change even after the last put was trimmed.
   local old = redis.call('HGET', KEYS[1], name)
   if old then
@@ -21,13 +22,13 @@ if ARGV[1] == 'put' then
       end
     end
   end
-  local created = redis.call('HSET', KEYS[1], name, ARGV[6]) == 1
+  local created = redis.call('HSET', KEYS[1], name, json) == 1
   audit(KEYS[2], maxlen, now, 'site_put', fields)
   if created then return 'created' end
   return 'updated'
-elseif ARGV[1] == 'delete' then
+elseif op == 'delete' then
   local n = redis.call('HDEL', KEYS[1], name)
   if n == 1 then audit(KEYS[2], maxlen, now, 'site_deleted', { 'site', name, 'actor', actor }) end
   return n
 end
-return redis.error_reply('unknown op ' .. ARGV[1])
+return redis.error_reply('unknown op ' .. op)

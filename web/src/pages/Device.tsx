@@ -14,7 +14,7 @@ import { colonMac } from '../lib/mac';
 import { message } from '../lib/message';
 import { useLoad } from '../lib/useLoad';
 
-export function DevicePage(props: { tenant: string; mac: string }) {
+export function DeviceDetail(props: { tenant: string; mac: string }) {
   const { tenant, mac } = props;
   const path = `/tenants/${enc(tenant)}/devices/${enc(mac)}`;
   const dev = useLoad(() => api<Device>('GET', path), [path]);

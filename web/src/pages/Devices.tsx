@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { AUTH_STATES } from '../../../src/domain/auth';
-import { api, ApiError, enc, type DevicePage } from '../api';
+import { api, ApiError, enc, type DeviceListPage } from '../api';
 import { Field } from '../components/Field';
 import { Loading } from '../components/Loading';
 import { NeedsReset } from '../components/NeedsReset';
@@ -26,7 +26,7 @@ export function Devices(props: { tenant: string; query: URLSearchParams }) {
     if (state) p.set('state', state);
     if (site) p.set('site', site);
     if (q) p.set('q', q);
-    return api<DevicePage>('GET', `/tenants/${enc(tenant)}/devices?${p}`);
+    return api<DeviceListPage>('GET', `/tenants/${enc(tenant)}/devices?${p}`);
   }, [tenant, state, site, q, page]);
   const nav = (change: Record<string, string | number | undefined>) =>
     go(href(base, { state, site, q, ...change, page: change.page ?? undefined }));
