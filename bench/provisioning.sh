@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Provisioning and PAP-check benchmark, one table (docs/benchmarks.md, "Provisioning and the PAP
 # check"). Everything on 127.0.0.1; every server it starts is stopped on exit.
-# - full configuration through a whitelisted IP, full through the device credential, minimal:
+# - full configuration through HTTP credentials (Basic, no path: a phone whose server came from
+#   DHCP), full through the device credential in the path, minimal:
 #   papgate vs nginx (one worker) serving a static file of the same bytes, one after the other;
 # - the PAP check through POST /api/v1/authenticate (wrk) and through the store call the IVR makes
 #   (bench/pap.ts), vs redis-benchmark GET against the same Redis at the same concurrency.
@@ -92,11 +93,12 @@ for _ in $(seq 1 100); do
 done
 
 # Each result is one line in $TMP/<name>.res: requests/s, p50 ms, p99 ms.
-run_wrk() { # name url [wrk script]
-  local script=()
-  [ -n "${3:-}" ] && script=(-s "$3")
-  echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency ${script[*]} $2" >&2
-  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${script[@]}" "$2" >"$TMP/$1.wrk"
+run_wrk() { # name url [wrk script] [request header]
+  local extra=()
+  [ -n "${3:-}" ] && extra=(-s "$3")
+  [ -n "${4:-}" ] && extra+=(-H "$4")
+  echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency ${3:+-s $3} ${4:+-H '<header>'} $2" >&2
+  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${extra[@]}" "$2" >"$TMP/$1.wrk"
   if grep -q 'Non-2xx' "$TMP/$1.wrk"; then echo "bench: $1 had non-2xx answers:" >&2; grep 'Non-2xx' "$TMP/$1.wrk" >&2; fi
   # wrk prints latencies as 812.00us / 1.23ms / 1.02s; the table shows milliseconds.
   awk '
@@ -110,7 +112,9 @@ run_wrk() { # name url [wrk script]
 for target in full credential minimal; do
   path="$(json "$S" "${target}Path")"
   run_wrk "nginx-$target" "http://127.0.0.1:$NGINX_PORT/$target.cfg"
-  run_wrk "papgate-$target" "http://127.0.0.1:$PORT$path"
+  header=""
+  [ "$target" = full ] && header="Authorization: $(json "$S" fullAuthorization)"
+  run_wrk "papgate-$target" "http://127.0.0.1:$PORT$path" "" "$header"
 done
 
 echo "redis-benchmark -t get -c $CONNS (same Redis)" >&2
@@ -139,7 +143,7 @@ echo "papgate benchmark: wrk -t$THREADS -c$CONNS -d$DURATION, 127.0.0.1, load av
 echo "Yealink T54W <mac>.cfg; nginx: 1 worker, static file of the same bytes; ratio: papgate / the baseline row above it"
 printf '%-40s %11s %8s %8s %7s\n' "target" "requests/s" "p50 ms" "p99 ms" "ratio"
 row "nginx $(json "$S" fullBytes) B" nginx-full ""
-row "papgate full, whitelisted IP" papgate-full nginx-full
+row "papgate full, HTTP credentials" papgate-full nginx-full
 row "nginx $(json "$S" credentialBytes) B" nginx-credential ""
 row "papgate full, device credential" papgate-credential nginx-credential
 row "nginx $(json "$S" minimalBytes) B" nginx-minimal ""

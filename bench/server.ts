@@ -1,7 +1,9 @@
 /**
  * Benchmark entry point (bench/provisioning.sh runs it): a throwaway redis-server and one papgate
  * process serving provisioning and the admin API on free 127.0.0.1 ports. Tenants:
- * - bench-full: its permanent whitelist holds 127.0.0.1 (full configurations through the whitelist);
+ * - bench-full: its permanent whitelist holds 127.0.0.1; its device took its first full configuration
+ *   there and now fetches without the path, answering with its HTTP credentials (Basic), as a phone
+ *   whose provisioning server comes from DHCP does;
  * - bench-credential: one device that was provisioned once and now fetches with its credential;
  * - bench-minimal: no whitelist (minimal configurations);
  * - bench-pap: PAP_DEVICES devices in `needed` for the PAP check (wrong PAPs, see bench/pap.ts).
@@ -87,13 +89,18 @@ async function main(): Promise<void> {
   const credential = /\/d\/([A-Za-z0-9_-]+)\//.exec(first.body)?.[1];
   if (!credential) throw new Error('bench: no credential in the first full configuration');
   await client.del(keys.tenant('bench-credential').tempWhitelist);
+  const firstFull = await prov.inject({ url: '/001565be0001.cfg', remoteAddress: '127.0.0.1' });
+  const fullCredential = /\/d\/([A-Za-z0-9_-]+)\//.exec(firstFull.body)?.[1];
+  if (!fullCredential) throw new Error('bench: no credential in the whitelisted first full configuration');
+  const fullAuthorization = `Basic ${Buffer.from(`001565be0001:${fullCredential}`).toString('base64')}`;
 
   const fullPath = '/001565be0001.cfg';
   const credentialPath = `/d/${credential}/001565be0003.cfg`;
   const minimalPath = '/001565be0002.cfg';
-  const get = (url: string) => prov.inject({ url, remoteAddress: '127.0.0.1' });
+  const get = (url: string, authorization?: string) =>
+    prov.inject({ url, remoteAddress: '127.0.0.1', headers: authorization ? { authorization } : {} });
   const [full, viaCredential, minimal] = await Promise.all([
-    get(fullPath),
+    get(fullPath, fullAuthorization),
     get(credentialPath),
     get(minimalPath),
   ]);
@@ -134,6 +141,7 @@ async function main(): Promise<void> {
       redisUrl: redis.url,
       redisPort: new URL(redis.url).port,
       fullPath,
+      fullAuthorization,
       credentialPath,
       minimalPath,
       fullBytes: full.rawPayload.length,
