@@ -4,7 +4,8 @@ import { DEFAULT_EMERGENCY_NUMBERS } from '../src/domain/emergency';
 import { loadConfig } from '../src/config';
 import { Metrics } from '../src/lib/metrics';
 import { IvrAdmission, KeyedSlots } from '../src/sip/overload';
-import { emergencyTarget, handleInvite, type RouterDeps } from '../src/sip/router';
+import { emergencyTarget } from '../src/sip/emergency-call';
+import { handleInvite, type RouterDeps } from '../src/sip/router';
 import { silentLog } from './support/redis';
 import { checkSyncEvent, outboundTarget } from '../src/sip/notify';
 

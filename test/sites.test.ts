@@ -15,7 +15,7 @@ import {
   type EmergencyPolicy,
 } from '../src/domain/emergency';
 import { emergencyLeg, offerSdp, pidfLo } from '../src/sip/emergency';
-import { emergencySite } from '../src/sip/router';
+import { emergencySite } from '../src/sip/emergency-call';
 import { keys } from '../src/store/keys';
 import { parseMac } from '../src/domain/mac';
 import pino from 'pino';

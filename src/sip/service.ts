@@ -15,7 +15,8 @@ import type { NotifyResult } from '../domain/outcomes';
 import { sendCheckSync, type KnownPlace } from './notify';
 import { IvrAdmission, RegisterAdmission } from './overload';
 import { handleRegister, type SipReply } from './registrar';
-import { handleInvite, type EmergencyCall } from './router';
+import type { EmergencyCall } from './emergency-call';
+import { handleInvite } from './router';
 
 interface SipServiceDeps {
   config: Config;

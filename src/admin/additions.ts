@@ -1,0 +1,107 @@
+/**
+ * Device additions, one device or a CSV import: queued one at a time and per tenant, all or
+ * nothing, and the MAC probe limit on tenant tokens naming other tenants' MACs.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { NewDevice } from '../domain/device';
+import type { CreateError } from '../store/devices';
+import { OneAtATime, Shares } from '../lib/pacing';
+import { actor, HttpError, scope, type Api } from './api';
+
+export type Additions = ReturnType<typeof deviceAdditions>;
+
+export function deviceAdditions({ config, store, log, now, metrics }: Api) {
+  /**
+   * What a refused MAC is told: to a tenant token, that another customer holds it and whom to ask
+   * (the operator, who can see where); to the operator, which tenant.
+   */
+  const refusal = (req: FastifyRequest, e: CreateError) =>
+    e.owner === undefined
+      ? e.reason
+      : scope(req) === undefined
+        ? `MAC registered in tenant "${e.owner}"`
+        : 'MAC registered to another customer of this service: if the phone is yours (bought used, ' +
+          'moved), ask your provider to release it';
+
+  const probeLimited = (retryAt: number) => {
+    const seconds = Math.max(1, Math.ceil((retryAt - now()) / 1000));
+    return new HttpError(
+      429,
+      'mac_probe_limited',
+      `too many MACs of other customers named; this tenant can add devices again in ${seconds} s ` +
+        '(if you bought phones used, ask your provider to release them)',
+      {},
+      { 'Retry-After': String(seconds) },
+    );
+  };
+
+  /**
+   * A tenant token must not map other tenants' devices by adding their MACs (MAC_PROBE_LIMIT per
+   * window, kept in Redis for all papgate processes). Checked before any MAC is looked at, so that a
+   * refused addition says nothing about its MACs; the operator is not limited.
+   */
+  const checkProbes = async (req: FastifyRequest, tenant: string) => {
+    if (scope(req) === undefined) return;
+    const retryAt = await store.probeRetryAt(tenant, config.macProbe.limit);
+    if (retryAt === null) return;
+    metrics.macProbe('limited');
+    throw probeLimited(retryAt);
+  };
+
+  /** Counts, audits and logs the MACs of other tenants a tenant token was about to be told of. */
+  const countProbes = async (req: FastifyRequest, tenant: string, errors: readonly CreateError[]) => {
+    const elsewhere = errors.filter((e) => e.owner !== undefined);
+    if (scope(req) === undefined || elsewhere.length === 0) return;
+    const { limit, windowSeconds } = config.macProbe;
+    const r = await store.countProbe(
+      tenant,
+      actor(req),
+      elsewhere.map((e) => e.mac),
+      limit,
+      windowSeconds,
+    );
+    metrics.macProbe(r.retryAt === null ? 'listed' : 'limited');
+    log.warn(
+      {
+        tenant,
+        actor: actor(req),
+        macs: elsewhere.length,
+        owners: [...new Set(elsewhere.map((e) => e.owner))].slice(0, 10),
+        inWindow: r.count,
+        limit,
+      },
+      r.retryAt === null
+        ? 'device addition named MACs of other tenants'
+        : 'MAC probe limit reached: device additions of the tenant refused',
+    );
+    if (r.retryAt !== null) throw probeLimited(r.retryAt);
+  };
+
+  return {
+    refusal,
+    /**
+     * Device additions (CSV imports included, from parsing on) run one at a time: see OneAtATime.
+     * What waits is the request, not the event loop.
+     */
+    adding: new OneAtATime(),
+    /**
+     * Additions of one tenant, TENANT_ADDITIONS at once (waiting in `adding` included), one more
+     * waiting at most TENANT_ADDITION_WAIT_MS before a 429: `adding` is one queue for every tenant,
+     * and one tenant's imports sent at once held every other tenant's additions behind all of them.
+     */
+    tenantAdditions: new Shares(
+      config.tenantAdditions.perTenant,
+      config.tenantAdditions.waitMs,
+      'device additions of this tenant',
+    ),
+    /** One addition, all or nothing, after the MAC probe check; other tenants' MACs counted. */
+    add: async (req: FastifyRequest, tenant: string, devices: readonly NewDevice[]) => {
+      await checkProbes(req, tenant);
+      const res = await store.createDevices(tenant, devices, actor(req));
+      if (res === 'unknown_tenant')
+        throw new HttpError(404, 'unknown_tenant', `tenant "${tenant}" does not exist`);
+      if (!res.ok) await countProbes(req, tenant, res.errors);
+      return res;
+    },
+  };
+}
