@@ -109,6 +109,35 @@ function listenable(address: string, port: number): Promise<void> {
 
 class ListenerUnavailable extends Error {}
 
+/**
+ * How long a connection to FreeSWITCH's event socket may take. drachtio-fsmrf's connect settles
+ * only on FreeSWITCH's answer or a socket error: a FreeSWITCH that accepts the socket and says
+ * nothing (seen while it starts up again after a crash) left papgate waiting for ever, without IVR.
+ */
+const MEDIA_CONNECT_TIMEOUT_MS = 5000;
+
+/** `connecting`, or an error after `ms`; a MediaServer that connects after that is closed. */
+function within(connecting: Promise<Mrf.MediaServer>, ms: number): Promise<Mrf.MediaServer> {
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(new Error(`FreeSWITCH's event socket did not answer within ${ms} ms`));
+    }, ms);
+    connecting.then(
+      (m) => {
+        clearTimeout(timer);
+        if (late) closeMediaServer(m);
+        else resolve(m);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        if (!late) reject(err as Error);
+      },
+    );
+  });
+}
+
 /** Closes a MediaServer for good: drachtio-modesl would otherwise keep reconnecting on its own. */
 function closeMediaServer(ms: Mrf.MediaServer): void {
   const conn = ms.conn;
@@ -326,13 +355,16 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
         await probe(fs.host, fs.port, 2000);
         const listenPort = sip.freeswitch.listenPort + i;
         await listenable(sip.freeswitch.listenAddress, listenPort);
-        const m = await mrf.connect({
-          address: fs.host,
-          port: fs.port,
-          secret: sip.freeswitch.secret,
-          listenAddress: sip.freeswitch.listenAddress,
-          listenPort,
-        });
+        const m = await within(
+          mrf.connect({
+            address: fs.host,
+            port: fs.port,
+            secret: sip.freeswitch.secret,
+            listenAddress: sip.freeswitch.listenAddress,
+            listenPort,
+          }),
+          MEDIA_CONNECT_TIMEOUT_MS,
+        );
         if (stopped) {
           closeMediaServer(m);
           return;
@@ -372,6 +404,8 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
               ? "cannot take FreeSWITCH's connections back; retrying"
               : 'FreeSWITCH unreachable; retrying',
           );
+        else
+          log.debug({ err: (err as Error).message, host: fs.host, port: fs.port }, 'FreeSWITCH retry failed');
         mediaDown[i] = true;
         await sleep(delay);
         delay = Math.min(delay * 2, RETRY_MAX_MS);

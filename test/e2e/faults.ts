@@ -5,11 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { loadConfig } from '../../src/config';
+import { startSipService } from '../../src/sip/service';
 import { freePort } from '../../src/store/embedded';
+import { silentLog } from '../support/redis';
 import {
   claimIdentity,
+  FREESWITCH,
   Harness,
+  listenPort,
   identityChecks,
   NOTHING_OF_THE_PHONE,
   PBX_IP,
@@ -175,6 +181,39 @@ describe('e2e: calls under faults', function () {
     const call = await h.dial('redis-back', d, `${d.pap}#`);
     assert.equal(call.code, 0, call.out);
     assert.deepEqual(await h.outcomesAfter(d.mac, 1), ['successful']);
+  });
+
+  it("FreeSWITCH's event socket takes the connection and says nothing -> papgate gives up on it and connects again", async () => {
+    // The first real connection is held open and silent, as a FreeSWITCH starting up again may do;
+    // the others reach FreeSWITCH. A papgate waiting for the first answer for ever never got its IVR.
+    // papgate first probes the port (a connection it closes at once), then connects for real.
+    const held: net.Socket[] = [];
+    let connections = 0;
+    const proxy = net.createServer((socket) => {
+      if (++connections === 2) {
+        held.push(socket);
+        return;
+      }
+      const upstream = net.connect(FREESWITCH.port, FREESWITCH.host);
+      socket.pipe(upstream).pipe(socket);
+      for (const s of [socket, upstream]) s.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const config = loadConfig({
+      ...h.sipEnv(),
+      FREESWITCH_PORT: String((proxy.address() as net.AddressInfo).port),
+      // one of FreeSWITCH's allowed listeners that no other papgate of this suite uses
+      FREESWITCH_LISTEN_PORT: String(listenPort(5)),
+    });
+    const svc = await startSipService({ config, store: h.store, redis: h.redisClient, log: silentLog });
+    try {
+      await svc.ready(30000);
+      assert.equal(held.length, 1, 'the silent connection was tried first');
+    } finally {
+      await svc.stop();
+      for (const s of held) s.destroy();
+      proxy.close();
+    }
   });
 
   it('FreeSWITCH killed (SIGKILL) mid-call -> the caller gets a BYE; FreeSWITCH restarted -> papgate reconnects, next call succeeds', async function () {
