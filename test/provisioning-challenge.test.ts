@@ -210,34 +210,83 @@ describe('provisioning: the challenge for an authenticated device asked without 
     assert.equal(await f.store.missCount(`${ELSEWHERE}/32`), 0);
   });
 
-  it('a phone that cannot answer: "reset needed" once the challenge went unanswered, audited once, counted, shown', async () => {
+  const resetReplies = async () =>
+    (await metrics.expose()).body
+      .split('\n')
+      .filter((l) => l.startsWith('papgate_provisioning_replies_total{') && l.includes('decision="reset"'))
+      .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+
+  it('a phone that cannot answer: still challenged once the challenge went unanswered, marked as needing reset, audited once, counted', async () => {
     const { mac, path } = await authenticated(PHONES[0]!);
-    const count = async () =>
-      (await metrics.expose()).body
-        .split('\n')
-        .filter((l) => l.startsWith('papgate_provisioning_replies_total{') && l.includes('decision="reset"'))
-        .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
-    const before = await count();
+    const before = await resetReplies();
     assert.equal((await request(port, path, { from: ELSEWHERE })).status, 401);
     assert.deepEqual((await f.store.getDevice('acme', mac))!.challenged, { at: f.clock, ip: ELSEWHERE });
     f.clock += CHALLENGE_GRACE_MS;
     for (let i = 0; i < 3; i++) {
-      const reset = await request(port, path, { from: ELSEWHERE });
-      assert.equal(reset.status, 200);
-      assert.match(reset.body, /Call your admin - reset needed/);
-      assert.ok(!reset.body.includes(ACCOUNT.password));
+      const asked = await request(port, path, { from: ELSEWHERE });
+      assert.equal(asked.status, 401, "never a file that takes the phone's credential away");
+      assert.equal(challengeOf(asked).scheme, 'Basic');
+      assert.ok(!asked.body.includes(ACCOUNT.password) && !/reset needed/.test(asked.body));
       f.clock += 1000;
     }
     const d = (await f.store.getDevice('acme', mac))!;
     assert.deepEqual(d.needsReset, { at: f.clock - 1000, ip: ELSEWHERE });
     assert.equal(d.state, 'successful');
+    assert.notEqual(d.credentialHash, null);
     const audited = (await f.store.events('acme', 50)).filter((e) => e.type === 'needs_reset');
     assert.equal(audited.length, 1, 'in the audit trail once, however often it asks');
     assert.deepEqual([audited[0]!.mac, audited[0]!.ip], [mac, ELSEWHERE]);
-    assert.equal((await count()) - before, 3);
-    // The admin's reset ends it (and a later "reset needed" is audited again).
+    const traffic = (await f.store.events('acme', 5, undefined, 'traffic')).find(
+      (e) => e.type === 'provisioning',
+    );
+    assert.deepEqual([traffic?.outcome, traffic?.reason], ['challenge', 'needs_reset']);
+    assert.equal((await resetReplies()) - before, 3);
+    // The admin's reset ends it; the phone then gets the minimal file (and a new PAP).
     await f.store.resetDevice('acme', mac, 'test');
     const after = (await f.store.getDevice('acme', mac))!;
     assert.deepEqual([after.needsReset, after.challenged], [null, null]);
+    const minimal = await request(port, path, { from: ELSEWHERE });
+    assert.equal(minimal.status, 200);
+    assert.match(minimal.body, /Dial \*89 to authenticate/);
   });
+
+  // The 2027 attacker drill: a stranger behind the phone's address (office, guest Wi-Fi, CGNAT)
+  // asked once without the credential; a minute later the phone's own resync, which starts without
+  // it, got the "reset needed" file, which took its HTTP credentials, its path and its accounts.
+  for (const p of [PHONES[0]!, PHONES.find((x) => x.vendor === 'gigaset')!]) {
+    it(`${p.vendor}: a stranger behind the phone's address changes nothing the phone gets`, async () => {
+      const { mac, full, path } = await authenticated(p);
+      const creds = httpCredentialsIn(moduleFor(p.vendor).family, full)!;
+      const SHARED = '127.0.0.10';
+      const resync = async () => {
+        const asked = await request(port, path, { from: SHARED });
+        assert.equal(asked.status, 401, 'asked for the credential, never a file');
+        assert.ok(!asked.body.includes(ACCOUNT.password) && !/reset needed/.test(asked.body));
+        const got = await request(port, path, {
+          from: SHARED,
+          headers: { authorization: answer(asked, path, creds) },
+        });
+        assert.equal(got.status, 200);
+        assert.ok(got.body.includes(ACCOUNT.password), 'the full file');
+        assert.deepEqual(
+          httpCredentialsIn(moduleFor(p.vendor).family, got.body),
+          creds,
+          'the same credential',
+        );
+      };
+      await resync();
+      const stranger = await request(port, path, { from: SHARED, headers: { 'user-agent': 'Mozilla/5.0' } });
+      assert.equal(stranger.status, 401);
+      f.clock += CHALLENGE_GRACE_MS;
+      await resync();
+      f.clock += 10 * CHALLENGE_GRACE_MS;
+      await resync();
+      const d = (await f.store.getDevice('acme', mac))!;
+      assert.deepEqual(
+        [d.state, d.challenged, d.needsReset],
+        ['successful', null, null],
+        'the answer ends the alarm',
+      );
+    });
+  }
 });

@@ -184,8 +184,24 @@ const CASES: Case[] = [
     want: { status: 401, outcome: 'challenge', reason: 'no_credential' },
   },
   {
-    name: 'holds a credential, asked again without it once the challenge went unanswered: reset needed',
+    name: 'holds a credential, asked again without it once the challenge went unanswered: challenged, marked as needing reset',
     setup: challengedFrom('127.0.0.2', CHALLENGE_GRACE_MS),
+    want: { status: 401, outcome: 'challenge', reason: 'needs_reset' },
+  },
+  {
+    // The drill: a stranger behind the phone's address asked once; the phone's own resync, which
+    // starts without the credential, is asked for it as ever, and its answer gets the full file.
+    name: "a stranger's unanswered challenge from the phone's address, then the phone asks and answers",
+    setup: async (c) => {
+      await challengedFrom('127.0.0.2', CHALLENGE_GRACE_MS)(c);
+      assert.equal((await request(c.f.port, `/${c.mac}.cfg`, { from: '127.0.0.2' })).status, 401);
+    },
+    credential: 'basic-own',
+    want: { status: 200, outcome: 'full', reason: 'credential' },
+  },
+  {
+    name: 'authenticated by its PAP from another address, asked before its first full file: reset needed',
+    setup: (c) => c.f.store.attemptPap(c.mac, c.pap, '127.0.0.3', 't', 'api'),
     want: { status: 200, outcome: 'minimal', reason: 'reset' },
   },
   {
@@ -382,7 +398,7 @@ describe('provisioning: one script and the long way decide alike', () => {
           needsResetAudited: (await f.store.events('acme', 50)).filter(
             (e) => e.type === 'needs_reset' && e.mac === ctx.mac,
           ).length,
-          minimalText: /Dial \*89|Locked|Blocked/.exec(res.body)?.[0] ?? null,
+          minimalText: /Dial \*89|Locked|Blocked|reset needed/.exec(res.body)?.[0] ?? null,
         });
       }
       await fresh.close();

@@ -527,7 +527,7 @@ export const openApiDocument = {
           },
           needsReset: {
             description:
-              'The last minimal "reset needed" configuration it got (the phone has no credential to show): reset the device',
+              'The last request that marked it as needing reset: without the credential it holds, from an address whose challenge went unanswered (a factory-reset phone, or a stranger behind its address: only challenged again), or the minimal "reset needed" file of a device authenticated without a credential. Cleared when the phone shows its credential; reset the device only when the phone really lost its configuration',
             oneOf: [{ $ref: '#/components/schemas/Sighting' }, { type: 'null' }],
           },
           suspensionNetwork: { type: ['string', 'null'] },

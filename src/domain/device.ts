@@ -64,7 +64,11 @@ export interface Device extends NewDevice, AuthRecord {
    * one: when and from where it was challenged (see decideProvisioning).
    */
   readonly challenged: Sighting | null;
-  /** The last minimal "reset needed" configuration this device, holding a credential, was served. */
+  /**
+   * The last request that marked this authenticated device as needing reset (a challenge that went
+   * unanswered, asked again from there; see decideProvisioning), until the phone shows its
+   * credential or an admin resets the device.
+   */
   readonly needsReset: Sighting | null;
   readonly sipPassword: string;
   readonly authenticatedAt: number | null;

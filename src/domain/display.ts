@@ -3,8 +3,10 @@ import type { Language } from './device';
 
 /**
  * What a minimal configuration's display says: the state and what to do about it. `reset`: the
- * device is authenticated, but this phone does not hold its credential (factory-reset, or not the
- * phone at all): only an admin's reset (a new PAP) lets it in again.
+ * device is authenticated (its PAP was used) but was never given a credential, and no bypass covers
+ * this request (the PAP came from another address, or its temporary whitelist ran out before the
+ * phone fetched): only an admin's reset (a new PAP) lets it in. A device that holds a credential
+ * never gets a minimal file (decideProvisioning).
  */
 export type MinimalDisplay = 'needed' | 'failed' | 'blocked' | 'reset';
 

@@ -18,8 +18,9 @@ export const PROVISIONING_REALM = 'papgate';
 
 /**
  * How long a challenge may stay unanswered before the address it went to, asking again without the
- * credential, gets the minimal "reset needed" file: a phone holding the credential answers within
- * a second; one that comes back a minute later without it has nothing to answer with.
+ * credential, marks the device as needing reset: a phone holding the credential answers within a
+ * second; one that comes back a minute later without it may have nothing to answer with. It is
+ * still only challenged: a stranger behind the same address looks the same (see decideProvisioning).
  */
 export const CHALLENGE_GRACE_MS = 60_000;
 
@@ -77,8 +78,12 @@ export const OWN_SHARE_REFUSALS: readonly ProvisioningRefusal[] = [
 export type ProvisioningDecision =
   | { readonly kind: 'full'; readonly reason: Exclude<BypassReason, 'pap'> }
   | { readonly kind: 'minimal'; readonly display: MinimalDisplay }
-  /** 401: the device holds a credential and the request carries none; the phone may answer. */
-  | { readonly kind: 'challenge' }
+  /**
+   * 401: the device holds a credential and the request carries none; the phone may answer.
+   * `needsReset`: a challenge to this address went unanswered for CHALLENGE_GRACE_MS, so the asker
+   * may be the phone after a factory reset (or a stranger behind its address): the operator's signal.
+   */
+  | { readonly kind: 'challenge'; readonly needsReset: boolean }
   | { readonly kind: 'refuse'; readonly reason: Exclude<ProvisioningRefusal, 'user_agent_mismatch'> };
 
 /**
@@ -116,7 +121,7 @@ export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision 
   // A late answer is asked again, never taken for a phone that has nothing to answer with.
   if (i.presented?.kind === 'stale')
     return i.device.credentialHash !== null
-      ? { kind: 'challenge' }
+      ? { kind: 'challenge', needsReset: false }
       : { kind: 'refuse', reason: 'wrong_credential' };
   if (i.presented !== null) {
     // A phone holding a credential that no longer matches (device re-created or reset) must be
@@ -128,13 +133,17 @@ export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision 
   // network) may hand its file, and a new credential that replaces the phone's, to anyone else.
   if (i.device.credentialHash !== null) {
     // The phone may hold the credential and hand it over only when asked: a server named by DHCP
-    // or PnP drops the path it was in. One that was asked from this address a while ago and comes
-    // back without it has nothing to answer with (factory-reset, or not the phone at all): it gets
-    // the minimal file saying so, and only an admin's reset, as the reference says, lets it in.
+    // or PnP drops the path it was in, and every resync starts without it. One that was asked from
+    // this address a while ago and comes back without it may have nothing to answer with
+    // (factory-reset), but a stranger behind the same address (an office, guest Wi-Fi, carrier-grade
+    // NAT) looks the same: no answer to it may take the working phone's credential and accounts
+    // away (a drill's stranger did so with one GET). It is challenged as ever, and the device is
+    // marked for the operator, whose reset (a new PAP) lets a factory-reset phone in.
     const c = i.device.challenged;
-    if (c !== null && c.ip === i.ip && i.now - c.at >= CHALLENGE_GRACE_MS)
-      return { kind: 'minimal', display: minimalDisplay(i.device.state) };
-    return { kind: 'challenge' };
+    return {
+      kind: 'challenge',
+      needsReset: c !== null && c.ip === i.ip && i.now - c.at >= CHALLENGE_GRACE_MS,
+    };
   }
   if (suspensionLetsIn(i.device, i.ip, i.now)) return { kind: 'full', reason: 'suspension' };
   if (ipMatches(i.ip, i.permanentWhitelist)) return { kind: 'full', reason: 'whitelist' };

@@ -14,9 +14,11 @@ import type { IvrOutcome, NotifyResult } from '../domain/outcomes';
 
 /** The configuration a provisioning reply carried: `none` for everything else (refusals, misses, pointers, HEAD). */
 /**
- * `challenge`: 401, the device holds a credential the request did not carry; `reset`: the minimal
- * "reset needed" configuration of an authenticated device (a phone that lost its credential, or
- * not the phone at all); `none`: no configuration (refused, unknown, a miss).
+ * `challenge`: 401, the device holds a credential the request did not carry; `reset`: a reply that
+ * marks an authenticated device as needing reset (docs/phones.md, The challenge): a 401 to an
+ * address whose challenge went unanswered (a phone that lost its credential, or a stranger behind
+ * its address), or the minimal "reset needed" file of a device authenticated without a credential
+ * (status 200); `none`: no configuration (refused, unknown, a miss).
  */
 export type ProvisioningDecision = 'full' | 'minimal' | 'reset' | 'challenge' | 'none';
 /** `none`: the request named no known device. */
@@ -143,7 +145,7 @@ export class Metrics {
 
     this.provisioningCounter = new Counter({
       name: 'papgate_provisioning_replies_total',
-      help: 'Provisioning HTTP replies by vendor, configuration served (full, minimal, reset: the minimal "reset needed" of an authenticated device, challenge: 401 for its credential, none), status and reason of a refusal (none for other replies)',
+      help: 'Provisioning HTTP replies by vendor, configuration served (full, minimal, challenge: 401 for its credential, reset: a 401 or minimal file that marks an authenticated device as needing reset, none), status and reason of a refusal (none for other replies)',
       labelNames: ['vendor', 'decision', 'status', 'reason'],
       registers,
     });

@@ -448,8 +448,9 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     }
     // HEAD changes nothing: a credential issued into a body nobody receives would lock the phone out.
     if (decision.kind === 'challenge') {
-      if (req.method !== 'HEAD') await note('challenge', 'no_credential');
-      labels.decision = 'challenge';
+      if (req.method !== 'HEAD')
+        await note('challenge', decision.needsReset ? 'needs_reset' : 'no_credential');
+      labels.decision = decision.needsReset && req.method !== 'HEAD' ? 'reset' : 'challenge';
       return challenge(module, presented?.kind === 'stale');
     }
     if (req.method === 'HEAD') return file(module.contentType);
@@ -558,7 +559,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       return plain(403);
     }
     if (done.kind === 'challenge') {
-      labels.decision = 'challenge';
+      labels.decision = done.needsReset ? 'reset' : 'challenge';
       return challenge(module, false);
     }
     labels.decision = done.kind === 'minimal' && done.display === 'reset' ? 'reset' : done.kind;

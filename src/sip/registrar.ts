@@ -148,9 +148,10 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
     refused(v);
     return;
   }
-  // An authenticated device's restricted account registers too: a phone that lost its credential
-  // holds the minimal "reset needed" file, and must still reach the emergency route (its other
-  // calls are "not possible", decideCall).
+  // An authenticated device's restricted account registers too: a phone whose PAP was accepted
+  // holds the minimal file until it fetches its full one (or "reset needed", asked from where no
+  // bypass lets it in), and must still reach the emergency route (its other calls are "not
+  // possible", decideCall).
   const { device, mac } = v;
   let contacts: ReturnType<RegisterRequest['getParsedHeader']> = [];
   const rawContact = req.get('contact')?.trim();

@@ -43,8 +43,11 @@ type ProvisionResult =
   /** The address is over the miss limit: nothing written. */
   | { readonly kind: 'limited' }
   | { readonly kind: 'refused'; readonly reason: ProvisioningRefusal }
-  /** The device holds a credential the request did not carry: answered 401 (noted, see note_answer). */
-  | { readonly kind: 'challenge' }
+  /**
+   * The device holds a credential the request did not carry: answered 401 (noted, see note_answer);
+   * `needsReset` as decideProvisioning answers it.
+   */
+  | { readonly kind: 'challenge'; readonly needsReset: boolean }
   | {
       readonly kind: 'full';
       readonly reason: Exclude<BypassReason, 'pap'>;
@@ -263,7 +266,8 @@ export class Provisioning extends StorePart {
       ],
     )) as [string, string?, string[]?, (string | (string | null)[] | null)?];
     const [outcome, reason = ''] = r;
-    if (outcome === 'unsure' || outcome === 'limited' || outcome === 'challenge') return { kind: outcome };
+    if (outcome === 'unsure' || outcome === 'limited') return { kind: outcome };
+    if (outcome === 'challenge') return { kind: 'challenge', needsReset: reason === 'needs_reset' };
     if (outcome === 'refused') return { kind: 'refused', reason: reason as ProvisioningRefusal };
     // Only the fields the file is made of (the rest of the record reads as unset).
     const device = toDevice(tenant, mac, pairs(r[2] ?? []));

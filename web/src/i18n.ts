@@ -81,7 +81,7 @@ const en = {
   'device.noHistory': 'No events recorded.',
   'device.needsReset': 'needs reset',
   'device.needsReset.help':
-    'The phone asked without the credential this device holds and could not show it (factory-reset, or not this phone). It got the minimal configuration "reset needed": emergency calls only. Reset the device to let it in again.',
+    'Asked without the credential this device holds, from an address whose request for it went unanswered a minute before: a phone that was factory-reset (it then shows its own provisioning failure and has no account), or a stranger behind the phone\'s address. papgate only asked for the credential again; the phone showing it clears this. Reset the device only when the phone really lost its configuration: it then gets the minimal configuration and needs a new PAP. (A device authenticated by its PAP that asks from elsewhere before its first full configuration gets "reset needed" and is marked too.)',
   'device.challenged': 'Asked for its credential',
   'confirm.ok': 'Yes, do it',
   'confirm.cancel': 'Cancel',
@@ -241,7 +241,7 @@ const de: Record<Key, string> = {
   'device.noHistory': 'Keine Ereignisse aufgezeichnet.',
   'device.needsReset': 'Reset nötig',
   'device.needsReset.help':
-    'Das Telefon hat ohne das Kennwort dieses Geräts angefragt und konnte es nicht vorweisen (auf Werkseinstellungen zurückgesetzt, oder nicht dieses Telefon). Es hat die Minimalkonfiguration „Reset nötig“ erhalten: nur Notrufe. Setzen Sie das Gerät zurück, um es wieder einzulassen.',
+    'Ohne das Kennwort dieses Geräts angefragt, von einer Adresse, deren Anfrage danach eine Minute zuvor unbeantwortet blieb: ein auf Werkseinstellungen zurückgesetztes Telefon (es zeigt dann seinen eigenen Provisionierungsfehler und hat kein Konto) oder ein Fremder hinter der Adresse des Telefons. papgate hat nur erneut nach dem Kennwort gefragt; zeigt das Telefon es vor, verschwindet diese Markierung. Setzen Sie das Gerät nur zurück, wenn das Telefon seine Konfiguration wirklich verloren hat: es erhält dann die Minimalkonfiguration und braucht eine neue PAP. (Ein per PAP authentifiziertes Gerät, das vor seiner ersten vollständigen Konfiguration von anderswo anfragt, erhält „Reset nötig“ und wird ebenfalls markiert.)',
   'device.challenged': 'Nach Kennwort gefragt',
   'confirm.ok': 'Ja, ausführen',
   'confirm.cancel': 'Abbrechen',

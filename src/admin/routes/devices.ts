@@ -54,7 +54,8 @@ function deviceView(d: Device, now: number, policy: AuthPolicy) {
     authenticatedVia: d.authenticatedVia,
     lastProvisioning: d.lastProvisioning && { ...d.lastProvisioning, at: iso(d.lastProvisioning.at) },
     // The phone asked without the credential the device holds (see decideProvisioning): when it was
-    // first challenged, and the last "reset needed" file it got (a phone an admin should reset).
+    // first challenged, and the last request that marked the device as needing reset (a phone an
+    // admin may have to reset, or a stranger behind its address).
     challenged: d.challenged && { ...d.challenged, at: iso(d.challenged.at) },
     needsReset: d.needsReset && { ...d.needsReset, at: iso(d.needsReset.at) },
     accounts: d.accounts.map(({ password: _password, ...rest }) => rest),

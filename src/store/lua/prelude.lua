@@ -193,15 +193,18 @@ end
 -- A provisioning answer that changes no state (minimal configuration, challenge, refusal), noted as
 -- provisioning_event does. For a device that holds a credential (see decideProvisioning) also: a
 -- challenge notes the first one from an address (`cq`, '<ms> <address>'; asked again from there,
--- the wait runs from that first one); a minimal "reset needed" file notes the request (`nr`) and,
--- the first time since the phone last showed its credential or an admin reset the device, writes
--- `needs_reset` to the audit trail: once per device and episode, so no stranger can flood it.
+-- the wait runs from that first one). An answer that marks the device as needing reset (a
+-- challenge with reason `needs_reset`, or the minimal "reset needed" file of a device authenticated
+-- without a credential) notes the request (`nr`) and, the first time since the phone last showed
+-- its credential or an admin reset the device, writes `needs_reset` to the audit trail: once per
+-- device and episode, so no stranger can flood it.
 local function note_answer(dev, s, now, ip, outcome, reason, file, extra)
   provisioning_event(dev, s, now, ip, outcome, reason, file, extra, outcome)
   if outcome == 'challenge' then
     local cq = redis.call('HGET', dev, 'cq')
     if not cq or string.match(cq, '^%d+ (%S+)$') ~= ip then redis.call('HSET', dev, 'cq', now .. ' ' .. ip) end
-  elseif outcome == 'minimal' and reason == 'reset' then
+  end
+  if reason == 'needs_reset' or (outcome == 'minimal' and reason == 'reset') then
     if redis.call('HSETNX', dev, 'nr', now .. ' ' .. ip) == 1 then
       audit(s.events, s.maxlen, now, 'needs_reset', { 'mac', device_mac(dev), 'ip', ip, 'file', file })
     else

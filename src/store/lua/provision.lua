@@ -13,7 +13,7 @@
 --       record_full), how long a challenge may stay unanswered (ms, CHALLENGE_GRACE_MS), the
 --       sinks' five, further field/value pairs for the provisioning event...
 -- Reply: { 'limited' } (over the miss limit, nothing written) | { 'unsure' } | { 'refused', reason }
---        | { 'challenge' }
+--        | { 'challenge', 'no_credential' | 'needs_reset' }
 --        | { 'full', reason, the device fields a full configuration is made of (flat field/value
 --            list), the state before when this made the device successful (else nil) }
 --        | { 'minimal', reason, the device fields a minimal configuration is made of,
@@ -46,11 +46,12 @@ elseif ARGV[5] ~= '' then
   else outcome, reason = 'refused', 'wrong_credential' end
 elseif f[7] then
   -- A device that holds its credential is that phone's: no bypass hands it to another. Asked
-  -- without it, the phone is challenged; asked again from where a challenge went unanswered a
-  -- while ago, it has nothing to answer with.
+  -- without it, the phone is challenged, always: asked again from where a challenge went
+  -- unanswered a while ago, it may have nothing to answer with, or be a stranger behind the
+  -- phone's address, so the device is only marked as needing reset (see note_answer).
   local at, from = string.match(f[15] or '', '^(%d+) (%S+)$')
   if at and from == ip and now - tonumber(at) >= tonumber(ARGV[15]) then
-    outcome, reason = 'minimal', display
+    outcome, reason = 'challenge', 'needs_reset'
   else
     outcome, reason = 'challenge', 'no_credential'
   end
@@ -91,7 +92,7 @@ else
   note_answer(dev, s, now, ip, outcome, reason, file, extra)
 end
 if outcome == 'refused' then return { outcome, reason } end
-if outcome == 'challenge' then return { outcome } end
+if outcome == 'challenge' then return { outcome, reason } end
 -- Only what the file is rendered from: the whole hash would cost more than everything else here.
 local out = { 'v', ARGV[1], 'md', ARGV[2], 's', f[1] }
 if outcome == 'full' then

@@ -2,8 +2,9 @@ import type { Device } from '../api';
 import { formatTime, t } from '../i18n';
 
 /**
- * An authenticated device whose phone asked without its credential and got the minimal "reset
- * needed" configuration: the badge, and when and from where that last happened.
+ * An authenticated device marked as needing reset (a request without its credential from where a
+ * challenge went unanswered: a factory-reset phone, or a stranger behind its address): the badge,
+ * and when and from where that last happened.
  */
 export function NeedsReset(props: { needsReset: Device['needsReset'] }) {
   const n = props.needsReset;
