@@ -24,6 +24,14 @@ export class ConfigFiles {
     this.bodies = new BodyCache(maxBodies);
   }
 
+  /** A file without a MAC, the same for every phone of the family: nothing secret, never cached. */
+  common(module: VendorModule, fm: { template: string; vars: Readonly<Record<string, string>> }): Answer {
+    return file(
+      module.contentType,
+      this.templates.render(module.family, fm.template, [], commonScope(this.config, fm.vars), module.escape),
+    );
+  }
+
   /** The minimal configuration of `device`. */
   minimal(module: VendorModule, fm: { template: string }, device: RenderedDevice, what: MinimalKind): Answer {
     const { display, password } = minimalFields(this.config, device, what);

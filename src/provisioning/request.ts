@@ -1,8 +1,17 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import { BoundedMap } from '../lib/bounded';
 import type { Device } from '../domain/device';
+import {
+  certificateAuditFields,
+  certificateResult,
+  type CertificateResult,
+  type DeviceCertificatePolicy,
+} from '../domain/devicecert';
 import { parseDigestHeader, type DigestCredentials } from '../domain/digest';
-import { tryParseMac } from '../domain/mac';
+import { tryParseMac, type Mac } from '../domain/mac';
 import { canonicalIp, ipMatches, type WhitelistEntry } from '../domain/whitelist';
+import { presentedCertificate } from './tls';
 import { VENDOR_MODULES, type VendorModule } from './vendors';
 
 /** canonicalIp of socket peers, which repeat (keep-alive, reboot waves): parsing them costs. */
@@ -100,4 +109,29 @@ export function userAgentMismatch(
     if (a !== null && b !== null && a !== b) return true;
   }
   return false;
+}
+
+/** The User-Agent a request carries (none when the header is repeated). */
+export function userAgentOf(req: { readonly headers: IncomingHttpHeaders }): string | undefined {
+  const ua = req.headers['user-agent'];
+  return typeof ua === 'string' ? ua : undefined;
+}
+
+/**
+ * The device certificate a request presents, checked against the device's MAC and the one its
+ * User-Agent names, and what of it the audit records under `policy`.
+ */
+export function certificateOf(
+  req: { readonly headers: IncomingHttpHeaders; readonly socket: Socket },
+  module: VendorModule,
+  mac: Mac,
+  userAgent: string | undefined,
+  policy: DeviceCertificatePolicy,
+): { certificate: CertificateResult; audit: ReturnType<typeof certificateAuditFields> } {
+  const certificate = certificateResult(
+    presentedCertificate(req.socket),
+    mac,
+    userAgent === undefined ? undefined : module.parseUserAgent(userAgent)?.mac,
+  );
+  return { certificate, audit: certificateAuditFields(policy, certificate) };
 }

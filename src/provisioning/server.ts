@@ -5,12 +5,7 @@ import type { Logger } from 'pino';
 import type { Config, ProvisioningTlsConfig } from '../config';
 import { settle } from '../domain/auth';
 import type { Device } from '../domain/device';
-import {
-  certificateAuditFields,
-  certificateRefusal,
-  certificateResult,
-  DEFAULT_DEVICE_CERTIFICATE_POLICY,
-} from '../domain/devicecert';
+import { certificateRefusal, DEFAULT_DEVICE_CERTIFICATE_POLICY } from '../domain/devicecert';
 import { clientOf } from '../domain/prefix';
 import { LogLimit } from '../lib/loglimit';
 import type { Mac } from '../domain/mac';
@@ -39,23 +34,25 @@ import {
   type ProvisioningVendor,
 } from '../lib/metrics';
 import { isStoreUnavailable } from '../store/connect';
-import type { ProvisioningState } from '../store/provisioning';
+import type { ProvisioningState, RenderedDevice } from '../store/provisioning';
 import { SipStore } from '../store/sip';
 import type { Store } from '../store/store';
 import { file, plain, reply, STATUS_TEXT, write, type Answer } from './answer';
 import { ConfigFiles } from './files';
 import { MissLimit } from './misses';
 import { QuickCache, type Hint } from './quick';
+import type { MinimalKind } from './scope';
 import {
   answersWithDigest,
+  certificateOf,
   clientIp,
   presentedBasicCredential,
   presentedDigest,
   userAgentMismatch,
+  userAgentOf,
 } from './request';
-import { commonScope } from './scope';
 import { TemplateSet } from './templates';
-import { presentedCertificate, tlsServerOptions } from './tls';
+import { tlsServerOptions } from './tls';
 import { matchFile, moduleFor, type FileMatch, type VendorModule } from './vendors';
 
 interface ProvisioningDeps {
@@ -110,6 +107,12 @@ const MAX_HINTS = 100_000;
  */
 const MAX_CACHED_ADDRESSES = 4096;
 
+/** What a request was decided to get, as both paths answer it (`decided` in the server). */
+type Decided =
+  | { readonly kind: 'challenge'; readonly needsReset: boolean; readonly stale: boolean }
+  | (MinimalKind & { readonly device: RenderedDevice })
+  | { readonly kind: 'full'; readonly device: RenderedDevice; readonly credential: string };
+
 /** Thrown for any store failure: the answer is 503, never a downgraded configuration. */
 class StoreDown extends Error {}
 
@@ -156,14 +159,20 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   });
   const limitedWarn = (ip: string, fields: object, msg: string, reason?: string) =>
     logLimit.line(log, 'warn', clientOf(ip, config.traffic.clientPrefix), fields, msg, reason);
-  /** Each reason its own share: a flood of wrong credentials must not silence a certificate mismatch. */
-  const refusedLine = (ip: string, reason: ProvisioningRefusal, fields: object) =>
+  /**
+   * 403, labelled and logged within the client's share; each reason its own share: a flood of wrong
+   * credentials must not silence a certificate mismatch.
+   */
+  const refused = (labels: Labels, ip: string, reason: ProvisioningRefusal, fields: object): Answer => {
+    labels.reason = reason;
     limitedWarn(
       ip,
       { req: ++seq, ip, outcome: 'refused', reason, ...fields },
       'provisioning refused',
       reason,
     );
+    return plain(403);
+  };
 
   // Set right below, before the server can take a request.
   let lifecycle: ReturnType<typeof installEdgeLifecycle> | null = null;
@@ -238,6 +247,28 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
           ? challengeHeader(PROVISIONING_REALM, await guarded(nonces.issueNonce()), stale)
           : `Basic realm="${PROVISIONING_REALM}"`,
     });
+
+  /** The answer to a decided request and its metric label: the same on the quick and the long way. */
+  const decided = (
+    labels: Labels,
+    module: VendorModule,
+    fm: { template: string },
+    d: Decided,
+  ): Promise<Answer> | Answer => {
+    switch (d.kind) {
+      case 'challenge':
+        labels.decision = d.needsReset ? 'reset' : 'challenge';
+        return challenge(module, d.stale);
+      case 'minimal': {
+        const { device, ...what } = d;
+        labels.decision = what.display === 'reset' ? 'reset' : 'minimal';
+        return files.minimal(module, fm, device, what);
+      }
+      case 'full':
+        labels.decision = 'full';
+        return files.full(module, fm, d.device, d.credential);
+    }
+  };
 
   /**
    * The credential a request carries: in the path, else as HTTP Basic credentials whose user is
@@ -321,16 +352,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       : matchFile(p.slice(p.lastIndexOf('/') + 1)).filter((c) => c.match.role === 'boot');
 
     const common = candidates.find((c) => c.match.role === 'common');
-    if (common && common.match.role === 'common') {
-      const body = templates.render(
-        common.module.family,
-        common.match.template,
-        [],
-        commonScope(config, common.match.vars),
-        common.module.escape,
-      );
-      return file(common.module.contentType, body);
-    }
+    if (common && common.match.role === 'common') return files.common(common.module, common.match);
 
     const named = candidates.find((c) => c.match.role === 'config' || c.match.role === 'pointer');
     // Boot files are asked for by every phone that reboots: never a miss, never throttled.
@@ -405,28 +427,20 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     const tenant = device.tenant;
     // Only refusals (per client, see logLimit) and the rare retry are logged: a successful request
     // writes no log line.
-    const ua = req.headers['user-agent'];
-    const userAgent = typeof ua === 'string' ? ua : undefined;
+    const userAgent = userAgentOf(req);
     const certificatePolicy = tenantRecord?.deviceCertificate ?? DEFAULT_DEVICE_CERTIFICATE_POLICY;
-    const certificate = certificateResult(
-      presentedCertificate(req.socket),
-      device.mac,
-      userAgent === undefined ? undefined : module.parseUserAgent(userAgent)?.mac,
-    );
-    const audit = certificateAuditFields(certificatePolicy, certificate);
+    const { certificate, audit } = certificateOf(req, module, device.mac, userAgent, certificatePolicy);
     const note = (outcome: string, reason: string) =>
       guarded(store.recordProvisioning(tenant, device.mac, { ip, outcome, reason, file: name, audit }));
 
     /** Noted on the device and in the traffic; logged within the client's share. */
     const refuse = async (reason: ProvisioningRefusal, fields: object = {}) => {
       await note('refused', reason);
-      labels.reason = reason;
-      refusedLine(ip, reason, { mac: device.mac, tenant, file: name, ...fields, ...audit });
-      return plain(403);
+      return refused(labels, ip, reason, { mac: device.mac, tenant, file: name, ...fields, ...audit });
     };
 
     if (userAgentMismatch(module, device, userAgent))
-      return refuse('user_agent_mismatch', { userAgent: strangerText(String(ua)) });
+      return refuse('user_agent_mismatch', { userAgent: strangerText(String(req.headers['user-agent'])) });
 
     const presented = await presentedBy(req, device.mac, r.pathCredential);
     const t = now();
@@ -450,15 +464,18 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     if (decision.kind === 'challenge') {
       if (req.method !== 'HEAD')
         await note('challenge', decision.needsReset ? 'needs_reset' : 'no_credential');
-      labels.decision = decision.needsReset && req.method !== 'HEAD' ? 'reset' : 'challenge';
-      return challenge(module, presented?.kind === 'stale');
+      return decided(labels, module, fm, {
+        kind: 'challenge',
+        needsReset: decision.needsReset && req.method !== 'HEAD',
+        stale: presented?.kind === 'stale',
+      });
     }
     if (req.method === 'HEAD') return file(module.contentType);
     if (decision.kind === 'minimal') {
       await note('minimal', decision.display);
-      labels.decision = decision.display === 'reset' ? 'reset' : 'minimal';
-      return files.minimal(module, fm, device, {
+      return decided(labels, module, fm, {
         kind: 'minimal',
+        device,
         display: decision.display,
         ip,
         failedUntil: settle(device, t).failedUntil,
@@ -496,8 +513,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       if (r.retry) return 'retry';
       return plain(503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
     }
-    labels.decision = 'full';
-    return files.full(module, fm, device, credential);
+    return decided(labels, module, fm, { kind: 'full', device, credential });
   };
 
   /**
@@ -515,17 +531,11 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     const module = moduleFor(hint.vendor);
     const fm = module.matchFile(name);
     if (fm === null || fm.role !== 'config' || fm.mac !== mac) return null;
-    const ua = req.headers['user-agent'];
-    const userAgent = typeof ua === 'string' ? ua : undefined;
+    const userAgent = userAgentOf(req);
     if (userAgentMismatch(module, { mac, model: hint.model }, userAgent)) return null;
     const entries = cache.containing(ip);
     if (entries === null) return null;
-    const certificate = certificateResult(
-      presentedCertificate(req.socket),
-      mac,
-      userAgent === undefined ? undefined : module.parseUserAgent(userAgent)?.mac,
-    );
-    const audit = certificateAuditFields(hint.policy, certificate);
+    const { certificate, audit } = certificateOf(req, module, mac, userAgent, hint.policy);
     const presented = r.pathCredential ?? presentedBasicCredential(req.headers.authorization, mac);
     // A request with a credential gets it back or nothing: no bypass, so no new credential.
     const fresh = presented === null ? generateDeviceCredential() : null;
@@ -553,28 +563,29 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       return misses.tooMany();
     }
     labels.vendor = hint.vendor;
-    if (done.kind === 'refused') {
-      labels.reason = done.reason;
-      refusedLine(ip, done.reason, { mac, tenant: hint.tenant, file: name, ...audit });
-      return plain(403);
+    switch (done.kind) {
+      case 'refused':
+        return refused(labels, ip, done.reason, { mac, tenant: hint.tenant, file: name, ...audit });
+      case 'challenge':
+        return decided(labels, module, fm, { kind: 'challenge', needsReset: done.needsReset, stale: false });
+      case 'full':
+        return decided(labels, module, fm, {
+          kind: 'full',
+          device: done.device,
+          credential: (done.reason === 'credential' ? presented : fresh)!,
+        });
+      case 'minimal':
+        return decided(labels, module, fm, {
+          kind: 'minimal',
+          device: done.device,
+          display: done.display,
+          ip,
+          failedUntil: done.failedUntil,
+          language: done.device.language ?? done.tenantLanguage,
+          timeZone: done.tenantTimeZone,
+          now: now(),
+        });
     }
-    if (done.kind === 'challenge') {
-      labels.decision = done.needsReset ? 'reset' : 'challenge';
-      return challenge(module, false);
-    }
-    labels.decision = done.kind === 'minimal' && done.display === 'reset' ? 'reset' : done.kind;
-    if (done.kind === 'full')
-      return files.full(module, fm, done.device, (done.reason === 'credential' ? presented : fresh)!);
-    const t = now();
-    return files.minimal(module, fm, done.device, {
-      kind: 'minimal',
-      display: done.display,
-      ip,
-      failedUntil: done.failedUntil,
-      language: done.device.language ?? done.tenantLanguage,
-      timeZone: done.tenantTimeZone,
-      now: t,
-    });
   };
 
   app.get('/*', async (req, r) => {
