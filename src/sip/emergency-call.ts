@@ -16,7 +16,7 @@ import {
 import type { Mac } from '../domain/mac';
 import type { Site } from '../domain/site';
 import { strangerText } from '../domain/text';
-import { Sites } from '../store/sites';
+import type { Sites } from '../store/sites';
 import type { Store } from '../store/store';
 import type { LogLimit } from '../lib/loglimit';
 import type { Metrics } from '../lib/metrics';
@@ -30,6 +30,8 @@ export interface EmergencyDeps {
   readonly srf: Srf;
   /** Emergency calls from their INVITE until their hang-up crossed: shutdown waits for them. */
   readonly emergencyCalls: Set<EmergencyCall>;
+  /** The tenants' site records (their emergency route, caller ID and location); built once by the service. */
+  readonly sites: Pick<Sites, 'get'>;
   /** Refused INVITEs and the lines of each call are logged per client (an address prefix), kind and window. */
   readonly logLimit: LogLimit;
   readonly metrics?: Metrics;
@@ -51,24 +53,28 @@ export function emergencyTarget(route: string, dialled: string): string {
   return `${m[1]}${encodeURIComponent(dialled).replace(/%2B/g, '+').replace(/%2A/g, '*').replace(/%23/g, '%23')}@${rest}`;
 }
 
+/** One emergency call as the router hands it over: its INVITE, the dialled number and its caller. */
+export interface EmergencyRequest {
+  readonly req: Srf.SrfRequest;
+  readonly res: Srf.SrfResponse;
+  readonly dialled: string;
+  readonly id: Identified;
+  readonly deps: EmergencyDeps;
+  readonly log: Logger;
+}
+
 /**
  * Routes an emergency call and accounts for it: counted (papgate_emergency_calls_total), audited
  * in its device's tenant (within EMERGENCY_AUDIT per device), and held in deps.emergencyCalls until
  * its hang-up crossed, so that a shutdown neither drops its answer nor its BYE.
  */
-export async function routeEmergency(
-  req: Srf.SrfRequest,
-  res: Srf.SrfResponse,
-  dialled: string,
-  id: Identified,
-  deps: EmergencyDeps,
-  log: Logger,
-): Promise<void> {
+export async function routeEmergency(e: EmergencyRequest): Promise<void> {
+  const { req, id, deps, log } = e;
   const call: EmergencyCall = {};
   deps.emergencyCalls.add(call);
   const end = () => void deps.emergencyCalls.delete(call);
   try {
-    const placed = await placeEmergency(req, res, dialled, id, deps, log, { call, end });
+    const placed = await placeEmergency(e, { call, end });
     if (placed.result !== 'connected') end();
     deps.metrics?.emergencyCall(placed.result, placed.identity);
     if (id.tenant !== null && id.mac !== null)
@@ -98,20 +104,15 @@ interface Placed {
 }
 
 async function placeEmergency(
-  req: Srf.SrfRequest,
-  res: Srf.SrfResponse,
-  dialled: string,
-  id: Identified,
-  deps: EmergencyDeps,
-  log: Logger,
+  e: EmergencyRequest,
   held: { readonly call: EmergencyCall; readonly end: () => void },
 ): Promise<Placed> {
+  const { req, res, dialled, id, deps, log } = e;
   let cancelled = false;
   req.on('cancel', () => {
     cancelled = true;
   });
-  const sites = new Sites(deps.store.redis, { eventsMaxLen: deps.config.eventsMaxLen });
-  const site = await emergencySite(id, sites, log);
+  const site = await emergencySite(id, deps.sites, log);
   const [prefixes, fromSite] = await Promise.all([
     callerIdPrefixes(id.tenant, site, deps.store, log),
     isFromSite(id, site, deps.store, log),

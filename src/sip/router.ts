@@ -118,7 +118,7 @@ export async function handleInvite(
     case 'refuse':
       return res.send(403, 'Forbidden');
     case 'emergency':
-      return routeEmergency(req, res, dialled, id, deps, log);
+      return routeEmergency({ req, res, dialled, id, deps, log });
     case 'ivr':
     case 'not_possible':
       return startIvr({ req, res, mode: route, id, source, deps, log });

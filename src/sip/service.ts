@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Mac } from '../domain/mac';
 import { SipStore } from '../store/sip';
+import { Sites } from '../store/sites';
 import type { RedisClient, Store } from '../store/store';
 import type { IvrSession } from '../ivr/session';
 import { LogLimit } from '../lib/loglimit';
@@ -164,6 +165,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
   const sipStore = new SipStore(deps.redis, { nonceSeconds: sip.nonceSeconds, schema: store.schema });
   const sessions = new Set<IvrSession>();
   const emergencyCalls = new Set<EmergencyCall>();
+  const sites = new Sites(store.redis, { eventsMaxLen: config.eventsMaxLen });
   const metrics = deps.metrics ?? new Metrics();
   const srf = new Srf();
   const mrf = new Mrf(srf);
@@ -318,6 +320,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       media: () => (draining ? null : media),
       sessions,
       emergencyCalls,
+      sites,
       ivr,
       draining: () => draining,
       metrics,
