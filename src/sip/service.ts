@@ -1,4 +1,3 @@
-import net from 'node:net';
 import Srf from 'drachtio-srf';
 import Mrf from 'drachtio-fsmrf';
 import type { Logger } from 'pino';
@@ -11,6 +10,7 @@ import type { IvrSession } from '../ivr/session';
 import { LogLimit } from '../lib/loglimit';
 import { Metrics } from '../lib/metrics';
 import { LockWatcher } from './lockwatch';
+import { closeMediaServer, mediaConnector, RETRY_MAX_MS } from './media-connect';
 import { MediaPool, type MediaServerStatus } from './mediapool';
 import type { NotifyResult } from '../domain/outcomes';
 import { sendCheckSync, type KnownPlace } from './notify';
@@ -64,94 +64,11 @@ export interface SipService {
 const EMERGENCY_HOLD_MS = 3600_000;
 /** While a shutdown waits for emergency calls, a line this often says so. */
 const EMERGENCY_WAIT_LOG_MS = 30_000;
-
-const RETRY_MIN_MS = 500;
-const RETRY_MAX_MS = 5000;
 /**
  * A FreeSWITCH that refused an endpoint (max-sessions, sessions-per-second) is tried after the
  * others for this long: about the time such a peak takes to pass, short enough not to idle it.
  */
 const MEDIA_ERROR_HOLD_MS = 5000;
-
-function probe(host: string, port: number, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host, port });
-    const done = (err?: Error) => {
-      s.removeAllListeners();
-      s.destroy();
-      if (err) reject(err);
-      else resolve();
-    };
-    s.setTimeout(timeoutMs, () => done(new Error(`timeout connecting to ${host}:${port}`)));
-    s.once('connect', () => done());
-    s.once('error', (err) => done(err));
-  });
-}
-
-/**
- * Throws when papgate cannot listen on `address:port` now. drachtio-fsmrf's own listener has no
- * error handler (a port in use would end the process), and FreeSWITCH connects back only to the
- * listeners its PAPGATE_LISTENERS names, so a port taken by another program is a configuration
- * error to say, not a port to move away from.
- */
-function listenable(address: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        new ListenerUnavailable(
-          `cannot listen on ${address}:${port} (FREESWITCH_LISTEN_ADDRESS, FREESWITCH_LISTEN_PORT): ${err.code ?? err.message}`,
-        ),
-      ),
-    );
-    s.listen(port, address, () => s.close(() => resolve()));
-  });
-}
-
-class ListenerUnavailable extends Error {}
-
-/**
- * How long a connection to FreeSWITCH's event socket may take. drachtio-fsmrf's connect settles
- * only on FreeSWITCH's answer or a socket error: a FreeSWITCH that accepts the socket and says
- * nothing (seen while it starts up again after a crash) left papgate waiting for ever, without IVR.
- */
-const MEDIA_CONNECT_TIMEOUT_MS = 5000;
-
-/** `connecting`, or an error after `ms`; a MediaServer that connects after that is closed. */
-function within(connecting: Promise<Mrf.MediaServer>, ms: number): Promise<Mrf.MediaServer> {
-  return new Promise((resolve, reject) => {
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      reject(new Error(`FreeSWITCH's event socket did not answer within ${ms} ms`));
-    }, ms);
-    connecting.then(
-      (m) => {
-        clearTimeout(timer);
-        if (late) closeMediaServer(m);
-        else resolve(m);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        if (!late) reject(err as Error);
-      },
-    );
-  });
-}
-
-/** Closes a MediaServer for good: drachtio-modesl would otherwise keep reconnecting on its own. */
-function closeMediaServer(ms: Mrf.MediaServer): void {
-  const conn = ms.conn;
-  try {
-    if (conn) {
-      conn.closing = true;
-      if (conn.reconnectVars?.retryTimer) clearTimeout(conn.reconnectVars.retryTimer);
-    }
-    ms.disconnect();
-  } catch {
-    // disconnect() throws on a socket already closed; the server is dropped either way.
-  }
-}
 
 /**
  * The SIP side of papgate: registrar, call router, IVR, check-sync NOTIFYs and the lock watcher.
@@ -179,8 +96,6 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
   let drachtioStarted = false;
   let drachtioUp = false;
   let drachtioDown = false;
-  /** Per FreeSWITCH: its outage was logged (once, until it is back). */
-  const mediaDown = fsServers.map(() => false);
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const readyWaiters = new Set<() => void>();
 
@@ -349,72 +264,18 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
   };
 
   // ---- FreeSWITCH --------------------------------------------------------------------------------
-  /** One connection per configured server, each retried and logged on its own. */
-  const connectMedia = async (i: number): Promise<void> => {
-    const fs = fsServers[i]!;
-    let delay = RETRY_MIN_MS;
-    while (!stopped) {
-      try {
-        await probe(fs.host, fs.port, 2000);
-        const listenPort = sip.freeswitch.listenPort + i;
-        await listenable(sip.freeswitch.listenAddress, listenPort);
-        const m = await within(
-          mrf.connect({
-            address: fs.host,
-            port: fs.port,
-            secret: sip.freeswitch.secret,
-            listenAddress: sip.freeswitch.listenAddress,
-            listenPort,
-          }),
-          MEDIA_CONNECT_TIMEOUT_MS,
-        );
-        if (stopped) {
-          closeMediaServer(m);
-          return;
-        }
-        m.on('error', (err: Error) =>
-          log.debug({ err: err.message, server: fs.label }, 'media server error'),
-        );
-        m.once('end', () => {
-          if (media.server(i) !== m) return;
-          media.set(i, null);
-          mediaDown[i] = true;
-          closeMediaServer(m);
-          if (!stopped) {
-            log.error(
-              { server: fs.label, connected: media.connectedCount(), configured: media.size },
-              media.connectedCount() === 0
-                ? 'FreeSWITCH connection lost; IVR calls answered 503 until it is back'
-                : 'FreeSWITCH connection lost; new IVR calls go to the other FreeSWITCH until it is back',
-            );
-            void connectMedia(i);
-          }
-        });
-        media.set(i, m);
-        log.info(
-          { host: fs.host, port: fs.port },
-          mediaDown[i] ? 'FreeSWITCH connection restored' : 'connected to FreeSWITCH',
-        );
-        mediaDown[i] = false;
-        startDrachtio();
-        checkReady();
-        return;
-      } catch (err) {
-        if (!mediaDown[i])
-          log.error(
-            { err: (err as Error).message, host: fs.host, port: fs.port },
-            err instanceof ListenerUnavailable
-              ? "cannot take FreeSWITCH's connections back; retrying"
-              : 'FreeSWITCH unreachable; retrying',
-          );
-        else
-          log.debug({ err: (err as Error).message, host: fs.host, port: fs.port }, 'FreeSWITCH retry failed');
-        mediaDown[i] = true;
-        await sleep(delay);
-        delay = Math.min(delay * 2, RETRY_MAX_MS);
-      }
-    }
-  };
+  const connectMedia = mediaConnector({
+    mrf,
+    freeswitch: sip.freeswitch,
+    media,
+    log,
+    stopped: () => stopped,
+    sleep,
+    onConnected: () => {
+      startDrachtio();
+      checkReady();
+    },
+  });
   fsServers.forEach((_, i) => void connectMedia(i));
 
   const lockWatcher = new LockWatcher(store, (t, m) => checkSync(t, m), sip.lockWatchIntervalMs, log);
