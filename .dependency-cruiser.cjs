@@ -1,5 +1,5 @@
 /**
- * Which way imports run in src/ and web/src (docs/architecture.md, "Layers"), checked by
+ * Which way imports run in src/ and web/src (docs/architecture.md, "Which way imports run"), checked by
  * dependency-cruiser in `npm run lint` and by test/layers.test.ts in `npm test`. Type-only imports
  * count (tsPreCompilationDeps): a type cycle is a cycle all the same.
  *

@@ -1,5 +1,5 @@
 /**
- * Which way imports run (docs/architecture.md, "Layers"): the rules of .dependency-cruiser.cjs,
+ * Which way imports run (docs/architecture.md, "Which way imports run"): the rules of .dependency-cruiser.cjs,
  * which `npm run lint` checks too, run here so that CI (`npm test`) enforces them. A tree made for
  * the test breaks each rule once, so a rule that no longer matches anything fails here.
  */

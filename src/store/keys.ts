@@ -32,7 +32,7 @@ export const keys = {
     /** SET of canonical permanent whitelist entries */
     whitelist: `${P}:{t:${t}}:wl`,
     /**
-     * ZSET (scores 0) of the permanent whitelist's entries by first address, `whitelistIndexMember`:
+     * ZSET (scores 0) of the permanent whitelist's entries by first address, `indexMember` (whitelists.ts):
      * the entries inside a range are one ZRANGEBYLEX
      */
     whitelistIndex: `${P}:{t:${t}}:wlx`,
