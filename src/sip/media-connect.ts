@@ -13,17 +13,26 @@ const RETRY_MIN_MS = 500;
 /** The longest wait between two attempts, FreeSWITCH's here and drachtio-server's (service.ts). */
 export const RETRY_MAX_MS = 5000;
 
+/**
+ * Resolves once FreeSWITCH's event socket greets (`Content-Type: auth/request`): a socket that is
+ * accepted but silent, as while FreeSWITCH starts up, is not yet worth drachtio-fsmrf's connect.
+ */
 function probe(host: string, port: number, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const s = net.connect({ host, port });
+    let heard = '';
     const done = (err?: Error) => {
       s.removeAllListeners();
       s.destroy();
       if (err) reject(err);
       else resolve();
     };
-    s.setTimeout(timeoutMs, () => done(new Error(`timeout connecting to ${host}:${port}`)));
-    s.once('connect', () => done());
+    s.setTimeout(timeoutMs, () => done(new Error(`no greeting from ${host}:${port} within ${timeoutMs} ms`)));
+    s.on('data', (chunk: Buffer) => {
+      heard = (heard + chunk.toString('latin1')).slice(-256);
+      if (heard.includes('auth/request')) done();
+    });
+    s.once('end', () => done(new Error(`${host}:${port} closed without a greeting`)));
     s.once('error', (err) => done(err));
   });
 }
@@ -51,11 +60,13 @@ function listenable(address: string, port: number): Promise<void> {
 class ListenerUnavailable extends Error {}
 
 /**
- * How long a connection to FreeSWITCH's event socket may take. drachtio-fsmrf's connect settles
- * only on FreeSWITCH's answer or a socket error: a FreeSWITCH that accepts the socket and says
- * nothing (seen while it starts up again after a crash) left papgate waiting for ever, without IVR.
+ * How long a connection to FreeSWITCH's event socket may take once it greeted (probe).
+ * drachtio-fsmrf's connect settles only on FreeSWITCH's answer or a socket error: a FreeSWITCH that
+ * took the socket and said nothing (seen while it started up again after a crash) left papgate
+ * waiting for ever, without IVR. Long enough that a busy FreeSWITCH answers first: a connect that
+ * completes after it has its listener closed, but would meanwhile hold the listener's port.
  */
-const MEDIA_CONNECT_TIMEOUT_MS = 5000;
+const MEDIA_CONNECT_TIMEOUT_MS = 15_000;
 
 /** `connecting`, or an error after `ms`; a MediaServer that connects after that is closed. */
 function within(connecting: Promise<Mrf.MediaServer>, ms: number): Promise<Mrf.MediaServer> {
