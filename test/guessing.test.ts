@@ -24,6 +24,26 @@ const POLICY: AuthPolicy = {
 const T0 = 1_800_000_000_000;
 const ATTACKER = 'sip:203.0.113.9';
 
+/** Tenant `acme` with `n` devices of one model at site `s`, MACs `<prefix><i as 4 hex digits>`. */
+async function seedDevices(
+  store: Store,
+  n: number,
+  prefix: string,
+  vendor: 'yealink' | 'snom',
+  model: string,
+) {
+  await store.putTenant('acme', { name: 'acme', language: null }, 'test');
+  const made = await store.createDevices(
+    'acme',
+    Array.from({ length: n }, (_, i) =>
+      parseNewDevice({ mac: `${prefix}${i.toString(16).padStart(4, '0')}`, vendor, model, site: 's' }),
+    ),
+    'test',
+  );
+  assert.ok(made !== 'unknown_tenant' && made.ok);
+  return made;
+}
+
 const wrongFor = (pap: string) => (pap === '000000' ? '111111' : '000000');
 
 describe('guessing across devices: per-source limits', () => {
@@ -244,20 +264,7 @@ describe('guessing by tenant tokens', () => {
         });
         return { status: res.status, json: JSON.parse(res.body) as Record<string, string> };
       };
-      await store.putTenant('acme', { name: 'acme' }, 'test');
-      const made = await store.createDevices(
-        'acme',
-        Array.from({ length: 12 }, (_, i) =>
-          parseNewDevice({
-            mac: `00156510${i.toString(16).padStart(4, '0')}`,
-            vendor: 'yealink',
-            model: 'T54W',
-            site: 's',
-          }),
-        ),
-        'test',
-      );
-      assert.ok(made !== 'unknown_tenant' && made.ok);
+      const made = await seedDevices(store, 12, '00156510', 'yealink', 'T54W');
       const first = (await call(TOKEN, '/api/v1/tenants/acme/tokens', { name: 'first' })).json.token!;
       for (const d of made.devices.slice(0, 10))
         assert.equal(
@@ -380,20 +387,7 @@ describe('guessing alerts: webhook', () => {
       now: () => clock,
       onSourceLimited: (c) => alerts.sourceLimited(c),
     });
-    await store.putTenant('acme', { name: 'acme', language: null }, 'test');
-    const res = await store.createDevices(
-      'acme',
-      Array.from({ length: 40 }, (_, i) =>
-        parseNewDevice({
-          mac: `0015650f${i.toString(16).padStart(4, '0')}`,
-          vendor: 'snom',
-          model: 'D785',
-          site: 's',
-        }),
-      ),
-      'test',
-    );
-    assert.ok(res !== 'unknown_tenant' && res.ok);
+    const res = await seedDevices(store, 40, '0015650f', 'snom', 'D785');
     const guess = async (from: number) => {
       for (const d of res.devices.slice(from, from + 20))
         await store.attemptPap(d.mac, wrongFor(d.pap), null, 'test', 'ivr', { source: ATTACKER });
