@@ -24,24 +24,25 @@ const POLICY: AuthPolicy = {
 const T0 = 1_800_000_000_000;
 const ATTACKER = 'sip:203.0.113.9';
 
-/** Tenant `acme` with `n` devices of one model at site `s`, MACs `<prefix><i as 4 hex digits>`. */
+/** Tenant `tenant` with `n` devices of one model at site `s`, MACs `<prefix><i as 4 hex digits>`. */
 async function seedDevices(
   store: Store,
+  tenant: string,
   n: number,
   prefix: string,
-  vendor: 'yealink' | 'snom',
-  model: string,
-) {
-  await store.putTenant('acme', { name: 'acme', language: null }, 'test');
+  vendor: 'yealink' | 'snom' = 'yealink',
+  model = 'T54W',
+): Promise<readonly { mac: Mac; pap: string }[]> {
+  await store.putTenant(tenant, { name: tenant, language: null }, 'test');
   const made = await store.createDevices(
-    'acme',
+    tenant,
     Array.from({ length: n }, (_, i) =>
       parseNewDevice({ mac: `${prefix}${i.toString(16).padStart(4, '0')}`, vendor, model, site: 's' }),
     ),
     'test',
   );
   assert.ok(made !== 'unknown_tenant' && made.ok);
-  return made;
+  return made.devices;
 }
 
 const wrongFor = (pap: string) => (pap === '000000' ? '111111' : '000000');
@@ -66,27 +67,7 @@ describe('guessing across devices: per-source limits', () => {
   });
 
   /** `n` devices in `tenant`; answers their MACs and PAPs. */
-  async function devices(
-    tenant: string,
-    n: number,
-    prefix: string,
-  ): Promise<readonly { mac: Mac; pap: string }[]> {
-    await store.putTenant(tenant, { name: tenant, language: null }, 'test');
-    const res = await store.createDevices(
-      tenant,
-      Array.from({ length: n }, (_, i) =>
-        parseNewDevice({
-          mac: `${prefix}${i.toString(16).padStart(4, '0')}`,
-          vendor: 'yealink',
-          model: 'T54W',
-          site: 's',
-        }),
-      ),
-      'test',
-    );
-    assert.ok(res !== 'unknown_tenant' && res.ok);
-    return res.devices;
-  }
+  const devices = (tenant: string, n: number, prefix: string) => seedDevices(store, tenant, n, prefix);
 
   const hashOf = (tenant: string, mac: Mac) => r.client.hGetAll(`papgate:{t:${tenant}}:dev:${mac}`);
 
@@ -264,16 +245,16 @@ describe('guessing by tenant tokens', () => {
         });
         return { status: res.status, json: JSON.parse(res.body) as Record<string, string> };
       };
-      const made = await seedDevices(store, 12, '00156510', 'yealink', 'T54W');
+      const made = await seedDevices(store, 'acme', 12, '00156510');
       const first = (await call(TOKEN, '/api/v1/tenants/acme/tokens', { name: 'first' })).json.token!;
-      for (const d of made.devices.slice(0, 10))
+      for (const d of made.slice(0, 10))
         assert.equal(
           (await call(first, '/api/v1/authenticate', { mac: d.mac, pap: wrongFor(d.pap) })).status,
           200,
         );
       // The token makes another token: the tenant's budget is spent all the same.
       const second = (await call(first, '/api/v1/tenants/acme/tokens', { name: 'second' })).json.token!;
-      const d = made.devices[10]!;
+      const d = made[10]!;
       const res = await call(second, '/api/v1/authenticate', { mac: d.mac, pap: wrongFor(d.pap) });
       assert.equal(res.status, 429);
       assert.equal(res.json.error, 'source_limited');
@@ -387,9 +368,9 @@ describe('guessing alerts: webhook', () => {
       now: () => clock,
       onSourceLimited: (c) => alerts.sourceLimited(c),
     });
-    const res = await seedDevices(store, 40, '0015650f', 'snom', 'D785');
+    const res = await seedDevices(store, 'acme', 40, '0015650f', 'snom', 'D785');
     const guess = async (from: number) => {
-      for (const d of res.devices.slice(from, from + 20))
+      for (const d of res.slice(from, from + 20))
         await store.attemptPap(d.mac, wrongFor(d.pap), null, 'test', 'ivr', { source: ATTACKER });
     };
     await guess(0);

@@ -172,15 +172,15 @@ export function mediaConnector(deps: MediaConnectorDeps): (i: number) => Promise
         onConnected();
         return;
       } catch (err) {
+        const fields = { err: (err as Error).message, host: fs.host, port: fs.port };
         if (!mediaDown[i])
           log.error(
-            { err: (err as Error).message, host: fs.host, port: fs.port },
+            fields,
             err instanceof ListenerUnavailable
               ? "cannot take FreeSWITCH's connections back; retrying"
               : 'FreeSWITCH unreachable; retrying',
           );
-        else
-          log.debug({ err: (err as Error).message, host: fs.host, port: fs.port }, 'FreeSWITCH retry failed');
+        else log.debug(fields, 'FreeSWITCH retry failed');
         mediaDown[i] = true;
         await sleep(delay);
         delay = Math.min(delay * 2, RETRY_MAX_MS);

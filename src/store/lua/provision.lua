@@ -50,11 +50,8 @@ elseif f[7] then
   -- unanswered a while ago, it may have nothing to answer with, or be a stranger behind the
   -- phone's address, so the device is only marked as needing reset (see note_answer).
   local at, from = string.match(f[15] or '', '^(%d+) (%S+)$')
-  if at and from == ip and now - tonumber(at) >= tonumber(ARGV[15]) then
-    outcome, reason = 'challenge', 'needs_reset'
-  else
-    outcome, reason = 'challenge', 'no_credential'
-  end
+  local unanswered = at and from == ip and now - tonumber(at) >= tonumber(ARGV[15])
+  outcome, reason = 'challenge', unanswered and 'needs_reset' or 'no_credential'
 elseif suspendedUntil and now < suspendedUntil
   and (not f[16] or string.find(containing, ' ' .. f[16] .. ' ', 1, true)) then
   -- suspensionLetsIn(): only a fetch from the network the suspension is bound to, if any.
