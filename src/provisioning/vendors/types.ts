@@ -1,4 +1,5 @@
 import type { Vendor } from '../../domain/device';
+import type { CommonSettings, SettingItem } from '../../domain/settings';
 import { tryParseMac, type Mac } from '../../domain/mac';
 import type { Escaper } from '../render';
 
@@ -57,6 +58,11 @@ export interface VendorModule {
   handsets?(model: string): number;
   /** Override folder names, most specific first, for a device of this family. */
   overrides(device: { readonly vendor: Vendor; readonly model: string }): readonly string[];
+  /**
+   * The common settings in this family's own items, for `model` (a field left out: no item). Each
+   * mapping is cited from the references in config/templates/README.md.
+   */
+  commonItems?(settings: CommonSettings, model: string): readonly SettingItem[];
 }
 
 export function macFrom(hex: string | undefined): Mac | null {
