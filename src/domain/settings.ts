@@ -1,3 +1,6 @@
+import { InputError } from './errors';
+import { tryCanonicalIp } from './whitelist';
+
 /**
  * Settings a full configuration carries beyond papgate's own items (issue 23): items in a vendor's
  * own parameter names, set in layers (operator default -> tenant -> site -> device), and the common
@@ -18,4 +21,118 @@ export interface CommonSettings {
   readonly ntpServer?: string;
   /** The language of the phone's own menus, ISO 639-1 (`de`). */
   readonly phoneLanguage?: string;
+}
+
+/**
+ * The phone-menu languages papgate accepts: those at least one vendor family maps (each vendor
+ * module's `commonItems`, config/templates/README.md "Common settings"); a family that lacks one
+ * writes no language item, and the phone keeps its own.
+ */
+export const PHONE_LANGUAGES = ['de', 'en', 'es', 'fr', 'it', 'nl', 'pl', 'tr'] as const;
+export type PhoneLanguage = (typeof PHONE_LANGUAGES)[number];
+
+/** The default NTP port: the one every vendor item uses, since none of them takes a port. */
+export const NTP_PORT = 123;
+
+/**
+ * An IANA time zone name (`Europe/Berlin`, `UTC`), as the tz database Node ships knows it, in its
+ * canonical spelling. Offsets (`+01:00`), which Intl also takes, are refused: they carry no
+ * daylight-saving rule, and a phone set by one would be an hour off half the year.
+ */
+export function parseTimeZone(input: unknown, field = 'timeZone'): string {
+  const s = typeof input === 'string' ? input.trim() : '';
+  const error = new InputError(`${field} must be an IANA time zone name such as Europe/Berlin`, field);
+  if (s.length > 64 || !/^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/.test(s)) throw error;
+  let resolved: string;
+  try {
+    resolved = new Intl.DateTimeFormat('en-US', { timeZone: s }).resolvedOptions().timeZone;
+  } catch {
+    throw error;
+  }
+  // ICU resolves some current names to older ones (Asia/Kolkata to Asia/Calcutta): the admin's
+  // name is kept, only its letter case taken from the database.
+  return resolved.toLowerCase() === s.toLowerCase() ? resolved : s;
+}
+
+/**
+ * An NTP server, `host` or `host:port` (`[v6]:port` for an IPv6 address with a port): a DNS name
+ * or an address, canonical and lower case. Nothing else gets in, so the value can go into any file
+ * format (no quote, bracket, space or separator of any of them).
+ */
+export function parseNtpServer(input: unknown, field = 'ntpServer'): string {
+  const s = typeof input === 'string' ? input.trim().toLowerCase() : '';
+  const error = new InputError(
+    `${field} must be a host name or IP address, optionally with :port (1-65535)`,
+    field,
+  );
+  const parts = splitHostPort(s);
+  const { host, port } = parts;
+  const ip = tryCanonicalIp(host);
+  if (parts.bracketed && !ip?.includes(':')) throw error;
+  const name =
+    /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+  // An all-numeric name is a mistyped address (`10.0.0`), not a host.
+  if (ip === null && (!name.test(host) || /^[0-9.]+$/.test(host))) throw error;
+  if (port !== undefined && !(/^[0-9]{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
+    throw error;
+  }
+  const canonical = ip ?? host;
+  if (port === undefined) return canonical;
+  return `${canonical.includes(':') ? `[${canonical}]` : canonical}:${Number(port)}`;
+}
+
+function splitHostPort(s: string): { host: string; port?: string; bracketed?: true } {
+  const v6 = /^\[([^\]]+)\](?::(.*))?$/.exec(s);
+  if (v6) return { host: v6[1]!, bracketed: true, ...(v6[2] === undefined ? {} : { port: v6[2] }) };
+  // More than one colon and no brackets: a bare IPv6 address, without a port.
+  if (s.indexOf(':') !== s.lastIndexOf(':')) return { host: s };
+  const [host = '', port] = s.split(':');
+  return port === undefined ? { host } : { host, port };
+}
+
+/**
+ * The host to write into a vendor's NTP item, which takes no port (none of the references shows
+ * one): the server's host when its port is the default, else null (no item: a phone sent to port
+ * 123 of a server that listens elsewhere would never set its clock).
+ */
+export function ntpHost(ntpServer: string): string | null {
+  const parts = splitHostPort(ntpServer);
+  if (parts.port !== undefined && Number(parts.port) !== NTP_PORT) return null;
+  return parts.host;
+}
+
+/** An ISO 639-1 code of PHONE_LANGUAGES (any case). */
+export function parsePhoneLanguage(input: unknown, field = 'phoneLanguage'): PhoneLanguage {
+  const s = typeof input === 'string' ? input.trim().toLowerCase() : '';
+  if (!(PHONE_LANGUAGES as readonly string[]).includes(s)) {
+    throw new InputError(`${field} must be one of ${PHONE_LANGUAGES.join(', ')}`, field);
+  }
+  return s as PhoneLanguage;
+}
+
+/**
+ * The common settings of a request body: each field optional (absent, null or '' leaves it
+ * unset), an unknown field refused so a misspelt one is not silently dropped.
+ */
+export function parseCommonSettings(input: unknown): CommonSettings {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InputError('common settings must be a JSON object');
+  }
+  const o = input as Record<string, unknown>;
+  const parsers: Record<keyof CommonSettings, (v: unknown) => string> = {
+    timeZone: (v) => parseTimeZone(v),
+    ntpServer: (v) => parseNtpServer(v),
+    phoneLanguage: (v) => parsePhoneLanguage(v),
+  };
+  const out: Partial<Record<keyof CommonSettings, string>> = {};
+  for (const [key, value] of Object.entries(o)) {
+    if (!Object.hasOwn(parsers, key)) {
+      throw new InputError(
+        `unknown common setting ${JSON.stringify(key.slice(0, 40))}: known are ${Object.keys(parsers).join(', ')}`,
+      );
+    }
+    if (value === undefined || value === null || value === '') continue;
+    out[key as keyof CommonSettings] = parsers[key as keyof CommonSettings](value);
+  }
+  return out;
 }

@@ -1,4 +1,7 @@
+import type { CommonSettings, SettingItem } from '../../domain/settings';
 import { xmlEscape } from '../render';
+import { readCommon } from './common';
+import { hhmm, isoWeekday, type DstChange } from './tz';
 import { configFile, firstUserAgent, type VendorModule } from './types';
 
 const FILE = /^([0-9a-f]{12})\.xml$/;
@@ -12,6 +15,39 @@ const UA = [
   // like a MAC, so no MAC is read.
   /^Linksys\/([A-Za-z]+-?[0-9]+[A-Za-z0-9]*)-/,
 ];
+
+/** `3/-1/7/2:0:0`: W's form (`wazo_cisco_spa/common/common.py:341-358`): day -1 the last weekday, else the first date the nth can fall on; weekday 1 = Monday. */
+function dstChange(c: DstChange): string {
+  const day = c.week === 5 ? -1 : (c.week - 1) * 7 + 1;
+  return `${c.month}/${day}/${isoWeekday(c.weekday)}/${hms(c.time)}`;
+}
+
+function hms(seconds: number): string {
+  return `${Math.floor(seconds / 3600)}:${Math.floor((seconds % 3600) / 60)}:${seconds % 60}`;
+}
+
+/** Time as W writes it (`common.py:360-380`); the ATAs have no display, so no language item. */
+function commonItems(settings: CommonSettings): SettingItem[] {
+  const { rules, ntp } = readCommon(settings);
+  const dst = rules?.dst;
+  return [
+    ...(rules
+      ? [
+          { name: 'Time_Zone', value: `GMT${hhmm(rules.standardOffset)}` },
+          { name: 'Daylight_Saving_Time_Enable', value: dst ? 'yes' : 'no' },
+          ...(dst
+            ? [
+                {
+                  name: 'Daylight_Saving_Time_Rule',
+                  value: `start=${dstChange(dst.start)};end=${dstChange(dst.end)};save=${hms(dst.save)}`,
+                },
+              ]
+            : []),
+        ]
+      : []),
+    ...(ntp ? [{ name: 'Primary_NTP_Server', value: ntp }] : []),
+  ];
+}
 
 /**
  * Cisco SPA112/SPA122 and Linksys PAP2T/SPA2102 ATAs: one flat-profile XML `<mac>.xml` fetched via
@@ -35,4 +71,5 @@ export const cisco: VendorModule = {
   // all credentials are promptly removed", wazo_cisco_spa/common/var/tftpboot/spa-ata.xml:146-213).
   accountSlots: () => 8,
   overrides: () => [],
+  commonItems,
 };

@@ -1,5 +1,8 @@
 import { MAX_ACCOUNTS } from '../../domain/device';
+import type { CommonSettings, SettingItem } from '../../domain/settings';
 import { xmlEscape } from '../render';
+import { lookup, readCommon } from './common';
+import { hhmm } from './tz';
 import { bootFile, configFile, firstUserAgent, type VendorModule } from './types';
 
 const FILE = /^([0-9A-F]{12})\.xml$/;
@@ -11,6 +14,89 @@ const BOOT = [/^(?:master|baselines)\.bin$/];
 // `Gigaset N720 DM PRO/70.089.00.000.000;7C2F80CA21E4`, `N510 IP PRO/42.245.00.000.000`,
 // `N720-DM-PRO/70.040.00.000.000`: the vendor prefix and the MAC are both optional.
 const UA = [/^(?:Gigaset\s+)?(N[0-9]{3})[ -][^/]*\/[^;\s]*(?:;([0-9A-Fa-f]{12}))?/];
+
+/**
+ * uiI_TIME_TIMEZONE codes by standard offset (hours, minutes): W `wazo_gigaset/common/common.py:154-186`
+ * (the codes W writes; the comment in its `N510/templates/base.tpl:145-147` lists other codes for
+ * -4, -3, +4, +5, +7 and +8: unverified which the base takes).
+ */
+const ZONE_CODES: Readonly<Record<string, number>> = {
+  '-12:00': 0x00,
+  '-11:00': 0x01,
+  '-10:00': 0x02,
+  '-09:00': 0x03,
+  '-08:00': 0x04,
+  '-07:00': 0x07,
+  '-06:00': 0x09,
+  '-05:00': 0x0d,
+  '-04:00': 0x10,
+  '-03:00': 0x12,
+  '-02:00': 0x16,
+  '-01:00': 0x18,
+  '+00:00': 0x1a,
+  '+01:00': 0x1b,
+  '+02:00': 0x20,
+  '+03:00': 0x28,
+  '+04:00': 0x2c,
+  '+04:30': 0x2d,
+  '+05:00': 0x2f,
+  '+05:30': 0x30,
+  '+05:45': 0x31,
+  '+06:00': 0x33,
+  '+06:30': 0x35,
+  '+07:00': 0x36,
+  '+08:00': 0x38,
+  '+09:00': 0x3d,
+  '+09:30': 0x40,
+  '+10:00': 0x43,
+  '+11:00': 0x47,
+  '+12:00': 0x48,
+  '+13:00': 0x50,
+};
+
+/** ucI_HTTPLANGUAGE (the base's web interface; the handsets keep their own): W `N510/templates/base.tpl:130-132`. */
+const LANGUAGES: Readonly<Record<string, number>> = {
+  en: 0x1,
+  de: 0x2,
+  es: 0x4,
+  it: 0x7,
+  fr: 0x9,
+  nl: 0xa,
+  tr: 0x10,
+  pl: 0x11,
+};
+
+/** Strings are quoted inside the attribute, numbers hex (as the templates write them). */
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+/**
+ * N510: zone code, the base's own automatic DST, NTP server and web language (W N510
+ * `base.tpl:130-156`). N720: the NTP server only (W N720 `base.tpl:76-78`); W writes no zone or
+ * language code for it.
+ */
+function commonItems(settings: CommonSettings, model: string): SettingItem[] {
+  const { rules, ntp, language } = readCommon(settings);
+  if (/N720/i.test(model)) {
+    return ntp
+      ? [
+          { name: 'BS_IP_Data.aucS_TIME_NTP_SERVER[%]', value: `"${ntp}"` },
+          { name: 'BS_IP_Data.ucB_TIME_USE_AUTOMATIC_NTP_SYN', value: '1' },
+        ]
+      : [];
+  }
+  const zone = rules ? lookup(ZONE_CODES, hhmm(rules.standardOffset)) : undefined;
+  const lang = lookup(LANGUAGES, language);
+  return [
+    ...(rules && zone !== undefined
+      ? [
+          { name: 'BS_IP_Data1.uiI_TIME_TIMEZONE', value: hex(zone) },
+          { name: 'BS_IP_Data1.ucB_TIME_USE_AUTOMATIC_DST', value: hex(rules.dst ? 1 : 0) },
+        ]
+      : []),
+    ...(ntp ? [{ name: 'BS_IP_Data1.aucS_TIME_NTP_SERVER', value: `"${ntp}"` }] : []),
+    ...(lang !== undefined ? [{ name: 'BS_IP_Data1.ucI_HTTPLANGUAGE', value: hex(lang) }] : []),
+  ];
+}
 
 /**
  * Gigaset N510 IP PRO and N720 DM PRO bases: one provider profile `<MAC>.xml`; the N720 uses its
@@ -31,4 +117,5 @@ export const gigaset: VendorModule = {
   // config/templates/README.md cites); no count for the N720 in the references.
   accountSlots: (model) => (/N510/i.test(model) ? 6 : MAX_ACCOUNTS),
   overrides: (device) => (/N720/i.test(device.model) ? ['n720'] : []),
+  commonItems,
 };

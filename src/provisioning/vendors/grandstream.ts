@@ -1,4 +1,7 @@
+import type { CommonSettings, SettingItem } from '../../domain/settings';
 import { xmlEscape } from '../render';
+import { lookup, readCommon } from './common';
+import { currentYear, posixTz } from './tz';
 import { bootFile, configFile, firstUserAgent, type VendorModule } from './types';
 
 const FILE = /^cfg([0-9a-f]{12})\.xml$/;
@@ -15,6 +18,41 @@ const UA = [
   /^Grandstream\s+(GXP[0-9]+)\s+\(.*?\bDevId\s+([0-9A-Fa-f]{12})/,
 ];
 
+/**
+ * P1362 codes: W `wazo_grandstream/common/common.py:39-47` (de en es fr it nl), F
+ * `grandstream/grp2612/{$mac}.xml:3995-3999` (pl, tr).
+ */
+const LANGUAGES: Readonly<Record<string, string>> = {
+  de: 'de',
+  en: 'en',
+  es: 'es',
+  fr: 'fr',
+  it: 'it',
+  nl: 'nl',
+  pl: 'pl',
+  tr: 'tr',
+};
+
+/**
+ * P64 `customize` with the zone's POSIX TZ string in P246 (F `grandstream/grp2612/{$mac}.xml:3887-3905`,
+ * `ht704/{$mac}.xml:2023-2030`), so every zone works, not only those of P64's list; P30 the NTP
+ * server (W `common/templates/base.tpl:7-14`).
+ */
+function commonItems(settings: CommonSettings): SettingItem[] {
+  const { rules, ntp, language } = readCommon(settings);
+  const lang = lookup(LANGUAGES, language);
+  return [
+    ...(rules && settings.timeZone !== undefined
+      ? [
+          { name: 'P64', value: 'customize' },
+          { name: 'P246', value: posixTz(settings.timeZone, rules, currentYear()) },
+        ]
+      : []),
+    ...(ntp ? [{ name: 'P30', value: ntp }] : []),
+    ...(lang ? [{ name: 'P1362', value: lang }] : []),
+  ];
+}
+
 export const grandstream: VendorModule = {
   family: 'grandstream',
   vendors: ['grandstream'],
@@ -27,4 +65,5 @@ export const grandstream: VendorModule = {
   // papgate writes account 1 only, so no other account of the phone's is ever papgate's.
   accountSlots: () => 1,
   overrides: () => [],
+  commonItems,
 };

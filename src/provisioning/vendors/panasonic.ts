@@ -1,5 +1,8 @@
 import { MAX_ACCOUNTS } from '../../domain/device';
+import type { CommonSettings, SettingItem } from '../../domain/settings';
 import { quotedEscape } from '../render';
+import { lookup, readCommon } from './common';
+import type { DstChange } from './tz';
 import { configFile, modelAndMac, type VendorModule } from './types';
 
 // Panasonic's default CFG_STANDARD_FILE_PATH ends in `Config{MAC}.cfg` ({MAC}: upper-case MAC).
@@ -23,6 +26,43 @@ const LINES: readonly [RegExp, number][] = [
   [/^(?:Panasonic[\s_-]*)?(?:KX-)?UT(?:136|670)\b/i, 6],
 ];
 
+/** DEFAULT_LANGUAGE: the references write `en-US` only (F `panasonic/ut670/{$mac}.cfg:130`). */
+const LANGUAGES: Readonly<Record<string, string>> = { en: 'en-US' };
+
+/** DST_START_* or DST_STOP_*: month, nth weekday (5: last), day of week (0 = Sunday), minutes after midnight. */
+function dstChange(which: 'START' | 'STOP', c: DstChange): SettingItem[] {
+  return [
+    { name: `DST_${which}_MONTH`, value: String(c.month) },
+    { name: `DST_${which}_ORDINAL_DAY`, value: String(c.week) },
+    { name: `DST_${which}_DAY_OF_WEEK`, value: String(c.weekday) },
+    { name: `DST_${which}_TIME`, value: String(c.time / 60) },
+  ];
+}
+
+/** F `panasonic/tgp550/{$mac}.cfg:18-28` (time, minutes), :103 and W `common/templates/base.tpl:16` (NTP). */
+function commonItems(settings: CommonSettings): SettingItem[] {
+  const { rules, ntp, language } = readCommon(settings);
+  const dst = rules?.dst;
+  const lang = lookup(LANGUAGES, language);
+  return [
+    ...(rules
+      ? [
+          { name: 'TIME_ZONE', value: String(rules.standardOffset / 60) },
+          { name: 'DST_ENABLE', value: dst ? 'Y' : 'N' },
+          ...(dst
+            ? [
+                { name: 'DST_OFFSET', value: String(dst.save / 60) },
+                ...dstChange('START', dst.start),
+                ...dstChange('STOP', dst.end),
+              ]
+            : []),
+        ]
+      : []),
+    ...(ntp ? [{ name: 'NTP_ADDR', value: ntp }] : []),
+    ...(lang ? [{ name: 'DEFAULT_LANGUAGE', value: lang }] : []),
+  ];
+}
+
 export const panasonic: VendorModule = {
   family: 'panasonic',
   vendors: ['panasonic'],
@@ -37,4 +77,5 @@ export const panasonic: VendorModule = {
   parseUserAgent: (ua) => modelAndMac(UA, ua),
   accountSlots: (model) => LINES.find(([re]) => re.test(model))?.[1] ?? MAX_ACCOUNTS,
   overrides: () => [],
+  commonItems,
 };

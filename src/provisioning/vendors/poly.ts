@@ -1,5 +1,8 @@
 import { MAX_ACCOUNTS } from '../../domain/device';
+import type { CommonSettings, SettingItem } from '../../domain/settings';
 import { xmlEscape } from '../render';
+import { lookup, readCommon } from './common';
+import type { DstChange, ZoneRules } from './tz';
 import { bootFile, modelAndMac, macFrom, type VendorModule } from './types';
 
 const MASTER = /^([0-9a-f]{12})\.cfg$/;
@@ -12,6 +15,64 @@ const BOOT = [
 ];
 // `FileTransport PolycomVVX-VVX_450-UA/6.4.0.1234`, `FileTransport SpectraLink8400-SL_8440-UA/...`
 const UA = /\b(?:Polycom|Spectralink)[A-Za-z0-9]*-([A-Za-z0-9_]+)-UA\//i;
+
+/** lcl.ml.lang names: W `wazo_polycom/common/common.py:151-159`. */
+const LANGUAGES: Readonly<Record<string, string>> = {
+  de: 'German_Germany',
+  en: 'English_United_States',
+  es: 'Spanish_Spain',
+  fr: 'French_France',
+  it: 'Italian_Italy',
+  nl: 'Dutch_Netherlands',
+};
+
+const SNTP = 'tcpIpApp.sntp';
+
+/**
+ * One DST change as W writes it (`common.py:193-221`): month, hour, day of week (1 = Sunday), and
+ * either "last in month" or the first date the nth weekday can fall on (8 for the 2nd Sunday).
+ */
+function dstChange(which: 'start' | 'stop', c: DstChange): SettingItem[] {
+  const p = `${SNTP}.daylightSavings.${which}`;
+  return [
+    { name: `${p}.month`, value: String(c.month) },
+    { name: `${p}.time`, value: String(Math.floor(c.time / 3600)) },
+    { name: `${p}.dayOfWeek`, value: String(c.weekday + 1) },
+    { name: `${p}.dayOfWeek.lastInMonth`, value: c.week === 5 ? '1' : '0' },
+    ...(c.week === 5 ? [] : [{ name: `${p}.date`, value: String((c.week - 1) * 7 + 1) }]),
+  ];
+}
+
+function timeItems(rules: ZoneRules): SettingItem[] {
+  const items: SettingItem[] = [
+    { name: `${SNTP}.gmtOffset`, value: String(rules.standardOffset) },
+    // Else a DHCP server's option 2 replaces it (F `polycom/6.x/{$mac}.cfg:127`).
+    { name: `${SNTP}.gmtOffset.overrideDHCP`, value: '1' },
+    { name: `${SNTP}.daylightSavings.enable`, value: rules.dst ? '1' : '0' },
+  ];
+  if (!rules.dst) return items;
+  return [
+    ...items,
+    { name: `${SNTP}.daylightSavings.fixedDayEnable`, value: '0' },
+    ...dstChange('start', rules.dst.start),
+    ...dstChange('stop', rules.dst.end),
+  ];
+}
+
+function commonItems(settings: CommonSettings): SettingItem[] {
+  const { rules, ntp, language } = readCommon(settings);
+  const lang = lookup(LANGUAGES, language);
+  return [
+    ...(rules ? timeItems(rules) : []),
+    ...(ntp
+      ? [
+          { name: `${SNTP}.address`, value: ntp },
+          { name: `${SNTP}.address.overrideDHCP`, value: '1' },
+        ]
+      : []),
+    ...(lang ? [{ name: 'lcl.ml.lang', value: lang }] : []),
+  ];
+}
 
 /**
  * Poly UC Software phones, and Spectralink's UCS-based handsets (84xx/Versity), which request the
@@ -39,4 +100,5 @@ export const poly: VendorModule = {
   // no count, so every line papgate can have written.
   accountSlots: () => MAX_ACCOUNTS,
   overrides: (device) => (device.vendor === 'spectralink' ? ['spectralink'] : []),
+  commonItems,
 };

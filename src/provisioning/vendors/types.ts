@@ -62,7 +62,7 @@ export interface VendorModule {
    * The common settings in this family's own items, for `model` (a field left out: no item). Each
    * mapping is cited from the references in config/templates/README.md.
    */
-  commonItems?(settings: CommonSettings, model: string): readonly SettingItem[];
+  commonItems(settings: CommonSettings, model: string): readonly SettingItem[];
 }
 
 export function macFrom(hex: string | undefined): Mac | null {

@@ -1,5 +1,8 @@
 import { MAX_ACCOUNTS } from '../../domain/device';
 import { lineEscape } from '../render';
+import type { CommonSettings, SettingItem } from '../../domain/settings';
+import { lookup, readCommon } from './common';
+import { isoWeekday, shortOffset, type DstChange, type ZoneRules } from './tz';
 import { bootFile, configFile, firstUserAgent, type VendorModule } from './types';
 
 const COMMON = /^y(0{9}[0-9]{3})\.cfg$/;
@@ -67,6 +70,55 @@ function sipAccounts(model: string): number {
   return SIP_ACCOUNTS.get(modelKey(model)) ?? MAX_ACCOUNTS;
 }
 
+/** lang.gui/lang.wui names and the DECT handsets' language number: W `wazo_yealink/common/common.py:324-331`. */
+const LANGUAGES: Readonly<Record<string, readonly [string, string]>> = {
+  de: ['German', '2'],
+  en: ['English', '0'],
+  es: ['Spanish', '6'],
+  fr: ['French', '1'],
+  it: ['Italian', '3'],
+};
+
+/**
+ * Time as W writes it (`common.py:429-448`): the standard offset and a DST rule by week, so every
+ * zone works without the phone's own list of zone names; config/templates/README.md, "Common settings".
+ */
+function timeItems(rules: ZoneRules): SettingItem[] {
+  const items: SettingItem[] = [
+    { name: 'local_time.time_zone', value: shortOffset(rules.standardOffset) },
+    { name: 'local_time.summer_time', value: rules.dst ? '1' : '0' },
+  ];
+  if (!rules.dst) return items;
+  const when = (c: DstChange) => `${c.month}/${c.week}/${isoWeekday(c.weekday)}/${Math.floor(c.time / 3600)}`;
+  return [
+    ...items,
+    { name: 'local_time.dst_time_type', value: '1' },
+    { name: 'local_time.start_time', value: when(rules.dst.start) },
+    { name: 'local_time.end_time', value: when(rules.dst.end) },
+    { name: 'local_time.offset_time', value: String(rules.dst.save / 60) },
+  ];
+}
+
+function commonItems(settings: CommonSettings, model: string): SettingItem[] {
+  const { rules, ntp, language } = readCommon(settings);
+  const lang = lookup(LANGUAGES, language);
+  return [
+    ...(rules ? timeItems(rules) : []),
+    ...(ntp ? [{ name: 'local_time.ntp_server1', value: ntp }] : []),
+    ...(lang
+      ? DECT.test(model)
+        ? [
+            { name: 'lang.wui', value: lang[0] },
+            { name: 'custom.handset.language', value: lang[1] },
+          ]
+        : [
+            { name: 'lang.gui', value: lang[0] },
+            { name: 'lang.wui', value: lang[0] },
+          ]
+      : []),
+  ];
+}
+
 export const yealink: VendorModule = {
   family: 'yealink',
   vendors: ['yealink'],
@@ -86,4 +138,5 @@ export const yealink: VendorModule = {
     if (DECT_SYSTEM.test(device.model)) return ['dect-system', 'dect'];
     return DECT.test(device.model) ? ['dect'] : [];
   },
+  commonItems,
 };
