@@ -259,7 +259,7 @@ describe('common settings: each vendor family in its own items', () => {
     });
   });
 
-  it('Cisco/Linksys: W common.py:341-380 applied to W-provd New York; no language on an ATA', () => {
+  it('Cisco/Linksys: W common.py:344-380 applied to W-provd New York; no language on an ATA', () => {
     assert.deepEqual(
       items('cisco', { timeZone: 'America/New_York', ntpServer: '192.0.2.5', phoneLanguage: 'de' }),
       {
@@ -307,7 +307,7 @@ describe('common settings: each vendor family in its own items', () => {
     );
   });
 
-  it('Patton: W common.py:92-191 and base.tpl:3-16 applied to W-provd New York', () => {
+  it('Patton: W common.py:92-197 and base.tpl:3-16 applied to W-provd New York', () => {
     assert.deepEqual(
       items('patton', { timeZone: 'America/New_York', ntpServer: 'pool.ntp.org', phoneLanguage: 'de' }),
       {

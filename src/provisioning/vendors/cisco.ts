@@ -16,7 +16,7 @@ const UA = [
   /^Linksys\/([A-Za-z]+-?[0-9]+[A-Za-z0-9]*)-/,
 ];
 
-/** `3/-1/7/2:0:0`: W's form (`wazo_cisco_spa/common/common.py:341-358`): day -1 the last weekday, else the first date the nth can fall on; weekday 1 = Monday. */
+/** `3/-1/7/2:0:0`: W's form (`wazo_cisco_spa/common/common.py:344-358`): day -1 the last weekday, else the first date the nth can fall on; weekday 1 = Monday. */
 function dstChange(c: DstChange): string {
   const day = c.week === 5 ? -1 : (c.week - 1) * 7 + 1;
   return `${c.month}/${day}/${isoWeekday(c.weekday)}/${hms(c.time)}`;

@@ -20,7 +20,7 @@ const UA = [
 
 /**
  * P1362 codes: W `wazo_grandstream/common/common.py:39-47` (de en es fr it nl), F
- * `grandstream/grp2612/{$mac}.xml:3995-3999` (pl, tr).
+ * `grandstream/grp2612/{$mac}.xml:3990-3996` (pl, tr).
  */
 const LANGUAGES: Readonly<Record<string, string>> = {
   de: 'de',

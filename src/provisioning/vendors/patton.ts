@@ -12,7 +12,7 @@ const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', '
 const WEEKS = ['first', 'second', 'third', 'fourth', 'last'];
 const DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 
-/** `02:00 mar last sunday`: W `wazo_patton/common/common.py:92-191`. */
+/** `02:00 mar last sunday`: W `wazo_patton/common/common.py:92-197`. */
 function dstChange(c: DstChange): string {
   return `${hhmm(c.time).slice(1)} ${MONTHS[c.month - 1]} ${WEEKS[c.week - 1]} ${DAYS[c.weekday]}`;
 }
