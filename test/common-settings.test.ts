@@ -176,6 +176,12 @@ describe('common settings: each vendor family in its own items', () => {
     for (const m of VENDOR_MODULES) assert.deepEqual(m.commonItems({}, 'X'), [], m.family);
   });
 
+  it('a stored zone the tz database does not know gives no time items, not an error', () => {
+    for (const m of VENDOR_MODULES) {
+      assert.deepEqual(m.commonItems({ timeZone: 'Mars/Olympus_Mons' }, 'X'), [], m.family);
+    }
+  });
+
   it('Yealink: W v86/tests/test_common.py:280-302 (America/Montreal, America/Regina), lang W common.py:324-331', () => {
     assert.deepEqual(items('yealink', { timeZone: 'America/Montreal' }), {
       'local_time.time_zone': '-5',

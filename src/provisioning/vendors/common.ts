@@ -13,7 +13,7 @@ export interface CommonInputs {
 
 export function readCommon(settings: CommonSettings): CommonInputs {
   return {
-    rules: settings.timeZone === undefined ? null : zoneRules(settings.timeZone, currentYear()),
+    rules: settings.timeZone === undefined ? null : rulesOf(settings.timeZone),
     ntp: settings.ntpServer === undefined ? null : ntpHost(settings.ntpServer),
     language: settings.phoneLanguage,
   };
@@ -22,4 +22,17 @@ export function readCommon(settings: CommonSettings): CommonInputs {
 /** `key`'s entry in a vendor's table (a language or zone it lacks: undefined, no item). */
 export function lookup<T>(table: Readonly<Record<string, T>>, key: string | undefined): T | undefined {
   return key !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/**
+ * A stored zone the runtime's tz database does not know (checked when it was set, but a Node
+ * upgrade can drop a name): no time items, rather than no file for the phone.
+ */
+function rulesOf(zone: string): ZoneRules | null {
+  try {
+    return zoneRules(zone, currentYear());
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
 }
