@@ -84,6 +84,10 @@ describe('common settings: input validation', () => {
       'http://x',
       '[x]:1',
       'x%0a',
+      'fe80::1%eth0',
+      '[fe80::1%25eth0]:123',
+      '0x7f.1',
+      '127.1',
     ];
     for (const b of bad) refused(() => parseNtpServer(b), 'ntpServer');
   });

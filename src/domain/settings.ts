@@ -67,12 +67,14 @@ export function parseNtpServer(input: unknown, field = 'ntpServer'): string {
   );
   const parts = splitHostPort(s);
   const { host, port } = parts;
-  const ip = tryCanonicalIp(host);
+  // A link-local zone (`fe80::1%eth0`) names an interface of this machine, not of the phone.
+  const ip = host.includes('%') ? null : tryCanonicalIp(host);
   if (parts.bracketed && !ip?.includes(':')) throw error;
   const name =
     /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-  // An all-numeric name is a mistyped address (`10.0.0`), not a host.
-  if (ip === null && (!name.test(host) || /^[0-9.]+$/.test(host))) throw error;
+  // A name whose last label is all digits is a mistyped or shorthand address (`10.0.0`, `0x7f.1`),
+  // which a phone would read as another address or not at all.
+  if (ip === null && (!name.test(host) || /(?:^|\.)[0-9]+$/.test(host))) throw error;
   if (port !== undefined && !(/^[0-9]{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
     throw error;
   }
