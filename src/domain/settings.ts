@@ -35,8 +35,8 @@ export type PhoneLanguage = (typeof PHONE_LANGUAGES)[number];
 export const NTP_PORT = 123;
 
 /**
- * An IANA time zone name (`Europe/Berlin`, `UTC`), as the tz database Node ships knows it, in its
- * canonical spelling. Offsets (`+01:00`), which Intl also takes, are refused: they carry no
+ * An IANA time zone name (`Europe/Berlin`, `UTC`) that the tz database Node ships knows, in the
+ * database's letter case. Offsets (`+01:00`), which Intl also takes, are refused: they carry no
  * daylight-saving rule, and a phone set by one would be an hour off half the year.
  */
 export function parseTimeZone(input: unknown, field = 'timeZone'): string {

@@ -53,7 +53,7 @@ const ZONE_CODES: readonly (readonly [string, string])[] = [
  * takes Berlin's GER+1, Toronto New York's USA-5); none: no item, the phone keeps its own zone
  * (a code with other rules would put its clock off for part of the year).
  */
-export function snomZoneCode(zone: string, rules: ZoneRules): string | null {
+function snomZoneCode(zone: string, rules: ZoneRules): string | null {
   const exact = ZONE_CODES.find(([z]) => z === zone);
   if (exact) return exact[1];
   return ZONE_CODES.find(([z]) => sameRules(zoneRules(z, currentYear()), rules))?.[1] ?? null;

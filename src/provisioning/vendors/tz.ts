@@ -164,11 +164,11 @@ export function sameRules(a: ZoneRules, b: ZoneRules): boolean {
 }
 
 /** `+01:00`, `-03:30`, `+05:45` for an offset in seconds. */
-export function hhmm(seconds: number, sep = ':'): string {
+export function hhmm(seconds: number): string {
   const abs = Math.abs(seconds);
   const h = String(Math.floor(abs / 3600)).padStart(2, '0');
   const m = String(Math.floor((abs % 3600) / 60)).padStart(2, '0');
-  return `${seconds < 0 ? '-' : '+'}${h}${sep}${m}`;
+  return `${seconds < 0 ? '-' : '+'}${h}:${m}`;
 }
 
 /** `+1`, `-5`, `+5:30`, `-3:30` (hours, minutes only when there are some). */
