@@ -1,3 +1,4 @@
+import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { xmlEscape } from '../render';
 import { configFile, firstUserAgent, type VendorModule } from './types';
 
@@ -26,6 +27,7 @@ export const cisco: VendorModule = {
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
   httpAuth: 'Basic',
+  settings: SETTINGS_FORMATS.cisco,
   matchFile: (file) =>
     BOOT_PROFILE.test(file)
       ? { role: 'common', template: 'spa.cfg', vars: {} }

@@ -1,3 +1,4 @@
+import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { MAX_ACCOUNTS } from '../../domain/device';
 import { xmlEscape } from '../render';
 import { bootFile, configFile, firstUserAgent, type VendorModule } from './types';
@@ -25,6 +26,7 @@ export const gigaset: VendorModule = {
   // Gigaset bases answer a provisioning challenge with Digest only (vendor wiki, "Auto
   // provisioning: HTTP Digest"; config/templates/README.md).
   httpAuth: 'Digest',
+  settings: SETTINGS_FORMATS.gigaset,
   matchFile: (file) => configFile(FILE, 'provider.xml', file) ?? bootFile(BOOT, file),
   parseUserAgent: (ua) => firstUserAgent(UA, ua),
   // The N510 takes six connections, one per handset (N510 IP PRO operation manual, as

@@ -1,3 +1,4 @@
+import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { xmlEscape } from '../render';
 import { bootFile, configFile, firstUserAgent, type VendorModule } from './types';
 
@@ -22,6 +23,7 @@ export const grandstream: VendorModule = {
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
   httpAuth: 'Basic',
+  settings: SETTINGS_FORMATS.grandstream,
   matchFile: (file) => configFile(FILE, 'cfg.xml', file) ?? bootFile(BOOT, file),
   parseUserAgent: (ua) => firstUserAgent(UA, ua),
   // papgate writes account 1 only, so no other account of the phone's is ever papgate's.

@@ -1,3 +1,4 @@
+import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { quotedEscape } from '../render';
 import { configFile, modelAndMac, type VendorModule } from './types';
 
@@ -12,6 +13,7 @@ export const patton: VendorModule = {
   contentType: 'text/plain; charset=utf-8',
   escape: quotedEscape,
   httpAuth: 'Basic',
+  settings: SETTINGS_FORMATS.patton,
   matchFile: (file) => configFile(FILE, 'startup.cfg', file),
   parseUserAgent: (ua) => modelAndMac(UA, ua),
   // Each download replaces the whole start-up configuration: an account not in it is gone.

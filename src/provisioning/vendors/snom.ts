@@ -1,3 +1,4 @@
+import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { xmlEscape } from '../render';
 import { bootFile, configFile, modelAndMac, type VendorModule } from './types';
 
@@ -22,6 +23,7 @@ export const snom: VendorModule = {
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
   httpAuth: 'Basic',
+  settings: SETTINGS_FORMATS.snom,
   matchFile(file) {
     return (
       configFile(HTM, 'settings.xml', file) ?? configFile(XML, 'settings.xml', file) ?? bootFile(BOOT, file)
