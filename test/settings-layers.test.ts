@@ -163,6 +163,10 @@ describe('settings layers: stored, audited and served', () => {
       'no_device',
     );
     assert.equal(await put({ scope: 'tenant' }, { items: { yealink: [] } }, 'nobody'), 'no_tenant');
+    // A device created again with the MAC starts without the deleted one's items.
+    assert.ok(await f.store.deleteDevice('acme', MAC, 'test'));
+    await f.device('yealink', 'T54W', MAC);
+    assert.deepEqual(await settings.get('acme', { scope: 'device', mac: MAC }), { items: {}, common: {} });
   });
 
   it('common settings: the site over the tenant, mapped by the family, only the marked ones in the minimal file', async () => {

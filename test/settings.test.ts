@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { loadConfig } from '../src/config';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../src/config';
 import { parseNewDevice, type Device, type Vendor } from '../src/domain/device';
 import { InputError } from '../src/domain/errors';
 import {
@@ -207,6 +210,39 @@ describe('settings: items per file format', () => {
     one('gigaset', 'BS_IP_Data1.ucI_TIMEZONE', '0x3c');
     one('grandstream', 'P64', 'CET-1CEST');
     one('panasonic', 'TIME_ZONE', '60');
+  });
+
+  it('checks the operator default layer and MINIMAL_SETTINGS at start-up, naming the item', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'papgate-settings-')), 'default.json');
+    fs.writeFileSync(file, JSON.stringify({ yealink: [{ name: 'lang.gui', value: 'German' }] }));
+    assert.deepEqual(loadConfig({ SETTINGS_DEFAULT_FILE: file }).settingsDefault, {
+      yealink: [{ name: 'lang.gui', value: 'German' }],
+    });
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ yealink: [{ name: 'static.auto_provision.server.url', value: 'x' }] }),
+    );
+    assert.throws(
+      () => loadConfig({ SETTINGS_DEFAULT_FILE: file }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message.includes(file) &&
+        /items\.yealink\.0\.name .*papgate's own/.test(e.message),
+    );
+    fs.writeFileSync(file, '{"yealink": [');
+    assert.throws(() => loadConfig({ SETTINGS_DEFAULT_FILE: file }), /SETTINGS_DEFAULT_FILE: .*JSON/);
+    assert.throws(
+      () => loadConfig({ SETTINGS_DEFAULT_FILE: `${file}.missing` }),
+      /SETTINGS_DEFAULT_FILE: .*ENOENT/,
+    );
+    assert.deepEqual(loadConfig({ MINIMAL_SETTINGS: 'timeZone, phoneLanguage' }).minimalSettings, [
+      'timeZone',
+      'phoneLanguage',
+    ]);
+    assert.throws(
+      () => loadConfig({ MINIMAL_SETTINGS: 'timeZone,password' }),
+      /MINIMAL_SETTINGS: "password"/,
+    );
   });
 
   it('a later layer replaces an earlier item of the same name in its place', () => {

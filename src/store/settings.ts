@@ -33,6 +33,11 @@ function suffix(s: LayerScope): string {
   return s.scope === 'tenant' ? 't' : s.scope === 'site' ? `s\x1f${s.site}` : `d\x1f${s.mac}`;
 }
 
+/** The fields of a device's layer in the settings hash (removed with the device, delete.lua). */
+export function deviceLayerFields(mac: string): string[] {
+  return SETTING_FAMILIES.map((f) => `${f}\x1f${suffix({ scope: 'device', mac })}`);
+}
+
 function itemList(json: string | null | undefined): SettingItem[] {
   if (!json) return [];
   const list = JSON.parse(json) as unknown;
