@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { XMLValidator } from 'fast-xml-parser';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -133,13 +134,19 @@ describe('settings: items per file format', () => {
     }
   });
 
-  it("refuses the accounts beyond the model's count, too", () => {
+  it("refuses the accounts beyond the model's count, and the dial plans", () => {
     refused(() => one('yealink', 'account.40.password'), /papgate's own/);
     refused(() => one('snom', 'user_pass[13]'), /papgate's own/);
     refused(() => one('poly', 'reg.34.auth.password'), /papgate's own/);
     refused(() => one('cisco', 'Password_9_'), /papgate's own/);
     refused(() => one('gigaset', 'BS_IP_Data1.aucS_SIP_PASSWORD_7'), /papgate's own/);
     refused(() => one('panasonic', 'SIP_PASS_24'), /papgate's own/);
+    // Dial plans, which could block an emergency number, in the minimal file too (an item stays).
+    refused(() => one('yealink', 'dialplan.block_out.number.1', '112'), /papgate's own/);
+    refused(() => one('poly', 'dialplan.digitmap', '[2-9]xxx'), /papgate's own/);
+    refused(() => one('snom', 'user_dp_str[1]', '!^112$!!d'), /papgate's own/);
+    refused(() => one('grandstream', 'P290', '{ x+ }'), /papgate's own/);
+    refused(() => one('panasonic', 'DIAL_PLAN_1', 'x'), /papgate's own/);
   });
 
   it('refuses what would break the file or hide an owned name, naming the item', () => {
@@ -192,6 +199,15 @@ describe('settings: items per file format', () => {
           'items.yealink',
         ),
       /items\.yealink\.1\.name "A\.B" is given twice/,
+    );
+    refused(
+      () =>
+        parseFamilyItems(
+          'yealink',
+          Array.from({ length: 300 }, (_, i) => ({ name: `a.b${i}`, value: 'x'.repeat(120) })),
+          'items.yealink',
+        ),
+      /items\.yealink holds more than 32768 characters/,
     );
     refused(() => parseLayerChange({ items: { acme: [] } }, true), /the families are/);
     refused(() => parseLayerChange({ common: { timeZone: 'Mars/Olympus' } }, true), /IANA time zone/);
@@ -319,6 +335,7 @@ describe('settings: items per file format', () => {
         const last = body.trimEnd().split('\n').pop()!;
         assert.equal(last, plain.trimEnd().split('\n').pop());
         if (sample.after) assert.ok(body.search(sample.shows) > body.search(sample.after));
+        if (body.startsWith('<?xml')) assert.equal(XMLValidator.validate(body), true, `${vendor} ${model}`);
       });
     }
   });

@@ -44,6 +44,12 @@ export function isSettingFamily(v: unknown): v is SettingFamily {
 export const MAX_ITEMS_PER_FAMILY = 500;
 export const MAX_NAME_LENGTH = 128;
 export const MAX_VALUE_LENGTH = 1024;
+/**
+ * Characters of names and values of one family in one layer: a file carries three layers beside
+ * the operator's, and the provisioning server keeps up to 10 000 rendered files (bodies.ts), so a
+ * tenant's layers decide its share of that memory. 200 items of 160 characters fit.
+ */
+export const MAX_FAMILY_CHARACTERS = 32 * 1024;
 
 /** Control characters (C0, DEL, C1) and the line and paragraph separators: they end a line. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
@@ -69,7 +75,12 @@ const noneOf = (chars: string) => {
 /** XML element text and attribute values: escaped when written, and refused when they hold markup or quotes. */
 const XML_VALUE = { valueForm: 'no control characters, <, > or "', value: noneOf('<>"') };
 
-/** An indexed item name: `account.\d+.x` reads account n's x for any n, beyond the model's count too. */
+/**
+ * papgate's own items: what its templates write (an indexed name such as `account.\d+.x` for any n,
+ * beyond the model's count too), and the dial plans (Yealink and Poly `dialplan.*`, snom
+ * `user_dp_str`, Grandstream P290, Panasonic `DIAL_PLAN_n`): a dial plan can block an emergency
+ * number, and an item stays on the phone when it gets the minimal file later.
+ */
 const own = (...patterns: string[]) => patterns.map((p) => new RegExp(`^(?:${p})$`, 'i'));
 
 export const SETTINGS_FORMATS: Readonly<Record<SettingFamily, SettingsFormat | null>> = {
@@ -84,6 +95,7 @@ export const SETTINGS_FORMATS: Readonly<Record<SettingFamily, SettingsFormat | n
       'account\\.\\d+\\.(?:enable|label|display_name|auth_name|user_name|password|sip_server.*|outbound.*|dtmf\\.type)',
       'template\\.\\d+\\..*',
       'phone_setting\\.emergency\\..*',
+      'dialplan\\..*',
       'features\\.hotline_.*',
       'handset\\.\\d+\\.(?:incoming_lines|dial_out_lines|dial_out_default_line)',
       '(?:static\\.)?auto_provision\\..*',
@@ -96,7 +108,7 @@ export const SETTINGS_FORMATS: Readonly<Record<SettingFamily, SettingsFormat | n
     name: /^[A-Za-z][A-Za-z0-9_]*(?:\[[0-9]{1,4}\])?$/,
     ...XML_VALUE,
     owned: own(
-      'user_(?:active|realname|name|pname|pass|host|outbound|idle_text|dtmf_info|proxy)(?:\\[\\d+\\])?',
+      'user_(?:active|realname|name|pname|pass|host|outbound|idle_text|dtmf_info|proxy|dp|dp_str)(?:\\[\\d+\\])?',
       'setting_server',
       'pnp_config',
       'settings_refresh_timer',
@@ -115,7 +127,7 @@ export const SETTINGS_FORMATS: Readonly<Record<SettingFamily, SettingsFormat | n
       'reg\\.\\d+\\.(?:address|auth\\..*|displayName|label|server\\..*|outboundProxy\\..*)',
       'call\\.autoOffHook\\..*',
       'tone\\.dtmf\\.(?:viaRtp|rfc2833Control)',
-      'dialplan\\.routing\\..*',
+      'dialplan\\..*',
       'prov\\..*',
       'device\\.set',
       'device\\.prov\\..*',
@@ -164,7 +176,9 @@ export const SETTINGS_FORMATS: Readonly<Record<SettingFamily, SettingsFormat | n
     nameForm: 'a Grandstream P-value (P64)',
     name: /^P[0-9]{1,5}$/,
     ...XML_VALUE,
-    owned: own('P(?:271|270|47|35|36|34|3|2301|2302|2303|48|71|26015|4428|212|237|1360|1361|145|194|193)'),
+    owned: own(
+      'P(?:271|270|47|35|36|34|3|2301|2302|2303|48|71|26015|4428|212|237|1360|1361|145|194|193|290)',
+    ),
     placement: 'P-value elements of <config> before the provisioning server',
   },
   // KEY="value" lines of Config<MAC>.cfg (Panasonic SIP phone provisioning guide).
@@ -177,6 +191,7 @@ export const SETTINGS_FORMATS: Readonly<Record<SettingFamily, SettingsFormat | n
       '(?:PHONE_NUMBER|SIP_URI|SIP_AUTHID|SIP_PASS|DISPLAY_NAME|SIP_RGSTR_ADDR|SIP_RGSTR_PORT|SIP_PRXY_ADDR|SIP_PRXY_PORT|SIP_SVCDOMAIN|SIP_OUTPROXY_ADDR|SIP_OUTPROXY_PORT|OUTBANDDTMF)_\\d+',
       'HOT_LINE_.*',
       'EMERGENCY_CALL\\d+',
+      'DIAL_PLAN_\\d+',
       'CFG_.*',
       'HTTP_AUTH_.*',
       'OPTION66_ENABLE',
@@ -214,6 +229,7 @@ export function parseFamilyItems(family: SettingFamily, input: unknown, field: s
   if (input.length > MAX_ITEMS_PER_FAMILY)
     throw new InputError(`${field} holds more than ${MAX_ITEMS_PER_FAMILY} items`, field);
   const seen = new Set<string>();
+  let characters = 0;
   return input.map((raw, i) => {
     const at = `${field}.${i}`;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
@@ -225,6 +241,12 @@ export function parseFamilyItems(family: SettingFamily, input: unknown, field: s
       throw new InputError(
         `${at}.value must be a text of at most ${MAX_VALUE_LENGTH} characters`,
         `${at}.value`,
+      );
+    characters += name.length + value.length;
+    if (characters > MAX_FAMILY_CHARACTERS)
+      throw new InputError(
+        `${field} holds more than ${MAX_FAMILY_CHARACTERS} characters of names and values (at item ${i})`,
+        field,
       );
     const f = format!;
     if (!f.name.test(name))
