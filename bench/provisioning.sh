@@ -2,7 +2,8 @@
 # Provisioning and PAP-check benchmark, one table (docs/benchmarks.md, "Provisioning and the PAP
 # check"). Everything on 127.0.0.1; every server it starts is stopped on exit.
 # - full configuration through HTTP credentials (Basic, no path: a phone whose server came from
-#   DHCP), full through the device credential in the path, minimal:
+#   DHCP), full through the device credential in the path, the same with 200 settings items of
+#   its tenant's layer (docs/settings.md), minimal:
 #   papgate vs nginx (one worker) serving a static file of the same bytes, one after the other;
 # - the PAP check through POST /api/v1/authenticate (wrk) and through the store call the IVR makes
 #   (bench/pap.ts), vs redis-benchmark GET against the same Redis at the same concurrency.
@@ -109,7 +110,7 @@ run_wrk() { # name url [wrk script] [request header]
 }
 
 # Each papgate target right after nginx with a file of the same bytes, so both see the same machine.
-for target in full credential minimal; do
+for target in full credential settings minimal; do
   path="$(json "$S" "${target}Path")"
   run_wrk "nginx-$target" "http://127.0.0.1:$NGINX_PORT/$target.cfg"
   header=""
@@ -146,6 +147,8 @@ row "nginx $(json "$S" fullBytes) B" nginx-full ""
 row "papgate full, HTTP credentials" papgate-full nginx-full
 row "nginx $(json "$S" credentialBytes) B" nginx-credential ""
 row "papgate full, device credential" papgate-credential nginx-credential
+row "nginx $(json "$S" settingsBytes) B" nginx-settings ""
+row "papgate full, $(json "$S" settingsItems) settings" papgate-settings nginx-settings
 row "nginx $(json "$S" minimalBytes) B" nginx-minimal ""
 row "papgate minimal" papgate-minimal nginx-minimal
 row "redis-benchmark GET, same Redis" redis-get ""

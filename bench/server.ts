@@ -5,6 +5,7 @@
  *   there and now fetches without the path, answering with its HTTP credentials (Basic), as a phone
  *   whose provisioning server comes from DHCP does;
  * - bench-credential: one device that was provisioned once and now fetches with its credential;
+ * - bench-settings: the same, its tenant's settings layer holding SETTINGS_ITEMS Yealink items;
  * - bench-minimal: no whitelist (minimal configurations);
  * - bench-pap: PAP_DEVICES devices in `needed` for the PAP check (wrong PAPs, see bench/pap.ts).
  * Prints one JSON line when ready; stops redis-server on SIGTERM/SIGINT.
@@ -19,15 +20,19 @@ import { createAdminServer } from '../src/admin/server';
 import { loadConfig } from '../src/config';
 import { parseNewDevice, type NewDevice } from '../src/domain/device';
 import { parseMac } from '../src/domain/mac';
+import { parseLayerChange } from '../src/domain/setting-layers';
 import { parseWhitelistEntry } from '../src/domain/whitelist';
 import { createProvisioningServer } from '../src/provisioning/server';
 import { connectRedis } from '../src/store/connect';
 import { startEmbeddedRedis } from '../src/store/embedded';
 import { keys } from '../src/store/keys';
+import { Settings } from '../src/store/settings';
 import { Store } from '../src/store/store';
 import { BENCH_ENV, PAP_DEVICES, PAP_TENANT, papDeviceMac } from './pap-devices';
 
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+/** Settings items of the bench-settings tenant (issue 23: "a file with 200 settings"). */
+const SETTINGS_ITEMS = 200;
 
 function device(mac: string, accounts: NewDevice['accounts']): NewDevice {
   return parseNewDevice({ mac, vendor: 'yealink', model: 'T54W', site: 'bench', accounts });
@@ -60,12 +65,28 @@ async function main(): Promise<void> {
     password: 'bench-secret-pw',
     displayName: 'Bench User',
   };
-  for (const t of ['bench-full', 'bench-credential', 'bench-minimal', PAP_TENANT])
+  for (const t of ['bench-full', 'bench-credential', 'bench-settings', 'bench-minimal', PAP_TENANT])
     await store.putTenant(t, { name: t, language: null }, 'bench');
   await store.addWhitelist('bench-full', parseWhitelistEntry('127.0.0.1'), 'bench');
   await store.createDevices('bench-full', [device('001565be0001', [account])], 'bench');
   await store.createDevices('bench-minimal', [device('001565be0002', [account])], 'bench');
   const created = await store.createDevices('bench-credential', [device('001565be0003', [account])], 'bench');
+  const withSettings = await store.createDevices(
+    'bench-settings',
+    [device('001565be0004', [account])],
+    'bench',
+  );
+  if (withSettings === 'unknown_tenant' || !withSettings.ok) throw new Error('bench: device not created');
+  const items = Array.from({ length: SETTINGS_ITEMS }, (_, i) => ({
+    name: `features.bench.item${i}`,
+    value: `bench value ${i}`,
+  }));
+  await new Settings(client, { eventsMaxLen: config.eventsMaxLen }).put(
+    'bench-settings',
+    { scope: 'tenant' },
+    parseLayerChange({ items: { yealink: items } }, true),
+    'bench',
+  );
   const papDevices = Array.from({ length: PAP_DEVICES }, (_, i) => device(papDeviceMac(i), [account]));
   await store.createDevices(PAP_TENANT, papDevices, 'bench');
   if (created === 'unknown_tenant' || !created.ok) throw new Error('bench: device not created');
@@ -89,6 +110,20 @@ async function main(): Promise<void> {
   const credential = /\/d\/([A-Za-z0-9_-]+)\//.exec(first.body)?.[1];
   if (!credential) throw new Error('bench: no credential in the first full configuration');
   await client.del(keys.tenant('bench-credential').tempWhitelist);
+  const settingsPap = await store.attemptPap(
+    parseMac('001565be0004'),
+    withSettings.devices[0]!.pap,
+    '127.0.0.1',
+    'bench',
+    'api',
+  );
+  if (settingsPap.outcome !== 'successful') throw new Error(`bench: PAP ${settingsPap.outcome}`);
+  const settingsCredential = /\/d\/([A-Za-z0-9_-]+)\//.exec(
+    (await prov.inject({ url: '/001565be0004.cfg', remoteAddress: '127.0.0.1' })).body,
+  )?.[1];
+  if (!settingsCredential)
+    throw new Error('bench: no credential in the first full configuration with settings');
+  await client.del(keys.tenant('bench-settings').tempWhitelist);
   const firstFull = await prov.inject({ url: '/001565be0001.cfg', remoteAddress: '127.0.0.1' });
   const fullCredential = /\/d\/([A-Za-z0-9_-]+)\//.exec(firstFull.body)?.[1];
   if (!fullCredential) throw new Error('bench: no credential in the whitelisted first full configuration');
@@ -96,12 +131,14 @@ async function main(): Promise<void> {
 
   const fullPath = '/001565be0001.cfg';
   const credentialPath = `/d/${credential}/001565be0003.cfg`;
+  const settingsPath = `/d/${settingsCredential}/001565be0004.cfg`;
   const minimalPath = '/001565be0002.cfg';
   const get = (url: string, authorization?: string) =>
     prov.inject({ url, remoteAddress: '127.0.0.1', headers: authorization ? { authorization } : {} });
-  const [full, viaCredential, minimal] = await Promise.all([
+  const [full, viaCredential, withItems, minimal] = await Promise.all([
     get(fullPath, fullAuthorization),
     get(credentialPath),
+    get(settingsPath),
     get(minimalPath),
   ]);
   if (
@@ -109,15 +146,18 @@ async function main(): Promise<void> {
     !full.body.includes('bench-secret-pw') ||
     viaCredential.statusCode !== 200 ||
     !viaCredential.body.includes('bench-secret-pw') ||
+    withItems.statusCode !== 200 ||
+    !withItems.body.includes(`features.bench.item${SETTINGS_ITEMS - 1} = `) ||
     !minimal.body.includes('Dial *89 to authenticate')
   ) {
     throw new Error(
-      `unexpected answers: full ${full.statusCode}, credential ${viaCredential.statusCode}, minimal ${minimal.statusCode}`,
+      `unexpected answers: full ${full.statusCode}, credential ${viaCredential.statusCode}, settings ${withItems.statusCode}, minimal ${minimal.statusCode}`,
     );
   }
   if (process.env.BENCH_STATIC_DIR) {
     fs.writeFileSync(path.join(process.env.BENCH_STATIC_DIR, 'full.cfg'), full.rawPayload);
     fs.writeFileSync(path.join(process.env.BENCH_STATIC_DIR, 'credential.cfg'), viaCredential.rawPayload);
+    fs.writeFileSync(path.join(process.env.BENCH_STATIC_DIR, 'settings.cfg'), withItems.rawPayload);
     fs.writeFileSync(path.join(process.env.BENCH_STATIC_DIR, 'minimal.cfg'), minimal.rawPayload);
   }
 
@@ -143,9 +183,12 @@ async function main(): Promise<void> {
       fullPath,
       fullAuthorization,
       credentialPath,
+      settingsPath,
       minimalPath,
       fullBytes: full.rawPayload.length,
       credentialBytes: viaCredential.rawPayload.length,
+      settingsBytes: withItems.rawPayload.length,
+      settingsItems: SETTINGS_ITEMS,
       minimalBytes: minimal.rawPayload.length,
       papDevices: PAP_DEVICES,
     })}\n`,

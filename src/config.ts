@@ -1,7 +1,9 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { AuthPolicy } from './domain/auth';
 import type { Language } from './domain/device';
 import type { PrefixLengths } from './domain/prefix';
+import { isCommonField, parseLayerChange, type CommonField, type LayerItems } from './domain/setting-layers';
 import type { TrafficPolicy } from './domain/traffic';
 import type { WhitelistEntry } from './domain/whitelist';
 import { ConfigError, Invalid, isLoopback } from './config/kinds';
@@ -34,6 +36,10 @@ export interface Config {
   readonly provisioningIntervalSeconds: number;
   /** Re-provisioning interval written into minimal configurations, so a waiting phone re-checks soon. */
   readonly provisioningMinimalIntervalSeconds: number;
+  /** The operator default settings layer (SETTINGS_DEFAULT_FILE), checked. */
+  readonly settingsDefault: LayerItems;
+  /** The common settings the minimal configuration carries (MINIMAL_SETTINGS). */
+  readonly minimalSettings: readonly CommonField[];
   /** Provisioning misses (unknown MAC / path) one client may cause per window before it gets 429. */
   readonly provisioningMissLimit: number;
   readonly provisioningMissWindowSeconds: number;
@@ -187,6 +193,19 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   return toConfig(read as Values, cwd);
 }
 
+/** The operator default layer: a JSON file of items by family, each checked as an admin's would be. */
+function settingsDefault(file: string | null): LayerItems {
+  if (file === null) return {};
+  try {
+    return parseLayerChange({ items: JSON.parse(fs.readFileSync(file, 'utf8')) as unknown }, false).items;
+  } catch (err) {
+    throw new ConfigError(
+      'SETTINGS_DEFAULT_FILE',
+      `${file}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+}
+
 /** The values in the shape the parts are handed, frozen. */
 function toConfig(v: Values, cwd: string): Config {
   const file = (f: string | null) => (f === null ? null : path.resolve(cwd, f));
@@ -217,6 +236,8 @@ function toConfig(v: Values, cwd: string): Config {
     provisioningBaseUrl: v.PROVISIONING_BASE_URL,
     provisioningIntervalSeconds: v.PROVISIONING_INTERVAL_SECONDS,
     provisioningMinimalIntervalSeconds: v.PROVISIONING_MINIMAL_INTERVAL_SECONDS,
+    settingsDefault: Object.freeze(settingsDefault(file(v.SETTINGS_DEFAULT_FILE))),
+    minimalSettings: Object.freeze(v.MINIMAL_SETTINGS.filter(isCommonField)),
     provisioningMissLimit: v.PROVISIONING_MISS_LIMIT,
     provisioningMissWindowSeconds: v.PROVISIONING_MISS_WINDOW_SECONDS,
     provisioningMissPrefix: Object.freeze({

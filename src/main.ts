@@ -15,7 +15,8 @@ import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server';
 import { createProvisioningServer } from './provisioning/server';
 import { reloadTls } from './provisioning/tls';
-import { startSipService } from './sip/service';
+import type { Mac } from './domain/mac';
+import { startSipService, type SipService } from './sip/service';
 
 /** ADMIN_TOKEN, or one generated on first start and kept (mode 0600) beside the data. */
 function adminToken(cfg: Config): { token: string; file: string | null } {
@@ -160,6 +161,7 @@ async function main(): Promise<void> {
     if (token.file)
       log.info({ file: token.file }, 'ADMIN_TOKEN not set: using the token stored in this file');
 
+    let sipService: SipService | undefined;
     const admin = createAdminServer({
       config: cfg,
       store: new Store(adminRedis, storeOptions),
@@ -167,6 +169,13 @@ async function main(): Promise<void> {
       adminToken: token.token,
       metrics,
       health,
+      // The SIP side starts after the admin API: a check-sync asked before it runs is an error.
+      ...(cfg.sip.enabled
+        ? {
+            checkSync: (tenant: string, mac: Mac) =>
+              sipService ? sipService.checkSync(tenant, mac) : Promise.resolve('error' as const),
+          }
+        : {}),
     });
     await admin.listen({ host: cfg.adminHost, port: cfg.adminPort });
     drains.push(() => closeGracefully(admin, cfg.shutdownGraceMs));
@@ -211,13 +220,13 @@ async function main(): Promise<void> {
     }
 
     if (cfg.sip.enabled) {
-      const sip = await startSipService({
+      const sip = (sipService = await startSipService({
         config: cfg,
         store,
         redis,
         log: log.child({ edge: 'sip' }),
         metrics,
-      });
+      }));
       metrics.watchSip(sip);
       health.watchSip(sip);
       drains.push(() => sip.stop(cfg.shutdownGraceMs));

@@ -751,6 +751,36 @@ describe('admin API over HTTP', () => {
     const bad = await cli('add', 'acme', '--mac', 'nope', '--vendor', 'poly', '--model', 'x', '--site', 'y');
     assert.equal(bad.code, 1);
     assert.match(bad.out, /invalid MAC/);
+    const set = await cli(
+      'settings',
+      'acme',
+      '--site',
+      'HQ',
+      '--family',
+      'poly',
+      '--item',
+      'lcl.ml.lang=Deutsch_Deutschland',
+      '--ntp-server',
+      'pool.ntp.org',
+    );
+    assert.equal(set.code, 0, set.err);
+    const shown = await cli('settings', 'acme', '--site', 'HQ');
+    assert.deepEqual(JSON.parse(shown.out), {
+      items: { poly: [{ name: 'lcl.ml.lang', value: 'Deutsch_Deutschland' }] },
+      common: { ntpServer: 'pool.ntp.org' },
+    });
+    const owned = await cli(
+      'settings',
+      'acme',
+      '--mac',
+      '0004f2112233',
+      '--family',
+      'poly',
+      '--item',
+      'prov.polling.enabled=0',
+    );
+    assert.equal(owned.code, 1);
+    assert.match(owned.out, /papgate's own/);
     assert.equal((await cli('frobnicate')).code, 2);
     assert.match((await cli('help')).out, /papgate add <tenant>/);
     fs.rmSync(data, { recursive: true, force: true });

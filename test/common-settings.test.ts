@@ -3,7 +3,6 @@ import { InputError } from '../src/domain/errors';
 import {
   PHONE_LANGUAGES,
   ntpHost,
-  parseCommonSettings,
   parseNtpServer,
   parsePhoneLanguage,
   parseTimeZone,
@@ -105,19 +104,6 @@ describe('common settings: input validation', () => {
     assert.ok(PHONE_LANGUAGES.includes('en'));
     refused(() => parsePhoneLanguage('xx'), 'phoneLanguage');
     refused(() => parsePhoneLanguage('de_DE'), 'phoneLanguage');
-  });
-
-  it('parses a body of common settings: empty fields unset, unknown fields refused', () => {
-    assert.deepEqual(parseCommonSettings({ timeZone: 'Europe/Berlin', ntpServer: '', phoneLanguage: null }), {
-      timeZone: 'Europe/Berlin',
-    });
-    assert.deepEqual(parseCommonSettings({}), {});
-    assert.throws(
-      () => parseCommonSettings({ timezone: 'Europe/Berlin' }),
-      /unknown common setting "timezone"/,
-    );
-    assert.throws(() => parseCommonSettings([]), InputError);
-    refused(() => parseCommonSettings({ ntpServer: 'a b' }), 'ntpServer');
   });
 });
 

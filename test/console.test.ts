@@ -265,6 +265,41 @@ describe('console in headless Chromium', function () {
     assert.deepEqual((await api('GET', '/tenants/acme/whitelist')).entries, []);
   });
 
+  it("edits the tenant's and a site's settings: a refused item is marked in its row", async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: "The tenant's settings" }).waitFor();
+    await page.getByLabel('NTP server').fill('pool.ntp.org');
+    await page.getByLabel('Vendor family').selectOption('yealink');
+    await page.getByRole('button', { name: 'Add family' }).click();
+    await page.getByRole('button', { name: 'Add item' }).click();
+    await page.locator('#yealink-0-name').fill('Static.Auto_Provision.Server.URL');
+    await page.locator('#yealink-0-value').fill('http://evil.example/');
+    await page.getByRole('button', { name: 'Save' }).click();
+    assert.match(await page.locator('#yealink-0-name-error').innerText(), /papgate's own/);
+    assert.deepEqual((await api('GET', '/tenants/acme/settings')).items, {});
+    await page.locator('#yealink-0-name').fill('lang.gui');
+    await page.locator('#yealink-0-value').fill('German');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    assert.deepEqual(await api('GET', '/tenants/acme/settings'), {
+      items: { yealink: [{ name: 'lang.gui', value: 'German' }] },
+      common: { ntpServer: 'pool.ntp.org' },
+    });
+    await shot('settings');
+    await page.getByLabel('Site').fill('HQ');
+    await page.getByRole('button', { name: 'Open' }).click();
+    await page.getByRole('heading', { name: 'The settings of site HQ' }).waitFor();
+    await page.getByLabel('Time zone (IANA, e.g. Europe/Berlin)').fill('Europe/Atlantis');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#settings-timeZone-error').waitFor();
+    await page.getByLabel('Time zone (IANA, e.g. Europe/Berlin)').fill('Europe/Berlin');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    assert.deepEqual((await api('GET', '/tenants/acme/sites/HQ/settings')).common, {
+      timeZone: 'Europe/Berlin',
+    });
+  });
+
   it('prints a PAP sheet per site whose QR codes decode to the PAPs', async () => {
     await page.getByRole('link', { name: 'PAP sheets' }).click();
     await page.getByRole('link', { name: 'Sheet for Annex' }).click();

@@ -9,6 +9,7 @@ import { TemplateSet } from '../src/provisioning/templates';
 import { matchFile, moduleFor } from '../src/provisioning/vendors';
 import { httpCredentialsIn, OVERRIDE_OFF } from './support/credentials';
 import { ACCOUNT, credentialIn, ProvisioningFixture, request } from './support/http';
+import { items } from './support/items';
 
 /**
  * Each vendor's files checked item by item against the production references cited in
@@ -51,23 +52,6 @@ function render(
     deviceScope(cfg, d, what),
     module.escape,
   );
-}
-
-/** The items a file sets, named as the phone reads them (key, element, P-value, symb_item ID). */
-const ITEMS: Record<string, RegExp> = {
-  yealink: /^([a-z0-9_.]+) = /gm,
-  cisco: /<([A-Z][A-Za-z0-9_-]*_?)>/g,
-  snom: /<([a-z_]+(?: idx="[0-9]+")?) perm=/g,
-  poly: /\s([a-zA-Z][a-zA-Z0-9.]*)="/g,
-  gigaset: /ID="([^"]+)"|<(S_CONFIGFILE_URL|S_PROV_USERNAME|S_PROV_PASSWORD|MAC_ADDRESS|PROFILE_NAME)\b/g,
-  grandstream: /<(P[0-9]+)>/g,
-  panasonic: /^([A-Z0-9_]+)=/gm,
-};
-
-function items(family: string, body: string): Set<string> {
-  const out = new Set<string>();
-  for (const m of body.matchAll(ITEMS[family]!)) out.add(m[1] ?? m[2]!);
-  return out;
 }
 
 interface Family {

@@ -9,7 +9,8 @@ import type { Config } from '../config';
 import { AUTH_STATES, type AuthState } from '../domain/auth';
 import { isAuthState, parseTenantId, type Device } from '../domain/device';
 import { InputError } from '../domain/errors';
-import { parseMac } from '../domain/mac';
+import { parseMac, type Mac } from '../domain/mac';
+import type { NotifyResult } from '../domain/outcomes';
 import { isStoreUnavailable } from '../store/connect';
 import type { Store } from '../store/store';
 import { tenantTokenClaim, TenantTokens } from '../store/tokens';
@@ -27,6 +28,8 @@ export interface AdminDeps {
   /** Default: a registry of its own, and readiness that asks the store only. */
   readonly metrics?: Metrics;
   readonly health?: Health;
+  /** Sends a device a check-sync (the SIP side's; absent while it is off). */
+  readonly checkSync?: (tenant: string, mac: Mac) => Promise<NotifyResult>;
 }
 
 /** Who is acting: the operator's ADMIN_TOKEN, or a tenant admin token (see src/store/tokens.ts). */
@@ -181,6 +184,7 @@ export interface Api {
   readonly tenantOf: (req: FastifyRequest) => Promise<string>;
   /** The `:tenant` and `:mac` of the path, which must exist (404). */
   readonly deviceOf: (req: FastifyRequest) => Promise<{ tenant: string; device: Device }>;
+  readonly checkSync?: AdminDeps['checkSync'];
 }
 
 export function createApi(deps: AdminDeps): Api {
@@ -213,5 +217,6 @@ export function createApi(deps: AdminDeps): Api {
         throw new HttpError(404, 'unknown_device', `device ${mac} does not exist in tenant "${tenant}"`);
       return { tenant, device };
     },
+    ...(deps.checkSync ? { checkSync: deps.checkSync } : {}),
   };
 }

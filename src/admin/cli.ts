@@ -15,6 +15,10 @@ const USAGE = `papgate: admin command line (talks to the admin API)
   papgate import <tenant> FILE.csv
   papgate authenticate <mac> <pap> [--ip IP]
   papgate events <tenant> [--count N] [--stream traffic]
+  papgate settings <tenant> [--site SITE | --mac MAC]      (shows the layer; with any of these, changes it:)
+              [--file LAYER.json] [--family FAMILY [--item NAME=VALUE]...]
+              [--time-zone TZ] [--ntp-server HOST] [--phone-language xx] [--check-sync yes]
+              (--family without --item removes the family's items; "" clears a common setting)
 
 Environment: ADMIN_URL (default http://ADMIN_HOST:ADMIN_PORT), ADMIN_TOKEN (default: the token
 file DATA_DIR/admin-token that the service writes on first start).`;
@@ -43,6 +47,41 @@ function parseAccount(spec: string): Record<string, string> {
     out[part.slice(0, eq)] = part.slice(eq + 1);
   }
   return out;
+}
+
+/** The change `papgate settings` flags ask for (docs/settings.md), or null: none, only show the layer. */
+function settingsChange(flags: Map<string, string[]>): Record<string, unknown> | null {
+  const one = (n: string) => flags.get(n)?.[0];
+  const file = one('file');
+  const body =
+    file === undefined ? {} : (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>);
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new UsageError(`${file} must hold a JSON object {items, common}`);
+  const family = one('family');
+  if (family !== undefined) {
+    const items = (flags.get('item') ?? []).map((spec) => {
+      const eq = spec.indexOf('=');
+      if (eq < 1) throw new UsageError(`--item expects NAME=VALUE, got "${spec}"`);
+      return { name: spec.slice(0, eq), value: spec.slice(eq + 1) };
+    });
+    body.items = { ...(body.items as object | undefined), [family]: items };
+  } else if (flags.has('item')) throw new UsageError('--item needs --family');
+  const common: Record<string, string | null> = {};
+  for (const [f, field] of [
+    ['time-zone', 'timeZone'],
+    ['ntp-server', 'ntpServer'],
+    ['phone-language', 'phoneLanguage'],
+  ] as const) {
+    const v = one(f);
+    if (v !== undefined) common[field] = v === '' ? null : v;
+  }
+  if (Object.keys(common).length > 0) body.common = { ...(body.common as object | undefined), ...common };
+  const check = one('check-sync');
+  if (check !== undefined) {
+    if (check !== 'yes' && check !== 'no') throw new UsageError('--check-sync takes yes or no');
+    body.checkSync = check === 'yes';
+  }
+  return Object.keys(body).length === 0 ? null : body;
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -133,6 +172,14 @@ async function run(argv: string[]): Promise<number> {
       return call('POST', '/api/v1/authenticate', { mac: args[0], pap: args[1], ip: flag('ip') });
     case 'events':
       return call('GET', `${t()}/events${query(['count', 'stream'])}`);
+    case 'settings': {
+      const site = flag('site');
+      const mac = flag('mac');
+      if (site !== undefined && mac !== undefined) throw new UsageError('--site or --mac, not both');
+      const url = `${t()}${site !== undefined ? `/sites/${encodeURIComponent(site)}` : ''}${mac !== undefined ? `/devices/${encodeURIComponent(mac)}` : ''}/settings`;
+      const body = settingsChange(flags);
+      return body === null ? call('GET', url) : call('PUT', url, body);
+    }
     default:
       throw new UsageError(cmd ? `unknown command "${cmd}"` : 'no command given');
   }

@@ -33,6 +33,29 @@ const siteParam = {
   schema: { type: 'string', minLength: 1, maxLength: 128 },
   description: 'the site name the devices carry (URL-encoded)',
 };
+const settingsLayer = { $ref: '#/components/schemas/SettingsLayer' };
+/** GET and PUT of one settings layer (docs/settings.md). */
+const settingsPaths = (whose: string, parameters: object[]) => ({
+  get: {
+    summary: `The settings layer of ${whose}: items per vendor family and common settings`,
+    parameters,
+    responses: { 200: ok('layer', settingsLayer), 400: err, ...forbidden, 404: err },
+  },
+  put: {
+    summary: `Change the settings layer of ${whose}; reaches each phone at its next fetch`,
+    description:
+      'A family given replaces its list (an empty list removes it); a common field given replaces it (null clears it). ' +
+      "Each item is checked against its family's file format and refused (400, `field` naming the item, e.g. " +
+      "`items.yealink.3.value`) when it would break the file or is one of papgate's own. `checkSync: true` also sends " +
+      'the devices concerned a check-sync; the answer counts the results (null: the SIP side is off).',
+    parameters,
+    requestBody: json({
+      allOf: [settingsLayer, { type: 'object', properties: { checkSync: { type: 'boolean' } } }],
+    }),
+    responses: { 200: ok('the layer as stored', settingsLayer), 400: err, ...forbidden, 404: err },
+  },
+});
+
 const page = (description: string, type: string) => ({
   description,
   content: { [type]: { schema: { type: 'string' } } },
@@ -296,6 +319,12 @@ export const openApiDocument = {
         responses: { 204: { description: 'deleted' }, 400: err, ...forbidden, 404: err },
       },
     },
+    '/api/v1/tenants/{tenant}/settings': settingsPaths('the tenant', [tenant]),
+    '/api/v1/tenants/{tenant}/sites/{site}/settings': settingsPaths(
+      'a site (any site name its devices carry)',
+      [tenant, siteParam],
+    ),
+    '/api/v1/tenants/{tenant}/devices/{mac}/settings': settingsPaths('a device (items only)', [tenant, mac]),
     '/api/v1/tenants/{tenant}/whitelist': {
       get: {
         summary: 'Permanent whitelist',
@@ -445,6 +474,33 @@ export const openApiDocument = {
       }),
     },
     schemas: {
+      SettingsLayer: {
+        type: 'object',
+        properties: {
+          items: {
+            type: 'object',
+            description:
+              'lists by vendor family (yealink, snom, poly, cisco, gigaset, grandstream, panasonic)',
+            additionalProperties: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['name', 'value'],
+                properties: { name: { type: 'string' }, value: { type: 'string' } },
+              },
+            },
+          },
+          common: {
+            type: 'object',
+            description: 'tenant and site only',
+            properties: {
+              timeZone: { type: ['string', 'null'] },
+              ntpServer: { type: ['string', 'null'] },
+              phoneLanguage: { type: ['string', 'null'] },
+            },
+          },
+        },
+      },
       SiteRecord: {
         type: 'object',
         required: ['emergencyCallerId'],

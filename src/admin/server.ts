@@ -10,6 +10,7 @@ import { csvRoutes } from './routes/csv';
 import { deviceRoutes } from './routes/devices';
 import { eventRoutes } from './routes/events';
 import { sessionRoutes } from './routes/session';
+import { settingsRoutes } from './routes/settings';
 import { siteRoutes } from './routes/sites';
 import { tenantRoutes } from './routes/tenants';
 import { tokenRoutes } from './routes/tokens';
@@ -89,6 +90,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       whitelistRoutes(api, ctx);
       eventRoutes(api, ctx);
       authenticateRoutes(api, ctx);
+      settingsRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );

@@ -2,6 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { parseTimeZone } from '../domain/display';
 import { isLanguage, LANGUAGES, type Language } from '../domain/device';
 import { DEFAULT_EMERGENCY_NUMBERS } from '../domain/emergency';
+import { COMMON_FIELDS, isCommonField } from '../domain/setting-layers';
 import { SOURCE_PREFIX } from '../domain/prefix';
 import { isE164, SIP_ROUTE } from '../domain/site';
 import { DEFAULT_TRAFFIC_POLICY } from '../domain/traffic';
@@ -408,6 +409,19 @@ export const VARIABLES = {
     min: 60,
     max: 86400,
     meaning: 'how often a phone on the minimal configuration re-checks',
+  }),
+  SETTINGS_DEFAULT_FILE: optional({
+    section: 'provisioning',
+    accepts: 'path of a JSON file',
+    meaning:
+      'the operator default settings layer, `{"<family>": [{"name": ..., "value": ...}]}`, checked at start-up (docs/settings.md)',
+  }),
+  MINIMAL_SETTINGS: list({
+    section: 'provisioning',
+    default: [],
+    accepts: `comma list of ${COMMON_FIELDS.join(', ')}`,
+    meaning: 'the common settings the minimal configuration carries too (docs/settings.md)',
+    check: (e) => (isCommonField(e) ? null : `"${e}" is none of ${COMMON_FIELDS.join(', ')}`),
   }),
   PROVISIONING_MISS_LIMIT: int({
     section: 'provisioning',

@@ -111,30 +111,3 @@ export function parsePhoneLanguage(input: unknown, field = 'phoneLanguage'): Pho
   }
   return s as PhoneLanguage;
 }
-
-/**
- * The common settings of a request body: each field optional (absent, null or '' leaves it
- * unset), an unknown field refused so a misspelt one is not silently dropped.
- */
-export function parseCommonSettings(input: unknown): CommonSettings {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new InputError('common settings must be a JSON object');
-  }
-  const o = input as Record<string, unknown>;
-  const parsers: Record<keyof CommonSettings, (v: unknown) => string> = {
-    timeZone: (v) => parseTimeZone(v),
-    ntpServer: (v) => parseNtpServer(v),
-    phoneLanguage: (v) => parsePhoneLanguage(v),
-  };
-  const out: Partial<Record<keyof CommonSettings, string>> = {};
-  for (const [key, value] of Object.entries(o)) {
-    if (!Object.hasOwn(parsers, key)) {
-      throw new InputError(
-        `unknown common setting ${JSON.stringify(key.slice(0, 40))}: known are ${Object.keys(parsers).join(', ')}`,
-      );
-    }
-    if (value === undefined || value === null || value === '') continue;
-    out[key as keyof CommonSettings] = parsers[key as keyof CommonSettings](value);
-  }
-  return out;
-}

@@ -1,10 +1,20 @@
 import type { Config } from '../config';
+import type { SettingItem } from '../domain/settings';
 import type { RenderedDevice } from '../store/provisioning';
 import { file, type Answer } from './answer';
 import { BodyCache } from './bodies';
 import { commonScope, deviceScope, minimalFields, type MinimalKind } from './scope';
 import type { TemplateSet } from './templates';
 import type { VendorModule } from './vendors';
+
+/**
+ * The setting items a file carries (settings.ts): `key` names everything they are made of, for the
+ * body cache.
+ */
+export interface FileSettings {
+  readonly key: string;
+  readonly items: readonly SettingItem[];
+}
 
 /**
  * The configuration files the provisioning server sends, rendered through the body cache
@@ -33,29 +43,43 @@ export class ConfigFiles {
   }
 
   /** The minimal configuration of `device`. */
-  minimal(module: VendorModule, fm: { template: string }, device: RenderedDevice, what: MinimalKind): Answer {
+  minimal(
+    module: VendorModule,
+    fm: { template: string },
+    device: RenderedDevice,
+    what: MinimalKind,
+    settings: FileSettings,
+  ): Answer {
     const { display, password } = minimalFields(this.config, device, what);
     return file(
       module.contentType,
-      this.bodies.body(`minimal\0${bodyKey(module, fm, device)}\0${display}\0${password}`, null, () =>
-        this.renderer(module, fm, device)(deviceScope(this.config, device, what)),
+      this.bodies.body(
+        `minimal\0${bodyKey(module, fm, device)}\0${display}\0${password}\0${settings.key}`,
+        null,
+        () => this.renderer(module, fm, device)(deviceScope(this.config, device, what, settings.items)),
       ),
     );
   }
 
   /** The full configuration of `device`, carrying `credential`. */
-  full(module: VendorModule, fm: { template: string }, device: RenderedDevice, credential: string): Answer {
+  full(
+    module: VendorModule,
+    fm: { template: string },
+    device: RenderedDevice,
+    credential: string,
+    settings: FileSettings,
+  ): Answer {
     return file(
       module.contentType,
       this.bodies.body(
-        `full\0${bodyKey(module, fm, device)}\0${JSON.stringify(device.accounts)}`,
+        `full\0${bodyKey(module, fm, device)}\0${JSON.stringify(device.accounts)}\0${settings.key}`,
         credential,
         (c) =>
           this.renderer(
             module,
             fm,
             device,
-          )(deviceScope(this.config, device, { kind: 'full', credential: c! })),
+          )(deviceScope(this.config, device, { kind: 'full', credential: c! }, settings.items)),
       ),
     );
   }

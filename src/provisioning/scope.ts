@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { Device, Language, Vendor } from '../domain/device';
 import { restrictedSipPassword } from '../domain/pap';
 import { displayText, type MinimalDisplay } from '../domain/display';
+import type { SettingItem } from '../domain/settings';
 import type { Scope } from './render';
 import { moduleFor } from './vendors';
 
@@ -126,6 +127,23 @@ function minutes(seconds: number, floor = 1): number {
   return Math.max(floor, Math.round(seconds / 60));
 }
 
+/**
+ * One setting item as the templates write it: `element` and `idx` split `fkey[3]` (snom's indexed
+ * elements), `quoted` and `text` a Gigaset string value (`"..."`) from its quotes.
+ */
+function settingScope({ name, value }: SettingItem): Scope {
+  const indexed = /^(.*)\[([0-9]+)\]$/.exec(name);
+  const quoted = value.length >= 2 && value.startsWith('"') && value.endsWith('"');
+  return {
+    name,
+    value,
+    element: indexed ? indexed[1]! : name,
+    idx: indexed ? indexed[2]! : '',
+    quoted,
+    text: quoted ? value.slice(1, -1) : value,
+  };
+}
+
 /** Variables of a common (MAC-less) file: nothing device-specific, nothing secret. */
 export function commonScope(config: Config, vars: Readonly<Record<string, string>>): Scope {
   return {
@@ -183,6 +201,8 @@ export function deviceScope(
   config: Config,
   device: Pick<Device, 'mac' | 'model' | 'vendor' | 'accounts' | 'sipPassword'>,
   what: RenderKind,
+  /** The file's setting items (files.ts: the effective layers, or the minimal file's safe common items). */
+  settings: readonly SettingItem[] = [],
 ): Scope {
   const registrar = splitHostPort(config.sip.registrar);
   const minimal = what.kind === 'minimal';
@@ -271,5 +291,7 @@ export function deviceScope(
     // DECT handsets whose lines the minimal configuration assigns (every one to account 1).
     handsets: numbered('h', 1, module.handsets?.(device.model) ?? 0),
     displayName: minimal ? display : (device.accounts[0]?.displayName ?? ''),
+    settings: settings.map(settingScope),
+    hasSettings: settings.length > 0,
   };
 }

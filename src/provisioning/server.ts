@@ -18,6 +18,7 @@ import {
   type PresentedCredential,
   type ProvisioningRefusal,
 } from '../domain/provisioning';
+import type { TenantSettings } from '../domain/setting-layers';
 import { strangerText } from '../domain/text';
 import {
   httpServerOptions,
@@ -35,12 +36,14 @@ import {
 } from '../lib/metrics';
 import { isStoreUnavailable } from '../store/connect';
 import type { ProvisioningState, RenderedDevice } from '../store/provisioning';
+import { Settings } from '../store/settings';
 import { SipStore } from '../store/sip';
 import type { Store } from '../store/store';
 import { file, plain, reply, STATUS_TEXT, write, type Answer } from './answer';
-import { ConfigFiles } from './files';
+import { ConfigFiles, type FileSettings } from './files';
 import { MissLimit } from './misses';
 import { QuickCache, type Hint } from './quick';
+import { FileSettingsSource } from './settings';
 import type { MinimalKind } from './scope';
 import {
   answersWithDigest,
@@ -110,8 +113,21 @@ const MAX_CACHED_ADDRESSES = 4096;
 /** What a request was decided to get, as both paths answer it (`decided` in the server). */
 type Decided =
   | { readonly kind: 'challenge'; readonly needsReset: boolean; readonly stale: boolean }
-  | (MinimalKind & { readonly device: RenderedDevice })
-  | { readonly kind: 'full'; readonly device: RenderedDevice; readonly credential: string };
+  | (MinimalKind & { readonly device: RenderedDevice; readonly tenantSettings: TenantSettings })
+  | {
+      readonly kind: 'full';
+      readonly device: RenderedDevice;
+      readonly credential: string;
+      readonly tenantSettings: TenantSettings;
+    };
+
+/** `answer` with the file's settings, without a turn of the event loop when they are kept. */
+function withSettings(
+  s: Promise<FileSettings> | FileSettings,
+  answer: (s: FileSettings) => Answer,
+): Promise<Answer> | Answer {
+  return s instanceof Promise ? guarded(s).then(answer) : answer(s);
+}
 
 /** Thrown for any store failure: the answer is 503, never a downgraded configuration. */
 class StoreDown extends Error {}
@@ -141,6 +157,12 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   const nonces = new SipStore(store.redis, { nonceSeconds: config.sip.nonceSeconds, now });
   const metrics = deps.metrics ?? new Metrics();
   const files = new ConfigFiles(config, templates, MAX_CACHED_BODIES);
+  /** The files' setting items, kept as long as their bodies could be. */
+  const settings = new FileSettingsSource(
+    config,
+    new Settings(store.redis, { eventsMaxLen: config.eventsMaxLen }),
+    MAX_CACHED_BODIES,
+  );
   const basePath = new URL(config.provisioningBaseUrl).pathname.replace(/\/+$/, '');
   const misses = new MissLimit({
     prefix: config.provisioningMissPrefix,
@@ -260,13 +282,17 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
         labels.decision = d.needsReset ? 'reset' : 'challenge';
         return challenge(module, d.stale);
       case 'minimal': {
-        const { device, ...what } = d;
+        const { device, tenantSettings, ...what } = d;
         labels.decision = what.display === 'reset' ? 'reset' : 'minimal';
-        return files.minimal(module, fm, device, what);
+        return withSettings(settings.minimal(module, device, tenantSettings), (s) =>
+          files.minimal(module, fm, device, what, s),
+        );
       }
       case 'full':
         labels.decision = 'full';
-        return files.full(module, fm, d.device, d.credential);
+        return withSettings(settings.full(module, d.device, d.tenantSettings), (s) =>
+          files.full(module, fm, d.device, d.credential, s),
+        );
     }
   };
 
@@ -482,6 +508,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
         language: device.language ?? tenantRecord?.language,
         timeZone: tenantRecord?.timeZone,
         now: t,
+        tenantSettings: r.state.tenantSettings,
       });
     }
 
@@ -513,7 +540,12 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       if (r.retry) return 'retry';
       return plain(503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
     }
-    return decided(labels, module, fm, { kind: 'full', device, credential });
+    return decided(labels, module, fm, {
+      kind: 'full',
+      device,
+      credential,
+      tenantSettings: r.state.tenantSettings,
+    });
   };
 
   /**
@@ -573,6 +605,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
           kind: 'full',
           device: done.device,
           credential: (done.reason === 'credential' ? presented : fresh)!,
+          tenantSettings: done.tenantSettings,
         });
       case 'minimal':
         return decided(labels, module, fm, {
@@ -584,6 +617,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
           language: done.device.language ?? done.tenantLanguage,
           timeZone: done.tenantTimeZone,
           now: now(),
+          tenantSettings: done.tenantSettings,
         });
     }
   };

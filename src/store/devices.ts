@@ -6,6 +6,7 @@ import { StorePart, type Actor } from './context';
 import { deviceRecord, toDevice } from './device-record';
 import { keys } from './keys';
 import { scripts } from './scripts';
+import { deviceLayerFields } from './settings';
 
 /** Why a device of an addition was refused; `owner`: the other tenant that holds its MAC. */
 export interface CreateError {
@@ -248,8 +249,8 @@ export class Devices extends StorePart {
     const k = keys.tenant(tenant);
     const n = await scripts.delete.run(
       this.redis,
-      [k.device(mac), k.devices, k.locks, k.events, k.registrations(mac)],
-      [mac, now, this.maxlen, actor],
+      [k.device(mac), k.devices, k.locks, k.events, k.registrations(mac), k.settings],
+      [mac, now, this.maxlen, actor, ...deviceLayerFields(mac)],
     );
     return n === 1;
   }

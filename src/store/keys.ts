@@ -68,6 +68,11 @@ export const keys = {
     guessAlerted: (source: string) => `${P}:{t:${t}}:guessed:${source}`,
     /** HASH site name -> JSON {emergencyCallerId, civicAddress, emergencyRoute, sendLocation} */
     sites: `${P}:{t:${t}}:sites`,
+    /**
+     * HASH settings layers (settings.ts): `<family>\x1f<layer>` -> JSON [{name, value}], and a site's
+     * common settings `<field>\x1fs\x1f<site>` -> value; layer `t`, `s\x1f<site>` or `d\x1f<mac>`
+     */
+    settings: `${P}:{t:${t}}:settings`,
     /** STRING + TTL highest nonce-count seen with one signed SIP digest nonce ('single': used without qop) */
     nonce: (nonce: string) => `${P}:{t:${t}}:nonce:${nonce}`,
     /**

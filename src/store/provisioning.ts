@@ -5,6 +5,7 @@ import type { MinimalDisplay } from '../domain/display';
 import type { Mac } from '../domain/mac';
 import { hashCredential } from '../domain/pap';
 import type { ProvisioningRefusal } from '../domain/provisioning';
+import { tenantSettingsOf, type TenantSettings } from '../domain/setting-layers';
 import type { WhitelistEntry } from '../domain/whitelist';
 import { isCluster } from './connect';
 import { StorePart, type StoreContext } from './context';
@@ -20,6 +21,8 @@ export interface ProvisioningState {
   /** null: no device has this MAC. */
   readonly device: Device | null;
   readonly tenant: Tenant | null;
+  /** The tenant record's settings fields (version, common settings). */
+  readonly tenantSettings: TenantSettings;
   readonly whitelist: readonly WhitelistEntry[];
   /** Expiry (ms) of the address on the tenant's temporary whitelist, or null. */
   readonly temporaryWhitelistUntil: number | null;
@@ -33,7 +36,7 @@ export interface ProvisioningState {
  */
 export type RenderedDevice = Pick<
   Device,
-  'tenant' | 'mac' | 'vendor' | 'model' | 'accounts' | 'language' | 'sipPassword'
+  'tenant' | 'mac' | 'vendor' | 'model' | 'site' | 'accounts' | 'language' | 'sipPassword'
 >;
 
 /** What provision() decided and recorded. */
@@ -52,6 +55,7 @@ type ProvisionResult =
       readonly kind: 'full';
       readonly reason: Exclude<BypassReason, 'pap'>;
       readonly device: RenderedDevice;
+      readonly tenantSettings: TenantSettings;
     }
   | {
       readonly kind: 'minimal';
@@ -61,6 +65,7 @@ type ProvisionResult =
       readonly failedUntil: number | null;
       readonly tenantLanguage: Language | null;
       readonly tenantTimeZone: string | null;
+      readonly tenantSettings: TenantSettings;
     };
 
 /** A flat field/value list (as a script answers HGETALL) as an object. */
@@ -170,7 +175,14 @@ export class Provisioning extends StorePart {
     }
     const [tenant, misses] = await Promise.all([this.devices.tenantOfMac(mac), this.missCount(missClient)]);
     if (tenant === null)
-      return { device: null, tenant: null, whitelist: [], temporaryWhitelistUntil: null, misses };
+      return {
+        device: null,
+        tenant: null,
+        tenantSettings: tenantSettingsOf({}),
+        whitelist: [],
+        temporaryWhitelistUntil: null,
+        misses,
+      };
     const state = await this.provisioningView(tenant, mac, ip);
     if (state.device !== null) this.ctx.hints.remember(mac, tenant);
     return { ...state, misses };
@@ -187,9 +199,11 @@ export class Provisioning extends StorePart {
       [k.device(mac), k.info, k.whitelist, k.tempWhitelist],
       [ip],
     )) as [string[]?, string[]?, string[]?, (string | null)?];
+    const record = pairs(info ?? []);
     return {
       device: device ? toDevice(tenant, mac, pairs(device)) : null,
-      tenant: toTenant(tenant, pairs(info ?? [])),
+      tenant: toTenant(tenant, record),
+      tenantSettings: tenantSettingsOf(record),
       whitelist: toWhitelist(whitelist ?? []),
       temporaryWhitelistUntil: until === undefined || until === null ? null : Number(until),
     };
@@ -264,7 +278,7 @@ export class Provisioning extends StorePart {
         ...sinks.args,
         ...Object.entries(p.audit).flat(),
       ],
-    )) as [string, string?, string[]?, (string | (string | null)[] | null)?];
+    )) as [string, string?, string[]?, (string | null)?, string[]?];
     const [outcome, reason = ''] = r;
     if (outcome === 'unsure' || outcome === 'limited') return { kind: outcome };
     if (outcome === 'challenge') return { kind: 'challenge', needsReset: reason === 'needs_reset' };
@@ -272,11 +286,12 @@ export class Provisioning extends StorePart {
     // Only the fields the file is made of (the rest of the record reads as unset).
     const device = toDevice(tenant, mac, pairs(r[2] ?? []));
     if (device === null) throw new Error(`provision.lua answered ${outcome} without a device`);
+    const [language, timeZone, ntpServer, phoneLanguage, sv] = r[4] ?? [];
+    const tenantSettings = tenantSettingsOf({ timeZone, ntpServer, phoneLanguage, sv });
     if (outcome === 'full') {
       if (typeof r[3] === 'string') this.ctx.transitioned(r[3] as AuthState, 'successful');
-      return { kind: 'full', reason: reason as Exclude<BypassReason, 'pap'>, device };
+      return { kind: 'full', reason: reason as Exclude<BypassReason, 'pap'>, device, tenantSettings };
     }
-    const [language, timeZone] = (r[3] ?? []) as (string | null)[];
     return {
       kind: 'minimal',
       display: reason as MinimalDisplay,
@@ -284,6 +299,7 @@ export class Provisioning extends StorePart {
       failedUntil: reason === 'failed' ? device.failedUntil : null,
       tenantLanguage: (language || null) as Language | null,
       tenantTimeZone: timeZone || null,
+      tenantSettings,
     };
   }
 

@@ -29,5 +29,11 @@ export const writingBodies = (mac: string): Record<string, { type: string; body:
     type: 'application/json',
     body: '{"emergencyCallerId":"+15555550100","emergencyRoute":"sip:127.0.0.1:9"}',
   },
+  ...Object.fromEntries(
+    ['', '/sites/{site}', '/devices/{mac}'].map((at) => [
+      `PUT /api/v1/tenants/{tenant}${at}/settings`,
+      { type: 'application/json', body: '{"items":{"yealink":[{"name":"lang.gui","value":"evil"}]}}' },
+    ]),
+  ),
   'POST /api/v1/authenticate': { type: 'application/json', body: `{"mac":"${mac}","pap":"000000"}` },
 });

@@ -8,6 +8,7 @@ import { Audit } from './pages/Audit';
 import { DeviceDetail } from './pages/Device';
 import { Devices } from './pages/Devices';
 import { Sheet } from './pages/Sheet';
+import { Settings } from './pages/Settings';
 import { Sheets } from './pages/Sheets';
 import { Tenants } from './pages/Tenants';
 import { Tokens } from './pages/Tokens';
@@ -58,6 +59,8 @@ function TenantPage(props: {
       return <AddAndImport tenant={tenant} />;
     case 'whitelist':
       return <Whitelist tenant={tenant} />;
+    case 'settings':
+      return <Settings tenant={tenant} site={query.get('site')} mac={query.get('mac')} />;
     case 'audit':
       return (
         <Audit

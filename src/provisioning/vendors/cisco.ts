@@ -1,4 +1,5 @@
 import type { CommonSettings, SettingItem } from '../../domain/settings';
+import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { xmlEscape } from '../render';
 import { readCommon } from './common';
 import { hhmm, isoWeekday, type DstChange } from './tz';
@@ -62,6 +63,7 @@ export const cisco: VendorModule = {
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
   httpAuth: 'Basic',
+  settings: SETTINGS_FORMATS.cisco,
   matchFile: (file) =>
     BOOT_PROFILE.test(file)
       ? { role: 'common', template: 'spa.cfg', vars: {} }

@@ -1,3 +1,4 @@
+import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { MAX_ACCOUNTS } from '../../domain/device';
 import type { CommonSettings, SettingItem } from '../../domain/settings';
 import { xmlEscape } from '../render';
@@ -111,6 +112,7 @@ export const gigaset: VendorModule = {
   // Gigaset bases answer a provisioning challenge with Digest only (vendor wiki, "Auto
   // provisioning: HTTP Digest"; config/templates/README.md).
   httpAuth: 'Digest',
+  settings: SETTINGS_FORMATS.gigaset,
   matchFile: (file) => configFile(FILE, 'provider.xml', file) ?? bootFile(BOOT, file),
   parseUserAgent: (ua) => firstUserAgent(UA, ua),
   // The N510 takes six connections, one per handset (N510 IP PRO operation manual, as

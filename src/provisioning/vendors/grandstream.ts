@@ -1,4 +1,5 @@
 import type { CommonSettings, SettingItem } from '../../domain/settings';
+import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { xmlEscape } from '../render';
 import { lookup, readCommon } from './common';
 import { currentYear, posixTz } from './tz';
@@ -60,6 +61,7 @@ export const grandstream: VendorModule = {
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
   httpAuth: 'Basic',
+  settings: SETTINGS_FORMATS.grandstream,
   matchFile: (file) => configFile(FILE, 'cfg.xml', file) ?? bootFile(BOOT, file),
   parseUserAgent: (ua) => firstUserAgent(UA, ua),
   // papgate writes account 1 only, so no other account of the phone's is ever papgate's.

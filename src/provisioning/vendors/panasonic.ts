@@ -1,3 +1,4 @@
+import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { MAX_ACCOUNTS } from '../../domain/device';
 import type { CommonSettings, SettingItem } from '../../domain/settings';
 import { quotedEscape } from '../render';
@@ -70,6 +71,7 @@ export const panasonic: VendorModule = {
   contentType: 'text/plain; charset=utf-8',
   escape: quotedEscape,
   httpAuth: 'Basic',
+  settings: SETTINGS_FORMATS.panasonic,
   matchFile: (file) =>
     MODEL_FILE.test(file)
       ? { role: 'common', template: 'model.cfg', vars: {} }

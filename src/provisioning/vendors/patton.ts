@@ -1,4 +1,5 @@
 import type { CommonSettings, SettingItem } from '../../domain/settings';
+import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { quotedEscape } from '../render';
 import { readCommon } from './common';
 import { hhmm, type DstChange } from './tz';
@@ -50,6 +51,7 @@ export const patton: VendorModule = {
   contentType: 'text/plain; charset=utf-8',
   escape: quotedEscape,
   httpAuth: 'Basic',
+  settings: SETTINGS_FORMATS.patton,
   matchFile: (file) => configFile(FILE, 'startup.cfg', file),
   parseUserAgent: (ua) => modelAndMac(UA, ua),
   // Each download replaces the whole start-up configuration: an account not in it is gone.

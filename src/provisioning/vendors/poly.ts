@@ -1,3 +1,4 @@
+import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { MAX_ACCOUNTS } from '../../domain/device';
 import type { CommonSettings, SettingItem } from '../../domain/settings';
 import { xmlEscape } from '../render';
@@ -86,6 +87,7 @@ export const poly: VendorModule = {
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
   httpAuth: 'Basic',
+  settings: SETTINGS_FORMATS.poly,
   matchFile(file) {
     if (file === '000000000000.cfg') return { role: 'common', template: 'master.cfg', vars: {} };
     const m = MASTER.exec(file);

@@ -1,4 +1,5 @@
 import type { CommonSettings, SettingItem } from '../../domain/settings';
+import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { xmlEscape } from '../render';
 import { lookup, readCommon } from './common';
 import { currentYear, sameRules, zoneRules, type ZoneRules } from './tz';
@@ -82,6 +83,7 @@ export const snom: VendorModule = {
   contentType: 'application/xml; charset=utf-8',
   escape: xmlEscape,
   httpAuth: 'Basic',
+  settings: SETTINGS_FORMATS.snom,
   matchFile(file) {
     return (
       configFile(HTM, 'settings.xml', file) ?? configFile(XML, 'settings.xml', file) ?? bootFile(BOOT, file)

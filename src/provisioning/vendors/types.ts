@@ -1,4 +1,5 @@
 import type { Vendor } from '../../domain/device';
+import type { SettingsFormat } from '../../domain/setting-formats';
 import type { CommonSettings, SettingItem } from '../../domain/settings';
 import { tryParseMac, type Mac } from '../../domain/mac';
 import type { Escaper } from '../render';
@@ -56,6 +57,11 @@ export interface VendorModule {
   accountSlots(model: string): number;
   /** DECT handsets of this model whose lines the files assign (none: the family has no such items). */
   handsets?(model: string): number;
+  /**
+   * The family's setting items (src/domain/setting-formats.ts): their form, papgate's own items,
+   * where the templates write them. null: the family takes none (Patton's CLI script).
+   */
+  readonly settings: SettingsFormat | null;
   /** Override folder names, most specific first, for a device of this family. */
   overrides(device: { readonly vendor: Vendor; readonly model: string }): readonly string[];
   /**

@@ -1,3 +1,4 @@
+import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { MAX_ACCOUNTS } from '../../domain/device';
 import { lineEscape } from '../render';
 import type { CommonSettings, SettingItem } from '../../domain/settings';
@@ -126,6 +127,7 @@ export const yealink: VendorModule = {
   contentType: 'text/plain; charset=utf-8',
   escape: lineEscape,
   httpAuth: 'Basic',
+  settings: SETTINGS_FORMATS.yealink,
   matchFile(file) {
     const c = COMMON.exec(file);
     if (c) return { role: 'common', template: 'common.cfg', vars: { modelCode: c[1]! } };

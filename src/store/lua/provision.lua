@@ -15,15 +15,18 @@
 -- Reply: { 'limited' } (over the miss limit, nothing written) | { 'unsure' } | { 'refused', reason }
 --        | { 'challenge', 'no_credential' | 'needs_reset' }
 --        | { 'full', reason, the device fields a full configuration is made of (flat field/value
---            list), the state before when this made the device successful (else nil) }
---        | { 'minimal', reason, the device fields a minimal configuration is made of,
---            { tenant language, tenant time zone } }
+--            list), the state before when this made the device successful (else false), the
+--            tenant's fields }
+--        | { 'minimal', reason, the device fields a minimal configuration is made of, false, the
+--            tenant's fields }
+--        The tenant's fields: { language, time zone, NTP server, phone language, settings version }
+--        ('' unset), what the settings of the file are made of (src/store/settings.ts).
 local dev = KEYS[1]
 if tonumber(redis.call('GET', KEYS[6]) or '0') > tonumber(ARGV[11]) then return { 'limited' } end
 -- Every field read at once, the first pieces of the accounts text included (see device-record.ts).
 local f = redis.call('HMGET', dev, 's', 'v', 'md', 'md:1', 'fu', 'su', 'ch', 'sp', 'l', 'a', 'a:1', 'a:2', 'si', 'si:1',
   'cq', 'sn')
-local t = redis.call('HMGET', KEYS[2], 'deviceCertificate', 'language', 'timeZone')
+local t = redis.call('HMGET', KEYS[2], 'deviceCertificate', 'language', 'timeZone', 'ntpServer', 'phoneLanguage', 'sv')
 local policy = t[1]
 if policy ~= 'required' and policy ~= 'off' then policy = 'recorded' end
 if not f[1] or f[2] ~= ARGV[1] or f[3] ~= ARGV[2] or f[4] or policy ~= ARGV[3] then return { 'unsure' } end
@@ -91,7 +94,8 @@ end
 if outcome == 'refused' then return { outcome, reason } end
 if outcome == 'challenge' then return { outcome, reason } end
 -- Only what the file is rendered from: the whole hash would cost more than everything else here.
-local out = { 'v', ARGV[1], 'md', ARGV[2], 's', f[1] }
+local out = { 'v', ARGV[1], 'md', ARGV[2], 's', f[1], 'si', f[14] and device_text(dev, 'si') or f[13] or '' }
+local tenant = { t[2] or '', t[3] or '', t[4] or '', t[5] or '', t[6] or '' }
 if outcome == 'full' then
   local piece, i = f[10], 0
   while piece do
@@ -100,7 +104,7 @@ if outcome == 'full' then
     i = i + 1
     piece = (i <= 2 and f[10 + i]) or (i > 2 and redis.call('HGET', dev, 'a:' .. i))
   end
-  return { outcome, reason, out, transition }
+  return { outcome, reason, out, transition, tenant }
 end
 for i, name in pairs({ [5] = 'fu', [8] = 'sp', [9] = 'l' }) do
   if f[i] then
@@ -108,4 +112,4 @@ for i, name in pairs({ [5] = 'fu', [8] = 'sp', [9] = 'l' }) do
     out[#out + 1] = f[i]
   end
 end
-return { outcome, reason, out, { t[2], t[3] } }
+return { outcome, reason, out, false, tenant }

@@ -12,6 +12,7 @@ const TENANT_PAGES = [
   ['devices', 'nav.devices'],
   ['add', 'nav.add'],
   ['whitelist', 'nav.whitelist'],
+  ['settings', 'nav.settings'],
   ['audit', 'nav.audit'],
   ['sheets', 'nav.sheets'],
   ['tokens', 'nav.tokens'],

@@ -1,0 +1,284 @@
+import type { Vendor } from './device';
+import { InputError } from './errors';
+import type { SettingItem } from './settings';
+
+/**
+ * How a setting item looks in each vendor family's file format, and which items are papgate's own
+ * (docs/settings.md). An item is written into the file as it is: its name and value are checked
+ * here, on the way in, so that nothing a setting holds can end the item it is in (a newline in a
+ * key = value line, `<` or `"` in XML) or replace an item papgate writes (the accounts, the
+ * provisioning URL and its credential, the check-sync acceptance, the hot line, the dial plan).
+ */
+
+export const SETTING_FAMILIES = [
+  'yealink',
+  'snom',
+  'poly',
+  'cisco',
+  'gigaset',
+  'grandstream',
+  'panasonic',
+  'patton',
+] as const;
+export type SettingFamily = (typeof SETTING_FAMILIES)[number];
+
+/** The family whose file format a vendor's phones read (the provisioning module of the vendor). */
+export const FAMILY_OF: Readonly<Record<Vendor, SettingFamily>> = {
+  yealink: 'yealink',
+  snom: 'snom',
+  poly: 'poly',
+  spectralink: 'poly',
+  cisco: 'cisco',
+  linksys: 'cisco',
+  gigaset: 'gigaset',
+  patton: 'patton',
+  grandstream: 'grandstream',
+  panasonic: 'panasonic',
+};
+
+export function isSettingFamily(v: unknown): v is SettingFamily {
+  return typeof v === 'string' && (SETTING_FAMILIES as readonly string[]).includes(v);
+}
+
+/** Items a layer may hold per family, and the longest name and value. */
+export const MAX_ITEMS_PER_FAMILY = 500;
+export const MAX_NAME_LENGTH = 128;
+export const MAX_VALUE_LENGTH = 1024;
+/**
+ * Characters of names and values of one family in one layer: a file carries three layers beside
+ * the operator's, and the provisioning server keeps up to 10 000 rendered files (bodies.ts), so a
+ * tenant's layers decide its share of that memory. 200 items of 160 characters fit.
+ */
+export const MAX_FAMILY_CHARACTERS = 32 * 1024;
+
+/** Control characters (C0, DEL, C1) and the line and paragraph separators: they end a line. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+export interface SettingsFormat {
+  /** What a name looks like, as the error says it. */
+  readonly nameForm: string;
+  readonly name: RegExp;
+  /** What a value may not hold, as the error says it (null: any value the name's form allows). */
+  readonly valueForm: string;
+  readonly value: (value: string) => boolean;
+  /** papgate's own items (compared without regard to case: a phone may read `P34` as `p34`). */
+  readonly owned: readonly RegExp[];
+  /** Where the items go in the file (docs/settings.md). */
+  readonly placement: string;
+}
+
+const noneOf = (chars: string) => {
+  const re = new RegExp(`[${chars.replace(/[\]\\^-]/g, '\\$&')}]`);
+  return (v: string) => !CONTROL.test(v) && !re.test(v);
+};
+
+/** XML element text and attribute values: escaped when written, and refused when they hold markup or quotes. */
+const XML_VALUE = { valueForm: 'no control characters, <, > or "', value: noneOf('<>"') };
+
+/**
+ * papgate's own items: what its templates write (an indexed name such as `account.\d+.x` for any n,
+ * beyond the model's count too), and the dial plans (Yealink and Poly `dialplan.*`, snom
+ * `user_dp_str`, Grandstream P290, Panasonic `DIAL_PLAN_n`): a dial plan can block an emergency
+ * number, and an item stays on the phone when it gets the minimal file later.
+ */
+const own = (...patterns: string[]) => patterns.map((p) => new RegExp(`^(?:${p})$`, 'i'));
+
+export const SETTINGS_FORMATS: Readonly<Record<SettingFamily, SettingsFormat | null>> = {
+  // key = value lines of <mac>.cfg (Yealink auto-provisioning guide; config/templates/README.md).
+  yealink: {
+    nameForm:
+      'a Yealink key: letters, digits, _ and -, in parts separated by dots (account.1.codec.1.enable)',
+    name: /^[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*$/,
+    valueForm: 'no control characters (a value is one line)',
+    value: (v) => !CONTROL.test(v),
+    owned: own(
+      'account\\.\\d+\\.(?:enable|label|display_name|auth_name|user_name|password|sip_server.*|outbound.*|dtmf\\.type)',
+      'template\\.\\d+\\..*',
+      'phone_setting\\.emergency\\..*',
+      'dialplan\\..*',
+      'features\\.hotline_.*',
+      'handset\\.\\d+\\.(?:incoming_lines|dial_out_lines|dial_out_default_line)',
+      '(?:static\\.)?auto_provision\\..*',
+    ),
+    placement: 'key = value lines after the accounts, before the auto-provisioning items',
+  },
+  // <name idx="n" perm="R">value</name> elements of settings.xml; `name[n]` carries an index.
+  snom: {
+    nameForm: 'a snom setting: letters, digits and _, optionally with an index in brackets (fkey[3])',
+    name: /^[A-Za-z][A-Za-z0-9_]*(?:\[[0-9]{1,4}\])?$/,
+    ...XML_VALUE,
+    owned: own(
+      'user_(?:active|realname|name|pname|pass|host|outbound|idle_text|dtmf_info|proxy|dp|dp_str)(?:\\[\\d+\\])?',
+      'setting_server',
+      'pnp_config',
+      'settings_refresh_timer',
+      'update_policy',
+      'challenge_checksync',
+    ),
+    placement: '<phone-settings> elements (perm="R") before papgate\'s provisioning elements',
+  },
+  // Attributes of an element of <mac>-phone.cfg (Polycom UC Software administrator's guide).
+  poly: {
+    nameForm:
+      'a Poly parameter: letters, digits, _ and -, in parts separated by dots (tcpIpApp.sntp.address)',
+    name: /^[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*$/,
+    ...XML_VALUE,
+    owned: own(
+      'reg\\.\\d+\\.(?:address|auth\\..*|displayName|label|server\\..*|outboundProxy\\..*)',
+      'call\\.autoOffHook\\..*',
+      'tone\\.dtmf\\.(?:viaRtp|rfc2833Control)',
+      'dialplan\\..*',
+      'prov\\..*',
+      'device\\.set',
+      'device\\.prov\\..*',
+      'device\\.dhcp\\.bootSrvUseOpt.*',
+    ),
+    placement: 'attributes of one <papgate> element before the provisioning elements',
+  },
+  // <Name>value</Name> elements of the flat profile <mac>.xml (SPA/PAP2T provisioning guide).
+  cisco: {
+    nameForm: 'a flat-profile parameter: letters, digits, _ and - (Time_Zone, Line_Enable_2_)',
+    name: /^[A-Za-z][A-Za-z0-9_-]*$/,
+    ...XML_VALUE,
+    owned: own(
+      'Provision_Enable',
+      'Resync_.*',
+      'Profile_Rule(?:_[A-D])?',
+      '(?:Line_Enable|Proxy|Display_Name|User_ID|Password|Use_Auth_ID|Auth_ID|Auth_Resync-Reboot|Use_Outbound_Proxy|Outbound_Proxy|DTMF_Tx_Method|Dial_Plan)_\\d+_',
+    ),
+    placement: 'elements of <flat-profile> before the dial plan',
+  },
+  // <SYMB_ITEM ID="..." class="symb_item" value="..."/> of the provider profile (N510, N720).
+  gigaset: {
+    nameForm:
+      'a Gigaset SYMB_ITEM ID: names separated by dots, each optionally indexed (BS_IP_Data1.aucS_SNTP_SERVER, BS_X.ast[0].y)',
+    name: /^[A-Za-z][A-Za-z0-9_]*(?:\[(?:[0-9]{1,3}|%)\])?(?:\.[A-Za-z][A-Za-z0-9_]*(?:\[(?:[0-9]{1,3}|%)\])?)+$/,
+    valueForm:
+      'a number (decimal or 0x hex) or a string in double quotes without quotes, <, > or control characters inside',
+    value: (v) =>
+      /^(?:0x[0-9A-Fa-f]{1,16}|[0-9]{1,20}|"[^"'<>\u0000-\u001f\u007f-\u009f\u2028\u2029]*")$/.test(v),
+    owned: own(
+      'BS_IP_Data1\\.(?:ucB_SIP_ACCOUNT_IS_ACTIVE|aucS_SIP_ACCOUNT_NAME|aucS_SIP_DISPLAYNAME|aucS_SIP_PASSWORD|aucS_SIP_USER_ID|aucS_SIP_DOMAIN|aucS_SIP_SERVER|uiI_SIP_SERVER_PORT|aucS_SIP_REGISTRAR|uiI_SIP_REGISTRAR_PORT)(?:_\\d+)?',
+      'BS_IP_Data3\\.aucS_SIP_LOGIN_ID(?:_\\d+)?',
+      'BS_IP_Data1\\.(?:ucI_OUTBOUND_PROXY_MODE|aucS_OUTBOUND_PROXY|uiI_OUTBOUND_PROXY_PORT|ucB_DTMF_TX_MODE_AUTO|ucI_DTMF_TX_MODE_BITS)',
+      'BS_IP_Data1\\.aucS_DATA_SERVER(?:\\[.*)?',
+      'BS_IP_Data\\.(?:ucB_AUTO_UPDATE_PROFILE|ucB_DO_CHECK_FOR_PROFILE_UPDATES)',
+      'BS_AE_Subscriber\\.stMtDat\\[\\d+\\]\\.aucTlnName',
+      'BS_Accounts\\.astAccounts\\[\\d+\\]\\..*',
+      'BS_VOIP_Data\\.astVoipProviders\\[[^\\]]+\\]\\..*',
+      'BS_VOIP_Data\\.astVoipAccounts\\[\\d+\\]\\..*',
+      'BS_VOIP_Data\\.(?:ucB_DTMF_TX_MODE_AUTO|ucI_DTMF_TX_MODE_BITS|NameOnIdleDisplay)',
+    ),
+    placement: 'SYMB_ITEM elements before the provisioning URL and credentials',
+  },
+  // <Pnnn>value</Pnnn> of cfg<mac>.xml, config version 1, which takes P-values, not aliases.
+  grandstream: {
+    nameForm: 'a Grandstream P-value (P64)',
+    name: /^P[0-9]{1,5}$/,
+    ...XML_VALUE,
+    owned: own(
+      'P(?:271|270|47|35|36|34|3|2301|2302|2303|48|71|26015|4428|212|237|1360|1361|145|194|193|290)',
+    ),
+    placement: 'P-value elements of <config> before the provisioning server',
+  },
+  // KEY="value" lines of Config<MAC>.cfg (Panasonic SIP phone provisioning guide).
+  panasonic: {
+    nameForm: 'a Panasonic parameter: letters, digits and _ (TIME_ZONE)',
+    name: /^[A-Za-z][A-Za-z0-9_]*$/,
+    valueForm: 'no control characters, " or \\',
+    value: noneOf('"\\'),
+    owned: own(
+      '(?:PHONE_NUMBER|SIP_URI|SIP_AUTHID|SIP_PASS|DISPLAY_NAME|SIP_RGSTR_ADDR|SIP_RGSTR_PORT|SIP_PRXY_ADDR|SIP_PRXY_PORT|SIP_SVCDOMAIN|SIP_OUTPROXY_ADDR|SIP_OUTPROXY_PORT|OUTBANDDTMF)_\\d+',
+      'HOT_LINE_.*',
+      'EMERGENCY_CALL\\d+',
+      'DIAL_PLAN_\\d+',
+      'CFG_.*',
+      'HTTP_AUTH_.*',
+      'OPTION66_ENABLE',
+    ),
+    placement: 'KEY="value" lines before the configuration file path',
+  },
+  // A SmartNode start-up configuration is a CLI script: a line's meaning depends on the mode the
+  // lines before it entered, and any command can replace the provisioning profile or the SIP
+  // gateway. No item of it can be checked on its own, so the family takes none.
+  patton: null,
+};
+
+export function familyOf(vendor: Vendor): SettingFamily {
+  return FAMILY_OF[vendor];
+}
+
+/** Whether `name` is one of the items papgate writes in this family's files. */
+export function isOwned(format: SettingsFormat, name: string): boolean {
+  return format.owned.some((re) => re.test(name));
+}
+
+/**
+ * One family's items as an admin sent them, checked: a list of {name, value}, names unique (as
+ * the phone reads them, without regard to case), none of papgate's own. `field` names the list in
+ * errors (`items.yealink`); an error names the item (`items.yealink.3.value`).
+ */
+export function parseFamilyItems(family: SettingFamily, input: unknown, field: string): SettingItem[] {
+  const format = SETTINGS_FORMATS[family];
+  if (!Array.isArray(input)) throw new InputError(`${field} must be a list of {name, value}`, field);
+  if (input.length > 0 && format === null)
+    throw new InputError(
+      `${family} takes no settings: its file is a CLI script, in which no item can be checked on its own`,
+      field,
+    );
+  if (input.length > MAX_ITEMS_PER_FAMILY)
+    throw new InputError(`${field} holds more than ${MAX_ITEMS_PER_FAMILY} items`, field);
+  const seen = new Set<string>();
+  let characters = 0;
+  return input.map((raw, i) => {
+    const at = `${field}.${i}`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw new InputError(`${at} must be {name, value}`, at);
+    const { name, value } = raw as Record<string, unknown>;
+    if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH)
+      throw new InputError(`${at}.name must be a text of 1 to ${MAX_NAME_LENGTH} characters`, `${at}.name`);
+    if (typeof value !== 'string' || value.length > MAX_VALUE_LENGTH)
+      throw new InputError(
+        `${at}.value must be a text of at most ${MAX_VALUE_LENGTH} characters`,
+        `${at}.value`,
+      );
+    characters += name.length + value.length;
+    if (characters > MAX_FAMILY_CHARACTERS)
+      throw new InputError(
+        `${field} holds more than ${MAX_FAMILY_CHARACTERS} characters of names and values (at item ${i})`,
+        field,
+      );
+    const f = format!;
+    if (!f.name.test(name))
+      throw new InputError(`${at}.name "${printable(name)}" is not ${f.nameForm}`, `${at}.name`);
+    if (isOwned(f, name))
+      throw new InputError(
+        `${at}.name "${name}" is papgate's own (accounts, provisioning, check-sync, hot line, dial plan): it cannot be a setting`,
+        `${at}.name`,
+      );
+    if (!f.value(value))
+      throw new InputError(`${at}.value of "${name}" must hold ${f.valueForm}`, `${at}.value`);
+    const key = name.toLowerCase();
+    if (seen.has(key)) throw new InputError(`${at}.name "${name}" is given twice`, `${at}.name`);
+    seen.add(key);
+    return { name, value };
+  });
+}
+
+/** A refused name shown in an error: its control characters as \u escapes. */
+function printable(s: string): string {
+  return s.replace(
+    new RegExp(CONTROL.source, 'g'),
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
+ * The effective items of a file: the layers in order (earlier first), a later item replacing an
+ * earlier one of the same name (without regard to case) in the earlier one's place.
+ */
+export function mergeItems(layers: readonly (readonly SettingItem[])[]): SettingItem[] {
+  const byName = new Map<string, SettingItem>();
+  for (const layer of layers) for (const item of layer) byName.set(item.name.toLowerCase(), item);
+  return [...byName.values()];
+}

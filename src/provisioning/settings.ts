@@ -1,0 +1,94 @@
+import type { Config } from '../config';
+import { effectiveCommon, pickCommon, type TenantSettings } from '../domain/setting-layers';
+import { familyOf, mergeItems } from '../domain/setting-formats';
+import type { SettingItem } from '../domain/settings';
+import { BoundedMap } from '../lib/bounded';
+import type { RenderedDevice } from '../store/provisioning';
+import type { Settings } from '../store/settings';
+import type { FileSettings } from './files';
+import type { VendorModule } from './vendors';
+
+/**
+ * The setting items of a device's files (docs/settings.md). A file's items are made of the
+ * tenant's settings version and common settings (read with the decision, in the same script),
+ * the device's family, model, site and MAC; kept by all of them, they are read from Redis once
+ * per change (one HMGET), on every process, and the body cache keys its bodies by the same text.
+ */
+export class FileSettingsSource {
+  private readonly kept: BoundedMap<string, readonly SettingItem[]>;
+
+  constructor(
+    private readonly config: Config,
+    private readonly settings: Pick<Settings, 'forDevice'>,
+    max: number,
+  ) {
+    this.kept = new BoundedMap(max);
+  }
+
+  /** A full file's items: common items, then the operator default, tenant, site and device layers. */
+  full(
+    module: VendorModule,
+    device: RenderedDevice,
+    tenant: TenantSettings,
+  ): Promise<FileSettings> | FileSettings {
+    return this.items('full', module, device, tenant, async () => {
+      const family = familyOf(device.vendor);
+      const l = await this.settings.forDevice(device.tenant, family, device.site, device.mac);
+      const common = effectiveCommon(tenant.common, l.siteCommon);
+      return mergeItems([
+        module.commonItems(common, device.model),
+        this.config.settingsDefault[family] ?? [],
+        l.tenant,
+        l.site,
+        l.device,
+      ]);
+    });
+  }
+
+  /** A minimal file's items: only the common settings MINIMAL_SETTINGS marks safe. */
+  minimal(
+    module: VendorModule,
+    device: RenderedDevice,
+    tenant: TenantSettings,
+  ): Promise<FileSettings> | FileSettings {
+    if (this.config.minimalSettings.length === 0) return { key: '', items: [] };
+    return this.items('minimal', module, device, tenant, async () => {
+      const l = await this.settings.forDevice(
+        device.tenant,
+        familyOf(device.vendor),
+        device.site,
+        device.mac,
+      );
+      const common = pickCommon(effectiveCommon(tenant.common, l.siteCommon), this.config.minimalSettings);
+      return module.commonItems(common, device.model);
+    });
+  }
+
+  private items(
+    kind: string,
+    module: VendorModule,
+    device: RenderedDevice,
+    tenant: TenantSettings,
+    read: () => Promise<readonly SettingItem[]>,
+  ): Promise<FileSettings> | FileSettings {
+    const c = tenant.common;
+    const key = [
+      kind,
+      device.tenant,
+      tenant.version,
+      c.timeZone ?? '',
+      c.ntpServer ?? '',
+      c.phoneLanguage ?? '',
+      module.family,
+      device.model,
+      device.site,
+      device.mac,
+    ].join('\0');
+    const items = this.kept.get(key);
+    if (items !== undefined) return { key, items };
+    return read().then((made) => {
+      this.kept.set(key, made);
+      return { key, items: made };
+    });
+  }
+}

@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Mac } from '../src/domain/mac';
+import { parseLayerChange } from '../src/domain/setting-layers';
+import { parseWhitelistEntry } from '../src/domain/whitelist';
+import { FileSettingsSource } from '../src/provisioning/settings';
+import { moduleFor } from '../src/provisioning/vendors';
+import { Settings, type LayerScope } from '../src/store/settings';
+import { credentialIn, ProvisioningFixture, request } from './support/http';
+
+const MAC = '001565aabbcc' as Mac;
+const FILE = `/${MAC}.cfg`;
+const defaults = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'papgate-settings-')), 'default.json');
+fs.writeFileSync(
+  defaults,
+  JSON.stringify({
+    yealink: [
+      { name: 'lang.gui', value: 'English' },
+      { name: 'a.b', value: 'operator' },
+    ],
+  }),
+);
+
+/**
+ * Settings layers on a real Redis, served over real HTTP: operator default, tenant, site and device
+ * items in the full file, a change at the next fetch on every process, nothing in the minimal file.
+ */
+describe('settings layers: stored, audited and served', () => {
+  const f = new ProvisioningFixture({ SETTINGS_DEFAULT_FILE: defaults });
+  let settings: Settings;
+  before(async () => {
+    await f.start();
+    settings = new Settings(f.store.redis, { eventsMaxLen: 1000 });
+  });
+  after(() => f.stop());
+  beforeEach(async () => {
+    await f.redis.flush();
+    f.clock = Date.now();
+  });
+
+  const put = (at: LayerScope, body: Record<string, unknown>, tenant = 'acme') =>
+    settings.put(tenant, at, parseLayerChange(body, at.scope !== 'device'), 'test');
+  const full = async (port = f.port) => {
+    const r = await request(port, FILE, { from: '127.0.0.3' });
+    assert.equal(r.status, 200);
+    return r.body;
+  };
+  const settingLines = (body: string) =>
+    body.split('\n').filter((l) => /^(?:lang\.gui|a\.b|c\.d|e\.f) = /i.test(l));
+
+  it('renders the layers in order into the full file, a later item replacing an earlier one', async () => {
+    await f.device('yealink', 'T54W', MAC, { site: 'HQ' });
+    await f.store.addWhitelist('acme', parseWhitelistEntry('127.0.0.3'), 'test');
+    assert.equal(
+      await put(
+        { scope: 'tenant' },
+        {
+          items: {
+            yealink: [
+              { name: 'a.b', value: 'tenant' },
+              { name: 'c.d', value: 'tenant' },
+            ],
+          },
+        },
+      ),
+      1,
+    );
+    await put({ scope: 'site', site: 'HQ' }, { items: { yealink: [{ name: 'A.B', value: 'site' }] } });
+    await put(
+      { scope: 'site', site: 'Elsewhere' },
+      { items: { yealink: [{ name: 'c.d', value: 'other site' }] } },
+    );
+    await put({ scope: 'device', mac: MAC }, { items: { yealink: [{ name: 'e.f', value: 'device' }] } });
+    assert.deepEqual(settingLines(await full()), [
+      'lang.gui = English',
+      'A.B = site',
+      'c.d = tenant',
+      'e.f = device',
+    ]);
+  });
+
+  it('a change reaches the next fetch on this process and on another, the one-script way too', async () => {
+    await f.device('yealink', 'T54W', MAC);
+    await f.store.addWhitelist('acme', parseWhitelistEntry('127.0.0.3'), 'test');
+    await put({ scope: 'device', mac: MAC }, { items: { yealink: [{ name: 'e.f', value: 'one' }] } });
+    const first = await full();
+    assert.ok(settingLines(first).includes('e.f = one'));
+    const credential = credentialIn(first)!;
+    // The device now holds its credential: asked with it, it is decided by provision.lua.
+    const byCredential = (port = f.port) => request(port, `/d/${credential}${FILE}`, { from: '127.0.0.9' });
+    assert.ok(settingLines((await byCredential()).body).includes('e.f = one'));
+    await f.withOtherProcess(async (other) => {
+      assert.ok(settingLines((await byCredential(other)).body).includes('e.f = one'));
+      await put({ scope: 'device', mac: MAC }, { items: { yealink: [{ name: 'e.f', value: 'two' }] } });
+      assert.ok(settingLines((await byCredential()).body).includes('e.f = two'));
+      assert.ok(settingLines((await byCredential(other)).body).includes('e.f = two'));
+      // The site's layer emptied, the tenant's item shows; the tenant's emptied, it goes.
+      await put({ scope: 'site', site: 'HQ' }, { items: { yealink: [] } });
+      await put({ scope: 'tenant' }, { items: { yealink: [{ name: 'c.d', value: 'tenant' }] } });
+      assert.ok(settingLines((await byCredential(other)).body).includes('c.d = tenant'));
+      await put({ scope: 'tenant' }, { items: { yealink: [] } });
+      assert.ok(!settingLines((await byCredential()).body).includes('c.d = tenant'));
+    });
+  });
+
+  it('the minimal file carries none of them', async () => {
+    await f.device('yealink', 'T54W', MAC);
+    await put(
+      { scope: 'tenant' },
+      { items: { yealink: [{ name: 'c.d', value: 'tenant' }] }, common: { timeZone: 'Europe/Berlin' } },
+    );
+    await put({ scope: 'device', mac: MAC }, { items: { yealink: [{ name: 'e.f', value: 'device' }] } });
+    const minimal = await request(f.port, FILE, { from: '127.0.0.2' });
+    assert.equal(minimal.status, 200);
+    assert.match(minimal.body, /papgate minimal configuration/);
+    assert.deepEqual(settingLines(minimal.body), []);
+  });
+
+  it('audits what changed (names, never values), keeps the layers apart and refuses unknown targets', async () => {
+    await f.device('yealink', 'T54W', MAC);
+    await put(
+      { scope: 'device', mac: MAC },
+      {
+        items: {
+          yealink: [
+            { name: 'e.f', value: 'secret-1' },
+            { name: 'g.h', value: 'x' },
+          ],
+        },
+      },
+    );
+    await put({ scope: 'device', mac: MAC }, { items: { yealink: [{ name: 'e.f', value: 'secret-2' }] } });
+    await put(
+      { scope: 'site', site: 'HQ' },
+      { common: { ntpServer: 'ntp.example.net', timeZone: 'Europe/Berlin' } },
+    );
+    await put({ scope: 'site', site: 'HQ' }, { common: { timeZone: null } });
+    const events = (await f.store.events('acme', 20)).filter((e) => e.type === 'settings_changed');
+    const [cleared, site2, site1, second, first] = events as unknown as Record<string, string>[];
+    assert.deepEqual(
+      [first!.scope, first!.name, first!.part, first!.set, first!.removed, first!.actor],
+      ['device', MAC, 'yealink', 'e.f g.h', '', 'test'],
+    );
+    assert.deepEqual([second!.set, second!.removed], ['e.f', 'g.h']);
+    assert.ok(!JSON.stringify(events).includes('secret-'));
+    assert.deepEqual(
+      [site1!.part, site1!.after, site2!.part, site2!.after],
+      ['ntpServer', 'ntp.example.net', 'timeZone', 'Europe/Berlin'],
+    );
+    assert.deepEqual([cleared!.part, cleared!.before, cleared!.after], ['timeZone', 'Europe/Berlin', '']);
+    assert.deepEqual(await settings.get('acme', { scope: 'site', site: 'HQ' }), {
+      items: {},
+      common: { ntpServer: 'ntp.example.net' },
+    });
+    assert.deepEqual(await settings.get('acme', { scope: 'device', mac: MAC }), {
+      items: { yealink: [{ name: 'e.f', value: 'secret-2' }] },
+      common: {},
+    });
+    assert.equal(
+      await put({ scope: 'device', mac: '001565000000' }, { items: { yealink: [] } }),
+      'no_device',
+    );
+    assert.equal(await put({ scope: 'tenant' }, { items: { yealink: [] } }, 'nobody'), 'no_tenant');
+    // A device created again with the MAC starts without the deleted one's items.
+    assert.ok(await f.store.deleteDevice('acme', MAC, 'test'));
+    await f.device('yealink', 'T54W', MAC);
+    assert.deepEqual(await settings.get('acme', { scope: 'device', mac: MAC }), { items: {}, common: {} });
+  });
+
+  it('common settings: the site over the tenant, mapped by the family, only the marked ones in the minimal file', async () => {
+    await f.device('yealink', 'T54W', MAC, { site: 'HQ' });
+    await put(
+      { scope: 'tenant' },
+      { common: { timeZone: 'Europe/Berlin', ntpServer: 'ntp.tenant.example', phoneLanguage: 'de' } },
+    );
+    await put({ scope: 'site', site: 'HQ' }, { common: { ntpServer: 'ntp.site.example' } });
+    // The family's mapping (commonItems) is another part's; this one shows what it is handed.
+    const module = {
+      ...moduleFor('yealink'),
+      commonItems: (c: Record<string, string>) => Object.entries(c).map(([name, value]) => ({ name, value })),
+    };
+    const state = await f.store.provisioningState(MAC, '127.0.0.1', '127.0.0.1/32');
+    const device = state.device!;
+    const source = (minimal: string) =>
+      new FileSettingsSource(
+        { ...f.config, minimalSettings: minimal ? [minimal as 'timeZone'] : [] },
+        settings,
+        100,
+      );
+    const fullItems = (await source('').full(module, device, state.tenantSettings)).items;
+    assert.deepEqual(fullItems.slice(0, 3), [
+      { name: 'timeZone', value: 'Europe/Berlin' },
+      { name: 'ntpServer', value: 'ntp.site.example' },
+      { name: 'phoneLanguage', value: 'de' },
+    ]);
+    assert.deepEqual((await source('').minimal(module, device, state.tenantSettings)).items, []);
+    assert.deepEqual((await source('timeZone').minimal(module, device, state.tenantSettings)).items, [
+      { name: 'timeZone', value: 'Europe/Berlin' },
+    ]);
+  });
+});

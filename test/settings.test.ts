@@ -1,0 +1,342 @@
+import assert from 'node:assert/strict';
+import { XMLValidator } from 'fast-xml-parser';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../src/config';
+import { parseNewDevice, type Device, type Vendor } from '../src/domain/device';
+import { InputError } from '../src/domain/errors';
+import {
+  FAMILY_OF,
+  mergeItems,
+  parseFamilyItems,
+  SETTING_FAMILIES,
+  SETTINGS_FORMATS,
+  type SettingFamily,
+} from '../src/domain/setting-formats';
+import { parseLayerChange } from '../src/domain/setting-layers';
+import type { SettingItem } from '../src/domain/settings';
+import { deviceScope } from '../src/provisioning/scope';
+import { TemplateSet } from '../src/provisioning/templates';
+import { moduleFor, VENDOR_MODULES } from '../src/provisioning/vendors';
+import { ACCOUNT } from './support/http';
+import { items } from './support/items';
+
+/**
+ * Setting items per file format (src/domain/setting-formats.ts): what each family takes, what
+ * papgate keeps for itself, where the templates write them. Rendering goes through the same
+ * TemplateSet and scope as the server.
+ */
+const config = loadConfig({
+  PROVISIONING_BASE_URL: 'http://prov.papgate.test:8081',
+  SIP_REGISTRAR: 'auth.papgate.test:5070',
+  SIP_REALM: 'papgate',
+});
+const templates = TemplateSet.load();
+
+/** Representative models of every family, with the file of each that carries the device's items. */
+const MODELS: [Vendor, string, string][] = [
+  ['yealink', 'T54W', '001565000101.cfg'],
+  ['yealink', 'T19P', '001565000102.cfg'],
+  ['yealink', 'W60B', '001565000103.cfg'],
+  ['yealink', 'W80DM', '001565000104.cfg'],
+  ['snom', 'D785', '000413000201.xml'],
+  ['poly', 'VVX 450', '0004f2000301-phone.cfg'],
+  ['spectralink', '8440', '00907a000302-phone.cfg'],
+  ['cisco', 'SPA112', '00d0b8000401.xml'],
+  ['linksys', 'PAP2T', '0018f8000403.xml'],
+  ['gigaset', 'N510 IP PRO', '7C2F80000501.xml'],
+  ['gigaset', 'N720 DM PRO', '7C2F80000502.xml'],
+  ['grandstream', 'GXP2170', 'cfg000b82000601.xml'],
+  ['panasonic', 'KX-HDV130', 'Config0080F0000701.cfg'],
+  ['patton', 'SN4112', '00a0ba000801.cfg'],
+];
+
+function device(vendor: Vendor, model: string, file: string): Device {
+  const mac = /([0-9a-f]{12})/i.exec(file)![1]!.toLowerCase();
+  const d = parseNewDevice({ mac, vendor, model, site: 'HQ', accounts: [ACCOUNT] });
+  return { ...d, sipPassword: 'restricted-pw', tenant: 'acme' } as unknown as Device;
+}
+
+function render(
+  d: Device,
+  file: string,
+  kind: 'minimal' | 'full',
+  settings: readonly SettingItem[] = [],
+): string {
+  const module = moduleFor(d.vendor);
+  const fm = module.matchFile(file);
+  assert.ok(fm && fm.role === 'config', `${file} is a configuration of ${d.vendor}`);
+  const what =
+    kind === 'minimal'
+      ? ({ kind: 'minimal', display: 'needed', ip: '198.51.100.7' } as const)
+      : ({ kind: 'full', credential: 'c'.repeat(32) } as const);
+  return templates.render(
+    module.family,
+    fm.template,
+    module.overrides(d),
+    deviceScope(config, d, what, settings),
+    module.escape,
+  );
+}
+
+/** `fn` throws an InputError whose message matches `message`; answers it. */
+function refused(fn: () => unknown, message: RegExp): InputError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof InputError, `an InputError, not ${String(err)}`);
+    assert.match(err.message, message);
+    return err;
+  }
+  assert.fail(`not refused (expected ${message})`);
+}
+
+const one = (family: SettingFamily, name: string, value = '1') =>
+  parseFamilyItems(family, [{ name, value }], `items.${family}`);
+
+describe('settings: items per file format', () => {
+  it('every vendor module describes its family as the domain does', () => {
+    for (const m of VENDOR_MODULES)
+      for (const v of m.vendors) {
+        assert.equal(FAMILY_OF[v], m.family, v);
+        assert.equal(m.settings, SETTINGS_FORMATS[m.family as SettingFamily], v);
+      }
+    assert.deepEqual([...SETTING_FAMILIES].sort(), VENDOR_MODULES.map((m) => m.family).sort());
+  });
+
+  it("refuses every item papgate writes, in the full and the minimal file of every family's models", () => {
+    for (const [vendor, model, file] of MODELS) {
+      const d = device(vendor, model, file);
+      const family = FAMILY_OF[vendor];
+      const format = SETTINGS_FORMATS[family];
+      const written = new Set([
+        ...items(family, render(d, file, 'full')),
+        ...items(family, render(d, file, 'minimal')),
+      ]);
+      if (format === null) {
+        refused(() => one(family, 'anything'), /takes no settings/);
+        continue;
+      }
+      assert.ok(written.size > 10, `${vendor} ${model}: the items of its files are read`);
+      for (const raw of written) {
+        // snom writes `user_pass idx="1"`, a setting names it `user_pass[1]`; Poly's attributes
+        // without a dot are the XML declaration's.
+        const name = raw.replace(/ idx="([0-9]+)"/, '[$1]');
+        if (family === 'poly' && !name.includes('.')) continue;
+        if (!format.name.test(name)) {
+          refused(() => one(family, name), /is not a/);
+          continue;
+        }
+        refused(() => one(family, name), /papgate's own/);
+        refused(() => one(family, name.toUpperCase()), /papgate's own|is not a/);
+      }
+    }
+  });
+
+  it("refuses the accounts beyond the model's count, and the dial plans", () => {
+    refused(() => one('yealink', 'account.40.password'), /papgate's own/);
+    refused(() => one('snom', 'user_pass[13]'), /papgate's own/);
+    refused(() => one('poly', 'reg.34.auth.password'), /papgate's own/);
+    refused(() => one('cisco', 'Password_9_'), /papgate's own/);
+    refused(() => one('gigaset', 'BS_IP_Data1.aucS_SIP_PASSWORD_7'), /papgate's own/);
+    refused(() => one('panasonic', 'SIP_PASS_24'), /papgate's own/);
+    // Dial plans, which could block an emergency number, in the minimal file too (an item stays).
+    refused(() => one('yealink', 'dialplan.block_out.number.1', '112'), /papgate's own/);
+    refused(() => one('poly', 'dialplan.digitmap', '[2-9]xxx'), /papgate's own/);
+    refused(() => one('snom', 'user_dp_str[1]', '!^112$!!d'), /papgate's own/);
+    refused(() => one('grandstream', 'P290', '{ x+ }'), /papgate's own/);
+    refused(() => one('panasonic', 'DIAL_PLAN_1', 'x'), /papgate's own/);
+  });
+
+  it('refuses what would break the file or hide an owned name, naming the item', () => {
+    const e = refused(
+      () =>
+        parseFamilyItems(
+          'yealink',
+          [
+            { name: 'local_time.ntp_server1', value: 'pool.ntp.org' },
+            {
+              name: 'local_time.time_zone_name',
+              value: 'x\nstatic.auto_provision.server.url = http://evil/',
+            },
+          ],
+          'items.yealink',
+        ),
+      /items\.yealink\.1\.value .*no control characters/,
+    );
+    assert.equal(e.field, 'items.yealink.1.value');
+    refused(
+      () => one('snom', 'language', 'en</language><setting_server perm="R">x'),
+      /no control characters, <, > or "/,
+    );
+    refused(() => one('snom', 'language', '</setting>'), /must hold/);
+    refused(() => one('poly', 'lcl.ml.lang', 'x" prov.server="y'), /must hold/);
+    refused(() => one('cisco', 'Time_Zone', 'GMT<x'), /must hold/);
+    refused(() => one('grandstream', 'P64', 'a"b'), /must hold/);
+    refused(() => one('gigaset', 'BS_IP_Data1.aucS_TIMESERVER', `'"x"'`), /must hold/);
+    refused(() => one('gigaset', 'BS_IP_Data1.aucS_TIMESERVER', 'pool.ntp.org'), /must hold/);
+    refused(() => one('panasonic', 'TIME_ZONE', '60" CFG_STANDARD_FILE_PATH="x'), /must hold/);
+    refused(() => one('panasonic', 'TIME_ZONE', 'a\\'), /must hold/);
+    // An owned name in another case, with spaces, with a line break.
+    refused(() => one('yealink', 'Static.Auto_Provision.Server.URL'), /papgate's own/);
+    refused(() => one('yealink', ' static.auto_provision.server.url'), /is not a Yealink key/);
+    refused(() => one('yealink', 'static.auto_provision.server.url '), /is not a Yealink key/);
+    refused(() => one('yealink', 'a\nstatic.auto_provision.server.url'), /"a\\u000astatic/);
+    refused(() => one('snom', 'SETTING_SERVER'), /papgate's own/);
+    refused(() => one('snom', 'setting_server perm="R"'), /is not a snom setting/);
+    refused(() => one('grandstream', 'p237'), /is not a Grandstream P-value/);
+    refused(() => one('grandstream', 'P237'), /papgate's own/);
+    refused(() => one('panasonic', 'cfg_master_file_path'), /papgate's own/);
+    refused(
+      () =>
+        parseFamilyItems(
+          'yealink',
+          [
+            { name: 'a.b', value: '1' },
+            { name: 'A.B', value: '2' },
+          ],
+          'items.yealink',
+        ),
+      /items\.yealink\.1\.name "A\.B" is given twice/,
+    );
+    refused(
+      () =>
+        parseFamilyItems(
+          'yealink',
+          Array.from({ length: 300 }, (_, i) => ({ name: `a.b${i}`, value: 'x'.repeat(120) })),
+          'items.yealink',
+        ),
+      /items\.yealink holds more than 32768 characters/,
+    );
+    refused(() => parseLayerChange({ items: { acme: [] } }, true), /the families are/);
+    refused(() => parseLayerChange({ common: { timeZone: 'Mars/Olympus' } }, true), /IANA time zone/);
+    refused(() => parseLayerChange({ common: { ntpServer: 'a b' } }, true), /host name/);
+    refused(() => parseLayerChange({ common: { phoneLanguage: 'german' } }, true), /must be one of de, en/);
+    refused(() => parseLayerChange({ common: { timeZone: 'UTC' } }, false), /no common settings/);
+  });
+
+  it('takes ordinary items of every family', () => {
+    assert.deepEqual(one('yealink', 'lang.gui', 'German'), [{ name: 'lang.gui', value: 'German' }]);
+    one('yealink', 'account.1.codec.pcmu.enable', '1');
+    one('snom', 'fkey[3]', 'blf <sip:100@example.net>'.replace(/[<>]/g, ''));
+    one('poly', 'tcpIpApp.sntp.address', 'pool.ntp.org');
+    one('cisco', 'Time_Zone', 'GMT+01:00');
+    one('gigaset', 'BS_IP_Data1.aucS_TIMESERVER', '"pool.ntp.org"');
+    one('gigaset', 'BS_IP_Data1.ucI_TIMEZONE', '0x3c');
+    one('grandstream', 'P64', 'CET-1CEST');
+    one('panasonic', 'TIME_ZONE', '60');
+  });
+
+  it('checks the operator default layer and MINIMAL_SETTINGS at start-up, naming the item', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'papgate-settings-')), 'default.json');
+    fs.writeFileSync(file, JSON.stringify({ yealink: [{ name: 'lang.gui', value: 'German' }] }));
+    assert.deepEqual(loadConfig({ SETTINGS_DEFAULT_FILE: file }).settingsDefault, {
+      yealink: [{ name: 'lang.gui', value: 'German' }],
+    });
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ yealink: [{ name: 'static.auto_provision.server.url', value: 'x' }] }),
+    );
+    assert.throws(
+      () => loadConfig({ SETTINGS_DEFAULT_FILE: file }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message.includes(file) &&
+        /items\.yealink\.0\.name .*papgate's own/.test(e.message),
+    );
+    fs.writeFileSync(file, '{"yealink": [');
+    assert.throws(() => loadConfig({ SETTINGS_DEFAULT_FILE: file }), /SETTINGS_DEFAULT_FILE: .*JSON/);
+    assert.throws(
+      () => loadConfig({ SETTINGS_DEFAULT_FILE: `${file}.missing` }),
+      /SETTINGS_DEFAULT_FILE: .*ENOENT/,
+    );
+    assert.deepEqual(loadConfig({ MINIMAL_SETTINGS: 'timeZone, phoneLanguage' }).minimalSettings, [
+      'timeZone',
+      'phoneLanguage',
+    ]);
+    assert.throws(
+      () => loadConfig({ MINIMAL_SETTINGS: 'timeZone,password' }),
+      /MINIMAL_SETTINGS: "password"/,
+    );
+  });
+
+  it('a later layer replaces an earlier item of the same name in its place', () => {
+    assert.deepEqual(
+      mergeItems([
+        [
+          { name: 'a', value: 'common' },
+          { name: 'b', value: 'common' },
+        ],
+        [
+          { name: 'B', value: 'tenant' },
+          { name: 'c', value: 'tenant' },
+        ],
+        [{ name: 'a', value: 'device' }],
+      ]),
+      [
+        { name: 'a', value: 'device' },
+        { name: 'B', value: 'tenant' },
+        { name: 'c', value: 'tenant' },
+      ],
+    );
+  });
+
+  describe('rendered where each format wants them', () => {
+    const SAMPLE: Record<SettingFamily, { items: SettingItem[]; shows: RegExp; after?: RegExp } | null> = {
+      yealink: {
+        items: [{ name: 'local_time.ntp_server1', value: 'pool.ntp.org' }],
+        shows: /^local_time\.ntp_server1 = pool\.ntp\.org$/m,
+        after: /^account\.1\.enable = 1$/m,
+      },
+      snom: {
+        items: [
+          { name: 'timezone', value: 'GER+1' },
+          { name: 'fkey[3]', value: 'blf 100 & co' },
+        ],
+        shows: /<timezone perm="R">GER\+1<\/timezone>\n {4}<fkey idx="3" perm="R">blf 100 &amp; co<\/fkey>/,
+      },
+      poly: {
+        items: [
+          { name: 'tcpIpApp.sntp.address', value: 'pool.ntp.org' },
+          { name: 'lcl.ml.lang', value: 'Deutsch_Deutschland' },
+        ],
+        shows: /<papgate tcpIpApp\.sntp\.address="pool\.ntp\.org" lcl\.ml\.lang="Deutsch_Deutschland"\/>/,
+      },
+      cisco: {
+        items: [{ name: 'Time_Zone', value: 'GMT+01:00' }],
+        shows: /<Time_Zone>GMT\+01:00<\/Time_Zone>/,
+      },
+      gigaset: {
+        items: [
+          { name: 'BS_IP_Data1.aucS_TIMESERVER', value: '"pool.ntp.org"' },
+          { name: 'BS_IP_Data1.ucI_TIMEZONE', value: '0x3c' },
+        ],
+        shows:
+          /<SYMB_ITEM ID="BS_IP_Data1\.aucS_TIMESERVER" class="symb_item" value='"pool\.ntp\.org"'\/>\n {4}<SYMB_ITEM ID="BS_IP_Data1\.ucI_TIMEZONE" class="symb_item" value="0x3c"\/>/,
+      },
+      grandstream: { items: [{ name: 'P64', value: 'CET-1CEST' }], shows: /<P64>CET-1CEST<\/P64>/ },
+      panasonic: { items: [{ name: 'TIME_ZONE', value: '60' }], shows: /^TIME_ZONE="60"$/m },
+      patton: null,
+    };
+    for (const [vendor, model, file] of MODELS) {
+      const sample = SAMPLE[FAMILY_OF[vendor]];
+      if (sample === null) continue;
+      it(`${vendor} ${model}`, () => {
+        const d = device(vendor, model, file);
+        const plain = render(d, file, 'full');
+        const body = render(d, file, 'full', sample.items);
+        assert.match(body, sample.shows);
+        assert.doesNotMatch(plain, sample.shows);
+        // Only the items were added: the file without them is the file as it was.
+        const added = body.split('\n').filter((l) => !plain.split('\n').includes(l));
+        assert.ok(added.length >= 1 && added.length <= sample.items.length, added.join('\n'));
+        // Inside the file: an XML body still ends with its root element, after the items.
+        const last = body.trimEnd().split('\n').pop()!;
+        assert.equal(last, plain.trimEnd().split('\n').pop());
+        if (sample.after) assert.ok(body.search(sample.shows) > body.search(sample.after));
+        if (body.startsWith('<?xml')) assert.equal(XMLValidator.validate(body), true, `${vendor} ${model}`);
+      });
+    }
+  });
+});
