@@ -107,8 +107,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(cfg.logLevel);
-  // Which Node.js runs the service (`npm start` picks it: scripts/node.sh), and the PID to stop it
-  // with SIGTERM: npm does not pass SIGTERM on to the script it started.
+  // Which Node.js runs the service (`npm start` picks it: scripts/node.sh), and its PID.
   log.info({ node: process.version, pid: process.pid }, 'papgate starting');
   const stops: (() => Promise<unknown>)[] = [];
   /** The edges: they finish their requests and calls in progress first, together, within the grace. */
@@ -126,8 +125,10 @@ async function main(): Promise<void> {
     log.info('stopped');
     process.exit(code);
   };
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  // `on`, not `once`: a Ctrl-C reaches papgate twice under `npm start` (from the terminal and from npm),
+  // and a second signal must not cut the shutdown (emergency calls, Redis flush).
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
 
   try {
     const metrics = new Metrics({ processMetrics: true });
