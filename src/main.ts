@@ -27,6 +27,45 @@ function adminToken(cfg: Config): { token: string; file: string | null } {
   return { token: fs.readFileSync(file, 'utf8').trim(), file };
 }
 
+/** The variables that chose a listener's address, to name when it cannot listen there. */
+interface ListenerVariables {
+  readonly host: string;
+  readonly port: string;
+}
+
+/** listen(), with a port in use (or not ours to take) named by the variable that chose it. */
+async function listen(
+  server: { listen(o: { host: string; port: number }): Promise<unknown> },
+  host: string,
+  port: number,
+  names: ListenerVariables,
+): Promise<void> {
+  try {
+    await server.listen({ host, port });
+  } catch (err) {
+    const where = `${host}:${port} (${names.host}, ${names.port})`;
+    switch ((err as NodeJS.ErrnoException).code) {
+      case 'EADDRINUSE':
+        throw new Error(`${where} is in use by another program: set ${names.port} to a free port`);
+      case 'EACCES':
+        throw new Error(
+          `${where}: a port below 1024 needs CAP_NET_BIND_SERVICE: set ${names.port} to 1024 or above, or grant it`,
+        );
+      case 'EADDRNOTAVAIL':
+        throw new Error(`${where}: ${host} is not an address of this machine: set ${names.host}`);
+      default:
+        throw err;
+    }
+  }
+}
+
+/** Where an operator's browser reaches the console on this machine (a wildcard host: loopback). */
+function consoleUrl(host: string, port: number): string {
+  const h =
+    host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}/`;
+}
+
 /** Opens one connection (client) to papgate's Redis; `name` labels its log lines. */
 type RedisConnector = (name: string) => Promise<RedisClient>;
 
@@ -169,12 +208,17 @@ async function main(): Promise<void> {
       metrics,
       health,
     });
-    await admin.listen({ host: cfg.adminHost, port: cfg.adminPort });
+    await listen(admin, cfg.adminHost, cfg.adminPort, { host: 'ADMIN_HOST', port: 'ADMIN_PORT' });
     drains.push(() => closeGracefully(admin, cfg.shutdownGraceMs));
     log.info({ host: cfg.adminHost, port: cfg.adminPort }, 'admin API listening');
+    // What a first start needs to sign in: where the token is (`token` itself is a redacted key).
+    log.info(
+      { url: consoleUrl(cfg.adminHost, cfg.adminPort), tokenFrom: token.file ?? 'ADMIN_TOKEN' },
+      'operator console: sign in with the admin token',
+    );
     if (cfg.metrics.serve === 'own') {
       const m = createMetricsServer(cfg, { metrics, health });
-      await m.listen({ host: cfg.metrics.host, port: cfg.metrics.port });
+      await listen(m, cfg.metrics.host, cfg.metrics.port, { host: 'METRICS_HOST', port: 'METRICS_PORT' });
       drains.push(() => closeGracefully(m, cfg.shutdownGraceMs));
       log.info({ host: cfg.metrics.host, port: cfg.metrics.port }, 'metrics listening');
     } else if (cfg.metrics.serve === 'off') {
@@ -184,7 +228,10 @@ async function main(): Promise<void> {
     const provisioningDeps = { config: cfg, store, log: log.child({ edge: 'provisioning' }), metrics };
     if (cfg.provisioningHttp) {
       const provisioning = createProvisioningServer(provisioningDeps);
-      await provisioning.listen({ host: cfg.provisioningHost, port: cfg.provisioningPort });
+      await listen(provisioning, cfg.provisioningHost, cfg.provisioningPort, {
+        host: 'PROVISIONING_HOST',
+        port: 'PROVISIONING_PORT',
+      });
       drains.push(() => closeGracefully(provisioning, cfg.shutdownGraceMs));
       log.info({ host: cfg.provisioningHost, port: cfg.provisioningPort }, 'provisioning server listening');
     }
@@ -203,7 +250,10 @@ async function main(): Promise<void> {
           );
         }
       });
-      await secure.listen({ host: cfg.provisioningHost, port: tls.port });
+      await listen(secure, cfg.provisioningHost, tls.port, {
+        host: 'PROVISIONING_HOST',
+        port: 'PROVISIONING_TLS_PORT',
+      });
       drains.push(() => closeGracefully(secure, cfg.shutdownGraceMs));
       log.info(
         { host: cfg.provisioningHost, port: tls.port, deviceCa: tls.deviceCaFile !== null },

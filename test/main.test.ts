@@ -87,6 +87,9 @@ describe('main: the service process', () => {
     assert.equal(socket, path.join(dataDir, 'redis', 'redis.sock'));
     const token = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
     assert.equal((fs.statSync(path.join(dataDir, 'admin-token')).mode & 0o777).toString(8), '600');
+    const signIn = s.lines().find((l) => l.msg === 'operator console: sign in with the admin token');
+    assert.equal(signIn?.url, `http://127.0.0.1:${adminPort}/`, 'the start-up log names the console');
+    assert.equal(signIn?.tokenFrom, path.join(dataDir, 'admin-token'), 'and the file holding the token');
     assert.ok(!JSON.stringify(s.lines()).includes(token), 'the token is never logged');
     const put = await fetch(`http://127.0.0.1:${adminPort}/api/v1/tenants/acme`, {
       method: 'PUT',
@@ -103,6 +106,34 @@ describe('main: the service process', () => {
       'append-only persistence under DATA_DIR/redis',
     );
   });
+
+  for (const variable of ['ADMIN_PORT', 'PROVISIONING_PORT']) {
+    it(`a port in use stops it with a message naming its variable (${variable})`, async () => {
+      const taken = net.createServer();
+      await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+      const port = (taken.address() as net.AddressInfo).port;
+      try {
+        const s = startService({
+          DATA_DIR: dataDir,
+          ADMIN_TOKEN: 'x'.repeat(20),
+          ADMIN_PORT: String(await freePort()),
+          PROVISIONING_HOST: '127.0.0.1',
+          PROVISIONING_PORT: String(await freePort()),
+          [variable]: String(port),
+        });
+        assert.equal(await exited(s.child), 1);
+        const failed = s.lines().find((l) => l.msg === 'start-up failed');
+        assert.match(
+          String(failed?.err),
+          new RegExp(
+            `127\\.0\\.0\\.1:${port} \\(.*${variable}\\) is in use by another program: set ${variable} to a free port`,
+          ),
+        );
+      } finally {
+        taken.close();
+      }
+    });
+  }
 
   it('with an unreachable REDIS_URL it still listens, and answers 503', async () => {
     const [adminPort, provPort, deadPort] = [await freePort(), await freePort(), await freePort()];
