@@ -11,6 +11,7 @@ import { deviceRoutes } from './routes/devices';
 import { eventRoutes } from './routes/events';
 import { sessionRoutes } from './routes/session';
 import { siteRoutes } from './routes/sites';
+import { summaryRoutes } from './routes/summary';
 import { tenantRoutes } from './routes/tenants';
 import { tokenRoutes } from './routes/tokens';
 import { whitelistRoutes } from './routes/whitelist';
@@ -86,6 +87,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       deviceRoutes(api, ctx, additions);
       csvRoutes(api, ctx, additions);
       siteRoutes(api, ctx);
+      summaryRoutes(api, ctx);
       whitelistRoutes(api, ctx);
       eventRoutes(api, ctx);
       authenticateRoutes(api, ctx);
