@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,4 +82,55 @@ describe('npm start: signals reach papgate and its embedded redis-server', funct
       );
     });
   }
+});
+
+describe('the shipped service definitions run the compiled service', () => {
+  const read = (f: string) => fs.readFileSync(path.join(PROJECT_ROOT, f), 'utf8');
+  const units = ['papgate.service', 'papgate-drachtio.service', 'papgate-freeswitch.service'];
+
+  it('config/systemd: every option is one systemd knows (systemd-analyze verify, where installed)', function () {
+    const verify = spawnSync('systemd-analyze', ['--version']);
+    if (verify.error) this.skip();
+    for (const u of units) {
+      const r = spawnSync('systemd-analyze', ['verify', path.join(PROJECT_ROOT, 'config', 'systemd', u)], {
+        encoding: 'utf8',
+      });
+      // The servers' binaries are the operator's to install: their absence here is no error of the unit.
+      const problems = (r.stdout + r.stderr).split('\n').filter((l) => l && !/is not executable/.test(l));
+      assert.deepEqual(problems, [], u);
+    }
+  });
+
+  it('papgate.service: node on dist/src/main.js (no npm, no compilation), hardened, signals to papgate alone', () => {
+    const unit = read('config/systemd/papgate.service');
+    const options = new Map(
+      unit
+        .split('\n')
+        .filter((l) => /^[A-Za-z]+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    assert.equal(options.get('ExecStart'), '/bin/bash scripts/node.sh dist/src/main.js');
+    assert.equal(
+      options.get('KillMode'),
+      'mixed',
+      "a SIGTERM to the group would stop redis-server under papgate's feet",
+    );
+    for (const [k, v] of [
+      ['NoNewPrivileges', 'yes'],
+      ['ProtectSystem', 'strict'],
+      ['ProtectHome', 'yes'],
+      ['PrivateTmp', 'yes'],
+      ['UMask', '0077'],
+      ['CapabilityBoundingSet', ''],
+      ['EnvironmentFile', '/etc/papgate/papgate.env'],
+    ])
+      assert.equal(options.get(k!), v, k);
+  });
+
+  it('the Dockerfile starts node on dist/src/main.js itself (exec: node is the process signals reach)', () => {
+    const cmd = read('Dockerfile')
+      .split('\n')
+      .filter((l) => l.startsWith('CMD '));
+    assert.deepEqual(cmd, ['CMD ["sh", "-c", "umask 077 && exec node dist/src/main.js"]']);
+  });
 });
