@@ -2,7 +2,7 @@
 # First-use set-up for `npm start` and `npm test` on Debian: fetches the pinned Node.js build when
 # the machine's node is older than papgate needs (scripts/runtime.sh), installs the system packages
 # papgate needs when they are missing, the npm dependencies when package-lock.json changed, then
-# builds; npm, tsc and the console build run on that Node.js.
+# builds when a source changed; npm, tsc and the console build run on that Node.js.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/runtime.sh
@@ -45,5 +45,12 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
-npx tsc -p tsconfig.json
-npm run --silent build:console
+# Compiles only when a source is newer than the last build (a fresh clone, a pull, an edit): an
+# unchanged tree starts at once. The stamp is written after both builds succeeded.
+stamp=dist/.build-stamp
+if [ ! -f "$stamp" ] || [ -n "$(find src test bench web tsconfig.json package-lock.json \
+  node_modules/.package-lock.json -newer "$stamp" -print -quit)" ]; then
+  npx tsc -p tsconfig.json
+  npm run --silent build:console
+  touch "$stamp"
+fi

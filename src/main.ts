@@ -28,6 +28,45 @@ function adminToken(cfg: Config): { token: string; file: string | null } {
   return { token: fs.readFileSync(file, 'utf8').trim(), file };
 }
 
+/** The variables that chose a listener's address, to name when it cannot listen there. */
+interface ListenerVariables {
+  readonly host: string;
+  readonly port: string;
+}
+
+/** listen(), with a port in use (or not ours to take) named by the variable that chose it. */
+async function listen(
+  server: { listen(o: { host: string; port: number }): Promise<unknown> },
+  host: string,
+  port: number,
+  names: ListenerVariables,
+): Promise<void> {
+  try {
+    await server.listen({ host, port });
+  } catch (err) {
+    const where = `${host}:${port} (${names.host}, ${names.port})`;
+    switch ((err as NodeJS.ErrnoException).code) {
+      case 'EADDRINUSE':
+        throw new Error(`${where} is in use by another program: set ${names.port} to a free port`);
+      case 'EACCES':
+        throw new Error(
+          `${where}: a port below 1024 needs CAP_NET_BIND_SERVICE: set ${names.port} to 1024 or above, or grant it`,
+        );
+      case 'EADDRNOTAVAIL':
+        throw new Error(`${where}: ${host} is not an address of this machine: set ${names.host}`);
+      default:
+        throw err;
+    }
+  }
+}
+
+/** Where an operator's browser reaches the console on this machine (a wildcard host: loopback). */
+function consoleUrl(host: string, port: number): string {
+  const h =
+    host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}/`;
+}
+
 /** Opens one connection (client) to papgate's Redis; `name` labels its log lines. */
 type RedisConnector = (name: string) => Promise<RedisClient>;
 
@@ -108,8 +147,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(cfg.logLevel);
-  // Which Node.js runs the service (`npm start` picks it: scripts/node.sh), and the PID to stop it
-  // with SIGTERM: npm does not pass SIGTERM on to the script it started.
+  // Which Node.js runs the service (`npm start` picks it: scripts/node.sh), and its PID.
   log.info({ node: process.version, pid: process.pid }, 'papgate starting');
   const stops: (() => Promise<unknown>)[] = [];
   /** The edges: they finish their requests and calls in progress first, together, within the grace. */
@@ -127,8 +165,10 @@ async function main(): Promise<void> {
     log.info('stopped');
     process.exit(code);
   };
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  // `on`, not `once`: a Ctrl-C reaches papgate twice under `npm start` (from the terminal and from npm),
+  // and a second signal must not cut the shutdown (emergency calls, Redis flush).
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
 
   try {
     const metrics = new Metrics({ processMetrics: true });
@@ -177,12 +217,17 @@ async function main(): Promise<void> {
           }
         : {}),
     });
-    await admin.listen({ host: cfg.adminHost, port: cfg.adminPort });
+    await listen(admin, cfg.adminHost, cfg.adminPort, { host: 'ADMIN_HOST', port: 'ADMIN_PORT' });
     drains.push(() => closeGracefully(admin, cfg.shutdownGraceMs));
     log.info({ host: cfg.adminHost, port: cfg.adminPort }, 'admin API listening');
+    // What a first start needs to sign in: where the token is (`token` itself is a redacted key).
+    log.info(
+      { url: consoleUrl(cfg.adminHost, cfg.adminPort), tokenFrom: token.file ?? 'ADMIN_TOKEN' },
+      'operator console: sign in with the admin token',
+    );
     if (cfg.metrics.serve === 'own') {
       const m = createMetricsServer(cfg, { metrics, health });
-      await m.listen({ host: cfg.metrics.host, port: cfg.metrics.port });
+      await listen(m, cfg.metrics.host, cfg.metrics.port, { host: 'METRICS_HOST', port: 'METRICS_PORT' });
       drains.push(() => closeGracefully(m, cfg.shutdownGraceMs));
       log.info({ host: cfg.metrics.host, port: cfg.metrics.port }, 'metrics listening');
     } else if (cfg.metrics.serve === 'off') {
@@ -192,7 +237,10 @@ async function main(): Promise<void> {
     const provisioningDeps = { config: cfg, store, log: log.child({ edge: 'provisioning' }), metrics };
     if (cfg.provisioningHttp) {
       const provisioning = createProvisioningServer(provisioningDeps);
-      await provisioning.listen({ host: cfg.provisioningHost, port: cfg.provisioningPort });
+      await listen(provisioning, cfg.provisioningHost, cfg.provisioningPort, {
+        host: 'PROVISIONING_HOST',
+        port: 'PROVISIONING_PORT',
+      });
       drains.push(() => closeGracefully(provisioning, cfg.shutdownGraceMs));
       log.info({ host: cfg.provisioningHost, port: cfg.provisioningPort }, 'provisioning server listening');
     }
@@ -211,7 +259,10 @@ async function main(): Promise<void> {
           );
         }
       });
-      await secure.listen({ host: cfg.provisioningHost, port: tls.port });
+      await listen(secure, cfg.provisioningHost, tls.port, {
+        host: 'PROVISIONING_HOST',
+        port: 'PROVISIONING_TLS_PORT',
+      });
       drains.push(() => closeGracefully(secure, cfg.shutdownGraceMs));
       log.info(
         { host: cfg.provisioningHost, port: tls.port, deviceCa: tls.deviceCaFile !== null },

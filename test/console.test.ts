@@ -134,6 +134,9 @@ describe('console in headless Chromium', function () {
     await page.getByRole('link', { name: 'Beta GmbH' }).waitFor();
     await shot('tenants');
     await page.getByRole('link', { name: 'Acme Corp' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByText('No devices yet.').waitFor();
+    await page.getByRole('link', { name: 'Devices', exact: true }).click();
     await page.getByRole('heading', { name: 'Devices' }).waitFor();
   });
 
@@ -198,6 +201,45 @@ describe('console in headless Chromium', function () {
     await page.locator('dl.device').getByText('for fetches from 198.51.100.0/24').waitFor();
     assert.equal((await api('GET', `/tenants/acme/devices/${CANON}`)).suspensionNetwork, '198.51.100.0/24');
     await shot('device');
+  });
+
+  it('follows state changes without a reload: the overview, the device page, the device list', async () => {
+    // cells of a row of the overview: devices, needed, failed, blocked, successful, suspended, %;
+    // `text` is a pattern of the whole cell
+    const cell = (row: ReturnType<Page['locator']>, i: number, text: string) =>
+      row
+        .getByRole('cell')
+        .nth(i)
+        .filter({ hasText: new RegExp(`^${text}$`) })
+        .waitFor({ timeout: 15_000 });
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    const site = page.locator('table.overview tbody tr').filter({ hasText: XSS });
+    await cell(site, 1, '1');
+    await cell(site, 4, '0');
+    assert.equal((await api('POST', '/authenticate', { mac: CANON, pap })).outcome, 'successful');
+    await cell(site, 1, '0');
+    await cell(site, 4, '1');
+    await cell(site, 6, '\\s*100 %');
+    await cell(page.locator('table.overview tfoot tr'), 4, '1');
+    await shot('overview');
+
+    await page.getByRole('link', { name: 'Devices', exact: true }).click();
+    await page.getByRole('link', { name: '00:15:65:12:34:56' }).click();
+    await page.locator('dl.device').getByText('successful').waitFor();
+    const reset = await api('POST', `/tenants/acme/devices/${CANON}/reset`);
+    await page.locator('dl.device').getByText('needed').waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('dl.device .pap').innerText(), reset.pap);
+    const resets = page.getByRole('cell', { name: 'successful → needed · reason: reset' });
+    await resets.nth(1).waitFor({ timeout: 10_000 });
+
+    await page.getByRole('link', { name: 'Back to devices' }).click();
+    const row = page.getByRole('row').filter({ hasText: '00:15:65:12:34:56' });
+    await row.getByText('needed').waitFor();
+    assert.equal((await api('POST', '/authenticate', { mac: CANON, pap: reset.pap })).outcome, 'successful');
+    await row.getByText('successful').waitFor({ timeout: 15_000 });
+    // back to needing its PAP, as the tests below expect it
+    pap = (await api('POST', `/tenants/acme/devices/${CANON}/reset`)).pap;
   });
 
   it('imports a CSV with one bad row showing the error beside it, then a good one', async () => {
@@ -479,6 +521,9 @@ describe('console in headless Chromium', function () {
     await ctx.close();
     page = await open();
     await signIn(page, betaToken);
+    await page.getByRole('heading', { name: 'Übersicht' }).waitFor();
+    await page.locator('table.overview tbody tr').filter({ hasText: 'Berlin' }).waitFor();
+    await page.getByRole('link', { name: 'Geräte', exact: true }).click();
     await page.getByRole('heading', { name: 'Geräte' }).waitFor();
     await page.getByRole('row').filter({ hasText: '00:15:65:be:ef:01' }).waitFor();
     assert.equal(await page.getByRole('link', { name: 'Mandanten' }).count(), 0);

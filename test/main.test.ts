@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, isRedisServerIn, PID_FILE, SOCKET_FILE } from '../src/store/embedded';
 import { TestRedis } from './support/redis';
-import { exited, killServices, startService, until, type RunningService } from './support/service';
+import {
+  exited,
+  killServices,
+  redisServersIn,
+  startService,
+  until,
+  type RunningService,
+} from './support/service';
 
 /** Whether something accepts a connection on the unix socket `file`. */
 function accepts(file: string): Promise<boolean> {
@@ -35,15 +42,6 @@ function tcpListeners(pid: number): number[] {
       .filter((f) => f[3] === '0A' && inodes.has(f[9] ?? ''))
       .map((f) => parseInt(f[1]!.split(':')[1]!, 16)),
   );
-}
-
-/** Every live redis-server working on `dir`, found through /proc, not through papgate's pid file. */
-function redisServersIn(dir: string): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .map(Number)
-    .filter((pid) => isRedisServerIn(pid, dir));
 }
 
 describe('main: the service process', () => {
@@ -89,6 +87,9 @@ describe('main: the service process', () => {
     assert.equal(socket, path.join(dataDir, 'redis', 'redis.sock'));
     const token = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
     assert.equal((fs.statSync(path.join(dataDir, 'admin-token')).mode & 0o777).toString(8), '600');
+    const signIn = s.lines().find((l) => l.msg === 'operator console: sign in with the admin token');
+    assert.equal(signIn?.url, `http://127.0.0.1:${adminPort}/`, 'the start-up log names the console');
+    assert.equal(signIn?.tokenFrom, path.join(dataDir, 'admin-token'), 'and the file holding the token');
     assert.ok(!JSON.stringify(s.lines()).includes(token), 'the token is never logged');
     const put = await fetch(`http://127.0.0.1:${adminPort}/api/v1/tenants/acme`, {
       method: 'PUT',
@@ -105,6 +106,34 @@ describe('main: the service process', () => {
       'append-only persistence under DATA_DIR/redis',
     );
   });
+
+  for (const variable of ['ADMIN_PORT', 'PROVISIONING_PORT']) {
+    it(`a port in use stops it with a message naming its variable (${variable})`, async () => {
+      const taken = net.createServer();
+      await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+      const port = (taken.address() as net.AddressInfo).port;
+      try {
+        const s = startService({
+          DATA_DIR: dataDir,
+          ADMIN_TOKEN: 'x'.repeat(20),
+          ADMIN_PORT: String(await freePort()),
+          PROVISIONING_HOST: '127.0.0.1',
+          PROVISIONING_PORT: String(await freePort()),
+          [variable]: String(port),
+        });
+        assert.equal(await exited(s.child), 1);
+        const failed = s.lines().find((l) => l.msg === 'start-up failed');
+        assert.match(
+          String(failed?.err),
+          new RegExp(
+            `127\\.0\\.0\\.1:${port} \\(.*${variable}\\) is in use by another program: set ${variable} to a free port`,
+          ),
+        );
+      } finally {
+        taken.close();
+      }
+    });
+  }
 
   it('with an unreachable REDIS_URL it still listens, and answers 503', async () => {
     const [adminPort, provPort, deadPort] = [await freePort(), await freePort(), await freePort()];
@@ -308,26 +337,51 @@ describe('main: the service process', () => {
       assert.ok(fatal >= 0 && msgs.indexOf('stopped') > fatal, 'then the shutdown path ran');
     });
 
-    it('after papgate was killed with kill -9, the next start stops the leftover server and works alone', async () => {
+    it('dies with papgate when papgate is killed with kill -9 (parent-death signal); the next start works alone', async () => {
       const first = await start();
       assert.equal((await first.tenant('acme', { method: 'PUT', body: '{}' })).status, 201);
-      const leftover = onlyServer();
+      const server = onlyServer();
       first.child.kill('SIGKILL');
       await exited(first.child);
-      assert.ok(isRedisServerIn(leftover, redisDir), 'kill -9 leaves the redis-server running');
+      await until('the redis-server gone', () => (isRedisServerIn(server, redisDir) ? undefined : true));
 
       const second = await start();
-      const warn = second
+      const now = onlyServer();
+      assert.equal(fs.readFileSync(path.join(redisDir, PID_FILE), 'utf8'), `${now} ${second.child.pid}\n`);
+      assert.equal((await second.tenant('acme')).status, 200, 'the data survived (append-only file)');
+      second.child.kill('SIGTERM');
+      assert.equal(await exited(second.child), 0);
+    });
+
+    it('a leftover server of a papgate that is gone (no parent-death signal) is stopped at the next start', async () => {
+      fs.mkdirSync(redisDir, { recursive: true, mode: 0o700 });
+      // as a papgate without setpriv leaves it: its parent gone, the pid file naming that papgate
+      const leftover = spawn(
+        'redis-server',
+        ['--port', '0', '--unixsocket', path.join(redisDir, SOCKET_FILE)],
+        {
+          cwd: redisDir,
+          detached: true,
+          stdio: 'ignore',
+        },
+      );
+      const pid = leftover.pid!;
+      await until('the leftover up', () => (isRedisServerIn(pid, redisDir) ? true : undefined));
+      fs.writeFileSync(path.join(redisDir, PID_FILE), `${pid} ${process.pid + 100000}\n`);
+
+      const s = await start();
+      const warn = s
         .lines()
         .find((l) => l.msg === 'stopping the leftover redis-server of a papgate that is gone');
       assert.equal(warn?.level, 40);
-      assert.equal(warn?.pid, leftover);
-      assert.equal(isRedisServerIn(leftover, redisDir), false);
-      const now = onlyServer();
-      assert.equal(fs.readFileSync(path.join(redisDir, PID_FILE), 'utf8'), `${now} ${second.child.pid}\n`);
-      assert.equal((await second.tenant('acme')).status, 200);
-      second.child.kill('SIGTERM');
-      assert.equal(await exited(second.child), 0);
+      assert.equal(warn?.pid, pid);
+      assert.equal(isRedisServerIn(pid, redisDir), false);
+      assert.equal(
+        onlyServer(),
+        Number(fs.readFileSync(path.join(redisDir, PID_FILE), 'utf8').split(' ')[0]),
+      );
+      s.child.kill('SIGTERM');
+      assert.equal(await exited(s.child), 0);
     });
 
     it('a second papgate on the same DATA_DIR refuses to start and leaves the running one alone', async () => {

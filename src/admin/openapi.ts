@@ -282,6 +282,14 @@ export const openApiDocument = {
         responses: { 200: ok('suspendedUntil, suspensionNetwork'), 400: err, 404: err, 409: err },
       },
     },
+    '/api/v1/tenants/{tenant}/summary': {
+      get: {
+        summary:
+          "The tenant's roll-out: how many devices are in each state (settled as the device list shows them) and suspended, in all and per site (`sites`, by name), as of `at` (counted at most every 5 s)",
+        parameters: [tenant],
+        responses: { 200: ok('total, states, suspended, sites, at'), ...forbidden, 404: err },
+      },
+    },
     '/api/v1/tenants/{tenant}/sites': {
       get: {
         summary: "Site records: each site's emergency caller ID, civic address, route (by name)",

@@ -12,6 +12,7 @@ import { eventRoutes } from './routes/events';
 import { sessionRoutes } from './routes/session';
 import { settingsRoutes } from './routes/settings';
 import { siteRoutes } from './routes/sites';
+import { summaryRoutes } from './routes/summary';
 import { tenantRoutes } from './routes/tenants';
 import { tokenRoutes } from './routes/tokens';
 import { whitelistRoutes } from './routes/whitelist';
@@ -87,6 +88,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       deviceRoutes(api, ctx, additions);
       csvRoutes(api, ctx, additions);
       siteRoutes(api, ctx);
+      summaryRoutes(api, ctx);
       whitelistRoutes(api, ctx);
       eventRoutes(api, ctx);
       authenticateRoutes(api, ctx);

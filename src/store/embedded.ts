@@ -37,6 +37,11 @@ const MAX_DELAY_MS = 8000;
 const STABLE_MS = 30_000;
 const TERM_GRACE_MS = 10_000;
 const OUTPUT_TAIL_CHARS = 2000;
+/**
+ * util-linux's setpriv (Essential on Debian): `--pdeathsig TERM` makes the kernel send the server
+ * SIGTERM when papgate dies, however it dies (kill -9, OOM killer), so no server outlives it.
+ */
+const SETPRIV = '/usr/bin/setpriv';
 
 /** A free TCP port on 127.0.0.1 (asked of the kernel, then released for the child to bind). */
 export function freePort(host = '127.0.0.1'): Promise<number> {
@@ -107,6 +112,15 @@ export async function startEmbeddedRedis(opts: {
   let failures = 0;
   let retryTimer: NodeJS.Timeout | undefined;
   const address = socket !== null ? { socket } : { port };
+  const dieWithParent = fs.existsSync(SETPRIV);
+  if (!dieWithParent)
+    sup?.log.warn(
+      { setpriv: SETPRIV },
+      'no setpriv: a papgate killed with kill -9 leaves its redis-server running until the next start',
+    );
+  const [command, argv] = dieWithParent
+    ? [SETPRIV, ['--pdeathsig', 'TERM', '--', opts.bin, ...args]]
+    : [opts.bin, args];
 
   /** One server, resolved once it answers PING; on failure it is stopped and the error names why. */
   const launch = async (): Promise<void> => {
@@ -117,7 +131,7 @@ export async function startEmbeddedRedis(opts: {
     try {
       // Supervised: its own process group, so a Ctrl-C meant for papgate does not kill it behind the
       // supervisor's back (papgate stops it on the way out). Test servers die with the test run.
-      c = spawn(opts.bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: sup !== undefined });
+      c = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: sup !== undefined });
     } catch (err) {
       throw new Error(`cannot start ${opts.bin}: ${(err as Error).message}`);
     }
@@ -223,7 +237,7 @@ function writePidFile(file: string, pid: number): void {
 /**
  * Makes sure no other redis-server works on `dir`. A server named by the pid file whose parent is
  * still the papgate that started it belongs to a running papgate: refuse. One whose papgate is gone
- * (killed with kill -9; the server lives on under init) is stopped. A pid that is no longer a
+ * (killed with kill -9 where there is no setpriv; the server lives on under init) is stopped. A pid that is no longer a
  * redis-server in `dir` is a stale file and is overwritten.
  */
 async function claimDir(dir: string, log: Logger | undefined): Promise<void> {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # drachtio-server and FreeSWITCH for the e2e suite, from the prebuilt archives in E2E_SERVERS_DIR
 # (default ../shared/sip-servers beside the repository; see its README). Both run on free loopback
-# ports with the committed config/drachtio/drachtio.conf.xml and a copy of config/freeswitch/ in
-# which only the port variables of vars.xml are set again; nothing else differs from what ships.
+# ports with the committed config/drachtio/drachtio.conf.xml and config/freeswitch/ (a copy, into
+# which FreeSWITCH writes its tls/), the ports given as an operator gives them: in the variables
+# docs/operations.md documents (DRACHTIO_ADMIN_TCP_PORT; PAPGATE_FS_SIP_PORT, FREESWITCH_PORT,
+# PAPGATE_RTP_START_PORT, PAPGATE_RTP_END_PORT), and drachtio's SIP contact on its command line.
 # The committed configuration holds no secret: each run draws its own two (RUN/env) and hands them
 # to the servers as an operator would, in DRACHTIO_SECRET and FREESWITCH_SECRET, and FreeSWITCH the
 # listeners of the suites' papgates in PAPGATE_LISTENERS (the only targets it connects back to).
@@ -166,8 +168,8 @@ start_drachtio() {
   . "$RUN/env"
   if [ "$name" = drachtio2 ]; then port=$E2E_DRACHTIO2_PORT sip=$E2E_SIP2; else port=$E2E_DRACHTIO_PORT sip=$E2E_SIP; fi
   # shellcheck disable=SC2046
-  env -u DRACHTIO_SECRET $(secret_env DRACHTIO_SECRET "$E2E_DRACHTIO_SECRET") \
-    "$E2E_DRACHTIO_DIR/bin/drachtio" -f "$DRACHTIO_CONF" --address 127.0.0.1 --port "$port" \
+  env -u DRACHTIO_SECRET $(secret_env DRACHTIO_SECRET "$E2E_DRACHTIO_SECRET") DRACHTIO_ADMIN_TCP_PORT="$port" \
+    "$E2E_DRACHTIO_DIR/bin/drachtio" -f "$DRACHTIO_CONF" \
     --contact "sip:$sip;transport=udp,tcp" \
     </dev/null >>"$RUN/$name.log" 2>&1 &
   local pid=$!
@@ -186,10 +188,14 @@ start_drachtio() {
 
 # $1: freeswitch or freeswitch2 (a second media server with its own ports and folders)
 start_freeswitch() {
-  local name=${1:-freeswitch} port
+  local name=${1:-freeswitch} port sip rtp
   # shellcheck disable=SC1091
   . "$RUN/env"
-  if [ "$name" = freeswitch2 ]; then port=$E2E_FREESWITCH2_PORT; else port=$E2E_FREESWITCH_PORT; fi
+  if [ "$name" = freeswitch2 ]; then
+    port=$E2E_FREESWITCH2_PORT sip=$E2E_FS2_SIP_PORT rtp=$E2E_FS2_RTP
+  else
+    port=$E2E_FREESWITCH_PORT sip=$E2E_FS_SIP_PORT rtp=$E2E_FS_RTP
+  fi
   local d="$RUN/$name.d"
   mkdir -p "$d"/{log,db,run,temp,cache,sounds,storage,recordings}
   # a file an earlier start wrote keeps its mode when FreeSWITCH writes it again
@@ -199,7 +205,8 @@ start_freeswitch() {
   # suite): drachtio-fsmrf's wait for the outbound event socket then runs out.
   # shellcheck disable=SC2046
   env -u FREESWITCH_SECRET $(secret_env FREESWITCH_SECRET "$E2E_FREESWITCH_SECRET") \
-    PAPGATE_LISTENERS="$(listeners)" \
+    PAPGATE_LISTENERS="$(listeners)" PAPGATE_FS_SIP_PORT="$sip" FREESWITCH_PORT="$port" \
+    PAPGATE_RTP_START_PORT="${rtp% *}" PAPGATE_RTP_END_PORT="${rtp#* }" \
     "$E2E_FS_DIR/bin/freeswitch" -nf -nc -nonat -nonatmap -np \
     -mod "$E2E_FS_DIR/mod" -conf "$RUN/$name-conf" -log "$d/log" -db "$d/db" -run "$d/run" \
     -temp "$d/temp" -cache "$d/cache" -sounds "$d/sounds" -storage "$d/storage" -recordings "$d/recordings" \
@@ -237,16 +244,12 @@ stop_one() {
   kill -KILL "$pid" 2>/dev/null
 }
 
-# A copy of the committed FreeSWITCH tree in RUN/$1-conf, with only its port variables set again
-# (a later `set` wins): $2 SIP, $3 event socket, $4 and $5 the RTP range.
+# A copy of the committed FreeSWITCH tree in RUN/$1-conf, unchanged: FreeSWITCH writes its tls/
+# into the configuration folder. Its ports come from its environment (start_freeswitch).
 fs_conf() {
   local conf="$RUN/$1-conf"
   rm -rf "$conf"
   cp -r "$REPO/config/freeswitch" "$conf"
-  sed -i "s#</include>#  <X-PRE-PROCESS cmd=\"set\" data=\"mrf_sip_port=$2\"/>\n\
-  <X-PRE-PROCESS cmd=\"set\" data=\"event_socket_port=$3\"/>\n\
-  <X-PRE-PROCESS cmd=\"set\" data=\"rtp_start_port=$4\"/>\n\
-  <X-PRE-PROCESS cmd=\"set\" data=\"rtp_end_port=$5\"/>\n</include>#" "$conf/vars.xml"
 }
 
 up() {
@@ -267,14 +270,16 @@ up() {
     [ $((rtp2_start > rtp_end || rtp2_end < rtp_start)) = 1 ] && break
   done
   [ "$tries" -lt 20 ] || die "no second RTP block apart from the first"
-  fs_conf freeswitch "$fs_sip" "$esl" "$rtp_start" "$rtp_end"
-  fs_conf freeswitch2 "$fs2_sip" "$esl2" "$rtp2_start" "$rtp2_end"
+  fs_conf freeswitch
+  fs_conf freeswitch2
   cat >"$RUN/env" <<EOF
 export E2E_DRACHTIO_HOST=127.0.0.1 E2E_DRACHTIO_PORT=$d_admin E2E_DRACHTIO2_PORT=$d2_admin
 export E2E_DRACHTIO_SECRET=$(random_secret)
 export E2E_SIP=127.0.0.1:$d_sip E2E_SIP2=127.0.0.1:$d2_sip
 export E2E_FREESWITCH_HOST=127.0.0.1 E2E_FREESWITCH_PORT=$esl E2E_FREESWITCH2_PORT=$esl2
 export E2E_FREESWITCH_SIP=127.0.0.1:$fs_sip
+export E2E_FS_SIP_PORT=$fs_sip E2E_FS2_SIP_PORT=$fs2_sip
+export E2E_FS_RTP='$rtp_start $rtp_end' E2E_FS2_RTP='$rtp2_start $rtp2_end'
 export E2E_FREESWITCH_SECRET=$(random_secret)
 export E2E_PAPGATE_LISTEN_PORT=$listen
 export E2E_DRACHTIO_DIR='$ddir/drachtio-server' E2E_FS_DIR='$fdir/freeswitch'

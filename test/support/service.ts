@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/lib/paths';
+import { isRedisServerIn } from '../../src/store/embedded';
 
 const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'main.js');
 
@@ -59,3 +61,12 @@ export const exited = (c: ChildProcess): Promise<number | null> =>
   new Promise((r) =>
     c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
   );
+
+/** Every live redis-server working on `dir`, found through /proc, not through papgate's pid file. */
+export function redisServersIn(dir: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
+    .filter((pid) => isRedisServerIn(pid, dir));
+}

@@ -116,6 +116,16 @@ export interface DeviceListPage {
   readonly sites: string[];
   readonly stateCounts: Record<string, number>;
 }
+/** Device counts of a state, of the suspended, in all (GET /tenants/{t}/summary). */
+export interface StateCounts {
+  readonly total: number;
+  readonly states: Record<'needed' | 'failed' | 'blocked' | 'successful', number>;
+  readonly suspended: number;
+}
+export interface RolloutSummary extends StateCounts {
+  readonly sites: readonly (StateCounts & { readonly site: string })[];
+  readonly at: string;
+}
 export interface AuditEvent {
   readonly id: string;
   readonly type: string;

@@ -7,6 +7,7 @@ import { AddAndImport } from './pages/AddAndImport';
 import { Audit } from './pages/Audit';
 import { DeviceDetail } from './pages/Device';
 import { Devices } from './pages/Devices';
+import { Overview } from './pages/Overview';
 import { Sheet } from './pages/Sheet';
 import { Settings } from './pages/Settings';
 import { Sheets } from './pages/Sheets';
@@ -16,15 +17,15 @@ import { Whitelist } from './pages/Whitelist';
 
 /**
  * Which page each hash path shows: `#/` the operator's list of tenants, `#/t/<tenant>/<page>/…` one of
- * a tenant's pages (its devices when the path names none).
+ * a tenant's pages (its overview when the path names none).
  */
 export function Routes(props: { me: Session; onSignOut: () => void }) {
   const { me } = props;
   const { parts, query } = route.use();
-  const [first, tenant, page = 'devices', ...rest] = parts;
-  // A tenant token has one tenant: its start page is that tenant's devices.
+  const [first, tenant, page = 'overview', ...rest] = parts;
+  // A tenant token has one tenant: its start page is that tenant's overview.
   useEffect(() => {
-    if (first !== 't' && me.role === 'tenant') go(href(`/t/${enc(me.tenant!)}/devices`));
+    if (first !== 't' && me.role === 'tenant') go(href(`/t/${enc(me.tenant!)}/overview`));
   }, [first]);
   const inTenant = first === 't' && tenant !== undefined;
   return (
@@ -49,6 +50,8 @@ function TenantPage(props: {
 }) {
   const { tenant, page, rest, query } = props;
   switch (page) {
+    case 'overview':
+      return <Overview tenant={tenant} />;
     case 'devices':
       return rest[0] ? (
         <DeviceDetail tenant={tenant} mac={rest[0]} />

@@ -9,6 +9,7 @@ import { ConfirmDialog } from './ConfirmDialog';
 import { LangSwitch } from './LangSwitch';
 
 const TENANT_PAGES = [
+  ['overview', 'nav.overview'],
   ['devices', 'nav.devices'],
   ['add', 'nav.add'],
   ['whitelist', 'nav.whitelist'],
@@ -49,7 +50,7 @@ export function Shell(props: {
   return (
     <>
       <header class={print ? 'no-print' : ''}>
-        <a class="brand" href={me.role === 'operator' ? '#/' : href(`/t/${enc(me.tenant!)}/devices`)}>
+        <a class="brand" href={me.role === 'operator' ? '#/' : href(`/t/${enc(me.tenant!)}/overview`)}>
           papgate
         </a>
         {inTenant && <bdi class="tenant-name">{tenantName}</bdi>}

@@ -10,6 +10,7 @@ import { Status } from '../components/Status';
 import { Title } from '../components/Title';
 import { formatTime, t } from '../i18n';
 import { go, href } from '../lib/location';
+import { DEVICE_POLL_MS, useOnChange, usePoll } from '../lib/live';
 import { colonMac } from '../lib/mac';
 import { message } from '../lib/message';
 import { useLoad } from '../lib/useLoad';
@@ -29,6 +30,17 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
         `/tenants/${enc(tenant)}/events?stream=traffic&count=20&mac=${enc(mac)}`,
       ),
     [path],
+  );
+  // Live: the phone authenticates, fetches or is locked while the page is open. The device is
+  // asked again; its history and traffic only when what the page shows of it changed.
+  usePoll(dev.reload, DEVICE_POLL_MS, [path]);
+  const d0 = dev.data;
+  useOnChange(
+    d0 && JSON.stringify([d0.state, d0.suspendedUntil, d0.failedUntil, d0.lastProvisioning, d0.needsReset]),
+    () => {
+      history.reload();
+      traffic.reload();
+    },
   );
   const [status, setStatus] = useState<{ ok?: string | null; error?: string | null }>({});
   const [network, setNetwork] = useState('');

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { AUTH_STATES } from '../../../src/domain/auth';
-import { api, ApiError, enc, type DeviceListPage } from '../api';
+import { api, ApiError, enc, type DeviceListPage, type RolloutSummary } from '../api';
 import { Field } from '../components/Field';
 import { Loading } from '../components/Loading';
 import { NeedsReset } from '../components/NeedsReset';
@@ -8,6 +8,7 @@ import { StateBadge } from '../components/StateBadge';
 import { Status } from '../components/Status';
 import { Title } from '../components/Title';
 import { formatNumber, formatTime, t } from '../i18n';
+import { SUMMARY_POLL_MS, summaryKey, useOnChange, usePoll } from '../lib/live';
 import { go, href } from '../lib/location';
 import { colonMac } from '../lib/mac';
 import { PAGE_SIZE } from '../lib/paging';
@@ -28,6 +29,11 @@ export function Devices(props: { tenant: string; query: URLSearchParams }) {
     if (q) p.set('q', q);
     return api<DeviceListPage>('GET', `/tenants/${enc(tenant)}/devices?${p}`);
   }, [tenant, state, site, q, page]);
+  // Live: the counts are asked for every few seconds (cheap: counted once per tenant every 5 s on
+  // the server), the list again only when they changed.
+  const summary = useLoad(() => api<RolloutSummary>('GET', `/tenants/${enc(tenant)}/summary`), [tenant]);
+  usePoll(summary.reload, SUMMARY_POLL_MS, [tenant]);
+  useOnChange(summaryKey(summary.data), list.reload);
   const nav = (change: Record<string, string | number | undefined>) =>
     go(href(base, { state, site, q, ...change, page: change.page ?? undefined }));
   // Searching as one types, once typing pauses.

@@ -36,7 +36,7 @@ export function Tenants() {
         <ul class="tenant-list">
           {list.data.tenants.map((x) => (
             <li>
-              <a href={href(`/t/${enc(x.id)}/devices`)}>
+              <a href={href(`/t/${enc(x.id)}/overview`)}>
                 <bdi>{x.name}</bdi>
               </a>{' '}
               <code>{x.id}</code>
