@@ -13,7 +13,10 @@ import { Schema } from './store/schema';
 import { Store, type RedisClient, type StoreOptions } from './store/store';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server';
+import { effectiveFile } from './provisioning/files';
 import { createProvisioningServer } from './provisioning/server';
+import { loadTemplates } from './provisioning/template-check';
+import type { TemplateSet } from './provisioning/templates';
 import { reloadTls } from './provisioning/tls';
 import { startSipService } from './sip/service';
 
@@ -106,6 +109,15 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Every template, papgate's and the operator's, is checked before anything starts: a broken one
+  // stops the start, naming the file and line, as a bad variable does.
+  let templates: TemplateSet;
+  try {
+    templates = loadTemplates(cfg);
+  } catch (err) {
+    process.stderr.write(`papgate: template error: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const log = createLogger(cfg.logLevel);
   // Which Node.js runs the service (`npm start` picks it: scripts/node.sh), and the PID to stop it
   // with SIGTERM: npm does not pass SIGTERM on to the script it started.
@@ -167,6 +179,7 @@ async function main(): Promise<void> {
       adminToken: token.token,
       metrics,
       health,
+      effectiveFile: (device) => effectiveFile(cfg, templates, device),
     });
     await admin.listen({ host: cfg.adminHost, port: cfg.adminPort });
     drains.push(() => closeGracefully(admin, cfg.shutdownGraceMs));
@@ -180,7 +193,13 @@ async function main(): Promise<void> {
       log.warn('ADMIN_HOST is not loopback: /metrics is off (set METRICS_PORT, or METRICS_PUBLIC=1)');
     }
 
-    const provisioningDeps = { config: cfg, store, log: log.child({ edge: 'provisioning' }), metrics };
+    const provisioningDeps = {
+      config: cfg,
+      store,
+      log: log.child({ edge: 'provisioning' }),
+      metrics,
+      templates,
+    };
     if (cfg.provisioningHttp) {
       const provisioning = createProvisioningServer(provisioningDeps);
       await provisioning.listen({ host: cfg.provisioningHost, port: cfg.provisioningPort });

@@ -9,6 +9,7 @@ import { authenticateRoutes } from './routes/authenticate';
 import { csvRoutes } from './routes/csv';
 import { deviceRoutes } from './routes/devices';
 import { eventRoutes } from './routes/events';
+import { fileRoutes } from './routes/files';
 import { sessionRoutes } from './routes/session';
 import { siteRoutes } from './routes/sites';
 import { tenantRoutes } from './routes/tenants';
@@ -89,6 +90,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       whitelistRoutes(api, ctx);
       eventRoutes(api, ctx);
       authenticateRoutes(api, ctx);
+      fileRoutes(api, ctx, deps.effectiveFile);
     },
     { prefix: '/api/v1' },
   );

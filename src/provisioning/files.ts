@@ -3,8 +3,17 @@ import type { RenderedDevice } from '../store/provisioning';
 import { file, type Answer } from './answer';
 import { BodyCache } from './bodies';
 import { commonScope, deviceScope, minimalFields, type MinimalKind } from './scope';
-import type { TemplateSet } from './templates';
-import type { VendorModule } from './vendors';
+import type { Layer, Origin, TemplateFile, TemplateSet } from './templates';
+import { moduleFor, type VendorModule } from './vendors';
+
+/**
+ * The operator's templates (PROVISIONING_TEMPLATES_DIR) apply to a device's full file, its model
+ * folder first, and to the files that carry nothing of a device (common files, pointers), which
+ * anyone may fetch; the minimal file is papgate's own, so that what a phone gets before its PAP
+ * never holds more than papgate writes (docs/phones.md, "Your own templates").
+ */
+export const fullLayer = (device: { readonly model: string }): Layer => ({ model: device.model });
+const MAC_LESS_LAYER: Layer = { model: null };
 
 /**
  * The configuration files the provisioning server sends, rendered through the body cache
@@ -28,7 +37,14 @@ export class ConfigFiles {
   common(module: VendorModule, fm: { template: string; vars: Readonly<Record<string, string>> }): Answer {
     return file(
       module.contentType,
-      this.templates.render(module.family, fm.template, [], commonScope(this.config, fm.vars), module.escape),
+      this.templates.render(
+        module.family,
+        fm.template,
+        [],
+        commonScope(this.config, fm.vars),
+        module.escape,
+        MAC_LESS_LAYER,
+      ),
     );
   }
 
@@ -38,7 +54,7 @@ export class ConfigFiles {
     return file(
       module.contentType,
       this.bodies.body(`minimal\0${bodyKey(module, fm, device)}\0${display}\0${password}`, null, () =>
-        this.renderer(module, fm, device)(deviceScope(this.config, device, what)),
+        this.renderer(module, fm, device, null)(deviceScope(this.config, device, what)),
       ),
     );
   }
@@ -55,6 +71,7 @@ export class ConfigFiles {
             module,
             fm,
             device,
+            fullLayer(device),
           )(deviceScope(this.config, device, { kind: 'full', credential: c! })),
       ),
     );
@@ -68,18 +85,89 @@ export class ConfigFiles {
         module,
         fm,
         device,
+        MAC_LESS_LAYER,
       )({ ...commonScope(this.config, {}), mac: device.mac, MAC: device.mac.toUpperCase() }),
     );
   }
 
-  private renderer(module: VendorModule, fm: { template: string }, device: RenderedDevice) {
+  private renderer(module: VendorModule, fm: { template: string }, device: RenderedDevice, layer: Layer) {
     const overrides = module.overrides(device);
     return (scope: Parameters<TemplateSet['render']>[3]) =>
-      this.templates.render(module.family, fm.template, overrides, scope, module.escape);
+      this.templates.render(module.family, fm.template, overrides, scope, module.escape, layer);
   }
 }
 
 /** A body is made of the template (vendor, model, file) and the values in its key, nothing else. */
 function bodyKey(module: VendorModule, fm: { template: string }, device: RenderedDevice): string {
   return `${module.family}\0${fm.template}\0${device.vendor}\0${device.model}\0${device.mac}`;
+}
+
+/** What stands for every secret in an effective file. */
+export const MASK = '********';
+
+/** A device's full file as it would be served now, secrets masked, and the templates it came from. */
+export interface EffectiveFile {
+  /** The name the phone asks for. */
+  readonly file: string;
+  readonly contentType: string;
+  readonly sources: readonly { readonly origin: Origin; readonly path: string }[];
+  readonly body: string;
+}
+
+/**
+ * The name `device` asks its configuration by: the first of its family's file patterns (`files`)
+ * with a MAC that reads as the device's configuration file.
+ */
+export function configFileName(
+  module: VendorModule,
+  device: Pick<RenderedDevice, 'mac' | 'model'>,
+): string | null {
+  for (const pattern of module.files.flatMap((f) => f.split(/,\s*|\s+or\s+/))) {
+    const name = pattern
+      .split(/\s/)[0]!
+      .replace('<mac>', device.mac)
+      .replace('<MAC>', device.mac.toUpperCase())
+      .replace('<model>', device.model);
+    const m = name === pattern.split(/\s/)[0] ? null : module.matchFile(name);
+    if (m?.role === 'config' && m.mac === device.mac) return name;
+  }
+  return null;
+}
+
+/**
+ * The full file `device` would get now, rendered as ConfigFiles.full renders it, with every secret
+ * masked (account passwords, the device credential in the URL and the HTTP credentials, the
+ * restricted password): no real one reaches the scope. Issues no credential and changes nothing.
+ * null: no file of the family's reads as this device's configuration.
+ */
+export function effectiveFile(
+  config: Config,
+  templates: TemplateSet,
+  device: RenderedDevice,
+): EffectiveFile | null {
+  const module = moduleFor(device.vendor);
+  const file = configFileName(module, device);
+  const fm = file === null ? null : module.matchFile(file);
+  if (file === null || fm?.role !== 'config') return null;
+  const masked = {
+    ...device,
+    sipPassword: MASK,
+    accounts: device.accounts.map((a) => ({ ...a, password: MASK })),
+  };
+  const used: TemplateFile[] = [];
+  const body = templates.render(
+    module.family,
+    fm.template,
+    module.overrides(device),
+    deviceScope(config, masked, { kind: 'full', credential: MASK }),
+    module.escape,
+    fullLayer(device),
+    used,
+  );
+  return {
+    file,
+    contentType: module.contentType,
+    sources: used.map((f) => ({ origin: f.origin, path: f.path })),
+    body,
+  };
 }
