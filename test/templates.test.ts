@@ -82,6 +82,32 @@ describe("templates: the operator's folder, checked at start-up", () => {
     assert.equal(message, `template ${dir}/yealink/hotline.cfg line 5: unknown variable "timezone"`);
   });
 
+  it("refuses a list element's name outside its list, and takes it inside, a partial's too", () => {
+    let r = refusal({
+      'yealink/model-T54W/device.cfg':
+        '{{>papgate:device.cfg}}\n{{#accounts}}\n{{>keys.cfg}}\n{{/accounts}}\n{{>keys.cfg}}\n',
+      'yealink/keys.cfg': 'linekey.{{n}}.line = {{n}}\n',
+    });
+    assert.equal(r.message, `template ${r.dir}/yealink/keys.cfg line 1: unknown variable "n"`);
+    r = refusal({
+      'yealink/hotline.cfg': '{{>papgate:hotline.cfg}}\n{{#full}}\nx = {{password}}\n{{/full}}\n',
+    });
+    assert.equal(r.message, `template ${r.dir}/yealink/hotline.cfg line 3: unknown variable "password"`);
+    // A common file has no device: nothing of one's is in its scope.
+    r = refusal({ 'yealink/common.cfg': '{{>papgate:common.cfg}}\nx = {{httpPassword}}\n' });
+    assert.equal(r.message, `template ${r.dir}/yealink/common.cfg line 2: unknown variable "httpPassword"`);
+    const dir = folder({
+      'yealink/model-T54W/device.cfg':
+        '{{>papgate:device.cfg}}\n{{#accounts}}\n{{>keys.cfg}}\n{{/accounts}}\n',
+      'yealink/keys.cfg': 'linekey.{{n}}.line = {{n}}\n',
+    });
+    try {
+      loadTemplates(loadConfig({ PROVISIONING_TEMPLATES_DIR: dir }));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses an unknown section, which would render as nothing', () => {
     const { message, dir } = refusal({
       'snom/model-D785/settings.xml': '{{>papgate:settings.xml}}\n\n{{#fulll}}x{{/fulll}}\n',
@@ -133,6 +159,10 @@ describe("templates: the operator's folder, checked at start-up", () => {
       refusal({ 'yealink/device.cgf': 'x\n' }).message,
       /"device\.cgf" is no file of papgate's yealink templates/,
     );
+    assert.match(
+      refusal({ 'yealink/model-T54W/common.cfg': '{{>papgate:common.cfg}}\n' }).message,
+      /a model's folder is for its device file \(yealink's: device\.cfg\)/,
+    );
   });
 
   it('stops the real start-up with exit code 2, the file and the line, before anything listens', async () => {
@@ -160,7 +190,8 @@ describe("templates: the operator's folder, checked at start-up", () => {
 
   it('knows the names from the scopes: every list filled for the probe models, the owned and match names among them', () => {
     const names = scopeNames(CONFIG);
-    for (const n of OWNED) assert.ok(names.has(n), n);
+    for (const n of OWNED)
+      assert.ok(names.device.has(n) || [...names.lists.values()].some((l) => l.has(n)), n);
     const yealinkCommon = yealink.matchFile('y000000000028.cfg');
     assert.equal(yealinkCommon?.role, 'common');
     assert.deepEqual(Object.keys(yealinkCommon.role === 'common' ? yealinkCommon.vars : {}), MATCH_VARS);
