@@ -7,12 +7,35 @@ import type { Layer, Origin, TemplateFile, TemplateSet } from './templates';
 import { moduleFor, type VendorModule } from './vendors';
 
 /**
- * The operator's templates (PROVISIONING_TEMPLATES_DIR) apply to a device's full file, its model
- * folder first, and to the files that carry nothing of a device (common files, pointers), which
- * anyone may fetch; the minimal file is papgate's own, so that what a phone gets before its PAP
- * never holds more than papgate writes (docs/phones.md, "Your own templates").
+ * A device's full file carrying `credential`: the one rendering of it, for the phone and for the
+ * effective file alike. The operator's templates (PROVISIONING_TEMPLATES_DIR) apply to it, its
+ * model folder first; `used` collects the files it is made of.
  */
-export const fullLayer = (device: { readonly model: string }): Layer => ({ model: device.model });
+function renderFull(
+  config: Config,
+  templates: TemplateSet,
+  module: VendorModule,
+  fm: { template: string },
+  device: RenderedDevice,
+  credential: string,
+  used?: TemplateFile[],
+): string {
+  return templates.render(
+    module.family,
+    fm.template,
+    module.overrides(device),
+    deviceScope(config, device, { kind: 'full', credential }),
+    module.escape,
+    { model: device.model },
+    used,
+  );
+}
+
+/**
+ * The operator's templates also apply to the files that carry nothing of a device (common files,
+ * pointers), which anyone may fetch; the minimal file is papgate's own, so that what a phone gets
+ * before its PAP never holds more than papgate writes (docs/phones.md, "Your own templates").
+ */
 const MAC_LESS_LAYER: Layer = { model: null };
 
 /**
@@ -66,13 +89,7 @@ export class ConfigFiles {
       this.bodies.body(
         `full\0${bodyKey(module, fm, device)}\0${JSON.stringify(device.accounts)}`,
         credential,
-        (c) =>
-          this.renderer(
-            module,
-            fm,
-            device,
-            fullLayer(device),
-          )(deviceScope(this.config, device, { kind: 'full', credential: c! })),
+        (c) => renderFull(this.config, this.templates, module, fm, device, c!),
       ),
     );
   }
@@ -135,9 +152,9 @@ export function configFileName(
 }
 
 /**
- * The full file `device` would get now, rendered as ConfigFiles.full renders it, with every secret
- * masked (account passwords, the device credential in the URL and the HTTP credentials, the
- * restricted password): no real one reaches the scope. Issues no credential and changes nothing.
+ * The full file `device` would get now, rendered as the phone gets it (renderFull), with every
+ * secret masked (account passwords, the device credential in the URL and the HTTP credentials,
+ * the restricted password): no real one reaches the scope. Issues no credential and changes nothing.
  * null: no file of the family's reads as this device's configuration.
  */
 export function effectiveFile(
@@ -155,15 +172,7 @@ export function effectiveFile(
     accounts: device.accounts.map((a) => ({ ...a, password: MASK })),
   };
   const used: TemplateFile[] = [];
-  const body = templates.render(
-    module.family,
-    fm.template,
-    module.overrides(device),
-    deviceScope(config, masked, { kind: 'full', credential: MASK }),
-    module.escape,
-    fullLayer(device),
-    used,
-  );
+  const body = renderFull(config, templates, module, fm, masked, MASK, used);
   return {
     file,
     contentType: module.contentType,
