@@ -163,6 +163,13 @@ describe("templates: the operator's folder, checked at start-up", () => {
       refusal({ 'yealink/model-T54W/common.cfg': '{{>papgate:common.cfg}}\n' }).message,
       /a model's folder is for its device file \(yealink's: device\.cfg\)/,
     );
+    assert.match(
+      refusal({
+        'yealink/model-T54W/device.cfg': '{{>papgate:device.cfg}}\n',
+        'yealink/model-t54w/device.cfg': '{{>papgate:device.cfg}}\n',
+      }).message,
+      /a model's folder is there twice, in another case/,
+    );
   });
 
   it('stops the real start-up with exit code 2, the file and the line, before anything listens', async () => {

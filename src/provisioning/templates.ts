@@ -25,9 +25,9 @@ export const OWN_PARTIAL = 'papgate:';
 export const MODEL_FOLDER = 'model-';
 
 /**
- * Which templates a file is rendered from: papgate's own only (`null`: the minimal file and the
- * pointers, whatever the operator's folder holds), or the operator's over papgate's, for a device
- * of `model` (its model folder first; none for a common file).
+ * Which templates a file is rendered from: papgate's own only (`null`: the minimal file, whatever
+ * the operator's folder holds), or the operator's over papgate's, for a device of `model` (its
+ * model folder first; none for a file without a device).
  */
 export type Layer = { readonly model: string | null } | null;
 
@@ -47,6 +47,8 @@ function read(dir: string, origin: Origin, into: Map<string, TemplateFile>): voi
         if (st.size > MAX_FILE_BYTES) throw new Error(`template ${a} is larger than ${MAX_FILE_BYTES} bytes`);
         // The operator's files are named by where they are, so that an error points at the file.
         const name = origin === 'operator' ? a : r;
+        if (into.has(key(r)))
+          throw new Error(`template ${a}: a model's folder is there twice, in another case`);
         into.set(key(r), { origin, path: r, template: compile(name, fs.readFileSync(a, 'utf8')) });
       }
     }
