@@ -122,6 +122,11 @@ async function main(): Promise<void> {
   // Which Node.js runs the service (`npm start` picks it: scripts/node.sh), and the PID to stop it
   // with SIGTERM: npm does not pass SIGTERM on to the script it started.
   log.info({ node: process.version, pid: process.pid }, 'papgate starting');
+  if (cfg.provisioningTemplatesDir !== null)
+    log.info(
+      { dir: cfg.provisioningTemplatesDir, files: [...templates.files('operator')].map((f) => f.path) },
+      "operator templates checked: full and common files use them, the minimal file papgate's own",
+    );
   const stops: (() => Promise<unknown>)[] = [];
   /** The edges: they finish their requests and calls in progress first, together, within the grace. */
   const drains: (() => Promise<unknown>)[] = [];

@@ -10,6 +10,7 @@ import { VENDORS, type Vendor } from '../src/domain/device';
 import { parseWhitelistEntry } from '../src/domain/whitelist';
 import { configFileName, effectiveFile, MASK } from '../src/provisioning/files';
 import { compile } from '../src/provisioning/render';
+import { freePort } from '../src/store/embedded';
 import { commonScope, deviceScope } from '../src/provisioning/scope';
 import {
   loadTemplates,
@@ -22,7 +23,7 @@ import { moduleFor } from '../src/provisioning/vendors';
 import { yealink } from '../src/provisioning/vendors/yealink';
 import { ACCOUNT, credentialIn, ProvisioningFixture, request } from './support/http';
 import { silentLog } from './support/redis';
-import { exited, killServices, startService } from './support/service';
+import { exited, killServices, startService, until } from './support/service';
 
 const CONFIG = loadConfig({});
 
@@ -188,6 +189,39 @@ describe("templates: the operator's folder, checked at start-up", () => {
         `papgate: template error: template ${dir}/grandstream/cfg.xml line 2: unknown variable "timeZone"\n`,
       );
       assert.deepEqual(fs.readdirSync(dataDir), [], 'it started something');
+    } finally {
+      killServices();
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('starts with a good folder and says so in its log, naming the files', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'papgate-main-'));
+    const dir = folder({
+      'yealink/model-T54W/device.cfg': '{{>papgate:device.cfg}}\nlocal_time.time_zone = +1\n',
+    });
+    try {
+      const [adminPort, provPort, deadPort] = [await freePort(), await freePort(), await freePort()];
+      const s = startService({
+        DATA_DIR: dataDir,
+        PROVISIONING_TEMPLATES_DIR: dir,
+        // No store needed to start: the service listens and answers 503 without one.
+        REDIS_URL: `redis://127.0.0.1:${deadPort}`,
+        ADMIN_TOKEN: 'x'.repeat(20),
+        ADMIN_PORT: String(adminPort),
+        PROVISIONING_PORT: String(provPort),
+      });
+      const line = await until('templates logged', () =>
+        s.lines().find((l) => /operator templates/.test(String(l.msg))),
+      );
+      assert.deepEqual(line.files, ['yealink/model-T54W/device.cfg']);
+      assert.equal(line.dir, dir);
+      await until('provisioning listening', () =>
+        s.lines().find((l) => l.msg === 'provisioning server listening'),
+      );
+      s.child.kill('SIGTERM');
+      assert.equal(await exited(s.child), 0);
     } finally {
       killServices();
       fs.rmSync(dir, { recursive: true, force: true });
