@@ -51,6 +51,9 @@ function refusal(files: Record<string, string>): { message: string; dir: string 
 }
 
 describe("templates: the operator's folder, checked at start-up", () => {
+  // Also when a test timed out, so that no service it started is left running.
+  afterEach(() => killServices());
+
   it("papgate's own templates pass the check", () => {
     const set = loadTemplates(CONFIG);
     assert.ok([...set.files('papgate')].some((f) => f.path === 'yealink/device.cfg'));
@@ -177,9 +180,11 @@ describe("templates: the operator's folder, checked at start-up", () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'papgate-main-'));
     const dir = folder({ 'grandstream/cfg.xml': '{{>papgate:cfg.xml}}\n<P64>{{timeZone}}</P64>\n' });
     try {
+      // An unreachable store: were the check not there, no redis-server of its own would be left behind.
       const s = startService({
         DATA_DIR: dataDir,
         PROVISIONING_TEMPLATES_DIR: dir,
+        REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
         ADMIN_PORT: '0',
         PROVISIONING_PORT: '0',
       });
@@ -188,9 +193,8 @@ describe("templates: the operator's folder, checked at start-up", () => {
         s.stderr(),
         `papgate: template error: template ${dir}/grandstream/cfg.xml line 2: unknown variable "timeZone"\n`,
       );
-      assert.deepEqual(fs.readdirSync(dataDir), [], 'it started something');
+      assert.deepEqual(fs.readdirSync(dataDir), [], 'it started: the admin token was written');
     } finally {
-      killServices();
       fs.rmSync(dir, { recursive: true, force: true });
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
@@ -223,7 +227,6 @@ describe("templates: the operator's folder, checked at start-up", () => {
       s.child.kill('SIGTERM');
       assert.equal(await exited(s.child), 0);
     } finally {
-      killServices();
       fs.rmSync(dir, { recursive: true, force: true });
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
