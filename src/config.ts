@@ -33,6 +33,8 @@ export interface Config {
   readonly provisioningTls: ProvisioningTlsConfig | null;
   /** Base URL phones use to reach the provisioning server (written into full configurations). */
   readonly provisioningBaseUrl: string;
+  /** The operator's templates over papgate's (PROVISIONING_TEMPLATES_DIR); null: papgate's only. */
+  readonly provisioningTemplatesDir: string | null;
   readonly provisioningIntervalSeconds: number;
   /** Re-provisioning interval written into minimal configurations, so a waiting phone re-checks soon. */
   readonly provisioningMinimalIntervalSeconds: number;
@@ -234,6 +236,7 @@ function toConfig(v: Values, cwd: string): Config {
     provisioningHttp: v.PROVISIONING_HTTP,
     provisioningTls: tls && Object.freeze(tls),
     provisioningBaseUrl: v.PROVISIONING_BASE_URL,
+    provisioningTemplatesDir: file(v.PROVISIONING_TEMPLATES_DIR),
     provisioningIntervalSeconds: v.PROVISIONING_INTERVAL_SECONDS,
     provisioningMinimalIntervalSeconds: v.PROVISIONING_MINIMAL_INTERVAL_SECONDS,
     settingsDefault: Object.freeze(settingsDefault(file(v.SETTINGS_DEFAULT_FILE))),

@@ -13,10 +13,18 @@ import { Schema } from './store/schema';
 import { Store, type RedisClient, type StoreOptions } from './store/store';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server';
+import { effectiveFile } from './provisioning/effective';
+import { FileSettingsSource } from './provisioning/settings';
+import { Settings } from './store/settings';
 import { createProvisioningServer } from './provisioning/server';
+import { loadTemplates } from './provisioning/template-check';
+import type { TemplateSet } from './provisioning/templates';
 import { reloadTls } from './provisioning/tls';
 import type { Mac } from './domain/mac';
 import { startSipService, type SipService } from './sip/service';
+
+/** Effective files' setting items kept (per tenant version, site and device): a console's working set. */
+const EFFECTIVE_FILE_SETTINGS_KEPT = 1000;
 
 /** ADMIN_TOKEN, or one generated on first start and kept (mode 0600) beside the data. */
 function adminToken(cfg: Config): { token: string; file: string | null } {
@@ -146,9 +154,23 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Every template, papgate's and the operator's, is checked before anything starts: a broken one
+  // stops the start, naming the file and line, as a bad variable does.
+  let templates: TemplateSet;
+  try {
+    templates = loadTemplates(cfg);
+  } catch (err) {
+    process.stderr.write(`papgate: template error: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const log = createLogger(cfg.logLevel);
   // Which Node.js runs the service (`npm start` picks it: scripts/node.sh), and its PID.
   log.info({ node: process.version, pid: process.pid }, 'papgate starting');
+  if (cfg.provisioningTemplatesDir !== null)
+    log.info(
+      { dir: cfg.provisioningTemplatesDir, files: [...templates.files('operator')].map((f) => f.path) },
+      "operator templates checked: full and common files use them, the minimal file papgate's own",
+    );
   const stops: (() => Promise<unknown>)[] = [];
   /** The edges: they finish their requests and calls in progress first, together, within the grace. */
   const drains: (() => Promise<unknown>)[] = [];
@@ -201,6 +223,12 @@ async function main(): Promise<void> {
     if (token.file)
       log.info({ file: token.file }, 'ADMIN_TOKEN not set: using the token stored in this file');
 
+    /** The setting items of the effective files the console shows (not the phones': no cache shared). */
+    const fileSettings = new FileSettingsSource(
+      cfg,
+      new Settings(adminRedis, { eventsMaxLen: cfg.eventsMaxLen }),
+      EFFECTIVE_FILE_SETTINGS_KEPT,
+    );
     let sipService: SipService | undefined;
     const admin = createAdminServer({
       config: cfg,
@@ -216,6 +244,7 @@ async function main(): Promise<void> {
               sipService ? sipService.checkSync(tenant, mac) : Promise.resolve('error' as const),
           }
         : {}),
+      effectiveFile: (device) => effectiveFile(cfg, templates, fileSettings, device),
     });
     await listen(admin, cfg.adminHost, cfg.adminPort, { host: 'ADMIN_HOST', port: 'ADMIN_PORT' });
     drains.push(() => closeGracefully(admin, cfg.shutdownGraceMs));
@@ -234,7 +263,13 @@ async function main(): Promise<void> {
       log.warn('ADMIN_HOST is not loopback: /metrics is off (set METRICS_PORT, or METRICS_PUBLIC=1)');
     }
 
-    const provisioningDeps = { config: cfg, store, log: log.child({ edge: 'provisioning' }), metrics };
+    const provisioningDeps = {
+      config: cfg,
+      store,
+      log: log.child({ edge: 'provisioning' }),
+      metrics,
+      templates,
+    };
     if (cfg.provisioningHttp) {
       const provisioning = createProvisioningServer(provisioningDeps);
       await listen(provisioning, cfg.provisioningHost, cfg.provisioningPort, {

@@ -81,14 +81,19 @@ function render(
   const module = moduleFor(p.vendor);
   const fm = module.matchFile(p.file);
   assert.ok(fm && fm.role === 'config', `${p.file} is a configuration of ${p.vendor}`);
-  const scope = deviceScope(config, d, {
-    kind: 'minimal',
-    display,
-    ip: '198.51.100.7',
-    failedUntil: display === 'failed' ? UNTIL : null,
-    now: NOW,
-    ...tz,
-  });
+  const scope = deviceScope(
+    config,
+    d,
+    {
+      kind: 'minimal',
+      display,
+      ip: '198.51.100.7',
+      failedUntil: display === 'failed' ? UNTIL : null,
+      now: NOW,
+      ...tz,
+    },
+    [],
+  );
   return templates.render(module.family, fm.template, module.overrides(d), scope, module.escape);
 }
 

@@ -49,7 +49,7 @@ function render(
     module.family,
     fm.template,
     module.overrides(d),
-    deviceScope(cfg, d, what),
+    deviceScope(cfg, d, what, []),
     module.escape,
   );
 }

@@ -19,6 +19,17 @@ import type { Health } from '../http/observability';
 import { Metrics } from '../lib/metrics';
 import { BusyError, Shares } from '../lib/pacing';
 
+/** A device's effective full file, as the provisioning side renders it (main.ts wires it: no edge imports another). */
+export interface EffectiveFile {
+  /** The name the phone asks for. */
+  readonly file: string;
+  readonly contentType: string;
+  /** The templates it was made of, in order: papgate's own or the operator's. */
+  readonly sources: readonly { readonly origin: string; readonly path: string }[];
+  readonly body: string;
+}
+export type EffectiveFileOf = (device: Device) => Promise<EffectiveFile | null>;
+
 export interface AdminDeps {
   readonly config: Config;
   readonly store: Store;
@@ -30,6 +41,8 @@ export interface AdminDeps {
   readonly health?: Health;
   /** Sends a device a check-sync (the SIP side's; absent while it is off). */
   readonly checkSync?: (tenant: string, mac: Mac) => Promise<NotifyResult>;
+  /** A device's effective full file (the provisioning side's renderer); absent: 404 no_templates. */
+  readonly effectiveFile?: EffectiveFileOf;
 }
 
 /** Who is acting: the operator's ADMIN_TOKEN, or a tenant admin token (see src/store/tokens.ts). */

@@ -290,6 +290,22 @@ export const openApiDocument = {
         responses: { 200: ok('total, states, suspended, sites, at'), ...forbidden, 404: err },
       },
     },
+    '/api/v1/tenants/{tenant}/devices/{mac}/effective-file': {
+      get: {
+        summary: "The device's full file as it would get it now, every secret masked",
+        description:
+          "Rendered from the templates it would be served from (`sources`: papgate's own or the operator's, " +
+          'PROVISIONING_TEMPLATES_DIR); account passwords, the device credential (in the provisioning URL and the ' +
+          'HTTP credentials), the restricted password and setting items whose names hold a secret read `********`. Issues no credential, changes nothing, not ' +
+          'audited. 404 no_file: papgate names no configuration file for the device.',
+        parameters: [tenant, mac],
+        responses: {
+          200: ok('mac, file, contentType, sources (origin, path), body'),
+          ...forbidden,
+          404: err,
+        },
+      },
+    },
     '/api/v1/tenants/{tenant}/sites': {
       get: {
         summary: "Site records: each site's emergency caller ID, civic address, route (by name)",

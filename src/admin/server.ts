@@ -9,6 +9,7 @@ import { authenticateRoutes } from './routes/authenticate';
 import { csvRoutes } from './routes/csv';
 import { deviceRoutes } from './routes/devices';
 import { eventRoutes } from './routes/events';
+import { fileRoutes } from './routes/files';
 import { sessionRoutes } from './routes/session';
 import { settingsRoutes } from './routes/settings';
 import { siteRoutes } from './routes/sites';
@@ -93,6 +94,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       eventRoutes(api, ctx);
       authenticateRoutes(api, ctx);
       settingsRoutes(api, ctx);
+      fileRoutes(api, ctx, deps.effectiveFile);
     },
     { prefix: '/api/v1' },
   );

@@ -391,6 +391,12 @@ export const VARIABLES = {
       return url.replace(/\/+$/, '');
     },
   },
+  PROVISIONING_TEMPLATES_DIR: optional({
+    section: 'provisioning',
+    accepts: 'path of a folder',
+    meaning:
+      "the operator's templates over papgate's, never for the minimal file; checked at start-up (docs/phones.md)",
+  }),
   TRUST_PROXY: addresses({
     section: 'provisioning',
     meaning:

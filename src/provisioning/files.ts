@@ -4,7 +4,7 @@ import type { RenderedDevice } from '../store/provisioning';
 import { file, type Answer } from './answer';
 import { BodyCache } from './bodies';
 import { commonScope, deviceScope, minimalFields, type MinimalKind } from './scope';
-import type { TemplateSet } from './templates';
+import type { Layer, TemplateFile, TemplateSet } from './templates';
 import type { VendorModule } from './vendors';
 
 /**
@@ -15,6 +15,39 @@ export interface FileSettings {
   readonly key: string;
   readonly items: readonly SettingItem[];
 }
+
+/**
+ * A device's full file carrying `credential` and the setting `items`: the one rendering of it, for the phone and for the
+ * effective file alike. The operator's templates (PROVISIONING_TEMPLATES_DIR) apply to it, its
+ * model folder first; `used` collects the files it is made of.
+ */
+export function renderFull(
+  config: Config,
+  templates: TemplateSet,
+  module: VendorModule,
+  fm: { template: string },
+  device: RenderedDevice,
+  credential: string,
+  items: readonly SettingItem[],
+  used?: TemplateFile[],
+): string {
+  return templates.render(
+    module.family,
+    fm.template,
+    module.overrides(device),
+    deviceScope(config, device, { kind: 'full', credential }, items),
+    module.escape,
+    { model: device.model },
+    used,
+  );
+}
+
+/**
+ * The operator's templates also apply to the files that carry nothing of a device (common files,
+ * pointers), which anyone may fetch; the minimal file is papgate's own, so that what a phone gets
+ * before its PAP never holds more than papgate writes (docs/phones.md, "Your own templates").
+ */
+const MAC_LESS_LAYER: Layer = { model: null };
 
 /**
  * The configuration files the provisioning server sends, rendered through the body cache
@@ -38,7 +71,14 @@ export class ConfigFiles {
   common(module: VendorModule, fm: { template: string; vars: Readonly<Record<string, string>> }): Answer {
     return file(
       module.contentType,
-      this.templates.render(module.family, fm.template, [], commonScope(this.config, fm.vars), module.escape),
+      this.templates.render(
+        module.family,
+        fm.template,
+        [],
+        commonScope(this.config, fm.vars),
+        module.escape,
+        MAC_LESS_LAYER,
+      ),
     );
   }
 
@@ -56,7 +96,7 @@ export class ConfigFiles {
       this.bodies.body(
         `minimal\0${bodyKey(module, fm, device)}\0${display}\0${password}\0${settings.key}`,
         null,
-        () => this.renderer(module, fm, device)(deviceScope(this.config, device, what, settings.items)),
+        () => this.renderer(module, fm, device, null)(deviceScope(this.config, device, what, settings.items)),
       ),
     );
   }
@@ -74,12 +114,7 @@ export class ConfigFiles {
       this.bodies.body(
         `full\0${bodyKey(module, fm, device)}\0${JSON.stringify(device.accounts)}\0${settings.key}`,
         credential,
-        (c) =>
-          this.renderer(
-            module,
-            fm,
-            device,
-          )(deviceScope(this.config, device, { kind: 'full', credential: c! }, settings.items)),
+        (c) => renderFull(this.config, this.templates, module, fm, device, c!, settings.items),
       ),
     );
   }
@@ -92,18 +127,39 @@ export class ConfigFiles {
         module,
         fm,
         device,
+        MAC_LESS_LAYER,
       )({ ...commonScope(this.config, {}), mac: device.mac, MAC: device.mac.toUpperCase() }),
     );
   }
 
-  private renderer(module: VendorModule, fm: { template: string }, device: RenderedDevice) {
+  private renderer(module: VendorModule, fm: { template: string }, device: RenderedDevice, layer: Layer) {
     const overrides = module.overrides(device);
     return (scope: Parameters<TemplateSet['render']>[3]) =>
-      this.templates.render(module.family, fm.template, overrides, scope, module.escape);
+      this.templates.render(module.family, fm.template, overrides, scope, module.escape, layer);
   }
 }
 
 /** A body is made of the template (vendor, model, file) and the values in its key, nothing else. */
 function bodyKey(module: VendorModule, fm: { template: string }, device: RenderedDevice): string {
   return `${module.family}\0${fm.template}\0${device.vendor}\0${device.model}\0${device.mac}`;
+}
+
+/**
+ * The name `device` asks its configuration by: the first of its family's file patterns (`files`)
+ * with a MAC that reads as the device's configuration file.
+ */
+export function configFileName(
+  module: VendorModule,
+  device: Pick<RenderedDevice, 'mac' | 'model'>,
+): string | null {
+  for (const pattern of module.files.flatMap((f) => f.split(/,\s*|\s+or\s+/))) {
+    const name = pattern
+      .split(/\s/)[0]!
+      .replace('<mac>', device.mac)
+      .replace('<MAC>', device.mac.toUpperCase())
+      .replace('<model>', device.model);
+    const m = name === pattern.split(/\s/)[0] ? null : module.matchFile(name);
+    if (m?.role === 'config' && m.mac === device.mac) return name;
+  }
+  return null;
 }

@@ -202,7 +202,7 @@ export function deviceScope(
   device: Pick<Device, 'mac' | 'model' | 'vendor' | 'accounts' | 'sipPassword'>,
   what: RenderKind,
   /** The file's setting items (files.ts: the effective layers, or the minimal file's safe common items). */
-  settings: readonly SettingItem[] = [],
+  settings: readonly SettingItem[],
 ): Scope {
   const registrar = splitHostPort(config.sip.registrar);
   const minimal = what.kind === 'minimal';

@@ -54,7 +54,8 @@ import {
   userAgentMismatch,
   userAgentOf,
 } from './request';
-import { TemplateSet } from './templates';
+import { loadTemplates } from './template-check';
+import type { TemplateSet } from './templates';
 import { tlsServerOptions } from './tls';
 import { matchFile, moduleFor, type FileMatch, type VendorModule } from './vendors';
 
@@ -63,7 +64,7 @@ interface ProvisioningDeps {
   readonly store: Store;
   readonly log: Logger;
   readonly now?: () => number;
-  /** Defaults to the templates under config/templates, loaded once here. */
+  /** Defaults to papgate's templates and the operator's (PROVISIONING_TEMPLATES_DIR), loaded and checked here. */
   readonly templates?: TemplateSet;
   /** Defaults to a registry of its own. */
   readonly metrics?: Metrics;
@@ -152,7 +153,7 @@ async function guarded<T>(p: Promise<T>): Promise<T> {
 export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstance {
   const { config, store, log } = deps;
   const now = deps.now ?? Date.now;
-  const templates = deps.templates ?? TemplateSet.load();
+  const templates = deps.templates ?? loadTemplates(config);
   /** Digest nonces: signed with the secret the SIP edge's are (kept in Redis), SIP_NONCE_SECONDS long. */
   const nonces = new SipStore(store.redis, { nonceSeconds: config.sip.nonceSeconds, now });
   const metrics = deps.metrics ?? new Metrics();

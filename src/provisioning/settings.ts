@@ -19,10 +19,15 @@ export class FileSettingsSource {
 
   constructor(
     private readonly config: Config,
-    private readonly settings: Pick<Settings, 'forDevice'>,
+    private readonly settings: Pick<Settings, 'forDevice' | 'tenantSettings'>,
     max: number,
   ) {
     this.kept = new BoundedMap(max);
+  }
+
+  /** The tenant's settings as a provisioning decision reads them (for a file rendered outside one). */
+  tenantSettings(tenant: string): Promise<TenantSettings> {
+    return this.settings.tenantSettings(tenant);
   }
 
   /** A full file's items: common items, then the operator default, tenant, site and device layers. */

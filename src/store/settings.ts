@@ -1,4 +1,10 @@
-import { COMMON_FIELDS, type LayerChange, type LayerItems } from '../domain/setting-layers';
+import {
+  COMMON_FIELDS,
+  tenantSettingsOf,
+  type LayerChange,
+  type LayerItems,
+  type TenantSettings,
+} from '../domain/setting-layers';
 import { SETTING_FAMILIES, type SettingFamily } from '../domain/setting-formats';
 import type { CommonSettings, SettingItem } from '../domain/settings';
 import type { RedisClient } from './connect';
@@ -125,6 +131,15 @@ export class Settings {
     });
     const common = commonOf(at.scope === 'tenant' ? info : values.slice(SETTING_FAMILIES.length));
     return { items, common };
+  }
+
+  /** The tenant's settings version and common settings, as the provisioning scripts read them with the tenant. */
+  async tenantSettings(tenant: string): Promise<TenantSettings> {
+    const [sv, ...common] = await this.redis.hmGet(keys.tenant(tenant).info, ['sv', ...COMMON_FIELDS]);
+    return tenantSettingsOf({
+      ...(sv ? { sv } : {}),
+      ...Object.fromEntries(COMMON_FIELDS.flatMap((f, i) => (common[i] ? [[f, common[i]]] : []))),
+    });
   }
 
   /** What a device's file of `family` is rendered from: one read. */

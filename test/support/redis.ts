@@ -5,6 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/store/embedded';
 import { connectRedis, connectRedisCluster } from '../../src/store/connect';
 import { Store, type RedisClient } from '../../src/store/store';
+import { Settings } from '../../src/store/settings';
+import { FileSettingsSource } from '../../src/provisioning/settings';
+import type { Config } from '../../src/config';
 import type { AuthPolicy } from '../../src/domain/auth';
 import pino from 'pino';
 import { parseNewDevice } from '../../src/domain/device';
@@ -143,4 +146,9 @@ export class TestCluster {
     await Promise.all(this.nodes.map((n) => n.stop()));
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The setting items of effective files (src/provisioning/effective.ts), read from `client`. */
+export function fileSettingsFor(config: Config, client: RedisClient): FileSettingsSource {
+  return new FileSettingsSource(config, new Settings(client, { eventsMaxLen: 10000 }), 100);
 }

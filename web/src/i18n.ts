@@ -86,6 +86,14 @@ const en = {
   'device.suspensionAnywhere': 'for the first fetch from anywhere',
   'device.history': 'State history',
   'device.traffic': 'Recent phone traffic',
+  'device.file': 'Full configuration file',
+  'device.file.help':
+    'What the phone would get now once authenticated, rendered from the templates; passwords and its credential read ********.',
+  'device.file.show': 'Show the file',
+  'device.file.reload': 'Render again',
+  'device.file.sources': 'made from these templates, in order:',
+  'device.file.papgate': "papgate's own",
+  'device.file.operator': 'your own (PROVISIONING_TEMPLATES_DIR)',
   'device.noHistory': 'No events recorded.',
   'device.needsReset': 'needs reset',
   'device.needsReset.help':
@@ -277,6 +285,14 @@ const de: Record<Key, string> = {
   'device.suspensionAnywhere': 'für den ersten Abruf von überall',
   'device.history': 'Zustandsverlauf',
   'device.traffic': 'Letzter Telefonverkehr',
+  'device.file': 'Vollständige Konfigurationsdatei',
+  'device.file.help':
+    'Was das Telefon nach der Authentisierung jetzt bekäme, aus den Vorlagen erzeugt; Passwörter und sein Berechtigungsnachweis als ********.',
+  'device.file.show': 'Datei anzeigen',
+  'device.file.reload': 'Neu erzeugen',
+  'device.file.sources': 'erzeugt aus diesen Vorlagen, in dieser Reihenfolge:',
+  'device.file.papgate': 'von papgate',
+  'device.file.operator': 'Ihre eigene (PROVISIONING_TEMPLATES_DIR)',
   'device.noHistory': 'Keine Ereignisse aufgezeichnet.',
   'device.needsReset': 'Reset nötig',
   'device.needsReset.help':

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, enc, type AuditEvent, type Device } from '../api';
 import { confirm } from '../components/ConfirmDialog';
+import { EffectiveFileView } from '../components/EffectiveFile';
 import { EventTable } from '../components/EventTable';
 import { Field } from '../components/Field';
 import { Loading } from '../components/Loading';
@@ -183,6 +184,7 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
         <button type="submit">{t('device.suspend')}</button>
       </form>
       <Status {...status} />
+      <EffectiveFileView tenant={tenant} mac={mac} />
       <h2>{t('device.history')}</h2>
       {!history.data ? (
         <Loading error={history.error} />
