@@ -53,6 +53,7 @@ import {
 } from './request';
 import { TemplateSet } from './templates';
 import { tlsServerOptions } from './tls';
+import { Gate, UpstreamDown, type UpstreamFile } from './upstream';
 import { matchFile, moduleFor, type FileMatch, type VendorModule } from './vendors';
 
 interface ProvisioningDeps {
@@ -111,7 +112,13 @@ const MAX_CACHED_ADDRESSES = 4096;
 type Decided =
   | { readonly kind: 'challenge'; readonly needsReset: boolean; readonly stale: boolean }
   | (MinimalKind & { readonly device: RenderedDevice })
-  | { readonly kind: 'full'; readonly device: RenderedDevice; readonly credential: string };
+  | {
+      readonly kind: 'full';
+      readonly device: RenderedDevice;
+      readonly credential: string;
+      /** Gate mode: the upstream's file papgate's goes over (null: papgate's alone). */
+      readonly upstream: UpstreamFile | null;
+    };
 
 /** Thrown for any store failure: the answer is 503, never a downgraded configuration. */
 class StoreDown extends Error {}
@@ -141,6 +148,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   const nonces = new SipStore(store.redis, { nonceSeconds: config.sip.nonceSeconds, now });
   const metrics = deps.metrics ?? new Metrics();
   const files = new ConfigFiles(config, templates, MAX_CACHED_BODIES);
+  const gate = new Gate(config.provisioningUpstream, metrics, log, now);
   const basePath = new URL(config.provisioningBaseUrl).pathname.replace(/\/+$/, '');
   const misses = new MissLimit({
     prefix: config.provisioningMissPrefix,
@@ -264,9 +272,11 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
         labels.decision = what.display === 'reset' ? 'reset' : 'minimal';
         return files.minimal(module, fm, device, what);
       }
-      case 'full':
+      case 'full': {
         labels.decision = 'full';
-        return files.full(module, fm, d.device, d.credential);
+        const own = files.full(module, fm, d.device, d.credential);
+        return d.upstream === null ? own : gate.merge(d.upstream, own);
+      }
     }
   };
 
@@ -328,6 +338,8 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
         if (!isStoreUnavailable(err.cause)) log.error({ err: err.message }, 'provisioning: store error');
         return plain(503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
       }
+      // Logged by the gate, once per family and interval.
+      if (err instanceof UpstreamDown) return plain(503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
       log.error({ err }, 'provisioning request failed');
       return plain(500);
     }
@@ -363,8 +375,15 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       return miss(ip, client, true);
     const mac = named.match.mac;
     const hint = cache.hints.get(mac);
-    // A Digest answer is checked against the device's record, which only the long way reads.
-    if (hint !== undefined && req.method === 'GET' && !answersWithDigest(req.headers.authorization)) {
+    // A Digest answer is checked against the device's record, which only the long way reads. A
+    // gated family takes the long way: the one script records a full provisioning (a new credential)
+    // before the upstream could be asked, and asking it first would ask it for minimal files too.
+    if (
+      hint !== undefined &&
+      req.method === 'GET' &&
+      !answersWithDigest(req.headers.authorization) &&
+      !gate.covers(moduleFor(hint.vendor))
+    ) {
       const answer = await quick(req, labels, { ip, client, name, mac, pathCredential, hint });
       if (answer !== null) return answer;
       cache.hints.delete(mac);
@@ -485,6 +504,9 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       });
     }
 
+    // Gate mode: the upstream's file before anything is recorded, so that an upstream that fails
+    // leaves no new credential the phone never received (it would be challenged for it for good).
+    const upstream = gate.covers(module) ? await gate.fetch(module, device.mac, name, userAgent) : null;
     // The same credential back (a Digest answer proves it without carrying it: the kept one).
     const credential =
       decision.reason !== 'credential'
@@ -513,7 +535,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       if (r.retry) return 'retry';
       return plain(503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
     }
-    return decided(labels, module, fm, { kind: 'full', device, credential });
+    return decided(labels, module, fm, { kind: 'full', device, credential, upstream });
   };
 
   /**
@@ -573,6 +595,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
           kind: 'full',
           device: done.device,
           credential: (done.reason === 'credential' ? presented : fresh)!,
+          upstream: null,
         });
       case 'minimal':
         return decided(labels, module, fm, {

@@ -1,0 +1,317 @@
+import assert from 'node:assert/strict';
+import { XMLValidator } from 'fast-xml-parser';
+import { loadConfig } from '../src/config';
+import { parseWhitelistEntry } from '../src/domain/whitelist';
+import { FORMATS, FormatError } from '../src/provisioning/merge';
+import { ACCOUNT, credentialIn, ProvisioningFixture, request } from './support/http';
+import { LoopbackUpstream, UPSTREAM_FILES } from './support/upstream';
+
+const YEALINK = '001565aabbcc';
+const SNOM = '000413aabbcc';
+const GRANDSTREAM = '000b82aabbcc';
+const UA = `Yealink SIP-T54W 96.86.0.70 00:15:65:aa:bb:cc`;
+
+/** The lines of a key = value file that set `key`. */
+const setting = (body: string, key: string) => body.split('\n').filter((l) => l.startsWith(`${key} =`));
+
+describe('gate mode: merges', () => {
+  it('yealink: the upstream keeps its own items, papgate replaces the accounts and the provisioning server', () => {
+    const own = [
+      '#!version:1.0.0.1',
+      '## papgate full configuration for 001565aabbcc',
+      'account.1.enable = 1',
+      'account.1.password = papgate-pw',
+      'account.1.sip_server.1.address = sip.acme.example',
+      'static.auto_provision.server.url = http://prov.papgate.test/d/cred/',
+      'static.auto_provision.server.password = cred',
+      'static.auto_provision.dhcp_option.enable = 0',
+    ].join('\n');
+    const merged = FORMATS.yealink.merge(UPSTREAM_FILES.yealink, own);
+    assert.equal(merged.split('\n')[0], '#!version:1.0.0.1');
+    for (const secret of [
+      'upstream-secret',
+      'provpass',
+      'fusionpbx.example/app/provision',
+      'backup.upstream',
+    ])
+      assert.ok(!merged.includes(secret), secret);
+    assert.deepEqual(setting(merged, 'account.1.password'), ['account.1.password = papgate-pw']);
+    assert.deepEqual(setting(merged, 'static.auto_provision.dhcp_option.enable'), [
+      'static.auto_provision.dhcp_option.enable = 0',
+    ]);
+    // Owned even where papgate's file says nothing: another account's identity, the check-sync switch.
+    assert.deepEqual(setting(merged, 'account.2.user_name'), []);
+    assert.deepEqual(setting(merged, 'sip.notify_reboot_enable'), []);
+    for (const kept of [
+      'account.1.codec.1.payload_type = PCMU',
+      'lang.gui = German',
+      'linekey.2.label = Bob',
+      'local_time.ntp_server1 = pool.ntp.org',
+      'static.firmware.url = http://fusionpbx.example/firmware/T54W.rom',
+    ])
+      assert.ok(merged.includes(kept), kept);
+  });
+
+  it('snom: items by name and idx in phone-settings; function keys pass as written', () => {
+    const own = `<?xml version="1.0" encoding="utf-8"?>
+<settings>
+  <phone-settings e="2">
+    <user_active idx="1" perm="R">on</user_active>
+    <user_pass idx="1" perm="R">papgate-pw</user_pass>
+    <user_host idx="1" perm="R">sip.acme.example</user_host>
+    <user_host idx="2" perm="R"></user_host>
+    <setting_server perm="R">http://001565aabbcc:cred@prov.papgate.test/d/cred/{mac}.xml</setting_server>
+    <pnp_config perm="R">off</pnp_config>
+    <challenge_checksync perm="R">off</challenge_checksync>
+  </phone-settings>
+</settings>`;
+    const merged = FORMATS.snom.merge(UPSTREAM_FILES.snom, own);
+    assert.equal(XMLValidator.validate(merged), true);
+    for (const gone of ['upstream-secret', 'fusionpbx.example', 'rogue.upstream', '>pbx.upstream.example<'])
+      assert.ok(!merged.includes(gone), gone);
+    assert.match(merged, /<user_pass idx="1" perm="R">papgate-pw<\/user_pass>/);
+    assert.match(merged, /<user_host idx="2" perm="R"><\/user_host>/);
+    assert.match(merged, /<pnp_config perm="R">off<\/pnp_config>/);
+    assert.equal(merged.match(/<challenge_checksync/g)?.length, 1);
+    assert.match(merged, /<challenge_checksync perm="R">off</);
+    // Not set by papgate's file, owned all the same.
+    assert.ok(!merged.includes('settings_refresh_timer'));
+    assert.match(merged, /<language perm="">Deutsch<\/language>/);
+    assert.match(merged, /<codec1_name idx="1" perm="">8<\/codec1_name>/);
+    assert.match(
+      merged,
+      /<fkey idx="0" context="active" perm="">blf &lt;sip:102@pbx.upstream.example&gt;<\/fkey>/,
+    );
+  });
+
+  it("grandstream: P-values; account 1 and the config server are papgate's", () => {
+    const own = `<?xml version="1.0" encoding="UTF-8"?>
+<gs_provision version="1">
+  <mac>000b82aabbcc</mac>
+  <config version="1">
+    <P271>1</P271>
+    <P34>papgate-pw</P34>
+    <P47>sip.acme.example:5080</P47>
+    <P237>prov.papgate.test/d/cred</P237>
+    <P1361>cred</P1361>
+  </config>
+</gs_provision>`;
+    const merged = FORMATS.grandstream.merge(UPSTREAM_FILES.grandstream, own);
+    assert.equal(XMLValidator.validate(merged), true);
+    for (const gone of [
+      'upstream-secret',
+      'provpass',
+      'fusionpbx.example',
+      'backup.upstream',
+      '<P35>',
+      '<P1360>',
+    ])
+      assert.ok(!merged.includes(gone), gone);
+    assert.match(merged, /<P34>papgate-pw<\/P34>/);
+    assert.match(merged, /<P64>CET-1CEST-2,M3.5.0\/02:00:00,M10.5.0\/03:00:00<\/P64>/);
+    assert.match(merged, /<P33>\*97<\/P33>/);
+  });
+
+  it('refuses what it cannot merge: no header, a DTD, broken XML, another version of the format', () => {
+    const refused: [keyof typeof FORMATS, string][] = [
+      ['yealink', 'account.1.enable = 1\n'],
+      ['yealink', '<html>Login</html>'],
+      ['snom', '<?xml version="1.0"?><!DOCTYPE settings [<!ENTITY x "boom">]><settings>&x;</settings>'],
+      ['snom', '<settings><phone-settings></settings>'],
+      ['snom', '<html><body>Login</body></html>'],
+      [
+        'grandstream',
+        '<gs_provision version="1"><config version="2"><item name="a">1</item></config></gs_provision>',
+      ],
+    ];
+    for (const [family, body] of refused) assert.throws(() => FORMATS[family].check(body), FormatError, body);
+    for (const family of ['yealink', 'snom', 'grandstream'] as const)
+      FORMATS[family].check(UPSTREAM_FILES[family]);
+  });
+});
+
+describe('gate mode: configuration', () => {
+  const load = (env: Record<string, string>) => () => loadConfig({ SIP_REGISTRAR: 'a.test:5070', ...env });
+  it('refuses Patton (a CLI script), unknown families and placeholders, credentials in the URL, half credentials', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [
+        { PROVISIONING_UPSTREAM: 'patton=http://p.test/{mac}.cfg' },
+        /PROVISIONING_UPSTREAM: patton: .*CLI script/,
+      ],
+      [{ PROVISIONING_UPSTREAM: 'avaya=http://p.test/{mac}.cfg' }, /unknown family "avaya"/],
+      [{ PROVISIONING_UPSTREAM: 'yealink=http://p.test/{serial}.cfg' }, /unknown placeholder \{serial\}/],
+      [{ PROVISIONING_UPSTREAM: 'yealink=http://u:p@p.test/{mac}.cfg' }, /without credentials/],
+      [{ PROVISIONING_UPSTREAM: 'yealink=ftp://p.test/{mac}.cfg' }, /http\(s\) URL/],
+      [{ PROVISIONING_UPSTREAM: 'yealink=http://a.test/{mac},yealink=http://b.test/{mac}' }, /named twice/],
+      [{ PROVISIONING_UPSTREAM_USER: 'papgate' }, /PROVISIONING_UPSTREAM_PASSWORD: goes with/],
+    ];
+    for (const [env, message] of cases) assert.throws(load(env), message, JSON.stringify(env));
+    const c = load({
+      PROVISIONING_UPSTREAM:
+        'yealink=https://prov.internal/{mac}.cfg, snom=http://prov.internal/snom/{MAC}/{file}',
+      PROVISIONING_UPSTREAM_USER: 'papgate',
+      PROVISIONING_UPSTREAM_PASSWORD: 'pw',
+    })();
+    assert.deepEqual(c.provisioningUpstream?.patterns, {
+      yealink: 'https://prov.internal/{mac}.cfg',
+      snom: 'http://prov.internal/snom/{MAC}/{file}',
+    });
+    assert.equal(load({})().provisioningUpstream, null);
+  });
+});
+
+describe('gate mode: provisioning over a loopback upstream', () => {
+  let upstream: LoopbackUpstream;
+  let f: ProvisioningFixture;
+
+  const start = async (env: Record<string, string> = {}) => {
+    upstream = await new LoopbackUpstream({
+      [`/yealink/${YEALINK}.cfg`]: UPSTREAM_FILES.yealink,
+      [`/yealink/001565aabbcd.cfg`]: UPSTREAM_FILES.yealink,
+      [`/yealink/001565aabbce.cfg`]: UPSTREAM_FILES.yealink,
+      [`/snom/${SNOM.toUpperCase()}.xml`]: UPSTREAM_FILES.snom,
+      [`/gs/cfg${GRANDSTREAM}.xml`]: UPSTREAM_FILES.grandstream,
+    }).start();
+    const base = `http://127.0.0.1:${upstream.port}`;
+    f = await new ProvisioningFixture({
+      PROVISIONING_UPSTREAM: `yealink=${base}/yealink/{mac}.cfg,snom=${base}/snom/{MAC}.xml,grandstream=${base}/gs/{file}`,
+      PROVISIONING_UPSTREAM_USER: 'papgate-upstream',
+      PROVISIONING_UPSTREAM_PASSWORD: 'upstream-pw',
+      PROVISIONING_UPSTREAM_TIMEOUT_MS: '300',
+      PROVISIONING_UPSTREAM_MAX_BYTES: '16384',
+      ...env,
+    }).start();
+    await f.store.addWhitelist('acme', parseWhitelistEntry('127.0.0.3'), 'test');
+  };
+  afterEach(async () => {
+    await f.stop();
+    await upstream.stop();
+  });
+  const get = (path: string, from: string, headers = {}) => request(f.port, path, { from, headers });
+
+  it('minimal decisions and challenges never ask the upstream', async () => {
+    await start();
+    await f.device('yealink', 'T54W', YEALINK);
+    for (let i = 0; i < 3; i++) {
+      const res = await get(`/${YEALINK}.cfg`, '127.0.0.2');
+      assert.equal(res.status, 200);
+      assert.match(res.body, /Dial \*89 to authenticate/);
+    }
+    assert.equal((await get(`/${YEALINK}.cfg`, '127.0.0.3')).status, 200); // full: one request
+    assert.equal(upstream.requests.length, 1);
+    assert.equal((await get(`/${YEALINK}.cfg`, '127.0.0.2')).status, 401); // holds a credential now
+    assert.equal(upstream.requests.length, 1);
+  });
+
+  it("full files of three vendors: the upstream's with papgate's items over them, asked with the phone's User-Agent and papgate's credentials", async () => {
+    await start();
+    await f.device('yealink', 'T54W', YEALINK);
+    await f.device('snom', 'D785', SNOM);
+    await f.device('grandstream', 'GXP2160', GRANDSTREAM);
+
+    const y = await get(`/${YEALINK}.cfg`, '127.0.0.3', { 'user-agent': UA });
+    assert.equal(y.status, 200);
+    const cred = credentialIn(y.body)!;
+    assert.ok(cred);
+    assert.ok(y.body.startsWith('#!version:1.0.0.1\n'));
+    assert.deepEqual(setting(y.body, 'account.1.password'), [`account.1.password = ${ACCOUNT.password}`]);
+    assert.deepEqual(setting(y.body, 'static.auto_provision.server.password'), [
+      `static.auto_provision.server.password = ${cred}`,
+    ]);
+    assert.ok(y.body.includes('linekey.2.label = Bob'));
+    assert.ok(!y.body.includes('upstream-secret') && !y.body.includes('provpass'));
+    assert.deepEqual(upstream.requests[0], {
+      url: `/yealink/${YEALINK}.cfg`,
+      userAgent: UA,
+      authorization: `Basic ${Buffer.from('papgate-upstream:upstream-pw').toString('base64')}`,
+    });
+
+    const s = await get(`/${SNOM.toUpperCase()}.xml`, '127.0.0.3');
+    assert.equal(s.status, 200);
+    assert.equal(XMLValidator.validate(s.body), true);
+    assert.ok(s.body.includes(`>${ACCOUNT.password}</user_pass>`));
+    assert.ok(s.body.includes('<language perm="">Deutsch</language>'));
+    assert.ok(s.body.includes('<functionKeys e="2">'));
+    assert.ok(!s.body.includes('upstream-secret') && !s.body.includes('fusionpbx.example'));
+
+    const g = await get(`/cfg${GRANDSTREAM}.xml`, '127.0.0.3');
+    assert.equal(g.status, 200);
+    assert.equal(XMLValidator.validate(g.body), true);
+    assert.ok(g.body.includes(`<P34>${ACCOUNT.password}</P34>`));
+    assert.ok(g.body.includes('<P30>pool.ntp.org</P30>'));
+    assert.ok(!g.body.includes('upstream-secret') && !g.body.includes('provpass'));
+    assert.deepEqual(
+      upstream.requests.map((r) => r.url),
+      [`/yealink/${YEALINK}.cfg`, `/snom/${SNOM.toUpperCase()}.xml`, `/gs/cfg${GRANDSTREAM}.xml`],
+    );
+
+    // The phone back with its credential: the same merge (papgate's one-script path is not taken).
+    const again = await get(`/d/${cred}/${YEALINK}.cfg`, '127.0.0.9', { 'user-agent': UA });
+    assert.equal(again.status, 200);
+    assert.ok(again.body.includes('linekey.2.label = Bob'));
+    assert.equal(credentialIn(again.body), cred);
+  });
+
+  for (const mode of ['status500', 'hang', 'huge', 'dtd', 'down'] as const)
+    it(`an upstream that fails (${mode}) is a 503 with Retry-After; no credential is lost`, async () => {
+      await start();
+      await f.device(
+        mode === 'dtd' ? 'snom' : 'yealink',
+        mode === 'dtd' ? 'D785' : 'T54W',
+        mode === 'dtd' ? SNOM : YEALINK,
+      );
+      const path = mode === 'dtd' ? `/${SNOM.toUpperCase()}.xml` : `/${YEALINK}.cfg`;
+      const mac = mode === 'dtd' ? SNOM : YEALINK;
+      if (mode === 'down') await upstream.stop();
+      else upstream.mode = mode;
+      const failed = await get(path, '127.0.0.3');
+      assert.equal(failed.status, 503);
+      assert.equal(failed.headers['retry-after'], '5');
+      assert.ok(!failed.body.includes('authenticate') && !failed.body.includes(ACCOUNT.password));
+      const device = await f.store.findDevice(mac as never);
+      assert.equal(device?.credentialHash, null, 'no credential recorded that the phone never received');
+      assert.notEqual(device?.state, 'successful');
+
+      if (mode === 'down')
+        upstream = await new LoopbackUpstream({
+          [`/yealink/${YEALINK}.cfg`]: UPSTREAM_FILES.yealink,
+        }).start();
+      upstream.mode = 'serve';
+      if (mode === 'down') return; // the upstream is back on another port: the next test covers the way back
+      const ok = await get(path, '127.0.0.3');
+      assert.equal(ok.status, 200);
+      const cred = credentialIn(ok.body) ?? /:([0-9a-f]{32})@/.exec(ok.body)?.[1];
+      assert.ok(cred);
+
+      // A phone holding its credential whose upstream fails: 503 again, never the minimal file,
+      // and the credential still works once the upstream is back.
+      upstream.mode = mode;
+      f.clock += 120_000; // past the cache's 60 s
+      const withCred = await get(`/d/${cred}/${path.slice(1)}`, '127.0.0.9');
+      assert.equal(withCred.status, 503);
+      upstream.mode = 'serve';
+      assert.equal((await get(`/d/${cred}/${path.slice(1)}`, '127.0.0.9')).status, 200);
+    });
+
+  it('keeps upstream files for PROVISIONING_UPSTREAM_CACHE_SECONDS, at most PROVISIONING_UPSTREAM_CACHE_ENTRIES', async () => {
+    await start({ PROVISIONING_UPSTREAM_CACHE_ENTRIES: '2', PROVISIONING_UPSTREAM_CACHE_SECONDS: '60' });
+    const macs = [YEALINK, '001565aabbcd', '001565aabbce'];
+    const creds: string[] = [];
+    for (const mac of macs) {
+      await f.device('yealink', 'T54W', mac);
+      creds.push(credentialIn((await get(`/${mac}.cfg`, '127.0.0.3')).body)!);
+    }
+    assert.equal(upstream.requests.length, 3);
+    const again = (i: number) => get(`/d/${creds[i]}/${macs[i]}.cfg`, '127.0.0.3');
+    // The two newest are kept; the first was dropped for the third.
+    assert.equal((await again(2)).status, 200);
+    assert.equal((await again(1)).status, 200);
+    assert.equal(upstream.requests.length, 3);
+    assert.equal((await again(0)).status, 200);
+    assert.equal(upstream.requests.length, 4);
+    // Run out: asked again.
+    f.clock += 61_000;
+    assert.equal((await again(0)).status, 200);
+    assert.equal(upstream.requests.length, 5);
+  });
+});
