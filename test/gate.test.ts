@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { XMLValidator } from 'fast-xml-parser';
 import { loadConfig } from '../src/config';
+import type { AddressInfo } from 'node:net';
 import { parseWhitelistEntry } from '../src/domain/whitelist';
+import { Metrics } from '../src/lib/metrics';
+import { createProvisioningServer } from '../src/provisioning/server';
 import { FORMATS, FormatError } from '../src/provisioning/merge';
 import { ACCOUNT, credentialIn, ProvisioningFixture, request } from './support/http';
+import { silentLog } from './support/redis';
 import { LoopbackUpstream, UPSTREAM_FILES } from './support/upstream';
 
 const YEALINK = '001565aabbcc';
@@ -292,6 +296,42 @@ describe('gate mode: provisioning over a loopback upstream', () => {
       upstream.mode = 'serve';
       assert.equal((await get(`/d/${cred}/${path.slice(1)}`, '127.0.0.9')).status, 200);
     });
+
+  it('counts upstream requests by family and outcome, and times the fetched ones', async () => {
+    await start();
+    const metrics = new Metrics();
+    const app = createProvisioningServer({
+      config: f.config,
+      store: f.store,
+      log: silentLog,
+      metrics,
+      now: () => f.clock,
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as AddressInfo).port;
+    try {
+      await f.device('yealink', 'T54W', YEALINK);
+      const cred = credentialIn((await request(port, `/${YEALINK}.cfg`, { from: '127.0.0.3' })).body)!;
+      assert.equal((await request(port, `/d/${cred}/${YEALINK}.cfg`, { from: '127.0.0.3' })).status, 200);
+      f.clock += 61_000;
+      upstream.mode = 'status500';
+      assert.equal((await request(port, `/d/${cred}/${YEALINK}.cfg`, { from: '127.0.0.3' })).status, 503);
+      const text = await metrics.registry.metrics();
+      for (const [outcome, n] of [
+        ['ok', 1],
+        ['cached', 1],
+        ['status', 1],
+        ['timeout', 0],
+      ] as const)
+        assert.match(
+          text,
+          new RegExp(`papgate_upstream_requests_total\\{family="yealink",outcome="${outcome}"\\} ${n}\n`),
+        );
+      assert.match(text, /papgate_upstream_duration_seconds_count\{family="yealink"\} 2\n/);
+    } finally {
+      await app.close();
+    }
+  });
 
   it('keeps upstream files for PROVISIONING_UPSTREAM_CACHE_SECONDS, at most PROVISIONING_UPSTREAM_CACHE_ENTRIES', async () => {
     await start({ PROVISIONING_UPSTREAM_CACHE_ENTRIES: '2', PROVISIONING_UPSTREAM_CACHE_SECONDS: '60' });

@@ -18,7 +18,7 @@ const REFUSED: Readonly<Record<string, string>> = {
   panasonic: 'not merged yet',
 };
 
-/** What an upstream request came to: the label of papgate_provisioning_upstream_requests_total. */
+/** What an upstream request came to: the label of papgate_upstream_requests_total. */
 export const UPSTREAM_OUTCOMES = [
   /** Fetched, 200, a file of the family's format. */
   'ok',

@@ -280,7 +280,7 @@ export class Metrics {
       table(EMERGENCY_IDENTITIES, (i) => started(emergencies.labels(r, i))),
     );
     const upstream = new Counter({
-      name: 'papgate_provisioning_upstream_requests_total',
+      name: 'papgate_upstream_requests_total',
       help: 'Gate mode: full configurations asked of the upstream by family and outcome (ok, cached: answered from the cache, status: not 200, timeout, too_large, format: not a file papgate can merge, error: no answer)',
       labelNames: ['family', 'outcome'],
       registers,
@@ -289,7 +289,7 @@ export class Metrics {
       table(UPSTREAM_OUTCOMES, (o) => started(upstream.labels(f, o))),
     );
     this.upstreamLatency = new Histogram({
-      name: 'papgate_provisioning_upstream_duration_seconds',
+      name: 'papgate_upstream_duration_seconds',
       help: 'Gate mode: time from asking the upstream for a file to its whole body (or the failure), cache hits not included',
       labelNames: ['family'],
       // Up to PROVISIONING_UPSTREAM_TIMEOUT_MS's 30 s.
