@@ -13,6 +13,8 @@ import { LoopbackUpstream, UPSTREAM_FILES } from './support/upstream';
 const YEALINK = '001565aabbcc';
 const SNOM = '000413aabbcc';
 const GRANDSTREAM = '000b82aabbcc';
+const CISCO = '000e08aabbcc';
+const PANASONIC = '080023aabbcc';
 const UA = `Yealink SIP-T54W 96.86.0.70 00:15:65:aa:bb:cc`;
 
 /** The lines of a key = value file that set `key`. */
@@ -116,6 +118,58 @@ describe('gate mode: merges', () => {
     assert.match(merged, /<P33>\*97<\/P33>/);
   });
 
+  it("cisco: flat-profile elements by name; the lines and the resync rules are papgate's", () => {
+    const own = `<?xml version="1.0" encoding="UTF-8"?>
+<flat-profile>
+  <Provision_Enable>Yes</Provision_Enable>
+  <Profile_Rule>[--uid 000e08aabbcc --pwd cred]http://prov.papgate.test/d/cred/$MA.xml</Profile_Rule>
+  <Line_Enable_1_>Yes</Line_Enable_1_>
+  <Proxy_1_>sip.acme.example:5080</Proxy_1_>
+  <Password_1_>papgate-pw</Password_1_>
+  <Line_Enable_2_>No</Line_Enable_2_>
+</flat-profile>`;
+    const merged = FORMATS.cisco.merge(UPSTREAM_FILES.cisco, own);
+    assert.equal(XMLValidator.validate(merged), true);
+    for (const gone of ['upstream-secret', 'provpass', 'pbx.upstream.example', 'Old Name', '<Register_1_>'])
+      assert.ok(!merged.includes(gone), gone);
+    assert.equal(merged.match(/<Profile_Rule>/g)?.length, 1);
+    assert.match(merged, /<Line_Enable_2_>No<\/Line_Enable_2_>/);
+    assert.match(merged, /<SIP_Port_1_ group="Ext_1\/SIP_Settings">5060<\/SIP_Port_1_>/);
+    assert.match(merged, /<Time_Zone>GMT\+01:00<\/Time_Zone>/);
+  });
+
+  it('panasonic: KEY="value" lines under the upstream\'s header; provisioning and lines are papgate\'s', () => {
+    const own = [
+      '# Panasonic SIP Phone Standard Format File # DO NOT CHANGE THIS LINE!',
+      'SIP_PASS_1="papgate-pw"',
+      'SIP_RGSTR_ADDR_1="sip.acme.example"',
+      'CFG_STANDARD_FILE_PATH="http://prov.papgate.test/d/cred/Config{MAC}.cfg"',
+      'OPTION66_ENABLE="N"',
+    ].join('\n');
+    const merged = FORMATS.panasonic.merge(UPSTREAM_FILES.panasonic, own);
+    assert.equal(merged.split('\n')[0], '# PCC Standard Format File # DO NOT CHANGE THIS LINE!');
+    for (const gone of [
+      'upstream-secret',
+      'pbx.upstream.example',
+      'backup.upstream',
+      'Old Name',
+      'PROVISION_ENABLE',
+      'CFG_CYCLIC=',
+    ])
+      assert.ok(!merged.includes(gone), gone);
+    assert.deepEqual(
+      merged.split('\n').filter((l) => l.startsWith('OPTION66_ENABLE=')),
+      ['OPTION66_ENABLE="N"'],
+    );
+    for (const kept of [
+      'TIME_ZONE="60"',
+      'SDP_CODEC0_1="G722"',
+      'VM_NUMBER_1="*97"',
+      'NTP_ADDR="pool.ntp.org"',
+    ])
+      assert.ok(merged.includes(kept), kept);
+  });
+
   it('refuses what it cannot merge: no header, a DTD, broken XML, another version of the format', () => {
     const refused: [keyof typeof FORMATS, string][] = [
       ['yealink', 'account.1.enable = 1\n'],
@@ -143,6 +197,7 @@ describe('gate mode: configuration', () => {
         /PROVISIONING_UPSTREAM: patton: .*CLI script/,
       ],
       [{ PROVISIONING_UPSTREAM: 'avaya=http://p.test/{mac}.cfg' }, /unknown family "avaya"/],
+      [{ PROVISIONING_UPSTREAM: 'poly=http://p.test/{mac}.cfg' }, /poly: gate mode is not available/],
       [{ PROVISIONING_UPSTREAM: 'yealink=http://p.test/{serial}.cfg' }, /unknown placeholder \{serial\}/],
       [{ PROVISIONING_UPSTREAM: 'yealink=http://u:p@p.test/{mac}.cfg' }, /without credentials/],
       [{ PROVISIONING_UPSTREAM: 'yealink=ftp://p.test/{mac}.cfg' }, /http\(s\) URL/],
@@ -175,10 +230,12 @@ describe('gate mode: provisioning over a loopback upstream', () => {
       [`/yealink/001565aabbce.cfg`]: UPSTREAM_FILES.yealink,
       [`/snom/${SNOM.toUpperCase()}.xml`]: UPSTREAM_FILES.snom,
       [`/gs/cfg${GRANDSTREAM}.xml`]: UPSTREAM_FILES.grandstream,
+      [`/cisco/${CISCO}.xml`]: UPSTREAM_FILES.cisco,
+      [`/pana/Config${PANASONIC.toUpperCase()}.cfg`]: UPSTREAM_FILES.panasonic,
     }).start();
     const base = `http://127.0.0.1:${upstream.port}`;
     f = await new ProvisioningFixture({
-      PROVISIONING_UPSTREAM: `yealink=${base}/yealink/{mac}.cfg,snom=${base}/snom/{MAC}.xml,grandstream=${base}/gs/{file}`,
+      PROVISIONING_UPSTREAM: `yealink=${base}/yealink/{mac}.cfg,snom=${base}/snom/{MAC}.xml,grandstream=${base}/gs/{file},cisco=${base}/cisco/{mac}.xml,panasonic=${base}/pana/{file}`,
       PROVISIONING_UPSTREAM_USER: 'papgate-upstream',
       PROVISIONING_UPSTREAM_PASSWORD: 'upstream-pw',
       PROVISIONING_UPSTREAM_TIMEOUT_MS: '300',
@@ -207,7 +264,7 @@ describe('gate mode: provisioning over a loopback upstream', () => {
     assert.equal(upstream.requests.length, 1);
   });
 
-  it("full files of three vendors: the upstream's with papgate's items over them, asked with the phone's User-Agent and papgate's credentials", async () => {
+  it("full files of five vendors: the upstream's with papgate's items over them, asked with the phone's User-Agent and papgate's credentials", async () => {
     await start();
     await f.device('yealink', 'T54W', YEALINK);
     await f.device('snom', 'D785', SNOM);
@@ -244,9 +301,29 @@ describe('gate mode: provisioning over a loopback upstream', () => {
     assert.ok(g.body.includes(`<P34>${ACCOUNT.password}</P34>`));
     assert.ok(g.body.includes('<P30>pool.ntp.org</P30>'));
     assert.ok(!g.body.includes('upstream-secret') && !g.body.includes('provpass'));
+    await f.device('cisco', 'SPA112', CISCO);
+    await f.device('panasonic', 'KX-TGP550', PANASONIC);
+    const c = await get(`/${CISCO}.xml`, '127.0.0.3');
+    assert.equal(c.status, 200);
+    assert.equal(XMLValidator.validate(c.body), true);
+    assert.ok(c.body.includes(`<Password_1_>${ACCOUNT.password}</Password_1_>`));
+    assert.ok(c.body.includes('<Time_Zone>GMT+01:00</Time_Zone>'));
+    assert.ok(!c.body.includes('upstream-secret') && !c.body.includes('provpass'));
+    const p = await get(`/Config${PANASONIC.toUpperCase()}.cfg`, '127.0.0.3');
+    assert.equal(p.status, 200);
+    assert.ok(p.body.startsWith('# PCC Standard Format File #'));
+    assert.ok(p.body.includes(`SIP_PASS_1="${ACCOUNT.password}"`));
+    assert.ok(p.body.includes('SDP_CODEC0_1="G722"'));
+    assert.ok(!p.body.includes('upstream-secret') && !p.body.includes('PROVISION_ENABLE'));
     assert.deepEqual(
       upstream.requests.map((r) => r.url),
-      [`/yealink/${YEALINK}.cfg`, `/snom/${SNOM.toUpperCase()}.xml`, `/gs/cfg${GRANDSTREAM}.xml`],
+      [
+        `/yealink/${YEALINK}.cfg`,
+        `/snom/${SNOM.toUpperCase()}.xml`,
+        `/gs/cfg${GRANDSTREAM}.xml`,
+        `/cisco/${CISCO}.xml`,
+        `/pana/Config${PANASONIC.toUpperCase()}.cfg`,
+      ],
     );
 
     // The phone back with its credential: the same merge (papgate's one-script path is not taken).

@@ -442,7 +442,7 @@ export const VARIABLES = {
     section: 'provisioning',
     accepts: 'comma list of `family=URL pattern` (`{mac}`, `{MAC}`, `{file}`)',
     shown: '_(none: no gate mode)_',
-    meaning: `gate mode (docs/gate-mode.md): the upstream's file per family (${GATED_FAMILIES.join(', ')}), e.g. \`yealink=https://prov/{mac}.cfg\``,
+    meaning: `gate mode, the upstream per family (${GATED_FAMILIES.join(', ')}): \`yealink=https://prov/{mac}.cfg\``,
     read: (raw: Raw): Partial<Record<GatedFamily, string>> => {
       try {
         return given(raw) ? parseUpstreams(raw) : {};

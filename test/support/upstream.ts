@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 /**
  * Files as an existing provisioning server (FusionPBX) serves them, rendered for one phone each:
  * the shapes of fusionpbx/fusionpbx resources/templates/provision/yealink/t54w/{$mac}.cfg,
- * snom/720/{$mac}.xml and grandstream/gxp2160/{$mac}.xml, with values filled in. Each also tries to
+ * snom/720/{$mac}.xml, grandstream/gxp2160/{$mac}.xml and those named below, with values filled in
+ * and most items left out. Each also tries to
  * set what papgate owns: the accounts (and a second server of account 1), the provisioning server
  * and its credentials, DHCP/PnP provisioning, check-sync handling.
  */
@@ -84,6 +85,50 @@ static.firmware.url = http://fusionpbx.example/firmware/T54W.rom
     <P30>pool.ntp.org</P30>
   </config>
 </gs_provision>
+`,
+  // fusionpbx/fusionpbx resources/templates/provision/cisco/spa112/{$mac}.xml
+  cisco: `<?xml version="1.0" encoding="UTF-8"?>
+<flat-profile>
+<!--<Restricted_Access_Domains/>-->
+<Provision_Enable>Yes</Provision_Enable>
+<Resync_On_Reset>Yes</Resync_On_Reset>
+<Resync_Periodic>0</Resync_Periodic>
+<Resync_From_SIP>Yes</Resync_From_SIP>
+<Profile_Rule>[--uid prov --pwd provpass]http://fusionpbx.example/app/provision/?mac=$MA</Profile_Rule>
+<Upgrade_Enable>Yes</Upgrade_Enable>
+<Line_Enable_1_>Yes</Line_Enable_1_>
+<Mailbox_ID_1_>*97</Mailbox_ID_1_>
+<Proxy_1_>pbx.upstream.example</Proxy_1_>
+<SIP_Port_1_ group="Ext_1/SIP_Settings">5060</SIP_Port_1_>
+<Register_1_>Yes</Register_1_>
+<Display_Name_1_>Old Name</Display_Name_1_>
+<User_ID_1_>101</User_ID_1_>
+<Password_1_>upstream-secret</Password_1_>
+<Line_Enable_2_>Yes</Line_Enable_2_>
+<Proxy_2_>pbx.upstream.example</Proxy_2_>
+<Time_Zone>GMT+01:00</Time_Zone>
+</flat-profile>
+`,
+  // fusionpbx/fusionpbx resources/templates/provision/panasonic/tgp550/{$mac}.cfg
+  panasonic: `# PCC Standard Format File # DO NOT CHANGE THIS LINE!
+
+## System Time Settings
+TIME_ZONE="60"
+## Provisioning Settings
+OPTION66_ENABLE="Y"
+PROVISION_ENABLE="Y"
+CFG_MASTER_FILE_PATH="tftp://pbx.upstream.example/{mac}.cfg"
+CFG_CYCLIC="N"
+NTP_ADDR="pool.ntp.org"
+SDP_CODEC0_1="G722"
+SIP_AUTHID_1="101"
+SIP_PASS_1="upstream-secret"
+SIP_PRXY_ADDR_1="pbx.upstream.example"
+SIP_2NDPROXY_ADDR_1="backup.upstream.example"
+SIP_RGSTR_ADDR_1="pbx.upstream.example"
+PHONE_NUMBER_1="101"
+DISPLAY_NAME_1="Old Name"
+VM_NUMBER_1="*97"
 `,
 } as const;
 

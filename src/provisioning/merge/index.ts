@@ -48,4 +48,30 @@ export const FORMATS: Readonly<Record<GatedFamily, Format>> = {
       /^P(?:271|270|47|2312|35|36|34|3|48|2333)$/,
     ],
   }),
+  cisco: xmlFormat({
+    root: 'flat-profile',
+    container: 'flat-profile',
+    keyAttributes: [],
+    owned: [
+      // Provisioning: whether and from where the ATA resyncs, and whether check-sync needs credentials.
+      /^(?:Provision_Enable|Resync_On_Reset|Resync_Periodic|Resync_From_SIP|Profile_Rule(?:_[B-D])?)$/,
+      /^Auth_Resync-Reboot_\d+_$/,
+      // A line's identity and server, in any line.
+      /^(?:Line_Enable|Proxy|Alternate_Proxy|Outbound_Proxy|Use_Outbound_Proxy|Display_Name|User_ID|Password|Use_Auth_ID|Auth_ID|Register)_\d+_$/,
+    ],
+  }),
+  panasonic: lineFormat({
+    // papgate's templates write the first, FusionPBX's (tgp550/{$mac}.cfg) the second.
+    header: /^# (?:Panasonic SIP Phone|PCC) Standard Format File #/,
+    owned: [
+      // Provisioning on or off, configuration files, their check and re-sync (CFG_*), their HTTP
+      // credentials, DHCP option 66.
+      /^provision_enable$/,
+      /^cfg_/,
+      /^http_auth_/,
+      /^option66_/,
+      // A line's identity and servers (second ones included), in any line.
+      /^(?:phone_number|sip_uri|sip_authid|sip_pass|display_name|sip_(?:2nd)?rgstr_(?:addr|port)|sip_(?:prxy|2ndproxy)_(?:addr|port)|sip_svcdomain|sip_outproxy_(?:addr|port))_\d+$/,
+    ],
+  }),
 };

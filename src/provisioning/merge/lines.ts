@@ -1,8 +1,8 @@
 import { FormatError, type Format } from './types';
 
 /**
- * A file of `key = value` lines after a header line (Yealink's `#!version:1.0.0.1`), `#` starting a
- * comment. Keys are compared in lower case: a key that differs only in case is dropped rather than
+ * A file of `key = value` (Yealink) or `KEY="value"` (Panasonic) lines after a header line, `#`
+ * starting a comment; an item is what precedes the first `=`. Keys are compared in lower case: a key that differs only in case is dropped rather than
  * left to the phone to read as papgate's.
  */
 export function lineFormat(spec: {

@@ -25,8 +25,9 @@ const ATTRS = ':@';
 
 /**
  * A file whose items are elements inside one container under the root (snom `settings >
- * phone-settings`, Grandstream `gs_provision > config`). Everything outside the container (snom's
- * function keys, phone book, dial plan) is the upstream's, as it is.
+ * phone-settings`, Grandstream `gs_provision > config`), or the root itself (Cisco `flat-profile`).
+ * Everything outside the container (snom's function keys, phone book, dial plan) is the upstream's,
+ * as it is.
  */
 export function xmlFormat(spec: {
   readonly root: string;
@@ -46,7 +47,10 @@ export function xmlFormat(spec: {
     const doc = parse(text);
     const root = doc.find((n) => nameOf(n) === spec.root);
     if (root === undefined) throw new FormatError(`no <${spec.root}> root element`);
-    const container = children(root).find((n) => nameOf(n) === spec.container) ?? null;
+    const container =
+      spec.container === spec.root
+        ? root
+        : (children(root).find((n) => nameOf(n) === spec.container) ?? null);
     if (container && spec.items)
       for (const n of children(container))
         if (isElement(n) && !spec.items.test(nameOf(n)))
