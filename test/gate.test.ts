@@ -374,6 +374,17 @@ describe('gate mode: provisioning over a loopback upstream', () => {
       assert.equal((await get(`/d/${cred}/${path.slice(1)}`, '127.0.0.9')).status, 200);
     });
 
+  it('an upstream 404 is a 503 with Retry-After, not a 404 (no miss counted against the phone)', async () => {
+    await start();
+    await f.device('yealink', 'T54W', '001565aabbcf'); // no file for it upstream
+    for (let i = 0; i < 8; i++) {
+      const res = await get('/001565aabbcf.cfg', '127.0.0.3');
+      assert.equal(res.status, 503, `request ${i}: over PROVISIONING_MISS_LIMIT (5) a miss would be 429`);
+      assert.equal(res.headers['retry-after'], '5');
+    }
+    assert.equal((await f.store.findDevice('001565aabbcf' as never))?.credentialHash, null);
+  });
+
   it('counts upstream requests by family and outcome, and times the fetched ones', async () => {
     await start();
     const metrics = new Metrics();
