@@ -8,13 +8,15 @@ import { createProvisioningServer } from '../src/provisioning/server';
 import { FORMATS, FormatError } from '../src/provisioning/merge';
 import { ACCOUNT, credentialIn, ProvisioningFixture, request } from './support/http';
 import { silentLog } from './support/redis';
-import { LoopbackUpstream, UPSTREAM_FILES } from './support/upstream';
+import { LoopbackUpstream, OTHER_UPSTREAM_FILES, UPSTREAM_FILES } from './support/upstream';
 
 const YEALINK = '001565aabbcc';
 const SNOM = '000413aabbcc';
 const GRANDSTREAM = '000b82aabbcc';
 const CISCO = '000e08aabbcc';
 const PANASONIC = '080023aabbcc';
+const POLY = '0004f2aabbcc';
+const GIGASET = '7c2f80aabbcc';
 const UA = `Yealink SIP-T54W 96.86.0.70 00:15:65:aa:bb:cc`;
 
 /** The lines of a key = value file that set `key`. */
@@ -170,6 +172,147 @@ describe('gate mode: merges', () => {
       assert.ok(merged.includes(kept), kept);
   });
 
+  // papgate's phone.cfg as it renders a full file (config/templates/poly): attributes on elements.
+  const ownPoly = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<!-- papgate full configuration for 0004f2aabbcc -->
+<polycomConfig>
+  <reg reg.1.address="101" reg.1.auth.userId="101" reg.1.auth.password="papgate-pw" reg.1.displayName="Alice" reg.1.label="101" reg.1.server.1.address="sip.acme.example" reg.1.server.1.port="5080"/>
+  <reg reg.2.address="" reg.2.auth.userId="" reg.2.auth.password="" reg.2.displayName="" reg.2.label="" reg.2.server.1.address="" reg.2.server.1.port=""/>
+  <reg reg.1.outboundProxy.address="" reg.1.outboundProxy.port=""/>
+  <dialplan dialplan.routing.server.1.address="sip.acme.example" dialplan.routing.server.1.port="5080" dialplan.routing.emergency.1.value="112" dialplan.routing.emergency.1.server.1="1"/>
+  <device device.set="1" device.prov.serverName.set="1" device.prov.serverName="http://prov.papgate.test/d/cred/" device.prov.password.set="1" device.prov.password="cred"/>
+</polycomConfig>
+`;
+  /** The values `name` is set to, wherever in the file. */
+  const attr = (body: string, name: string) =>
+    [...body.matchAll(new RegExp(`\\s${name.replace(/\./g, '\\.')}="([^"]*)"`, 'g'))].map((m) => m[1]);
+
+  it("poly: attributes by name on any element (FusionPBX's <PHONE>); lines, provisioning, check-sync and emergency routing are papgate's", () => {
+    const merged = FORMATS.poly.merge(UPSTREAM_FILES.poly, ownPoly);
+    assert.equal(XMLValidator.validate(merged), true);
+    for (const gone of [
+      'upstream-secret',
+      'provpass',
+      'fusionpbx.example/app',
+      'backup.upstream',
+      'Old Name',
+      '102@',
+    ])
+      assert.ok(!merged.includes(gone), gone);
+    assert.deepEqual(attr(merged, 'reg.1.auth.password'), ['papgate-pw']);
+    assert.deepEqual(attr(merged, 'device.prov.serverName'), ['http://prov.papgate.test/d/cred/']);
+    assert.deepEqual(attr(merged, 'device.set'), ['1']);
+    // Owned where papgate's file says nothing: the DHCP boot server, line 1's second server and
+    // transport, the check-sync handling and its challenge, polling, the global backup server, a
+    // second emergency route.
+    for (const owned of [
+      'device.dhcp.bootSrvUseOpt',
+      'reg.1.server.1.transport',
+      'reg.1.outboundProxy.port',
+      'voIpProt.SIP.specialEvent.checkSync.alwaysReboot',
+      'voIpProt.SIP.requestValidation.1.request',
+      'prov.polling.period',
+      'dialplan.routing.emergency.2.value',
+    ])
+      assert.deepEqual(attr(merged, owned), owned === 'reg.1.outboundProxy.port' ? [''] : [], owned);
+    for (const kept of [
+      'reg.1.lineKeys="2"',
+      'device.prov.upgradeServer="http://fusionpbx.example/firmware"',
+      'dialplan.digitmap="[2-9]11|0T|xxx.T"',
+      'lcl.ml.lang="Deutsch_Deutschland"',
+    ])
+      assert.ok(merged.includes(kept), kept);
+    // papgate's elements close the upstream's root, whose layout is kept.
+    assert.match(merged, /^<\?xml[^\n]*\?>\n<PHONE>\n\t<REGISTRATION\n/);
+    assert.match(merged, /<device device\.set="1"[^>]*\/>\n<\/PHONE>\n$/);
+  });
+
+  it("poly: Wazo's settings on an empty root (-user.cfg); a master file is refused", () => {
+    const merged = FORMATS.poly.merge(OTHER_UPSTREAM_FILES.polyWazo, ownPoly);
+    assert.equal(XMLValidator.validate(merged), true);
+    assert.ok(!merged.includes('upstream-secret') && !merged.includes('pbx.upstream.example'));
+    assert.deepEqual(attr(merged, 'reg.1.displayName'), ['Alice']);
+    assert.ok(merged.includes('\ndevice.auth.localAdminPassword="9486"\n'));
+    assert.ok(merged.includes('\nmsg.mwi.1.callBack="*97"\n'));
+    assert.match(merged, /<\/polycomConfig>\n$/);
+    assert.throws(() => FORMATS.poly.check(OTHER_UPSTREAM_FILES.polyMaster), /master file/);
+  });
+
+  // papgate's Gigaset provider.xml as it renders a full file (config/templates/gigaset), shortened.
+  const ownGigaset = (items: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<!-- papgate full configuration -->
+<ProviderFrame xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="N510.xsd">
+  <Provider>
+    <MAC_ADDRESS value="7C2F80AABBCC"/>
+    <PROFILE_NAME class="string" value="papgate"/>
+${items}
+    <SYMB_ITEM ID="BS_IP_Data1.aucS_DATA_SERVER[0]" class="symb_item" value='"profile.gigaset.net/device"'/>
+    <S_CONFIGFILE_URL class="string" value='"prov.papgate.test/d/cred/7C2F80AABBCC.xml"'/>
+    <S_PROV_PASSWORD class="string" value='"cred"'/>
+  </Provider>
+</ProviderFrame>`;
+
+  it("gigaset N510: SYMB_ITEM by ID, as written (a raw & included); accounts, handsets and provisioning are papgate's", () => {
+    const own =
+      ownGigaset(`    <SYMB_ITEM ID="BS_IP_Data1.aucS_SIP_PASSWORD" class="symb_item" value='"papgate-pw"'/>
+    <SYMB_ITEM ID="BS_IP_Data1.aucS_SIP_PASSWORD_2" class="symb_item" value='""'/>`);
+    const merged = FORMATS.gigaset.merge(UPSTREAM_FILES.gigaset, own);
+    for (const gone of [
+      'upstream-secret',
+      'pbx.upstream.example',
+      'rogue.upstream',
+      'Old Name',
+      'wazo.example:8667/7C2F80AABBCC.xml',
+      '"wazo.example:8667"',
+      'ucB_AUTO_UPDATE_PROFILE',
+      'ONESHOT_PROVISIONING',
+      'value="N510"',
+    ])
+      assert.ok(!merged.includes(gone), gone);
+    assert.equal(merged.match(/aucS_SIP_PASSWORD"/g)?.length, 1);
+    assert.ok(
+      merged.includes(
+        `<SYMB_ITEM ID="BS_IP_Data1.aucS_SIP_PASSWORD" class="symb_item" value='"papgate-pw"'/>`,
+      ),
+    );
+    for (const kept of [
+      `<SYMB_ITEM ID="BS_AE_SwConfig.ucCountryCodeTone" class="symb_item" value="12"/>`,
+      `<SYMB_ITEM ID="BS_IP_Data1.aucS_TIME_NTP_SERVER" class="symb_item" value='"pool.ntp.org"'/>`,
+      `value='"http://wazo.example:8667/42/fw262.bin?mac=7C2F80AABBCC&fw262.bin"'`,
+      '<!-- Needed to enable Provisioning, After Reboot -->\t -->',
+    ])
+      assert.ok(merged.includes(kept), kept);
+    // papgate's declaration (UTF-8, as the answer is sent), the upstream's comments, no blank lines
+    // where items went.
+    assert.ok(merged.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<ProviderFrame'));
+    assert.ok(!/\n\s*\n/.test(merged));
+    assert.match(
+      merged,
+      /<S_PROV_PASSWORD class="string" value='"cred"'\/>\n {2}<\/Provider>\n<\/ProviderFrame>\n$/,
+    );
+  });
+
+  it("gigaset N720: an array index papgate writes is papgate's on every index and on [%]", () => {
+    const own =
+      ownGigaset(`    <SYMB_ITEM ID="BS_VOIP_Data.astVoipAccounts[0].ucVoipProviderIndex" class="symb_item" value="0"/>
+    <SYMB_ITEM ID="BS_VOIP_Data.astVoipAccounts[0].aucS_SIP_PASSWORD[0]" class="symb_item" value='"papgate-pw"'/>
+    <SYMB_ITEM ID="BS_IP_Data.ucB_DO_CHECK_FOR_PROFILE_UPDATES" class="symb_item" value="1"/>`);
+    const merged = FORMATS.gigaset.merge(OTHER_UPSTREAM_FILES.gigasetN720, own);
+    for (const gone of ['upstream-secret', 'rogue.upstream', 'pbx.upstream.example', 'AUTOPROVISIONING_CODE'])
+      assert.ok(!merged.includes(gone), gone);
+    assert.equal(merged.match(/ucVoipProviderIndex/g)?.length, 1);
+    assert.equal(merged.match(/DO_CHECK_FOR_PROFILE_UPDATES" class="symb_item" value="1"/g)?.length, 1);
+    for (const kept of [
+      'astVoipAccounts[%].ucB_CALL_MANAGER_SUPPORT',
+      'aucSIP_PROVIDER_NAME[%]" class="symb_item" value=\'"WazoPBX"\'',
+      'ucSIP_PREFERRED_TRANSPORT_LAYER" class="symb_item" value="17"/> <!-- UDP -->',
+      'astVoipAccounts[3].aucS_VOIP_NET_AM_NUMBER_1[%]',
+      // A tag inside a comment is no item.
+      '<SYMB_ITEM ID="BS_VOIP_Data.ucI_DTMF_TX_MODE_BITS" class="symb_item" value="1"/>\n    -->',
+    ])
+      assert.ok(merged.includes(kept), kept);
+  });
+
   it('refuses what it cannot merge: no header, a DTD, broken XML, another version of the format', () => {
     const refused: [keyof typeof FORMATS, string][] = [
       ['yealink', 'account.1.enable = 1\n'],
@@ -181,23 +324,29 @@ describe('gate mode: merges', () => {
         'grandstream',
         '<gs_provision version="1"><config version="2"><item name="a">1</item></config></gs_provision>',
       ],
+      ['poly', '<html><body>Login</body></html>'],
+      ['poly', '<polycomConfig reg.1.address="1">'],
+      ['poly', '<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x "boom">]><polycomConfig a.b="&x;"/>'],
+      ['gigaset', '<settings><phone-settings/></settings>'],
+      ['gigaset', '<ProviderFrame><Provider><SYMB_ITEM ID="a"><x/></SYMB_ITEM></Provider></ProviderFrame>'],
+      ['gigaset', '<ProviderFrame><Provider><SYMB_ITEM ID="a" value=\'"1"\'/>'],
+      ['gigaset', '<!DOCTYPE p [<!ENTITY x "boom">]><ProviderFrame><Provider/></ProviderFrame>'],
     ];
     for (const [family, body] of refused) assert.throws(() => FORMATS[family].check(body), FormatError, body);
-    for (const family of ['yealink', 'snom', 'grandstream'] as const)
+    for (const family of ['yealink', 'snom', 'grandstream', 'cisco', 'panasonic', 'poly', 'gigaset'] as const)
       FORMATS[family].check(UPSTREAM_FILES[family]);
   });
 });
 
 describe('gate mode: configuration', () => {
   const load = (env: Record<string, string>) => () => loadConfig({ SIP_REGISTRAR: 'a.test:5070', ...env });
-  it('refuses Patton (a CLI script), unknown families and placeholders, credentials in the URL, half credentials', () => {
+  it('refuses Patton (a CLI script), unknown families and placeholders, credentials in the URL, half credentials; takes Poly and Gigaset', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [
         { PROVISIONING_UPSTREAM: 'patton=http://p.test/{mac}.cfg' },
         /PROVISIONING_UPSTREAM: patton: .*CLI script/,
       ],
       [{ PROVISIONING_UPSTREAM: 'avaya=http://p.test/{mac}.cfg' }, /unknown family "avaya"/],
-      [{ PROVISIONING_UPSTREAM: 'poly=http://p.test/{mac}.cfg' }, /poly: gate mode is not available/],
       [{ PROVISIONING_UPSTREAM: 'yealink=http://p.test/{serial}.cfg' }, /unknown placeholder \{serial\}/],
       [{ PROVISIONING_UPSTREAM: 'yealink=http://u:p@p.test/{mac}.cfg' }, /without credentials/],
       [{ PROVISIONING_UPSTREAM: 'yealink=ftp://p.test/{mac}.cfg' }, /http\(s\) URL/],
@@ -215,6 +364,11 @@ describe('gate mode: configuration', () => {
       yealink: 'https://prov.internal/{mac}.cfg',
       snom: 'http://prov.internal/snom/{MAC}/{file}',
     });
+    assert.deepEqual(
+      load({ PROVISIONING_UPSTREAM: 'poly=http://p.test/{mac}-user.cfg,gigaset=http://p.test/{MAC}.xml' })()
+        .provisioningUpstream?.patterns,
+      { poly: 'http://p.test/{mac}-user.cfg', gigaset: 'http://p.test/{MAC}.xml' },
+    );
     assert.equal(load({})().provisioningUpstream, null);
   });
 });
@@ -232,10 +386,12 @@ describe('gate mode: provisioning over a loopback upstream', () => {
       [`/gs/cfg${GRANDSTREAM}.xml`]: UPSTREAM_FILES.grandstream,
       [`/cisco/${CISCO}.xml`]: UPSTREAM_FILES.cisco,
       [`/pana/Config${PANASONIC.toUpperCase()}.cfg`]: UPSTREAM_FILES.panasonic,
+      [`/fusion/${POLY}.cfg`]: UPSTREAM_FILES.poly,
+      [`/wazo/${GIGASET.toUpperCase()}.xml`]: UPSTREAM_FILES.gigaset,
     }).start();
     const base = `http://127.0.0.1:${upstream.port}`;
     f = await new ProvisioningFixture({
-      PROVISIONING_UPSTREAM: `yealink=${base}/yealink/{mac}.cfg,snom=${base}/snom/{MAC}.xml,grandstream=${base}/gs/{file},cisco=${base}/cisco/{mac}.xml,panasonic=${base}/pana/{file}`,
+      PROVISIONING_UPSTREAM: `yealink=${base}/yealink/{mac}.cfg,snom=${base}/snom/{MAC}.xml,grandstream=${base}/gs/{file},cisco=${base}/cisco/{mac}.xml,panasonic=${base}/pana/{file},poly=${base}/fusion/{mac}.cfg,gigaset=${base}/wazo/{MAC}.xml`,
       PROVISIONING_UPSTREAM_USER: 'papgate-upstream',
       PROVISIONING_UPSTREAM_PASSWORD: 'upstream-pw',
       PROVISIONING_UPSTREAM_TIMEOUT_MS: '300',
@@ -331,6 +487,56 @@ describe('gate mode: provisioning over a loopback upstream', () => {
     assert.equal(again.status, 200);
     assert.ok(again.body.includes('linekey.2.label = Bob'));
     assert.equal(credentialIn(again.body), cred);
+  });
+
+  it("poly and gigaset: papgate's master file points at the phone's file, which is the upstream's with papgate's items over it", async () => {
+    await start();
+    await f.device('poly', 'VVX450', POLY);
+    await f.device('gigaset', 'N510 IP PRO', GIGASET);
+
+    // The master file is papgate's, the same for every decision: the upstream is not asked for it.
+    const master = await get(`/${POLY}.cfg`, '127.0.0.3');
+    assert.equal(master.status, 200);
+    assert.match(master.body, new RegExp(`CONFIG_FILES="${POLY}-phone\\.cfg"`));
+    assert.equal(upstream.requests.length, 0);
+
+    const p = await get(`/${POLY}-phone.cfg`, '127.0.0.3', {
+      'user-agent': 'FileTransport PolycomVVX-VVX_450-UA/6.4.0.1234',
+    });
+    assert.equal(p.status, 200);
+    assert.equal(XMLValidator.validate(p.body), true);
+    const cred = credentialIn(p.body);
+    assert.ok(cred);
+    assert.ok(p.body.includes(`reg.1.auth.password="${ACCOUNT.password}"`));
+    assert.ok(p.body.includes('dialplan.digitmap="[2-9]11|0T|xxx.T"'));
+    assert.ok(p.body.includes('<DEVICE_SETTINGS'));
+    for (const gone of ['upstream-secret', 'provpass', 'checkSync', 'NOTIFY', 'backup.upstream'])
+      assert.ok(!p.body.includes(gone), gone);
+
+    const gigasetUA = 'Gigaset N510 IP PRO/42.245.00.000.000;7C2F80AABBCC';
+    const g = await get(`/${GIGASET.toUpperCase()}.xml`, '127.0.0.3', { 'user-agent': gigasetUA });
+    assert.equal(g.status, 200);
+    assert.ok(g.body.startsWith('<?xml version="1.0" encoding="UTF-8"?>'));
+    assert.ok(g.body.includes(`value='"${ACCOUNT.password}"'`));
+    assert.ok(
+      g.body.includes(`<SYMB_ITEM ID="BS_AE_SwConfig.ucCountryCodeTone" class="symb_item" value="12"/>`),
+    );
+    assert.ok(g.body.includes('fw262.bin?mac=7C2F80AABBCC&fw262.bin'));
+    for (const gone of ['upstream-secret', 'rogue.upstream', 'wazo.example:8667/7C2F80AABBCC.xml', 'ONESHOT'])
+      assert.ok(!g.body.includes(gone), gone);
+    assert.equal(g.body.match(/<S_PROV_PASSWORD /g)?.length, 1);
+    assert.deepEqual(
+      upstream.requests.map((r) => [r.url, r.userAgent]),
+      [
+        [`/fusion/${POLY}.cfg`, 'FileTransport PolycomVVX-VVX_450-UA/6.4.0.1234'],
+        [`/wazo/${GIGASET.toUpperCase()}.xml`, gigasetUA],
+      ],
+    );
+
+    // The phone back with its credential: the same merge.
+    const again = await get(`/d/${cred}/${POLY}-phone.cfg`, '127.0.0.9');
+    assert.equal(again.status, 200);
+    assert.ok(again.body.includes('dialplan.digitmap='));
   });
 
   for (const mode of ['status500', 'hang', 'huge', 'dtd', 'down'] as const)

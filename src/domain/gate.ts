@@ -5,15 +5,21 @@
  */
 
 /** The vendor families whose files papgate can merge (one format each, src/provisioning/merge). */
-export const GATED_FAMILIES = ['yealink', 'snom', 'grandstream', 'cisco', 'panasonic'] as const;
+export const GATED_FAMILIES = [
+  'yealink',
+  'snom',
+  'grandstream',
+  'cisco',
+  'panasonic',
+  'poly',
+  'gigaset',
+] as const;
 export type GatedFamily = (typeof GATED_FAMILIES)[number];
 
 /** Families named in PROVISIONING_UPSTREAM that are refused at start-up, and why. */
 const REFUSED: Readonly<Record<string, string>> = {
   patton:
     'a Patton file is a CLI script whose commands depend on the ones before them: no item of it can be replaced on its own',
-  poly: 'not merged yet: a Poly file sets attributes across a master file and the files it names',
-  gigaset: 'not merged yet (SYMB_ITEM ids)',
 };
 
 /** What an upstream request came to: the label of papgate_upstream_requests_total. */

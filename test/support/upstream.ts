@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * Files as an existing provisioning server (FusionPBX) serves them, rendered for one phone each:
+ * Files as an existing provisioning server serves them (FusionPBX; Wazo for Gigaset, for which FusionPBX has no template), rendered for one phone each:
  * the shapes of fusionpbx/fusionpbx resources/templates/provision/yealink/t54w/{$mac}.cfg,
  * snom/720/{$mac}.xml, grandstream/gxp2160/{$mac}.xml and those named below, with values filled in
  * and most items left out. Each also tries to
@@ -129,6 +129,140 @@ SIP_RGSTR_ADDR_1="pbx.upstream.example"
 PHONE_NUMBER_1="101"
 DISPLAY_NAME_1="Old Name"
 VM_NUMBER_1="*97"
+`,
+  // fusionpbx/fusionpbx resources/templates/provision/polycom/6.x/{$mac}.cfg (the phone's one file)
+  poly: `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<PHONE>
+	<REGISTRATION
+	reg.1.displayName="Old Name"
+		reg.1.address="101@pbx.upstream.example"
+		reg.1.label="101"
+		reg.1.type="private"
+		reg.1.auth.userId="101"
+		reg.1.auth.password="upstream-secret"
+		reg.1.lineKeys="2"
+		reg.1.outboundProxy.port="5060"
+		reg.1.server.1.address="pbx.upstream.example"
+		reg.1.server.1.transport="TCPOnly"
+		reg.1.server.2.address="backup.upstream.example"
+		reg.2.address="102@pbx.upstream.example"
+	/>
+	<DEVICE_SETTINGS
+		device.set="1"
+		device.sntp.serverName="pool.ntp.org"
+		device.prov.upgradeServer.set="1"
+		device.prov.upgradeServer="http://fusionpbx.example/firmware"
+		device.prov.serverName.set="1"
+		device.prov.serverName="fusionpbx.example/app/provision/"
+		device.prov.user.set="1"
+		device.prov.user="prov"
+		device.prov.password.set="1"
+		device.prov.password="provpass"
+		device.dhcp.bootSrvUseOpt.set="1"
+		device.dhcp.bootSrvUseOpt="Default"
+	/>
+	<DIALPLAN
+		dialplan.routing.emergency.2.value="112"
+		dialplan.routing.emergency.2.server.1="2"
+		dialplan.digitmap="[2-9]11|0T|xxx.T"
+	/>
+	<GENERAL
+		voIpProt.SIP.specialEvent.checkSync.alwaysReboot="1"
+		voIpProt.SIP.requestValidation.1.method="digest"
+		voIpProt.SIP.requestValidation.1.request="NOTIFY"
+		voIpProt.server.2.address="backup.upstream.example"
+		prov.polling.enabled="1"
+		prov.polling.period="86400"
+		lcl.ml.lang="Deutsch_Deutschland"
+	/>
+</PHONE>
+`,
+  // wazo-platform/wazo-provd-plugins plugins/wazo_gigaset/N510/templates/base.tpl, rendered
+  // (its raw `&` in S_SPECIAL_DATA_SRV included, :11)
+  gigaset: `<?xml version="1.0" encoding="ISO-8859-1"?>
+<ProviderFrame xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="N510.xsd">
+  <Provider>
+<!-- Please enter the correct MAC Address example: 3E2F800E1234 -->
+    <MAC_ADDRESS value="7C2F80AABBCC"/>
+    <PROFILE_NAME class="string" value="N510"/>
+    <S_SPECIAL_DATA_SRV class="string" value='"http://wazo.example:8667/42/fw262.bin?mac=7C2F80AABBCC&fw262.bin"'/>
+    <SYMB_ITEM ID="BS_Accounts.astAccounts[0].aucAccountName[0]" class="symb_item" value='"Old Name 101"'/>
+    <SYMB_ITEM ID="BS_Accounts.astAccounts[0].uiSendMask" class="symb_item" value="0x1"/>
+    <SYMB_ITEM ID="BS_IP_Data1.aucS_SIP_ACCOUNT_NAME_1" class="symb_item" value='"Old Name 101"'/>
+    <SYMB_ITEM ID="BS_IP_Data1.aucS_SIP_PASSWORD" class="symb_item" value='"upstream-secret"'/>
+    <SYMB_ITEM ID="BS_IP_Data1.aucS_SIP_SERVER" class="symb_item" value='"pbx.upstream.example"' />
+    <SYMB_ITEM ID="BS_IP_Data1.aucS_SIP_PASSWORD_2" class="symb_item" value='"upstream-secret"'/>
+    <SYMB_ITEM ID="BS_IP_Data1.aucS_SIP_SERVER_7" class="symb_item" value='"pbx.upstream.example"' />
+    <SYMB_ITEM ID="BS_IP_Data1.aucS_OUTBOUND_PROXY" class="symb_item" value='"rogue.upstream.example"'/>
+    <SYMB_ITEM ID="BS_IP_Data1.ucI_SIP_PREFERRED_VOCODER" class="symb_item" value="0x05,0x01,0x00,0x02,0x03"/>
+<!-- Needed to enable Provisioning, After Reboot -->	 -->
+    <SYMB_ITEM ID="BS_IP_Data.ucB_AUTO_UPDATE_PROFILE" class="symb_item" value="0x0"/>
+    <SYMB_ITEM ID="BS_IP_Data3.ucI_ONESHOT_PROVISIONING_MODE_1" class="symb_item" value="0x1"/>
+    <SYMB_ITEM ID="BS_IP_Data1.aucS_DATA_SERVER[0]" class="symb_item" value='"wazo.example:8667"'/>
+    <S_CONFIGFILE_URL class="string" value='"wazo.example:8667/7C2F80AABBCC.xml"'/>
+    <SYMB_ITEM ID="BS_AE_SwConfig.ucCountryCodeTone" class="symb_item" value="12"/>
+    <SYMB_ITEM ID="BS_IP_Data1.aucS_TIME_NTP_SERVER" class="symb_item" value='"pool.ntp.org"'/>
+  </Provider>
+</ProviderFrame>
+`,
+} as const;
+
+/**
+ * Files as other servers serve them, for the merges alone: Wazo's Poly file (the settings on the
+ * root, itself empty: wazo_polycom/common/templates/base.tpl, listed as `[PHONE_MAC_ADDRESS]-user.cfg`
+ * by v6_4_6/var/tftpboot/000000000000.cfg), FusionPBX's SoundPoint master file (polycom/650/{$mac}.cfg),
+ * and Wazo's N720 profile (wazo_gigaset/N720/templates/base.tpl).
+ */
+export const OTHER_UPSTREAM_FILES = {
+  polyWazo: `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<polycomConfig
+
+device.set="1"
+device.prov.tagSerialNo.set="1"
+device.prov.tagSerialNo="1"
+device.auth.localAdminPassword.set="1"
+device.auth.localAdminPassword="9486"
+tcpIpApp.sntp.address="pool.ntp.org"
+lcl.ml.lang="Deutsch_Deutschland"
+tone.dtmf.viaRtp="1"
+reg.1.server.1.address="pbx.upstream.example"
+reg.1.server.1.port="5060"
+reg.1.displayName="Old Name"
+reg.1.address="101"
+reg.1.auth.userId="101"
+reg.1.auth.password="upstream-secret"
+msg.mwi.1.callBack="*97"
+call.callWaiting.enable="1"
+
+/>
+`,
+  polyMaster: `<?xml version="1.0" standalone="yes"?>
+<!-- Default Master SIP Configuration File-->
+<APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES="001122334455-registration.cfg, phone1.cfg, sip.cfg, custom.cfg" MISC_FILES="" LOG_FILE_DIRECTORY="logs" OVERRIDES_DIRECTORY="overrides" CONTACTS_DIRECTORY="contacts" LICENSE_DIRECTORY="">
+<APPLICATION_VVX1500 CONFIG_FILES_VVX1500="phone1.cfg, sip.cfg"/>
+</APPLICATION>
+`,
+  gigasetN720: `<?xml version="1.0" encoding="ISO-8859-1"?>
+<ProviderFrame xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="N720_general.xsd">
+	<Provider>
+        <MAC_ADDRESS value="7C2F80AABBCD"/>
+        <PROFILE_NAME class="string" value="N720"/>
+        <S_SPECIAL_DATA_SRV_IWU class="string" value='"http://wazo.example:8667/Gigaset/einsteiniwu117_70.bin?mac=7C2F80AABBCD&server_einstein_iwu117.bin"'/>
+        <SYMB_ITEM ID="BS_IP_Data.ucB_DO_CHECK_FOR_PROFILE_UPDATES" class="symb_item" value="0"/>
+        <SYMB_ITEM ID="BS_VOIP_Data.astVoipAccounts[%].aucS_AUTOPROVISIONING_CODE[%]" class="symb_item" value='"960"'/>
+        <SYMB_ITEM ID="BS_VOIP_Data.astVoipAccounts[%].ucB_CALL_MANAGER_SUPPORT" class="symb_item" value="0"/>
+        <SYMB_ITEM ID="BS_VOIP_Data.astVoipAccounts[%].ucVoipProviderIndex" class="symb_item" value="1"/>
+        <SYMB_ITEM ID="BS_VOIP_Data.astVoipProviders[1].aucSIP_SERVER[%]" class="symb_item" value='"rogue.upstream.example"'/>
+        <SYMB_ITEM ID="BS_VOIP_Data.astVoipProviders[0].aucSIP_PROVIDER_NAME[%]" class="symb_item" value='"WazoPBX"'/>
+        <SYMB_ITEM ID="BS_VOIP_Data.astVoipProviders[0].aucSIP_DOMAIN[%]" class="symb_item" value='"pbx.upstream.example"'/>
+        <SYMB_ITEM ID="BS_VOIP_Data.astVoipProviders[0].ucSIP_PREFERRED_TRANSPORT_LAYER" class="symb_item" value="17"/> <!-- UDP -->
+    <!--Bit-Masks for I_DTMF_TX_MODE_BITS: Audio=1, RFC2833=2, SIP-INFO=4
+            <SYMB_ITEM ID="BS_VOIP_Data.ucI_DTMF_TX_MODE_BITS" class="symb_item" value="1"/>
+    -->
+        <SYMB_ITEM ID="BS_VOIP_Data.astVoipAccounts[3].aucS_SIP_PASSWORD[0]" class="symb_item" value='"upstream-secret"'/>
+        <SYMB_ITEM ID="BS_VOIP_Data.astVoipAccounts[3].aucS_VOIP_NET_AM_NUMBER_1[%]" class="symb_item" value='"*97"'/>
+	</Provider>
+</ProviderFrame>
 `,
 } as const;
 

@@ -1,5 +1,7 @@
 import type { GatedFamily } from '../../domain/gate';
+import { gigasetFormat } from './gigaset';
 import { lineFormat } from './lines';
+import { polyFormat } from './poly';
 import type { Format } from './types';
 import { xmlFormat } from './xml';
 
@@ -72,6 +74,42 @@ export const FORMATS: Readonly<Record<GatedFamily, Format>> = {
       /^option66_/,
       // A line's identity and servers (second ones included), in any line.
       /^(?:phone_number|sip_uri|sip_authid|sip_pass|display_name|sip_(?:2nd)?rgstr_(?:addr|port)|sip_(?:prxy|2ndproxy)_(?:addr|port)|sip_svcdomain|sip_outproxy_(?:addr|port))_\d+$/,
+    ],
+  }),
+  // papgate's master file `<mac>.cfg` stays papgate's (docs/gate-mode.md): the upstream's settings
+  // file is merged into `<mac>-phone.cfg`, the one file papgate's master names.
+  poly: polyFormat({
+    owned: [
+      // Provisioning server, its type and credentials, the DHCP boot server option, zero-touch; polling.
+      /^device\.prov\.(?:serverName|serverType|user|password|ztpEnabled)(?:\.set)?$/i,
+      /^device\.dhcp\.bootSrv/i,
+      /^prov\.polling\./i,
+      // Whether a check-sync NOTIFY is acted on, and whether the phone challenges it (F
+      // polycom/6.x/{$mac}.cfg:217-219 sets both): left at the phone's default, as papgate's file does.
+      /^voIpProt\.SIP\.(?:specialEvent\.checkSync|requestValidation)\./i,
+      // A line's identity and servers, in any line, and the servers a line without its own uses.
+      /^reg\.\d+\.(?:(?:address|displayName|label|thirdPartyName)$|(?:auth|server|outboundProxy)\.)/i,
+      /^voIpProt\.(?:server|SIP\.outboundProxy)\./i,
+      // Where emergency calls go: papgate's file writes it (config/templates/README.md).
+      /^dialplan\.routing\.(?:server|emergency)\./i,
+    ],
+  }),
+  // Keys in lower case, array indexes left out (gigaset.ts).
+  gigaset: gigasetFormat({
+    owned: [
+      // Where the base provisions from, with which credentials (stored as aucS_HTTP_DIGEST_*), and
+      // whether it checks for profile updates.
+      /^(?:s_configfile_url|s_prov_username|s_prov_password)$/,
+      /^bs_ip_data\.aucs_http_digest_/,
+      /^bs_ip_data\d?\.ucb_(?:auto_update_profile|do_check_for_profile_updates)$/,
+      /oneshot_provisioning_mode/,
+      // N510: an account's identity and servers, in any account (`_n` suffixes), and the handsets
+      // it is on (BS_Accounts: send and receive masks, name).
+      /^bs_ip_data[13]\.(?:ucb_sip_account_is_active|aucs_sip_(?:account_name|displayname|login_id|password|user_id|domain|server|registrar|provider_name)|uii_sip_(?:server|registrar)_port|uci_outbound_proxy_mode|aucs_outbound_proxy|uii_outbound_proxy_port)/,
+      /^bs_accounts\.astaccounts\[\]\./,
+      // N720: the providers' servers, and each account's identity, provider and provisioning code.
+      /^bs_voip_data\.astvoipproviders\[\]\.(?:aucsip_(?:domain|server|registrar)|uisip_(?:server|registrar)_port|ucoutbound_proxy_mode|aucoutbound_proxy|uioutbound_proxy_port)/,
+      /^bs_voip_data\.astvoipaccounts\[\]\.(?:ucvoipproviderindex|aucs_sip_(?:displayname|login_id|password|user_id)|ucb_sip_account_is_active|aucs_autoprovisioning_code)/,
     ],
   }),
 };

@@ -85,12 +85,16 @@ export function xmlFormat(spec: {
   };
 }
 
-/** Well-formed XML without a DTD: no entity of the upstream's is ever expanded. */
 function parse(text: string): XmlNode[] {
+  wellFormed(text);
+  return parser.parse(text) as XmlNode[];
+}
+
+/** Throws FormatError unless `text` is well-formed XML without a DTD: no entity of the upstream's is ever expanded. */
+export function wellFormed(text: string): void {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new FormatError('a DTD (<!DOCTYPE or <!ENTITY) is refused');
   const valid = XMLValidator.validate(text);
   if (valid !== true) throw new FormatError(`not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
-  return parser.parse(text) as XmlNode[];
 }
 
 function nameOf(n: XmlNode): string {
