@@ -1,4 +1,4 @@
-import { closing, join, ownDeclaration, pieces, type Piece } from './tags';
+import { closing, ownDeclaration, pieces, type Piece } from './tags';
 import { FormatError, type Format } from './types';
 
 type Tag = Extract<Piece, { kind: 'tag' }>;
@@ -54,9 +54,9 @@ export function gigasetFormat(spec: {
       // papgate's items close the upstream's <Provider>, with papgate's layout before its end tag.
       const last = out[out.length - 1];
       if (last?.kind === 'other') out[out.length - 1] = { ...last, text: last.text.replace(/\s*$/, '') };
-      out.push(...items, ...u.list.slice(u.end));
-      ownDeclaration(out, o.list);
-      return join(out);
+      const texts = [...out, ...items, ...u.list.slice(u.end)].map((p) => p.text);
+      ownDeclaration(texts, o.list);
+      return texts.join('');
     },
   };
 }

@@ -1,4 +1,4 @@
-import { join, ownDeclaration, pieces, rootOf, type Piece } from './tags';
+import { ownDeclaration, pieces, rootOf } from './tags';
 import { FormatError, type Format } from './types';
 import { wellFormed } from './xml';
 
@@ -34,30 +34,23 @@ export function polyFormat(spec: {
         o.list.flatMap((p) => (p.kind === 'tag' ? p.attrs.map((a) => a.name.toLowerCase()) : [])),
       );
       const drop = (name: string) => mine.has(name.toLowerCase()) || spec.owned.some((re) => re.test(name));
-      const list: Piece[] = u.list.map((p) => {
-        if (p.kind !== 'tag' || !p.attrs.some((a) => drop(a.name))) return p;
+      const texts = u.list.map((p) => {
+        if (p.kind !== 'tag') return p.text;
         let text = p.text;
         for (const a of [...p.attrs].reverse())
           if (drop(a.name)) text = text.slice(0, a.span[0]) + text.slice(a.span[1]);
-        return { ...p, text, attrs: p.attrs.filter((a) => !drop(a.name)) };
+        return text;
       });
       // papgate's elements: what its root holds.
-      const inner = o.root.end === null ? [] : o.list.slice(o.root.start + 1, o.root.end);
-      const root = list[u.root.start] as Extract<Piece, { kind: 'tag' }>;
+      const inner = o.root.end === null ? [] : o.list.slice(o.root.start + 1, o.root.end).map((p) => p.text);
       if (u.root.end === null) {
         // `<polycomConfig ... />` (W's base.tpl:2,134): opened to take papgate's elements.
-        const open = root.text.replace(/\s*\/>$/, '\n>');
-        list.splice(u.root.start, 1, { ...root, text: open, empty: false }, ...inner, {
-          kind: 'tag',
-          text: `</${root.name}>`,
-          name: root.name,
-          closing: true,
-          empty: false,
-          attrs: [],
-        });
-      } else list.splice(u.root.end, 0, ...inner);
-      ownDeclaration(list, o.list);
-      return join(list);
+        const name = (u.list[u.root.start] as { name: string }).name;
+        const open = texts[u.root.start]!.replace(/\s*\/>$/, '\n>');
+        texts.splice(u.root.start, 1, open, ...inner, `</${name}>`);
+      } else texts.splice(u.root.end, 0, ...inner);
+      ownDeclaration(texts, o.list);
+      return texts.join('');
     },
   };
 }

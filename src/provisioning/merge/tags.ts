@@ -75,14 +75,10 @@ export function closing(list: readonly Piece[], start: number): number {
 /**
  * The XML declaration is papgate's own file's: the answer is sent in UTF-8, the upstream's body was
  * read as UTF-8, and a declaration of another encoding (W's Gigaset templates declare ISO-8859-1)
- * would make the phone read papgate's items wrongly.
+ * would make the phone read papgate's items wrongly. `upstream` is the merged file's pieces' text.
  */
-export function ownDeclaration(upstream: Piece[], own: readonly Piece[]): void {
+export function ownDeclaration(upstream: string[], own: readonly Piece[]): void {
   const mine = own.find((p) => p.kind === 'other' && p.text.startsWith('<?xml'));
-  const at = upstream.findIndex((p) => p.kind === 'other' && p.text.startsWith('<?xml'));
-  if (mine !== undefined && at !== -1) upstream[at] = mine;
-}
-
-export function join(list: readonly Piece[]): string {
-  return list.map((p) => p.text).join('');
+  const at = upstream.findIndex((t) => t.startsWith('<?xml'));
+  if (mine !== undefined && at !== -1) upstream[at] = mine.text;
 }
