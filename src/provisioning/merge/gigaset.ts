@@ -4,11 +4,11 @@ import { FormatError, type Format } from './types';
 type Tag = Extract<Piece, { kind: 'tag' }>;
 
 /**
- * A Gigaset provider profile (`ProviderFrame > Provider`, W's `wazo_gigaset/N510` and `N720`
+ * A Gigaset provider profile (`ProviderFrame > Provider`, Wazo's `wazo_gigaset/N510` and `N720`
  * base.tpl): each item is an empty element of `<Provider>`, a `SYMB_ITEM` by its `ID`, any other
  * by its name. An ID is compared in lower case with its array indexes left out: `[%]` sets every
- * index of an array (W's N720 base.tpl:106-117), so an upstream item on any index of an array
- * papgate writes is papgate's. Not parsed as XML: W writes a raw `&` into a URL (N510 base.tpl:11,
+ * index of an array (Wazo's N720 base.tpl:106-117), so an upstream item on any index of an array
+ * papgate writes is papgate's. Not parsed as XML: Wazo writes a raw `&` into a URL (N510 base.tpl:11,
  * N720 :12-13), which the bases take; the file is cut into tags, and a DTD is refused all the same.
  */
 export function gigasetFormat(spec: {

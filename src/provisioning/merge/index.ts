@@ -84,7 +84,7 @@ export const FORMATS: Readonly<Record<GatedFamily, Format>> = {
       /^device\.prov\.(?:serverName|serverType|user|password|ztpEnabled)(?:\.set)?$/i,
       /^device\.dhcp\.bootSrv/i,
       /^prov\.polling\./i,
-      // Whether a check-sync NOTIFY is acted on, and whether the phone challenges it (F
+      // Whether a check-sync NOTIFY is acted on, and whether the phone challenges it (FusionPBX's
       // polycom/6.x/{$mac}.cfg:217-219 sets both): left at the phone's default, as papgate's file does.
       /^voIpProt\.SIP\.(?:specialEvent\.checkSync|requestValidation)\./i,
       // A line's identity and servers, in any line, and the servers a line without its own uses.

@@ -4,8 +4,8 @@ import { wellFormed } from './xml';
 
 /**
  * A Poly (and Spectralink UCS) configuration file: every item is an attribute (`reg.1.address`),
- * on any element, whatever the element's name (W's `<mac>-user.cfg` puts them on the root
- * `polycomConfig`, F's `<mac>.cfg` on `<REGISTRATION>`, `<DEVICE_SETTINGS>`, ... under `<PHONE>`).
+ * on any element, whatever the element's name (Wazo's `<mac>-user.cfg` puts them on the root
+ * `polycomConfig`, FusionPBX's `<mac>.cfg` on `<REGISTRATION>`, `<DEVICE_SETTINGS>`, ... under `<PHONE>`).
  * The upstream's attributes papgate's file sets or `owned` names (compared in lower case) are
  * dropped wherever they are; papgate's elements close the upstream's root. A master file
  * (`<APPLICATION CONFIG_FILES=...>`) is not such a file: papgate serves its own.
@@ -44,7 +44,7 @@ export function polyFormat(spec: {
       // papgate's elements: what its root holds.
       const inner = o.root.end === null ? [] : o.list.slice(o.root.start + 1, o.root.end).map((p) => p.text);
       if (u.root.end === null) {
-        // `<polycomConfig ... />` (W's base.tpl:2,134): opened to take papgate's elements.
+        // `<polycomConfig ... />` (Wazo's base.tpl:2,134): opened to take papgate's elements.
         const name = (u.list[u.root.start] as { name: string }).name;
         const open = texts[u.root.start]!.replace(/\s*\/>$/, '\n>');
         texts.splice(u.root.start, 1, open, ...inner, `</${name}>`);

@@ -23,7 +23,7 @@ export type Piece =
   | { readonly kind: 'other'; readonly text: string };
 
 // Comments, processing instructions (the XML declaration) and CDATA are kept whole, so that a tag
-// inside a comment (W's N720 base.tpl:174-176) is no item.
+// inside a comment (Wazo's N720 base.tpl:174-176) is no item.
 const TOKEN =
   /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[[\s\S]*?\]\]>|<(\/?)([A-Za-z_][\w.:-]*)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>|[^<]+/y;
 const ATTR = /\s+([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
@@ -74,7 +74,7 @@ export function closing(list: readonly Piece[], start: number): number {
 
 /**
  * The XML declaration is papgate's own file's: the answer is sent in UTF-8, the upstream's body was
- * read as UTF-8, and a declaration of another encoding (W's Gigaset templates declare ISO-8859-1)
+ * read as UTF-8, and a declaration of another encoding (Wazo's Gigaset templates declare ISO-8859-1)
  * would make the phone read papgate's items wrongly. `upstream` is the merged file's pieces' text.
  */
 export function ownDeclaration(upstream: string[], own: readonly Piece[]): void {
