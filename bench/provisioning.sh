@@ -47,24 +47,6 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 mkdir -p "$TMP/www" "$TMP/nginx"
-BENCH_STATIC_DIR="$TMP/www" node dist/bench/server.js >"$TMP/server.out" 2>"$TMP/server.err" &
-SERVER_PID=$!
-for _ in $(seq 1 300); do
-  [ -s "$TMP/server.out" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.err" >&2; exit 1; }
-  sleep 0.1
-done
-[ -s "$TMP/server.out" ] || { echo "bench: papgate did not start" >&2; exit 1; }
-json() { # file, field
-  node -e 'const o=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));process.stdout.write(String(o[process.argv[2]]))' "$1" "$2"
-}
-S="$TMP/server.out"
-PORT="$(json "$S" port)"
-ADMIN_PORT="$(json "$S" adminPort)"
-REDIS_URL="$(json "$S" redisUrl)"
-REDIS_PORT="$(json "$S" redisPort)"
-chmod 644 "$TMP"/www/*.cfg
-
 NGINX_PORT="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 cat >"$TMP/nginx/nginx.conf" <<CONF
 worker_processes 1;
@@ -93,6 +75,26 @@ for _ in $(seq 1 100); do
   sleep 0.05
 done
 
+# The gate-mode servers' upstream is this nginx (docs/gate-mode.md).
+BENCH_STATIC_DIR="$TMP/www" BENCH_UPSTREAM="http://127.0.0.1:$NGINX_PORT/upstream/{mac}.cfg" \
+  node dist/bench/server.js >"$TMP/server.out" 2>"$TMP/server.err" &
+SERVER_PID=$!
+for _ in $(seq 1 300); do
+  [ -s "$TMP/server.out" ] && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.err" >&2; exit 1; }
+  sleep 0.1
+done
+[ -s "$TMP/server.out" ] || { echo "bench: papgate did not start" >&2; exit 1; }
+json() { # file, field
+  node -e 'const o=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));process.stdout.write(String(o[process.argv[2]]))' "$1" "$2"
+}
+S="$TMP/server.out"
+PORT="$(json "$S" port)"
+ADMIN_PORT="$(json "$S" adminPort)"
+REDIS_URL="$(json "$S" redisUrl)"
+REDIS_PORT="$(json "$S" redisPort)"
+chmod 644 "$TMP"/www/*.cfg "$TMP"/www/upstream/*.cfg
+
 # Each result is one line in $TMP/<name>.res: requests/s, p50 ms, p99 ms.
 run_wrk() { # name url [wrk script] [request header]
   local extra=()
@@ -117,6 +119,9 @@ for target in full credential settings minimal; do
   [ "$target" = full ] && header="Authorization: $(json "$S" fullAuthorization)"
   run_wrk "papgate-$target" "http://127.0.0.1:$PORT$path" "" "$header"
 done
+# Gate mode: the device-credential fetch over an upstream (nginx above), kept, then asked every time.
+run_wrk papgate-gate "http://127.0.0.1:$(json "$S" gatePort)$(json "$S" gatePath)"
+run_wrk papgate-gate-uncached "http://127.0.0.1:$(json "$S" gateUncachedPort)$(json "$S" gateUncachedPath)"
 
 echo "redis-benchmark -t get -c $CONNS (same Redis)" >&2
 # 15 000 requests per connection: about as long as the other runs.
@@ -141,7 +146,7 @@ row() { # label, result name, baseline result name ('' for a baseline row)
 
 echo
 echo "papgate benchmark: wrk -t$THREADS -c$CONNS -d$DURATION, 127.0.0.1, load average before/after: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "Yealink T54W <mac>.cfg; nginx: 1 worker, static file of the same bytes; ratio: papgate / the baseline row above it"
+echo "Yealink T54W <mac>.cfg; nginx: 1 worker, static file of the same bytes; ratio: papgate / the baseline row above it (gate mode: / papgate full, device credential)"
 printf '%-40s %11s %8s %8s %7s\n' "target" "requests/s" "p50 ms" "p99 ms" "ratio"
 row "nginx $(json "$S" fullBytes) B" nginx-full ""
 row "papgate full, HTTP credentials" papgate-full nginx-full
@@ -151,6 +156,8 @@ row "nginx $(json "$S" settingsBytes) B" nginx-settings ""
 row "papgate full, $(json "$S" settingsItems) settings" papgate-settings nginx-settings
 row "nginx $(json "$S" minimalBytes) B" nginx-minimal ""
 row "papgate minimal" papgate-minimal nginx-minimal
+row "papgate gate mode $(json "$S" gateBytes) B, cached" papgate-gate papgate-credential
+row "papgate gate mode, upstream every time" papgate-gate-uncached papgate-credential
 row "redis-benchmark GET, same Redis" redis-get ""
 row "PAP check, POST /api/v1/authenticate" pap-http redis-get
 row "PAP check, store call of the IVR" pap-store redis-get

@@ -7,7 +7,11 @@
  * - bench-credential: one device that was provisioned once and now fetches with its credential;
  * - bench-settings: the same, its tenant's settings layer holding SETTINGS_ITEMS Yealink items;
  * - bench-minimal: no whitelist (minimal configurations);
- * - bench-pap: PAP_DEVICES devices in `needed` for the PAP check (wrong PAPs, see bench/pap.ts).
+ * - bench-pap: PAP_DEVICES devices in `needed` for the PAP check (wrong PAPs, see bench/pap.ts);
+ * - bench-gate: two devices fetching with their credential from two more provisioning servers in
+ *   gate mode (docs/gate-mode.md) over the upstream BENCH_UPSTREAM names (nginx, serving the
+ *   FusionPBX-shaped Yealink file written here into BENCH_STATIC_DIR/upstream/): one keeps the
+ *   upstream's file (PROVISIONING_UPSTREAM_CACHE_SECONDS 60), one asks for it on every request (0).
  * Prints one JSON line when ready; stops redis-server on SIGTERM/SIGINT.
  */
 import fs from 'node:fs';
@@ -28,6 +32,7 @@ import { startEmbeddedRedis } from '../src/store/embedded';
 import { keys } from '../src/store/keys';
 import { Settings } from '../src/store/settings';
 import { Store } from '../src/store/store';
+import { UPSTREAM_FILES } from '../test/support/upstream';
 import { BENCH_ENV, PAP_DEVICES, PAP_TENANT, papDeviceMac } from './pap-devices';
 
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -65,7 +70,14 @@ async function main(): Promise<void> {
     password: 'bench-secret-pw',
     displayName: 'Bench User',
   };
-  for (const t of ['bench-full', 'bench-credential', 'bench-settings', 'bench-minimal', PAP_TENANT])
+  for (const t of [
+    'bench-full',
+    'bench-credential',
+    'bench-settings',
+    'bench-minimal',
+    'bench-gate',
+    PAP_TENANT,
+  ])
     await store.putTenant(t, { name: t, language: null }, 'bench');
   await store.addWhitelist('bench-full', parseWhitelistEntry('127.0.0.1'), 'bench');
   await store.createDevices('bench-full', [device('001565be0001', [account])], 'bench');
@@ -90,6 +102,12 @@ async function main(): Promise<void> {
   const papDevices = Array.from({ length: PAP_DEVICES }, (_, i) => device(papDeviceMac(i), [account]));
   await store.createDevices(PAP_TENANT, papDevices, 'bench');
   if (created === 'unknown_tenant' || !created.ok) throw new Error('bench: device not created');
+  await store.addWhitelist('bench-gate', parseWhitelistEntry('127.0.0.1'), 'bench');
+  await store.createDevices(
+    'bench-gate',
+    GATE_MACS.map((mac) => device(mac, [account])),
+    'bench',
+  );
 
   const prov = createProvisioningServer({ config, store, log });
   const admin = createAdminServer({ config, store, log, adminToken: ADMIN_TOKEN });
@@ -129,6 +147,8 @@ async function main(): Promise<void> {
   if (!fullCredential) throw new Error('bench: no credential in the whitelisted first full configuration');
   const fullAuthorization = `Basic ${Buffer.from(`001565be0001:${fullCredential}`).toString('base64')}`;
 
+  const gate = await gateServers(config, store, log);
+
   const fullPath = '/001565be0001.cfg';
   const credentialPath = `/d/${credential}/001565be0003.cfg`;
   const settingsPath = `/d/${settingsCredential}/001565be0004.cfg`;
@@ -148,7 +168,8 @@ async function main(): Promise<void> {
     !viaCredential.body.includes('bench-secret-pw') ||
     withItems.statusCode !== 200 ||
     !withItems.body.includes(`features.bench.item${SETTINGS_ITEMS - 1} = `) ||
-    !minimal.body.includes('Dial *89 to authenticate')
+    !minimal.body.includes('Dial *89 to authenticate') ||
+    !gate.every((g) => g.body.includes('bench-secret-pw') && g.body.includes('linekey.2.label = Bob'))
   ) {
     throw new Error(
       `unexpected answers: full ${full.statusCode}, credential ${viaCredential.statusCode}, settings ${withItems.statusCode}, minimal ${minimal.statusCode}`,
@@ -165,7 +186,9 @@ async function main(): Promise<void> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await Promise.all([prov.close(), admin.close()]).catch(() => undefined);
+    await Promise.all([prov.close(), admin.close(), ...gate.map((g) => g.app.close())]).catch(
+      () => undefined,
+    );
     await client.close().catch(() => undefined);
     await redis.stop();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -191,7 +214,53 @@ async function main(): Promise<void> {
       settingsItems: SETTINGS_ITEMS,
       minimalBytes: minimal.rawPayload.length,
       papDevices: PAP_DEVICES,
+      gatePort: gate[0]!.port,
+      gatePath: gate[0]!.path,
+      gateUncachedPort: gate[1]!.port,
+      gateUncachedPath: gate[1]!.path,
+      gateBytes: Buffer.byteLength(gate[0]!.body),
     })}\n`,
+  );
+}
+
+const GATE_MACS = ['001565be0004', '001565be0005'];
+
+/**
+ * The gate-mode servers (cached, then asking every time), each with its device's first full
+ * configuration taken through the whitelist: the path with its credential, and the answer to it.
+ */
+async function gateServers(
+  config: ReturnType<typeof loadConfig>,
+  store: Store,
+  log: pino.Logger,
+): Promise<{ app: FastifyInstance; port: number; path: string; body: string }[]> {
+  const pattern = process.env.BENCH_UPSTREAM;
+  const dir = process.env.BENCH_STATIC_DIR;
+  if (!pattern || !dir) throw new Error('bench: BENCH_UPSTREAM and BENCH_STATIC_DIR are needed');
+  fs.mkdirSync(path.join(dir, 'upstream'), { recursive: true });
+  for (const mac of GATE_MACS)
+    fs.writeFileSync(path.join(dir, 'upstream', `${mac}.cfg`), UPSTREAM_FILES.yealink);
+  return Promise.all(
+    GATE_MACS.map(async (mac, i) => {
+      const app = createProvisioningServer({
+        config: {
+          ...config,
+          provisioningUpstream: loadConfig({
+            SIP_REGISTRAR: '127.0.0.1:5060',
+            PROVISIONING_UPSTREAM: `yealink=${pattern}`,
+            PROVISIONING_UPSTREAM_CACHE_SECONDS: i === 0 ? '60' : '0',
+          }).provisioningUpstream,
+        },
+        store,
+        log,
+      });
+      const port = await listen(app);
+      const first = await app.inject({ url: `/${mac}.cfg`, remoteAddress: '127.0.0.1' });
+      const credential = /\/d\/([A-Za-z0-9_-]+)\//.exec(first.body)?.[1];
+      if (!credential) throw new Error(`bench: gate mode answered ${first.statusCode}: ${first.body}`);
+      const url = `/d/${credential}/${mac}.cfg`;
+      return { app, port, path: url, body: (await app.inject({ url, remoteAddress: '127.0.0.1' })).body };
+    }),
   );
 }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AuthPolicy } from './domain/auth';
+import type { GatedFamily } from './domain/gate';
 import type { Language } from './domain/device';
 import type { PrefixLengths } from './domain/prefix';
 import { isCommonField, parseLayerChange, type CommonField, type LayerItems } from './domain/setting-layers';
@@ -47,6 +48,8 @@ export interface Config {
   readonly provisioningMissWindowSeconds: number;
   /** The miss limit counts per client network of these lengths (PROVISIONING_MISS_PREFIX_IPV4/_IPV6). */
   readonly provisioningMissPrefix: PrefixLengths;
+  /** Gate mode (docs/gate-mode.md); null: no family has an upstream. */
+  readonly provisioningUpstream: UpstreamConfig | null;
   readonly trustProxy: readonly WhitelistEntry[];
   readonly maxBodyBytes: number;
   /** Both HTTP servers: time to receive a request's headers, and the whole request. */
@@ -90,6 +93,18 @@ export interface Config {
   readonly sip: SipConfig;
   readonly metrics: MetricsConfig;
   readonly logLevel: string;
+}
+
+/** The operator's provisioning server papgate's full files are merged over (docs/gate-mode.md). */
+export interface UpstreamConfig {
+  /** URL pattern per family (see parseUpstreams); a family not named is rendered by papgate alone. */
+  readonly patterns: Readonly<Partial<Record<GatedFamily, string>>>;
+  /** papgate's own HTTP Basic credentials to the upstream; null: none sent. */
+  readonly basic: { readonly user: string; readonly password: string } | null;
+  readonly timeoutMs: number;
+  readonly maxBytes: number;
+  readonly cacheEntries: number;
+  readonly cacheSeconds: number;
 }
 
 /** Files re-read on SIGHUP, so that a renewed certificate needs no restart. */
@@ -247,6 +262,23 @@ function toConfig(v: Values, cwd: string): Config {
       ipv4: v.PROVISIONING_MISS_PREFIX_IPV4,
       ipv6: v.PROVISIONING_MISS_PREFIX_IPV6,
     }),
+    provisioningUpstream:
+      Object.keys(v.PROVISIONING_UPSTREAM).length === 0
+        ? null
+        : Object.freeze({
+            patterns: Object.freeze(v.PROVISIONING_UPSTREAM),
+            basic:
+              v.PROVISIONING_UPSTREAM_USER === null
+                ? null
+                : Object.freeze({
+                    user: v.PROVISIONING_UPSTREAM_USER,
+                    password: v.PROVISIONING_UPSTREAM_PASSWORD!,
+                  }),
+            timeoutMs: v.PROVISIONING_UPSTREAM_TIMEOUT_MS,
+            maxBytes: v.PROVISIONING_UPSTREAM_MAX_BYTES,
+            cacheEntries: v.PROVISIONING_UPSTREAM_CACHE_ENTRIES,
+            cacheSeconds: v.PROVISIONING_UPSTREAM_CACHE_SECONDS,
+          }),
     trustProxy: v.TRUST_PROXY,
     maxBodyBytes: v.MAX_BODY_BYTES,
     httpHeadersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,

@@ -3,6 +3,7 @@ import { parseTimeZone } from '../domain/display';
 import { isLanguage, LANGUAGES, type Language } from '../domain/device';
 import { DEFAULT_EMERGENCY_NUMBERS } from '../domain/emergency';
 import { COMMON_FIELDS, isCommonField } from '../domain/setting-layers';
+import { GATED_FAMILIES, parseUpstreams, type GatedFamily } from '../domain/gate';
 import { SOURCE_PREFIX } from '../domain/prefix';
 import { isE164, SIP_ROUTE } from '../domain/site';
 import { DEFAULT_TRAFFIC_POLICY } from '../domain/traffic';
@@ -455,6 +456,62 @@ export const VARIABLES = {
     min: 16,
     max: 128,
     meaning: 'and its IPv6 network of this many bits',
+  }),
+  // Gate mode (docs/gate-mode.md)
+  PROVISIONING_UPSTREAM: {
+    section: 'provisioning',
+    accepts: 'comma list of `family=URL pattern` (`{mac}`, `{MAC}`, `{file}`)',
+    shown: '_(none: no gate mode)_',
+    meaning: `gate mode, the upstream per family (${GATED_FAMILIES.join(', ')}): \`yealink=https://prov/{mac}.cfg\``,
+    read: (raw: Raw): Partial<Record<GatedFamily, string>> => {
+      try {
+        return given(raw) ? parseUpstreams(raw) : {};
+      } catch (err) {
+        throw new Invalid((err as Error).message);
+      }
+    },
+  },
+  PROVISIONING_UPSTREAM_USER: optional({
+    section: 'provisioning',
+    accepts: 'text without `:`',
+    meaning:
+      "user of the HTTP Basic credentials papgate sends to the upstream (papgate's own, never the phone's)",
+    check: (v) => (v.includes(':') ? 'must not contain ":"' : null),
+  }),
+  PROVISIONING_UPSTREAM_PASSWORD: tied(
+    optional({ section: 'provisioning', accepts: 'text', meaning: 'and its password' }),
+    (password, v: { PROVISIONING_UPSTREAM_USER: string | null }) =>
+      (password === null) !== (v.PROVISIONING_UPSTREAM_USER === null)
+        ? 'goes with PROVISIONING_UPSTREAM_USER: set both or neither'
+        : null,
+  ),
+  PROVISIONING_UPSTREAM_TIMEOUT_MS: int({
+    section: 'provisioning',
+    default: 3000,
+    min: 100,
+    max: 30_000,
+    meaning: 'an upstream request (connection, headers and body) not done within this is a 503 to the phone',
+  }),
+  PROVISIONING_UPSTREAM_MAX_BYTES: int({
+    section: 'provisioning',
+    default: 1024 * 1024,
+    min: 1024,
+    max: 16 * 1024 * 1024,
+    meaning: 'an upstream file larger than this is a 503 to the phone',
+  }),
+  PROVISIONING_UPSTREAM_CACHE_ENTRIES: int({
+    section: 'provisioning',
+    default: 10_000,
+    min: 0,
+    max: 1_000_000,
+    meaning: "upstream files kept (the upstream's bodies only, never a merged file); beyond it the oldest go",
+  }),
+  PROVISIONING_UPSTREAM_CACHE_SECONDS: int({
+    section: 'provisioning',
+    default: 60,
+    min: 0,
+    max: 86400,
+    meaning: 'how long a kept upstream file is used before it is fetched again (0: never kept)',
   }),
 
   // ---- Authentication and guessing limits

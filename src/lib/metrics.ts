@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { AUTH_STATES, type AuthState, type PapCheckOutcome } from '../domain/auth';
 import { VENDORS, type Vendor } from '../domain/device';
 import type { EmergencyIdentity, EmergencyResult } from '../domain/emergency';
+import { GATED_FAMILIES, UPSTREAM_OUTCOMES, type GatedFamily, type UpstreamOutcome } from '../domain/gate';
 import type { ProvisioningRefusal } from '../domain/provisioning';
 import type { IvrOutcome, NotifyResult } from '../domain/outcomes';
 
@@ -137,6 +138,8 @@ export class Metrics {
   private readonly emergencies: Record<EmergencyResult, Record<EmergencyIdentity, Inc>>;
   /** Seconds from sending a store command to Redis's answer (error replies included). */
   readonly storeLatency: Histogram;
+  private readonly upstreamRequests: Record<GatedFamily, Record<UpstreamOutcome, Inc>>;
+  private readonly upstreamLatency: Histogram<'family'>;
   private sip: SipGauges | null = null;
 
   constructor(opts: { processMetrics?: boolean } = {}) {
@@ -276,6 +279,23 @@ export class Metrics {
     this.emergencies = table(EMERGENCY_RESULTS, (r) =>
       table(EMERGENCY_IDENTITIES, (i) => started(emergencies.labels(r, i))),
     );
+    const upstream = new Counter({
+      name: 'papgate_upstream_requests_total',
+      help: 'Gate mode: full configurations asked of the upstream by family and outcome (ok, cached: answered from the cache, status: not 200, timeout, too_large, format: not a file papgate can merge, error: no answer)',
+      labelNames: ['family', 'outcome'],
+      registers,
+    });
+    this.upstreamRequests = table(GATED_FAMILIES, (f) =>
+      table(UPSTREAM_OUTCOMES, (o) => started(upstream.labels(f, o))),
+    );
+    this.upstreamLatency = new Histogram({
+      name: 'papgate_upstream_duration_seconds',
+      help: 'Gate mode: time from asking the upstream for a file to its whole body (or the failure), cache hits not included',
+      labelNames: ['family'],
+      // Up to PROVISIONING_UPSTREAM_TIMEOUT_MS's 30 s.
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
   }
 
   /** One provisioning reply; `vendor`, `decision` and `reason` as far as the request got. */
@@ -346,6 +366,12 @@ export class Metrics {
 
   checkSync(result: NotifyResult): void {
     this.checkSyncs[result].inc();
+  }
+
+  /** One upstream request of gate mode; `seconds` null: answered from the cache. */
+  upstreamRequest(family: GatedFamily, outcome: UpstreamOutcome, seconds: number | null): void {
+    this.upstreamRequests[family][outcome].inc();
+    if (seconds !== null) this.upstreamLatency.labels(family).observe(seconds);
   }
 
   storeError(kind: StoreErrorKind): void {

@@ -57,6 +57,7 @@ import {
 import { loadTemplates } from './template-check';
 import type { TemplateSet } from './templates';
 import { tlsServerOptions } from './tls';
+import { Gate, UpstreamDown, type UpstreamFile } from './upstream';
 import { matchFile, moduleFor, type FileMatch, type VendorModule } from './vendors';
 
 interface ProvisioningDeps {
@@ -120,6 +121,8 @@ type Decided =
       readonly device: RenderedDevice;
       readonly credential: string;
       readonly tenantSettings: TenantSettings;
+      /** Gate mode: the upstream's file papgate's goes over (null: papgate's alone). */
+      readonly upstream: UpstreamFile | null;
     };
 
 /** `answer` with the file's settings, without a turn of the event loop when they are kept. */
@@ -164,6 +167,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     new Settings(store.redis, { eventsMaxLen: config.eventsMaxLen }),
     MAX_CACHED_BODIES,
   );
+  const gate = new Gate(config.provisioningUpstream, metrics, log, now);
   const basePath = new URL(config.provisioningBaseUrl).pathname.replace(/\/+$/, '');
   const misses = new MissLimit({
     prefix: config.provisioningMissPrefix,
@@ -289,11 +293,13 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
           files.minimal(module, fm, device, what, s),
         );
       }
-      case 'full':
+      case 'full': {
         labels.decision = 'full';
-        return withSettings(settings.full(module, d.device, d.tenantSettings), (s) =>
-          files.full(module, fm, d.device, d.credential, s),
-        );
+        return withSettings(settings.full(module, d.device, d.tenantSettings), (s) => {
+          const own = files.full(module, fm, d.device, d.credential, s);
+          return d.upstream === null ? own : gate.merge(d.upstream, own);
+        });
+      }
     }
   };
 
@@ -355,6 +361,8 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
         if (!isStoreUnavailable(err.cause)) log.error({ err: err.message }, 'provisioning: store error');
         return plain(503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
       }
+      // Logged by the gate, once per family and interval.
+      if (err instanceof UpstreamDown) return plain(503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
       log.error({ err }, 'provisioning request failed');
       return plain(500);
     }
@@ -390,8 +398,15 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       return miss(ip, client, true);
     const mac = named.match.mac;
     const hint = cache.hints.get(mac);
-    // A Digest answer is checked against the device's record, which only the long way reads.
-    if (hint !== undefined && req.method === 'GET' && !answersWithDigest(req.headers.authorization)) {
+    // A Digest answer is checked against the device's record, which only the long way reads. A
+    // gated family takes the long way: the one script records a full provisioning (a new credential)
+    // before the upstream could be asked, and asking it first would ask it for minimal files too.
+    if (
+      hint !== undefined &&
+      req.method === 'GET' &&
+      !answersWithDigest(req.headers.authorization) &&
+      !gate.covers(moduleFor(hint.vendor))
+    ) {
       const answer = await quick(req, labels, { ip, client, name, mac, pathCredential, hint });
       if (answer !== null) return answer;
       cache.hints.delete(mac);
@@ -513,6 +528,9 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       });
     }
 
+    // Gate mode: the upstream's file before anything is recorded, so that an upstream that fails
+    // leaves no new credential the phone never received (it would be challenged for it for good).
+    const upstream = gate.covers(module) ? await gate.fetch(module, device.mac, name, userAgent) : null;
     // The same credential back (a Digest answer proves it without carrying it: the kept one).
     const credential =
       decision.reason !== 'credential'
@@ -546,6 +564,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       device,
       credential,
       tenantSettings: r.state.tenantSettings,
+      upstream,
     });
   };
 
@@ -607,6 +626,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
           device: done.device,
           credential: (done.reason === 'credential' ? presented : fresh)!,
           tenantSettings: done.tenantSettings,
+          upstream: null,
         });
       case 'minimal':
         return decided(labels, module, fm, {
