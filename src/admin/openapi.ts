@@ -61,6 +61,14 @@ export const openApiDocument = {
         summary: 'Tenants the token reaches (a tenant token: its own)',
         responses: { 200: ok('tenants'), 401: err },
       },
+      post: {
+        summary: 'Create a tenant (operator only); an existing id is refused, never overwritten',
+        description:
+          'The body is that of PUT /api/v1/tenants/{tenant} with the tenant id as `id`. 409 tenant_exists: ' +
+          'a tenant of that id exists (change it with PATCH).',
+        requestBody: json({ type: 'object', required: ['id'], properties: { id: tenant.schema } }),
+        responses: { 201: ok('created'), 400: err, 401: err, ...forbidden, 409: err },
+      },
     },
     '/api/v1/tenants/{tenant}/tokens': {
       get: {
@@ -134,6 +142,18 @@ export const openApiDocument = {
           },
         }),
         responses: { 201: ok('created'), 200: ok('updated'), 400: err, 401: err, ...forbidden, 409: err },
+      },
+      patch: {
+        summary:
+          'Update a tenant: only the fields given change (the body of PUT); 404 for a tenant that does not exist',
+        description:
+          "A tenant token may change its tenant's language, timeZone and deviceCertificate; the name and " +
+          "emergencyCallerIdPrefixes are the operator's (403 unless sent back unchanged). The audit event " +
+          '`tenant_updated` lists the fields that changed (`changed`), each with its new value and its old ' +
+          'one (`previous<Field>`, e.g. `previousName`).',
+        parameters: [tenant],
+        requestBody: json({ type: 'object' }),
+        responses: { 200: ok('updated'), 400: err, 401: err, ...forbidden, 404: err, 409: err },
       },
       get: {
         summary: 'Read a tenant',

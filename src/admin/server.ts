@@ -52,7 +52,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
             : { error: 'method_not_allowed', message: 'method not allowed' },
         ),
     {
-      allow: 'GET, POST, PUT, DELETE',
+      allow: 'GET, POST, PUT, PATCH, DELETE',
       contentType: 'application/json',
       body: JSON.stringify({ error: 'method_not_allowed', message: 'CONNECT is not supported' }),
     },

@@ -53,4 +53,5 @@ export const scripts = {
   migrate: new LuaScript('migrate'),
   site: new LuaScript('site'),
   token: new LuaScript('token'),
+  tenant: new LuaScript('tenant'),
 };
