@@ -3,7 +3,13 @@
  * id, what a tenant token may change, and audit events that say what changed.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { PROJECT_ROOT } from '../src/lib/paths';
 import { startAdmin } from './support/admin';
 import { TestRedis } from './support/redis';
 
@@ -37,6 +43,17 @@ describe('admin writes', () => {
     ((await call('GET', '/api/v1/tenants/acme/events')).json.events as Record<string, string>[]).filter(
       (e) => e.type === type,
     );
+
+  /** bin/papgate as an operator runs it, against this server unless `env` says otherwise. */
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    new Promise<{ code: number; out: string; err: string }>((resolve) => {
+      execFile(
+        path.join(PROJECT_ROOT, 'bin', 'papgate'),
+        args,
+        { env: { ...process.env, ADMIN_URL: base, ADMIN_TOKEN: TOKEN, DATA_DIR: os.tmpdir(), ...env } },
+        (e, out, err) => resolve({ code: e ? (e.code as number) : 0, out, err }),
+      );
+    });
 
   before(async () => {
     await r.start();
@@ -129,6 +146,65 @@ describe('admin writes', () => {
       assert.equal(updated!.previousLanguage, 'de');
       assert.equal((await call('POST', '/api/v1/tenants', { id: 'gamma' }, token)).status, 403);
       assert.equal((await call('GET', '/api/v1/tenants/gamma')).status, 404);
+    });
+  });
+
+  describe('CLI', () => {
+    it('refuses an unknown option, naming it and the one meant, and changes nothing', async () => {
+      const res = await cli(['tenant', 'acme', '--timezone', 'Europe/Vienna']);
+      assert.equal(res.code, 2, res.err);
+      assert.match(res.err, /unknown option --timezone \(did you mean --time-zone\?\)/);
+      assert.match(res.err, /papgate tenant <tenant>/, 'the usage of the command');
+      assert.equal((await call('GET', '/api/v1/tenants/acme')).json.timeZone, 'Europe/Berlin');
+      assert.equal((await cli(['get', 'acme', '001565000001', '--site', 'HQ'])).code, 2);
+      assert.equal((await cli(['get', 'acme', '001565000001', 'extra'])).code, 2);
+    });
+
+    it("re-running the README's tenant command keeps the time zone; --time-zone sets it alone", async () => {
+      const zone = await cli(['tenant', 'acme', '--time-zone', 'Europe/Vienna']);
+      assert.equal(zone.code, 0, zone.err);
+      assert.deepEqual(JSON.parse(zone.out).name, 'Acme Ltd');
+      const again = await cli(['tenant', 'acme', '--name', 'Acme Ltd', '--language', 'de']);
+      assert.equal(again.code, 0, again.err);
+      const t = (await call('GET', '/api/v1/tenants/acme')).json;
+      assert.deepEqual([t.name, t.language, t.timeZone], ['Acme Ltd', 'de', 'Europe/Vienna']);
+    });
+
+    it('every command has help, as `COMMAND --help` and as `help COMMAND`', async () => {
+      const all = await cli(['help']);
+      assert.equal(all.code, 0);
+      const commands = [...all.out.matchAll(/^ {2}papgate (\w+) /gm)]
+        .map((m) => m[1]!)
+        .filter((c) => c !== 'help');
+      assert.ok(commands.length >= 12, all.out);
+      for (const c of commands) {
+        const own = await cli([c, '--help']);
+        assert.equal(own.code, 0, `${c} --help: ${own.err}`);
+        assert.match(own.out, new RegExp(`^papgate ${c} `), c);
+        assert.equal((await cli(['help', c])).out, own.out);
+      }
+      assert.equal((await cli(['tenant', 'acme', '-h'])).code, 0, 'help wins over the rest');
+      assert.equal((await call('GET', '/api/v1/tenants/acme')).json.name, 'Acme Ltd');
+    });
+
+    it('with the service down, names the URL it tried and what to check', async () => {
+      // A loopback port that was free a moment ago: nothing listens there.
+      const free = await new Promise<number>((resolve) => {
+        const srv = net.createServer().listen(0, '127.0.0.1', () => {
+          const { port } = srv.address() as net.AddressInfo;
+          srv.close(() => resolve(port));
+        });
+      });
+      const url = `http://127.0.0.1:${free}`;
+      const res = await cli(['list', 'acme'], { ADMIN_URL: url });
+      assert.equal(res.code, 3, res.err);
+      assert.ok(res.err.includes(`cannot reach the admin API at ${url} (ECONNREFUSED)`), res.err);
+      assert.match(res.err, /is papgate running, and does ADMIN_URL/);
+      const data = fs.mkdtempSync(path.join(os.tmpdir(), 'papgate-cli-'));
+      const noToken = await cli(['list', 'acme'], { ADMIN_TOKEN: '', DATA_DIR: data });
+      assert.equal(noToken.code, 2);
+      assert.ok(noToken.err.includes(path.join(data, 'admin-token')), noToken.err);
+      fs.rmSync(data, { recursive: true, force: true });
     });
   });
 });

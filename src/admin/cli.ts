@@ -1,38 +1,40 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, ConfigError } from '../config';
 
-const USAGE = `papgate: admin command line (talks to the admin API)
+type Options = NonNullable<ParseArgsConfig['options']>;
 
-  papgate tenant <tenant> [--name NAME] [--language en|de]
-  papgate add <tenant> --mac MAC --vendor VENDOR --model MODEL --site SITE [--language en|de]
-              [--account server=HOST,user=U,password=P[,authUser=A][,displayName=D]]...
-  papgate list <tenant> [--state needed|failed|blocked|successful] [--site SITE]
-  papgate get|reset|delete <tenant> <mac>
-  papgate suspend <tenant> <mac> [--network ADDRESS|CIDR]  (only a fetch from there gets the file)
-  papgate whitelist <tenant> [list | add ENTRY | remove ENTRY | temporary]
-  papgate export <tenant> [--state STATE]        (CSV on standard output)
-  papgate import <tenant> FILE.csv
-  papgate authenticate <mac> <pap> [--ip IP]
-  papgate events <tenant> [--count N] [--stream traffic]
+/** What a command is handed: its arguments and options as parsed, and the API. */
+interface Run {
+  readonly args: readonly string[];
+  readonly opt: (name: string) => string | undefined;
+  readonly opts: (name: string) => readonly string[];
+  readonly call: (method: string, url: string, body?: unknown, contentType?: string) => Promise<number>;
+}
 
-Environment: ADMIN_URL (default http://ADMIN_HOST:ADMIN_PORT), ADMIN_TOKEN (default: the token
-file DATA_DIR/admin-token that the service writes on first start).`;
+interface Command {
+  /** Arguments and options, as the usage line shows them (after `papgate <name>`). */
+  readonly usage: string;
+  readonly summary: string;
+  readonly options: Options;
+  /** Positional arguments: how many at least and at most. */
+  readonly args: readonly [number, number];
+  readonly run: (r: Run) => Promise<number>;
+}
 
-class UsageError extends Error {}
+const s = { type: 'string' } as const;
+const many = { type: 'string', multiple: true } as const;
+const enc = encodeURIComponent;
+const t = (r: Run) => `/api/v1/tenants/${enc(r.args[0]!)}`;
+const dev = (r: Run) => `${t(r)}/devices/${enc(r.args[1]!)}`;
 
-function parseArgs(argv: string[]): { positional: string[]; flags: Map<string, string[]> } {
-  const positional: string[] = [];
-  const flags = new Map<string, string[]>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith('--')) {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      flags.set(a.slice(2), [...(flags.get(a.slice(2)) ?? []), v]);
-    } else positional.push(a);
-  }
-  return { positional, flags };
+/** Query string of the options given among `names`. */
+function query(r: Run, names: readonly string[]): string {
+  const q = new URLSearchParams();
+  for (const n of names) if (r.opt(n) !== undefined) q.set(n, r.opt(n)!);
+  const str = q.toString();
+  return str ? `?${str}` : '';
 }
 
 function parseAccount(spec: string): Record<string, string> {
@@ -45,106 +47,254 @@ function parseAccount(spec: string): Record<string, string> {
   return out;
 }
 
+const ACCOUNT_USAGE = '[--account server=HOST,user=U,password=P[,authUser=A][,displayName=D]]...';
+
+const COMMANDS: Record<string, Command> = {
+  tenant: {
+    usage: '<tenant> [--name NAME] [--language en|de] [--time-zone ZONE]',
+    summary:
+      'Create the tenant, or change the fields given (the others stay as they are). ZONE: an IANA ' +
+      'time zone such as Europe/Berlin.',
+    options: { name: s, language: s, 'time-zone': s },
+    args: [1, 1],
+    run: (r) =>
+      r.call('PUT', t(r), { name: r.opt('name'), language: r.opt('language'), timeZone: r.opt('time-zone') }),
+  },
+  add: {
+    usage: `<tenant> --mac MAC --vendor VENDOR --model MODEL --site SITE [--language en|de]\n      ${ACCOUNT_USAGE}`,
+    summary: 'Add a device; the answer holds its PAP.',
+    options: { mac: s, vendor: s, model: s, site: s, language: s, account: many },
+    args: [1, 1],
+    run: (r) =>
+      r.call('POST', `${t(r)}/devices`, {
+        mac: r.opt('mac'),
+        vendor: r.opt('vendor'),
+        model: r.opt('model'),
+        site: r.opt('site'),
+        language: r.opt('language'),
+        accounts: r.opts('account').map(parseAccount),
+      }),
+  },
+  list: {
+    usage: '<tenant> [--state needed|failed|blocked|successful] [--site SITE]',
+    summary: "The tenant's devices, filtered.",
+    options: { state: s, site: s },
+    args: [1, 1],
+    run: (r) => r.call('GET', `${t(r)}/devices${query(r, ['state', 'site'])}`),
+  },
+  get: {
+    usage: '<tenant> <mac>',
+    summary: 'One device (its PAP while it is not successful; never account passwords).',
+    options: {},
+    args: [2, 2],
+    run: (r) => r.call('GET', dev(r)),
+  },
+  reset: {
+    usage: '<tenant> <mac>',
+    summary: 'Reset authentication: a new PAP, the device credential revoked.',
+    options: {},
+    args: [2, 2],
+    run: (r) => r.call('POST', `${dev(r)}/reset`),
+  },
+  delete: {
+    usage: '<tenant> <mac>',
+    summary: 'Delete a device.',
+    options: {},
+    args: [2, 2],
+    run: (r) => r.call('DELETE', dev(r)),
+  },
+  suspend: {
+    usage: '<tenant> <mac> [--network ADDRESS|CIDR]',
+    summary: 'Suspend authentication for one full file (only a fetch from --network gets it).',
+    options: { network: s },
+    args: [2, 2],
+    run: (r) => r.call('POST', `${dev(r)}/suspend`, { network: r.opt('network') }),
+  },
+  whitelist: {
+    usage: '<tenant> [list | add ENTRY | remove ENTRY | temporary]',
+    summary: 'The permanent whitelist (list, add, remove) and the temporary one.',
+    options: {},
+    args: [1, 3],
+    run: (r) => {
+      const [, sub = 'list', entry] = r.args;
+      const arity = ({ list: 2, temporary: 2, add: 3, remove: 3 } as Record<string, number>)[sub];
+      if (arity === undefined) throw new UsageError(`unknown whitelist command "${sub}"`, 'whitelist');
+      if (r.args.length > arity) throw new UsageError(`unexpected argument "${r.args[arity]}"`, 'whitelist');
+      if (arity === 3 && entry === undefined)
+        throw new UsageError(`whitelist ${sub}: missing ENTRY`, 'whitelist');
+      if (sub === 'add') return r.call('POST', `${t(r)}/whitelist`, { entry });
+      if (sub === 'remove') return r.call('DELETE', `${t(r)}/whitelist/${enc(entry!)}`);
+      return r.call('GET', `${t(r)}/whitelist${sub === 'list' ? '' : '/temporary'}`);
+    },
+  },
+  export: {
+    usage: '<tenant> [--state STATE]',
+    summary: "The tenant's devices as CSV on standard output.",
+    options: { state: s },
+    args: [1, 1],
+    run: (r) => r.call('GET', `${t(r)}/devices.csv${query(r, ['state'])}`),
+  },
+  import: {
+    usage: '<tenant> FILE.csv',
+    summary: 'Add the devices of a CSV file: all rows or none.',
+    options: {},
+    args: [2, 2],
+    run: (r) => r.call('POST', `${t(r)}/devices.csv`, fs.readFileSync(r.args[1]!, 'utf8'), 'text/csv'),
+  },
+  authenticate: {
+    usage: '<mac> <pap> [--ip IP]',
+    summary: "Check a PAP as the IVR does (IP: the phone's public address, whitelisted on success).",
+    options: { ip: s },
+    args: [2, 2],
+    run: (r) => r.call('POST', '/api/v1/authenticate', { mac: r.args[0], pap: r.args[1], ip: r.opt('ip') }),
+  },
+  events: {
+    usage: '<tenant> [--count N] [--stream traffic]',
+    summary: 'The audit trail, newest first (--stream traffic: the phone traffic).',
+    options: { count: s, stream: s },
+    args: [1, 1],
+    run: (r) => r.call('GET', `${t(r)}/events${query(r, ['count', 'stream'])}`),
+  },
+};
+
+const help = (name: string) => {
+  const c = COMMANDS[name]!;
+  return `papgate ${name} ${c.usage}\n  ${c.summary}`;
+};
+
+const USAGE = `papgate: admin command line (talks to the admin API)
+
+${Object.keys(COMMANDS)
+  .map((n) => `  papgate ${n} ${COMMANDS[n]!.usage.replace(/\n/g, '\n  ')}`)
+  .join('\n')}
+  papgate help [COMMAND]    (or papgate COMMAND --help)
+
+Environment: ADMIN_URL (default http://ADMIN_HOST:ADMIN_PORT), ADMIN_TOKEN (default: the token
+file DATA_DIR/admin-token that the service writes on first start).
+Exit status: 0 done, 1 the API refused (HTTP error), 2 usage error, 3 the API could not be reached.`;
+
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The API did not answer: what was tried, and what to check. */
+class UnreachableError extends Error {}
+
+/** An option the command does not know, and the one it probably meant (`--timezone`: `--time-zone`). */
+function unknownOption(err: Error, options: Options): string {
+  const given = /'(-{1,2}[^']+)'/.exec(err.message)?.[1] ?? err.message;
+  const norm = (o: string) => o.replace(/^-+/, '').replace(/[-_]/g, '').toLowerCase();
+  const near = Object.keys(options).find((o) => norm(o) === norm(given));
+  return `unknown option ${given}${near ? ` (did you mean --${near}?)` : ''}`;
+}
+
 async function run(argv: string[]): Promise<number> {
-  if (argv.length === 0 || ['help', '--help', '-h'].includes(argv[0]!)) {
-    process.stdout.write(`${USAGE}\n`);
+  const [name, ...rest] = argv;
+  if (name === undefined || ['help', '--help', '-h'].includes(name)) {
+    const about = rest[0];
+    if (about !== undefined && !COMMANDS[about]) throw new UsageError(`unknown command "${about}"`);
+    process.stdout.write(`${about ? help(about) : USAGE}\n`);
     return 0;
   }
-  const cfg = loadConfig(process.env);
-  const base = (cfg.adminUrl ?? `http://${cfg.adminHost}:${cfg.adminPort}`).replace(/\/+$/, '');
-  const tokenFile = path.join(cfg.dataDir, 'admin-token');
-  const token = cfg.adminToken ?? (fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, 'utf8').trim() : '');
-  if (!token) throw new UsageError(`no ADMIN_TOKEN set and no ${tokenFile}`);
+  const cmd = COMMANDS[name];
+  if (!cmd) throw new UsageError(`unknown command "${name}"`);
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { ...cmd.options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    throw new UsageError(
+      e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? unknownOption(e, cmd.options) : e.message,
+      name,
+    );
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`${help(name)}\n`);
+    return 0;
+  }
+  const args = parsed.positionals;
+  const [min, max] = cmd.args;
+  if (args.length < min) throw new UsageError('missing arguments', name);
+  if (args.length > max) throw new UsageError(`unexpected argument "${args[max]}"`, name);
 
-  const { positional, flags } = parseArgs(argv);
-  const [cmd, ...args] = positional;
-  const flag = (n: string) => flags.get(n)?.[0];
-  const need = (i: number, what: string) => {
-    const v = args[i];
-    if (v === undefined) throw new UsageError(`missing ${what}`);
-    return encodeURIComponent(v);
+  // Read when a command calls the API, so that a usage error never waits on configuration.
+  let target: { base: string; token: string; from: string } | undefined;
+  const api = () => {
+    if (target) return target;
+    const cfg = loadConfig(process.env);
+    const base = (cfg.adminUrl ?? `http://${cfg.adminHost}:${cfg.adminPort}`).replace(/\/+$/, '');
+    const tokenFile = path.join(cfg.dataDir, 'admin-token');
+    const token =
+      cfg.adminToken ?? (fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, 'utf8').trim() : '');
+    if (!token)
+      throw new Error(
+        `no ADMIN_TOKEN set and no ${tokenFile}: set ADMIN_TOKEN, or DATA_DIR to the service's data directory`,
+      );
+    target = { base, token, from: cfg.adminToken ? 'ADMIN_TOKEN' : tokenFile };
+    return target;
   };
 
-  const call = async (
-    method: string,
-    url: string,
-    body?: unknown,
-    contentType = 'application/json',
-  ): Promise<number> => {
-    const res = await fetch(`${base}${url}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined ? { 'content-type': contentType } : {}),
-      },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
+  const call = async (method: string, url: string, body?: unknown, contentType = 'application/json') => {
+    const { base, token, from } = api();
+    let res: Response;
+    try {
+      res = await fetch(`${base}${url}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined ? { 'content-type': contentType } : {}),
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new UnreachableError(
+        `cannot reach the admin API at ${base} (${cause?.code ?? cause?.message ?? (err as Error).message}): ` +
+          'is papgate running, and does ADMIN_URL (or ADMIN_HOST and ADMIN_PORT) name its admin address?',
+      );
+    }
     const text = await res.text();
     if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-    if (!res.ok) process.stderr.write(`papgate: HTTP ${res.status}\n`);
+    if (res.status === 401)
+      process.stderr.write(`papgate: HTTP 401: the admin API at ${base} refused the token (${from})\n`);
+    else if (!res.ok) process.stderr.write(`papgate: HTTP ${res.status}\n`);
     return res.ok ? 0 : 1;
   };
-  const query = (names: string[]) => {
-    const q = new URLSearchParams();
-    for (const n of names) if (flag(n) !== undefined) q.set(n, flag(n)!);
-    const s = q.toString();
-    return s ? `?${s}` : '';
-  };
-  const t = () => `/api/v1/tenants/${need(0, 'tenant')}`;
-
-  switch (cmd) {
-    case 'tenant':
-      return call('PUT', t(), { name: flag('name'), language: flag('language') });
-    case 'add':
-      return call('POST', `${t()}/devices`, {
-        mac: flag('mac'),
-        vendor: flag('vendor'),
-        model: flag('model'),
-        site: flag('site'),
-        language: flag('language'),
-        accounts: (flags.get('account') ?? []).map(parseAccount),
-      });
-    case 'list':
-      return call('GET', `${t()}/devices${query(['state', 'site'])}`);
-    case 'get':
-      return call('GET', `${t()}/devices/${need(1, 'mac')}`);
-    case 'delete':
-      return call('DELETE', `${t()}/devices/${need(1, 'mac')}`);
-    case 'reset':
-      return call('POST', `${t()}/devices/${need(1, 'mac')}/reset`);
-    case 'suspend':
-      return call('POST', `${t()}/devices/${need(1, 'mac')}/suspend`, { network: flag('network') });
-    case 'whitelist': {
-      const sub = args[1] ?? 'list';
-      if (sub === 'list') return call('GET', `${t()}/whitelist`);
-      if (sub === 'temporary') return call('GET', `${t()}/whitelist/temporary`);
-      if (sub === 'add') return call('POST', `${t()}/whitelist`, { entry: args[2] });
-      if (sub === 'remove') return call('DELETE', `${t()}/whitelist/${need(2, 'entry')}`);
-      throw new UsageError(`unknown whitelist command "${sub}"`);
-    }
-    case 'export':
-      return call('GET', `${t()}/devices.csv${query(['state'])}`);
-    case 'import': {
-      const file = args[1];
-      if (!file) throw new UsageError('missing CSV file');
-      return call('POST', `${t()}/devices.csv`, fs.readFileSync(file, 'utf8'), 'text/csv');
-    }
-    case 'authenticate':
-      return call('POST', '/api/v1/authenticate', { mac: args[0], pap: args[1], ip: flag('ip') });
-    case 'events':
-      return call('GET', `${t()}/events${query(['count', 'stream'])}`);
-    default:
-      throw new UsageError(cmd ? `unknown command "${cmd}"` : 'no command given');
-  }
+  const v = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  return cmd.run({
+    args,
+    opt: (n) => {
+      const x = v[n];
+      return typeof x === 'string' ? x : undefined;
+    },
+    opts: (n) => {
+      const x = v[n];
+      return Array.isArray(x) ? x : [];
+    },
+    call,
+  });
 }
 
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: Error) => {
-    if (err instanceof UsageError) process.stderr.write(`papgate: ${err.message}\n\n${USAGE}\n`);
+    if (err instanceof UsageError)
+      process.stderr.write(
+        `papgate: ${err.message}\n\n${err.command ? `${help(err.command)}\n\nSee papgate help.` : USAGE}\n`,
+      );
     else if (err instanceof ConfigError)
       process.stderr.write(`papgate: configuration error: ${err.message}\n`);
     else process.stderr.write(`papgate: ${err.message}\n`);
-    process.exit(2);
+    process.exit(err instanceof UnreachableError ? 3 : 2);
   },
 );
