@@ -10,7 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { PROJECT_ROOT } from '../src/lib/paths';
+import { parseMac } from '../src/domain/mac';
+import { parseWhitelistEntry } from '../src/domain/whitelist';
 import { startAdmin } from './support/admin';
+import { ACCOUNT, credentialIn, ProvisioningFixture, request } from './support/http';
 import { TestRedis } from './support/redis';
 
 const TOKEN = 'test-admin-token-writes-0123456789';
@@ -206,5 +209,168 @@ describe('admin writes', () => {
       assert.ok(noToken.err.includes(path.join(data, 'admin-token')), noToken.err);
       fs.rmSync(data, { recursive: true, force: true });
     });
+  });
+
+  describe('device edit', () => {
+    const MAC = '001565000a01';
+    const dev = `/api/v1/tenants/acme/devices/${MAC}`;
+    const account = {
+      server: 'sip.example.net',
+      user: '100',
+      password: 'secret-100',
+      displayName: 'Reception',
+    };
+    const add = async () => {
+      const res = await call('POST', '/api/v1/tenants/acme/devices', {
+        mac: MAC,
+        vendor: 'yealink',
+        model: 'T54W',
+        site: 'HQ',
+        accounts: [account],
+      });
+      assert.equal(res.status, 201, JSON.stringify(res.json));
+      return res.json.pap as string;
+    };
+    const stored = async () => (await r.store().getDevice('acme', parseMac(MAC)))!;
+
+    it('changes site, model, language and accounts; the PAP, the state and unsent passwords stay', async () => {
+      const pap = await add();
+      const res = await call('PATCH', dev, {
+        site: 'Annex',
+        model: 'T57W',
+        language: 'de',
+        accounts: [
+          { server: 'sip.example.net', user: '100', displayName: 'Front desk' },
+          { server: 'sip.example.net', user: '101', password: 'secret-101' },
+        ],
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.json));
+      assert.deepEqual([res.json.site, res.json.model, res.json.language], ['Annex', 'T57W', 'de']);
+      assert.equal(res.json.pap, pap, 'the same PAP, so the printed sheet still holds');
+      assert.equal(res.json.state, 'needed');
+      const d = await stored();
+      assert.deepEqual(
+        d.accounts.map((a) => [a.user, a.password, a.displayName]),
+        [
+          ['100', 'secret-100', 'Front desk'],
+          ['101', 'secret-101', undefined],
+        ],
+      );
+      const [e] = await events('device_edited');
+      assert.equal(e!.mac, MAC);
+      assert.equal(e!.changed, 'site,model,language,accounts');
+      assert.deepEqual(
+        [e!.previousSite, e!.site, e!.previousModel, e!.model],
+        ['HQ', 'Annex', 'T54W', 'T57W'],
+      );
+      assert.equal(e!.previousAccounts, '100@sip.example.net "Reception"');
+      assert.equal(e!.accounts, '100@sip.example.net "Front desk"; 101@sip.example.net');
+      assert.equal(e!.passwordsChanged, '101@sip.example.net', 'the new account, named without its password');
+      const trail = JSON.stringify((await call('GET', '/api/v1/tenants/acme/events')).json);
+      assert.ok(!trail.includes('secret-10'), 'a password reached the audit trail');
+      // The PAP still works after the edit.
+      const auth = await call('POST', '/api/v1/authenticate', { mac: MAC, pap });
+      assert.equal(auth.json.outcome, 'successful', JSON.stringify(auth.json));
+    });
+
+    it('refuses what it cannot do, naming the field, and writes nothing', async () => {
+      await add();
+      const cases: [unknown, string, RegExp][] = [
+        [{ vendor: 'snom' }, 'vendor', /delete the device and add it again/],
+        [{ mac: '001565000a02' }, 'mac', /delete the device and add it again/],
+        [{ pap: '123456' }, 'pap', /cannot be edited/],
+        [{ accounts: [{ server: 'sip.example.net', user: '102' }] }, 'accounts', /password is required/],
+        [{ site: '' }, 'site', /site is required/],
+        [{ language: 'fr' }, 'language', /language/],
+        [{ model: 'T'.repeat(65) }, 'model', /longer than 64/],
+      ];
+      for (const [body, field, message] of cases) {
+        const res = await call('PATCH', dev, body);
+        assert.equal(res.status, 400, JSON.stringify(body));
+        assert.equal(res.json.field, field, JSON.stringify(res.json));
+        assert.match(res.json.message, message);
+      }
+      const d = await stored();
+      assert.deepEqual([d.site, d.model, d.accounts.length], ['HQ', 'T54W', 1]);
+      assert.deepEqual(await events('device_edited'), []);
+      assert.equal(
+        (await call('PATCH', '/api/v1/tenants/acme/devices/001565000a09', { site: 'X' })).status,
+        404,
+      );
+      // Sent back as read: nothing changes, nothing is audited.
+      const same = await call('PATCH', dev, { site: 'HQ', accounts: (await call('GET', dev)).json.accounts });
+      assert.equal(same.status, 200);
+      assert.deepEqual(await events('device_edited'), []);
+      assert.equal((await stored()).accounts[0]!.password, 'secret-100');
+    });
+
+    it('a password sent is changed and named in the audit, never shown', async () => {
+      await add();
+      const res = await call('PATCH', dev, { accounts: [{ ...account, password: 'secret-new' }] });
+      assert.equal(res.status, 200);
+      assert.equal((await stored()).accounts[0]!.password, 'secret-new');
+      const [e] = await events('device_edited');
+      assert.equal(e!.changed, 'accounts');
+      assert.equal(e!.passwordsChanged, '100@sip.example.net');
+      assert.equal(e!.accounts, e!.previousAccounts);
+      assert.ok(!JSON.stringify(res.json).includes('secret'));
+    });
+
+    it('the CLI edits a device', async () => {
+      await add();
+      const res = await cli([
+        'edit',
+        'acme',
+        MAC,
+        '--site',
+        'Annex',
+        '--account',
+        'server=sip.example.net,user=100,displayName=Lobby',
+      ]);
+      assert.equal(res.code, 0, res.err);
+      assert.equal(JSON.parse(res.out).site, 'Annex');
+      const d = await stored();
+      assert.deepEqual([d.accounts[0]!.displayName, d.accounts[0]!.password], ['Lobby', 'secret-100']);
+      const bad = await cli(['edit', 'acme', MAC, '--vendor', 'snom']);
+      assert.equal(bad.code, 2);
+    });
+  });
+});
+
+describe('device edit: the phone holding a full file', () => {
+  const f = new ProvisioningFixture();
+  let admin: FastifyInstance;
+  let adminPort = 0;
+  const MAC = '001565aabbcc';
+  const FILE = `/${MAC}.cfg`;
+  before(async () => {
+    await f.start();
+    ({ app: admin, port: adminPort } = await startAdmin(f.redis, TOKEN));
+  });
+  after(async () => {
+    await admin.close();
+    await f.stop();
+  });
+
+  it('gets the edited accounts on its next fetch, with the credential it holds and its password kept', async () => {
+    await f.device('yealink', 'T54W', MAC);
+    await f.store.addWhitelist('acme', parseWhitelistEntry('127.0.0.3'), 'test');
+    const first = await request(f.port, FILE, { from: '127.0.0.3' });
+    const credential = credentialIn(first.body)!;
+    assert.ok(credential, first.body);
+    assert.ok(first.body.includes(ACCOUNT.displayName!));
+    const edit = await request(adminPort, `/api/v1/tenants/acme/devices/${MAC}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ accounts: [{ ...ACCOUNT, password: undefined, displayName: 'Front Desk' }] }),
+    });
+    assert.equal(edit.status, 200, edit.body);
+    assert.equal(JSON.parse(edit.body).state, 'successful', 'the edit keeps the authentication');
+    const next = await request(f.port, `/d/${credential}${FILE}`, { from: '127.0.0.2' });
+    assert.equal(next.status, 200);
+    assert.ok(next.body.includes('Front Desk'), 'the new display name');
+    assert.ok(!next.body.includes(ACCOUNT.displayName!), 'not a kept body of before the edit');
+    assert.ok(next.body.includes(ACCOUNT.password), 'the password the edit did not send');
+    assert.equal(credentialIn(next.body), credential, 'the same credential: no reset');
   });
 });

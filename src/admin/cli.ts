@@ -75,6 +75,23 @@ const COMMANDS: Record<string, Command> = {
         accounts: r.opts('account').map(parseAccount),
       }),
   },
+  edit: {
+    usage: `<tenant> <mac> [--site SITE] [--model MODEL] [--language en|de|none]\n      ${ACCOUNT_USAGE}`,
+    summary:
+      'Edit a device; its PAP and authentication stay. --account replaces all accounts; one without ' +
+      'password keeps the password of the account with the same user and server.',
+    options: { site: s, model: s, language: s, account: many },
+    args: [2, 2],
+    run: (r) => {
+      const language = r.opt('language');
+      return r.call('PATCH', dev(r), {
+        site: r.opt('site'),
+        model: r.opt('model'),
+        language: language === 'none' ? null : language,
+        accounts: r.opts('account').length > 0 ? r.opts('account').map(parseAccount) : undefined,
+      });
+    },
+  },
   list: {
     usage: '<tenant> [--state needed|failed|blocked|successful] [--site SITE]',
     summary: "The tenant's devices, filtered.",

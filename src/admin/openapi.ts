@@ -245,6 +245,28 @@ export const openApiDocument = {
         parameters: [tenant, mac],
         responses: { 204: { description: 'deleted' }, 404: err },
       },
+      patch: {
+        summary: "Edit a device's site, model, language or accounts; its PAP and authentication state stay",
+        description:
+          'Only the fields given change, checked as an addition is. `accounts` replaces the list; an ' +
+          'account without `password` keeps the password of the current account with the same `user` and ' +
+          '`server` (a new account needs one). 400 for `vendor` or `mac` (delete and add the device). The ' +
+          'phone gets the new file on its next fetch. Audited as `device_edited` with `changed`, the new ' +
+          'and `previous<Field>` values (accounts without passwords) and `passwordsChanged` (user@server). ' +
+          '409 edit_conflict: the device kept changing while it was edited.',
+        parameters: [tenant, mac],
+        requestBody: json({
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            site: { type: 'string' },
+            model: { type: 'string' },
+            language: { enum: [...LANGUAGES, null] },
+            accounts: { type: 'array', items: { type: 'object' } },
+          },
+        }),
+        responses: { 200: ok('device', device), 400: err, ...forbidden, 404: err, 409: err },
+      },
     },
     '/api/v1/tenants/{tenant}/devices/{mac}/reset': {
       post: {

@@ -1,10 +1,11 @@
 import type { Device, NewDevice } from '../domain/device';
+import type { Editable } from '../domain/device-edit';
 import type { Mac } from '../domain/mac';
 import { generatePap, generateSipPassword } from '../domain/pap';
 import { timeSlices } from '../lib/pacing';
 import { StorePart, type Actor } from './context';
-import { deviceRecord, toDevice } from './device-record';
-import { keys } from './keys';
+import { deviceRecord, encodeAccounts, pieces, toDevice } from './device-record';
+import { DEVICE, keys } from './keys';
 import { scripts } from './scripts';
 
 /** Why a device of an addition was refused; `owner`: the other tenant that holds its MAC. */
@@ -234,6 +235,33 @@ export class Devices extends StorePart {
       });
     }
     return devices;
+  }
+
+  /**
+   * Writes the `fields` of `next` over the device `read` (edit.lua): 'conflict' when one of them is
+   * no longer what `read` holds (another edit came first: read again). `audit`: the event's fields
+   * besides mac and actor, never a password.
+   */
+  async editDevice(
+    read: Device,
+    next: NewDevice,
+    fields: readonly Editable[],
+    audit: Record<string, string>,
+    actor: Actor,
+  ): Promise<'edited' | 'unknown' | 'conflict'> {
+    await this.ready();
+    const stored = (d: NewDevice, f: Editable) =>
+      f === 'accounts' ? encodeAccounts(d.accounts) : f === 'language' ? (d.language ?? '') : d[f];
+    const texts = fields.flatMap((f) => {
+      const p = pieces(stored(next, f));
+      return [DEVICE[f], stored(read, f), p.length, ...p];
+    });
+    const k = keys.tenant(read.tenant);
+    return (await scripts.edit.run(
+      this.redis,
+      [k.device(read.mac), k.events],
+      [this.now(), this.maxlen, actor, fields.length, ...texts, ...Object.entries(audit).flat()],
+    )) as 'edited' | 'unknown' | 'conflict';
   }
 
   async deleteDevice(tenant: string, mac: Mac, actor: Actor): Promise<boolean> {

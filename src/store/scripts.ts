@@ -54,4 +54,5 @@ export const scripts = {
   site: new LuaScript('site'),
   token: new LuaScript('token'),
   tenant: new LuaScript('tenant'),
+  edit: new LuaScript('edit'),
 };

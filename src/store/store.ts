@@ -83,6 +83,9 @@ export class Store {
   deleteDevice(...a: Parameters<Devices['deleteDevice']>) {
     return this.devices.deleteDevice(...a);
   }
+  editDevice(...a: Parameters<Devices['editDevice']>) {
+    return this.devices.editDevice(...a);
+  }
 
   // auth.ts
   attemptPap(...a: Parameters<Authentication['attemptPap']>) {
