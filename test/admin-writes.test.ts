@@ -279,7 +279,11 @@ describe('admin writes', () => {
         [{ vendor: 'snom' }, 'vendor', /delete the device and add it again/],
         [{ mac: '001565000a02' }, 'mac', /delete the device and add it again/],
         [{ pap: '123456' }, 'pap', /cannot be edited/],
-        [{ accounts: [{ server: 'sip.example.net', user: '102' }] }, 'accounts', /password is required/],
+        [
+          { accounts: [{ server: 'sip.example.net', user: '102' }] },
+          'accounts[0].password',
+          /password is required/,
+        ],
         [{ site: '' }, 'site', /site is required/],
         [{ language: 'fr' }, 'language', /language/],
         [{ model: 'T'.repeat(65) }, 'model', /longer than 64/],
@@ -333,6 +337,151 @@ describe('admin writes', () => {
       assert.deepEqual([d.accounts[0]!.displayName, d.accounts[0]!.password], ['Lobby', 'secret-100']);
       const bad = await cli(['edit', 'acme', MAC, '--vendor', 'snom']);
       assert.equal(bad.code, 2);
+    });
+  });
+
+  describe('CSV', () => {
+    const csvCall = async (method: string, url: string, body?: string) => {
+      const res = await fetch(`${base}${url}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${TOKEN}`,
+          ...(body === undefined ? {} : { 'content-type': 'text/csv' }),
+        },
+        body,
+      });
+      const text = await res.text();
+      return {
+        status: res.status,
+        text,
+        json: res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : null,
+      };
+    };
+    const HEADER = 'vendor,type,mac,site,language,sip_server,sip_user,sip_password,display_name';
+    const addTwo = async () => {
+      for (const [mac, user] of [
+        ['001565000b01', '201'],
+        ['001565000b02', '202'],
+      ] as const) {
+        const res = await call('POST', '/api/v1/tenants/acme/devices', {
+          mac,
+          vendor: 'yealink',
+          model: 'T54W',
+          site: 'HQ',
+          language: 'de',
+          accounts: [
+            { server: 'sip.example.net', user, password: `pw-${user}`, displayName: `Desk ${user}` },
+            { server: 'sip2.example.net', user: `${user}b`, password: `pw-${user}b` },
+          ],
+        });
+        assert.equal(res.status, 201, JSON.stringify(res.json));
+      }
+    };
+
+    it('names every error of a file in one answer, each beside its column', async () => {
+      await addTwo();
+      const file = [
+        HEADER,
+        'yealink,T54W,001565000c01,HQ,,sip.example.net,300,,Lobby',
+        'yealink,T54W,001565000b01,HQ,,,,,',
+        'nokia,3310,001565000c02,HQ,,,,,',
+        'yealink,T54W,001565000c03,HQ,,,,,',
+      ].join('\n');
+      const res = await csvCall('POST', '/api/v1/tenants/acme/devices.csv', file);
+      assert.equal(res.status, 400, res.text);
+      assert.deepEqual(
+        res.json.rows.map((r: { line: number; column?: string }) => [r.line, r.column]),
+        [
+          [2, 'sip_password'],
+          [3, 'mac'],
+          [4, 'vendor'],
+        ],
+      );
+      assert.match(res.json.rows[1].reason, /MAC already registered in this tenant/);
+      assert.equal((await call('GET', '/api/v1/tenants/acme/devices')).json.total, 2, 'nothing written');
+    });
+
+    it('exports accounts and language; passwords only when asked, and the audit says so', async () => {
+      await addTwo();
+      const plain = await csvCall('GET', '/api/v1/tenants/acme/devices.csv');
+      const [head, first] = plain.text.trimEnd().split('\r\n');
+      const cols = head!.split(',');
+      const cell = (line: string, c: string) => line.split(',')[cols.indexOf(c)];
+      assert.deepEqual(
+        ['language', 'sip_server', 'sip_user', 'sip_password', 'display_name'].map((c) => cell(first!, c)),
+        ['de', 'sip.example.net', '201', '', 'Desk 201'],
+      );
+      assert.ok(!plain.text.includes('pw-'), 'a password in an export not asked for');
+      const secret = await csvCall('GET', '/api/v1/tenants/acme/devices.csv?passwords=true');
+      assert.equal(cell(secret.text.split('\r\n')[1]!, 'sip_password'), 'pw-201');
+      const exports = await events('csv_exported');
+      assert.deepEqual(
+        exports.map((e) => e.passwords),
+        ['true', undefined],
+      );
+      assert.equal((await csvCall('GET', '/api/v1/tenants/acme/devices.csv?passwords=yes')).status, 400);
+    });
+
+    it('export, edit, import with mode=update updates the devices, keeping PAPs and unsent passwords', async () => {
+      await addTwo();
+      const paps = (await call('GET', '/api/v1/tenants/acme/devices')).json.devices.map(
+        (d: { pap: string }) => d.pap,
+      );
+      const exported = (await csvCall('GET', '/api/v1/tenants/acme/devices.csv')).text;
+      const edited =
+        exported.replace(/,HQ,/g, ',Annex,').replace('Desk 201', 'Front desk') +
+        'snom,D785,000413000c09,,Annex,,,,sip.example.net,209,,pw-209,\r\n';
+      const refused = await csvCall('POST', '/api/v1/tenants/acme/devices.csv', edited);
+      assert.equal(refused.status, 409, `existing MACs are an error unless the import updates: ${refused.text}`);
+      assert.equal(refused.json.rows.length, 2);
+      const res = await csvCall('POST', '/api/v1/tenants/acme/devices.csv?mode=update', edited);
+      assert.equal(res.status, 201, res.text);
+      assert.deepEqual([res.json.created, res.json.updated], [1, 2]);
+      const store = r.store();
+      const d1 = (await store.getDevice('acme', parseMac('001565000b01')))!;
+      assert.equal(d1.site, 'Annex');
+      assert.equal(d1.language, 'de');
+      assert.deepEqual(
+        d1.accounts.map((a) => [a.user, a.password, a.displayName]),
+        [
+          ['201', 'pw-201', 'Front desk'],
+          ['201b', 'pw-201b', undefined],
+        ],
+        'the first account edited, its password kept; the second account kept',
+      );
+      const after = (await call('GET', '/api/v1/tenants/acme/devices')).json.devices;
+      assert.deepEqual(
+        after.slice(0, 2).map((d: { pap: string }) => d.pap),
+        paps,
+        'the same PAPs',
+      );
+      const edits = await events('device_edited');
+      assert.equal(edits.length, 2);
+      assert.ok(!JSON.stringify(edits).includes('pw-'));
+      // A vendor that differs is refused, beside its column.
+      const vendor = await csvCall(
+        'POST',
+        '/api/v1/tenants/acme/devices.csv?mode=update',
+        `${HEADER}\nsnom,D785,001565000b01,HQ,,,,,\n`,
+      );
+      assert.equal(vendor.status, 400);
+      assert.equal(vendor.json.rows[0].column, 'vendor');
+    });
+
+    it('the CLI exports with --with-passwords and imports with --update', async () => {
+      await addTwo();
+      const exp = await cli(['export', 'acme', '--with-passwords']);
+      assert.equal(exp.code, 0, exp.err);
+      assert.ok(exp.out.includes('pw-201'));
+      const data = fs.mkdtempSync(path.join(os.tmpdir(), 'papgate-csv-'));
+      const file = path.join(data, 'devices.csv');
+      fs.writeFileSync(file, exp.out.replace(/,HQ,/g, ',Annex,'));
+      assert.equal((await cli(['import', 'acme', file])).code, 1);
+      const upd = await cli(['import', 'acme', file, '--update']);
+      assert.equal(upd.code, 0, upd.out);
+      assert.equal(JSON.parse(upd.out).updated, 2);
+      assert.equal((await r.store().getDevice('acme', parseMac('001565000b02')))!.site, 'Annex');
+      fs.rmSync(data, { recursive: true, force: true });
     });
   });
 });

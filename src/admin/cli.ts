@@ -10,6 +10,7 @@ interface Run {
   readonly args: readonly string[];
   readonly opt: (name: string) => string | undefined;
   readonly opts: (name: string) => readonly string[];
+  readonly flag: (name: string) => boolean;
   readonly call: (method: string, url: string, body?: unknown, contentType?: string) => Promise<number>;
 }
 
@@ -29,9 +30,9 @@ const enc = encodeURIComponent;
 const t = (r: Run) => `/api/v1/tenants/${enc(r.args[0]!)}`;
 const dev = (r: Run) => `${t(r)}/devices/${enc(r.args[1]!)}`;
 
-/** Query string of the options given among `names`. */
-function query(r: Run, names: readonly string[]): string {
-  const q = new URLSearchParams();
+/** Query string of the options given among `names`, and of `fixed`. */
+function query(r: Run, names: readonly string[], fixed: Record<string, string> = {}): string {
+  const q = new URLSearchParams(fixed);
   for (const n of names) if (r.opt(n) !== undefined) q.set(n, r.opt(n)!);
   const str = q.toString();
   return str ? `?${str}` : '';
@@ -145,18 +146,32 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   export: {
-    usage: '<tenant> [--state STATE]',
-    summary: "The tenant's devices as CSV on standard output.",
-    options: { state: s },
+    usage: '<tenant> [--state STATE] [--with-passwords]',
+    summary:
+      "The tenant's devices as CSV on standard output; account passwords only with --with-passwords " +
+      '(audited).',
+    options: { state: s, 'with-passwords': { type: 'boolean' } },
     args: [1, 1],
-    run: (r) => r.call('GET', `${t(r)}/devices.csv${query(r, ['state'])}`),
+    run: (r) =>
+      r.call(
+        'GET',
+        `${t(r)}/devices.csv${query(r, ['state'], r.flag('with-passwords') ? { passwords: 'true' } : {})}`,
+      ),
   },
   import: {
-    usage: '<tenant> FILE.csv',
-    summary: 'Add the devices of a CSV file: all rows or none.',
-    options: {},
+    usage: '<tenant> FILE.csv [--update]',
+    summary:
+      'Add the devices of a CSV file: all rows or none. --update: a row whose MAC the tenant has ' +
+      'updates that device (an empty sip_password keeps the password).',
+    options: { update: { type: 'boolean' } },
     args: [2, 2],
-    run: (r) => r.call('POST', `${t(r)}/devices.csv`, fs.readFileSync(r.args[1]!, 'utf8'), 'text/csv'),
+    run: (r) =>
+      r.call(
+        'POST',
+        `${t(r)}/devices.csv${query(r, [], r.flag('update') ? { mode: 'update' } : {})}`,
+        fs.readFileSync(r.args[1]!, 'utf8'),
+        'text/csv',
+      ),
   },
   authenticate: {
     usage: '<mac> <pap> [--ip IP]',
@@ -298,6 +313,7 @@ async function run(argv: string[]): Promise<number> {
       const x = v[n];
       return Array.isArray(x) ? x : [];
     },
+    flag: (n) => v[n] === true,
     call,
   });
 }

@@ -214,9 +214,15 @@ export const openApiDocument = {
     },
     '/api/v1/tenants/{tenant}/devices.csv': {
       get: {
-        summary: 'Export devices as CSV (vendor,type,mac,created,site,state,pap)',
-        description: TENANT_READ,
-        parameters: [tenant, { name: 'state', in: 'query', schema: { enum: AUTH_STATES } }],
+        summary:
+          'Export devices as CSV (vendor,type,mac,created,site,state,pap,language and the first account: ' +
+          'sip_server,sip_user,sip_auth_user,sip_password,display_name)',
+        description: `${TENANT_READ} sip_password is empty unless \`passwords=true\` (audited in csv_exported).`,
+        parameters: [
+          tenant,
+          { name: 'state', in: 'query', schema: { enum: AUTH_STATES } },
+          { name: 'passwords', in: 'query', schema: { enum: ['true', 'false'] } },
+        ],
         responses: {
           200: { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } },
           404: err,
@@ -224,12 +230,17 @@ export const openApiDocument = {
         },
       },
       post: {
-        summary: 'Import devices from CSV: all rows or none',
+        summary:
+          'Import devices from CSV: all rows or none; with mode=update, rows of existing MACs update them',
         description:
-          'At most 10,000 rows, 32 cells a row and 256 characters a cell. A refusal lists the first 100 ' +
-          'bad rows (`rows`: line, mac, reason) and counts them all (`badRows`). MACs of other tenants ' +
-          'count against MAC_PROBE_LIMIT as for POST .../devices (429 with Retry-After past it).',
-        parameters: [tenant],
+          'At most 10,000 rows, 32 cells a row and 256 characters a cell. Every error of the file is in one ' +
+          'answer: a refusal lists the first 100 bad rows (`rows`: line, mac, column where one is at fault, ' +
+          'reason) and counts them all (`badRows`); 409 when every one is a MAC taken, else 400. A MAC the ' +
+          'tenant has is an error unless `mode=update`: then the row edits that device as PATCH does (PAP ' +
+          'and authentication stay; its account replaces the first, an empty sip_password keeps the password; ' +
+          'no language column or no account cells keep those). The answer counts `created` and `updated`. ' +
+          'MACs of other tenants count against MAC_PROBE_LIMIT as for POST .../devices (429 with Retry-After past it).',
+        parameters: [tenant, { name: 'mode', in: 'query', schema: { enum: ['add', 'update'] } }],
         requestBody: { content: { 'text/csv': { schema: { type: 'string' } } } },
         responses: { 201: ok('created'), 400: err, 409: err, 413: err, 415: err, 429: err },
       },

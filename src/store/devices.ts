@@ -201,6 +201,18 @@ export class Devices extends StorePart {
     await scripts.release.run(this.redis, [keys.macIndex(mac)], [mac, tenant]);
   }
 
+  /** The tenant holding each MAC (null: none), read in pipelined batches; a look, no claim. */
+  async tenantsOfMacs(macs: readonly Mac[]): Promise<(string | null)[]> {
+    await this.ready();
+    const out: (string | null)[] = [];
+    for (let start = 0; start < macs.length; start += CLAIM_BATCH) {
+      const batch = macs.slice(start, start + CLAIM_BATCH);
+      const owners = await Promise.all(batch.map((m) => this.redis.hGet(keys.macIndex(m), m)));
+      out.push(...owners.map((o) => o ?? null));
+    }
+    return out;
+  }
+
   async tenantOfMac(mac: Mac): Promise<string | null> {
     await this.ready();
     return (await this.redis.hGet(keys.macIndex(mac), mac)) ?? null;

@@ -68,6 +68,9 @@ export class Store {
   countProbe(...a: Parameters<Devices['countProbe']>) {
     return this.devices.countProbe(...a);
   }
+  tenantsOfMacs(...a: Parameters<Devices['tenantsOfMacs']>) {
+    return this.devices.tenantsOfMacs(...a);
+  }
   tenantOfMac(...a: Parameters<Devices['tenantOfMac']>) {
     return this.devices.tenantOfMac(...a);
   }
