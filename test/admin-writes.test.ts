@@ -432,7 +432,11 @@ describe('admin writes', () => {
         exported.replace(/,HQ,/g, ',Annex,').replace('Desk 201', 'Front desk') +
         'snom,D785,000413000c09,,Annex,,,,sip.example.net,209,,pw-209,\r\n';
       const refused = await csvCall('POST', '/api/v1/tenants/acme/devices.csv', edited);
-      assert.equal(refused.status, 409, `existing MACs are an error unless the import updates: ${refused.text}`);
+      assert.equal(
+        refused.status,
+        409,
+        `existing MACs are an error unless the import updates: ${refused.text}`,
+      );
       assert.equal(refused.json.rows.length, 2);
       const res = await csvCall('POST', '/api/v1/tenants/acme/devices.csv?mode=update', edited);
       assert.equal(res.status, 201, res.text);

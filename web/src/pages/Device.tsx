@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, enc, type AuditEvent, type Device } from '../api';
 import { confirm } from '../components/ConfirmDialog';
+import { DeviceEdit } from '../components/DeviceEdit';
 import { EventTable } from '../components/EventTable';
 import { Field } from '../components/Field';
 import { Loading } from '../components/Loading';
@@ -171,6 +172,14 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
         <button type="submit">{t('device.suspend')}</button>
       </form>
       <Status {...status} />
+      <DeviceEdit
+        device={d}
+        path={path}
+        onSaved={() => {
+          dev.reload();
+          history.reload();
+        }}
+      />
       <h2>{t('device.history')}</h2>
       {!history.data ? (
         <Loading error={history.error} />
