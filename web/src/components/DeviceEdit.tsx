@@ -1,10 +1,10 @@
 import { useState } from 'preact/hooks';
-import { LANGUAGES } from '../../../src/domain/device';
 import { api, ApiError, type Device } from '../api';
 import { t } from '../i18n';
 import { formField } from '../lib/fields';
 import { message } from '../lib/message';
 import { Field } from './Field';
+import { LanguageField } from './LanguageField';
 import { Status } from './Status';
 
 /**
@@ -77,16 +77,12 @@ export function DeviceEdit(props: { device: Device; path: string; onSaved: () =>
       <form onSubmit={submit} class="grid-form" noValidate>
         {field('site', t('add.site'))}
         {field('model', t('add.model'))}
-        <Field id="edit-language" label={t('add.language')} error={errors.language}>
-          {(a) => (
-            <select {...a} value={f.language} onChange={set('language')}>
-              <option value="">{t('add.language.tenant')}</option>
-              {LANGUAGES.map((l) => (
-                <option value={l}>{l}</option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <LanguageField
+          id="edit-language"
+          value={f.language}
+          error={errors.language}
+          onChange={set('language')}
+        />
         <fieldset>
           <legend>{t('add.account')}</legend>
           {field('server', t('add.server'))}

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { LANGUAGES, VENDORS } from '../../../src/domain/device';
+import { VENDORS } from '../../../src/domain/device';
 import { api, ApiError, apiText, enc, type CsvRowError, type Device } from '../api';
 import { Field } from '../components/Field';
+import { LanguageField } from '../components/LanguageField';
 import { Status } from '../components/Status';
 import { Title } from '../components/Title';
 import { t } from '../i18n';
@@ -126,16 +127,12 @@ export function AddAndImport(props: { tenant: string }) {
           </Field>
           {field('model', t('add.model'), true)}
           {field('site', t('add.site'), true)}
-          <Field id="add-language" label={t('add.language')} error={errors.language}>
-            {(a) => (
-              <select {...a} value={f.language} onChange={set('language')}>
-                <option value="">{t('add.language.tenant')}</option>
-                {LANGUAGES.map((l) => (
-                  <option value={l}>{l}</option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <LanguageField
+            id="add-language"
+            value={f.language}
+            error={errors.language}
+            onChange={set('language')}
+          />
           <fieldset>
             <legend>{t('add.account')}</legend>
             {field('server', t('add.server'))}
