@@ -598,13 +598,15 @@ describe('sites: admin API and store', () => {
     const echo = await call(
       'PUT',
       '/api/v1/tenants/acme',
-      { name: 'Acme', emergencyCallerIdPrefixes: ['+4930'] },
+      { name: 'acme', emergencyCallerIdPrefixes: ['+4930'] },
       acme,
     );
     assert.equal(echo.status, 200);
-    assert.equal((await call('PUT', '/api/v1/tenants/acme', { name: 'Acme Ltd' }, acme)).status, 200);
+    // The name is the operator's too (docs/admin.md); the token's language update keeps the prefixes.
+    assert.equal((await call('PUT', '/api/v1/tenants/acme', { name: 'Acme Ltd' }, acme)).status, 403);
+    assert.equal((await call('PUT', '/api/v1/tenants/acme', { language: 'de' }, acme)).status, 200);
     const t = (await call('GET', '/api/v1/tenants/acme')).json!;
-    assert.deepEqual([t.name, t.emergencyCallerIdPrefixes], ['Acme Ltd', ['+4930']]);
+    assert.deepEqual([t.name, t.language, t.emergencyCallerIdPrefixes], ['acme', 'de', ['+4930']]);
     const bad = await call('PUT', '/api/v1/tenants/acme', { emergencyCallerIdPrefixes: ['030'] });
     assert.deepEqual([bad.status, bad.json!.field], [400, 'emergencyCallerIdPrefixes']);
   });

@@ -4,6 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { NewDevice } from '../domain/device';
+import type { Mac } from '../domain/mac';
 import type { CreateError } from '../store/devices';
 import { OneAtATime, Shares } from '../lib/pacing';
 import { actor, HttpError, scope, type Api } from './api';
@@ -94,6 +95,25 @@ export function deviceAdditions({ config, store, log, now, metrics }: Api) {
       config.tenantAdditions.waitMs,
       'device additions of this tenant',
     ),
+    /**
+     * The tenant holding each MAC (null: none), looked up before anything is written (a CSV import
+     * reports every error in one answer): under the probe limit as an addition is, and other
+     * tenants' MACs a tenant token names counted.
+     */
+    macOwners: async (req: FastifyRequest, tenant: string, macs: readonly Mac[]) => {
+      await checkProbes(req, tenant);
+      const owners = await store.tenantsOfMacs(macs);
+      await countProbes(
+        req,
+        tenant,
+        owners.flatMap((owner, index) =>
+          owner === null || owner === tenant
+            ? []
+            : [{ index, mac: macs[index]!, reason: 'MAC registered in another tenant', owner }],
+        ),
+      );
+      return owners;
+    },
     /** One addition, all or nothing, after the MAC probe check; other tenants' MACs counted. */
     add: async (req: FastifyRequest, tenant: string, devices: readonly NewDevice[]) => {
       await checkProbes(req, tenant);

@@ -1,42 +1,41 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, ConfigError } from '../config';
 
-const USAGE = `papgate: admin command line (talks to the admin API)
+type Options = NonNullable<ParseArgsConfig['options']>;
 
-  papgate tenant <tenant> [--name NAME] [--language en|de]
-  papgate add <tenant> --mac MAC --vendor VENDOR --model MODEL --site SITE [--language en|de]
-              [--account server=HOST,user=U,password=P[,authUser=A][,displayName=D]]...
-  papgate list <tenant> [--state needed|failed|blocked|successful] [--site SITE]
-  papgate get|reset|delete <tenant> <mac>
-  papgate suspend <tenant> <mac> [--network ADDRESS|CIDR]  (only a fetch from there gets the file)
-  papgate whitelist <tenant> [list | add ENTRY | remove ENTRY | temporary]
-  papgate export <tenant> [--state STATE]        (CSV on standard output)
-  papgate import <tenant> FILE.csv
-  papgate authenticate <mac> <pap> [--ip IP]
-  papgate events <tenant> [--count N] [--stream traffic]
-  papgate settings <tenant> [--site SITE | --mac MAC]      (shows the layer; with any of these, changes it:)
-              [--file LAYER.json] [--family FAMILY [--item NAME=VALUE]...]
-              [--time-zone TZ] [--ntp-server HOST] [--phone-language xx] [--check-sync yes]
-              (--family without --item removes the family's items; "" clears a common setting)
+/** What a command is handed: its arguments and options as parsed, and the API. */
+interface Run {
+  readonly args: readonly string[];
+  readonly opt: (name: string) => string | undefined;
+  readonly opts: (name: string) => readonly string[];
+  readonly flag: (name: string) => boolean;
+  readonly call: (method: string, url: string, body?: unknown, contentType?: string) => Promise<number>;
+}
 
-Environment: ADMIN_URL (default http://ADMIN_HOST:ADMIN_PORT), ADMIN_TOKEN (default: the token
-file DATA_DIR/admin-token that the service writes on first start).`;
+interface Command {
+  /** Arguments and options, as the usage line shows them (after `papgate <name>`). */
+  readonly usage: string;
+  readonly summary: string;
+  readonly options: Options;
+  /** Positional arguments: how many at least and at most. */
+  readonly args: readonly [number, number];
+  readonly run: (r: Run) => Promise<number>;
+}
 
-class UsageError extends Error {}
+const s = { type: 'string' } as const;
+const many = { type: 'string', multiple: true } as const;
+const enc = encodeURIComponent;
+const t = (r: Run) => `/api/v1/tenants/${enc(r.args[0]!)}`;
+const dev = (r: Run) => `${t(r)}/devices/${enc(r.args[1]!)}`;
 
-function parseArgs(argv: string[]): { positional: string[]; flags: Map<string, string[]> } {
-  const positional: string[] = [];
-  const flags = new Map<string, string[]>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith('--')) {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      flags.set(a.slice(2), [...(flags.get(a.slice(2)) ?? []), v]);
-    } else positional.push(a);
-  }
-  return { positional, flags };
+/** Query string of the options given among `names`, and of `fixed`. */
+function query(r: Run, names: readonly string[], fixed: Record<string, string> = {}): string {
+  const q = new URLSearchParams(fixed);
+  for (const n of names) if (r.opt(n) !== undefined) q.set(n, r.opt(n)!);
+  const str = q.toString();
+  return str ? `?${str}` : '';
 }
 
 function parseAccount(spec: string): Record<string, string> {
@@ -49,149 +48,348 @@ function parseAccount(spec: string): Record<string, string> {
   return out;
 }
 
-/** The change `papgate settings` flags ask for (docs/settings.md), or null: none, only show the layer. */
-function settingsChange(flags: Map<string, string[]>): Record<string, unknown> | null {
-  const one = (n: string) => flags.get(n)?.[0];
-  const file = one('file');
+/** The change `papgate settings` options ask for (docs/settings.md), or null: none, only show the layer. */
+function settingsChange(r: Run): Record<string, unknown> | null {
+  const file = r.opt('file');
   const body =
     file === undefined ? {} : (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>);
   if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new UsageError(`${file} must hold a JSON object {items, common}`);
-  const family = one('family');
+    throw new UsageError(`${file} must hold a JSON object {items, common}`, 'settings');
+  const family = r.opt('family');
   if (family !== undefined) {
-    const items = (flags.get('item') ?? []).map((spec) => {
+    const items = r.opts('item').map((spec) => {
       const eq = spec.indexOf('=');
-      if (eq < 1) throw new UsageError(`--item expects NAME=VALUE, got "${spec}"`);
+      if (eq < 1) throw new UsageError(`--item expects NAME=VALUE, got "${spec}"`, 'settings');
       return { name: spec.slice(0, eq), value: spec.slice(eq + 1) };
     });
     body.items = { ...(body.items as object | undefined), [family]: items };
-  } else if (flags.has('item')) throw new UsageError('--item needs --family');
+  } else if (r.opts('item').length > 0) throw new UsageError('--item needs --family', 'settings');
   const common: Record<string, string | null> = {};
   for (const [f, field] of [
     ['time-zone', 'timeZone'],
     ['ntp-server', 'ntpServer'],
     ['phone-language', 'phoneLanguage'],
   ] as const) {
-    const v = one(f);
+    const v = r.opt(f);
     if (v !== undefined) common[field] = v === '' ? null : v;
   }
   if (Object.keys(common).length > 0) body.common = { ...(body.common as object | undefined), ...common };
-  const check = one('check-sync');
-  if (check !== undefined) {
-    if (check !== 'yes' && check !== 'no') throw new UsageError('--check-sync takes yes or no');
-    body.checkSync = check === 'yes';
-  }
+  if (r.flag('check-sync')) body.checkSync = true;
   return Object.keys(body).length === 0 ? null : body;
 }
 
+const ACCOUNT_USAGE = '[--account server=HOST,user=U,password=P[,authUser=A][,displayName=D]]...';
+
+const COMMANDS: Record<string, Command> = {
+  tenant: {
+    usage: '<tenant> [--name NAME] [--language en|de] [--time-zone ZONE]',
+    summary:
+      'Create the tenant, or change the fields given (the others stay as they are). ZONE: an IANA ' +
+      'time zone such as Europe/Berlin.',
+    options: { name: s, language: s, 'time-zone': s },
+    args: [1, 1],
+    run: (r) =>
+      r.call('PUT', t(r), { name: r.opt('name'), language: r.opt('language'), timeZone: r.opt('time-zone') }),
+  },
+  add: {
+    usage: `<tenant> --mac MAC --vendor VENDOR --model MODEL --site SITE [--language en|de]\n      ${ACCOUNT_USAGE}`,
+    summary: 'Add a device; the answer holds its PAP.',
+    options: { mac: s, vendor: s, model: s, site: s, language: s, account: many },
+    args: [1, 1],
+    run: (r) =>
+      r.call('POST', `${t(r)}/devices`, {
+        mac: r.opt('mac'),
+        vendor: r.opt('vendor'),
+        model: r.opt('model'),
+        site: r.opt('site'),
+        language: r.opt('language'),
+        accounts: r.opts('account').map(parseAccount),
+      }),
+  },
+  edit: {
+    usage: `<tenant> <mac> [--site SITE] [--model MODEL] [--language en|de|none]\n      ${ACCOUNT_USAGE}`,
+    summary:
+      'Edit a device; its PAP and authentication stay. --account replaces all accounts; one without ' +
+      'password keeps the password of the account with the same user and server.',
+    options: { site: s, model: s, language: s, account: many },
+    args: [2, 2],
+    run: (r) => {
+      const language = r.opt('language');
+      return r.call('PATCH', dev(r), {
+        site: r.opt('site'),
+        model: r.opt('model'),
+        language: language === 'none' ? null : language,
+        accounts: r.opts('account').length > 0 ? r.opts('account').map(parseAccount) : undefined,
+      });
+    },
+  },
+  list: {
+    usage: '<tenant> [--state needed|failed|blocked|successful] [--site SITE]',
+    summary: "The tenant's devices, filtered.",
+    options: { state: s, site: s },
+    args: [1, 1],
+    run: (r) => r.call('GET', `${t(r)}/devices${query(r, ['state', 'site'])}`),
+  },
+  get: {
+    usage: '<tenant> <mac>',
+    summary: 'One device (its PAP while it is not successful; never account passwords).',
+    options: {},
+    args: [2, 2],
+    run: (r) => r.call('GET', dev(r)),
+  },
+  reset: {
+    usage: '<tenant> <mac>',
+    summary: 'Reset authentication: a new PAP, the device credential revoked.',
+    options: {},
+    args: [2, 2],
+    run: (r) => r.call('POST', `${dev(r)}/reset`),
+  },
+  delete: {
+    usage: '<tenant> <mac>',
+    summary: 'Delete a device.',
+    options: {},
+    args: [2, 2],
+    run: (r) => r.call('DELETE', dev(r)),
+  },
+  suspend: {
+    usage: '<tenant> <mac> [--network ADDRESS|CIDR]',
+    summary: 'Suspend authentication for one full file (only a fetch from --network gets it).',
+    options: { network: s },
+    args: [2, 2],
+    run: (r) => r.call('POST', `${dev(r)}/suspend`, { network: r.opt('network') }),
+  },
+  whitelist: {
+    usage: '<tenant> [list | add ENTRY | remove ENTRY | temporary]',
+    summary: 'The permanent whitelist (list, add, remove) and the temporary one.',
+    options: {},
+    args: [1, 3],
+    run: (r) => {
+      const [, sub = 'list', entry] = r.args;
+      const arity = ({ list: 2, temporary: 2, add: 3, remove: 3 } as Record<string, number>)[sub];
+      if (arity === undefined) throw new UsageError(`unknown whitelist command "${sub}"`, 'whitelist');
+      if (r.args.length > arity) throw new UsageError(`unexpected argument "${r.args[arity]}"`, 'whitelist');
+      if (arity === 3 && entry === undefined)
+        throw new UsageError(`whitelist ${sub}: missing ENTRY`, 'whitelist');
+      if (sub === 'add') return r.call('POST', `${t(r)}/whitelist`, { entry });
+      if (sub === 'remove') return r.call('DELETE', `${t(r)}/whitelist/${enc(entry!)}`);
+      return r.call('GET', `${t(r)}/whitelist${sub === 'list' ? '' : '/temporary'}`);
+    },
+  },
+  export: {
+    usage: '<tenant> [--state STATE] [--with-passwords]',
+    summary:
+      "The tenant's devices as CSV on standard output; account passwords only with --with-passwords " +
+      '(audited).',
+    options: { state: s, 'with-passwords': { type: 'boolean' } },
+    args: [1, 1],
+    run: (r) =>
+      r.call(
+        'GET',
+        `${t(r)}/devices.csv${query(r, ['state'], r.flag('with-passwords') ? { passwords: 'true' } : {})}`,
+      ),
+  },
+  import: {
+    usage: '<tenant> FILE.csv [--update]',
+    summary:
+      'Add the devices of a CSV file: all rows or none. --update: a row whose MAC the tenant has ' +
+      'updates that device (an empty sip_password keeps the password).',
+    options: { update: { type: 'boolean' } },
+    args: [2, 2],
+    run: (r) =>
+      r.call(
+        'POST',
+        `${t(r)}/devices.csv${query(r, [], r.flag('update') ? { mode: 'update' } : {})}`,
+        fs.readFileSync(r.args[1]!, 'utf8'),
+        'text/csv',
+      ),
+  },
+  authenticate: {
+    usage: '<mac> <pap> [--ip IP]',
+    summary: "Check a PAP as the IVR does (IP: the phone's public address, whitelisted on success).",
+    options: { ip: s },
+    args: [2, 2],
+    run: (r) => r.call('POST', '/api/v1/authenticate', { mac: r.args[0], pap: r.args[1], ip: r.opt('ip') }),
+  },
+  events: {
+    usage: '<tenant> [--count N] [--stream traffic]',
+    summary: 'The audit trail, newest first (--stream traffic: the phone traffic).',
+    options: { count: s, stream: s },
+    args: [1, 1],
+    run: (r) => r.call('GET', `${t(r)}/events${query(r, ['count', 'stream'])}`),
+  },
+  settings: {
+    usage:
+      '<tenant> [--site SITE | --mac MAC] [--file LAYER.json] [--family FAMILY [--item NAME=VALUE]...]\n' +
+      '      [--time-zone TZ] [--ntp-server HOST] [--phone-language xx] [--check-sync]',
+    summary:
+      "Show a settings layer (the tenant's, a site's or a device's); with any other option, change it. " +
+      '--family without --item removes the family\'s items; "" clears a common setting; --check-sync ' +
+      'also sends the devices concerned a check-sync.',
+    options: {
+      site: s,
+      mac: s,
+      file: s,
+      family: s,
+      item: many,
+      'time-zone': s,
+      'ntp-server': s,
+      'phone-language': s,
+      'check-sync': { type: 'boolean' },
+    },
+    args: [1, 1],
+    run: (r) => {
+      const site = r.opt('site');
+      const mac = r.opt('mac');
+      if (site !== undefined && mac !== undefined)
+        throw new UsageError('--site or --mac, not both', 'settings');
+      const at = site !== undefined ? `/sites/${enc(site)}` : mac !== undefined ? `/devices/${enc(mac)}` : '';
+      const body = settingsChange(r);
+      return body === null
+        ? r.call('GET', `${t(r)}${at}/settings`)
+        : r.call('PUT', `${t(r)}${at}/settings`, body);
+    },
+  },
+};
+
+const help = (name: string) => {
+  const c = COMMANDS[name]!;
+  return `papgate ${name} ${c.usage}\n  ${c.summary}`;
+};
+
+const USAGE = `papgate: admin command line (talks to the admin API)
+
+${Object.keys(COMMANDS)
+  .map((n) => `  papgate ${n} ${COMMANDS[n]!.usage.replace(/\n/g, '\n  ')}`)
+  .join('\n')}
+  papgate help [COMMAND]    (or papgate COMMAND --help)
+
+Environment: ADMIN_URL (default http://ADMIN_HOST:ADMIN_PORT), ADMIN_TOKEN (default: the token
+file DATA_DIR/admin-token that the service writes on first start).
+Exit status: 0 done, 1 the API refused (HTTP error), 2 usage error, 3 the API could not be reached.`;
+
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The API did not answer: what was tried, and what to check. */
+class UnreachableError extends Error {}
+
+/** An option the command does not know, and the one it probably meant (`--timezone`: `--time-zone`). */
+function unknownOption(err: Error, options: Options): string {
+  const given = /'(-{1,2}[^']+)'/.exec(err.message)?.[1] ?? err.message;
+  const norm = (o: string) => o.replace(/^-+/, '').replace(/[-_]/g, '').toLowerCase();
+  const near = Object.keys(options).find((o) => norm(o) === norm(given));
+  return `unknown option ${given}${near ? ` (did you mean --${near}?)` : ''}`;
+}
+
 async function run(argv: string[]): Promise<number> {
-  if (argv.length === 0 || ['help', '--help', '-h'].includes(argv[0]!)) {
-    process.stdout.write(`${USAGE}\n`);
+  const [name, ...rest] = argv;
+  if (name === undefined || ['help', '--help', '-h'].includes(name)) {
+    const about = rest[0];
+    if (about !== undefined && !COMMANDS[about]) throw new UsageError(`unknown command "${about}"`);
+    process.stdout.write(`${about ? help(about) : USAGE}\n`);
     return 0;
   }
-  const cfg = loadConfig(process.env);
-  const base = (cfg.adminUrl ?? `http://${cfg.adminHost}:${cfg.adminPort}`).replace(/\/+$/, '');
-  const tokenFile = path.join(cfg.dataDir, 'admin-token');
-  const token = cfg.adminToken ?? (fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, 'utf8').trim() : '');
-  if (!token) throw new UsageError(`no ADMIN_TOKEN set and no ${tokenFile}`);
+  const cmd = COMMANDS[name];
+  if (!cmd) throw new UsageError(`unknown command "${name}"`);
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { ...cmd.options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    throw new UsageError(
+      e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? unknownOption(e, cmd.options) : e.message,
+      name,
+    );
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`${help(name)}\n`);
+    return 0;
+  }
+  const args = parsed.positionals;
+  const [min, max] = cmd.args;
+  if (args.length < min) throw new UsageError('missing arguments', name);
+  if (args.length > max) throw new UsageError(`unexpected argument "${args[max]}"`, name);
 
-  const { positional, flags } = parseArgs(argv);
-  const [cmd, ...args] = positional;
-  const flag = (n: string) => flags.get(n)?.[0];
-  const need = (i: number, what: string) => {
-    const v = args[i];
-    if (v === undefined) throw new UsageError(`missing ${what}`);
-    return encodeURIComponent(v);
+  // Read when a command calls the API, so that a usage error never waits on configuration.
+  let target: { base: string; token: string; from: string } | undefined;
+  const api = () => {
+    if (target) return target;
+    const cfg = loadConfig(process.env);
+    const base = (cfg.adminUrl ?? `http://${cfg.adminHost}:${cfg.adminPort}`).replace(/\/+$/, '');
+    const tokenFile = path.join(cfg.dataDir, 'admin-token');
+    const token =
+      cfg.adminToken ?? (fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, 'utf8').trim() : '');
+    if (!token)
+      throw new Error(
+        `no ADMIN_TOKEN set and no ${tokenFile}: set ADMIN_TOKEN, or DATA_DIR to the service's data directory`,
+      );
+    target = { base, token, from: cfg.adminToken ? 'ADMIN_TOKEN' : tokenFile };
+    return target;
   };
 
-  const call = async (
-    method: string,
-    url: string,
-    body?: unknown,
-    contentType = 'application/json',
-  ): Promise<number> => {
-    const res = await fetch(`${base}${url}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined ? { 'content-type': contentType } : {}),
-      },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
+  const call = async (method: string, url: string, body?: unknown, contentType = 'application/json') => {
+    const { base, token, from } = api();
+    let res: Response;
+    try {
+      res = await fetch(`${base}${url}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined ? { 'content-type': contentType } : {}),
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new UnreachableError(
+        `cannot reach the admin API at ${base} (${cause?.code ?? cause?.message ?? (err as Error).message}): ` +
+          'is papgate running, and does ADMIN_URL (or ADMIN_HOST and ADMIN_PORT) name its admin address?',
+      );
+    }
     const text = await res.text();
     if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-    if (!res.ok) process.stderr.write(`papgate: HTTP ${res.status}\n`);
+    if (res.status === 401)
+      process.stderr.write(`papgate: HTTP 401: the admin API at ${base} refused the token (${from})\n`);
+    else if (!res.ok) process.stderr.write(`papgate: HTTP ${res.status}\n`);
     return res.ok ? 0 : 1;
   };
-  const query = (names: string[]) => {
-    const q = new URLSearchParams();
-    for (const n of names) if (flag(n) !== undefined) q.set(n, flag(n)!);
-    const s = q.toString();
-    return s ? `?${s}` : '';
-  };
-  const t = () => `/api/v1/tenants/${need(0, 'tenant')}`;
-
-  switch (cmd) {
-    case 'tenant':
-      return call('PUT', t(), { name: flag('name'), language: flag('language') });
-    case 'add':
-      return call('POST', `${t()}/devices`, {
-        mac: flag('mac'),
-        vendor: flag('vendor'),
-        model: flag('model'),
-        site: flag('site'),
-        language: flag('language'),
-        accounts: (flags.get('account') ?? []).map(parseAccount),
-      });
-    case 'list':
-      return call('GET', `${t()}/devices${query(['state', 'site'])}`);
-    case 'get':
-      return call('GET', `${t()}/devices/${need(1, 'mac')}`);
-    case 'delete':
-      return call('DELETE', `${t()}/devices/${need(1, 'mac')}`);
-    case 'reset':
-      return call('POST', `${t()}/devices/${need(1, 'mac')}/reset`);
-    case 'suspend':
-      return call('POST', `${t()}/devices/${need(1, 'mac')}/suspend`, { network: flag('network') });
-    case 'whitelist': {
-      const sub = args[1] ?? 'list';
-      if (sub === 'list') return call('GET', `${t()}/whitelist`);
-      if (sub === 'temporary') return call('GET', `${t()}/whitelist/temporary`);
-      if (sub === 'add') return call('POST', `${t()}/whitelist`, { entry: args[2] });
-      if (sub === 'remove') return call('DELETE', `${t()}/whitelist/${need(2, 'entry')}`);
-      throw new UsageError(`unknown whitelist command "${sub}"`);
-    }
-    case 'export':
-      return call('GET', `${t()}/devices.csv${query(['state'])}`);
-    case 'import': {
-      const file = args[1];
-      if (!file) throw new UsageError('missing CSV file');
-      return call('POST', `${t()}/devices.csv`, fs.readFileSync(file, 'utf8'), 'text/csv');
-    }
-    case 'authenticate':
-      return call('POST', '/api/v1/authenticate', { mac: args[0], pap: args[1], ip: flag('ip') });
-    case 'events':
-      return call('GET', `${t()}/events${query(['count', 'stream'])}`);
-    case 'settings': {
-      const site = flag('site');
-      const mac = flag('mac');
-      if (site !== undefined && mac !== undefined) throw new UsageError('--site or --mac, not both');
-      const url = `${t()}${site !== undefined ? `/sites/${encodeURIComponent(site)}` : ''}${mac !== undefined ? `/devices/${encodeURIComponent(mac)}` : ''}/settings`;
-      const body = settingsChange(flags);
-      return body === null ? call('GET', url) : call('PUT', url, body);
-    }
-    default:
-      throw new UsageError(cmd ? `unknown command "${cmd}"` : 'no command given');
-  }
+  const v = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  return cmd.run({
+    args,
+    opt: (n) => {
+      const x = v[n];
+      return typeof x === 'string' ? x : undefined;
+    },
+    opts: (n) => {
+      const x = v[n];
+      return Array.isArray(x) ? x : [];
+    },
+    flag: (n) => v[n] === true,
+    call,
+  });
 }
 
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: Error) => {
-    if (err instanceof UsageError) process.stderr.write(`papgate: ${err.message}\n\n${USAGE}\n`);
+    if (err instanceof UsageError)
+      process.stderr.write(
+        `papgate: ${err.message}\n\n${err.command ? `${help(err.command)}\n\nSee papgate help.` : USAGE}\n`,
+      );
     else if (err instanceof ConfigError)
       process.stderr.write(`papgate: configuration error: ${err.message}\n`);
     else process.stderr.write(`papgate: ${err.message}\n`);
-    process.exit(2);
+    process.exit(err instanceof UnreachableError ? 3 : 2);
   },
 );

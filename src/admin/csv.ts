@@ -1,10 +1,9 @@
 import { InputError } from '../domain/errors';
 import { parseNewDevice, type Device, type NewDevice } from '../domain/device';
+import { parseMac, type Mac } from '../domain/mac';
 import { settle } from '../domain/auth';
 import { timeSlices } from '../lib/pacing';
 
-/** Columns of the export, in order; the import reads them by header name. */
-export const EXPORT_COLUMNS = ['vendor', 'type', 'mac', 'created', 'site', 'state', 'pap'] as const;
 /** Optional import columns: one SIP account for the full configuration, and the prompt language. */
 export const IMPORT_OPTIONAL = [
   'language',
@@ -13,6 +12,20 @@ export const IMPORT_OPTIONAL = [
   'sip_auth_user',
   'sip_password',
   'display_name',
+] as const;
+/**
+ * Columns of the export, in order; the import reads them by header name. The account columns hold
+ * a device's first account (the CSV's one), sip_password only in an export asked with passwords.
+ */
+export const EXPORT_COLUMNS = [
+  'vendor',
+  'type',
+  'mac',
+  'created',
+  'site',
+  'state',
+  'pap',
+  ...IMPORT_OPTIONAL,
 ] as const;
 const IMPORT_REQUIRED = ['vendor', 'type', 'mac', 'site'] as const;
 const IMPORT_IGNORED = ['created', 'state', 'pap'] as const;
@@ -32,10 +45,11 @@ function unescapeFormula(value: string): string {
   return /^'[=+\-@\t\r]/.test(value) ? value.slice(1) : value;
 }
 
-export function devicesToCsv(devices: readonly Device[], now: number): string {
+export function devicesToCsv(devices: readonly Device[], now: number, opts: { passwords: boolean }): string {
   const lines = [EXPORT_COLUMNS.join(',')];
   for (const d of devices) {
     const state = settle(d, now).state;
+    const a = d.accounts[0];
     const row = [
       d.vendor,
       d.model,
@@ -44,6 +58,12 @@ export function devicesToCsv(devices: readonly Device[], now: number): string {
       d.site,
       state,
       state === 'successful' ? '' : d.pap,
+      d.language ?? '',
+      a?.server ?? '',
+      a?.user ?? '',
+      a?.authUser ?? '',
+      opts.passwords ? (a?.password ?? '') : '',
+      a?.displayName ?? '',
     ];
     lines.push(row.map(csvCell).join(','));
   }
@@ -135,29 +155,111 @@ async function parseCsv(text: string, maxRecords: number): Promise<{ line: numbe
   return records;
 }
 
-interface CsvRowError {
+export interface CsvRowError {
   readonly line: number;
   readonly mac?: string;
+  /** The column at fault, where one is. */
+  readonly column?: string;
   readonly reason: string;
 }
 
-type CsvImport =
-  | { readonly ok: true; readonly devices: NewDevice[]; readonly lines: number[] }
-  | { readonly ok: false; readonly errors: CsvRowError[] };
+/** One row as read: its cells by column, the MAC parsed. */
+export interface CsvRow {
+  readonly line: number;
+  readonly mac: Mac;
+  readonly vendor: string;
+  readonly model: string;
+  readonly site: string;
+  /** '' for an empty cell; undefined without the column. */
+  readonly language: string | undefined;
+  /** The row's account; undefined when its account cells are all empty or absent. */
+  readonly account:
+    { server: string; user: string; password: string; authUser?: string; displayName?: string } | undefined;
+}
+
+/** The rows of a file (those whose MAC is good and not repeated), and every error of the others. */
+interface CsvRows {
+  readonly rows: CsvRow[];
+  readonly errors: CsvRowError[];
+}
+
+/** The CSV column of a field parseNewDevice names (`accounts[0].password`: sip_password). */
+const COLUMN_OF: Record<string, string> = {
+  model: 'type',
+  server: 'sip_server',
+  user: 'sip_user',
+  authUser: 'sip_auth_user',
+  password: 'sip_password',
+  displayName: 'display_name',
+};
+function columnOf(field: string | undefined): string | undefined {
+  if (field === undefined) return undefined;
+  const f = /^accounts\[0\]\.(\w+)$/.exec(field)?.[1] ?? field;
+  return COLUMN_OF[f] ?? f;
+}
+
+/** A row's error, beside its column where the error names a field. */
+export function rowError(line: number, mac: string | undefined, e: unknown): CsvRowError {
+  const column = columnOf(e instanceof InputError ? e.field : undefined);
+  return {
+    line,
+    ...(mac ? { mac } : {}),
+    ...(column ? { column } : {}),
+    reason: (e as Error).message,
+  };
+}
+
+/** A row as a device to add (parseNewDevice). */
+export function rowAsNew(r: CsvRow): NewDevice {
+  return parseNewDevice({
+    mac: r.mac,
+    vendor: r.vendor,
+    model: r.model,
+    site: r.site,
+    language: r.language || undefined,
+    ...(r.account ? { accounts: [r.account] } : {}),
+  });
+}
 
 /**
- * Validates the whole file; every bad row is reported, not only the first (the API lists the first
- * of them, see MAX_LISTED_ROWS). Yields to the event loop between chunks of rows.
+ * A row as the edit of `current` (applyDeviceEdit's body): its account replaces the first, the
+ * others stay, and an empty sip_password keeps the password (an export without passwords
+ * round-trips); no account cells, or no language column, keep what the device has.
  */
-export async function csvToDevices(text: string, maxRows: number): Promise<CsvImport> {
+export function rowAsEdit(r: CsvRow, current: NewDevice): Record<string, unknown> {
+  if (r.vendor !== current.vendor)
+    throw new InputError(
+      `vendor cannot be changed (the device is ${current.vendor}): delete the device and add it again`,
+      'vendor',
+    );
+  const { password, ...account } = r.account ?? { password: '' };
+  return {
+    model: r.model,
+    site: r.site,
+    ...(r.language === undefined ? {} : { language: r.language || null }),
+    ...(r.account
+      ? { accounts: [{ ...account, ...(password ? { password } : {}) }, ...current.accounts.slice(1)] }
+      : {}),
+  };
+}
+
+const fail = (errors: CsvRowError[]): CsvRows => ({ rows: [], errors });
+
+/**
+ * Reads the whole file; every bad row is reported, not only the first (the API lists the first of
+ * them, see MAX_LISTED_ROWS): the header, the cells of each row and its MAC. What the row's other
+ * cells must be depends on whether it adds or updates a device (rowAsNew, rowAsEdit). Yields to
+ * the event loop between chunks of rows.
+ */
+export async function csvToRows(text: string, maxRows: number): Promise<CsvRows> {
   let records;
   try {
     records = await parseCsv(text, maxRows + 2);
   } catch (e) {
-    return { ok: false, errors: [{ line: 0, reason: (e as Error).message }] };
+    return fail([{ line: 0, reason: (e as Error).message }]);
   }
   const header = records.shift();
-  if (!header) return { ok: false, errors: [{ line: 1, reason: 'empty file: a header line is required' }] };
+  if (!header) return fail([{ line: 1, reason: 'empty file: a header line is required' }]);
   const names = header.cells.map((h) => h.trim().toLowerCase());
   const known = new Set<string>([...IMPORT_REQUIRED, ...IMPORT_OPTIONAL, ...IMPORT_IGNORED]);
   const headerErrors: CsvRowError[] = [];
@@ -168,14 +270,13 @@ export async function csvToDevices(text: string, maxRows: number): Promise<CsvIm
     if (!known.has(n)) headerErrors.push({ line: 1, reason: `unknown column "${header.cells[i]}"` });
     else if (names.indexOf(n) !== i) headerErrors.push({ line: 1, reason: `duplicate column "${n}"` });
   });
-  if (headerErrors.length) return { ok: false, errors: headerErrors };
-  if (records.length === 0) return { ok: false, errors: [{ line: 2, reason: 'no device rows' }] };
-  if (records.length > maxRows)
-    return { ok: false, errors: [{ line: 0, reason: `more than ${maxRows} rows in one import` }] };
+  if (headerErrors.length) return fail(headerErrors);
+  if (records.length === 0) return fail([{ line: 2, reason: 'no device rows' }]);
+  if (records.length > maxRows) return fail([{ line: 0, reason: `more than ${maxRows} rows in one import` }]);
 
   const errors: CsvRowError[] = [];
-  const devices: NewDevice[] = [];
-  const lines: number[] = [];
+  const rows: CsvRow[] = [];
+  const firstLine = new Map<string, number>();
   const slice = timeSlices();
   for (const r of records) {
     await slice();
@@ -187,42 +288,37 @@ export async function csvToDevices(text: string, maxRows: number): Promise<CsvIm
       const i = names.indexOf(n);
       return i === -1 ? '' : unescapeFormula(r.cells[i]!.trim());
     };
-    const body: Record<string, unknown> = {
+    let mac: Mac;
+    try {
+      mac = parseMac(get('mac'));
+    } catch (e) {
+      errors.push(rowError(r.line, get('mac'), e));
+      continue;
+    }
+    const seen = firstLine.get(mac);
+    if (seen !== undefined) {
+      errors.push({ line: r.line, mac, column: 'mac', reason: `duplicate MAC (also on line ${seen})` });
+      continue;
+    }
+    firstLine.set(mac, r.line);
+    const hasAccount = get('sip_server') || get('sip_user') || get('sip_password');
+    rows.push({
+      line: r.line,
+      mac,
       vendor: get('vendor').toLowerCase(),
       model: get('type'),
-      mac: get('mac'),
       site: get('site'),
-      language: get('language') || undefined,
-    };
-    if (get('sip_server') || get('sip_user') || get('sip_password')) {
-      body.accounts = [
-        {
-          server: get('sip_server'),
-          user: get('sip_user'),
-          password: get('sip_password'),
-          authUser: get('sip_auth_user') || undefined,
-          displayName: get('display_name') || undefined,
-        },
-      ];
-    }
-    try {
-      devices.push(parseNewDevice(body));
-      lines.push(r.line);
-    } catch (e) {
-      errors.push({
-        line: r.line,
-        mac: get('mac') || undefined,
-        reason: (e as Error).message,
-      } as CsvRowError);
-    }
+      language: names.includes('language') ? get('language') : undefined,
+      account: hasAccount
+        ? {
+            server: get('sip_server'),
+            user: get('sip_user'),
+            password: get('sip_password'),
+            ...(get('sip_auth_user') ? { authUser: get('sip_auth_user') } : {}),
+            ...(get('display_name') ? { displayName: get('display_name') } : {}),
+          }
+        : undefined,
+    });
   }
-  const firstLine = new Map<string, number>();
-  devices.forEach((d, i) => {
-    const seen = firstLine.get(d.mac);
-    if (seen !== undefined)
-      errors.push({ line: lines[i]!, mac: d.mac, reason: `duplicate MAC (also on line ${seen})` });
-    else firstLine.set(d.mac, lines[i]!);
-  });
-  if (errors.length) return { ok: false, errors: errors.sort((a, b) => a.line - b.line) };
-  return { ok: true, devices, lines };
+  return { rows, errors };
 }

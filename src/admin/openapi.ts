@@ -84,6 +84,14 @@ export const openApiDocument = {
         summary: 'Tenants the token reaches (a tenant token: its own)',
         responses: { 200: ok('tenants'), 401: err },
       },
+      post: {
+        summary: 'Create a tenant (operator only); an existing id is refused, never overwritten',
+        description:
+          'The body is that of PUT /api/v1/tenants/{tenant} with the tenant id as `id`. 409 tenant_exists: ' +
+          'a tenant of that id exists (change it with PATCH).',
+        requestBody: json({ type: 'object', required: ['id'], properties: { id: tenant.schema } }),
+        responses: { 201: ok('created'), 400: err, 401: err, ...forbidden, 409: err },
+      },
     },
     '/api/v1/tenants/{tenant}/tokens': {
       get: {
@@ -158,6 +166,18 @@ export const openApiDocument = {
         }),
         responses: { 201: ok('created'), 200: ok('updated'), 400: err, 401: err, ...forbidden, 409: err },
       },
+      patch: {
+        summary:
+          'Update a tenant: only the fields given change (the body of PUT); 404 for a tenant that does not exist',
+        description:
+          "A tenant token may change its tenant's language, timeZone and deviceCertificate; the name and " +
+          "emergencyCallerIdPrefixes are the operator's (403 unless sent back unchanged). The audit event " +
+          '`tenant_updated` lists the fields that changed (`changed`), each with its new value and its old ' +
+          'one (`previous<Field>`, e.g. `previousName`).',
+        parameters: [tenant],
+        requestBody: json({ type: 'object' }),
+        responses: { 200: ok('updated'), 400: err, 401: err, ...forbidden, 404: err, 409: err },
+      },
       get: {
         summary: 'Read a tenant',
         parameters: [tenant],
@@ -217,9 +237,15 @@ export const openApiDocument = {
     },
     '/api/v1/tenants/{tenant}/devices.csv': {
       get: {
-        summary: 'Export devices as CSV (vendor,type,mac,created,site,state,pap)',
-        description: TENANT_READ,
-        parameters: [tenant, { name: 'state', in: 'query', schema: { enum: AUTH_STATES } }],
+        summary:
+          'Export devices as CSV (vendor,type,mac,created,site,state,pap,language and the first account: ' +
+          'sip_server,sip_user,sip_auth_user,sip_password,display_name)',
+        description: `${TENANT_READ} sip_password is empty unless \`passwords=true\` (audited in csv_exported).`,
+        parameters: [
+          tenant,
+          { name: 'state', in: 'query', schema: { enum: AUTH_STATES } },
+          { name: 'passwords', in: 'query', schema: { enum: ['true', 'false'] } },
+        ],
         responses: {
           200: { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } },
           404: err,
@@ -227,12 +253,17 @@ export const openApiDocument = {
         },
       },
       post: {
-        summary: 'Import devices from CSV: all rows or none',
+        summary:
+          'Import devices from CSV: all rows or none; with mode=update, rows of existing MACs update them',
         description:
-          'At most 10,000 rows, 32 cells a row and 256 characters a cell. A refusal lists the first 100 ' +
-          'bad rows (`rows`: line, mac, reason) and counts them all (`badRows`). MACs of other tenants ' +
-          'count against MAC_PROBE_LIMIT as for POST .../devices (429 with Retry-After past it).',
-        parameters: [tenant],
+          'At most 10,000 rows, 32 cells a row and 256 characters a cell. Every error of the file is in one ' +
+          'answer: a refusal lists the first 100 bad rows (`rows`: line, mac, column where one is at fault, ' +
+          'reason) and counts them all (`badRows`); 409 when every one is a MAC taken, else 400. A MAC the ' +
+          'tenant has is an error unless `mode=update`: then the row edits that device as PATCH does (PAP ' +
+          'and authentication stay; its account replaces the first, an empty sip_password keeps the password; ' +
+          'no language column or no account cells keep those). The answer counts `created` and `updated`. ' +
+          'MACs of other tenants count against MAC_PROBE_LIMIT as for POST .../devices (429 with Retry-After past it).',
+        parameters: [tenant, { name: 'mode', in: 'query', schema: { enum: ['add', 'update'] } }],
         requestBody: { content: { 'text/csv': { schema: { type: 'string' } } } },
         responses: { 201: ok('created'), 400: err, 409: err, 413: err, 415: err, 429: err },
       },
@@ -247,6 +278,28 @@ export const openApiDocument = {
         summary: 'Delete a device',
         parameters: [tenant, mac],
         responses: { 204: { description: 'deleted' }, 404: err },
+      },
+      patch: {
+        summary: "Edit a device's site, model, language or accounts; its PAP and authentication state stay",
+        description:
+          'Only the fields given change, checked as an addition is. `accounts` replaces the list; an ' +
+          'account without `password` keeps the password of the current account with the same `user` and ' +
+          '`server` (a new account needs one). 400 for `vendor` or `mac` (delete and add the device). The ' +
+          'phone gets the new file on its next fetch. Audited as `device_edited` with `changed`, the new ' +
+          'and `previous<Field>` values (accounts without passwords) and `passwordsChanged` (user@server). ' +
+          '409 edit_conflict: the device kept changing while it was edited.',
+        parameters: [tenant, mac],
+        requestBody: json({
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            site: { type: 'string' },
+            model: { type: 'string' },
+            language: { enum: [...LANGUAGES, null] },
+            accounts: { type: 'array', items: { type: 'object' } },
+          },
+        }),
+        responses: { 200: ok('device', device), 400: err, ...forbidden, 404: err, 409: err },
       },
     },
     '/api/v1/tenants/{tenant}/devices/{mac}/reset': {

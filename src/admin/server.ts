@@ -8,6 +8,7 @@ import { openApiDocument } from './openapi';
 import { authenticateRoutes } from './routes/authenticate';
 import { csvRoutes } from './routes/csv';
 import { deviceRoutes } from './routes/devices';
+import { deviceEditRoutes } from './routes/device-edit';
 import { eventRoutes } from './routes/events';
 import { fileRoutes } from './routes/files';
 import { sessionRoutes } from './routes/session';
@@ -55,7 +56,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
             : { error: 'method_not_allowed', message: 'method not allowed' },
         ),
     {
-      allow: 'GET, POST, PUT, DELETE',
+      allow: 'GET, POST, PUT, PATCH, DELETE',
       contentType: 'application/json',
       body: JSON.stringify({ error: 'method_not_allowed', message: 'CONNECT is not supported' }),
     },
@@ -87,6 +88,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       sessionRoutes(api);
       tokenRoutes(api, ctx);
       deviceRoutes(api, ctx, additions);
+      deviceEditRoutes(api, ctx);
       csvRoutes(api, ctx, additions);
       siteRoutes(api, ctx);
       summaryRoutes(api, ctx);

@@ -167,7 +167,7 @@ function parseAccount(v: unknown, i: number): SipAccount {
     try {
       return text(o, name, { required, max: 128 });
     } catch (e) {
-      throw new InputError(`accounts[${i}].${(e as Error).message}`, 'accounts');
+      throw new InputError(`accounts[${i}].${(e as Error).message}`, `accounts[${i}].${name}`);
     }
   };
   const account: { -readonly [K in keyof SipAccount]: SipAccount[K] } = {

@@ -22,7 +22,7 @@ const ACCOUNT_SEP = '\x1e';
 const FIELD_SEP = '\x1f';
 
 /** `value` as pieces of at most PIECE_BYTES bytes of UTF-8, cut between characters. */
-function pieces(value: string): string[] {
+export function pieces(value: string): string[] {
   const out: string[] = [];
   let piece = '';
   let bytes = 0;
@@ -52,7 +52,7 @@ function getText(h: Record<string, string>, name: string): string {
 }
 
 /** Accounts as one text: fields in a fixed order, empty optional ones at the end left out. */
-function encodeAccounts(accounts: readonly SipAccount[]): string {
+export function encodeAccounts(accounts: readonly SipAccount[]): string {
   return accounts
     .map((a) => {
       const fields = [a.server, a.user, a.password, a.authUser ?? '', a.displayName ?? ''];

@@ -1,10 +1,11 @@
 import type { Device, NewDevice } from '../domain/device';
+import type { Editable } from '../domain/device-edit';
 import type { Mac } from '../domain/mac';
 import { generatePap, generateSipPassword } from '../domain/pap';
 import { timeSlices } from '../lib/pacing';
 import { StorePart, type Actor } from './context';
-import { deviceRecord, toDevice } from './device-record';
-import { keys } from './keys';
+import { deviceRecord, encodeAccounts, pieces, toDevice } from './device-record';
+import { DEVICE, keys } from './keys';
 import { scripts } from './scripts';
 import { deviceLayerFields } from './settings';
 
@@ -201,6 +202,18 @@ export class Devices extends StorePart {
     await scripts.release.run(this.redis, [keys.macIndex(mac)], [mac, tenant]);
   }
 
+  /** The tenant holding each MAC (null: none), read in pipelined batches; a look, no claim. */
+  async tenantsOfMacs(macs: readonly Mac[]): Promise<(string | null)[]> {
+    await this.ready();
+    const out: (string | null)[] = [];
+    for (let start = 0; start < macs.length; start += CLAIM_BATCH) {
+      const batch = macs.slice(start, start + CLAIM_BATCH);
+      const owners = await Promise.all(batch.map((m) => this.redis.hGet(keys.macIndex(m), m)));
+      out.push(...owners.map((o) => o ?? null));
+    }
+    return out;
+  }
+
   async tenantOfMac(mac: Mac): Promise<string | null> {
     await this.ready();
     return (await this.redis.hGet(keys.macIndex(mac), mac)) ?? null;
@@ -235,6 +248,33 @@ export class Devices extends StorePart {
       });
     }
     return devices;
+  }
+
+  /**
+   * Writes the `fields` of `next` over the device `read` (edit.lua): 'conflict' when one of them is
+   * no longer what `read` holds (another edit came first: read again). `audit`: the event's fields
+   * besides mac and actor, never a password.
+   */
+  async editDevice(
+    read: Device,
+    next: NewDevice,
+    fields: readonly Editable[],
+    audit: Record<string, string>,
+    actor: Actor,
+  ): Promise<'edited' | 'unknown' | 'conflict'> {
+    await this.ready();
+    const stored = (d: NewDevice, f: Editable) =>
+      f === 'accounts' ? encodeAccounts(d.accounts) : f === 'language' ? (d.language ?? '') : d[f];
+    const texts = fields.flatMap((f) => {
+      const p = pieces(stored(next, f));
+      return [DEVICE[f], stored(read, f), p.length, ...p];
+    });
+    const k = keys.tenant(read.tenant);
+    return (await scripts.edit.run(
+      this.redis,
+      [k.device(read.mac), k.events],
+      [this.now(), this.maxlen, actor, fields.length, ...texts, ...Object.entries(audit).flat()],
+    )) as 'edited' | 'unknown' | 'conflict';
   }
 
   async deleteDevice(tenant: string, mac: Mac, actor: Actor): Promise<boolean> {

@@ -54,4 +54,6 @@ export const scripts = {
   site: new LuaScript('site'),
   token: new LuaScript('token'),
   settings: new LuaScript('settings'),
+  tenant: new LuaScript('tenant'),
+  edit: new LuaScript('edit'),
 };

@@ -68,6 +68,9 @@ export class Store {
   countProbe(...a: Parameters<Devices['countProbe']>) {
     return this.devices.countProbe(...a);
   }
+  tenantsOfMacs(...a: Parameters<Devices['tenantsOfMacs']>) {
+    return this.devices.tenantsOfMacs(...a);
+  }
   tenantOfMac(...a: Parameters<Devices['tenantOfMac']>) {
     return this.devices.tenantOfMac(...a);
   }
@@ -82,6 +85,9 @@ export class Store {
   }
   deleteDevice(...a: Parameters<Devices['deleteDevice']>) {
     return this.devices.deleteDevice(...a);
+  }
+  editDevice(...a: Parameters<Devices['editDevice']>) {
+    return this.devices.editDevice(...a);
   }
 
   // auth.ts

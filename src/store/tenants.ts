@@ -36,13 +36,18 @@ export function toTenant(id: string, h: Record<string, string>): Tenant | null {
   };
 }
 
+/** What putTenant did: created, updated, or refused (exists: mode create; unknown: mode update). */
+export type TenantWrite = 'created' | 'updated' | 'exists' | 'unknown';
+
 /** Tenants: their record (name, language, time zone, certificate policy, caller ID prefixes) and the list of them. */
 export class Tenants extends StorePart {
   /**
-   * Creates or updates a tenant; answers whether it was created. A field left out (undefined) is
-   * left as it is (a new tenant's name reads as its id): a client that does not know a field must
-   * not weaken a "required", nor a tenant token's update drop the operator's prefixes, nor an
-   * update of the prefixes reset the name. Null clears language and time zone.
+   * Creates or updates a tenant (`mode`: create refuses an existing one, update a missing one, put
+   * does either); answers what it did or why not. A field left out (undefined) is left as it is (a
+   * new tenant's name reads as its id): a client that does not know a field must not weaken a
+   * "required", nor a tenant token's update drop the operator's prefixes, nor an update of the
+   * prefixes reset the name. Null clears language and time zone. The audit event names what changed,
+   * before and after (tenant.lua).
    */
   async putTenant(
     id: string,
@@ -54,36 +59,24 @@ export class Tenants extends StorePart {
       emergencyCallerIdPrefixes?: readonly string[];
     },
     actor: Actor,
-  ): Promise<boolean> {
+    mode: 'create' | 'update' | 'put' = 'put',
+  ): Promise<TenantWrite> {
     const k = keys.tenant(id);
-    const now = this.now();
-    const created = (await this.redis.hSetNX(k.info, 'createdAt', String(now))) === 1;
-    const prefixes = data.emergencyCallerIdPrefixes?.join(',');
     const given = Object.entries({
       name: data.name,
       language: data.language === null ? '' : data.language,
       timeZone: data.timeZone === null ? '' : data.timeZone,
       deviceCertificate: data.deviceCertificate,
-      emergencyCallerIdPrefixes: prefixes,
+      emergencyCallerIdPrefixes: data.emergencyCallerIdPrefixes?.join(','),
     }).filter((e): e is [string, string] => e[1] !== undefined);
-    if (given.length > 0) await this.redis.hSet(k.info, Object.fromEntries(given));
-    await scripts.audit.run(
+    const res = (await scripts.tenant.run(
       this.redis,
       [k.info, k.events],
-      [
-        'event',
-        '',
-        now,
-        this.maxlen,
-        created ? 'tenant_created' : 'tenant_updated',
-        'actor',
-        actor,
-        ...(prefixes === undefined ? [] : ['emergencyCallerIdPrefixes', prefixes]),
-      ],
-    );
+      [mode, this.now(), this.maxlen, actor, ...given.flat()],
+    )) as TenantWrite;
     // The global list lives in another slot; it only feeds the lock watcher, so it may lag.
-    await this.redis.sAdd(keys.tenants(), id);
-    return created;
+    if (res === 'created' || res === 'updated') await this.redis.sAdd(keys.tenants(), id);
+    return res;
   }
 
   async getTenant(id: string): Promise<Tenant | null> {

@@ -15,6 +15,9 @@ export async function snapshot(client: RedisClient): Promise<string> {
  */
 export const writingBodies = (mac: string): Record<string, { type: string; body: string }> => ({
   'PUT /api/v1/tenants/{tenant}': { type: 'application/json', body: '{"name":"evil"}' },
+  'PATCH /api/v1/tenants/{tenant}': { type: 'application/json', body: '{"name":"evil"}' },
+  'POST /api/v1/tenants': { type: 'application/json', body: '{"id":"evil"}' },
+  'PATCH /api/v1/tenants/{tenant}/devices/{mac}': { type: 'application/json', body: '{"site":"evil"}' },
   'POST /api/v1/tenants/{tenant}/devices': {
     type: 'application/json',
     body: '{"mac":"001565000001","vendor":"yealink","model":"T54W","site":"x"}',

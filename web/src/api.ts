@@ -20,6 +20,7 @@ export const session = {
 export interface CsvRowError {
   readonly line: number;
   readonly mac?: string;
+  readonly column?: string;
   readonly reason: string;
 }
 
@@ -108,6 +109,8 @@ export interface Device {
   readonly challenged: { at: string; ip: string } | null;
   /** The last "reset needed" configuration it got: the phone cannot show its credential. */
   readonly needsReset: { at: string; ip: string } | null;
+  /** Its SIP accounts, never with the password. */
+  readonly accounts: readonly { server: string; user: string; authUser?: string; displayName?: string }[];
 }
 export interface DeviceListPage {
   readonly devices: Device[];

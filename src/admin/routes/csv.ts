@@ -1,9 +1,22 @@
-/** A tenant's devices as CSV: the export (filtered by state) and the import (all rows or none). */
+/** A tenant's devices as CSV: the export (filtered by state) and the import (adds all rows or none; updates on request). */
 import type { FastifyInstance } from 'fastify';
 import { settle } from '../../domain/auth';
 import type { Additions } from '../additions';
 import { actor, HttpError, stateFilter, type Api } from '../api';
-import { csvToDevices, devicesToCsv } from '../csv';
+import { applyDeviceEdit } from '../../domain/device-edit';
+import type { NewDevice } from '../../domain/device';
+import { InputError } from '../../domain/errors';
+import { timeSlices } from '../../lib/pacing';
+import {
+  csvToRows,
+  devicesToCsv,
+  rowAsEdit,
+  rowAsNew,
+  rowError,
+  type CsvRow,
+  type CsvRowError,
+} from '../csv';
+import { editDevice } from './device-edit';
 
 const CSV_MAX_ROWS = 10000;
 /**
@@ -11,6 +24,8 @@ const CSV_MAX_ROWS = 10000;
  * answer of megabytes; 100 rows are enough to see what is wrong with a file.
  */
 const MAX_LISTED_ROWS = 100;
+/** A row's MAC the tenant has, in an import that does not update (createDevices says the same). */
+const ALREADY = 'MAC already registered in this tenant';
 
 /** An import's bad rows: the first MAX_LISTED_ROWS of them and their number. */
 function badRows(rows: readonly unknown[]): HttpError['extra'] & { message: string } {
@@ -25,18 +40,27 @@ function badRows(rows: readonly unknown[]): HttpError['extra'] & { message: stri
 export function csvRoutes(
   api: FastifyInstance,
   { store, now, tenantReads, tenantOf }: Api,
-  { adding, tenantAdditions, add, refusal }: Additions,
+  { adding, tenantAdditions, add, macOwners, refusal }: Additions,
 ): void {
   api.get('/tenants/:tenant/devices.csv', async (req, reply) => {
     const tenant = await tenantOf(req);
-    const state = stateFilter((req.query as { state?: string }).state);
+    const q = req.query as { state?: string; passwords?: string };
+    const state = stateFilter(q.state);
+    // Account passwords only when asked for by name, and the audit says they were.
+    if (q.passwords !== undefined && q.passwords !== 'true' && q.passwords !== 'false')
+      throw new InputError('passwords must be "true" or "false"', 'passwords');
+    const passwords = q.passwords === 'true';
     const csv = await tenantReads.run(tenant, async () => {
       const t = now();
       const devices = (await store.listDevices(tenant)).filter(
         (d) => state === undefined || settle(d, t).state === state,
       );
-      await store.appendEvent(tenant, 'csv_exported', { actor: actor(req), rows: String(devices.length) });
-      return devicesToCsv(devices, t);
+      await store.appendEvent(tenant, 'csv_exported', {
+        actor: actor(req),
+        rows: String(devices.length),
+        ...(passwords ? { passwords: 'true' } : {}),
+      });
+      return devicesToCsv(devices, t, { passwords });
     });
     return reply
       .header('Content-Type', 'text/csv; charset=utf-8')
@@ -45,29 +69,108 @@ export function csvRoutes(
       .send(csv);
   });
 
+  /**
+   * The import. Every error of the file in one answer: the rows' cells and the MACs they name
+   * (taken here, in another tenant) are all checked before anything is written. `?mode=update`:
+   * a row whose MAC the tenant has updates that device (rowAsEdit, as PATCH does: PAP and
+   * authentication stay) instead of being refused.
+   */
   api.post('/tenants/:tenant/devices.csv', async (req, reply) => {
     const tenant = await tenantOf(req);
+    const mode = (req.query as { mode?: string }).mode ?? 'add';
+    if (mode !== 'add' && mode !== 'update') throw new InputError('mode must be "add" or "update"', 'mode');
     if (typeof req.body !== 'string')
       throw new HttpError(415, 'unsupported_media_type', 'send the CSV as Content-Type: text/csv');
     const csv = req.body;
-    const { parsed, res } = await tenantAdditions.run(tenant, () =>
+    const { lines, res, updates } = await tenantAdditions.run(tenant, () =>
       adding.run(async () => {
-        const parsed = await csvToDevices(csv, CSV_MAX_ROWS);
-        if (!parsed.ok) {
-          const { message, ...rows } = badRows(parsed.errors);
-          throw new HttpError(400, 'invalid_csv', message, rows);
+        const { rows, errors } = await csvToRows(csv, CSV_MAX_ROWS);
+        const slice = timeSlices();
+        // Each row as an addition first; by row index, so that a row has one error at most.
+        const news = new Map<number, NewDevice>();
+        const rowErrors = new Map<number, CsvRowError>();
+        for (const [i, r] of rows.entries()) {
+          await slice();
+          try {
+            news.set(i, rowAsNew(r));
+          } catch (e) {
+            rowErrors.set(i, rowError(r.line, r.mac, e));
+          }
         }
-        return { parsed, res: await add(req, tenant, parsed.devices) };
+        // The MACs are looked up when the answer may need them: beside other errors, or to find the
+        // rows that update. Else the addition finds them itself (looking up 10,000 MACs twice made
+        // imports slow enough that a tenant's next one waited past TENANT_ADDITION_WAIT_MS).
+        let conflicts = 0;
+        const conflict = (i: number, reason: string) => {
+          news.delete(i);
+          conflicts++;
+          rowErrors.set(i, { line: rows[i]!.line, mac: rows[i]!.mac, column: 'mac', reason });
+        };
+        const updates: CsvRow[] = [];
+        if (mode === 'update' || errors.length + rowErrors.size > 0) {
+          const owners = await macOwners(
+            req,
+            tenant,
+            rows.map((r) => r.mac),
+          );
+          for (const [i, r] of rows.entries()) {
+            await slice();
+            const owner = owners[i]!;
+            if (owner === null) continue;
+            if (owner !== tenant) {
+              conflict(i, refusal(req, { index: i, mac: r.mac, reason: '', owner }));
+              continue;
+            }
+            // A claim of this tenant's without a device is an interrupted addition's: createDevices takes it.
+            const current = await store.getDevice(tenant, r.mac);
+            if (current === null) continue;
+            if (mode === 'add') {
+              conflict(i, ALREADY);
+              continue;
+            }
+            news.delete(i);
+            rowErrors.delete(i);
+            try {
+              applyDeviceEdit(current, rowAsEdit(r, current));
+              updates.push(r);
+            } catch (e) {
+              rowErrors.set(i, rowError(r.line, r.mac, e));
+            }
+          }
+        }
+        errors.push(...rowErrors.values());
+        if (errors.length) {
+          const { message, ...listed } = badRows(errors.sort((a, b) => a.line - b.line));
+          throw new HttpError(conflicts === errors.length ? 409 : 400, 'invalid_csv', message, listed);
+        }
+        const creates = [...news.values()];
+        return {
+          lines: [...news.keys()].map((i) => rows[i]!.line),
+          res: creates.length ? await add(req, tenant, creates) : ({ ok: true, devices: [] } as const),
+          updates,
+        };
       }),
     );
     if (!res.ok) {
       const { message, ...rows } = badRows(
-        res.errors.map((e) => ({ line: parsed.lines[e.index]!, mac: e.mac, reason: refusal(req, e) })),
+        res.errors.map((e) => ({
+          line: lines[e.index]!,
+          mac: e.mac,
+          column: 'mac',
+          reason: refusal(req, e),
+        })),
       );
       throw new HttpError(409, 'invalid_csv', message, rows);
     }
+    // After the additions, which are all or nothing; each update is a device's edit of its own.
+    let updated = 0;
+    for (const r of updates) {
+      const d = await editDevice(store, tenant, r.mac, (current) => rowAsEdit(r, current), actor(req));
+      if (d !== null) updated++;
+    }
     return reply.code(201).send({
       created: res.devices.length,
+      updated,
       devices: res.devices.map((d) => ({ mac: d.mac, pap: d.pap, state: 'needed' })),
     });
   });

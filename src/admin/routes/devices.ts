@@ -31,7 +31,7 @@ function macSearch(v: string | undefined): string | undefined {
 }
 
 /** What an admin sees of a device: settled state, the PAP while it is still useful, no passwords. */
-function deviceView(d: Device, now: number, policy: AuthPolicy) {
+export function deviceView(d: Device, now: number, policy: AuthPolicy) {
   const s = settle(d, now);
   return {
     mac: d.mac,

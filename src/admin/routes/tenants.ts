@@ -1,5 +1,5 @@
-/** The tenants: create or change one, read one, list them (a tenant token: its own). */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+/** The tenants: create, change or write one, read one, list them (a tenant token: its own). */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isLanguage, parseTenantId, parseTenantName, type Language } from '../../domain/device';
 import { parseTimeZone } from '../../domain/display';
 import { InputError } from '../../domain/errors';
@@ -32,10 +32,18 @@ export function tenantRoutes(api: FastifyInstance, { config, store, tenantOf }: 
     );
   };
 
-  api.put('/tenants/:tenant', async (req, reply) => {
-    const id = parseTenantId((req.params as { tenant: string }).tenant);
-    const b = objectBody(req);
-    // A field not given is left as it is (a new tenant: its id as name, no language or time zone).
+  /**
+   * Writes a tenant from a request body: PUT creates or updates, POST /tenants only creates (409
+   * tenant_exists: "create" in the console had overwritten a tenant of the same id), PATCH only
+   * updates. Whatever the method, a field not given is left as it is.
+   */
+  const write = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    b: Record<string, unknown>,
+    mode: 'create' | 'update' | 'put',
+  ) => {
     const name = b.name === undefined ? undefined : parseTenantName(b.name);
     if (b.language !== undefined && b.language !== null && !isLanguage(b.language)) {
       throw new InputError('language must be "en" or "de"', 'language');
@@ -60,17 +68,26 @@ export function tenantRoutes(api: FastifyInstance, { config, store, tenantOf }: 
         ? undefined
         : parseCallerIdPrefixes(b.emergencyCallerIdPrefixes);
     const current = await store.getTenant(id);
+    if (current === null && mode === 'update')
+      throw new HttpError(404, 'unknown_tenant', `tenant "${id}" does not exist`);
+    if (current !== null && mode === 'create')
+      throw new HttpError(409, 'tenant_exists', `tenant "${id}" exists already; change it with PATCH`, {
+        field: 'tenant',
+      });
     if (scope(req) !== undefined) {
       if (!current) throw new HttpError(403, 'forbidden', 'a tenant token cannot create tenants');
-      // Sent back unchanged (as GET answered it) is no attempt to set it.
+      // Sent back unchanged (as GET answered it) is no attempt to set them. The name is the
+      // operator's: it is how the operator tells customers apart (and the look-alike check guards it).
       if (prefixes !== undefined && prefixes.join(',') !== current.emergencyCallerIdPrefixes.join(','))
         throw new HttpError(403, 'forbidden', 'only the operator sets emergencyCallerIdPrefixes', {
           field: 'emergencyCallerIdPrefixes',
         });
+      if (name !== undefined && name !== current.name)
+        throw new HttpError(403, 'forbidden', 'only the operator renames a tenant', { field: 'name' });
     }
     const shown = current === null ? (name ?? id) : name;
     if (shown !== undefined && shown !== current?.name) await refuseLookAlikeTenant(req, id, shown);
-    const created = await store.putTenant(
+    const res = await store.putTenant(
       id,
       {
         name,
@@ -82,8 +99,28 @@ export function tenantRoutes(api: FastifyInstance, { config, store, tenantOf }: 
           : { emergencyCallerIdPrefixes: prefixes }),
       },
       actor(req),
+      mode,
     );
-    return reply.code(created ? 201 : 200).send(await store.getTenant(id));
+    // Between the read above and the write, another request created or deleted it.
+    if (res === 'exists') throw new HttpError(409, 'tenant_exists', `tenant "${id}" exists already`);
+    if (res === 'unknown') throw new HttpError(404, 'unknown_tenant', `tenant "${id}" does not exist`);
+    return reply.code(res === 'created' ? 201 : 200).send(await store.getTenant(id));
+  };
+
+  api.put('/tenants/:tenant', async (req, reply) =>
+    write(req, reply, parseTenantId((req.params as { tenant: string }).tenant), objectBody(req), 'put'),
+  );
+
+  api.patch('/tenants/:tenant', async (req, reply) =>
+    write(req, reply, parseTenantId((req.params as { tenant: string }).tenant), objectBody(req), 'update'),
+  );
+
+  api.post('/tenants', async (req, reply) => {
+    if (scope(req) !== undefined)
+      throw new HttpError(403, 'forbidden', 'a tenant token cannot create tenants');
+    const { id, ...rest } = objectBody(req);
+    if (id === undefined) throw new InputError('id is required', 'tenant');
+    return write(req, reply, parseTenantId(id), rest, 'create');
   });
 
   api.get('/tenants/:tenant', async (req) => store.getTenant(await tenantOf(req)));

@@ -1,11 +1,13 @@
 import { useState } from 'preact/hooks';
-import { LANGUAGES, VENDORS } from '../../../src/domain/device';
+import { VENDORS } from '../../../src/domain/device';
 import { api, ApiError, apiText, enc, type CsvRowError, type Device } from '../api';
 import { Field } from '../components/Field';
+import { LanguageField } from '../components/LanguageField';
 import { Status } from '../components/Status';
 import { Title } from '../components/Title';
 import { t } from '../i18n';
 import { downloadText } from '../lib/download';
+import { formField } from '../lib/fields';
 import { colonMac } from '../lib/mac';
 import { message } from '../lib/message';
 
@@ -60,13 +62,14 @@ export function AddAndImport(props: { tenant: string }) {
         err instanceof ApiError
           ? err.code === 'duplicate_mac' || err.code === 'mac_registered_elsewhere'
             ? 'mac'
-            : (err.field?.replace(/^accounts.*/, 'server') ?? 'form')
+            : formField(err.field, 'form')
           : 'form';
       setErrors({ [field]: message(err) });
     }
   };
 
   const [csv, setCsv] = useState('');
+  const [update, setUpdate] = useState(false);
   const [importResult, setImportResult] = useState<{
     ok?: string;
     error?: string;
@@ -75,8 +78,16 @@ export function AddAndImport(props: { tenant: string }) {
   const doImport = async (e: Event) => {
     e.preventDefault();
     try {
-      const r = await api<{ created: number }>('POST', `/tenants/${enc(tenant)}/devices.csv`, csv);
-      setImportResult({ ok: t('import.done', { count: r.created }) });
+      const r = await api<{ created: number; updated: number }>(
+        'POST',
+        `/tenants/${enc(tenant)}/devices.csv${update ? '?mode=update' : ''}`,
+        csv,
+      );
+      setImportResult({
+        ok: update
+          ? t('import.doneUpdated', { count: r.created, updated: r.updated })
+          : t('import.done', { count: r.created }),
+      });
       setCsv('');
     } catch (err) {
       setImportResult({
@@ -116,16 +127,12 @@ export function AddAndImport(props: { tenant: string }) {
           </Field>
           {field('model', t('add.model'), true)}
           {field('site', t('add.site'), true)}
-          <Field id="add-language" label={t('add.language')} error={errors.language}>
-            {(a) => (
-              <select {...a} value={f.language} onChange={set('language')}>
-                <option value="">{t('add.language.tenant')}</option>
-                {LANGUAGES.map((l) => (
-                  <option value={l}>{l}</option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <LanguageField
+            id="add-language"
+            value={f.language}
+            error={errors.language}
+            onChange={set('language')}
+          />
           <fieldset>
             <legend>{t('add.account')}</legend>
             {field('server', t('add.server'))}
@@ -151,8 +158,13 @@ export function AddAndImport(props: { tenant: string }) {
               type="file"
               accept=".csv,text/csv"
               onChange={async (e) => {
-                const file = e.currentTarget.files?.[0];
-                if (file) setCsv(await file.text());
+                const input = e.currentTarget;
+                const file = input.files?.[0];
+                if (!file) return;
+                setCsv(await file.text());
+                // Choosing the same file again (edited since) must read it again: an input whose
+                // value did not change fires no change event, so it is emptied once read.
+                input.value = '';
               }}
             />
           </div>
@@ -166,6 +178,15 @@ export function AddAndImport(props: { tenant: string }) {
               spellcheck={false}
             />
           </div>
+          <label class="check">
+            <input
+              id="import-update"
+              type="checkbox"
+              checked={update}
+              onChange={(e) => setUpdate(e.currentTarget.checked)}
+            />{' '}
+            {t('import.update')}
+          </label>
           <button type="submit" class="primary" disabled={csv.trim() === ''}>
             {t('import.submit')}
           </button>
@@ -177,6 +198,7 @@ export function AddAndImport(props: { tenant: string }) {
               <tr>
                 <th scope="col">{t('import.line')}</th>
                 <th scope="col">{t('import.row')}</th>
+                <th scope="col">{t('import.column')}</th>
                 <th scope="col">{t('import.reason')}</th>
               </tr>
             </thead>
@@ -185,6 +207,7 @@ export function AddAndImport(props: { tenant: string }) {
                 <tr>
                   <td>{r.line}</td>
                   <td class="mono">{lines[r.line - 1] ?? ''}</td>
+                  <td class="mono">{r.column ?? ''}</td>
                   <td class="error">{r.reason}</td>
                 </tr>
               ))}

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, enc, type AuditEvent, type Device } from '../api';
 import { confirm } from '../components/ConfirmDialog';
 import { EffectiveFileView } from '../components/EffectiveFile';
+import { DeviceEdit } from '../components/DeviceEdit';
 import { EventTable } from '../components/EventTable';
 import { Field } from '../components/Field';
 import { Loading } from '../components/Loading';
@@ -184,6 +185,14 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
         <button type="submit">{t('device.suspend')}</button>
       </form>
       <Status {...status} />
+      <DeviceEdit
+        device={d}
+        path={path}
+        onSaved={() => {
+          dev.reload();
+          history.reload();
+        }}
+      />
       <EffectiveFileView tenant={tenant} mac={mac} />
       <h2>{t('device.history')}</h2>
       {!history.data ? (

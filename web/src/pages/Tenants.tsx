@@ -16,7 +16,9 @@ export function Tenants() {
   const submit = async (e: Event) => {
     e.preventDefault();
     try {
-      await api('PUT', `/tenants/${enc(form.id)}`, {
+      // POST creates only: an existing id is refused (409 tenant_exists), never overwritten.
+      await api('POST', '/tenants', {
+        id: form.id,
         name: form.name || form.id,
         ...(form.language ? { language: form.language } : {}),
       });

@@ -1,0 +1,46 @@
+/** A device's edit: site, model, language and accounts change; its PAP and authentication stay. */
+import type { FastifyInstance } from 'fastify';
+import type { Device } from '../../domain/device';
+import { applyDeviceEdit, editAudit } from '../../domain/device-edit';
+import type { Mac } from '../../domain/mac';
+import type { Store } from '../../store/store';
+import { actor, HttpError, type Api } from '../api';
+import { deviceView } from './devices';
+
+/** Edits that found the device changed under them before one is given up (409). */
+const EDIT_TRIES = 3;
+
+/**
+ * Edits the device with the body `bodyOf` makes of it as read (PATCH's body, a CSV row): null when
+ * it does not exist. Read again and retried when it changed in between (edit.lua compares). An
+ * edit that changes nothing writes and audits nothing.
+ */
+export async function editDevice(
+  store: Store,
+  tenant: string,
+  mac: Mac,
+  bodyOf: (current: Device) => unknown,
+  who: string,
+): Promise<Device | null> {
+  for (let tries = 1; ; tries++) {
+    const current = await store.getDevice(tenant, mac);
+    if (current === null) return null;
+    const edit = applyDeviceEdit(current, bodyOf(current));
+    if (edit.changed.length === 0) return current;
+    const res = await store.editDevice(current, edit.device, edit.changed, editAudit(current, edit), who);
+    if (res === 'unknown') return null;
+    if (res === 'edited') return store.getDevice(tenant, mac);
+    if (tries === EDIT_TRIES)
+      throw new HttpError(409, 'edit_conflict', `device ${mac} kept changing while it was edited; try again`);
+  }
+}
+
+export function deviceEditRoutes(api: FastifyInstance, { config, store, now, deviceOf }: Api): void {
+  api.patch('/tenants/:tenant/devices/:mac', async (req) => {
+    const { tenant, device } = await deviceOf(req);
+    const edited = await editDevice(store, tenant, device.mac, () => req.body, actor(req));
+    if (edited === null)
+      throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist in tenant "${tenant}"`);
+    return deviceView(edited, now(), config.auth);
+  });
+}
