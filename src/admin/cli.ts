@@ -7,7 +7,12 @@ const USAGE = `papgate: admin command line (talks to the admin API)
   papgate tenant <tenant> [--name NAME] [--language en|de]
   papgate add <tenant> --mac MAC --vendor VENDOR --model MODEL --site SITE [--language en|de]
               [--account server=HOST,user=U,password=P[,authUser=A][,displayName=D]]...
+              [--unknown-site accept]  (a site the tenant has no record of yet)
   papgate list <tenant> [--state needed|failed|blocked|successful] [--site SITE]
+              [--site-record missing]  (devices whose site has no emergency data)
+  papgate site <tenant> [list | get NAME | delete NAME]
+  papgate site <tenant> set NAME --caller-id +E164 [--address country=DE,A3=Berlin,RD=...,HNO=...]
+              [--route sip:URI] [--send-location true|false]
   papgate get|reset|delete <tenant> <mac>
   papgate suspend <tenant> <mac> [--network ADDRESS|CIDR]  (only a fetch from there gets the file)
   papgate whitelist <tenant> [list | add ENTRY | remove ENTRY | temporary]
@@ -35,14 +40,28 @@ function parseArgs(argv: string[]): { positional: string[]; flags: Map<string, s
   return { positional, flags };
 }
 
-function parseAccount(spec: string): Record<string, string> {
+function parseAccount(spec: string, what = '--account'): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of spec.split(',')) {
     const eq = part.indexOf('=');
-    if (eq < 1) throw new UsageError(`--account expects key=value pairs, got "${part}"`);
+    if (eq < 1) throw new UsageError(`${what} expects key=value pairs, got "${part}"`);
     out[part.slice(0, eq)] = part.slice(eq + 1);
   }
   return out;
+}
+
+/** A site record from `site set` flags; the API checks every field (docs/admin.md#sites). */
+function siteBody(flag: (n: string) => string | undefined): Record<string, unknown> {
+  const send = flag('send-location');
+  if (send !== undefined && send !== 'true' && send !== 'false')
+    throw new UsageError('--send-location expects true or false');
+  const address = flag('address');
+  return {
+    emergencyCallerId: flag('caller-id'),
+    civicAddress: address === undefined ? null : parseAccount(address, '--address'),
+    emergencyRoute: flag('route') ?? null,
+    sendLocation: send === undefined ? null : send === 'true',
+  };
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -84,9 +103,9 @@ async function run(argv: string[]): Promise<number> {
     if (!res.ok) process.stderr.write(`papgate: HTTP ${res.status}\n`);
     return res.ok ? 0 : 1;
   };
-  const query = (names: string[]) => {
+  const query = (names: string[], renamed: Record<string, string> = {}) => {
     const q = new URLSearchParams();
-    for (const n of names) if (flag(n) !== undefined) q.set(n, flag(n)!);
+    for (const n of names) if (flag(n) !== undefined) q.set(renamed[n] ?? n, flag(n)!);
     const s = q.toString();
     return s ? `?${s}` : '';
   };
@@ -96,16 +115,28 @@ async function run(argv: string[]): Promise<number> {
     case 'tenant':
       return call('PUT', t(), { name: flag('name'), language: flag('language') });
     case 'add':
-      return call('POST', `${t()}/devices`, {
+      return call('POST', `${t()}/devices${query(['unknown-site'], { 'unknown-site': 'unknownSite' })}`, {
         mac: flag('mac'),
         vendor: flag('vendor'),
         model: flag('model'),
         site: flag('site'),
         language: flag('language'),
-        accounts: (flags.get('account') ?? []).map(parseAccount),
+        accounts: (flags.get('account') ?? []).map((a) => parseAccount(a)),
       });
     case 'list':
-      return call('GET', `${t()}/devices${query(['state', 'site'])}`);
+      return call(
+        'GET',
+        `${t()}/devices${query(['state', 'site', 'site-record'], { 'site-record': 'siteRecord' })}`,
+      );
+    case 'site': {
+      const sub = args[1] ?? 'list';
+      if (sub === 'list') return call('GET', `${t()}/sites`);
+      const site = `${t()}/sites/${need(2, 'site name')}`;
+      if (sub === 'get') return call('GET', site);
+      if (sub === 'delete') return call('DELETE', site);
+      if (sub === 'set') return call('PUT', site, siteBody(flag));
+      throw new UsageError(`unknown site command "${sub}"`);
+    }
     case 'get':
       return call('GET', `${t()}/devices/${need(1, 'mac')}`);
     case 'delete':
