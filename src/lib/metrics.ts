@@ -135,6 +135,7 @@ export class Metrics {
   private readonly storeErrors: Record<StoreErrorKind, Inc>;
   private readonly macProbes: Record<MacProbeAnswer, Inc>;
   private readonly emergencies: Record<EmergencyResult, Record<EmergencyIdentity, Inc>>;
+  private readonly emergencySetup: Record<EmergencyResult, { observe(seconds: number): void }>;
   /** Seconds from sending a store command to Redis's answer (error replies included). */
   readonly storeLatency: Histogram;
   private sip: SipGauges | null = null;
@@ -276,6 +277,15 @@ export class Metrics {
     this.emergencies = table(EMERGENCY_RESULTS, (r) =>
       table(EMERGENCY_IDENTITIES, (i) => started(emergencies.labels(r, i))),
     );
+    const setup = new Histogram({
+      name: 'papgate_emergency_call_setup_seconds',
+      help: "Time from an emergency call's INVITE to its result (the route's answer, its refusal, the caller's cancel, or papgate giving up), by result as papgate_emergency_calls_total",
+      labelNames: ['result'],
+      // a PSAP may ring for a while before it answers: up to a minute
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60],
+      registers,
+    });
+    this.emergencySetup = table(EMERGENCY_RESULTS, (r) => setup.labels(r));
   }
 
   /** One provisioning reply; `vendor`, `decision` and `reason` as far as the request got. */
@@ -356,8 +366,10 @@ export class Metrics {
     this.macProbes[answer].inc();
   }
 
-  emergencyCall(result: EmergencyResult, identity: EmergencyIdentity): void {
+  /** One emergency call's result, the identity it went out with, and its set-up time in seconds. */
+  emergencyCall(result: EmergencyResult, identity: EmergencyIdentity, seconds: number): void {
     this.emergencies[result][identity].inc();
+    this.emergencySetup[result].observe(seconds);
   }
 
   /** The SIP side is on: its gauges are read from `sip` at each scrape. */

@@ -224,6 +224,12 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
       (v) => v.labels.result === result && v.labels.identity === identity,
     )?.value ?? 0;
 
+  /** The number of papgate_emergency_call_setup_seconds observations of `result` (issue 24). */
+  const setupCount = async (result: string) =>
+    (await h.metrics.registry.getSingleMetric('papgate_emergency_call_setup_seconds')!.get()).values.find(
+      (v) => v.labels.result === result && (v as { metricName?: string }).metricName?.endsWith('_count'),
+    )?.value ?? 0;
+
   /** The device's latest `emergency_call` event in the audit trail (written after the call's outcome). */
   const audited = (mac: string) =>
     until(
@@ -271,6 +277,7 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     const loc = `loc-[0-9a-f]+@${REALM}`;
     const d = devices.located!;
     await fromSite(d);
+    const [counted, timed] = [await emergencyCount('connected', 'site'), await setupCount('connected')];
     await emergencyCall(
       d,
       h.emergencyRoute(sitePort, d.mac, [
@@ -285,6 +292,15 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
         { regexp: '<dm:deviceID>mac:001565e2e006<', in: 'body' },
       ]),
     );
+    // issue 24: audited with the site, counted, and its set-up time measured
+    const e = await audited(d.mac);
+    assert.deepEqual(
+      [e.outcome, e.identity, e.site, e.route],
+      ['connected', 'site', 'Floor 2/East', `sip:127.0.0.1:${sitePort}`],
+    );
+    assert.ok(Number(e.setupMs) >= 0 && Number(e.setupMs) < 30000, String(e.setupMs));
+    assert.equal(await emergencyCount('connected', 'site'), counted + 1);
+    assert.equal(await setupCount('connected'), timed + 1);
   });
 
   it("the same phone's MAC calling 112 from outside the site's networks (a stranger with its minimal file) -> the site's route, but the operator identity and no location", async () => {
