@@ -79,6 +79,9 @@ export interface Session {
   readonly role: 'operator' | 'tenant';
   readonly tenant: string | null;
   readonly token: string | null;
+  /** What PAP sheets print: the number phones dial to authenticate, the language of those without one. */
+  readonly authServiceNumber: string;
+  readonly defaultLanguage: 'en' | 'de';
 }
 export interface Tenant {
   readonly id: string;
@@ -108,6 +111,8 @@ export interface Device {
   readonly challenged: { at: string; ip: string } | null;
   /** The last "reset needed" configuration it got: the phone cannot show its credential. */
   readonly needsReset: { at: string; ip: string } | null;
+  /** Without passwords. */
+  readonly accounts: readonly { server: string; user: string; authUser?: string; displayName?: string }[];
 }
 export interface DeviceListPage {
   readonly devices: Device[];

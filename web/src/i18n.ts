@@ -138,11 +138,14 @@ const en = {
   'sheets.open': 'Sheet for {site}',
   'sheet.title': 'PAP sheet – {site}',
   'sheet.intro':
-    '{tenant}, site {site}: phones to set up: {count}. Plug in each phone and lift the handset; when asked, type its PAP followed by #.',
+    '{tenant}, site {site}: phones to set up: {count}. Plug in each phone and do what its card says.',
+  'sheet.lift': 'Lift the handset and wait: the phone dials {number}. When asked, type the PAP and #.',
+  'sheet.dial': 'Dial {number}. When asked, type the PAP and #.',
   'sheet.print': 'Print',
   'sheet.printed': 'Printed {date}',
   'sheet.none': 'No device of this site needs authentication.',
   'sheet.qr': 'QR code of the PAP of {mac}',
+  'sheet.extension': 'Extension {extension}',
   'tokens.title': 'Admin tokens',
   'tokens.intro':
     'Tokens of this tenant. A token reaches this tenant only. Its value is shown once, when it is created.',
@@ -298,11 +301,15 @@ const de: Record<Key, string> = {
   'sheets.open': 'Blatt für {site}',
   'sheet.title': 'PAP-Blatt – {site}',
   'sheet.intro':
-    '{tenant}, Standort {site}: einzurichtende Telefone: {count}. Telefon anschließen und den Hörer abnehmen; nach der Ansage die PAP eingeben und mit # abschließen.',
+    '{tenant}, Standort {site}: einzurichtende Telefone: {count}. Jedes Telefon anschließen und tun, was auf seiner Karte steht.',
+  'sheet.lift':
+    'Hörer abnehmen und warten: das Telefon wählt {number}. Nach der Ansage die PAP eingeben und mit # abschließen.',
+  'sheet.dial': '{number} wählen. Nach der Ansage die PAP eingeben und mit # abschließen.',
   'sheet.print': 'Drucken',
   'sheet.printed': 'Gedruckt am {date}',
   'sheet.none': 'Kein Gerät dieses Standorts muss authentifiziert werden.',
   'sheet.qr': 'QR-Code der PAP von {mac}',
+  'sheet.extension': 'Durchwahl {extension}',
   'tokens.title': 'Admin-Tokens',
   'tokens.intro':
     'Tokens dieses Mandanten. Ein Token erreicht nur diesen Mandanten. Sein Wert wird einmal angezeigt, beim Anlegen.',
@@ -332,8 +339,8 @@ export function setLang(l: Lang, remember: boolean): void {
   lang.set(l);
 }
 
-export function t(key: Key, vars: Record<string, string | number> = {}): string {
-  return tParts(key, vars).join('');
+export function t(key: Key, vars: Record<string, string | number> = {}, l: Lang = lang.value): string {
+  return tParts(key, vars, l).join('');
 }
 
 /**
@@ -341,8 +348,8 @@ export function t(key: Key, vars: Record<string, string | number> = {}): string 
  * those at odd indexes the values put in. The console wraps each value in <bdi>, so that a name
  * holding bidirectional controls cannot reorder the sentence around it.
  */
-export function tParts(key: Key, vars: Record<string, string | number> = {}): string[] {
-  return (lang.value === 'de' ? de : en)[key]
+export function tParts(key: Key, vars: Record<string, string | number> = {}, l: Lang = lang.value): string[] {
+  return (l === 'de' ? de : en)[key]
     .split(/\{(\w+)\}/)
     .map((part, i) => (i % 2 === 0 ? part : String(vars[part] ?? '')));
 }

@@ -1,4 +1,5 @@
 import { MAX_ACCOUNTS } from '../../domain/device';
+import { YEALINK_DECT } from '../../domain/hotline';
 import { lineEscape } from '../render';
 import { bootFile, configFile, firstUserAgent, type VendorModule } from './types';
 
@@ -15,8 +16,6 @@ const UA = [
   // `W52P 25.30.0.2 00:15:65:44:b3:7c`, `VP530P 23.70.0.40 ...`: older firmware names no vendor.
   new RegExp(`^((?:W[0-9]{2}|VP[0-9]{3})[A-Z]?)\\s+[0-9.]+\\s+${MAC}\\b`),
 ];
-/** DECT bases and managers (W52P, W60B, W80B, W80DM, ...): no off-hook hot line. */
-const DECT = /W[0-9]{2}(?:[BP]|DM)\b/i;
 /**
  * DECT systems whose 8x.87 firmware takes the SIP server from a server template (Wazo
  * wazo_yealink/v87 W70B/W75B/W80B/W90B/W75DM/W80DM/W90DM.tpl, all `extends 'base-dect.tpl'`).
@@ -81,9 +80,10 @@ export const yealink: VendorModule = {
   },
   parseUserAgent: (ua) => firstUserAgent(UA, ua),
   accountSlots: sipAccounts,
-  handsets: (model) => (DECT.test(model) ? Math.max(HANDSETS[modelKey(model)] ?? 0, sipAccounts(model)) : 0),
+  handsets: (model) =>
+    YEALINK_DECT.test(model) ? Math.max(HANDSETS[modelKey(model)] ?? 0, sipAccounts(model)) : 0,
   overrides(device) {
     if (DECT_SYSTEM.test(device.model)) return ['dect-system', 'dect'];
-    return DECT.test(device.model) ? ['dect'] : [];
+    return YEALINK_DECT.test(device.model) ? ['dect'] : [];
   },
 };
