@@ -85,7 +85,7 @@ describe('console in headless Chromium', function () {
     buildConsole();
     await r.start();
     let port: number;
-    ({ app, port } = await startAdmin(r, TOKEN));
+    ({ app, port } = await startAdmin(r, TOKEN, { PAP_LIFETIME_DAYS: '1' }));
     base = `http://127.0.0.1:${port}`;
     await api('PUT', '/tenants/acme', { name: 'Acme Corp', language: 'en' });
     await api('PUT', '/tenants/beta', { name: 'Beta GmbH', language: 'de' });
@@ -301,6 +301,12 @@ describe('console in headless Chromium', function () {
     });
     await add('001565beef03', 'yealink', 'W60B', { language: 'en' });
     await add('0004f2beef04', 'poly', 'VVX450');
+    // a PAP older than PAP_LIFETIME_DAYS (1 here): no PAP or QR code on its card, but what to do
+    await r.client.hSet(
+      keys.tenant('beta').device('001565beef03'),
+      DEVICE.papIssuedAt,
+      String(Date.now() - 2 * 86_400_000),
+    );
     await page.goto(`${base}/#/t/beta/sheet/Berlin`);
     // the tenant's German for the sheet, the device's own language for its card
     await page.getByRole('heading', { name: 'PAP-Blatt – Berlin' }).waitFor();
@@ -316,7 +322,12 @@ describe('console in headless Chromium', function () {
     assert.match(await card('00:15:65:be:ef:01'), /snom D785 [0-9]{6} \*89 wählen\. Nach der Ansage/);
     assert.match(await card('00:04:f2:be:ef:04'), /poly VVX450 [0-9]{6} \*89 wählen\./);
     const dect = await card('00:15:65:be:ef:03');
-    assert.match(dect, /yealink W60B [0-9]{6} Dial \*89\. When asked, type the PAP and #\./);
+    assert.match(dect, /yealink W60B PAP expired, needs reset Dial \*89\. When asked, type the PAP and #\./);
+    assert.equal(
+      await page.locator('.pap-card').filter({ hasText: '00:15:65:be:ef:03' }).locator('svg.qr').count(),
+      0,
+    );
+    assert.equal(await page.locator('.pap-card svg.qr').count(), 3);
     assert.doesNotMatch(dect, /Extension|Durchwahl/, 'no account: no extension');
     assert.equal(
       await page.locator('.pap-card').filter({ hasText: '00:15:65:be:ef:03' }).getAttribute('lang'),

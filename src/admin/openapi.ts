@@ -387,7 +387,9 @@ export const openApiDocument = {
           200: ok('outcome', {
             type: 'object',
             properties: {
-              outcome: { enum: ['successful', 'wrong_pap', 'failed', 'blocked', 'not_required'] },
+              outcome: {
+                enum: ['successful', 'wrong_pap', 'failed', 'blocked', 'not_required', 'pap_expired'],
+              },
               state: { enum: AUTH_STATES },
               attemptsLeft: { type: 'integer' },
               failedUntil: { type: ['string', 'null'] },

@@ -49,6 +49,7 @@ const PAP_OUTCOMES = keysOf<PapOutcome>({
   blocked: true,
   not_required: true,
   source_limited: true,
+  pap_expired: true,
   unknown_device: true,
   store_error: true,
 });
@@ -58,6 +59,7 @@ const IVR_OUTCOMES = keysOf<IvrCallOutcome>({
   blocked: true,
   not_possible: true,
   source_limited: true,
+  pap_expired: true,
   no_input: true,
   invalid_input: true,
   caller_hangup: true,

@@ -97,6 +97,8 @@ export interface Device {
   readonly createdAt: string;
   readonly state: 'needed' | 'failed' | 'blocked' | 'successful';
   readonly pap: string | null;
+  /** Older than PAP_LIFETIME_DAYS: refused until a reset. */
+  readonly papExpired: boolean;
   readonly consecutiveFailures: number;
   readonly totalFailures: number;
   readonly attemptsLeft: number;

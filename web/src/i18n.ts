@@ -83,6 +83,9 @@ const en = {
   'device.needsReset.help':
     'Asked without the credential this device holds, from an address whose request for it went unanswered a minute before: a phone that was factory-reset (it then shows its own provisioning failure and has no account), or a stranger behind the phone\'s address. papgate only asked for the credential again; the phone showing it clears this. Reset the device only when the phone really lost its configuration: it then gets the minimal configuration and needs a new PAP. (A device authenticated by its PAP that asks from elsewhere before its first full configuration gets "reset needed" and is marked too.)',
   'device.challenged': 'Asked for its credential',
+  'device.papExpired': 'PAP expired, needs reset',
+  'device.papExpired.help':
+    "The PAP is older than the PAP lifetime (PAP_LIFETIME_DAYS): it is refused. Reset the device to issue a new one, and hand that to the phone's user.",
   'confirm.ok': 'Yes, do it',
   'confirm.cancel': 'Cancel',
   'add.title': 'Add a device',
@@ -243,6 +246,9 @@ const de: Record<Key, string> = {
   'device.traffic': 'Letzter Telefonverkehr',
   'device.noHistory': 'Keine Ereignisse aufgezeichnet.',
   'device.needsReset': 'Reset nötig',
+  'device.papExpired': 'PAP abgelaufen, Reset nötig',
+  'device.papExpired.help':
+    'Die PAP ist älter als ihre Gültigkeit (PAP_LIFETIME_DAYS) und wird abgelehnt. Das Gerät zurücksetzen, um eine neue auszugeben, und diese dem Benutzer des Telefons geben.',
   'device.needsReset.help':
     'Ohne das Kennwort dieses Geräts angefragt, von einer Adresse, deren Anfrage danach eine Minute zuvor unbeantwortet blieb: ein auf Werkseinstellungen zurückgesetztes Telefon (es zeigt dann seinen eigenen Provisionierungsfehler und hat kein Konto) oder ein Fremder hinter der Adresse des Telefons. papgate hat nur erneut nach dem Kennwort gefragt; zeigt das Telefon es vor, verschwindet diese Markierung. Setzen Sie das Gerät nur zurück, wenn das Telefon seine Konfiguration wirklich verloren hat: es erhält dann die Minimalkonfiguration und braucht eine neue PAP. (Ein per PAP authentifiziertes Gerät, das vor seiner ersten vollständigen Konfiguration von anderswo anfragt, erhält „Reset nötig“ und wird ebenfalls markiert.)',
   'device.challenged': 'Nach Kennwort gefragt',

@@ -5,6 +5,7 @@ import {
   attemptsLeft,
   settle,
   isSuspended,
+  papExpired,
   type AuthPolicy,
   type AuthState,
 } from '../../domain/auth';
@@ -44,6 +45,8 @@ function deviceView(d: Device, now: number, policy: AuthPolicy) {
     createdAt: iso(d.createdAt),
     state: s.state,
     pap: s.state === 'successful' ? null : d.pap,
+    // older than PAP_LIFETIME_DAYS: refused until a reset issues a new one
+    papExpired: papExpired(s, now, policy),
     consecutiveFailures: s.consecutiveFailures,
     totalFailures: s.totalFailures,
     failedUntil: iso(s.failedUntil),

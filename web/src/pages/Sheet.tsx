@@ -2,6 +2,7 @@ import { papCard } from '../../../src/domain/hotline';
 import type { Language, Vendor } from '../../../src/domain/device';
 import { api, enc, type Session, type Tenant } from '../api';
 import { Loading } from '../components/Loading';
+import { PapExpired } from '../components/PapExpired';
 import { QrCode } from '../components/QrCode';
 import { Title } from '../components/Title';
 import { formatTime, t } from '../i18n';
@@ -71,7 +72,11 @@ export function Sheet(props: { tenant: string; tenantName: string; site: string 
                     <div class="model">
                       {d.vendor} <bdi>{d.model}</bdi>
                     </div>
-                    <div class="mono pap big">{d.pap}</div>
+                    {d.papExpired ? (
+                      <PapExpired device={d} lang={card.language} />
+                    ) : (
+                      <div class="mono pap big">{d.pap}</div>
+                    )}
                     <p class="instruction">
                       {t(
                         card.reach === 'lift' ? 'sheet.lift' : 'sheet.dial',
@@ -80,7 +85,12 @@ export function Sheet(props: { tenant: string; tenantName: string; site: string 
                       )}
                     </p>
                   </div>
-                  <QrCode text={d.pap ?? ''} label={t('sheet.qr', { mac: colonMac(d.mac) }, card.language)} />
+                  {!d.papExpired && (
+                    <QrCode
+                      text={d.pap ?? ''}
+                      label={t('sheet.qr', { mac: colonMac(d.mac) }, card.language)}
+                    />
+                  )}
                 </li>
               );
             })}
