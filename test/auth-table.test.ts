@@ -305,6 +305,17 @@ describe('state machine table: pure function', () => {
 
 describe('state machine table: Lua script in Redis', () => {
   const r = new TestRedis();
+  /** Tenant t1 with one device, 0004f2000001. */
+  const seed = async (store: ReturnType<TestRedis['store']>) => {
+    await store.putTenant('t1', { name: 't1', language: null }, 'test');
+    const res = await store.createDevices(
+      't1',
+      [parseNewDevice({ mac: '0004f2000001', vendor: 'poly', model: 'VVX450', site: 's' })],
+      'test',
+    );
+    assert.ok(res !== 'unknown_tenant' && res.ok);
+    return res;
+  };
   before(() => r.start());
   after(() => r.stop());
 
@@ -320,13 +331,7 @@ describe('state machine table: Lua script in Redis', () => {
           : policy,
         () => NOW,
       );
-      await store.putTenant('t1', { name: 't1', language: null }, 'test');
-      const res = await store.createDevices(
-        't1',
-        [parseNewDevice({ mac: '0004f2000001', vendor: 'poly', model: 'VVX450', site: 's' })],
-        'test',
-      );
-      assert.ok(res !== 'unknown_tenant' && res.ok);
+      const res = await seed(store);
       const pap = res.devices[0]!.pap;
       const rec = record(c);
       await r.client.hSet(keys.tenant('t1').device('0004f2000001'), {
@@ -385,13 +390,7 @@ describe('state machine table: Lua script in Redis', () => {
     await r.flush();
     let now = NOW - 86_400_000;
     const store = r.store(policy, () => now);
-    await store.putTenant('t1', { name: 't1', language: null }, 'test');
-    const res = await store.createDevices(
-      't1',
-      [parseNewDevice({ mac: '0004f2000001', vendor: 'poly', model: 'VVX450', site: 's' })],
-      'test',
-    );
-    assert.ok(res !== 'unknown_tenant' && res.ok);
+    const res = await seed(store);
     const mac = res.devices[0]!.mac;
     assert.equal(Number(await r.client.hExists(keys.tenant('t1').device(mac), DEVICE.papIssuedAt)), 0);
     now = NOW;
