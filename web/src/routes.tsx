@@ -9,6 +9,7 @@ import { DeviceDetail } from './pages/Device';
 import { Devices } from './pages/Devices';
 import { Sheet } from './pages/Sheet';
 import { Sheets } from './pages/Sheets';
+import { Sites } from './pages/Sites';
 import { Tenants } from './pages/Tenants';
 import { Tokens } from './pages/Tokens';
 import { Whitelist } from './pages/Whitelist';
@@ -72,6 +73,8 @@ function TenantPage(props: {
       return <Sheet tenant={tenant} tenantName={props.tenantName} site={rest[0] ?? ''} />;
     case 'tokens':
       return <Tokens tenant={tenant} />;
+    case 'sites':
+      return <Sites tenant={tenant} />;
     default:
       return <Loading error={new Error(`no page "${page}"`)} />;
   }

@@ -14,6 +14,7 @@ const TENANT_PAGES = [
   ['whitelist', 'nav.whitelist'],
   ['audit', 'nav.audit'],
   ['sheets', 'nav.sheets'],
+  ['sites', 'nav.sites'],
   ['tokens', 'nav.tokens'],
 ] as const;
 
