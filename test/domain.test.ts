@@ -562,8 +562,11 @@ describe('config', () => {
       maxTotalFailures: 9,
       suspendSeconds: 1800,
       tempWhitelistSeconds: 28800,
+      // PAP_LIFETIME_DAYS 0: a PAP never expires
+      papLifetimeSeconds: 0,
       guessing: { perSource: 100, perSourceTenant: 30, windowSeconds: 3600 },
     });
+    assert.equal(loadConfig({ PAP_LIFETIME_DAYS: '30' }).auth.papLifetimeSeconds, 30 * 86400);
     assert.equal(c.adminHost, '127.0.0.1');
     assert.equal(c.redisUrl, null);
     assert.equal(c.sip.enabled, false);
