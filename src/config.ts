@@ -292,6 +292,7 @@ function toConfig(v: Values, cwd: string): Config {
       maxTotalFailures: v.AUTH_MAX_TOTAL_FAILURES,
       suspendSeconds: v.AUTH_SUSPEND_SECONDS,
       tempWhitelistSeconds: v.AUTH_TEMP_WHITELIST_SECONDS,
+      papLifetimeSeconds: v.PAP_LIFETIME_DAYS * 86400,
       guessing: Object.freeze({
         perSource: v.GUESS_LIMIT_PER_SOURCE,
         perSourceTenant: v.GUESS_LIMIT_PER_SOURCE_TENANT,

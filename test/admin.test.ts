@@ -758,6 +758,41 @@ describe('admin API over HTTP', () => {
     const suspended = await cli('suspend', 'acme', '7c2f80aabbcc', '--network', '203.0.113.0/24');
     assert.equal(suspended.code, 0, suspended.out);
     assert.equal(JSON.parse(suspended.out).suspensionNetwork, '203.0.113.0/24');
+    // sites (issue 24): a record, then a device naming a site without one is refused unless accepted
+    const site = await cli(
+      'site',
+      'acme',
+      'set',
+      'HQ',
+      '--caller-id',
+      '+493012345678',
+      '--address',
+      'country=DE,A3=Berlin,RD=Unter den Linden,HNO=5',
+      '--send-location',
+      'true',
+    );
+    assert.equal(site.code, 0, site.out);
+    assert.deepEqual(JSON.parse(site.out).civicAddress, {
+      country: 'DE',
+      A3: 'Berlin',
+      RD: 'Unter den Linden',
+      HNO: '5',
+    });
+    assert.deepEqual(
+      JSON.parse((await cli('site', 'acme', 'list')).out).sites.map((x: { name: string }) => x.name),
+      ['HQ'],
+    );
+    const typo = ['add', 'acme', '--mac', '00:04:f2:11:22:34', '--vendor', 'poly', '--model', 'VVX450'];
+    const refused = await cli(...typo, '--site', 'HQ2');
+    assert.equal(refused.code, 1);
+    assert.match(JSON.parse(refused.out).message, /"HQ2" has no site record.*sites: HQ\b/);
+    assert.equal((await cli(...typo, '--site', 'HQ2', '--unknown-site', 'accept')).code, 0);
+    const missing = await cli('list', 'acme', '--site-record', 'missing');
+    assert.deepEqual(
+      JSON.parse(missing.out).devices.map((d: { mac: string }) => d.mac),
+      ['0004f2112234'],
+    );
+    assert.equal((await cli('site', 'acme', 'delete', 'HQ')).code, 0);
     const bad = await cli('add', 'acme', '--mac', 'nope', '--vendor', 'poly', '--model', 'x', '--site', 'y');
     assert.equal(bad.code, 1);
     assert.match(bad.out, /invalid MAC/);

@@ -21,8 +21,11 @@ const policy: AuthPolicy = {
   maxTotalFailures: 9,
   suspendSeconds: 60,
   tempWhitelistSeconds: 120,
+  papLifetimeSeconds: 86400,
 };
 const NOW = 1_800_000_000_000;
+/** A PAP issued exactly its lifetime ago: expired (issue 24). */
+const EXPIRED = NOW - 86_400_000;
 const WINDOW = 600;
 const SOURCE = 'sip:192.0.2.66';
 
@@ -184,6 +187,61 @@ const cases: Case[] = [
     attemptsLeft: 0,
     source: { recent: 2, stale: 0, limit: 3, sourceAfter: 2, crossed: false },
   },
+  {
+    name: 'PAP older than PAP_LIFETIME_DAYS: the right PAP refused as pap_expired, nothing changes',
+    before: { state: 'needed', consecutiveFailures: 1, totalFailures: 1, papIssuedAt: EXPIRED },
+    right: true,
+    outcome: 'pap_expired',
+    after: { state: 'needed', consecutiveFailures: 1, totalFailures: 1, failedUntil: null },
+    attemptsLeft: 0,
+  },
+  {
+    name: 'PAP one millisecond short of its lifetime: still accepted',
+    before: { state: 'needed', papIssuedAt: EXPIRED + 1 },
+    right: true,
+    outcome: 'successful',
+    after: { state: 'successful', consecutiveFailures: 0, totalFailures: 0, failedUntil: null },
+    attemptsLeft: 0,
+  },
+  {
+    name: 'an expired PAP: a wrong one counts neither for the device nor the source',
+    before: { state: 'needed', consecutiveFailures: 2, totalFailures: 2, papIssuedAt: EXPIRED },
+    right: false,
+    outcome: 'pap_expired',
+    after: { state: 'needed', consecutiveFailures: 2, totalFailures: 2, failedUntil: null },
+    attemptsLeft: 0,
+    source: { recent: 2, stale: 0, limit: 3, sourceAfter: 2, crossed: false },
+  },
+  {
+    name: 'an expired PAP during a lock: pap_expired (it will not work after the lock either), the lock kept',
+    before: {
+      state: 'failed',
+      consecutiveFailures: 3,
+      totalFailures: 3,
+      failedUntil: NOW + 1,
+      papIssuedAt: EXPIRED,
+    },
+    right: true,
+    outcome: 'pap_expired',
+    after: { state: 'failed', consecutiveFailures: 3, totalFailures: 3, failedUntil: NOW + 1 },
+    attemptsLeft: 0,
+  },
+  {
+    name: 'blocked stays blocked, successful needs none, whatever the PAP\u2019s age',
+    before: { state: 'blocked', consecutiveFailures: 3, totalFailures: 9, papIssuedAt: EXPIRED },
+    right: true,
+    outcome: 'blocked',
+    after: { state: 'blocked', consecutiveFailures: 3, totalFailures: 9, failedUntil: null },
+    attemptsLeft: 0,
+  },
+  {
+    name: 'successful with an old PAP issue: not required',
+    before: { state: 'successful', papIssuedAt: EXPIRED },
+    right: true,
+    outcome: 'not_required',
+    after: { state: 'successful', consecutiveFailures: 0, totalFailures: 0, failedUntil: null },
+    attemptsLeft: 0,
+  },
 ];
 
 /** The source's wrong PAPs before the attempt (ms): `recent` in the window, `stale` just outside. */
@@ -201,7 +259,14 @@ function retryAt(c: Case): number | null {
 }
 
 function record(c: Case): AuthRecord {
-  return { consecutiveFailures: 0, totalFailures: 0, failedUntil: null, suspendedUntil: null, ...c.before };
+  return {
+    consecutiveFailures: 0,
+    totalFailures: 0,
+    failedUntil: null,
+    suspendedUntil: null,
+    papIssuedAt: NOW - 1000,
+    ...c.before,
+  };
 }
 
 describe('state machine table: pure function', () => {
@@ -240,6 +305,17 @@ describe('state machine table: pure function', () => {
 
 describe('state machine table: Lua script in Redis', () => {
   const r = new TestRedis();
+  /** Tenant t1 with one device, 0004f2000001. */
+  const seed = async (store: ReturnType<TestRedis['store']>) => {
+    await store.putTenant('t1', { name: 't1', language: null }, 'test');
+    const res = await store.createDevices(
+      't1',
+      [parseNewDevice({ mac: '0004f2000001', vendor: 'poly', model: 'VVX450', site: 's' })],
+      'test',
+    );
+    assert.ok(res !== 'unknown_tenant' && res.ok);
+    return res;
+  };
   before(() => r.start());
   after(() => r.stop());
 
@@ -255,13 +331,7 @@ describe('state machine table: Lua script in Redis', () => {
           : policy,
         () => NOW,
       );
-      await store.putTenant('t1', { name: 't1', language: null }, 'test');
-      const res = await store.createDevices(
-        't1',
-        [parseNewDevice({ mac: '0004f2000001', vendor: 'poly', model: 'VVX450', site: 's' })],
-        'test',
-      );
-      assert.ok(res !== 'unknown_tenant' && res.ok);
+      const res = await seed(store);
       const pap = res.devices[0]!.pap;
       const rec = record(c);
       await r.client.hSet(keys.tenant('t1').device('0004f2000001'), {
@@ -269,6 +339,7 @@ describe('state machine table: Lua script in Redis', () => {
         [DEVICE.consecutiveFailures]: String(rec.consecutiveFailures),
         [DEVICE.totalFailures]: String(rec.totalFailures),
         [DEVICE.failedUntil]: rec.failedUntil === null ? '' : String(rec.failedUntil),
+        [DEVICE.papIssuedAt]: String(rec.papIssuedAt),
       });
       if (rec.state === 'failed')
         await r.client.zAdd(keys.tenant('t1').locks, { score: rec.failedUntil!, value: '0004f2000001' });
@@ -314,4 +385,22 @@ describe('state machine table: Lua script in Redis', () => {
       }
     });
   }
+
+  it('a device never reset: its PAP was issued when it was added; a reset issues a new one, from now', async () => {
+    await r.flush();
+    let now = NOW - 86_400_000;
+    const store = r.store(policy, () => now);
+    const res = await seed(store);
+    const mac = res.devices[0]!.mac;
+    assert.equal(Number(await r.client.hExists(keys.tenant('t1').device(mac), DEVICE.papIssuedAt)), 0);
+    now = NOW;
+    const expired = await store.attemptPap(mac, res.devices[0]!.pap, null, 'test', 'api');
+    assert.equal(expired.outcome, 'pap_expired');
+    assert.equal(
+      attemptPap((await store.getDevice('t1', mac)) as AuthRecord, true, NOW, policy).outcome,
+      'pap_expired',
+    );
+    const reset = await store.resetDevice('t1', mac, 'test');
+    assert.equal((await store.attemptPap(mac, reset!.pap, null, 'test', 'api')).outcome, 'successful');
+  });
 });

@@ -18,6 +18,7 @@ import {
 } from '../src/domain/whitelist';
 import { parseNewDevice, parseTenantId, parseTenantName } from '../src/domain/device';
 import { prefixOf } from '../src/domain/prefix';
+import { hasHotLine, papCard } from '../src/domain/hotline';
 import { checkText, unsafeCharacter } from '../src/domain/text';
 import { lookAlikeOf, skeleton } from '../src/domain/lookalike';
 import { parseSite, parseSiteName } from '../src/domain/site';
@@ -561,8 +562,11 @@ describe('config', () => {
       maxTotalFailures: 9,
       suspendSeconds: 1800,
       tempWhitelistSeconds: 28800,
+      // PAP_LIFETIME_DAYS 0: a PAP never expires
+      papLifetimeSeconds: 0,
       guessing: { perSource: 100, perSourceTenant: 30, windowSeconds: 3600 },
     });
+    assert.equal(loadConfig({ PAP_LIFETIME_DAYS: '30' }).auth.papLifetimeSeconds, 30 * 86400);
     assert.equal(c.adminHost, '127.0.0.1');
     assert.equal(c.redisUrl, null);
     assert.equal(c.sip.enabled, false);
@@ -662,5 +666,44 @@ describe('config', () => {
         JSON.stringify(env),
       );
     }
+  });
+});
+
+describe('PAP sheet cards (issue 24)', () => {
+  const device = { vendor: 'yealink' as const, model: 'T54W', language: null, accounts: [] };
+  it('lift the handset only where the minimal file has a warm line; dial elsewhere', () => {
+    assert.equal(papCard(device, 'en').reach, 'lift');
+    for (const model of ['W60B', 'W52P', 'W80DM'])
+      assert.equal(papCard({ ...device, model }, 'en').reach, 'dial');
+    for (const [vendor, model] of [
+      ['snom', 'D785'],
+      ['poly', 'VVX450'],
+      ['gigaset', 'N510 IP PRO'],
+      ['grandstream', 'GXP2170'],
+      ['patton', 'SN200'],
+      ['spectralink', '8440'],
+    ] as const)
+      assert.equal(hasHotLine(vendor, model), false, vendor);
+    for (const vendor of ['cisco', 'linksys', 'panasonic'] as const)
+      assert.equal(hasHotLine(vendor, 'x'), true);
+  });
+
+  it("the first account's display name and user; the device's language, else the fallback", () => {
+    const accounts = [
+      { user: '100', displayName: 'Reception' },
+      { user: '101', displayName: 'Other' },
+    ];
+    assert.deepEqual(papCard({ ...device, accounts, language: 'de' }, 'en'), {
+      reach: 'lift',
+      name: 'Reception',
+      extension: '100',
+      language: 'de',
+    });
+    assert.deepEqual(papCard({ ...device, accounts: [{ user: '7' }] }, 'de'), {
+      reach: 'lift',
+      name: null,
+      extension: '7',
+      language: 'de',
+    });
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { XMLValidator } from 'fast-xml-parser';
 import type { Vendor } from '../src/domain/device';
 import { VENDORS } from '../src/domain/device';
+import { hasHotLine } from '../src/domain/hotline';
 import { restrictedSipPassword } from '../src/domain/pap';
 import { parseWhitelistEntry } from '../src/domain/whitelist';
 import { compile, lineEscape, quotedEscape, render, xmlEscape } from '../src/provisioning/render';
@@ -209,6 +210,9 @@ describe('provisioning: every vendor is wired', () => {
   }
 });
 
+/** The minimal files' off-hook warm line to *89: Yealink, the Cisco/Linksys dial plan, Panasonic. */
+const WARM_LINE_ITEMS = /features\.hotline_number = \*89|\( P[0-9]+ &lt;:\*89&gt;|HOT_LINE_ENABLE="Y"/;
+
 describe('provisioning: every vendor renders parseable minimal and full files', () => {
   const f = new ProvisioningFixture();
   before(async () => {
@@ -243,6 +247,12 @@ describe('provisioning: every vendor renders parseable minimal and full files', 
       );
       assert.ok(minimal.body.includes('auth.papgate.test'), 'registrar');
       for (const mark of c.minimalMarks) assert.match(minimal.body, mark);
+      // what the PAP sheet tells the user (lift the handset, or dial *89) is what the file does
+      assert.equal(
+        WARM_LINE_ITEMS.test(minimal.body),
+        hasHotLine(c.vendor, c.model),
+        `${c.vendor} ${c.model}: hasHotLine says what the minimal file does`,
+      );
       assert.equal(credentialIn(minimal.body), null);
 
       const full = await request(f.port, path, { from: '127.0.1.9', headers: { 'user-agent': c.ua(c.mac) } });

@@ -644,6 +644,59 @@ describe('sites: admin API and store', () => {
     );
     assert.equal((await call('GET', '/api/v1/tenants/acme/sites/Old')).json!.emergencyCallerIdBy, 'tenant');
   });
+
+  it('a device naming a site the tenant keeps no record of is refused with the known sites (issue 24), unless accepted; devices without a record are listed', async () => {
+    const device = (mac: string, site: string) => ({ mac, vendor: 'yealink', model: 'T54W', site });
+    const add = (mac: string, site: string, q = '') =>
+      call('POST', `/api/v1/tenants/acme/devices${q}`, device(mac, site));
+    // no record at all: not checked (every call goes with the operator's identity)
+    assert.equal((await add('001565000001', 'Anywhere')).status, 201);
+    for (const s of ['Berlin', 'Munich'])
+      assert.equal(
+        (await call('PUT', `/api/v1/tenants/acme/sites/${s}`, { emergencyCallerId: '+493012345678' })).status,
+        201,
+      );
+    const typo = await add('001565000002', 'Berln');
+    assert.equal(typo.status, 409);
+    assert.deepEqual([typo.json!.error, typo.json!.field], ['unknown_site', 'site']);
+    assert.match(String(typo.json!.message), /"Berln" has no site record.*Berlin, Munich/);
+    assert.equal(
+      await r.client.exists(keys.tenant('acme').device(parseMac('001565000002'))),
+      0,
+      'nothing written',
+    );
+    assert.equal((await add('001565000002', 'Berlin')).status, 201);
+    assert.equal((await add('001565000003', 'Hamburg', '?unknownSite=accept')).status, 201);
+    assert.equal((await add('001565000004', 'Hamburg', '?unknownSite=yes')).status, 400);
+    // the CSV import: the row named, nothing imported
+    const csv = await request(port, '/api/v1/tenants/acme/devices.csv', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/csv' },
+      body: 'mac,vendor,type,site\n001565000005,yealink,T54W,Munich\n001565000006,yealink,T54W,Munch\n',
+    });
+    assert.equal(csv.status, 409);
+    const rows = (JSON.parse(csv.body) as { rows: { mac: string; reason: string }[] }).rows;
+    assert.deepEqual(
+      rows.map((x) => x.mac),
+      ['001565000006'],
+    );
+    assert.match(rows[0]!.reason, /"Munch" has no site record/);
+    assert.equal(
+      await r.client.exists(keys.tenant('acme').device(parseMac('001565000005'))),
+      0,
+      'nothing imported',
+    );
+    // the devices whose emergency calls go without their site's data
+    const missing = await call('GET', '/api/v1/tenants/acme/devices?siteRecord=missing');
+    assert.deepEqual(
+      (missing.json!.devices as { mac: string; site: string }[]).map((d) => [d.mac, d.site]),
+      [
+        ['001565000001', 'Anywhere'],
+        ['001565000003', 'Hamburg'],
+      ],
+    );
+    assert.equal((await call('GET', '/api/v1/tenants/acme/devices?siteRecord=all')).status, 400);
+  });
 });
 
 describe('sites: an emergency call never depends on the site lookup', () => {

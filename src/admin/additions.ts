@@ -5,13 +5,49 @@
 import type { FastifyRequest } from 'fastify';
 import type { NewDevice } from '../domain/device';
 import type { Mac } from '../domain/mac';
+import { unrecordedSites } from '../domain/site';
+import { Sites } from '../store/sites';
+import { InputError } from '../domain/errors';
 import type { CreateError } from '../store/devices';
+import type { Store } from '../store/store';
 import { OneAtATime, Shares } from '../lib/pacing';
 import { actor, HttpError, scope, type Api } from './api';
 
 export type Additions = ReturnType<typeof deviceAdditions>;
 
+/** A refused device: the store's reasons, or a site without a record (siteErrors). */
+export type AdditionError = CreateError & { readonly unknownSite?: true };
+type AdditionResult =
+  | Exclude<Awaited<ReturnType<Store['createDevices']>>, 'unknown_tenant'>
+  | { ok: false; errors: AdditionError[] };
+
 export function deviceAdditions({ config, store, log, now, metrics }: Api) {
+  const sites = new Sites(store.redis, { eventsMaxLen: config.eventsMaxLen, now });
+
+  /**
+   * A device naming a site the tenant keeps no record of (a typo: `Berln`) would call 112 without
+   * the site's caller ID and address: refused with the known names, unless the request says
+   * `?unknownSite=accept` (a site whose record comes later). See docs/admin.md#sites.
+   */
+  const siteErrors = async (
+    req: FastifyRequest,
+    tenant: string,
+    devices: readonly NewDevice[],
+  ): Promise<AdditionError[]> => {
+    const accept = (req.query as { unknownSite?: string }).unknownSite;
+    if (accept === 'accept') return [];
+    if (accept !== undefined) throw new InputError('unknownSite must be "accept"', 'unknownSite');
+    const names = (await sites.list(tenant)).map((s) => s.name);
+    const known = names.slice(0, 20).join(', ') + (names.length > 20 ? ', ...' : '');
+    return unrecordedSites(devices, names).map((index) => ({
+      index,
+      mac: devices[index]!.mac,
+      unknownSite: true,
+      reason:
+        `site "${devices[index]!.site}" has no site record (emergency caller ID and address); ` +
+        `the tenant's sites: ${known}. Add its record first, or send unknownSite=accept (CLI: --unknown-site accept)`,
+    }));
+  };
   /**
    * What a refused MAC is told: to a tenant token, that another customer holds it and whom to ask
    * (the operator, who can see where); to the operator, which tenant.
@@ -115,8 +151,14 @@ export function deviceAdditions({ config, store, log, now, metrics }: Api) {
       return owners;
     },
     /** One addition, all or nothing, after the MAC probe check; other tenants' MACs counted. */
-    add: async (req: FastifyRequest, tenant: string, devices: readonly NewDevice[]) => {
+    add: async (
+      req: FastifyRequest,
+      tenant: string,
+      devices: readonly NewDevice[],
+    ): Promise<AdditionResult> => {
       await checkProbes(req, tenant);
+      const unknown = await siteErrors(req, tenant, devices);
+      if (unknown.length > 0) return { ok: false, errors: unknown };
       const res = await store.createDevices(tenant, devices, actor(req));
       if (res === 'unknown_tenant')
         throw new HttpError(404, 'unknown_tenant', `tenant "${tenant}" does not exist`);

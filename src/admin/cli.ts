@@ -31,18 +31,23 @@ const t = (r: Run) => `/api/v1/tenants/${enc(r.args[0]!)}`;
 const dev = (r: Run) => `${t(r)}/devices/${enc(r.args[1]!)}`;
 
 /** Query string of the options given among `names`, and of `fixed`. */
-function query(r: Run, names: readonly string[], fixed: Record<string, string> = {}): string {
+function query(
+  r: Run,
+  names: readonly string[],
+  fixed: Record<string, string> = {},
+  renamed: Record<string, string> = {},
+): string {
   const q = new URLSearchParams(fixed);
-  for (const n of names) if (r.opt(n) !== undefined) q.set(n, r.opt(n)!);
+  for (const n of names) if (r.opt(n) !== undefined) q.set(renamed[n] ?? n, r.opt(n)!);
   const str = q.toString();
   return str ? `?${str}` : '';
 }
 
-function parseAccount(spec: string): Record<string, string> {
+function parseAccount(spec: string, what = '--account'): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of spec.split(',')) {
     const eq = part.indexOf('=');
-    if (eq < 1) throw new UsageError(`--account expects key=value pairs, got "${part}"`);
+    if (eq < 1) throw new UsageError(`${what} expects key=value pairs, got "${part}"`);
     out[part.slice(0, eq)] = part.slice(eq + 1);
   }
   return out;
@@ -78,6 +83,20 @@ function settingsChange(r: Run): Record<string, unknown> | null {
   return Object.keys(body).length === 0 ? null : body;
 }
 
+/** A site record from `site set` options; the API checks every field (docs/admin.md#sites). */
+function siteBody(r: Run): Record<string, unknown> {
+  const send = r.opt('send-location');
+  if (send !== undefined && send !== 'true' && send !== 'false')
+    throw new UsageError('--send-location expects true or false', 'site');
+  const address = r.opt('address');
+  return {
+    emergencyCallerId: r.opt('caller-id'),
+    civicAddress: address === undefined ? null : parseAccount(address, '--address'),
+    emergencyRoute: r.opt('route') ?? null,
+    sendLocation: send === undefined ? null : send === 'true',
+  };
+}
+
 const ACCOUNT_USAGE = '[--account server=HOST,user=U,password=P[,authUser=A][,displayName=D]]...';
 
 const COMMANDS: Record<string, Command> = {
@@ -92,18 +111,20 @@ const COMMANDS: Record<string, Command> = {
       r.call('PUT', t(r), { name: r.opt('name'), language: r.opt('language'), timeZone: r.opt('time-zone') }),
   },
   add: {
-    usage: `<tenant> --mac MAC --vendor VENDOR --model MODEL --site SITE [--language en|de]\n      ${ACCOUNT_USAGE}`,
-    summary: 'Add a device; the answer holds its PAP.',
-    options: { mac: s, vendor: s, model: s, site: s, language: s, account: many },
+    usage: `<tenant> --mac MAC --vendor VENDOR --model MODEL --site SITE [--language en|de]\n      ${ACCOUNT_USAGE} [--unknown-site accept]`,
+    summary:
+      'Add a device; the answer holds its PAP. A site the tenant has no record of is refused while it ' +
+      'has records, unless --unknown-site accept.',
+    options: { mac: s, vendor: s, model: s, site: s, language: s, account: many, 'unknown-site': s },
     args: [1, 1],
     run: (r) =>
-      r.call('POST', `${t(r)}/devices`, {
+      r.call('POST', `${t(r)}/devices${query(r, ['unknown-site'], {}, { 'unknown-site': 'unknownSite' })}`, {
         mac: r.opt('mac'),
         vendor: r.opt('vendor'),
         model: r.opt('model'),
         site: r.opt('site'),
         language: r.opt('language'),
-        accounts: r.opts('account').map(parseAccount),
+        accounts: r.opts('account').map((a) => parseAccount(a)),
       }),
   },
   edit: {
@@ -119,16 +140,44 @@ const COMMANDS: Record<string, Command> = {
         site: r.opt('site'),
         model: r.opt('model'),
         language: language === 'none' ? null : language,
-        accounts: r.opts('account').length > 0 ? r.opts('account').map(parseAccount) : undefined,
+        accounts: r.opts('account').length > 0 ? r.opts('account').map((a) => parseAccount(a)) : undefined,
       });
     },
   },
   list: {
-    usage: '<tenant> [--state needed|failed|blocked|successful] [--site SITE]',
-    summary: "The tenant's devices, filtered.",
-    options: { state: s, site: s },
+    usage: '<tenant> [--state needed|failed|blocked|successful] [--site SITE] [--site-record missing]',
+    summary:
+      "The tenant's devices, filtered (--site-record missing: those whose site has no emergency data).",
+    options: { state: s, site: s, 'site-record': s },
     args: [1, 1],
-    run: (r) => r.call('GET', `${t(r)}/devices${query(r, ['state', 'site'])}`),
+    run: (r) =>
+      r.call(
+        'GET',
+        `${t(r)}/devices${query(r, ['state', 'site', 'site-record'], {}, { 'site-record': 'siteRecord' })}`,
+      ),
+  },
+  site: {
+    usage:
+      '<tenant> [list | get NAME | delete NAME]\n' +
+      '      <tenant> set NAME --caller-id +E164 [--address country=DE,A3=Berlin,RD=...,HNO=...]\n' +
+      '      [--route sip:URI] [--send-location true|false]',
+    summary: "Site records: each site's emergency caller ID, civic address and route.",
+    options: { 'caller-id': s, address: s, route: s, 'send-location': s },
+    args: [1, 3],
+    run: (r) => {
+      const [, sub = 'list', name] = r.args;
+      if (sub === 'list') {
+        if (r.args.length > 2) throw new UsageError(`unexpected argument "${r.args[2]}"`, 'site');
+        return r.call('GET', `${t(r)}/sites`);
+      }
+      if (!['get', 'delete', 'set'].includes(sub))
+        throw new UsageError(`unknown site command "${sub}"`, 'site');
+      if (name === undefined) throw new UsageError(`site ${sub}: missing NAME`, 'site');
+      const site = `${t(r)}/sites/${enc(name)}`;
+      if (sub === 'get') return r.call('GET', site);
+      if (sub === 'delete') return r.call('DELETE', site);
+      return r.call('PUT', site, siteBody(r));
+    },
   },
   get: {
     usage: '<tenant> <mac>',

@@ -26,6 +26,13 @@ const TENANT_READ =
   'run at once per tenant; one more waits up to TENANT_READ_WAIT_MS, then gets 429 `tenant_busy` with Retry-After.';
 const forbidden = { 403: err };
 const site = { $ref: '#/components/schemas/SiteRecord' };
+const unknownSite = {
+  name: 'unknownSite',
+  in: 'query',
+  description:
+    'accept: add devices naming a site the tenant has no record of (without it: 409 `unknown_site` once the tenant keeps site records)',
+  schema: { enum: ['accept'] },
+};
 const siteParam = {
   name: 'site',
   in: 'path',
@@ -191,8 +198,9 @@ export const openApiDocument = {
           '409 `duplicate_mac`: a device of this tenant has the MAC; 409 `mac_registered_elsewhere`: ' +
           'another tenant has it (a tenant token is told to ask the operator, the operator which tenant). ' +
           'A tenant token is told of at most MAC_PROBE_LIMIT such MACs per MAC_PROBE_WINDOW_SECONDS; ' +
-          'past that every addition of the tenant gets 429 with Retry-After until the window ends.',
-        parameters: [tenant],
+          'past that every addition of the tenant gets 429 with Retry-After until the window ends. ' +
+          '409 `unknown_site`: the tenant keeps site records and none is named so (the answer lists them).',
+        parameters: [tenant, unknownSite],
         requestBody: json({ $ref: '#/components/schemas/NewDevice' }),
         responses: { 201: ok('created', device), 400: err, 404: err, 409: err, 413: err, 429: err },
       },
@@ -203,6 +211,12 @@ export const openApiDocument = {
           tenant,
           { name: 'state', in: 'query', schema: { enum: AUTH_STATES } },
           { name: 'site', in: 'query', schema: { type: 'string' } },
+          {
+            name: 'siteRecord',
+            in: 'query',
+            description: 'missing: only devices whose site has no record (no emergency caller ID or address)',
+            schema: { enum: ['missing'] },
+          },
           {
             name: 'q',
             in: 'query',
@@ -262,8 +276,9 @@ export const openApiDocument = {
           'tenant has is an error unless `mode=update`: then the row edits that device as PATCH does (PAP ' +
           'and authentication stay; its account replaces the first, an empty sip_password keeps the password; ' +
           'no language column or no account cells keep those). The answer counts `created` and `updated`. ' +
-          'MACs of other tenants count against MAC_PROBE_LIMIT as for POST .../devices (429 with Retry-After past it).',
-        parameters: [tenant, { name: 'mode', in: 'query', schema: { enum: ['add', 'update'] } }],
+          'MACs of other tenants count against MAC_PROBE_LIMIT as for POST .../devices (429 with Retry-After past it), ' +
+          'and sites without a record are refused as there.',
+        parameters: [tenant, unknownSite, { name: 'mode', in: 'query', schema: { enum: ['add', 'update'] } }],
         requestBody: { content: { 'text/csv': { schema: { type: 'string' } } } },
         responses: { 201: ok('created'), 400: err, 409: err, 413: err, 415: err, 429: err },
       },
@@ -478,7 +493,9 @@ export const openApiDocument = {
           200: ok('outcome', {
             type: 'object',
             properties: {
-              outcome: { enum: ['successful', 'wrong_pap', 'failed', 'blocked', 'not_required'] },
+              outcome: {
+                enum: ['successful', 'wrong_pap', 'failed', 'blocked', 'not_required', 'pap_expired'],
+              },
               state: { enum: AUTH_STATES },
               attemptsLeft: { type: 'integer' },
               failedUntil: { type: ['string', 'null'] },

@@ -85,7 +85,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       api.decorateRequest('principal', null);
       api.addHook('onRequest', authHook(deps.adminToken, ctx.tokens));
       tenantRoutes(api, ctx);
-      sessionRoutes(api);
+      sessionRoutes(api, ctx);
       tokenRoutes(api, ctx);
       deviceRoutes(api, ctx, additions);
       deviceEditRoutes(api, ctx);

@@ -549,6 +549,14 @@ export const VARIABLES = {
     max: YEAR,
     meaning: 'how long "suspend authentication" lasts',
   }),
+  PAP_LIFETIME_DAYS: int({
+    section: 'auth',
+    default: 0,
+    min: 0,
+    max: 3650,
+    meaning:
+      'days a PAP stays usable after it was issued (added, reset); older: `pap_expired` until a reset; 0: for ever',
+  }),
   AUTH_TEMP_WHITELIST_SECONDS: int({
     section: 'auth',
     default: 28800,

@@ -17,6 +17,8 @@ export interface AuthPolicy {
   readonly maxTotalFailures: number;
   readonly suspendSeconds: number;
   readonly tempWhitelistSeconds: number;
+  /** How long a PAP can be used after it was issued (PAP_LIFETIME_DAYS); 0 or absent: for ever. */
+  readonly papLifetimeSeconds?: number;
   /** Absent: no per-source limits (tools and tests that attempt PAPs directly). */
   readonly guessing?: GuessLimits;
 }
@@ -40,10 +42,19 @@ export interface AuthRecord {
   readonly failedUntil: number | null;
   /** ms epoch; authentication suspended while now < suspendedUntil */
   readonly suspendedUntil: number | null;
+  /** ms epoch; when the PAP was issued (the device added, or its last reset); absent: never expires */
+  readonly papIssuedAt?: number;
 }
 
 export type AttemptOutcome =
-  'successful' | 'wrong_pap' | 'failed' | 'blocked' | 'not_required' | 'source_limited';
+  | 'successful'
+  | 'wrong_pap'
+  | 'failed'
+  | 'blocked'
+  | 'not_required'
+  | 'source_limited'
+  /** the PAP is older than PAP_LIFETIME_DAYS: refused like a lock, until a reset issues a new one */
+  | 'pap_expired';
 
 /** What a PAP check answers: the state machine's outcome, or that no device has the MAC. */
 export type PapCheckOutcome = AttemptOutcome | 'unknown_device';
@@ -101,6 +112,25 @@ export function settle(rec: AuthRecord, now: number): AuthRecord {
   return rec;
 }
 
+/**
+ * Whether the device's PAP has outlived PAP_LIFETIME_DAYS (a sheet left in a drawer for months is
+ * a PAP anyone who finds it can use): refused until a reset issues a new one. Only a PAP still to
+ * be typed expires; an authenticated device has none.
+ */
+export function papExpired(
+  rec: AuthRecord,
+  now: number,
+  policy: Pick<AuthPolicy, 'papLifetimeSeconds'>,
+): boolean {
+  const lifetime = policy.papLifetimeSeconds ?? 0;
+  return (
+    lifetime > 0 &&
+    rec.state !== 'successful' &&
+    rec.papIssuedAt !== undefined &&
+    now >= rec.papIssuedAt + lifetime * 1000
+  );
+}
+
 export function attemptsLeft(rec: AuthRecord, policy: AuthPolicy): number {
   if (rec.state !== 'needed') return 0;
   return Math.max(
@@ -135,7 +165,8 @@ export function attemptPap(
       source: { wrongAt: recent, crossed: false, retryAt: Math.min(...recent) + source.windowSeconds * 1000 },
     };
   }
-  const counted = !papMatches && settle(stored, now).state === 'needed';
+  const settled = settle(stored, now);
+  const counted = !papMatches && settled.state === 'needed' && !papExpired(settled, now, policy);
   const wrongAt = counted ? [...recent, now] : recent;
   return {
     ...attemptOnDevice(stored, papMatches, now, policy),
@@ -159,6 +190,8 @@ function attemptOnDevice(
   });
   if (rec.state === 'successful') return unchanged('not_required');
   if (rec.state === 'blocked') return unchanged('blocked');
+  // before a lock: an expired PAP will not work after the lock either
+  if (papExpired(rec, now, policy)) return unchanged('pap_expired');
   if (rec.state === 'failed') return unchanged('failed');
 
   if (papMatches) {

@@ -10,6 +10,8 @@ export type IvrOutcome =
   | 'blocked'
   | 'not_possible'
   | 'source_limited'
+  /** the device's PAP is older than PAP_LIFETIME_DAYS: told "not possible", as for a lock */
+  | 'pap_expired'
   | 'no_input'
   | 'invalid_input'
   | 'caller_hangup'

@@ -144,3 +144,17 @@ export function parseSite(name: string, body: unknown): SiteInput {
     sendLocation,
   };
 }
+
+/**
+ * The devices (by index) whose site has no record among `recorded`, the names of the tenant's site
+ * records. A tenant that keeps none is not checked: its phones' emergency calls all go with the
+ * operator's identity (EMERGENCY_CALLER_ID), as before sites had records.
+ */
+export function unrecordedSites(
+  devices: readonly { readonly site: string }[],
+  recorded: readonly string[],
+): number[] {
+  if (recorded.length === 0) return [];
+  const known = new Set(recorded);
+  return devices.flatMap((d, i) => (known.has(d.site) ? [] : [i]));
+}

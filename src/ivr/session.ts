@@ -198,6 +198,9 @@ export class IvrSession {
           return this.say('not_possible', 'blocked');
         case 'source_limited':
           return this.say('not_possible', 'source_limited');
+        // no prompt of its own (prompts/ holds recordings): the lock's
+        case 'pap_expired':
+          return this.say('not_possible', 'pap_expired');
         default:
           // not_required (authenticated meanwhile by another path) or unknown_device (deleted meanwhile)
           return this.say('not_possible', 'not_possible');

@@ -50,6 +50,7 @@ const PAP_OUTCOMES = keysOf<PapOutcome>({
   blocked: true,
   not_required: true,
   source_limited: true,
+  pap_expired: true,
   unknown_device: true,
   store_error: true,
 });
@@ -59,6 +60,7 @@ const IVR_OUTCOMES = keysOf<IvrCallOutcome>({
   blocked: true,
   not_possible: true,
   source_limited: true,
+  pap_expired: true,
   no_input: true,
   invalid_input: true,
   caller_hangup: true,
@@ -136,6 +138,7 @@ export class Metrics {
   private readonly storeErrors: Record<StoreErrorKind, Inc>;
   private readonly macProbes: Record<MacProbeAnswer, Inc>;
   private readonly emergencies: Record<EmergencyResult, Record<EmergencyIdentity, Inc>>;
+  private readonly emergencySetup: Record<EmergencyResult, { observe(seconds: number): void }>;
   /** Seconds from sending a store command to Redis's answer (error replies included). */
   readonly storeLatency: Histogram;
   private readonly upstreamRequests: Record<GatedFamily, Record<UpstreamOutcome, Inc>>;
@@ -296,6 +299,15 @@ export class Metrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
+    const setup = new Histogram({
+      name: 'papgate_emergency_call_setup_seconds',
+      help: "Time from an emergency call's INVITE to its result (the route's answer, its refusal, the caller's cancel, or papgate giving up), by result as papgate_emergency_calls_total",
+      labelNames: ['result'],
+      // a PSAP may ring for a while before it answers: up to a minute
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60],
+      registers,
+    });
+    this.emergencySetup = table(EMERGENCY_RESULTS, (r) => setup.labels(r));
   }
 
   /** One provisioning reply; `vendor`, `decision` and `reason` as far as the request got. */
@@ -382,8 +394,10 @@ export class Metrics {
     this.macProbes[answer].inc();
   }
 
-  emergencyCall(result: EmergencyResult, identity: EmergencyIdentity): void {
+  /** One emergency call's result, the identity it went out with, and its set-up time in seconds. */
+  emergencyCall(result: EmergencyResult, identity: EmergencyIdentity, seconds: number): void {
     this.emergencies[result][identity].inc();
+    this.emergencySetup[result].observe(seconds);
   }
 
   /** The SIP side is on: its gauges are read from `sip` at each scrape. */

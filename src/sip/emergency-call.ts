@@ -64,7 +64,8 @@ export interface EmergencyRequest {
 }
 
 /**
- * Routes an emergency call and accounts for it: counted (papgate_emergency_calls_total), audited
+ * Routes an emergency call and accounts for it: counted (papgate_emergency_calls_total, its set-up
+ * time in papgate_emergency_call_setup_seconds), audited
  * in its device's tenant (within EMERGENCY_AUDIT per device), and held in deps.emergencyCalls until
  * its hang-up crossed, so that a shutdown neither drops its answer nor its BYE.
  */
@@ -73,18 +74,23 @@ export async function routeEmergency(e: EmergencyRequest): Promise<void> {
   const call: EmergencyCall = {};
   deps.emergencyCalls.add(call);
   const end = () => void deps.emergencyCalls.delete(call);
+  const started = performance.now();
   try {
     const placed = await placeEmergency(e, { call, end });
     if (placed.result !== 'connected') end();
-    deps.metrics?.emergencyCall(placed.result, placed.identity);
+    const setupMs = performance.now() - started;
+    deps.metrics?.emergencyCall(placed.result, placed.identity, setupMs / 1000);
     if (id.tenant !== null && id.mac !== null)
       void deps.store
         .emergencyCall(id.tenant, id.mac, {
           ip: req.source_address,
           callId: strangerText(req.get('call-id') ?? '', 64),
+          // the device's site as the operator named it: whether its record gave the identity is `identity`
+          site: id.site ?? '',
           route: placed.route ?? '',
           identity: placed.identity,
           outcome: placed.result,
+          setupMs: String(Math.round(setupMs)),
           ...(placed.status === undefined ? {} : { status: String(placed.status) }),
         })
         // the store's outage is logged by its connection; the call went out regardless

@@ -119,6 +119,7 @@ export class Authentication extends StorePart {
           source,
           limits?.perSourceTenant ?? 0,
           limits?.windowSeconds ?? 0,
+          (a.papLifetimeSeconds ?? 0) * 1000,
         ],
       );
       r = JSON.parse(raw as string);

@@ -109,6 +109,7 @@ export function deviceRecord(d: Omit<Device, 'tenant' | 'mac'>): Record<string, 
   putText(h, F.accounts, encodeAccounts(d.accounts));
   optional(h, F.language, d.language);
   optional(h, F.pap, d.pap);
+  optional(h, F.papIssuedAt, d.papIssuedAt ?? null);
   optional(h, F.failedUntil, d.failedUntil);
   optional(h, F.suspendedUntil, d.suspendedUntil);
   optional(h, F.suspensionNetwork, d.suspensionNetwork);
@@ -147,6 +148,8 @@ export function toDevice(tenant: string, mac: Mac, h: Record<string, string>): D
     accounts: decodeAccounts(getText(h, F.accounts)),
     createdAt: Number(h[F.createdAt]),
     pap: h[F.pap] ?? '',
+    // as attempt.lua reads it
+    papIssuedAt: Number(h[F.papIssuedAt] || h[F.createdAt]),
     generation: Number(h[F.generation] ?? 0),
     state,
     consecutiveFailures: Number(h[F.consecutiveFailures] ?? 0),

@@ -100,6 +100,8 @@ export const DEVICE = {
   accounts: 'a',
   createdAt: 'c',
   pap: 'p',
+  /** when the PAP was issued by a reset (ms); a device never reset: its `createdAt` */
+  papIssuedAt: 'pi',
   generation: 'g',
   state: 's',
   consecutiveFailures: 'n',

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createAdminServer } from '../../src/admin/server';
 import { freePort } from '../../src/store/embedded';
-import { keys } from '../../src/store/keys';
+import { DEVICE, keys } from '../../src/store/keys';
 import { Sites } from '../../src/store/sites';
 import { parseSite } from '../../src/domain/site';
 import { request } from '../support/http';
@@ -51,6 +51,7 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     h.extraEnv.EMERGENCY_ROUTE = `sip:127.0.0.1:${emergencyPort}`;
     h.extraEnv.EMERGENCY_SITE_ROUTES = `sip:127.0.0.1:${sitePort}`;
     h.extraEnv.EMERGENCY_CALLER_ID = OPERATOR_ID;
+    h.extraEnv.PAP_LIFETIME_DAYS = '1';
     await h.start(this);
     devices.ok = await h.device('001565e2e001');
     devices.wrong = await h.device('000413e2e002', { vendor: 'snom' });
@@ -63,6 +64,7 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     devices.rogue = await h.device('001565e2e008', { site: 'Rogue' });
     devices.tenantSet = await h.device('001565e2e009', { site: 'Tenant set' });
     devices.broken = await h.device('001565e2e00a', { site: 'Broken' });
+    devices.expired = await h.device('001565e2e00b');
   });
 
   after(() => h.stop());
@@ -77,6 +79,23 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     const notify = await reg.notified(15000);
     assert.equal(notify.event, 'check-sync;reboot=false', 'yealink event');
     reg.stop();
+  });
+
+  it('a PAP older than PAP_LIFETIME_DAYS through *89: refused as pap_expired ("not possible"), nothing counted, audited', async () => {
+    const d = devices.expired!;
+    // issued two days ago (the lifetime is one)
+    await h.store.redis.hSet(
+      keys.tenant(TENANT).device(d.mac),
+      DEVICE.papIssuedAt,
+      String(Date.now() - 2 * 86_400_000),
+    );
+    const call = await h.dial('expired', d, `${d.pap}#`);
+    assert.equal(call.code, 0, call.out);
+    assert.deepEqual(await h.outcomesAfter(d.mac, 1), ['pap_expired']);
+    const after = (await h.store.getDevice(TENANT, d.mac))!;
+    assert.deepEqual([after.state, after.consecutiveFailures, after.totalFailures], ['needed', 0, 0]);
+    const attempt = (await h.store.events(TENANT, 50)).find((e) => e.type === 'attempt' && e.mac === d.mac);
+    assert.deepEqual([attempt?.outcome, attempt?.channel], ['pap_expired', 'ivr']);
   });
 
   it('three wrong PAPs -> failed; the next call hears "not possible"; lock expiry sends check-sync', async () => {
@@ -224,6 +243,12 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
       (v) => v.labels.result === result && v.labels.identity === identity,
     )?.value ?? 0;
 
+  /** The number of papgate_emergency_call_setup_seconds observations of `result` (issue 24). */
+  const setupCount = async (result: string) =>
+    (await h.metrics.registry.getSingleMetric('papgate_emergency_call_setup_seconds')!.get()).values.find(
+      (v) => v.labels.result === result && (v as { metricName?: string }).metricName?.endsWith('_count'),
+    )?.value ?? 0;
+
   /** The device's latest `emergency_call` event in the audit trail (written after the call's outcome). */
   const audited = (mac: string) =>
     until(
@@ -271,6 +296,7 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     const loc = `loc-[0-9a-f]+@${REALM}`;
     const d = devices.located!;
     await fromSite(d);
+    const [counted, timed] = [await emergencyCount('connected', 'site'), await setupCount('connected')];
     await emergencyCall(
       d,
       h.emergencyRoute(sitePort, d.mac, [
@@ -285,6 +311,15 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
         { regexp: '<dm:deviceID>mac:001565e2e006<', in: 'body' },
       ]),
     );
+    // issue 24: audited with the site, counted, and its set-up time measured
+    const e = await audited(d.mac);
+    assert.deepEqual(
+      [e.outcome, e.identity, e.site, e.route],
+      ['connected', 'site', 'Floor 2/East', `sip:127.0.0.1:${sitePort}`],
+    );
+    assert.ok(Number(e.setupMs) >= 0 && Number(e.setupMs) < 30000, String(e.setupMs));
+    assert.equal(await emergencyCount('connected', 'site'), counted + 1);
+    assert.equal(await setupCount('connected'), timed + 1);
   });
 
   it("the same phone's MAC calling 112 from outside the site's networks (a stranger with its minimal file) -> the site's route, but the operator identity and no location", async () => {

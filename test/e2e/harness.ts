@@ -469,6 +469,7 @@ export class Harness {
     this.redisPort = await freePort();
     await this.startRedis();
     this.redisClient = await connectRedis(this.redis!.url, silentLog);
+    this.config = loadConfig(this.sipEnv());
     this.store = new Store(this.redisClient, {
       auth: {
         maxConsecutiveFailures: 3,
@@ -476,12 +477,13 @@ export class Harness {
         maxTotalFailures: 9,
         suspendSeconds: 60,
         tempWhitelistSeconds: 60,
+        // PAP_LIFETIME_DAYS of extraEnv
+        papLifetimeSeconds: this.config.auth.papLifetimeSeconds,
       },
       eventsMaxLen: 10000,
     });
     this.sipStore = new SipStore(this.redisClient, { nonceSeconds: 60 });
     await this.store.putTenant(TENANT, { name: 'E2E', language: 'en' }, 'e2e');
-    this.config = loadConfig(this.sipEnv());
     if (this.o.sipService === false) return;
     const logFile = fs.createWriteStream(path.join(this.tmp, 'papgate.log'));
     const lines = this.logLines;

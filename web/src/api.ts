@@ -80,6 +80,9 @@ export interface Session {
   readonly role: 'operator' | 'tenant';
   readonly tenant: string | null;
   readonly token: string | null;
+  /** What PAP sheets print: the number phones dial to authenticate, the language of those without one. */
+  readonly authServiceNumber: string;
+  readonly defaultLanguage: 'en' | 'de';
 }
 export interface Tenant {
   readonly id: string;
@@ -95,6 +98,8 @@ export interface Device {
   readonly createdAt: string;
   readonly state: 'needed' | 'failed' | 'blocked' | 'successful';
   readonly pap: string | null;
+  /** Older than PAP_LIFETIME_DAYS: refused until a reset. */
+  readonly papExpired: boolean;
   readonly consecutiveFailures: number;
   readonly totalFailures: number;
   readonly attemptsLeft: number;

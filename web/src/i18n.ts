@@ -21,6 +21,7 @@ const en = {
   'nav.sheets': 'PAP sheets',
   'nav.tokens': 'Tokens',
   'nav.settings': 'Settings',
+  'nav.sites': 'Sites',
   'nav.main': 'Main',
   'signedin.operator': 'Operator',
   'signedin.tenant': 'Token “{name}”',
@@ -99,6 +100,9 @@ const en = {
   'device.needsReset.help':
     'Asked without the credential this device holds, from an address whose request for it went unanswered a minute before: a phone that was factory-reset (it then shows its own provisioning failure and has no account), or a stranger behind the phone\'s address. papgate only asked for the credential again; the phone showing it clears this. Reset the device only when the phone really lost its configuration: it then gets the minimal configuration and needs a new PAP. (A device authenticated by its PAP that asks from elsewhere before its first full configuration gets "reset needed" and is marked too.)',
   'device.challenged': 'Asked for its credential',
+  'device.papExpired': 'PAP expired, needs reset',
+  'device.papExpired.help':
+    "The PAP is older than the PAP lifetime (PAP_LIFETIME_DAYS): it is refused. Reset the device to issue a new one, and hand that to the phone's user.",
   'confirm.ok': 'Yes, do it',
   'confirm.cancel': 'Cancel',
   'add.title': 'Add a device',
@@ -181,16 +185,50 @@ const en = {
   'audit.newest': 'Newest',
   'audit.older': 'Older events',
   'audit.none': 'No events.',
+  'sites.title': 'Sites',
+  'sites.intro':
+    "A site's record gives its phones' emergency calls a call-back number, an address and a route. A phone whose site has none calls with the operator's identity only.",
+  'sites.records': 'Site records',
+  'sites.none': 'No site records.',
+  'sites.name': 'Site name',
+  'sites.callerId': 'Emergency caller ID (E.164)',
+  'sites.address': 'Address',
+  'sites.country': 'Country (ISO code)',
+  'sites.city': 'City',
+  'sites.street': 'Street',
+  'sites.number': 'House number',
+  'sites.postcode': 'Postcode',
+  'sites.building': 'Building name',
+  'sites.floor': 'Floor',
+  'sites.room': 'Room',
+  'sites.route': 'Emergency route (SIP URI; empty: the operator route)',
+  'sites.location': 'Send the location',
+  'sites.locationDefault': "the operator's setting",
+  'sites.save': 'Save site',
+  'sites.saved': 'Site {site} saved.',
+  'sites.edit': 'Edit {site}',
+  'sites.delete': 'Delete {site}',
+  'sites.confirmDelete':
+    'Delete the record of site "{site}"? Its phones then call emergency numbers without its caller ID and address.',
+  'sites.missing': 'Devices without emergency data',
+  'sites.missingHelp':
+    'Sites named by devices that have no record: their emergency calls go without caller ID and address.',
+  'sites.missingNone': 'Every device names a site with a record.',
+  'sites.addRecord': 'Add a record for {site}',
+  'sites.devices': '{count} device(s)',
   'sheets.title': 'PAP sheets',
   'sheets.intro': 'One printable sheet per site, listing each device that still needs authentication.',
   'sheets.open': 'Sheet for {site}',
   'sheet.title': 'PAP sheet – {site}',
   'sheet.intro':
-    '{tenant}, site {site}: phones to set up: {count}. Plug in each phone and lift the handset; when asked, type its PAP followed by #.',
+    '{tenant}, site {site}: phones to set up: {count}. Plug in each phone and do what its card says.',
+  'sheet.lift': 'Lift the handset and wait: the phone dials {number}. When asked, type the PAP and #.',
+  'sheet.dial': 'Dial {number}. When asked, type the PAP and #.',
   'sheet.print': 'Print',
   'sheet.printed': 'Printed {date}',
   'sheet.none': 'No device of this site needs authentication.',
   'sheet.qr': 'QR code of the PAP of {mac}',
+  'sheet.extension': 'Extension {extension}',
   'tokens.title': 'Admin tokens',
   'tokens.intro':
     'Tokens of this tenant. A token reaches this tenant only. Its value is shown once, when it is created.',
@@ -229,6 +267,7 @@ const de: Record<Key, string> = {
   'nav.sheets': 'PAP-Blätter',
   'nav.tokens': 'Tokens',
   'nav.settings': 'Einstellungen',
+  'nav.sites': 'Standorte',
   'nav.main': 'Hauptmenü',
   'signedin.operator': 'Betreiber',
   'signedin.tenant': 'Token „{name}“',
@@ -304,6 +343,9 @@ const de: Record<Key, string> = {
   'device.file.operator': 'Ihre eigene (PROVISIONING_TEMPLATES_DIR)',
   'device.noHistory': 'Keine Ereignisse aufgezeichnet.',
   'device.needsReset': 'Reset nötig',
+  'device.papExpired': 'PAP abgelaufen, Reset nötig',
+  'device.papExpired.help':
+    'Die PAP ist älter als ihre Gültigkeit (PAP_LIFETIME_DAYS) und wird abgelehnt. Das Gerät zurücksetzen, um eine neue auszugeben, und diese dem Benutzer des Telefons geben.',
   'device.needsReset.help':
     'Ohne das Kennwort dieses Geräts angefragt, von einer Adresse, deren Anfrage danach eine Minute zuvor unbeantwortet blieb: ein auf Werkseinstellungen zurückgesetztes Telefon (es zeigt dann seinen eigenen Provisionierungsfehler und hat kein Konto) oder ein Fremder hinter der Adresse des Telefons. papgate hat nur erneut nach dem Kennwort gefragt; zeigt das Telefon es vor, verschwindet diese Markierung. Setzen Sie das Gerät nur zurück, wenn das Telefon seine Konfiguration wirklich verloren hat: es erhält dann die Minimalkonfiguration und braucht eine neue PAP. (Ein per PAP authentifiziertes Gerät, das vor seiner ersten vollständigen Konfiguration von anderswo anfragt, erhält „Reset nötig“ und wird ebenfalls markiert.)',
   'device.challenged': 'Nach Kennwort gefragt',
@@ -389,16 +431,51 @@ const de: Record<Key, string> = {
   'audit.newest': 'Neueste',
   'audit.older': 'Ältere Ereignisse',
   'audit.none': 'Keine Ereignisse.',
+  'sites.title': 'Standorte',
+  'sites.intro':
+    'Der Eintrag eines Standorts gibt den Notrufen seiner Telefone eine Rückrufnummer, eine Adresse und eine Route. Ein Telefon, dessen Standort keinen hat, ruft nur mit der Kennung des Betreibers an.',
+  'sites.records': 'Standorteinträge',
+  'sites.none': 'Keine Standorteinträge.',
+  'sites.name': 'Standortname',
+  'sites.callerId': 'Notruf-Rufnummer (E.164)',
+  'sites.address': 'Adresse',
+  'sites.country': 'Land (ISO-Code)',
+  'sites.city': 'Ort',
+  'sites.street': 'Straße',
+  'sites.number': 'Hausnummer',
+  'sites.postcode': 'Postleitzahl',
+  'sites.building': 'Gebäudename',
+  'sites.floor': 'Etage',
+  'sites.room': 'Raum',
+  'sites.route': 'Notrufroute (SIP-URI; leer: die Route des Betreibers)',
+  'sites.location': 'Standort mitsenden',
+  'sites.locationDefault': 'Einstellung des Betreibers',
+  'sites.save': 'Standort speichern',
+  'sites.saved': 'Standort {site} gespeichert.',
+  'sites.edit': '{site} bearbeiten',
+  'sites.delete': '{site} löschen',
+  'sites.confirmDelete':
+    'Den Eintrag des Standorts „{site}“ löschen? Seine Telefone rufen Notrufnummern dann ohne seine Rufnummer und Adresse an.',
+  'sites.missing': 'Geräte ohne Notrufdaten',
+  'sites.missingHelp':
+    'Standorte von Geräten ohne Eintrag: ihre Notrufe gehen ohne Rufnummer und Adresse hinaus.',
+  'sites.missingNone': 'Jedes Gerät nennt einen Standort mit Eintrag.',
+  'sites.addRecord': 'Eintrag für {site} anlegen',
+  'sites.devices': '{count} Gerät(e)',
   'sheets.title': 'PAP-Blätter',
   'sheets.intro': 'Ein druckbares Blatt pro Standort mit jedem Gerät, das noch authentifiziert werden muss.',
   'sheets.open': 'Blatt für {site}',
   'sheet.title': 'PAP-Blatt – {site}',
   'sheet.intro':
-    '{tenant}, Standort {site}: einzurichtende Telefone: {count}. Telefon anschließen und den Hörer abnehmen; nach der Ansage die PAP eingeben und mit # abschließen.',
+    '{tenant}, Standort {site}: einzurichtende Telefone: {count}. Jedes Telefon anschließen und tun, was auf seiner Karte steht.',
+  'sheet.lift':
+    'Hörer abnehmen und warten: das Telefon wählt {number}. Nach der Ansage die PAP eingeben und mit # abschließen.',
+  'sheet.dial': '{number} wählen. Nach der Ansage die PAP eingeben und mit # abschließen.',
   'sheet.print': 'Drucken',
   'sheet.printed': 'Gedruckt am {date}',
   'sheet.none': 'Kein Gerät dieses Standorts muss authentifiziert werden.',
   'sheet.qr': 'QR-Code der PAP von {mac}',
+  'sheet.extension': 'Durchwahl {extension}',
   'tokens.title': 'Admin-Tokens',
   'tokens.intro':
     'Tokens dieses Mandanten. Ein Token erreicht nur diesen Mandanten. Sein Wert wird einmal angezeigt, beim Anlegen.',
@@ -428,8 +505,8 @@ export function setLang(l: Lang, remember: boolean): void {
   lang.set(l);
 }
 
-export function t(key: Key, vars: Record<string, string | number> = {}): string {
-  return tParts(key, vars).join('');
+export function t(key: Key, vars: Record<string, string | number> = {}, l: Lang = lang.value): string {
+  return tParts(key, vars, l).join('');
 }
 
 /**
@@ -437,8 +514,8 @@ export function t(key: Key, vars: Record<string, string | number> = {}): string 
  * those at odd indexes the values put in. The console wraps each value in <bdi>, so that a name
  * holding bidirectional controls cannot reorder the sentence around it.
  */
-export function tParts(key: Key, vars: Record<string, string | number> = {}): string[] {
-  return (lang.value === 'de' ? de : en)[key]
+export function tParts(key: Key, vars: Record<string, string | number> = {}, l: Lang = lang.value): string[] {
+  return (l === 'de' ? de : en)[key]
     .split(/\{(\w+)\}/)
     .map((part, i) => (i % 2 === 0 ? part : String(vars[part] ?? '')));
 }

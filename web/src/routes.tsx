@@ -11,6 +11,7 @@ import { Overview } from './pages/Overview';
 import { Sheet } from './pages/Sheet';
 import { Settings } from './pages/Settings';
 import { Sheets } from './pages/Sheets';
+import { Sites } from './pages/Sites';
 import { Tenants } from './pages/Tenants';
 import { Tokens } from './pages/Tokens';
 import { Whitelist } from './pages/Whitelist';
@@ -78,6 +79,8 @@ function TenantPage(props: {
       return <Sheet tenant={tenant} tenantName={props.tenantName} site={rest[0] ?? ''} />;
     case 'tokens':
       return <Tokens tenant={tenant} />;
+    case 'sites':
+      return <Sites tenant={tenant} />;
     default:
       return <Loading error={new Error(`no page "${page}"`)} />;
   }

@@ -53,6 +53,9 @@ export function authenticateRoutes(api: FastifyInstance, { config, store, now, m
       attemptsLeft: r.attemptsLeft,
       failedUntil: iso(r.failedUntil),
       whitelistedIp: r.whitelistedIp,
+      ...(r.outcome === 'pap_expired'
+        ? { message: 'PAP expired (PAP_LIFETIME_DAYS): ask for a new one, a reset of the device issues it' }
+        : {}),
     };
   });
 }

@@ -5,13 +5,15 @@ import {
   attemptsLeft,
   settle,
   isSuspended,
+  papExpired,
   type AuthPolicy,
   type AuthState,
 } from '../../domain/auth';
 import { parseNewDevice, type Device } from '../../domain/device';
 import { InputError } from '../../domain/errors';
 import { parseSuspensionNetwork } from '../../domain/provisioning';
-import type { Additions } from '../additions';
+import { Sites } from '../../store/sites';
+import type { AdditionError, Additions } from '../additions';
 import { actor, HttpError, iso, objectBody, stateFilter, type Api } from '../api';
 
 /** An optional integer query parameter within [min, max]. */
@@ -43,6 +45,8 @@ export function deviceView(d: Device, now: number, policy: AuthPolicy) {
     createdAt: iso(d.createdAt),
     state: s.state,
     pap: s.state === 'successful' ? null : d.pap,
+    // older than PAP_LIFETIME_DAYS: refused until a reset issues a new one
+    papExpired: papExpired(s, now, policy),
     consecutiveFailures: s.consecutiveFailures,
     totalFailures: s.totalFailures,
     failedUntil: iso(s.failedUntil),
@@ -68,17 +72,19 @@ export function deviceRoutes(
   { adding, tenantAdditions, add, refusal }: Additions,
 ): void {
   const view = (d: Device, t: number) => deviceView(d, t, config.auth);
+  const siteRecords = new Sites(store.redis, { eventsMaxLen: config.eventsMaxLen, now });
 
   api.post('/tenants/:tenant/devices', async (req, reply) => {
     const tenant = await tenantOf(req);
     const nd = parseNewDevice(req.body);
     const res = await tenantAdditions.run(tenant, () => adding.run(() => add(req, tenant, [nd])));
     if (!res.ok) {
-      const e = res.errors[0]!;
+      const e: AdditionError = res.errors[0]!;
       throw new HttpError(
         409,
-        e.owner === undefined ? 'duplicate_mac' : 'mac_registered_elsewhere',
+        e.unknownSite ? 'unknown_site' : e.owner === undefined ? 'duplicate_mac' : 'mac_registered_elsewhere',
         `${nd.mac}: ${refusal(req, e)}`,
+        e.unknownSite ? { field: 'site' } : {},
       );
     }
     const device = await store.getDevice(tenant, nd.mac);
@@ -87,14 +93,29 @@ export function deviceRoutes(
 
   api.get('/tenants/:tenant/devices', async (req) => {
     const tenant = await tenantOf(req);
-    const q = req.query as { state?: string; site?: string; q?: string; offset?: string; limit?: string };
+    const q = req.query as {
+      state?: string;
+      site?: string;
+      q?: string;
+      offset?: string;
+      limit?: string;
+      siteRecord?: string;
+    };
     const state = stateFilter(q.state);
+    if (q.siteRecord !== undefined && q.siteRecord !== 'missing')
+      throw new InputError('siteRecord must be "missing"', 'siteRecord');
     const search = macSearch(q.q);
     const offset = intParam(q.offset, 'offset', 0, 1e9) ?? 0;
     const limit = intParam(q.limit, 'limit', 1, 1000);
     return tenantReads.run(tenant, async () => {
       const t = now();
-      const all = await store.listDevices(tenant);
+      const [all, recorded] = await Promise.all([
+        store.listDevices(tenant),
+        // `?siteRecord=missing`: the devices whose emergency calls go without their site's caller ID and address
+        q.siteRecord === undefined
+          ? null
+          : siteRecords.list(tenant).then((l) => new Set(l.map((x) => x.name))),
+      ]);
       const stateCounts = Object.fromEntries(AUTH_STATES.map((s) => [s, 0])) as Record<AuthState, number>;
       const sites = new Set<string>();
       const matching: Device[] = [];
@@ -104,6 +125,7 @@ export function deviceRoutes(
         sites.add(d.site);
         if (state !== undefined && s !== state) continue;
         if (q.site !== undefined && d.site !== q.site) continue;
+        if (recorded !== null && recorded.has(d.site)) continue;
         if (search !== undefined && !d.mac.includes(search)) continue;
         matching.push(d);
       }

@@ -1,5 +1,6 @@
 import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { MAX_ACCOUNTS } from '../../domain/device';
+import { YEALINK_DECT } from '../../domain/hotline';
 import { lineEscape } from '../render';
 import type { CommonSettings, SettingItem } from '../../domain/settings';
 import { lookup, readCommon } from './common';
@@ -19,8 +20,6 @@ const UA = [
   // `W52P 25.30.0.2 00:15:65:44:b3:7c`, `VP530P 23.70.0.40 ...`: older firmware names no vendor.
   new RegExp(`^((?:W[0-9]{2}|VP[0-9]{3})[A-Z]?)\\s+[0-9.]+\\s+${MAC}\\b`),
 ];
-/** DECT bases and managers (W52P, W60B, W80B, W80DM, ...): no off-hook hot line. */
-const DECT = /W[0-9]{2}(?:[BP]|DM)\b/i;
 /**
  * DECT systems whose 8x.87 firmware takes the SIP server from a server template (Wazo
  * wazo_yealink/v87 W70B/W75B/W80B/W90B/W75DM/W80DM/W90DM.tpl, all `extends 'base-dect.tpl'`).
@@ -107,7 +106,7 @@ function commonItems(settings: CommonSettings, model: string): SettingItem[] {
     ...(rules ? timeItems(rules) : []),
     ...(ntp ? [{ name: 'local_time.ntp_server1', value: ntp }] : []),
     ...(lang
-      ? DECT.test(model)
+      ? YEALINK_DECT.test(model)
         ? [
             { name: 'lang.wui', value: lang[0] },
             { name: 'custom.handset.language', value: lang[1] },
@@ -135,10 +134,11 @@ export const yealink: VendorModule = {
   },
   parseUserAgent: (ua) => firstUserAgent(UA, ua),
   accountSlots: sipAccounts,
-  handsets: (model) => (DECT.test(model) ? Math.max(HANDSETS[modelKey(model)] ?? 0, sipAccounts(model)) : 0),
+  handsets: (model) =>
+    YEALINK_DECT.test(model) ? Math.max(HANDSETS[modelKey(model)] ?? 0, sipAccounts(model)) : 0,
   overrides(device) {
     if (DECT_SYSTEM.test(device.model)) return ['dect-system', 'dect'];
-    return DECT.test(device.model) ? ['dect'] : [];
+    return YEALINK_DECT.test(device.model) ? ['dect'] : [];
   },
   commonItems,
 };

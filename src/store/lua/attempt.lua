@@ -1,7 +1,7 @@
 -- One PAP attempt; mirrors attemptPap() in src/domain/auth.ts.
 -- KEYS: device, tempWhitelist, locks, events, source's wrong PAPs (ZSET), source's alert flag
 -- ARGV: pap, now, maxConsecutive, lockSeconds, maxTotal, tempWhitelistSeconds, ip, actor, maxlen, channel,
---       source ('' = none), source limit, source window (seconds)
+--       source ('' = none), source limit, source window (seconds), PAP lifetime (ms, 0 = for ever)
 local dev, twl, locks, events, guesses, alerted = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local given, now = ARGV[1], tonumber(ARGV[2])
 local maxConsecutive, lockSeconds, maxTotal = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -11,6 +11,7 @@ local twlSeconds = tonumber(ARGV[6])
 local ip, actor, maxlen, channel = ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 local source, srcLimit, windowSeconds = ARGV[11], tonumber(ARGV[12]), ARGV[13]
 local windowMs = tonumber(windowSeconds) * 1000
+local papLifetime = tonumber(ARGV[14])
 if redis.call('EXISTS', dev) == 0 then return cjson.encode({ outcome = 'unknown_device' }) end
 
 -- A source at its limit is refused before the device is read: nothing of the device changes, and
@@ -24,8 +25,10 @@ if source ~= '' then
     return cjson.encode({ outcome = 'source_limited', retryAt = tostring(tonumber(oldest[2]) + windowMs) })
   end
 end
-local f = redis.call('HMGET', dev, 's', 'n', 't', 'fu', 'p')
+local f = redis.call('HMGET', dev, 's', 'n', 't', 'fu', 'p', 'pi', 'c')
 local state, consec, total, failedUntil, pap, mac = f[1], num(f[2]) or 0, num(f[3]) or 0, num(f[4]), f[5], device_mac(dev)
+-- papExpired(): issued by the last reset, else when the device was added
+local issued = num(f[6]) or num(f[7])
 
 if state == 'failed' and failedUntil and now >= failedUntil then
   state, consec, failedUntil = 'needed', 0, nil
@@ -40,6 +43,8 @@ if state == 'successful' then
   outcome = 'not_required'
 elseif state == 'blocked' then
   outcome = 'blocked'
+elseif papLifetime > 0 and issued and now >= issued + papLifetime then
+  outcome = 'pap_expired'
 elseif state == 'failed' then
   outcome = 'failed'
 elseif same(given, pap) then

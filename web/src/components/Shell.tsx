@@ -16,6 +16,7 @@ const TENANT_PAGES = [
   ['settings', 'nav.settings'],
   ['audit', 'nav.audit'],
   ['sheets', 'nav.sheets'],
+  ['sites', 'nav.sites'],
   ['tokens', 'nav.tokens'],
 ] as const;
 

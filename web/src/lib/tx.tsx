@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { tParts } from '../i18n';
+import { tParts, type Lang } from '../i18n';
 
 /**
  * t() with every value isolated in <bdi>: a tenant or site name holding bidirectional controls
@@ -9,6 +9,7 @@ import { tParts } from '../i18n';
 export function tx(
   key: Parameters<typeof tParts>[0],
   vars: Record<string, string | number>,
+  l?: Lang,
 ): ComponentChildren {
-  return tParts(key, vars).map((part, i) => (i % 2 === 0 ? part : <bdi>{part}</bdi>));
+  return tParts(key, vars, l).map((part, i) => (i % 2 === 0 ? part : <bdi>{part}</bdi>));
 }

@@ -7,6 +7,7 @@ import { EventTable } from '../components/EventTable';
 import { Field } from '../components/Field';
 import { Loading } from '../components/Loading';
 import { NeedsReset } from '../components/NeedsReset';
+import { PapExpired } from '../components/PapExpired';
 import { StateBadge } from '../components/StateBadge';
 import { Status } from '../components/Status';
 import { Title } from '../components/Title';
@@ -71,6 +72,8 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
           <StateBadge state={d.state} />
           <NeedsReset needsReset={d.needsReset} />
           {d.needsReset && <p class="muted">{t('device.needsReset.help')}</p>}
+          <PapExpired device={d} />
+          {d.papExpired && <p class="muted">{t('device.papExpired.help')}</p>}
         </dd>
         {d.pap !== null && (
           <>

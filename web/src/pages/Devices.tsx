@@ -4,6 +4,7 @@ import { api, ApiError, enc, type DeviceListPage, type RolloutSummary } from '..
 import { Field } from '../components/Field';
 import { Loading } from '../components/Loading';
 import { NeedsReset } from '../components/NeedsReset';
+import { PapExpired } from '../components/PapExpired';
 import { StateBadge } from '../components/StateBadge';
 import { Status } from '../components/Status';
 import { Title } from '../components/Title';
@@ -111,6 +112,7 @@ export function Devices(props: { tenant: string; query: URLSearchParams }) {
                   <td>
                     <StateBadge state={d.state} />
                     <NeedsReset needsReset={d.needsReset} />
+                    <PapExpired device={d} />
                   </td>
                   <td>
                     <bdi>{d.site}</bdi>
