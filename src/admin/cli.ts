@@ -9,8 +9,12 @@ const USAGE = `papgate: admin command line (talks to the admin API)
               [--account server=HOST,user=U,password=P[,authUser=A][,displayName=D]]...
   papgate list <tenant> [--state needed|failed|blocked|successful] [--site SITE]
   papgate get|reset|delete <tenant> <mac>
-  papgate suspend <tenant> <mac> [--network ADDRESS|CIDR]  (only a fetch from there gets the file)
+  papgate pin-bypass <tenant> <mac> [--network ADDRESS|CIDR]
+              skip the PIN for one full file (only a fetch from there gets it); old name: suspend
+  papgate end-pin-bypass|unlock|bypasses <tenant> <mac>
+              end a PIN bypass early | unlock a failed device, keeping its PAP | what lets it in without a PAP
   papgate whitelist <tenant> [list | add ENTRY | remove ENTRY | temporary]
+  papgate whitelist <tenant> remove-temporary IP [--site SITE]
   papgate export <tenant> [--state STATE]        (CSV on standard output)
   papgate import <tenant> FILE.csv
   papgate authenticate <mac> <pap> [--ip IP]
@@ -112,14 +116,23 @@ async function run(argv: string[]): Promise<number> {
       return call('DELETE', `${t()}/devices/${need(1, 'mac')}`);
     case 'reset':
       return call('POST', `${t()}/devices/${need(1, 'mac')}/reset`);
+    case 'pin-bypass':
     case 'suspend':
-      return call('POST', `${t()}/devices/${need(1, 'mac')}/suspend`, { network: flag('network') });
+      return call('POST', `${t()}/devices/${need(1, 'mac')}/pin-bypass`, { network: flag('network') });
+    case 'end-pin-bypass':
+      return call('DELETE', `${t()}/devices/${need(1, 'mac')}/pin-bypass`);
+    case 'unlock':
+      return call('POST', `${t()}/devices/${need(1, 'mac')}/unlock`);
+    case 'bypasses':
+      return call('GET', `${t()}/devices/${need(1, 'mac')}/bypasses`);
     case 'whitelist': {
       const sub = args[1] ?? 'list';
       if (sub === 'list') return call('GET', `${t()}/whitelist`);
       if (sub === 'temporary') return call('GET', `${t()}/whitelist/temporary`);
       if (sub === 'add') return call('POST', `${t()}/whitelist`, { entry: args[2] });
       if (sub === 'remove') return call('DELETE', `${t()}/whitelist/${need(2, 'entry')}`);
+      if (sub === 'remove-temporary')
+        return call('DELETE', `${t()}/whitelist/temporary/${need(2, 'address')}${query(['site'])}`);
       throw new UsageError(`unknown whitelist command "${sub}"`);
     }
     case 'export':

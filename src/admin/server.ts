@@ -8,6 +8,7 @@ import { openApiDocument } from './openapi';
 import { authenticateRoutes } from './routes/authenticate';
 import { csvRoutes } from './routes/csv';
 import { deviceRoutes } from './routes/devices';
+import { lifecycleRoutes } from './routes/lifecycle';
 import { eventRoutes } from './routes/events';
 import { sessionRoutes } from './routes/session';
 import { siteRoutes } from './routes/sites';
@@ -84,6 +85,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       sessionRoutes(api);
       tokenRoutes(api, ctx);
       deviceRoutes(api, ctx, additions);
+      lifecycleRoutes(api, ctx);
       csvRoutes(api, ctx, additions);
       siteRoutes(api, ctx);
       whitelistRoutes(api, ctx);

@@ -243,4 +243,44 @@ export class Authentication extends StorePart {
     );
     return reply.error ? null : { suspendedUntil: until };
   }
+
+  /** Transition 7 (unlockFailed): the unlocked device, or why not (unknown, or not `failed`: its settled state). */
+  async unlockDevice(
+    tenant: string,
+    mac: Mac,
+    actor: Actor,
+  ): Promise<
+    | { ok: true }
+    | { ok: false; error: 'unknown_device' }
+    | { ok: false; error: 'not_failed'; state: AuthState }
+  > {
+    await this.ready();
+    const k = keys.tenant(tenant);
+    const reply = JSON.parse(
+      (await scripts.unlock.run(
+        this.redis,
+        [k.device(mac), k.locks, k.events],
+        [this.now(), this.maxlen, actor],
+      )) as string,
+    );
+    if (reply.error === 'unknown_device') return { ok: false, error: 'unknown_device' };
+    if (reply.error === 'not_failed') return { ok: false, error: 'not_failed', state: reply.state };
+    this.ctx.transitioned('failed', 'needed');
+    return { ok: true };
+  }
+
+  /** Ends a running PIN bypass (endPinBypass): when it would have run out, or null when none ran ('unknown' for no device). */
+  async endPinBypass(tenant: string, mac: Mac, actor: Actor): Promise<number | null | 'unknown'> {
+    await this.ready();
+    const k = keys.tenant(tenant);
+    const reply = JSON.parse(
+      (await scripts.endbypass.run(
+        this.redis,
+        [k.device(mac), k.events],
+        [this.now(), this.maxlen, actor],
+      )) as string,
+    );
+    if (reply.error === 'unknown_device') return 'unknown';
+    return reply.error ? null : Number(reply.ended);
+  }
 }

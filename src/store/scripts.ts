@@ -53,4 +53,7 @@ export const scripts = {
   migrate: new LuaScript('migrate'),
   site: new LuaScript('site'),
   token: new LuaScript('token'),
+  unlock: new LuaScript('unlock'),
+  endbypass: new LuaScript('endbypass'),
+  untemp: new LuaScript('untemp'),
 };

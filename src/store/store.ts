@@ -100,6 +100,12 @@ export class Store {
   suspendDevice(...a: Parameters<Authentication['suspendDevice']>) {
     return this.auth.suspendDevice(...a);
   }
+  endPinBypass(...a: Parameters<Authentication['endPinBypass']>) {
+    return this.auth.endPinBypass(...a);
+  }
+  unlockDevice(...a: Parameters<Authentication['unlockDevice']>) {
+    return this.auth.unlockDevice(...a);
+  }
 
   // whitelists.ts
   whitelist(...a: Parameters<Whitelists['whitelist']>) {
@@ -113,6 +119,9 @@ export class Store {
   }
   temporaryWhitelist(...a: Parameters<Whitelists['temporaryWhitelist']>) {
     return this.whitelists.temporaryWhitelist(...a);
+  }
+  removeTemporary(...a: Parameters<Whitelists['removeTemporary']>) {
+    return this.whitelists.removeTemporary(...a);
   }
   isSiteNetwork(...a: Parameters<Whitelists['isSiteNetwork']>) {
     return this.whitelists.isSiteNetwork(...a);

@@ -1,0 +1,78 @@
+/**
+ * What an admin does to a device's authentication besides adding, resetting and deleting it: end
+ * a PIN bypass early, unlock a `failed` device keeping its PAP, see what would let it in without
+ * its PAP, and remove temporary whitelist entries (docs/admin.md, "Device lifecycle").
+ */
+import type { FastifyInstance } from 'fastify';
+import ipaddr from 'ipaddr.js';
+import { isSuspended, temporaryEntriesLettingIn } from '../../domain/auth';
+import { InputError } from '../../domain/errors';
+import { actor, HttpError, iso, type Api } from '../api';
+
+export function lifecycleRoutes(api: FastifyInstance, { store, now, tenantOf, deviceOf }: Api): void {
+  api.delete('/tenants/:tenant/devices/:mac/pin-bypass', async (req, reply) => {
+    const { tenant, device } = await deviceOf(req);
+    const r = await store.endPinBypass(tenant, device.mac, actor(req));
+    if (r === 'unknown') throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist`);
+    if (r === null)
+      throw new HttpError(409, 'no_pin_bypass', `device ${device.mac} has no PIN bypass running`);
+    return reply.code(204).send();
+  });
+
+  api.post('/tenants/:tenant/devices/:mac/unlock', async (req) => {
+    const { tenant, device } = await deviceOf(req);
+    const r = await store.unlockDevice(tenant, device.mac, actor(req));
+    if (!r.ok && r.error === 'unknown_device')
+      throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist`);
+    if (!r.ok)
+      throw new HttpError(
+        409,
+        'not_failed',
+        r.state === 'blocked'
+          ? `device ${device.mac} is blocked, not failed: only a reset (a new PAP) lets it authenticate again`
+          : `device ${device.mac} is ${r.state}, not failed: nothing to unlock`,
+        { state: r.state },
+      );
+    return { mac: device.mac, state: 'needed' };
+  });
+
+  // What hands this device its full file without a PAP once it holds no credential (after a
+  // reset): an admin who resets a phone to make its user authenticate again must remove these.
+  api.get('/tenants/:tenant/devices/:mac/bypasses', async (req) => {
+    const { tenant, device } = await deviceOf(req);
+    const t = now();
+    const [temporary, permanent] = await Promise.all([
+      store.temporaryWhitelist(tenant),
+      store.whitelist(tenant),
+    ]);
+    return {
+      mac: device.mac,
+      site: device.site,
+      pinBypass: isSuspended(device, t)
+        ? { until: iso(device.suspendedUntil), network: device.suspensionNetwork }
+        : null,
+      temporary: temporaryEntriesLettingIn(temporary, device.site, t).map((e) => ({
+        ip: e.ip,
+        site: e.site,
+        expiresAt: iso(e.expiresAt),
+      })),
+      permanent: permanent.map((e) => e.text),
+    };
+  });
+
+  api.delete('/tenants/:tenant/whitelist/temporary/:ip', async (req) => {
+    const tenant = await tenantOf(req);
+    const given = (req.params as { ip: string }).ip;
+    if (!ipaddr.isValid(given)) throw new InputError(`"${given}" is not an IP address`, 'ip');
+    const ip = ipaddr.parse(given).toString();
+    const site = (req.query as { site?: string }).site ?? null;
+    const removed = await store.removeTemporary(tenant, ip, site, actor(req));
+    if (removed === 0)
+      throw new HttpError(
+        404,
+        'not_temporarily_whitelisted',
+        `${ip} is not on the temporary whitelist${site === null ? '' : ` for site "${site}"`}`,
+      );
+    return { ip, site, removed };
+  });
+}
