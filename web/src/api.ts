@@ -101,6 +101,8 @@ export interface Device {
   readonly suspended: boolean;
   readonly suspendedUntil: string | null;
   readonly suspensionNetwork: string | null;
+  readonly pinBypassUntil: string | null;
+  readonly pinBypassNetwork: string | null;
   readonly authenticatedAt: string | null;
   readonly authenticatedVia: string | null;
   readonly lastProvisioning: { at: string; ip: string; outcome: string } | null;
@@ -108,6 +110,12 @@ export interface Device {
   readonly challenged: { at: string; ip: string } | null;
   /** The last "reset needed" configuration it got: the phone cannot show its credential. */
   readonly needsReset: { at: string; ip: string } | null;
+}
+/** What hands a device its full configuration without a PAP (GET .../devices/{mac}/bypasses). */
+export interface Bypasses {
+  readonly pinBypass: { until: string; network: string | null } | null;
+  readonly temporary: { ip: string; site: string | null; expiresAt: string }[];
+  readonly permanent: string[];
 }
 export interface DeviceListPage {
   readonly devices: Device[];

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, enc, type AuditEvent, type Device } from '../api';
+import { api, enc, type AuditEvent, type Bypasses, type Device } from '../api';
 import { confirm } from '../components/ConfirmDialog';
 import { EventTable } from '../components/EventTable';
 import { Field } from '../components/Field';
@@ -30,16 +30,25 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
       ),
     [path],
   );
+  // What a reset leaves open (docs/admin.md, "Device lifecycle"): shown, and offered for removal.
+  const open = useLoad(() => api<Bypasses>('GET', `${path}/bypasses`), [path]);
   const [status, setStatus] = useState<{ ok?: string | null; error?: string | null }>({});
   const [network, setNetwork] = useState('');
   const act = async (f: () => Promise<string | null>) => {
     try {
       setStatus({ ok: await f() });
       dev.reload();
+      open.reload();
       history.reload();
       traffic.reload();
     } catch (err) {
       setStatus({ error: message(err) });
+    }
+  };
+  const removeTemporary = async (entries: Bypasses['temporary']) => {
+    for (const e of entries) {
+      const site = e.site === null ? '' : `?site=${enc(e.site)}`;
+      await api('DELETE', `/tenants/${enc(tenant)}/whitelist/temporary/${enc(e.ip)}${site}`);
     }
   };
   const d = dev.data;
@@ -76,16 +85,27 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
             <dd>{formatTime(d.failedUntil)}</dd>
           </>
         )}
-        {d.suspendedUntil && (
+        {d.pinBypassUntil && (
           <>
             <dt>{t('device.suspendedUntil')}</dt>
             <dd>
-              {formatTime(d.suspendedUntil)} ·{' '}
-              {d.suspensionNetwork === null ? (
+              {formatTime(d.pinBypassUntil)} ·{' '}
+              {d.pinBypassNetwork === null ? (
                 t('device.suspensionAnywhere')
               ) : (
-                <span class="mono">{t('device.suspensionFor', { network: d.suspensionNetwork })}</span>
-              )}
+                <span class="mono">{t('device.suspensionFor', { network: d.pinBypassNetwork })}</span>
+              )}{' '}
+              <button
+                type="button"
+                onClick={() =>
+                  act(async () => {
+                    await api('DELETE', `${path}/pin-bypass`);
+                    return t('device.bypassEnded');
+                  })
+                }
+              >
+                {t('device.endBypass')}
+              </button>
             </dd>
           </>
         )}
@@ -109,6 +129,43 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
             ? `${formatTime(d.lastProvisioning.at)} · ${d.lastProvisioning.ip} · ${d.lastProvisioning.outcome}`
             : t('never')}
         </dd>
+        {open.data && (open.data.temporary.length > 0 || open.data.permanent.length > 0) && (
+          <>
+            <dt>{t('device.open')}</dt>
+            <dd>
+              <p class="muted">{t('device.open.help')}</p>
+              <ul>
+                {open.data.temporary.map((e) => (
+                  <li key={`${e.site}:${e.ip}`}>
+                    <span class="mono">
+                      {t('device.open.temporary', {
+                        ip: e.ip,
+                        site: e.site ?? '*',
+                        until: formatTime(e.expiresAt),
+                      })}
+                    </span>{' '}
+                    <button
+                      type="button"
+                      onClick={() =>
+                        act(async () => {
+                          await removeTemporary([e]);
+                          return t('device.open.removed', { ip: e.ip });
+                        })
+                      }
+                    >
+                      {t('device.open.remove', { ip: e.ip })}
+                    </button>
+                  </li>
+                ))}
+                {open.data.permanent.map((entry) => (
+                  <li key={entry} class="mono">
+                    <a href={href(`/t/${enc(tenant)}/whitelist`)}>{t('device.open.permanent', { entry })}</a>
+                  </li>
+                ))}
+              </ul>
+            </dd>
+          </>
+        )}
         {d.challenged && (
           <>
             <dt>{t('device.challenged')}</dt>
@@ -119,13 +176,38 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
         )}
       </dl>
       <div class="buttons">
+        {d.state === 'failed' && (
+          <button
+            type="button"
+            onClick={() =>
+              act(async () => {
+                await api('POST', `${path}/unlock`);
+                return t('device.unlocked');
+              })
+            }
+          >
+            {t('device.unlock')}
+          </button>
+        )}
         <button
           type="button"
           onClick={() =>
             act(async () => {
-              if (!(await confirm(t('device.confirmReset', { mac: pretty })))) return null;
+              // Read now, not as the page loaded it: a phone of the site may have authenticated since.
+              const left = await api<Bypasses>('GET', `${path}/bypasses`);
+              const addresses = [...left.temporary.map((e) => e.ip), ...left.permanent].join(', ');
+              const question =
+                addresses === ''
+                  ? t('device.confirmReset', { mac: pretty })
+                  : t('device.confirmResetOpen', { mac: pretty, addresses });
+              if (!(await confirm(question))) return null;
               const r = await api<{ pap: string }>('POST', `${path}/reset`);
-              return t('device.resetDone', { pap: r.pap });
+              const done = t('device.resetDone', { pap: r.pap });
+              if (left.temporary.length === 0) return done;
+              const ips = left.temporary.map((e) => e.ip).join(', ');
+              if (await confirm(t('device.confirmRemoveOpen', { addresses: ips })))
+                await removeTemporary(left.temporary);
+              return done;
             })
           }
         >
@@ -152,7 +234,7 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
           e.preventDefault();
           void act(async () => {
             // Empty: unbound, the first fetch from anywhere takes the file (docs/security.md).
-            await api('POST', `${path}/suspend`, network.trim() === '' ? {} : { network: network.trim() });
+            await api('POST', `${path}/pin-bypass`, network.trim() === '' ? {} : { network: network.trim() });
             setNetwork('');
             return t('device.suspended');
           });
