@@ -516,6 +516,35 @@ describe('console in headless Chromium', function () {
     await page.getByRole('button', { name: 'End PIN bypass' }).click();
     await page.getByText('PIN bypass ended.').waitFor();
     assert.equal((await api('GET', url)).pinBypassUntil, null);
+
+    // The phone on this desk was swapped for a T46U: refused, shown, accepted.
+    const provisioning = createProvisioningServer({
+      config: loadConfig({}),
+      store: r.store(),
+      log: silentLog,
+    });
+    await provisioning.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const port = (provisioning.server.address() as AddressInfo).port;
+      const ua = { 'user-agent': 'Yealink SIP-T46U 108.86.0.20 00:15:65:ca:fe:02' };
+      assert.equal((await request(port, `/${mac}.cfg`, { from: '127.0.0.8', headers: ua })).status, 403);
+    } finally {
+      await provisioning.close();
+    }
+    await page.reload();
+    await page
+      .locator('dl.device')
+      .getByText(/it names model T46U/)
+      .waitFor();
+    await page
+      .getByRole('cell', { name: /userAgent: Yealink SIP-T46U 108\.86\.0\.20 00:15:65:ca:fe:02/ })
+      .waitFor();
     await shot('device-lifecycle');
+    await page.getByRole('button', { name: 'Accept model T46U' }).click();
+    await page.getByText('Model is now T46U.').waitFor();
+    assert.deepEqual(
+      [(await api('GET', url)).model, (await api('GET', url)).userAgentMismatch],
+      ['T46U', null],
+    );
   });
 });

@@ -228,3 +228,80 @@ describe('device lifecycle: PIN bypass, unlock, what lets a reset device in', ()
     );
   });
 });
+
+describe('device lifecycle: a User-Agent naming another model', () => {
+  const f = new ProvisioningFixture();
+  let admin: FastifyInstance;
+  let base = '';
+  const http = async (method: string, url: string) => {
+    const res = await fetch(`${base}/api/v1/tenants/acme${url}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : null };
+  };
+  const fetchAs = (ua: string) =>
+    request(f.port, `/${MAC}.cfg`, { from: PHONE, headers: { 'user-agent': ua } });
+
+  before(async () => {
+    await f.start();
+    admin = createAdminServer({
+      config: loadConfig({ ADMIN_TOKEN: TOKEN }),
+      store: f.store,
+      log: silentLog,
+      adminToken: TOKEN,
+      now: () => f.clock,
+    });
+    await admin.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(admin.server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await admin.close();
+    await f.stop();
+  });
+  beforeEach(() => f.redis.flush());
+
+  it('shows the mismatch with the User-Agent seen; accepting makes the model the one seen, audited, and the phone is served', async () => {
+    await f.device('yealink', 'T54W', MAC);
+    const swapped = 'Yealink SIP-T46U 108.86.0.20 00:15:65:aa:bb:cc';
+    assert.equal((await fetchAs(swapped)).status, 403);
+    const read = (await http('GET', `/devices/${MAC}`)).json;
+    assert.deepEqual(
+      [read.userAgentMismatch?.ip, read.userAgentMismatch?.model, read.model],
+      [PHONE, 'T46U', 'T54W'],
+    );
+    const refused = (await f.store.events('acme', 10, undefined, 'traffic')).find(
+      (e) => e.reason === 'user_agent_mismatch',
+    );
+    assert.deepEqual([refused?.userAgent, refused?.seenModel], [swapped, 'T46U']);
+
+    const ok = await http('POST', `/devices/${MAC}/accept-model`);
+    assert.deepEqual(ok.json, { mac: MAC, model: 'T46U', previousModel: 'T54W' });
+    const accepted = (await f.store.events('acme', 10)).find((e) => e.type === 'model_accepted');
+    assert.deepEqual(
+      [accepted?.mac, accepted?.from, accepted?.to, accepted?.actor],
+      [MAC, 'T54W', 'T46U', 'operator@127.0.0.1'],
+    );
+    const after = (await http('GET', `/devices/${MAC}`)).json;
+    assert.deepEqual([after.model, after.userAgentMismatch], ['T46U', null]);
+    assert.equal((await fetchAs(swapped)).status, 200, 'the swapped phone is served');
+    assert.equal((await http('POST', `/devices/${MAC}/accept-model`)).status, 409, 'nothing left to accept');
+  });
+
+  it('another MAC or another vendor is shown but cannot be accepted as a model', async () => {
+    await f.device('yealink', 'T54W', MAC);
+    for (const ua of [
+      'Yealink SIP-T46U 108.86.0.20 00:15:65:aa:bb:cd',
+      'Mozilla/4.0 (compatible; snom710-SIP 10.1.54.13)',
+    ]) {
+      assert.equal((await fetchAs(ua)).status, 403, ua);
+      const read = (await http('GET', `/devices/${MAC}`)).json;
+      assert.deepEqual([read.userAgentMismatch?.ip, read.userAgentMismatch?.model], [PHONE, null], ua);
+      const refused = await http('POST', `/devices/${MAC}/accept-model`);
+      assert.equal(refused.status, 409, ua);
+      assert.match(refused.json.message, /another MAC or vendor/);
+    }
+    assert.equal((await http('GET', `/devices/${MAC}`)).json.model, 'T54W');
+  });
+});

@@ -11,8 +11,9 @@ const USAGE = `papgate: admin command line (talks to the admin API)
   papgate get|reset|delete <tenant> <mac>
   papgate pin-bypass <tenant> <mac> [--network ADDRESS|CIDR]
               skip the PIN for one full file (only a fetch from there gets it); old name: suspend
-  papgate end-pin-bypass|unlock|bypasses <tenant> <mac>
+  papgate end-pin-bypass|unlock|bypasses|accept-model <tenant> <mac>
               end a PIN bypass early | unlock a failed device, keeping its PAP | what lets it in without a PAP
+              | make the model its refused User-Agent named the device's
   papgate whitelist <tenant> [list | add ENTRY | remove ENTRY | temporary]
   papgate whitelist <tenant> remove-temporary IP [--site SITE]
   papgate export <tenant> [--state STATE]        (CSV on standard output)
@@ -125,6 +126,8 @@ async function run(argv: string[]): Promise<number> {
       return call('POST', `${t()}/devices/${need(1, 'mac')}/unlock`);
     case 'bypasses':
       return call('GET', `${t()}/devices/${need(1, 'mac')}/bypasses`);
+    case 'accept-model':
+      return call('POST', `${t()}/devices/${need(1, 'mac')}/accept-model`);
     case 'whitelist': {
       const sub = args[1] ?? 'list';
       if (sub === 'list') return call('GET', `${t()}/whitelist`);

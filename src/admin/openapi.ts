@@ -288,6 +288,14 @@ export const openApiDocument = {
         responses: { 200: ok('mac, site, pinBypass, temporary, permanent'), 404: err },
       },
     },
+    '/api/v1/tenants/{tenant}/devices/{mac}/accept-model': {
+      post: {
+        summary:
+          "Make the model the device's last refused User-Agent named (`userAgentMismatch.model`: a phone swapped between desks) the device's model, audited `model_accepted`; 409 no_model_to_accept (none seen, or one naming another MAC or vendor), 409 changed (another seen meanwhile)",
+        parameters: [tenant, mac],
+        responses: { 200: ok('mac, model, previousModel'), 400: err, 404: err, 409: err },
+      },
+    },
     '/api/v1/tenants/{tenant}/devices/{mac}/suspend': {
       post: {
         deprecated: true,
@@ -606,6 +614,22 @@ export const openApiDocument = {
           },
           suspensionNetwork: { type: ['string', 'null'] },
           pinBypassUntil: { type: ['string', 'null'], description: 'suspendedUntil by what it does' },
+          userAgentMismatch: {
+            description:
+              'The last provisioning request refused because its User-Agent named another phone (the User-Agent itself is in the phone traffic): when, from where, and `model`, the model it named when accepting it is all it takes (null: another MAC or vendor)',
+            oneOf: [
+              {
+                type: 'object',
+                required: ['at', 'ip', 'model'],
+                properties: {
+                  at: { type: 'string' },
+                  ip: { type: 'string' },
+                  model: { type: ['string', 'null'] },
+                },
+              },
+              { type: 'null' },
+            ],
+          },
           pinBypassNetwork: { type: ['string', 'null'], description: 'suspensionNetwork by what it does' },
         },
       },

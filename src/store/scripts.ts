@@ -56,4 +56,5 @@ export const scripts = {
   unlock: new LuaScript('unlock'),
   endbypass: new LuaScript('endbypass'),
   untemp: new LuaScript('untemp'),
+  accept: new LuaScript('accept'),
 };

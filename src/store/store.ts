@@ -80,6 +80,9 @@ export class Store {
   listDevices(...a: Parameters<Devices['listDevices']>) {
     return this.devices.listDevices(...a);
   }
+  acceptModel(...a: Parameters<Devices['acceptModel']>) {
+    return this.devices.acceptModel(...a);
+  }
   deleteDevice(...a: Parameters<Devices['deleteDevice']>) {
     return this.devices.deleteDevice(...a);
   }

@@ -110,6 +110,8 @@ export interface Device {
   readonly challenged: { at: string; ip: string } | null;
   /** The last "reset needed" configuration it got: the phone cannot show its credential. */
   readonly needsReset: { at: string; ip: string } | null;
+  /** Refused for a User-Agent of another phone: when, from where, the model to accept (null: none). */
+  readonly userAgentMismatch: { at: string; ip: string; model: string | null } | null;
 }
 /** What hands a device its full configuration without a PAP (GET .../devices/{mac}/bypasses). */
 export interface Bypasses {

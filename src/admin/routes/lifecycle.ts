@@ -6,7 +6,9 @@
 import type { FastifyInstance } from 'fastify';
 import ipaddr from 'ipaddr.js';
 import { isSuspended, temporaryEntriesLettingIn } from '../../domain/auth';
+import { checkModel } from '../../domain/device';
 import { InputError } from '../../domain/errors';
+import { acceptSeenModel } from '../../domain/models';
 import { actor, HttpError, iso, type Api } from '../api';
 
 export function lifecycleRoutes(api: FastifyInstance, { store, now, tenantOf, deviceOf }: Api): void {
@@ -58,6 +60,30 @@ export function lifecycleRoutes(api: FastifyInstance, { store, now, tenantOf, de
       })),
       permanent: permanent.map((e) => e.text),
     };
+  });
+
+  // A phone swapped between desks names its own model: the admin makes it the device's.
+  api.post('/tenants/:tenant/devices/:mac/accept-model', async (req) => {
+    const { tenant, device } = await deviceOf(req);
+    const model = acceptSeenModel(device);
+    if (model === null)
+      throw new HttpError(
+        409,
+        'no_model_to_accept',
+        device.userAgentMismatch === null
+          ? `device ${device.mac}: no User-Agent naming another model was seen`
+          : `device ${device.mac}: the User-Agent seen names another MAC or vendor, not another model of this device: check the phone (or delete the device and add the phone as what it is)`,
+      );
+    checkModel(device.vendor, model);
+    const r = await store.acceptModel(tenant, device.mac, model, actor(req));
+    if (r === 'unknown') throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist`);
+    if (r === 'changed')
+      throw new HttpError(
+        409,
+        'changed',
+        `device ${device.mac}: another User-Agent was seen meanwhile; read the device again`,
+      );
+    return { mac: device.mac, model, previousModel: r.from };
   });
 
   api.delete('/tenants/:tenant/whitelist/temporary/:ip', async (req) => {

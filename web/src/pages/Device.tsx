@@ -166,6 +166,32 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
             </dd>
           </>
         )}
+        {d.userAgentMismatch && (
+          <>
+            <dt>{t('device.uaMismatch')}</dt>
+            <dd>
+              {formatTime(d.userAgentMismatch.at)} · {d.userAgentMismatch.ip} ·{' '}
+              {d.userAgentMismatch.model === null ? (
+                t('device.uaMismatch.other')
+              ) : (
+                <>
+                  <bdi>{t('device.uaMismatch.model', { model: d.userAgentMismatch.model })}</bdi>{' '}
+                  <button
+                    type="button"
+                    onClick={() =>
+                      act(async () => {
+                        const r = await api<{ model: string }>('POST', `${path}/accept-model`);
+                        return t('device.modelAccepted', { model: r.model });
+                      })
+                    }
+                  >
+                    {t('device.acceptModel', { model: d.userAgentMismatch.model })}
+                  </button>
+                </>
+              )}
+            </dd>
+          </>
+        )}
         {d.challenged && (
           <>
             <dt>{t('device.challenged')}</dt>
