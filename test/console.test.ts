@@ -542,6 +542,13 @@ describe('console in headless Chromium', function () {
     await shot('device-lifecycle');
     await page.getByRole('button', { name: 'Accept model T46U' }).click();
     await page.getByText('Model is now T46U.').waitFor();
+    await page.getByRole('button', { name: 'Disable device' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Yes, do it' }).click();
+    await page.locator('dl.device').getByText('Disabled since').waitFor();
+    assert.ok((await api('GET', url)).disabledAt);
+    await page.getByRole('button', { name: 'Enable device' }).click();
+    await page.getByText('Enabled.').waitFor();
+    assert.equal((await api('GET', url)).disabledAt, null);
     assert.deepEqual(
       [(await api('GET', url)).model, (await api('GET', url)).userAgentMismatch],
       ['T46U', null],

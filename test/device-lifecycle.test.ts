@@ -13,9 +13,15 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createAdminServer } from '../src/admin/server';
 import { loadConfig } from '../src/config';
-import { endPinBypass, temporaryEntriesLettingIn, unlockFailed, type AuthRecord } from '../src/domain/auth';
+import {
+  attemptOnDisabled,
+  endPinBypass,
+  temporaryEntriesLettingIn,
+  unlockFailed,
+  type AuthRecord,
+} from '../src/domain/auth';
 import { PROJECT_ROOT } from '../src/lib/paths';
-import { ProvisioningFixture, request } from './support/http';
+import { credentialIn, ProvisioningFixture, request } from './support/http';
 import { silentLog } from './support/redis';
 
 const TOKEN = 'device-lifecycle-token-0123456789';
@@ -163,7 +169,66 @@ describe('device lifecycle: PIN bypass, unlock, what lets a reset device in', ()
 
     const alias = await http('POST', `/devices/${MAC}/suspend`, {});
     assert.deepEqual([alias.status, alias.json.pinBypassNetwork], [200, null]);
-    assert.match((await fetchFile(PHONE)).body, /account\.1\.user_name = 100\b|account\.1\.auth_name/);
+    assert.match((await fetchFile(PHONE)).body, /account\.1\.user_name = acme-4711/);
+  });
+
+  it('a disabled device gets the minimal file whatever it carries and takes no PAP; enabled, the phone is served again', async () => {
+    const d = await f.device('yealink', 'T54W', MAC);
+    await f.store.attemptPap(d.mac, d.pap, PHONE, 'ivr', 'ivr');
+    const cred = credentialIn((await fetchFile(PHONE)).body)!;
+    const withCredential = () =>
+      request(f.port, `/d/${cred}/${MAC}.cfg`, { from: PHONE, headers: { 'user-agent': UA } });
+    assert.match((await withCredential()).body, /account\.1\.user_name = acme-4711/);
+
+    const off = await http('POST', `/devices/${MAC}/disable`);
+    assert.deepEqual(off.json, { mac: MAC, disabled: true, changed: true });
+    assert.equal((await http('POST', `/devices/${MAC}/disable`)).json.changed, false);
+    assert.ok((await http('GET', `/devices/${MAC}`)).json.disabledAt);
+    for (let i = 0; i < 2; i++) {
+      // twice: the second time this process knows the device and decides in one script
+      const res = await withCredential();
+      assert.equal(res.status, 200);
+      assert.match(res.body, /Disabled - call your admin/);
+      assert.equal(credentialIn(res.body), null, 'the minimal file carries no credential');
+      assert.doesNotMatch(res.body, /account\.1\.user_name = acme-4711/);
+    }
+    assert.match((await fetchFile(PHONE)).body, /Disabled - call your admin/, 'no bypass either');
+    assert.deepEqual(
+      (await f.store.events('acme', 5, undefined, 'traffic')).slice(0, 3).map((e) => [e.outcome, e.reason]),
+      [
+        ['minimal', 'disabled'],
+        ['minimal', 'disabled'],
+        ['minimal', 'disabled'],
+      ],
+    );
+
+    const b = await f.device('yealink', 'T54W', '001565aabbcd');
+    await http('POST', '/devices/001565aabbcd/disable');
+    for (const pap of [b.pap, wrongFor(b.pap)]) {
+      const r = await f.store.attemptPap(b.mac, pap, '127.0.0.9', 'ivr', 'ivr');
+      assert.equal(r.outcome, 'blocked', 'a disabled device takes no PAP, right or wrong');
+    }
+    const stored = (await f.store.findDevice(b.mac))!;
+    assert.deepEqual([stored.state, stored.totalFailures], ['needed', 0]);
+    assert.deepEqual(attemptOnDisabled(stored, f.clock).next, stored);
+    assert.deepEqual(
+      (await f.store.temporaryWhitelist('acme')).map((e) => e.ip),
+      [PHONE],
+      'nothing whitelisted by a PAP on a disabled device',
+    );
+    assert.deepEqual(
+      (await events('device_disabled')).map((e) => [e.mac, e.actor]),
+      [
+        ['001565aabbcd', 'operator@127.0.0.1'],
+        [MAC, 'operator@127.0.0.1'],
+      ],
+    );
+
+    const on = await http('POST', `/devices/${MAC}/enable`);
+    assert.deepEqual(on.json, { mac: MAC, disabled: false, changed: true });
+    assert.equal((await http('GET', `/devices/${MAC}`)).json.disabledAt, null);
+    assert.match((await withCredential()).body, /account\.1\.user_name = acme-4711/);
+    assert.equal((await events('device_enabled')).length, 1);
   });
 
   it('the CLI drives them', async () => {
@@ -192,6 +257,8 @@ describe('device lifecycle: PIN bypass, unlock, what lets a reset device in', ()
       const rm = await cli('whitelist', 'acme', 'remove-temporary', PHONE, '--site', 'HQ');
       assert.equal(JSON.parse(rm.out).removed, 1);
       assert.deepEqual(JSON.parse((await cli('bypasses', 'acme', MAC)).out).temporary, []);
+      assert.equal(JSON.parse((await cli('disable', 'acme', MAC)).out).disabled, true);
+      assert.equal(JSON.parse((await cli('enable', 'acme', MAC)).out).disabled, false);
       assert.match((await cli('help')).out, /papgate unlock|end-pin-bypass\|unlock/);
     } finally {
       fs.rmSync(data, { recursive: true, force: true });

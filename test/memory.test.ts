@@ -166,6 +166,7 @@ describe('device records: migration from layout 1', () => {
       challenged: null,
       needsReset: null,
       userAgentMismatch: null,
+      disabledAt: null,
       sipPassword: 'sip-password-123',
       authenticatedAt: null,
       authenticatedVia: null,

@@ -11,6 +11,7 @@ const USAGE = `papgate: admin command line (talks to the admin API)
   papgate get|reset|delete <tenant> <mac>
   papgate pin-bypass <tenant> <mac> [--network ADDRESS|CIDR]
               skip the PIN for one full file (only a fetch from there gets it); old name: suspend
+  papgate disable|enable <tenant> <mac>   (disabled: the minimal configuration only, no PAP taken)
   papgate end-pin-bypass|unlock|bypasses|accept-model <tenant> <mac>
               end a PIN bypass early | unlock a failed device, keeping its PAP | what lets it in without a PAP
               | make the model its refused User-Agent named the device's
@@ -123,7 +124,9 @@ async function run(argv: string[]): Promise<number> {
     case 'end-pin-bypass':
       return call('DELETE', `${t()}/devices/${need(1, 'mac')}/pin-bypass`);
     case 'unlock':
-      return call('POST', `${t()}/devices/${need(1, 'mac')}/unlock`);
+    case 'disable':
+    case 'enable':
+      return call('POST', `${t()}/devices/${need(1, 'mac')}/${cmd}`);
     case 'bypasses':
       return call('GET', `${t()}/devices/${need(1, 'mac')}/bypasses`);
     case 'accept-model':

@@ -288,6 +288,22 @@ export const openApiDocument = {
         responses: { 200: ok('mac, site, pinBypass, temporary, permanent'), 404: err },
       },
     },
+    '/api/v1/tenants/{tenant}/devices/{mac}/disable': {
+      post: {
+        summary:
+          'Disable a device (audited `device_disabled`): every fetch gets the minimal configuration (its emergency route kept, the phone drops its accounts), no PAP is taken; `changed` false when it was disabled already',
+        parameters: [tenant, mac],
+        responses: { 200: ok('mac, disabled, changed'), 404: err },
+      },
+    },
+    '/api/v1/tenants/{tenant}/devices/{mac}/enable': {
+      post: {
+        summary:
+          'Enable a disabled device again (audited `device_enabled`); a phone that got the minimal file meanwhile no longer holds its credential: reset it',
+        parameters: [tenant, mac],
+        responses: { 200: ok('mac, disabled, changed'), 404: err },
+      },
+    },
     '/api/v1/tenants/{tenant}/devices/{mac}/accept-model': {
       post: {
         summary:
@@ -614,6 +630,7 @@ export const openApiDocument = {
           },
           suspensionNetwork: { type: ['string', 'null'] },
           pinBypassUntil: { type: ['string', 'null'], description: 'suspendedUntil by what it does' },
+          disabledAt: { type: ['string', 'null'], description: 'disabled by an admin since (null: enabled)' },
           userAgentMismatch: {
             description:
               'The last provisioning request refused because its User-Agent named another phone (the User-Agent itself is in the phone traffic): when, from where, and `model`, the model it named when accepting it is all it takes (null: another MAC or vendor)',

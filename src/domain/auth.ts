@@ -203,6 +203,21 @@ function attemptOnDevice(
   return { outcome: 'wrong_pap', next, attemptsLeft: attemptsLeft(next, policy), transition: settled };
 }
 
+/**
+ * A PAP typed on a device an admin disabled (attempt.lua's first rule): answered as `blocked`
+ * ("call your admin"), whether it matched or not; nothing is counted, changed or whitelisted but
+ * transition 3 a lookup applies anyway.
+ */
+export function attemptOnDisabled(stored: AuthRecord, now: number): Omit<AttemptResult, 'source'> {
+  const rec = settle(stored, now);
+  return {
+    outcome: 'blocked',
+    next: rec,
+    attemptsLeft: 0,
+    transition: rec !== stored ? { from: stored.state, to: rec.state } : null,
+  };
+}
+
 export function isSuspended(rec: Pick<AuthRecord, 'suspendedUntil'>, now: number): boolean {
   return rec.suspendedUntil !== null && now < rec.suspendedUntil;
 }

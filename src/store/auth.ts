@@ -283,4 +283,20 @@ export class Authentication extends StorePart {
     if (reply.error === 'unknown_device') return 'unknown';
     return reply.error ? null : Number(reply.ended);
   }
+
+  /**
+   * disable.lua: a disabled device gets only the minimal configuration and takes no PAP (see
+   * decideProvisioning, attemptOnDisabled). True when this changed it, false when it was so
+   * already, null for no device.
+   */
+  async setDisabled(tenant: string, mac: Mac, disabled: boolean, actor: Actor): Promise<boolean | null> {
+    await this.ready();
+    const k = keys.tenant(tenant);
+    const r = await scripts.disable.run(
+      this.redis,
+      [k.device(mac), k.events],
+      [disabled ? 'disable' : 'enable', this.now(), this.maxlen, actor],
+    );
+    return r === -1 ? null : r === 1;
+  }
 }

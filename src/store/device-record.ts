@@ -128,6 +128,7 @@ export function deviceRecord(d: Omit<Device, 'tenant' | 'mac'>): Record<string, 
     d.userAgentMismatch && `${d.userAgentMismatch.at} ${d.userAgentMismatch.ip}`,
   );
   optional(h, F.userAgentModel, d.userAgentMismatch?.model ?? null);
+  optional(h, F.disabledAt, d.disabledAt);
   optional(h, F.authenticatedAt, d.authenticatedAt);
   optional(h, F.authenticatedVia, d.authenticatedVia);
   if (d.lastProvisioning) {
@@ -171,6 +172,7 @@ export function toDevice(tenant: string, mac: Mac, h: Record<string, string>): D
     challenged: sighting(h[F.challenged]),
     needsReset: sighting(h[F.needsReset]),
     userAgentMismatch: userAgentMismatch(h),
+    disabledAt: toNum(h[F.disabledAt]),
     sipPassword: h[F.sipPassword] ?? '',
     authenticatedAt: toNum(h[F.authenticatedAt]),
     authenticatedVia: (h[F.authenticatedVia] || null) as BypassReason | null,

@@ -116,6 +116,7 @@ export class Devices extends StorePart {
             challenged: null,
             needsReset: null,
             userAgentMismatch: null,
+            disabledAt: null,
             sipPassword: generateSipPassword(),
             authenticatedAt: null,
             authenticatedVia: null,

@@ -57,4 +57,5 @@ export const scripts = {
   endbypass: new LuaScript('endbypass'),
   untemp: new LuaScript('untemp'),
   accept: new LuaScript('accept'),
+  disable: new LuaScript('disable'),
 };

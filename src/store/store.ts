@@ -109,6 +109,9 @@ export class Store {
   unlockDevice(...a: Parameters<Authentication['unlockDevice']>) {
     return this.auth.unlockDevice(...a);
   }
+  setDisabled(...a: Parameters<Authentication['setDisabled']>) {
+    return this.auth.setDisabled(...a);
+  }
 
   // whitelists.ts
   whitelist(...a: Parameters<Whitelists['whitelist']>) {

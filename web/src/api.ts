@@ -103,6 +103,8 @@ export interface Device {
   readonly suspensionNetwork: string | null;
   readonly pinBypassUntil: string | null;
   readonly pinBypassNetwork: string | null;
+  /** Disabled by an admin since (null: enabled). */
+  readonly disabledAt: string | null;
   readonly authenticatedAt: string | null;
   readonly authenticatedVia: string | null;
   readonly lastProvisioning: { at: string; ip: string; outcome: string } | null;

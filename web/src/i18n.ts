@@ -84,6 +84,15 @@ const en = {
     'Asked without the credential this device holds, from an address whose request for it went unanswered a minute before: a phone that was factory-reset (it then shows its own provisioning failure and has no account), or a stranger behind the phone\'s address. papgate only asked for the credential again; the phone showing it clears this. Reset the device only when the phone really lost its configuration: it then gets the minimal configuration and needs a new PAP. (A device authenticated by its PAP that asks from elsewhere before its first full configuration gets "reset needed" and is marked too.)',
   'device.challenged': 'Asked for its credential',
   'device.endBypass': 'End PIN bypass',
+  'device.disabledAt': 'Disabled since',
+  'device.disabled.help':
+    'Every fetch gets the minimal configuration (emergency calls only, the phone drops its accounts) and no PAP is taken. After enabling, a phone that got it no longer holds its credential: reset it.',
+  'device.disable': 'Disable device',
+  'device.enable': 'Enable device',
+  'device.confirmDisable':
+    'Disable {mac}? Its phone gets only the minimal configuration at its next fetch (emergency calls only) and takes no PAP.',
+  'device.disabledDone': 'Disabled.',
+  'device.enabledDone': 'Enabled.',
   'device.uaMismatch': 'Refused: User-Agent of another phone',
   'device.uaMismatch.model': 'it names model {model}: a phone swapped between desks?',
   'device.uaMismatch.other':
@@ -265,6 +274,15 @@ const de: Record<Key, string> = {
     'Ohne das Kennwort dieses Geräts angefragt, von einer Adresse, deren Anfrage danach eine Minute zuvor unbeantwortet blieb: ein auf Werkseinstellungen zurückgesetztes Telefon (es zeigt dann seinen eigenen Provisionierungsfehler und hat kein Konto) oder ein Fremder hinter der Adresse des Telefons. papgate hat nur erneut nach dem Kennwort gefragt; zeigt das Telefon es vor, verschwindet diese Markierung. Setzen Sie das Gerät nur zurück, wenn das Telefon seine Konfiguration wirklich verloren hat: es erhält dann die Minimalkonfiguration und braucht eine neue PAP. (Ein per PAP authentifiziertes Gerät, das vor seiner ersten vollständigen Konfiguration von anderswo anfragt, erhält „Reset nötig“ und wird ebenfalls markiert.)',
   'device.challenged': 'Nach Kennwort gefragt',
   'device.endBypass': 'PIN-Umgehung beenden',
+  'device.disabledAt': 'Deaktiviert seit',
+  'device.disabled.help':
+    'Jeder Abruf erhält die minimale Konfiguration (nur Notrufe, das Telefon verliert seine Konten), und keine PAP wird angenommen. Ein Telefon, das sie erhalten hat, hält nach dem Aktivieren sein Kennwort nicht mehr: Gerät zurücksetzen.',
+  'device.disable': 'Gerät deaktivieren',
+  'device.enable': 'Gerät aktivieren',
+  'device.confirmDisable':
+    '{mac} deaktivieren? Sein Telefon erhält beim nächsten Abruf nur die minimale Konfiguration (nur Notrufe) und keine PAP wird angenommen.',
+  'device.disabledDone': 'Deaktiviert.',
+  'device.enabledDone': 'Aktiviert.',
   'device.uaMismatch': 'Abgewiesen: User-Agent eines anderen Telefons',
   'device.uaMismatch.model': 'er nennt das Modell {model}: ein getauschtes Telefon?',
   'device.uaMismatch.other':

@@ -61,6 +61,7 @@ function deviceView(d: Device, now: number, policy: AuthPolicy) {
     // admin may have to reset, or a stranger behind its address).
     challenged: d.challenged && { ...d.challenged, at: iso(d.challenged.at) },
     needsReset: d.needsReset && { ...d.needsReset, at: iso(d.needsReset.at) },
+    disabledAt: iso(d.disabledAt),
     // The last request refused for a User-Agent naming another phone; `model`: one it may accept.
     userAgentMismatch: d.userAgentMismatch && { ...d.userAgentMismatch, at: iso(d.userAgentMismatch.at) },
     accounts: d.accounts.map(({ password: _password, ...rest }) => rest),

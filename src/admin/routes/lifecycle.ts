@@ -38,6 +38,15 @@ export function lifecycleRoutes(api: FastifyInstance, { store, now, tenantOf, de
     return { mac: device.mac, state: 'needed' };
   });
 
+  // Disabled: the minimal file only (its emergency route kept), no PAP taken (docs/security.md).
+  for (const op of ['disable', 'enable'] as const)
+    api.post(`/tenants/:tenant/devices/:mac/${op}`, async (req) => {
+      const { tenant, device } = await deviceOf(req);
+      const changed = await store.setDisabled(tenant, device.mac, op === 'disable', actor(req));
+      if (changed === null) throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist`);
+      return { mac: device.mac, disabled: op === 'disable', changed };
+    });
+
   // What hands this device its full file without a PAP once it holds no credential (after a
   // reset): an admin who resets a phone to make its user authenticate again must remove these.
   api.get('/tenants/:tenant/devices/:mac/bypasses', async (req) => {

@@ -24,7 +24,7 @@ if source ~= '' then
     return cjson.encode({ outcome = 'source_limited', retryAt = tostring(tonumber(oldest[2]) + windowMs) })
   end
 end
-local f = redis.call('HMGET', dev, 's', 'n', 't', 'fu', 'p')
+local f = redis.call('HMGET', dev, 's', 'n', 't', 'fu', 'p', 'dx')
 local state, consec, total, failedUntil, pap, mac = f[1], num(f[2]) or 0, num(f[3]) or 0, num(f[4]), f[5], device_mac(dev)
 
 if state == 'failed' and failedUntil and now >= failedUntil then
@@ -36,7 +36,10 @@ end
 
 local outcome, left, whitelisted, counted, crossed = nil, 0, '', false, false
 local from = state
-if state == 'successful' then
+if f[6] then
+  -- disabled (attemptOnDisabled): no PAP is taken, nothing counted or whitelisted
+  outcome = 'blocked'
+elseif state == 'successful' then
   outcome = 'not_required'
 elseif state == 'blocked' then
   outcome = 'blocked'

@@ -67,6 +67,15 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
           <NeedsReset needsReset={d.needsReset} />
           {d.needsReset && <p class="muted">{t('device.needsReset.help')}</p>}
         </dd>
+        {d.disabledAt && (
+          <>
+            <dt>{t('device.disabledAt')}</dt>
+            <dd>
+              {formatTime(d.disabledAt)}
+              <p class="muted">{t('device.disabled.help')}</p>
+            </dd>
+          </>
+        )}
         {d.pap !== null && (
           <>
             <dt>{t('device.pap')}</dt>
@@ -239,6 +248,32 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
         >
           {t('device.reset')}
         </button>
+        {d.disabledAt ? (
+          <button
+            type="button"
+            onClick={() =>
+              act(async () => {
+                await api('POST', `${path}/enable`);
+                return t('device.enabledDone');
+              })
+            }
+          >
+            {t('device.enable')}
+          </button>
+        ) : (
+          <button
+            type="button"
+            onClick={() =>
+              act(async () => {
+                if (!(await confirm(t('device.confirmDisable', { mac: pretty })))) return null;
+                await api('POST', `${path}/disable`);
+                return t('device.disabledDone');
+              })
+            }
+          >
+            {t('device.disable')}
+          </button>
+        )}
         <button
           type="button"
           class="danger"
