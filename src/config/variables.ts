@@ -470,7 +470,7 @@ export const VARIABLES = {
     default: 1800,
     min: 1,
     max: YEAR,
-    meaning: 'how long "suspend authentication" lasts',
+    meaning: 'how long a PIN bypass ("suspend authentication") lasts',
   }),
   AUTH_TEMP_WHITELIST_SECONDS: int({
     section: 'auth',
