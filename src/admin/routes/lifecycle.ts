@@ -1,7 +1,8 @@
 /**
  * What an admin does to a device's authentication besides adding, resetting and deleting it: end
- * a PIN bypass early, unlock a `failed` device keeping its PAP, see what would let it in without
- * its PAP, and remove temporary whitelist entries (docs/admin.md, "Device lifecycle").
+ * a PIN bypass early, unlock a `failed` device keeping its PAP, disable and enable it, see what
+ * would let it in without its PAP, remove temporary whitelist entries, and accept the model a
+ * refused User-Agent named (docs/admin.md, "Device lifecycle").
  */
 import type { FastifyInstance } from 'fastify';
 import ipaddr from 'ipaddr.js';
