@@ -29,27 +29,14 @@ const MAC = '001565aabbcc';
 const UA = 'Yealink SIP-T54W 96.86.0.70 00:15:65:aa:bb:cc';
 const PHONE = '127.0.0.5';
 
-describe('device lifecycle: PIN bypass, unlock, what lets a reset device in', () => {
+/**
+ * Provisioning (ProvisioningFixture) and the admin API on its store and clock, started and emptied by
+ * the hooks of the calling describe; `http` calls tenant acme's routes.
+ */
+function lifecycleFixture() {
   const f = new ProvisioningFixture();
   let admin: FastifyInstance;
   let base = '';
-
-  const http = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${base}/api/v1/tenants/acme${url}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${TOKEN}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : null };
-  };
-  const fetchFile = (from: string) => request(f.port, `/${MAC}.cfg`, { from, headers: { 'user-agent': UA } });
-  const events = async (type: string) => (await f.store.events('acme', 100)).filter((e) => e.type === type);
-  const wrongFor = (pap: string) => (pap === '000000' ? '111111' : '000000');
-
   before(async () => {
     await f.start();
     admin = createAdminServer({
@@ -70,6 +57,26 @@ describe('device lifecycle: PIN bypass, unlock, what lets a reset device in', ()
     await f.redis.flush();
     f.clock = Date.now();
   });
+  const http = async (method: string, url: string, body?: unknown) => {
+    const res = await fetch(`${base}/api/v1/tenants/acme${url}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : null };
+  };
+  return { f, http, base: () => base };
+}
+
+describe('device lifecycle: PIN bypass, unlock, what lets a reset device in', () => {
+  const { f, http, base } = lifecycleFixture();
+  const fetchFile = (from: string) => request(f.port, `/${MAC}.cfg`, { from, headers: { 'user-agent': UA } });
+  const events = async (type: string) => (await f.store.events('acme', 100)).filter((e) => e.type === type);
+  const wrongFor = (pap: string) => (pap === '000000' ? '111111' : '000000');
 
   it('after a reset, names the temporary entry that would let the phone in again; removing it makes the phone authenticate', async () => {
     const d = await f.device('yealink', 'T54W', MAC, { site: 'Berlin' });
@@ -234,7 +241,7 @@ describe('device lifecycle: PIN bypass, unlock, what lets a reset device in', ()
   it('the CLI drives them', async () => {
     const d = await f.device('yealink', 'T54W', MAC);
     const data = fs.mkdtempSync(path.join(os.tmpdir(), 'papgate-cli-'));
-    const env = { ...process.env, ADMIN_URL: base, ADMIN_TOKEN: TOKEN, DATA_DIR: data };
+    const env = { ...process.env, ADMIN_URL: base(), ADMIN_TOKEN: TOKEN, DATA_DIR: data };
     const cli = (...args: string[]) =>
       new Promise<{ code: number; out: string }>((resolve) => {
         execFile(path.join(PROJECT_ROOT, 'bin', 'papgate'), args, { env }, (e, out) =>
@@ -297,37 +304,9 @@ describe('device lifecycle: PIN bypass, unlock, what lets a reset device in', ()
 });
 
 describe('device lifecycle: a User-Agent naming another model', () => {
-  const f = new ProvisioningFixture();
-  let admin: FastifyInstance;
-  let base = '';
-  const http = async (method: string, url: string) => {
-    const res = await fetch(`${base}/api/v1/tenants/acme${url}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : null };
-  };
+  const { f, http } = lifecycleFixture();
   const fetchAs = (ua: string) =>
     request(f.port, `/${MAC}.cfg`, { from: PHONE, headers: { 'user-agent': ua } });
-
-  before(async () => {
-    await f.start();
-    admin = createAdminServer({
-      config: loadConfig({ ADMIN_TOKEN: TOKEN }),
-      store: f.store,
-      log: silentLog,
-      adminToken: TOKEN,
-      now: () => f.clock,
-    });
-    await admin.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(admin.server.address() as AddressInfo).port}`;
-  });
-  after(async () => {
-    await admin.close();
-    await f.stop();
-  });
-  beforeEach(() => f.redis.flush());
 
   it('shows the mismatch with the User-Agent seen; accepting makes the model the one seen, audited, and the phone is served', async () => {
     await f.device('yealink', 'T54W', MAC);

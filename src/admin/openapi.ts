@@ -38,6 +38,36 @@ const page = (description: string, type: string) => ({
   content: { [type]: { schema: { type: 'string' } } },
 });
 
+/** POST .../pin-bypass, and its first name .../suspend (deprecated). */
+const pinBypass = {
+  summary: 'Skip the PIN for AUTH_SUSPEND_SECONDS (one full file without a PAP), optionally for one network',
+  description:
+    'The PIN bypass hands out one full file: to the first fetch from `network` when given (the ' +
+    "phone's public address or its site's range; fetches from elsewhere get the minimal file and " +
+    'leave the bypass running), else to the first fetch from anywhere. 409 holds_credential: ' +
+    'the device holds its credential (reset it instead). Audited as `suspend` (its first name).',
+  parameters: [tenant, mac],
+  requestBody: {
+    required: false,
+    ...json({
+      type: 'object',
+      properties: {
+        network: {
+          type: ['string', 'null'],
+          description:
+            'an IPv4/IPv6 address or CIDR range, checked as a whitelist entry is (no /0, no host bits, at most a /8 or /16); absent or null: unbound',
+        },
+      },
+    }),
+  },
+  responses: {
+    200: ok('pinBypassUntil, pinBypassNetwork (and their first names suspendedUntil, suspensionNetwork)'),
+    400: err,
+    404: err,
+    409: err,
+  },
+};
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -234,37 +264,7 @@ export const openApiDocument = {
       },
     },
     '/api/v1/tenants/{tenant}/devices/{mac}/pin-bypass': {
-      post: {
-        summary:
-          'Skip the PIN for AUTH_SUSPEND_SECONDS (one full file without a PAP), optionally for one network',
-        description:
-          'The PIN bypass hands out one full file: to the first fetch from `network` when given (the ' +
-          "phone's public address or its site's range; fetches from elsewhere get the minimal file and " +
-          'leave the bypass running), else to the first fetch from anywhere. 409 holds_credential: ' +
-          'the device holds its credential (reset it instead). Audited as `suspend` (its first name).',
-        parameters: [tenant, mac],
-        requestBody: {
-          required: false,
-          ...json({
-            type: 'object',
-            properties: {
-              network: {
-                type: ['string', 'null'],
-                description:
-                  'an IPv4/IPv6 address or CIDR range, checked as a whitelist entry is (no /0, no host bits, at most a /8 or /16); absent or null: unbound',
-              },
-            },
-          }),
-        },
-        responses: {
-          200: ok(
-            'pinBypassUntil, pinBypassNetwork (and their first names suspendedUntil, suspensionNetwork)',
-          ),
-          400: err,
-          404: err,
-          409: err,
-        },
-      },
+      post: pinBypass,
       delete: {
         summary:
           'End a running PIN bypass early (audited `pin_bypass_ended`); 409 no_pin_bypass when none runs',
@@ -314,29 +314,10 @@ export const openApiDocument = {
     },
     '/api/v1/tenants/{tenant}/devices/{mac}/suspend': {
       post: {
+        ...pinBypass,
         deprecated: true,
         summary:
           'The first name of POST /devices/{mac}/pin-bypass, kept as an alias: the same request and answer',
-        description:
-          'The suspension hands out one full file: to the first fetch from `network` when given (the ' +
-          "phone's public address or its site's range; fetches from elsewhere get the minimal file and " +
-          'leave the suspension running), else to the first fetch from anywhere. 409 holds_credential: ' +
-          'the device holds its credential (reset it instead).',
-        parameters: [tenant, mac],
-        requestBody: {
-          required: false,
-          ...json({
-            type: 'object',
-            properties: {
-              network: {
-                type: ['string', 'null'],
-                description:
-                  'an IPv4/IPv6 address or CIDR range, checked as a whitelist entry is (no /0, no host bits, at most a /8 or /16); absent or null: unbound',
-              },
-            },
-          }),
-        },
-        responses: { 200: ok('suspendedUntil, suspensionNetwork'), 400: err, 404: err, 409: err },
       },
     },
     '/api/v1/tenants/{tenant}/sites': {
