@@ -193,11 +193,11 @@ describe('console in headless Chromium', function () {
 
     // Suspension for the phone's network: a bad one shows the API message and suspends nothing.
     await page.getByLabel(/^Only for fetches from/).fill('198.51.100.7/24');
-    await page.getByRole('button', { name: 'Suspend authentication' }).click();
+    await page.getByRole('button', { name: 'Skip the PIN (one file)' }).click();
     await page.getByText(/host bits set; did you mean 198\.51\.100\.0\/24/).waitFor();
     assert.equal((await api('GET', `/tenants/acme/devices/${CANON}`)).suspended, false);
     await page.getByLabel(/^Only for fetches from/).fill('198.51.100.0/24');
-    await page.getByRole('button', { name: 'Suspend authentication' }).click();
+    await page.getByRole('button', { name: 'Skip the PIN (one file)' }).click();
     await page.locator('dl.device').getByText('for fetches from 198.51.100.0/24').waitFor();
     assert.equal((await api('GET', `/tenants/acme/devices/${CANON}`)).suspensionNetwork, '198.51.100.0/24');
     await shot('device');
@@ -661,5 +661,98 @@ describe('console in headless Chromium', function () {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.reload();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  });
+
+  it('reset names the addresses that would let the phone in without its new PAP and removes them on request; unlock; end a PIN bypass', async () => {
+    const mac = '001565cafe02';
+    const url = `/tenants/acme/devices/${mac}`;
+    const { pap: devicePap } = await api('POST', '/tenants/acme/devices', {
+      mac,
+      vendor: 'yealink',
+      model: 'T54W',
+      site: 'Lisbon',
+    });
+    await api('POST', '/authenticate', { mac, pap: devicePap, ip: '127.0.0.7' });
+    await page.goto(`${base}/#/t/acme/devices/${mac}`);
+    await page.getByLabel('Admin token').fill(TOKEN);
+    await page.getByLabel('Admin token').press('Enter');
+    await page.getByRole('heading', { name: 'Device 00:15:65:ca:fe:02' }).waitFor();
+    await page
+      .locator('dl.device')
+      .getByText(/127\.0\.0\.7 · temporary, site Lisbon/)
+      .waitFor();
+
+    await page.getByRole('button', { name: 'Reset authentication' }).click();
+    const ask = page.getByRole('dialog');
+    await ask.getByText(/from 127\.0\.0\.7 it would still get its full configuration without one/).waitFor();
+    await ask.getByRole('button', { name: 'Yes, do it' }).click();
+    await page
+      .getByRole('dialog')
+      .getByText(/^Remove 127\.0\.0\.7 from the temporary whitelist/)
+      .waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: 'Yes, do it' }).click();
+    await page.getByText(/^New PAP: [0-9]{6}$/).waitFor();
+    assert.deepEqual((await api('GET', `${url}/bypasses`)).temporary, []);
+    assert.deepEqual(
+      (await api('GET', '/tenants/acme/whitelist/temporary')).entries.filter(
+        (e: { site: string }) => e.site === 'Lisbon',
+      ),
+      [],
+    );
+    await page
+      .locator('dl.device')
+      .getByText(/temporary, site Lisbon/)
+      .waitFor({ state: 'detached' });
+
+    const newPap = (await api('GET', url)).pap;
+    const wrong = newPap === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 3; i++) await api('POST', '/authenticate', { mac, pap: wrong });
+    await page.reload();
+    await page.getByRole('button', { name: 'Unlock (keep the PAP)' }).click();
+    await page.getByText('Unlocked: the PAP can be typed again.').waitFor();
+    const unlocked = await api('GET', url);
+    assert.deepEqual([unlocked.state, unlocked.pap], ['needed', newPap]);
+
+    await page.getByRole('button', { name: 'Skip the PIN (one file)' }).click();
+    await page.getByRole('button', { name: 'End PIN bypass' }).click();
+    await page.getByText('PIN bypass ended.').waitFor();
+    assert.equal((await api('GET', url)).pinBypassUntil, null);
+
+    // The phone on this desk was swapped for a T46U: refused, shown, accepted.
+    const provisioning = createProvisioningServer({
+      config: loadConfig({}),
+      store: r.store(),
+      log: silentLog,
+    });
+    await provisioning.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const port = (provisioning.server.address() as AddressInfo).port;
+      const ua = { 'user-agent': 'Yealink SIP-T46U 108.86.0.20 00:15:65:ca:fe:02' };
+      assert.equal((await request(port, `/${mac}.cfg`, { from: '127.0.0.8', headers: ua })).status, 403);
+    } finally {
+      await provisioning.close();
+    }
+    await page.reload();
+    await page
+      .locator('dl.device')
+      .getByText(/it names model T46U/)
+      .waitFor();
+    await page
+      .getByRole('cell', { name: /userAgent: Yealink SIP-T46U 108\.86\.0\.20 00:15:65:ca:fe:02/ })
+      .waitFor();
+    await shot('device-lifecycle');
+    await page.getByRole('button', { name: 'Accept model T46U' }).click();
+    await page.getByText('Model is now T46U.').waitFor();
+    await page.getByRole('button', { name: 'Disable device' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Yes, do it' }).click();
+    await page.locator('dl.device').getByText('Disabled since').waitFor();
+    assert.ok((await api('GET', url)).disabledAt);
+    await page.getByRole('button', { name: 'Enable device' }).click();
+    await page.getByText('Enabled.').waitFor();
+    assert.equal((await api('GET', url)).disabledAt, null);
+    assert.deepEqual(
+      [(await api('GET', url)).model, (await api('GET', url)).userAgentMismatch],
+      ['T46U', null],
+    );
   });
 });

@@ -103,24 +103,32 @@ const EXPECTED: Record<'en' | 'de', Record<MinimalDisplay, string>> = {
     failed: 'Locked until 14:35',
     blocked: 'Blocked - call your admin',
     reset: 'Call your admin - reset needed',
+    disabled: 'Disabled - call your admin',
   },
   de: {
     needed: 'Zur Freischaltung *89 wählen',
     failed: 'Gesperrt bis 14:35',
     blocked: 'Blockiert - Admin anrufen',
     reset: 'Rücksetzen nötig - Admin anrufen',
+    disabled: 'Deaktiviert - Admin anrufen',
   },
 };
 /** Gigaset's 10 characters: the shorter forms. */
 const SHORT: Record<'en' | 'de', Record<MinimalDisplay, string>> = {
-  en: { needed: 'Dial *89', failed: 'Locked', blocked: 'Blocked', reset: 'Call admin' },
-  de: { needed: '*89 wählen', failed: 'Gesperrt', blocked: 'Blockiert', reset: 'Rücksetzen' },
+  en: { needed: 'Dial *89', failed: 'Locked', blocked: 'Blocked', reset: 'Call admin', disabled: 'Disabled' },
+  de: {
+    needed: '*89 wählen',
+    failed: 'Gesperrt',
+    blocked: 'Blockiert',
+    reset: 'Rücksetzen',
+    disabled: 'Inaktiv',
+  },
 };
 
 describe('display text of the minimal configuration', () => {
   for (const p of PHONES)
     for (const language of ['en', 'de'] as const)
-      for (const state of ['needed', 'failed', 'blocked', 'reset'] as const)
+      for (const state of ['needed', 'failed', 'blocked', 'reset', 'disabled'] as const)
         it(`${p.vendor} ${p.model}, ${language}: ${state}`, () => {
           const body = render(p, state, { language, timeZone: 'Europe/Berlin' });
           const limit = DISPLAY_LIMITS[p.vendor];
@@ -161,7 +169,7 @@ describe('display text of the minimal configuration', () => {
       'a service number too long for the display is not cut',
     );
     for (let limit = 1; limit <= 30; limit++)
-      for (const state of ['needed', 'failed', 'blocked', 'reset'] as const) {
+      for (const state of ['needed', 'failed', 'blocked', 'reset', 'disabled'] as const) {
         const t = displayText(state, { ...c, failedUntil: UNTIL }, limit);
         assert.ok([...t].length <= limit);
         const full = displayText(state, { ...c, failedUntil: UNTIL }, null).split(' ');

@@ -498,6 +498,12 @@ const PARAMS: Record<string, readonly Choice<string>[]> = {
     { name: 'invalid', weight: 1, gen: (rng) => uri(rng.pick([' HQ', 'x'.repeat(129), '\u0000', '\n'])) },
     { name: 'wild', weight: 1, gen: (rng) => uri(wild(rng, 20)) },
   ],
+  // a temporary whitelist entry's address (DELETE .../whitelist/temporary/{ip})
+  ip: [
+    { name: 'loopback', weight: 3, gen: (rng) => uri(rng.pick(['127.0.0.3', '127.0.0.5', '::1'])) },
+    { name: 'range', weight: 1, gen: () => uri('198.51.100.0/24') },
+    { name: 'wild', weight: 1, gen: (rng) => uri(wild(rng, 20)) },
+  ],
   entry: [
     {
       name: 'whitelisted',
@@ -956,6 +962,9 @@ const NOTED = new Set<string>([
   DEVICE.lastProvisioningAt,
   DEVICE.lastProvisioningIp,
   DEVICE.lastProvisioningOutcome,
+  // a User-Agent naming another phone, kept for the operator (src/store/lua/note.lua)
+  DEVICE.userAgentMismatch,
+  DEVICE.userAgentModel,
 ]);
 
 /**

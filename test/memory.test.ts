@@ -165,6 +165,8 @@ describe('device records: migration from layout 1', () => {
       digestCredential: null,
       challenged: null,
       needsReset: null,
+      userAgentMismatch: null,
+      disabledAt: null,
       sipPassword: 'sip-password-123',
       authenticatedAt: null,
       authenticatedVia: null,

@@ -480,7 +480,7 @@ describe('provisioning: vendor files against the production references', () => {
     it(`${v.vendor} ${v.model}: accounts 2..${v.lines} switched off and cleared in every minimal file and a one-account full one`, () => {
       const d = device(v.vendor, v.model, v.mac, [ACCOUNT, SECOND]);
       const files = [
-        ...(['needed', 'failed', 'blocked', 'reset'] as const).map((display) => ({
+        ...(['needed', 'failed', 'blocked', 'reset', 'disabled'] as const).map((display) => ({
           what: `minimal ${display}`,
           body: render(d, v.file, 'minimal', config, display),
         })),

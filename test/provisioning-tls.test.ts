@@ -241,6 +241,7 @@ describe('device certificates: the rule (domain)', () => {
       failedUntil: null,
       consecutiveFailures: 0,
       totalFailures: 0,
+      disabledAt: null,
     };
     const situations: Partial<ProvisioningInputs>[] = [
       {},

@@ -97,6 +97,11 @@ function siteBody(r: Run): Record<string, unknown> {
   };
 }
 
+/** A command on one device, `<tenant> <mac>`, without options. */
+function device(summary: string, run: (r: Run) => Promise<number>): Command {
+  return { usage: '<tenant> <mac>', summary, options: {}, args: [2, 2], run };
+}
+
 const ACCOUNT_USAGE = '[--account server=HOST,user=U,password=P[,authUser=A][,displayName=D]]...';
 
 const COMMANDS: Record<string, Command> = {
@@ -179,48 +184,52 @@ const COMMANDS: Record<string, Command> = {
       return r.call('PUT', site, siteBody(r));
     },
   },
-  get: {
-    usage: '<tenant> <mac>',
-    summary: 'One device (its PAP while it is not successful; never account passwords).',
-    options: {},
-    args: [2, 2],
-    run: (r) => r.call('GET', dev(r)),
-  },
-  reset: {
-    usage: '<tenant> <mac>',
-    summary: 'Reset authentication: a new PAP, the device credential revoked.',
-    options: {},
-    args: [2, 2],
-    run: (r) => r.call('POST', `${dev(r)}/reset`),
-  },
-  delete: {
-    usage: '<tenant> <mac>',
-    summary: 'Delete a device.',
-    options: {},
-    args: [2, 2],
-    run: (r) => r.call('DELETE', dev(r)),
-  },
-  suspend: {
+  get: device('One device (its PAP while it is not successful; never account passwords).', (r) =>
+    r.call('GET', dev(r)),
+  ),
+  reset: device('Reset authentication: a new PAP, the device credential revoked.', (r) =>
+    r.call('POST', `${dev(r)}/reset`),
+  ),
+  delete: device('Delete a device.', (r) => r.call('DELETE', dev(r))),
+  'pin-bypass': {
     usage: '<tenant> <mac> [--network ADDRESS|CIDR]',
-    summary: 'Suspend authentication for one full file (only a fetch from --network gets it).',
+    summary: 'Skip the PIN for one full file (only a fetch from --network gets it); old name: suspend.',
     options: { network: s },
     args: [2, 2],
-    run: (r) => r.call('POST', `${dev(r)}/suspend`, { network: r.opt('network') }),
+    run: (r) => r.call('POST', `${dev(r)}/pin-bypass`, { network: r.opt('network') }),
   },
+  'end-pin-bypass': device('End a PIN bypass early.', (r) => r.call('DELETE', `${dev(r)}/pin-bypass`)),
+  unlock: device('Unlock a failed device, keeping its PAP.', (r) => r.call('POST', `${dev(r)}/unlock`)),
+  disable: device('Disable a device: the minimal configuration only, no PAP taken.', (r) =>
+    r.call('POST', `${dev(r)}/disable`),
+  ),
+  enable: device('Enable a disabled device.', (r) => r.call('POST', `${dev(r)}/enable`)),
+  bypasses: device('What hands the device its full configuration without a PAP.', (r) =>
+    r.call('GET', `${dev(r)}/bypasses`),
+  ),
+  'accept-model': device("Make the model its refused User-Agent named the device's model.", (r) =>
+    r.call('POST', `${dev(r)}/accept-model`),
+  ),
   whitelist: {
-    usage: '<tenant> [list | add ENTRY | remove ENTRY | temporary]',
-    summary: 'The permanent whitelist (list, add, remove) and the temporary one.',
-    options: {},
+    usage: '<tenant> [list | add ENTRY | remove ENTRY | temporary | remove-temporary IP [--site SITE]]',
+    summary:
+      'The permanent whitelist (list, add, remove) and the temporary one (list, remove an address: ' +
+      'of one site with --site).',
+    options: { site: s },
     args: [1, 3],
     run: (r) => {
       const [, sub = 'list', entry] = r.args;
-      const arity = ({ list: 2, temporary: 2, add: 3, remove: 3 } as Record<string, number>)[sub];
+      const arity = (
+        { list: 2, temporary: 2, add: 3, remove: 3, 'remove-temporary': 3 } as Record<string, number>
+      )[sub];
       if (arity === undefined) throw new UsageError(`unknown whitelist command "${sub}"`, 'whitelist');
       if (r.args.length > arity) throw new UsageError(`unexpected argument "${r.args[arity]}"`, 'whitelist');
       if (arity === 3 && entry === undefined)
         throw new UsageError(`whitelist ${sub}: missing ENTRY`, 'whitelist');
       if (sub === 'add') return r.call('POST', `${t(r)}/whitelist`, { entry });
       if (sub === 'remove') return r.call('DELETE', `${t(r)}/whitelist/${enc(entry!)}`);
+      if (sub === 'remove-temporary')
+        return r.call('DELETE', `${t(r)}/whitelist/temporary/${enc(entry!)}${query(r, ['site'])}`);
       return r.call('GET', `${t(r)}/whitelist${sub === 'list' ? '' : '/temporary'}`);
     },
   },
@@ -300,8 +309,11 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+/** Old names, kept working. */
+const ALIASES: Record<string, string> = { suspend: 'pin-bypass' };
+
 const help = (name: string) => {
-  const c = COMMANDS[name]!;
+  const c = COMMANDS[ALIASES[name] ?? name]!;
   return `papgate ${name} ${c.usage}\n  ${c.summary}`;
 };
 
@@ -340,11 +352,12 @@ async function run(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || ['help', '--help', '-h'].includes(name)) {
     const about = rest[0];
-    if (about !== undefined && !COMMANDS[about]) throw new UsageError(`unknown command "${about}"`);
+    if (about !== undefined && !COMMANDS[ALIASES[about] ?? about])
+      throw new UsageError(`unknown command "${about}"`);
     process.stdout.write(`${about ? help(about) : USAGE}\n`);
     return 0;
   }
-  const cmd = COMMANDS[name];
+  const cmd = COMMANDS[ALIASES[name] ?? name];
   if (!cmd) throw new UsageError(`unknown command "${name}"`);
   let parsed: ReturnType<typeof parseArgs>;
   try {

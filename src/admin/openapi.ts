@@ -68,6 +68,36 @@ const page = (description: string, type: string) => ({
   content: { [type]: { schema: { type: 'string' } } },
 });
 
+/** POST .../pin-bypass, and its first name .../suspend (deprecated). */
+const pinBypass = {
+  summary: 'Skip the PIN for AUTH_SUSPEND_SECONDS (one full file without a PAP), optionally for one network',
+  description:
+    'The PIN bypass hands out one full file: to the first fetch from `network` when given (the ' +
+    "phone's public address or its site's range; fetches from elsewhere get the minimal file and " +
+    'leave the bypass running), else to the first fetch from anywhere. 409 holds_credential: ' +
+    'the device holds its credential (reset it instead). Audited as `suspend` (its first name).',
+  parameters: [tenant, mac],
+  requestBody: {
+    required: false,
+    ...json({
+      type: 'object',
+      properties: {
+        network: {
+          type: ['string', 'null'],
+          description:
+            'an IPv4/IPv6 address or CIDR range, checked as a whitelist entry is (no /0, no host bits, at most a /8 or /16); absent or null: unbound',
+        },
+      },
+    }),
+  },
+  responses: {
+    200: ok('pinBypassUntil, pinBypassNetwork (and their first names suspendedUntil, suspensionNetwork)'),
+    400: err,
+    404: err,
+    409: err,
+  },
+};
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -324,30 +354,61 @@ export const openApiDocument = {
         responses: { 200: ok('new PAP'), 404: err },
       },
     },
-    '/api/v1/tenants/{tenant}/devices/{mac}/suspend': {
+    '/api/v1/tenants/{tenant}/devices/{mac}/pin-bypass': {
+      post: pinBypass,
+      delete: {
+        summary:
+          'End a running PIN bypass early (audited `pin_bypass_ended`); 409 no_pin_bypass when none runs',
+        parameters: [tenant, mac],
+        responses: { 204: { description: 'ended' }, 404: err, 409: err },
+      },
+    },
+    '/api/v1/tenants/{tenant}/devices/{mac}/unlock': {
       post: {
         summary:
-          'Suspend authentication for AUTH_SUSPEND_SECONDS (one full file), optionally for one network',
-        description:
-          'The suspension hands out one full file: to the first fetch from `network` when given (the ' +
-          "phone's public address or its site's range; fetches from elsewhere get the minimal file and " +
-          'leave the suspension running), else to the first fetch from anywhere. 409 holds_credential: ' +
-          'the device holds its credential (reset it instead).',
+          'Unlock a `failed` device before its lock runs out, keeping its PAP (transition 7, audited `unlock`); 409 not_failed otherwise (a `blocked` device needs a reset)',
         parameters: [tenant, mac],
-        requestBody: {
-          required: false,
-          ...json({
-            type: 'object',
-            properties: {
-              network: {
-                type: ['string', 'null'],
-                description:
-                  'an IPv4/IPv6 address or CIDR range, checked as a whitelist entry is (no /0, no host bits, at most a /8 or /16); absent or null: unbound',
-              },
-            },
-          }),
-        },
-        responses: { 200: ok('suspendedUntil, suspensionNetwork'), 400: err, 404: err, 409: err },
+        responses: { 200: ok('mac, state'), 404: err, 409: err },
+      },
+    },
+    '/api/v1/tenants/{tenant}/devices/{mac}/bypasses': {
+      get: {
+        summary:
+          "What hands the device its full file without a PAP once it holds no credential: its PIN bypass, the live temporary whitelist entries of its site (and tenant-wide ones), the tenant's permanent whitelist",
+        parameters: [tenant, mac],
+        responses: { 200: ok('mac, site, pinBypass, temporary, permanent'), 404: err },
+      },
+    },
+    '/api/v1/tenants/{tenant}/devices/{mac}/disable': {
+      post: {
+        summary:
+          'Disable a device (audited `device_disabled`): every fetch gets the minimal configuration (its emergency route kept, the phone drops its accounts), no PAP is taken; `changed` false when it was disabled already',
+        parameters: [tenant, mac],
+        responses: { 200: ok('mac, disabled, changed'), 404: err },
+      },
+    },
+    '/api/v1/tenants/{tenant}/devices/{mac}/enable': {
+      post: {
+        summary:
+          'Enable a disabled device again (audited `device_enabled`); a phone that got the minimal file meanwhile no longer holds its credential: reset it',
+        parameters: [tenant, mac],
+        responses: { 200: ok('mac, disabled, changed'), 404: err },
+      },
+    },
+    '/api/v1/tenants/{tenant}/devices/{mac}/accept-model': {
+      post: {
+        summary:
+          "Make the model the device's last refused User-Agent named (`userAgentMismatch.model`: a phone swapped between desks) the device's model, audited `model_accepted`; 409 no_model_to_accept (none seen, or one naming another MAC or vendor), 409 changed (another seen meanwhile)",
+        parameters: [tenant, mac],
+        responses: { 200: ok('mac, model, previousModel'), 400: err, 404: err, 409: err },
+      },
+    },
+    '/api/v1/tenants/{tenant}/devices/{mac}/suspend': {
+      post: {
+        ...pinBypass,
+        deprecated: true,
+        summary:
+          'The first name of POST /devices/{mac}/pin-bypass, kept as an alias: the same request and answer',
       },
     },
     '/api/v1/tenants/{tenant}/summary': {
@@ -449,6 +510,24 @@ export const openApiDocument = {
         summary: 'Temporary whitelist with expiry',
         parameters: [tenant],
         responses: { 200: ok('entries'), 404: err },
+      },
+    },
+    '/api/v1/tenants/{tenant}/whitelist/temporary/{ip}': {
+      delete: {
+        summary:
+          "Remove an address's live temporary entries, each audited (`temporary_whitelist_removed`): of one site with ?site=, else of every site; 404 when none",
+        parameters: [
+          tenant,
+          {
+            name: 'ip',
+            in: 'path',
+            required: true,
+            schema: { type: 'string' },
+            description: 'an IPv4 or IPv6 address',
+          },
+          { name: 'site', in: 'query', required: false, schema: { type: 'string' } },
+        ],
+        responses: { 200: ok('ip, site, removed (how many entries)'), 400: err, 404: err },
       },
     },
     '/api/v1/tenants/{tenant}/events': {
@@ -681,6 +760,25 @@ export const openApiDocument = {
             oneOf: [{ $ref: '#/components/schemas/Sighting' }, { type: 'null' }],
           },
           suspensionNetwork: { type: ['string', 'null'] },
+          pinBypassUntil: { type: ['string', 'null'], description: 'suspendedUntil by what it does' },
+          disabledAt: { type: ['string', 'null'], description: 'disabled by an admin since (null: enabled)' },
+          userAgentMismatch: {
+            description:
+              'The last provisioning request refused because its User-Agent named another phone (the User-Agent itself is in the phone traffic): when, from where, and `model`, the model it named when accepting it is all it takes (null: another MAC or vendor)',
+            oneOf: [
+              {
+                type: 'object',
+                required: ['at', 'ip', 'model'],
+                properties: {
+                  at: { type: 'string' },
+                  ip: { type: 'string' },
+                  model: { type: ['string', 'null'] },
+                },
+              },
+              { type: 'null' },
+            ],
+          },
+          pinBypassNetwork: { type: ['string', 'null'], description: 'suspensionNetwork by what it does' },
         },
       },
       Sighting: {

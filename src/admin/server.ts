@@ -9,6 +9,7 @@ import { authenticateRoutes } from './routes/authenticate';
 import { csvRoutes } from './routes/csv';
 import { deviceRoutes } from './routes/devices';
 import { deviceEditRoutes } from './routes/device-edit';
+import { lifecycleRoutes } from './routes/lifecycle';
 import { eventRoutes } from './routes/events';
 import { fileRoutes } from './routes/files';
 import { sessionRoutes } from './routes/session';
@@ -89,6 +90,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       tokenRoutes(api, ctx);
       deviceRoutes(api, ctx, additions);
       deviceEditRoutes(api, ctx);
+      lifecycleRoutes(api, ctx);
       csvRoutes(api, ctx, additions);
       siteRoutes(api, ctx);
       summaryRoutes(api, ctx);

@@ -547,7 +547,7 @@ export const VARIABLES = {
     default: 1800,
     min: 1,
     max: YEAR,
-    meaning: 'how long "suspend authentication" lasts',
+    meaning: 'how long a PIN bypass ("suspend authentication") lasts',
   }),
   PAP_LIFETIME_DAYS: int({
     section: 'auth',

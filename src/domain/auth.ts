@@ -236,6 +236,76 @@ function attemptOnDevice(
   return { outcome: 'wrong_pap', next, attemptsLeft: attemptsLeft(next, policy), transition: settled };
 }
 
+/**
+ * A PAP typed on a device an admin disabled (attempt.lua's first rule): answered as `blocked`
+ * ("call your admin"), whether it matched or not; nothing is counted, changed or whitelisted but
+ * transition 3 a lookup applies anyway.
+ */
+export function attemptOnDisabled(stored: AuthRecord, now: number): Omit<AttemptResult, 'source'> {
+  const rec = settle(stored, now);
+  return {
+    outcome: 'blocked',
+    next: rec,
+    attemptsLeft: 0,
+    transition: rec !== stored ? { from: stored.state, to: rec.state } : null,
+  };
+}
+
 export function isSuspended(rec: Pick<AuthRecord, 'suspendedUntil'>, now: number): boolean {
   return rec.suspendedUntil !== null && now < rec.suspendedUntil;
+}
+
+/**
+ * Transition 7 (docs/security.md#states-and-transitions): an admin unlocks a `failed` device before
+ * its lock runs out. It is `needed` again with the PAP it had, as transition 3 leaves it (the
+ * consecutive count restarts, the total does not, so `blocked` still comes at the same total).
+ * Null when the device is not `failed` at `now`: there is nothing to unlock (a `blocked` device
+ * needs a reset, a new PAP). Mirrored by `lua/unlock.lua`.
+ */
+export function unlockFailed(stored: AuthRecord, now: number): AuthRecord | null {
+  const rec = settle(stored, now);
+  if (rec.state !== 'failed') return null;
+  return { ...rec, state: 'needed', consecutiveFailures: 0, failedUntil: null };
+}
+
+/**
+ * An admin ends a PIN bypass (`suspendedUntil`) before it runs out; the state is unchanged. Null
+ * when none runs at `now`. Mirrored by `lua/endbypass.lua`.
+ */
+export function endPinBypass(stored: AuthRecord, now: number): AuthRecord | null {
+  if (!isSuspended(stored, now)) return null;
+  return { ...stored, suspendedUntil: null };
+}
+
+/** A live temporary whitelist entry: an address, the site it lets in (null: the whole tenant), its expiry (ms). */
+export interface TemporaryEntry {
+  readonly ip: string;
+  readonly site: string | null;
+  readonly expiresAt: number;
+}
+
+/**
+ * The temporary whitelist entries that would hand a device of `site` its full configuration without
+ * a PAP (transition 6 through `temporary_whitelist`, as decideProvisioning applies it): those of its
+ * site and the tenant-wide ones of before sites scoped them, still live at `now`. What an admin who
+ * resets a device must remove for the reset to make the phone authenticate again from there.
+ */
+export function temporaryEntriesLettingIn(
+  entries: readonly TemporaryEntry[],
+  site: string,
+  now: number,
+): TemporaryEntry[] {
+  return entries.filter((e) => e.expiresAt > now && (e.site === null || e.site === site));
+}
+
+/**
+ * The temporary entries an admin's removal of `ip` takes (for one site, or every site when `site`
+ * is null); `lua/untemp.lua` removes exactly these members, audited one by one.
+ */
+export function temporaryEntriesToRemove(
+  entries: readonly TemporaryEntry[],
+  ip: string,
+  site: string | null,
+): TemporaryEntry[] {
+  return entries.filter((e) => e.ip === ip && (site === null || e.site === site || e.site === null));
 }

@@ -80,6 +80,13 @@ export interface Device extends NewDevice, AuthRecord {
    * suspensions had networks, or none at all).
    */
   readonly suspensionNetwork: string | null;
+  /**
+   * The last provisioning request refused because its User-Agent named another phone, and the model
+   * it named when an admin may accept it (another MAC or vendor: null; see acceptSeenModel).
+   */
+  readonly userAgentMismatch: (Sighting & { readonly model: string | null }) | null;
+  /** Disabled by an admin since (ms): only the minimal configuration, no PAP taken; null: enabled. */
+  readonly disabledAt: number | null;
 }
 
 const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;

@@ -5,10 +5,10 @@ import type { Language } from './device';
  * What a minimal configuration's display says: the state and what to do about it. `reset`: the
  * device is authenticated (its PAP was used) but was never given a credential, and no bypass covers
  * this request (the PAP came from another address, or its temporary whitelist ran out before the
- * phone fetched): only an admin's reset (a new PAP) lets it in. A device that holds a credential
- * never gets a minimal file (decideProvisioning).
+ * phone fetched): only an admin's reset (a new PAP) lets it in. `disabled`: an admin disabled the
+ * device. A device that holds a credential gets a minimal file only then (decideProvisioning).
  */
-export type MinimalDisplay = 'needed' | 'failed' | 'blocked' | 'reset';
+export type MinimalDisplay = 'needed' | 'failed' | 'blocked' | 'reset' | 'disabled';
 
 export function minimalDisplay(state: AuthState): MinimalDisplay {
   switch (state) {
@@ -64,11 +64,13 @@ function candidates(d: MinimalDisplay, c: DisplayContext): string[] {
     if (d === 'needed') return [`Zur Freischaltung ${n} wählen`, `${n} wählen`];
     if (d === 'failed') return until === null ? ['Gesperrt'] : [`Gesperrt bis ${until}`, 'Gesperrt'];
     if (d === 'reset') return ['Rücksetzen nötig - Admin anrufen', 'Rücksetzen'];
+    if (d === 'disabled') return ['Deaktiviert - Admin anrufen', 'Inaktiv'];
     return ['Blockiert - Admin anrufen', 'Blockiert'];
   }
   if (d === 'needed') return [`Dial ${n} to authenticate`, `Dial ${n}`];
   if (d === 'failed') return until === null ? ['Locked'] : [`Locked until ${until}`, 'Locked'];
   if (d === 'reset') return ['Call your admin - reset needed', 'Call admin'];
+  if (d === 'disabled') return ['Disabled - call your admin', 'Disabled'];
   return ['Blocked - call your admin', 'Blocked'];
 }
 

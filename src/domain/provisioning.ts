@@ -46,6 +46,7 @@ export interface ProvisioningInputs {
     | 'failedUntil'
     | 'consecutiveFailures'
     | 'totalFailures'
+    | 'disabledAt'
   >;
   /** Credential the request carried (URL path or HTTP credentials), or null. */
   readonly presented: PresentedCredential | null;
@@ -118,6 +119,10 @@ export function decideProvisioning(i: ProvisioningInputs): ProvisioningDecision 
   // A certificate can only refuse: what it proves is the phone, not who is holding it.
   const refusal = certificateRefusal(i.certificatePolicy, i.certificate);
   if (refusal !== null) return { kind: 'refuse', reason: refusal };
+  // Disabled: the minimal file whatever the request carries, even the phone's own credential, so
+  // the phone drops its accounts and keeps only the emergency route (docs/security.md, States and
+  // transitions).
+  if (i.device.disabledAt !== null) return { kind: 'minimal', display: 'disabled' };
   // A late answer is asked again, never taken for a phone that has nothing to answer with.
   if (i.presented?.kind === 'stale')
     return i.device.credentialHash !== null

@@ -111,6 +111,21 @@ export function userAgentMismatch(
   return false;
 }
 
+/**
+ * The model a mismatching User-Agent names, when accepting it is all it takes: the device's own
+ * vendor family reads it, with the device's MAC or none, and a model (a phone swapped between
+ * desks). Null for another MAC or another family: those are another device, not another model.
+ */
+export function acceptableModel(
+  module: VendorModule,
+  device: Pick<Device, 'mac'>,
+  ua: string,
+): string | null {
+  const info = module.parseUserAgent(ua);
+  if (info?.model === undefined || (info.mac !== undefined && info.mac !== device.mac)) return null;
+  return info.model;
+}
+
 /** The User-Agent a request carries (none when the header is repeated). */
 export function userAgentOf(req: { readonly headers: IncomingHttpHeaders }): string | undefined {
   const ua = req.headers['user-agent'];

@@ -46,6 +46,7 @@ import { QuickCache, type Hint } from './quick';
 import { FileSettingsSource } from './settings';
 import type { MinimalKind } from './scope';
 import {
+  acceptableModel,
   answersWithDigest,
   certificateOf,
   clientIp,
@@ -472,17 +473,32 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     const userAgent = userAgentOf(req);
     const certificatePolicy = tenantRecord?.deviceCertificate ?? DEFAULT_DEVICE_CERTIFICATE_POLICY;
     const { certificate, audit } = certificateOf(req, module, device.mac, userAgent, certificatePolicy);
-    const note = (outcome: string, reason: string) =>
-      guarded(store.recordProvisioning(tenant, device.mac, { ip, outcome, reason, file: name, audit }));
+    const note = (outcome: string, reason: string, fields: Readonly<Record<string, string>> = {}) =>
+      guarded(
+        store.recordProvisioning(tenant, device.mac, {
+          ip,
+          outcome,
+          reason,
+          file: name,
+          audit: { ...audit, ...fields },
+        }),
+      );
 
     /** Noted on the device and in the traffic; logged within the client's share. */
-    const refuse = async (reason: ProvisioningRefusal, fields: object = {}) => {
-      await note('refused', reason);
+    const refuse = async (reason: ProvisioningRefusal, fields: Readonly<Record<string, string>> = {}) => {
+      await note('refused', reason, fields);
       return refused(labels, ip, reason, { mac: device.mac, tenant, file: name, ...fields, ...audit });
     };
 
-    if (userAgentMismatch(module, device, userAgent))
-      return refuse('user_agent_mismatch', { userAgent: strangerText(String(req.headers['user-agent'])) });
+    if (userAgentMismatch(module, device, userAgent)) {
+      // Said to the operator with what was seen; a model they can accept is named (note.lua).
+      const seen = strangerText(String(req.headers['user-agent']));
+      const model = acceptableModel(module, device, userAgent!);
+      return refuse('user_agent_mismatch', {
+        userAgent: seen,
+        ...(model === null ? {} : { seenModel: strangerText(model, 64) }),
+      });
+    }
 
     const presented = await presentedBy(req, device.mac, r.pathCredential);
     const t = now();

@@ -244,4 +244,60 @@ export class Authentication extends StorePart {
     );
     return reply.error ? null : { suspendedUntil: until };
   }
+
+  /** Transition 7 (unlockFailed): the unlocked device, or why not (unknown, or not `failed`: its settled state). */
+  async unlockDevice(
+    tenant: string,
+    mac: Mac,
+    actor: Actor,
+  ): Promise<
+    | { ok: true }
+    | { ok: false; error: 'unknown_device' }
+    | { ok: false; error: 'not_failed'; state: AuthState }
+  > {
+    await this.ready();
+    const k = keys.tenant(tenant);
+    const reply = JSON.parse(
+      (await scripts.unlock.run(
+        this.redis,
+        [k.device(mac), k.locks, k.events],
+        [this.now(), this.maxlen, actor],
+      )) as string,
+    );
+    if (reply.error === 'unknown_device') return { ok: false, error: 'unknown_device' };
+    if (reply.error === 'not_failed') return { ok: false, error: 'not_failed', state: reply.state };
+    this.ctx.transitioned('failed', 'needed');
+    return { ok: true };
+  }
+
+  /** Ends a running PIN bypass (endPinBypass): when it would have run out, or null when none ran ('unknown' for no device). */
+  async endPinBypass(tenant: string, mac: Mac, actor: Actor): Promise<number | null | 'unknown'> {
+    await this.ready();
+    const k = keys.tenant(tenant);
+    const reply = JSON.parse(
+      (await scripts.endbypass.run(
+        this.redis,
+        [k.device(mac), k.events],
+        [this.now(), this.maxlen, actor],
+      )) as string,
+    );
+    if (reply.error === 'unknown_device') return 'unknown';
+    return reply.error ? null : Number(reply.ended);
+  }
+
+  /**
+   * disable.lua: a disabled device gets only the minimal configuration and takes no PAP (see
+   * decideProvisioning, attemptOnDisabled). True when this changed it, false when it was so
+   * already, null for no device.
+   */
+  async setDisabled(tenant: string, mac: Mac, disabled: boolean, actor: Actor): Promise<boolean | null> {
+    await this.ready();
+    const k = keys.tenant(tenant);
+    const r = await scripts.disable.run(
+      this.redis,
+      [k.device(mac), k.events],
+      [disabled ? 'disable' : 'enable', this.now(), this.maxlen, actor],
+    );
+    return r === -1 ? null : r === 1;
+  }
 }

@@ -93,6 +93,12 @@ function sighting(v: string | undefined): Sighting | null {
   return m ? { at: Number(m[1]), ip: m[2]! } : null;
 }
 
+/** The last User-Agent mismatch (note.lua): when, from where, the model an admin may accept. */
+function userAgentMismatch(h: Record<string, string>): Device['userAgentMismatch'] {
+  const seen = sighting(h[F.userAgentMismatch]);
+  return seen && { ...seen, model: h[F.userAgentModel] || null };
+}
+
 /** The device hash of `d` (its tenant and MAC are in the key). */
 export function deviceRecord(d: Omit<Device, 'tenant' | 'mac'>): Record<string, string> {
   const h: Record<string, string> = {
@@ -117,6 +123,13 @@ export function deviceRecord(d: Omit<Device, 'tenant' | 'mac'>): Record<string, 
   optional(h, F.digestCredential, d.digestCredential);
   optional(h, F.challenged, d.challenged && `${d.challenged.at} ${d.challenged.ip}`);
   optional(h, F.needsReset, d.needsReset && `${d.needsReset.at} ${d.needsReset.ip}`);
+  optional(
+    h,
+    F.userAgentMismatch,
+    d.userAgentMismatch && `${d.userAgentMismatch.at} ${d.userAgentMismatch.ip}`,
+  );
+  optional(h, F.userAgentModel, d.userAgentMismatch?.model ?? null);
+  optional(h, F.disabledAt, d.disabledAt);
   optional(h, F.authenticatedAt, d.authenticatedAt);
   optional(h, F.authenticatedVia, d.authenticatedVia);
   if (d.lastProvisioning) {
@@ -161,6 +174,8 @@ export function toDevice(tenant: string, mac: Mac, h: Record<string, string>): D
     digestCredential: h[F.digestCredential] || null,
     challenged: sighting(h[F.challenged]),
     needsReset: sighting(h[F.needsReset]),
+    userAgentMismatch: userAgentMismatch(h),
+    disabledAt: toNum(h[F.disabledAt]),
     sipPassword: h[F.sipPassword] ?? '',
     authenticatedAt: toNum(h[F.authenticatedAt]),
     authenticatedVia: (h[F.authenticatedVia] || null) as BypassReason | null,

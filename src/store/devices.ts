@@ -117,6 +117,8 @@ export class Devices extends StorePart {
             digestCredential: null,
             challenged: null,
             needsReset: null,
+            userAgentMismatch: null,
+            disabledAt: null,
             sipPassword: generateSipPassword(),
             authenticatedAt: null,
             authenticatedVia: null,
@@ -275,6 +277,29 @@ export class Devices extends StorePart {
       [k.device(read.mac), k.events],
       [this.now(), this.maxlen, actor, fields.length, ...texts, ...Object.entries(audit).flat()],
     )) as 'edited' | 'unknown' | 'conflict';
+  }
+
+  /**
+   * accept.lua: `model`, the one the device's last User-Agent mismatch named (acceptSeenModel),
+   * becomes its model, audited. 'changed': the mismatch noted is no longer that one.
+   */
+  async acceptModel(
+    tenant: string,
+    mac: Mac,
+    model: string,
+    actor: Actor,
+  ): Promise<{ from: string } | 'changed' | 'unknown'> {
+    await this.ready();
+    const k = keys.tenant(tenant);
+    const r = JSON.parse(
+      (await scripts.accept.run(
+        this.redis,
+        [k.device(mac), k.events],
+        [this.now(), this.maxlen, actor, model],
+      )) as string,
+    );
+    if (r.error === 'unknown_device') return 'unknown';
+    return r.error === 'changed' ? 'changed' : { from: r.from };
   }
 
   async deleteDevice(tenant: string, mac: Mac, actor: Actor): Promise<boolean> {

@@ -119,6 +119,11 @@ export const DEVICE = {
   lastProvisioningAt: 'la',
   lastProvisioningIp: 'li',
   lastProvisioningOutcome: 'lo',
+  /** The last request refused as user_agent_mismatch, `<ms> <address>`, and the model it named, if acceptable. */
+  userAgentMismatch: 'um',
+  userAgentModel: 'uo',
+  /** Disabled by an admin since (ms); absent: enabled. */
+  disabledAt: 'dx',
 } as const;
 
 /** CRC16/XMODEM key slot as Redis Cluster computes it; used by tests to prove one slot per script. */

@@ -52,6 +52,8 @@ function deviceOfLayout1(h: Record<string, string>): Omit<Device, 'tenant' | 'ma
     digestCredential: null,
     challenged: null,
     needsReset: null,
+    userAgentMismatch: null,
+    disabledAt: null,
     sipPassword: h.sipPassword ?? '',
     authenticatedAt: toNum(h.authAt),
     authenticatedVia: (h.authVia || null) as BypassReason | null,

@@ -56,4 +56,9 @@ export const scripts = {
   settings: new LuaScript('settings'),
   tenant: new LuaScript('tenant'),
   edit: new LuaScript('edit'),
+  unlock: new LuaScript('unlock'),
+  endbypass: new LuaScript('endbypass'),
+  untemp: new LuaScript('untemp'),
+  accept: new LuaScript('accept'),
+  disable: new LuaScript('disable'),
 };

@@ -83,6 +83,9 @@ export class Store {
   listDevices(...a: Parameters<Devices['listDevices']>) {
     return this.devices.listDevices(...a);
   }
+  acceptModel(...a: Parameters<Devices['acceptModel']>) {
+    return this.devices.acceptModel(...a);
+  }
   deleteDevice(...a: Parameters<Devices['deleteDevice']>) {
     return this.devices.deleteDevice(...a);
   }
@@ -106,6 +109,15 @@ export class Store {
   suspendDevice(...a: Parameters<Authentication['suspendDevice']>) {
     return this.auth.suspendDevice(...a);
   }
+  endPinBypass(...a: Parameters<Authentication['endPinBypass']>) {
+    return this.auth.endPinBypass(...a);
+  }
+  unlockDevice(...a: Parameters<Authentication['unlockDevice']>) {
+    return this.auth.unlockDevice(...a);
+  }
+  setDisabled(...a: Parameters<Authentication['setDisabled']>) {
+    return this.auth.setDisabled(...a);
+  }
 
   // whitelists.ts
   whitelist(...a: Parameters<Whitelists['whitelist']>) {
@@ -119,6 +131,9 @@ export class Store {
   }
   temporaryWhitelist(...a: Parameters<Whitelists['temporaryWhitelist']>) {
     return this.whitelists.temporaryWhitelist(...a);
+  }
+  removeTemporary(...a: Parameters<Whitelists['removeTemporary']>) {
+    return this.whitelists.removeTemporary(...a);
   }
   isSiteNetwork(...a: Parameters<Whitelists['isSiteNetwork']>) {
     return this.whitelists.isSiteNetwork(...a);

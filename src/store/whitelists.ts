@@ -8,6 +8,7 @@ import {
   type Coverage,
   type WhitelistEntry,
 } from '../domain/whitelist';
+import { temporaryEntriesToRemove } from '../domain/auth';
 import { BoundedMap } from '../lib/bounded';
 import { StorePart, type Actor } from './context';
 import { keys, tempWhitelistMember } from './keys';
@@ -193,5 +194,31 @@ export class Whitelists extends StorePart {
   async isSiteNetwork(tenant: string, site: string, ip: string): Promise<boolean> {
     const until = await this.redis.zScore(keys.tenant(tenant).tempWhitelist, tempWhitelistMember(site, ip));
     return until !== null && until > this.now();
+  }
+
+  /**
+   * Removes the live temporary entries of `ip` (for `site`, or every site when null; see
+   * temporaryEntriesToRemove), each audited; answers how many went (an entry that expired
+   * meanwhile is not counted).
+   */
+  async removeTemporary(tenant: string, ip: string, site: string | null, actor: Actor): Promise<number> {
+    const k = keys.tenant(tenant);
+    const chosen = temporaryEntriesToRemove(await this.temporaryWhitelist(tenant), ip, site);
+    if (chosen.length === 0) return 0;
+    return Number(
+      await scripts.untemp.run(
+        this.redis,
+        [k.tempWhitelist, k.events],
+        [
+          this.now(),
+          this.maxlen,
+          actor,
+          ...chosen.flatMap((e) => [
+            e.site === null ? e.ip : tempWhitelistMember(e.site, e.ip),
+            e.site ?? '',
+          ]),
+        ],
+      ),
+    );
   }
 }

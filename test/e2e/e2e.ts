@@ -65,6 +65,7 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     devices.tenantSet = await h.device('001565e2e009', { site: 'Tenant set' });
     devices.broken = await h.device('001565e2e00a', { site: 'Broken' });
     devices.expired = await h.device('001565e2e00b');
+    devices.disabled = await h.device('001565e2e00c');
   });
 
   after(() => h.stop());
@@ -517,5 +518,19 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
       h.sipp(h.scenario('uas_late_offer.xml'), { port: emergencyPort, mac: d.mac, uas: true, timeoutS: 30 }),
       { template: 'uac_late_offer.tmpl.xml' },
     );
+  });
+
+  // Last: its 10 s would let earlier tests' temporary whitelist entries run out under later ones.
+  it('a disabled device still registers and its emergency call goes out; a PAP on it is answered blocked, nothing changes', async () => {
+    const d = devices.disabled!;
+    assert.equal(await h.store.setDisabled(TENANT, d.mac, true, 'e2e'), true);
+    const reg = await h.register(d.mac, d.password);
+    await atOperatorRoute(d, OPERATOR_ID);
+    const call = await h.dial('disabled', d, `${d.pap}#`);
+    assert.equal(call.code, 0, call.out);
+    assert.deepEqual(await h.outcomesAfter(d.mac, 1), ['blocked']);
+    const stored = (await h.store.getDevice(TENANT, d.mac))!;
+    assert.deepEqual([stored.state, stored.totalFailures], ['needed', 0]);
+    reg.stop();
   });
 });

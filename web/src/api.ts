@@ -107,6 +107,10 @@ export interface Device {
   readonly suspended: boolean;
   readonly suspendedUntil: string | null;
   readonly suspensionNetwork: string | null;
+  readonly pinBypassUntil: string | null;
+  readonly pinBypassNetwork: string | null;
+  /** Disabled by an admin since (null: enabled). */
+  readonly disabledAt: string | null;
   readonly authenticatedAt: string | null;
   readonly authenticatedVia: string | null;
   readonly lastProvisioning: { at: string; ip: string; outcome: string } | null;
@@ -116,6 +120,14 @@ export interface Device {
   readonly needsReset: { at: string; ip: string } | null;
   /** Its SIP accounts, never with the password. */
   readonly accounts: readonly { server: string; user: string; authUser?: string; displayName?: string }[];
+  /** Refused for a User-Agent of another phone: when, from where, the model to accept (null: none). */
+  readonly userAgentMismatch: { at: string; ip: string; model: string | null } | null;
+}
+/** What hands a device its full configuration without a PAP (GET .../devices/{mac}/bypasses). */
+export interface Bypasses {
+  readonly pinBypass: { until: string; network: string | null } | null;
+  readonly temporary: { ip: string; site: string | null; expiresAt: string }[];
+  readonly permanent: string[];
 }
 export interface DeviceListPage {
   readonly devices: Device[];

@@ -1,5 +1,5 @@
-/** A tenant's devices: add one, list them (filtered, paged), read, delete, reset, suspend one. */
-import type { FastifyInstance } from 'fastify';
+/** A tenant's devices: add one, list them (filtered, paged), read, delete, reset, bypass one's PIN. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   AUTH_STATES,
   attemptsLeft,
@@ -54,6 +54,9 @@ export function deviceView(d: Device, now: number, policy: AuthPolicy) {
     suspended: isSuspended(d, now),
     suspendedUntil: iso(isSuspended(d, now) ? d.suspendedUntil : null),
     suspensionNetwork: isSuspended(d, now) ? d.suspensionNetwork : null,
+    // The same as the three above, by what it does (they keep their first names as aliases).
+    pinBypassUntil: iso(isSuspended(d, now) ? d.suspendedUntil : null),
+    pinBypassNetwork: isSuspended(d, now) ? d.suspensionNetwork : null,
     authenticatedAt: iso(d.authenticatedAt),
     authenticatedVia: d.authenticatedVia,
     lastProvisioning: d.lastProvisioning && { ...d.lastProvisioning, at: iso(d.lastProvisioning.at) },
@@ -62,6 +65,9 @@ export function deviceView(d: Device, now: number, policy: AuthPolicy) {
     // admin may have to reset, or a stranger behind its address).
     challenged: d.challenged && { ...d.challenged, at: iso(d.challenged.at) },
     needsReset: d.needsReset && { ...d.needsReset, at: iso(d.needsReset.at) },
+    disabledAt: iso(d.disabledAt),
+    // The last request refused for a User-Agent naming another phone; `model`: one it may accept.
+    userAgentMismatch: d.userAgentMismatch && { ...d.userAgentMismatch, at: iso(d.userAgentMismatch.at) },
     accounts: d.accounts.map(({ password: _password, ...rest }) => rest),
   };
 }
@@ -156,7 +162,7 @@ export function deviceRoutes(
     return { mac: device.mac, pap: r.pap, state: 'needed' };
   });
 
-  api.post('/tenants/:tenant/devices/:mac/suspend', async (req) => {
+  const pinBypass = async (req: FastifyRequest) => {
     const { tenant, device } = await deviceOf(req);
     // Bound to the phone's network if the admin names it; unbound, whoever asks first takes the
     // file (see suspensionLetsIn).
@@ -172,6 +178,16 @@ export function deviceRoutes(
       );
     const r = await store.suspendDevice(tenant, device.mac, actor(req), network);
     if (!r) throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist`);
-    return { mac: device.mac, suspendedUntil: iso(r.suspendedUntil), suspensionNetwork: network };
-  });
+    const until = iso(r.suspendedUntil);
+    return {
+      mac: device.mac,
+      pinBypassUntil: until,
+      pinBypassNetwork: network,
+      suspendedUntil: until,
+      suspensionNetwork: network,
+    };
+  };
+  api.post('/tenants/:tenant/devices/:mac/pin-bypass', pinBypass);
+  // The route's first name, kept as an alias (docs/admin.md, "Device lifecycle").
+  api.post('/tenants/:tenant/devices/:mac/suspend', pinBypass);
 }

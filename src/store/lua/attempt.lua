@@ -25,7 +25,7 @@ if source ~= '' then
     return cjson.encode({ outcome = 'source_limited', retryAt = tostring(tonumber(oldest[2]) + windowMs) })
   end
 end
-local f = redis.call('HMGET', dev, 's', 'n', 't', 'fu', 'p', 'pi', 'c')
+local f = redis.call('HMGET', dev, 's', 'n', 't', 'fu', 'p', 'pi', 'c', 'dx')
 local state, consec, total, failedUntil, pap, mac = f[1], num(f[2]) or 0, num(f[3]) or 0, num(f[4]), f[5], device_mac(dev)
 -- papExpired(): issued by the last reset, else when the device was added
 local issued = num(f[6]) or num(f[7])
@@ -39,7 +39,10 @@ end
 
 local outcome, left, whitelisted, counted, crossed = nil, 0, '', false, false
 local from = state
-if state == 'successful' then
+if f[8] then
+  -- disabled (attemptOnDisabled): no PAP is taken, nothing counted or whitelisted
+  outcome = 'blocked'
+elseif state == 'successful' then
   outcome = 'not_required'
 elseif state == 'blocked' then
   outcome = 'blocked'

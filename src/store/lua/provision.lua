@@ -25,11 +25,13 @@ local dev = KEYS[1]
 if tonumber(redis.call('GET', KEYS[6]) or '0') > tonumber(ARGV[11]) then return { 'limited' } end
 -- Every field read at once, the first pieces of the accounts text included (see device-record.ts).
 local f = redis.call('HMGET', dev, 's', 'v', 'md', 'md:1', 'fu', 'su', 'ch', 'sp', 'l', 'a', 'a:1', 'a:2', 'si', 'si:1',
-  'cq', 'sn')
+  'cq', 'sn', 'dx')
 local t = redis.call('HMGET', KEYS[2], 'deviceCertificate', 'language', 'timeZone', 'ntpServer', 'phoneLanguage', 'sv')
 local policy = t[1]
 if policy ~= 'required' and policy ~= 'off' then policy = 'recorded' end
 if not f[1] or f[2] ~= ARGV[1] or f[3] ~= ARGV[2] or f[4] or policy ~= ARGV[3] then return { 'unsure' } end
+-- A disabled device (rare) is decided the long way: decideProvisioning's first rule after the certificate.
+if f[17] then return { 'unsure' } end
 
 local now, ip, file, containing, s = tonumber(ARGV[8]), ARGV[7], ARGV[10], ARGV[12], sinks(7, 16)
 local extra = {}

@@ -19,6 +19,8 @@ function describeEvent(e: AuditEvent): ComponentChildren {
     'token',
     'site',
     'file',
+    'userAgent',
+    'seenModel',
     'rows',
     'count',
     'limit',

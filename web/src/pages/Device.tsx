@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, enc, type AuditEvent, type Device } from '../api';
+import { api, enc, type AuditEvent, type Bypasses, type Device } from '../api';
 import { confirm } from '../components/ConfirmDialog';
 import { EffectiveFileView } from '../components/EffectiveFile';
 import { DeviceEdit } from '../components/DeviceEdit';
@@ -36,13 +36,27 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
   );
   // Live: the phone authenticates, fetches or is locked while the page is open. The device is
   // asked again; its history and traffic only when what the page shows of it changed.
+  // What a reset leaves open (docs/admin.md, "Device lifecycle"): shown, and offered for removal.
+  const open = useLoad(() => api<Bypasses>('GET', `${path}/bypasses`), [path]);
+  // Live: the phone authenticates, fetches or is locked while the page is open. The device is
+  // asked again; its history, traffic and what lets it in only when what the page shows changed.
   usePoll(dev.reload, DEVICE_POLL_MS, [path]);
   const d0 = dev.data;
   useOnChange(
-    d0 && JSON.stringify([d0.state, d0.suspendedUntil, d0.failedUntil, d0.lastProvisioning, d0.needsReset]),
+    d0 &&
+      JSON.stringify([
+        d0.state,
+        d0.suspendedUntil,
+        d0.failedUntil,
+        d0.lastProvisioning,
+        d0.needsReset,
+        d0.disabledAt,
+        d0.userAgentMismatch,
+      ]),
     () => {
       history.reload();
       traffic.reload();
+      open.reload();
     },
   );
   const [status, setStatus] = useState<{ ok?: string | null; error?: string | null }>({});
@@ -51,10 +65,17 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
     try {
       setStatus({ ok: await f() });
       dev.reload();
+      open.reload();
       history.reload();
       traffic.reload();
     } catch (err) {
       setStatus({ error: message(err) });
+    }
+  };
+  const removeTemporary = async (entries: Bypasses['temporary']) => {
+    for (const e of entries) {
+      const site = e.site === null ? '' : `?site=${enc(e.site)}`;
+      await api('DELETE', `/tenants/${enc(tenant)}/whitelist/temporary/${enc(e.ip)}${site}`);
     }
   };
   const d = dev.data;
@@ -75,6 +96,15 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
           <PapExpired device={d} />
           {d.papExpired && <p class="muted">{t('device.papExpired.help')}</p>}
         </dd>
+        {d.disabledAt && (
+          <>
+            <dt>{t('device.disabledAt')}</dt>
+            <dd>
+              {formatTime(d.disabledAt)}
+              <p class="muted">{t('device.disabled.help')}</p>
+            </dd>
+          </>
+        )}
         {d.pap !== null && (
           <>
             <dt>{t('device.pap')}</dt>
@@ -93,16 +123,27 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
             <dd>{formatTime(d.failedUntil)}</dd>
           </>
         )}
-        {d.suspendedUntil && (
+        {d.pinBypassUntil && (
           <>
             <dt>{t('device.suspendedUntil')}</dt>
             <dd>
-              {formatTime(d.suspendedUntil)} ·{' '}
-              {d.suspensionNetwork === null ? (
+              {formatTime(d.pinBypassUntil)} ·{' '}
+              {d.pinBypassNetwork === null ? (
                 t('device.suspensionAnywhere')
               ) : (
-                <span class="mono">{t('device.suspensionFor', { network: d.suspensionNetwork })}</span>
-              )}
+                <span class="mono">{t('device.suspensionFor', { network: d.pinBypassNetwork })}</span>
+              )}{' '}
+              <button
+                type="button"
+                onClick={() =>
+                  act(async () => {
+                    await api('DELETE', `${path}/pin-bypass`);
+                    return t('device.bypassEnded');
+                  })
+                }
+              >
+                {t('device.endBypass')}
+              </button>
             </dd>
           </>
         )}
@@ -126,6 +167,69 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
             ? `${formatTime(d.lastProvisioning.at)} · ${d.lastProvisioning.ip} · ${d.lastProvisioning.outcome}`
             : t('never')}
         </dd>
+        {open.data && (open.data.temporary.length > 0 || open.data.permanent.length > 0) && (
+          <>
+            <dt>{t('device.open')}</dt>
+            <dd>
+              <p class="muted">{t('device.open.help')}</p>
+              <ul>
+                {open.data.temporary.map((e) => (
+                  <li key={`${e.site}:${e.ip}`}>
+                    <span class="mono">
+                      {t('device.open.temporary', {
+                        ip: e.ip,
+                        site: e.site ?? '*',
+                        until: formatTime(e.expiresAt),
+                      })}
+                    </span>{' '}
+                    <button
+                      type="button"
+                      onClick={() =>
+                        act(async () => {
+                          await removeTemporary([e]);
+                          return t('device.open.removed', { ip: e.ip });
+                        })
+                      }
+                    >
+                      {t('device.open.remove', { ip: e.ip })}
+                    </button>
+                  </li>
+                ))}
+                {open.data.permanent.map((entry) => (
+                  <li key={entry} class="mono">
+                    <a href={href(`/t/${enc(tenant)}/whitelist`)}>{t('device.open.permanent', { entry })}</a>
+                  </li>
+                ))}
+              </ul>
+            </dd>
+          </>
+        )}
+        {d.userAgentMismatch && (
+          <>
+            <dt>{t('device.uaMismatch')}</dt>
+            <dd>
+              {formatTime(d.userAgentMismatch.at)} · {d.userAgentMismatch.ip} ·{' '}
+              {d.userAgentMismatch.model === null ? (
+                t('device.uaMismatch.other')
+              ) : (
+                <>
+                  <bdi>{t('device.uaMismatch.model', { model: d.userAgentMismatch.model })}</bdi>{' '}
+                  <button
+                    type="button"
+                    onClick={() =>
+                      act(async () => {
+                        const r = await api<{ model: string }>('POST', `${path}/accept-model`);
+                        return t('device.modelAccepted', { model: r.model });
+                      })
+                    }
+                  >
+                    {t('device.acceptModel', { model: d.userAgentMismatch.model })}
+                  </button>
+                </>
+              )}
+            </dd>
+          </>
+        )}
         {d.challenged && (
           <>
             <dt>{t('device.challenged')}</dt>
@@ -136,18 +240,69 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
         )}
       </dl>
       <div class="buttons">
+        {d.state === 'failed' && (
+          <button
+            type="button"
+            onClick={() =>
+              act(async () => {
+                await api('POST', `${path}/unlock`);
+                return t('device.unlocked');
+              })
+            }
+          >
+            {t('device.unlock')}
+          </button>
+        )}
         <button
           type="button"
           onClick={() =>
             act(async () => {
-              if (!(await confirm(t('device.confirmReset', { mac: pretty })))) return null;
+              // Read now, not as the page loaded it: a phone of the site may have authenticated since.
+              const left = await api<Bypasses>('GET', `${path}/bypasses`);
+              const addresses = [...left.temporary.map((e) => e.ip), ...left.permanent].join(', ');
+              const question =
+                addresses === ''
+                  ? t('device.confirmReset', { mac: pretty })
+                  : t('device.confirmResetOpen', { mac: pretty, addresses });
+              if (!(await confirm(question))) return null;
               const r = await api<{ pap: string }>('POST', `${path}/reset`);
-              return t('device.resetDone', { pap: r.pap });
+              const done = t('device.resetDone', { pap: r.pap });
+              if (left.temporary.length === 0) return done;
+              const ips = left.temporary.map((e) => e.ip).join(', ');
+              if (await confirm(t('device.confirmRemoveOpen', { addresses: ips })))
+                await removeTemporary(left.temporary);
+              return done;
             })
           }
         >
           {t('device.reset')}
         </button>
+        {d.disabledAt ? (
+          <button
+            type="button"
+            onClick={() =>
+              act(async () => {
+                await api('POST', `${path}/enable`);
+                return t('device.enabledDone');
+              })
+            }
+          >
+            {t('device.enable')}
+          </button>
+        ) : (
+          <button
+            type="button"
+            onClick={() =>
+              act(async () => {
+                if (!(await confirm(t('device.confirmDisable', { mac: pretty })))) return null;
+                await api('POST', `${path}/disable`);
+                return t('device.disabledDone');
+              })
+            }
+          >
+            {t('device.disable')}
+          </button>
+        )}
         <button
           type="button"
           class="danger"
@@ -169,7 +324,7 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
           e.preventDefault();
           void act(async () => {
             // Empty: unbound, the first fetch from anywhere takes the file (docs/security.md).
-            await api('POST', `${path}/suspend`, network.trim() === '' ? {} : { network: network.trim() });
+            await api('POST', `${path}/pin-bypass`, network.trim() === '' ? {} : { network: network.trim() });
             setNetwork('');
             return t('device.suspended');
           });
