@@ -154,6 +154,7 @@ describe('device records: migration from layout 1', () => {
       accounts: JSON.parse(LAYOUT_1.accounts),
       createdAt: T0,
       pap: '012345',
+      papIssuedAt: T0,
       generation: 2,
       state: 'failed',
       consecutiveFailures: 3,

@@ -154,6 +154,8 @@ describe('tenant admin tokens', () => {
       role: 'tenant',
       tenant: 'beta',
       token: 'beta-admin',
+      authServiceNumber: '*89',
+      defaultLanguage: 'en',
     });
     assert.deepEqual(
       (await own('GET', '/api/v1/tenants')).json.tenants.map((x: { id: string }) => x.id),
