@@ -697,6 +697,51 @@ describe('sites: admin API and store', () => {
     );
     assert.equal((await call('GET', '/api/v1/tenants/acme/devices?siteRecord=all')).status, 400);
   });
+
+  it('an edit that moves a device to a site without a record is refused as an addition there is; a CSV names it with every other error, under the site column', async () => {
+    for (const s of ['Berlin', 'Munich'])
+      await call('PUT', `/api/v1/tenants/acme/sites/${s}`, { emergencyCallerId: '+493012345678' });
+    const mac = '001565000011';
+    const url = `/api/v1/tenants/acme/devices/${mac}`;
+    assert.equal(
+      (
+        await call('POST', '/api/v1/tenants/acme/devices', {
+          mac,
+          vendor: 'yealink',
+          model: 'T54W',
+          site: 'Berlin',
+        })
+      ).status,
+      201,
+    );
+    const moved = await call('PATCH', url, { site: 'Munch' });
+    assert.equal(moved.status, 409);
+    assert.deepEqual([moved.json!.error, moved.json!.field], ['unknown_site', 'site']);
+    assert.equal((await call('GET', url)).json!.site, 'Berlin', 'nothing written');
+    assert.equal((await call('PATCH', `${url}?unknownSite=accept`, { site: 'Munch' })).status, 200);
+    assert.equal((await call('PATCH', url, { site: 'Munich' })).status, 200);
+    // the same in an import that updates: one answer with the bad row and the unknown site
+    const csv = await request(port, '/api/v1/tenants/acme/devices.csv?mode=update', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/csv' },
+      body:
+        'mac,vendor,type,site\n' +
+        `${mac},yealink,T54W,Hambrg\n` +
+        '001565000012,yealink,T54W,Munch\n' +
+        'nonsense,yealink,T54W,Berlin\n',
+    });
+    assert.equal(csv.status, 400);
+    const rows = (JSON.parse(csv.body) as { rows: { line: number; column?: string; reason: string }[] }).rows;
+    assert.deepEqual(
+      rows.map((x) => [x.line, x.column]),
+      [
+        [2, 'site'],
+        [3, 'site'],
+        [4, 'mac'],
+      ],
+    );
+    assert.equal((await call('GET', url)).json!.site, 'Munich', 'nothing written');
+  });
 });
 
 describe('sites: an emergency call never depends on the site lookup', () => {

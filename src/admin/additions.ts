@@ -116,6 +116,7 @@ export function deviceAdditions({ config, store, log, now, metrics }: Api) {
 
   return {
     refusal,
+    siteErrors,
     /**
      * Device additions (CSV imports included, from parsing on) run one at a time: see OneAtATime.
      * What waits is the request, not the event loop.

@@ -302,7 +302,7 @@ export const openApiDocument = {
         description:
           'At most 10,000 rows, 32 cells a row and 256 characters a cell. Every error of the file is in one ' +
           'answer: a refusal lists the first 100 bad rows (`rows`: line, mac, column where one is at fault, ' +
-          'reason) and counts them all (`badRows`); 409 when every one is a MAC taken, else 400. A MAC the ' +
+          'reason) and counts them all (`badRows`); 409 when every one is a MAC taken or a site without a record, else 400. A MAC the ' +
           'tenant has is an error unless `mode=update`: then the row edits that device as PATCH does (PAP ' +
           'and authentication stay; its account replaces the first, an empty sip_password keeps the password; ' +
           'no language column or no account cells keep those). The answer counts `created` and `updated`. ' +

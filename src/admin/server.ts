@@ -89,7 +89,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
       sessionRoutes(api, ctx);
       tokenRoutes(api, ctx);
       deviceRoutes(api, ctx, additions);
-      deviceEditRoutes(api, ctx);
+      deviceEditRoutes(api, ctx, additions);
       lifecycleRoutes(api, ctx);
       csvRoutes(api, ctx, additions);
       siteRoutes(api, ctx);

@@ -40,7 +40,7 @@ function badRows(rows: readonly unknown[]): HttpError['extra'] & { message: stri
 export function csvRoutes(
   api: FastifyInstance,
   { store, now, tenantReads, tenantOf }: Api,
-  { adding, tenantAdditions, add, macOwners, refusal }: Additions,
+  { adding, tenantAdditions, add, macOwners, refusal, siteErrors }: Additions,
 ): void {
   api.get('/tenants/:tenant/devices.csv', async (req, reply) => {
     const tenant = await tenantOf(req);
@@ -107,6 +107,8 @@ export function csvRoutes(
           rowErrors.set(i, { line: rows[i]!.line, mac: rows[i]!.mac, column: 'mac', reason });
         };
         const updates: CsvRow[] = [];
+        /** Rows that move a device to another site. */
+        const moved = new Map<number, NewDevice>();
         if (mode === 'update' || errors.length + rowErrors.size > 0) {
           const owners = await macOwners(
             req,
@@ -131,12 +133,25 @@ export function csvRoutes(
             news.delete(i);
             rowErrors.delete(i);
             try {
-              applyDeviceEdit(current, rowAsEdit(r, current));
+              const { device } = applyDeviceEdit(current, rowAsEdit(r, current));
               updates.push(r);
+              if (device.site !== current.site) moved.set(i, device);
             } catch (e) {
               rowErrors.set(i, rowError(r.line, r.mac, e));
             }
           }
+        }
+        // Sites without a record, in the same answer as every other error (docs/admin.md#sites).
+        const placed = [...news, ...moved];
+        for (const e of await siteErrors(
+          req,
+          tenant,
+          placed.map(([, d]) => d),
+        )) {
+          const i = placed[e.index]![0];
+          news.delete(i);
+          conflicts++;
+          rowErrors.set(i, { line: rows[i]!.line, mac: rows[i]!.mac, column: 'site', reason: e.reason });
         }
         errors.push(...rowErrors.values());
         if (errors.length) {
@@ -156,7 +171,7 @@ export function csvRoutes(
         res.errors.map((e) => ({
           line: lines[e.index]!,
           mac: e.mac,
-          column: 'mac',
+          column: 'unknownSite' in e ? 'site' : 'mac',
           reason: refusal(req, e),
         })),
       );

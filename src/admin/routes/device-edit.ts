@@ -4,6 +4,7 @@ import type { Device } from '../../domain/device';
 import { applyDeviceEdit, editAudit } from '../../domain/device-edit';
 import type { Mac } from '../../domain/mac';
 import type { Store } from '../../store/store';
+import type { Additions } from '../additions';
 import { actor, HttpError, type Api } from '../api';
 import { deviceView } from './devices';
 
@@ -35,9 +36,18 @@ export async function editDevice(
   }
 }
 
-export function deviceEditRoutes(api: FastifyInstance, { config, store, now, deviceOf }: Api): void {
+export function deviceEditRoutes(
+  api: FastifyInstance,
+  { config, store, now, deviceOf }: Api,
+  { siteErrors }: Pick<Additions, 'siteErrors'>,
+): void {
   api.patch('/tenants/:tenant/devices/:mac', async (req) => {
     const { tenant, device } = await deviceOf(req);
+    // A move to a site without a record is refused as an addition there is (docs/admin.md#sites).
+    const { device: next } = applyDeviceEdit(device, req.body);
+    const unknown = next.site === device.site ? [] : await siteErrors(req, tenant, [next]);
+    if (unknown.length > 0)
+      throw new HttpError(409, 'unknown_site', `${device.mac}: ${unknown[0]!.reason}`, { field: 'site' });
     const edited = await editDevice(store, tenant, device.mac, () => req.body, actor(req));
     if (edited === null)
       throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist in tenant "${tenant}"`);
