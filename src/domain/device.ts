@@ -2,6 +2,7 @@ import { InputError } from './errors';
 import { checkText } from './text';
 import { parseMac, type Mac } from './mac';
 import type { AuthRecord, AuthState, BypassReason } from './auth';
+import { closestModels, knownModel, type DeclaredModels } from './models';
 
 export const VENDORS = [
   'yealink',
@@ -122,15 +123,48 @@ const REFUSED_MODELS: Partial<Record<Vendor, { readonly model: RegExp; readonly 
   cisco: { model: /^(?:Cisco[\s-]*)?ATA[\s-]*19[01]\b/i, supported: 'SPA112, SPA122' },
 };
 
-/** A model of `vendor` papgate can provision, or an InputError naming those it supports. */
-export function checkModel(vendor: Vendor, model: string): string {
+/**
+ * A model of `vendor` papgate can provision, by its canonical name (models.ts), or an InputError:
+ * a refused model names those supported, an unknown one the closest known. `keep` (the model an
+ * edited device already has) is accepted as it is: a device stored before models were checked, or
+ * with a model the operator no longer declares, keeps working and can still be edited.
+ */
+export function checkModel(vendor: Vendor, model: string, declared: DeclaredModels, keep?: string): string {
   const refused = REFUSED_MODELS[vendor];
   if (refused?.model.test(model))
     throw new InputError(
       `model ${model} of ${vendor} is not supported (its configuration has another format); supported: ${refused.supported}`,
       'model',
     );
-  return model;
+  if (model === keep) return model;
+  const known = knownModel(vendor, model, declared);
+  if (known !== null) return known;
+  throw new InputError(
+    `model ${model} of ${vendor} is not known; closest: ${closestModels(vendor, model).join(', ')} ` +
+      '(an operator can declare another model with EXTRA_MODELS)',
+    'model',
+  );
+}
+
+/**
+ * EXTRA_MODELS, `vendor:model` entries: models papgate does not know that the operator declares, so
+ * a new phone model is never blocked by papgate's release. A refused model stays refused.
+ */
+export function parseExtraModels(entries: readonly string[]): DeclaredModels {
+  const out: Partial<Record<Vendor, string[]>> = {};
+  for (const e of entries) {
+    const m = /^([a-z]+):(.+)$/.exec(e);
+    if (!m) throw new InputError(`"${e}" is not vendor:model`, 'EXTRA_MODELS');
+    const [, vendor, model] = m;
+    if (!isVendor(vendor))
+      throw new InputError(`"${e}": vendor must be one of ${VENDORS.join(', ')}`, 'EXTRA_MODELS');
+    const name = model!.trim();
+    if (name.length > 64) throw new InputError(`"${e}": a model has at most 64 characters`, 'EXTRA_MODELS');
+    checkText('EXTRA_MODELS', name);
+    checkModel(vendor, name, { [vendor]: [name] });
+    (out[vendor] ??= []).push(name);
+  }
+  return out;
 }
 
 function isVendor(v: unknown): v is Vendor {
@@ -182,8 +216,11 @@ function parseAccount(v: unknown, i: number): SipAccount {
   return account;
 }
 
-/** Validates an admin's "add device" body (JSON or a CSV row). */
-export function parseNewDevice(body: unknown): NewDevice {
+/**
+ * Validates an admin's "add device" body (JSON or a CSV row); `declared`: EXTRA_MODELS, `keepModel`:
+ * see checkModel.
+ */
+export function parseNewDevice(body: unknown, declared: DeclaredModels = {}, keepModel?: string): NewDevice {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InputError('body must be a JSON object');
   }
@@ -192,7 +229,7 @@ export function parseNewDevice(body: unknown): NewDevice {
   if (!isVendor(o.vendor)) {
     throw new InputError(`vendor must be one of ${VENDORS.join(', ')}`, 'vendor');
   }
-  const model = checkModel(o.vendor, text(o, 'model', { required: true, max: 64 }));
+  const model = checkModel(o.vendor, text(o, 'model', { required: true, max: 64 }), declared, keepModel);
   const site = text(o, 'site', { required: true, max: 128 });
   let language: Language | null = null;
   if (o.language !== undefined && o.language !== null && o.language !== '') {

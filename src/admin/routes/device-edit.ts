@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Device } from '../../domain/device';
 import { applyDeviceEdit, editAudit } from '../../domain/device-edit';
 import type { Mac } from '../../domain/mac';
+import type { DeclaredModels } from '../../domain/models';
 import type { Store } from '../../store/store';
 import { actor, HttpError, type Api } from '../api';
 import { deviceView } from './devices';
@@ -21,11 +22,12 @@ export async function editDevice(
   mac: Mac,
   bodyOf: (current: Device) => unknown,
   who: string,
+  declared: DeclaredModels,
 ): Promise<Device | null> {
   for (let tries = 1; ; tries++) {
     const current = await store.getDevice(tenant, mac);
     if (current === null) return null;
-    const edit = applyDeviceEdit(current, bodyOf(current));
+    const edit = applyDeviceEdit(current, bodyOf(current), declared);
     if (edit.changed.length === 0) return current;
     const res = await store.editDevice(current, edit.device, edit.changed, editAudit(current, edit), who);
     if (res === 'unknown') return null;
@@ -38,9 +40,16 @@ export async function editDevice(
 export function deviceEditRoutes(api: FastifyInstance, { config, store, now, deviceOf }: Api): void {
   api.patch('/tenants/:tenant/devices/:mac', async (req) => {
     const { tenant, device } = await deviceOf(req);
-    const edited = await editDevice(store, tenant, device.mac, () => req.body, actor(req));
+    const edited = await editDevice(
+      store,
+      tenant,
+      device.mac,
+      () => req.body,
+      actor(req),
+      config.extraModels,
+    );
     if (edited === null)
       throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist in tenant "${tenant}"`);
-    return deviceView(edited, now(), config.auth);
+    return deviceView(edited, now(), config.auth, config.extraModels);
   });
 }
