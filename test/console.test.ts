@@ -85,7 +85,8 @@ describe('console in headless Chromium', function () {
     buildConsole();
     await r.start();
     let port: number;
-    ({ app, port } = await startAdmin(r, TOKEN));
+    // A model with markup, declared so that the API takes it: it must show as text like the site.
+    ({ app, port } = await startAdmin(r, TOKEN, { EXTRA_MODELS: `yealink:${XSS}` }));
     base = `http://127.0.0.1:${port}`;
     await api('PUT', '/tenants/acme', { name: 'Acme Corp', language: 'en' });
     await api('PUT', '/tenants/beta', { name: 'Beta GmbH', language: 'de' });

@@ -108,6 +108,8 @@ describe('models: the lists', () => {
     for (const [value, message] of [
       ['nokia:3310', /EXTRA_MODELS.*vendor must be one of/],
       ['T99Z', /EXTRA_MODELS.*not vendor:model/],
+      ['yealink: ', /EXTRA_MODELS.*not vendor:model/],
+      ['yealink:' + 'T'.repeat(65), /EXTRA_MODELS.*1-64 characters/],
       ['snom:M700', /EXTRA_MODELS.*model M700 of snom is not supported/],
       ['yealink:T\u202e99', /EXTRA_MODELS/],
     ] as const)

@@ -159,7 +159,8 @@ export function parseExtraModels(entries: readonly string[]): DeclaredModels {
     if (!isVendor(vendor))
       throw new InputError(`"${e}": vendor must be one of ${VENDORS.join(', ')}`, 'EXTRA_MODELS');
     const name = model!.trim();
-    if (name.length > 64) throw new InputError(`"${e}": a model has at most 64 characters`, 'EXTRA_MODELS');
+    if (name === '' || name.length > 64)
+      throw new InputError(`"${e}": a model has 1-64 characters`, 'EXTRA_MODELS');
     checkText('EXTRA_MODELS', name);
     checkModel(vendor, name, { [vendor]: [name] });
     (out[vendor] ??= []).push(name);
