@@ -466,6 +466,22 @@ describe('console in headless Chromium', function () {
     await shot('needs-reset');
   });
 
+  it('warns on the device page about a model papgate does not know, and still saves its edit', async () => {
+    // Refused by the API now (400), but a device stored before that may have one: written directly.
+    const mac = '001565cafe02';
+    await api('POST', '/tenants/acme/devices', { mac, vendor: 'yealink', model: 'T54W', site: 'HQ' });
+    await r.client.hSet(keys.tenant('acme').device(mac), DEVICE.model, 'T99Z');
+    await page.goto(`${base}/#/t/acme/devices/${mac}`);
+    const dl = page.locator('dl.device');
+    await dl.getByText(/papgate does not know this model and EXTRA_MODELS does not declare it/).waitFor();
+    await page.getByText('Edit device').click();
+    await page.locator('#edit-site').fill('Floor 4');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved.').waitFor();
+    const after = await api('GET', `/tenants/acme/devices/${mac}`);
+    assert.deepEqual([after.site, after.model, after.modelKnown], ['Floor 4', 'T99Z', false]);
+  });
+
   it('isolates stored names: a tenant and site holding U+202E do not reverse the PAP sheet instructions', async () => {
     // Refused by the API now (400), but a record stored before that may hold them: written directly.
     await api('PUT', '/tenants/bidi', { name: 'Bidi' });
