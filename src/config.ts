@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AuthPolicy } from './domain/auth';
 import type { GatedFamily } from './domain/gate';
-import type { Language } from './domain/device';
+import { parseExtraModels, type Language } from './domain/device';
+import type { DeclaredModels } from './domain/models';
 import type { PrefixLengths } from './domain/prefix';
 import { isCommonField, parseLayerChange, type CommonField, type LayerItems } from './domain/setting-layers';
 import type { TrafficPolicy } from './domain/traffic';
@@ -41,6 +42,8 @@ export interface Config {
   readonly provisioningMinimalIntervalSeconds: number;
   /** The operator default settings layer (SETTINGS_DEFAULT_FILE), checked. */
   readonly settingsDefault: LayerItems;
+  /** Models the operator declares beyond those papgate knows (EXTRA_MODELS), per vendor. */
+  readonly extraModels: DeclaredModels;
   /** The common settings the minimal configuration carries (MINIMAL_SETTINGS). */
   readonly minimalSettings: readonly CommonField[];
   /** Provisioning misses (unknown MAC / path) one client may cause per window before it gets 429. */
@@ -255,6 +258,7 @@ function toConfig(v: Values, cwd: string): Config {
     provisioningIntervalSeconds: v.PROVISIONING_INTERVAL_SECONDS,
     provisioningMinimalIntervalSeconds: v.PROVISIONING_MINIMAL_INTERVAL_SECONDS,
     settingsDefault: Object.freeze(settingsDefault(file(v.SETTINGS_DEFAULT_FILE))),
+    extraModels: Object.freeze(parseExtraModels(v.EXTRA_MODELS)),
     minimalSettings: Object.freeze(v.MINIMAL_SETTINGS.filter(isCommonField)),
     provisioningMissLimit: v.PROVISIONING_MISS_LIMIT,
     provisioningMissWindowSeconds: v.PROVISIONING_MISS_WINDOW_SECONDS,

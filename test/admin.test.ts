@@ -159,14 +159,14 @@ describe('admin API over HTTP', () => {
       [
         'POST',
         '/api/v1/tenants/acme/devices',
-        { mac: '001565aabbcc', vendor: 'yealink', model: 'x', site: 's' },
+        { mac: '001565aabbcc', vendor: 'yealink', model: 'T54W', site: 's' },
         409,
         /already registered in this tenant/,
       ],
       [
         'POST',
         '/api/v1/tenants/nope/devices',
-        { mac: '001565aabbce', vendor: 'yealink', model: 'x', site: 's' },
+        { mac: '001565aabbce', vendor: 'yealink', model: 'T54W', site: 's' },
         404,
         /tenant "nope" does not exist/,
       ],
@@ -633,7 +633,7 @@ describe('admin API over HTTP', () => {
       'snom,D785,001565000004,,,,',
       'yealink,T46U,00-15-65-00-00-01,HQ,,,',
       'yealink,T46U,0015650000ff,HQ,,,',
-      'poly,VVX,001565000005,HQ,,100,pw',
+      'poly,VVX450,001565000005,HQ,,100,pw',
       'yealink,T46U,001565000006',
       'snom,M900,000413000007,HQ,,,',
     ].join('\n');

@@ -147,7 +147,7 @@ describe('store on a real Redis Cluster (three masters)', () => {
     await s.putTenant('race', { name: 'race', language: null }, 't');
     const res = await s.createDevices(
       'race',
-      [parseNewDevice({ mac: '0004f2000099', vendor: 'poly', model: 'VVX', site: 's' })],
+      [parseNewDevice({ mac: '0004f2000099', vendor: 'poly', model: 'VVX450', site: 's' })],
       't',
     );
     assert.ok(res !== 'unknown_tenant' && res.ok);

@@ -350,4 +350,19 @@ describe('device lifecycle: a User-Agent naming another model', () => {
     }
     assert.equal((await http('GET', `/devices/${MAC}`)).json.model, 'T54W');
   });
+
+  it('a model papgate does not know is refused as when it is typed; a spelling of a known one is taken by its canonical name', async () => {
+    await f.device('yealink', 'T54W', MAC);
+    assert.equal((await fetchAs('Yealink SIP-T99Z 108.86.0.20 00:15:65:aa:bb:cc')).status, 403);
+    const refused = await http('POST', `/devices/${MAC}/accept-model`);
+    assert.equal(refused.status, 400);
+    assert.deepEqual(
+      [refused.json.field, (await http('GET', `/devices/${MAC}`)).json.model],
+      ['model', 'T54W'],
+    );
+    assert.match(refused.json.message, /not known.*EXTRA_MODELS/);
+    assert.equal((await fetchAs('Yealink SIP-t46u 108.86.0.20 00:15:65:aa:bb:cc')).status, 403);
+    const ok = await http('POST', `/devices/${MAC}/accept-model`);
+    assert.deepEqual(ok.json, { mac: MAC, model: 'T46U', previousModel: 'T54W' });
+  });
 });

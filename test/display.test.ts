@@ -61,7 +61,7 @@ const PHONES: { vendor: Vendor; model: string; mac: string; file: string; item: 
     },
     {
       vendor: 'panasonic',
-      model: 'KX-HDV130',
+      model: 'KX-TGP500',
       mac: '0080f0000008',
       file: 'Config0080F0000008.cfg',
       item: (t) => `DISPLAY_NAME_1="${t}"`,

@@ -491,16 +491,17 @@ describe('domain: device input and emergency numbers', () => {
       assert.throws(() => add('gigaset', model), /supported: N510 IP PRO, N720 DM PRO/, model);
     for (const model of ['ATA190', 'ATA 191', 'Cisco ATA191'])
       assert.throws(() => add('cisco', model), /supported: SPA112, SPA122/, model);
-    for (const [vendor, model] of [
-      ['snom', 'D785'],
-      ['snom', '320'],
-      ['snom', 'snom710'],
-      ['gigaset', 'N510 IP PRO'],
-      ['gigaset', 'N720 DM PRO'],
-      ['cisco', 'SPA112'],
-      ['yealink', 'M700'],
+    for (const [vendor, model, canonical] of [
+      ['snom', 'D785', 'D785'],
+      ['snom', '320', '320'],
+      ['snom', 'snom710', '710'],
+      ['gigaset', 'N510 IP PRO', 'N510 IP PRO'],
+      ['gigaset', 'N720 DM PRO', 'N720 DM PRO'],
+      ['cisco', 'SPA112', 'SPA112'],
     ])
-      assert.equal(add(vendor!, model!), model, `${vendor} ${model}`);
+      assert.equal(add(vendor!, model!), canonical, `${vendor} ${model}`);
+    // A snom DECT base's name is no Yealink model: not known, not "not supported".
+    assert.throws(() => add('yealink', 'M700'), /model M700 of yealink is not known/);
   });
 
   it('validates devices', () => {

@@ -115,10 +115,10 @@ const PHONES: readonly Phone[] = [
   },
   {
     vendor: 'panasonic',
-    model: 'KX-HDV130',
+    model: 'KX-TGP500',
     mac: '0080f0000008',
     files: (m) => [`Config${m.toUpperCase()}.cfg`],
-    ua: (m) => `Panasonic_KX-HDV130/01.133 (${m})`,
+    ua: (m) => `Panasonic_KX-TGP500/01.133 (${m})`,
   },
 ];
 

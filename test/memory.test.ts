@@ -72,7 +72,12 @@ describe('device records: layout and memory', () => {
     }));
     const res = await store.createDevices(
       'acme',
-      [parseNewDevice({ mac: MAC, vendor: 'yealink', model: 'Ö'.repeat(64), site: long, accounts })],
+      [
+        parseNewDevice(
+          { mac: MAC, vendor: 'yealink', model: 'Ö'.repeat(64), site: long, accounts },
+          { yealink: ['Ö'.repeat(64)] },
+        ),
+      ],
       'test',
     );
     assert.ok(res !== 'unknown_tenant' && res.ok);

@@ -39,7 +39,7 @@ const PHONES: Phone[] = [
   { vendor: 'grandstream', model: 'GXP2170', mac: '000b82c0000a', file: (m) => `cfg${m}.xml` },
   {
     vendor: 'panasonic',
-    model: 'KX-HDV130',
+    model: 'KX-TGP500',
     mac: '0080f0c0000b',
     file: (m) => `Config${m.toUpperCase()}.cfg`,
   },

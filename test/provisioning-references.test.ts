@@ -30,6 +30,8 @@ function device(vendor: Vendor, model: string, mac: string, accounts: SipAccount
 }
 
 const FETCHED_FROM = '198.51.100.7';
+/** A model of each vendor of the Poly family, which writes the same files for both. */
+const POLY_MODEL = { poly: 'VVX 450', spectralink: '8440' } as const;
 
 function render(
   d: Device,
@@ -242,7 +244,7 @@ const FAMILIES: Family[] = [
   })),
   {
     vendor: 'panasonic',
-    model: 'KX-HDV130',
+    model: 'KX-TGP500',
     mac: '0080f0000801',
     file: 'Config0080F0000801.cfg',
     proxySet: /SIP_OUTPROXY_ADDR_1="auth\.papgate\.test"\nSIP_OUTPROXY_PORT_1="5070"/,
@@ -392,7 +394,7 @@ describe('provisioning: vendor files against the production references', () => {
     },
     ...(['poly', 'spectralink'] as const).map((vendor, i) => ({
       vendor,
-      model: 'VVX 450',
+      model: POLY_MODEL[vendor],
       mac: `0004f200031${i}`,
       file: `0004f200031${i}-phone.cfg`,
       lines: 16,
@@ -458,7 +460,7 @@ describe('provisioning: vendor files against the production references', () => {
       [
         ['KX-UT133', 3],
         ['KX-UT670', 6],
-        ['KX-HDV130', 16],
+        ['KX-TGP500', 16],
       ] as const
     ).map(([model, lines], i) => ({
       vendor: 'panasonic' as const,
@@ -593,12 +595,12 @@ describe('provisioning: vendor files against the production references', () => {
         .exec(body)
         ?.slice(1);
     for (const vendor of ['poly', 'spectralink'] as const) {
-      const d = device(vendor, 'VVX 450', '0004f2000309', [ACCOUNT, SECOND]);
+      const d = device(vendor, POLY_MODEL[vendor], '0004f2000309', [ACCOUNT, SECOND]);
       const minimal = render(d, '0004f2000309-phone.cfg', 'minimal');
       assert.deepEqual(server(minimal), ['auth.papgate.test', '5070']);
       assert.match(minimal, /dialplan\.routing\.emergency\.1\.server\.1="1"/);
       assert.deepEqual(server(render(d, '0004f2000309-phone.cfg', 'full')), ['sip.acme.example', '5080']);
-      const none = device(vendor, 'VVX 450', '0004f2000309', []);
+      const none = device(vendor, POLY_MODEL[vendor], '0004f2000309', []);
       assert.deepEqual(server(render(none, '0004f2000309-phone.cfg', 'full')), ['', '']);
     }
   });
@@ -611,7 +613,7 @@ describe('provisioning: vendor files against the production references', () => {
       PROVISIONING_MINIMAL_INTERVAL_SECONDS: '60',
     });
     for (const vendor of ['poly', 'spectralink'] as const) {
-      const d = device(vendor, '8440', '00907a000309', [ACCOUNT]);
+      const d = device(vendor, POLY_MODEL[vendor], '00907a000309', [ACCOUNT]);
       for (const kind of ['minimal', 'full'] as const)
         assert.match(
           render(d, '00907a000309-phone.cfg', kind, short),
@@ -958,7 +960,7 @@ describe('provisioning: boot and master files', () => {
         );
         assert.equal(credentialIn(res.body), null);
       }
-    await f.device('panasonic', 'KX-HDV130', '0080f0000899');
+    await f.device('panasonic', 'KX-UT136', '0080f0000899');
     assert.equal((await request(f.port, '/Config0080F0000899.cfg', { from: '127.0.2.5' })).status, 200);
   });
 });

@@ -153,10 +153,10 @@ const CASES: Case[] = [
   },
   {
     vendor: 'panasonic',
-    model: 'KX-HDV130',
+    model: 'KX-TGP500',
     mac: '0080f000000c',
     file: (m) => `Config${m.toUpperCase()}.cfg`,
-    ua: (m) => `Panasonic_KX-HDV130/01.133 (${m})`,
+    ua: (m) => `Panasonic_KX-TGP500/01.133 (${m})`,
     syntax: 'quoted',
     minimalMarks: [/HOT_LINE_NUMBER="\*89"/, /EMERGENCY_CALL1="112"/],
   },

@@ -1,5 +1,6 @@
 import { InputError } from '../domain/errors';
 import { parseNewDevice, type Device, type NewDevice } from '../domain/device';
+import type { DeclaredModels } from '../domain/models';
 import { parseMac, type Mac } from '../domain/mac';
 import { settle } from '../domain/auth';
 import { timeSlices } from '../lib/pacing';
@@ -210,15 +211,18 @@ export function rowError(line: number, mac: string | undefined, e: unknown): Csv
 }
 
 /** A row as a device to add (parseNewDevice). */
-export function rowAsNew(r: CsvRow): NewDevice {
-  return parseNewDevice({
-    mac: r.mac,
-    vendor: r.vendor,
-    model: r.model,
-    site: r.site,
-    language: r.language || undefined,
-    ...(r.account ? { accounts: [r.account] } : {}),
-  });
+export function rowAsNew(r: CsvRow, declared: DeclaredModels): NewDevice {
+  return parseNewDevice(
+    {
+      mac: r.mac,
+      vendor: r.vendor,
+      model: r.model,
+      site: r.site,
+      language: r.language || undefined,
+      ...(r.account ? { accounts: [r.account] } : {}),
+    },
+    declared,
+  );
 }
 
 /**

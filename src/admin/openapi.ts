@@ -717,7 +717,11 @@ export const openApiDocument = {
           vendor: {
             enum: VENDORS,
           },
-          model: { type: 'string' },
+          model: {
+            type: 'string',
+            description:
+              'a model papgate knows in any spelling (`sip-t54w`), stored by its canonical name, or one EXTRA_MODELS declares; another: 400 naming the closest',
+          },
           site: { type: 'string' },
           language: { enum: LANGUAGES },
           accounts: {
@@ -744,6 +748,11 @@ export const openApiDocument = {
           pap: { type: ['string', 'null'] },
           vendor: { type: 'string' },
           model: { type: 'string' },
+          modelKnown: {
+            type: 'boolean',
+            description:
+              'false: a model papgate does not know and EXTRA_MODELS does not declare (stored before models were checked)',
+          },
           site: { type: 'string' },
           createdAt: { type: 'string' },
           failedUntil: { type: ['string', 'null'] },

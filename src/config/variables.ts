@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { parseTimeZone } from '../domain/display';
-import { isLanguage, LANGUAGES, type Language } from '../domain/device';
+import { isLanguage, LANGUAGES, parseExtraModels, type Language } from '../domain/device';
 import { DEFAULT_EMERGENCY_NUMBERS } from '../domain/emergency';
 import { COMMON_FIELDS, isCommonField } from '../domain/setting-layers';
 import { GATED_FAMILIES, parseUpstreams, type GatedFamily } from '../domain/gate';
@@ -422,6 +422,21 @@ export const VARIABLES = {
     accepts: 'path of a JSON file',
     meaning:
       'the operator default settings layer, `{"<family>": [{"name": ..., "value": ...}]}`, checked at start-up (docs/settings.md)',
+  }),
+  EXTRA_MODELS: list({
+    section: 'provisioning',
+    default: [],
+    accepts: 'comma list of `vendor:model`',
+    meaning:
+      "models papgate does not know that devices may have (`yealink:T99Z`), with the family's base templates (docs/admin.md)",
+    check: (e) => {
+      try {
+        parseExtraModels([e]);
+        return null;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    },
   }),
   MINIMAL_SETTINGS: list({
     section: 'provisioning',

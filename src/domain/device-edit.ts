@@ -4,6 +4,7 @@
  */
 import { parseNewDevice, type NewDevice, type SipAccount } from './device';
 import { InputError } from './errors';
+import type { DeclaredModels } from './models';
 
 export const EDITABLE = ['site', 'model', 'language', 'accounts'] as const;
 export type Editable = (typeof EDITABLE)[number];
@@ -40,9 +41,10 @@ export function keepPasswords(current: readonly SipAccount[], given: unknown): u
 
 /**
  * The edit `body` asks of `current`, checked as an addition is (parseNewDevice); a field it does
- * not name stays as it is. A field that cannot be edited is refused, naming it.
+ * not name stays as it is, and the model it has stays accepted (checkModel). A field that cannot be
+ * edited is refused, naming it.
  */
-export function applyDeviceEdit(current: NewDevice, body: unknown): DeviceEdit {
+export function applyDeviceEdit(current: NewDevice, body: unknown, declared: DeclaredModels): DeviceEdit {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new InputError('body must be a JSON object');
   const o = body as Record<string, unknown>;
@@ -55,14 +57,18 @@ export function applyDeviceEdit(current: NewDevice, body: unknown): DeviceEdit {
       k,
     );
   }
-  const device = parseNewDevice({
-    mac: current.mac,
-    vendor: current.vendor,
-    model: o.model === undefined ? current.model : o.model,
-    site: o.site === undefined ? current.site : o.site,
-    language: o.language === undefined ? current.language : o.language,
-    accounts: o.accounts === undefined ? current.accounts : keepPasswords(current.accounts, o.accounts),
-  });
+  const device = parseNewDevice(
+    {
+      mac: current.mac,
+      vendor: current.vendor,
+      model: o.model === undefined ? current.model : o.model,
+      site: o.site === undefined ? current.site : o.site,
+      language: o.language === undefined ? current.language : o.language,
+      accounts: o.accounts === undefined ? current.accounts : keepPasswords(current.accounts, o.accounts),
+    },
+    declared,
+    current.model,
+  );
   const changed = EDITABLE.filter((f) => JSON.stringify(device[f]) !== JSON.stringify(current[f]));
   const before = new Map(current.accounts.map((a) => [accountId(a), a.password]));
   const passwordsChanged = device.accounts

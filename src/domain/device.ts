@@ -2,6 +2,7 @@ import { InputError } from './errors';
 import { checkText } from './text';
 import { parseMac, type Mac } from './mac';
 import type { AuthRecord, AuthState, BypassReason } from './auth';
+import { closestModels, knownModel, type DeclaredModels } from './models';
 
 export const VENDORS = [
   'yealink',
@@ -129,15 +130,49 @@ const REFUSED_MODELS: Partial<Record<Vendor, { readonly model: RegExp; readonly 
   cisco: { model: /^(?:Cisco[\s-]*)?ATA[\s-]*19[01]\b/i, supported: 'SPA112, SPA122' },
 };
 
-/** A model of `vendor` papgate can provision, or an InputError naming those it supports. */
-export function checkModel(vendor: Vendor, model: string): string {
+/**
+ * A model of `vendor` papgate can provision, by its canonical name (models.ts), or an InputError:
+ * a refused model names those supported, an unknown one the closest known. `keep` (the model an
+ * edited device already has) is accepted as it is: a device stored before models were checked, or
+ * with a model the operator no longer declares, keeps working and can still be edited.
+ */
+export function checkModel(vendor: Vendor, model: string, declared: DeclaredModels, keep?: string): string {
   const refused = REFUSED_MODELS[vendor];
   if (refused?.model.test(model))
     throw new InputError(
       `model ${model} of ${vendor} is not supported (its configuration has another format); supported: ${refused.supported}`,
       'model',
     );
-  return model;
+  if (model === keep) return model;
+  const known = knownModel(vendor, model, declared);
+  if (known !== null) return known;
+  throw new InputError(
+    `model ${model} of ${vendor} is not known; closest: ${closestModels(vendor, model).join(', ')} ` +
+      '(an operator can declare another model with EXTRA_MODELS)',
+    'model',
+  );
+}
+
+/**
+ * EXTRA_MODELS, `vendor:model` entries: models papgate does not know that the operator declares, so
+ * a new phone model is never blocked by papgate's release. A refused model stays refused.
+ */
+export function parseExtraModels(entries: readonly string[]): DeclaredModels {
+  const out: Partial<Record<Vendor, string[]>> = {};
+  for (const e of entries) {
+    const m = /^([a-z]+):(.+)$/.exec(e);
+    if (!m) throw new InputError(`"${e}" is not vendor:model`, 'EXTRA_MODELS');
+    const [, vendor, model] = m;
+    if (!isVendor(vendor))
+      throw new InputError(`"${e}": vendor must be one of ${VENDORS.join(', ')}`, 'EXTRA_MODELS');
+    const name = model!.trim();
+    if (name === '' || name.length > 64)
+      throw new InputError(`"${e}": a model has 1-64 characters`, 'EXTRA_MODELS');
+    checkText('EXTRA_MODELS', name);
+    checkModel(vendor, name, { [vendor]: [name] });
+    (out[vendor] ??= []).push(name);
+  }
+  return out;
 }
 
 function isVendor(v: unknown): v is Vendor {
@@ -189,8 +224,11 @@ function parseAccount(v: unknown, i: number): SipAccount {
   return account;
 }
 
-/** Validates an admin's "add device" body (JSON or a CSV row). */
-export function parseNewDevice(body: unknown): NewDevice {
+/**
+ * Validates an admin's "add device" body (JSON or a CSV row); `declared`: EXTRA_MODELS, `keepModel`:
+ * see checkModel.
+ */
+export function parseNewDevice(body: unknown, declared: DeclaredModels = {}, keepModel?: string): NewDevice {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InputError('body must be a JSON object');
   }
@@ -199,7 +237,7 @@ export function parseNewDevice(body: unknown): NewDevice {
   if (!isVendor(o.vendor)) {
     throw new InputError(`vendor must be one of ${VENDORS.join(', ')}`, 'vendor');
   }
-  const model = checkModel(o.vendor, text(o, 'model', { required: true, max: 64 }));
+  const model = checkModel(o.vendor, text(o, 'model', { required: true, max: 64 }), declared, keepModel);
   const site = text(o, 'site', { required: true, max: 128 });
   let language: Language | null = null;
   if (o.language !== undefined && o.language !== null && o.language !== '') {
@@ -215,4 +253,16 @@ export function parseNewDevice(body: unknown): NewDevice {
     accounts = o.accounts.map(parseAccount);
   }
   return { mac, vendor: o.vendor, model, site, language, accounts };
+}
+
+/**
+ * An admin accepts the model a phone's User-Agent named (a phone swapped between desks: the
+ * provisioning refusal `user_agent_mismatch` noted it, see acceptableModel in
+ * src/provisioning/request.ts): the device's model becomes it. Null when there is nothing to
+ * accept: no mismatch noted, one naming another MAC or vendor (another device, not another model),
+ * or the model it named is the device's already. Mirrored by `lua/accept.lua`.
+ */
+export function acceptSeenModel(d: Pick<Device, 'model' | 'userAgentMismatch'>): string | null {
+  const seen = d.userAgentMismatch?.model ?? null;
+  return seen === null || seen === d.model ? null : seen;
 }

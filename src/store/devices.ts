@@ -280,12 +280,14 @@ export class Devices extends StorePart {
   }
 
   /**
-   * accept.lua: `model`, the one the device's last User-Agent mismatch named (acceptSeenModel),
-   * becomes its model, audited. 'changed': the mismatch noted is no longer that one.
+   * accept.lua: `seen`, the model the device's last User-Agent mismatch named (acceptSeenModel),
+   * becomes its model as `model` (its canonical name), audited. 'changed': the mismatch noted is no
+   * longer that one.
    */
   async acceptModel(
     tenant: string,
     mac: Mac,
+    seen: string,
     model: string,
     actor: Actor,
   ): Promise<{ from: string } | 'changed' | 'unknown'> {
@@ -295,7 +297,7 @@ export class Devices extends StorePart {
       (await scripts.accept.run(
         this.redis,
         [k.device(mac), k.events],
-        [this.now(), this.maxlen, actor, model],
+        [this.now(), this.maxlen, actor, seen, model],
       )) as string,
     );
     if (r.error === 'unknown_device') return 'unknown';

@@ -93,6 +93,8 @@ export interface Device {
   readonly mac: string;
   readonly vendor: string;
   readonly model: string;
+  /** False: a model papgate does not know and EXTRA_MODELS does not declare (stored before models were checked). */
+  readonly modelKnown: boolean;
   readonly site: string;
   readonly language: string | null;
   readonly createdAt: string;

@@ -97,6 +97,8 @@ const en = {
   'device.file.operator': 'your own (PROVISIONING_TEMPLATES_DIR)',
   'device.noHistory': 'No events recorded.',
   'device.needsReset': 'needs reset',
+  'device.modelUnknown':
+    'papgate does not know this model and EXTRA_MODELS does not declare it: the phone gets the base templates of its vendor family, which may not fit it. Edit the model to a known one, or have the operator declare it (docs/admin.md, "Phone models").',
   'device.needsReset.help':
     'Asked without the credential this device holds, from an address whose request for it went unanswered a minute before: a phone that was factory-reset (it then shows its own provisioning failure and has no account), or a stranger behind the phone\'s address. papgate only asked for the credential again; the phone showing it clears this. Reset the device only when the phone really lost its configuration: it then gets the minimal configuration and needs a new PAP. (A device authenticated by its PAP that asks from elsewhere before its first full configuration gets "reset needed" and is marked too.)',
   'device.challenged': 'Asked for its credential',
@@ -376,6 +378,8 @@ const de: Record<Key, string> = {
   'device.papExpired': 'PAP abgelaufen, Reset nötig',
   'device.papExpired.help':
     'Die PAP ist älter als ihre Gültigkeit (PAP_LIFETIME_DAYS) und wird abgelehnt. Das Gerät zurücksetzen, um eine neue auszugeben, und diese dem Benutzer des Telefons geben.',
+  'device.modelUnknown':
+    'papgate kennt dieses Modell nicht und EXTRA_MODELS deklariert es nicht: das Telefon erhält die Basisvorlagen seiner Herstellerfamilie, die evtl. nicht passen. Ändern Sie das Modell in ein bekanntes, oder lassen Sie es vom Betreiber deklarieren (docs/admin.md, „Phone models“).',
   'device.needsReset.help':
     'Ohne das Kennwort dieses Geräts angefragt, von einer Adresse, deren Anfrage danach eine Minute zuvor unbeantwortet blieb: ein auf Werkseinstellungen zurückgesetztes Telefon (es zeigt dann seinen eigenen Provisionierungsfehler und hat kein Konto) oder ein Fremder hinter der Adresse des Telefons. papgate hat nur erneut nach dem Kennwort gefragt; zeigt das Telefon es vor, verschwindet diese Markierung. Setzen Sie das Gerät nur zurück, wenn das Telefon seine Konfiguration wirklich verloren hat: es erhält dann die Minimalkonfiguration und braucht eine neue PAP. (Ein per PAP authentifiziertes Gerät, das vor seiner ersten vollständigen Konfiguration von anderswo anfragt, erhält „Reset nötig“ und wird ebenfalls markiert.)',
   'device.challenged': 'Nach Kennwort gefragt',

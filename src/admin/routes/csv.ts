@@ -39,7 +39,7 @@ function badRows(rows: readonly unknown[]): HttpError['extra'] & { message: stri
 
 export function csvRoutes(
   api: FastifyInstance,
-  { store, now, tenantReads, tenantOf }: Api,
+  { config, store, now, tenantReads, tenantOf }: Api,
   { adding, tenantAdditions, add, macOwners, refusal, siteErrors }: Additions,
 ): void {
   api.get('/tenants/:tenant/devices.csv', async (req, reply) => {
@@ -92,7 +92,7 @@ export function csvRoutes(
         for (const [i, r] of rows.entries()) {
           await slice();
           try {
-            news.set(i, rowAsNew(r));
+            news.set(i, rowAsNew(r, config.extraModels));
           } catch (e) {
             rowErrors.set(i, rowError(r.line, r.mac, e));
           }
@@ -133,7 +133,7 @@ export function csvRoutes(
             news.delete(i);
             rowErrors.delete(i);
             try {
-              const { device } = applyDeviceEdit(current, rowAsEdit(r, current));
+              const { device } = applyDeviceEdit(current, rowAsEdit(r, current), config.extraModels);
               updates.push(r);
               if (device.site !== current.site) moved.set(i, device);
             } catch (e) {
@@ -180,7 +180,14 @@ export function csvRoutes(
     // After the additions, which are all or nothing; each update is a device's edit of its own.
     let updated = 0;
     for (const r of updates) {
-      const d = await editDevice(store, tenant, r.mac, (current) => rowAsEdit(r, current), actor(req));
+      const d = await editDevice(
+        store,
+        tenant,
+        r.mac,
+        (current) => rowAsEdit(r, current),
+        actor(req),
+        config.extraModels,
+      );
       if (d !== null) updated++;
     }
     return reply.code(201).send({

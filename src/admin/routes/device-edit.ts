@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Device } from '../../domain/device';
 import { applyDeviceEdit, editAudit } from '../../domain/device-edit';
 import type { Mac } from '../../domain/mac';
+import type { DeclaredModels } from '../../domain/models';
 import type { Store } from '../../store/store';
 import type { Additions } from '../additions';
 import { actor, HttpError, type Api } from '../api';
@@ -22,11 +23,12 @@ export async function editDevice(
   mac: Mac,
   bodyOf: (current: Device) => unknown,
   who: string,
+  declared: DeclaredModels,
 ): Promise<Device | null> {
   for (let tries = 1; ; tries++) {
     const current = await store.getDevice(tenant, mac);
     if (current === null) return null;
-    const edit = applyDeviceEdit(current, bodyOf(current));
+    const edit = applyDeviceEdit(current, bodyOf(current), declared);
     if (edit.changed.length === 0) return current;
     const res = await store.editDevice(current, edit.device, edit.changed, editAudit(current, edit), who);
     if (res === 'unknown') return null;
@@ -44,13 +46,20 @@ export function deviceEditRoutes(
   api.patch('/tenants/:tenant/devices/:mac', async (req) => {
     const { tenant, device } = await deviceOf(req);
     // A move to a site without a record is refused as an addition there is (docs/admin.md#sites).
-    const { device: next } = applyDeviceEdit(device, req.body);
+    const { device: next } = applyDeviceEdit(device, req.body, config.extraModels);
     const unknown = next.site === device.site ? [] : await siteErrors(req, tenant, [next]);
     if (unknown.length > 0)
       throw new HttpError(409, 'unknown_site', `${device.mac}: ${unknown[0]!.reason}`, { field: 'site' });
-    const edited = await editDevice(store, tenant, device.mac, () => req.body, actor(req));
+    const edited = await editDevice(
+      store,
+      tenant,
+      device.mac,
+      () => req.body,
+      actor(req),
+      config.extraModels,
+    );
     if (edited === null)
       throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist in tenant "${tenant}"`);
-    return deviceView(edited, now(), config.auth);
+    return deviceView(edited, now(), config.auth, config.extraModels);
   });
 }

@@ -11,6 +11,7 @@ import {
 } from '../../domain/auth';
 import { parseNewDevice, type Device } from '../../domain/device';
 import { InputError } from '../../domain/errors';
+import { knownModel, type DeclaredModels } from '../../domain/models';
 import { parseSuspensionNetwork } from '../../domain/provisioning';
 import { Sites } from '../../store/sites';
 import type { AdditionError, Additions } from '../additions';
@@ -33,13 +34,16 @@ function macSearch(v: string | undefined): string | undefined {
 }
 
 /** What an admin sees of a device: settled state, the PAP while it is still useful, no passwords. */
-export function deviceView(d: Device, now: number, policy: AuthPolicy) {
+export function deviceView(d: Device, now: number, policy: AuthPolicy, declared: DeclaredModels) {
   const s = settle(d, now);
   return {
     mac: d.mac,
     tenant: d.tenant,
     vendor: d.vendor,
     model: d.model,
+    // False for a device stored before models were checked, or whose model the operator no longer
+    // declares: it keeps working, with the family's base templates; the console warns.
+    modelKnown: knownModel(d.vendor, d.model, declared) !== null,
     site: d.site,
     language: d.language,
     createdAt: iso(d.createdAt),
@@ -77,12 +81,12 @@ export function deviceRoutes(
   { config, store, now, tenantReads, tenantOf, deviceOf }: Api,
   { adding, tenantAdditions, add, refusal }: Additions,
 ): void {
-  const view = (d: Device, t: number) => deviceView(d, t, config.auth);
+  const view = (d: Device, t: number) => deviceView(d, t, config.auth, config.extraModels);
   const siteRecords = new Sites(store.redis, { eventsMaxLen: config.eventsMaxLen, now });
 
   api.post('/tenants/:tenant/devices', async (req, reply) => {
     const tenant = await tenantOf(req);
-    const nd = parseNewDevice(req.body);
+    const nd = parseNewDevice(req.body, config.extraModels);
     const res = await tenantAdditions.run(tenant, () => adding.run(() => add(req, tenant, [nd])));
     if (!res.ok) {
       const e: AdditionError = res.errors[0]!;

@@ -7,12 +7,11 @@
 import type { FastifyInstance } from 'fastify';
 import ipaddr from 'ipaddr.js';
 import { isSuspended, temporaryEntriesLettingIn } from '../../domain/auth';
-import { checkModel } from '../../domain/device';
+import { acceptSeenModel, checkModel } from '../../domain/device';
 import { InputError } from '../../domain/errors';
-import { acceptSeenModel } from '../../domain/models';
 import { actor, HttpError, iso, type Api } from '../api';
 
-export function lifecycleRoutes(api: FastifyInstance, { store, now, tenantOf, deviceOf }: Api): void {
+export function lifecycleRoutes(api: FastifyInstance, { config, store, now, tenantOf, deviceOf }: Api): void {
   api.delete('/tenants/:tenant/devices/:mac/pin-bypass', async (req, reply) => {
     const { tenant, device } = await deviceOf(req);
     const r = await store.endPinBypass(tenant, device.mac, actor(req));
@@ -84,8 +83,9 @@ export function lifecycleRoutes(api: FastifyInstance, { store, now, tenantOf, de
           ? `device ${device.mac}: no User-Agent naming another model was seen`
           : `device ${device.mac}: the User-Agent seen names another MAC or vendor, not another model of this device: check the phone (or delete the device and add the phone as what it is)`,
       );
-    checkModel(device.vendor, model);
-    const r = await store.acceptModel(tenant, device.mac, model, actor(req));
+    // A model papgate does not know is refused as when it is typed (EXTRA_MODELS declares it).
+    const canonical = checkModel(device.vendor, model, config.extraModels);
+    const r = await store.acceptModel(tenant, device.mac, model, canonical, actor(req));
     if (r === 'unknown') throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist`);
     if (r === 'changed')
       throw new HttpError(
@@ -93,7 +93,7 @@ export function lifecycleRoutes(api: FastifyInstance, { store, now, tenantOf, de
         'changed',
         `device ${device.mac}: another User-Agent was seen meanwhile; read the device again`,
       );
-    return { mac: device.mac, model, previousModel: r.from };
+    return { mac: device.mac, model: canonical, previousModel: r.from };
   });
 
   api.delete('/tenants/:tenant/whitelist/temporary/:ip', async (req) => {

@@ -1,6 +1,7 @@
 import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { MAX_ACCOUNTS } from '../../domain/device';
 import { YEALINK_DECT } from '../../domain/hotline';
+import { knownModel, YEALINK_ACCOUNTS } from '../../domain/models';
 import { lineEscape } from '../render';
 import type { CommonSettings, SettingItem } from '../../domain/settings';
 import { lookup, readCommon } from './common';
@@ -26,30 +27,11 @@ const UA = [
  */
 const DECT_SYSTEM = /W(?:70|75|80|90)(?:B|DM)\b/i;
 
-/**
- * SIP accounts per model: Wazo wazo_yealink `_NB_SIP_ACCOUNTS` (v82-v87 `common.py`, the newest
- * plugin's number where they differ). W's 0 (W75B/W80B/W90B, run by a DECT manager) is no number:
- * those, and models W does not list, get MAX_ACCOUNTS.
- */
+/** SIP accounts per model (YEALINK_ACCOUNTS); models without a count get MAX_ACCOUNTS. */
 const SIP_ACCOUNTS = new Map<string, number>(
-  (
-    [
-      [1, 'CP860 CP920 CP960 T19P T19P_E2 T30 T30P'],
-      [2, 'T20P T21P T21P_E2 T31 T31G T31P'],
-      [3, 'T22P T23P T23G T26P T32G T40G T40P'],
-      [4, 'T33G T33P T34W AX83H AX86R VP530P'],
-      [5, 'W52P'],
-      [6, 'T27P T27G T28P T38G T41P T41S T41U'],
-      [8, 'W60B'],
-      [10, 'W70B'],
-      [12, 'T42G T42S T42U T43U T44W T44U T52S T53 T53W T73U T73W'],
-      [16, 'T29G T46G T46S T46U T48G T48S T48U T49G T54S T54W T56A T57W T58 T58W T74U T74W T77U'],
-      [16, 'T85W T87W T88W T88V'],
-      [20, 'W75DM'],
-      [30, 'W80DM'],
-      [250, 'W90DM'],
-    ] as const
-  ).flatMap(([count, models]) => models.split(' ').map((m) => [m, count] as const)),
+  YEALINK_ACCOUNTS.flatMap(([count, models]) =>
+    count === null ? [] : models.split(' ').map((m) => [m, count] as const),
+  ),
 );
 /**
  * Handsets a DECT base takes, where FusionPBX writes their line items (`handset.X.*`: W52P/W56P
@@ -58,12 +40,9 @@ const SIP_ACCOUNTS = new Map<string, number>(
  */
 const HANDSETS: Readonly<Record<string, number>> = { W52P: 5, W56P: 5, W60B: 8, W70B: 8 };
 
-/** `SIP-T54W`, `Yealink T54W`, `VP-T49G`, `t19p e2` -> `T54W`, `T49G`, `T19P_E2`. */
+/** The canonical name (`SIP-T54W`, `Yealink T54W` -> `T54W`): a device stored before models were checked may have another. */
 function modelKey(model: string): string {
-  return model
-    .toUpperCase()
-    .replace(/^(?:YEALINK[\s-]*)?(?:SIP[\s-]*)?(?:VP-)?/, '')
-    .replace(/[\s-]+/g, '_');
+  return knownModel('yealink', model) ?? model;
 }
 
 function sipAccounts(model: string): number {

@@ -154,6 +154,7 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
         <dt>{t('col.model')}</dt>
         <dd>
           {d.vendor} <bdi>{d.model}</bdi>
+          {!d.modelKnown && <p class="error">{t('device.modelUnknown')}</p>}
         </dd>
         <dt>{t('device.language')}</dt>
         <dd>{d.language ?? '–'}</dd>
