@@ -54,7 +54,7 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     h.extraEnv.PAP_LIFETIME_DAYS = '1';
     await h.start(this);
     devices.ok = await h.device('001565e2e001');
-    devices.wrong = await h.device('000413e2e002', { vendor: 'snom' });
+    devices.wrong = await h.device('000413e2e002', { vendor: 'snom', model: 'D785' });
     devices.refused = await h.device('001565e2e003');
     devices.emergency = await h.device('001565e2e004');
     devices.pbx = await h.device('001565e2e005');
@@ -66,6 +66,7 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     devices.broken = await h.device('001565e2e00a', { site: 'Broken' });
     devices.expired = await h.device('001565e2e00b');
     devices.disabled = await h.device('001565e2e00c');
+    devices.settings = await h.device('001565e2e00d', { site: 'Settings' });
   });
 
   after(() => h.stop());
@@ -80,6 +81,45 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     const notify = await reg.notified(15000);
     assert.equal(notify.event, 'check-sync;reboot=false', 'yealink event');
     reg.stop();
+  });
+
+  it('a settings change saved with checkSync reaches the registered phone as a check-sync NOTIFY; without it, none', async () => {
+    const d = devices.settings!;
+    const reg = await h.register(d.mac, d.password);
+    const admin = createAdminServer({
+      config: h.config,
+      store: h.store,
+      log: silentLog,
+      adminToken: ADMIN,
+      checkSync: (tenant, mac) => h.svc!.checkSync(tenant, mac),
+    });
+    await admin.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const port = (admin.server.address() as AddressInfo).port;
+      const put = async (body: unknown) => {
+        const res = await request(port, `/api/v1/tenants/${TENANT}/sites/Settings/settings`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, json: JSON.parse(res.body) as Record<string, unknown> };
+      };
+      const quiet = await put({ items: { yealink: [{ name: 'features.dnd.enable', value: '1' }] } });
+      assert.equal(quiet.status, 200, JSON.stringify(quiet.json));
+      await sleep(1000);
+      assert.deepEqual(reg.notifies(), [], 'no check-sync unless asked');
+      const asked = await put({
+        items: { yealink: [{ name: 'features.dnd.enable', value: '0' }] },
+        checkSync: true,
+      });
+      assert.equal(asked.status, 200, JSON.stringify(asked.json));
+      assert.deepEqual(asked.json.checkSync, { sent: 1 });
+      const notify = await reg.notified(15000);
+      assert.equal(notify.event, 'check-sync;reboot=false');
+    } finally {
+      reg.stop();
+      await admin.close();
+    }
   });
 
   it('a PAP older than PAP_LIFETIME_DAYS through *89: refused as pap_expired ("not possible"), nothing counted, audited', async () => {
