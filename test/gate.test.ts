@@ -338,6 +338,160 @@ ${items}
   });
 });
 
+describe('gate mode: what an upstream could smuggle past the merge', () => {
+  const ownSnom = `<?xml version="1.0" encoding="utf-8"?>
+<settings>
+  <phone-settings e="2">
+    <user_pass idx="1" perm="R">papgate-pw</user_pass>
+    <setting_server perm="R">http://prov.papgate.test/d/cred/{mac}.xml</setting_server>
+  </phone-settings>
+</settings>`;
+
+  it('refuses CDATA and processing instructions (a phone may read the elements inside)', () => {
+    const refused: [keyof typeof FORMATS, string][] = [
+      [
+        'snom',
+        '<settings><phone-settings e="2"><![CDATA[<setting_server>http://evil/</setting_server>]]></phone-settings></settings>',
+      ],
+      [
+        'snom',
+        '<settings><phone-settings e="2"><language><![CDATA[<setting_server>x</setting_server>]]></language></phone-settings></settings>',
+      ],
+      ['snom', '<settings><phone-settings e="2"><?setting_server http://evil/?></phone-settings></settings>'],
+      [
+        'grandstream',
+        '<gs_provision version="1"><config version="1"><![CDATA[<P237>evil</P237>]]></config></gs_provision>',
+      ],
+      ['cisco', '<flat-profile><![CDATA[<Profile_Rule_B>http://evil/</Profile_Rule_B>]]></flat-profile>'],
+      ['cisco', '<flat-profile><Time_Zone><![CDATA[<Proxy_2_>evil</Proxy_2_>]]></Time_Zone></flat-profile>'],
+      ['poly', '<polycomConfig a.b="1"><![CDATA[<x device.prov.serverName="evil"/>]]></polycomConfig>'],
+      [
+        'gigaset',
+        `<ProviderFrame><Provider><![CDATA[<S_CONFIGFILE_URL value='"evil"'/>]]></Provider></ProviderFrame>`,
+      ],
+    ];
+    for (const [family, body] of refused) assert.throws(() => FORMATS[family].check(body), FormatError, body);
+    // What was taken before: the CDATA's element came out of the merge as a real one.
+    assert.throws(() => FORMATS.snom.merge(refused[0]![1], ownSnom), FormatError);
+  });
+
+  it('refuses a second container, items outside it, items holding elements, IDs written to be misread', () => {
+    const refused: [keyof typeof FORMATS, string][] = [
+      [
+        'snom',
+        '<settings><phone-settings e="2"><language>en</language></phone-settings><phone-settings e="2"><setting_server>http://evil/</setting_server></phone-settings></settings>',
+      ],
+      ['snom', '<settings><phone-settings e="2"/><setting_server>http://evil/</setting_server></settings>'],
+      [
+        'snom',
+        '<settings><phone-settings e="2"><user_host idx=" 1">evil</user_host></phone-settings></settings>',
+      ],
+      [
+        'grandstream',
+        '<gs_provision version="1"><config version="1"><P30>a</P30></config><config version="1"><P237>evil</P237></config></gs_provision>',
+      ],
+      [
+        'grandstream',
+        '<gs_provision version="1"><P237>evil</P237><config version="1"><P30>a</P30></config></gs_provision>',
+      ],
+      [
+        'cisco',
+        '<flat-profile><Time_Zone><Profile_Rule_B>http://evil/</Profile_Rule_B></Time_Zone></flat-profile>',
+      ],
+      [
+        'gigaset',
+        `<ProviderFrame><Provider><MAC_ADDRESS value="1"/></Provider><Provider><S_CONFIGFILE_URL value='"evil"'/></Provider></ProviderFrame>`,
+      ],
+      [
+        'gigaset',
+        `<ProviderFrame><SYMB_ITEM ID="S_CONFIGFILE_URL" value='"evil"'/><Provider><MAC_ADDRESS value="1"/></Provider></ProviderFrame>`,
+      ],
+      ['gigaset', `<ProviderFrame><Provider/><S_CONFIGFILE_URL value='"evil"'/></ProviderFrame>`],
+      [
+        'gigaset',
+        `<ProviderFrame><Provider><SYMB_ITEM ID="BS_X.y" ID="S_CONFIGFILE_URL" value='"evil"'/></Provider></ProviderFrame>`,
+      ],
+      [
+        'gigaset',
+        `<ProviderFrame><Provider><SYMB_ITEM id="S_CONFIGFILE_URL" value='"evil"'/></Provider></ProviderFrame>`,
+      ],
+      [
+        'gigaset',
+        `<ProviderFrame><Provider><SYMB_ITEM ID=" S_CONFIGFILE_URL " value='"evil"'/></Provider></ProviderFrame>`,
+      ],
+    ];
+    for (const [family, body] of refused) assert.throws(() => FORMATS[family].check(body), FormatError, body);
+  });
+
+  it('grandstream: a P-value is compared by number (P0237 is P237)', () => {
+    const own = `<gs_provision version="1"><config version="1"><P237>prov.papgate.test/d/cred</P237><P34>papgate-pw</P34></config></gs_provision>`;
+    const merged = FORMATS.grandstream.merge(
+      '<gs_provision version="1"><config version="1"><P0237>evil</P0237><P034>upstream-secret</P034><P047>evil</P047><P30>pool.ntp.org</P30></config></gs_provision>',
+      own,
+    );
+    assert.ok(!merged.includes('evil') && !merged.includes('upstream-secret'), merged);
+    assert.ok(merged.includes('<P30>pool.ntp.org</P30>'));
+  });
+
+  it('cisco: an empty element stays empty (it leaves the value as it is, <X></X> would clear it)', () => {
+    const own = `<?xml version="1.0" encoding="UTF-8"?>
+<flat-profile>
+  <Password_1_>papgate-pw</Password_1_>
+</flat-profile>`;
+    const merged = FORMATS.cisco.merge(
+      `<?xml version="1.0" encoding="UTF-8"?>
+<flat-profile>
+<IVR_Admin_Passwd ua="na"/>
+<Speed_Dial_2_ ua="rw" />
+<Password_1_>upstream-secret</Password_1_>
+<Time_Zone>GMT+01:00</Time_Zone>
+</flat-profile>
+`,
+      own,
+    );
+    assert.ok(merged.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<flat-profile>\n'), merged);
+    assert.ok(merged.includes('\n<IVR_Admin_Passwd ua="na"/>\n<Speed_Dial_2_ ua="rw" />\n'), merged);
+    assert.ok(!merged.includes('upstream-secret') && !merged.includes('</IVR_Admin_Passwd>'));
+    assert.ok(merged.includes('<Password_1_>papgate-pw</Password_1_>'));
+  });
+
+  const ownYealink = [
+    '#!version:1.0.0.1',
+    'account.1.password = papgate-pw',
+    'static.auto_provision.server.url = http://prov.papgate.test/d/cred/',
+  ].join('\n');
+  const urls = (body: string) =>
+    body.split(/\r\n|\r|\n/).filter((l) => l.includes('auto_provision.server.url') || l.includes('evil'));
+
+  it('yealink: a lone CR ends a line, in the header too', () => {
+    const merged = FORMATS.yealink.merge(
+      '#!version:1.0.0.1\rstatic.auto_provision.server.url = http://evil/a\nlang.gui = German\rstatic.auto_provision.server.url = http://evil/b\n',
+      ownYealink,
+    );
+    assert.deepEqual(urls(merged), ['static.auto_provision.server.url = http://prov.papgate.test/d/cred/']);
+    assert.ok(merged.includes('lang.gui = German'));
+  });
+
+  it('yealink: a line that is no comment and no key = value (include:config) is dropped', () => {
+    const merged = FORMATS.yealink.merge(
+      '#!version:1.0.0.1\n# a comment\n\ninclude:config "http://evil/more.cfg"\nlang.gui = German\n',
+      ownYealink,
+    );
+    assert.ok(!merged.includes('include:config'), merged);
+    assert.ok(merged.includes('# a comment\n') && merged.includes('lang.gui = German'));
+  });
+
+  it('yealink: a 1 MiB line without = and long whitespace runs is merged in linear time', function () {
+    this.timeout(2000); // the backtracking key pattern took minutes on this line
+    const line = `${'a'.repeat(16)}${' \t'.repeat(512 * 1024)}a`;
+    const merged = FORMATS.yealink.merge(`#!version:1.0.0.1\n${line}\nlang.gui = German\n`, ownYealink);
+    assert.equal(
+      merged,
+      `#!version:1.0.0.1\nlang.gui = German\n${ownYealink.split('\n').slice(1).join('\n')}`,
+    );
+  });
+});
+
 describe('gate mode: configuration', () => {
   const load = (env: Record<string, string>) => () => loadConfig({ SIP_REGISTRAR: 'a.test:5070', ...env });
   it('refuses Patton (a CLI script), unknown families and placeholders, credentials in the URL, half credentials; takes Poly and Gigaset', () => {
