@@ -536,6 +536,7 @@ describe('gate mode: provisioning over a loopback upstream', () => {
       [`/yealink/${YEALINK}.cfg`]: UPSTREAM_FILES.yealink,
       [`/yealink/001565aabbcd.cfg`]: UPSTREAM_FILES.yealink,
       [`/yealink/001565aabbce.cfg`]: UPSTREAM_FILES.yealink,
+      [`/yealink/001565aabbd0.cfg`]: `\uFEFF${UPSTREAM_FILES.yealink}`,
       [`/snom/${SNOM.toUpperCase()}.xml`]: UPSTREAM_FILES.snom,
       [`/gs/cfg${GRANDSTREAM}.xml`]: UPSTREAM_FILES.grandstream,
       [`/cisco/${CISCO}.xml`]: UPSTREAM_FILES.cisco,
@@ -779,6 +780,34 @@ describe('gate mode: provisioning over a loopback upstream', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('takes a file that starts with a byte order mark, without it', async () => {
+    await start();
+    await f.device('yealink', 'T54W', '001565aabbd0');
+    const res = await get('/001565aabbd0.cfg', '127.0.0.3');
+    assert.equal(res.status, 200);
+    assert.ok(res.body.startsWith('#!version:1.0.0.1\n'));
+    assert.ok(res.body.includes('linekey.2.label = Bob'));
+  });
+
+  it('keeps one upstream file per URL, for the latest User-Agent: new User-Agents add no entries', async () => {
+    await start({ PROVISIONING_UPSTREAM_CACHE_ENTRIES: '2', PROVISIONING_UPSTREAM_CACHE_SECONDS: '60' });
+    const [a, b] = [YEALINK, '001565aabbcd'];
+    await f.device('yealink', 'T54W', a);
+    await f.device('yealink', 'T54W', b);
+    const credB = credentialIn((await get(`/${b}.cfg`, '127.0.0.3')).body)!;
+    const credA = credentialIn((await get(`/${a}.cfg`, '127.0.0.3', { 'user-agent': `${UA} x1` })).body)!;
+    assert.equal(upstream.requests.length, 2);
+    // The holder of a's credential, with ever new User-Agents: each is asked for, none pushes b out.
+    for (const ua of [`${UA} x2`, `${UA} x3`, `${UA} x4`])
+      assert.equal((await get(`/d/${credA}/${a}.cfg`, '127.0.0.3', { 'user-agent': ua })).status, 200);
+    assert.equal(upstream.requests.length, 5);
+    assert.equal((await get(`/d/${credB}/${b}.cfg`, '127.0.0.3')).status, 200);
+    assert.equal(upstream.requests.length, 5, "b's file is still kept");
+    // The latest User-Agent's file is the one kept.
+    assert.equal((await get(`/d/${credA}/${a}.cfg`, '127.0.0.3', { 'user-agent': `${UA} x4` })).status, 200);
+    assert.equal(upstream.requests.length, 5);
   });
 
   it('keeps upstream files for PROVISIONING_UPSTREAM_CACHE_SECONDS, at most PROVISIONING_UPSTREAM_CACHE_ENTRIES', async () => {
