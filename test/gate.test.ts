@@ -3,6 +3,7 @@ import { XMLValidator } from 'fast-xml-parser';
 import { loadConfig } from '../src/config';
 import type { AddressInfo } from 'node:net';
 import { parseWhitelistEntry } from '../src/domain/whitelist';
+import { keys } from '../src/store/keys';
 import { Metrics } from '../src/lib/metrics';
 import { createProvisioningServer } from '../src/provisioning/server';
 import { FORMATS, FormatError } from '../src/provisioning/merge';
@@ -780,6 +781,56 @@ describe('gate mode: provisioning over a loopback upstream', () => {
     } finally {
       await app.close();
     }
+  });
+
+  describe('what an admin withdraws while the upstream is asked is not recorded', () => {
+    /** A full request answered slowly by the upstream, `withdraw` run meanwhile: no full file. */
+    const withdrawn = async (from: string, withdraw: () => Promise<unknown>) => {
+      upstream.delayMs = 1000;
+      const pending = get(`/${YEALINK}.cfg`, from);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(upstream.requests.length, 1, 'the upstream is being asked');
+      await withdraw();
+      const res = await pending;
+      assert.ok(res.status === 503 || /Dial \*89 to authenticate/.test(res.body), res.body);
+      assert.ok(!res.body.includes(ACCOUNT.password) && credentialIn(res.body) === null);
+      const device = await f.store.findDevice(YEALINK as never);
+      assert.equal(device?.credentialHash, null);
+      assert.notEqual(device?.state, 'successful');
+    };
+
+    it('the end of a PIN bypass', async () => {
+      await start({ PROVISIONING_UPSTREAM_TIMEOUT_MS: '3000' });
+      await f.device('yealink', 'T54W', YEALINK);
+      await f.store.suspendDevice('acme', YEALINK as never, 'test');
+      await withdrawn('127.0.0.2', () => f.store.endPinBypass('acme', YEALINK as never, 'test'));
+    });
+
+    it('the removal of the temporary whitelist entry', async () => {
+      await start({ PROVISIONING_UPSTREAM_TIMEOUT_MS: '3000' });
+      await f.device('yealink', 'T54W', YEALINK);
+      await f.redis.client.zAdd(keys.tenant('acme').tempWhitelist, {
+        score: f.clock + 60_000,
+        value: '127.0.0.2',
+      });
+      await withdrawn('127.0.0.2', () => f.store.removeTemporary('acme', '127.0.0.2', null, 'test'));
+    });
+
+    it('an edit of the device (the file was made from the device as it was)', async () => {
+      await start({ PROVISIONING_UPSTREAM_TIMEOUT_MS: '3000' });
+      await f.device('yealink', 'T54W', YEALINK);
+      await f.store.suspendDevice('acme', YEALINK as never, 'test');
+      upstream.delayMs = 1000;
+      const pending = get(`/${YEALINK}.cfg`, '127.0.0.2');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const read = (await f.store.findDevice(YEALINK as never))!;
+      const accounts = read.accounts.map((a) => ({ ...a, displayName: 'Edited Name' }));
+      assert.equal(await f.store.editDevice(read, { ...read, accounts }, ['accounts'], {}, 'test'), 'edited');
+      const res = await pending;
+      // Decided again on the edited device: the bypass still runs, so its full file, with the edit.
+      assert.equal(res.status, 200);
+      assert.deepEqual(setting(res.body, 'account.1.display_name'), ['account.1.display_name = Edited Name']);
+    });
   });
 
   it('takes a file that starts with a byte order mark, without it', async () => {
