@@ -407,7 +407,10 @@ describe('gate mode: what an upstream could smuggle past the merge', () => {
         'gigaset',
         `<ProviderFrame><SYMB_ITEM ID="S_CONFIGFILE_URL" value='"evil"'/><Provider><MAC_ADDRESS value="1"/></Provider></ProviderFrame>`,
       ],
-      ['gigaset', `<ProviderFrame><Provider/><S_CONFIGFILE_URL value='"evil"'/></ProviderFrame>`],
+      [
+        'gigaset',
+        `<ProviderFrame><Provider><MAC_ADDRESS value="1"/></Provider><S_CONFIGFILE_URL value='"evil"'/></ProviderFrame>`,
+      ],
       [
         'gigaset',
         `<ProviderFrame><Provider><SYMB_ITEM ID="BS_X.y" ID="S_CONFIGFILE_URL" value='"evil"'/></Provider></ProviderFrame>`,
