@@ -3,6 +3,7 @@ import { XMLValidator } from 'fast-xml-parser';
 import { loadConfig } from '../src/config';
 import type { AddressInfo } from 'node:net';
 import { parseWhitelistEntry } from '../src/domain/whitelist';
+import { keys } from '../src/store/keys';
 import { Metrics } from '../src/lib/metrics';
 import { createProvisioningServer } from '../src/provisioning/server';
 import { FORMATS, FormatError } from '../src/provisioning/merge';
@@ -338,6 +339,163 @@ ${items}
   });
 });
 
+describe('gate mode: what an upstream could smuggle past the merge', () => {
+  const ownSnom = `<?xml version="1.0" encoding="utf-8"?>
+<settings>
+  <phone-settings e="2">
+    <user_pass idx="1" perm="R">papgate-pw</user_pass>
+    <setting_server perm="R">http://prov.papgate.test/d/cred/{mac}.xml</setting_server>
+  </phone-settings>
+</settings>`;
+
+  it('refuses CDATA and processing instructions (a phone may read the elements inside)', () => {
+    const refused: [keyof typeof FORMATS, string][] = [
+      [
+        'snom',
+        '<settings><phone-settings e="2"><![CDATA[<setting_server>http://evil/</setting_server>]]></phone-settings></settings>',
+      ],
+      [
+        'snom',
+        '<settings><phone-settings e="2"><language><![CDATA[<setting_server>x</setting_server>]]></language></phone-settings></settings>',
+      ],
+      ['snom', '<settings><phone-settings e="2"><?setting_server http://evil/?></phone-settings></settings>'],
+      [
+        'grandstream',
+        '<gs_provision version="1"><config version="1"><![CDATA[<P237>evil</P237>]]></config></gs_provision>',
+      ],
+      ['cisco', '<flat-profile><![CDATA[<Profile_Rule_B>http://evil/</Profile_Rule_B>]]></flat-profile>'],
+      ['cisco', '<flat-profile><Time_Zone><![CDATA[<Proxy_2_>evil</Proxy_2_>]]></Time_Zone></flat-profile>'],
+      ['poly', '<polycomConfig a.b="1"><![CDATA[<x device.prov.serverName="evil"/>]]></polycomConfig>'],
+      [
+        'gigaset',
+        `<ProviderFrame><Provider><![CDATA[<S_CONFIGFILE_URL value='"evil"'/>]]></Provider></ProviderFrame>`,
+      ],
+    ];
+    for (const [family, body] of refused) assert.throws(() => FORMATS[family].check(body), FormatError, body);
+    // What was taken before: the CDATA's element came out of the merge as a real one.
+    assert.throws(() => FORMATS.snom.merge(refused[0]![1], ownSnom), FormatError);
+  });
+
+  it('refuses a second container, items outside it, items holding elements, IDs written to be misread', () => {
+    const refused: [keyof typeof FORMATS, string][] = [
+      [
+        'snom',
+        '<settings><phone-settings e="2"><language>en</language></phone-settings><phone-settings e="2"><setting_server>http://evil/</setting_server></phone-settings></settings>',
+      ],
+      ['snom', '<settings><phone-settings e="2"/><setting_server>http://evil/</setting_server></settings>'],
+      [
+        'snom',
+        '<settings><phone-settings e="2"><user_host idx=" 1">evil</user_host></phone-settings></settings>',
+      ],
+      [
+        'grandstream',
+        '<gs_provision version="1"><config version="1"><P30>a</P30></config><config version="1"><P237>evil</P237></config></gs_provision>',
+      ],
+      [
+        'grandstream',
+        '<gs_provision version="1"><P237>evil</P237><config version="1"><P30>a</P30></config></gs_provision>',
+      ],
+      [
+        'cisco',
+        '<flat-profile><Time_Zone><Profile_Rule_B>http://evil/</Profile_Rule_B></Time_Zone></flat-profile>',
+      ],
+      [
+        'gigaset',
+        `<ProviderFrame><Provider><MAC_ADDRESS value="1"/></Provider><Provider><S_CONFIGFILE_URL value='"evil"'/></Provider></ProviderFrame>`,
+      ],
+      [
+        'gigaset',
+        `<ProviderFrame><SYMB_ITEM ID="S_CONFIGFILE_URL" value='"evil"'/><Provider><MAC_ADDRESS value="1"/></Provider></ProviderFrame>`,
+      ],
+      [
+        'gigaset',
+        `<ProviderFrame><Provider><MAC_ADDRESS value="1"/></Provider><S_CONFIGFILE_URL value='"evil"'/></ProviderFrame>`,
+      ],
+      [
+        'gigaset',
+        `<ProviderFrame><Provider><SYMB_ITEM ID="BS_X.y" ID="S_CONFIGFILE_URL" value='"evil"'/></Provider></ProviderFrame>`,
+      ],
+      [
+        'gigaset',
+        `<ProviderFrame><Provider><SYMB_ITEM id="S_CONFIGFILE_URL" value='"evil"'/></Provider></ProviderFrame>`,
+      ],
+      [
+        'gigaset',
+        `<ProviderFrame><Provider><SYMB_ITEM ID=" S_CONFIGFILE_URL " value='"evil"'/></Provider></ProviderFrame>`,
+      ],
+    ];
+    for (const [family, body] of refused) assert.throws(() => FORMATS[family].check(body), FormatError, body);
+  });
+
+  it('grandstream: a P-value is compared by number (P0237 is P237)', () => {
+    const own = `<gs_provision version="1"><config version="1"><P237>prov.papgate.test/d/cred</P237><P34>papgate-pw</P34></config></gs_provision>`;
+    const merged = FORMATS.grandstream.merge(
+      '<gs_provision version="1"><config version="1"><P0237>evil</P0237><P034>upstream-secret</P034><P047>evil</P047><P30>pool.ntp.org</P30></config></gs_provision>',
+      own,
+    );
+    assert.ok(!merged.includes('evil') && !merged.includes('upstream-secret'), merged);
+    assert.ok(merged.includes('<P30>pool.ntp.org</P30>'));
+  });
+
+  it('cisco: an empty element stays empty (it leaves the value as it is, <X></X> would clear it)', () => {
+    const own = `<?xml version="1.0" encoding="UTF-8"?>
+<flat-profile>
+  <Password_1_>papgate-pw</Password_1_>
+</flat-profile>`;
+    const merged = FORMATS.cisco.merge(
+      `<?xml version="1.0" encoding="UTF-8"?>
+<flat-profile>
+<IVR_Admin_Passwd ua="na"/>
+<Speed_Dial_2_ ua="rw" />
+<Password_1_>upstream-secret</Password_1_>
+<Time_Zone>GMT+01:00</Time_Zone>
+</flat-profile>
+`,
+      own,
+    );
+    assert.ok(merged.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<flat-profile>\n'), merged);
+    assert.ok(merged.includes('\n<IVR_Admin_Passwd ua="na"/>\n<Speed_Dial_2_ ua="rw" />\n'), merged);
+    assert.ok(!merged.includes('upstream-secret') && !merged.includes('</IVR_Admin_Passwd>'));
+    assert.ok(merged.includes('<Password_1_>papgate-pw</Password_1_>'));
+  });
+
+  const ownYealink = [
+    '#!version:1.0.0.1',
+    'account.1.password = papgate-pw',
+    'static.auto_provision.server.url = http://prov.papgate.test/d/cred/',
+  ].join('\n');
+  const urls = (body: string) =>
+    body.split(/\r\n|\r|\n/).filter((l) => l.includes('auto_provision.server.url') || l.includes('evil'));
+
+  it('yealink: a lone CR ends a line, in the header too', () => {
+    const merged = FORMATS.yealink.merge(
+      '#!version:1.0.0.1\rstatic.auto_provision.server.url = http://evil/a\nlang.gui = German\rstatic.auto_provision.server.url = http://evil/b\n',
+      ownYealink,
+    );
+    assert.deepEqual(urls(merged), ['static.auto_provision.server.url = http://prov.papgate.test/d/cred/']);
+    assert.ok(merged.includes('lang.gui = German'));
+  });
+
+  it('yealink: a line that is no comment and no key = value (include:config) is dropped', () => {
+    const merged = FORMATS.yealink.merge(
+      '#!version:1.0.0.1\n# a comment\n\ninclude:config "http://evil/more.cfg"\nlang.gui = German\n',
+      ownYealink,
+    );
+    assert.ok(!merged.includes('include:config'), merged);
+    assert.ok(merged.includes('# a comment\n') && merged.includes('lang.gui = German'));
+  });
+
+  it('yealink: a 1 MiB line without = and long whitespace runs is merged in linear time', function () {
+    this.timeout(2000); // the backtracking key pattern took minutes on this line
+    const line = `${'a'.repeat(16)}${' \t'.repeat(512 * 1024)}a`;
+    const merged = FORMATS.yealink.merge(`#!version:1.0.0.1\n${line}\nlang.gui = German\n`, ownYealink);
+    assert.equal(
+      merged,
+      `#!version:1.0.0.1\nlang.gui = German\n${ownYealink.split('\n').slice(1).join('\n')}`,
+    );
+  });
+});
+
 describe('gate mode: configuration', () => {
   const load = (env: Record<string, string>) => () => loadConfig({ SIP_REGISTRAR: 'a.test:5070', ...env });
   it('refuses Patton (a CLI script), unknown families and placeholders, credentials in the URL, half credentials; takes Poly and Gigaset', () => {
@@ -382,6 +540,7 @@ describe('gate mode: provisioning over a loopback upstream', () => {
       [`/yealink/${YEALINK}.cfg`]: UPSTREAM_FILES.yealink,
       [`/yealink/001565aabbcd.cfg`]: UPSTREAM_FILES.yealink,
       [`/yealink/001565aabbce.cfg`]: UPSTREAM_FILES.yealink,
+      [`/yealink/001565aabbd0.cfg`]: `\uFEFF${UPSTREAM_FILES.yealink}`,
       [`/snom/${SNOM.toUpperCase()}.xml`]: UPSTREAM_FILES.snom,
       [`/gs/cfg${GRANDSTREAM}.xml`]: UPSTREAM_FILES.grandstream,
       [`/cisco/${CISCO}.xml`]: UPSTREAM_FILES.cisco,
@@ -625,6 +784,84 @@ describe('gate mode: provisioning over a loopback upstream', () => {
     } finally {
       await app.close();
     }
+  });
+
+  describe('what an admin withdraws while the upstream is asked is not recorded', () => {
+    /** A full request answered slowly by the upstream, `withdraw` run meanwhile: no full file. */
+    const withdrawn = async (from: string, withdraw: () => Promise<unknown>) => {
+      upstream.delayMs = 1000;
+      const pending = get(`/${YEALINK}.cfg`, from);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(upstream.requests.length, 1, 'the upstream is being asked');
+      await withdraw();
+      const res = await pending;
+      assert.ok(res.status === 503 || /Dial \*89 to authenticate/.test(res.body), res.body);
+      assert.ok(!res.body.includes(ACCOUNT.password) && credentialIn(res.body) === null);
+      const device = await f.store.findDevice(YEALINK as never);
+      assert.equal(device?.credentialHash, null);
+      assert.notEqual(device?.state, 'successful');
+    };
+
+    it('the end of a PIN bypass', async () => {
+      await start({ PROVISIONING_UPSTREAM_TIMEOUT_MS: '3000' });
+      await f.device('yealink', 'T54W', YEALINK);
+      await f.store.suspendDevice('acme', YEALINK as never, 'test');
+      await withdrawn('127.0.0.2', () => f.store.endPinBypass('acme', YEALINK as never, 'test'));
+    });
+
+    it('the removal of the temporary whitelist entry', async () => {
+      await start({ PROVISIONING_UPSTREAM_TIMEOUT_MS: '3000' });
+      await f.device('yealink', 'T54W', YEALINK);
+      await f.redis.client.zAdd(keys.tenant('acme').tempWhitelist, {
+        score: f.clock + 60_000,
+        value: '127.0.0.2',
+      });
+      await withdrawn('127.0.0.2', () => f.store.removeTemporary('acme', '127.0.0.2', null, 'test'));
+    });
+
+    it('an edit of the device (the file was made from the device as it was)', async () => {
+      await start({ PROVISIONING_UPSTREAM_TIMEOUT_MS: '3000' });
+      await f.device('yealink', 'T54W', YEALINK);
+      await f.store.suspendDevice('acme', YEALINK as never, 'test');
+      upstream.delayMs = 1000;
+      const pending = get(`/${YEALINK}.cfg`, '127.0.0.2');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const read = (await f.store.findDevice(YEALINK as never))!;
+      const accounts = read.accounts.map((a) => ({ ...a, displayName: 'Edited Name' }));
+      assert.equal(await f.store.editDevice(read, { ...read, accounts }, ['accounts'], {}, 'test'), 'edited');
+      const res = await pending;
+      // Decided again on the edited device: the bypass still runs, so its full file, with the edit.
+      assert.equal(res.status, 200);
+      assert.deepEqual(setting(res.body, 'account.1.display_name'), ['account.1.display_name = Edited Name']);
+    });
+  });
+
+  it('takes a file that starts with a byte order mark, without it', async () => {
+    await start();
+    await f.device('yealink', 'T54W', '001565aabbd0');
+    const res = await get('/001565aabbd0.cfg', '127.0.0.3');
+    assert.equal(res.status, 200);
+    assert.ok(res.body.startsWith('#!version:1.0.0.1\n'));
+    assert.ok(res.body.includes('linekey.2.label = Bob'));
+  });
+
+  it('keeps one upstream file per URL, for the latest User-Agent: new User-Agents add no entries', async () => {
+    await start({ PROVISIONING_UPSTREAM_CACHE_ENTRIES: '2', PROVISIONING_UPSTREAM_CACHE_SECONDS: '60' });
+    const [a, b] = [YEALINK, '001565aabbcd'];
+    await f.device('yealink', 'T54W', a);
+    await f.device('yealink', 'T54W', b);
+    const credB = credentialIn((await get(`/${b}.cfg`, '127.0.0.3')).body)!;
+    const credA = credentialIn((await get(`/${a}.cfg`, '127.0.0.3', { 'user-agent': `${UA} x1` })).body)!;
+    assert.equal(upstream.requests.length, 2);
+    // The holder of a's credential, with ever new User-Agents: each is asked for, none pushes b out.
+    for (const ua of [`${UA} x2`, `${UA} x3`, `${UA} x4`])
+      assert.equal((await get(`/d/${credA}/${a}.cfg`, '127.0.0.3', { 'user-agent': ua })).status, 200);
+    assert.equal(upstream.requests.length, 5);
+    assert.equal((await get(`/d/${credB}/${b}.cfg`, '127.0.0.3')).status, 200);
+    assert.equal(upstream.requests.length, 5, "b's file is still kept");
+    // The latest User-Agent's file is the one kept.
+    assert.equal((await get(`/d/${credA}/${a}.cfg`, '127.0.0.3', { 'user-agent': `${UA} x4` })).status, 200);
+    assert.equal(upstream.requests.length, 5);
   });
 
   it('keeps upstream files for PROVISIONING_UPSTREAM_CACHE_SECONDS, at most PROVISIONING_UPSTREAM_CACHE_ENTRIES', async () => {

@@ -94,6 +94,11 @@ describe('device records: layout and memory', () => {
     await store.attemptPap(MAC, res.devices[0]!.pap, null, 't', 'api');
     await listpack('successful');
     const credentialHash = createHash('sha256').update('credential').digest('hex');
+    // The entry the decision took (full.lua checks it is still there).
+    await r.client.zAdd(keys.tenant('acme').tempWhitelist, {
+      score: clock + 60_000,
+      value: '2001:db8:85a3:1319:8a2e:370:7334:ffff',
+    });
     const full = await store.recordFullProvisioning('acme', MAC, {
       generation: 0,
       reason: 'temporary_whitelist',

@@ -51,7 +51,10 @@ export interface Device extends NewDevice, AuthRecord {
   readonly tenant: string;
   readonly createdAt: number;
   readonly pap: string;
-  /** Incremented by every reset, so a bypass decided before a reset cannot land after it. */
+  /**
+   * Incremented by every reset, edit and end of a PIN bypass, so that a full file decided before
+   * cannot be recorded after (full.lua).
+   */
   readonly generation: number;
   readonly credentialHash: string | null;
   /**

@@ -33,7 +33,10 @@ const LOG_INTERVAL_MS = 10_000;
  * holds upstream bodies only, never a merged file, which carries the phone's credential.
  */
 export class Gate {
-  private readonly cache: BoundedMap<string, { readonly body: string; readonly until: number }>;
+  private readonly cache: BoundedMap<
+    string,
+    { readonly userAgent: string; readonly body: string; readonly until: number }
+  >;
   private readonly logged = new Map<GatedFamily, number>();
 
   constructor(
@@ -60,10 +63,12 @@ export class Gate {
     const family = module.family as GatedFamily;
     const config = this.config!;
     const url = upstreamUrl(config.patterns[family]!, mac, file);
-    // A firmware upgrade changes the User-Agent, and an upstream may answer by it.
-    const key = `${url}\0${userAgent ?? ''}`;
+    // A firmware upgrade changes the User-Agent, and an upstream may answer by it: a body is kept
+    // for the User-Agent it was asked with, one per URL (the latest), so that a phone's credential
+    // sent with ever new User-Agents adds no entries.
+    const key = url;
     const kept = this.cache.get(key);
-    if (kept !== undefined && kept.until > this.now()) {
+    if (kept !== undefined && kept.userAgent === (userAgent ?? '') && kept.until > this.now()) {
       this.metrics.upstreamRequest(family, 'cached', null);
       return { family, body: kept.body };
     }
@@ -80,7 +85,11 @@ export class Gate {
       if (config.cacheEntries > 0 && config.cacheSeconds > 0) {
         // Renewed at the end: the oldest fetched go first.
         this.cache.delete(key);
-        this.cache.set(key, { body, until: this.now() + config.cacheSeconds * 1000 });
+        this.cache.set(key, {
+          userAgent: userAgent ?? '',
+          body,
+          until: this.now() + config.cacheSeconds * 1000,
+        });
       }
       return { family, body };
     } catch (err) {
@@ -131,7 +140,10 @@ export class Gate {
         }
         chunks.push(r.value);
       }
-      return Buffer.concat(chunks).toString('utf8');
+      // A byte order mark is no part of the file: left on, it would hide a Yealink's header line.
+      return Buffer.concat(chunks)
+        .toString('utf8')
+        .replace(/^\uFEFF/, '');
     } catch (err) {
       if (err instanceof UpstreamDown) throw err;
       if (signal.aborted) throw new UpstreamDown('timeout', `no answer within ${config.timeoutMs} ms`);

@@ -273,6 +273,8 @@ export type UpstreamMode = 'serve' | 'status500' | 'hang' | 'huge' | 'dtd';
 export class LoopbackUpstream {
   readonly requests: { url: string; userAgent?: string; authorization?: string }[] = [];
   mode: UpstreamMode = 'serve';
+  /** How long a served file waits before it is sent (an upstream that answers slowly). */
+  delayMs = 0;
   private readonly server: http.Server;
   private readonly hanging = new Set<http.ServerResponse>();
 
@@ -296,7 +298,12 @@ export class LoopbackUpstream {
           .writeHead(200)
           .end('<?xml version="1.0"?><!DOCTYPE settings [<!ENTITY x "boom">]><settings>&x;</settings>');
       if (body === undefined) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'text/plain' }).end(body);
+      if (this.delayMs === 0) return void res.writeHead(200, { 'content-type': 'text/plain' }).end(body);
+      this.hanging.add(res);
+      setTimeout(() => {
+        this.hanging.delete(res);
+        res.writeHead(200, { 'content-type': 'text/plain' }).end(body);
+      }, this.delayMs);
     });
   }
 

@@ -23,9 +23,28 @@ export function gigasetFormat(spec: {
     const start = list.findIndex((p) => p.kind === 'tag' && p.name === 'Provider' && !p.closing);
     if (start === -1 || (list[start] as Tag).empty) throw new FormatError('no <Provider> element');
     const end = closing(list, start);
-    for (const p of list.slice(start + 1, end))
-      if (p.kind === 'tag' && !p.empty)
-        throw new FormatError(`<${p.name}> in <Provider>: an item is an empty element`);
+    // Nothing but <Provider> in the frame: a second one, or an item beside it, would be read by the
+    // base and never seen by the merge.
+    const outside = list.findIndex(
+      (p, i) =>
+        p.kind === 'tag' &&
+        i !== frame &&
+        i !== start &&
+        i !== end &&
+        (i < start || i > end) &&
+        !(p.closing && p.name === 'ProviderFrame'),
+    );
+    if (outside !== -1) throw new FormatError(`<${(list[outside] as Tag).name}> outside <Provider>`);
+    for (const p of list.slice(start + 1, end)) {
+      if (p.kind !== 'tag') continue;
+      if (!p.empty) throw new FormatError(`<${p.name}> in <Provider>: an item is an empty element`);
+      // An ID is read by the base as written: one in another case, or with spaces, is no ID papgate compares.
+      const id = p.attrs.find((a) => /^id$/i.test(a.name));
+      if (id !== undefined && (id.name !== 'ID' || id.value !== id.value.trim()))
+        throw new FormatError(
+          `<${p.name} ${id.name}="${id.value}">: an ID is written ID="..." without spaces`,
+        );
+    }
     return { list, start, end };
   };
   return {

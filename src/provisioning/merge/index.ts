@@ -41,6 +41,8 @@ export const FORMATS: Readonly<Record<GatedFamily, Format>> = {
     keyAttributes: [],
     // Version 1 P-values only (a version 2 file's <item name=...> is refused as another format).
     items: /^P\d+$/,
+    // A P-value is a number: the phone reads P0237 as P237.
+    canonical: (name) => name.replace(/^P0+(?=\d)/, 'P'),
     owned: [
       // Config server (P212 via, P237 path, P1360/P1361 credentials, P145 DHCP 66), its check
       // (P194/P193), and the config file name's prefix and postfix (P234/P235).

@@ -28,7 +28,13 @@ const TOKEN =
   /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[[\s\S]*?\]\]>|<(\/?)([A-Za-z_][\w.:-]*)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>|[^<]+/y;
 const ATTR = /\s+([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
 
-/** `text` in pieces; throws FormatError at a `<` that starts no tag, comment or declaration. */
+/**
+ * `text` in pieces; throws FormatError at a `<` that starts no tag, comment or declaration, at
+ * CDATA or a processing instruction other than the XML declaration, and at an attribute written
+ * twice (in any case). CDATA is refused rather than kept: a phone that does not read it as text
+ * would find the elements written inside it (`<![CDATA[<setting_server>...]]>`), which papgate never
+ * saw as items; an attribute written twice is read by one phone as the first, by another as the last.
+ */
 export function pieces(text: string): Piece[] {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new FormatError('a DTD (<!DOCTYPE or <!ENTITY) is refused');
   const out: Piece[] = [];
@@ -38,6 +44,9 @@ export function pieces(text: string): Piece[] {
     const m = TOKEN.exec(text);
     if (m === null) throw new FormatError(`no tag at offset ${at}`);
     if (m[2] === undefined) {
+      if (m[0].startsWith('<![CDATA[')) throw new FormatError(`CDATA at offset ${at} is refused`);
+      if (m[0].startsWith('<?') && !(at === 0 && /^<\?xml\s/.test(m[0])))
+        throw new FormatError(`a processing instruction at offset ${at} is refused`);
       out.push({ kind: 'other', text: m[0] });
       continue;
     }
@@ -47,6 +56,9 @@ export function pieces(text: string): Piece[] {
       value: a[2] ?? a[3]!,
       span: [offset + a.index, offset + a.index + a[0].length] as [number, number],
     }));
+    const names = attrs.map((a) => a.name.toLowerCase());
+    if (new Set(names).size !== names.length)
+      throw new FormatError(`<${m[2]}> at offset ${at} has an attribute written twice`);
     out.push({ kind: 'tag', text: m[0], name: m[2], closing: m[1] === '/', empty: m[4] === '/', attrs });
   }
   return out;

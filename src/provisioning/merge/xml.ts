@@ -1,33 +1,22 @@
-import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLValidator } from 'fast-xml-parser';
+import { closing, ownDeclaration, pieces, rootOf, type Piece } from './tags';
 import { FormatError, type Format } from './types';
 
-/**
- * Parsed in document order, text and attributes as they are written (no entity is expanded, no
- * value converted), so that what papgate does not replace is written back as the upstream wrote it.
- */
-const OPTIONS = {
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  commentPropName: '#comment',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  processEntities: false,
-  suppressEmptyNode: false,
-} as const;
-const parser = new XMLParser(OPTIONS);
-const builder = new XMLBuilder(OPTIONS);
+type Tag = Extract<Piece, { kind: 'tag' }>;
 
-/** A node as the parser gives it with preserveOrder: one name -> children, attributes under `:@`. */
-type XmlNode = Record<string, unknown>;
-const ATTRS = ':@';
+/** An element: the index of its start tag and of its end tag (null: `<x/>`). */
+interface Span {
+  readonly start: number;
+  readonly end: number | null;
+}
 
 /**
  * A file whose items are elements inside one container under the root (snom `settings >
  * phone-settings`, Grandstream `gs_provision > config`), or the root itself (Cisco `flat-profile`).
  * Everything outside the container (snom's function keys, phone book, dial plan) is the upstream's,
- * as it is.
+ * as it is. Checked as well-formed XML, then cut into its tags (tags.ts) and written back as it
+ * came, only the dropped items taken out: a parser and a builder would write `<X/>` as `<X></X>`,
+ * which a Cisco SPA reads as "set to empty" where `<X/>` leaves the value as it is.
  */
 export function xmlFormat(spec: {
   readonly root: string;
@@ -38,56 +27,109 @@ export function xmlFormat(spec: {
   readonly owned: readonly RegExp[];
   /** Element names the container may hold (a file of another version of the format is refused). */
   readonly items?: RegExp;
+  /** An item's name as the phone reads it (Grandstream: `P0237` is P237). */
+  readonly canonical?: (name: string) => string;
 }): Format {
-  const keyOf = (n: XmlNode) => {
-    const attrs = (n[ATTRS] ?? {}) as Record<string, string>;
-    return [nameOf(n), ...spec.keyAttributes.map((a) => attrs[`@_${a}`] ?? '')].join('\0');
+  const canonical = spec.canonical ?? ((name: string) => name);
+  const nameOf = (list: readonly Piece[], e: Span) => canonical((list[e.start] as Tag).name);
+  const keyOf = (list: readonly Piece[], e: Span) => {
+    const tag = list[e.start] as Tag;
+    const value = (a: string) => tag.attrs.find((x) => x.name === a)?.value ?? '';
+    return [nameOf(list, e), ...spec.keyAttributes.map(value)].join('\0');
   };
+  const ownedName = (name: string) =>
+    spec.owned.some((re) => re.test(name)) || (spec.items?.test(name) ?? false);
   const parts = (text: string) => {
-    const doc = parse(text);
-    const root = doc.find((n) => nameOf(n) === spec.root);
-    if (root === undefined) throw new FormatError(`no <${spec.root}> root element`);
-    const container =
-      spec.container === spec.root
-        ? root
-        : (children(root).find((n) => nameOf(n) === spec.container) ?? null);
-    if (container && spec.items)
-      for (const n of children(container))
-        if (isElement(n) && !spec.items.test(nameOf(n)))
-          throw new FormatError(`<${nameOf(n)}> in <${spec.container}> is not an item of this format`);
-    return { doc, root, container };
+    wellFormed(text);
+    const list = pieces(text);
+    const root = rootOf(list);
+    if ((list[root.start] as Tag).name !== spec.root) throw new FormatError(`no <${spec.root}> root element`);
+    let container: Span | null = root;
+    if (spec.container !== spec.root) {
+      const found = elementsIn(list, root).filter((e) => (list[e.start] as Tag).name === spec.container);
+      if (found.length > 1) throw new FormatError(`a second <${spec.container}>`);
+      container = found[0] ?? null;
+      // An item outside the container, where papgate would neither drop nor see it.
+      for (let i = root.start + 1; i < (root.end ?? root.start); i++) {
+        if (container !== null && i === container.start) i = container.end ?? i;
+        const p = list[i]!;
+        if (p.kind === 'tag' && !p.closing && ownedName(canonical(p.name)))
+          throw new FormatError(`<${p.name}> outside <${spec.container}>`);
+      }
+    }
+    const items = container === null ? [] : elementsIn(list, container);
+    for (const e of items) {
+      const tag = list[e.start] as Tag;
+      if (spec.items && !spec.items.test(tag.name))
+        throw new FormatError(`<${tag.name}> in <${spec.container}> is not an item of this format`);
+      if (e.end !== null && list.slice(e.start + 1, e.end).some((p) => p.kind === 'tag'))
+        throw new FormatError(`<${tag.name}> in <${spec.container}> holds an element: an item is a value`);
+      for (const a of tag.attrs)
+        if (spec.keyAttributes.includes(a.name) && a.value !== a.value.trim())
+          throw new FormatError(`<${tag.name}>'s ${a.name} has spaces around its value`);
+    }
+    return { list, root, container, items };
   };
   return {
     check: (upstream) => void parts(upstream),
     merge(upstream, own) {
       const u = parts(upstream);
       const o = parts(own);
-      const mine = children(o.container!);
+      const texts = u.list.map((p) => p.text);
+      const mine = new Set(o.items.map((e) => keyOf(o.list, e)));
+      const inner = (e: Span) => (e.end === null ? [] : o.list.slice(e.start + 1, e.end).map((p) => p.text));
       if (u.container === null) {
-        insertBeforeTrailingSpace(children(u.root), [o.container!]);
-        return builder.build(u.doc) as string;
-      }
-      const keys = new Set(mine.filter(isElement).map(keyOf));
-      const items = children(u.container);
-      const kept: XmlNode[] = [];
-      for (const n of items) {
-        if (isElement(n) && (keys.has(keyOf(n)) || spec.owned.some((re) => re.test(nameOf(n))))) {
+        const c = o.container!;
+        openInto(
+          texts,
+          u.list,
+          u.root,
+          o.list.slice(c.start, (c.end ?? c.start) + 1).map((p) => p.text),
+        );
+      } else {
+        // Dropped back to front, so that the indexes before stay right; the insertion comes last.
+        const c = u.container;
+        for (const e of [...u.items].reverse()) {
+          const name = nameOf(u.list, e);
+          if (!mine.has(keyOf(u.list, e)) && !spec.owned.some((re) => re.test(name))) continue;
           // The indentation before a dropped element goes with it.
-          if (kept.length > 0 && isSpace(kept[kept.length - 1]!)) kept.pop();
-          continue;
+          const from = e.start > c.start + 1 && /^\s*$/.test(texts[e.start - 1]!) ? e.start - 1 : e.start;
+          for (let i = from; i <= (e.end ?? e.start); i++) texts[i] = '';
         }
-        kept.push(n);
+        openInto(texts, u.list, c, inner(o.container!));
       }
-      items.splice(0, items.length, ...kept);
-      insertBeforeTrailingSpace(items, mine);
-      return builder.build(u.doc) as string;
+      ownDeclaration(texts, o.list);
+      return texts.join('');
     },
   };
 }
 
-function parse(text: string): XmlNode[] {
-  wellFormed(text);
-  return parser.parse(text) as XmlNode[];
+/** The elements directly inside `parent`. */
+function elementsIn(list: readonly Piece[], parent: Span): Span[] {
+  const out: Span[] = [];
+  if (parent.end === null) return out;
+  for (let i = parent.start + 1; i < parent.end; i++) {
+    const p = list[i]!;
+    if (p.kind !== 'tag') continue;
+    const end = p.empty ? null : closing(list, i);
+    out.push({ start: i, end });
+    i = end ?? i;
+  }
+  return out;
+}
+
+/** `add` at the end of the element `e` of `texts`, before the whitespace that closes it; `<x/>` is opened. */
+function openInto(texts: string[], list: readonly Piece[], e: Span, add: readonly string[]): void {
+  if (e.end === null) {
+    texts[e.start] =
+      `${texts[e.start]!.replace(/\s*\/>$/, '>')}${add.join('')}</${(list[e.start] as Tag).name}>`;
+    return;
+  }
+  let at = e.end;
+  while (at > e.start + 1 && texts[at - 1] === '') at--;
+  const before = texts[at - 1]!;
+  if (at > e.start + 1 && /^\s*$/.test(before)) texts[at - 1] = add.join('') + before;
+  else texts[e.end] = add.join('') + texts[e.end]!;
 }
 
 /** Throws FormatError unless `text` is well-formed XML without a DTD: no entity of the upstream's is ever expanded. */
@@ -95,27 +137,4 @@ export function wellFormed(text: string): void {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new FormatError('a DTD (<!DOCTYPE or <!ENTITY) is refused');
   const valid = XMLValidator.validate(text);
   if (valid !== true) throw new FormatError(`not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
-}
-
-function nameOf(n: XmlNode): string {
-  return Object.keys(n).find((k) => k !== ATTRS) ?? '';
-}
-
-function isElement(n: XmlNode): boolean {
-  const name = nameOf(n);
-  return name !== '#text' && name !== '#comment' && !name.startsWith('?');
-}
-
-function isSpace(n: XmlNode): boolean {
-  return nameOf(n) === '#text' && String(n['#text']).trim() === '';
-}
-
-function children(n: XmlNode): XmlNode[] {
-  return n[nameOf(n)] as XmlNode[];
-}
-
-/** `add` at the end of `list`, before the whitespace that closes the element. */
-function insertBeforeTrailingSpace(list: XmlNode[], add: readonly XmlNode[]): void {
-  const at = list.length > 0 && isSpace(list[list.length - 1]!) ? list.length - 1 : list.length;
-  list.splice(at, 0, ...add);
 }

@@ -34,6 +34,9 @@ for _, e in ipairs(edits) do
     redis.call('HSET', dev, field, ARGV[e.first + i])
   end
 end
+-- A full file made from the texts as they were (and decided on their site) is not recorded now
+-- (full.lua): its request is decided again on the edited device.
+redis.call('HINCRBY', dev, 'g', 1)
 local fields = { 'mac', device_mac(dev), 'actor', ARGV[3] }
 for i = at, #ARGV do fields[#fields + 1] = ARGV[i] end
 audit(KEYS[2], ARGV[2], tonumber(ARGV[1]), 'device_edited', fields)

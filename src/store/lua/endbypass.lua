@@ -8,6 +8,9 @@ local f = redis.call('HMGET', dev, 'su', 'sn')
 local untilMs = num(f[1])
 if not untilMs or now >= untilMs then return cjson.encode({ error = 'no_bypass' }) end
 redis.call('HDEL', dev, 'su', 'sn')
+-- A full file the bypass let in and not yet recorded (gate mode asks the upstream first) is not
+-- recorded now (full.lua): its request is decided again.
+redis.call('HINCRBY', dev, 'g', 1)
 local event = { 'mac', device_mac(dev), 'actor', ARGV[3], 'until', f[1] }
 if f[2] then event[#event + 1], event[#event + 2] = 'network', f[2] end
 audit(KEYS[2], ARGV[2], now, 'pin_bypass_ended', event)
