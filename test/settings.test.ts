@@ -318,6 +318,28 @@ describe('settings: items per file format', () => {
     });
   });
 
+  it('grandstream: the minimal file switches off and clears accounts 2 to 6, the full file writes or clears them', () => {
+    const d = device('grandstream', 'GXP2170', 'cfg000b82000601.xml');
+    const two = { ...d, accounts: [ACCOUNT, { ...ACCOUNT, user: 'acme-4712', password: 'S3cret-second' }] };
+    const p = (body: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(body)?.[1];
+    for (const body of [
+      render(d, 'cfg000b82000601.xml', 'minimal'),
+      render(two, 'cfg000b82000601.xml', 'minimal'),
+    ])
+      for (const n of [2, 3, 4, 5, 6]) {
+        assert.equal(p(body, `P${n + 2}01`), '0', `account ${n} off`);
+        for (const x of ['02', '04', '05', '06', '07', '17'])
+          assert.equal(p(body, `P${n + 2}${x}`), '', `P${n + 2}${x}`);
+      }
+    const full = render(two, 'cfg000b82000601.xml', 'full');
+    assert.equal(p(full, 'P401'), '1');
+    assert.equal(p(full, 'P406'), 'S3cret-second');
+    assert.equal(p(full, 'P404'), 'acme-4712');
+    assert.equal(p(full, 'P501'), '0');
+    assert.equal(p(full, 'P506'), '');
+    assert.equal(p(full, 'P901'), undefined, 'no account beyond the sixth');
+  });
+
   it('refuses what would break the file or hide an owned name, naming the item', () => {
     const e = refused(
       () =>
