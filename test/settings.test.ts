@@ -22,7 +22,7 @@ import { deviceScope } from '../src/provisioning/scope';
 import { TemplateSet } from '../src/provisioning/templates';
 import { moduleFor, VENDOR_MODULES } from '../src/provisioning/vendors';
 import { ACCOUNT } from './support/http';
-import { items } from './support/items';
+import { items, OWNED_RESETS, RESETS } from './support/items';
 
 /**
  * Setting items per file format (src/domain/setting-formats.ts): what each family takes, what
@@ -128,6 +128,10 @@ describe('settings: items per file format', () => {
         if (family === 'poly' && !name.includes('.')) continue;
         if (!format.name.test(name)) {
           refused(() => one(family, name), /is not a/);
+          continue;
+        }
+        if (RESETS.some(([f, n]) => f === family && n === name)) {
+          one(family, name, family === 'gigaset' ? '17' : '1');
           continue;
         }
         refused(() => one(family, name), /papgate's own/);
@@ -338,6 +342,28 @@ describe('settings: items per file format', () => {
     assert.equal(p(full, 'P501'), '0');
     assert.equal(p(full, 'P506'), '');
     assert.equal(p(full, 'P901'), undefined, 'no account beyond the sixth');
+  });
+
+  it("the minimal file resets account 1's transport and SRTP of every family; the full file leaves them to the settings", () => {
+    for (const [vendor, model, file] of MODELS) {
+      const d = device(vendor, model, file);
+      const family = FAMILY_OF[vendor];
+      const minimal = render(d, file, 'minimal');
+      const full = render(d, file, 'full');
+      // The N720 writes its provider's transport; the N510 names none in the references, Patton's
+      // file replaces the whole configuration.
+      const resets = [...RESETS, ...OWNED_RESETS].filter(
+        ([f, n]) => f === family && !(model.startsWith('N510') && n.startsWith('BS_VOIP_Data.')),
+      );
+      if (family !== 'patton' && !model.startsWith('N510'))
+        assert.ok(resets.length > 0, `${vendor} ${model}: resets named`);
+      for (const [, name, written] of resets) {
+        assert.match(minimal, written, `${vendor} ${model} minimal: ${name}`);
+        assert.doesNotMatch(full, written, `${vendor} ${model} full: ${name}`);
+      }
+    }
+    for (const [family, name] of RESETS) one(family, name, family === 'gigaset' ? '17' : '1');
+    for (const [family, name] of OWNED_RESETS) refused(() => one(family, name), /papgate's own/);
   });
 
   it('refuses what would break the file or hide an owned name, naming the item', () => {
