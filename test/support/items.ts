@@ -22,7 +22,7 @@ export function items(family: string, body: string): Set<string> {
  * file or an upstream set: items no list owns, so that a tenant may choose TLS or SRTP for its own
  * account in the full file (config/templates/README.md). [family, name as a setting, as written]; `resetItem` names them as `items` does.
  */
-export const RESETS: [SettingFamily, string, RegExp][] = [
+export const RESETS: [SettingFamily, string, RegExp, RegExp?][] = [
   ['snom', 'user_srtp[1]', /<user_srtp idx="1" perm="R">off<\/user_srtp>/],
   ['snom', 'user_savp[1]', /<user_savp idx="1" perm="R">off<\/user_savp>/],
   ['poly', 'sec.srtp.enable', /sec\.srtp\.enable="0"/],
@@ -41,8 +41,15 @@ export const RESETS: [SettingFamily, string, RegExp][] = [
   ],
 ];
 /** The same reset of owned items (a line's server), which no setting sets either way. */
-export const OWNED_RESETS: [SettingFamily, string, RegExp][] = [
+export const OWNED_RESETS: [SettingFamily, string, RegExp, RegExp?][] = [
   ['yealink', 'account.1.sip_server.1.transport_type', /^account\.1\.sip_server\.1\.transport_type = 0$/m],
+  // Yealink DECT systems, whose account takes its server from server template 1 (where the minimal file has one).
+  [
+    'yealink',
+    'template.1.sip_server.1.transport_type',
+    /^template\.1\.sip_server\.1\.transport_type = 0$/m,
+    /^template\.1\.outbound\.enable = 1$/m,
+  ],
   ['poly', 'reg.1.server.1.transport', /reg\.1\.server\.1\.transport="UDPOnly"/],
 ];
 
