@@ -9,6 +9,7 @@ import { InputError } from '../src/domain/errors';
 import {
   FAMILY_OF,
   mergeItems,
+  OWNED,
   parseFamilyItems,
   SETTING_FAMILIES,
   SETTINGS_FORMATS,
@@ -16,11 +17,12 @@ import {
 } from '../src/domain/setting-formats';
 import { parseLayerChange } from '../src/domain/setting-layers';
 import type { SettingItem } from '../src/domain/settings';
+import { FORMATS } from '../src/provisioning/merge';
 import { deviceScope } from '../src/provisioning/scope';
 import { TemplateSet } from '../src/provisioning/templates';
 import { moduleFor, VENDOR_MODULES } from '../src/provisioning/vendors';
 import { ACCOUNT } from './support/http';
-import { items } from './support/items';
+import { items, OWNED_RESETS, RESETS } from './support/items';
 
 /**
  * Setting items per file format (src/domain/setting-formats.ts): what each family takes, what
@@ -48,7 +50,7 @@ const MODELS: [Vendor, string, string][] = [
   ['gigaset', 'N510 IP PRO', '7C2F80000501.xml'],
   ['gigaset', 'N720 DM PRO', '7C2F80000502.xml'],
   ['grandstream', 'GXP2170', 'cfg000b82000601.xml'],
-  ['panasonic', 'KX-HDV130', 'Config0080F0000701.cfg'],
+  ['panasonic', 'KX-UT136', 'Config0080F0000701.cfg'],
   ['patton', 'SN4112', '00a0ba000801.cfg'],
 ];
 
@@ -128,6 +130,10 @@ describe('settings: items per file format', () => {
           refused(() => one(family, name), /is not a/);
           continue;
         }
+        if (RESETS.some(([f, n]) => f === family && n === name)) {
+          one(family, name, family === 'gigaset' ? '17' : '1');
+          continue;
+        }
         refused(() => one(family, name), /papgate's own/);
         refused(() => one(family, name.toUpperCase()), /papgate's own|is not a/);
       }
@@ -147,6 +153,225 @@ describe('settings: items per file format', () => {
     refused(() => one('snom', 'user_dp_str[1]', '!^112$!!d'), /papgate's own/);
     refused(() => one('grandstream', 'P290', '{ x+ }'), /papgate's own/);
     refused(() => one('panasonic', 'DIAL_PLAN_1', 'x'), /papgate's own/);
+  });
+
+  describe('one owned list per family: the settings refuse every owned name, gate mode drops it', () => {
+    /**
+     * Names of every owned pattern, as a setting writes them (snom `name[n]`, a Gigaset ID with its
+     * indexes); each pattern must match one of them, so a pattern added without a sample fails.
+     */
+    const SAMPLES: Record<keyof typeof OWNED, string[]> = {
+      yealink: [
+        'account.2.proxy_require',
+        'template.1.sip_server.1.address',
+        'phone_setting.emergency.number',
+        'dialplan_dialnow.url',
+        'features.hotline_number',
+        'handset.1.dial_out_lines',
+        'auto_provision.pnp_enable',
+        'static.zero_touch.enable',
+        'sip.notify_reboot_enable',
+      ],
+      snom: [
+        'user_dp_exp[1]',
+        'setting_server',
+        'pnp_config',
+        'settings_refresh_timer',
+        'update_policy',
+        'challenge_checksync',
+      ],
+      poly: [
+        'reg.1.thirdPartyName',
+        'voIpProt.server.1.address',
+        'call.autoOffHook.1.enabled',
+        'tone.dtmf.viaRtp',
+        'dialplan.digitmap',
+        'prov.polling.period',
+        'device.set',
+        'device.prov.serverName',
+        'device.dhcp.bootSrvOpt',
+        'voIpProt.SIP.requestValidation.1.request',
+      ],
+      cisco: ['Provision_Enable', 'Resync_From_SIP', 'Profile_Rule_B', 'Register_1_', 'Alternate_Proxy_2_'],
+      gigaset: [
+        'S_CONFIGFILE_URL',
+        'BS_IP_Data1.aucS_DATA_SERVER[0]',
+        'BS_IP_Data.aucS_HTTP_DIGEST_PASSWORD',
+        'BS_IP_Data.ucB_DO_CHECK_FOR_PROFILE_UPDATES',
+        'BS_IP_Data.ucB_ONESHOT_PROVISIONING_MODE_1',
+        'BS_IP_Data1.aucS_SIP_PROVIDER_NAME_2',
+        'BS_AE_Subscriber.stMtDat[0].aucTlnName',
+        'BS_Accounts.astAccounts[1].uiSendMask',
+        'BS_VOIP_Data.astVoipProviders[%].aucSIP_SERVER[%]',
+        'BS_VOIP_Data.astVoipAccounts[%].aucS_SIP_PASSWORD[0]',
+        'BS_VOIP_Data.NameOnIdleDisplay',
+      ],
+      grandstream: ['P234', 'P2312', 'P401', 'P2412'],
+      panasonic: [
+        'PROVISION_ENABLE',
+        'CFG_RESYNC_FROM_SIP',
+        'HTTP_AUTH_PASS',
+        'OPTION66_ENABLE',
+        'SIP_2NDRGSTR_ADDR_1',
+        'HOT_LINE_NUMBER_1',
+        'EMERGENCY_CALL1',
+        'DIAL_PLAN_NOT_MATCH_ENABLE_1',
+      ],
+    };
+
+    /** An upstream file of the family setting `name` to MARK beside one ordinary item, and papgate's own file. */
+    const MARK = 'upstream-mark';
+    const FILES: Record<
+      keyof typeof OWNED,
+      (name: string) => { upstream: string; own: string; kept: string }
+    > = {
+      yealink: (n) => ({
+        upstream: `#!version:1.0.0.1\n${n} = ${MARK}\nlang.gui = English\n`,
+        own: '#!version:1.0.0.1\n',
+        kept: 'lang.gui = English',
+      }),
+      panasonic: (n) => {
+        const head = '# Panasonic SIP Phone Standard Format File # DO NOT CHANGE THIS LINE!\n';
+        return { upstream: `${head}${n}="${MARK}"\nTIME_ZONE="60"\n`, own: head, kept: 'TIME_ZONE="60"' };
+      },
+      snom: (n) => {
+        const [, base, idx] = /^([^[]+)(?:\[(\d+)\])?$/.exec(n)!;
+        const at = idx ? ` idx="${idx}"` : '';
+        const file = (s: string) =>
+          `<?xml version="1.0" encoding="utf-8"?>\n<settings>\n<phone-settings>\n${s}</phone-settings>\n</settings>\n`;
+        return {
+          upstream: file(`<${base}${at} perm="R">${MARK}</${base}>\n<language perm="R">English</language>\n`),
+          own: file('<user_pass idx="1" perm="R">p</user_pass>\n'),
+          kept: '<language perm="R">English</language>',
+        };
+      },
+      grandstream: (n) => {
+        const file = (s: string) =>
+          `<?xml version="1.0" encoding="UTF-8"?>\n<gs_provision version="1">\n<config version="1">\n${s}</config>\n</gs_provision>\n`;
+        return {
+          upstream: file(`<${n}>${MARK}</${n}>\n<P64>x</P64>\n`),
+          own: file('<P34>p</P34>\n'),
+          kept: '<P64>x</P64>',
+        };
+      },
+      cisco: (n) => {
+        const file = (s: string) =>
+          `<?xml version="1.0" encoding="UTF-8"?>\n<flat-profile>\n${s}</flat-profile>\n`;
+        return {
+          upstream: file(`<${n}>${MARK}</${n}>\n<Time_Zone>x</Time_Zone>\n`),
+          own: file('<Password_1_>p</Password_1_>\n'),
+          kept: '<Time_Zone>x</Time_Zone>',
+        };
+      },
+      poly: (n) => ({
+        upstream: `<?xml version="1.0" encoding="UTF-8"?>\n<PHONE>\n<X ${n}="${MARK}" lcl.ml.lang="English"/>\n</PHONE>\n`,
+        own: '<?xml version="1.0" encoding="UTF-8"?>\n<polycomConfig>\n<reg reg.1.auth.password="p"/>\n</polycomConfig>\n',
+        kept: 'lcl.ml.lang="English"',
+      }),
+      gigaset: (n) => {
+        const item = (id: string, v: string) =>
+          /^S_/.test(id)
+            ? `<${id} class="string" value='${v}'/>`
+            : `<SYMB_ITEM ID="${id}" class="symb_item" value='${v}'/>`;
+        const file = (s: string) =>
+          `<?xml version="1.0" encoding="UTF-8"?>\n<ProviderFrame xmlns="http://www.gigaset.com/ProviderFrame">\n<Provider>\n${s}</Provider>\n</ProviderFrame>\n`;
+        const kept = item('BS_IP_Data1.aucS_TIMESERVER', '"pool.ntp.org"');
+        return {
+          upstream: file(`${item(n, `"${MARK}"`)}\n${kept}\n`),
+          own: file(`${item('BS_IP_Data1.aucS_SIP_PASSWORD', '"p"')}\n`),
+          kept,
+        };
+      },
+    };
+
+    for (const family of Object.keys(OWNED) as (keyof typeof OWNED)[])
+      it(family, () => {
+        for (const re of OWNED[family])
+          assert.ok(
+            SAMPLES[family].some((n) => re.test(n.replace(/\[[^\]]*\]/g, family === 'gigaset' ? '[]' : ''))),
+            `${family}: no sample of ${re}`,
+          );
+        for (const name of SAMPLES[family]) {
+          if (SETTINGS_FORMATS[family]!.name.test(name))
+            refused(() => one(family, name, family === 'gigaset' ? '"1"' : '1'), /papgate's own/);
+          const { upstream, own, kept } = FILES[family](name);
+          const merged = FORMATS[family].merge(upstream, own);
+          assert.ok(merged.includes(kept), `${family}: ${kept} kept beside ${name}\n${merged}`);
+          assert.ok(
+            upstream.includes(MARK) && !merged.includes(MARK),
+            `${family}: ${name} dropped\n${merged}`,
+          );
+        }
+      });
+
+    it('an owned name at any index, in any spelling of it, and on every index ([%])', () => {
+      for (const name of [
+        'BS_VOIP_Data.astVoipAccounts[%].aucS_SIP_PASSWORD[0]',
+        'BS_VOIP_Data.astVoipAccounts[01].aucS_SIP_PASSWORD[%]',
+        'BS_VOIP_Data.astVoipProviders[%].aucSIP_SERVER[0]',
+        'BS_AE_Subscriber.stMtDat[%].aucTlnName',
+        'BS_Accounts.astAccounts[%].uiReceiveMask',
+        'BS_IP_Data1.aucS_DATA_SERVER[%]',
+      ])
+        refused(() => one('gigaset', name, '"x"'), /papgate's own/);
+      for (const name of ['setting_server[1]', 'challenge_checksync[1]', 'user_pass[0001]', 'USER_HOST[3]'])
+        refused(() => one('snom', name), /papgate's own/);
+      // A P-value is a number: the phone reads P0237 as papgate's P237.
+      for (const name of ['P0237', 'P00034', 'P0402'])
+        refused(() => one('grandstream', name), /papgate's own/);
+      // Not owned: an item of an account papgate does not write.
+      one('gigaset', 'BS_VOIP_Data.astVoipAccounts[%].ucB_CALL_MANAGER_SUPPORT', '1');
+      one('snom', 'fkey[1]', 'line');
+    });
+  });
+
+  it('grandstream: the minimal file switches off and clears accounts 2 to 6, the full file writes or clears them', () => {
+    const d = device('grandstream', 'GXP2170', 'cfg000b82000601.xml');
+    const two = { ...d, accounts: [ACCOUNT, { ...ACCOUNT, user: 'acme-4712', password: 'S3cret-second' }] };
+    const p = (body: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(body)?.[1];
+    for (const body of [
+      render(d, 'cfg000b82000601.xml', 'minimal'),
+      render(two, 'cfg000b82000601.xml', 'minimal'),
+    ])
+      for (const n of [2, 3, 4, 5, 6]) {
+        assert.equal(p(body, `P${n + 2}01`), '0', `account ${n} off`);
+        for (const x of ['02', '04', '05', '06', '07', '17'])
+          assert.equal(p(body, `P${n + 2}${x}`), '', `P${n + 2}${x}`);
+      }
+    const full = render(two, 'cfg000b82000601.xml', 'full');
+    assert.equal(p(full, 'P401'), '1');
+    assert.equal(p(full, 'P406'), 'S3cret-second');
+    assert.equal(p(full, 'P404'), 'acme-4712');
+    assert.equal(p(full, 'P501'), '0');
+    assert.equal(p(full, 'P506'), '');
+    assert.equal(p(full, 'P901'), undefined, 'no account beyond the sixth');
+  });
+
+  it("the minimal file resets account 1's transport and SRTP of every family; the full file leaves them to the settings", () => {
+    for (const [vendor, model, file] of MODELS) {
+      const d = device(vendor, model, file);
+      const family = FAMILY_OF[vendor];
+      const minimal = render(d, file, 'minimal');
+      const full = render(d, file, 'full');
+      // The N720 writes its provider's transport; the N510 names none in the references, Patton's
+      // file replaces the whole configuration.
+      const resets = [...RESETS, ...OWNED_RESETS].filter(
+        ([f, n]) => f === family && !(model.startsWith('N510') && n.startsWith('BS_VOIP_Data.')),
+      );
+      if (family !== 'patton' && !model.startsWith('N510'))
+        assert.ok(resets.length > 0, `${vendor} ${model}: resets named`);
+      for (const [, name, written, where] of resets) {
+        if (where && !where.test(minimal)) continue;
+        assert.match(minimal, written, `${vendor} ${model} minimal: ${name}`);
+        assert.doesNotMatch(full, written, `${vendor} ${model} full: ${name}`);
+      }
+    }
+    assert.match(
+      render(device('yealink', 'W80DM', '001565000104.cfg'), '001565000104.cfg', 'minimal'),
+      /^template\.1\.sip_server\.1\.transport_type = 0$/m,
+    );
+    for (const [family, name] of RESETS) one(family, name, family === 'gigaset' ? '17' : '1');
+    for (const [family, name] of OWNED_RESETS) refused(() => one(family, name), /papgate's own/);
   });
 
   it('refuses what would break the file or hide an owned name, naming the item', () => {

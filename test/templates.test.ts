@@ -248,7 +248,7 @@ describe("templates: the operator's folder, checked at start-up", () => {
       for (const model of PROBE_MODELS) {
         const full = deviceScope(
           CONFIG,
-          { mac: '001565aabbcc' as never, model, vendor, accounts: [account], sipPassword: 'x' },
+          { mac: '001565aabbcc' as never, model, vendor, accounts: [account, account], sipPassword: 'x' },
           { kind: 'full', credential: 'c' },
           [{ name: 'probe', value: 'probe' }],
         );

@@ -71,8 +71,9 @@ function base(config: Config, credential: string | null, user?: string) {
  * An account's position: `n` from 1, `i` from 0 (Gigaset N720 arrays), `suffix` as Gigaset's
  * N510 spells it (nothing for account 1, `_n` from account 2 on).
  */
-function slot(n: number): { n: number; i: number; suffix: string } {
-  return { n, i: n - 1, suffix: n === 1 ? '' : `_${n}` };
+function slot(n: number): { n: number; i: number; suffix: string; gsP: string; gsP2: string } {
+  // Grandstream account n >= 2 is P{n+2}01.. and P2{n+2}01.. (W wazo_grandstream/common/templates/base.tpl:60-75).
+  return { n, i: n - 1, suffix: n === 1 ? '' : `_${n}`, gsP: `P${n + 2}`, gsP2: `P2${n + 2}` };
 }
 
 /** Handsets a Gigaset N510 base takes; bit n-1 of a send or receive mask is handset n. */
@@ -281,6 +282,8 @@ export function deviceScope(
     serverTemplates,
     vacantServerTemplates: numbered('templateId', serverTemplates.length + 1, YEALINK_SERVER_TEMPLATES),
     primary: accounts.slice(0, 1),
+    // Accounts 2 and up within the model's count, for formats that write account 1 apart (Grandstream).
+    secondary: accounts.slice(1, module.accountSlots(device.model)),
     // Every account of the model not listed, switched off and cleared: the restricted account of a
     // full configuration without accounts, an account an admin removed, and the tenant's accounts
     // 2.. under a minimal configuration ("reset needed" included). No handset is on them.

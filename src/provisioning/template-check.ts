@@ -81,7 +81,8 @@ export function scopeNames(config: Config): ScopeNames {
         namesOf(
           deviceScope(
             config,
-            { mac: PROBE_MAC, model, vendor, accounts: [PROBE_ACCOUNT], sipPassword: 'probe' },
+            // Two accounts, so that the list of accounts 2 and up (`secondary`) is filled too.
+            { mac: PROBE_MAC, model, vendor, accounts: [PROBE_ACCOUNT, PROBE_ACCOUNT], sipPassword: 'probe' },
             what,
             PROBE_SETTINGS,
           ),

@@ -1,3 +1,5 @@
+import type { SettingFamily } from '../../src/domain/setting-formats';
+
 /** The items a file sets, named as the phone reads them (key, element, P-value, symb_item ID). */
 const ITEMS: Record<string, RegExp> = {
   yealink: /^([a-z0-9_.]+) = /gm,
@@ -13,4 +15,47 @@ export function items(family: string, body: string): Set<string> {
   const out = new Set<string>();
   for (const m of body.matchAll(ITEMS[family]!)) out.add(m[1] ?? m[2]!);
   return out;
+}
+
+/**
+ * Account 1's transport and SRTP as the minimal file resets them (UDP, no SRTP), whatever a full
+ * file or an upstream set: items no list owns, so that a tenant may choose TLS or SRTP for its own
+ * account in the full file (config/templates/README.md). [family, name as a setting, as written]; `resetItem` names them as `items` does.
+ */
+export const RESETS: [SettingFamily, string, RegExp, RegExp?][] = [
+  ['snom', 'user_srtp[1]', /<user_srtp idx="1" perm="R">off<\/user_srtp>/],
+  ['snom', 'user_savp[1]', /<user_savp idx="1" perm="R">off<\/user_savp>/],
+  ['poly', 'sec.srtp.enable', /sec\.srtp\.enable="0"/],
+  ['poly', 'sec.srtp.offer', /sec\.srtp\.offer="0"/],
+  ['poly', 'sec.srtp.require', /sec\.srtp\.require="0"/],
+  ['yealink', 'account.1.srtp_encryption', /^account\.1\.srtp_encryption = 0$/m],
+  ['cisco', 'SIP_Transport_1_', /<SIP_Transport_1_>UDP<\/SIP_Transport_1_>/],
+  ['cisco', 'Secure_Call_Setting_1_', /<Secure_Call_Setting_1_>No<\/Secure_Call_Setting_1_>/],
+  ['grandstream', 'P130', /<P130>0<\/P130>/],
+  ['grandstream', 'P183', /<P183>0<\/P183>/],
+  ['panasonic', 'SIP_TRANSPORT_1', /^SIP_TRANSPORT_1="0"$/m],
+  [
+    'gigaset',
+    'BS_VOIP_Data.astVoipProviders[0].ucSIP_PREFERRED_TRANSPORT_LAYER',
+    /ID="BS_VOIP_Data\.astVoipProviders\[0\]\.ucSIP_PREFERRED_TRANSPORT_LAYER" class="symb_item" value="17"/,
+  ],
+];
+/** The same reset of owned items (a line's server), which no setting sets either way. */
+export const OWNED_RESETS: [SettingFamily, string, RegExp, RegExp?][] = [
+  ['yealink', 'account.1.sip_server.1.transport_type', /^account\.1\.sip_server\.1\.transport_type = 0$/m],
+  // Yealink DECT systems, whose account takes its server from server template 1 (where the minimal file has one).
+  [
+    'yealink',
+    'template.1.sip_server.1.transport_type',
+    /^template\.1\.sip_server\.1\.transport_type = 0$/m,
+    /^template\.1\.outbound\.enable = 1$/m,
+  ],
+  ['poly', 'reg.1.server.1.transport', /reg\.1\.server\.1\.transport="UDPOnly"/],
+];
+
+/** Whether `item` (as `items` names it) is one the minimal file resets and the full file leaves alone. */
+export function isReset(family: string, item: string): boolean {
+  return [...RESETS, ...OWNED_RESETS].some(
+    ([f, name]) => f === family && name.replace(/\[([0-9]+)\]$/, ' idx="$1"') === item,
+  );
 }

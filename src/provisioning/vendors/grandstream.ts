@@ -64,8 +64,9 @@ export const grandstream: VendorModule = {
   settings: SETTINGS_FORMATS.grandstream,
   matchFile: (file) => configFile(FILE, 'cfg.xml', file) ?? bootFile(BOOT, file),
   parseUserAgent: (ua) => firstUserAgent(UA, ua),
-  // papgate writes account 1 only, so no other account of the phone's is ever papgate's.
-  accountSlots: () => 1,
+  // Six accounts, the most a Grandstream phone takes (GXP2160, GXP2170, GRP2616); a model with fewer
+  // ignores the P-values of accounts it lacks. Every slot is written or cleared (docs/settings.md).
+  accountSlots: () => 6,
   overrides: () => [],
   commonItems,
 };
