@@ -199,7 +199,7 @@ describe('operator CLI and API', () => {
         ['whitelist', '203.0.113.0/24'],
       ],
     );
-    assert.match(reset.err, /papgate whitelist acme remove-temporary 198\.51\.100\.7/);
+    assert.match(reset.err, /papgate whitelist acme remove-temporary 198\.51\.100\.7 --site HQ;/);
     assert.match(reset.err, /papgate whitelist acme remove 203\.0\.113\.0\/24/);
   });
 

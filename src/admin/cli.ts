@@ -147,6 +147,9 @@ function siteBody(r: Run): Record<string, unknown> {
 const unknownSite = (r: Run, fixed: Record<string, string> = {}) =>
   query(r, ['unknown-site'], fixed, { 'unknown-site': 'unknownSite' });
 
+/** `word` as one shell word, quoted when it needs to be (a site named `Main Office`). */
+const shellWord = (word: string) => (/^[\w.:/@+-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`);
+
 /** A command on one device, `<tenant> <mac>`, without options. */
 function device(summary: string, run: (r: Run) => Promise<number>): Command {
   return { usage: '<tenant> <mac>', summary, options: {}, args: [2, 2], run };
@@ -270,16 +273,24 @@ const COMMANDS: Record<string, Command> = {
     (r) =>
       r.call('POST', `${dev(r)}/reset`, undefined, {
         hint: (status, answer) => {
-          const still = (answer as { stillLetIn?: { via: string; ip?: string; entry?: string }[] } | null)
-            ?.stillLetIn;
+          const still = (
+            answer as {
+              stillLetIn?: { via: string; ip?: string; site?: string | null; entry?: string }[];
+            } | null
+          )?.stillLetIn;
           if (status !== 200 || !still?.length) return undefined;
-          const temporary = still.filter((e) => e.via === 'temporary_whitelist').map((e) => e.ip);
+          const temporary = still.filter((e) => e.via === 'temporary_whitelist');
           const permanent = still.filter((e) => e.via === 'whitelist').map((e) => e.entry);
           return (
             'the device still gets its full configuration without the PAP from: ' +
             `${still.map((e) => e.ip ?? e.entry ?? e.via).join(', ')}. ` +
             [
-              ...temporary.map((ip) => `papgate whitelist ${r.args[0]} remove-temporary ${ip}`),
+              // Of its site only: the address may let other sites' phones in for good reason.
+              ...temporary.map(
+                (e) =>
+                  `papgate whitelist ${r.args[0]} remove-temporary ${e.ip}` +
+                  (e.site ? ` --site ${shellWord(e.site)}` : ''),
+              ),
               ...permanent.map((e) => `papgate whitelist ${r.args[0]} remove ${e}`),
             ].join('; ')
           );
