@@ -188,6 +188,21 @@ export interface SipConfig {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
+ * What the configuration leaves broken that start-up does not refuse: logged at start-up (warn)
+ * and shown to the operator (GET /api/v1/session `warnings`), so that nobody learns it from the
+ * first emergency call.
+ */
+export function configWarnings(cfg: Config): string[] {
+  const out: string[] = [];
+  if (cfg.sip.enabled && cfg.sip.emergencyRoute === null)
+    out.push(
+      'EMERGENCY_ROUTE is not set: emergency calls are refused (503, "EMERGENCY CALL CANNOT BE ROUTED") ' +
+        "unless the caller's site record names a route of EMERGENCY_SITE_ROUTES; set EMERGENCY_ROUTE",
+    );
+  return out;
+}
+
+/**
  * Reads and validates every variable once, in the order variables.ts declares them; throws
  * ConfigError naming the variable. Paths are taken relative to `cwd`.
  */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Alerts } from './http/alert';
-import { loadConfig, ConfigError, type Config } from './config';
+import { loadConfig, ConfigError, configWarnings, type Config } from './config';
 import { closeGracefully } from './http/server';
 import { createLogger } from './lib/log';
 import { Metrics } from './lib/metrics';
@@ -27,13 +27,13 @@ import { startSipService, type SipService } from './sip/service';
 const EFFECTIVE_FILE_SETTINGS_KEPT = 1000;
 
 /** ADMIN_TOKEN, or one generated on first start and kept (mode 0600) beside the data. */
-function adminToken(cfg: Config): { token: string; file: string | null } {
-  if (cfg.adminToken !== null) return { token: cfg.adminToken, file: null };
+function adminToken(cfg: Config): { token: string; file: string | null; generated: boolean } {
+  if (cfg.adminToken !== null) return { token: cfg.adminToken, file: null, generated: false };
   const file = path.join(cfg.dataDir, 'admin-token');
   fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-  if (!fs.existsSync(file))
-    fs.writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
-  return { token: fs.readFileSync(file, 'utf8').trim(), file };
+  const generated = !fs.existsSync(file);
+  if (generated) fs.writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  return { token: fs.readFileSync(file, 'utf8').trim(), file, generated };
 }
 
 /** The variables that chose a listener's address, to name when it cannot listen there. */
@@ -221,7 +221,13 @@ async function main(): Promise<void> {
 
     const token = adminToken(cfg);
     if (token.file)
-      log.info({ file: token.file }, 'ADMIN_TOKEN not set: using the token stored in this file');
+      log.info(
+        { file: token.file },
+        token.generated
+          ? 'ADMIN_TOKEN not set: generated a token and stored it in this file'
+          : 'ADMIN_TOKEN not set: using the token stored in this file',
+      );
+    for (const warning of configWarnings(cfg)) log.warn(warning);
 
     /** The setting items of the effective files the console shows (not the phones': no cache shared). */
     const fileSettings = new FileSettingsSource(

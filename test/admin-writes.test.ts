@@ -47,13 +47,14 @@ describe('admin writes', () => {
       (e) => e.type === type,
     );
 
-  /** bin/papgate as an operator runs it, against this server unless `env` says otherwise. */
-  const cli = (args: string[], env: Record<string, string> = {}) =>
+  /** bin/papgate as an operator runs it, against this server unless `env` says otherwise (undefined: unset). */
+  const cli = (args: string[], env: Record<string, string | undefined> = {}) =>
     new Promise<{ code: number; out: string; err: string }>((resolve) => {
+      const all = { ...process.env, ADMIN_URL: base, ADMIN_TOKEN: TOKEN, DATA_DIR: os.tmpdir(), ...env };
       execFile(
         path.join(PROJECT_ROOT, 'bin', 'papgate'),
         args,
-        { env: { ...process.env, ADMIN_URL: base, ADMIN_TOKEN: TOKEN, DATA_DIR: os.tmpdir(), ...env } },
+        { env: Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)) },
         (e, out, err) => resolve({ code: e ? (e.code as number) : 0, out, err }),
       );
     });
@@ -204,7 +205,7 @@ describe('admin writes', () => {
       assert.ok(res.err.includes(`cannot reach the admin API at ${url} (ECONNREFUSED)`), res.err);
       assert.match(res.err, /is papgate running, and does ADMIN_URL/);
       const data = fs.mkdtempSync(path.join(os.tmpdir(), 'papgate-cli-'));
-      const noToken = await cli(['list', 'acme'], { ADMIN_TOKEN: '', DATA_DIR: data });
+      const noToken = await cli(['list', 'acme'], { ADMIN_TOKEN: undefined, DATA_DIR: data });
       assert.equal(noToken.code, 2);
       assert.ok(noToken.err.includes(path.join(data, 'admin-token')), noToken.err);
       fs.rmSync(data, { recursive: true, force: true });

@@ -666,7 +666,8 @@ describe('admin API over HTTP', () => {
         line: 3,
         mac: '0015650000ff',
         column: 'mac',
-        reason: 'MAC already registered in this tenant',
+        reason:
+          "MAC already registered in this tenant; to update the devices of such rows, import with ?mode=update (CLI: import --update; console: the import's update box)",
       },
     ]);
     assert.deepEqual(

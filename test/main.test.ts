@@ -107,6 +107,40 @@ describe('main: the service process', () => {
     );
   });
 
+  it('says on the first start that it generated the admin token, and warns of the SIP side without EMERGENCY_ROUTE', async () => {
+    const [adminPort, provPort, deadPort] = [await freePort(), await freePort(), await freePort()];
+    const env = {
+      REDIS_URL: `redis://127.0.0.1:${deadPort}`,
+      ADMIN_PORT: String(adminPort),
+      PROVISIONING_PORT: String(provPort),
+      DATA_DIR: dataDir,
+    };
+    const first = startService({
+      ...env,
+      DRACHTIO_HOST: '127.0.0.1',
+      DRACHTIO_PORT: String(deadPort),
+      DRACHTIO_SECRET: 'd'.repeat(24),
+      FREESWITCH_SECRET: 'f'.repeat(24),
+    });
+    await until('admin API listening', () => first.lines().find((l) => l.msg === 'admin API listening'));
+    const token = first.lines().find((l) => String(l.msg).startsWith('ADMIN_TOKEN not set'));
+    assert.equal(token?.msg, 'ADMIN_TOKEN not set: generated a token and stored it in this file');
+    const warning = first.lines().find((l) => String(l.msg).startsWith('EMERGENCY_ROUTE is not set'));
+    assert.equal(warning?.level, 40, 'a warning');
+    assert.match(String(warning?.msg), /emergency calls are refused \(503/);
+    first.child.kill('SIGTERM');
+    await exited(first.child);
+    const second = startService(env);
+    await until('admin API listening', () => second.lines().find((l) => l.msg === 'admin API listening'));
+    assert.equal(
+      second.lines().find((l) => String(l.msg).startsWith('ADMIN_TOKEN not set'))?.msg,
+      'ADMIN_TOKEN not set: using the token stored in this file',
+    );
+    assert.ok(!second.lines().some((l) => String(l.msg).startsWith('EMERGENCY_ROUTE')), 'SIP side off');
+    second.child.kill('SIGTERM');
+    assert.equal(await exited(second.child), 0);
+  });
+
   for (const variable of ['ADMIN_PORT', 'PROVISIONING_PORT']) {
     it(`a port in use stops it with a message naming its variable (${variable})`, async () => {
       const taken = net.createServer();

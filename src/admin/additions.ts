@@ -45,7 +45,9 @@ export function deviceAdditions({ config, store, log, now, metrics }: Api) {
       unknownSite: true,
       reason:
         `site "${devices[index]!.site}" has no site record (emergency caller ID and address); ` +
-        `the tenant's sites: ${known}. Add its record first, or send unknownSite=accept (CLI: --unknown-site accept)`,
+        `the tenant's sites: ${known}. Add its record first, or accept the site: API query ?unknownSite=accept ` +
+        '(POST .../devices, PATCH .../devices/{mac}, POST .../devices.csv), CLI option --unknown-site accept ' +
+        '(add, edit, import)',
     }));
   };
   /**

@@ -11,8 +11,21 @@ interface Run {
   readonly opt: (name: string) => string | undefined;
   readonly opts: (name: string) => readonly string[];
   readonly flag: (name: string) => boolean;
-  readonly call: (method: string, url: string, body?: unknown, contentType?: string) => Promise<number>;
+  /**
+   * Sends a request and prints the answer; `hint`, given the status and the answer's JSON, may
+   * name what to do next (printed on standard error).
+   */
+  readonly call: (
+    method: string,
+    url: string,
+    body?: unknown,
+    options?: { contentType?: string; hint?: Hint },
+  ) => Promise<number>;
+  /** A GET whose JSON the command needs; a refusal is printed and ends the command (exit 1). */
+  readonly read: (url: string) => Promise<unknown>;
 }
+
+type Hint = (status: number, answer: unknown) => string | undefined;
 
 interface Command {
   /** Arguments and options, as the usage line shows them (after `papgate <name>`). */
@@ -53,22 +66,55 @@ function parseAccount(spec: string, what = '--account'): Record<string, string> 
   return out;
 }
 
+interface Item {
+  readonly name: string;
+  readonly value: unknown;
+}
+
+/**
+ * The family's items after --item (added, or replacing the item of the same name), --remove-item
+ * and --replace (start from none): `current` is the layer's list as read before. Changing one item
+ * must not delete the family's others, as replacing the list with the items given did.
+ */
+function familyItems(r: Run, current: readonly Item[], given: readonly Item[]): Item[] {
+  const out = new Map(r.flag('replace') ? [] : current.map((i) => [i.name, i] as const));
+  for (const name of r.opts('remove-item')) {
+    if (!out.delete(name) && !r.flag('replace'))
+      throw new UsageError(`--remove-item ${name}: the layer has no item of that name`, 'settings');
+  }
+  for (const item of given) out.set(item.name, item);
+  return [...out.values()];
+}
+
 /** The change `papgate settings` options ask for (docs/settings.md), or null: none, only show the layer. */
-function settingsChange(r: Run): Record<string, unknown> | null {
+async function settingsChange(r: Run, layer: string): Promise<Record<string, unknown> | null> {
   const file = r.opt('file');
   const body =
     file === undefined ? {} : (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>);
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new UsageError(`${file} must hold a JSON object {items, common}`, 'settings');
   const family = r.opt('family');
+  const given = r.opts('item').map((spec) => {
+    const eq = spec.indexOf('=');
+    if (eq < 1) throw new UsageError(`--item expects NAME=VALUE, got "${spec}"`, 'settings');
+    return { name: spec.slice(0, eq), value: spec.slice(eq + 1) };
+  });
+  const itemOptions = given.length + r.opts('remove-item').length;
   if (family !== undefined) {
-    const items = r.opts('item').map((spec) => {
-      const eq = spec.indexOf('=');
-      if (eq < 1) throw new UsageError(`--item expects NAME=VALUE, got "${spec}"`, 'settings');
-      return { name: spec.slice(0, eq), value: spec.slice(eq + 1) };
-    });
-    body.items = { ...(body.items as object | undefined), [family]: items };
-  } else if (r.opts('item').length > 0) throw new UsageError('--item needs --family', 'settings');
+    if (itemOptions === 0 && !r.flag('replace'))
+      throw new UsageError(
+        '--family needs --item, --remove-item, or --replace (alone: remove all its items)',
+        'settings',
+      );
+    const fromFile = (body.items as Record<string, Item[]> | undefined)?.[family];
+    const current =
+      fromFile ??
+      (r.flag('replace')
+        ? []
+        : (((await r.read(layer)) as { items?: Record<string, Item[]> }).items?.[family] ?? []));
+    body.items = { ...(body.items as object | undefined), [family]: familyItems(r, current, given) };
+  } else if (itemOptions > 0 || r.flag('replace'))
+    throw new UsageError('--item, --remove-item and --replace need --family', 'settings');
   const common: Record<string, string | null> = {};
   for (const [f, field] of [
     ['time-zone', 'timeZone'],
@@ -97,6 +143,13 @@ function siteBody(r: Run): Record<string, unknown> {
   };
 }
 
+/** `--unknown-site accept` as the API's query (docs/admin.md#sites). */
+const unknownSite = (r: Run, fixed: Record<string, string> = {}) =>
+  query(r, ['unknown-site'], fixed, { 'unknown-site': 'unknownSite' });
+
+/** `word` as one shell word, quoted when it needs to be (a site named `Main Office`). */
+const shellWord = (word: string) => (/^[\w.:/@+-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`);
+
 /** A command on one device, `<tenant> <mac>`, without options. */
 function device(summary: string, run: (r: Run) => Promise<number>): Command {
   return { usage: '<tenant> <mac>', summary, options: {}, args: [2, 2], run };
@@ -106,14 +159,40 @@ const ACCOUNT_USAGE = '[--account server=HOST,user=U,password=P[,authUser=A][,di
 
 const COMMANDS: Record<string, Command> = {
   tenant: {
-    usage: '<tenant> [--name NAME] [--language en|de] [--time-zone ZONE]',
+    usage: '<tenant> [--create] [--name NAME] [--language en|de] [--time-zone ZONE]',
     summary:
-      'Create the tenant, or change the fields given (the others stay as they are). ZONE: an IANA ' +
-      'time zone such as Europe/Berlin.',
-    options: { name: s, language: s, 'time-zone': s },
+      'Change the fields given of the tenant (the others stay as they are); --create: create it (a ' +
+      'tenant of that id is refused). ZONE: an IANA time zone such as Europe/Berlin.',
+    options: { create: { type: 'boolean' }, name: s, language: s, 'time-zone': s },
     args: [1, 1],
-    run: (r) =>
-      r.call('PUT', t(r), { name: r.opt('name'), language: r.opt('language'), timeZone: r.opt('time-zone') }),
+    run: (r) => {
+      const id = r.args[0]!;
+      const fields = { name: r.opt('name'), language: r.opt('language'), timeZone: r.opt('time-zone') };
+      // A typo (`acmee`) must not create a tenant: only --create does (docs/admin.md#cli).
+      return r.flag('create')
+        ? r.call(
+            'POST',
+            '/api/v1/tenants',
+            { id, ...fields },
+            {
+              hint: (status) =>
+                status === 409 ? `tenant "${id}" exists: change it without --create` : undefined,
+            },
+          )
+        : r.call('PATCH', t(r), fields, {
+            hint: (status, answer) =>
+              status === 404 && (answer as { error?: string } | null)?.error === 'unknown_tenant'
+                ? `no tenant "${id}" (see papgate tenants); to create it: papgate tenant ${id} --create`
+                : undefined,
+          });
+    },
+  },
+  tenants: {
+    usage: '',
+    summary: 'The tenants (a tenant token: its own).',
+    options: {},
+    args: [0, 0],
+    run: (r) => r.call('GET', '/api/v1/tenants'),
   },
   add: {
     usage: `<tenant> --mac MAC --vendor VENDOR --model MODEL --site SITE [--language en|de]\n      ${ACCOUNT_USAGE} [--unknown-site accept]`,
@@ -123,7 +202,7 @@ const COMMANDS: Record<string, Command> = {
     options: { mac: s, vendor: s, model: s, site: s, language: s, account: many, 'unknown-site': s },
     args: [1, 1],
     run: (r) =>
-      r.call('POST', `${t(r)}/devices${query(r, ['unknown-site'], {}, { 'unknown-site': 'unknownSite' })}`, {
+      r.call('POST', `${t(r)}/devices${unknownSite(r)}`, {
         mac: r.opt('mac'),
         vendor: r.opt('vendor'),
         model: r.opt('model'),
@@ -133,15 +212,16 @@ const COMMANDS: Record<string, Command> = {
       }),
   },
   edit: {
-    usage: `<tenant> <mac> [--site SITE] [--model MODEL] [--language en|de|none]\n      ${ACCOUNT_USAGE}`,
+    usage: `<tenant> <mac> [--site SITE] [--model MODEL] [--language en|de|none]\n      ${ACCOUNT_USAGE} [--unknown-site accept]`,
     summary:
       'Edit a device; its PAP and authentication stay. --account replaces all accounts; one without ' +
-      'password keeps the password of the account with the same user and server.',
-    options: { site: s, model: s, language: s, account: many },
+      'password keeps the password of the account with the same user and server. A move to a site ' +
+      'without a record is refused as in add, unless --unknown-site accept.',
+    options: { site: s, model: s, language: s, account: many, 'unknown-site': s },
     args: [2, 2],
     run: (r) => {
       const language = r.opt('language');
-      return r.call('PATCH', dev(r), {
+      return r.call('PATCH', `${dev(r)}${unknownSite(r)}`, {
         site: r.opt('site'),
         model: r.opt('model'),
         language: language === 'none' ? null : language,
@@ -187,13 +267,42 @@ const COMMANDS: Record<string, Command> = {
   get: device('One device (its PAP while it is not successful; never account passwords).', (r) =>
     r.call('GET', dev(r)),
   ),
-  reset: device('Reset authentication: a new PAP, the device credential revoked.', (r) =>
-    r.call('POST', `${dev(r)}/reset`),
+  reset: device(
+    'Reset authentication: a new PAP, the device credential revoked. Whitelist entries that still let ' +
+      'the device in without its PAP are listed (stillLetIn) and named on standard error.',
+    (r) =>
+      r.call('POST', `${dev(r)}/reset`, undefined, {
+        hint: (status, answer) => {
+          const still = (
+            answer as {
+              stillLetIn?: { via: string; ip?: string; site?: string | null; entry?: string }[];
+            } | null
+          )?.stillLetIn;
+          if (status !== 200 || !still?.length) return undefined;
+          const temporary = still.filter((e) => e.via === 'temporary_whitelist');
+          const permanent = still.filter((e) => e.via === 'whitelist').map((e) => e.entry);
+          return (
+            'the device still gets its full configuration without the PAP from: ' +
+            `${still.map((e) => e.ip ?? e.entry ?? e.via).join(', ')}. ` +
+            [
+              // Of its site only: the address may let other sites' phones in for good reason.
+              ...temporary.map(
+                (e) =>
+                  `papgate whitelist ${r.args[0]} remove-temporary ${e.ip}` +
+                  (e.site ? ` --site ${shellWord(e.site)}` : ''),
+              ),
+              ...permanent.map((e) => `papgate whitelist ${r.args[0]} remove ${e}`),
+            ].join('; ')
+          );
+        },
+      }),
   ),
   delete: device('Delete a device.', (r) => r.call('DELETE', dev(r))),
   'pin-bypass': {
     usage: '<tenant> <mac> [--network ADDRESS|CIDR]',
-    summary: 'Skip the PIN for one full file (only a fetch from --network gets it); old name: suspend.',
+    summary:
+      'Skip the PIN for one full file (only a fetch from --network gets it) within AUTH_SUSPEND_SECONDS ' +
+      '(default 1800: 30 minutes); the answer says until when (pinBypassUntil). Old name: suspend.',
     options: { network: s },
     args: [2, 2],
     run: (r) => r.call('POST', `${dev(r)}/pin-bypass`, { network: r.opt('network') }),
@@ -247,18 +356,19 @@ const COMMANDS: Record<string, Command> = {
       ),
   },
   import: {
-    usage: '<tenant> FILE.csv [--update]',
+    usage: '<tenant> FILE.csv [--update] [--unknown-site accept]',
     summary:
       'Add the devices of a CSV file: all rows or none. --update: a row whose MAC the tenant has ' +
-      'updates that device (an empty sip_password keeps the password).',
-    options: { update: { type: 'boolean' } },
+      'updates that device (an empty sip_password keeps the password). Sites without a record are ' +
+      'refused as in add, unless --unknown-site accept.',
+    options: { update: { type: 'boolean' }, 'unknown-site': s },
     args: [2, 2],
     run: (r) =>
       r.call(
         'POST',
-        `${t(r)}/devices.csv${query(r, [], r.flag('update') ? { mode: 'update' } : {})}`,
+        `${t(r)}/devices.csv${unknownSite(r, r.flag('update') ? { mode: 'update' } : {})}`,
         fs.readFileSync(r.args[1]!, 'utf8'),
-        'text/csv',
+        { contentType: 'text/csv' },
       ),
   },
   authenticate: {
@@ -277,34 +387,38 @@ const COMMANDS: Record<string, Command> = {
   },
   settings: {
     usage:
-      '<tenant> [--site SITE | --mac MAC] [--file LAYER.json] [--family FAMILY [--item NAME=VALUE]...]\n' +
+      '<tenant> [--site SITE | --mac MAC] [--file LAYER.json]\n' +
+      '      [--family FAMILY [--item NAME=VALUE]... [--remove-item NAME]... [--replace]]\n' +
       '      [--time-zone TZ] [--ntp-server HOST] [--phone-language xx] [--check-sync]',
     summary:
       "Show a settings layer (the tenant's, a site's or a device's); with any other option, change it. " +
-      '--family without --item removes the family\'s items; "" clears a common setting; --check-sync ' +
-      'also sends the devices concerned a check-sync.',
+      "--item adds an item to the family's items in the layer, or replaces the one of the same name; the " +
+      'others stay. --remove-item removes one. --replace: the items given become the whole list ' +
+      '(--family F --replace alone removes all its items). "" clears a common setting; --check-sync also ' +
+      'sends the devices concerned a check-sync.',
     options: {
       site: s,
       mac: s,
       file: s,
       family: s,
       item: many,
+      'remove-item': many,
+      replace: { type: 'boolean' },
       'time-zone': s,
       'ntp-server': s,
       'phone-language': s,
       'check-sync': { type: 'boolean' },
     },
     args: [1, 1],
-    run: (r) => {
+    run: async (r) => {
       const site = r.opt('site');
       const mac = r.opt('mac');
       if (site !== undefined && mac !== undefined)
         throw new UsageError('--site or --mac, not both', 'settings');
       const at = site !== undefined ? `/sites/${enc(site)}` : mac !== undefined ? `/devices/${enc(mac)}` : '';
-      const body = settingsChange(r);
-      return body === null
-        ? r.call('GET', `${t(r)}${at}/settings`)
-        : r.call('PUT', `${t(r)}${at}/settings`, body);
+      const layer = `${t(r)}${at}/settings`;
+      const body = await settingsChange(r, layer);
+      return body === null ? r.call('GET', layer) : r.call('PUT', layer, body);
     },
   },
 };
@@ -339,6 +453,13 @@ class UsageError extends Error {
 
 /** The API did not answer: what was tried, and what to check. */
 class UnreachableError extends Error {}
+
+/** A read the command needed was refused (printed already): the command ends with `code`. */
+class Refused extends Error {
+  constructor(readonly code: number) {
+    super('refused');
+  }
+}
 
 /** An option the command does not know, and the one it probably meant (`--timezone`: `--time-zone`). */
 function unknownOption(err: Error, options: Options): string {
@@ -387,6 +508,11 @@ async function run(argv: string[]): Promise<number> {
   let target: { base: string; token: string; from: string } | undefined;
   const api = () => {
     if (target) return target;
+    // Set but empty (a `ADMIN_TOKEN=` line, a variable whose source failed) is a mistake, not "unset".
+    if (process.env.ADMIN_TOKEN === '')
+      throw new Error(
+        'ADMIN_TOKEN is set but empty: set it to the admin token, or unset it to use the token file',
+      );
     const cfg = loadConfig(process.env);
     const base = (cfg.adminUrl ?? `http://${cfg.adminHost}:${cfg.adminPort}`).replace(/\/+$/, '');
     const tokenFile = path.join(cfg.dataDir, 'admin-token');
@@ -400,7 +526,7 @@ async function run(argv: string[]): Promise<number> {
     return target;
   };
 
-  const call = async (method: string, url: string, body?: unknown, contentType = 'application/json') => {
+  const request = async (method: string, url: string, body?: unknown, contentType = 'application/json') => {
     const { base, token, from } = api();
     let res: Response;
     try {
@@ -420,11 +546,33 @@ async function run(argv: string[]): Promise<number> {
       );
     }
     const text = await res.text();
-    if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-    if (res.status === 401)
-      process.stderr.write(`papgate: HTTP 401: the admin API at ${base} refused the token (${from})\n`);
-    else if (!res.ok) process.stderr.write(`papgate: HTTP ${res.status}\n`);
-    return res.ok ? 0 : 1;
+    /** Prints the answer (and the status of a refusal); 0 or 1, the exit status it makes. */
+    const show = () => {
+      if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+      if (res.status === 401)
+        process.stderr.write(`papgate: HTTP 401: the admin API at ${base} refused the token (${from})\n`);
+      else if (!res.ok) process.stderr.write(`papgate: HTTP ${res.status}\n`);
+      return res.ok ? 0 : 1;
+    };
+    return { status: res.status, ok: res.ok, text, show };
+  };
+  const call: Run['call'] = async (method, url, body, { contentType, hint } = {}) => {
+    const res = await request(method, url, body, contentType);
+    const code = res.show();
+    let answer: unknown = null;
+    try {
+      answer = JSON.parse(res.text);
+    } catch {
+      // not JSON (a CSV export): no hint reads it
+    }
+    const said = hint?.(res.status, answer);
+    if (said) process.stderr.write(`papgate: ${said}\n`);
+    return code;
+  };
+  const read: Run['read'] = async (url) => {
+    const res = await request('GET', url);
+    if (!res.ok) throw new Refused(res.show());
+    return JSON.parse(res.text) as unknown;
   };
   const v = parsed.values as Record<string, string | string[] | boolean | undefined>;
   return cmd.run({
@@ -439,12 +587,14 @@ async function run(argv: string[]): Promise<number> {
     },
     flag: (n) => v[n] === true,
     call,
+    read,
   });
 }
 
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: Error) => {
+    if (err instanceof Refused) process.exit(err.code);
     if (err instanceof UsageError)
       process.stderr.write(
         `papgate: ${err.message}\n\n${err.command ? `${help(err.command)}\n\nSee papgate help.` : USAGE}\n`,

@@ -113,6 +113,9 @@ export const openApiDocument = {
     '/api/v1/session': {
       get: {
         summary: 'Who the bearer token is: the operator, or a tenant token (its tenant and name)',
+        description:
+          'For the operator, `warnings`: what the configuration leaves broken that start-up logs as a warning ' +
+          '(e.g. the SIP side on without EMERGENCY_ROUTE); empty when none.',
         responses: { 200: ok('session'), 401: err },
       },
     },
@@ -305,7 +308,8 @@ export const openApiDocument = {
           'reason) and counts them all (`badRows`); 409 when every one is a MAC taken or a site without a record, else 400. A MAC the ' +
           'tenant has is an error unless `mode=update`: then the row edits that device as PATCH does (PAP ' +
           'and authentication stay; its account replaces the first, an empty sip_password keeps the password; ' +
-          'no language column or no account cells keep those). The answer counts `created` and `updated`. ' +
+          'no language column or no account cells keep those). The answer counts `created`, `updated` (devices the ' +
+          'import changed) and `unchanged` (rows that change nothing: written and audited nothing). ' +
           'MACs of other tenants count against MAC_PROBE_LIMIT as for POST .../devices (429 with Retry-After past it), ' +
           'and sites without a record are refused as there.',
         parameters: [tenant, unknownSite, { name: 'mode', in: 'query', schema: { enum: ['add', 'update'] } }],
@@ -350,8 +354,12 @@ export const openApiDocument = {
     '/api/v1/tenants/{tenant}/devices/{mac}/reset': {
       post: {
         summary: 'Reset authentication: new PAP, credential revoked',
+        description:
+          '`stillLetIn`: what still hands the device its full file without the new PAP, as GET .../bypasses ' +
+          'lists it (`via`: `temporary_whitelist` with ip, site, expiresAt; `whitelist` with entry; `pin_bypass`); ' +
+          'empty when nothing does.',
         parameters: [tenant, mac],
-        responses: { 200: ok('new PAP'), 404: err },
+        responses: { 200: ok('mac, pap, state, stillLetIn'), 404: err },
       },
     },
     '/api/v1/tenants/{tenant}/devices/{mac}/pin-bypass': {
@@ -769,7 +777,13 @@ export const openApiDocument = {
             oneOf: [{ $ref: '#/components/schemas/Sighting' }, { type: 'null' }],
           },
           suspensionNetwork: { type: ['string', 'null'] },
+          pinBypass: { type: 'boolean', description: 'suspended by what it does' },
           pinBypassUntil: { type: ['string', 'null'], description: 'suspendedUntil by what it does' },
+          authenticatedVia: {
+            enum: ['pap', 'credential', 'whitelist', 'temporary_whitelist', 'pin_bypass', null],
+            description:
+              'how it got its last full file; `pin_bypass` is stored (and audited) as `suspension`',
+          },
           disabledAt: { type: ['string', 'null'], description: 'disabled by an admin since (null: enabled)' },
           userAgentMismatch: {
             description:

@@ -10,6 +10,9 @@ import { scripts } from './scripts';
 import { deviceLayerFields } from './settings';
 
 /** Why a device of an addition was refused; `owner`: the other tenant that holds its MAC. */
+/** The reason of a MAC the tenant has already (an import's answer adds how to update instead). */
+export const ALREADY_REGISTERED = 'MAC already registered in this tenant';
+
 export interface CreateError {
   readonly index: number;
   readonly mac: Mac;
@@ -75,8 +78,7 @@ export class Devices extends StorePart {
       taken.forEach(({ d, index }, i) => {
         const owner = owners[i];
         if (leftover[i]) return;
-        if (owner === tenant)
-          errors.push({ index, mac: d.mac, reason: 'MAC already registered in this tenant' });
+        if (owner === tenant) errors.push({ index, mac: d.mac, reason: ALREADY_REGISTERED });
         // Released between the two commands: another addition or deletion of it is under way.
         else if (owner === undefined || owner === null)
           errors.push({ index, mac: d.mac, reason: 'MAC being added or removed right now; try again' });
@@ -160,7 +162,7 @@ export class Devices extends StorePart {
           errors: (reply.rows ?? []).map((r) => ({
             index: start + r - 1,
             mac: chunk[r - 1]!.mac,
-            reason: 'MAC already registered in this tenant',
+            reason: ALREADY_REGISTERED,
           })),
         };
       }

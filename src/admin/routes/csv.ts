@@ -7,6 +7,7 @@ import { applyDeviceEdit } from '../../domain/device-edit';
 import type { NewDevice } from '../../domain/device';
 import { InputError } from '../../domain/errors';
 import { timeSlices } from '../../lib/pacing';
+import { ALREADY_REGISTERED } from '../../store/devices';
 import {
   csvToRows,
   devicesToCsv,
@@ -24,8 +25,10 @@ const CSV_MAX_ROWS = 10000;
  * answer of megabytes; 100 rows are enough to see what is wrong with a file.
  */
 const MAX_LISTED_ROWS = 100;
-/** A row's MAC the tenant has, in an import that does not update (createDevices says the same). */
-const ALREADY = 'MAC already registered in this tenant';
+/** A row's MAC the tenant has, in an import that does not update: and how to update instead. */
+const ALREADY =
+  `${ALREADY_REGISTERED}; to update the devices of such rows, import with ` +
+  "?mode=update (CLI: import --update; console: the import's update box)";
 
 /** An import's bad rows: the first MAX_LISTED_ROWS of them and their number. */
 function badRows(rows: readonly unknown[]): HttpError['extra'] & { message: string } {
@@ -172,13 +175,16 @@ export function csvRoutes(
           line: lines[e.index]!,
           mac: e.mac,
           column: 'unknownSite' in e ? 'site' : 'mac',
-          reason: refusal(req, e),
+          reason: e.reason === ALREADY_REGISTERED ? ALREADY : refusal(req, e),
         })),
       );
       throw new HttpError(409, 'invalid_csv', message, rows);
     }
     // After the additions, which are all or nothing; each update is a device's edit of its own.
+    // A row that changes nothing (an export imported back) is counted apart: `updated` says what
+    // the import changed.
     let updated = 0;
+    let unchanged = 0;
     for (const r of updates) {
       const d = await editDevice(
         store,
@@ -188,11 +194,13 @@ export function csvRoutes(
         actor(req),
         config.extraModels,
       );
-      if (d !== null) updated++;
+      if (d === 'unchanged') unchanged++;
+      else if (d !== null) updated++;
     }
     return reply.code(201).send({
       created: res.devices.length,
       updated,
+      unchanged,
       devices: res.devices.map((d) => ({ mac: d.mac, pap: d.pap, state: 'needed' })),
     });
   });

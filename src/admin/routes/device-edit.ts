@@ -14,8 +14,8 @@ const EDIT_TRIES = 3;
 
 /**
  * Edits the device with the body `bodyOf` makes of it as read (PATCH's body, a CSV row): null when
- * it does not exist. Read again and retried when it changed in between (edit.lua compares). An
- * edit that changes nothing writes and audits nothing.
+ * it does not exist, 'unchanged' when the edit changes nothing (then nothing is written or
+ * audited). Read again and retried when it changed in between (edit.lua compares).
  */
 export async function editDevice(
   store: Store,
@@ -24,12 +24,12 @@ export async function editDevice(
   bodyOf: (current: Device) => unknown,
   who: string,
   declared: DeclaredModels,
-): Promise<Device | null> {
+): Promise<Device | 'unchanged' | null> {
   for (let tries = 1; ; tries++) {
     const current = await store.getDevice(tenant, mac);
     if (current === null) return null;
     const edit = applyDeviceEdit(current, bodyOf(current), declared);
-    if (edit.changed.length === 0) return current;
+    if (edit.changed.length === 0) return 'unchanged';
     const res = await store.editDevice(current, edit.device, edit.changed, editAudit(current, edit), who);
     if (res === 'unknown') return null;
     if (res === 'edited') return store.getDevice(tenant, mac);
@@ -50,16 +50,9 @@ export function deviceEditRoutes(
     const unknown = next.site === device.site ? [] : await siteErrors(req, tenant, [next]);
     if (unknown.length > 0)
       throw new HttpError(409, 'unknown_site', `${device.mac}: ${unknown[0]!.reason}`, { field: 'site' });
-    const edited = await editDevice(
-      store,
-      tenant,
-      device.mac,
-      () => req.body,
-      actor(req),
-      config.extraModels,
-    );
-    if (edited === null)
+    const edit = await editDevice(store, tenant, device.mac, () => req.body, actor(req), config.extraModels);
+    if (edit === null)
       throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist in tenant "${tenant}"`);
-    return deviceView(edited, now(), config.auth, config.extraModels);
+    return deviceView(edit === 'unchanged' ? device : edit, now(), config.auth, config.extraModels);
   });
 }

@@ -16,6 +16,7 @@ import { parseSuspensionNetwork } from '../../domain/provisioning';
 import { Sites } from '../../store/sites';
 import type { AdditionError, Additions } from '../additions';
 import { actor, HttpError, iso, objectBody, stateFilter, type Api } from '../api';
+import { bypassesOf } from './lifecycle';
 
 /** An optional integer query parameter within [min, max]. */
 function intParam(v: string | undefined, name: string, min: number, max: number): number | undefined {
@@ -59,10 +60,12 @@ export function deviceView(d: Device, now: number, policy: AuthPolicy, declared:
     suspendedUntil: iso(isSuspended(d, now) ? d.suspendedUntil : null),
     suspensionNetwork: isSuspended(d, now) ? d.suspensionNetwork : null,
     // The same as the three above, by what it does (they keep their first names as aliases).
+    pinBypass: isSuspended(d, now),
     pinBypassUntil: iso(isSuspended(d, now) ? d.suspendedUntil : null),
     pinBypassNetwork: isSuspended(d, now) ? d.suspensionNetwork : null,
     authenticatedAt: iso(d.authenticatedAt),
-    authenticatedVia: d.authenticatedVia,
+    // Stored as `suspension` (its first name); shown by what it was, as the fields above are.
+    authenticatedVia: d.authenticatedVia === 'suspension' ? 'pin_bypass' : d.authenticatedVia,
     lastProvisioning: d.lastProvisioning && { ...d.lastProvisioning, at: iso(d.lastProvisioning.at) },
     // The phone asked without the credential the device holds (see decideProvisioning): when it was
     // first challenged, and the last request that marked the device as needing reset (a phone an
@@ -163,7 +166,19 @@ export function deviceRoutes(
     const { tenant, device } = await deviceOf(req);
     const r = await store.resetDevice(tenant, device.mac, actor(req));
     if (!r) throw new HttpError(404, 'unknown_device', `device ${device.mac} does not exist`);
-    return { mac: device.mac, pap: r.pap, state: 'needed' };
+    // A reset meant to make the phone's user authenticate again does not while one of these lets
+    // it in: the admin is told which (the reset cleared any PIN bypass, read again to be sure).
+    const after = await store.getDevice(tenant, device.mac);
+    const b = after === null ? null : await bypassesOf(store, tenant, after, now());
+    const stillLetIn =
+      b === null
+        ? []
+        : [
+            ...(b.pinBypass === null ? [] : [{ via: 'pin_bypass', ...b.pinBypass }]),
+            ...b.temporary.map((e) => ({ via: 'temporary_whitelist', ...e })),
+            ...b.permanent.map((entry) => ({ via: 'whitelist', entry })),
+          ];
+    return { mac: device.mac, pap: r.pap, state: 'needed', stillLetIn };
   });
 
   const pinBypass = async (req: FastifyRequest) => {

@@ -9,7 +9,31 @@ import ipaddr from 'ipaddr.js';
 import { isSuspended, temporaryEntriesLettingIn } from '../../domain/auth';
 import { acceptSeenModel, checkModel } from '../../domain/device';
 import { InputError } from '../../domain/errors';
+import type { Device } from '../../domain/device';
+import type { Store } from '../../store/store';
 import { actor, HttpError, iso, type Api } from '../api';
+
+/**
+ * What hands the device its full file without a PAP once it holds no credential (after a reset):
+ * an admin who resets a phone to make its user authenticate again must remove these.
+ */
+export async function bypassesOf(store: Store, tenant: string, device: Device, t: number) {
+  const [temporary, permanent] = await Promise.all([
+    store.temporaryWhitelist(tenant),
+    store.whitelist(tenant),
+  ]);
+  return {
+    pinBypass: isSuspended(device, t)
+      ? { until: iso(device.suspendedUntil), network: device.suspensionNetwork }
+      : null,
+    temporary: temporaryEntriesLettingIn(temporary, device.site, t).map((e) => ({
+      ip: e.ip,
+      site: e.site,
+      expiresAt: iso(e.expiresAt),
+    })),
+    permanent: permanent.map((e) => e.text),
+  };
+}
 
 export function lifecycleRoutes(api: FastifyInstance, { config, store, now, tenantOf, deviceOf }: Api): void {
   api.delete('/tenants/:tenant/devices/:mac/pin-bypass', async (req, reply) => {
@@ -47,28 +71,9 @@ export function lifecycleRoutes(api: FastifyInstance, { config, store, now, tena
       return { mac: device.mac, disabled: op === 'disable', changed };
     });
 
-  // What hands this device its full file without a PAP once it holds no credential (after a
-  // reset): an admin who resets a phone to make its user authenticate again must remove these.
   api.get('/tenants/:tenant/devices/:mac/bypasses', async (req) => {
     const { tenant, device } = await deviceOf(req);
-    const t = now();
-    const [temporary, permanent] = await Promise.all([
-      store.temporaryWhitelist(tenant),
-      store.whitelist(tenant),
-    ]);
-    return {
-      mac: device.mac,
-      site: device.site,
-      pinBypass: isSuspended(device, t)
-        ? { until: iso(device.suspendedUntil), network: device.suspensionNetwork }
-        : null,
-      temporary: temporaryEntriesLettingIn(temporary, device.site, t).map((e) => ({
-        ip: e.ip,
-        site: e.site,
-        expiresAt: iso(e.expiresAt),
-      })),
-      permanent: permanent.map((e) => e.text),
-    };
+    return { mac: device.mac, site: device.site, ...(await bypassesOf(store, tenant, device, now())) };
   });
 
   // A phone swapped between desks names its own model: the admin makes it the device's.

@@ -6,7 +6,7 @@
 --       tenant), the layer's field suffix, the number n of parts, then n pairs of part (a family:
 --       its items' JSON; a common field of a site: its value; '' clears it), then for the tenant
 --       pairs of common field and value ('' clears it) written on the tenant record
--- Reply: the new settings version | error 'no_tenant' | error 'no_device'
+-- Reply: the new settings version (the same when nothing changed) | error 'no_tenant' | error 'no_device'
 local now, maxlen, actor, scope, name, suffix = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 if redis.call('HEXISTS', KEYS[2], 'createdAt') == 0 then return redis.error_reply('no_tenant') end
 if scope == 'device' and redis.call('EXISTS', KEYS[4]) == 0 then return redis.error_reply('no_device') end
@@ -25,6 +25,7 @@ end
 
 local COMMON = { timeZone = true, ntpServer = true, phoneLanguage = true }
 local n = tonumber(ARGV[7])
+local changes = 0
 for i = 0, n - 1 do
   local part, json = ARGV[8 + 2 * i], ARGV[9 + 2 * i]
   local field = part .. '\31' .. suffix
@@ -48,6 +49,7 @@ for i = 0, n - 1 do
     fields[#fields + 1] = table.concat(removed, ' ')
   end
   if (old or '') ~= json then
+    changes = changes + 1
     if json == '' then redis.call('HDEL', KEYS[1], field) else redis.call('HSET', KEYS[1], field, json) end
     audit(KEYS[3], maxlen, now, 'settings_changed', fields)
   end
@@ -56,9 +58,12 @@ for i = 8 + 2 * n, #ARGV, 2 do
   local field, value = ARGV[i], ARGV[i + 1]
   local old = redis.call('HGET', KEYS[2], field) or ''
   if old ~= value then
+    changes = changes + 1
     if value == '' then redis.call('HDEL', KEYS[2], field) else redis.call('HSET', KEYS[2], field, value) end
     audit(KEYS[3], maxlen, now, 'settings_changed',
       { 'scope', scope, 'name', name, 'part', field, 'actor', actor, 'before', old, 'after', value })
   end
 end
+-- The same layer again changes no file: the version stays, so no phone is sent a new one.
+if changes == 0 then return tonumber(redis.call('HGET', KEYS[2], 'sv') or '0') end
 return redis.call('HINCRBY', KEYS[2], 'sv', 1)

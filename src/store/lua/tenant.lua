@@ -1,6 +1,7 @@
 -- Creates or updates a tenant's record; only the fields given are written, and the audit event
 -- names each one that changed with its new value and, on an update, its old one (`previous<Field>`,
--- '' for unset, as site.lua does), so that an overwrite can be seen and undone.
+-- '' for unset, as site.lua does), so that an overwrite can be seen and undone. An update that
+-- changes no field writes and audits nothing.
 -- KEYS: info, events   ARGV: mode, now, maxlen, actor, field/value pairs...
 -- mode: create (an existing tenant is refused: 'exists'), update (a missing one: 'unknown'), put.
 local mode, now, maxlen, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -25,6 +26,8 @@ for i = 5, #ARGV, 2 do
     end
   end
 end
+-- The same values again (a script re-run) write and audit nothing, and answer as a change would.
+if exists and #changed == 0 then return 'updated' end
 if not exists then redis.call('HSET', KEYS[1], 'createdAt', now) end
 local event = { 'actor', actor, 'changed', table.concat(changed, ',') }
 for i = 1, #fields do event[#event + 1] = fields[i] end
