@@ -97,6 +97,8 @@ describe('summary: device counts per state and site', () => {
         { site: 'Berlin', total: 3, states: counts(1, 1, 0, 1), suspended: 0 },
         { site: 'Hamburg', total: 2, states: counts(2, 0, 0, 0), suspended: 1 },
       ],
+      userAgentMismatch: 0,
+      papExpired: 0,
       at: new Date(clock).toISOString(),
     });
 
@@ -131,7 +133,13 @@ describe('summary: device counts per state and site', () => {
   });
 
   it('rolloutCounts: sites sorted by name, a device counted once in all and in its site', () => {
-    const rec = { consecutiveFailures: 0, totalFailures: 0, failedUntil: null, suspendedUntil: null };
+    const rec = {
+      consecutiveFailures: 0,
+      totalFailures: 0,
+      failedUntil: null,
+      suspendedUntil: null,
+      userAgentMismatch: null,
+    };
     const c = rolloutCounts(
       [
         { ...rec, site: 'b', state: 'blocked' },
@@ -139,6 +147,7 @@ describe('summary: device counts per state and site', () => {
         { ...rec, site: 'b', state: 'failed', failedUntil: 1000 },
       ],
       1000,
+      {},
     );
     assert.deepEqual(c, {
       total: 3,
@@ -148,6 +157,8 @@ describe('summary: device counts per state and site', () => {
         { site: 'a', total: 1, states: counts(1, 0, 0, 0), suspended: 1 },
         { site: 'b', total: 2, states: counts(1, 0, 1, 0), suspended: 0 },
       ],
+      userAgentMismatch: 0,
+      papExpired: 0,
     });
   });
 });

@@ -15,8 +15,8 @@ import { actor, HttpError, scope, type Api } from './api';
 
 export type Additions = ReturnType<typeof deviceAdditions>;
 
-/** A refused device: the store's reasons, or a site without a record (siteErrors). */
-export type AdditionError = CreateError & { readonly unknownSite?: true };
+/** A refused device: the store's reasons, or a site without a record (siteErrors: its name). */
+export type AdditionError = CreateError & { readonly unknownSite?: string };
 type AdditionResult =
   | Exclude<Awaited<ReturnType<Store['createDevices']>>, 'unknown_tenant'>
   | { ok: false; errors: AdditionError[] };
@@ -42,7 +42,7 @@ export function deviceAdditions({ config, store, log, now, metrics }: Api) {
     return unrecordedSites(devices, names).map((index) => ({
       index,
       mac: devices[index]!.mac,
-      unknownSite: true,
+      unknownSite: devices[index]!.site,
       reason:
         `site "${devices[index]!.site}" has no site record (emergency caller ID and address); ` +
         `the tenant's sites: ${known}. Add its record first, or accept the site: API query ?unknownSite=accept ` +

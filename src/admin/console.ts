@@ -29,6 +29,7 @@ const PAGE = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>papgate console</title>
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
 <link rel="stylesheet" href="/console/app.css">
 <script src="/console/app.js" defer></script>
 </head>
@@ -51,10 +52,16 @@ function secure(reply: FastifyReply, type: string): FastifyReply {
     .header('Cache-Control', 'no-cache');
 }
 
+/** The tab's icon: browsers ask for /favicon.ico on every page; a 404 there filled the logs. */
+const FAVICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f5fa8"/>' +
+  '<path d="M5 12V4h3.5a2.5 2.5 0 0 1 0 5H5" fill="none" stroke="#fff" stroke-width="2"/></svg>';
+
 /** The console's page and bundle; the bundle is read once, on first request, from CONSOLE_DIR. */
 export function consoleRoutes(app: FastifyInstance): void {
   const cache = new Map<string, Buffer>();
   app.get('/', async (_req, reply) => secure(reply, 'text/html; charset=utf-8').send(PAGE));
+  app.get('/favicon.ico', async (_req, reply) => secure(reply, 'image/svg+xml').send(FAVICON));
   for (const [url, type] of Object.entries(ASSETS)) {
     app.get(url, async (_req, reply) => {
       let body = cache.get(url);

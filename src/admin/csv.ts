@@ -161,6 +161,8 @@ export interface CsvRowError {
   readonly mac?: string;
   /** The column at fault, where one is. */
   readonly column?: string;
+  /** The row's site, which has no record: `?unknownSite=accept` takes the row (the console offers it). */
+  readonly unknownSite?: string;
   readonly reason: string;
 }
 

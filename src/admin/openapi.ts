@@ -251,6 +251,18 @@ export const openApiDocument = {
             schema: { enum: ['missing'] },
           },
           {
+            name: 'mismatch',
+            in: 'query',
+            description: "1: only devices refused for another phone's User-Agent (`userAgentMismatch`)",
+            schema: { enum: ['1'] },
+          },
+          {
+            name: 'papExpired',
+            in: 'query',
+            description: '1: only devices whose PAP outlived PAP_LIFETIME_DAYS (`papExpired`)',
+            schema: { enum: ['1'] },
+          },
+          {
             name: 'q',
             in: 'query',
             description: 'part of the MAC, any notation',
@@ -305,7 +317,7 @@ export const openApiDocument = {
         description:
           'At most 10,000 rows, 32 cells a row and 256 characters a cell. Every error of the file is in one ' +
           'answer: a refusal lists the first 100 bad rows (`rows`: line, mac, column where one is at fault, ' +
-          'reason) and counts them all (`badRows`); 409 when every one is a MAC taken or a site without a record, else 400. A MAC the ' +
+          '`unknownSite`: the site when it has no record, reason) and counts them all (`badRows`); 409 when every one is a MAC taken or a site without a record, else 400. A MAC the ' +
           'tenant has is an error unless `mode=update`: then the row edits that device as PATCH does (PAP ' +
           'and authentication stay; its account replaces the first, an empty sip_password keeps the password; ' +
           'no language column or no account cells keep those). The answer counts `created`, `updated` (devices the ' +
@@ -422,9 +434,13 @@ export const openApiDocument = {
     '/api/v1/tenants/{tenant}/summary': {
       get: {
         summary:
-          "The tenant's roll-out: how many devices are in each state (settled as the device list shows them) and suspended, in all and per site (`sites`, by name), as of `at` (counted at most every 5 s)",
+          "The tenant's roll-out: how many devices are in each state (settled as the device list shows them) and suspended, in all and per site (`sites`, by name), as of `at` (counted at most every 5 s); `userAgentMismatch` and `papExpired` count the devices of the list filters `mismatch=1` and `papExpired=1`",
         parameters: [tenant],
-        responses: { 200: ok('total, states, suspended, sites, at'), ...forbidden, 404: err },
+        responses: {
+          200: ok('total, states, suspended, sites, userAgentMismatch, papExpired, at'),
+          ...forbidden,
+          404: err,
+        },
       },
     },
     '/api/v1/tenants/{tenant}/devices/{mac}/effective-file': {
@@ -645,6 +661,13 @@ export const openApiDocument = {
         responses: { 200: page('stylesheet', 'text/css'), 503: err },
       },
     },
+    '/favicon.ico': {
+      get: {
+        summary: "The console's icon (SVG)",
+        security: [],
+        responses: { 200: page('icon', 'image/svg+xml') },
+      },
+    },
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -785,6 +808,11 @@ export const openApiDocument = {
               'how it got its last full file; `pin_bypass` is stored (and audited) as `suspension`',
           },
           disabledAt: { type: ['string', 'null'], description: 'disabled by an admin since (null: enabled)' },
+          papExpiresAt: {
+            type: ['string', 'null'],
+            description:
+              'when the PAP still to be typed expires (PAP_LIFETIME_DAYS; null: never, or none to type)',
+          },
           userAgentMismatch: {
             description:
               'The last provisioning request refused because its User-Agent named another phone (the User-Agent itself is in the phone traffic): when, from where, and `model`, the model it named when accepting it is all it takes (null: another MAC or vendor)',

@@ -122,13 +122,16 @@ export function papExpired(
   now: number,
   policy: Pick<AuthPolicy, 'papLifetimeSeconds'>,
 ): boolean {
+  const at = papExpiresAt(rec, policy);
+  return at !== null && now >= at;
+}
+
+/** When the PAP still to be typed expires (null: PAP_LIFETIME_DAYS is 0, or none is to be typed). */
+export function papExpiresAt(rec: AuthRecord, policy: Pick<AuthPolicy, 'papLifetimeSeconds'>): number | null {
   const lifetime = policy.papLifetimeSeconds ?? 0;
-  return (
-    lifetime > 0 &&
-    rec.state !== 'successful' &&
-    rec.papIssuedAt !== undefined &&
-    now >= rec.papIssuedAt + lifetime * 1000
-  );
+  return lifetime > 0 && rec.state !== 'successful' && rec.papIssuedAt !== undefined
+    ? rec.papIssuedAt + lifetime * 1000
+    : null;
 }
 
 export function attemptsLeft(rec: AuthRecord, policy: AuthPolicy): number {

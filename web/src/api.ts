@@ -21,6 +21,8 @@ export interface CsvRowError {
   readonly line: number;
   readonly mac?: string;
   readonly column?: string;
+  /** The row's site, which has no record: `?unknownSite=accept` takes the row (the console offers it). */
+  readonly unknownSite?: string;
   readonly reason: string;
 }
 
@@ -32,6 +34,8 @@ export class ApiError extends Error {
     message: string,
     readonly field?: string,
     readonly rows?: readonly CsvRowError[],
+    /** All the bad rows of an import (`rows` lists the first 100). */
+    readonly badRows?: number,
   ) {
     super(message);
   }
@@ -60,9 +64,10 @@ async function send(method: string, path: string, body?: unknown, token = sessio
     message?: string;
     field?: string;
     rows?: CsvRowError[];
+    badRows?: number;
   };
   if (res.status === 401) onUnauthorized();
-  throw new ApiError(res.status, e.error ?? 'error', e.message ?? res.statusText, e.field, e.rows);
+  throw new ApiError(res.status, e.error ?? 'error', e.message ?? res.statusText, e.field, e.rows, e.badRows);
 }
 
 export async function api<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
@@ -102,6 +107,8 @@ export interface Device {
   readonly pap: string | null;
   /** Older than PAP_LIFETIME_DAYS: refused until a reset. */
   readonly papExpired: boolean;
+  /** When the PAP expires (null: PAP_LIFETIME_DAYS is 0, or none to type). */
+  readonly papExpiresAt: string | null;
   readonly consecutiveFailures: number;
   readonly totalFailures: number;
   readonly attemptsLeft: number;
@@ -146,6 +153,9 @@ export interface StateCounts {
 }
 export interface RolloutSummary extends StateCounts {
   readonly sites: readonly (StateCounts & { readonly site: string })[];
+  /** Devices refused for another model's User-Agent, and those whose PAP expired (list filters mismatch=1, papExpired=1). */
+  readonly userAgentMismatch: number;
+  readonly papExpired: number;
   readonly at: string;
 }
 export interface AuditEvent {

@@ -133,8 +133,39 @@ const en = {
   'device.open.removed': 'Removed {ip} from the temporary whitelist.',
   'device.confirmResetOpen':
     'Reset {mac}? It gets a new PAP, but from {addresses} it would still get its full configuration without one (whitelist).',
-  'device.confirmRemoveOpen':
-    'Remove {addresses} from the temporary whitelist, so that the phone must type its new PAP there too? (Other phones of the site authenticated there would need theirs again only after a reset.)',
+  'device.resetAndRemove': 'Reset and remove these temporary entries',
+  'device.papExpiresAt': 'PAP valid until',
+  'device.uaMismatch.badge': 'other model’s User-Agent',
+  'device.uaMismatch.badgeHelp':
+    'Refused: the phone asking names another model. Open the device to accept it.',
+  'overview.attention': 'Needs an admin',
+  'overview.mismatch.one': '{count} device refused for another model’s User-Agent',
+  'overview.mismatch.other': '{count} devices refused for another model’s User-Agent',
+  'overview.papExpired.one': '{count} device whose PAP expired (needs a reset)',
+  'overview.papExpired.other': '{count} devices whose PAP expired (need a reset)',
+  'devices.only.mismatch': 'Only devices refused for another model’s User-Agent.',
+  'devices.only.papExpired': 'Only devices whose PAP expired.',
+  'devices.showAll': 'Show all devices',
+  'whitelist.removeCol': 'Remove',
+  'sheet.validUntil': 'Valid until {date}',
+  'tenants.timeZone': 'Time zone (IANA name, e.g. Europe/Berlin)',
+  'unknownSite.one':
+    'The site “{site}” has no site record yet, so its emergency calls would go out without the site’s caller ID and address. Add the record on the Sites page, or go on and add it later.',
+  'unknownSite.other':
+    'These sites have no site record yet: {site}. Their emergency calls would go out without the sites’ caller ID and address. Add the records on the Sites page, or go on and add them later.',
+  'add.anyway': 'Add anyway (the site’s record comes later)',
+  'edit.anyway': 'Save anyway (the site’s record comes later)',
+  'import.anyway': 'Import anyway (the sites’ records come later)',
+  'import.noSiteRecord': 'The site “{site}” has no site record yet.',
+  'apiError.tenant_exists': 'A tenant with this id exists already: open it from the list to change it.',
+  'apiError.required': 'This is required.',
+  'apiError.passwordRequired': 'A SIP account needs a password.',
+  'import.failedRows.one': 'Nothing was imported: 1 row has a problem.',
+  'import.failedRows.other': 'Nothing was imported: {count} rows have a problem.',
+  'import.done.one': 'Imported 1 device.',
+  'import.done.other': 'Imported {count} devices.',
+  'import.updated.one': 'Updated 1 device.',
+  'import.updated.other': 'Updated {count} devices.',
   'confirm.ok': 'Yes, do it',
   'confirm.cancel': 'Cancel',
   'add.title': 'Add a device',
@@ -157,14 +188,12 @@ const en = {
   'import.file': 'CSV file',
   'import.text': 'CSV text',
   'import.submit': 'Import',
-  'import.done': 'Imported {count} devices.',
   'import.failed': 'Nothing was imported: {message}',
   'import.line': 'Line',
   'import.row': 'Row',
   'import.reason': 'Problem',
   'import.column': 'Column',
   'import.update': 'Update devices whose MAC is registered already (PAP and authentication stay)',
-  'import.doneUpdated': 'Imported {count} devices, updated {updated}.',
   'edit.title': 'Edit device',
   'edit.help':
     'Site, model, language and SIP account. The PAP and the authentication state stay; the phone gets the new configuration on its next fetch.',
@@ -411,8 +440,40 @@ const de: Record<Key, string> = {
   'device.open.removed': '{ip} von der temporären Whitelist entfernt.',
   'device.confirmResetOpen':
     '{mac} zurücksetzen? Es erhält eine neue PAP, aber von {addresses} erhielte es seine volle Konfiguration weiterhin ohne (Whitelist).',
-  'device.confirmRemoveOpen':
-    '{addresses} von der temporären Whitelist entfernen, damit das Telefon auch dort seine neue PAP eingeben muss? (Andere Telefone des Standorts, die sich dort authentifiziert haben, bräuchten ihre erst nach einem Zurücksetzen wieder.)',
+  'device.resetAndRemove': 'Zurücksetzen und diese temporären Einträge entfernen',
+  'device.papExpiresAt': 'PAP gültig bis',
+  'device.uaMismatch.badge': 'User-Agent eines anderen Modells',
+  'device.uaMismatch.badgeHelp':
+    'Abgewiesen: das anfragende Telefon nennt ein anderes Modell. Auf der Geräteseite lässt es sich übernehmen.',
+  'overview.attention': 'Braucht einen Admin',
+  'overview.mismatch.one': '{count} Gerät abgewiesen wegen des User-Agents eines anderen Modells',
+  'overview.mismatch.other': '{count} Geräte abgewiesen wegen des User-Agents eines anderen Modells',
+  'overview.papExpired.one': '{count} Gerät mit abgelaufener PAP (Reset nötig)',
+  'overview.papExpired.other': '{count} Geräte mit abgelaufener PAP (Reset nötig)',
+  'devices.only.mismatch': 'Nur Geräte, abgewiesen wegen des User-Agents eines anderen Modells.',
+  'devices.only.papExpired': 'Nur Geräte mit abgelaufener PAP.',
+  'devices.showAll': 'Alle Geräte zeigen',
+  'whitelist.removeCol': 'Entfernen',
+  'sheet.validUntil': 'Gültig bis {date}',
+  'tenants.timeZone': 'Zeitzone (IANA-Name, z. B. Europe/Berlin)',
+  'unknownSite.one':
+    'Für den Standort „{site}“ gibt es noch keinen Eintrag: seine Notrufe gingen ohne Rufnummer und Adresse des Standorts hinaus. Den Eintrag unter „Standorte“ anlegen, oder fortfahren und ihn später anlegen.',
+  'unknownSite.other':
+    'Für diese Standorte gibt es noch keinen Eintrag: {site}. Ihre Notrufe gingen ohne Rufnummer und Adresse des Standorts hinaus. Die Einträge unter „Standorte“ anlegen, oder fortfahren und sie später anlegen.',
+  'add.anyway': 'Trotzdem hinzufügen (der Standorteintrag folgt)',
+  'edit.anyway': 'Trotzdem speichern (der Standorteintrag folgt)',
+  'import.anyway': 'Trotzdem importieren (die Standorteinträge folgen)',
+  'import.noSiteRecord': 'Für den Standort „{site}“ gibt es noch keinen Eintrag.',
+  'apiError.tenant_exists':
+    'Einen Mandanten mit dieser Kennung gibt es schon: ihn in der Liste öffnen, um ihn zu ändern.',
+  'apiError.required': 'Pflichtfeld.',
+  'apiError.passwordRequired': 'Ein SIP-Konto braucht ein Passwort.',
+  'import.failedRows.one': 'Nichts wurde importiert: 1 Zeile hat ein Problem.',
+  'import.failedRows.other': 'Nichts wurde importiert: {count} Zeilen haben ein Problem.',
+  'import.done.one': '1 Gerät importiert.',
+  'import.done.other': '{count} Geräte importiert.',
+  'import.updated.one': '1 Gerät aktualisiert.',
+  'import.updated.other': '{count} Geräte aktualisiert.',
   'confirm.ok': 'Ja, ausführen',
   'confirm.cancel': 'Abbrechen',
   'add.title': 'Gerät hinzufügen',
@@ -435,14 +496,12 @@ const de: Record<Key, string> = {
   'import.file': 'CSV-Datei',
   'import.text': 'CSV-Text',
   'import.submit': 'Importieren',
-  'import.done': '{count} Geräte importiert.',
   'import.failed': 'Nichts wurde importiert: {message}',
   'import.line': 'Zeile',
   'import.row': 'Inhalt',
   'import.reason': 'Problem',
   'import.column': 'Spalte',
   'import.update': 'Geräte mit schon registrierter MAC aktualisieren (PAP und Authentifizierung bleiben)',
-  'import.doneUpdated': '{count} Geräte importiert, {updated} aktualisiert.',
   'edit.title': 'Gerät bearbeiten',
   'edit.help':
     'Standort, Modell, Sprache und SIP-Konto. PAP und Authentifizierungszustand bleiben; das Telefon erhält die neue Konfiguration bei seinem nächsten Abruf.',
@@ -559,12 +618,17 @@ const de: Record<Key, string> = {
 
 const LANG_KEY = 'papgate.lang';
 
-/** The switch's choice for this tab, else the tenant's language (set on opening a tenant), else English. */
-export const lang = signal<Lang>((sessionStorage.getItem(LANG_KEY) as Lang | null) ?? 'en');
-export const chosenLang = () => sessionStorage.getItem(LANG_KEY) as Lang | null;
+/**
+ * The console's language is its user's: the one they chose (kept in this browser), else the
+ * browser's. A tenant's language is for what reaches its phones' users (PAP sheets), not the console.
+ */
+export const lang = signal<Lang>(
+  (localStorage.getItem(LANG_KEY) as Lang | null) ?? (navigator.language.startsWith('de') ? 'de' : 'en'),
+);
+document.documentElement.lang = lang.value;
 
-export function setLang(l: Lang, remember: boolean): void {
-  if (remember) sessionStorage.setItem(LANG_KEY, l);
+export function setLang(l: Lang): void {
+  localStorage.setItem(LANG_KEY, l);
   document.documentElement.lang = l;
   lang.set(l);
 }
@@ -584,15 +648,29 @@ export function tParts(key: Key, vars: Record<string, string | number> = {}, l: 
     .map((part, i) => (i % 2 === 0 ? part : String(vars[part] ?? '')));
 }
 
-export function formatTime(v: string | number | null): string {
+/** `key`.one or `key`.other by `count` (English and German agree on which); `count` is put in. */
+export function tn(
+  key: string,
+  count: number,
+  vars: Record<string, string | number> = {},
+  l: Lang = lang.value,
+): string {
+  return t(`${key}.${count === 1 ? 'one' : 'other'}` as Key, { count: formatNumber(count, l), ...vars }, l);
+}
+
+export function formatTime(v: string | number | null, l: Lang = lang.value): string {
   if (v === null || v === '') return '–';
   const d = new Date(v);
-  return new Intl.DateTimeFormat(lang.value === 'de' ? 'de-DE' : 'en-GB', {
+  return new Intl.DateTimeFormat(l === 'de' ? 'de-DE' : 'en-GB', {
     dateStyle: 'medium',
     timeStyle: 'medium',
   }).format(d);
 }
 
-export function formatNumber(n: number): string {
-  return new Intl.NumberFormat(lang.value === 'de' ? 'de-DE' : 'en-GB').format(n);
+export function formatDate(v: string | number, l: Lang = lang.value): string {
+  return new Intl.DateTimeFormat(l === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'medium' }).format(new Date(v));
+}
+
+export function formatNumber(n: number, l: Lang = lang.value): string {
+  return new Intl.NumberFormat(l === 'de' ? 'de-DE' : 'en-GB').format(n);
 }

@@ -1,9 +1,8 @@
 import { render } from 'preact';
 import { App } from './App';
-import { lang, setLang } from './i18n';
+import './i18n';
 import './app.css';
 
-setLang(lang.value, false);
 render(<App />, document.getElementById('app')!);
 
 // An entry without exports counts as CommonJS under the root package.json ("type": "commonjs"), and

@@ -154,7 +154,13 @@ export function csvRoutes(
           const i = placed[e.index]![0];
           news.delete(i);
           conflicts++;
-          rowErrors.set(i, { line: rows[i]!.line, mac: rows[i]!.mac, column: 'site', reason: e.reason });
+          rowErrors.set(i, {
+            line: rows[i]!.line,
+            mac: rows[i]!.mac,
+            column: 'site',
+            unknownSite: e.unknownSite!,
+            reason: e.reason,
+          });
         }
         errors.push(...rowErrors.values());
         if (errors.length) {
@@ -174,7 +180,9 @@ export function csvRoutes(
         res.errors.map((e) => ({
           line: lines[e.index]!,
           mac: e.mac,
-          column: 'unknownSite' in e ? 'site' : 'mac',
+          ...('unknownSite' in e && e.unknownSite !== undefined
+            ? { column: 'site', unknownSite: e.unknownSite }
+            : { column: 'mac' }),
           reason: e.reason === ALREADY_REGISTERED ? ALREADY : refusal(req, e),
         })),
       );

@@ -6,6 +6,7 @@ import {
   settle,
   isSuspended,
   papExpired,
+  papExpiresAt,
   type AuthPolicy,
   type AuthState,
 } from '../../domain/auth';
@@ -52,6 +53,7 @@ export function deviceView(d: Device, now: number, policy: AuthPolicy, declared:
     pap: s.state === 'successful' ? null : d.pap,
     // older than PAP_LIFETIME_DAYS: refused until a reset issues a new one
     papExpired: papExpired(s, now, policy),
+    papExpiresAt: iso(papExpiresAt(s, policy)),
     consecutiveFailures: s.consecutiveFailures,
     totalFailures: s.totalFailures,
     failedUntil: iso(s.failedUntil),
@@ -113,10 +115,14 @@ export function deviceRoutes(
       offset?: string;
       limit?: string;
       siteRecord?: string;
+      mismatch?: string;
+      papExpired?: string;
     };
     const state = stateFilter(q.state);
     if (q.siteRecord !== undefined && q.siteRecord !== 'missing')
       throw new InputError('siteRecord must be "missing"', 'siteRecord');
+    for (const k of ['mismatch', 'papExpired'] as const)
+      if (q[k] !== undefined && q[k] !== '1') throw new InputError(`${k} must be "1"`, k);
     const search = macSearch(q.q);
     const offset = intParam(q.offset, 'offset', 0, 1e9) ?? 0;
     const limit = intParam(q.limit, 'limit', 1, 1000);
@@ -140,6 +146,10 @@ export function deviceRoutes(
         if (q.site !== undefined && d.site !== q.site) continue;
         if (recorded !== null && recorded.has(d.site)) continue;
         if (search !== undefined && !d.mac.includes(search)) continue;
+        // `?mismatch=1`, `?papExpired=1`: the devices the overview counts as refused for another
+        // phone's User-Agent, or waiting on a PAP past its lifetime (both need an admin)
+        if (q.mismatch !== undefined && d.userAgentMismatch === null) continue;
+        if (q.papExpired !== undefined && !papExpired(settle(d, t), t, config.auth)) continue;
         matching.push(d);
       }
       const page = matching.slice(offset, limit === undefined ? undefined : offset + limit);

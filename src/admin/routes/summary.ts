@@ -10,7 +10,10 @@ import { iso, type Api } from '../api';
  */
 export const SUMMARY_MS = 5000;
 
-export function summaryRoutes(api: FastifyInstance, { store, now, tenantReads, tenantOf }: Api): void {
+export function summaryRoutes(
+  api: FastifyInstance,
+  { config, store, now, tenantReads, tenantOf }: Api,
+): void {
   const counted = new Map<string, { readonly at: number; readonly counts: Promise<RolloutCounts> }>();
 
   api.get('/tenants/:tenant/summary', async (req) => {
@@ -18,7 +21,9 @@ export function summaryRoutes(api: FastifyInstance, { store, now, tenantReads, t
     const t = now();
     let entry = counted.get(tenant);
     if (entry === undefined || t - entry.at >= SUMMARY_MS) {
-      const counts = tenantReads.run(tenant, async () => rolloutCounts(await store.listDevices(tenant), t));
+      const counts = tenantReads.run(tenant, async () =>
+        rolloutCounts(await store.listDevices(tenant), t, config.auth),
+      );
       entry = { at: t, counts };
       counted.set(tenant, entry);
       // A failed count (store away, tenant busy) is not kept for the next request.

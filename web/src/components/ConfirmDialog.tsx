@@ -3,9 +3,11 @@ import { t } from '../i18n';
 import { signal } from '../signal';
 
 /** A confirmation the keyboard can answer: a modal <dialog>, Cancel focused first, Esc cancels. */
-const confirmation = signal<{ message: string; resolve: (ok: boolean) => void } | null>(null);
-export function confirm(message: string): Promise<boolean> {
-  return new Promise((resolve) => confirmation.set({ message, resolve }));
+type Answer = boolean | 'extra';
+const confirmation = signal<{ message: string; extra?: string; resolve: (ok: Answer) => void } | null>(null);
+/** true: yes; 'extra': the second way to say yes, labelled `extra`, where one is offered; false: cancel. */
+export function confirm(message: string, extra?: string): Promise<Answer> {
+  return new Promise((resolve) => confirmation.set({ message, ...(extra ? { extra } : {}), resolve }));
 }
 
 export function ConfirmDialog() {
@@ -14,7 +16,7 @@ export function ConfirmDialog() {
   useEffect(() => {
     if (c && ref.current && !ref.current.open) ref.current.showModal();
   }, [c]);
-  const close = (ok: boolean) => {
+  const close = (ok: Answer) => {
     ref.current?.close();
     c?.resolve(ok);
     confirmation.set(null);
@@ -30,6 +32,11 @@ export function ConfirmDialog() {
         <button type="button" class="danger" onClick={() => close(true)}>
           {t('confirm.ok')}
         </button>
+        {c.extra && (
+          <button type="button" class="danger" onClick={() => close('extra')}>
+            {c.extra}
+          </button>
+        )}
       </div>
     </dialog>
   );

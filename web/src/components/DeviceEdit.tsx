@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, type Device } from '../api';
-import { t } from '../i18n';
+import { t, tn } from '../i18n';
 import { formField } from '../lib/fields';
 import { message } from '../lib/message';
 import { Field } from './Field';
@@ -29,13 +29,16 @@ export function DeviceEdit(props: { device: Device; path: string; onSaved: () =>
   const [ok, setOk] = useState<string | null>(null);
   const set = (k: keyof typeof initial) => (e: { currentTarget: { value: string } }) =>
     setF({ ...f, [k]: e.currentTarget.value });
-  const submit = async (e: Event) => {
+  /** The site the API has no record of, while "save anyway" is offered. */
+  const [unknownSite, setUnknownSite] = useState<string | null>(null);
+  const submit = async (e: Event, acceptSite = false) => {
     e.preventDefault();
     setErrors({});
     setOk(null);
+    setUnknownSite(null);
     const account = f.server || f.user || f.password || f.displayName;
     try {
-      await api<Device>('PATCH', props.path, {
+      await api<Device>('PATCH', `${props.path}${acceptSite ? '?unknownSite=accept' : ''}`, {
         site: f.site,
         model: f.model,
         language: f.language || null,
@@ -62,6 +65,11 @@ export function DeviceEdit(props: { device: Device; path: string; onSaved: () =>
       setOk(t('edit.done'));
       props.onSaved();
     } catch (err) {
+      if (err instanceof ApiError && err.code === 'unknown_site') {
+        setUnknownSite(f.site);
+        setErrors({ site: tn('unknownSite', 1, { site: f.site }) });
+        return;
+      }
       setErrors({ [err instanceof ApiError ? formField(err.field, 'form') : 'form']: message(err) });
     }
   };
@@ -90,9 +98,16 @@ export function DeviceEdit(props: { device: Device; path: string; onSaved: () =>
           {field('password', t('add.password'), { type: 'password', placeholder: t('edit.passwordKept') })}
           {field('displayName', t('add.displayName'))}
         </fieldset>
-        <button type="submit" class="primary">
-          {t('edit.submit')}
-        </button>
+        <div class="buttons">
+          <button type="submit" class="primary">
+            {t('edit.submit')}
+          </button>
+          {unknownSite !== null && unknownSite === f.site && (
+            <button type="button" onClick={(e) => submit(e, true)}>
+              {t('edit.anyway')}
+            </button>
+          )}
+        </div>
       </form>
       <Status ok={ok} error={errors.form ?? null} />
     </details>

@@ -8,7 +8,31 @@ import { colonMac } from '../lib/mac';
 function describeEvent(e: AuditEvent): ComponentChildren {
   const parts: ComponentChildren[] = [];
   if (e.from !== undefined) parts.push(`${e.from} → ${e.to}`);
+  // tenant_updated, device_edited: `changed` names the fields, each with its value and previous<Field>
+  const changed = typeof e.changed === 'string' && e.changed !== '' ? e.changed.split(',') : [];
+  for (const f of changed) {
+    const previous = e[`previous${f[0]!.toUpperCase()}${f.slice(1)}`];
+    parts.push(
+      <>
+        {f}:{' '}
+        {previous !== undefined && (
+          <>
+            <bdi>{previous === '' ? '–' : previous}</bdi> →{' '}
+          </>
+        )}
+        <bdi>{e[f] === undefined || e[f] === '' ? '–' : e[f]}</bdi>
+      </>,
+    );
+  }
   for (const k of [
+    'scope',
+    'name',
+    'part',
+    'set',
+    'removed',
+    'passwordsChanged',
+    'network',
+    'via',
     'reason',
     'outcome',
     'channel',
@@ -26,12 +50,20 @@ function describeEvent(e: AuditEvent): ComponentChildren {
     'limit',
     'macs',
   ])
-    if (e[k] !== undefined && e[k] !== '')
+    if (e[k] !== undefined && e[k] !== '' && !changed.includes(k))
       parts.push(
         <>
           {k}: <bdi>{e[k]}</bdi>
         </>,
       );
+  // settings_changed (after its part): a common setting's value before and after (items are named only: `set`, `removed`)
+  if (e.before !== undefined || e.after !== undefined)
+    parts.push(
+      <>
+        <bdi>{e.before === '' || e.before === undefined ? '–' : e.before}</bdi> →{' '}
+        <bdi>{e.after === '' || e.after === undefined ? '–' : e.after}</bdi>
+      </>,
+    );
   // times in ms (traffic_limited, traffic_suppressed, mac_probe_limited)
   for (const k of ['since', 'until'])
     if (e[k] !== undefined && e[k] !== '') parts.push(<>{`${k}: ${formatTime(Number(e[k]))}`}</>);

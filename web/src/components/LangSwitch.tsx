@@ -5,7 +5,7 @@ export function LangSwitch() {
   return (
     <div class="lang" role="group" aria-label={t('lang.switch')}>
       {(['en', 'de'] as Lang[]).map((x) => (
-        <button type="button" aria-pressed={l === x} onClick={() => setLang(x, true)} lang={x}>
+        <button type="button" aria-pressed={l === x} onClick={() => setLang(x)} lang={x}>
           {x === 'en' ? 'English' : 'Deutsch'}
         </button>
       ))}

@@ -1,7 +1,6 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect } from 'preact/hooks';
 import { api, enc, type Session, type Tenant } from '../api';
-import { chosenLang, lang, setLang, t } from '../i18n';
+import { lang, t } from '../i18n';
 import { href } from '../lib/location';
 import { tx } from '../lib/tx';
 import { useLoad } from '../lib/useLoad';
@@ -22,8 +21,8 @@ const TENANT_PAGES = [
 
 /**
  * What frames every signed-in page: the header (tenant, navigation, language, sign-out) and the
- * confirmation dialog. It loads the open tenant, whose language the console follows until the user
- * picks one, and hands its name to the page.
+ * confirmation dialog. It loads the open tenant and hands its name to the page (the console stays in
+ * its user's language: the tenant's is for its PAP sheets).
  */
 export function Shell(props: {
   me: Session;
@@ -41,10 +40,6 @@ export function Shell(props: {
     () => (inTenant ? api<Tenant>('GET', `/tenants/${enc(tenant)}`) : Promise.resolve(null)),
     [inTenant ? tenant : null],
   );
-  useEffect(() => {
-    const tl = tenantInfo.data?.language;
-    if (tl && !chosenLang()) setLang(tl, false);
-  }, [tenantInfo.data]);
   const tenantName = tenantInfo.data?.name ?? tenant ?? '';
   const print = inTenant && page === 'sheet';
 

@@ -5,7 +5,7 @@ import { Field } from '../components/Field';
 import { LanguageField } from '../components/LanguageField';
 import { Status } from '../components/Status';
 import { Title } from '../components/Title';
-import { t } from '../i18n';
+import { t, tn } from '../i18n';
 import { downloadText } from '../lib/download';
 import { formField } from '../lib/fields';
 import { colonMac } from '../lib/mac';
@@ -31,12 +31,16 @@ export function AddAndImport(props: { tenant: string }) {
   const set = (k: keyof typeof EMPTY_DEVICE) => (e: { currentTarget: { value: string } }) =>
     setF({ ...f, [k]: e.currentTarget.value });
 
-  const add = async (e: Event) => {
+  /** The site the API has no record of, while "add anyway" is offered. */
+  const [unknownSite, setUnknownSite] = useState<string | null>(null);
+  const add = async (e: Event, acceptSite = false) => {
     e.preventDefault();
     setErrors({});
     setAdded(null);
+    setUnknownSite(null);
     try {
-      const d = await api<Device>('POST', `/tenants/${enc(tenant)}/devices`, {
+      const accept = acceptSite ? '?unknownSite=accept' : '';
+      const d = await api<Device>('POST', `/tenants/${enc(tenant)}/devices${accept}`, {
         mac: f.mac,
         vendor: f.vendor,
         model: f.model,
@@ -58,6 +62,11 @@ export function AddAndImport(props: { tenant: string }) {
       setF({ ...EMPTY_DEVICE, vendor: f.vendor, model: f.model, site: f.site });
       setAdded(t('add.done', { mac: colonMac(d.mac), pap: d.pap ?? '' }));
     } catch (err) {
+      if (err instanceof ApiError && err.code === 'unknown_site') {
+        setUnknownSite(f.site);
+        setErrors({ site: tn('unknownSite', 1, { site: f.site }) });
+        return;
+      }
       const field =
         err instanceof ApiError
           ? err.code === 'duplicate_mac' || err.code === 'mac_registered_elsewhere'
@@ -74,25 +83,40 @@ export function AddAndImport(props: { tenant: string }) {
     ok?: string;
     error?: string;
     rows?: readonly CsvRowError[];
+    /** Only sites without a record are wrong: "import anyway" is offered. */
+    unknownSites?: boolean;
   }>({});
-  const doImport = async (e: Event) => {
+  const doImport = async (e: Event, acceptSites = false) => {
     e.preventDefault();
+    const p = new URLSearchParams();
+    if (update) p.set('mode', 'update');
+    if (acceptSites) p.set('unknownSite', 'accept');
     try {
       const r = await api<{ created: number; updated: number }>(
         'POST',
-        `/tenants/${enc(tenant)}/devices.csv${update ? '?mode=update' : ''}`,
+        `/tenants/${enc(tenant)}/devices.csv${p.size ? `?${p}` : ''}`,
         csv,
       );
       setImportResult({
-        ok: update
-          ? t('import.doneUpdated', { count: r.created, updated: r.updated })
-          : t('import.done', { count: r.created }),
+        ok: [tn('import.done', r.created), ...(update ? [tn('import.updated', r.updated)] : [])].join(' '),
       });
       setCsv('');
     } catch (err) {
+      const rows = err instanceof ApiError ? err.rows : undefined;
+      // Every bad row a site without a record: the same file goes in with ?unknownSite=accept.
+      const sites =
+        rows && rows.length > 0 && rows.every((r) => r.unknownSite !== undefined)
+          ? [...new Set(rows.map((r) => r.unknownSite!))]
+          : [];
       setImportResult({
-        error: t('import.failed', { message: message(err) }),
-        ...(err instanceof ApiError && err.rows ? { rows: err.rows } : {}),
+        error: [
+          rows
+            ? tn('import.failedRows', (err as ApiError).badRows ?? rows.length)
+            : t('import.failed', { message: message(err) }),
+          ...(sites.length > 0 ? [tn('unknownSite', sites.length, { site: sites.join(', ') })] : []),
+        ].join(' '),
+        ...(rows ? { rows } : {}),
+        unknownSites: sites.length > 0,
       });
     }
   };
@@ -140,9 +164,16 @@ export function AddAndImport(props: { tenant: string }) {
             {field('password', t('add.password'))}
             {field('displayName', t('add.displayName'))}
           </fieldset>
-          <button type="submit" class="primary">
-            {t('add.submit')}
-          </button>
+          <div class="buttons">
+            <button type="submit" class="primary">
+              {t('add.submit')}
+            </button>
+            {unknownSite !== null && unknownSite === f.site && (
+              <button type="button" onClick={(e) => add(e, true)}>
+                {t('add.anyway')}
+              </button>
+            )}
+          </div>
         </form>
         <Status ok={added} error={errors.form ?? null} />
       </section>
@@ -187,9 +218,16 @@ export function AddAndImport(props: { tenant: string }) {
             />{' '}
             {t('import.update')}
           </label>
-          <button type="submit" class="primary" disabled={csv.trim() === ''}>
-            {t('import.submit')}
-          </button>
+          <div class="buttons">
+            <button type="submit" class="primary" disabled={csv.trim() === ''}>
+              {t('import.submit')}
+            </button>
+            {importResult.unknownSites && csv.trim() !== '' && (
+              <button type="button" onClick={(e) => doImport(e, true)}>
+                {t('import.anyway')}
+              </button>
+            )}
+          </div>
         </form>
         <Status ok={importResult.ok ?? null} error={importResult.error ?? null} />
         {importResult.rows && (
@@ -208,7 +246,11 @@ export function AddAndImport(props: { tenant: string }) {
                   <td>{r.line}</td>
                   <td class="mono">{lines[r.line - 1] ?? ''}</td>
                   <td class="mono">{r.column ?? ''}</td>
-                  <td class="error">{r.reason}</td>
+                  <td class="error">
+                    {r.unknownSite === undefined
+                      ? r.reason
+                      : t('import.noSiteRecord', { site: r.unknownSite })}
+                  </td>
                 </tr>
               ))}
             </tbody>

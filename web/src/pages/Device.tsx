@@ -111,6 +111,12 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
             <dd class="mono pap big">{d.pap}</dd>
           </>
         )}
+        {d.papExpiresAt && (
+          <>
+            <dt>{t('device.papExpiresAt')}</dt>
+            <dd>{formatTime(d.papExpiresAt)}</dd>
+          </>
+        )}
         <dt>{t('device.attemptsLeft')}</dt>
         <dd>{d.attemptsLeft}</dd>
         <dt>{t('device.failures')}</dt>
@@ -265,14 +271,15 @@ export function DeviceDetail(props: { tenant: string; mac: string }) {
                 addresses === ''
                   ? t('device.confirmReset', { mac: pretty })
                   : t('device.confirmResetOpen', { mac: pretty, addresses });
-              if (!(await confirm(question))) return null;
+              // The temporary entries can go in the same answer (permanent ones are the site's own).
+              const answer = await confirm(
+                question,
+                left.temporary.length === 0 ? undefined : t('device.resetAndRemove'),
+              );
+              if (!answer) return null;
               const r = await api<{ pap: string }>('POST', `${path}/reset`);
-              const done = t('device.resetDone', { pap: r.pap });
-              if (left.temporary.length === 0) return done;
-              const ips = left.temporary.map((e) => e.ip).join(', ');
-              if (await confirm(t('device.confirmRemoveOpen', { addresses: ips })))
-                await removeTemporary(left.temporary);
-              return done;
+              if (answer === 'extra') await removeTemporary(left.temporary);
+              return t('device.resetDone', { pap: r.pap });
             })
           }
         >

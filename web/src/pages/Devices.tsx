@@ -20,6 +20,9 @@ export function Devices(props: { tenant: string; query: URLSearchParams }) {
   const state = query.get('state') ?? '';
   const site = query.get('site') ?? '';
   const q = query.get('q') ?? '';
+  // The overview's "needs an admin" counts open the list filtered to them.
+  const only =
+    query.get('mismatch') === '1' ? 'mismatch' : query.get('papExpired') === '1' ? 'papExpired' : '';
   const page = Math.max(0, Number(query.get('page') ?? 0) || 0);
   const [search, setSearch] = useState(q);
   const base = `/t/${enc(tenant)}/devices`;
@@ -28,15 +31,25 @@ export function Devices(props: { tenant: string; query: URLSearchParams }) {
     if (state) p.set('state', state);
     if (site) p.set('site', site);
     if (q) p.set('q', q);
+    if (only) p.set(only, '1');
     return api<DeviceListPage>('GET', `/tenants/${enc(tenant)}/devices?${p}`);
-  }, [tenant, state, site, q, page]);
+  }, [tenant, state, site, q, only, page]);
   // Live: the counts are asked for every few seconds (cheap: counted once per tenant every 5 s on
   // the server), the list again only when they changed.
   const summary = useLoad(() => api<RolloutSummary>('GET', `/tenants/${enc(tenant)}/summary`), [tenant]);
   usePoll(summary.reload, SUMMARY_POLL_MS, [tenant]);
   useOnChange(summaryKey(summary.data), list.reload);
   const nav = (change: Record<string, string | number | undefined>) =>
-    go(href(base, { state, site, q, ...change, page: change.page ?? undefined }));
+    go(
+      href(base, {
+        state,
+        site,
+        q,
+        ...(only ? { [only]: 1 } : {}),
+        ...change,
+        page: change.page ?? undefined,
+      }),
+    );
   // Searching as one types, once typing pauses.
   useEffect(() => {
     if (search === q) return;
@@ -84,6 +97,12 @@ export function Devices(props: { tenant: string; query: URLSearchParams }) {
           )}
         </Field>
       </form>
+      {only && (
+        <p>
+          {t(only === 'mismatch' ? 'devices.only.mismatch' : 'devices.only.papExpired')}{' '}
+          <a href={href(base)}>{t('devices.showAll')}</a>
+        </p>
+      )}
       {list.error && list.error instanceof ApiError && list.error.field ? (
         <Status error={list.error.message} />
       ) : !data ? (
@@ -113,6 +132,14 @@ export function Devices(props: { tenant: string; query: URLSearchParams }) {
                     <StateBadge state={d.state} />
                     <NeedsReset needsReset={d.needsReset} />
                     <PapExpired device={d} />
+                    {d.userAgentMismatch && (
+                      <>
+                        {' '}
+                        <span class="badge needs-reset" title={t('device.uaMismatch.badgeHelp')}>
+                          {t('device.uaMismatch.badge')}
+                        </span>
+                      </>
+                    )}
                   </td>
                   <td>
                     <bdi>{d.site}</bdi>

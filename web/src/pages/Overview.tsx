@@ -2,7 +2,7 @@ import { AUTH_STATES } from '../../../src/domain/auth';
 import { api, enc, type RolloutSummary, type StateCounts } from '../api';
 import { Loading } from '../components/Loading';
 import { Title } from '../components/Title';
-import { formatNumber, formatTime, t } from '../i18n';
+import { formatNumber, formatTime, t, tn } from '../i18n';
 import { authenticatedPercent, SUMMARY_POLL_MS, usePoll } from '../lib/live';
 import { href } from '../lib/location';
 import { useLoad } from '../lib/useLoad';
@@ -61,6 +61,25 @@ export function Overview(props: { tenant: string }) {
             <tbody>{s.sites.map((c) => row(c.site, c, c.site))}</tbody>
             <tfoot>{row(t('site.all'), s, undefined)}</tfoot>
           </table>
+          {(s.userAgentMismatch > 0 || s.papExpired > 0) && (
+            <section class="card attention">
+              <h2>{t('overview.attention')}</h2>
+              <ul>
+                {s.userAgentMismatch > 0 && (
+                  <li>
+                    <a href={href(devices, { mismatch: 1 })}>
+                      {tn('overview.mismatch', s.userAgentMismatch)}
+                    </a>
+                  </li>
+                )}
+                {s.papExpired > 0 && (
+                  <li>
+                    <a href={href(devices, { papExpired: 1 })}>{tn('overview.papExpired', s.papExpired)}</a>
+                  </li>
+                )}
+              </ul>
+            </section>
+          )}
           <p class="muted" aria-live="polite">
             {t('overview.asOf', { time: formatTime(s.at) })}
           </p>

@@ -5,7 +5,7 @@ import { Loading } from '../components/Loading';
 import { PapExpired } from '../components/PapExpired';
 import { QrCode } from '../components/QrCode';
 import { Title } from '../components/Title';
-import { formatTime, t } from '../i18n';
+import { formatDate, formatTime, t } from '../i18n';
 import { allDevices } from '../lib/allDevices';
 import { href } from '../lib/location';
 import { colonMac } from '../lib/mac';
@@ -47,7 +47,9 @@ export function Sheet(props: { tenant: string; tenantName: string; site: string 
         <>
           <p lang={sheetLang}>
             {tx('sheet.intro', { tenant: props.tenantName, count: devices.length, site }, sheetLang)}{' '}
-            <span class="muted">{t('sheet.printed', { date: formatTime(Date.now()) }, sheetLang)}</span>
+            <span class="muted">
+              {t('sheet.printed', { date: formatTime(Date.now(), sheetLang) }, sheetLang)}
+            </span>
           </p>
           <ol class="pap-cards">
             {devices.map((d) => {
@@ -72,18 +74,30 @@ export function Sheet(props: { tenant: string; tenantName: string; site: string 
                     <div class="model">
                       {d.vendor} <bdi>{d.model}</bdi>
                     </div>
+                    {/* An expired PAP is refused at the IVR: no instruction to type it. */}
                     {d.papExpired ? (
                       <PapExpired device={d} lang={card.language} />
                     ) : (
-                      <div class="mono pap big">{d.pap}</div>
+                      <>
+                        <div class="mono pap big">{d.pap}</div>
+                        {d.papExpiresAt && (
+                          <div class="valid-until">
+                            {t(
+                              'sheet.validUntil',
+                              { date: formatDate(d.papExpiresAt, card.language) },
+                              card.language,
+                            )}
+                          </div>
+                        )}
+                        <p class="instruction">
+                          {t(
+                            card.reach === 'lift' ? 'sheet.lift' : 'sheet.dial',
+                            { number: me.authServiceNumber },
+                            card.language,
+                          )}
+                        </p>
+                      </>
                     )}
-                    <p class="instruction">
-                      {t(
-                        card.reach === 'lift' ? 'sheet.lift' : 'sheet.dial',
-                        { number: me.authServiceNumber },
-                        card.language,
-                      )}
-                    </p>
                   </div>
                   {!d.papExpired && (
                     <QrCode

@@ -11,16 +11,18 @@ import { useLoad } from '../lib/useLoad';
 
 export function Tenants() {
   const list = useLoad(() => api<{ tenants: Tenant[] }>('GET', '/tenants'), []);
-  const [form, setForm] = useState({ id: '', name: '', language: '' });
+  const [form, setForm] = useState({ id: '', name: '', language: '', timeZone: '' });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const submit = async (e: Event) => {
     e.preventDefault();
+    setErrors({});
     try {
       // POST creates only: an existing id is refused (409 tenant_exists), never overwritten.
       await api('POST', '/tenants', {
         id: form.id,
         name: form.name || form.id,
         ...(form.language ? { language: form.language } : {}),
+        ...(form.timeZone.trim() ? { timeZone: form.timeZone.trim() } : {}),
       });
       go(href(`/t/${enc(form.id)}/devices`));
     } catch (err) {
@@ -79,6 +81,16 @@ export function Tenants() {
                 <option value={l}>{l}</option>
               ))}
             </select>
+          )}
+        </Field>
+        <Field id="tenant-timezone" label={t('tenants.timeZone')} error={errors.timeZone}>
+          {(a) => (
+            <input
+              {...a}
+              value={form.timeZone}
+              placeholder="Europe/Berlin"
+              onInput={(e) => setForm({ ...form, timeZone: e.currentTarget.value })}
+            />
           )}
         </Field>
         <button type="submit" class="primary">

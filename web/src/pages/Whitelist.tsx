@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, enc } from '../api';
 import { Field } from '../components/Field';
 import { Loading } from '../components/Loading';
+import { Status } from '../components/Status';
 import { Title } from '../components/Title';
 import { formatTime, t } from '../i18n';
 import { message } from '../lib/message';
@@ -31,6 +32,15 @@ export function Whitelist(props: { tenant: string }) {
   const remove = async (x: string) => {
     await api('DELETE', `${base}/${enc(x)}`).catch((err: unknown) => setError(message(err)));
     perm.reload();
+  };
+  const [tempError, setTempError] = useState<string | null>(null);
+  const removeTemporary = async (x: { ip: string; site: string | null }) => {
+    const site = x.site === null ? '' : `?site=${enc(x.site)}`;
+    await api('DELETE', `${base}/temporary/${enc(x.ip)}${site}`).then(
+      () => setTempError(null),
+      (err: unknown) => setTempError(message(err)),
+    );
+    temp.reload();
   };
   return (
     <>
@@ -84,6 +94,7 @@ export function Whitelist(props: { tenant: string }) {
                 <th scope="col">IP</th>
                 <th scope="col">{t('col.site')}</th>
                 <th scope="col">{t('whitelist.expires')}</th>
+                <th scope="col">{t('whitelist.removeCol')}</th>
               </tr>
             </thead>
             <tbody>
@@ -92,11 +103,17 @@ export function Whitelist(props: { tenant: string }) {
                   <td class="mono">{x.ip}</td>
                   <td>{x.site === null ? t('whitelist.allSites') : <bdi>{x.site}</bdi>}</td>
                   <td>{formatTime(x.expiresAt)}</td>
+                  <td>
+                    <button type="button" class="small" onClick={() => removeTemporary(x)}>
+                      {t('whitelist.remove', { entry: x.ip })}
+                    </button>
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
         )}
+        <Status error={tempError} />
       </section>
     </>
   );
