@@ -25,7 +25,7 @@ function items(
 ): Record<string, string> {
   return Object.fromEntries(
     moduleFor(vendor)
-      .commonItems(settings, model)
+      .commonItems(settings, model, new Date().getUTCFullYear())
       .map((i) => [i.name, i.value]),
   );
 }
@@ -163,12 +163,12 @@ describe('common settings: time zone rules from the tz database', () => {
 
 describe('common settings: each vendor family in its own items', () => {
   it('every module maps the common settings, and none writes an item for settings left out', () => {
-    for (const m of VENDOR_MODULES) assert.deepEqual(m.commonItems({}, 'X'), [], m.family);
+    for (const m of VENDOR_MODULES) assert.deepEqual(m.commonItems({}, 'X', 2026), [], m.family);
   });
 
   it('a stored zone the tz database does not know gives no time items, not an error', () => {
     for (const m of VENDOR_MODULES) {
-      assert.deepEqual(m.commonItems({ timeZone: 'Mars/Olympus_Mons' }, 'X'), [], m.family);
+      assert.deepEqual(m.commonItems({ timeZone: 'Mars/Olympus_Mons' }, 'X', 2026), [], m.family);
     }
   });
 

@@ -77,8 +77,8 @@ const hex = (n: number) => `0x${n.toString(16)}`;
  * language in decimal (W N720 `base.tpl:73,81-82`), and the NTP server with its sync flag
  * (`base.tpl:76-78`).
  */
-function commonItems(settings: CommonSettings, model: string): SettingItem[] {
-  const { rules, ntp, language } = readCommon(settings);
+function commonItems(settings: CommonSettings, model: string, year: number): SettingItem[] {
+  const { rules, ntp, language } = readCommon(settings, year);
   const zone = rules ? lookup(ZONE_CODES, hhmm(rules.standardOffset)) : undefined;
   const lang = lookup(LANGUAGES, language);
   const n720 = /N720/i.test(model);

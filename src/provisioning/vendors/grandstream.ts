@@ -2,7 +2,7 @@ import type { CommonSettings, SettingItem } from '../../domain/settings';
 import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { xmlEscape } from '../render';
 import { lookup, readCommon } from './common';
-import { currentYear, posixTz } from './tz';
+import { posixTz } from './tz';
 import { bootFile, configFile, firstUserAgent, type VendorModule } from './types';
 
 const FILE = /^cfg([0-9a-f]{12})\.xml$/;
@@ -40,14 +40,14 @@ const LANGUAGES: Readonly<Record<string, string>> = {
  * not replace it; P30 the NTP
  * server (W `common/templates/base.tpl:7-14`).
  */
-function commonItems(settings: CommonSettings): SettingItem[] {
-  const { rules, ntp, language } = readCommon(settings);
+function commonItems(settings: CommonSettings, _model: string, year: number): SettingItem[] {
+  const { rules, ntp, language } = readCommon(settings, year);
   const lang = lookup(LANGUAGES, language);
   return [
     ...(rules && settings.timeZone !== undefined
       ? [
           { name: 'P64', value: 'customize' },
-          { name: 'P246', value: posixTz(settings.timeZone, rules, currentYear()) },
+          { name: 'P246', value: posixTz(settings.timeZone, rules, year) },
           // "Allow DHCP Option 2 to Override Time Zone Setting" defaults to yes (F
           // `grandstream/grp2612/{$mac}.xml:3897-3900`): the network's offset would replace the zone.
           { name: 'P143', value: '0' },

@@ -87,8 +87,8 @@ function timeItems(rules: ZoneRules): SettingItem[] {
   ];
 }
 
-function commonItems(settings: CommonSettings, model: string): SettingItem[] {
-  const { rules, ntp, language } = readCommon(settings);
+function commonItems(settings: CommonSettings, model: string, year: number): SettingItem[] {
+  const { rules, ntp, language } = readCommon(settings, year);
   const lang = lookup(LANGUAGES, language);
   return [
     ...(rules ? timeItems(rules) : []),
