@@ -442,7 +442,8 @@ export const VARIABLES = {
     section: 'provisioning',
     default: [],
     accepts: `comma list of ${COMMON_FIELDS.join(', ')}`,
-    meaning: 'the common settings the minimal configuration carries too (docs/settings.md)',
+    meaning:
+      'the common settings the minimal configuration carries too, shown to anyone who knows a MAC (docs/settings.md)',
     check: (e) => (isCommonField(e) ? null : `"${e}" is none of ${COMMON_FIELDS.join(', ')}`),
   }),
   PROVISIONING_MISS_LIMIT: int({
