@@ -41,7 +41,7 @@ describe('settings layers: stored, audited and served', () => {
   });
 
   const put = (at: LayerScope, body: Record<string, unknown>, tenant = 'acme') =>
-    settings.put(tenant, at, parseLayerChange(body, at.scope !== 'device'), 'test');
+    settings.put(tenant, at, parseLayerChange(body, at.scope !== 'device'), 'test', 1024 * 1024);
   const full = async (port = f.port) => {
     const r = await request(port, FILE, { from: '127.0.0.3' });
     assert.equal(r.status, 200);

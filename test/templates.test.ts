@@ -425,7 +425,10 @@ describe('templates: the effective file of every vendor', () => {
       items: { yealink: [{ name: 'security.user_password', value: 'admin:hunter2-item' }] },
       common: {},
     };
-    assert.equal(typeof (await settings.put('acme', { scope: 'tenant' }, change, 'test')), 'number');
+    assert.equal(
+      typeof (await settings.put('acme', { scope: 'tenant' }, change, 'test', 1024 * 1024)),
+      'number',
+    );
     const models: Partial<Record<Vendor, string[]>> = {
       yealink: ['T54W', 'W60B', 'W80DM'],
       gigaset: ['N510', 'N720'],

@@ -423,6 +423,14 @@ export const VARIABLES = {
     meaning:
       'the operator default settings layer, `{"<family>": [{"name": ..., "value": ...}]}`, checked at start-up (docs/settings.md)',
   }),
+  SETTINGS_TENANT_MAX_BYTES: int({
+    section: 'provisioning',
+    default: 1024 * 1024,
+    min: 64 * 1024,
+    max: 1024 * 1024 * 1024,
+    meaning:
+      "bytes of one tenant's settings layers in Redis (tenant, sites and devices together); a change past it is refused with 413 (docs/settings.md)",
+  }),
   EXTRA_MODELS: list({
     section: 'provisioning',
     default: [],
