@@ -98,6 +98,7 @@ async function main(): Promise<void> {
     { scope: 'tenant' },
     parseLayerChange({ items: { yealink: items } }, true),
     'bench',
+    config.settingsTenantMaxBytes,
   );
   const papDevices = Array.from({ length: PAP_DEVICES }, (_, i) => device(papDeviceMac(i), [account]));
   await store.createDevices(PAP_TENANT, papDevices, 'bench');

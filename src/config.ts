@@ -42,6 +42,8 @@ export interface Config {
   readonly provisioningMinimalIntervalSeconds: number;
   /** The operator default settings layer (SETTINGS_DEFAULT_FILE), checked. */
   readonly settingsDefault: LayerItems;
+  /** Bytes of one tenant's stored settings layers, all together (SETTINGS_TENANT_MAX_BYTES). */
+  readonly settingsTenantMaxBytes: number;
   /** Models the operator declares beyond those papgate knows (EXTRA_MODELS), per vendor. */
   readonly extraModels: DeclaredModels;
   /** The common settings the minimal configuration carries (MINIMAL_SETTINGS). */
@@ -273,6 +275,7 @@ function toConfig(v: Values, cwd: string): Config {
     provisioningIntervalSeconds: v.PROVISIONING_INTERVAL_SECONDS,
     provisioningMinimalIntervalSeconds: v.PROVISIONING_MINIMAL_INTERVAL_SECONDS,
     settingsDefault: Object.freeze(settingsDefault(file(v.SETTINGS_DEFAULT_FILE))),
+    settingsTenantMaxBytes: v.SETTINGS_TENANT_MAX_BYTES,
     extraModels: Object.freeze(parseExtraModels(v.EXTRA_MODELS)),
     minimalSettings: Object.freeze(v.MINIMAL_SETTINGS.filter(isCommonField)),
     provisioningMissLimit: v.PROVISIONING_MISS_LIMIT,

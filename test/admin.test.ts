@@ -827,6 +827,31 @@ describe('admin API over HTTP', () => {
     );
     assert.equal(owned.code, 1);
     assert.match(owned.out, /papgate's own/);
+    // `.` and `..` would be steps of the API path: `--site ..` would write the tenant's layer.
+    const item = ['--family', 'poly', '--item', 'lcl.ml.lang=English_United_States'];
+    for (const args of [
+      ['settings', 'acme', '--site', '..', ...item],
+      ['settings', 'acme', '--site', '.', ...item],
+      ['settings', 'acme', '--site', '', ...item],
+      ['settings', 'acme', '--mac', '..', ...item],
+      ['settings', '..', ...item],
+      ['site', 'acme', 'set', '..', '--caller-id', '+4930123'],
+      ['get', 'acme', '..'],
+      ['whitelist', 'acme', 'remove', '..'],
+    ]) {
+      const dots = await cli(...args);
+      assert.equal(dots.code, 2, args.join(' '));
+      assert.match(
+        dots.err,
+        /cannot be a (?:site|MAC|tenant|whitelist entry): \. and \.\. would be read/,
+        args.join(' '),
+      );
+    }
+    assert.deepEqual(
+      JSON.parse((await cli('settings', 'acme')).out).items,
+      {},
+      'the tenant layer is unchanged',
+    );
     assert.equal((await cli('frobnicate')).code, 2);
     assert.match((await cli('help')).out, /papgate add <tenant>/);
     fs.rmSync(data, { recursive: true, force: true });

@@ -25,7 +25,7 @@ function items(
 ): Record<string, string> {
   return Object.fromEntries(
     moduleFor(vendor)
-      .commonItems(settings, model)
+      .commonItems(settings, model, new Date().getUTCFullYear())
       .map((i) => [i.name, i.value]),
   );
 }
@@ -163,12 +163,12 @@ describe('common settings: time zone rules from the tz database', () => {
 
 describe('common settings: each vendor family in its own items', () => {
   it('every module maps the common settings, and none writes an item for settings left out', () => {
-    for (const m of VENDOR_MODULES) assert.deepEqual(m.commonItems({}, 'X'), [], m.family);
+    for (const m of VENDOR_MODULES) assert.deepEqual(m.commonItems({}, 'X', 2026), [], m.family);
   });
 
   it('a stored zone the tz database does not know gives no time items, not an error', () => {
     for (const m of VENDOR_MODULES) {
-      assert.deepEqual(m.commonItems({ timeZone: 'Mars/Olympus_Mons' }, 'X'), [], m.family);
+      assert.deepEqual(m.commonItems({ timeZone: 'Mars/Olympus_Mons' }, 'X', 2026), [], m.family);
     }
   });
 
@@ -188,6 +188,13 @@ describe('common settings: each vendor family in its own items', () => {
     // Week 5 = last (Yealink's "5 = the last week in a month"; W-provd's W5 for Europe/Bucharest).
     assert.equal(items('yealink', { timeZone: 'Europe/Bucharest' })['local_time.end_time'], '10/5/7/4');
     assert.equal(items('yealink', { timeZone: 'Asia/Kolkata' })['local_time.time_zone'], '+5:30');
+    // W clamps to -11..+12 (common.py:431): outside, no time items rather than a clock hours off.
+    assert.equal(items('yealink', { timeZone: 'Pacific/Auckland' })['local_time.time_zone'], '+12');
+    assert.equal(items('yealink', { timeZone: 'Pacific/Pago_Pago' })['local_time.time_zone'], '-11');
+    for (const zone of ['Pacific/Kiritimati', 'Pacific/Tongatapu', 'Etc/GMT+12'])
+      assert.deepEqual(items('yealink', { timeZone: zone, ntpServer: 'pool.ntp.org' }), {
+        'local_time.ntp_server1': 'pool.ntp.org',
+      });
     assert.deepEqual(items('yealink', { ntpServer: 'pool.ntp.org', phoneLanguage: 'de' }), {
       'local_time.ntp_server1': 'pool.ntp.org',
       'lang.gui': 'German',
@@ -275,7 +282,7 @@ describe('common settings: each vendor family in its own items', () => {
     });
   });
 
-  it('Gigaset N510: W common.py:154-186 codes by offset (Berlin 0x1b, Kolkata 0x30), none for an offset W lacks; N720 NTP only', () => {
+  it('Gigaset N510: W common.py:154-186 codes by offset (Berlin 0x1b, Kolkata 0x30), none for an offset W lacks; N720 the same codes in BS_IP_Data (W N720 base.tpl:73,76-82)', () => {
     assert.deepEqual(
       items('gigaset', { timeZone: 'Europe/Berlin', ntpServer: 'pool.ntp.org', phoneLanguage: 'de' }, 'N510'),
       {
@@ -297,10 +304,18 @@ describe('common settings: each vendor family in its own items', () => {
     assert.deepEqual(
       items('gigaset', { timeZone: 'Europe/Berlin', ntpServer: 'pool.ntp.org', phoneLanguage: 'de' }, 'N720'),
       {
+        'BS_IP_Data.uiI_TIME_TIMEZONE': '0x1b',
+        'BS_IP_Data.ucB_TIME_USE_AUTOMATIC_DST': '1',
         'BS_IP_Data.aucS_TIME_NTP_SERVER[%]': '"pool.ntp.org"',
         'BS_IP_Data.ucB_TIME_USE_AUTOMATIC_NTP_SYN': '1',
+        'BS_IP_Data.ucI_HTTPLANGUAGE': '2',
       },
     );
+    assert.deepEqual(items('gigaset', { timeZone: 'Asia/Kolkata', phoneLanguage: 'pl' }, 'N720 DM PRO'), {
+      'BS_IP_Data.uiI_TIME_TIMEZONE': '0x30',
+      'BS_IP_Data.ucB_TIME_USE_AUTOMATIC_DST': '0',
+      'BS_IP_Data.ucI_HTTPLANGUAGE': '17',
+    });
   });
 
   it('Patton: W common.py:92-197 and base.tpl:3-16 applied to W-provd New York', () => {
@@ -324,6 +339,7 @@ describe('common settings: each vendor family in its own items', () => {
       {
         P64: 'customize',
         P246: 'CET-1CEST-2,M3.5.0/02:00:00,M10.5.0/03:00:00',
+        P143: '0',
         P30: 'pool.ntp.org',
         P1362: 'it',
       },

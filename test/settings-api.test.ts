@@ -18,12 +18,16 @@ describe('settings: admin API', () => {
   const redis = new TestRedis();
   let app: FastifyInstance;
   let noSip: FastifyInstance;
-  const ports = { sip: 0, none: 0 };
+  let bounded: FastifyInstance;
+  const ports = { sip: 0, none: 0, bounded: 0 };
   /** The check-syncs the API asked the SIP side for (the NOTIFY itself is the e2e suite's). */
   const asked: string[] = [];
-  const start = async (checkSync?: (t: string, mac: string) => Promise<NotifyResult>) => {
+  const start = async (
+    checkSync?: (t: string, mac: string) => Promise<NotifyResult>,
+    env: Record<string, string> = {},
+  ) => {
     const a = createAdminServer({
-      config: loadConfig({ ADMIN_TOKEN: TOKEN }),
+      config: loadConfig({ ADMIN_TOKEN: TOKEN, ...env }),
       store: redis.store(),
       log: silentLog,
       adminToken: TOKEN,
@@ -39,12 +43,15 @@ describe('settings: admin API', () => {
       return mac.endsWith('3') ? 'not_registered' : 'sent';
     });
     noSip = await start();
+    bounded = await start(undefined, { SETTINGS_TENANT_MAX_BYTES: String(64 * 1024) });
+    ports.bounded = (bounded.server.address() as AddressInfo).port;
     ports.sip = (app.server.address() as AddressInfo).port;
     ports.none = (noSip.server.address() as AddressInfo).port;
   });
   after(async () => {
     await app.close();
     await noSip.close();
+    await bounded.close();
     await redis.stop();
   });
   beforeEach(async () => {
@@ -204,5 +211,34 @@ describe('settings: admin API', () => {
     const off = await call('PUT', '/tenants/acme/settings', { ...yealinkItem, checkSync: true }, ports.none);
     assert.equal(off.status, 200);
     assert.equal(off.json.checkSync, null);
+  });
+
+  it("bounds a tenant's settings in total: site layers past SETTINGS_TENANT_MAX_BYTES are refused, 413", async () => {
+    // Under the per-family bound (32 768 characters), 26 000 bytes and more stored per layer.
+    const layer = {
+      items: { yealink: Array.from({ length: 26 }, (_, i) => ({ name: `a.b${i}`, value: 'x'.repeat(990) })) },
+    };
+    const put = (path: string, body: unknown) => call('PUT', path, body, ports.bounded);
+    assert.equal((await put('/tenants/acme/sites/S1/settings', layer)).status, 200);
+    assert.equal((await put('/tenants/acme/sites/S2/settings', layer)).status, 200);
+    // The same layer again changes no size: still taken.
+    assert.equal((await put('/tenants/acme/sites/S2/settings', layer)).status, 200);
+    for (const path of [
+      '/tenants/acme/sites/S3/settings',
+      '/tenants/acme/settings',
+      '/tenants/acme/devices/001565000001/settings',
+    ]) {
+      const refused = await put(path, layer);
+      assert.equal(refused.status, 413, path);
+      assert.equal(refused.json.error, 'settings_too_large');
+      assert.match(String(refused.json.message), /more than the 65536 this service keeps for one tenant/);
+      assert.deepEqual((await call('GET', path)).json.items, {}, `${path}: nothing written`);
+    }
+    // Another tenant has a bound of its own.
+    await redis.store().putTenant('other', { name: 'Other', language: null }, 'test');
+    assert.equal((await put('/tenants/other/sites/S1/settings', layer)).status, 200);
+    // Removing a layer always passes, and makes room.
+    assert.equal((await put('/tenants/acme/sites/S1/settings', { items: { yealink: [] } })).status, 200);
+    assert.equal((await put('/tenants/acme/sites/S3/settings', layer)).status, 200);
   });
 });

@@ -41,7 +41,7 @@ describe('settings layers: stored, audited and served', () => {
   });
 
   const put = (at: LayerScope, body: Record<string, unknown>, tenant = 'acme') =>
-    settings.put(tenant, at, parseLayerChange(body, at.scope !== 'device'), 'test');
+    settings.put(tenant, at, parseLayerChange(body, at.scope !== 'device'), 'test', 1024 * 1024);
   const full = async (port = f.port) => {
     const r = await request(port, FILE, { from: '127.0.0.3' });
     assert.equal(r.status, 200);
@@ -201,6 +201,37 @@ describe('settings layers: stored, audited and served', () => {
     assert.deepEqual((await source('').minimal(module, device, state.tenantSettings)).items, []);
     assert.deepEqual((await source('timeZone').minimal(module, device, state.tenantSettings)).items, [
       { name: 'timeZone', value: 'Europe/Berlin' },
+    ]);
+  });
+
+  it("a process running across New Year renders the new year's rules, not the kept ones of the old year", async () => {
+    await f.device('yealink', 'T54W', MAC, { site: 'HQ' });
+    await put({ scope: 'tenant' }, { common: { timeZone: 'Europe/Berlin' } });
+    // The year the module is handed (the zones' rules are read for it) stands for the rules.
+    const module = {
+      ...moduleFor('yealink'),
+      commonItems: (_c: unknown, _m: string, year: number) => [{ name: 'year', value: String(year) }],
+    };
+    const state = await f.store.provisioningState(MAC, '127.0.0.1', '127.0.0.1/32');
+    let clock = Date.parse('2026-12-31T23:59:59Z');
+    const source = new FileSettingsSource(
+      { ...f.config, minimalSettings: ['timeZone'] },
+      settings,
+      100,
+      () => clock,
+    );
+    const before = await source.full(module, state.device!, state.tenantSettings);
+    const minimalBefore = await source.minimal(module, state.device!, state.tenantSettings);
+    assert.deepEqual(before.items[0], { name: 'year', value: '2026' });
+    assert.deepEqual(minimalBefore.items, [{ name: 'year', value: '2026' }]);
+    assert.equal((await source.full(module, state.device!, state.tenantSettings)).key, before.key);
+    clock = Date.parse('2027-01-01T00:00:01Z');
+    const after = await source.full(module, state.device!, state.tenantSettings);
+    assert.deepEqual(after.items[0], { name: 'year', value: '2027' });
+    // The body cache keys the bodies by this key: another year, another body.
+    assert.notEqual(after.key, before.key);
+    assert.deepEqual((await source.minimal(module, state.device!, state.tenantSettings)).items, [
+      { name: 'year', value: '2027' },
     ]);
   });
 });

@@ -401,6 +401,8 @@ describe('settings: items per file format', () => {
     refused(() => one('grandstream', 'P64', 'a"b'), /must hold/);
     refused(() => one('gigaset', 'BS_IP_Data1.aucS_TIMESERVER', `'"x"'`), /must hold/);
     refused(() => one('gigaset', 'BS_IP_Data1.aucS_TIMESERVER', 'pool.ntp.org'), /must hold/);
+    for (const list of ['0x00,', ',0x00', '0x00,,0x00', '0x00, 0x00', '0x00,1', '0x00,"a"', '0x0g,0x00'])
+      refused(() => one('gigaset', 'BS_CUSTOM.aucKdsPin[%]', list), /must hold/);
     refused(() => one('panasonic', 'TIME_ZONE', '60" CFG_STANDARD_FILE_PATH="x'), /must hold/);
     refused(() => one('panasonic', 'TIME_ZONE', 'a\\'), /must hold/);
     // An owned name in another case, with spaces, with a line break.
@@ -449,6 +451,9 @@ describe('settings: items per file format', () => {
     one('cisco', 'Time_Zone', 'GMT+01:00');
     one('gigaset', 'BS_IP_Data1.aucS_TIMESERVER', '"pool.ntp.org"');
     one('gigaset', 'BS_IP_Data1.ucI_TIMEZONE', '0x3c');
+    // The system PIN as W N510 base.tpl:139-141 writes it: a list of bytes.
+    one('gigaset', 'BS_CUSTOM.aucKdsPin[%]', '0x00,0x00');
+    one('gigaset', 'BS_CUSTOM.aucKdsPin[0]', '0x12,0x34');
     one('grandstream', 'P64', 'CET-1CEST');
     one('panasonic', 'TIME_ZONE', '60');
   });

@@ -8,6 +8,7 @@ import { createAdminServer } from '../src/admin/server';
 import { loadConfig } from '../src/config';
 import { VENDORS, type Vendor } from '../src/domain/device';
 import { parseWhitelistEntry } from '../src/domain/whitelist';
+import { parseLayerChange } from '../src/domain/setting-layers';
 import { effectiveFile, MASK } from '../src/provisioning/effective';
 import { configFileName } from '../src/provisioning/files';
 import { compile } from '../src/provisioning/render';
@@ -425,7 +426,10 @@ describe('templates: the effective file of every vendor', () => {
       items: { yealink: [{ name: 'security.user_password', value: 'admin:hunter2-item' }] },
       common: {},
     };
-    assert.equal(typeof (await settings.put('acme', { scope: 'tenant' }, change, 'test')), 'number');
+    assert.equal(
+      typeof (await settings.put('acme', { scope: 'tenant' }, change, 'test', 1024 * 1024)),
+      'number',
+    );
     const models: Partial<Record<Vendor, string[]>> = {
       yealink: ['T54W', 'W60B', 'W80DM'],
       gigaset: ['N510', 'N720'],
@@ -451,5 +455,183 @@ describe('templates: the effective file of every vendor', () => {
         // The tenant's setting is in the file, masked (a file without it would prove nothing).
         if (vendor === 'yealink') assert.match(e.body, /^security\.user_password = \*{8}$/m);
       }
+  });
+});
+
+describe('templates: secrets of the vendors masked in the effective file, whatever put them there', () => {
+  const r = new TestRedis();
+  before(() => r.start());
+  after(() => r.stop());
+
+  const S = {
+    tenant: 'tenant-secret-1',
+    dflt: 'default-secret-2',
+    tpl: 'template-secret-3',
+    url: 'url-secret-4',
+  };
+  /** Per family: a tenant item and an operator default item holding a secret, a non-secret item, an
+   * operator template line with a secret literal (after papgate's own file), a URL with a credential. */
+  const cases: Record<
+    string,
+    {
+      vendor: Vendor;
+      model: string;
+      file: string;
+      tenant: [string, string][];
+      dflt: [string, string];
+      line: string;
+    }
+  > = {
+    yealink: {
+      vendor: 'yealink',
+      model: 'T54W',
+      file: 'device.cfg',
+      tenant: [
+        ['phone_setting.phone_lock.unlock_pin', S.tenant],
+        ['remote_phonebook.data.1.url', `https://bob:${S.url}@dir.example/pb.xml`],
+        ['lang.gui', 'visible-yealink'],
+      ],
+      dflt: ['static.security.user_password', `admin:${S.dflt}`],
+      line: `static.security.user_password = admin:${S.tpl}`,
+    },
+    snom: {
+      vendor: 'snom',
+      model: 'D785',
+      file: 'settings.xml',
+      tenant: [
+        ['admin_mode_pin', S.tenant],
+        ['dkey_directory', `url https://bob:${S.url}@dir.example/pb.xml`],
+        ['language', 'visible-snom'],
+      ],
+      dflt: ['http_pass', S.dflt],
+      line: `<admin_mode_password perm="R">${S.tpl}</admin_mode_password>`,
+    },
+    poly: {
+      vendor: 'poly',
+      model: 'VVX450',
+      file: 'phone.cfg',
+      tenant: [
+        ['device.auth.localAdminPassword', S.tenant],
+        ['dir.corp.address', `https://bob:${S.url}@dir.example/`],
+        ['lcl.ml.lang', 'visible-poly'],
+      ],
+      dflt: ['device.auth.localUserPassword', S.dflt],
+      line: `<x device.auth.localAdminPassword="${S.tpl}"/>`,
+    },
+    cisco: {
+      vendor: 'cisco',
+      model: 'SPA112',
+      file: 'profile.xml',
+      tenant: [
+        ['Admin_Passwd', S.tenant],
+        ['Upgrade_Rule', `https://bob:${S.url}@fw.example/f.bin`],
+        ['Time_Zone', 'visible-cisco'],
+      ],
+      dflt: ['User_Password', S.dflt],
+      line: `<Admin_Passwd>${S.tpl}</Admin_Passwd>`,
+    },
+    gigaset: {
+      vendor: 'gigaset',
+      model: 'N510 IP PRO',
+      file: 'provider.xml',
+      tenant: [
+        ['BS_CUSTOM.aucKdsPin[%]', '0x47,0x11'],
+        ['BS_XML_Netdirs.astNetdirProvider[0].aucServerURL[%]', `"https://bob:${S.url}@dir.example/"`],
+        ['BS_IP_Data1.aucS_TIMESERVER', '"visible-gigaset"'],
+      ],
+      dflt: ['BS_CUSTOM.WebUIPassword', `"${S.dflt}"`],
+      line: `<SYMB_ITEM ID="BS_CUSTOM.WebUIPassword" class="symb_item" value='"${S.tpl}"'/>`,
+    },
+    grandstream: {
+      vendor: 'grandstream',
+      model: 'GXP2170',
+      file: 'cfg.xml',
+      tenant: [
+        ['P1359', S.tenant],
+        ['P331', `https://bob:${S.url}@dir.example/`],
+        ['P1362', 'visible-grandstream'],
+      ],
+      dflt: ['P002', S.dflt],
+      line: `<P196>${S.tpl}</P196>`,
+    },
+    panasonic: {
+      vendor: 'panasonic',
+      model: 'KX-UT133',
+      file: 'config.cfg',
+      tenant: [
+        ['ADMIN_PASS', S.tenant],
+        ['XMLAPP_LDAP_URL', `https://bob:${S.url}@dir.example/`],
+        ['DEFAULT_LANGUAGE', 'visible-panasonic'],
+      ],
+      dflt: ['USER_PASS', S.dflt],
+      line: `ADMIN_PASS="${S.tpl}"`,
+    },
+  };
+
+  it('masks secrets of the default file, a tenant layer, an operator template and URLs; keeps the rest', async () => {
+    const dir = folder({
+      ...Object.fromEntries(
+        Object.entries(cases).map(([family, c]) => [
+          `${family}/${c.file}`,
+          `{{>papgate:${c.file}}}\n${c.line}\n`,
+        ]),
+      ),
+      'patton/startup.cfg': `{{>papgate:startup.cfg}}\nsnmp community password ${S.tpl}\n`,
+    });
+    const defaults = path.join(dir, 'settings.json');
+    fs.writeFileSync(
+      defaults,
+      JSON.stringify(
+        Object.fromEntries(
+          Object.entries(cases).map(([f, c]) => [f, [{ name: c.dflt[0], value: c.dflt[1] }]]),
+        ),
+      ),
+    );
+    try {
+      const config = loadConfig({ PROVISIONING_TEMPLATES_DIR: dir, SETTINGS_DEFAULT_FILE: defaults });
+      const templates = loadTemplates(config);
+      await r.store().putTenant('acme', { name: 'acme', language: null }, 'test');
+      const items = Object.fromEntries(
+        Object.entries(cases).map(([f, c]) => [f, c.tenant.map(([name, value]) => ({ name, value }))]),
+      );
+      const put = await new Settings(r.client, { eventsMaxLen: 100 }).put(
+        'acme',
+        { scope: 'tenant' },
+        parseLayerChange({ items }, true),
+        'test',
+        1024 * 1024,
+      );
+      assert.equal(typeof put, 'number', JSON.stringify(put));
+      for (const c of [...Object.values(cases), { vendor: 'patton' as Vendor, model: 'SN4112' }]) {
+        const device = {
+          tenant: 'acme',
+          site: '',
+          mac: '001565aabbcd' as never,
+          vendor: c.vendor,
+          model: c.model,
+          language: null,
+          accounts: [ACCOUNT],
+          sipPassword: 'restricted-secret-0123',
+        };
+        const e = await effectiveFile(config, templates, fileSettingsFor(config, r.client), device);
+        assert.ok(e, c.vendor);
+        assert.ok(
+          e.sources.some((s) => s.origin !== 'papgate'),
+          `${c.vendor}: the operator's template is used`,
+        );
+        assert.ok(e.body.includes(MASK), c.vendor);
+        for (const secret of [...Object.values(S), '0x47,0x11'])
+          assert.ok(!e.body.includes(secret), `${c.vendor} shows ${secret}:\n${e.body}`);
+        if (c.vendor !== 'patton') {
+          assert.ok(e.body.includes(`visible-${c.vendor}`), `${c.vendor}: a non-secret item is shown`);
+          assert.ok(
+            e.body.includes('dir.example') || e.body.includes('fw.example'),
+            `${c.vendor}: the URL stays`,
+          );
+        }
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -39,9 +39,18 @@ interface Command {
 
 const s = { type: 'string' } as const;
 const many = { type: 'string', multiple: true } as const;
-const enc = encodeURIComponent;
-const t = (r: Run) => `/api/v1/tenants/${enc(r.args[0]!)}`;
-const dev = (r: Run) => `${t(r)}/devices/${enc(r.args[1]!)}`;
+/**
+ * A tenant, site, MAC or list entry as one segment of an API path. `.` and `..` (encoded too: a URL
+ * reads `%2E%2E` as `..`) would be steps of the path itself, `--site ..` naming the tenant's own
+ * layer, and an empty one another route: refused before anything is sent.
+ */
+function enc(value: string, what: string): string {
+  if (value === '' || value === '.' || value === '..')
+    throw new UsageError(`"${value}" cannot be a ${what}: . and .. would be read as steps of the API path`);
+  return encodeURIComponent(value);
+}
+const t = (r: Run) => `/api/v1/tenants/${enc(r.args[0]!, 'tenant')}`;
+const dev = (r: Run) => `${t(r)}/devices/${enc(r.args[1]!, 'MAC')}`;
 
 /** Query string of the options given among `names`, and of `fixed`. */
 function query(
@@ -258,7 +267,7 @@ const COMMANDS: Record<string, Command> = {
       if (!['get', 'delete', 'set'].includes(sub))
         throw new UsageError(`unknown site command "${sub}"`, 'site');
       if (name === undefined) throw new UsageError(`site ${sub}: missing NAME`, 'site');
-      const site = `${t(r)}/sites/${enc(name)}`;
+      const site = `${t(r)}/sites/${enc(name, 'site')}`;
       if (sub === 'get') return r.call('GET', site);
       if (sub === 'delete') return r.call('DELETE', site);
       return r.call('PUT', site, siteBody(r));
@@ -336,9 +345,12 @@ const COMMANDS: Record<string, Command> = {
       if (arity === 3 && entry === undefined)
         throw new UsageError(`whitelist ${sub}: missing ENTRY`, 'whitelist');
       if (sub === 'add') return r.call('POST', `${t(r)}/whitelist`, { entry });
-      if (sub === 'remove') return r.call('DELETE', `${t(r)}/whitelist/${enc(entry!)}`);
+      if (sub === 'remove') return r.call('DELETE', `${t(r)}/whitelist/${enc(entry!, 'whitelist entry')}`);
       if (sub === 'remove-temporary')
-        return r.call('DELETE', `${t(r)}/whitelist/temporary/${enc(entry!)}${query(r, ['site'])}`);
+        return r.call(
+          'DELETE',
+          `${t(r)}/whitelist/temporary/${enc(entry!, 'whitelist entry')}${query(r, ['site'])}`,
+        );
       return r.call('GET', `${t(r)}/whitelist${sub === 'list' ? '' : '/temporary'}`);
     },
   },
@@ -415,7 +427,12 @@ const COMMANDS: Record<string, Command> = {
       const mac = r.opt('mac');
       if (site !== undefined && mac !== undefined)
         throw new UsageError('--site or --mac, not both', 'settings');
-      const at = site !== undefined ? `/sites/${enc(site)}` : mac !== undefined ? `/devices/${enc(mac)}` : '';
+      const at =
+        site !== undefined
+          ? `/sites/${enc(site, 'site')}`
+          : mac !== undefined
+            ? `/devices/${enc(mac, 'MAC')}`
+            : '';
       const layer = `${t(r)}${at}/settings`;
       const body = await settingsChange(r, layer);
       return body === null ? r.call('GET', layer) : r.call('PUT', layer, body);

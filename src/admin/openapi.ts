@@ -59,7 +59,7 @@ const settingsPaths = (whose: string, parameters: object[]) => ({
     requestBody: json({
       allOf: [settingsLayer, { type: 'object', properties: { checkSync: { type: 'boolean' } } }],
     }),
-    responses: { 200: ok('the layer as stored', settingsLayer), 400: err, ...forbidden, 404: err },
+    responses: { 200: ok('the layer as stored', settingsLayer), 400: err, ...forbidden, 404: err, 413: err },
   },
 });
 

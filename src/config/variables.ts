@@ -423,6 +423,14 @@ export const VARIABLES = {
     meaning:
       'the operator default settings layer, `{"<family>": [{"name": ..., "value": ...}]}`, checked at start-up (docs/settings.md)',
   }),
+  SETTINGS_TENANT_MAX_BYTES: int({
+    section: 'provisioning',
+    default: 1024 * 1024,
+    min: 64 * 1024,
+    max: 1024 * 1024 * 1024,
+    meaning:
+      "bytes of one tenant's settings layers in Redis (tenant, sites and devices together); a change past it is refused with 413 (docs/settings.md)",
+  }),
   EXTRA_MODELS: list({
     section: 'provisioning',
     default: [],
@@ -442,7 +450,8 @@ export const VARIABLES = {
     section: 'provisioning',
     default: [],
     accepts: `comma list of ${COMMON_FIELDS.join(', ')}`,
-    meaning: 'the common settings the minimal configuration carries too (docs/settings.md)',
+    meaning:
+      'the common settings the minimal configuration carries too, shown to anyone who knows a MAC (docs/settings.md)',
     check: (e) => (isCommonField(e) ? null : `"${e}" is none of ${COMMON_FIELDS.join(', ')}`),
   }),
   PROVISIONING_MISS_LIMIT: int({

@@ -238,9 +238,13 @@ export const SETTINGS_FORMATS: Readonly<Record<SettingFamily, SettingsFormat | n
       'a Gigaset SYMB_ITEM ID: names separated by dots, each optionally indexed (BS_IP_Data1.aucS_SNTP_SERVER, BS_X.ast[0].y)',
     name: /^[A-Za-z][A-Za-z0-9_]*(?:\[(?:[0-9]{1,3}|%)\])?(?:\.[A-Za-z][A-Za-z0-9_]*(?:\[(?:[0-9]{1,3}|%)\])?)+$/,
     valueForm:
-      'a number (decimal or 0x hex) or a string in double quotes without quotes, <, > or control characters inside',
+      'a number (decimal or 0x hex), 0x bytes separated by commas (0x00,0x00) or a string in double quotes without quotes, <, > or control characters inside',
+    // A byte list is how the bases take an array at once (`BS_CUSTOM.aucKdsPin[%]` = `0x00,0x00`,
+    // the system PIN: W N510 `base.tpl:139-141`).
     value: (v) =>
-      /^(?:0x[0-9A-Fa-f]{1,16}|[0-9]{1,20}|"[^"'<>\u0000-\u001f\u007f-\u009f\u2028\u2029]*")$/.test(v),
+      /^(?:0x[0-9A-Fa-f]{1,16}(?:,0x[0-9A-Fa-f]{1,16})*|[0-9]{1,20}|"[^"'<>\u0000-\u001f\u007f-\u009f\u2028\u2029]*")$/.test(
+        v,
+      ),
     owned: OWNED.gigaset,
     placement: 'SYMB_ITEM elements before the provisioning URL and credentials',
   },

@@ -1,15 +1,13 @@
 import type { Config } from '../config';
 import type { RenderedDevice } from '../store/provisioning';
 import { configFileName, renderFull } from './files';
+import { MASK, maskSecrets } from './mask';
+import { familyOf } from '../domain/setting-formats';
 import type { FileSettingsSource } from './settings';
 import type { Origin, TemplateFile, TemplateSet } from './templates';
+
+export { MASK };
 import { moduleFor } from './vendors';
-
-/** Setting names whose values are secrets (`security.user_password`, `admin_pw`, Grandstream's P2 and P196, ...). */
-const SECRET_ITEM = /pass|pwd|_pw\b|secret|token|key$|^P(?:2|196)$/i;
-
-/** What stands for every secret in an effective file. */
-export const MASK = '********';
 
 /** A device's full file as it would be served now, secrets masked, and the templates it came from. */
 export interface EffectiveFile {
@@ -43,9 +41,12 @@ export async function effectiveFile(
   };
   const used: TemplateFile[] = [];
   const { items } = await settings.full(module, device, await settings.tenantSettings(device.tenant));
-  // A setting may hold a secret of the vendor's own (an admin password, a VPN key): masked by its name.
-  const shown = items.map((i) => (SECRET_ITEM.test(i.name) ? { ...i, value: MASK } : i));
-  const body = renderFull(config, templates, module, fm, masked, MASK, shown, used);
+  // A setting or an operator's template may hold a secret of the vendor's own (an admin password, a
+  // PIN, a URL with a credential): masked in the rendered file, by where it stands (mask.ts).
+  const body = maskSecrets(
+    familyOf(device.vendor),
+    renderFull(config, templates, module, fm, masked, MASK, items, used),
+  );
   return {
     file,
     contentType: module.contentType,

@@ -167,6 +167,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     config,
     new Settings(store.redis, { eventsMaxLen: config.eventsMaxLen }),
     MAX_CACHED_BODIES,
+    now,
   );
   const gate = new Gate(config.provisioningUpstream, metrics, log, now);
   const basePath = new URL(config.provisioningBaseUrl).pathname.replace(/\/+$/, '');

@@ -11,7 +11,7 @@ import type { VendorModule } from './vendors';
 /**
  * The setting items of a device's files (docs/settings.md). A file's items are made of the
  * tenant's settings version and common settings (read with the decision, in the same script),
- * the device's family, model, site and MAC; kept by all of them, they are read from Redis once
+ * the device's family, model, site and MAC, and the year; kept by all of them, they are read from Redis once
  * per change (one HMGET), on every process, and the body cache keys its bodies by the same text.
  */
 export class FileSettingsSource {
@@ -21,6 +21,8 @@ export class FileSettingsSource {
     private readonly config: Config,
     private readonly settings: Pick<Settings, 'forDevice' | 'tenantSettings'>,
     max: number,
+    /** The clock whose year the zones' rules are read for (the files follow it across New Year). */
+    private readonly now: () => number = Date.now,
   ) {
     this.kept = new BoundedMap(max);
   }
@@ -36,12 +38,12 @@ export class FileSettingsSource {
     device: RenderedDevice,
     tenant: TenantSettings,
   ): Promise<FileSettings> | FileSettings {
-    return this.items('full', module, device, tenant, async () => {
+    return this.items('full', module, device, tenant, async (year) => {
       const family = familyOf(device.vendor);
       const l = await this.settings.forDevice(device.tenant, family, device.site, device.mac);
       const common = effectiveCommon(tenant.common, l.siteCommon);
       return mergeItems([
-        module.commonItems(common, device.model),
+        module.commonItems(common, device.model, year),
         this.config.settingsDefault[family] ?? [],
         l.tenant,
         l.site,
@@ -57,7 +59,7 @@ export class FileSettingsSource {
     tenant: TenantSettings,
   ): Promise<FileSettings> | FileSettings {
     if (this.config.minimalSettings.length === 0) return { key: '', items: [] };
-    return this.items('minimal', module, device, tenant, async () => {
+    return this.items('minimal', module, device, tenant, async (year) => {
       const l = await this.settings.forDevice(
         device.tenant,
         familyOf(device.vendor),
@@ -65,7 +67,7 @@ export class FileSettingsSource {
         device.mac,
       );
       const common = pickCommon(effectiveCommon(tenant.common, l.siteCommon), this.config.minimalSettings);
-      return module.commonItems(common, device.model);
+      return module.commonItems(common, device.model, year);
     });
   }
 
@@ -74,11 +76,15 @@ export class FileSettingsSource {
     module: VendorModule,
     device: RenderedDevice,
     tenant: TenantSettings,
-    read: () => Promise<readonly SettingItem[]>,
+    read: (year: number) => Promise<readonly SettingItem[]>,
   ): Promise<FileSettings> | FileSettings {
     const c = tenant.common;
+    // The zones' rules are this year's: a process running across New Year makes new items (and,
+    // the body keys holding this key, new bodies) instead of keeping last year's DST dates.
+    const year = new Date(this.now()).getUTCFullYear();
     const key = [
       kind,
+      year,
       device.tenant,
       tenant.version,
       c.timeZone ?? '',
@@ -91,7 +97,7 @@ export class FileSettingsSource {
     ].join('\0');
     const items = this.kept.get(key);
     if (items !== undefined) return { key, items };
-    return read().then((made) => {
+    return read(year).then((made) => {
       this.kept.set(key, made);
       return { key, items: made };
     });

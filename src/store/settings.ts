@@ -70,13 +70,18 @@ export class Settings {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Applies a change; answers the new settings version, or why not. */
+  /**
+   * Applies a change; answers the new settings version, or why not: `too_large` when the tenant's
+   * settings would grow past `maxBytes` (bytes of the settings hash's fields and values, every layer
+   * of the tenant counted; SETTINGS_TENANT_MAX_BYTES).
+   */
   async put(
     tenant: string,
     at: LayerScope,
     change: LayerChange,
     actor: string,
-  ): Promise<number | 'no_tenant' | 'no_device'> {
+    maxBytes: number,
+  ): Promise<number | 'no_tenant' | 'no_device' | { tooLarge: { bytes: number; max: number } }> {
     const k = keys.tenant(tenant);
     const parts: string[] = [];
     for (const [family, items] of Object.entries(change.items))
@@ -100,6 +105,7 @@ export class Settings {
           at.scope,
           at.scope === 'site' ? at.site : at.scope === 'device' ? at.mac : '',
           suffix(at),
+          maxBytes,
           parts.length / 2,
           ...parts,
           ...tenantFields,
@@ -109,6 +115,8 @@ export class Settings {
       const m = err instanceof Error ? err.message : '';
       if (m.includes('no_tenant')) return 'no_tenant';
       if (m.includes('no_device')) return 'no_device';
+      const large = /too_large (\d+) (\d+)/.exec(m);
+      if (large) return { tooLarge: { bytes: Number(large[1]), max: Number(large[2]) } };
       throw err;
     }
   }

@@ -54,10 +54,17 @@ export function settingsRoutes(
     const change = parseLayerChange(rest, at.scope !== 'device');
     const unknown = Object.keys(rest).filter((k) => k !== 'items' && k !== 'common');
     if (unknown.length > 0) throw new InputError(`unknown field "${unknown[0]}"`, unknown[0]);
-    const version = await settings.put(tenant, at, change, actor(req));
+    const version = await settings.put(tenant, at, change, actor(req), config.settingsTenantMaxBytes);
     if (version === 'no_tenant')
       throw new HttpError(404, 'unknown_tenant', `tenant "${tenant}" does not exist`);
     if (version === 'no_device') throw new HttpError(404, 'unknown_device', 'the device does not exist');
+    if (typeof version === 'object')
+      throw new HttpError(
+        413,
+        'settings_too_large',
+        `the tenant's settings would take ${version.tooLarge.bytes} bytes, more than the ${version.tooLarge.max} ` +
+          "this service keeps for one tenant (all its layers together): remove items, or sites' or devices' layers, first",
+      );
     const layer = await settings.get(tenant, at);
     if (wanted !== true) return layer;
     return { ...layer, checkSync: await notify(tenant, concerned(await devices(change), change)) };

@@ -28,8 +28,8 @@ function hms(seconds: number): string {
 }
 
 /** Time as W writes it (`common.py:360-380`); the ATAs have no display, so no language item. */
-function commonItems(settings: CommonSettings): SettingItem[] {
-  const { rules, ntp } = readCommon(settings);
+function commonItems(settings: CommonSettings, _model: string, year: number): SettingItem[] {
+  const { rules, ntp } = readCommon(settings, year);
   const dst = rules?.dst;
   return [
     ...(rules

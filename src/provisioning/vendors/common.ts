@@ -1,9 +1,9 @@
 import { ntpHost, type CommonSettings } from '../../domain/settings';
-import { currentYear, zoneRules, type ZoneRules } from './tz';
+import { zoneRules, type ZoneRules } from './tz';
 
 /** The common settings as every vendor module's `commonItems` reads them. */
 export interface CommonInputs {
-  /** The zone's rules this year; null: no zone set. */
+  /** The zone's rules in the year the file is rendered for; null: no zone set. */
   readonly rules: ZoneRules | null;
   /** The NTP host to write (see ntpHost); null: none set, or one on a port the items cannot name. */
   readonly ntp: string | null;
@@ -11,9 +11,9 @@ export interface CommonInputs {
   readonly language: string | undefined;
 }
 
-export function readCommon(settings: CommonSettings): CommonInputs {
+export function readCommon(settings: CommonSettings, year: number): CommonInputs {
   return {
-    rules: settings.timeZone === undefined ? null : rulesOf(settings.timeZone),
+    rules: settings.timeZone === undefined ? null : rulesOf(settings.timeZone, year),
     ntp: settings.ntpServer === undefined ? null : ntpHost(settings.ntpServer),
     language: settings.phoneLanguage,
   };
@@ -28,9 +28,9 @@ export function lookup<T>(table: Readonly<Record<string, T>>, key: string | unde
  * A stored zone the runtime's tz database does not know (checked when it was set, but a Node
  * upgrade can drop a name): no time items, rather than no file for the phone.
  */
-function rulesOf(zone: string): ZoneRules | null {
+function rulesOf(zone: string, year: number): ZoneRules | null {
   try {
-    return zoneRules(zone, currentYear());
+    return zoneRules(zone, year);
   } catch (e) {
     if (e instanceof RangeError) return null;
     throw e;

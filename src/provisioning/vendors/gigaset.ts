@@ -71,31 +71,39 @@ const LANGUAGES: Readonly<Record<string, number>> = {
 const hex = (n: number) => `0x${n.toString(16)}`;
 
 /**
- * N510: zone code, the base's own automatic DST, NTP server and web language (W N510
- * `base.tpl:130-156`). N720: the NTP server only (W N720 `base.tpl:76-78`); W writes no zone or
- * language code for it.
+ * N510: zone code, the base's own automatic DST, NTP server and web language, in `BS_IP_Data1`
+ * (W N510 `base.tpl:130-156`). N720: the same zone codes (W `common.py:225-230` fills the one
+ * `XX_timezone_code` both templates read), the DST flag and the web language in `BS_IP_Data`, the
+ * language in decimal (W N720 `base.tpl:73,81-82`), and the NTP server with its sync flag
+ * (`base.tpl:76-78`).
  */
-function commonItems(settings: CommonSettings, model: string): SettingItem[] {
-  const { rules, ntp, language } = readCommon(settings);
-  if (/N720/i.test(model)) {
-    return ntp
-      ? [
-          { name: 'BS_IP_Data.aucS_TIME_NTP_SERVER[%]', value: `"${ntp}"` },
-          { name: 'BS_IP_Data.ucB_TIME_USE_AUTOMATIC_NTP_SYN', value: '1' },
-        ]
-      : [];
-  }
+function commonItems(settings: CommonSettings, model: string, year: number): SettingItem[] {
+  const { rules, ntp, language } = readCommon(settings, year);
   const zone = rules ? lookup(ZONE_CODES, hhmm(rules.standardOffset)) : undefined;
   const lang = lookup(LANGUAGES, language);
+  const n720 = /N720/i.test(model);
+  const tree = n720 ? 'BS_IP_Data' : 'BS_IP_Data1';
   return [
     ...(rules && zone !== undefined
       ? [
-          { name: 'BS_IP_Data1.uiI_TIME_TIMEZONE', value: hex(zone) },
-          { name: 'BS_IP_Data1.ucB_TIME_USE_AUTOMATIC_DST', value: hex(rules.dst ? 1 : 0) },
+          { name: `${tree}.uiI_TIME_TIMEZONE`, value: hex(zone) },
+          {
+            name: `${tree}.ucB_TIME_USE_AUTOMATIC_DST`,
+            value: n720 ? String(rules.dst ? 1 : 0) : hex(rules.dst ? 1 : 0),
+          },
         ]
       : []),
-    ...(ntp ? [{ name: 'BS_IP_Data1.aucS_TIME_NTP_SERVER', value: `"${ntp}"` }] : []),
-    ...(lang !== undefined ? [{ name: 'BS_IP_Data1.ucI_HTTPLANGUAGE', value: hex(lang) }] : []),
+    ...(ntp
+      ? n720
+        ? [
+            { name: 'BS_IP_Data.aucS_TIME_NTP_SERVER[%]', value: `"${ntp}"` },
+            { name: 'BS_IP_Data.ucB_TIME_USE_AUTOMATIC_NTP_SYN', value: '1' },
+          ]
+        : [{ name: 'BS_IP_Data1.aucS_TIME_NTP_SERVER', value: `"${ntp}"` }]
+      : []),
+    ...(lang !== undefined
+      ? [{ name: `${tree}.ucI_HTTPLANGUAGE`, value: n720 ? String(lang) : hex(lang) }]
+      : []),
   ];
 }
 

@@ -2,7 +2,7 @@ import type { CommonSettings, SettingItem } from '../../domain/settings';
 import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { xmlEscape } from '../render';
 import { lookup, readCommon } from './common';
-import { currentYear, posixTz } from './tz';
+import { posixTz } from './tz';
 import { bootFile, configFile, firstUserAgent, type VendorModule } from './types';
 
 const FILE = /^cfg([0-9a-f]{12})\.xml$/;
@@ -36,17 +36,21 @@ const LANGUAGES: Readonly<Record<string, string>> = {
 
 /**
  * P64 `customize` with the zone's POSIX TZ string in P246 (F `grandstream/grp2612/{$mac}.xml:3887-3905`,
- * `ht704/{$mac}.xml:2023-2030`), so every zone works, not only those of P64's list; P30 the NTP
+ * `ht704/{$mac}.xml:2023-2030`), so every zone works, not only those of P64's list, and P143 0 so DHCP option 2 does
+ * not replace it; P30 the NTP
  * server (W `common/templates/base.tpl:7-14`).
  */
-function commonItems(settings: CommonSettings): SettingItem[] {
-  const { rules, ntp, language } = readCommon(settings);
+function commonItems(settings: CommonSettings, _model: string, year: number): SettingItem[] {
+  const { rules, ntp, language } = readCommon(settings, year);
   const lang = lookup(LANGUAGES, language);
   return [
     ...(rules && settings.timeZone !== undefined
       ? [
           { name: 'P64', value: 'customize' },
-          { name: 'P246', value: posixTz(settings.timeZone, rules, currentYear()) },
+          { name: 'P246', value: posixTz(settings.timeZone, rules, year) },
+          // "Allow DHCP Option 2 to Override Time Zone Setting" defaults to yes (F
+          // `grandstream/grp2612/{$mac}.xml:3897-3900`): the network's offset would replace the zone.
+          { name: 'P143', value: '0' },
         ]
       : []),
     ...(ntp ? [{ name: 'P30', value: ntp }] : []),

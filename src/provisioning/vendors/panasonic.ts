@@ -41,8 +41,8 @@ function dstChange(which: 'START' | 'STOP', c: DstChange): SettingItem[] {
 }
 
 /** F `panasonic/tgp550/{$mac}.cfg:18-28` (time, minutes), :103 and W `common/templates/base.tpl:16` (NTP). */
-function commonItems(settings: CommonSettings): SettingItem[] {
-  const { rules, ntp, language } = readCommon(settings);
+function commonItems(settings: CommonSettings, _model: string, year: number): SettingItem[] {
+  const { rules, ntp, language } = readCommon(settings, year);
   const dst = rules?.dst;
   const lang = lookup(LANGUAGES, language);
   return [

@@ -22,8 +22,8 @@ function dstChange(c: DstChange): string {
  * CLI lines, `name value` (W `common/templates/base.tpl:3-16`, offsets and rule from
  * `common.py:315-326`); the SmartNode has no display, so no language item.
  */
-function commonItems(settings: CommonSettings): SettingItem[] {
-  const { rules, ntp } = readCommon(settings);
+function commonItems(settings: CommonSettings, _model: string, year: number): SettingItem[] {
+  const { rules, ntp } = readCommon(settings, year);
   const dst = rules?.dst;
   return [
     ...(rules ? [{ name: 'clock local default-offset', value: hhmm(rules.standardOffset) }] : []),

@@ -60,8 +60,8 @@ function timeItems(rules: ZoneRules): SettingItem[] {
   ];
 }
 
-function commonItems(settings: CommonSettings): SettingItem[] {
-  const { rules, ntp, language } = readCommon(settings);
+function commonItems(settings: CommonSettings, _model: string, year: number): SettingItem[] {
+  const { rules, ntp, language } = readCommon(settings, year);
   const lang = lookup(LANGUAGES, language);
   return [
     ...(rules ? timeItems(rules) : []),

@@ -2,7 +2,7 @@ import type { CommonSettings, SettingItem } from '../../domain/settings';
 import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { xmlEscape } from '../render';
 import { lookup, readCommon } from './common';
-import { currentYear, sameRules, zoneRules, type ZoneRules } from './tz';
+import { sameRules, zoneRules, type ZoneRules } from './tz';
 import { bootFile, configFile, modelAndMac, type VendorModule } from './types';
 
 const HTM = /^snom[A-Za-z0-9]{2,12}-([0-9A-F]{12})\.htm$/;
@@ -54,15 +54,15 @@ const ZONE_CODES: readonly (readonly [string, string])[] = [
  * takes Berlin's GER+1, Toronto New York's USA-5); none: no item, the phone keeps its own zone
  * (a code with other rules would put its clock off for part of the year).
  */
-function snomZoneCode(zone: string, rules: ZoneRules): string | null {
+function snomZoneCode(zone: string, rules: ZoneRules, year: number): string | null {
   const exact = ZONE_CODES.find(([z]) => z === zone);
   if (exact) return exact[1];
-  return ZONE_CODES.find(([z]) => sameRules(zoneRules(z, currentYear()), rules))?.[1] ?? null;
+  return ZONE_CODES.find(([z]) => sameRules(zoneRules(z, year), rules))?.[1] ?? null;
 }
 
-function commonItems(settings: CommonSettings): SettingItem[] {
-  const { rules, ntp, language } = readCommon(settings);
-  const code = rules && settings.timeZone !== undefined ? snomZoneCode(settings.timeZone, rules) : null;
+function commonItems(settings: CommonSettings, _model: string, year: number): SettingItem[] {
+  const { rules, ntp, language } = readCommon(settings, year);
+  const code = rules && settings.timeZone !== undefined ? snomZoneCode(settings.timeZone, rules, year) : null;
   const lang = lookup(LANGUAGES, language);
   return [
     ...(code ? [{ name: 'timezone', value: code }] : []),

@@ -65,10 +65,11 @@ export interface VendorModule {
   /** Override folder names, most specific first, for a device of this family. */
   overrides(device: { readonly vendor: Vendor; readonly model: string }): readonly string[];
   /**
-   * The common settings in this family's own items, for `model` (a field left out: no item). Each
-   * mapping is cited from the references in config/templates/README.md.
+   * The common settings in this family's own items, for `model` (a field left out: no item), the
+   * zone's rules those of `year` (the one the file is rendered in). Each mapping is cited from the
+   * references in config/templates/README.md.
    */
-  commonItems(settings: CommonSettings, model: string): readonly SettingItem[];
+  commonItems(settings: CommonSettings, model: string, year: number): readonly SettingItem[];
 }
 
 export function macFrom(hex: string | undefined): Mac | null {

@@ -209,11 +209,6 @@ function abbreviations(zone: string, rules: ZoneRules, year: number): [string, s
   return ['STD', 'DST'];
 }
 
-/** The year the phones' rules are read for: this one (the files are rendered again at every fetch). */
-export function currentYear(): number {
-  return new Date().getUTCFullYear();
-}
-
 /** 1 = Monday ... 7 = Sunday, for a weekday counted from Sunday = 0. */
 export function isoWeekday(weekday: number): number {
   return weekday === 0 ? 7 : weekday;

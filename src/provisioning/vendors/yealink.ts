@@ -59,10 +59,19 @@ const LANGUAGES: Readonly<Record<string, readonly [string, string]>> = {
 };
 
 /**
+ * The standard offsets `local_time.time_zone` takes: W clamps to -11..+12 (`common.py:431`). A zone
+ * outside (Pacific/Kiritimati +14, Pacific/Tongatapu +13, Etc/GMT+12) gets no time items rather
+ * than W's clamped offset, which would set the clock hours wrong.
+ */
+const MIN_OFFSET = -11 * 3600;
+const MAX_OFFSET = 12 * 3600;
+
+/**
  * Time as W writes it (`common.py:429-448`): the standard offset and a DST rule by week, so every
  * zone works without the phone's own list of zone names; config/templates/README.md, "Common settings".
  */
 function timeItems(rules: ZoneRules): SettingItem[] {
+  if (rules.standardOffset < MIN_OFFSET || rules.standardOffset > MAX_OFFSET) return [];
   const items: SettingItem[] = [
     { name: 'local_time.time_zone', value: shortOffset(rules.standardOffset) },
     { name: 'local_time.summer_time', value: rules.dst ? '1' : '0' },
@@ -78,8 +87,8 @@ function timeItems(rules: ZoneRules): SettingItem[] {
   ];
 }
 
-function commonItems(settings: CommonSettings, model: string): SettingItem[] {
-  const { rules, ntp, language } = readCommon(settings);
+function commonItems(settings: CommonSettings, model: string, year: number): SettingItem[] {
+  const { rules, ntp, language } = readCommon(settings, year);
   const lang = lookup(LANGUAGES, language);
   return [
     ...(rules ? timeItems(rules) : []),

@@ -3,13 +3,34 @@
 -- renders a changed file at the phone's next fetch.
 -- KEYS: settings, tenant, events, the device ('' unless the layer is a device's)
 -- ARGV: now, maxlen, actor, scope ('tenant' | 'site' | 'device'), the site or MAC ('' for the
---       tenant), the layer's field suffix, the number n of parts, then n pairs of part (a family:
---       its items' JSON; a common field of a site: its value; '' clears it), then for the tenant
---       pairs of common field and value ('' clears it) written on the tenant record
--- Reply: the new settings version (the same when nothing changed) | error 'no_tenant' | error 'no_device'
+--       tenant), the layer's field suffix, the tenant's bound in bytes (SETTINGS_TENANT_MAX_BYTES),
+--       the number n of parts, then n pairs of part (a family: its items' JSON; a common field of a
+--       site: its value; '' clears it), then for the tenant pairs of common field and value ('' clears
+--       it) written on the tenant record
+-- Reply: the new settings version (the same when nothing changed) | error 'no_tenant' | error 'no_device' | error 'too_large <bytes after> <bound>'
 local now, maxlen, actor, scope, name, suffix = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local maxBytes = tonumber(ARGV[7])
 if redis.call('HEXISTS', KEYS[2], 'createdAt') == 0 then return redis.error_reply('no_tenant') end
 if scope == 'device' and redis.call('EXISTS', KEYS[4]) == 0 then return redis.error_reply('no_device') end
+
+local n = tonumber(ARGV[8])
+-- The tenant's settings hash in bytes of field names and values, before and after the change:
+-- counted here, in the script that writes, so that changes sent at once cannot each fit alone; a
+-- change that grows nothing passes, so a bound lowered later never keeps a tenant from removing.
+local before = 0
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  before = before + #field + redis.call('HSTRLEN', KEYS[1], field)
+end
+local after = before
+for i = 0, n - 1 do
+  local field, json = ARGV[9 + 2 * i] .. '\31' .. suffix, ARGV[10 + 2 * i]
+  local old = redis.call('HGET', KEYS[1], field)
+  if old then after = after - #field - #old end
+  if json ~= '' then after = after + #field + #json end
+end
+if after > maxBytes and after > before then
+  return redis.error_reply('too_large ' .. after .. ' ' .. maxBytes)
+end
 
 -- An item list's names and values; a stored list that does not decode reads as empty.
 local function items(json)
@@ -24,10 +45,9 @@ local function items(json)
 end
 
 local COMMON = { timeZone = true, ntpServer = true, phoneLanguage = true }
-local n = tonumber(ARGV[7])
 local changes = 0
 for i = 0, n - 1 do
-  local part, json = ARGV[8 + 2 * i], ARGV[9 + 2 * i]
+  local part, json = ARGV[9 + 2 * i], ARGV[10 + 2 * i]
   local field = part .. '\31' .. suffix
   local old = redis.call('HGET', KEYS[1], field)
   local fields = { 'scope', scope, 'name', name, 'part', part, 'actor', actor }
@@ -54,7 +74,7 @@ for i = 0, n - 1 do
     audit(KEYS[3], maxlen, now, 'settings_changed', fields)
   end
 end
-for i = 8 + 2 * n, #ARGV, 2 do
+for i = 9 + 2 * n, #ARGV, 2 do
   local field, value = ARGV[i], ARGV[i + 1]
   local old = redis.call('HGET', KEYS[2], field) or ''
   if old ~= value then
