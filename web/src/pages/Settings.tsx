@@ -31,7 +31,12 @@ export function Settings(props: { tenant: string; site: string | null; mac: stri
   const { tenant, site, mac } = props;
   const path = `/tenants/${enc(tenant)}${site !== null ? `/sites/${enc(site)}` : ''}${mac !== null ? `/devices/${enc(mac)}` : ''}/settings`;
   const loaded = useLoad(() => api<Layer>('GET', path), [path]);
-  const [layer, setLayer] = useState<Layer | null>(null);
+  // The layer being edited, with the path it was loaded from: another layer's form (the page
+  // before a site was opened) is never shown under this one's heading, where what is typed would
+  // be overwritten when this one arrives.
+  const [edited, setEdited] = useState<{ path: string; layer: Layer } | null>(null);
+  const layer = edited?.path === path ? edited.layer : null;
+  const setLayer = (l: Layer) => setEdited({ path, layer: l });
   /** Families shown, those loaded and those added; a family removed is saved as an empty list. */
   const [shown, setShown] = useState<SettingFamily[]>([]);
   const [checkSync, setCheckSync] = useState(false);
@@ -43,6 +48,7 @@ export function Settings(props: { tenant: string; site: string | null; mac: stri
     if (!loaded.data) return;
     setLayer(loaded.data);
     setShown(FAMILIES.filter((f) => loaded.data!.items[f] !== undefined));
+    setError(null);
   }, [loaded.data]);
 
   if (!layer) return <Loading error={loaded.error} />;
