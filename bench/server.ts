@@ -104,11 +104,12 @@ async function main(): Promise<void> {
   await store.createDevices(PAP_TENANT, papDevices, 'bench');
   if (created === 'unknown_tenant' || !created.ok) throw new Error('bench: device not created');
   await store.addWhitelist('bench-gate', parseWhitelistEntry('127.0.0.1'), 'bench');
-  await store.createDevices(
+  const gated = await store.createDevices(
     'bench-gate',
     GATE_MACS.map((mac) => device(mac, [account])),
     'bench',
   );
+  if (gated === 'unknown_tenant' || !gated.ok) throw new Error('bench: gate devices not created');
 
   const prov = createProvisioningServer({ config, store, log });
   const admin = createAdminServer({ config, store, log, adminToken: ADMIN_TOKEN });
@@ -224,7 +225,7 @@ async function main(): Promise<void> {
   );
 }
 
-const GATE_MACS = ['001565be0004', '001565be0005'];
+const GATE_MACS = ['001565be0005', '001565be0006'];
 
 /**
  * The gate-mode servers (cached, then asking every time), each with its device's first full
