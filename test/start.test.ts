@@ -17,8 +17,11 @@ function running(pid: number): boolean {
   }
 }
 
-/** The README's command, `npm start`, in the clone, as an operator's shell starts it. */
-async function npmStart(dataDir: string) {
+/**
+ * The README's command, `npm start`, in the clone, as an operator's shell starts it. `spawned` gets
+ * the npm process at once, so that a start that never gets ready is still stopped after the test.
+ */
+async function npmStart(dataDir: string, spawned: (npm: ChildProcess) => void) {
   const [adminPort, provPort] = [await freePort(), await freePort()];
   const child = spawn('npm', ['start'], {
     cwd: PROJECT_ROOT,
@@ -32,6 +35,7 @@ async function npmStart(dataDir: string) {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  spawned(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', () => undefined);
@@ -68,8 +72,7 @@ describe('npm start: signals reach papgate and its embedded redis-server', funct
 
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGKILL'] as const) {
     it(`${signal} to the npm process stops papgate (cleanly) and its redis-server`, async () => {
-      const s = await npmStart(dataDir);
-      npm = s.child;
+      const s = await npmStart(dataDir, (c) => (npm = c));
       started.push(s.papgate);
       process.kill(s.child.pid!, signal);
       await exited(s.child);
