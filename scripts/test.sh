@@ -13,9 +13,10 @@ other=$(papgate_other_node)
 papgate_use_node || exit 1
 echo "tests: $(papgate_node_banner)"
 summary=$(mktemp)
-trap 'rm -f "$summary"' EXIT
+failures=$(mktemp)
+trap 'rm -f "$summary" "$failures"' EXIT
 
-export PAPGATE_TEST_SUMMARY="$summary"
+export PAPGATE_TEST_SUMMARY="$summary" PAPGATE_TEST_FAILURES="$failures"
 npx mocha --reporter test/support/reporter.js
 unit=$?
 bash test/e2e/run.sh
@@ -38,5 +39,9 @@ passed=0 failed=0 skipped=0
 while read -r p f s; do
   passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 done <"$summary"
+if [ -s "$failures" ]; then
+  echo "tests: what failed"
+  sed 's/^/  /' "$failures"
+fi
 echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
 [ "$unit" -eq 0 ] && [ "$e2e" -eq 0 ] && [ "$again" -eq 0 ]

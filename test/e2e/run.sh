@@ -42,6 +42,7 @@ fi
 fail() {
   echo "e2e: 0 passed, 1 failed, 0 skipped ($*)"
   [ -n "${PAPGATE_TEST_SUMMARY:-}" ] && echo "0 1 0" >>"$PAPGATE_TEST_SUMMARY"
+  [ -n "${PAPGATE_TEST_FAILURES:-}" ] && echo "e2e: before the suite: $*" >>"$PAPGATE_TEST_FAILURES"
   exit 1
 }
 for tool in sipp redis-server; do
