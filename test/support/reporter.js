@@ -13,7 +13,9 @@ class PapgateReporter extends Mocha.reporters.Spec {
     const label = process.env.PAPGATE_TEST_LABEL || 'unit';
     runner.on(EVENT_TEST_FAIL, (test, err) => {
       if (!process.env.PAPGATE_TEST_FAILURES) return;
-      const message = String((err && err.message) || err).split('\n')[0].slice(0, 300);
+      const message = String((err && err.message) || err)
+        .split('\n')[0]
+        .slice(0, 300);
       fs.appendFileSync(process.env.PAPGATE_TEST_FAILURES, `${label}: ${test.fullTitle()}: ${message}\n`);
     });
     runner.once(EVENT_RUN_END, () => {
