@@ -241,6 +241,10 @@ export async function sipp(
           '-trace_rtt',
           '-rtt_freq',
           '1',
+          // why a call failed (an unexpected message, a timeout), for the run's folder
+          '-trace_err',
+          '-error_file',
+          path.join(dir, 'errors.log'),
           '-timeout',
           `${timeoutS}s`,
           '-nostdin',

@@ -129,6 +129,8 @@ interface Step {
   app: 'papgate' | 'bare';
   filesServed: number;
   filesRefused: number;
+  /** of the refused: no answer within 10 s, or the connection failed */
+  filesUnanswered: number;
   registerServed: number;
   registerRefused: number;
   ivrCompleted: number;
@@ -257,6 +259,7 @@ async function storm(
     app: app.name,
     filesServed: 0,
     filesRefused: 0,
+    filesUnanswered: 0,
     registerServed: 0,
     registerRefused: 0,
     ivrCompleted: 0,
@@ -279,6 +282,7 @@ async function storm(
     const kind = r.status === 200 ? kindOf(r.body) : null;
     if (kind === null) {
       step.filesRefused += 1;
+      if (r.status === 0) step.filesUnanswered += 1;
       return r.retryAfter ?? RETRY_S;
     }
     step.filesServed += 1;
@@ -444,11 +448,11 @@ function report(steps: Step[]): void {
     `\nN phones, ${PAP_SHARE * 100} % by PAP, rebooting over ${SPREAD_S} s; refused = 503 or no answer (each retried after Retry-After)`,
   );
   console.log(
-    '    N app     files served/refused  REGISTER served/refused  IVR completed/failed  emergency proxied/offered  p99 ms  ready in window (last s)  CPU s',
+    '    N app     files served/refused (no answer)  REGISTER served/refused  IVR completed/failed  emergency proxied/offered  p99 ms  ready in window (last s)  CPU s',
   );
   for (const s of steps)
     console.log(
-      `${String(s.phones).padStart(5)} ${s.app.padEnd(7)} ${`${s.filesServed}/${s.filesRefused}`.padStart(21)} ${`${s.registerServed}/${s.registerRefused}`.padStart(24)} ${`${s.ivrCompleted}/${s.ivrFailed}`.padStart(21)} ${(s.app === 'bare' ? '-' : `${s.emergencyProxied}/${s.emergencyOffered}`).padStart(26)} ${fmt(s.emergencyP99).padStart(7)} ${`${s.ok}/${s.phones} (${fmt(s.lastOkS, 1)})`.padStart(25)} ${fmt(s.cpuS, 1).padStart(6)}`,
+      `${String(s.phones).padStart(5)} ${s.app.padEnd(7)} ${`${s.filesServed}/${s.filesRefused} (${s.filesUnanswered})`.padStart(32)} ${`${s.registerServed}/${s.registerRefused}`.padStart(24)} ${`${s.ivrCompleted}/${s.ivrFailed}`.padStart(21)} ${(s.app === 'bare' ? '-' : `${s.emergencyProxied}/${s.emergencyOffered}`).padStart(26)} ${fmt(s.emergencyP99).padStart(7)} ${`${s.ok}/${s.phones} (${fmt(s.lastOkS, 1)})`.padStart(25)} ${fmt(s.cpuS, 1).padStart(6)}`,
     );
   const first = (app: string, refused: (s: Step) => boolean) =>
     steps.find((s) => s.app === app && refused(s))?.phones ?? '-';
