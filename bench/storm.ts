@@ -68,7 +68,6 @@ const CALL_S = 1.5 + (7 * DIGIT_GAP_MS) / 1000 + 8;
 type Kind = 'full' | 'minimal';
 
 interface Phone extends Device {
-  readonly pap: string;
   readonly needsPap: boolean;
   /** the URL path of its fetch (its credential's path once it has one) */
   url: string;
@@ -213,12 +212,15 @@ async function main(): Promise<void> {
             p.url = `/d/${credential}/${p.mac}.cfg`;
           },
         );
-        if (NGINX_ROOT !== '' && pap.length > 0) {
-          fs.writeFileSync(path.join(NGINX_ROOT, 'full.cfg'), (await get(base, primed[0]!.url)).body);
-          fs.writeFileSync(
-            path.join(NGINX_ROOT, 'minimal.cfg'),
-            (await get(base, `/${pap[0]!.mac}.cfg`)).body,
-          );
+        // nginx serves the same bytes (a phone's full and minimal files differ only in their secrets)
+        if (NGINX_ROOT !== '') {
+          const full = primed.find((p) => !p.needsPap);
+          if (full) fs.writeFileSync(path.join(NGINX_ROOT, 'full.cfg'), (await get(base, full.url)).body);
+          if (pap.length > 0)
+            fs.writeFileSync(
+              path.join(NGINX_ROOT, 'minimal.cfg'),
+              (await get(base, `/${pap[0]!.mac}.cfg`)).body,
+            );
         }
         steps.push(await storm(n, papgate, base, primed, route.port));
       } finally {
