@@ -9,6 +9,7 @@ import path from 'node:path';
 import Srf from 'drachtio-srf';
 import Mrf from 'drachtio-fsmrf';
 import { challengeHeader, checkDigest, parseDigestHeader } from '../src/domain/digest';
+import { INVITE_KEY_HEADER, inviteKey } from '../src/ivr/fsmedia';
 
 const env = process.env;
 const REALM = env.BENCH_BARE_REALM ?? 'papgate-bench';
@@ -35,7 +36,10 @@ async function main(): Promise<void> {
     port: Number(env.BENCH_FREESWITCH_PORT ?? 8021),
     secret: env.BENCH_FREESWITCH_SECRET ?? '',
     listenAddress: '127.0.0.1',
+    listenPort: Number(env.BENCH_FREESWITCH_LISTEN_PORT ?? 8085),
   });
+  // FreeSWITCH takes an INVITE only with the key papgate sends (config/freeswitch/vars.xml)
+  const headers = { [INVITE_KEY_HEADER]: inviteKey(env.BENCH_FREESWITCH_SECRET ?? '') };
   srf.register((req, res) => {
     if (challenge(req, 'authorization'))
       return res.send(401, 'Unauthorized', {
@@ -52,7 +56,7 @@ async function main(): Promise<void> {
     void (async () => {
       let ep: Mrf.Endpoint;
       try {
-        ep = await ms.createEndpoint({ remoteSdp: req.body, codecs: ['PCMU', 'PCMA'] });
+        ep = await ms.createEndpoint({ remoteSdp: req.body, codecs: ['PCMU', 'PCMA'], headers });
       } catch (err) {
         console.error(`bare: cannot create media endpoint (${(err as Error).message})`);
         if (!res.finalResponseSent) res.send(503, 'Service Unavailable');

@@ -119,6 +119,38 @@ function ack(cseq: number, inDialog: boolean): string {
   </send>`;
 }
 
+/**
+ * A call's set-up: INVITE, 407, the INVITE with digest, 200 and ACK (rtd 2 to a 503, rtd 3 from the
+ * authenticated INVITE to its 200). A 503 goes to callShed()'s labels.
+ */
+function callSetup(): string {
+  return `<nop start_rtd="2"/>
+  ${invite(1, false)}
+  <recv response="100" optional="true"/>
+  <recv response="503" optional="true" next="shed_ack1" rtd="2"/>
+  <recv response="407" auth="true"/>
+  ${ack(1, false)}
+  <nop start_rtd="3"/>
+  ${invite(2, true)}
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="503" optional="true" next="shed_ack2" rtd="2"/>
+  <recv response="200" rrs="true" rtd="3"/>
+  ${ack(2, true)}`;
+}
+
+/** The end of a call turned away with 503 at either INVITE: its ACK, then `SHED <mac>`. */
+function callShed(): string {
+  return `<label id="shed_ack1"/>
+  ${ack(1, false)}
+  <nop next="shed"/>
+  <label id="shed_ack2"/>
+  ${ack(2, false)}
+  <label id="shed"/>
+  ${log('SHED')}`;
+}
+
 const DIGITS = [...'0123456789'];
 
 /**
@@ -174,20 +206,7 @@ export function ivrScenario(dir: string, gapMs: number, waitMs: number): string 
   }
   return `${HEAD}
 <scenario name="bench ivr call">
-  <nop start_rtd="2"/>
-  ${invite(1, false)}
-  <recv response="100" optional="true"/>
-  <recv response="503" optional="true" next="shed_ack1" rtd="2"/>
-  <recv response="407" auth="true"/>
-  ${ack(1, false)}
-  <nop start_rtd="3"/>
-  ${invite(2, true)}
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="183" optional="true"/>
-  <recv response="503" optional="true" next="shed_ack2" rtd="2"/>
-  <recv response="200" rrs="true" rtd="3"/>
-  ${ack(2, true)}
+  ${callSetup()}
   <pause milliseconds="1500"/>
   ${digits.join('\n  ')}
   ${play(6, '#')}
@@ -195,18 +214,46 @@ export function ivrScenario(dir: string, gapMs: number, waitMs: number): string 
   ${ok200()}
   ${log('BYE')}
   <nop next="end"/>
-  <label id="shed_ack1"/>
-  ${ack(1, false)}
-  <nop next="shed"/>
-  <label id="shed_ack2"/>
-  ${ack(2, false)}
-  <label id="shed"/>
-  ${log('SHED')}
+  ${callShed()}
   <nop next="end"/>
   <label id="badpap"/>
   ${log('BADPAP')}
   <label id="end"/>
   <Reference variables="d,c,is"/>
+</scenario>
+`;
+}
+
+/**
+ * An emergency call of the storm benchmark (bench/storm.ts): INVITE with digest (407), answered by
+ * the route, BYE after `holdMs`; `CALL <mac>` once the route's 200 came. rtd 3 runs from the
+ * authenticated INVITE to that 200 (papgate's proxying and the route's answer), rtd 2 to a 503,
+ * rtd 1 over the whole call.
+ */
+export function emergencyScenario(holdMs: number): string {
+  return `${HEAD}
+<scenario name="bench emergency call">
+  ${callSetup()}
+  ${log('CALL')}
+  <pause milliseconds="${holdMs}"/>
+  <send retrans="500">
+    <![CDATA[
+      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[field0]@[remote_ip]>;tag=[pid]inv[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      [routes]
+      Call-ID: [call_id]
+      CSeq: 3 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200" rtd="1"/>
+  <nop next="end"/>
+  ${callShed()}
+  <label id="end"/>
 </scenario>
 `;
 }

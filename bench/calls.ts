@@ -16,27 +16,32 @@
  *   BENCH_LOG_LEVEL          papgate's LOG_LEVEL: info (default) or debug
  *   BENCH_PAPGATE_NODE_ARGS  extra node options for papgate, e.g. --cpu-prof --cpu-prof-dir=DIR
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import pino from 'pino';
-import { parseNewDevice } from '../src/domain/device';
-import { restrictedSipPassword } from '../src/domain/pap';
-import { connectRedis } from '../src/store/connect';
-import { freePort, startEmbeddedRedis } from '../src/store/embedded';
-import { Store } from '../src/store/store';
+import { freePort } from '../src/store/embedded';
 import { ivrScenario, registerScenario } from './calls-scenarios';
+import {
+  auth,
+  BARE_PASSWORD,
+  benchFolder,
+  benchStore,
+  cpuMs,
+  csv,
+  type App,
+  type Device,
+  fmt,
+  num,
+  nums,
+  percentile,
+  ratio,
+  SIP,
+  sipp,
+  sleep,
+  startBare,
+  startPapgate,
+} from './sip-bench';
 
 const env = process.env;
-const REPO = path.resolve(__dirname, '../..');
-const SIP = env.E2E_SIP ?? '127.0.0.1:5060';
-const REALM = 'papgate-bench';
-const BARE_PASSWORD = 'bench-password';
-const TICK_MS = 1000 / 100; // /proc/<pid>/stat counts CPU time in clock ticks of 10 ms (USER_HZ)
 
-const nums = (name: string, def: string) => (env[name] ?? def).split(',').map(Number);
-const num = (name: string, def: number) => Number(env[name] ?? def);
 const REGISTER_RATES = nums('BENCH_REGISTER_RATES', '500,1000,1500,2000,2500,3000');
 const REGISTER_SECONDS = num('BENCH_REGISTER_SECONDS', 10);
 const REGISTER_LIMIT = num('BENCH_REGISTER_LIMIT', 1000);
@@ -46,317 +51,15 @@ const DIGIT_GAP_MS = num('BENCH_IVR_DIGIT_GAP_MS', 2600);
 const IVR_LIMIT = num('BENCH_IVR_LIMIT', 100);
 const ONLY = env.BENCH_ONLY ?? '';
 
-for (const host of [SIP.split(':')[0], env.E2E_DRACHTIO_HOST, env.E2E_FREESWITCH_HOST]) {
-  if (host !== undefined && !/^127\./.test(host)) throw new Error(`bench: ${host} is not loopback; refused`);
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** CPU milliseconds (user + system) a process has used so far. */
-function cpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_MS;
-}
-
-function percentile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-interface Device {
-  mac: string;
-  pap: string;
-  password: string;
-}
-
-interface App {
-  readonly name: 'papgate' | 'bare';
-  readonly pids: number[];
-  stop(): Promise<void>;
-}
-
-let tmp = '';
-
-/** Every process this run started (apps, sipp): stopped when the run is interrupted. */
-const children = new Set<ChildProcess>();
-function track<T extends ChildProcess>(child: T): T {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.once(signal, () => {
-    for (const c of children) c.kill('SIGTERM');
-    process.exit(130);
-  });
-
-async function waitFor(what: string, child: ChildProcess, test: () => boolean, ms = 30000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!test()) {
-    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode})`);
-    if (Date.now() > end) throw new Error(`${what} not ready after ${ms} ms`);
-    await sleep(100);
-  }
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), 15000);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-/** The servers test/e2e/servers.sh started (bench/calls.sh), with the secrets it drew for this run. */
-const serverEnv = () => ({
-  DRACHTIO_HOST: env.E2E_DRACHTIO_HOST ?? '127.0.0.1',
-  DRACHTIO_PORT: env.E2E_DRACHTIO_PORT ?? '9022',
-  DRACHTIO_SECRET: env.E2E_DRACHTIO_SECRET ?? '',
-  FREESWITCH_HOST: env.E2E_FREESWITCH_HOST ?? '127.0.0.1',
-  FREESWITCH_PORT: env.E2E_FREESWITCH_PORT ?? '8021',
-  FREESWITCH_SECRET: env.E2E_FREESWITCH_SECRET ?? '',
-});
-
-let run = 0;
-
-/** papgate as it runs in production (dist/src/main.js), logging at info to a file. */
-async function startPapgate(redisUrl: string, redisPid: number, extra: Record<string, string>): Promise<App> {
-  run += 1;
-  const logFile = path.join(tmp, `papgate-${run}.log`);
-  const out = fs.openSync(logFile, 'w');
-  // BENCH_PAPGATE_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=DIR`, profiles papgate under load
-  const nodeArgs = (env.BENCH_PAPGATE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = track(
-    spawn(process.execPath, [...nodeArgs, path.join(REPO, 'dist/src/main.js')], {
-      cwd: REPO,
-      stdio: ['ignore', out, out],
-      env: {
-        PATH: env.PATH,
-        ...serverEnv(),
-        REDIS_URL: redisUrl,
-        DATA_DIR: path.join(tmp, 'data'),
-        ADMIN_PORT: String(await freePort()),
-        ADMIN_TOKEN: 'bench-admin-token-0123456789',
-        PROVISIONING_PORT: String(await freePort()),
-        PROVISIONING_HOST: '127.0.0.1',
-        SIP_REALM: REALM,
-        PROMPTS_DIR: path.join(REPO, 'prompts'),
-        // readiness is read from the info lines "connected to ..."
-        LOG_LEVEL: env.BENCH_LOG_LEVEL === 'debug' ? 'debug' : 'info',
-        // Every phone of the benchmark calls from 127.0.0.1: one source network, whose share would
-        // otherwise be what is measured.
-        IVR_MAX_CALLS_PER_SOURCE: '100000',
-        ...extra,
-      },
-    }),
-  );
-  fs.closeSync(out);
-  const log = () => fs.readFileSync(logFile, 'utf8');
-  await waitFor(
-    `papgate (log ${logFile})`,
-    child,
-    () => /connected to drachtio-server/.test(log()) && /connected to FreeSWITCH/.test(log()),
-  ).catch(async (err: Error) => {
-    await stopChild(child);
-    throw err;
-  });
-  await sleep(500);
-  return { name: 'papgate', pids: [child.pid!, redisPid], stop: () => stopChild(child) };
-}
-
-async function startBare(): Promise<App> {
-  const child = track(
-    spawn(process.execPath, [path.join(REPO, 'dist/bench/calls-bare.js')], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: {
-        PATH: env.PATH,
-        ...Object.fromEntries(Object.entries(serverEnv()).map(([k, v]) => [`BENCH_${k}`, v])),
-        BENCH_BARE_REALM: REALM,
-        BENCH_BARE_PASSWORD: BARE_PASSWORD,
-      },
-    }),
-  );
-  let ready = false;
-  child.stdout!.on('data', (d: Buffer) => (ready ||= d.toString().includes('"ready":true')));
-  await waitFor('bare app', child, () => ready).catch(async (err: Error) => {
-    await stopChild(child);
-    throw err;
-  });
-  await sleep(500);
-  return { name: 'bare', pids: [child.pid!], stop: () => stopChild(child) };
-}
-
-interface SippRun {
-  /** `-trace_logs` lines per outcome (REG, BYE, SHED, BADPAP) */
-  outcomes: Record<string, number>;
-  failed: number;
-  /** rtd 1 (served), rtd 2 (shed) and rtd 3 (answer: authenticated INVITE to 200) in ms, sorted */
-  served: number[];
-  shed: number[];
-  answer: number[];
-  seconds: number;
-}
-
-/** Runs one sipp client to completion in its own folder. */
-async function sipp(
-  name: string,
-  scenario: string,
-  inf: string,
-  args: string[],
-  timeoutS: number,
-): Promise<SippRun> {
-  const dir = path.join(tmp, name);
-  fs.mkdirSync(dir);
-  const sf = path.join(dir, 'scenario.xml');
-  fs.writeFileSync(sf, scenario);
-  const started = Date.now();
-  const port = await freePort();
-  const code = await new Promise<number | null>((resolve) => {
-    const p = track(
-      spawn(
-        'sipp',
-        [
-          SIP,
-          '-sf',
-          sf,
-          '-inf',
-          inf,
-          '-i',
-          '127.0.0.1',
-          '-p',
-          String(port),
-          '-s',
-          '*89',
-          '-trace_stat',
-          '-stf',
-          path.join(dir, 'stat.csv'),
-          '-trace_logs',
-          '-log_file',
-          path.join(dir, 'outcomes.log'),
-          '-trace_rtt',
-          '-rtt_freq',
-          '1',
-          '-timeout',
-          `${timeoutS}s`,
-          '-nostdin',
-          ...args,
-        ],
-        { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
-      ),
-    );
-    p.stderr.on('data', (d: Buffer) => fs.appendFileSync(path.join(dir, 'stderr'), d));
-    p.on('close', resolve);
-  });
-  const seconds = (Date.now() - started) / 1000;
-  const outcomes: Record<string, number> = {};
-  const logPath = path.join(dir, 'outcomes.log');
-  if (fs.existsSync(logPath))
-    for (const line of fs.readFileSync(logPath, 'utf8').split('\n')) {
-      const w = line.trim().split(' ')[0];
-      if (w) outcomes[w] = (outcomes[w] ?? 0) + 1;
-    }
-  const stat = fs.readFileSync(path.join(dir, 'stat.csv'), 'utf8').trim().split('\n');
-  const head = stat[0]!.split(';');
-  const last = stat[stat.length - 1]!.split(';');
-  const failed = Number(last[head.indexOf('FailedCall(C)')]);
-  const served: number[] = [];
-  const shed: number[] = [];
-  const answer: number[] = [];
-  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('_rtt.csv'))) {
-    for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n').slice(1)) {
-      const [, ms, rtd] = line.split(';');
-      if (ms === undefined) continue;
-      const which = rtd?.trim();
-      (which === '2' ? shed : which === '3' ? answer : served).push(Number(ms));
-    }
-  }
-  served.sort((a, b) => a - b);
-  shed.sort((a, b) => a - b);
-  answer.sort((a, b) => a - b);
-  if (code !== 0 && failed === 0 && Object.keys(outcomes).length === 0)
-    throw new Error(
-      `sipp ${name} failed (exit ${code}): ${fs.readFileSync(path.join(dir, 'stderr'), 'utf8').slice(-2000)}`,
-    );
-  return { outcomes, failed, served, shed, answer, seconds };
-}
-
-/** The first two fields of an injection line (see calls-scenarios.ts). */
-const auth = (mac: string, password: string) =>
-  `${mac};[authentication username=${mac} password=${password}]`;
-
-function csv(name: string, rows: string[]): string {
-  const file = path.join(tmp, name);
-  fs.writeFileSync(file, `SEQUENTIAL\n${rows.join('\n')}\n`);
-  return file;
-}
-
-const fmt = (v: number | null, digits = 0) => (v === null || Number.isNaN(v) ? '-' : v.toFixed(digits));
-const ratio = (a: number | null, b: number | null) =>
-  a === null || b === null || b === 0 ? '-' : (a / b).toFixed(2);
-
 async function main(): Promise<void> {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'papgate-bench-calls-'));
+  const tmp = benchFolder('papgate-bench-calls-');
   console.log(`bench:calls: folder ${tmp} (sipp output, papgate logs); SIP ${SIP}; ${os.cpus().length} CPUs`);
-  const silent = pino({ level: 'silent' });
-  const redis = await startEmbeddedRedis({
-    bin: env.REDIS_SERVER_BIN || 'redis-server',
-    dir: path.join(tmp, 'redis'),
-    persistent: false,
-  });
-  const client = await connectRedis(redis.url, silent);
-  const redisPid = Number(/process_id:(\d+)/.exec(await client.info('server'))![1]);
-  const store = new Store(client, {
-    auth: {
-      maxConsecutiveFailures: 3,
-      failedLockSeconds: 60,
-      maxTotalFailures: 9,
-      suspendSeconds: 60,
-      tempWhitelistSeconds: 60,
-    },
-    eventsMaxLen: 100000,
-  });
-  await store.putTenant('bench', { name: 'Bench', language: 'en' }, 'bench');
-  let serial = 0;
-  const devices = async (n: number): Promise<Device[]> => {
-    const out: Device[] = [];
-    while (out.length < n) {
-      const batch = Array.from({ length: Math.min(500, n - out.length) }, () => {
-        serial += 1;
-        return parseNewDevice({
-          mac: `0015be${serial.toString(16).padStart(6, '0')}`,
-          vendor: 'yealink',
-          model: 'T54W',
-          site: 'bench',
-        });
-      });
-      const res = await store.createDevices('bench', batch, 'bench');
-      if (res === 'unknown_tenant' || !res.ok)
-        throw new Error(`cannot create devices: ${JSON.stringify(res)}`);
-      for (const d of res.devices) {
-        const dev = (await store.getDevice('bench', d.mac))!;
-        // papgate runs with SIP_BIND_TO_PROVISIONING_IP on (the default) and sipp sends from 127.0.0.1
-        const password = restrictedSipPassword(dev.sipPassword, '127.0.0.1', true);
-        // sipp reads a password starting with 0x as hex (AKA keys): such a device could not log in
-        if (!password.startsWith('0x')) out.push({ mac: d.mac, pap: d.pap, password });
-      }
-    }
-    return out;
-  };
-  const successful = async (list: Device[]) => {
-    let n = 0;
-    for (const d of list)
-      if ((await store.getDevice('bench', d.mac as never))?.state === 'successful') n += 1;
-    return n;
-  };
+  const bench = await benchStore();
+  const devices = (n: number) => bench.devices(n);
+  const successful = (list: Device[]) => bench.successful(list);
 
   const apps = {
-    papgate: (extra: Record<string, string> = {}) => startPapgate(redis.url, redisPid, extra),
+    papgate: (extra: Record<string, string> = {}) => startPapgate(bench.url, bench.pid, extra),
     bare: () => startBare(),
   };
 
@@ -546,8 +249,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await client.close().catch(() => undefined);
-    await redis.stop();
+    await bench.close();
   }
 }
 

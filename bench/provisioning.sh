@@ -46,34 +46,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-mkdir -p "$TMP/www" "$TMP/nginx"
-NGINX_PORT="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-cat >"$TMP/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $TMP/nginx/body;
-  proxy_temp_path $TMP/nginx/proxy;
-  fastcgi_temp_path $TMP/nginx/fastcgi;
-  uwsgi_temp_path $TMP/nginx/uwsgi;
-  scgi_temp_path $TMP/nginx/scgi;
-  default_type text/plain;
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    root $TMP/www;
-  }
-}
-CONF
-nginx -c "$TMP/nginx/nginx.conf" -p "$TMP/nginx" 2>"$TMP/nginx/start.err" &
-NGINX_PID=$!
-for _ in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$NGINX_PORT") 2>/dev/null && break
-  sleep 0.05
-done
+# shellcheck source=bench/nginx.sh
+. bench/nginx.sh
+bench_nginx "$TMP"
 
 # The gate-mode servers' upstream is this nginx (docs/gate-mode.md).
 BENCH_STATIC_DIR="$TMP/www" BENCH_UPSTREAM="http://127.0.0.1:$NGINX_PORT/upstream/{mac}.cfg" \
