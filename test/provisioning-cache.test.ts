@@ -113,6 +113,24 @@ describe('provisioning: kept bodies and the front handler', () => {
     assert.ok((await get(FILE, '127.0.0.2')).body.includes(ACCOUNT.password));
   });
 
+  it('sends a kept body as bytes: text beyond ASCII and the credential spliced in, the length right', async () => {
+    const name = 'Zoë Müller – Empfang';
+    await f.device('yealink', 'T54W', MAC, { accounts: [{ ...ACCOUNT, displayName: name }] });
+    await whitelist('127.0.0.3');
+    const first = await get(FILE, '127.0.0.3');
+    const credential = credentialIn(first.body)!;
+    for (const answer of [
+      first,
+      await get(`/d/${credential}${FILE}`, '127.0.0.2'),
+      await get(`/d/${credential}${FILE}`, '127.0.0.2', freshPort),
+    ]) {
+      assert.equal(answer.status, 200);
+      assert.ok(answer.body.includes(`account.1.display_name = ${name}`), 'the name as rendered');
+      assert.equal(answer.body.split(credential).length, first.body.split(credential).length);
+      assert.equal(Number(answer.headers['content-length']), Buffer.byteLength(answer.body));
+    }
+  });
+
   it('reads each User-Agent and file name against the device asked for, whatever was read before', async () => {
     // User-Agents and file names are kept as read (src/provisioning/request.ts, server.ts): what a
     // kept reading is compared with is the device of this request.

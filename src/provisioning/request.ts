@@ -85,14 +85,19 @@ export function answersWithDigest(header: string | undefined): boolean {
   return header !== undefined && /^\s*digest\s/i.test(header);
 }
 
+/** User-Agents kept per family. */
+const MAX_USER_AGENTS = 4096;
+
 /**
  * User-Agents read per family: a phone sends the same one on every request and each request reads
  * it twice (userAgentMismatch, certificateOf). Bounded: anyone can send any text.
  */
-const userAgents = new BoundedMap<string, UserAgentInfo | null>(4096);
+const userAgents = new Map(
+  VENDOR_MODULES.map((m) => [m, new BoundedMap<string, UserAgentInfo | null>(MAX_USER_AGENTS)]),
+);
 
 function readUserAgent(module: VendorModule, ua: string): UserAgentInfo | null {
-  return userAgents.memo(`${module.family}\0${ua}`, () => module.parseUserAgent(ua));
+  return userAgents.get(module)!.memo(ua, () => module.parseUserAgent(ua));
 }
 
 function firstNumber(s: string): string | null {
