@@ -33,6 +33,7 @@ need wrk wrk
 need nginx nginx-light
 need redis-server redis-server
 need redis-benchmark redis-tools
+need redis-cli redis-tools
 
 [ -f dist/bench/server.js ] || { echo "bench: run through \`npm run bench\` (it builds first)" >&2; exit 1; }
 

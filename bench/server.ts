@@ -244,7 +244,7 @@ async function main(): Promise<void> {
 const GATE_MACS = ['001565be0005', '001565be0006'];
 
 /** What a Yealink T54W sends with its request for `url` (its MAC in the file name). */
-export function yealinkUserAgent(url: string): string {
+function yealinkUserAgent(url: string): string {
   const mac = /([0-9a-f]{12})\.cfg$/.exec(url)?.[1] ?? '';
   return `Yealink SIP-T54W 96.86.0.100 ${mac.replace(/(..)(?!$)/g, '$1:')}`;
 }
