@@ -12,13 +12,16 @@
  *   gate mode (docs/gate-mode.md) over the upstream BENCH_UPSTREAM names (nginx, serving the
  *   FusionPBX-shaped Yealink file written here into BENCH_STATIC_DIR/upstream/): one keeps the
  *   upstream's file (PROVISIONING_UPSTREAM_CACHE_SECONDS 60), one asks for it on every request (0).
+ * The full answers checked at start are made with a Yealink T54W User-Agent, one after the other:
+ * each one's provision.lua call (keys and arguments as papgate sent them) and its bytes go to
+ * BENCH_STATIC_DIR/floor.json, which the floor app (bench/floor.ts) replays.
  * Prints one JSON line when ready; stops redis-server on SIGTERM/SIGINT.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { createAdminServer } from '../src/admin/server';
 import { loadConfig } from '../src/config';
@@ -30,9 +33,11 @@ import { createProvisioningServer } from '../src/provisioning/server';
 import { connectRedis } from '../src/store/connect';
 import { startEmbeddedRedis } from '../src/store/embedded';
 import { keys } from '../src/store/keys';
+import { scripts } from '../src/store/scripts';
 import { Settings } from '../src/store/settings';
 import { Store } from '../src/store/store';
 import { UPSTREAM_FILES } from '../test/support/upstream';
+import type { FloorTarget } from './floor';
 import { BENCH_ENV, PAP_DEVICES, PAP_TENANT, papDeviceMac } from './pap-devices';
 
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -156,13 +161,19 @@ async function main(): Promise<void> {
   const settingsPath = `/d/${settingsCredential}/001565be0004.cfg`;
   const minimalPath = '/001565be0002.cfg';
   const get = (url: string, authorization?: string) =>
-    prov.inject({ url, remoteAddress: '127.0.0.1', headers: authorization ? { authorization } : {} });
-  const [full, viaCredential, withItems, minimal] = await Promise.all([
-    get(fullPath, fullAuthorization),
-    get(credentialPath),
-    get(settingsPath),
-    get(minimalPath),
-  ]);
+    prov.inject({
+      url,
+      remoteAddress: '127.0.0.1',
+      headers: { 'user-agent': yealinkUserAgent(url), ...(authorization ? { authorization } : {}) },
+    });
+  // One after the other: each full answer's script call is the floor app's (bench/floor.ts).
+  const floor: FloorTarget[] = [];
+  const [full, viaCredential, withItems] = [
+    await floorTarget(floor, fullPath, () => get(fullPath, fullAuthorization)),
+    await floorTarget(floor, credentialPath, () => get(credentialPath)),
+    await floorTarget(floor, settingsPath, () => get(settingsPath)),
+  ];
+  const minimal = await get(minimalPath);
   if (
     full.statusCode !== 200 ||
     !full.body.includes('bench-secret-pw') ||
@@ -182,6 +193,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(process.env.BENCH_STATIC_DIR, 'credential.cfg'), viaCredential.rawPayload);
     fs.writeFileSync(path.join(process.env.BENCH_STATIC_DIR, 'settings.cfg'), withItems.rawPayload);
     fs.writeFileSync(path.join(process.env.BENCH_STATIC_DIR, 'minimal.cfg'), minimal.rawPayload);
+    fs.writeFileSync(path.join(process.env.BENCH_STATIC_DIR, 'floor.json'), JSON.stringify(floor));
   }
 
   let stopping = false;
@@ -207,6 +219,10 @@ async function main(): Promise<void> {
       redisPort: new URL(redis.url).port,
       fullPath,
       fullAuthorization,
+      fullUserAgent: yealinkUserAgent(fullPath),
+      credentialUserAgent: yealinkUserAgent(credentialPath),
+      settingsUserAgent: yealinkUserAgent(settingsPath),
+      minimalUserAgent: yealinkUserAgent(minimalPath),
       credentialPath,
       settingsPath,
       minimalPath,
@@ -226,6 +242,45 @@ async function main(): Promise<void> {
 }
 
 const GATE_MACS = ['001565be0005', '001565be0006'];
+
+/** What a Yealink T54W sends with its request for `url` (its MAC in the file name). */
+function yealinkUserAgent(url: string): string {
+  const mac = /([0-9a-f]{12})\.cfg$/.exec(url)?.[1] ?? '';
+  return `Yealink SIP-T54W 96.86.0.100 ${mac.replace(/(..)(?!$)/g, '$1:')}`;
+}
+
+/**
+ * Answers `request`'s response, and adds to `floor` what the floor app replays of it: the one
+ * provision.lua call papgate made for it (keys and arguments as sent) and the answer's bytes.
+ */
+async function floorTarget(
+  floor: FloorTarget[],
+  url: string,
+  request: () => Promise<LightMyRequestResponse>,
+): Promise<LightMyRequestResponse> {
+  const calls: { keys: string[]; args: string[] }[] = [];
+  const script = scripts.provision;
+  const run = script.run.bind(script);
+  script.run = (redis, keys, args) => {
+    calls.push({ keys, args: args.map(String) });
+    return run(redis, keys, args);
+  };
+  let res: LightMyRequestResponse;
+  try {
+    res = await request();
+  } finally {
+    delete (script as { run?: unknown }).run;
+  }
+  if (calls.length !== 1) throw new Error(`bench: ${url} made ${calls.length} provision.lua calls, not 1`);
+  const { keys, args } = calls[0]!;
+  const nowIndex = args.findIndex((a) => /^[0-9]{13}$/.test(a) && Math.abs(Number(a) - Date.now()) < 60_000);
+  if (nowIndex === -1) throw new Error('bench: no time among the provision.lua arguments');
+  const headers: Record<string, string> = {};
+  for (const name of ['content-type', 'cache-control', 'content-length'])
+    headers[name] = String(res.headers[name]);
+  floor.push({ path: url, keys, args, nowIndex, status: res.statusCode, headers, body: res.body });
+  return res;
+}
 
 /**
  * The gate-mode servers (cached, then asking every time), each with its device's first full

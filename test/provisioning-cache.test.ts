@@ -113,6 +113,54 @@ describe('provisioning: kept bodies and the front handler', () => {
     assert.ok((await get(FILE, '127.0.0.2')).body.includes(ACCOUNT.password));
   });
 
+  it('sends a kept body as bytes: text beyond ASCII and the credential spliced in, the length right', async () => {
+    const name = 'Zoë Müller – Empfang';
+    await f.device('yealink', 'T54W', MAC, { accounts: [{ ...ACCOUNT, displayName: name }] });
+    await whitelist('127.0.0.3');
+    const first = await get(FILE, '127.0.0.3');
+    const credential = credentialIn(first.body)!;
+    for (const answer of [
+      first,
+      await get(`/d/${credential}${FILE}`, '127.0.0.2'),
+      await get(`/d/${credential}${FILE}`, '127.0.0.2', freshPort),
+    ]) {
+      assert.equal(answer.status, 200);
+      assert.ok(answer.body.includes(`account.1.display_name = ${name}`), 'the name as rendered');
+      assert.equal(answer.body.split(credential).length, first.body.split(credential).length);
+      assert.equal(Number(answer.headers['content-length']), Buffer.byteLength(answer.body));
+    }
+  });
+
+  it('reads each User-Agent and file name against the device asked for, whatever was read before', async () => {
+    // User-Agents and file names are kept as read (src/provisioning/request.ts, server.ts): what a
+    // kept reading is compared with is the device of this request.
+    const OTHER = '001565aabbcd' as Mac;
+    const ua = (mac: string) => `Yealink SIP-T54W 96.86.0.100 ${mac.replace(/(..)(?!$)/g, '$1:')}`;
+    await f.device('yealink', 'T54W', MAC);
+    await f.device('yealink', 'T54W', OTHER);
+    await whitelist('127.0.0.3');
+    const mine = credentialIn((await get(FILE, '127.0.0.3')).body)!;
+    const other = credentialIn((await get(`/${OTHER}.cfg`, '127.0.0.3')).body)!;
+    const fetch = (credential: string, mac: string, userAgent: string) =>
+      request(f.port, `/d/${credential}/${mac}.cfg`, {
+        from: '127.0.0.2',
+        headers: { 'user-agent': userAgent },
+      });
+    assert.equal((await fetch(mine, MAC, ua(MAC))).status, 200);
+    assert.equal((await fetch(other, OTHER, ua(MAC))).status, 403, 'the kept User-Agent names another MAC');
+    assert.equal((await fetch(other, OTHER, ua(OTHER))).status, 200);
+    assert.equal((await fetch(mine, MAC, 'Mozilla/4.0 (compatible; snom710-SIP 10.1.54.13)')).status, 403);
+    assert.equal((await fetch(mine, MAC, ua(MAC))).status, 200);
+
+    // The same file name, now a Patton's: its file, not the Yealink's the name was first read for.
+    assert.equal(await f.store.deleteDevice('acme', MAC, 'test'), true);
+    await f.device('patton', 'SN4112', MAC);
+    const patton = await get(FILE, '127.0.0.3');
+    assert.equal(patton.status, 200);
+    assert.doesNotMatch(patton.body, /account\.1\./);
+    assert.ok(patton.body.includes(ACCOUNT.password));
+  });
+
   it('answers through the front handler as through fastify itself', async () => {
     await f.device('yealink', 'T54W', MAC);
     await whitelist('127.0.0.3');

@@ -1,4 +1,4 @@
-import { randomInt, randomBytes, createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { randomInt, randomBytes, createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { canonicalIp } from './whitelist';
 
 export const PAP_LENGTH = 6;
@@ -53,10 +53,11 @@ export function restrictedSipPassword(secret: string, ip: string, bound: boolean
 
 /**
  * The store keeps only this hash. A plain SHA-256 suffices: the credential has 128 random bits,
- * so there is nothing for a slow hash to protect against.
+ * so there is nothing for a slow hash to protect against. One-shot `hash`: no Hash object per
+ * provisioning request.
  */
 export function hashCredential(credential: string, encoding: 'hex' | 'base64url' = 'hex'): string {
-  return createHash('sha256').update(credential, 'utf8').digest(encoding);
+  return hash('sha256', credential, encoding);
 }
 
 export function credentialMatches(credential: string, storedHash: string): boolean {

@@ -15,7 +15,9 @@ export class BoundedMap<K, V> extends Map<K, V> {
 
   /** The value kept for `key`, computed and kept on first use (`compute` must be pure). */
   memo(key: K, compute: () => V): V {
-    if (this.has(key)) return this.get(key) as V;
+    // One lookup for a kept value that is not undefined (the hot paths' case), two otherwise.
+    const kept = this.get(key);
+    if (kept !== undefined || this.has(key)) return kept as V;
     const value = compute();
     this.set(key, value);
     return value;

@@ -9,8 +9,8 @@ import type { FastifyReply } from 'fastify';
 export interface Answer {
   readonly status: number;
   readonly contentType: string;
-  /** Absent: headers only (HEAD). */
-  readonly body?: string;
+  /** Absent: headers only (HEAD). Kept files are bytes: they are sent without encoding them again. */
+  readonly body?: string | Buffer;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -28,7 +28,7 @@ export const STATUS_TEXT: Record<number, string> = {
 };
 
 /** A configuration file (or, for HEAD, its headers only). */
-export function file(contentType: string, body?: string): Answer {
+export function file(contentType: string, body?: string | Buffer): Answer {
   return { status: 200, contentType, body };
 }
 
@@ -50,7 +50,8 @@ export function write(res: ServerResponse, a: Answer): void {
     'cache-control': 'no-store',
     ...a.headers,
   };
-  if (a.body !== undefined) headers['content-length'] = Buffer.byteLength(a.body);
+  if (a.body !== undefined)
+    headers['content-length'] = typeof a.body === 'string' ? Buffer.byteLength(a.body) : a.body.length;
   res.writeHead(a.status, headers);
   res.end(a.body);
 }

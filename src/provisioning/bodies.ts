@@ -16,32 +16,47 @@ const SPLICEABLE = /^[A-Za-z0-9_-]{1,128}$/;
  * pieces around them agree is the body kept; otherwise it is rendered for every request.
  */
 export class BodyCache {
-  private readonly entries: BoundedMap<string, readonly string[] | null>;
+  private readonly entries: BoundedMap<string, readonly Buffer[] | null>;
 
   constructor(max: number) {
     this.entries = new BoundedMap(max);
   }
 
   /**
-   * The body for `key` with `credential` in it (null: the file carries none). `render` renders it
-   * with the credential it is given.
+   * The body for `key` with `credential` in it (null: the file carries none), as the bytes sent.
+   * `render` renders it with the credential it is given.
    */
-  body(key: string, credential: string | null, render: (credential: string | null) => string): string {
-    if (credential !== null && !SPLICEABLE.test(credential)) return render(credential);
-    const pieces = this.entries.get(key);
-    if (pieces === null) return render(credential);
-    if (pieces !== undefined) return credential === null ? pieces[0]! : pieces.join(credential);
-    const made = credential === null ? [render(null)] : this.pieces(render);
-    this.entries.set(key, made);
-    if (made === null) return render(credential);
-    return credential === null ? made[0]! : made.join(credential);
+  body(key: string, credential: string | null, render: (credential: string | null) => string): Buffer {
+    if (credential !== null && !SPLICEABLE.test(credential)) return Buffer.from(render(credential));
+    let pieces = this.entries.get(key);
+    if (pieces === undefined) {
+      pieces = credential === null ? [Buffer.from(render(null))] : this.pieces(render);
+      this.entries.set(key, pieces);
+    }
+    if (pieces === null) return Buffer.from(render(credential));
+    return credential === null ? pieces[0]! : splice(pieces, credential);
   }
 
-  private pieces(render: (credential: string) => string): readonly string[] | null {
+  private pieces(render: (credential: string) => string): readonly Buffer[] | null {
     const a = randomBytes(16).toString('hex');
     const b = randomBytes(16).toString('hex');
     const withA = render(a).split(a);
     const withB = render(b).split(b);
-    return withA.length === withB.length && withA.every((p, i) => p === withB[i]) ? withA : null;
+    return withA.length === withB.length && withA.every((p, i) => p === withB[i])
+      ? withA.map((p) => Buffer.from(p))
+      : null;
   }
+}
+
+/** The pieces with `credential` (SPLICEABLE: one byte a character) between them, in one buffer. */
+function splice(pieces: readonly Buffer[], credential: string): Buffer {
+  let size = credential.length * (pieces.length - 1);
+  for (const p of pieces) size += p.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = pieces[0]!.copy(out, 0);
+  for (let i = 1; i < pieces.length; i++) {
+    at += out.write(credential, at, 'latin1');
+    at += pieces[i]!.copy(out, at);
+  }
+  return out;
 }

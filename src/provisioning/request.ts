@@ -12,7 +12,7 @@ import { parseDigestHeader, type DigestCredentials } from '../domain/digest';
 import { tryParseMac, type Mac } from '../domain/mac';
 import { canonicalIp, ipMatches, type WhitelistEntry } from '../domain/whitelist';
 import { presentedCertificate } from './tls';
-import { VENDOR_MODULES, type VendorModule } from './vendors';
+import { VENDOR_MODULES, type UserAgentInfo, type VendorModule } from './vendors';
 
 /** canonicalIp of socket peers, which repeat (keep-alive, reboot waves): parsing them costs. */
 const peers = new BoundedMap<string, string>(100_000);
@@ -85,6 +85,21 @@ export function answersWithDigest(header: string | undefined): boolean {
   return header !== undefined && /^\s*digest\s/i.test(header);
 }
 
+/** User-Agents kept per family. */
+const MAX_USER_AGENTS = 4096;
+
+/**
+ * User-Agents read per family: a phone sends the same one on every request and each request reads
+ * it twice (userAgentMismatch, certificateOf). Bounded: anyone can send any text.
+ */
+const userAgents = new Map(
+  VENDOR_MODULES.map((m) => [m, new BoundedMap<string, UserAgentInfo | null>(MAX_USER_AGENTS)]),
+);
+
+function readUserAgent(module: VendorModule, ua: string): UserAgentInfo | null {
+  return userAgents.get(module)!.memo(ua, () => module.parseUserAgent(ua));
+}
+
 function firstNumber(s: string): string | null {
   return /[0-9]+/.exec(s)?.[0] ?? null;
 }
@@ -100,8 +115,8 @@ export function userAgentMismatch(
   ua: string | undefined,
 ): boolean {
   if (!ua) return false;
-  const info = module.parseUserAgent(ua);
-  if (info === null) return VENDOR_MODULES.some((m) => m !== module && m.parseUserAgent(ua) !== null);
+  const info = readUserAgent(module, ua);
+  if (info === null) return VENDOR_MODULES.some((m) => m !== module && readUserAgent(m, ua) !== null);
   if (info.mac !== undefined && info.mac !== device.mac) return true;
   if (info.model !== undefined) {
     const a = firstNumber(info.model);
@@ -146,7 +161,7 @@ export function certificateOf(
   const certificate = certificateResult(
     presentedCertificate(req.socket),
     mac,
-    userAgent === undefined ? undefined : module.parseUserAgent(userAgent)?.mac,
+    userAgent === undefined ? undefined : readUserAgent(module, userAgent)?.mac,
   );
   return { certificate, audit: certificateAuditFields(policy, certificate) };
 }

@@ -7,6 +7,7 @@ import { settle } from '../domain/auth';
 import type { Device } from '../domain/device';
 import { certificateRefusal, DEFAULT_DEVICE_CERTIFICATE_POLICY } from '../domain/devicecert';
 import { clientOf } from '../domain/prefix';
+import { BoundedMap } from '../lib/bounded';
 import { LogLimit } from '../lib/loglimit';
 import type { Mac } from '../domain/mac';
 import { challengeHeader } from '../domain/digest';
@@ -112,6 +113,8 @@ const MAX_HINTS = 100_000;
  * 129 candidates (about 5 KB), a site's phones share one address, and anyone can send from many.
  */
 const MAX_CACHED_ADDRESSES = 4096;
+/** File names whose readings by every family are kept (a phone asks for the same names each time). */
+const MAX_CACHED_FILE_NAMES = 4096;
 
 /** What a request was decided to get, as both paths answer it (`decided` in the server). */
 type Decided =
@@ -179,6 +182,8 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   });
   /** What `quick` assumes of devices and addresses. */
   const cache = new QuickCache({ devices: MAX_HINTS, addresses: MAX_CACHED_ADDRESSES });
+  /** matchFile per name: pure, and it tries every family's patterns. */
+  const fileNames = new BoundedMap<string, ReturnType<typeof matchFile>>(MAX_CACHED_FILE_NAMES);
   let seq = 0;
   /** Refusals are logged per client and window: a flood of them is one client's few lines. */
   const logLimit = new LogLimit({
@@ -385,7 +390,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     const name = m?.[2] ?? '';
     // Outside that shape only boot files count (Gigaset bases ask for `/42/2/master.bin`).
     const candidates = m
-      ? matchFile(name)
+      ? fileNames.memo(name, () => matchFile(name))
       : matchFile(p.slice(p.lastIndexOf('/') + 1)).filter((c) => c.match.role === 'boot');
 
     const common = candidates.find((c) => c.match.role === 'common');
@@ -409,7 +414,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       !answersWithDigest(req.headers.authorization) &&
       !gate.covers(moduleFor(hint.vendor))
     ) {
-      const answer = await quick(req, labels, { ip, client, name, mac, pathCredential, hint });
+      const answer = await quick(req, labels, { ip, client, name, mac, pathCredential, hint, candidates });
       if (answer !== null) return answer;
       cache.hints.delete(mac);
     }
@@ -594,11 +599,20 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   const quick = async (
     req: Request,
     labels: Labels,
-    r: { ip: string; client: string; name: string; mac: Mac; pathCredential: string | null; hint: Hint },
+    r: {
+      ip: string;
+      client: string;
+      name: string;
+      mac: Mac;
+      pathCredential: string | null;
+      hint: Hint;
+      /** Every family's reading of `name`. */
+      candidates: ReturnType<typeof matchFile>;
+    },
   ): Promise<Answer | null> => {
     const { ip, name, mac, hint } = r;
     const module = moduleFor(hint.vendor);
-    const fm = module.matchFile(name);
+    const fm = r.candidates.find((c) => c.module === module)?.match ?? null;
     if (fm === null || fm.role !== 'config' || fm.mac !== mac) return null;
     const userAgent = userAgentOf(req);
     if (userAgentMismatch(module, { mac, model: hint.model }, userAgent)) return null;

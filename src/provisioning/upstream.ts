@@ -109,7 +109,7 @@ export class Gate {
 
   /** papgate's full file `own` over the upstream's. */
   merge(upstream: UpstreamFile, own: Answer): Answer {
-    return { ...own, body: FORMATS[upstream.family].merge(upstream.body, own.body!) };
+    return { ...own, body: FORMATS[upstream.family].merge(upstream.body, own.body!.toString()) };
   }
 
   private async request(config: UpstreamConfig, url: string, userAgent: string | undefined): Promise<string> {

@@ -4,6 +4,7 @@ import type { DeviceCertificatePolicy } from '../domain/devicecert';
 import type { MinimalDisplay } from '../domain/display';
 import type { Mac } from '../domain/mac';
 import { hashCredential } from '../domain/pap';
+import { BoundedMap } from '../lib/bounded';
 import type { ProvisioningRefusal } from '../domain/provisioning';
 import { tenantSettingsOf, type TenantSettings } from '../domain/setting-layers';
 import type { WhitelistEntry } from '../domain/whitelist';
@@ -68,6 +69,16 @@ type ProvisionResult =
       readonly tenantSettings: TenantSettings;
     };
 
+/** Tenants whose keys provision() keeps. */
+const MAX_TENANT_KEYS = 10_000;
+
+/** `fields` as the flat field/value list a script takes (`Object.entries().flat()` costs more). */
+function fieldList(fields: Readonly<Record<string, string>>): string[] {
+  const out: string[] = [];
+  for (const k in fields) out.push(k, fields[k]!);
+  return out;
+}
+
 /** A flat field/value list (as a script answers HGETALL) as an object. */
 function pairs(flat: readonly string[]): Record<string, string> {
   const h: Record<string, string> = {};
@@ -81,6 +92,9 @@ function pairs(flat: readonly string[]): Record<string, string> {
  * and the misses of a client (a counter per network and window, in its own slot).
  */
 export class Provisioning extends StorePart {
+  /** keys.tenant per tenant, for the one-script path (it builds every key of the tenant). */
+  private readonly tenantKeys = new BoundedMap<string, ReturnType<typeof keys.tenant>>(MAX_TENANT_KEYS);
+
   constructor(
     ctx: StoreContext,
     private readonly devices: Pick<Devices, 'tenantOfMac'>,
@@ -241,8 +255,10 @@ export class Provisioning extends StorePart {
     },
   ): Promise<ProvisionResult | null> {
     if (!this.provisionsInOneScript) return null;
-    await this.ready();
-    const k = keys.tenant(tenant);
+    // Not `await this.ready()`: once the schema is current that is a turn of the event loop per request.
+    const ready = this.ready();
+    if (ready) await ready;
+    const k = this.tenantKeys.memo(tenant, () => keys.tenant(tenant));
     // As storedCredentialHash keeps it: the SHA-256 in base64url.
     const stored = (credential: string | null) =>
       credential === null ? '' : hashCredential(credential, 'base64url');
@@ -276,7 +292,7 @@ export class Provisioning extends StorePart {
         (p.digest && p.freshCredential) || '',
         p.challengeGraceMs,
         ...sinks.args,
-        ...Object.entries(p.audit).flat(),
+        ...fieldList(p.audit),
       ],
     )) as [string, string?, string[]?, (string | null)?, string[]?];
     const [outcome, reason = ''] = r;
