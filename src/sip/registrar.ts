@@ -20,6 +20,8 @@ export interface RegisterRequest extends AuthRequest {
   readonly source_address: string;
   readonly source_port: number;
   readonly protocol: string;
+  /** drachtio-server's receive time (RegisterAdmission: the request's age) */
+  readonly stackTime?: unknown;
   getParsedHeader(name: 'contact'): { uri: string; params?: Record<string, string | null | undefined> }[];
 }
 
@@ -68,7 +70,7 @@ function requestedExpires(
 
 /**
  * Whether a REGISTER is the second half of a registration (its Authorization answers a challenge
- * papgate signed and that is still fresh), which takes no token of SIP_REGISTER_RATE_LIMIT. Any
+ * papgate signed and that is still fresh), which is finished unless papgate is far behind. Any
  * `Authorization: Digest ...` used to count: 2,400 REGISTERs with made-up ones all went past the
  * limit. Decided without Redis (SipStore.isFreshNonce).
  */
@@ -88,8 +90,8 @@ export async function handleRegister(
   res: SipReply,
   deps: RegistrarDeps,
 ): Promise<void> {
-  const release = deps.admission.admit(answersChallenge(req, deps.sipStore));
-  if (release === null)
+  const release = deps.admission.admit(answersChallenge(req, deps.sipStore), req.stackTime);
+  if (typeof release === 'string')
     return res.send(503, 'Service Unavailable', retryAfter(deps.overloadRetryAfterSeconds));
   try {
     await register(req, res, deps);
