@@ -210,3 +210,93 @@ export function ivrScenario(dir: string, gapMs: number, waitMs: number): string 
 </scenario>
 `;
 }
+
+function bye(cseq: number): string {
+  return `<send retrans="500">
+    <![CDATA[
+      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[field0]@[remote_ip]>;tag=[pid]inv[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      [routes]
+      Call-ID: [call_id]
+      CSeq: ${cseq} BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>`;
+}
+
+/** How long the emergency phone waits for each answer before its call counts as failed. */
+const ANSWER_MS = 10_000;
+
+/**
+ * A phone that never registered calls an emergency number (`-s`): INVITE with digest (407; its
+ * retransmission, when the ACK came late, is let by), the route's 200 relayed by papgate, then its
+ * BYE (`EMERGENCY <mac>`). rtd 1: from the authenticated
+ * INVITE to the route's 200, the time to reach the emergency route and back; rtd 2: to a 503.
+ */
+export function emergencyScenario(): string {
+  return `${HEAD}
+<scenario name="bench emergency call">
+  ${invite(1, false)}
+  <recv response="100" optional="true"/>
+  <recv response="407" auth="true" timeout="${ANSWER_MS}"/>
+  ${ack(1, false)}
+  <nop start_rtd="1"/>
+  <nop start_rtd="2"/>
+  ${invite(2, true)}
+  <label id="answer"/>
+  <recv response="100" optional="true"/>
+  <recv response="407" optional="true" next="answer"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="503" optional="true" next="shed" rtd="2"/>
+  <recv response="200" rrs="true" rtd="1" timeout="${ANSWER_MS}"/>
+  ${ack(2, true)}
+  ${bye(3)}
+  <recv response="200" timeout="${ANSWER_MS}"/>
+  ${log('EMERGENCY')}
+  <nop next="end"/>
+  <label id="shed"/>
+  ${ack(2, false)}
+  ${log('SHED')}
+  <label id="end"/>
+</scenario>
+`;
+}
+
+/** The emergency route: answers every INVITE at once with 200 and SDP, then the caller's BYE. */
+export function emergencyRouteScenario(): string {
+  return `${HEAD}
+<scenario name="bench emergency route">
+  <recv request="INVITE"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]route[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:route@[local_ip]:[local_port]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=- 1 1 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+
+    ]]>
+  </send>
+  <recv request="ACK"/>
+  <recv request="BYE"/>
+  ${ok200()}
+</scenario>
+`;
+}

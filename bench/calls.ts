@@ -7,7 +7,10 @@
  *
  *   BENCH_REGISTER_RATES     REGISTER/s offered, one 10 s step each (500,1000,...,3000)
  *   BENCH_REGISTER_SECONDS   length of a step (10)
- *   BENCH_REGISTER_LIMIT     papgate's SIP_REGISTER_RATE_LIMIT in the overload step (1000)
+ *   BENCH_OVERLOAD_RATE      the bare app's sustained REGISTER/s; the overload step offers twice that
+ *                            to papgate with its defaults (default: the register step's, else a probe)
+ *   BENCH_OVERLOAD_PROBE     REGISTER/s offered to the bare app to measure that rate (3000)
+ *   BENCH_EMERGENCY_RATE     emergency calls per second during the overload step (2)
  *   BENCH_IVR_CALLS          concurrent IVR calls per step (50,100,200,400)
  *   BENCH_IVR_RATE           new calls per second while a step ramps up (50)
  *   BENCH_IVR_DIGIT_GAP_MS   time between the PAP's digits, so that all calls overlap (2600)
@@ -26,7 +29,7 @@ import { restrictedSipPassword } from '../src/domain/pap';
 import { connectRedis } from '../src/store/connect';
 import { freePort, startEmbeddedRedis } from '../src/store/embedded';
 import { Store } from '../src/store/store';
-import { ivrScenario, registerScenario } from './calls-scenarios';
+import { emergencyRouteScenario, emergencyScenario, ivrScenario, registerScenario } from './calls-scenarios';
 
 const env = process.env;
 const REPO = path.resolve(__dirname, '../..');
@@ -39,7 +42,9 @@ const nums = (name: string, def: string) => (env[name] ?? def).split(',').map(Nu
 const num = (name: string, def: number) => Number(env[name] ?? def);
 const REGISTER_RATES = nums('BENCH_REGISTER_RATES', '500,1000,1500,2000,2500,3000');
 const REGISTER_SECONDS = num('BENCH_REGISTER_SECONDS', 10);
-const REGISTER_LIMIT = num('BENCH_REGISTER_LIMIT', 1000);
+const OVERLOAD_RATE = num('BENCH_OVERLOAD_RATE', 0);
+const OVERLOAD_PROBE = num('BENCH_OVERLOAD_PROBE', 3000);
+const EMERGENCY_RATE = num('BENCH_EMERGENCY_RATE', 2);
 const IVR_CALLS = nums('BENCH_IVR_CALLS', '50,100,200,400');
 const IVR_RATE = num('BENCH_IVR_RATE', 50);
 const DIGIT_GAP_MS = num('BENCH_IVR_DIGIT_GAP_MS', 2600);
@@ -77,6 +82,15 @@ interface App {
 }
 
 let tmp = '';
+
+/** drachtio-server's process (bench/calls.sh runs it through test/e2e/servers.sh), when known. */
+function drachtioPid(): number[] {
+  try {
+    return [Number(fs.readFileSync(path.join(env.E2E_SERVERS_RUN ?? '', 'drachtio.pid'), 'utf8').trim())];
+  } catch {
+    return [];
+  }
+}
 
 /** Every process this run started (apps, sipp): stopped when the run is interrupted. */
 const children = new Set<ChildProcess>();
@@ -201,28 +215,34 @@ interface SippRun {
   shed: number[];
   answer: number[];
   seconds: number;
+  /** seconds from the first to the last answer timed (rtd): a rate that does not count sipp's own lag */
+  span: number;
 }
 
-/** Runs one sipp client to completion in its own folder. */
+/**
+ * Runs one sipp to completion (or until `until` aborts) in its own folder: a client of papgate
+ * dialling `service`, or with `uas` a server on `port`.
+ */
 async function sipp(
   name: string,
   scenario: string,
   inf: string,
   args: string[],
   timeoutS: number,
+  o: { service?: string; uas?: boolean; port?: number; until?: AbortSignal } = {},
 ): Promise<SippRun> {
   const dir = path.join(tmp, name);
   fs.mkdirSync(dir);
   const sf = path.join(dir, 'scenario.xml');
   fs.writeFileSync(sf, scenario);
   const started = Date.now();
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   const code = await new Promise<number | null>((resolve) => {
     const p = track(
       spawn(
         'sipp',
         [
-          SIP,
+          ...(o.uas === true ? [] : [SIP]),
           '-sf',
           sf,
           '-inf',
@@ -232,7 +252,7 @@ async function sipp(
           '-p',
           String(port),
           '-s',
-          '*89',
+          o.service ?? '*89',
           '-trace_stat',
           '-stf',
           path.join(dir, 'stat.csv'),
@@ -247,7 +267,7 @@ async function sipp(
           '-nostdin',
           ...args,
         ],
-        { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+        { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], ...(o.until ? { signal: o.until } : {}) },
       ),
     );
     p.stderr.on('data', (d: Buffer) => fs.appendFileSync(path.join(dir, 'stderr'), d));
@@ -268,10 +288,12 @@ async function sipp(
   const served: number[] = [];
   const shed: number[] = [];
   const answer: number[] = [];
+  let [firstAt, lastAt] = [Infinity, -Infinity];
   for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('_rtt.csv'))) {
     for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n').slice(1)) {
-      const [, ms, rtd] = line.split(';');
+      const [at, ms, rtd] = line.split(';');
       if (ms === undefined) continue;
+      [firstAt, lastAt] = [Math.min(firstAt, Number(at)), Math.max(lastAt, Number(at))];
       const which = rtd?.trim();
       (which === '2' ? shed : which === '3' ? answer : served).push(Number(ms));
     }
@@ -283,7 +305,15 @@ async function sipp(
     throw new Error(
       `sipp ${name} failed (exit ${code}): ${fs.readFileSync(path.join(dir, 'stderr'), 'utf8').slice(-2000)}`,
     );
-  return { outcomes, failed, served, shed, answer, seconds };
+  return {
+    outcomes,
+    failed,
+    served,
+    shed,
+    answer,
+    seconds,
+    span: lastAt > firstAt ? (lastAt - firstAt) / 1000 : 0,
+  };
 }
 
 /** The first two fields of an injection line (see calls-scenarios.ts). */
@@ -360,6 +390,8 @@ async function main(): Promise<void> {
     bare: () => startBare(),
   };
 
+  // the bare app's sustained REGISTER/s, which the overload step offers twice to papgate
+  let bareRate = OVERLOAD_RATE;
   try {
     // ---- REGISTER ------------------------------------------------------------------------------
     if (ONLY === '' || ONLY === 'register') {
@@ -431,6 +463,7 @@ async function main(): Promise<void> {
       }
       const pb = best('papgate');
       const bb = best('bare');
+      if (bareRate === 0) bareRate = bb;
       console.log(`highest rate with 0 failed: papgate ${pb}/s, bare ${bb}/s (ratio ${ratio(pb, bb)})`);
       const at = Math.min(pb, bb);
       if (at > 0)
@@ -510,22 +543,87 @@ async function main(): Promise<void> {
         'overload-register.csv',
         regDevices.map((d) => auth(d.mac, d.password)),
       );
-      const offered = 2 * REGISTER_LIMIT;
-      const app = await apps.papgate({ SIP_REGISTER_RATE_LIMIT: String(REGISTER_LIMIT) });
+      if (bareRate === 0) {
+        const bare = await apps.bare();
+        try {
+          const probe = await sipp(
+            'overload-bare-probe',
+            registerScenario(),
+            csv(
+              'overload-bare.csv',
+              regDevices.map((d) => auth(d.mac, BARE_PASSWORD)),
+            ),
+            [
+              '-r',
+              String(OVERLOAD_PROBE),
+              '-m',
+              String(OVERLOAD_PROBE * REGISTER_SECONDS),
+              '-l',
+              String(OVERLOAD_PROBE * 10),
+            ],
+            REGISTER_SECONDS + 40,
+          );
+          bareRate = Math.round((probe.outcomes.REG ?? 0) / Math.max(REGISTER_SECONDS, probe.span));
+          console.log(
+            `\noverload: the bare app served ${bareRate} REGISTER/s of ${OVERLOAD_PROBE}/s offered (failed ${probe.failed}, ${fmt(probe.span, 1)} s; load average ${os.loadavg()[0]!.toFixed(1)})`,
+          );
+        } finally {
+          await bare.stop();
+        }
+        await sleep(2000);
+      }
+      const offered = 2 * bareRate;
+      // Emergency calls of phones that never registered, at a steady rate during the storm, to a
+      // route on loopback that answers at once.
+      const routePort = await freePort();
+      const callers = await devices(50);
+      const emergencies = EMERGENCY_RATE * REGISTER_SECONDS;
+      const app = await apps.papgate({ EMERGENCY_ROUTE: `sip:127.0.0.1:${routePort}` });
       try {
-        const r = await sipp(
-          'overload-register',
-          registerScenario(),
-          inf,
-          ['-r', String(offered), '-m', String(offered * REGISTER_SECONDS), '-l', String(offered * 10)],
-          REGISTER_SECONDS + 40,
-        );
+        const phonesDone = new AbortController();
+        const route = sipp(
+          'overload-emergency-route',
+          emergencyRouteScenario(),
+          csv('overload-route.csv', ['route']),
+          [],
+          REGISTER_SECONDS + 60,
+          { uas: true, port: routePort, until: phonesDone.signal },
+        ).catch((err: Error) => err);
+        // drachtio-server's share: where the time goes when papgate's is low
+        const pids = [...app.pids, ...drachtioPid()];
+        const before = pids.map(cpuMs);
+        const [r, e] = await Promise.all([
+          sipp(
+            'overload-register',
+            registerScenario(),
+            inf,
+            ['-r', String(offered), '-m', String(offered * REGISTER_SECONDS), '-l', String(offered * 10)],
+            REGISTER_SECONDS + 40,
+          ),
+          sipp(
+            'overload-emergency',
+            emergencyScenario(),
+            csv(
+              'overload-emergency.csv',
+              callers.map((d) => auth(d.mac, d.password)),
+            ),
+            ['-r', String(EMERGENCY_RATE), '-m', String(emergencies), '-l', String(emergencies)],
+            REGISTER_SECONDS + 40,
+            { service: '112' },
+          ),
+        ]);
+        const used = pids.map((pid, i) => (cpuMs(pid) - before[i]!) / 1000);
+        phonesDone.abort();
+        await route;
         const ok = r.outcomes.REG ?? 0;
         console.log(
-          `\noverload: REGISTER offered at ${offered}/s, twice SIP_REGISTER_RATE_LIMIT=${REGISTER_LIMIT}, ${REGISTER_SECONDS} s`,
+          `\noverload: REGISTER offered at ${offered}/s, twice the bare app's ${bareRate}/s, to papgate with its defaults, ${REGISTER_SECONDS} s; load average ${os.loadavg()[0]!.toFixed(1)}`,
         );
         console.log(
-          `  served ${ok} (${fmt(ok / REGISTER_SECONDS)}/s, p50 ${fmt(percentile(r.served, 50))} ms, p99 ${fmt(percentile(r.served, 99))} ms); shed with 503 ${r.outcomes.SHED ?? 0} (p50 ${fmt(percentile(r.shed, 50))} ms, p99 ${fmt(percentile(r.shed, 99))} ms); failed ${r.failed}`,
+          `  served ${ok} (${fmt(ok / Math.max(REGISTER_SECONDS, r.span))}/s, p50 ${fmt(percentile(r.served, 50))} ms, p99 ${fmt(percentile(r.served, 99))} ms); shed with 503 ${r.outcomes.SHED ?? 0} (p50 ${fmt(percentile(r.shed, 50))} ms, p99 ${fmt(percentile(r.shed, 99))} ms); failed ${r.failed}; ${fmt(r.span, 1)} s; CPU s node ${fmt(used[0]!, 1)}, redis ${fmt(used[1]!, 1)}, drachtio-server ${fmt(used[2] ?? null, 1)}`,
+        );
+        console.log(
+          `  emergency calls at ${EMERGENCY_RATE}/s: ${emergencies} placed, ${e.outcomes.EMERGENCY ?? 0} answered by the route and ended, shed ${e.outcomes.SHED ?? 0}, failed ${e.failed}; authenticated INVITE to the route's 200 p50 ${fmt(percentile(e.served, 50))} ms, p99 ${fmt(percentile(e.served, 99))} ms`,
         );
       } finally {
         await app.stop();
