@@ -15,6 +15,7 @@ import { LockWatcher } from '../src/sip/lockwatch';
 import { LogLimit } from '../src/lib/loglimit';
 import { SOURCE_PREFIX } from '../src/domain/prefix';
 import { loadConfig } from '../src/config';
+import { Metrics } from '../src/lib/metrics';
 import {
   behind,
   parseStackTime,
@@ -404,7 +405,9 @@ describe('sip: registrar with digest authentication', () => {
   it("papgate behind (the event loop): a new registration gets 503 before any store work, a challenge's answer is finished; far behind, both get 503", async () => {
     let loopDelayMs = 0;
     const logins: Mac[] = [];
+    const metrics = new Metrics();
     const d = deps({
+      metrics,
       admission: admission({ loopDelayMs: () => loopDelayMs }),
       findDevice: (m: Mac) => {
         logins.push(m);
@@ -425,6 +428,9 @@ describe('sip: registrar with digest authentication', () => {
     assert.equal(logins.length, 1, 'only the admitted REGISTER reached the store');
     loopDelayMs = 0;
     assert.equal((await register(request({}), d)).status, 401, 'caught up: admitted again');
+    const { body } = await metrics.expose();
+    assert.match(body, /^papgate_sip_registers_shed_total\{reason="loop_delay"\} 2$/m);
+    assert.match(body, /^papgate_sip_registers_shed_total\{reason="request_age"\} 0$/m);
   });
 
   it('papgate behind (the request waited): a REGISTER drachtio-server received long ago gets 503, one just received is served', async () => {

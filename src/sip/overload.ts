@@ -5,6 +5,8 @@
  * Counters, readings and a token bucket on an injected clock: no timers (service.ts measures).
  */
 
+import type { RegisterShedReason } from '../lib/metrics';
+
 /** Options of the 503 that sheds load (SIP_OVERLOAD_RETRY_AFTER_SECONDS). */
 export function retryAfter(seconds: number): { headers: Record<string, string> } {
   return { headers: { 'Retry-After': String(seconds) } };
@@ -72,11 +74,8 @@ export interface Lateness {
   readonly storeWaitMs: number;
 }
 
-/** Which reading was past its bound; `max_pending` and `rate` are the fixed ceilings. */
-export type RegisterShed = 'request_age' | 'loop_delay' | 'store_wait' | 'max_pending' | 'rate';
-
 /** The first reading past `boundMs`, or null: papgate keeps up. */
-export function behind(l: Lateness, boundMs: number): RegisterShed | null {
+export function behind(l: Lateness, boundMs: number): RegisterShedReason | null {
   if (l.requestAgeMs !== null && l.requestAgeMs > boundMs) return 'request_age';
   if (l.loopDelayMs > boundMs) return 'loop_delay';
   if (l.storeWaitMs > boundMs) return 'store_wait';
@@ -188,7 +187,7 @@ export class RegisterAdmission {
   }
 
   /** A release, or why to answer 503 with Retry-After. */
-  admit(withCredentials: boolean, stackTime: unknown): Release | RegisterShed {
+  admit(withCredentials: boolean, stackTime: unknown): Release | RegisterShedReason {
     if (this.pending.size >= this.o.maxPending) return 'max_pending';
     const late = behind(this.lateness(stackTime), withCredentials ? this.o.farBehindMs : this.o.behindMs);
     if (late !== null) return late;

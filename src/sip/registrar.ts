@@ -3,6 +3,7 @@ import { clientOf, type PrefixLengths } from '../domain/prefix';
 import { strangerText } from '../domain/text';
 import { tryCanonicalIp } from '../domain/whitelist';
 import type { LogLimit } from '../lib/loglimit';
+import type { Metrics } from '../lib/metrics';
 import { isStoreUnavailable } from '../store/connect';
 import type { SipLogin, SipStore } from '../store/sip';
 import {
@@ -44,6 +45,8 @@ export interface RegistrarDeps extends AuthDeps<SipLogin> {
   readonly maxExpiresSeconds: number;
   readonly admission: Pick<RegisterAdmission, 'admit'>;
   readonly overloadRetryAfterSeconds: number;
+  /** Counts the REGISTERs shed, by reason. */
+  readonly metrics?: Pick<Metrics, 'registerShed'>;
   readonly log: Logger;
   readonly now?: () => number;
   /** Appends to the tenant's phone traffic, per client of `source` (Store.appendTraffic). */
@@ -91,8 +94,10 @@ export async function handleRegister(
   deps: RegistrarDeps,
 ): Promise<void> {
   const release = deps.admission.admit(answersChallenge(req, deps.sipStore), req.stackTime);
-  if (typeof release === 'string')
+  if (typeof release === 'string') {
+    deps.metrics?.registerShed(release);
     return res.send(503, 'Service Unavailable', retryAfter(deps.overloadRetryAfterSeconds));
+  }
   try {
     await register(req, res, deps);
   } finally {

@@ -240,6 +240,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       maxExpiresSeconds: sip.registerExpiresSeconds,
       admission: registerAdmission,
       overloadRetryAfterSeconds: sip.overloadRetryAfterSeconds,
+      metrics,
       log,
     }).catch((err: Error) => {
       log.error({ err: err.message }, 'register handler failed');
