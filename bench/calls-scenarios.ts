@@ -73,6 +73,19 @@ export function registerScenario(): string {
 `;
 }
 
+/** sipp's offer, and the emergency route's answer: PCMU and RFC 2833 events at sipp's address. */
+const SDP = `v=0
+      o=- 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-16
+      a=ptime:20
+      a=sendrecv`;
+
 function invite(cseq: number, auth: boolean): string {
   return `<send retrans="500"${cseq === 1 ? ' start_rtd="1"' : ''}>
     <![CDATA[
@@ -87,17 +100,7 @@ function invite(cseq: number, auth: boolean): string {
       Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=- 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-16
-      a=ptime:20
-      a=sendrecv
+      ${SDP}
 
     ]]>
   </send>`;
@@ -284,13 +287,7 @@ export function emergencyRouteScenario(): string {
       Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=- 1 1 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
+      ${SDP}
 
     ]]>
   </send>
