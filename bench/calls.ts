@@ -271,7 +271,17 @@ async function sipp(
       ),
     );
     p.stderr.on('data', (d: Buffer) => fs.appendFileSync(path.join(dir, 'stderr'), d));
-    p.on('close', resolve);
+    // sipp's own -timeout did not end a run whose calls hung (emergency calls under overload held
+    // the step for minutes): SIGUSR1 makes it stop and write its statistics, SIGKILL follows.
+    const stop = setTimeout(() => p.kill('SIGUSR1'), (timeoutS + 5) * 1000);
+    const kill = setTimeout(() => p.kill('SIGKILL'), (timeoutS + 15) * 1000);
+    // `until` aborting kills it with an error event; its close follows
+    p.on('error', () => undefined);
+    p.on('close', (c) => {
+      clearTimeout(stop);
+      clearTimeout(kill);
+      resolve(c);
+    });
   });
   const seconds = (Date.now() - started) / 1000;
   const outcomes: Record<string, number> = {};
