@@ -7,7 +7,10 @@
  *
  *   BENCH_REGISTER_RATES     REGISTER/s offered, one 10 s step each (500,1000,...,3000)
  *   BENCH_REGISTER_SECONDS   length of a step (10)
- *   BENCH_REGISTER_LIMIT     papgate's SIP_REGISTER_RATE_LIMIT in the overload step (1000)
+ *   BENCH_OVERLOAD_RATE      the bare app's sustained REGISTER/s; the overload step offers twice that
+ *                            to papgate with its defaults (default: the register step's, else a probe)
+ *   BENCH_OVERLOAD_PROBE     REGISTER/s offered to the bare app to measure that rate (3000)
+ *   BENCH_EMERGENCY_RATE     emergency calls per second during the overload step (2)
  *   BENCH_IVR_CALLS          concurrent IVR calls per step (50,100,200,400)
  *   BENCH_IVR_RATE           new calls per second while a step ramps up (50)
  *   BENCH_IVR_DIGIT_GAP_MS   time between the PAP's digits, so that all calls overlap (2600)
@@ -18,7 +21,7 @@
  */
 import os from 'node:os';
 import { freePort } from '../src/store/embedded';
-import { ivrScenario, registerScenario } from './calls-scenarios';
+import { emergencyScenario, ivrScenario, registerScenario } from './calls-scenarios';
 import {
   auth,
   BARE_PASSWORD,
@@ -26,6 +29,8 @@ import {
   benchStore,
   cpuMs,
   csv,
+  drachtioPid,
+  emergencyRoute,
   type App,
   type Device,
   fmt,
@@ -44,7 +49,9 @@ const env = process.env;
 
 const REGISTER_RATES = nums('BENCH_REGISTER_RATES', '500,1000,1500,2000,2500,3000');
 const REGISTER_SECONDS = num('BENCH_REGISTER_SECONDS', 10);
-const REGISTER_LIMIT = num('BENCH_REGISTER_LIMIT', 1000);
+const OVERLOAD_RATE = num('BENCH_OVERLOAD_RATE', 0);
+const OVERLOAD_PROBE = num('BENCH_OVERLOAD_PROBE', 3000);
+const EMERGENCY_RATE = num('BENCH_EMERGENCY_RATE', 2);
 const IVR_CALLS = nums('BENCH_IVR_CALLS', '50,100,200,400');
 const IVR_RATE = num('BENCH_IVR_RATE', 50);
 const DIGIT_GAP_MS = num('BENCH_IVR_DIGIT_GAP_MS', 2600);
@@ -63,6 +70,8 @@ async function main(): Promise<void> {
     bare: () => startBare(),
   };
 
+  // the bare app's sustained REGISTER/s, which the overload step offers twice to papgate
+  let bareRate = OVERLOAD_RATE;
   try {
     // ---- REGISTER ------------------------------------------------------------------------------
     if (ONLY === '' || ONLY === 'register') {
@@ -85,9 +94,8 @@ async function main(): Promise<void> {
       };
       const steps: Record<string, Map<number, Step>> = { papgate: new Map(), bare: new Map() };
       for (const name of ['papgate', 'bare'] as const) {
-        // capacity, not shedding, is measured here: papgate's own limit is out of the way
-        const app =
-          name === 'papgate' ? await apps.papgate({ SIP_REGISTER_RATE_LIMIT: '1000000' }) : await apps.bare();
+        // out of the box: papgate sheds only when it is behind (docs/calls.md "Overload")
+        const app = name === 'papgate' ? await apps.papgate() : await apps.bare();
         const inf = name === 'papgate' ? papCsv : bareCsv;
         try {
           await sipp(`register-${name}-warmup`, registerScenario(), inf, ['-r', '300', '-m', '900'], 30); // JIT
@@ -134,6 +142,7 @@ async function main(): Promise<void> {
       }
       const pb = best('papgate');
       const bb = best('bare');
+      if (bareRate === 0) bareRate = bb;
       console.log(`highest rate with 0 failed: papgate ${pb}/s, bare ${bb}/s (ratio ${ratio(pb, bb)})`);
       const at = Math.min(pb, bb);
       if (at > 0)
@@ -213,25 +222,80 @@ async function main(): Promise<void> {
         'overload-register.csv',
         regDevices.map((d) => auth(d.mac, d.password)),
       );
-      const offered = 2 * REGISTER_LIMIT;
-      const app = await apps.papgate({ SIP_REGISTER_RATE_LIMIT: String(REGISTER_LIMIT) });
+      if (bareRate === 0) {
+        const bare = await apps.bare();
+        try {
+          const probe = await sipp(
+            'overload-bare-probe',
+            registerScenario(),
+            csv(
+              'overload-bare.csv',
+              regDevices.map((d) => auth(d.mac, BARE_PASSWORD)),
+            ),
+            [
+              '-r',
+              String(OVERLOAD_PROBE),
+              '-m',
+              String(OVERLOAD_PROBE * REGISTER_SECONDS),
+              '-l',
+              String(OVERLOAD_PROBE * 10),
+            ],
+            REGISTER_SECONDS + 40,
+          );
+          bareRate = Math.round((probe.outcomes.REG ?? 0) / Math.max(REGISTER_SECONDS, probe.span));
+          console.log(
+            `\noverload: the bare app served ${bareRate} REGISTER/s of ${OVERLOAD_PROBE}/s offered (failed ${probe.failed}, ${fmt(probe.span, 1)} s; load average ${os.loadavg()[0]!.toFixed(1)})`,
+          );
+        } finally {
+          await bare.stop();
+        }
+        await sleep(2000);
+      }
+      const offered = 2 * bareRate;
+      // Emergency calls of phones that never registered, at a steady rate during the storm, to a
+      // route on loopback that answers at once.
+      const route = await emergencyRoute(tmp);
+      const callers = await devices(50);
+      const emergencies = EMERGENCY_RATE * REGISTER_SECONDS;
+      const app = await apps.papgate({ EMERGENCY_ROUTE: `sip:127.0.0.1:${route.port}` });
       try {
-        const r = await sipp(
-          'overload-register',
-          registerScenario(),
-          inf,
-          ['-r', String(offered), '-m', String(offered * REGISTER_SECONDS), '-l', String(offered * 10)],
-          REGISTER_SECONDS + 40,
-        );
+        // drachtio-server's share: where the time goes when papgate's is low
+        const pids = [...app.pids, ...drachtioPid()];
+        const before = pids.map(cpuMs);
+        const [r, e] = await Promise.all([
+          sipp(
+            'overload-register',
+            registerScenario(),
+            inf,
+            ['-r', String(offered), '-m', String(offered * REGISTER_SECONDS), '-l', String(offered * 10)],
+            REGISTER_SECONDS + 40,
+          ),
+          sipp(
+            'overload-emergency',
+            emergencyScenario(500),
+            csv(
+              'overload-emergency.csv',
+              callers.map((d) => auth(d.mac, d.password)),
+            ),
+            ['-r', String(EMERGENCY_RATE), '-m', String(emergencies), '-l', String(emergencies)],
+            REGISTER_SECONDS + 40,
+            '112',
+          ),
+        ]);
+        const used = pids.map((pid, i) => (cpuMs(pid) - before[i]!) / 1000);
         const ok = r.outcomes.REG ?? 0;
         console.log(
-          `\noverload: REGISTER offered at ${offered}/s, twice SIP_REGISTER_RATE_LIMIT=${REGISTER_LIMIT}, ${REGISTER_SECONDS} s`,
+          `\noverload: REGISTER offered at ${offered}/s, twice the bare app's ${bareRate}/s, to papgate with its defaults, ${REGISTER_SECONDS} s; load average ${os.loadavg()[0]!.toFixed(1)}`,
         );
         console.log(
-          `  served ${ok} (${fmt(ok / REGISTER_SECONDS)}/s, p50 ${fmt(percentile(r.served, 50))} ms, p99 ${fmt(percentile(r.served, 99))} ms); shed with 503 ${r.outcomes.SHED ?? 0} (p50 ${fmt(percentile(r.shed, 50))} ms, p99 ${fmt(percentile(r.shed, 99))} ms); failed ${r.failed}`,
+          `  served ${ok} (${fmt(ok / Math.max(REGISTER_SECONDS, r.span))}/s, p50 ${fmt(percentile(r.served, 50))} ms, p99 ${fmt(percentile(r.served, 99))} ms); shed with 503 ${r.outcomes.SHED ?? 0} (p50 ${fmt(percentile(r.shed, 50))} ms, p99 ${fmt(percentile(r.shed, 99))} ms); failed ${r.failed}; ${fmt(r.span, 1)} s; CPU s node ${fmt(used[0]!, 1)}, redis ${fmt(used[1]!, 1)}, drachtio-server ${fmt(used[2] ?? null, 1)}`,
+        );
+        console.log(
+          `  emergency calls at ${EMERGENCY_RATE}/s: ${emergencies} placed, ${e.outcomes.CALL ?? 0} answered by the route, shed ${e.outcomes.SHED ?? 0}, failed ${e.failed}; authenticated INVITE to the route's 200 p50 ${fmt(percentile(e.answer, 50))} ms, p99 ${fmt(percentile(e.answer, 99))} ms`,
         );
       } finally {
         await app.stop();
+        await route.stop();
       }
       const n = 2 * IVR_LIMIT;
       const list = await devices(n);

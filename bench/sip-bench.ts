@@ -199,6 +199,8 @@ export interface SippRun {
   shed: number[];
   answer: number[];
   seconds: number;
+  /** seconds from the first to the last answer timed (rtd): a rate that does not count sipp's own lag */
+  span: number;
 }
 
 /** Runs one sipp client to completion in its own folder; `service` is the number it calls. */
@@ -254,7 +256,15 @@ export async function sipp(
       ),
     );
     p.stderr.on('data', (d: Buffer) => fs.appendFileSync(path.join(dir, 'stderr'), d));
-    p.on('close', resolve);
+    // sipp's own -timeout did not end a run whose calls hung (emergency calls under overload held
+    // the step for minutes): SIGUSR1 makes it stop and write its statistics, SIGKILL follows.
+    const stop = setTimeout(() => p.kill('SIGUSR1'), (timeoutS + 5) * 1000);
+    const kill = setTimeout(() => p.kill('SIGKILL'), (timeoutS + 15) * 1000);
+    p.on('close', (c) => {
+      clearTimeout(stop);
+      clearTimeout(kill);
+      resolve(c);
+    });
   });
   const seconds = (Date.now() - started) / 1000;
   const outcomes: Record<string, number> = {};
@@ -277,10 +287,12 @@ export async function sipp(
   const served: number[] = [];
   const shed: number[] = [];
   const answer: number[] = [];
+  let [firstAt, lastAt] = [Infinity, -Infinity];
   for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('_rtt.csv'))) {
     for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n').slice(1)) {
-      const [, ms, rtd] = line.split(';');
+      const [at, ms, rtd] = line.split(';');
       if (ms === undefined) continue;
+      [firstAt, lastAt] = [Math.min(firstAt, Number(at)), Math.max(lastAt, Number(at))];
       const which = rtd?.trim();
       (which === '2' ? shed : which === '3' ? answer : served).push(Number(ms));
     }
@@ -292,7 +304,40 @@ export async function sipp(
     throw new Error(
       `sipp ${name} failed (exit ${code}): ${fs.readFileSync(path.join(dir, 'stderr'), 'utf8').slice(-2000)}`,
     );
-  return { outcomes, lines, failed, served, shed, answer, seconds };
+  const span = lastAt > firstAt ? (lastAt - firstAt) / 1000 : 0;
+  return { outcomes, lines, failed, served, shed, answer, seconds, span };
+}
+
+/** The loopback emergency route: a sipp UAS answering every INVITE to an emergency number. */
+export async function emergencyRoute(tmp: string): Promise<{ port: number; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const file = path.join(tmp, 'emergency-route.xml');
+  fs.writeFileSync(
+    file,
+    fs
+      .readFileSync(path.join(REPO, 'test/e2e/scenarios/uas_route.tmpl.xml'), 'utf8')
+      .split('__CHECKS__')
+      .join('')
+      .split('__VARIABLES__')
+      .join(''),
+  );
+  const child = track(
+    spawn('sipp', ['-sf', file, '-i', '127.0.0.1', '-p', String(port), '-nostdin'], {
+      cwd: tmp,
+      stdio: ['ignore', 'ignore', 'ignore'],
+    }),
+  );
+  await sleep(300);
+  return { port, stop: () => stopChild(child) };
+}
+
+/** drachtio-server's process (bench/calls.sh runs it through test/e2e/servers.sh), when known. */
+export function drachtioPid(): number[] {
+  try {
+    return [Number(fs.readFileSync(path.join(env.E2E_SERVERS_RUN ?? '', 'drachtio.pid'), 'utf8').trim())];
+  } catch {
+    return [];
+  }
 }
 
 /** The first two fields of an injection line (see calls-scenarios.ts). */

@@ -31,7 +31,6 @@
  *   BENCH_STORM_BARE             0: papgate only
  * and those of bench/sip-bench.ts (BENCH_LOG_LEVEL, BENCH_PAPGATE_NODE_ARGS).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,8 +39,8 @@ import { freePort } from '../src/store/embedded';
 import { request } from '../test/support/http';
 import { emergencyScenario, ivrScenario, registerScenario } from './calls-scenarios';
 import { auth, BARE_PASSWORD, benchFolder, benchStore, cpuMs, csv, type App, type Device } from './sip-bench';
-import { fmt, num, nums, percentile, REPO, SIP, sipp, sleep, type SippRun } from './sip-bench';
-import { startBare, startPapgate, stopChild, track } from './sip-bench';
+import { fmt, num, nums, percentile, SIP, sipp, sleep, type SippRun } from './sip-bench';
+import { emergencyRoute, startBare, startPapgate } from './sip-bench';
 
 const env = process.env;
 const PHONES = nums('BENCH_STORM_PHONES', '500,1000,2000,4000');
@@ -141,29 +140,6 @@ interface Step {
   lastOkS: number | null;
   rounds: number;
   cpuS: number;
-}
-
-/** The loopback emergency route: a sipp UAS answering every INVITE to an emergency number. */
-async function emergencyRoute(tmp: string): Promise<{ port: number; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const file = path.join(tmp, 'emergency-route.xml');
-  fs.writeFileSync(
-    file,
-    fs
-      .readFileSync(path.join(REPO, 'test/e2e/scenarios/uas_route.tmpl.xml'), 'utf8')
-      .split('__CHECKS__')
-      .join('')
-      .split('__VARIABLES__')
-      .join(''),
-  );
-  const child = track(
-    spawn('sipp', ['-sf', file, '-i', '127.0.0.1', '-p', String(port), '-nostdin'], {
-      cwd: tmp,
-      stdio: ['ignore', 'ignore', 'ignore'],
-    }),
-  );
-  await sleep(300);
-  return { port, stop: () => stopChild(child) };
 }
 
 async function main(): Promise<void> {

@@ -167,10 +167,13 @@ export interface SipConfig {
   readonly promptsDir: string;
   readonly registerExpiresSeconds: number;
   readonly nonceSeconds: number;
-  /** New registrations (REGISTERs without credentials) per second before the registrar sheds with 503. */
+  /** New registrations per second before the registrar sheds with 503; 0: no ceiling. */
   readonly registerRateLimit: number;
   /** REGISTERs waiting for the store at once before the registrar sheds with 503. */
   readonly registerMaxPending: number;
+  /** How far behind (ms) papgate may be before a new registration, or a challenge's answer, gets 503. */
+  readonly overloadBehindMs: number;
+  readonly overloadFarBehindMs: number;
   /** Retry-After of a 503 for overload. */
   readonly overloadRetryAfterSeconds: number;
   readonly ivr: {
@@ -362,6 +365,8 @@ function toConfig(v: Values, cwd: string): Config {
       nonceSeconds: v.SIP_NONCE_SECONDS,
       registerRateLimit: v.SIP_REGISTER_RATE_LIMIT,
       registerMaxPending: v.SIP_REGISTER_MAX_PENDING,
+      overloadBehindMs: v.SIP_OVERLOAD_BEHIND_MS,
+      overloadFarBehindMs: v.SIP_OVERLOAD_FAR_BEHIND_MS,
       overloadRetryAfterSeconds: v.SIP_OVERLOAD_RETRY_AFTER_SECONDS,
       ivr: Object.freeze({
         firstDigitTimeoutMs: v.IVR_FIRST_DIGIT_TIMEOUT_MS,

@@ -4,9 +4,17 @@ import { DEFAULT_EMERGENCY_NUMBERS } from '../src/domain/emergency';
 import { loadConfig } from '../src/config';
 import { Metrics } from '../src/lib/metrics';
 import { IvrAdmission, KeyedSlots } from '../src/sip/overload';
-import { emergencyTarget } from '../src/sip/emergency-call';
+import { EMERGENCY_STORE_WAIT_MS, emergencyTarget } from '../src/sip/emergency-call';
 import { handleInvite, type RouterDeps } from '../src/sip/router';
-import { silentLog } from './support/redis';
+import { seedDevice, silentLog, TestRedis } from './support/redis';
+import { authorization, nonceOf } from './support/register';
+import { parseMac } from '../src/domain/mac';
+import { restrictedSipPassword } from '../src/domain/pap';
+import { parseSite } from '../src/domain/site';
+import { connectRedis } from '../src/store/connect';
+import { SipStore } from '../src/store/sip';
+import { Sites } from '../src/store/sites';
+import { LogLimit } from '../src/lib/loglimit';
 import { checkSyncEvent, outboundTarget } from '../src/sip/notify';
 
 const rules = { emergencyNumbers: DEFAULT_EMERGENCY_NUMBERS, authServiceNumber: '*89' };
@@ -271,5 +279,112 @@ describe('sip: IVR admission (overload.ts)', () => {
     assert.equal(slots.tryAcquire('x'), null);
     x();
     assert.equal(slots.full('x'), false);
+  });
+});
+
+describe('sip: an emergency call never waits behind a slow store (real Redis, CLIENT PAUSE)', () => {
+  const r = new TestRedis();
+  const MAC = parseMac('001565aabbcc');
+  const SRC = '198.51.100.20';
+  const ROUTE = 'sip:127.0.0.1:5099';
+  before(() => r.start());
+  after(() => r.stop());
+
+  /**
+   * The router with the real store, up to drachtio-srf's createB2BUA: when it was asked to place
+   * the call (ms after the INVITE), and where to.
+   */
+  async function emergencyInvite(headers: Record<string, string>) {
+    const config = loadConfig({
+      DRACHTIO_HOST: '127.0.0.1',
+      DRACHTIO_SECRET: 'test-drachtio-secret-0123',
+      FREESWITCH_SECRET: 'test-freeswitch-secret-0123',
+      EMERGENCY_ROUTE: ROUTE,
+    });
+    const h: Record<string, string> = Object.fromEntries(
+      Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]),
+    );
+    let placed: { ms: number; target: string } | null = null;
+    let answer: number | null = null;
+    const started = performance.now();
+    const req = {
+      uri: 'sip:112@127.0.0.1',
+      method: 'INVITE',
+      source_address: SRC,
+      source_port: 5060,
+      protocol: 'udp',
+      body: '',
+      get: (n: string) => h[n.toLowerCase()],
+      getParsedHeader: () => [],
+      on: () => undefined,
+    };
+    const res = {
+      finalResponseSent: false,
+      send: (status: number) => (answer = status),
+    };
+    const store = r.store();
+    const deps = {
+      config,
+      store,
+      sipStore: new SipStore(r.client, { nonceSeconds: 60 }),
+      sites: new Sites(r.client, { eventsMaxLen: 100 }),
+      srf: {
+        createB2BUA: (_req: unknown, _res: unknown, target: string) => {
+          placed = { ms: performance.now() - started, target };
+          return Promise.reject(Object.assign(new Error('busy here'), { status: 486 }));
+        },
+      },
+      emergencyCalls: new Set(),
+      logLimit: new LogLimit({ perClient: 20, windowMs: 60_000 }),
+      ivr: new IvrAdmission({ maxCalls: 1, maxCallsPerDevice: 1, maxCallsPerSource: 1 }),
+      draining: () => false,
+      log: silentLog,
+    } as unknown as RouterDeps;
+    await handleInvite(req as never, res as never, deps);
+    return { placed: placed as { ms: number; target: string } | null, answer };
+  }
+
+  it(`a registered phone's INVITE to 112 while Redis does not answer is still placed within ${EMERGENCY_STORE_WAIT_MS} ms (and at once while it does)`, async () => {
+    const store = r.store();
+    await seedDevice(store, MAC);
+    await new Sites(r.client, { eventsMaxLen: 100 }).put(
+      'acme',
+      { ...parseSite('HQ', { emergencyCallerId: '+4930123' }), emergencyCallerIdBy: 'operator' },
+      'test',
+    );
+    const password = restrictedSipPassword((await store.findDevice(MAC))!.sipPassword, SRC, true);
+    const challenged = await emergencyInvite({});
+    assert.equal(challenged.answer, 407);
+    const sipStore = new SipStore(r.client, { nonceSeconds: 60 });
+    const nonce = nonceOf(
+      `Digest realm="papgate", nonce="${await sipStore.issueNonce()}", algorithm=MD5, qop="auth"`,
+    );
+    const auth = (nc: number) => ({
+      'Proxy-Authorization': authorization({
+        user: MAC,
+        password,
+        nonce,
+        uri: 'sip:112@127.0.0.1',
+        nc,
+        method: 'INVITE',
+      }),
+    });
+    const quick = await emergencyInvite(auth(1));
+    assert.equal(quick.placed?.target, `sip:112@127.0.0.1:5099`);
+    assert.ok(quick.placed.ms < 200, `${quick.placed.ms} ms with Redis answering`);
+
+    const other = await connectRedis(r.server.url, silentLog);
+    await other.sendCommand(['CLIENT', 'PAUSE', '3000', 'ALL']);
+    try {
+      const slow = await emergencyInvite(auth(2));
+      assert.equal(slow.placed?.target, `sip:112@127.0.0.1:5099`, 'routed as during an outage');
+      assert.ok(
+        slow.placed.ms < EMERGENCY_STORE_WAIT_MS + 250,
+        `placed ${Math.round(slow.placed.ms)} ms after the INVITE`,
+      );
+    } finally {
+      await other.sendCommand(['CLIENT', 'UNPAUSE']).catch(() => undefined);
+      other.destroy();
+    }
   });
 });

@@ -14,11 +14,31 @@ import { restrictedSipPassword } from '../src/domain/pap';
 import { LockWatcher } from '../src/sip/lockwatch';
 import { LogLimit } from '../src/lib/loglimit';
 import { SOURCE_PREFIX } from '../src/domain/prefix';
-import { RateLimiter, RegisterAdmission, Slots } from '../src/sip/overload';
+import { loadConfig } from '../src/config';
+import { Metrics } from '../src/lib/metrics';
+import {
+  behind,
+  parseStackTime,
+  RateLimiter,
+  RegisterAdmission,
+  RequestAge,
+  Slots,
+} from '../src/sip/overload';
 
 const MAC = parseMac('001565aabbcc');
 /** Where the fake phone sends from, and the address its minimal configuration went to. */
 const SRC = '198.51.100.20';
+
+/** RegisterAdmission with papgate's default bounds, no ceiling and an idle event loop unless told. */
+const admission = (over: Partial<ConstructorParameters<typeof RegisterAdmission>[0]> = {}) =>
+  new RegisterAdmission({
+    ratePerSecond: 0,
+    maxPending: 1e6,
+    behindMs: 40,
+    farBehindMs: 250,
+    loopDelayMs: () => 0,
+    ...over,
+  });
 
 /** A REGISTER from SRC unless it says otherwise. */
 const request = (over: Partial<Parameters<typeof registerRequest>[0]>) =>
@@ -49,7 +69,6 @@ describe('sip: registrar with digest authentication', () => {
     assert.ok(secret.length >= 16);
   });
 
-  const unlimited = () => new RegisterAdmission({ ratePerSecond: 1e6, maxPending: 1e6 });
   const deps = (over: Partial<RegistrarDeps> = {}): RegistrarDeps => ({
     realm: REALM,
     bindToSourceAddress: true,
@@ -59,7 +78,7 @@ describe('sip: registrar with digest authentication', () => {
     logLimit: new LogLimit({ perClient: 20, windowMs: 60_000 }),
     clientPrefix: SOURCE_PREFIX,
     maxExpiresSeconds: 300,
-    admission: unlimited(),
+    admission: admission(),
     overloadRetryAfterSeconds: 7,
     log: silentLog,
     ...over,
@@ -311,10 +330,10 @@ describe('sip: registrar with digest authentication', () => {
     assert.deepEqual(await sipStore.registrations('acme', MAC), []);
   });
 
-  it('above SIP_REGISTER_RATE_LIMIT: new registrations get 503 + Retry-After before any store work; challenged ones finish', async () => {
+  it('above an opt-in SIP_REGISTER_RATE_LIMIT: new registrations get 503 + Retry-After before any store work; challenged ones finish', async () => {
     let now = 1_000_000;
     const d = deps({
-      admission: new RegisterAdmission({ ratePerSecond: 2, maxPending: 100, now: () => now }),
+      admission: admission({ ratePerSecond: 2, maxPending: 100, now: () => now }),
     });
     // the challenge of a registration admitted earlier, kept for its second half
     const nonce = await challenge();
@@ -333,7 +352,7 @@ describe('sip: registrar with digest authentication', () => {
   it('above SIP_REGISTER_MAX_PENDING: 503 while the store is slow, admitted again once it answered', async () => {
     const slow: (() => void)[] = [];
     const d = deps({
-      admission: new RegisterAdmission({ ratePerSecond: 1e6, maxPending: 1 }),
+      admission: admission({ maxPending: 1 }),
       findDevice: (m: Mac) => new Promise((resolve) => slow.push(() => resolve(store.findDevice(m)))),
     });
     const nonce = await challenge();
@@ -357,7 +376,7 @@ describe('sip: registrar with digest authentication', () => {
   it("only an answer to a fresh challenge of papgate's skips SIP_REGISTER_RATE_LIMIT: a made-up Digest header is a new registration", async () => {
     const now = 1_000_000;
     const d = deps({
-      admission: new RegisterAdmission({ ratePerSecond: 50, maxPending: 1e6, now: () => now }),
+      admission: admission({ ratePerSecond: 50, now: () => now }),
     });
     // The drill: 2,400 REGISTERs with any `Authorization: Digest ...`, none of which got 503.
     const madeUp = [
@@ -381,6 +400,61 @@ describe('sip: registrar with digest authentication', () => {
     const nonce = await challenge();
     const auth = authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 });
     assert.equal((await register(request({ headers: { Authorization: auth } }), d)).status, 200);
+  });
+
+  it("papgate behind (the event loop): a new registration gets 503 before any store work, a challenge's answer is finished; far behind, both get 503", async () => {
+    let loopDelayMs = 0;
+    const logins: Mac[] = [];
+    const metrics = new Metrics();
+    const d = deps({
+      metrics,
+      admission: admission({ loopDelayMs: () => loopDelayMs }),
+      findDevice: (m: Mac) => {
+        logins.push(m);
+        return sipStore.login(m);
+      },
+    });
+    const nonce = await challenge();
+    const auth = (nc: number) => ({
+      headers: { Authorization: authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc }) },
+    });
+    loopDelayMs = 41;
+    const shed = await register(request({}), d);
+    assert.equal(shed.status, 503);
+    assert.equal(shed.headers['Retry-After'], '7');
+    assert.equal((await register(request(auth(1)), d)).status, 200, 'its first half was answered: finished');
+    loopDelayMs = 251;
+    assert.equal((await register(request(auth(2)), d)).status, 503);
+    assert.equal(logins.length, 1, 'only the admitted REGISTER reached the store');
+    loopDelayMs = 0;
+    assert.equal((await register(request({}), d)).status, 401, 'caught up: admitted again');
+    const { body } = await metrics.expose();
+    assert.match(body, /^papgate_sip_registers_shed_total\{reason="loop_delay"\} 2$/m);
+    assert.match(body, /^papgate_sip_registers_shed_total\{reason="request_age"\} 0$/m);
+  });
+
+  it('papgate behind (the request waited): a REGISTER drachtio-server received long ago gets 503, one just received is served', async () => {
+    let now = Date.UTC(2026, 0, 5, 8, 0, 0);
+    // drachtio-server's clock: another host's, an hour and a bit ahead (another time zone, drifted)
+    const stack = (waitedMs: number) => {
+      const t = new Date(now + 3_600_000 + 1234 - waitedMs);
+      const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+      return `${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}:${pad(t.getUTCSeconds())}.${pad(t.getUTCMilliseconds(), 3)}000`;
+    };
+    const d = deps({ admission: admission({ now: () => now }) });
+    const at = (waitedMs: number) => register({ ...request({}), stackTime: stack(waitedMs) }, d);
+    assert.equal((await at(2)).status, 401, 'the first request sets the baseline');
+    now += 5;
+    assert.equal((await at(0)).status, 401);
+    now += 5;
+    assert.equal((await at(30)).status, 401, 'within SIP_OVERLOAD_BEHIND_MS');
+    now += 5;
+    assert.equal((await at(45)).status, 503);
+    assert.equal(
+      (await register({ ...request({}), stackTime: 'garbage' }, d)).status,
+      401,
+      'no age: other readings',
+    );
   });
 
   it("SipStore.isFreshNonce: papgate's own nonces while fresh, decided without Redis once the secret is read", async () => {
@@ -705,16 +779,112 @@ describe('sip: overload admission (counters on an injected clock)', () => {
     assert.equal(rl.tryTake(), false);
   });
 
-  it('RegisterAdmission: the rate applies to new registrations only; the pending cap to all', () => {
+  it('RegisterAdmission: an opt-in rate applies to new registrations only; the pending cap to all', () => {
     let now = 0;
-    const adm = new RegisterAdmission({ ratePerSecond: 1, maxPending: 2, now: () => now });
-    const a = adm.admit(false)!;
-    assert.equal(adm.admit(false), null, 'rate');
-    const b = adm.admit(true)!;
-    assert.equal(adm.admit(true), null, 'pending');
-    a();
-    b();
+    const adm = admission({ ratePerSecond: 1, maxPending: 2, now: () => now });
+    const a = adm.admit(false, undefined);
+    assert.equal(typeof a, 'function');
+    assert.equal(adm.admit(false, undefined), 'rate');
+    const b = adm.admit(true, undefined);
+    assert.equal(typeof b, 'function');
+    assert.equal(adm.admit(true, undefined), 'max_pending');
+    (a as () => void)();
+    (b as () => void)();
     now += 1000;
-    assert.notEqual(adm.admit(false), null);
+    assert.equal(typeof adm.admit(false, undefined), 'function');
+  });
+
+  it('SIP_REGISTER_RATE_LIMIT is off by default: 5,000 new registrations in one instant are admitted while papgate keeps up', () => {
+    const sip = loadConfig({}).sip;
+    assert.equal(sip.registerRateLimit, 0);
+    const adm = new RegisterAdmission({
+      ratePerSecond: sip.registerRateLimit,
+      maxPending: 1e6,
+      behindMs: sip.overloadBehindMs,
+      farBehindMs: sip.overloadFarBehindMs,
+      loopDelayMs: () => 0,
+      now: () => 1000,
+    });
+    for (let i = 0; i < 5000; i++) (adm.admit(false, undefined) as () => void)();
+  });
+
+  it('behind(): each reading past the bound names itself; at the bound or without an age, none', () => {
+    const ok = { requestAgeMs: 40, loopDelayMs: 40, storeWaitMs: 40 };
+    assert.equal(behind(ok, 40), null);
+    assert.equal(behind({ ...ok, requestAgeMs: null }, 40), null);
+    assert.equal(behind({ ...ok, requestAgeMs: 41 }, 40), 'request_age');
+    assert.equal(behind({ ...ok, loopDelayMs: 41 }, 40), 'loop_delay');
+    assert.equal(behind({ ...ok, storeWaitMs: 41 }, 40), 'store_wait');
+  });
+
+  it('RegisterAdmission: the oldest REGISTER waiting for Redis past the bound sheds new registrations until it is answered', () => {
+    let now = 0;
+    const adm = admission({ now: () => now });
+    const slow = adm.admit(true, undefined) as () => void;
+    now += 10;
+    const quick = adm.admit(false, undefined) as () => void;
+    quick();
+    now += 31; // the first has waited 41 ms
+    assert.equal(adm.admit(false, undefined), 'store_wait');
+    assert.equal(typeof adm.admit(true, undefined), 'function', "a challenge's answer: not far behind");
+    now += 210;
+    assert.equal(adm.admit(true, undefined), 'store_wait', 'far behind');
+    slow();
+    // the one admitted above as a challenge's answer is now the oldest: 210 ms
+    assert.equal(adm.lateness(undefined).storeWaitMs, 210);
+  });
+
+  it('RegisterAdmission: the event loop delay past each bound', () => {
+    let delay = 0;
+    const adm = admission({ loopDelayMs: () => delay });
+    delay = 41;
+    assert.equal(adm.admit(false, undefined), 'loop_delay');
+    assert.equal(typeof adm.admit(true, undefined), 'function');
+    delay = 251;
+    assert.equal(adm.admit(true, undefined), 'loop_delay');
+  });
+
+  it("parseStackTime: drachtio-server's HH:MM:SS.ffffff; anything else null", () => {
+    assert.equal(parseStackTime('05:07:50.032862'), (5 * 3600 + 7 * 60 + 50) * 1000 + 32.862);
+    assert.equal(parseStackTime('23:59:59'), 86_399_000);
+    for (const bad of [
+      undefined,
+      null,
+      12,
+      '',
+      '5:07:50.1',
+      '24:00:00.0',
+      '05:60:00.0',
+      '05:07:50.x',
+      ' 05:07:50.1',
+    ])
+      assert.equal(parseStackTime(bad), null, String(bad));
+  });
+
+  it('RequestAge: ages above the smallest offset seen, whatever the other clock; midnight, drift and a stepped clock', () => {
+    let now = Date.UTC(2026, 0, 5, 23, 59, 59, 900);
+    const age = new RequestAge(() => now, 10_000);
+    /** drachtio-server's clock, `ahead` ms ahead of ours, for a request received `waited` ms ago */
+    const stack = (ahead: number, waited: number) => {
+      const t = new Date(now + ahead - waited);
+      const p = (n: number, w = 2) => String(n).padStart(w, '0');
+      return `${p(t.getUTCHours())}:${p(t.getUTCMinutes())}:${p(t.getUTCSeconds())}.${p(t.getUTCMilliseconds(), 3)}000`;
+    };
+    const ahead = -5 * 3600_000 + 700; // another zone, 0.7 s off
+    assert.equal(age.age(stack(ahead, 3)), 0, 'the first sets the baseline');
+    now += 50; // past our midnight
+    assert.equal(age.age(stack(ahead, 3)), 0);
+    assert.equal(age.age(stack(ahead, 120)), 117);
+    assert.equal(age.age('nonsense'), null);
+    assert.equal(age.age(stack(ahead, 0)), 0, 'a smaller offset lowers the baseline');
+    assert.equal(age.age(stack(ahead, 100)), 100);
+    // the other clock drifts 20 ms behind: followed once the window that saw the old offsets has passed
+    now += 10_000;
+    assert.equal(age.age(stack(ahead - 20, 0)), 20);
+    now += 10_000;
+    assert.equal(age.age(stack(ahead - 20, 30)), 30);
+    // the other clock steps back a minute: a request that old is a clock, not a wait
+    assert.equal(age.age(stack(ahead - 60_000, 0)), 0);
+    assert.equal(age.age(stack(ahead - 60_000, 45)), 45);
   });
 });

@@ -780,10 +780,11 @@ export const VARIABLES = {
   }),
   SIP_REGISTER_RATE_LIMIT: int({
     section: 'sip',
-    default: 1000,
-    ...LIMIT,
+    default: 0,
+    min: 0,
+    max: LIMIT.max,
     meaning:
-      'new registrations (a REGISTER that answers no fresh challenge of papgate\'s) per second; above it: 503 + `Retry-After` (see "Call capacity")',
+      "ceiling on new registrations (a REGISTER that answers no fresh challenge of papgate's) per second, 0: none (measured overload sheds); above it: 503 + `Retry-After`",
   }),
   SIP_REGISTER_MAX_PENDING: int({
     section: 'sip',
@@ -791,6 +792,26 @@ export const VARIABLES = {
     ...LIMIT,
     meaning: 'REGISTERs waiting for Redis at once; above it: 503 + `Retry-After`',
   }),
+  SIP_OVERLOAD_BEHIND_MS: int({
+    section: 'sip',
+    default: 40,
+    min: 5,
+    max: 10_000,
+    meaning:
+      "a new registration gets 503 + `Retry-After` while papgate is this far behind: the request's age, the event loop's delay, or the oldest REGISTER's wait for Redis",
+  }),
+  SIP_OVERLOAD_FAR_BEHIND_MS: tied(
+    int({
+      section: 'sip',
+      default: 250,
+      min: 5,
+      max: 10_000,
+      meaning:
+        'a REGISTER that answers a fresh challenge of papgate\'s gets 503 only this far behind (see "Overload")',
+    }),
+    (far, v: { SIP_OVERLOAD_BEHIND_MS: number }) =>
+      far < v.SIP_OVERLOAD_BEHIND_MS ? 'must be at least SIP_OVERLOAD_BEHIND_MS' : null,
+  ),
   SIP_OVERLOAD_RETRY_AFTER_SECONDS: int({
     section: 'sip',
     default: 10,

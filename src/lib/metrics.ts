@@ -37,6 +37,12 @@ type StoreErrorKind = 'timeout' | 'unavailable' | 'error';
  * network at its share (IVR_MAX_CALLS_PER_DEVICE, _PER_SOURCE), or the instance shutting down.
  */
 export type InviteShedReason = 'ivr_capacity' | 'ivr_per_device' | 'ivr_per_source' | 'draining';
+/**
+ * Why a REGISTER got 503 before any store work: a reading past its bound (the request's age, the
+ * event loop's delay, the oldest REGISTER's wait for Redis), SIP_REGISTER_MAX_PENDING or the
+ * opt-in SIP_REGISTER_RATE_LIMIT.
+ */
+export type RegisterShedReason = 'request_age' | 'loop_delay' | 'store_wait' | 'max_pending' | 'rate';
 /** A tenant token's device addition naming other tenants' MACs: answered with them, or refused (429). */
 type MacProbeAnswer = 'listed' | 'limited';
 
@@ -82,6 +88,13 @@ const SHED_REASONS = keysOf<InviteShedReason>({
   ivr_per_device: true,
   ivr_per_source: true,
   draining: true,
+});
+const REGISTER_SHED_REASONS = keysOf<RegisterShedReason>({
+  request_age: true,
+  loop_delay: true,
+  store_wait: true,
+  max_pending: true,
+  rate: true,
 });
 const MAC_PROBE_ANSWERS = keysOf<MacProbeAnswer>({ listed: true, limited: true });
 const EMERGENCY_RESULTS = keysOf<EmergencyResult>({
@@ -133,6 +146,7 @@ export class Metrics {
   private readonly ivrEnded: Record<IvrCallOutcome, Inc>;
   private readonly shed: Record<InviteShedReason, Inc>;
   private readonly registerCounter: Counter<'status'>;
+  private readonly registersShed: Record<RegisterShedReason, Inc>;
   private readonly registerReplies = new Map<number, Inc>();
   private readonly checkSyncs: Record<NotifyResult, Inc>;
   private readonly storeErrors: Record<StoreErrorKind, Inc>;
@@ -245,6 +259,13 @@ export class Metrics {
       labelNames: ['status'],
       registers,
     });
+    const registersShed = new Counter({
+      name: 'papgate_sip_registers_shed_total',
+      help: 'REGISTERs answered 503 before any store work, by reason (request_age, loop_delay, store_wait: papgate behind by SIP_OVERLOAD_BEHIND_MS, or _FAR_BEHIND_MS for an answer to a challenge; max_pending: SIP_REGISTER_MAX_PENDING; rate: SIP_REGISTER_RATE_LIMIT)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.registersShed = table(REGISTER_SHED_REASONS, (r) => started(registersShed.labels(r)));
     const notifies = new Counter({
       name: 'papgate_check_sync_notifies_total',
       help: 'check-sync NOTIFYs by result (sent: the phone answered 2xx; rejected: >= 300; no_answer; not_registered and error: nothing sent)',
@@ -365,6 +386,10 @@ export class Metrics {
 
   inviteShed(reason: InviteShedReason): void {
     this.shed[reason].inc();
+  }
+
+  registerShed(reason: RegisterShedReason): void {
+    this.registersShed[reason].inc();
   }
 
   registerReply(status: number): void {

@@ -53,6 +53,36 @@ export function emergencyTarget(route: string, dialled: string): string {
   return `${m[1]}${encodeURIComponent(dialled).replace(/%2B/g, '+').replace(/%2A/g, '*').replace(/%23/g, '%23')}@${rest}`;
 }
 
+/**
+ * How long an emergency call waits for Redis in all, from its INVITE: the caller's authentication,
+ * its site record, the tenant's caller-ID prefixes and the site's networks. Past it the call goes
+ * out as it does while the store is down (its caller unidentified, or without its site's record).
+ * Each command otherwise waits up to STORE_TIMEOUT_MS (2 s), one after the other, behind whatever
+ * the connection carries: a storm of REGISTERs, a paused or swamped Redis. T1 (500 ms) is how long
+ * a phone waits before it retransmits; a store slower than that will not be back for this call.
+ */
+export const EMERGENCY_STORE_WAIT_MS = 500;
+
+/** `p`, or a rejection once performance.now() passes `by`: what an emergency call waits for of the store. */
+export function storeWithin<T>(p: Promise<T>, by: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(
+      () => reject(new Error(`store slower than ${EMERGENCY_STORE_WAIT_MS} ms for an emergency call`)),
+      Math.max(0, by - performance.now()),
+    );
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(t);
+        reject(err as Error);
+      },
+    );
+  });
+}
+
 /** One emergency call as the router hands it over: its INVITE, the dialled number and its caller. */
 export interface EmergencyRequest {
   readonly req: Srf.SrfRequest;
@@ -61,6 +91,8 @@ export interface EmergencyRequest {
   readonly id: Identified;
   readonly deps: EmergencyDeps;
   readonly log: Logger;
+  /** performance.now() past which the call waits for the store no longer (EMERGENCY_STORE_WAIT_MS) */
+  readonly storeBy: number;
 }
 
 /**
@@ -118,10 +150,16 @@ async function placeEmergency(
   req.on('cancel', () => {
     cancelled = true;
   });
-  const site = await emergencySite(id, deps.sites, log);
+  const within = <T>(p: Promise<T>) => storeWithin(p, e.storeBy);
+  const site = await emergencySite(id, { get: (t, name) => within(deps.sites.get(t, name)) }, log);
   const [prefixes, fromSite] = await Promise.all([
-    callerIdPrefixes(id.tenant, site, deps.store, log),
-    isFromSite(id, site, deps.store, log),
+    callerIdPrefixes(id.tenant, site, { getTenant: (t) => within(deps.store.getTenant(t)) }, log),
+    isFromSite(
+      id,
+      site,
+      { isSiteNetwork: (t, name, address) => within(deps.store.isSiteNetwork(t, name, address)) },
+      log,
+    ),
   ]);
   const plan = planEmergency(site, prefixes, deps.config.sip, fromSite);
   const placed = { identity: emergencyIdentity(plan, id.mac), route: plan.route };

@@ -2,8 +2,10 @@
  * Admission control for the SIP edge. Above its capacity papgate answers `503` with `Retry-After`
  * at once: work that is queued instead (Redis round trips, FreeSWITCH channels) only answers after
  * the phones' retransmission timers ran out, so every request then costs without serving anyone.
- * Counters and a token bucket on an injected clock: no timers.
+ * Counters, readings and a token bucket on an injected clock: no timers (service.ts measures).
  */
+
+import type { RegisterShedReason } from '../lib/metrics';
 
 /** Options of the 503 that sheds load (SIP_OVERLOAD_RETRY_AFTER_SECONDS). */
 export function retryAfter(seconds: number): { headers: Record<string, string> } {
@@ -61,25 +63,138 @@ export class RateLimiter {
 }
 
 /**
- * REGISTER admission: a new registration (a REGISTER without credentials, answered with the 401
- * challenge) takes a token of SIP_REGISTER_RATE_LIMIT; its authenticated second half does not, so
- * a registration that got its challenge is finished rather than wasted. Every REGISTER in progress
- * (waiting for Redis) holds a slot of SIP_REGISTER_MAX_PENDING, whatever it carries.
+ * How far behind papgate is, in ms, each measured at the edge (service.ts) or here: the age of the
+ * request when papgate starts on it (RequestAge), the event loop's delay over its last window, and
+ * how long the oldest REGISTER in progress has waited for Redis.
  */
-export class RegisterAdmission {
-  private readonly pending: Slots;
-  private readonly rate: RateLimiter;
+export interface Lateness {
+  /** null: drachtio-server gave no usable receive time. */
+  readonly requestAgeMs: number | null;
+  readonly loopDelayMs: number;
+  readonly storeWaitMs: number;
+}
 
-  constructor(o: { ratePerSecond: number; maxPending: number; now?: () => number }) {
-    this.pending = new Slots(o.maxPending);
-    this.rate = new RateLimiter(o.ratePerSecond, o.now);
+/** The first reading past `boundMs`, or null: papgate keeps up. */
+export function behind(l: Lateness, boundMs: number): RegisterShedReason | null {
+  if (l.requestAgeMs !== null && l.requestAgeMs > boundMs) return 'request_age';
+  if (l.loopDelayMs > boundMs) return 'loop_delay';
+  if (l.storeWaitMs > boundMs) return 'store_wait';
+  return null;
+}
+
+/** drachtio-server's receive time of a request (`req.stackTime`): `HH:MM:SS.ffffff`, its own clock. */
+const STACK_TIME = /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
+const DAY_MS = 86_400_000;
+/**
+ * A request older than a SIP transaction (64*T1, Timer F: the phone gave up) is not a request that
+ * waited that long but a clock that stepped: the baseline starts again from it.
+ */
+const TRANSACTION_MS = 32_000;
+
+/** ms since its midnight, or null for anything but drachtio-server's format. */
+export function parseStackTime(t: unknown): number | null {
+  const m = typeof t === 'string' ? STACK_TIME.exec(t) : null;
+  if (m === null) return null;
+  const [h, min, sec] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (h > 23 || min > 59 || sec > 60) return null;
+  return ((h * 60 + min) * 60 + sec) * 1000 + Number(`0.${m[4] ?? '0'}`) * 1000;
+}
+
+/**
+ * The age of a request when papgate starts on it, from drachtio-server's receive time. That clock
+ * may be another host's, in another time zone, a little off: what counts is the offset between the
+ * two clocks (modulo a day) above the smallest offset seen over the last `windowMs` to 2 *
+ * `windowMs` (the requests that did not wait), so neither a constant difference nor midnight
+ * matters, and a clock that drifts is followed within a window.
+ */
+export class RequestAge {
+  /** smallest offset of the current window and of the one before */
+  private current = Infinity;
+  private previous = Infinity;
+  private windowStart: number;
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly windowMs = 10_000,
+  ) {
+    this.windowStart = now();
   }
 
-  /** null: answer 503 with Retry-After. */
-  admit(withCredentials: boolean): Release | null {
-    if (this.pending.full) return null;
-    if (!withCredentials && !this.rate.tryTake()) return null;
-    return this.pending.tryAcquire();
+  /** ms; null when `stackTime` is missing or malformed. */
+  age(stackTime: unknown): number | null {
+    const received = parseStackTime(stackTime);
+    if (received === null) return null;
+    const t = this.now();
+    if (t - this.windowStart >= this.windowMs) {
+      // more than one window idle: the one before holds nothing of the last window
+      this.previous = t - this.windowStart >= 2 * this.windowMs ? Infinity : this.current;
+      this.current = Infinity;
+      this.windowStart = t;
+    }
+    let offset = ((((t % DAY_MS) - received) % DAY_MS) + DAY_MS) % DAY_MS;
+    if (offset >= DAY_MS / 2) offset -= DAY_MS;
+    const base = Math.min(this.current, this.previous);
+    if (offset - base > TRANSACTION_MS) this.previous = Infinity;
+    else if (base !== Infinity) {
+      this.current = Math.min(this.current, offset);
+      return Math.max(0, offset - base);
+    }
+    this.current = offset;
+    return 0;
+  }
+}
+
+/**
+ * REGISTER admission, by measured lateness rather than a rate: a new registration (one that answers
+ * no fresh challenge of papgate's, answered with the 401 challenge) is shed when any reading is
+ * past `behindMs`; the second half of a registration that got its challenge is finished unless
+ * papgate is `farBehindMs` behind, so that the work of its first half is not wasted. Every REGISTER
+ * in progress (waiting for Redis) holds one of `maxPending` slots, whatever it carries: the bound
+ * on memory. `ratePerSecond` (0: none) is an operator's fixed ceiling on new registrations.
+ */
+export class RegisterAdmission {
+  /** start time of each REGISTER in progress, oldest first (a Map keeps insertion order) */
+  private readonly pending = new Map<number, number>();
+  private nextId = 0;
+  private readonly rate: RateLimiter | null;
+  private readonly ages: RequestAge;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly o: {
+      ratePerSecond: number;
+      maxPending: number;
+      behindMs: number;
+      farBehindMs: number;
+      /** the event loop's delay over its last window (ms) */
+      loopDelayMs: () => number;
+      now?: () => number;
+    },
+  ) {
+    this.now = o.now ?? Date.now;
+    this.rate = o.ratePerSecond > 0 ? new RateLimiter(o.ratePerSecond, this.now) : null;
+    this.ages = new RequestAge(this.now);
+  }
+
+  /** What the rule sees now, for a request drachtio-server received at `stackTime`. */
+  lateness(stackTime: unknown): Lateness {
+    const oldest = this.pending.values().next();
+    return {
+      requestAgeMs: this.ages.age(stackTime),
+      loopDelayMs: this.o.loopDelayMs(),
+      storeWaitMs: oldest.done === true ? 0 : Math.max(0, this.now() - oldest.value),
+    };
+  }
+
+  /** A release, or why to answer 503 with Retry-After. */
+  admit(withCredentials: boolean, stackTime: unknown): Release | RegisterShedReason {
+    if (this.pending.size >= this.o.maxPending) return 'max_pending';
+    const late = behind(this.lateness(stackTime), withCredentials ? this.o.farBehindMs : this.o.behindMs);
+    if (late !== null) return late;
+    if (!withCredentials && this.rate !== null && !this.rate.tryTake()) return 'rate';
+    const id = this.nextId++;
+    this.pending.set(id, this.now());
+    return () => void this.pending.delete(id);
   }
 }
 

@@ -3,6 +3,7 @@ import { clientOf, type PrefixLengths } from '../domain/prefix';
 import { strangerText } from '../domain/text';
 import { tryCanonicalIp } from '../domain/whitelist';
 import type { LogLimit } from '../lib/loglimit';
+import type { Metrics } from '../lib/metrics';
 import { isStoreUnavailable } from '../store/connect';
 import type { SipLogin, SipStore } from '../store/sip';
 import {
@@ -20,6 +21,8 @@ export interface RegisterRequest extends AuthRequest {
   readonly source_address: string;
   readonly source_port: number;
   readonly protocol: string;
+  /** drachtio-server's receive time (RegisterAdmission: the request's age) */
+  readonly stackTime?: unknown;
   getParsedHeader(name: 'contact'): { uri: string; params?: Record<string, string | null | undefined> }[];
 }
 
@@ -42,6 +45,8 @@ export interface RegistrarDeps extends AuthDeps<SipLogin> {
   readonly maxExpiresSeconds: number;
   readonly admission: Pick<RegisterAdmission, 'admit'>;
   readonly overloadRetryAfterSeconds: number;
+  /** Counts the REGISTERs shed, by reason. */
+  readonly metrics?: Pick<Metrics, 'registerShed'>;
   readonly log: Logger;
   readonly now?: () => number;
   /** Appends to the tenant's phone traffic, per client of `source` (Store.appendTraffic). */
@@ -68,7 +73,7 @@ function requestedExpires(
 
 /**
  * Whether a REGISTER is the second half of a registration (its Authorization answers a challenge
- * papgate signed and that is still fresh), which takes no token of SIP_REGISTER_RATE_LIMIT. Any
+ * papgate signed and that is still fresh), which is finished unless papgate is far behind. Any
  * `Authorization: Digest ...` used to count: 2,400 REGISTERs with made-up ones all went past the
  * limit. Decided without Redis (SipStore.isFreshNonce).
  */
@@ -88,9 +93,11 @@ export async function handleRegister(
   res: SipReply,
   deps: RegistrarDeps,
 ): Promise<void> {
-  const release = deps.admission.admit(answersChallenge(req, deps.sipStore));
-  if (release === null)
+  const release = deps.admission.admit(answersChallenge(req, deps.sipStore), req.stackTime);
+  if (typeof release === 'string') {
+    deps.metrics?.registerShed(release);
     return res.send(503, 'Service Unavailable', retryAfter(deps.overloadRetryAfterSeconds));
+  }
   try {
     await register(req, res, deps);
   } finally {

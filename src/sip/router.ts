@@ -18,7 +18,7 @@ import { callLanguage } from '../ivr/prompts';
 import { IvrSession } from '../ivr/session';
 import { authenticate } from './authenticate';
 import { callerLine, type Identified } from './caller';
-import { routeEmergency, type EmergencyDeps } from './emergency-call';
+import { EMERGENCY_STORE_WAIT_MS, routeEmergency, storeWithin, type EmergencyDeps } from './emergency-call';
 import type { MediaLease, MediaPool } from './mediapool';
 import type { KnownPlace } from './notify';
 import { retryAfter, type IvrAdmission } from './overload';
@@ -48,7 +48,9 @@ export async function handleInvite(
   deps: RouterDeps,
 ): Promise<void> {
   const { config, log: rootLog } = deps;
+  const storeBy = performance.now() + EMERGENCY_STORE_WAIT_MS;
   const dialled = dialledNumber(req.uri);
+  const emergency = isEmergencyNumber(dialled, config.emergencyNumbers);
   // drachtio-srf requests carry the Call-ID only as a header; both are the caller's text
   const call = {
     callId: strangerText(req.get('call-id') ?? ''),
@@ -60,7 +62,7 @@ export async function handleInvite(
   // Shed before digest and Redis: calls that reached a draining instance before drachtio-server
   // dropped its route, and calls beyond IVR_MAX_CALLS or the source's share of them. Emergency
   // calls never depend on any of it.
-  if (!isEmergencyNumber(dialled, config.emergencyNumbers)) {
+  if (!emergency) {
     const shed = deps.draining() ? 'draining' : deps.ivr.refusal(source);
     if (shed !== null) return refuse(res, shed, deps);
   }
@@ -70,12 +72,19 @@ export async function handleInvite(
   if (trusted) {
     id = await identifyTrusted(req, dialled, deps);
   } else {
-    const auth = await authenticate(req, 'proxy-authorization', {
+    const authenticating = authenticate(req, 'proxy-authorization', {
       realm: config.sip.realm,
       bindToSourceAddress: config.sip.bindToProvisioningIp,
       sipStore: deps.sipStore,
       findDevice: (mac) => deps.store.findDevice(mac),
     });
+    // An emergency call is routed as during an outage once the store took too long to say who calls.
+    const auth = emergency
+      ? await storeWithin(authenticating, storeBy).catch((err: Error) => ({
+          kind: 'store_unavailable' as const,
+          error: err.message,
+        }))
+      : await authenticating;
     if (auth.kind === 'challenge') {
       return res.send(407, 'Proxy Authentication Required', {
         headers: { 'Proxy-Authenticate': auth.header },
@@ -118,7 +127,7 @@ export async function handleInvite(
     case 'refuse':
       return res.send(403, 'Forbidden');
     case 'emergency':
-      return routeEmergency({ req, res, dialled, id, deps, log });
+      return routeEmergency({ req, res, dialled, id, deps, log, storeBy });
     case 'ivr':
     case 'not_possible':
       return startIvr({ req, res, mode: route, id, source, deps, log });

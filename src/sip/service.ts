@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Srf from 'drachtio-srf';
 import Mrf from 'drachtio-fsmrf';
 import type { Logger } from 'pino';
@@ -69,6 +70,13 @@ const EMERGENCY_WAIT_LOG_MS = 30_000;
  * others for this long: about the time such a peak takes to pass, short enough not to idle it.
  */
 const MEDIA_ERROR_HOLD_MS = 5000;
+/**
+ * The event loop's delay is sampled every LOOP_SAMPLE_MS, and RegisterAdmission sees the largest
+ * of the last LOOP_WINDOW_MS: short enough that shedding ends within a tenth of a second of the
+ * storm, long enough to hold ten samples.
+ */
+const LOOP_SAMPLE_MS = 10;
+const LOOP_WINDOW_MS = 100;
 
 /**
  * The SIP side of papgate: registrar, call router, IVR, check-sync NOTIFYs and the lock watcher.
@@ -197,9 +205,21 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
     perClient: config.traffic.perClient,
     windowMs: config.traffic.windowSeconds * 1000,
   });
+  // The histogram counts each sample's whole interval: its delay is what exceeds LOOP_SAMPLE_MS.
+  const loop = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
+  loop.enable();
+  let loopDelayMs = 0;
+  const loopWindow = setInterval(() => {
+    loopDelayMs = Math.max(0, loop.max / 1e6 - LOOP_SAMPLE_MS);
+    loop.reset();
+  }, LOOP_WINDOW_MS);
+  loopWindow.unref();
   const registerAdmission = new RegisterAdmission({
     ratePerSecond: sip.registerRateLimit,
     maxPending: sip.registerMaxPending,
+    behindMs: sip.overloadBehindMs,
+    farBehindMs: sip.overloadFarBehindMs,
+    loopDelayMs: () => loopDelayMs,
   });
   srf.register((req, res) => {
     // Counted as it is sent: every path of the registrar ends in exactly one final reply.
@@ -220,6 +240,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       maxExpiresSeconds: sip.registerExpiresSeconds,
       admission: registerAdmission,
       overloadRetryAfterSeconds: sip.overloadRetryAfterSeconds,
+      metrics,
       log,
     }).catch((err: Error) => {
       log.error({ err: err.message }, 'register handler failed');
@@ -340,6 +361,8 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       while (sessions.size > 0 && Date.now() < deadline) await pause(100);
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      clearInterval(loopWindow);
+      loop.disable();
       await lockWatcher.stop();
       await Promise.all([...sessions].map((s) => s.teardown()));
       await emergencyCallsEnded();
