@@ -579,6 +579,41 @@ describe('sip: registrar with digest authentication', () => {
     assert.ok(ttl > 95_000 && ttl <= 100_000, `the key lives as long as its last binding: ${ttl}`);
   });
 
+  it('a refresh rewrites only its own binding, and the key lives as long as its last binding', async () => {
+    const nonce = await sipStore.issueNonce();
+    let nc = 0;
+    const key = keys.tenant('acme').registrations(MAC);
+    const use = async (address: string, o: { ttl: number; contact?: string; callId?: string }) => {
+      const claim = await sipStore.checkNonce(nonce, (++nc).toString(16).padStart(8, '0'));
+      assert.ok(claim !== 'stale');
+      const reg = {
+        mac: MAC,
+        contact: o.contact ?? `sip:a@${address}:5062`,
+        address,
+        port: 5062,
+        protocol: 'udp',
+        expiresAt: Date.now() + o.ttl * 1000,
+        userAgent: 'u',
+        callId: o.callId ?? 'c1',
+      };
+      return sipStore.register('acme', MAC, claim, secret, address, { reg, ttlSeconds: o.ttl });
+    };
+    assert.equal(await use(SRC, { ttl: 60 }), 'ok');
+    assert.equal(await use('203.0.113.9', { ttl: 120 }), 'ok');
+    assert.equal(await use(SRC, { ttl: 30, callId: 'c2' }), 'refreshed');
+    let ttl = await r.client.pTTL(key);
+    assert.ok(ttl > 115_000 && ttl <= 120_000, `not shortened by a shorter refresh: ${ttl}`);
+    const mine = (await sipStore.registrations('acme', MAC)).find((b) => b.address === SRC);
+    assert.equal(mine?.callId, 'c2', 'the refresh is stored');
+    assert.ok(mine!.expiresAt <= Date.now() + 30_000);
+    assert.equal(await use(SRC, { ttl: 300 }), 'refreshed');
+    ttl = await r.client.pTTL(key);
+    assert.ok(ttl > 295_000 && ttl <= 300_000, `extended by a longer one: ${ttl}`);
+    // a Contact that only begins like the stored one is a move, not a refresh
+    assert.equal(await use(SRC, { ttl: 60, contact: `sip:a@${SRC}:50621` }), 'ok');
+    assert.equal(await use(SRC, { ttl: 60, contact: `sip:a@${SRC}:5062` }), 'ok');
+  });
+
   it('answers 503 at once, not a challenge, while the Redis connection is down', async () => {
     const down = await new TestRedis().start();
     try {

@@ -119,6 +119,21 @@ export async function verifyDigest<D extends Account>(
   return claimed(deps, creds, mac, device!, false);
 }
 
+/**
+ * The restricted password last derived per device object and source address: a remembered device
+ * (knownDevice) is the same object at each refresh, so a phone's REGISTERs derive it once.
+ */
+const derived = new WeakMap<Account, { source: string; password: string }>();
+
+function passwordOf(device: Account, source: string, bound: boolean): string {
+  if (!bound) return device.sipPassword;
+  const last = derived.get(device);
+  if (last !== undefined && last.source === source) return last.password;
+  const password = restrictedSipPassword(device.sipPassword, source, true);
+  derived.set(device, { source, password });
+  return password;
+}
+
 /** Whether `creds` are the device's for this request: 'ok', 'unsupported' (challenge again), or why not. */
 function credentialsOf<D extends Account>(
   req: AuthRequest,
@@ -137,7 +152,7 @@ function credentialsOf<D extends Account>(
     };
   let password: string;
   try {
-    password = restrictedSipPassword(device.sipPassword, req.source_address, deps.bindToSourceAddress);
+    password = passwordOf(device, req.source_address, deps.bindToSourceAddress);
   } catch {
     return { kind: 'forbidden', reason: 'source address is not an IP address', mac };
   }

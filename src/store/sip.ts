@@ -40,6 +40,13 @@ export type SipLogin = Pick<Device, 'tenant' | 'sipPassword' | 'state'>;
 /** Logins remembered per process: as many as tenant hints (hints.ts), about 200 bytes each. */
 const MAX_LOGINS = 200_000;
 
+/**
+ * Nonces this process signed, remembered with their issue time (checkNonce, isFreshNonce): a phone
+ * answers the nonce it was just given, so its check needs no HMAC. 20,000 is 10 s of challenges at
+ * 2,000/s, about 2 MB; a nonce no longer remembered is checked by its HMAC.
+ */
+const MAX_SIGNED = 20_000;
+
 /** A presented nonce that is papgate's own and not expired, with the nonce-count it came with. */
 export interface NonceClaim {
   readonly nonce: string;
@@ -63,6 +70,7 @@ export class SipStore {
   private readonly tenantHints = new TenantHints();
   /** The login each device had when last read, and until when it may be used (knownLogin). */
   private readonly logins = new BoundedMap<Mac, { login: SipLogin; until: number }>(MAX_LOGINS);
+  private readonly signed = new BoundedMap<string, number>(MAX_SIGNED);
 
   constructor(
     readonly redis: RedisClient,
@@ -153,7 +161,10 @@ export class SipStore {
    */
   async issueNonce(): Promise<string> {
     if (!this.redis.isReady) throw new Error('redis connection down');
-    return signedNonce(await this.nonceSecret(), this.now());
+    const now = this.now();
+    const nonce = signedNonce(await this.nonceSecret(), now);
+    this.signed.set(nonce, now);
+    return nonce;
   }
 
   /** `nonce` as a claim when papgate signed it and it is younger than SIP_NONCE_SECONDS; else stale. */
@@ -173,7 +184,7 @@ export class SipStore {
 
   /** When a nonce papgate signed expires (ms); null for one it did not sign, or that expired. */
   private expiry(secret: Buffer, nonce: string): number | null {
-    const issued = nonceIssuedAt(secret, nonce);
+    const issued = this.signed.get(nonce) ?? nonceIssuedAt(secret, nonce);
     if (issued === null) return null;
     const expiresAt = issued + this.opts.nonceSeconds * 1000;
     return expiresAt <= this.now() ? null : expiresAt;

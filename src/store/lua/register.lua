@@ -23,6 +23,16 @@ if ttl == 0 then
   redis.call('HDEL', KEYS[3], address)
   return 'ok'
 end
+-- A refresh (the common case): the binding's JSON up to its expiresAt (contact, port, protocol, in
+-- SipStore.register's order) is what it was. No other binding is added or moved, so none needs
+-- decoding; expired ones go at the next REGISTER that is not a refresh, or with the key.
+local cut = string.find(binding, ',"expiresAt":', 1, true)
+if old and cut and string.sub(old, 1, cut) == string.sub(binding, 1, cut) then
+  local at = tonumber(string.match(binding, '^,"expiresAt":(%d+)', cut))
+  redis.call('HSET', KEYS[3], address, binding)
+  if at and at - now > redis.call('PTTL', KEYS[3]) then redis.call('PEXPIREAT', KEYS[3], at) end
+  return 'refreshed'
+end
 local new = cjson.decode(binding)
 -- Expired bindings go; when still full, the one that would expire first makes room.
 local live, soonest, soonestAt, latest = 0, nil, nil, new.expiresAt
@@ -40,8 +50,4 @@ end
 if live >= most and soonest then redis.call('HDEL', KEYS[3], soonest) end
 redis.call('HSET', KEYS[3], address, binding)
 redis.call('PEXPIREAT', KEYS[3], latest)
-if old then
-  local o = cjson.decode(old)
-  if o.contact == new.contact and o.port == new.port and o.protocol == new.protocol then return 'refreshed' end
-end
 return 'ok'
