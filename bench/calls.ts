@@ -120,6 +120,9 @@ const serverEnv = () => ({
   FREESWITCH_HOST: env.E2E_FREESWITCH_HOST ?? '127.0.0.1',
   FREESWITCH_PORT: env.E2E_FREESWITCH_PORT ?? '8021',
   FREESWITCH_SECRET: env.E2E_FREESWITCH_SECRET ?? '',
+  // The listener servers.sh chose for this run (FreeSWITCH connects back only there), not 8085:
+  // another run on the host may hold that.
+  FREESWITCH_LISTEN_PORT: env.E2E_PAPGATE_LISTEN_PORT ?? '8085',
 });
 
 let run = 0;
