@@ -151,6 +151,7 @@ export class SipStore {
     const seconds = this.opts.loginSeconds ?? 0;
     if (seconds > 0 && login.sipPassword !== '')
       this.logins.set(mac, { login, until: this.now() + seconds * 1000 });
+    else this.logins.delete(mac);
     return login;
   }
 
