@@ -653,6 +653,41 @@ describe('sip: registrar with digest authentication', () => {
     assert.ok(ttl > 95_000 && ttl <= 100_000, `the key lives as long as its last binding: ${ttl}`);
   });
 
+  it('a refresh rewrites only its own binding, and the key lives as long as its last binding', async () => {
+    const nonce = await sipStore.issueNonce();
+    let nc = 0;
+    const key = keys.tenant('acme').registrations(MAC);
+    const use = async (address: string, o: { ttl: number; contact?: string; callId?: string }) => {
+      const claim = await sipStore.checkNonce(nonce, (++nc).toString(16).padStart(8, '0'));
+      assert.ok(claim !== 'stale');
+      const reg = {
+        mac: MAC,
+        contact: o.contact ?? `sip:a@${address}:5062`,
+        address,
+        port: 5062,
+        protocol: 'udp',
+        expiresAt: Date.now() + o.ttl * 1000,
+        userAgent: 'u',
+        callId: o.callId ?? 'c1',
+      };
+      return sipStore.register('acme', MAC, claim, secret, address, { reg, ttlSeconds: o.ttl });
+    };
+    assert.equal(await use(SRC, { ttl: 60 }), 'ok');
+    assert.equal(await use('203.0.113.9', { ttl: 120 }), 'ok');
+    assert.equal(await use(SRC, { ttl: 30, callId: 'c2' }), 'refreshed');
+    let ttl = await r.client.pTTL(key);
+    assert.ok(ttl > 115_000 && ttl <= 120_000, `not shortened by a shorter refresh: ${ttl}`);
+    const mine = (await sipStore.registrations('acme', MAC)).find((b) => b.address === SRC);
+    assert.equal(mine?.callId, 'c2', 'the refresh is stored');
+    assert.ok(mine!.expiresAt <= Date.now() + 30_000);
+    assert.equal(await use(SRC, { ttl: 300 }), 'refreshed');
+    ttl = await r.client.pTTL(key);
+    assert.ok(ttl > 295_000 && ttl <= 300_000, `extended by a longer one: ${ttl}`);
+    // a Contact that only begins like the stored one is a move, not a refresh
+    assert.equal(await use(SRC, { ttl: 60, contact: `sip:a@${SRC}:50621` }), 'ok');
+    assert.equal(await use(SRC, { ttl: 60, contact: `sip:a@${SRC}:5062` }), 'ok');
+  });
+
   it('answers 503 at once, not a challenge, while the Redis connection is down', async () => {
     const down = await new TestRedis().start();
     try {
@@ -710,6 +745,160 @@ describe('sip: registrar with digest authentication', () => {
       d,
     );
     assert.equal(wrongHeader.kind, 'challenge');
+  });
+
+  describe('a login remembered from the last REGISTER (SipStore.knownLogin)', () => {
+    let known: SipStore;
+    let reads: number;
+    /** A registrar whose store remembers logins for 600 s; `reads` counts the device reads. */
+    const remembering = (over: Partial<RegistrarDeps> = {}) =>
+      deps({
+        sipStore: known,
+        findDevice: (m: Mac) => {
+          reads += 1;
+          return known.login(m);
+        },
+        knownDevice: (m: Mac) => known.knownLogin(m),
+        ...over,
+      });
+    beforeEach(() => {
+      known = new SipStore(r.client, { nonceSeconds: 30, loginSeconds: 600 });
+      reads = 0;
+    });
+    /** One REGISTER from SRC on `nonce` with nonce-count `nc`; `contact`: null a query, '*' unregisters. */
+    const registerAt = (
+      d: RegistrarDeps,
+      o: { nonce: string; nc: number; password: string; contact?: string | null },
+    ) =>
+      register(
+        request({
+          contact: o.contact,
+          headers: {
+            Authorization: authorization({
+              user: MAC,
+              password: o.password,
+              nonce: o.nonce,
+              uri: 'sip:127.0.0.1',
+              nc: o.nc,
+            }),
+            ...(o.contact === '*' ? { Expires: '0' } : {}),
+          },
+        }),
+        d,
+      );
+    const nonceRecord = (nonce: string) => r.client.get(keys.tenant('acme').nonce(nonce));
+
+    it('a refresh is checked without reading the device; register.lua still decides', async () => {
+      const d = remembering();
+      const nonce = await challenge();
+      assert.equal((await registerAt(d, { nonce, nc: 1, password })).status, 200);
+      assert.equal(reads, 1);
+      for (let nc = 2; nc <= 4; nc++)
+        assert.equal((await registerAt(d, { nonce, nc, password })).status, 200);
+      assert.equal(reads, 1, 'refreshes of an unchanged device read nothing');
+      assert.deepEqual(known.knownLogin(MAC), { tenant: 'acme', sipPassword: secret, state: 'needed' });
+      // a wrong password is never refused on the remembered login alone: the device is read
+      assert.equal((await registerAt(d, { nonce, nc: 5, password: 'wrong' })).status, 403);
+      assert.equal(reads, 2);
+    });
+
+    it('a replayed nonce-count is refused as without it', async () => {
+      const d = remembering();
+      const nonce = await challenge();
+      assert.equal((await registerAt(d, { nonce, nc: 1, password })).status, 200);
+      assert.equal((await registerAt(d, { nonce, nc: 2, password })).status, 200);
+      assert.equal((await registerAt(d, { nonce, nc: 2, password })).status, 403, 'replay');
+      assert.equal((await registerAt(d, { nonce, nc: 1, password })).status, 403, 'older');
+      assert.equal(await nonceRecord(nonce), '2');
+      assert.equal((await registerAt(d, { nonce, nc: 3, password })).status, 200);
+      assert.equal(reads, 1);
+    });
+
+    it('a device deleted, or given another SIP password: the remembered one registers nothing', async () => {
+      const d = remembering();
+      const nonce = await challenge();
+      let nc = 0;
+      const recreate = async () => {
+        const res = await store.createDevices(
+          'acme',
+          [parseNewDevice({ mac: MAC, vendor: 'yealink', model: 'T54W', site: 'HQ' })],
+          'test',
+        );
+        assert.ok(res !== 'unknown_tenant' && res.ok);
+      };
+      // a binding, a query (useNonce does not check the device), an unregistration
+      for (const contact of [undefined, null, '*']) {
+        nc += 1;
+        assert.equal((await registerAt(d, { nonce, nc, password })).status, 200);
+        assert.equal(known.knownLogin(MAC)?.sipPassword, secret);
+        assert.equal(await store.deleteDevice('acme', MAC, 'test'), true);
+        const res = await registerAt(d, { nonce, nc: nc + 1, password, contact });
+        assert.equal(res.status, 403, `deleted, contact ${contact}`);
+        assert.equal(known.knownLogin(MAC), undefined, 'forgotten');
+        assert.deepEqual(await sipStore.registrations('acme', MAC), []);
+        assert.equal(await nonceRecord(nonce), String(nc), 'no nonce-count used up');
+        await recreate();
+        // created again it has a new SIP password: the phone with the old one gets nowhere
+        assert.equal((await registerAt(d, { nonce, nc: nc + 1, password })).status, 403, 'recreated');
+        await r.client.hSet(keys.tenant('acme').device(MAC), DEVICE.sipPassword, secret);
+      }
+      // another SIP password while the old one is remembered: register.lua's 'changed', then the read
+      nc += 1;
+      assert.equal((await registerAt(d, { nonce, nc, password })).status, 200);
+      const reg = (await sipStore.registrations('acme', MAC))[0];
+      await r.client.hSet(keys.tenant('acme').device(MAC), DEVICE.sipPassword, 'changed-meanwhile');
+      assert.equal(known.knownLogin(MAC)?.sipPassword, secret, 'remembered, out of date');
+      const moved = await registerAt(d, { nonce, nc: nc + 1, password, contact: 'sip:x@192.0.2.10:5070' });
+      assert.equal(moved.status, 403);
+      assert.deepEqual(await sipStore.registrations('acme', MAC), [reg], 'binding unchanged');
+      assert.equal(await nonceRecord(nonce), String(nc), 'no nonce-count used up');
+      // and the current password registers, whatever was remembered
+      const current = restrictedSipPassword('changed-meanwhile', SRC, true);
+      assert.equal((await registerAt(d, { nonce, nc: nc + 1, password: current })).status, 200);
+    });
+
+    it('a reset, a PAP success, a suspension: the next REGISTER is decided and logged on the device as it is now', async () => {
+      const out = capturedLog();
+      const d = remembering({ log: out.log });
+      const nonce = await challenge();
+      let nc = 0;
+      /** A REGISTER moving the binding (a new port), so that it is logged with the state. */
+      const moved = async () => {
+        nc += 1;
+        const res = await registerAt(d, {
+          nonce,
+          nc,
+          password,
+          contact: `sip:${MAC}@192.0.2.10:${6000 + nc}`,
+        });
+        assert.equal(res.status, 200);
+        return out.lines.filter((l) => l.msg === 'registered').at(-1)?.state;
+      };
+      assert.equal(await moved(), 'needed');
+      const pap = (await store.getDevice('acme', MAC))!.pap;
+      assert.equal((await store.attemptPap(MAC, pap, null, 'test', 'api')).outcome, 'successful');
+      assert.equal(await moved(), 'successful');
+      assert.ok(await store.resetDevice('acme', MAC, 'test'));
+      assert.equal(await moved(), 'needed');
+      assert.equal(reads, 3, 'read again after each change of state');
+      // A suspension (a PIN bypass for provisioning) leaves the restricted account as it is:
+      // registered, as without a remembered login.
+      assert.ok(await store.suspendDevice('acme', MAC, 'test'));
+      assert.equal(await moved(), 'needed');
+      assert.equal(reads, 3);
+    });
+
+    it('is remembered for loginSeconds, and not at all without it', async () => {
+      let now = Date.now();
+      const aging = new SipStore(r.client, { nonceSeconds: 30, loginSeconds: 60, now: () => now });
+      assert.ok(await aging.login(MAC));
+      assert.equal(aging.knownLogin(MAC)?.sipPassword, secret);
+      now += 60_000;
+      assert.equal(aging.knownLogin(MAC), undefined);
+      const none = new SipStore(r.client, { nonceSeconds: 30 });
+      assert.ok(await none.login(MAC));
+      assert.equal(none.knownLogin(MAC), undefined, 'without loginSeconds nothing is remembered');
+    });
   });
 });
 

@@ -2,7 +2,7 @@ import type { Device } from '../domain/device';
 import { tryParseMac, type Mac } from '../domain/mac';
 import { restrictedSipPassword } from '../domain/pap';
 import type { NonceClaim, NonceUse, SipStore } from '../store/sip';
-import { challengeHeader, checkDigest, parseDigestHeader } from '../domain/digest';
+import { challengeHeader, checkDigest, parseDigestHeader, type DigestCredentials } from '../domain/digest';
 
 export const WRONG_ADDRESS = 'wrong credentials for this source address';
 
@@ -32,11 +32,13 @@ export type AuthResult<D extends Account = Device> =
   | { readonly kind: 'store_unavailable'; readonly error: string };
 
 /** Right credentials on a fresh nonce of papgate's; its use is not recorded yet (see useNonce). */
-interface Verified<D extends Account = Device> {
+export interface Verified<D extends Account = Device> {
   readonly kind: 'verified';
   readonly mac: Mac;
   readonly device: D;
   readonly claim: NonceClaim;
+  /** Checked against AuthDeps.knownDevice, not read now: only a step that checks it may rely on it. */
+  readonly known: boolean;
 }
 
 export interface AuthDeps<D extends Account = Device> {
@@ -45,6 +47,11 @@ export interface AuthDeps<D extends Account = Device> {
   readonly bindToSourceAddress: boolean;
   readonly sipStore: Pick<SipStore, 'issueNonce' | 'checkNonce' | 'useNonce'>;
   readonly findDevice: (mac: Mac) => Promise<D | null>;
+  /**
+   * The device as this process last read it, if remembered: a request whose credentials match it
+   * is verified without reading (`known`); any other is decided on findDevice.
+   */
+  readonly knownDevice?: (mac: Mac) => D | undefined;
 }
 
 /**
@@ -64,12 +71,13 @@ export function digestUriMatches(digestUri: string, requestUri: string): boolean
  * (401), INVITE Proxy-Authorization (407). Order: credentials parsed -> device found -> response
  * checked in constant time -> nonce checked (signature, age) -> only then its use recorded (so a
  * stale nonce with a right response gets `stale=true` and the phone retries silently, a replayed
- * nonce-count is refused, and wrong credentials never use up a nonce-count).
+ * nonce-count is refused, and wrong credentials never use up a nonce-count). useNonce does not
+ * check the device again, so the device is always read (no knownDevice).
  */
 export async function authenticate(
   req: AuthRequest,
   header: 'authorization' | 'proxy-authorization',
-  deps: AuthDeps,
+  deps: AuthDeps & { readonly knownDevice?: never },
 ): Promise<AuthResult> {
   const v = await verifyDigest(req, header, deps);
   if (v.kind !== 'verified') return v;
@@ -82,7 +90,11 @@ export async function authenticate(
   return afterNonceUse(v, use, deps);
 }
 
-/** authenticate() up to the nonce use, which the registrar records together with the binding. */
+/**
+ * authenticate() up to the nonce use, which the registrar records together with the binding. With
+ * knownDevice, a match against the remembered device skips the read; the step that records the use
+ * must then check that the device is still that one (register.lua's 'changed').
+ */
 export async function verifyDigest<D extends Account>(
   req: AuthRequest,
   header: 'authorization' | 'proxy-authorization',
@@ -92,12 +104,44 @@ export async function verifyDigest<D extends Account>(
   if (creds === null || creds.realm !== deps.realm) return challenge(deps, false);
   const mac = /^[0-9a-fA-F]{12}$/.test(creds.username) ? tryParseMac(creds.username) : null;
   if (mac === null) return { kind: 'forbidden', reason: 'username is not a device MAC' };
+  const known = deps.knownDevice?.(mac);
+  if (known !== undefined && credentialsOf(req, creds, mac, known, deps) === 'ok')
+    return claimed(deps, creds, mac, known, true);
   let device: D | null;
   try {
     device = await deps.findDevice(mac);
   } catch (err) {
     return { kind: 'store_unavailable', error: (err as Error).message };
   }
+  const check = credentialsOf(req, creds, mac, device, deps);
+  if (check === 'unsupported') return challenge(deps, false);
+  if (check !== 'ok') return check;
+  return claimed(deps, creds, mac, device!, false);
+}
+
+/**
+ * The restricted password last derived per device object and source address: a remembered device
+ * (knownDevice) is the same object at each refresh, so a phone's REGISTERs derive it once.
+ */
+const derived = new WeakMap<Account, { source: string; password: string }>();
+
+function passwordOf(device: Account, source: string, bound: boolean): string {
+  if (!bound) return device.sipPassword;
+  const last = derived.get(device);
+  if (last !== undefined && last.source === source) return last.password;
+  const password = restrictedSipPassword(device.sipPassword, source, true);
+  derived.set(device, { source, password });
+  return password;
+}
+
+/** Whether `creds` are the device's for this request: 'ok', 'unsupported' (challenge again), or why not. */
+function credentialsOf<D extends Account>(
+  req: AuthRequest,
+  creds: DigestCredentials,
+  mac: Mac,
+  device: D | null,
+  deps: Pick<AuthDeps<D>, 'realm' | 'bindToSourceAddress'>,
+): 'ok' | 'unsupported' | Extract<AuthResult<D>, { kind: 'forbidden' }> {
   if (device === null || device.sipPassword === '')
     return { kind: 'forbidden', reason: 'unknown device', mac };
   if (!digestUriMatches(creds.uri, req.uri))
@@ -108,20 +152,29 @@ export async function verifyDigest<D extends Account>(
     };
   let password: string;
   try {
-    password = restrictedSipPassword(device.sipPassword, req.source_address, deps.bindToSourceAddress);
+    password = passwordOf(device, req.source_address, deps.bindToSourceAddress);
   } catch {
     return { kind: 'forbidden', reason: 'source address is not an IP address', mac };
   }
   const check = checkDigest(creds, { method: req.method, realm: deps.realm, password });
-  if (check === 'unsupported') return challenge(deps, false);
+  if (check === 'unsupported' || check === 'ok') return check;
   // Bound, a right password from the wrong address (a copied file) looks the same as a wrong one.
-  if (check !== 'ok')
-    return {
-      kind: 'forbidden',
-      reason: deps.bindToSourceAddress ? WRONG_ADDRESS : 'wrong credentials',
-      mac,
-      tenant: device.tenant,
-    };
+  return {
+    kind: 'forbidden',
+    reason: deps.bindToSourceAddress ? WRONG_ADDRESS : 'wrong credentials',
+    mac,
+    tenant: device.tenant,
+  };
+}
+
+/** Right credentials: the request is verified once its nonce is papgate's and fresh. */
+async function claimed<D extends Account>(
+  deps: Pick<AuthDeps<D>, 'realm' | 'sipStore'>,
+  creds: DigestCredentials,
+  mac: Mac,
+  device: D,
+  known: boolean,
+): Promise<Extract<AuthResult<D>, { kind: 'challenge' | 'store_unavailable' }> | Verified<D>> {
   let claim;
   try {
     claim = await deps.sipStore.checkNonce(creds.nonce, creds.qop === null ? null : creds.nc);
@@ -129,7 +182,7 @@ export async function verifyDigest<D extends Account>(
     return { kind: 'store_unavailable', error: (err as Error).message };
   }
   if (claim === 'stale') return challenge(deps, true);
-  return { kind: 'verified', mac, device, claim };
+  return { kind: 'verified', mac, device, claim, known };
 }
 
 /** The answer once a verified request's nonce use was recorded ('changed': see SipStore.register). */

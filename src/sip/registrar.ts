@@ -12,6 +12,7 @@ import {
   type AuthDeps,
   type AuthRequest,
   type AuthResult,
+  type Verified,
   WRONG_ADDRESS,
 } from './authenticate';
 import { parseDigestHeader } from '../domain/digest';
@@ -150,7 +151,7 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
         return true;
     }
   };
-  const v = await verifyDigest(req, 'authorization', deps);
+  let v = await verifyDigest(req, 'authorization', deps);
   if (v.kind !== 'verified') {
     refused(v);
     return;
@@ -159,7 +160,7 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
   // holds the minimal file until it fetches its full one (or "reset needed", asked from where no
   // bypass lets it in), and must still reach the emergency route (its other calls are "not
   // possible", decideCall).
-  const { device, mac } = v;
+  const { mac } = v;
   let contacts: ReturnType<RegisterRequest['getParsedHeader']> = [];
   const rawContact = req.get('contact')?.trim();
   if (rawContact !== undefined && rawContact !== '' && rawContact !== '*') {
@@ -180,39 +181,58 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
   // Bindings are kept per source address; a PAP call's check-sync looks its own address up.
   const source = String(req.source_address ?? '');
   const address = tryCanonicalIp(source) ?? source;
-  let use;
-  try {
-    // The nonce use and the binding change are one store step; a query (no Contact) changes nothing.
-    use =
-      contact === undefined && !unregister
-        ? await deps.sipStore.useNonce(device.tenant, v.claim)
-        : await deps.sipStore.register(
-            device.tenant,
+  const query = contact === undefined && !unregister;
+  const binding =
+    unregister || query
+      ? null
+      : {
+          reg: {
             mac,
-            v.claim,
-            device.sipPassword,
+            contact: String(contact!.uri),
             address,
-            unregister
-              ? null
-              : {
-                  reg: {
-                    mac,
-                    contact: String(contact!.uri),
-                    address,
-                    port: Number(req.source_port) || 5060,
-                    protocol: String(req.protocol ?? 'udp'),
-                    expiresAt: (deps.now ?? Date.now)() + granted * 1000,
-                    userAgent: strangerText(req.get('user-agent') ?? '', MAX_USER_AGENT),
-                    callId,
-                  },
-                  ttlSeconds: granted,
-                },
+            port: Number(req.source_port) || 5060,
+            protocol: String(req.protocol ?? 'udp'),
+            expiresAt: (deps.now ?? Date.now)() + granted * 1000,
+            userAgent: strangerText(req.get('user-agent') ?? '', MAX_USER_AGENT),
+            callId,
+          },
+          ttlSeconds: granted,
+        };
+  /** The nonce use and the binding change are one store step; a query (no Contact) changes nothing. */
+  const store = async (w: Verified<SipLogin>) => {
+    try {
+      return query
+        ? await deps.sipStore.useNonce(w.device.tenant, w.claim)
+        : await deps.sipStore.register(
+            w.device.tenant,
+            mac,
+            w.claim,
+            w.device.sipPassword,
+            address,
+            binding,
+            w.known ? w.device.state : undefined,
           );
-  } catch (err) {
-    if (isStoreUnavailable(err)) log().debug({ err: (err as Error).message }, 'register: store unreachable');
-    else log().error({ err: (err as Error).message }, 'register: store error');
-    return res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '30' } });
+    } catch (err) {
+      if (isStoreUnavailable(err))
+        log().debug({ err: (err as Error).message }, 'register: store unreachable');
+      else log().error({ err: (err as Error).message }, 'register: store error');
+      res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '30' } });
+      return null;
+    }
+  };
+  // A login remembered, not read, is only as good as the step that checks it: a query's useNonce
+  // does not, and register.lua's 'changed' may only mean the remembered one is out of date.
+  let use = query && v.known ? 'changed' : await store(v);
+  if (use === 'changed' && v.known) {
+    v = await verifyDigest(req, 'authorization', { ...deps, knownDevice: undefined });
+    if (v.kind !== 'verified') {
+      refused(v);
+      return;
+    }
+    use = await store(v);
   }
+  if (use === null) return;
+  const { device } = v;
   if (refused(await afterNonceUse(v, use === 'refreshed' ? 'ok' : use, deps))) return;
   if (unregister) {
     line({ mac }, 'unregistered');

@@ -87,7 +87,12 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
   const { config, store, log: root } = deps;
   const log = root.child({ component: 'sip' });
   const sip = config.sip;
-  const sipStore = new SipStore(deps.redis, { nonceSeconds: sip.nonceSeconds, schema: store.schema });
+  const sipStore = new SipStore(deps.redis, {
+    nonceSeconds: sip.nonceSeconds,
+    // A phone refreshes within the expiry it was granted: its login is still remembered then.
+    loginSeconds: 2 * sip.registerExpiresSeconds,
+    schema: store.schema,
+  });
   const sessions = new Set<IvrSession>();
   const emergencyCalls = new Set<EmergencyCall>();
   const sites = new Sites(store.redis, { eventsMaxLen: config.eventsMaxLen });
@@ -234,6 +239,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       bindToSourceAddress: sip.bindToProvisioningIp,
       sipStore,
       findDevice: (mac) => sipStore.login(mac),
+      knownDevice: (mac) => sipStore.knownLogin(mac),
       traffic: (tenant, source, type, fields) => store.appendTraffic(tenant, source, type, fields),
       logLimit,
       clientPrefix: config.traffic.clientPrefix,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isAuthState, type Device } from '../domain/device';
+import { BoundedMap } from '../lib/bounded';
 import type { Mac } from '../domain/mac';
 import { nonceIssuedAt, signedNonce } from '../domain/nonce';
 import { TenantHints } from './hints';
@@ -33,8 +34,18 @@ export type NonceUse = 'ok' | 'stale' | 'replay';
  */
 export const MAX_BINDINGS = 4;
 
-/** What the registrar decides on, read from the device's record for every REGISTER. */
+/** What the registrar decides on, read from the device's record (or remembered: knownLogin). */
 export type SipLogin = Pick<Device, 'tenant' | 'sipPassword' | 'state'>;
+
+/** Logins remembered per process: as many as tenant hints (hints.ts), about 200 bytes each. */
+const MAX_LOGINS = 200_000;
+
+/**
+ * Nonces this process signed, remembered with their issue time (checkNonce, isFreshNonce): a phone
+ * answers the nonce it was just given, so its check needs no HMAC. 20,000 is 10 s of challenges at
+ * 2,000/s, about 2 MB; a nonce no longer remembered is checked by its HMAC.
+ */
+const MAX_SIGNED = 20_000;
 
 /** A presented nonce that is papgate's own and not expired, with the nonce-count it came with. */
 export interface NonceClaim {
@@ -57,10 +68,19 @@ export class SipStore {
   /** The secret once read: what isFreshNonce decides with. */
   private loaded: Buffer | null = null;
   private readonly tenantHints = new TenantHints();
+  /** The login each device had when last read, and until when it may be used (knownLogin). */
+  private readonly logins = new BoundedMap<Mac, { login: SipLogin; until: number }>(MAX_LOGINS);
+  private readonly signed = new BoundedMap<string, number>(MAX_SIGNED);
 
   constructor(
     readonly redis: RedisClient,
-    private readonly opts: { nonceSeconds: number; now?: () => number; schema?: Schema },
+    private readonly opts: {
+      nonceSeconds: number;
+      /** How long a login read is remembered for knownLogin (0: not at all). */
+      loginSeconds?: number;
+      now?: () => number;
+      schema?: Schema;
+    },
   ) {
     this.now = opts.now ?? Date.now;
   }
@@ -102,7 +122,22 @@ export class SipStore {
     const tenant = (await this.redis.hGet(keys.macIndex(mac), mac)) ?? null;
     const login = tenant === null ? null : await this.loginIn(tenant, mac);
     if (login !== null) this.tenantHints.remember(mac, login.tenant);
+    else this.logins.delete(mac);
     return login;
+  }
+
+  /**
+   * The login last read for `mac` (login), while younger than loginSeconds: it saves a refresh the
+   * read. It decides nothing on its own: register.lua answers 'changed' unless the device still
+   * has that SIP password and state (and then it is forgotten), and an unknown device or a wrong
+   * password is decided on a read, never on a remembered login.
+   */
+  knownLogin(mac: Mac): SipLogin | undefined {
+    const known = this.logins.get(mac);
+    if (known === undefined) return undefined;
+    if (known.until > this.now()) return known.login;
+    this.logins.delete(mac);
+    return undefined;
   }
 
   private async loginIn(tenant: string, mac: Mac): Promise<SipLogin | null> {
@@ -112,7 +147,12 @@ export class SipStore {
     ]);
     if (state === null || state === undefined) return null;
     if (!isAuthState(state)) throw new Error(`corrupt device record (state "${state}")`);
-    return { tenant, sipPassword: sipPassword ?? '', state };
+    const login = { tenant, sipPassword: sipPassword ?? '', state };
+    const seconds = this.opts.loginSeconds ?? 0;
+    if (seconds > 0 && login.sipPassword !== '')
+      this.logins.set(mac, { login, until: this.now() + seconds * 1000 });
+    else this.logins.delete(mac);
+    return login;
   }
 
   /**
@@ -122,7 +162,10 @@ export class SipStore {
    */
   async issueNonce(): Promise<string> {
     if (!this.redis.isReady) throw new Error('redis connection down');
-    return signedNonce(await this.nonceSecret(), this.now());
+    const now = this.now();
+    const nonce = signedNonce(await this.nonceSecret(), now);
+    this.signed.set(nonce, now);
+    return nonce;
   }
 
   /** `nonce` as a claim when papgate signed it and it is younger than SIP_NONCE_SECONDS; else stale. */
@@ -142,7 +185,7 @@ export class SipStore {
 
   /** When a nonce papgate signed expires (ms); null for one it did not sign, or that expired. */
   private expiry(secret: Buffer, nonce: string): number | null {
-    const issued = nonceIssuedAt(secret, nonce);
+    const issued = this.signed.get(nonce) ?? nonceIssuedAt(secret, nonce);
     if (issued === null) return null;
     const expiresAt = issued + this.opts.nonceSeconds * 1000;
     return expiresAt <= this.now() ? null : expiresAt;
@@ -170,7 +213,8 @@ export class SipStore {
    * A REGISTER's store work in one round trip (lua/register.lua): consumes the nonce, then saves
    * the binding of `address` (the REGISTER's source) for `ttlSeconds`, or removes it (null). Each
    * source address has a binding of its own, at most MAX_BINDINGS per device. 'changed': the device
-   * was deleted or got another SIP password since `sipPassword` was read;
+   * was deleted or got another SIP password since `sipPassword` was read, or, with `knownState`
+   * (a login remembered, not read: knownLogin), has another state (the login is then forgotten);
    * 'refreshed': ok, and that address's binding had the same contact, port and transport before.
    */
   async register(
@@ -180,6 +224,7 @@ export class SipStore {
     sipPassword: string,
     address: string,
     binding: { reg: Registration; ttlSeconds: number } | null,
+    knownState?: string,
   ): Promise<NonceUse | 'changed' | 'refreshed'> {
     const k = keys.tenant(tenant);
     const reg = binding?.reg;
@@ -203,8 +248,10 @@ export class SipStore {
               userAgent: reg.userAgent,
               callId: reg.callId,
             }),
+        knownState ?? '',
       ],
     );
+    if (r === 'changed') this.logins.delete(mac);
     return r as NonceUse | 'changed' | 'refreshed';
   }
 
