@@ -437,6 +437,11 @@ export class Harness {
       // Every phone here calls from 127.0.0.0/24, and the suites read each call's outcome from its
       // log line: far more than a client's share of lines (TRAFFIC_PER_CLIENT, 20 a minute).
       TRAFFIC_PER_CLIENT: '1000',
+      // These suites test what a call does, on whatever else the host runs (CI): a REGISTER shed
+      // because the host was busy is not what they look at. Shedding itself is tested with its
+      // readings given (test/sip-registrar.test.ts) and measured in bench:calls.
+      SIP_OVERLOAD_BEHIND_MS: '2000',
+      SIP_OVERLOAD_FAR_BEHIND_MS: '4000',
       ...this.extraEnv,
     };
   }
