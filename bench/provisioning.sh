@@ -59,12 +59,16 @@ bench_nginx "$TMP"
 BENCH_STATIC_DIR="$TMP/www" BENCH_UPSTREAM="http://127.0.0.1:$NGINX_PORT/upstream/{mac}.cfg" \
   node dist/bench/server.js >"$TMP/server.out" 2>"$TMP/server.err" &
 SERVER_PID=$!
-for _ in $(seq 1 300); do
-  [ -s "$TMP/server.out" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.err" >&2; exit 1; }
-  sleep 0.1
-done
-[ -s "$TMP/server.out" ] || { echo "bench: papgate did not start" >&2; exit 1; }
+started() { # pid, name (its first line goes to $TMP/<name>.out), what, tenths of a second
+  for _ in $(seq 1 "$4"); do
+    [ -s "$TMP/$2.out" ] && return 0
+    kill -0 "$1" 2>/dev/null || { cat "$TMP/$2.err" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "bench: $3 did not start" >&2
+  exit 1
+}
+started "$SERVER_PID" server papgate 300
 json() { # file, field
   node -e 'const o=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));process.stdout.write(String(o[process.argv[2]]))' "$1" "$2"
 }
@@ -78,12 +82,7 @@ chmod 644 "$TMP"/www/*.cfg "$TMP"/www/upstream/*.cfg
 # The floor app replays papgate's one script per full request and its answer (bench/floor.ts).
 REDIS_URL="$REDIS_URL" BENCH_FLOOR="$TMP/www/floor.json" node dist/bench/floor.js >"$TMP/floor.out" 2>"$TMP/floor.err" &
 FLOOR_PID=$!
-for _ in $(seq 1 100); do
-  [ -s "$TMP/floor.out" ] && break
-  kill -0 "$FLOOR_PID" 2>/dev/null || { cat "$TMP/floor.err" >&2; exit 1; }
-  sleep 0.1
-done
-[ -s "$TMP/floor.out" ] || { echo "bench: the floor app did not start" >&2; exit 1; }
+started "$FLOOR_PID" floor "the floor app" 100
 FLOOR_PORT="$(json "$TMP/floor.out" port)"
 REDIS_PID="$(redis-cli -p "$REDIS_PORT" info server | awk -F: '$1 == "process_id" { print $2 + 0 }')"
 CLK_TCK="$(getconf CLK_TCK)"
