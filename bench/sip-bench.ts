@@ -126,7 +126,7 @@ export async function startPapgate(
   const out = fs.openSync(logFile, 'w');
   const provisioningPort = await freePort();
   // BENCH_PAPGATE_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=DIR`, profiles papgate under load
-  const nodeArgs = (env.BENCH_PAPGATE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const nodeArgs = nodeArgsOf('BENCH_PAPGATE_NODE_ARGS');
   const child = track(
     spawn(process.execPath, [...nodeArgs, path.join(REPO, 'dist/src/main.js')], {
       cwd: REPO,
@@ -165,18 +165,26 @@ export async function startPapgate(
   return { name: 'papgate', pids: [child.pid!, redisPid], provisioningPort, stop: () => stopChild(child) };
 }
 
+/** Extra node options from a space-separated variable. */
+const nodeArgsOf = (name: string) => (env[name] ?? '').split(' ').filter((a) => a !== '');
+
 export async function startBare(): Promise<App> {
   const child = track(
-    spawn(process.execPath, [path.join(REPO, 'dist/bench/calls-bare.js')], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: {
-        PATH: env.PATH,
-        ...Object.fromEntries(Object.entries(serverEnv()).map(([k, v]) => [`BENCH_${k}`, v])),
-        BENCH_BARE_REALM: REALM,
-        BENCH_BARE_PASSWORD: BARE_PASSWORD,
+    // BENCH_BARE_NODE_ARGS: as BENCH_PAPGATE_NODE_ARGS, for the bare app (its profile beside papgate's)
+    spawn(
+      process.execPath,
+      [...nodeArgsOf('BENCH_BARE_NODE_ARGS'), path.join(REPO, 'dist/bench/calls-bare.js')],
+      {
+        cwd: REPO,
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: {
+          PATH: env.PATH,
+          ...Object.fromEntries(Object.entries(serverEnv()).map(([k, v]) => [`BENCH_${k}`, v])),
+          BENCH_BARE_REALM: REALM,
+          BENCH_BARE_PASSWORD: BARE_PASSWORD,
+        },
       },
-    }),
+    ),
   );
   let ready = false;
   child.stdout!.on('data', (d: Buffer) => (ready ||= d.toString().includes('"ready":true')));
