@@ -794,7 +794,7 @@ export const VARIABLES = {
   }),
   SIP_OVERLOAD_BEHIND_MS: int({
     section: 'sip',
-    default: 40,
+    default: 200,
     min: 5,
     max: 10_000,
     meaning:
@@ -803,7 +803,7 @@ export const VARIABLES = {
   SIP_OVERLOAD_FAR_BEHIND_MS: tied(
     int({
       section: 'sip',
-      default: 250,
+      default: 400,
       min: 5,
       max: 10_000,
       meaning:
