@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { BoundedMap } from '../src/lib/bounded';
+import { BoundedMap, MAX_KEPT_TEXT, shortText } from '../src/lib/bounded';
 
 describe("BoundedMap (the hot paths' per-process caches)", () => {
   it('drops the oldest key when a new one would exceed the bound, never on an update', () => {
@@ -32,5 +32,28 @@ describe("BoundedMap (the hot paths' per-process caches)", () => {
     m.memo('y', () => 'y');
     m.memo('x', compute);
     assert.equal(calls, 2);
+  });
+});
+
+describe('BoundedMap: a cache keyed by what a client sent', () => {
+  it('memo keeps only the keys `keep` takes: a long User-Agent or file name is read, never kept', () => {
+    const m = new BoundedMap<string, number>(4096, shortText);
+    let calls = 0;
+    const long = 'Yealink SIP-T54W '.padEnd(MAX_KEPT_TEXT + 1, 'x');
+    assert.equal(
+      m.memo(long, () => ++calls),
+      1,
+    );
+    assert.equal(
+      m.memo(long, () => ++calls),
+      2,
+      'read again: not kept',
+    );
+    assert.equal(m.size, 0);
+    const short = long.slice(0, MAX_KEPT_TEXT);
+    m.memo(short, () => ++calls);
+    m.memo(short, () => ++calls);
+    assert.equal(calls, 3);
+    assert.equal(m.size, 1);
   });
 });

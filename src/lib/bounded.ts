@@ -4,7 +4,14 @@
  * whatever addresses, devices or files arrive.
  */
 export class BoundedMap<K, V> extends Map<K, V> {
-  constructor(private readonly max: number) {
+  /**
+   * `keep`: which keys memo() keeps. A cache keyed by a stranger's text keeps short ones only: 4,096
+   * User-Agents of 15 KB each held 500 MB.
+   */
+  constructor(
+    private readonly max: number,
+    private readonly keep: (key: K) => boolean = () => true,
+  ) {
     super();
   }
 
@@ -19,7 +26,13 @@ export class BoundedMap<K, V> extends Map<K, V> {
     const kept = this.get(key);
     if (kept !== undefined || this.has(key)) return kept as V;
     const value = compute();
-    this.set(key, value);
+    if (this.keep(key)) this.set(key, value);
     return value;
   }
 }
+
+/** The longest text a cache keyed by what a client sent keeps (a User-Agent, a file name). */
+export const MAX_KEPT_TEXT = 256;
+
+/** A key of at most MAX_KEPT_TEXT characters. */
+export const shortText = (key: string): boolean => key.length <= MAX_KEPT_TEXT;

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import { BoundedMap } from '../lib/bounded';
+import { BoundedMap, shortText } from '../lib/bounded';
 import type { Device } from '../domain/device';
 import {
   certificateAuditFields,
@@ -93,7 +93,7 @@ const MAX_USER_AGENTS = 4096;
  * it twice (userAgentMismatch, certificateOf). Bounded: anyone can send any text.
  */
 const userAgents = new Map(
-  VENDOR_MODULES.map((m) => [m, new BoundedMap<string, UserAgentInfo | null>(MAX_USER_AGENTS)]),
+  VENDOR_MODULES.map((m) => [m, new BoundedMap<string, UserAgentInfo | null>(MAX_USER_AGENTS, shortText)]),
 );
 
 function readUserAgent(module: VendorModule, ua: string): UserAgentInfo | null {

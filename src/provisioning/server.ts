@@ -7,7 +7,7 @@ import { settle } from '../domain/auth';
 import type { Device } from '../domain/device';
 import { certificateRefusal, DEFAULT_DEVICE_CERTIFICATE_POLICY } from '../domain/devicecert';
 import { clientOf } from '../domain/prefix';
-import { BoundedMap } from '../lib/bounded';
+import { BoundedMap, shortText } from '../lib/bounded';
 import { LogLimit } from '../lib/loglimit';
 import type { Mac } from '../domain/mac';
 import { challengeHeader } from '../domain/digest';
@@ -183,7 +183,7 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
   /** What `quick` assumes of devices and addresses. */
   const cache = new QuickCache({ devices: MAX_HINTS, addresses: MAX_CACHED_ADDRESSES });
   /** matchFile per name: pure, and it tries every family's patterns. */
-  const fileNames = new BoundedMap<string, ReturnType<typeof matchFile>>(MAX_CACHED_FILE_NAMES);
+  const fileNames = new BoundedMap<string, ReturnType<typeof matchFile>>(MAX_CACHED_FILE_NAMES, shortText);
   let seq = 0;
   /** Refusals are logged per client and window: a flood of them is one client's few lines. */
   const logLimit = new LogLimit({
