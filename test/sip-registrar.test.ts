@@ -95,8 +95,9 @@ describe('sip: registrar with digest authentication', () => {
     return register(request({ headers: { Authorization: authorization(a) } }));
   }
 
-  async function challenge(): Promise<string> {
-    const c = await register(request({}));
+  /** A 401's nonce: one of `d`'s admission, whose first answer is the second half of a registration. */
+  async function challenge(d?: Parameters<typeof register>[1]): Promise<string> {
+    const c = await register(request({}), d);
     assert.equal(c.status, 401);
     return nonceOf(c.headers['WWW-Authenticate']!);
   }
@@ -336,8 +337,7 @@ describe('sip: registrar with digest authentication', () => {
       admission: admission({ ratePerSecond: 2, maxPending: 100, now: () => now }),
     });
     // the challenge of a registration admitted earlier, kept for its second half
-    const nonce = await challenge();
-    assert.equal((await register(request({}), d)).status, 401);
+    const nonce = await challenge(d);
     assert.equal((await register(request({}), d)).status, 401);
     const shed = await register(request({}), d);
     assert.equal(shed.status, 503);
@@ -378,6 +378,8 @@ describe('sip: registrar with digest authentication', () => {
     const d = deps({
       admission: admission({ ratePerSecond: 50, now: () => now }),
     });
+    // a challenge of this process's, answered below with the bucket empty
+    const nonce = await challenge(d);
     // The drill: 2,400 REGISTERs with any `Authorization: Digest ...`, none of which got 503.
     const madeUp = [
       'Digest username="x", realm="papgate", nonce="x", uri="sip:127.0.0.1", response="0"',
@@ -395,9 +397,8 @@ describe('sip: registrar with digest authentication', () => {
       const res = await register(request({ headers: { Authorization: madeUp[i % madeUp.length]! } }), d);
       if (res.status === 503) shed += 1;
     }
-    assert.equal(shed, 2400 - 50, 'one second of the rate, then 503');
+    assert.equal(shed, 2400 - 49, 'one second of the rate (one token went to the challenge), then 503');
     // an answer to papgate's own challenge still goes through with the bucket empty
-    const nonce = await challenge();
     const auth = authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc: 1 });
     assert.equal((await register(request({ headers: { Authorization: auth } }), d)).status, 200);
   });
@@ -414,7 +415,7 @@ describe('sip: registrar with digest authentication', () => {
         return sipStore.login(m);
       },
     });
-    const nonce = await challenge();
+    const nonce = await challenge(d);
     const auth = (nc: number) => ({
       headers: { Authorization: authorization({ user: MAC, password, nonce, uri: 'sip:127.0.0.1', nc }) },
     });
@@ -431,6 +432,24 @@ describe('sip: registrar with digest authentication', () => {
     const { body } = await metrics.expose();
     assert.match(body, /^papgate_sip_registers_shed_total\{reason="loop_delay"\} 2$/m);
     assert.match(body, /^papgate_sip_registers_shed_total\{reason="request_age"\} 0$/m);
+  });
+
+  it("papgate behind: only the first answer to this process's own REGISTER challenge is a second half; a nonce used again, or one of another 401 or 407, is a new registration", async () => {
+    let loopDelayMs = 0;
+    const d = deps({ admission: admission({ loopDelayMs: () => loopDelayMs }) });
+    const nonce = await challenge(d);
+    const auth = (n: string, nc: number) => ({
+      headers: { Authorization: authorization({ user: MAC, password, nonce: n, uri: 'sip:127.0.0.1', nc }) },
+    });
+    loopDelayMs = 100; // past SIP_OVERLOAD_BEHIND_MS (40 here), not far behind (250)
+    assert.equal((await register(request(auth(nonce, 1)), d)).status, 200, 'its first answer: finished');
+    // The drill: one real nonce carried 500 made-up REGISTERs past the bound while phones got 503.
+    for (let nc = 2; nc < 12; nc++) assert.equal((await register(request(auth(nonce, nc)), d)).status, 503);
+    // a nonce papgate signed for something else (an INVITE's 407, the provisioning challenge)
+    const other = await sipStore.issueNonce();
+    assert.equal((await register(request(auth(other, 1)), d)).status, 503);
+    loopDelayMs = 0;
+    assert.equal((await register(request(auth(nonce, 12)), d)).status, 200, 'caught up: checked as always');
   });
 
   it('papgate behind (the request waited): a REGISTER drachtio-server received long ago gets 503, one just received is served', async () => {

@@ -21,7 +21,7 @@ export type Account = Pick<Device, 'tenant' | 'sipPassword'>;
 export type AuthResult<D extends Account = Device> =
   | { readonly kind: 'ok'; readonly mac: Mac; readonly device: D }
   /** answer 401/407 with this header value */
-  | { readonly kind: 'challenge'; readonly header: string; readonly stale: boolean }
+  | { readonly kind: 'challenge'; readonly header: string; readonly nonce: string; readonly stale: boolean }
   | {
       readonly kind: 'forbidden';
       readonly reason: string;
@@ -213,5 +213,5 @@ async function challenge(
   } catch (err) {
     return { kind: 'store_unavailable', error: (err as Error).message };
   }
-  return { kind: 'challenge', header: challengeHeader(deps.realm, nonce, stale), stale };
+  return { kind: 'challenge', header: challengeHeader(deps.realm, nonce, stale), nonce, stale };
 }

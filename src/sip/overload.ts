@@ -4,6 +4,7 @@
  * the phones' retransmission timers ran out, so every request then costs without serving anyone.
  * Counters, readings and a token bucket on an injected clock: no timers (service.ts measures).
  */
+import { BoundedMap } from '../lib/bounded';
 
 import type { RegisterShedReason } from '../lib/metrics';
 
@@ -61,6 +62,12 @@ export class RateLimiter {
     return true;
   }
 }
+
+/**
+ * Challenges awaiting their answer, per process: a phone answers within a round trip, and 20,000 are
+ * 10 s of challenges at 2,000 new registrations a second (about 2 MB).
+ */
+const MAX_OPEN_CHALLENGES = 20_000;
 
 /**
  * How far behind papgate is, in ms, each measured at the edge (service.ts) or here: the age of the
@@ -159,6 +166,8 @@ export class RegisterAdmission {
   private readonly rate: RateLimiter | null;
   private readonly ages: RequestAge;
   private readonly now: () => number;
+  /** Nonces of the REGISTER challenges this process sent whose answer has not come yet. */
+  private readonly challenges = new BoundedMap<string, true>(MAX_OPEN_CHALLENGES);
 
   constructor(
     private readonly o: {
@@ -184,6 +193,21 @@ export class RegisterAdmission {
       loopDelayMs: this.o.loopDelayMs(),
       storeWaitMs: oldest.done === true ? 0 : Math.max(0, this.now() - oldest.value),
     };
+  }
+
+  /** A 401 to a REGISTER carried `nonce`: its answer, once, is the second half of a registration. */
+  challenged(nonce: string): void {
+    this.challenges.set(nonce, true);
+  }
+
+  /**
+   * Whether a REGISTER carrying `nonce` is the second half of a registration: the first answer to a
+   * challenge this process sent to a REGISTER. Any fresh nonce of papgate's used to count: one
+   * nonce, from any 401 or 407 (an INVITE to 112 gets one without credentials, and is never shed),
+   * carried 500 made-up REGISTERs past the bound for new registrations while phones got 503.
+   */
+  answersChallenge(nonce: string | undefined): boolean {
+    return nonce !== undefined && this.challenges.delete(nonce);
   }
 
   /** A release, or why to answer 503 with Retry-After. */

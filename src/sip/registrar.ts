@@ -42,9 +42,9 @@ const MAX_CONTACT_URI = 256;
 const MAX_USER_AGENT = 128;
 
 export interface RegistrarDeps extends AuthDeps<SipLogin> {
-  readonly sipStore: AuthDeps['sipStore'] & Pick<SipStore, 'register' | 'isFreshNonce'>;
+  readonly sipStore: AuthDeps['sipStore'] & Pick<SipStore, 'register'>;
   readonly maxExpiresSeconds: number;
-  readonly admission: Pick<RegisterAdmission, 'admit'>;
+  readonly admission: Pick<RegisterAdmission, 'admit' | 'challenged' | 'answersChallenge'>;
   readonly overloadRetryAfterSeconds: number;
   /** Counts the REGISTERs shed, by reason. */
   readonly metrics?: Pick<Metrics, 'registerShed'>;
@@ -73,17 +73,6 @@ function requestedExpires(
 }
 
 /**
- * Whether a REGISTER is the second half of a registration (its Authorization answers a challenge
- * papgate signed and that is still fresh), which is finished unless papgate is far behind. Any
- * `Authorization: Digest ...` used to count: 2,400 REGISTERs with made-up ones all went past the
- * limit. Decided without Redis (SipStore.isFreshNonce).
- */
-function answersChallenge(req: RegisterRequest, sipStore: Pick<SipStore, 'isFreshNonce'>): boolean {
-  const creds = parseDigestHeader(req.get('authorization'));
-  return creds !== null && sipStore.isFreshNonce(creds.nonce);
-}
-
-/**
  * Registrar for the restricted accounts of the minimal configuration. Answers: 401 challenge,
  * 403 (unknown device, wrong credentials, replay), 400 (a Contact
  * papgate cannot use or store), 503 (store unreachable; or above capacity, before any work: see
@@ -94,9 +83,21 @@ export async function handleRegister(
   res: SipReply,
   deps: RegistrarDeps,
 ): Promise<void> {
-  const release = deps.admission.admit(answersChallenge(req, deps.sipStore), req.stackTime);
+  const nonce = parseDigestHeader(req.get('authorization'))?.nonce;
+  const release = deps.admission.admit(deps.admission.answersChallenge(nonce), req.stackTime);
   if (typeof release === 'string') {
     deps.metrics?.registerShed(release);
+    // Counted always. Logged as one share for the whole process (shedding is papgate's state, not
+    // a client's: a storm from thousands of sites would log thousands of shares), a few lines per
+    // window and reason, and then how many were left out.
+    deps.logLimit.line(
+      deps.log,
+      'warn',
+      'all clients',
+      { src: req.source_address, reason: release },
+      'register shed: papgate behind (503, Retry-After)',
+      `shed_${release}`,
+    );
     return res.send(503, 'Service Unavailable', retryAfter(deps.overloadRetryAfterSeconds));
   }
   try {
@@ -129,6 +130,7 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
       case 'ok':
         return false;
       case 'challenge':
+        deps.admission.challenged(auth.nonce);
         res.send(401, 'Unauthorized', { headers: { 'WWW-Authenticate': auth.header } });
         return true;
       case 'store_unavailable':

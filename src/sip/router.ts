@@ -18,7 +18,7 @@ import { callLanguage } from '../ivr/prompts';
 import { IvrSession } from '../ivr/session';
 import { authenticate } from './authenticate';
 import { callerLine, type Identified } from './caller';
-import { EMERGENCY_STORE_WAIT_MS, routeEmergency, storeWithin, type EmergencyDeps } from './emergency-call';
+import { routeEmergency, StoreWait, type EmergencyDeps } from './emergency-call';
 import type { MediaLease, MediaPool } from './mediapool';
 import type { KnownPlace } from './notify';
 import { retryAfter, type IvrAdmission } from './overload';
@@ -48,7 +48,7 @@ export async function handleInvite(
   deps: RouterDeps,
 ): Promise<void> {
   const { config, log: rootLog } = deps;
-  const storeBy = performance.now() + EMERGENCY_STORE_WAIT_MS;
+  const storeWait = new StoreWait();
   const dialled = dialledNumber(req.uri);
   const emergency = isEmergencyNumber(dialled, config.emergencyNumbers);
   // drachtio-srf requests carry the Call-ID only as a header; both are the caller's text
@@ -80,7 +80,7 @@ export async function handleInvite(
     });
     // An emergency call is routed as during an outage once the store took too long to say who calls.
     const auth = emergency
-      ? await storeWithin(authenticating, storeBy).catch((err: Error) => ({
+      ? await storeWait.within(authenticating).catch((err: Error) => ({
           kind: 'store_unavailable' as const,
           error: err.message,
         }))
@@ -127,7 +127,7 @@ export async function handleInvite(
     case 'refuse':
       return res.send(403, 'Forbidden');
     case 'emergency':
-      return routeEmergency({ req, res, dialled, id, deps, log, storeBy });
+      return routeEmergency({ req, res, dialled, id, deps, log, storeWait });
     case 'ivr':
     case 'not_possible':
       return startIvr({ req, res, mode: route, id, source, deps, log });
