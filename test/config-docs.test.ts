@@ -9,7 +9,7 @@ import ts from 'typescript';
 import { PAGE, renderConfigurationPage } from '../src/config/page';
 import { SECTIONS } from '../src/config/kinds';
 import { VARIABLES } from '../src/config/variables';
-import { loadConfig } from '../src/config';
+import { ConfigError, loadConfig } from '../src/config';
 import { PROJECT_ROOT } from '../src/lib/paths';
 
 /** Variables read only by a later variable's rule (FREESWITCH_HOSTS), with a value to set. */
@@ -56,5 +56,45 @@ describe('configuration: declared once, documented from the declarations', () =>
       assert.ok(v.section in SECTIONS, name);
       for (const field of [v.accepts, v.shown, v.meaning]) assert.match(field, /^[^\n]+$/, name);
     }
+  });
+});
+
+describe('configuration: an error says what to change', () => {
+  /** The message loadConfig stops with on `env`. */
+  const error = (env: Record<string, string>): string => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      assert.ok(err instanceof ConfigError, String(err));
+      return err.message;
+    }
+    assert.fail(`${JSON.stringify(env)} was accepted`);
+  };
+
+  it('a tied bound names both values, and says so when the one at fault is a default', () => {
+    assert.equal(
+      error({ SIP_OVERLOAD_BEHIND_MS: '500' }),
+      'SIP_OVERLOAD_FAR_BEHIND_MS: must be at least SIP_OVERLOAD_BEHIND_MS (500); it is 400 (default): set it too',
+    );
+    assert.equal(
+      error({ SIP_OVERLOAD_BEHIND_MS: '500', SIP_OVERLOAD_FAR_BEHIND_MS: '300' }),
+      'SIP_OVERLOAD_FAR_BEHIND_MS: must be at least SIP_OVERLOAD_BEHIND_MS (500); it is 300',
+    );
+    assert.equal(
+      loadConfig({ SIP_OVERLOAD_BEHIND_MS: '500', SIP_OVERLOAD_FAR_BEHIND_MS: '500' }).sip
+        .overloadFarBehindMs,
+      500,
+    );
+  });
+
+  it('a whole number that is not one, or out of range, gets the range', () => {
+    assert.equal(
+      error({ PROVISIONING_PORT: '-1' }),
+      'PROVISIONING_PORT: expected a whole number from 0 to 65535, got "-1"',
+    );
+    assert.equal(
+      error({ SIP_OVERLOAD_BEHIND_MS: '2' }),
+      'SIP_OVERLOAD_BEHIND_MS: must be between 5 and 10000, got 2',
+    );
   });
 });

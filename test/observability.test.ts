@@ -397,6 +397,8 @@ describe('observability: the running service, its dashboard and its alert rules'
       'papgate_pap_attempts_total',
       'papgate_state_transitions_total',
       'papgate_store_errors_total',
+      'papgate_sip_registers_shed_total',
+      'papgate_emergency_call_setup_seconds_bucket',
     ])
       assert.ok(used.includes(n), `${n} is not used`);
     for (const n of new Set(used)) assert.ok(names.has(n), `${n} is used but not exported`);

@@ -64,7 +64,8 @@ const NONE = '_(none)_';
 
 export function readInt(raw: Raw, min: number, max: number, def: number): number {
   if (!given(raw)) return def;
-  if (!/^[0-9]+$/.test(raw.trim())) throw new Invalid(`expected a whole number, got "${raw}"`);
+  if (!/^[0-9]+$/.test(raw.trim()))
+    throw new Invalid(`expected a whole number from ${min} to ${max}, got "${raw}"`);
   const n = Number(raw.trim());
   if (n < min || n > max) throw new Invalid(`must be between ${min} and ${max}, got ${n}`);
   return n;
@@ -178,17 +179,18 @@ export function addresses(d: Described): Variable<WhitelistEntry[]> {
 
 /**
  * `variable` with a rule that ties it to variables declared before it: `rule` answers what is
- * wrong with its value (null: nothing), which is reported on this variable.
+ * wrong with its value (null: nothing), which is reported on this variable. `set` says whether the
+ * value was given or is the default, so that the message can say which to change.
  */
 export function tied<T, B>(
   variable: Variable<T>,
-  rule: (value: T, before: B) => string | null,
+  rule: (value: T, before: B, set: boolean) => string | null,
 ): Variable<T, B> {
   return {
     ...variable,
     read: (raw, before) => {
       const value = variable.read(raw, undefined);
-      const wrong = rule(value, before);
+      const wrong = rule(value, before, given(raw));
       if (wrong) throw new Invalid(wrong);
       return value;
     },

@@ -807,10 +807,13 @@ export const VARIABLES = {
       min: 5,
       max: 10_000,
       meaning:
-        'a REGISTER that answers a fresh challenge of papgate\'s gets 503 only this far behind (see "Overload")',
+        'a REGISTER that answers a fresh challenge of papgate\'s gets 503 only this far behind (see "Overload"); at least `SIP_OVERLOAD_BEHIND_MS`, so raising that above 400 means raising this too',
     }),
-    (far, v: { SIP_OVERLOAD_BEHIND_MS: number }) =>
-      far < v.SIP_OVERLOAD_BEHIND_MS ? 'must be at least SIP_OVERLOAD_BEHIND_MS' : null,
+    (far, v: { SIP_OVERLOAD_BEHIND_MS: number }, set) =>
+      far < v.SIP_OVERLOAD_BEHIND_MS
+        ? `must be at least SIP_OVERLOAD_BEHIND_MS (${v.SIP_OVERLOAD_BEHIND_MS}); it is ${far}` +
+          (set ? '' : ' (default): set it too')
+        : null,
   ),
   SIP_OVERLOAD_RETRY_AFTER_SECONDS: int({
     section: 'sip',
