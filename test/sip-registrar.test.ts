@@ -1070,19 +1070,21 @@ describe('sip: overload admission (counters on an injected clock)', () => {
   });
 
   it("a step of papgate's wall clock (Date.now, an NTP step) makes no request late: the request age runs on the monotonic clock", () => {
-    const adm = new RegisterAdmission({
-      ratePerSecond: 0,
-      maxPending: 10,
-      behindMs: 40,
-      farBehindMs: 250,
-      loopDelayMs: () => 0,
-    });
-    // drachtio-server's receive time, by a clock that did not step
-    const stamp = (ms: number) => new Date(ms).toISOString().slice(11, 23) + '000';
     const real = Date.now;
-    (adm.admit(false, stamp(real())) as () => void)();
-    Date.now = () => real() + 5000;
+    let step = 0;
+    Date.now = () => real() + step;
     try {
+      const adm = new RegisterAdmission({
+        ratePerSecond: 0,
+        maxPending: 10,
+        behindMs: 40,
+        farBehindMs: 250,
+        loopDelayMs: () => 0,
+      });
+      // drachtio-server's receive time, by a clock that did not step
+      const stamp = (ms: number) => new Date(ms).toISOString().slice(11, 23) + '000';
+      (adm.admit(false, stamp(real())) as () => void)();
+      step = 5000;
       assert.equal(typeof adm.admit(false, stamp(real())), 'function', 'not shed as 5 s late');
     } finally {
       Date.now = real;
