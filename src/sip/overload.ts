@@ -159,9 +159,9 @@ export class RequestAge {
 }
 
 /**
- * REGISTER admission, by measured lateness rather than a rate: a new registration (one that answers
- * no fresh challenge of papgate's, answered with the 401 challenge) is shed when any reading is
- * past `behindMs`; the second half of a registration that got its challenge is finished unless
+ * REGISTER admission, by measured lateness rather than a rate: a new registration (any REGISTER but
+ * the first answer to a 401 this process sent to a REGISTER: answersChallenge) is shed when any
+ * reading is past `behindMs`; the second half of a registration that got its challenge is finished unless
  * papgate is `farBehindMs` behind, so that the work of its first half is not wasted. Every REGISTER
  * in progress (waiting for Redis) holds one of `maxPending` slots, whatever it carries: the bound
  * on memory. `ratePerSecond` (0: none) is an operator's fixed ceiling on new registrations.
