@@ -38,6 +38,17 @@ const listening = (svc: RunningService) =>
     svc.lines().some((l) => l.msg === 'provisioning server listening') ? true : undefined,
   );
 
+/**
+ * Listening and connected to its store (/readyz): a test that pauses Redis before the connection is
+ * up (a busy CI host) gets 503s of a store not there yet, not the requests in flight it looks at.
+ */
+const ready = async (svc: RunningService, adminPort: number) => {
+  await listening(svc);
+  await until('the service to be ready', async () =>
+    (await request(adminPort, '/readyz').catch(() => null))?.status === 200 ? true : undefined,
+  );
+};
+
 /** One connection carrying the requests written to it, one after the other; resolves on close. */
 function connection(port: number): { write: (s: string) => void; closed: Promise<string> } {
   const s = net.connect({ host: '127.0.0.1', port });
@@ -72,7 +83,7 @@ describe('service lifecycle: SIGTERM', () => {
     const svc = startService(
       env(r.server.url, p, { SHUTDOWN_GRACE_SECONDS: '10', STORE_TIMEOUT_MS: '10000' }),
     );
-    await listening(svc);
+    await ready(svc, p.admin);
     await pause(1500);
     const inFlight = Array.from({ length: 5 }, () => connection(p.prov));
     for (const c of inFlight) c.write(GET);
@@ -95,7 +106,7 @@ describe('service lifecycle: SIGTERM', () => {
     const svc = startService(
       env(r.server.url, p, { SHUTDOWN_GRACE_SECONDS: '1', STORE_TIMEOUT_MS: '30000' }),
     );
-    await listening(svc);
+    await ready(svc, p.admin);
     await pause(8000);
     const stuck = connection(p.prov);
     stuck.write(GET);
