@@ -91,6 +91,11 @@ describe('main: the service process', () => {
     assert.equal(signIn?.url, `http://127.0.0.1:${adminPort}/`, 'the start-up log names the console');
     assert.equal(signIn?.tokenFrom, path.join(dataDir, 'admin-token'), 'and the file holding the token');
     assert.ok(!JSON.stringify(s.lines()).includes(token), 'the token is never logged');
+    await until('the service to be ready', async () =>
+      (await fetch(`http://127.0.0.1:${adminPort}/readyz`).catch(() => null))?.status === 200
+        ? true
+        : undefined,
+    );
     const put = await fetch(`http://127.0.0.1:${adminPort}/api/v1/tenants/acme`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
