@@ -17,7 +17,7 @@ import { loadConfig } from '../src/config';
 import { parseNewDevice } from '../src/domain/device';
 import { KeptAlivePhone, request } from './support/http';
 import { silentLog, TestRedis } from './support/redis';
-import { killServices, startService, until, type RunningService } from './support/service';
+import { killServices, startService, storeReady, until, type RunningService } from './support/service';
 
 const TOKEN = 'admin-load-operator-token';
 const DEVICES = 10_000;
@@ -55,6 +55,7 @@ describe('admin load: a tenant reading its 10,000 devices 24 times at once', fun
     await until('provisioning listening', () =>
       service.lines().find((l) => l.msg === 'provisioning server listening'),
     );
+    await storeReady(adminPort);
     await admin('PUT', '/tenants/big', '{}');
     await admin('PUT', '/tenants/other', '{}');
     await admin(

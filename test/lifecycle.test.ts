@@ -11,7 +11,14 @@ import { connectRedis } from '../src/store/connect';
 import { freePort, startEmbeddedRedis } from '../src/store/embedded';
 import { request } from './support/http';
 import { seedDevice, silentLog, TestRedis } from './support/redis';
-import { exited, killServices, startService, until, type RunningService } from './support/service';
+import {
+  exited,
+  killServices,
+  startService,
+  storeReady,
+  until,
+  type RunningService,
+} from './support/service';
 
 const TOKEN = 'lifecycle-test-token-0123456789';
 const MAC = '001565aabbcc';
@@ -44,9 +51,7 @@ const listening = (svc: RunningService) =>
  */
 const ready = async (svc: RunningService, adminPort: number) => {
   await listening(svc);
-  await until('the service to be ready', async () =>
-    (await request(adminPort, '/readyz').catch(() => null))?.status === 200 ? true : undefined,
-  );
+  await storeReady(adminPort);
 };
 
 /** One connection carrying the requests written to it, one after the other; resolves on close. */

@@ -11,6 +11,7 @@ import {
   killServices,
   redisServersIn,
   startService,
+  storeReady,
   until,
   type RunningService,
 } from './support/service';
@@ -222,14 +223,7 @@ describe('main: the service process', () => {
           ...init,
           headers: { authorization: `Bearer ${'x'.repeat(20)}`, 'content-type': 'application/json' },
         });
-      /** Connected to its store (/readyz), as a CI host that is busy may take a while to be. */
-      const ready = () =>
-        until('the service to be ready', async () =>
-          (await fetch(`http://127.0.0.1:${adminPort}/readyz`).catch(() => null))?.status === 200
-            ? true
-            : undefined,
-        );
-      return { ...s, admin, ready };
+      return { ...s, admin, ready: () => storeReady(adminPort) };
     };
     const output = (s: RunningService) => JSON.stringify(s.lines()) + s.stderr();
     const url = (pw: string) => `redis://:${encodeURIComponent(pw)}@127.0.0.1:${redis.server.port}`;

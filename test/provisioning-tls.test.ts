@@ -25,7 +25,7 @@ import { freePort } from '../src/store/embedded';
 import { credentialIn, ProvisioningFixture, request } from './support/http';
 import { capturedLog, silentLog } from './support/redis';
 import { Metrics } from '../src/lib/metrics';
-import { exited, killServices, startService, until } from './support/service';
+import { exited, killServices, startService, storeReady, until } from './support/service';
 
 const MAC = '001565aabbcc' as Mac;
 const OTHER = '001565aabbcd' as Mac;
@@ -638,6 +638,7 @@ describe('provisioning over HTTPS with device certificates', () => {
         s.lines().find((l) => l.msg === 'provisioning HTTPS server listening'),
       );
       assert.ok(!s.lines().some((l) => l.msg === 'provisioning server listening'), 'no plain HTTP listener');
+      await storeReady(adminPort);
       const get = () => tlsRequest(tlsPortMain, `/${MAC}.cfg`, { ca: serverCa.pem, client: phones.right });
       const first = await get();
       assert.equal(first.status, 404, 'unknown MAC on this fresh service');

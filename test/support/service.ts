@@ -70,3 +70,14 @@ export function redisServersIn(dir: string): number[] {
     .map(Number)
     .filter((pid) => isRedisServerIn(pid, dir));
 }
+
+/**
+ * Until the service on `adminPort` is connected to its store (/readyz 200). It listens before:
+ * on a busy CI host a first request could meet a store not connected yet and get 503.
+ */
+export const storeReady = (adminPort: number): Promise<true> =>
+  until('the service to be ready', async () =>
+    (await fetch(`http://127.0.0.1:${adminPort}/readyz`).catch(() => null))?.status === 200
+      ? true
+      : undefined,
+  );
