@@ -4,7 +4,7 @@ import { DEFAULT_EMERGENCY_NUMBERS } from '../src/domain/emergency';
 import { loadConfig } from '../src/config';
 import { Metrics } from '../src/lib/metrics';
 import { IvrAdmission, KeyedSlots } from '../src/sip/overload';
-import { EMERGENCY_STORE_WAIT_MS, emergencyTarget } from '../src/sip/emergency-call';
+import { EMERGENCY_STORE_WAIT_MS, emergencyTarget, StoreWait } from '../src/sip/emergency-call';
 import { handleInvite, type RouterDeps } from '../src/sip/router';
 import { seedDevice, silentLog, TestRedis } from './support/redis';
 import { authorization, nonceOf } from './support/register';
@@ -410,5 +410,26 @@ describe('sip: an emergency call never waits behind a slow store (real Redis, CL
     const stalled = await emergencyInvite(wrong);
     assert.equal(stalled.placed, null, 'not sent out');
     assert.equal(stalled.answer, 403);
+  });
+  it('StoreWait: waits side by side share the call’s half second, counted once, and leave no timer', async () => {
+    const never = () => new Promise<never>(() => undefined);
+    const wait = new StoreWait();
+    const started = performance.now();
+    const ended = await Promise.all(
+      [0, 1].map(() =>
+        wait
+          .within(never())
+          .then(() => assert.fail('a store that never answers'))
+          .catch(() => performance.now() - started),
+      ),
+    );
+    // A lower bound only (a busy host makes it later, never earlier): counted twice, both gave up
+    // after about half of it.
+    for (const ms of ended)
+      assert.ok(ms >= EMERGENCY_STORE_WAIT_MS - 50, `gave up after ${Math.round(ms)} ms`);
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers(); // mocha's own timeout of this test among them
+    assert.equal(await new StoreWait().within(Promise.resolve('answer')), 'answer');
+    assert.equal(timers(), before, 'no timer of a wait that was answered');
   });
 });

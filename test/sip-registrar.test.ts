@@ -434,6 +434,32 @@ describe('sip: registrar with digest authentication', () => {
     assert.match(body, /^papgate_sip_registers_shed_total\{reason="request_age"\} 0$/m);
   });
 
+  it('papgate behind: a 401 to a second half opens no challenge (a chain of made-up answers), and a challenge older than 10 s counts no more', async () => {
+    let loopDelayMs = 0;
+    let now = 1_000_000;
+    const d = deps({ admission: admission({ loopDelayMs: () => loopDelayMs, now: () => now }) });
+    const nonce = await challenge(d);
+    const stale = await challenge(d);
+    loopDelayMs = 100; // past SIP_OVERLOAD_BEHIND_MS (40 here), not far behind (250)
+    // a made-up answer in another realm: admitted once (the challenge's first answer), then a 401
+    const madeUp = (n: string) => ({
+      headers: {
+        Authorization: `Digest username="${MAC}", realm="elsewhere", nonce="${n}", uri="sip:127.0.0.1", response="${'0'.repeat(32)}"`,
+      },
+    });
+    const first = await register(request(madeUp(nonce)), d);
+    assert.equal(first.status, 401);
+    const next = nonceOf(first.headers['WWW-Authenticate']!);
+    assert.equal((await register(request(madeUp(next)), d)).status, 503, 'the chain ends at the first link');
+    now += 10_001;
+    const late = {
+      headers: {
+        Authorization: authorization({ user: MAC, password, nonce: stale, uri: 'sip:127.0.0.1', nc: 1 }),
+      },
+    };
+    assert.equal((await register(request(late), d)).status, 503, 'a challenge kept 10 s is spent');
+  });
+
   it("papgate behind: only the first answer to this process's own REGISTER challenge is a second half; a nonce used again, or one of another 401 or 407, is a new registration", async () => {
     let loopDelayMs = 0;
     const d = deps({ admission: admission({ loopDelayMs: () => loopDelayMs }) });
@@ -460,7 +486,7 @@ describe('sip: registrar with digest authentication', () => {
       const pad = (n: number, w = 2) => String(n).padStart(w, '0');
       return `${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}:${pad(t.getUTCSeconds())}.${pad(t.getUTCMilliseconds(), 3)}000`;
     };
-    const d = deps({ admission: admission({ now: () => now }) });
+    const d = deps({ admission: admission({ now: () => now, wallNow: () => now }) });
     const at = (waitedMs: number) => register({ ...request({}), stackTime: stack(waitedMs) }, d);
     assert.equal((await at(2)).status, 401, 'the first request sets the baseline');
     now += 5;
@@ -1067,6 +1093,28 @@ describe('sip: overload admission (counters on an injected clock)', () => {
       ' 05:07:50.1',
     ])
       assert.equal(parseStackTime(bad), null, String(bad));
+  });
+
+  it('a step back of the clock papgate and drachtio-server share (one host, NTP) makes no request late: the smaller age counts', () => {
+    const real = Date.now;
+    let step = 0;
+    Date.now = () => real() + step;
+    try {
+      const adm = new RegisterAdmission({
+        ratePerSecond: 0,
+        maxPending: 10,
+        behindMs: 40,
+        farBehindMs: 250,
+        loopDelayMs: () => 0,
+      });
+      // drachtio-server's receive time by the same, stepped, wall clock
+      const stamp = () => new Date(Date.now()).toISOString().slice(11, 23) + '000';
+      (adm.admit(false, stamp()) as () => void)();
+      step = -5000;
+      assert.equal(typeof adm.admit(false, stamp()), 'function', 'not shed as 5 s late');
+    } finally {
+      Date.now = real;
+    }
   });
 
   it("a step of papgate's wall clock (Date.now, an NTP step) makes no request late: the request age runs on the monotonic clock", () => {

@@ -72,10 +72,15 @@ const STORE_WAIT_STEP_MS = 20;
  * however late it fires, and the last step waits one turn more (setImmediate runs after the I/O a
  * turn reads). A loop busy elsewhere is not a slow store: counted by the clock, one stall of 600 ms
  * with Redis answering at once sent a stranger's INVITE with a wrong password out as during an
- * outage, unidentified. One object per call, with its waits one after another or side by side.
+ * outage, unidentified. One object per call, with its waits one after another or side by side
+ * (counted once: one timer).
  */
 export class StoreWait {
   private left: number;
+  /** One timer for all the call's waits: side by side, they count the time once. */
+  private timer: NodeJS.Timeout | undefined;
+  /** How each pending wait gives up. */
+  private readonly waiting = new Set<(err: Error) => void>();
 
   constructor(ms = EMERGENCY_STORE_WAIT_MS) {
     this.left = ms;
@@ -85,28 +90,41 @@ export class StoreWait {
   within<T>(p: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const step = () => {
-        this.left -= STORE_WAIT_STEP_MS;
-        if (this.left > 0) return void (timer = setTimeout(step, STORE_WAIT_STEP_MS));
-        setImmediate(() => {
-          if (settled) return;
-          settled = true;
-          reject(new Error(`store slower than ${EMERGENCY_STORE_WAIT_MS} ms for an emergency call`));
-        });
-      };
-      if (this.left > 0) timer = setTimeout(step, STORE_WAIT_STEP_MS);
-      else step();
-      const done = (settle: () => void) => {
-        clearTimeout(timer);
+      const settle = (then: () => void) => {
+        this.waiting.delete(giveUp);
+        if (this.waiting.size === 0 && this.timer !== undefined) {
+          clearTimeout(this.timer);
+          this.timer = undefined;
+        }
         if (settled) return;
         settled = true;
-        settle();
+        then();
       };
+      const giveUp = (err: Error) => settle(() => reject(err));
+      this.waiting.add(giveUp);
+      this.step();
       p.then(
-        (v) => done(() => resolve(v)),
-        (err: unknown) => done(() => reject(err as Error)),
+        (v) => settle(() => resolve(v)),
+        (err: unknown) => settle(() => reject(err as Error)),
       );
+    });
+  }
+
+  private step(): void {
+    if (this.timer !== undefined) return;
+    if (this.left <= 0) return this.giveUp();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.left -= STORE_WAIT_STEP_MS;
+      if (this.waiting.size > 0) this.step();
+    }, STORE_WAIT_STEP_MS);
+  }
+
+  /** After the I/O of this turn: an answer that already waits in the socket comes first. */
+  private giveUp(): void {
+    setImmediate(() => {
+      const err = new Error(`store slower than ${EMERGENCY_STORE_WAIT_MS} ms for an emergency call`);
+      for (const giveUp of [...this.waiting]) giveUp(err);
     });
   }
 }

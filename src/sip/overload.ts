@@ -75,6 +75,12 @@ export const steadyNow = (): number => performance.timeOrigin + performance.now(
  * 10 s of challenges at 2,000 new registrations a second (about 2 MB).
  */
 const MAX_OPEN_CHALLENGES = 20_000;
+/**
+ * How long a challenge's answer counts as a second half: a phone answers within a round trip, or a
+ * few UDP retransmissions. Kept longer, challenges collected while papgate kept up could be spent
+ * in a storm.
+ */
+const OPEN_CHALLENGE_MS = 10_000;
 
 /**
  * How far behind papgate is, in ms, each measured at the edge (service.ts) or here: the age of the
@@ -171,10 +177,11 @@ export class RegisterAdmission {
   private readonly pending = new Map<number, number>();
   private nextId = 0;
   private readonly rate: RateLimiter | null;
-  private readonly ages: RequestAge;
+  /** The request's age by the monotonic clock and by the wall clock: the smaller counts (lateness). */
+  private readonly ages: [RequestAge, RequestAge];
   private readonly now: () => number;
-  /** Nonces of the REGISTER challenges this process sent whose answer has not come yet. */
-  private readonly challenges = new BoundedMap<string, true>(MAX_OPEN_CHALLENGES);
+  /** Nonces of the REGISTER challenges this process sent whose answer has not come yet: when sent. */
+  private readonly challenges = new BoundedMap<string, number>(MAX_OPEN_CHALLENGES);
 
   constructor(
     private readonly o: {
@@ -184,27 +191,45 @@ export class RegisterAdmission {
       farBehindMs: number;
       /** the event loop's delay over its last window (ms) */
       loopDelayMs: () => number;
+      /** the monotonic clock's time of day (default steadyNow) */
       now?: () => number;
+      /** the wall clock (default Date.now) */
+      wallNow?: () => number;
     },
   ) {
     this.now = o.now ?? steadyNow;
     this.rate = o.ratePerSecond > 0 ? new RateLimiter(o.ratePerSecond, this.now) : null;
-    this.ages = new RequestAge(this.now);
+    this.ages = [new RequestAge(this.now), new RequestAge(o.wallNow ?? (() => Date.now()))];
+  }
+
+  /**
+   * The request's age, the smaller of two readings: by the monotonic clock (papgate's clock stepped,
+   * drachtio-server's did not) and by the wall clock (both on one host, and its clock stepped).
+   * Either alone shed every REGISTER for 10 to 20 s after an NTP step of 5 s.
+   */
+  private requestAge(stackTime: unknown): number | null {
+    const [steady, wall] = [this.ages[0].age(stackTime), this.ages[1].age(stackTime)];
+    return steady === null || wall === null ? null : Math.min(steady, wall);
   }
 
   /** What the rule sees now, for a request drachtio-server received at `stackTime`. */
   lateness(stackTime: unknown): Lateness {
     const oldest = this.pending.values().next();
     return {
-      requestAgeMs: this.ages.age(stackTime),
+      requestAgeMs: this.requestAge(stackTime),
       loopDelayMs: this.o.loopDelayMs(),
       storeWaitMs: oldest.done === true ? 0 : Math.max(0, this.now() - oldest.value),
     };
   }
 
-  /** A 401 to a REGISTER carried `nonce`: its answer, once, is the second half of a registration. */
+  /**
+   * A 401 to a REGISTER admitted as a new registration carried `nonce`: its answer, once and within
+   * OPEN_CHALLENGE_MS, is the second half of a registration. Not a 401 to a second half (a wrong
+   * realm, an algorithm papgate does not take): each made-up answer then earned the next, and one
+   * challenge kept a chain of them going past the bound for new registrations.
+   */
   challenged(nonce: string): void {
-    this.challenges.set(nonce, true);
+    this.challenges.set(nonce, this.now());
   }
 
   /**
@@ -214,7 +239,11 @@ export class RegisterAdmission {
    * carried 500 made-up REGISTERs past the bound for new registrations while phones got 503.
    */
   answersChallenge(nonce: string | undefined): boolean {
-    return nonce !== undefined && this.challenges.delete(nonce);
+    if (nonce === undefined) return false;
+    const sent = this.challenges.get(nonce);
+    if (sent === undefined) return false;
+    this.challenges.delete(nonce);
+    return this.now() - sent <= OPEN_CHALLENGE_MS;
   }
 
   /** A release, or why to answer 503 with Retry-After. */

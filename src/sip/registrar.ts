@@ -84,7 +84,8 @@ export async function handleRegister(
   deps: RegistrarDeps,
 ): Promise<void> {
   const nonce = parseDigestHeader(req.get('authorization'))?.nonce;
-  const release = deps.admission.admit(deps.admission.answersChallenge(nonce), req.stackTime);
+  const secondHalf = deps.admission.answersChallenge(nonce);
+  const release = deps.admission.admit(secondHalf, req.stackTime);
   if (typeof release === 'string') {
     deps.metrics?.registerShed(release);
     // Counted always. Logged as one share for the whole process (shedding is papgate's state, not
@@ -101,13 +102,19 @@ export async function handleRegister(
     return res.send(503, 'Service Unavailable', retryAfter(deps.overloadRetryAfterSeconds));
   }
   try {
-    await register(req, res, deps);
+    await register(req, res, deps, secondHalf);
   } finally {
     release();
   }
 }
 
-async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps): Promise<void> {
+/** `secondHalf`: admitted as the answer to a challenge, so a 401 to it opens none (challenged). */
+async function register(
+  req: RegisterRequest,
+  res: SipReply,
+  deps: RegistrarDeps,
+  secondHalf: boolean,
+): Promise<void> {
   const callId = strangerText(req.get('call-id') ?? '');
   // Made only when a line is written: most REGISTERs are refreshes that write none at info.
   let child: Logger | undefined;
@@ -130,7 +137,7 @@ async function register(req: RegisterRequest, res: SipReply, deps: RegistrarDeps
       case 'ok':
         return false;
       case 'challenge':
-        deps.admission.challenged(auth.nonce);
+        if (!secondHalf) deps.admission.challenged(auth.nonce);
         res.send(401, 'Unauthorized', { headers: { 'WWW-Authenticate': auth.header } });
         return true;
       case 'store_unavailable':
