@@ -17,6 +17,7 @@ import { parseSite } from '../../src/domain/site';
 import { request } from '../support/http';
 import { silentLog } from '../support/redis';
 import {
+  sipPort,
   absentHeader,
   claimIdentity,
   Harness,
@@ -147,7 +148,7 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     assert.equal(call.code, 0, call.out);
     assert.equal((await h.store.getDevice(TENANT, d.mac))!.state, 'failed');
     const next = await h.sipp(h.uacScenario('locked', ['wait_bye'], { WAIT: '20000' }), {
-      port: await freePort(),
+      port: await sipPort(),
       mac: d.mac,
       password: d.password,
     });
@@ -172,7 +173,7 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
           },
           'uac_pbx.tmpl.xml',
         ),
-        { port: await freePort(), mac: d.mac, localIp: PBX_IP },
+        { port: await sipPort(), mac: d.mac, localIp: PBX_IP },
       );
       assert.equal(call.code, 0, call.out);
       assert.deepEqual(await h.outcomesAfter(d.mac, 1), ['successful']);
@@ -199,7 +200,7 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
         file,
         fs.readFileSync(h.scenario('uac_refused.tmpl.xml'), 'utf8').split('__CODE__').join(code),
       );
-      return h.sipp(file, { port: await freePort(), mac: d.mac, ...o });
+      return h.sipp(file, { port: await sipPort(), mac: d.mac, ...o });
     };
     const other = await refused('pbx-other', '403', { service: '100', localIp: PBX_IP });
     assert.equal(other.code, 0, other.out);
@@ -244,7 +245,7 @@ describe('e2e: papgate SIP service with drachtio-server, FreeSWITCH and sipp', f
     fs.writeFileSync(file, xml);
     claimIdentity(file);
     const call = await h.sipp(file, {
-      port: await freePort(),
+      port: await sipPort(),
       mac: d.mac,
       password: phone.localIp ? h.passwordFor(d, phone.localIp) : d.password,
       service: '112',

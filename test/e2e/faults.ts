@@ -12,6 +12,7 @@ import { startSipService } from '../../src/sip/service';
 import { freePort } from '../../src/store/embedded';
 import { silentLog } from '../support/redis';
 import {
+  sipPort,
   claimIdentity,
   FREESWITCH,
   Harness,
@@ -61,7 +62,7 @@ describe('e2e: calls under faults', function () {
   it('CANCEL before the answer -> 487; no session, no FreeSWITCH channel, no attempt', async () => {
     const d = await h.device('001565e2f001');
     const call = await h.sipp(h.scenario('uac_cancel.xml'), {
-      port: await freePort(),
+      port: await sipPort(),
       mac: d.mac,
       password: d.password,
     });
@@ -79,7 +80,7 @@ describe('e2e: calls under faults', function () {
     const d = await h.device('001565e2f002');
     watch = await PlaybackWatch.connect();
     const call = await h.sipp(h.uacScenario('bye-prompt', ['hangup'], { PAUSE: '1000' }), {
-      port: await freePort(),
+      port: await sipPort(),
       mac: d.mac,
       password: d.password,
     });
@@ -95,7 +96,7 @@ describe('e2e: calls under faults', function () {
     // digits at 1.5 s (0.75 s long) cut the prompt short; BYE 1.2 s later, well before the 2 s inter-digit timeout
     const call = await h.sipp(
       h.uacScenario('bye-collect', ['play', 'hangup'], { PCAP: h.pcap('bye-collect', '123'), PAUSE: '1200' }),
-      { port: await freePort(), mac: d.mac, password: d.password },
+      { port: await sipPort(), mac: d.mac, password: d.password },
     );
     assert.equal(call.code, 0, call.out);
     assert.deepEqual(await h.outcomesAfter(d.mac, 1), ['caller_hangup']);
@@ -149,7 +150,7 @@ describe('e2e: calls under faults', function () {
       // (the device header is not believed from this address) and says "not possible".
       const notPossible = await h.sipp(
         h.uacScenario('redis-down', ['wait_bye'], { WAIT: '15000' }, 'uac_pbx.tmpl.xml'),
-        { port: await freePort(), mac: d.mac },
+        { port: await sipPort(), mac: d.mac },
       );
       assert.equal(notPossible.code, 0, notPossible.out);
       assert.deepEqual(watch.started(), [prompt('en', 'not_possible')]);
@@ -162,7 +163,7 @@ describe('e2e: calls under faults', function () {
       await sleep(500);
       const phone = h.uacScenario('redis-down-112', ['hangup'], { PAUSE: '1000' }, 'uac_pbx.tmpl.xml');
       claimIdentity(phone);
-      const emergency = await h.sipp(phone, { port: await freePort(), mac: d.mac, service: '112' });
+      const emergency = await h.sipp(phone, { port: await sipPort(), mac: d.mac, service: '112' });
       assert.equal(emergency.code, 0, emergency.out);
       const answered = await uas;
       assert.equal(answered.code, 0, `the emergency route got the call: ${answered.out}`);
@@ -221,7 +222,7 @@ describe('e2e: calls under faults', function () {
     const d = await h.device('001565e2f008');
     // The caller types nothing: the IVR would keep it for 30 s; the BYE must come within 6 s of the answer.
     const call = h.sipp(h.uacScenario('fs-killed', ['wait_bye'], { WAIT: '6000' }), {
-      port: await freePort(),
+      port: await sipPort(),
       mac: d.mac,
       password: d.password,
     });
@@ -278,7 +279,7 @@ describe('e2e: calls under faults', function () {
       file,
       fs.readFileSync(h.scenario('uac_refused.tmpl.xml'), 'utf8').split('__CODE__').join('503'),
     );
-    const refused = await h.sipp(file, { port: await freePort(), mac: late.mac, localIp: PBX_IP });
+    const refused = await h.sipp(file, { port: await sipPort(), mac: late.mac, localIp: PBX_IP });
     assert.equal(refused.code, 0, `a new call during the drain gets 503: ${refused.out}`);
     const got = await call;
     assert.equal(got.code, 0, got.out);

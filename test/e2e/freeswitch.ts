@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { inviteKey } from '../../src/ivr/fsmedia';
 import { freePort } from '../../src/store/embedded';
 import {
+  sipPort,
   FREESWITCH,
   Harness,
   listenPort,
@@ -238,7 +239,7 @@ describe('e2e: FreeSWITCH takes calls from papgate alone, and digits from the ca
       fs.writeFileSync(file, natted);
     }
     const call = h.sipp(file, {
-      port: await freePort(),
+      port: await sipPort(),
       mac: dev.mac,
       password: dev.password,
       extra: ['-trace_msg', '-message_file', messages],

@@ -111,6 +111,19 @@ async function udpFree(ip: string, first: number, count: number): Promise<boolea
   }
 }
 
+/**
+ * A port for a sipp's SIP socket (UDP): free for UDP too, and outside the media blocks handed to
+ * sipps still running. A port free for TCP alone was once a registered phone's media port, and
+ * the next sipp stopped with "Unable to bind main socket" (errno 98).
+ */
+export async function sipPort(ip = '127.0.0.1'): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    if ([...mediaBlocks].some((b) => p >= b && p < b + MEDIA_BLOCK)) continue;
+    if (await udpFree(ip, p, 1)) return p;
+  }
+}
+
 /** First ports of the media blocks handed to sipp processes still running. */
 const mediaBlocks = new Set<number>();
 /** sipp binds four UDP ports from its -mp (audio and video, RTP and RTCP). */
@@ -697,7 +710,7 @@ export class Harness {
         PCAP: this.pcap(name, digits, o.pauseMs),
         WAIT: String(o.waitMs ?? 25000),
       }),
-      { port: await freePort(), ...who },
+      { port: await sipPort(who.localIp), ...who },
     );
   }
 
@@ -750,7 +763,7 @@ export class Harness {
     password: string,
     o: { authUser?: string; target?: string; localIp?: string } = {},
   ): Promise<Phone> {
-    const port = await freePort();
+    const port = await sipPort(o.localIp);
     let child: ChildProcess | null = null;
     const messages = path.join(this.tmp, `phone-${mac}-${port}-messages.log`);
     const done = this.sipp(this.scenario('register_wait_notify.xml'), {

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../src/store/embedded';
-import { Harness, sleep, TENANT, until, type E2eDevice } from './harness';
+import { Harness, sipPort, sleep, TENANT, until, type E2eDevice } from './harness';
 
 /** The 503s counted by reason. */
 const shed = async (h: Harness) =>
@@ -33,7 +33,7 @@ const refused = async (h: Harness, name: string, who: E2eDevice, localIp = '127.
     fs.readFileSync(h.scenario('uac_shed.tmpl.xml'), 'utf8').split('__RETRY_AFTER__').join('7'),
   );
   return h.sipp(file, {
-    port: await freePort(),
+    port: await sipPort(),
     mac: who.mac,
     password: h.passwordFor(who, localIp),
     localIp,
@@ -69,7 +69,7 @@ describe('e2e: IVR calls per device and per source network', function () {
   /** A call into the IVR that the phone itself ends after `holdMs`. */
   const hold = async (name: string, who: E2eDevice, holdMs: number, localIp = '127.0.0.1') =>
     h.sipp(h.uacScenario(name, ['hangup'], { PAUSE: String(holdMs) }), {
-      port: await freePort(),
+      port: await sipPort(),
       mac: who.mac,
       password: h.passwordFor(who, localIp),
       localIp,
@@ -100,7 +100,7 @@ describe('e2e: IVR calls per device and per source network', function () {
     });
     await sleep(500);
     const emergency = await h.sipp(h.uacScenario('emergency-e', ['hangup'], { PAUSE: '1000' }), {
-      port: await freePort(),
+      port: await sipPort(),
       mac: d.e!.mac,
       password: h.passwordFor(d.e!, '127.0.0.3'),
       localIp: '127.0.0.3',
@@ -148,7 +148,7 @@ describe("e2e: a stranger's calls as a device, from a network of its own", funct
     const before = await shed(h);
     const silent = async (name: string) =>
       h.sipp(h.uacScenario(name, ['wait_bye'], { WAIT: '40000' }), {
-        port: await freePort(),
+        port: await sipPort(),
         mac: victim.mac,
         password: h.passwordFor(victim, STRANGER),
         localIp: STRANGER,
@@ -193,7 +193,7 @@ describe("e2e: a stranger's calls as a device, from a network of its own", funct
     const file = h.uacScenario('flood-112', ['hangup'], { PAUSE: '200' });
     const from = h.logLines.length;
     const flood = await h.sipp(file, {
-      port: await freePort(),
+      port: await sipPort(),
       mac: caller.mac,
       password: caller.password,
       service: '112',

@@ -14,6 +14,7 @@ import { freePort } from '../../src/store/embedded';
 import { request } from '../support/http';
 import { exited, killServices, startService } from '../support/service';
 import {
+  sipPort,
   DRACHTIO,
   DRACHTIO2,
   Harness,
@@ -169,7 +170,7 @@ describe('e2e: several papgate processes on one Redis', function () {
       file,
       fs.readFileSync(h.scenario('uac_refused.tmpl.xml'), 'utf8').split('__CODE__').join(String(code)),
     );
-    return h.sipp(file, { port: await freePort(), mac: d.mac, localIp: PBX_IP });
+    return h.sipp(file, { port: await sipPort(), mac: d.mac, localIp: PBX_IP });
   }
 
   /** The trusted PBX hands over the device's *89 call (no digest); the right PAP is entered. */
@@ -180,7 +181,7 @@ describe('e2e: several papgate processes on one Redis', function () {
       { PCAP: h.pcap(name, `${d.pap}#`), WAIT: '25000' },
       'uac_pbx.tmpl.xml',
     );
-    return h.sipp(scenario, { port: await freePort(), mac: d.mac, localIp: PBX_IP });
+    return h.sipp(scenario, { port: await sipPort(), mac: d.mac, localIp: PBX_IP });
   }
 
   it('rolling restart: SIGTERM during a call -> it completes (one check-sync), the next call lands on the other instance, the stopped one exits; with none left drachtio-server answers 503', async () => {
@@ -249,7 +250,7 @@ describe('e2e: several papgate processes on one Redis', function () {
     await sleep(500);
     // The phone hangs up 3 s after the answer.
     const phone = h.sipp(h.uacScenario('sigterm-112', ['hangup'], { PAUSE: '3000' }), {
-      port: await freePort(),
+      port: await sipPort(),
       mac: d.mac,
       password: d.password,
       service: '112',
@@ -373,7 +374,7 @@ describe('e2e: several papgate processes on one Redis', function () {
       );
       assert.notEqual(moved, xml);
       fs.writeFileSync(file, moved);
-      const call = await h.sipp(file, { port: await freePort(), mac: d.mac, password: d.password });
+      const call = await h.sipp(file, { port: await sipPort(), mac: d.mac, password: d.password });
       assert.equal(call.code, 0, call.out);
       assert.deepEqual(await finishedCall(d), [{ instance: node2.name, outcome: 'successful' }]);
       await phone.notified(15000);
