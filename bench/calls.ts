@@ -1,7 +1,8 @@
 /**
  * Call capacity benchmark (`npm run bench:calls`, through bench/calls.sh, which starts
  * drachtio-server and FreeSWITCH with test/e2e/servers.sh and exports their E2E_* variables).
- * papgate (`node dist/src/main.js`, its own Redis) and the bare reference app (bench/calls-bare.ts)
+ * papgate (`node dist/src/main.js`, its own Redis) and the bare reference app (bench/calls-bare.ts;
+ * in the register step also as the floor, with the one Redis script per REGISTER the rules ask for)
  * run one after the other against the same servers in the same run; only one app is connected to
  * drachtio-server at a time. Everything on 127.0.0.1.
  *
@@ -17,6 +18,7 @@
  *   BENCH_IVR_LIMIT          papgate's IVR_MAX_CALLS in the overload step (100; offered twice that)
  *   BENCH_ONLY               register | ivr | overload (default: all)
  *   BENCH_LOG_LEVEL          papgate's LOG_LEVEL: info (default) or debug
+ *   BENCH_REDIS              socket (default: papgate's Redis on a unix socket, as npm start) or tcp
  *   BENCH_PAPGATE_NODE_ARGS  extra node options for papgate, e.g. --cpu-prof --cpu-prof-dir=DIR
  */
 import os from 'node:os';
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
   const apps = {
     papgate: (extra: Record<string, string> = {}) => startPapgate(bench.url, bench.pid, extra),
     bare: () => startBare(),
+    floor: () => startBare({ url: bench.url, pid: bench.pid }),
   };
 
   // the bare app's sustained REGISTER/s, which the overload step offers twice to papgate
@@ -92,10 +95,14 @@ async function main(): Promise<void> {
         redis: number | null;
         p99: number | null;
       };
-      const steps: Record<string, Map<number, Step>> = { papgate: new Map(), bare: new Map() };
-      for (const name of ['papgate', 'bare'] as const) {
+      const steps: Record<string, Map<number, Step>> = {
+        papgate: new Map(),
+        floor: new Map(),
+        bare: new Map(),
+      };
+      for (const name of ['papgate', 'floor', 'bare'] as const) {
         // out of the box: papgate sheds only when it is behind (docs/calls.md "Overload")
-        const app = name === 'papgate' ? await apps.papgate() : await apps.bare();
+        const app = await apps[name]();
         const inf = name === 'papgate' ? papCsv : bareCsv;
         try {
           await sipp(`register-${name}-warmup`, registerScenario(), inf, ['-r', '300', '-m', '900'], 30); // JIT
@@ -128,16 +135,22 @@ async function main(): Promise<void> {
       const best = (name: string) =>
         Math.max(0, ...[...steps[name]!].filter(([, s]) => s.failed === 0).map(([rate]) => rate));
       console.log(
-        `\nREGISTER with digest (401 then 200), ${REGISTER_SECONDS} s per step; CPU ms per REGISTER (papgate: node + its Redis)`,
+        `\nREGISTER with digest (401 then 200), ${REGISTER_SECONDS} s per step; CPU ms per REGISTER (node + its Redis);` +
+          '\nfloor: the bare app plus the one Redis script per REGISTER the rules ask for',
       );
       console.log(
-        'offered/s | papgate: 200  failed  CPU (node+redis)        p99 ms | bare: 200  failed  CPU    p99 ms | CPU ratio',
+        'offered/s | papgate: 200  failed  CPU (node+redis)        p99 ms | floor: 200  failed  CPU (node+redis)        p99 ms | bare: 200  failed  CPU    p99 ms | papgate/bare  papgate/floor  floor/bare',
       );
+      const cols = (x: Step, width: number) =>
+        `${String(x.ok).padStart(width)} ${String(x.failed).padStart(7)} ${fmt(x.cpu, 3).padStart(5)} (${fmt(x.node, 3)}+${fmt(x.redis, 3)}) ${fmt(x.p99).padStart(9)}`;
       for (const rate of REGISTER_RATES) {
-        const p = steps.papgate!.get(rate)!;
-        const b = steps.bare!.get(rate)!;
+        const [p, f, b] = (['papgate', 'floor', 'bare'] as const).map((n) => steps[n]!.get(rate)!) as [
+          Step,
+          Step,
+          Step,
+        ];
         console.log(
-          `${String(rate).padStart(9)} | ${String(p.ok).padStart(12)} ${String(p.failed).padStart(7)} ${fmt(p.cpu, 3).padStart(5)} (${fmt(p.node, 3)}+${fmt(p.redis, 3)}) ${fmt(p.p99).padStart(9)} | ${String(b.ok).padStart(9)} ${String(b.failed).padStart(7)} ${fmt(b.cpu, 3).padStart(5)} ${fmt(b.p99).padStart(9)} | ${ratio(p.cpu, b.cpu).padStart(9)}`,
+          `${String(rate).padStart(9)} | ${cols(p, 12)} | ${cols(f, 10)} | ${String(b.ok).padStart(9)} ${String(b.failed).padStart(7)} ${fmt(b.cpu, 3).padStart(5)} ${fmt(b.p99).padStart(9)} | ${ratio(p.cpu, b.cpu).padStart(12)} ${ratio(p.cpu, f.cpu).padStart(14)} ${ratio(f.cpu, b.cpu).padStart(11)}`,
         );
       }
       const pb = best('papgate');

@@ -50,7 +50,7 @@ export interface Device {
 }
 
 export interface App {
-  readonly name: 'papgate' | 'bare';
+  readonly name: 'papgate' | 'bare' | 'floor';
   readonly pids: number[];
   stop(): Promise<void>;
 }
@@ -168,7 +168,8 @@ export async function startPapgate(
 /** Extra node options from a space-separated variable. */
 const nodeArgsOf = (name: string) => (env[name] ?? '').split(' ').filter((a) => a !== '');
 
-export async function startBare(): Promise<App> {
+/** The bare app; with `floor`, the REGISTER floor on that Redis (its pid counted with the app's). */
+export async function startBare(floor?: { url: string; pid: number }): Promise<App> {
   const child = track(
     // BENCH_BARE_NODE_ARGS: as BENCH_PAPGATE_NODE_ARGS, for the bare app (its profile beside papgate's)
     spawn(
@@ -182,6 +183,7 @@ export async function startBare(): Promise<App> {
           ...Object.fromEntries(Object.entries(serverEnv()).map(([k, v]) => [`BENCH_${k}`, v])),
           BENCH_BARE_REALM: REALM,
           BENCH_BARE_PASSWORD: BARE_PASSWORD,
+          ...(floor && { BENCH_BARE_REDIS_URL: floor.url }),
         },
       },
     ),
@@ -193,7 +195,11 @@ export async function startBare(): Promise<App> {
     throw err;
   });
   await sleep(500);
-  return { name: 'bare', pids: [child.pid!], stop: () => stopChild(child) };
+  return {
+    name: floor ? 'floor' : 'bare',
+    pids: floor ? [child.pid!, floor.pid] : [child.pid!],
+    stop: () => stopChild(child),
+  };
 }
 
 export interface SippRun {
@@ -378,13 +384,20 @@ export interface BenchStore {
   close(): Promise<void>;
 }
 
-/** A throwaway redis-server (in the run's folder) and the Store the benchmark seeds it through. */
+/**
+ * A throwaway redis-server (in the run's folder) and the Store the benchmark seeds it through. On a
+ * unix socket, as `npm start` runs its own; `BENCH_REDIS=tcp`: on a loopback port, as a Redis on
+ * another host is reached.
+ */
 export async function benchStore(): Promise<BenchStore> {
   const silent = pino({ level: 'silent' });
+  if (!['socket', 'tcp'].includes(env.BENCH_REDIS ?? 'socket'))
+    throw new Error(`BENCH_REDIS: socket or tcp, not ${env.BENCH_REDIS}`);
   const redis = await startEmbeddedRedis({
     bin: env.REDIS_SERVER_BIN || 'redis-server',
     dir: path.join(tmp, 'redis'),
     persistent: false,
+    unixSocket: env.BENCH_REDIS !== 'tcp',
   });
   const client = await connectRedis(redis.url, silent);
   const pid = Number(/process_id:(\d+)/.exec(await client.info('server'))![1]);

@@ -22,6 +22,16 @@ describe("BoundedMap (the hot paths' per-process caches)", () => {
     );
   });
 
+  it('drops the oldest eighth in one pass when full, so a full cache stays cheap to add to', () => {
+    const m = new BoundedMap<number, number>(16);
+    for (let i = 0; i < 16; i++) m.set(i, i);
+    m.set(16, 16);
+    assert.deepEqual([...m.keys()], [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+    for (let i = 17; i < 1000; i++) m.set(i, i);
+    assert.ok(m.size <= 16);
+    assert.equal(m.get(999), 999);
+  });
+
   it('memo computes once per kept key, null included, and again after eviction', () => {
     const m = new BoundedMap<string, string | null>(1);
     let calls = 0;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import ipaddr from 'ipaddr.js';
 import { parseMac } from '../src/domain/mac';
 import {
   generatePap,
@@ -13,6 +14,7 @@ import {
   parseWhitelistEntry,
   ipMatches,
   canonicalIp,
+  tryCanonicalIp,
   checkWhitelistCoverage,
   whitelistCoverage,
 } from '../src/domain/whitelist';
@@ -169,6 +171,34 @@ describe('domain: whitelist', () => {
     assert.equal(canonicalIp('::ffff:127.0.0.2'), '127.0.0.2');
     assert.equal(canonicalIp('2001:0DB8::0001'), '2001:db8::1');
     assert.throws(() => canonicalIp('1.2.3'), /invalid IP/);
+  });
+  it('gives every IPv4 text the answer ipaddr.js gives, the canonical ones taken as they are', () => {
+    const octets = [
+      '0',
+      '9',
+      '10',
+      '99',
+      '100',
+      '199',
+      '200',
+      '249',
+      '250',
+      '255',
+      '256',
+      '300',
+      '01',
+      '00',
+      '1a',
+      '',
+    ];
+    for (const a of octets)
+      for (const b of ['0', '255', '256', '07']) {
+        const text = `${a}.1.${b}.2`;
+        const expected = ipaddr.IPv4.isValidFourPartDecimal(text) ? ipaddr.process(text).toString() : null;
+        assert.equal(tryCanonicalIp(text), expected, text);
+      }
+    assert.equal(tryCanonicalIp('1.2.3.4\n'), null);
+    assert.equal(tryCanonicalIp(' 1.2.3.4'), null);
   });
 });
 
@@ -641,6 +671,7 @@ describe('config', () => {
       { ADMIN_PORT: '70000' },
       { PROVISIONING_PORT: '-1' },
       { REDIS_URL: 'localhost:6379' },
+      { REDIS_URL: 'unix://run/redis.sock' },
       { ADMIN_TOKEN: 'short' },
       { TRUST_PROXY: '10.0.0.0/33' },
       { EMERGENCY_ROUTE: 'http://x' },

@@ -170,6 +170,37 @@ describe('observability: readiness of the SIP side', () => {
   });
 });
 
+describe('observability: how close REGISTER admission came to shedding', () => {
+  it("exports each measure's highest reading since the previous scrape, in seconds", async () => {
+    const metrics = new Metrics();
+    const peaks = [
+      { requestAgeMs: 180, loopDelayMs: 12.5, storeWaitMs: 40 },
+      { requestAgeMs: null, loopDelayMs: 0, storeWaitMs: 0 },
+    ];
+    metrics.watchSip({
+      activeCalls: () => 0,
+      connected: () => ({ freeswitch: true, drachtio: true }),
+      mediaServers: () => [],
+      registerLateness: () => peaks.shift()!,
+    });
+    const line = (body: string, measure: string) =>
+      new RegExp(`^papgate_sip_register_lateness_seconds\\{measure="${measure}"\\} (\\S+)$`, 'm').exec(
+        body,
+      )?.[1];
+    let { body } = await metrics.expose();
+    assert.deepEqual(
+      ['request_age', 'loop_delay', 'store_wait'].map((m) => line(body, m)),
+      ['0.18', '0.0125', '0.04'],
+    );
+    ({ body } = await metrics.expose());
+    assert.deepEqual(
+      ['request_age', 'loop_delay', 'store_wait'].map((m) => line(body, m)),
+      ['0', '0', '0'],
+      'no REGISTER since: nothing waited',
+    );
+  });
+});
+
 describe('observability: metrics and readiness over real HTTP and Redis', () => {
   let dir: string;
   let redisPort: number;

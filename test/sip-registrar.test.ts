@@ -1078,6 +1078,25 @@ describe('sip: overload admission (counters on an injected clock)', () => {
     assert.equal(adm.admit(true, undefined), 'loop_delay');
   });
 
+  it('RegisterAdmission.takePeak: the highest reading of each measure since the last take, then starts again', () => {
+    let [now, delay] = [Date.UTC(2026, 0, 5, 8, 0, 0), 0];
+    const adm = admission({ now: () => now, wallNow: () => now, loopDelayMs: () => delay });
+    const stack = (waited: number) => new Date(now - waited).toISOString().slice(11, 23) + '000';
+    assert.deepEqual(adm.takePeak(), { requestAgeMs: null, loopDelayMs: 0, storeWaitMs: 0 }, 'nothing read');
+    (adm.admit(false, stack(0)) as () => void)();
+    const waiting = adm.admit(false, stack(0)) as () => void;
+    now += 30;
+    delay = 25;
+    (adm.admit(false, stack(35)) as () => void)();
+    delay = 5;
+    now += 10;
+    assert.equal(adm.admit(false, stack(300)), 'request_age', 'shed: its reading counts too');
+    (adm.admit(false, stack(2)) as () => void)();
+    assert.deepEqual(adm.takePeak(), { requestAgeMs: 300, loopDelayMs: 25, storeWaitMs: 40 });
+    waiting();
+    assert.deepEqual(adm.takePeak(), { requestAgeMs: null, loopDelayMs: 5, storeWaitMs: 0 }, 'now only');
+  });
+
   it("parseStackTime: drachtio-server's HH:MM:SS.ffffff; anything else null", () => {
     assert.equal(parseStackTime('05:07:50.032862'), (5 * 3600 + 7 * 60 + 50) * 1000 + 32.862);
     assert.equal(parseStackTime('23:59:59'), 86_399_000);

@@ -29,8 +29,15 @@ export function canonicalIp(input: string): string {
   return ip;
 }
 
+/**
+ * An IPv4 address already in canonical form (no leading zeros): what drachtio-server gives as a
+ * request's source, on every REGISTER and INVITE, and what ipaddr.js would give back unchanged.
+ */
+const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /** canonicalIp, or null for anything that is not an address. */
 export function tryCanonicalIp(input: string): string | null {
+  if (CANONICAL_IPV4.test(input)) return input;
   return isStrictIp(input) ? ipaddr.process(input).toString() : null;
 }
 

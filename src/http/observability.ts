@@ -21,9 +21,12 @@ interface ReadyReport {
   readonly checks: Readonly<Record<string, CheckResult>>;
 }
 
+/** What readiness reads of the SIP side. */
+type SipHealth = Pick<SipGauges, 'activeCalls' | 'connected' | 'mediaServers'> & { accepting(): boolean };
+
 /** What /readyz asks: Redis answers a PING within STORE_TIMEOUT_MS; a FreeSWITCH and drachtio are connected when the SIP side is on. */
 export class Health {
-  private sip: (SipGauges & { accepting(): boolean }) | null = null;
+  private sip: SipHealth | null = null;
 
   constructor(
     private readonly store: Pick<Store, 'ping'>,
@@ -31,7 +34,7 @@ export class Health {
   ) {}
 
   /** The SIP side has started; until then, with SIP on, both of its peers count as not connected. */
-  watchSip(sip: SipGauges & { accepting(): boolean }): void {
+  watchSip(sip: SipHealth): void {
     this.sip = sip;
   }
 

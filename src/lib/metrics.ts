@@ -128,6 +128,12 @@ export interface SipGauges {
   activeCalls(): number;
   connected(): { readonly freeswitch: boolean; readonly drachtio: boolean };
   mediaServers(): readonly { readonly server: string; readonly connected: boolean; readonly calls: number }[];
+  /** REGISTER admission's highest readings since the last scrape, in ms (request age null: none read). */
+  registerLateness(): {
+    readonly requestAgeMs: number | null;
+    readonly loopDelayMs: number;
+    readonly storeWaitMs: number;
+  };
 }
 
 /**
@@ -220,6 +226,21 @@ export class Metrics {
       },
     });
     // Labelled by FREESWITCH_HOSTS entry (host:port of a media server, bounded by the configuration).
+    new Gauge({
+      name: 'papgate_sip_register_lateness_seconds',
+      help: 'How far behind REGISTER admission found papgate, the highest reading since the previous scrape, by measure (request_age: a REGISTER waited before papgate started on it; loop_delay: the event loop; store_wait: the oldest REGISTER waiting for Redis); new registrations are shed past SIP_OVERLOAD_BEHIND_MS',
+      labelNames: ['measure'],
+      registers,
+      collect() {
+        const s = sip();
+        if (s === null) return;
+        const l = s.registerLateness();
+        // No REGISTER read since the last scrape: nothing waited.
+        this.labels('request_age').set((l.requestAgeMs ?? 0) / 1000);
+        this.labels('loop_delay').set(l.loopDelayMs / 1000);
+        this.labels('store_wait').set(l.storeWaitMs / 1000);
+      },
+    });
     new Gauge({
       name: 'papgate_media_server_connected',
       help: 'Whether papgate is connected to each configured FreeSWITCH (server: host:port): 1 yes, 0 no',

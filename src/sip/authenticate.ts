@@ -79,7 +79,7 @@ export async function authenticate(
   header: 'authorization' | 'proxy-authorization',
   deps: AuthDeps & { readonly knownDevice?: never },
 ): Promise<AuthResult> {
-  const v = await verifyDigest(req, header, deps);
+  const v = await verifyDigest(req, parseDigestHeader(req.get(header)), deps);
   if (v.kind !== 'verified') return v;
   let use;
   try {
@@ -91,16 +91,16 @@ export async function authenticate(
 }
 
 /**
- * authenticate() up to the nonce use, which the registrar records together with the binding. With
- * knownDevice, a match against the remembered device skips the read; the step that records the use
- * must then check that the device is still that one (register.lua's 'changed').
+ * authenticate() up to the nonce use, which the registrar records together with the binding, on the
+ * request's parsed Authorization or Proxy-Authorization (null: none usable). With knownDevice, a
+ * match against the remembered device skips the read; the step that records the use must then
+ * check that the device is still that one (register.lua's 'changed').
  */
 export async function verifyDigest<D extends Account>(
   req: AuthRequest,
-  header: 'authorization' | 'proxy-authorization',
+  creds: DigestCredentials | null,
   deps: AuthDeps<D>,
 ): Promise<Exclude<AuthResult<D>, { kind: 'ok' }> | Verified<D>> {
-  const creds = parseDigestHeader(req.get(header));
   if (creds === null || creds.realm !== deps.realm) return challenge(deps, false);
   const mac = /^[0-9a-fA-F]{12}$/.test(creds.username) ? tryParseMac(creds.username) : null;
   if (mac === null) return { kind: 'forbidden', reason: 'username is not a device MAC' };

@@ -94,6 +94,18 @@ export interface Lateness {
   readonly storeWaitMs: number;
 }
 
+const IDLE: Lateness = { requestAgeMs: null, loopDelayMs: 0, storeWaitMs: 0 };
+
+/** Each measure's higher reading (a request age of null: none read). */
+function higher(a: Lateness, b: Lateness): Lateness {
+  const [x, y] = [a.requestAgeMs, b.requestAgeMs];
+  return {
+    requestAgeMs: x === null ? y : y === null ? x : Math.max(x, y),
+    loopDelayMs: Math.max(a.loopDelayMs, b.loopDelayMs),
+    storeWaitMs: Math.max(a.storeWaitMs, b.storeWaitMs),
+  };
+}
+
 /** The first reading past `boundMs`, or null: papgate keeps up. */
 export function behind(l: Lateness, boundMs: number): RegisterShedReason | null {
   if (l.requestAgeMs !== null && l.requestAgeMs > boundMs) return 'request_age';
@@ -182,6 +194,8 @@ export class RegisterAdmission {
   private readonly now: () => number;
   /** Nonces of the REGISTER challenges this process sent whose answer has not come yet: when sent. */
   private readonly challenges = new BoundedMap<string, number>(MAX_OPEN_CHALLENGES);
+  /** The highest reading of each measure since takePeak() last ran. */
+  private peak: Lateness = IDLE;
 
   constructor(
     private readonly o: {
@@ -246,10 +260,22 @@ export class RegisterAdmission {
     return this.now() - sent <= OPEN_CHALLENGE_MS;
   }
 
+  /**
+   * The highest reading of each measure since the last call, now's included (the metrics' scrape):
+   * how close papgate came to shedding between two scrapes, which one reading at a scrape misses.
+   */
+  takePeak(): Lateness {
+    const peak = higher(this.peak, this.lateness(undefined));
+    this.peak = IDLE;
+    return peak;
+  }
+
   /** A release, or why to answer 503 with Retry-After. */
   admit(withCredentials: boolean, stackTime: unknown): Release | RegisterShedReason {
     if (this.pending.size >= this.o.maxPending) return 'max_pending';
-    const late = behind(this.lateness(stackTime), withCredentials ? this.o.farBehindMs : this.o.behindMs);
+    const now = this.lateness(stackTime);
+    this.peak = higher(this.peak, now);
+    const late = behind(now, withCredentials ? this.o.farBehindMs : this.o.behindMs);
     if (late !== null) return late;
     if (!withCredentials && this.rate !== null && !this.rate.tryTake()) return 'rate';
     const id = this.nextId++;

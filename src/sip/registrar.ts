@@ -15,7 +15,7 @@ import {
   type Verified,
   WRONG_ADDRESS,
 } from './authenticate';
-import { parseDigestHeader } from '../domain/digest';
+import { parseDigestHeader, type DigestCredentials } from '../domain/digest';
 import { retryAfter, type RegisterAdmission } from './overload';
 
 export interface RegisterRequest extends AuthRequest {
@@ -83,8 +83,8 @@ export async function handleRegister(
   res: SipReply,
   deps: RegistrarDeps,
 ): Promise<void> {
-  const nonce = parseDigestHeader(req.get('authorization'))?.nonce;
-  const secondHalf = deps.admission.answersChallenge(nonce);
+  const creds = parseDigestHeader(req.get('authorization'));
+  const secondHalf = deps.admission.answersChallenge(creds?.nonce);
   const release = deps.admission.admit(secondHalf, req.stackTime);
   if (typeof release === 'string') {
     deps.metrics?.registerShed(release);
@@ -102,7 +102,7 @@ export async function handleRegister(
     return res.send(503, 'Service Unavailable', retryAfter(deps.overloadRetryAfterSeconds));
   }
   try {
-    await register(req, res, deps, secondHalf);
+    await register(req, res, deps, creds, secondHalf);
   } finally {
     release();
   }
@@ -113,6 +113,7 @@ async function register(
   req: RegisterRequest,
   res: SipReply,
   deps: RegistrarDeps,
+  creds: DigestCredentials | null,
   secondHalf: boolean,
 ): Promise<void> {
   const callId = strangerText(req.get('call-id') ?? '');
@@ -160,7 +161,7 @@ async function register(
         return true;
     }
   };
-  let v = await verifyDigest(req, 'authorization', deps);
+  let v = await verifyDigest(req, creds, deps);
   if (v.kind !== 'verified') {
     refused(v);
     return;
@@ -233,7 +234,7 @@ async function register(
   // does not, and register.lua's 'changed' may only mean the remembered one is out of date.
   let use = query && v.known ? 'changed' : await store(v);
   if (use === 'changed' && v.known) {
-    v = await verifyDigest(req, 'authorization', { ...deps, knownDevice: undefined });
+    v = await verifyDigest(req, creds, { ...deps, knownDevice: undefined });
     if (v.kind !== 'verified') {
       refused(v);
       return;

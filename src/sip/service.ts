@@ -15,7 +15,7 @@ import { closeMediaServer, mediaConnector, RETRY_MAX_MS } from './media-connect'
 import { MediaPool, type MediaServerStatus } from './mediapool';
 import type { NotifyResult } from '../domain/outcomes';
 import { sendCheckSync, type KnownPlace } from './notify';
-import { IvrAdmission, RegisterAdmission } from './overload';
+import { IvrAdmission, RegisterAdmission, type Lateness } from './overload';
 import { handleRegister, type SipReply } from './registrar';
 import type { EmergencyCall } from './emergency-call';
 import { handleInvite } from './router';
@@ -45,6 +45,8 @@ export interface SipService {
   connected(): { freeswitch: boolean; drachtio: boolean };
   /** Each configured FreeSWITCH (FREESWITCH_HOSTS): connected, and our IVR calls on it. */
   mediaServers(): MediaServerStatus[];
+  /** REGISTER admission's highest readings since the last call (RegisterAdmission.takePeak). */
+  registerLateness(): Lateness;
   /** False once stop() has begun: new IVR calls are refused while the calls in progress finish. */
   accepting(): boolean;
   /** FreeSWITCH channels as `show channels count` reports them, summed over the connected servers (null: none). */
@@ -318,6 +320,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
     accepting: () => !draining && !stopped,
     connected: () => ({ freeswitch: media.connectedCount() > 0, drachtio: drachtioUp }),
     mediaServers: () => media.status(),
+    registerLateness: () => registerAdmission.takePeak(),
     async mediaChannels() {
       const servers = media.connectedServers();
       if (servers.length === 0) return null;
