@@ -18,7 +18,6 @@
  *   BENCH_IVR_LIMIT          papgate's IVR_MAX_CALLS in the overload step (100; offered twice that)
  *   BENCH_ONLY               register | ivr | overload (default: all)
  *   BENCH_LOG_LEVEL          papgate's LOG_LEVEL: info (default) or debug
- *   BENCH_REDIS              socket (default: papgate's Redis on a unix socket, as npm start) or tcp
  *   BENCH_PAPGATE_NODE_ARGS  extra node options for papgate, e.g. --cpu-prof --cpu-prof-dir=DIR
  */
 import os from 'node:os';

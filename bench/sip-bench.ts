@@ -384,20 +384,13 @@ export interface BenchStore {
   close(): Promise<void>;
 }
 
-/**
- * A throwaway redis-server (in the run's folder) and the Store the benchmark seeds it through. On a
- * unix socket, as `npm start` runs its own; `BENCH_REDIS=tcp`: on a loopback port, as a Redis on
- * another host is reached.
- */
+/** A throwaway redis-server (in the run's folder) and the Store the benchmark seeds it through. */
 export async function benchStore(): Promise<BenchStore> {
   const silent = pino({ level: 'silent' });
-  if (!['socket', 'tcp'].includes(env.BENCH_REDIS ?? 'socket'))
-    throw new Error(`BENCH_REDIS: socket or tcp, not ${env.BENCH_REDIS}`);
   const redis = await startEmbeddedRedis({
     bin: env.REDIS_SERVER_BIN || 'redis-server',
     dir: path.join(tmp, 'redis'),
     persistent: false,
-    unixSocket: env.BENCH_REDIS !== 'tcp',
   });
   const client = await connectRedis(redis.url, silent);
   const pid = Number(/process_id:(\d+)/.exec(await client.info('server'))![1]);

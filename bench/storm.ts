@@ -28,7 +28,6 @@
  *   BENCH_STORM_WINDOW_SECONDS   how long refused phones keep trying (120)
  *   BENCH_STORM_RETRY_SECONDS    papgate's SIP_OVERLOAD_RETRY_AFTER_SECONDS, the phones' wait (10)
  *   BENCH_STORM_DIGIT_GAP_MS     time between the PAP's digits (800)
- *   BENCH_REDIS                  socket (default: papgate's Redis on a unix socket, as npm start) or tcp
  *   BENCH_STORM_BARE             0: papgate only
  * and those of bench/sip-bench.ts (BENCH_LOG_LEVEL, BENCH_PAPGATE_NODE_ARGS).
  */

@@ -7,7 +7,7 @@ import { closeGracefully } from './http/server';
 import { createLogger } from './lib/log';
 import { Metrics } from './lib/metrics';
 import { createMetricsServer, Health } from './http/observability';
-import { connectRedis, connectRedisCluster, UNIX_URL_PREFIX, type ConnectOptions } from './store/connect';
+import { connectRedis, connectRedisCluster, type ConnectOptions } from './store/connect';
 import { startEmbeddedRedis } from './store/embedded';
 import { Schema } from './store/schema';
 import { Store, type RedisClient, type StoreOptions } from './store/store';
@@ -82,26 +82,6 @@ type RedisConnector = (name: string) => Promise<RedisClient>;
  * The Redis papgate uses: a cluster, an external server, or its own embedded one (started here).
  * Each connection opened is closed on shutdown, before the embedded server is stopped.
  */
-/**
- * A Redis on a unix socket has no password in REDIS_URL: the socket's mode is its lock. One that
- * every local user may write to (connect) hands each of them every PAP and SIP password.
- */
-function warnOpenSocket(url: string, log: Logger): void {
-  if (!url.startsWith(UNIX_URL_PREFIX)) return;
-  const socket = url.slice(UNIX_URL_PREFIX.length);
-  let mode: number;
-  try {
-    mode = fs.statSync(socket).mode;
-  } catch {
-    return; // not there yet: the connection's own errors say so
-  }
-  if ((mode & 0o002) !== 0)
-    log.warn(
-      { socket },
-      "REDIS_URL: every local user may connect to this Redis socket; set redis-server's unixsocketperm to 700 or 770",
-    );
-}
-
 async function redisConnector(
   cfg: Config,
   log: Logger,
@@ -118,10 +98,8 @@ async function redisConnector(
   const [nodes, url] = [cfg.redisClusterNodes, cfg.redisUrl];
   // An external Redis that is away at start-up must not keep the HTTP side from answering 503.
   if (nodes.length > 0) open = (l, o) => connectRedisCluster(nodes, l, { ...o, waitForFirst: false });
-  else if (url !== null) {
-    warnOpenSocket(url, log);
-    open = (l, o) => connectRedis(url, l, { ...o, waitForFirst: false });
-  } else {
+  else if (url !== null) open = (l, o) => connectRedis(url, l, { ...o, waitForFirst: false });
+  else {
     const dir = path.join(cfg.dataDir, 'redis');
     const embedded = await startEmbeddedRedis({
       bin: cfg.redisServerBin,

@@ -4,9 +4,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { connectRedis } from '../src/store/connect';
-import { freePort, isRedisServerIn, PID_FILE, SOCKET_FILE, startEmbeddedRedis } from '../src/store/embedded';
-import { silentLog, TestRedis } from './support/redis';
+import { freePort, isRedisServerIn, PID_FILE, SOCKET_FILE } from '../src/store/embedded';
+import { TestRedis } from './support/redis';
 import {
   exited,
   killServices,
@@ -250,37 +249,6 @@ describe('main: the service process', () => {
       for (const pw of [...secret(password), ...secret(`${password}-wrong`)]) {
         assert.ok(!output(s).includes(pw), 'the password is never logged');
         assert.ok(!output(wrong).includes(pw), 'a wrong password is never logged');
-      }
-    });
-
-    it('takes a Redis on a unix socket (unix:///path), and warns when every local user may connect to it', async () => {
-      const local = await startEmbeddedRedis({
-        bin: 'redis-server',
-        dir: path.join(dataDir, 'local-redis'),
-        persistent: false,
-        unixSocket: true,
-      });
-      try {
-        const socket = local.socket!;
-        const open = 'every local user may connect to this Redis socket';
-        const s = await run({ REDIS_URL: `unix://${socket}` });
-        await s.ready();
-        assert.equal((await s.admin({ method: 'PUT', body: '{}' })).status, 201);
-        const client = await connectRedis(`unix://${socket}`, silentLog);
-        assert.ok(await client.hGet('papgate:{t:acme}:tenant', 'createdAt'), 'written to that server');
-        await client.close();
-        assert.ok(!s.lines().some((l) => String(l.msg).includes(open)), 'mode 0700: no warning');
-        s.child.kill('SIGTERM');
-        assert.equal(await exited(s.child), 0);
-
-        fs.chmodSync(socket, 0o777);
-        const loose = await run({ REDIS_URL: `unix://${socket}` });
-        await loose.ready();
-        assert.ok(loose.lines().some((l) => l.level === 40 && String(l.msg).includes(open)));
-        loose.child.kill('SIGTERM');
-        assert.equal(await exited(loose.child), 0);
-      } finally {
-        await local.stop();
       }
     });
 

@@ -9,6 +9,7 @@ import { createAdminServer } from '../src/admin/server';
 import { ConfigError, loadConfig } from '../src/config';
 import { Metrics } from '../src/lib/metrics';
 import { Health } from '../src/http/observability';
+import { RegisterAdmission } from '../src/sip/overload';
 import { PROJECT_ROOT } from '../src/lib/paths';
 import { createProvisioningServer } from '../src/provisioning/server';
 import { connectRedis, type RedisClient } from '../src/store/connect';
@@ -171,32 +172,45 @@ describe('observability: readiness of the SIP side', () => {
 });
 
 describe('observability: how close REGISTER admission came to shedding', () => {
-  it("exports each measure's highest reading since the previous scrape, in seconds", async () => {
+  it('exports the recent peaks in seconds, the same to every scraper, and the bound they are held to', async () => {
     const metrics = new Metrics();
-    const peaks = [
-      { requestAgeMs: 180, loopDelayMs: 12.5, storeWaitMs: 40 },
-      { requestAgeMs: null, loopDelayMs: 0, storeWaitMs: 0 },
-    ];
+    let now = 0;
+    const admission = new RegisterAdmission({
+      ratePerSecond: 0,
+      maxPending: 100,
+      behindMs: 200,
+      farBehindMs: 400,
+      loopDelayMs: () => 0,
+      now: () => now,
+    });
     metrics.watchSip({
       activeCalls: () => 0,
       connected: () => ({ freeswitch: true, drachtio: true }),
       mediaServers: () => [],
-      registerLateness: () => peaks.shift()!,
+      registerLateness: () => admission.recentPeak(),
+      overloadBehindMs: () => 200,
     });
-    const line = (body: string, measure: string) =>
-      new RegExp(`^papgate_sip_register_lateness_seconds\\{measure="${measure}"\\} (\\S+)$`, 'm').exec(
-        body,
-      )?.[1];
-    let { body } = await metrics.expose();
-    assert.deepEqual(
-      ['request_age', 'loop_delay', 'store_wait'].map((m) => line(body, m)),
-      ['0.18', '0.0125', '0.04'],
-    );
-    ({ body } = await metrics.expose());
-    assert.deepEqual(
-      ['request_age', 'loop_delay', 'store_wait'].map((m) => line(body, m)),
-      ['0', '0', '0'],
-      'no REGISTER since: nothing waited',
+    const line = (body: string, name: string) =>
+      new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(body)?.[1];
+    const waiting = admission.admit(false, undefined) as () => void;
+    now += 450;
+    assert.equal(admission.admit(false, undefined), 'store_wait');
+    waiting();
+    for (const scraper of ['the operator', 'a second Prometheus']) {
+      const { body } = await metrics.expose();
+      assert.equal(
+        line(body, 'papgate_sip_register_lateness_seconds{measure="store_wait"}'),
+        '0.45',
+        scraper,
+      );
+      assert.equal(line(body, 'papgate_sip_overload_behind_seconds'), '0.2');
+    }
+    now += 30_000;
+    const { body } = await metrics.expose();
+    assert.equal(
+      line(body, 'papgate_sip_register_lateness_seconds{measure="store_wait"}'),
+      '0',
+      'gone after 30 s',
     );
   });
 });
@@ -336,6 +350,19 @@ describe('observability: metrics and readiness over real HTTP and Redis', () => 
     assert.deepEqual(await migrating.ready(), { ready: true, checks: { redis: 'ok' } });
   });
 
+  it('says unreachable, not migrating, while Redis has never answered', async () => {
+    const dead = await connectRedis(`redis://127.0.0.1:${await freePort()}`, silentLog, {
+      waitForFirst: false,
+    });
+    try {
+      const schema = new Schema(dead, 200);
+      const health = new Health(new Store(dead, { auth: FAST_POLICY, eventsMaxLen: 1000, schema }), false);
+      assert.deepEqual(await health.ready(), { ready: false, checks: { redis: 'unreachable' } });
+    } finally {
+      dead.destroy();
+    }
+  });
+
   it('counts a command Redis does not answer in time (CLIENT PAUSE) as a timeout, and /readyz says so', async () => {
     const before = await scrape();
     const other = await connectRedis(server.url, silentLog);
@@ -429,6 +456,8 @@ describe('observability: the running service, its dashboard and its alert rules'
       'papgate_state_transitions_total',
       'papgate_store_errors_total',
       'papgate_sip_registers_shed_total',
+      'papgate_sip_register_lateness_seconds',
+      'papgate_sip_overload_behind_seconds',
       'papgate_emergency_call_setup_seconds_bucket',
     ])
       assert.ok(used.includes(n), `${n} is not used`);

@@ -1078,11 +1078,15 @@ describe('sip: overload admission (counters on an injected clock)', () => {
     assert.equal(adm.admit(true, undefined), 'loop_delay');
   });
 
-  it('RegisterAdmission.takePeak: the highest reading of each measure since the last take, then starts again', () => {
+  it('RegisterAdmission.recentPeak: the highest reading of each measure over the last 15 to 30 s, shed ones included, unchanged by reading it', () => {
     let [now, delay] = [Date.UTC(2026, 0, 5, 8, 0, 0), 0];
-    const adm = admission({ now: () => now, wallNow: () => now, loopDelayMs: () => delay });
+    const adm = admission({ now: () => now, wallNow: () => now, loopDelayMs: () => delay, maxPending: 2 });
     const stack = (waited: number) => new Date(now - waited).toISOString().slice(11, 23) + '000';
-    assert.deepEqual(adm.takePeak(), { requestAgeMs: null, loopDelayMs: 0, storeWaitMs: 0 }, 'nothing read');
+    assert.deepEqual(
+      adm.recentPeak(),
+      { requestAgeMs: null, loopDelayMs: 0, storeWaitMs: 0 },
+      'nothing read',
+    );
     (adm.admit(false, stack(0)) as () => void)();
     const waiting = adm.admit(false, stack(0)) as () => void;
     now += 30;
@@ -1091,10 +1095,17 @@ describe('sip: overload admission (counters on an injected clock)', () => {
     delay = 5;
     now += 10;
     assert.equal(adm.admit(false, stack(300)), 'request_age', 'shed: its reading counts too');
-    (adm.admit(false, stack(2)) as () => void)();
-    assert.deepEqual(adm.takePeak(), { requestAgeMs: 300, loopDelayMs: 25, storeWaitMs: 40 });
+    const second = adm.admit(false, stack(2)) as () => void;
+    assert.equal(adm.admit(false, stack(500)), 'max_pending', 'shed before any bound: read all the same');
+    second();
+    const peak = { requestAgeMs: 500, loopDelayMs: 25, storeWaitMs: 40 };
+    assert.deepEqual(adm.recentPeak(), peak);
+    assert.deepEqual(adm.recentPeak(), peak, 'a second scraper sees the same');
     waiting();
-    assert.deepEqual(adm.takePeak(), { requestAgeMs: null, loopDelayMs: 5, storeWaitMs: 0 }, 'now only');
+    now += 15_000;
+    assert.deepEqual(adm.recentPeak(), peak, 'the window before still counts');
+    now += 15_000;
+    assert.deepEqual(adm.recentPeak(), { requestAgeMs: null, loopDelayMs: 5, storeWaitMs: 0 }, 'now only');
   });
 
   it("parseStackTime: drachtio-server's HH:MM:SS.ffffff; anything else null", () => {

@@ -120,14 +120,16 @@ export const VARIABLES = {
   // ---- Redis
   REDIS_URL: optional({
     section: 'store',
-    accepts: '`redis://`, `rediss://` or `unix://` URL',
+    accepts: '`redis://` or `rediss://` URL',
     shown: '_(embedded)_',
     meaning:
-      '`redis://:password@host:port[/db]`, or `unix:///path/redis.sock` for a Redis on this host that only papgate\'s user can reach; a TCP one must require a password or ACL user (see "External Redis"); unset: papgate runs its own under `DATA_DIR/redis`',
+      '`redis://:password@host:port[/db]`; it must require a password or ACL user (see "External Redis"); unset: papgate runs its own under `DATA_DIR/redis`',
     check: (v) =>
-      /^rediss?:\/\//.test(v) || /^unix:\/\/\/[^\0]+$/.test(v)
+      /^rediss?:\/\/[^/\s]/.test(v)
         ? null
-        : 'expected redis://host:port[/db], rediss://... or unix:///absolute/path/redis.sock',
+        : /^rediss?:\/\//.test(v)
+          ? 'no host in it: expected redis://host:port[/db] (a unix socket is not taken)'
+          : 'expected redis://host:port[/db] or rediss://...',
   }),
   REDIS_CLUSTER_NODES: tied(
     list({

@@ -128,12 +128,14 @@ export interface SipGauges {
   activeCalls(): number;
   connected(): { readonly freeswitch: boolean; readonly drachtio: boolean };
   mediaServers(): readonly { readonly server: string; readonly connected: boolean; readonly calls: number }[];
-  /** REGISTER admission's highest readings since the last scrape, in ms (request age null: none read). */
+  /** REGISTER admission's highest readings of the last 15 to 30 s, in ms (request age null: none read). */
   registerLateness(): {
     readonly requestAgeMs: number | null;
     readonly loopDelayMs: number;
     readonly storeWaitMs: number;
   };
+  /** SIP_OVERLOAD_BEHIND_MS */
+  overloadBehindMs(): number;
 }
 
 /**
@@ -228,17 +230,26 @@ export class Metrics {
     // Labelled by FREESWITCH_HOSTS entry (host:port of a media server, bounded by the configuration).
     new Gauge({
       name: 'papgate_sip_register_lateness_seconds',
-      help: 'How far behind REGISTER admission found papgate, the highest reading since the previous scrape, by measure (request_age: a REGISTER waited before papgate started on it; loop_delay: the event loop; store_wait: the oldest REGISTER waiting for Redis); new registrations are shed past SIP_OVERLOAD_BEHIND_MS',
+      help: "How far behind REGISTER admission found papgate, the highest reading over the last 15 to 30 s, by measure (request_age: a REGISTER waited before papgate started on it; loop_delay: the event loop's mean delay over its last 100 ms; store_wait: the oldest REGISTER waiting for Redis); new registrations are shed past papgate_sip_overload_behind_seconds",
       labelNames: ['measure'],
       registers,
       collect() {
         const s = sip();
         if (s === null) return;
         const l = s.registerLateness();
-        // No REGISTER read since the last scrape: nothing waited.
+        // No REGISTER read in the window: nothing waited.
         this.labels('request_age').set((l.requestAgeMs ?? 0) / 1000);
         this.labels('loop_delay').set(l.loopDelayMs / 1000);
         this.labels('store_wait').set(l.storeWaitMs / 1000);
+      },
+    });
+    new Gauge({
+      name: 'papgate_sip_overload_behind_seconds',
+      help: 'SIP_OVERLOAD_BEHIND_MS: new registrations are shed when papgate is this far behind (papgate_sip_register_lateness_seconds)',
+      registers,
+      collect() {
+        const s = sip();
+        if (s !== null) this.set(s.overloadBehindMs() / 1000);
       },
     });
     new Gauge({

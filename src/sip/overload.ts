@@ -95,6 +95,8 @@ export interface Lateness {
 }
 
 const IDLE: Lateness = { requestAgeMs: null, loopDelayMs: 0, storeWaitMs: 0 };
+/** The metrics' peaks cover the last 15 to 30 s: two scrapes at Prometheus's default interval. */
+const PEAK_WINDOW_MS = 15_000;
 
 /** Each measure's higher reading (a request age of null: none read). */
 function higher(a: Lateness, b: Lateness): Lateness {
@@ -194,8 +196,9 @@ export class RegisterAdmission {
   private readonly now: () => number;
   /** Nonces of the REGISTER challenges this process sent whose answer has not come yet: when sent. */
   private readonly challenges = new BoundedMap<string, number>(MAX_OPEN_CHALLENGES);
-  /** The highest reading of each measure since takePeak() last ran. */
-  private peak: Lateness = IDLE;
+  /** The highest reading of each measure in the current PEAK_WINDOW_MS and in the one before. */
+  private peaks: [current: Lateness, previous: Lateness] = [IDLE, IDLE];
+  private peakWindowStart: number;
 
   constructor(
     private readonly o: {
@@ -214,6 +217,7 @@ export class RegisterAdmission {
     this.now = o.now ?? steadyNow;
     this.rate = o.ratePerSecond > 0 ? new RateLimiter(o.ratePerSecond, this.now) : null;
     this.ages = [new RequestAge(this.now), new RequestAge(o.wallNow ?? (() => Date.now()))];
+    this.peakWindowStart = this.now();
   }
 
   /**
@@ -260,21 +264,33 @@ export class RegisterAdmission {
     return this.now() - sent <= OPEN_CHALLENGE_MS;
   }
 
+  /** The current window's peaks, a new window's once PEAK_WINDOW_MS has passed. */
+  private currentPeaks(): [Lateness, Lateness] {
+    const t = this.now();
+    if (t - this.peakWindowStart >= PEAK_WINDOW_MS) {
+      // more than one window without a reading: the one before holds nothing of the last window
+      this.peaks = [IDLE, t - this.peakWindowStart >= 2 * PEAK_WINDOW_MS ? IDLE : this.peaks[0]];
+      this.peakWindowStart = t;
+    }
+    return this.peaks;
+  }
+
   /**
-   * The highest reading of each measure since the last call, now's included (the metrics' scrape):
-   * how close papgate came to shedding between two scrapes, which one reading at a scrape misses.
+   * The highest reading of each measure over the last PEAK_WINDOW_MS to twice that, now's included
+   * (the metrics): how close papgate came to shedding between two scrapes, which one reading at a
+   * scrape misses. Reading it changes nothing, so two scrapers see the same.
    */
-  takePeak(): Lateness {
-    const peak = higher(this.peak, this.lateness(undefined));
-    this.peak = IDLE;
-    return peak;
+  recentPeak(): Lateness {
+    const [current, previous] = this.currentPeaks();
+    return higher(higher(current, previous), this.lateness(undefined));
   }
 
   /** A release, or why to answer 503 with Retry-After. */
   admit(withCredentials: boolean, stackTime: unknown): Release | RegisterShedReason {
-    if (this.pending.size >= this.o.maxPending) return 'max_pending';
     const now = this.lateness(stackTime);
-    this.peak = higher(this.peak, now);
+    const peaks = this.currentPeaks();
+    peaks[0] = higher(peaks[0], now);
+    if (this.pending.size >= this.o.maxPending) return 'max_pending';
     const late = behind(now, withCredentials ? this.o.farBehindMs : this.o.behindMs);
     if (late !== null) return late;
     if (!withCredentials && this.rate !== null && !this.rate.tryTake()) return 'rate';

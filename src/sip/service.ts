@@ -45,8 +45,10 @@ export interface SipService {
   connected(): { freeswitch: boolean; drachtio: boolean };
   /** Each configured FreeSWITCH (FREESWITCH_HOSTS): connected, and our IVR calls on it. */
   mediaServers(): MediaServerStatus[];
-  /** REGISTER admission's highest readings since the last call (RegisterAdmission.takePeak). */
+  /** REGISTER admission's highest readings of the last 15 to 30 s (RegisterAdmission.recentPeak). */
   registerLateness(): Lateness;
+  /** SIP_OVERLOAD_BEHIND_MS */
+  overloadBehindMs(): number;
   /** False once stop() has begun: new IVR calls are refused while the calls in progress finish. */
   accepting(): boolean;
   /** FreeSWITCH channels as `show channels count` reports them, summed over the connected servers (null: none). */
@@ -320,7 +322,8 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
     accepting: () => !draining && !stopped,
     connected: () => ({ freeswitch: media.connectedCount() > 0, drachtio: drachtioUp }),
     mediaServers: () => media.status(),
-    registerLateness: () => registerAdmission.takePeak(),
+    registerLateness: () => registerAdmission.recentPeak(),
+    overloadBehindMs: () => sip.overloadBehindMs,
     async mediaChannels() {
       const servers = media.connectedServers();
       if (servers.length === 0) return null;

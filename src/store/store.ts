@@ -41,10 +41,13 @@ export class Store {
     return this.opts.schema;
   }
 
-  /** Redis answers, and its data is in the current layout (else StoreNotReadyError at once). */
+  /**
+   * Redis answers, and its data is in the current layout (else StoreNotReadyError). Asked in that
+   * order: a Redis that never answered is unreachable, not being migrated.
+   */
   async ping(): Promise<void> {
-    if (this.opts.schema && !this.opts.schema.isCurrent) throw new StoreNotReadyError();
     await this.redis.ping();
+    if (this.opts.schema && !this.opts.schema.isCurrent) throw new StoreNotReadyError();
   }
 
   // tenants.ts
