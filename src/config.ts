@@ -208,6 +208,50 @@ export function configWarnings(cfg: Config): string[] {
 }
 
 /**
+ * Prefixes only papgate's variables use. Not DRACHTIO_ (drachtio-srf and drachtio-server read their
+ * own), REDIS_ (docker-compose's REDIS_PASSWORD), PAPGATE_ (the scripts'), nor the generic ones
+ * (HTTP_PROXY, LOG_...).
+ */
+const OWN_PREFIXES = [
+  'ADMIN_',
+  'AUTH_',
+  'EMERGENCY_',
+  'FREESWITCH_',
+  'GUESS_',
+  'IVR_',
+  'METRICS_',
+  'PROVISIONING_',
+  'SETTINGS_',
+  'SHUTDOWN_',
+  'SIP_',
+  'STORE_',
+  'TENANT_',
+  'TRAFFIC_',
+  'WHITELIST_',
+];
+
+/**
+ * A warning for each variable that looks like papgate's but is none (a typo: its value would be
+ * ignored without a word), naming the declared ones of its group.
+ */
+export function unknownVariables(env: Env): string[] {
+  const declared = Object.keys(VARIABLES);
+  return Object.keys(env)
+    .filter((name) => OWN_PREFIXES.some((p) => name.startsWith(p)) && !declared.includes(name))
+    .sort()
+    .map((name) => {
+      const parts = name.split('_');
+      // its group of two words (SIP_OVERLOAD_), else of one (IVR_)
+      const near = [2, 1]
+        .map((n) => parts.slice(0, n).join('_') + '_')
+        .map((g) => ({ g, found: declared.filter((d) => d.startsWith(g)) }))
+        .find(({ found }) => found.length > 0);
+      const group = near ? `; declared ones beginning ${near.g}: ${near.found.join(', ')}` : '';
+      return `${name} is not a papgate variable and is ignored${group} (docs/configuration.md)`;
+    });
+}
+
+/**
  * Reads and validates every variable once, in the order variables.ts declares them; throws
  * ConfigError naming the variable. Paths are taken relative to `cwd`.
  */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Alerts } from './http/alert';
-import { loadConfig, ConfigError, configWarnings, type Config } from './config';
+import { loadConfig, ConfigError, configWarnings, unknownVariables, type Config } from './config';
 import { closeGracefully } from './http/server';
 import { createLogger } from './lib/log';
 import { Metrics } from './lib/metrics';
@@ -227,7 +227,7 @@ async function main(): Promise<void> {
           ? 'ADMIN_TOKEN not set: generated a token and stored it in this file'
           : 'ADMIN_TOKEN not set: using the token stored in this file',
       );
-    for (const warning of configWarnings(cfg)) log.warn(warning);
+    for (const warning of [...configWarnings(cfg), ...unknownVariables(process.env)]) log.warn(warning);
 
     /** The setting items of the effective files the console shows (not the phones': no cache shared). */
     const fileSettings = new FileSettingsSource(

@@ -9,7 +9,7 @@ import ts from 'typescript';
 import { PAGE, renderConfigurationPage } from '../src/config/page';
 import { SECTIONS } from '../src/config/kinds';
 import { VARIABLES } from '../src/config/variables';
-import { ConfigError, loadConfig } from '../src/config';
+import { ConfigError, loadConfig, unknownVariables } from '../src/config';
 import { PROJECT_ROOT } from '../src/lib/paths';
 
 /** Variables read only by a later variable's rule (FREESWITCH_HOSTS), with a value to set. */
@@ -70,6 +70,27 @@ describe('configuration: an error says what to change', () => {
     }
     assert.fail(`${JSON.stringify(env)} was accepted`);
   };
+
+  it("a variable that looks like papgate's but is none is named, with the declared ones of its group", () => {
+    const warnings = unknownVariables({
+      SIP_OVERLOAD_BEHIND_M: '100',
+      IVR_MAXCALLS: '10',
+      SIP_OVERLOAD_BEHIND_MS: '100',
+      HTTP_PROXY: 'http://proxy.example:3128',
+      DRACHTIO_TLS_CERT_FILE: '/etc/drachtio/cert.pem',
+      REDIS_PASSWORD: 'x',
+      PAPGATE_NODE_SOURCE: 'project',
+    });
+    assert.deepEqual(warnings, [
+      'IVR_MAXCALLS is not a papgate variable and is ignored; declared ones beginning IVR_: ' +
+        `${Object.keys(VARIABLES)
+          .filter((n) => n.startsWith('IVR_'))
+          .join(', ')} (docs/configuration.md)`,
+      'SIP_OVERLOAD_BEHIND_M is not a papgate variable and is ignored; declared ones beginning SIP_OVERLOAD_: ' +
+        'SIP_OVERLOAD_BEHIND_MS, SIP_OVERLOAD_FAR_BEHIND_MS, SIP_OVERLOAD_RETRY_AFTER_SECONDS (docs/configuration.md)',
+    ]);
+    assert.deepEqual(unknownVariables(Object.fromEntries(Object.keys(VARIABLES).map((n) => [n, 'x']))), []);
+  });
 
   it('a tied bound names both values, and says so when the one at fault is a default', () => {
     assert.equal(

@@ -113,7 +113,7 @@ describe('main: the service process', () => {
     );
   });
 
-  it('says on the first start that it generated the admin token, and warns of the SIP side without EMERGENCY_ROUTE', async () => {
+  it('says on the first start that it generated the admin token, and warns of the SIP side without EMERGENCY_ROUTE and of a mistyped variable', async () => {
     const [adminPort, provPort, deadPort] = [await freePort(), await freePort(), await freePort()];
     const env = {
       REDIS_URL: `redis://127.0.0.1:${deadPort}`,
@@ -127,8 +127,12 @@ describe('main: the service process', () => {
       DRACHTIO_PORT: String(deadPort),
       DRACHTIO_SECRET: 'd'.repeat(24),
       FREESWITCH_SECRET: 'f'.repeat(24),
+      SIP_OVERLOAD_BEHIND_M: '100',
     });
     await until('admin API listening', () => first.lines().find((l) => l.msg === 'admin API listening'));
+    const typo = first.lines().find((l) => String(l.msg).startsWith('SIP_OVERLOAD_BEHIND_M '));
+    assert.equal(typo?.level, 40, 'a warning');
+    assert.match(String(typo?.msg), /is not a papgate variable and is ignored; .*SIP_OVERLOAD_BEHIND_MS/);
     const token = first.lines().find((l) => String(l.msg).startsWith('ADMIN_TOKEN not set'));
     assert.equal(token?.msg, 'ADMIN_TOKEN not set: generated a token and stored it in this file');
     const warning = first.lines().find((l) => String(l.msg).startsWith('EMERGENCY_ROUTE is not set'));

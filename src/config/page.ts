@@ -17,7 +17,10 @@ papgate is configured by environment variables, read once at start-up and valida
 \`src/config/variables.ts\` declares each of them (\`loadConfig\` in \`src/config.ts\`); a bad
 value stops the service with a message naming the variable, e.g.
 \`papgate: configuration error: ADMIN_PORT: must be between 0 and 65535, got 70000\`. An empty
-variable counts as unset, except a list, which it leaves empty.
+variable counts as unset, except a list, which it leaves empty. A variable that begins like
+papgate's (\`SIP_\`, \`IVR_\`, \`PROVISIONING_\`, \`AUTH_\`, ...) but is none of them, such as a
+mistyped \`SIP_OVERLOAD_BEHIND_M\`, is ignored with a warning at start-up that lists the
+declared ones of its group.
 
 This page lists every variable by what it configures, with its default, the values it takes and
 what it does. It is generated from the declarations in \`src/config/variables.ts\` by
