@@ -153,6 +153,8 @@ export interface SipConfig {
   readonly realm: string;
   /** The restricted password is derived per fetching address and checked against the SIP source address. */
   readonly bindToProvisioningIp: boolean;
+  /** SIP_REQUIRE_TLS */
+  readonly requireTls: boolean;
   readonly emergencyRoute: string | null;
   /** The further routes a site record may name (EMERGENCY_SITE_ROUTES); any other goes to EMERGENCY_ROUTE. */
   readonly emergencySiteRoutes: readonly string[];
@@ -397,6 +399,7 @@ function toConfig(v: Values, cwd: string): Config {
       registrar: v.SIP_REGISTRAR,
       realm: v.SIP_REALM,
       bindToProvisioningIp: v.SIP_BIND_TO_PROVISIONING_IP,
+      requireTls: v.SIP_REQUIRE_TLS,
       emergencyRoute: v.EMERGENCY_ROUTE,
       emergencySiteRoutes: Object.freeze(v.EMERGENCY_SITE_ROUTES),
       emergencyCallerId: v.EMERGENCY_CALLER_ID,

@@ -403,6 +403,21 @@ describe('sip: registrar with digest authentication', () => {
     assert.equal((await register(request({ headers: { Authorization: auth } }), d)).status, 200);
   });
 
+  it('SIP_REQUIRE_TLS: a REGISTER over UDP or TCP gets 403 before any challenge or store work; over TLS it is challenged', async () => {
+    const logins: Mac[] = [];
+    const d = deps({
+      requireTls: true,
+      findDevice: (m: Mac) => {
+        logins.push(m);
+        return sipStore.login(m);
+      },
+    });
+    for (const protocol of ['udp', 'tcp'])
+      assert.equal((await register(request({ protocol }), d)).status, 403, protocol);
+    assert.equal((await register(request({ protocol: 'tls' }), d)).status, 401);
+    assert.deepEqual(logins, []);
+  });
+
   it("papgate behind (the event loop): a new registration gets 503 before any store work, a challenge's answer is finished; far behind, both get 503", async () => {
     let loopDelayMs = 0;
     const logins: Mac[] = [];

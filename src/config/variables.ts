@@ -759,6 +759,12 @@ export const VARIABLES = {
     meaning:
       '`0`: one restricted password per device from anywhere, instead of one per fetching address checked against the SIP source address',
   }),
+  SIP_REQUIRE_TLS: flag({
+    section: 'sip',
+    default: false,
+    meaning:
+      '`1`: the restricted accounts only over TLS (drachtio-server\'s `sips:` contact, see "SIP over TLS"): a REGISTER or a call that arrives over UDP or TCP gets 403, except emergency calls, never refused for their transport, and calls of `SIP_TRUSTED_PEERS`',
+  }),
   SIP_TRUSTED_PEERS: addresses({
     section: 'sip',
     meaning: 'PBX addresses/CIDRs allowed to send `*89` calls naming a device',

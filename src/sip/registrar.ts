@@ -46,6 +46,8 @@ export interface RegistrarDeps extends AuthDeps<SipLogin> {
   readonly maxExpiresSeconds: number;
   readonly admission: Pick<RegisterAdmission, 'admit' | 'challenged' | 'answersChallenge'>;
   readonly overloadRetryAfterSeconds: number;
+  /** SIP_REQUIRE_TLS: a REGISTER over UDP or TCP gets 403. */
+  readonly requireTls?: boolean;
   /** Counts the REGISTERs shed, by reason. */
   readonly metrics?: Pick<Metrics, 'registerShed'>;
   readonly log: Logger;
@@ -83,6 +85,18 @@ export async function handleRegister(
   res: SipReply,
   deps: RegistrarDeps,
 ): Promise<void> {
+  if (deps.requireTls && req.protocol !== 'tls') {
+    // Before any work: its credentials, even a challenge, would cross the network in clear.
+    deps.logLimit.line(
+      deps.log,
+      'info',
+      clientOf(String(req.source_address), deps.clientPrefix),
+      { src: req.source_address, protocol: strangerText(String(req.protocol)) },
+      'register refused: not over TLS (SIP_REQUIRE_TLS)',
+      'not_tls',
+    );
+    return res.send(403, 'TLS Required');
+  }
   const creds = parseDigestHeader(req.get('authorization'));
   const secondHalf = deps.admission.answersChallenge(creds?.nonce);
   const release = deps.admission.admit(secondHalf, req.stackTime);

@@ -68,6 +68,20 @@ export async function handleInvite(
   }
   const trusted =
     config.sip.trustedPeers.length > 0 && ipMatches(req.source_address, config.sip.trustedPeers) !== null;
+  // SIP_REQUIRE_TLS: the PAP and the digest never cross a network in clear; an emergency call is
+  // never refused for its transport, nor a trusted PBX's.
+  if (config.sip.requireTls && !emergency && !trusted && req.protocol !== 'tls') {
+    callerLine(
+      req,
+      deps,
+      rootLog,
+      'info',
+    )(
+      { ...call, protocol: strangerText(String(req.protocol)) },
+      'invite refused: not over TLS (SIP_REQUIRE_TLS)',
+    );
+    return res.send(403, 'TLS Required');
+  }
   let id: Identified;
   if (trusted) {
     id = await identifyTrusted(req, dialled, deps);

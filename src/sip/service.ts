@@ -253,6 +253,7 @@ export async function startSipService(deps: SipServiceDeps): Promise<SipService>
       maxExpiresSeconds: sip.registerExpiresSeconds,
       admission: registerAdmission,
       overloadRetryAfterSeconds: sip.overloadRetryAfterSeconds,
+      requireTls: sip.requireTls,
       metrics,
       log,
     }).catch((err: Error) => {

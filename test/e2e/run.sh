@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.."
 
 # E2E_SPECS (space-separated compiled files) runs a subset while developing; npm test runs them all.
 # shellcheck disable=SC2206
-specs=(${E2E_SPECS:-dist/test/e2e/e2e.js dist/test/e2e/journey.js dist/test/e2e/faults.js dist/test/e2e/mediapool.js dist/test/e2e/scaleout.js dist/test/e2e/ivrlimits.js dist/test/e2e/secrets.js})
+specs=(${E2E_SPECS:-dist/test/e2e/e2e.js dist/test/e2e/journey.js dist/test/e2e/faults.js dist/test/e2e/mediapool.js dist/test/e2e/scaleout.js dist/test/e2e/ivrlimits.js dist/test/e2e/secrets.js dist/test/e2e/tls.js})
 mocha=(node_modules/.bin/mocha --no-config --exit --timeout 120000 --reporter test/support/reporter.js "${specs[@]}")
 export PAPGATE_TEST_LABEL=e2e
 [ -f dist/test/e2e/e2e.js ] || { echo "e2e: not built (run through npm test)" >&2; exit 1; }

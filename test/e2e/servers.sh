@@ -65,7 +65,7 @@ unpacked() {
 }
 
 # Prints free loopback ports: drachtio admin (TCP), drachtio SIP and FreeSWITCH SIP (UDP and TCP),
-# the event socket (TCP), then the first and last port of a free, even-aligned UDP block as wide as
+# the event socket (TCP), drachtio's SIP over TLS (TCP), then the first and last port of a free, even-aligned UDP block as wide as
 # the committed RTP range, then the first of LISTENERS free consecutive TCP ports (papgate's
 # outbound listeners), both blocks taken below the kernel's ephemeral range so that sipp's and the
 # suites' ports (ephemeral) cannot fall into them.
@@ -90,7 +90,7 @@ const udp = (port) =>
   });
 (async () => {
   const out = [];
-  for (const both of [false, true, false, true]) {
+  for (const both of [false, true, false, true, false]) {
     for (;;) {
       const p = await tcp(0);
       if (!both || (await udp(p))) {
@@ -123,6 +123,21 @@ const udp = (port) =>
   console.log(out.join(' '));
 })();
 EOF
+}
+
+# The run's own CA and a certificate for 127.0.0.1 signed by it (drachtio-server's SIP over TLS),
+# in RUN/tls; the suites trust only this CA.
+test_pki() {
+  local d="$RUN/tls"
+  [ -f "$d/server.crt" ] && return 0
+  mkdir -p "$d" || return 1
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=papgate e2e CA" \
+    -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null &&
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+      -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null &&
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$d/ext.cnf" &&
+    openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+      -days 2 -extfile "$d/ext.cnf" -out "$d/server.crt" 2>/dev/null
 }
 
 # 192 random bits in hex: a run's secret, never one of the servers' well-known defaults.
@@ -163,14 +178,24 @@ secret_env() { # variable name, the run's secret
 
 # $1: drachtio or drachtio2 (a second SIP node on its own ports, started only by the tests that use it)
 start_drachtio() {
-  local name=${1:-drachtio} port sip
+  local name=${1:-drachtio} port sip tls
   # shellcheck disable=SC1091
   . "$RUN/env"
-  if [ "$name" = drachtio2 ]; then port=$E2E_DRACHTIO2_PORT sip=$E2E_SIP2; else port=$E2E_DRACHTIO_PORT sip=$E2E_SIP; fi
+  if [ "$name" = drachtio2 ]; then
+    port=$E2E_DRACHTIO2_PORT sip=$E2E_SIP2 tls=$E2E_SIP2_TLS
+  else
+    port=$E2E_DRACHTIO_PORT sip=$E2E_SIP tls=$E2E_SIP_TLS
+  fi
+  # SIP over TLS as docs/calls.md tells an operator: a sips: contact (drachtio-server exits on
+  # sip:...;transport=tls), the certificate in its environment, and best-effort TLS so that the
+  # Contact of its answers stays sip:...;transport=tls for phones that cannot follow a sips: one.
   # shellcheck disable=SC2046
   env -u DRACHTIO_SECRET $(secret_env DRACHTIO_SECRET "$E2E_DRACHTIO_SECRET") DRACHTIO_ADMIN_TCP_PORT="$port" \
+    DRACHTIO_TLS_CERT_FILE="$RUN/tls/server.crt" DRACHTIO_TLS_KEY_FILE="$RUN/tls/server.key" \
+    DRACHTIO_TLS_CHAIN_FILE="$RUN/tls/ca.crt" \
+    DRACHTIO_MIN_TLS_VERSION=1.2 DRACHTIO_SUPPORT_BEST_EFFORT_TLS=1 \
     "$E2E_DRACHTIO_DIR/bin/drachtio" -f "$DRACHTIO_CONF" \
-    --contact "sip:$sip;transport=udp,tcp" \
+    --contact "sip:$sip;transport=udp,tcp" --contact "sips:$tls;transport=tls" \
     </dev/null >>"$RUN/$name.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$RUN/$name.pid"
@@ -260,22 +285,24 @@ up() {
   fdir=$(unpacked "$FREESWITCH_ARCHIVE") || exit 1
   rtp_width=$(($(fs_var "$REPO/config/freeswitch" rtp_end_port) - $(fs_var "$REPO/config/freeswitch" rtp_start_port)))
   # Ports for a second drachtio-server and FreeSWITCH too, which only the scale-out tests start.
-  read -r d_admin d_sip esl fs_sip rtp_start rtp_end listen <<<"$(free_ports "$rtp_width")"
+  read -r d_admin d_sip esl fs_sip tls rtp_start rtp_end listen <<<"$(free_ports "$rtp_width")"
   [ -n "${listen:-}" ] || die "cannot find free loopback ports"
   # The second RTP block is drawn at random too: draw again until it does not overlap the first.
   local tries
   for ((tries = 0; tries < 20; tries++)); do
-    read -r d2_admin d2_sip esl2 fs2_sip rtp2_start rtp2_end _ <<<"$(free_ports "$rtp_width")"
+    read -r d2_admin d2_sip esl2 fs2_sip tls2 rtp2_start rtp2_end _ <<<"$(free_ports "$rtp_width")"
     [ -n "${rtp2_end:-}" ] || die "cannot find free loopback ports"
     [ $((rtp2_start > rtp_end || rtp2_end < rtp_start)) = 1 ] && break
   done
   [ "$tries" -lt 20 ] || die "no second RTP block apart from the first"
   fs_conf freeswitch
   fs_conf freeswitch2
+  test_pki || die "cannot make the run's TLS certificates (openssl)"
   cat >"$RUN/env" <<EOF
 export E2E_DRACHTIO_HOST=127.0.0.1 E2E_DRACHTIO_PORT=$d_admin E2E_DRACHTIO2_PORT=$d2_admin
 export E2E_DRACHTIO_SECRET=$(random_secret)
 export E2E_SIP=127.0.0.1:$d_sip E2E_SIP2=127.0.0.1:$d2_sip
+export E2E_SIP_TLS=127.0.0.1:$tls E2E_SIP2_TLS=127.0.0.1:$tls2 E2E_TLS_CA='$RUN/tls/ca.crt'
 export E2E_FREESWITCH_HOST=127.0.0.1 E2E_FREESWITCH_PORT=$esl E2E_FREESWITCH2_PORT=$esl2
 export E2E_FREESWITCH_SIP=127.0.0.1:$fs_sip
 export E2E_FS_SIP_PORT=$fs_sip E2E_FS2_SIP_PORT=$fs2_sip

@@ -15,6 +15,7 @@ export function registerRequest(over: {
   uri?: string;
   contact?: string | null;
   source: string;
+  protocol?: string;
 }): RegisterRequest {
   const headers: Record<string, string> = { 'call-id': 'call-1' };
   for (const [k, v] of Object.entries(over.headers ?? {})) headers[k.toLowerCase()] = v;
@@ -25,7 +26,7 @@ export function registerRequest(over: {
     uri: over.uri ?? 'sip:127.0.0.1',
     source_address: over.source,
     source_port: 40000,
-    protocol: 'udp',
+    protocol: over.protocol ?? 'udp',
     get: (n) => headers[n.toLowerCase()],
     getParsedHeader: () => (contact === null || contact === '*' ? [] : [{ uri: contact, params: {} }]),
   };
