@@ -100,8 +100,9 @@ describe('e2e: SIP over TLS with a real phone (baresip)', function () {
       // baresip has no subscription for it: it answers 481, papgate counts it as rejected
       assert.equal(sent.status, 481);
       await until(
-        'the NOTIFY at the phone',
-        async () => /NOTIFY sip:\S+;transport=tls/i.test(phone.log) || null,
+        'the NOTIFY at the phone, over TLS',
+        // baresip's SIP trace (-s): the transport and both ends on the line before each message
+        async () => /^TLS \S+ -> \S+\r?\nNOTIFY sip:/m.test(phone.log) || null,
         5000,
       );
       assert.match(phone.log, /^Event: check-sync/im);
