@@ -201,6 +201,12 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export function configWarnings(cfg: Config): string[] {
   const out: string[] = [];
+  if (cfg.sip.enabled && cfg.sip.requireTls)
+    out.push(
+      "SIP_REQUIRE_TLS is set, and papgate's own minimal configurations still give the phones account 1 " +
+        'over UDP: a phone provisioned with them is refused (403) until a template of ' +
+        'PROVISIONING_TEMPLATES_DIR asks it for TLS; its emergency calls are not refused for their transport',
+    );
   if (cfg.sip.enabled && cfg.sip.emergencyRoute === null)
     out.push(
       'EMERGENCY_ROUTE is not set: emergency calls are refused (503, "EMERGENCY CALL CANNOT BE ROUTED") ' +

@@ -107,27 +107,36 @@ describe('sip: IVR_MAX_CALLS, its shares per device and source, and draining', (
     new IvrAdmission({ maxCalls: 1, maxCallsPerDevice: 1, maxCallsPerSource: 1, ...o });
 
   /** An INVITE without credentials and what the router answered (status, headers, store calls, 503s counted). */
-  async function invite(dialled: string, ivr: IvrAdmission, draining = false, from = '198.51.100.7') {
+  async function invite(
+    dialled: string,
+    ivr: IvrAdmission,
+    draining = false,
+    from = '198.51.100.7',
+    o: { protocol?: string; env?: Record<string, string> } = {},
+  ) {
     const config = loadConfig({
       DRACHTIO_HOST: '127.0.0.1',
       DRACHTIO_SECRET: 'test-drachtio-secret-0123',
       FREESWITCH_SECRET: 'test-freeswitch-secret-0123',
       SIP_OVERLOAD_RETRY_AFTER_SECONDS: '12',
+      ...o.env,
     });
     const storeCalls: string[] = [];
-    let answer: { status: number; headers: Record<string, string> } | null = null;
+    let answer: { status: number; reason: string; headers: Record<string, string> } | null = null;
     const req = {
       uri: `sip:${dialled}@127.0.0.1`,
       method: 'INVITE',
       callId: 'c1',
       source_address: from,
+      protocol: o.protocol ?? 'udp',
       get: () => undefined,
+      getParsedHeader: () => [],
       on: () => undefined,
     };
     const res = {
       finalResponseSent: false,
-      send: (status: number, _reason: string, o?: { headers?: Record<string, string> }) =>
-        (answer = { status, headers: o?.headers ?? {} }),
+      send: (status: number, reason: string, o?: { headers?: Record<string, string> }) =>
+        (answer = { status, reason, headers: o?.headers ?? {} }),
     };
     const metrics = new Metrics();
     const deps = {
@@ -137,6 +146,7 @@ describe('sip: IVR_MAX_CALLS, its shares per device and source, and draining', (
       draining: () => draining,
       metrics,
       log: silentLog,
+      logLimit: new LogLimit({ perClient: 1000, windowMs: 60_000 }),
     } as unknown as RouterDeps;
     await handleInvite(req as never, res as never, deps);
     const { body } = await metrics.expose();
@@ -148,6 +158,35 @@ describe('sip: IVR_MAX_CALLS, its shares per device and source, and draining', (
     );
     return { answer: answer!, storeCalls, shed };
   }
+
+  it('SIP_REQUIRE_TLS: a call over anything but TLS gets 403 before digest and Redis; 112 and a trusted PBX are not refused for their transport', async () => {
+    const requireTls = { SIP_REQUIRE_TLS: '1' };
+    const ivr = limits({ maxCalls: 100, maxCallsPerSource: 100 });
+    for (const protocol of ['udp', 'tcp', 'ws', 'wss', 'TLS', 'sctp', ''])
+      for (const dialled of ['*89', '100']) {
+        const { answer, storeCalls } = await invite(dialled, ivr, false, undefined, {
+          protocol,
+          env: requireTls,
+        });
+        assert.deepEqual(
+          [answer.status, answer.reason],
+          [403, 'TLS Required'],
+          `${dialled} over "${protocol}"`,
+        );
+        assert.deepEqual(storeCalls, []);
+      }
+    const overTls = await invite('*89', ivr, false, undefined, { protocol: 'tls', env: requireTls });
+    assert.equal(overTls.answer.status, 407, 'over TLS: challenged');
+    const emergency = await invite('112', ivr, false, undefined, { protocol: 'udp', env: requireTls });
+    assert.equal(emergency.answer.status, 407, 'an emergency call over UDP: challenged, on its way');
+    const pbx = await invite('*89', ivr, false, '198.51.100.7', {
+      protocol: 'udp',
+      env: { ...requireTls, SIP_TRUSTED_PEERS: '198.51.100.7' },
+    });
+    assert.notEqual(pbx.answer.reason, 'TLS Required', "the operator's PBX is not refused for its transport");
+    const off = await invite('*89', ivr, false, undefined, { protocol: 'udp' });
+    assert.equal(off.answer.status, 407, 'without SIP_REQUIRE_TLS: UDP as ever');
+  });
 
   it('a new call while the IVR is full gets 503 + Retry-After before digest and Redis', async () => {
     const ivr = limits({ maxCallsPerSource: 5 });

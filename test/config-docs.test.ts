@@ -9,7 +9,7 @@ import ts from 'typescript';
 import { PAGE, renderConfigurationPage } from '../src/config/page';
 import { SECTIONS } from '../src/config/kinds';
 import { VARIABLES } from '../src/config/variables';
-import { ConfigError, loadConfig, unknownVariables } from '../src/config';
+import { ConfigError, configWarnings, loadConfig, unknownVariables } from '../src/config';
 import { PROJECT_ROOT } from '../src/lib/paths';
 
 /** Variables read only by a later variable's rule (FREESWITCH_HOSTS), with a value to set. */
@@ -90,6 +90,22 @@ describe('configuration: an error says what to change', () => {
         'SIP_OVERLOAD_BEHIND_MS, SIP_OVERLOAD_FAR_BEHIND_MS, SIP_OVERLOAD_RETRY_AFTER_SECONDS (docs/configuration.md)',
     ]);
     assert.deepEqual(unknownVariables(Object.fromEntries(Object.keys(VARIABLES).map((n) => [n, 'x']))), []);
+  });
+
+  it("SIP_REQUIRE_TLS is warned about while papgate's own minimal files ask the phones for UDP", () => {
+    const sip = {
+      DRACHTIO_HOST: '127.0.0.1',
+      DRACHTIO_SECRET: 'd'.repeat(24),
+      FREESWITCH_SECRET: 'f'.repeat(24),
+      EMERGENCY_ROUTE: 'sip:127.0.0.1:5070',
+    };
+    assert.deepEqual(configWarnings(loadConfig(sip)), []);
+    const [warning, ...rest] = configWarnings(loadConfig({ ...sip, SIP_REQUIRE_TLS: '1' }));
+    assert.match(
+      warning!,
+      /^SIP_REQUIRE_TLS is set, .* over UDP: a phone provisioned with them is refused \(403\)/,
+    );
+    assert.deepEqual(rest, []);
   });
 
   it('a tied bound names both values, and says so when the one at fault is a default', () => {

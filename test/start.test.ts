@@ -137,3 +137,13 @@ describe('the shipped service definitions run the compiled service', () => {
     assert.deepEqual(cmd, ['CMD ["sh", "-c", "umask 077 && exec node dist/src/main.js"]']);
   });
 });
+
+describe('the repository', () => {
+  it('holds no symbolic link: a link to a working copy elsewhere dangles in every other clone', function () {
+    const files = spawnSync('git', ['ls-files', '-s'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    // an unpacked release without its git folder has nothing to look at
+    if (files.status !== 0) this.skip();
+    const links = files.stdout.split('\n').filter((l) => l.startsWith('120000 '));
+    assert.deepEqual(links, []);
+  });
+});

@@ -3,8 +3,9 @@
  * headless. One instance is one phone with one account; it is driven over its ctrl_tcp socket
  * (netstring JSON: `{"command":"dial","params":"*89"}`), and it sends DTMF as RFC 2833 from its
  * audio source's clock, so the source is `aubridge` (no sound hardware), which loops the prompts
- * back. Loopback only. stop() ends it: `quit`, then SIGTERM twice (one SIGTERM starts a graceful
- * stop that can take many seconds).
+ * back. Loopback only; its ctrl_tcp socket has no authentication, so any local user could drive
+ * the test phone while it runs (it holds a test device's restricted password only). stop() ends
+ * it: `quit`, then SIGTERM twice (one SIGTERM starts a graceful stop that can take many seconds).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -62,8 +63,7 @@ export class Baresip {
   }
 
   async start(caFile: string): Promise<void> {
-    const [sip, ctrl] = [await freeTcpAndUdpPair(), await freePort()];
-    const rtp = 30000 + 2 * Math.floor(Math.random() * 1000);
+    const [sip, ctrl, rtp] = [await freeTcpAndUdpPair(), await freePort(), await freeRtpBlock()];
     const a = this.account;
     fs.writeFileSync(
       path.join(this.dir, 'config'),
@@ -217,6 +217,19 @@ async function freeTcpAndUdpPair(): Promise<number> {
     if (ok.every(Boolean)) return p;
   }
   throw new Error('no free port pair for baresip');
+}
+
+/**
+ * Ten UDP ports free now, from 30010 to 31999: below the kernel's ephemeral range (sipp's and the
+ * suites' ports) and above servers.sh's RTP blocks (10000 to 30000).
+ */
+async function freeRtpBlock(): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const start = 30010 + 10 * Math.floor(Math.random() * 199);
+    const free = await Promise.all(Array.from({ length: 10 }, (_, i) => udpFree(start + i)));
+    if (free.every(Boolean)) return start;
+  }
+  throw new Error('no free block of UDP ports for baresip');
 }
 
 function udpFree(port: number): Promise<boolean> {
