@@ -763,7 +763,7 @@ export const VARIABLES = {
     section: 'sip',
     default: false,
     meaning:
-      '`1`: the restricted accounts only over TLS (drachtio-server\'s `sips:` contact, see "SIP over TLS"): a REGISTER or a call that arrives over UDP or TCP gets 403, except emergency calls, never refused for their transport, and calls of `SIP_TRUSTED_PEERS` (over any transport). papgate\'s own minimal configurations still ask for UDP: set it only with templates that ask for TLS (warned at start-up)',
+      '`1`: the restricted accounts only over TLS (drachtio-server\'s `sips:` contact, see "SIP over TLS"): a REGISTER or a call that arrives over UDP or TCP gets 403, and an IVR call offering anything but SRTP keyed in its SDP (SDES) 488, except emergency calls, never refused for their transport, and calls of `SIP_TRUSTED_PEERS` (over any transport). papgate\'s own minimal configurations still ask for UDP: set it only with templates that ask for TLS (warned at start-up)',
   }),
   SIP_TRUSTED_PEERS: addresses({
     section: 'sip',

@@ -58,3 +58,40 @@ export function mediaFromCaller(learned: string | null, source: string): boolean
   const l = tryCanonicalIp(learned);
   return l !== null && l === tryCanonicalIp(source);
 }
+
+/** How an SDP offer protects its first audio stream. */
+export type MediaProtection = 'rtp' | 'sdes' | 'dtls' | 'none';
+
+/**
+ * `sdes`: RTP/SAVP or RTP/SAVPF with an `a=crypto` line (RFC 4568: the keys travel in the SDP,
+ * so only over TLS do they stay secret); `dtls`: UDP/TLS/RTP/SAVP(F), keyed by a DTLS handshake,
+ * which papgate's media path does not do; `rtp`: anything else (plain RTP/AVP, or crypto lines on
+ * an RTP/AVP stream, which FreeSWITCH answers in clear); `none`: no audio stream (a late offer).
+ */
+export function offerProtection(sdp: string | undefined): MediaProtection {
+  if (!sdp) return 'none';
+  let proto: string | null = null;
+  let crypto = false;
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line.startsWith('m=')) {
+      if (proto !== null) break;
+      if (line.startsWith('m=audio ')) proto = line.split(/\s+/)[2] ?? '';
+    } else if (proto !== null && /^a=crypto:/i.test(line)) crypto = true;
+  }
+  if (proto === null) return 'none';
+  if (/^UDP\/TLS\/RTP\/SAVPF?$/i.test(proto)) return 'dtls';
+  return /^RTP\/SAVPF?$/i.test(proto) && crypto ? 'sdes' : 'rtp';
+}
+
+/**
+ * The offer as FreeSWITCH is handed it through drachtio-fsmrf. fsmrf 4.1 refuses any offer whose
+ * audio line matches /m=audio.*SAVP/ (its test for a DTLS offer, which SDES offers match too);
+ * sofia-sip reads the transport protocol without regard to case (sdp_media_transport), so an SDES
+ * offer's `RTP/SAVP` is written `rtp/savp`. FreeSWITCH answers it with `RTP/SAVP` and its keys.
+ */
+export function offerForMediaServer(sdp: string): string {
+  return sdp.replace(
+    /^(m=audio \S+ )RTP\/SAVP(F?) /m,
+    (_m, head: string, f: string) => `${head}rtp/savp${f.toLowerCase()} `,
+  );
+}

@@ -5,7 +5,13 @@ import type { Config } from '../config';
 import { settle } from '../domain/auth';
 import { decideCall, dialledNumber, type CallRoute } from '../domain/call';
 import type { Language } from '../domain/device';
-import { mediaFromCaller, mediaSource, sdpAudioAddress } from '../domain/media';
+import {
+  mediaFromCaller,
+  mediaSource,
+  offerForMediaServer,
+  offerProtection,
+  sdpAudioAddress,
+} from '../domain/media';
 import { isEmergencyNumber } from '../domain/emergency';
 import { tryParseMac, type Mac } from '../domain/mac';
 import { prefixOf } from '../domain/prefix';
@@ -261,6 +267,13 @@ async function runIvr({ req, res, mode, id, source, deps, log }: IvrCall): Promi
     const tenant = await deps.store.getTenant(id.tenant).catch(() => null);
     language = callLanguage({ language: id.deviceLanguage }, tenant, deps.config.defaultLanguage);
   }
+  // The PAP travels in the media: with SIP_REQUIRE_TLS only SRTP keyed in the (encrypted) SDP
+  // carries it, and a DTLS-keyed offer is one papgate's media path cannot answer.
+  const protection = offerProtection(req.body);
+  if (protection === 'dtls' || (deps.config.sip.requireTls && protection !== 'sdes')) {
+    log.info({ protection }, 'ivr: media offer refused (488)');
+    return res.send(488, 'Not Acceptable Here');
+  }
   let cancelled = false;
   req.on('cancel', () => {
     cancelled = true;
@@ -337,7 +350,7 @@ async function openMedia(
             (ms, server) =>
               ms
                 .createEndpoint({
-                  remoteSdp: req.body,
+                  remoteSdp: req.body ? offerForMediaServer(req.body) : req.body,
                   codecs: ['PCMU', 'PCMA'],
                   headers: {
                     [INVITE_KEY_HEADER]: inviteKey(deps.config.sip.freeswitch.secret),

@@ -1,8 +1,9 @@
 /**
- * SIP over TLS with a real phone (issue 21): baresip registers on drachtio-server's TLS contact
- * with a restricted account, dials *89, types the PAP as RFC 2833, and the device ends
- * `successful`, the check-sync NOTIFY going back over TLS. With SIP_REQUIRE_TLS, the restricted
- * account is refused over UDP, an emergency call is not.
+ * SIP over TLS and SRTP with a real phone (issue 21): baresip registers on drachtio-server's TLS
+ * contact with a restricted account, dials *89 offering SRTP (SDES), types the PAP as RFC 2833
+ * inside SRTP, and the device ends `successful`, the check-sync NOTIFY going back over TLS. With
+ * SIP_REQUIRE_TLS, the restricted account is refused over UDP, a plain RTP offer gets 488, an
+ * emergency call is taken either way.
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -75,15 +76,24 @@ describe('e2e: SIP over TLS with a real phone (baresip)', function () {
 
   after(() => h.stop());
 
-  it('registers over TLS, *89 with the PAP in RFC 2833 -> successful, the check-sync NOTIFY goes back over TLS', async () => {
+  it('registers over TLS, *89 with the PAP in RFC 2833 inside SRTP -> successful, the check-sync NOTIFY goes back over TLS', async () => {
     const d = await h.device('001565e2e101');
-    const phone = new Baresip({ user: d.mac, password: d.password, registrar: TLS_TARGET });
+    const phone = new Baresip({
+      user: d.mac,
+      password: d.password,
+      registrar: TLS_TARGET,
+      mediaenc: 'srtp-mand',
+    });
     try {
       await phone.start(CA);
       await phone.registered();
       const from = phone.events.length;
       assert.ok((await phone.command('dial', '*89')).ok);
+      // baresip's media encryption event: SRTP on, with the suite FreeSWITCH answered (SDES)
+      const menc = await phone.event('CALL_MENC', 15_000, from);
+      assert.match(String(menc.param), /audio,AES_CM_128_HMAC_SHA1_(80|32)/);
       await phone.event('CALL_ESTABLISHED', 15_000, from);
+      assert.match(phone.log, /^m=audio \d+ RTP\/SAVP /m, "FreeSWITCH's answer, as the phone got it");
       // the prompt starts playing; digits before it are taken too, but a phone's user waits
       await sleep(1500);
       assert.ok((await phone.command('sndcode', `${d.pap}#`)).ok);
@@ -106,6 +116,23 @@ describe('e2e: SIP over TLS with a real phone (baresip)', function () {
         5000,
       );
       assert.match(phone.log, /^Event: check-sync/im);
+    } finally {
+      await phone.stop();
+    }
+  });
+
+  it('SIP_REQUIRE_TLS: *89 over TLS with plain RTP gets 488, never an answer in clear', async () => {
+    const d = await h.device('001565e2e105');
+    const phone = new Baresip({ user: d.mac, password: d.password, registrar: TLS_TARGET });
+    try {
+      await phone.start(CA);
+      await phone.registered();
+      const from = phone.events.length;
+      assert.ok((await phone.command('dial', '*89')).ok);
+      const closed = await phone.event('CALL_CLOSED', 15_000, from);
+      assert.match(String(closed.param), /488/);
+      assert.ok(!phone.events.slice(from).some((e) => e.type === 'CALL_ESTABLISHED'));
+      assert.deepEqual(h.outcomes(d.mac), [], 'no IVR session');
     } finally {
       await phone.stop();
     }
