@@ -59,28 +59,33 @@ export function mediaFromCaller(learned: string | null, source: string): boolean
   return l !== null && l === tryCanonicalIp(source);
 }
 
-/** How an SDP offer protects its first audio stream. */
+/** How an SDP offer (or answer) protects its audio. */
 export type MediaProtection = 'rtp' | 'sdes' | 'dtls' | 'none';
 
 /**
- * `sdes`: RTP/SAVP or RTP/SAVPF with an `a=crypto` line (RFC 4568: the keys travel in the SDP,
- * so only over TLS do they stay secret); `dtls`: UDP/TLS/RTP/SAVP(F), keyed by a DTLS handshake,
- * which papgate's media path does not do; `rtp`: anything else (plain RTP/AVP, or crypto lines on
- * an RTP/AVP stream, which FreeSWITCH answers in clear); `none`: no audio stream (a late offer).
+ * `sdes`: one audio stream, on a port, RTP/SAVP with an `a=crypto` line of its own (RFC 4568: the
+ * keys travel in the SDP, so only over TLS do they stay secret); `dtls`: keyed by a DTLS handshake
+ * (UDP/TLS/RTP/SAVP(F), or a fingerprint or setup attribute), which papgate's media path does not
+ * do; `rtp`: anything else, plain RTP/AVP, crypto lines on a plain stream, RTP/SAVPF (FreeSWITCH
+ * answered it in clear), a second audio stream (answered in clear beside the first); `none`: no
+ * audio stream (a late offer).
  */
 export function offerProtection(sdp: string | undefined): MediaProtection {
   if (!sdp) return 'none';
-  let proto: string | null = null;
-  let crypto = false;
-  for (const line of sdp.split(/\r?\n/)) {
-    if (line.startsWith('m=')) {
-      if (proto !== null) break;
-      if (line.startsWith('m=audio ')) proto = line.split(/\s+/)[2] ?? '';
-    } else if (proto !== null && /^a=crypto:/i.test(line)) crypto = true;
+  const audio: { proto: string; port: string; crypto: boolean; dtls: boolean }[] = [];
+  let current: (typeof audio)[number] | null = null;
+  for (const line of sdp.split(/\r\n|\r|\n/)) {
+    if (/^m=/i.test(line)) {
+      const [, port = '', proto = ''] = line.slice(2).split(/\s+/);
+      current = /^m=audio\s/i.test(line) ? { proto, port, crypto: false, dtls: false } : null;
+      if (current) audio.push(current);
+    } else if (current && /^a=crypto:/i.test(line)) current.crypto = true;
+    else if (current && /^a=(fingerprint|setup):/i.test(line)) current.dtls = true;
   }
-  if (proto === null) return 'none';
-  if (/^UDP\/TLS\/RTP\/SAVPF?$/i.test(proto)) return 'dtls';
-  return /^RTP\/SAVPF?$/i.test(proto) && crypto ? 'sdes' : 'rtp';
+  const a = audio[0];
+  if (a === undefined) return 'none';
+  if (audio.some((s) => s.dtls || /^UDP\/TLS\/RTP\/SAVPF?$/i.test(s.proto))) return 'dtls';
+  return audio.length === 1 && a.port !== '0' && /^RTP\/SAVP$/i.test(a.proto) && a.crypto ? 'sdes' : 'rtp';
 }
 
 /**
@@ -90,8 +95,5 @@ export function offerProtection(sdp: string | undefined): MediaProtection {
  * offer's `RTP/SAVP` is written `rtp/savp`. FreeSWITCH answers it with `RTP/SAVP` and its keys.
  */
 export function offerForMediaServer(sdp: string): string {
-  return sdp.replace(
-    /^(m=audio \S+ )RTP\/SAVP(F?) /m,
-    (_m, head: string, f: string) => `${head}rtp/savp${f.toLowerCase()} `,
-  );
+  return sdp.replace(/^(m=audio \S+ )RTP\/SAVP /m, '$1rtp/savp ');
 }

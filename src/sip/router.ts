@@ -271,7 +271,7 @@ async function runIvr({ req, res, mode, id, source, deps, log }: IvrCall): Promi
   // carries it, and a DTLS-keyed offer is one papgate's media path cannot answer.
   const protection = offerProtection(req.body);
   if (protection === 'dtls' || (deps.config.sip.requireTls && protection !== 'sdes')) {
-    log.info({ protection }, 'ivr: media offer refused (488)');
+    callerLine(req, deps, log, 'info')({ protection }, 'ivr: media offer refused (488)');
     return res.send(488, 'Not Acceptable Here');
   }
   let cancelled = false;
@@ -287,6 +287,13 @@ async function runIvr({ req, res, mode, id, source, deps, log }: IvrCall): Promi
     let dialog: Srf.Dialog;
     try {
       if (cancelled) throw new Error('caller cancelled');
+      // FreeSWITCH answers some SRTP offers in clear (an unknown suite, a second plain stream):
+      // the answer is what the digits travel in, so it is checked, not the offer alone.
+      if (protection === 'sdes' && offerProtection(endpoint.local.sdp) !== 'sdes') {
+        line({}, 'ivr: media server answered an SRTP offer in clear (488)');
+        res.send(488, 'Not Acceptable Here');
+        throw new Error('SRTP offer answered in clear');
+      }
       dialog = await deps.srf.createUAS(req, res, { localSdp: endpoint.local.sdp });
     } catch (err) {
       line({ err: (err as Error).message }, 'ivr: call not answered');

@@ -7,10 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import fs from 'node:fs';
+import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
+import { digestResponse, ha1 } from '../../src/domain/digest';
 import { freePort } from '../../src/store/embedded';
 import { Baresip, baresipAvailable } from './baresip';
-import { Harness, serversRun, sleep, TENANT, until } from './harness';
+import { Harness, REALM, serversRun, sleep, TENANT, until } from './harness';
 
 const TLS_TARGET = process.env.E2E_SIP_TLS ?? '';
 const CA = process.env.E2E_TLS_CA ?? '';
@@ -54,6 +57,89 @@ function overUdp(target: string, method: 'REGISTER' | 'INVITE', user: string, to
       s.send(msg, port, host);
     });
   });
+}
+
+/**
+ * A *89 INVITE over TLS offering `sdp`, with the restricted account's digest: the final answer's
+ * status line and body. A 2xx is ACKed and hung up at once.
+ */
+async function inviteOverTls(
+  mac: string,
+  password: string,
+  sdp: string,
+): Promise<{ status: string; body: string }> {
+  const [host, port] = [TLS_TARGET.split(':')[0]!, Number(TLS_TARGET.split(':')[1])];
+  const sock = tls.connect({ host, port, ca: fs.readFileSync(CA), servername: 'localhost' });
+  await new Promise((r) => sock.once('secureConnect', r));
+  const messages: { head: string; body: string }[] = [];
+  let buffer = '';
+  sock.on('data', (d: Buffer) => {
+    buffer += d.toString('latin1');
+    for (let end = buffer.indexOf('\r\n\r\n'); end >= 0; end = buffer.indexOf('\r\n\r\n')) {
+      const head = buffer.slice(0, end);
+      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+      if (buffer.length < end + 4 + length) return;
+      messages.push({ head, body: buffer.slice(end + 4, end + 4 + length) });
+      buffer = buffer.slice(end + 4 + length);
+    }
+  });
+  const final = (cseq: number) =>
+    until(
+      `the final answer to INVITE ${cseq}`,
+      async () =>
+        messages.find(
+          (m) =>
+            /^SIP\/2\.0 [2-6]\d\d /.test(m.head) && new RegExp(`\r\nCSeq: ${cseq} INVITE`, 'i').test(m.head),
+        ) ?? null,
+      15_000,
+    );
+  const ruri = `sip:*89@${host}:${port};transport=tls`;
+  const tag = randomBytes(4).toString('hex');
+  const callId = `${randomBytes(6).toString('hex')}@127.0.0.1`;
+  const lines = (method: string, cseq: number, uri: string, to: string, extra: string[], body = '') =>
+    [
+      `${method} ${uri} SIP/2.0`,
+      `Via: SIP/2.0/TLS 127.0.0.1:${sock.localPort};branch=z9hG4bK${randomBytes(6).toString('hex')};rport`,
+      'Max-Forwards: 70',
+      `From: <sip:${mac}@${host}>;tag=${tag}`,
+      to,
+      `Call-ID: ${callId}`,
+      `CSeq: ${cseq} ${method}`,
+      `Contact: <sip:${mac}@127.0.0.1:${sock.localPort};transport=tls>`,
+      ...extra,
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      '',
+      body,
+    ].join('\r\n');
+  const toHeader = (head: string) => /\r\n(To:[^\r]*)/i.exec(head)![1]!;
+  const offer = ['Content-Type: application/sdp'];
+  sock.write(lines('INVITE', 1, ruri, `To: <sip:*89@${host}>`, offer, sdp));
+  const challenge = await final(1);
+  sock.write(lines('ACK', 1, ruri, toHeader(challenge.head), []));
+  const nonce = /nonce="([^"]+)"/.exec(challenge.head)![1]!;
+  const [nc, cnonce] = ['00000001', randomBytes(4).toString('hex')];
+  const response = digestResponse({
+    ha1: ha1(mac, REALM, password),
+    nonce,
+    method: 'INVITE',
+    uri: ruri,
+    qop: 'auth',
+    nc,
+    cnonce,
+  });
+  const auth = `Proxy-Authorization: Digest username="${mac}", realm="${REALM}", nonce="${nonce}", uri="${ruri}", response="${response}", algorithm=MD5, qop=auth, nc=${nc}, cnonce="${cnonce}"`;
+  sock.write(lines('INVITE', 2, ruri, `To: <sip:*89@${host}>`, [auth, ...offer], sdp));
+  const answer = await final(2);
+  const status = answer.head.split('\r\n')[0]!;
+  const to = toHeader(answer.head);
+  if (status.startsWith('SIP/2.0 2')) {
+    const contact = /\r\nContact:\s*<([^>]*)>/i.exec(answer.head)?.[1] ?? ruri;
+    sock.write(lines('ACK', 2, contact, to, []));
+    sock.write(lines('BYE', 3, contact, to, []));
+    await sleep(500);
+  } else sock.write(lines('ACK', 2, ruri, to, []));
+  sock.end();
+  return { status, body: answer.body };
 }
 
 describe('e2e: SIP over TLS with a real phone (baresip)', function () {
@@ -136,6 +222,48 @@ describe('e2e: SIP over TLS with a real phone (baresip)', function () {
     } finally {
       await phone.stop();
     }
+  });
+
+  it('SRTP offers FreeSWITCH would answer in clear, or cannot key, get 488: its answer is checked, not the offer alone', async () => {
+    const key = `inline:${randomBytes(30).toString('base64')}`;
+    const sdp = (...media: string[]) =>
+      ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', ...media, ''].join('\r\n');
+    const audio = (proto: string, port = 40100) => [
+      `m=audio ${port} ${proto} 0 101`,
+      'a=rtpmap:0 PCMU/8000',
+      'a=rtpmap:101 telephone-event/8000',
+    ];
+    const d = await h.device('001565e2e106');
+    const good = await inviteOverTls(
+      d.mac,
+      d.password,
+      sdp(...audio('RTP/SAVP'), `a=crypto:1 AES_CM_128_HMAC_SHA1_80 ${key}`),
+    );
+    assert.equal(good.status, 'SIP/2.0 200 OK');
+    assert.match(good.body, /^m=audio [1-9]\d* RTP\/SAVP /m);
+    assert.match(good.body, /^a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:/m);
+    for (const [what, offer] of [
+      // FreeSWITCH answers RTP/AVP to this one: only the answer shows it
+      ['a suite FreeSWITCH does not know', sdp(...audio('RTP/SAVP'), `a=crypto:1 FOO_BAR_80 ${key}`)],
+      ['RTP/SAVPF', sdp(...audio('RTP/SAVPF'), `a=crypto:1 AES_CM_128_HMAC_SHA1_80 ${key}`)],
+      [
+        'a second, plain audio stream',
+        sdp(...audio('RTP/SAVP'), `a=crypto:1 AES_CM_128_HMAC_SHA1_80 ${key}`, ...audio('RTP/AVP', 40102)),
+      ],
+      [
+        'DTLS behind RTP/SAVP',
+        sdp(
+          ...audio('RTP/SAVP'),
+          `a=crypto:1 AES_CM_128_HMAC_SHA1_80 ${key}`,
+          'a=fingerprint:sha-256 AB:CD',
+          'a=setup:actpass',
+        ),
+      ],
+    ] as const) {
+      const { status } = await inviteOverTls(d.mac, d.password, offer);
+      assert.equal(status, 'SIP/2.0 488 Not Acceptable Here', what);
+    }
+    assert.ok(!JSON.stringify(h.logLines).includes(key.slice(7)), 'the SDES key is in no log line');
   });
 
   it('an emergency call over TLS reaches the emergency route', async () => {
