@@ -24,6 +24,8 @@ if [ "${1:-}" = "--test" ]; then
   command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
   # The phone of the SIP-over-TLS tests (test/e2e/baresip.ts), where sipp cannot go.
   [ -f /usr/lib/baresip/modules/ctrl_tcp.so ] || need+=(baresip-core)
+  # What crossed loopback during its call, read back by test/e2e/capture.ts
+  command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
   # test/e2e/servers.sh makes each run's TLS certificates with it
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
   # The console's browser tests drive Debian's headless Chromium (test/support/browser.ts).

@@ -9,6 +9,7 @@ import { isCommonField, parseLayerChange, type CommonField, type LayerItems } fr
 import type { TrafficPolicy } from './domain/traffic';
 import type { WhitelistEntry } from './domain/whitelist';
 import { ConfigError, Invalid, isLoopback } from './config/kinds';
+import { caCertificates } from './lib/pem';
 import { VARIABLES, type MediaServerAddress, type Values } from './config/variables';
 
 export { ConfigError };
@@ -155,6 +156,12 @@ export interface SipConfig {
   readonly bindToProvisioningIp: boolean;
   /** SIP_REQUIRE_TLS */
   readonly requireTls: boolean;
+  /**
+   * SIP_TLS_REGISTRAR: where the minimal configurations of the phones that can send account 1 over
+   * TLS (with SRTP mandatory); `ca`: SIP_TLS_CA_FILE's certificates (PEM), served at SIP_CA_PATH.
+   * null: every minimal configuration asks for UDP.
+   */
+  readonly tls: { readonly registrar: string; readonly ca: string | null } | null;
   readonly emergencyRoute: string | null;
   /** The further routes a site record may name (EMERGENCY_SITE_ROUTES); any other goes to EMERGENCY_ROUTE. */
   readonly emergencySiteRoutes: readonly string[];
@@ -203,9 +210,16 @@ export function configWarnings(cfg: Config): string[] {
   const out: string[] = [];
   if (cfg.sip.enabled && cfg.sip.requireTls)
     out.push(
-      "SIP_REQUIRE_TLS is set, and papgate's own minimal configurations still give the phones account 1 " +
-        'over UDP: a phone provisioned with them is refused (403) until a template of ' +
-        'PROVISIONING_TEMPLATES_DIR asks it for TLS; its emergency calls are not refused for their transport',
+      'SIP_REQUIRE_TLS is set: the phones whose minimal configuration cannot ask for TLS and SRTP ' +
+        '(Cisco/Linksys ATAs, Gigaset bases, Panasonic, Patton, Spectralink, Poly SoundPoint IP 300/500; ' +
+        'docs/phones.md, "SIP over TLS and SRTP") are refused (403) and cannot be authenticated; ' +
+        'their emergency calls are not refused for their transport',
+    );
+  if (cfg.sip.enabled && cfg.sip.tls?.ca)
+    out.push(
+      'SIP_TLS_CA_FILE is set: only Yealink phones are given that CA (the other families have no item ' +
+        'papgate can cite), and snom, Poly and Grandstream phones check the TLS listener against the CAs ' +
+        'they hold already: their registrations fail unless its certificate is also issued by one of those',
     );
   if (cfg.sip.enabled && cfg.sip.emergencyRoute === null)
     out.push(
@@ -295,6 +309,16 @@ function settingsDefault(file: string | null): LayerItems {
       'SETTINGS_DEFAULT_FILE',
       `${file}: ${err instanceof Error ? err.message : String(err)}`,
     );
+  }
+}
+
+/** SIP_TLS_CA_FILE's certificates, each a CA, as one PEM text. */
+function sipCa(file: string | null): string | null {
+  if (file === null) return null;
+  try {
+    return `${caCertificates(fs.readFileSync(file, 'utf8')).join('\n')}\n`;
+  } catch (err) {
+    throw new ConfigError('SIP_TLS_CA_FILE', `${file}: ${(err as Error).message}`);
   }
 }
 
@@ -406,6 +430,10 @@ function toConfig(v: Values, cwd: string): Config {
       realm: v.SIP_REALM,
       bindToProvisioningIp: v.SIP_BIND_TO_PROVISIONING_IP,
       requireTls: v.SIP_REQUIRE_TLS,
+      tls:
+        v.SIP_TLS_REGISTRAR === null
+          ? null
+          : Object.freeze({ registrar: v.SIP_TLS_REGISTRAR, ca: sipCa(file(v.SIP_TLS_CA_FILE)) }),
       emergencyRoute: v.EMERGENCY_ROUTE,
       emergencySiteRoutes: Object.freeze(v.EMERGENCY_SITE_ROUTES),
       emergencyCallerId: v.EMERGENCY_CALLER_ID,

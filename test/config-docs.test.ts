@@ -11,6 +11,7 @@ import { SECTIONS } from '../src/config/kinds';
 import { VARIABLES } from '../src/config/variables';
 import { ConfigError, configWarnings, loadConfig, unknownVariables } from '../src/config';
 import { PROJECT_ROOT } from '../src/lib/paths';
+import { pkiDir, TestCa } from './support/pki';
 
 /** Variables read only by a later variable's rule (FREESWITCH_HOSTS), with a value to set. */
 const FOLDED: Readonly<Record<string, string>> = { FREESWITCH_HOST: '127.0.0.9', FREESWITCH_PORT: '8022' };
@@ -92,7 +93,7 @@ describe('configuration: an error says what to change', () => {
     assert.deepEqual(unknownVariables(Object.fromEntries(Object.keys(VARIABLES).map((n) => [n, 'x']))), []);
   });
 
-  it("SIP_REQUIRE_TLS is warned about while papgate's own minimal files ask the phones for UDP", () => {
+  it('SIP_REQUIRE_TLS needs SIP_TLS_REGISTRAR, and is warned about for the phones that cannot ask for TLS; SIP_TLS_CA_FILE holds CAs only', () => {
     const sip = {
       DRACHTIO_HOST: '127.0.0.1',
       DRACHTIO_SECRET: 'd'.repeat(24),
@@ -100,12 +101,48 @@ describe('configuration: an error says what to change', () => {
       EMERGENCY_ROUTE: 'sip:127.0.0.1:5070',
     };
     assert.deepEqual(configWarnings(loadConfig(sip)), []);
-    const [warning, ...rest] = configWarnings(loadConfig({ ...sip, SIP_REQUIRE_TLS: '1' }));
+    assert.throws(
+      () => loadConfig({ ...sip, SIP_REQUIRE_TLS: '1' }),
+      (e: Error) => e instanceof ConfigError && /^SIP_REQUIRE_TLS: needs SIP_TLS_REGISTRAR/.test(e.message),
+    );
+    const tls = { ...sip, SIP_TLS_REGISTRAR: 'sip.example.net' };
+    assert.deepEqual(loadConfig(tls).sip.tls, { registrar: 'sip.example.net', ca: null });
+    const [warning, ...rest] = configWarnings(loadConfig({ ...tls, SIP_REQUIRE_TLS: '1' }));
     assert.match(
       warning!,
-      /^SIP_REQUIRE_TLS is set, .* over UDP: a phone provisioned with them is refused \(403\)/,
+      /^SIP_REQUIRE_TLS is set: the phones whose minimal configuration cannot ask for TLS and SRTP \(Cisco\/Linksys ATAs, Gigaset bases, Panasonic, Patton, Spectralink/,
     );
     assert.deepEqual(rest, []);
+    assert.throws(
+      () => loadConfig({ ...sip, SIP_TLS_REGISTRAR: 'sip.example.net/x' }),
+      /SIP_TLS_REGISTRAR: expected host\[:port\]/,
+    );
+    const dir = pkiDir();
+    const ca = new TestCa(dir, 'sip-ca');
+    assert.throws(
+      () => loadConfig({ ...sip, SIP_TLS_CA_FILE: ca.file }),
+      /SIP_TLS_CA_FILE: needs SIP_TLS_REGISTRAR/,
+    );
+    const withCa = loadConfig({ ...tls, SIP_TLS_CA_FILE: ca.file });
+    assert.equal(withCa.sip.tls!.ca, ca.pem.trim() + '\n');
+    assert.match(
+      configWarnings(withCa)[0]!,
+      /^SIP_TLS_CA_FILE is set: only Yealink phones are given that CA/,
+    );
+    // a leaf is no CA; a missing file and a file without a certificate say so
+    const leaf = ca.issue('/CN=sip.example.net');
+    assert.throws(
+      () => loadConfig({ ...tls, SIP_TLS_CA_FILE: leaf.certFile }),
+      /SIP_TLS_CA_FILE: .*"CN=sip\.example\.net" is not a CA/,
+    );
+    assert.throws(
+      () => loadConfig({ ...tls, SIP_TLS_CA_FILE: `${dir}/none.pem` }),
+      /SIP_TLS_CA_FILE: .*ENOENT/,
+    );
+    assert.throws(
+      () => loadConfig({ ...tls, SIP_TLS_CA_FILE: leaf.keyFile }),
+      /SIP_TLS_CA_FILE: .*no PEM certificate/,
+    );
   });
 
   it('a tied bound names both values, and says so when the one at fault is a default', () => {

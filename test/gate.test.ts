@@ -203,12 +203,11 @@ describe('gate mode: merges', () => {
     assert.deepEqual(attr(merged, 'reg.1.auth.password'), ['papgate-pw']);
     assert.deepEqual(attr(merged, 'device.prov.serverName'), ['http://prov.papgate.test/d/cred/']);
     assert.deepEqual(attr(merged, 'device.set'), ['1']);
-    // Owned where papgate's file says nothing: the DHCP boot server, line 1's second server and
-    // transport, the check-sync handling and its challenge, polling, the global backup server, a
-    // second emergency route.
+    // Owned where papgate's file says nothing: the DHCP boot server, line 1's outbound proxy, the
+    // check-sync handling and its challenge, polling, the global backup server, a second emergency
+    // route. A server's transport is the customer's (below).
     for (const owned of [
       'device.dhcp.bootSrvUseOpt',
-      'reg.1.server.1.transport',
       'reg.1.outboundProxy.port',
       'voIpProt.SIP.specialEvent.checkSync.alwaysReboot',
       'voIpProt.SIP.requestValidation.1.request',
@@ -218,6 +217,7 @@ describe('gate mode: merges', () => {
       'dialplan.digitmap',
     ])
       assert.deepEqual(attr(merged, owned), owned === 'reg.1.outboundProxy.port' ? [''] : [], owned);
+    assert.deepEqual(attr(merged, 'reg.1.server.1.transport'), ['TCPOnly']);
     for (const kept of [
       'reg.1.lineKeys="2"',
       'device.prov.upgradeServer="http://fusionpbx.example/firmware"',
@@ -313,6 +313,35 @@ ${items}
       '<SYMB_ITEM ID="BS_VOIP_Data.ucI_DTMF_TX_MODE_BITS" class="symb_item" value="1"/>\n    -->',
     ])
       assert.ok(merged.includes(kept), kept);
+  });
+
+  it('says whether the upstream sets an item, named as a setting names it (what papgate writes back gives way to it)', () => {
+    assert.ok(FORMATS.yealink.has(UPSTREAM_FILES.yealink, 'LANG.GUI'));
+    assert.ok(!FORMATS.yealink.has(UPSTREAM_FILES.yealink, 'account.1.srtp_encryption'));
+    assert.ok(FORMATS.snom.has(UPSTREAM_FILES.snom, 'user_host[2]'));
+    assert.ok(!FORMATS.snom.has(UPSTREAM_FILES.snom, 'user_host[3]'));
+    assert.ok(!FORMATS.snom.has(UPSTREAM_FILES.snom, 'user_srtp[1]'));
+    const noIdx = UPSTREAM_FILES.snom
+      .replace('<phone-settings', '<phone-settings')
+      .replace('</phone-settings>', '<user_srtp perm="">on</user_srtp></phone-settings>');
+    assert.ok(FORMATS.snom.has(noIdx, 'user_srtp[1]'), 'an element without idx is that item too');
+    assert.ok(FORMATS.grandstream.has(UPSTREAM_FILES.grandstream, 'P47'));
+    assert.ok(
+      FORMATS.grandstream.has(
+        UPSTREAM_FILES.grandstream.replace('<P47>', '<P0047>').replace('</P47>', '</P0047>'),
+        'P47',
+      ),
+    );
+    assert.ok(!FORMATS.grandstream.has(UPSTREAM_FILES.grandstream, 'P130'));
+    assert.ok(FORMATS.poly.has(UPSTREAM_FILES.poly, 'REG.1.server.1.transport'));
+    assert.ok(!FORMATS.poly.has(UPSTREAM_FILES.poly, 'sec.srtp.require'));
+    assert.ok(FORMATS.gigaset.has(UPSTREAM_FILES.gigaset, 'BS_AE_SwConfig.ucCountryCodeTone'));
+    assert.ok(
+      !FORMATS.gigaset.has(
+        UPSTREAM_FILES.gigaset,
+        'BS_VOIP_Data.astVoipProviders[0].ucSIP_PREFERRED_TRANSPORT_LAYER',
+      ),
+    );
   });
 
   it('refuses what it cannot merge: no header, a DTD, broken XML, another version of the format', () => {
@@ -647,6 +676,41 @@ describe('gate mode: provisioning over a loopback upstream', () => {
     assert.equal(again.status, 200);
     assert.ok(again.body.includes('linekey.2.label = Bob'));
     assert.equal(credentialIn(again.body), cred);
+  });
+
+  it("with SIP_TLS_REGISTRAR, what the TLS minimal file changed is written back where the upstream is silent, the upstream's own choice kept where it speaks", async () => {
+    await start({ SIP_TLS_REGISTRAR: '127.0.0.1:5061' });
+    await f.device('yealink', 'T54W', YEALINK);
+    await f.device('poly', 'VVX450', POLY);
+    // the minimal file first: TLS to papgate
+    const minimal = await get(`/${YEALINK}.cfg`, '127.0.0.8', { 'user-agent': UA });
+    assert.deepEqual(setting(minimal.body, 'account.1.sip_server.1.transport_type'), [
+      'account.1.sip_server.1.transport_type = 2',
+    ]);
+    // The upstream's Yealink file names no transport and no SRTP: the factory values, once each.
+    const y = await get(`/${YEALINK}.cfg`, '127.0.0.3', { 'user-agent': UA });
+    assert.equal(y.status, 200);
+    for (const item of [
+      'account.1.sip_server.1.transport_type',
+      'account.1.transport',
+      'account.1.srtp_encryption',
+    ])
+      assert.deepEqual(setting(y.body, item), [`${item} = 0`], item);
+    // FusionPBX's Poly file says TCPOnly for line 1's server: kept, papgate's UDPOnly gone; SRTP,
+    // of which it says nothing, written back.
+    const p = await get(`/${POLY}-phone.cfg`, '127.0.0.3', {
+      'user-agent': 'FileTransport PolycomVVX-VVX_450-UA/6.4.0.1234',
+    });
+    assert.equal(p.status, 200);
+    assert.equal(XMLValidator.validate(p.body), true);
+    assert.deepEqual(
+      [...p.body.matchAll(/reg\.1\.server\.1\.transport="([^"]*)"/g)].map((m) => m[1]),
+      ['TCPOnly'],
+    );
+    assert.deepEqual(
+      [...p.body.matchAll(/sec\.srtp\.require="([^"]*)"/g)].map((m) => m[1]),
+      ['0'],
+    );
   });
 
   it("poly and gigaset: papgate's master file points at the phone's file, which is the upstream's with papgate's items over it", async () => {

@@ -8,7 +8,10 @@ const CRYPTO = 'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgew
 describe('domain: how an offer or answer protects the media the PAP travels in', () => {
   it('SDES only for one audio stream on a port, RTP/SAVP, with keys of its own', () => {
     assert.equal(offerProtection(sdp('m=audio 4000 RTP/SAVP 0 101', CRYPTO)), 'sdes');
-    assert.equal(offerProtection(sdp('m=audio 4000 rtp/SaVp 0 101', 'A=CRYPTO:1 X inline:k')), 'sdes');
+    assert.equal(
+      offerProtection(sdp('m=audio 4000 rtp/SaVp 0 101', 'A=CRYPTO:1 aes_cm_128_hmac_sha1_32 inline:k')),
+      'sdes',
+    );
     assert.equal(offerProtection(sdp('m=audio 4000 RTP/SAVP 0 101', CRYPTO).replace(/\r\n/g, '\n')), 'sdes');
     // FreeSWITCH 1.10.12 answered these in clear (attacker review of the branch)
     assert.equal(offerProtection(sdp('m=audio 4000 RTP/SAVPF 0 101', CRYPTO)), 'rtp');
@@ -18,17 +21,30 @@ describe('domain: how an offer or answer protects the media the PAP travels in',
     assert.equal(offerProtection(sdp('m=audio 4000 RTP/AVP 0 101')), 'rtp');
     assert.equal(offerProtection(sdp('m=audio 4000 RTP/AVP 0 101', CRYPTO)), 'rtp', 'keys on a clear stream');
     assert.equal(offerProtection(sdp('m=audio 4000 RTP/SAVP 0 101')), 'rtp', 'SAVP without keys');
+    // a suite that does not both encrypt and authenticate, or one FreeSWITCH does not know (answered in clear)
+    for (const weak of [
+      'a=crypto:1 AES_CM_128_NULL_AUTH inline:k',
+      'a=crypto:1 NULL_HMAC_SHA1_80 inline:k',
+      'a=crypto:1 X inline:k',
+      'a=crypto:1',
+      `${CRYPTO} UNENCRYPTED_SRTP`,
+      `${CRYPTO} UNAUTHENTICATED_SRTP`,
+    ])
+      assert.equal(offerProtection(sdp('m=audio 4000 RTP/SAVP 0 101', weak)), 'rtp', weak);
+    // one strong line among weak ones is a suite FreeSWITCH may pick: its answer is checked too
+    assert.equal(offerProtection(sdp('m=audio 4000 RTP/SAVP 0', 'a=crypto:1 X inline:k', CRYPTO)), 'sdes');
     // the keys of another stream are not the audio's
     assert.equal(offerProtection(sdp('m=audio 4000 RTP/SAVP 0', 'm=video 4002 RTP/SAVP 96', CRYPTO)), 'rtp');
   });
 
-  it('DTLS for a DTLS transport or a fingerprint or setup attribute, even on RTP/SAVP', () => {
+  it('DTLS for a DTLS transport or a fingerprint, even on RTP/SAVP; a lone setup attribute is not DTLS', () => {
     assert.equal(
       offerProtection(sdp('m=audio 4000 UDP/TLS/RTP/SAVPF 0', 'a=fingerprint:sha-256 AB')),
       'dtls',
     );
     assert.equal(offerProtection(sdp('m=audio 4000 RTP/SAVP 0', CRYPTO, 'a=fingerprint:sha-256 AB')), 'dtls');
-    assert.equal(offerProtection(sdp('m=audio 4000 RTP/SAVP 0', CRYPTO, 'a=setup:actpass')), 'dtls');
+    assert.equal(offerProtection(sdp('m=audio 4000 RTP/SAVP 0', CRYPTO, 'a=setup:actpass')), 'sdes');
+    assert.equal(offerProtection(sdp('m=audio 4000 RTP/AVP 0', 'a=setup:actpass')), 'rtp');
   });
 
   it('none without an audio stream', () => {
@@ -40,9 +56,24 @@ describe('domain: how an offer or answer protects the media the PAP travels in',
   it("hands FreeSWITCH an SDES offer past drachtio-fsmrf's DTLS test (/m=audio.*SAVP/), all else as it came", () => {
     const sdes = sdp('m=audio 4000 RTP/SAVP 0 101', CRYPTO);
     const handed = offerForMediaServer(sdes);
-    assert.ok(!/m=audio.*SAVP/.test(handed));
+    assert.ok(handed !== null && !/m=audio.*SAVP/.test(handed));
     assert.equal(handed, sdes.replace('RTP/SAVP ', 'rtp/savp '));
-    for (const other of [sdp('m=audio 4000 RTP/AVP 0 101'), sdp('m=audio 4000 UDP/TLS/RTP/SAVPF 0')])
+    for (const other of [
+      sdp('m=audio 4000 RTP/AVP 0 101'),
+      sdp('m=audio 4000 RTP/AVP 0 101', 'a=setup:active'),
+    ])
       assert.equal(offerForMediaServer(other), other);
+  });
+
+  it('no offer for FreeSWITCH (488, not a media server failure) where fsmrf would refuse it or FreeSWITCH answer it in clear', () => {
+    for (const offer of [
+      sdp('m=audio 4000 RTP/SAVPF 0 101', CRYPTO),
+      sdp('m=audio\t4000\tRTP/SAVP\t0 101', CRYPTO),
+      sdp('m=audio 4000 RTP/SAVP 0 101', 'a=crypto:1 AES_CM_128_NULL_AUTH inline:k'),
+      sdp('m=audio 4000 RTP/SAVP 0 101'),
+      sdp('m=audio 4000 UDP/TLS/RTP/SAVPF 0', 'a=fingerprint:sha-256 AB'),
+      sdp('m=audio 4000 RTP/SAVP 0', CRYPTO, 'm=audio 4002 RTP/AVP 0'),
+    ])
+      assert.equal(offerForMediaServer(offer), null, offer);
   });
 });

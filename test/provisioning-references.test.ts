@@ -4,12 +4,13 @@ import { parseNewDevice, type Device, type SipAccount, type Vendor } from '../sr
 import { userAgentMismatch } from '../src/provisioning/request';
 import type { MinimalDisplay } from '../src/domain/display';
 import { restrictedSipPassword } from '../src/domain/pap';
+import type { SettingItem } from '../src/domain/settings';
 import { deviceScope } from '../src/provisioning/scope';
 import { TemplateSet } from '../src/provisioning/templates';
 import { matchFile, moduleFor } from '../src/provisioning/vendors';
 import { httpCredentialsIn, OVERRIDE_OFF } from './support/credentials';
 import { ACCOUNT, credentialIn, ProvisioningFixture, request } from './support/http';
-import { isReset, items } from './support/items';
+import { isReset, items, TLS_SETTABLE } from './support/items';
 
 /**
  * Each vendor's files checked item by item against the production references cited in
@@ -18,6 +19,14 @@ import { isReset, items } from './support/items';
 const config = loadConfig({
   PROVISIONING_BASE_URL: 'http://prov.papgate.test:8081',
   SIP_REGISTRAR: 'auth.papgate.test:5070',
+  SIP_REALM: 'papgate',
+  EMERGENCY_NUMBERS: '112,110',
+});
+/** The same, account 1 over TLS where the family can (SIP_TLS_REGISTRAR). */
+const TLS_CONFIG = loadConfig({
+  PROVISIONING_BASE_URL: 'http://prov.papgate.test:8081',
+  SIP_REGISTRAR: 'auth.papgate.test:5070',
+  SIP_TLS_REGISTRAR: 'auth.papgate.test:5061',
   SIP_REALM: 'papgate',
   EMERGENCY_NUMBERS: '112,110',
 });
@@ -39,6 +48,7 @@ function render(
   kind: 'minimal' | 'full',
   cfg = config,
   display: MinimalDisplay = 'needed',
+  settings: readonly SettingItem[] = [],
 ): string {
   const module = moduleFor(d.vendor);
   const fm = module.matchFile(file);
@@ -51,7 +61,7 @@ function render(
     module.family,
     fm.template,
     module.overrides(d),
-    deviceScope(cfg, d, what, []),
+    deviceScope(cfg, d, what, settings),
     module.escape,
   );
 }
@@ -331,6 +341,23 @@ describe('provisioning: vendor files against the production references', () => {
           // Account 1's transport and SRTP: reset to UDP and no SRTP, left to the settings after.
           const left = [...before].filter((k) => !after.has(k) && !isReset(family, k));
           assert.deepEqual(left, [], `${accounts.length} accounts: items the full file leaves in place`);
+          // Over TLS: the full file also writes back what sipTlsUndo names (as FileSettingsSource
+          // hands it); only the certificate checks and the CA stay, the phone's for any server.
+          const module = moduleFor(f.vendor);
+          const undo = module.sipTls?.(d) ? (module.sipTlsUndo?.(d.model) ?? []) : [];
+          const tlsBefore = items(family, render(d, f.file, 'minimal', TLS_CONFIG));
+          const tlsAfter = items(family, render(d, f.file, 'full', TLS_CONFIG, 'needed', undo));
+          const tlsLeft = [...tlsBefore].filter(
+            (k) =>
+              !tlsAfter.has(k) &&
+              !(undo.length === 0 && isReset(family, k)) &&
+              !TLS_SETTABLE.some(([g, n]) => g === family && n === k),
+          );
+          assert.deepEqual(
+            tlsLeft,
+            [],
+            `${accounts.length} accounts over TLS: items the full file leaves in place`,
+          );
         }
       });
     });

@@ -9,6 +9,7 @@ import { FileSettingsSource } from '../src/provisioning/settings';
 import { moduleFor } from '../src/provisioning/vendors';
 import { Settings, type LayerScope } from '../src/store/settings';
 import { credentialIn, ProvisioningFixture, request } from './support/http';
+import { pkiDir, TestCa } from './support/pki';
 
 const MAC = '001565aabbcc' as Mac;
 const FILE = `/${MAC}.cfg`;
@@ -232,6 +233,79 @@ describe('settings layers: stored, audited and served', () => {
     assert.notEqual(after.key, before.key);
     assert.deepEqual((await source.minimal(module, state.device!, state.tenantSettings)).items, [
       { name: 'year', value: '2027' },
+    ]);
+  });
+});
+
+/**
+ * Account 1 over TLS (SIP_TLS_REGISTRAR) on a real Redis over real HTTP: the minimal file asks for
+ * it, the CA is served beside the files, the full file writes the factory transport and SRTP back
+ * unless a layer sets them.
+ */
+describe('settings layers: what a TLS minimal file changed, in the full file', () => {
+  const ca = new TestCa(pkiDir(), 'sip-ca');
+  const f = new ProvisioningFixture({ SIP_TLS_REGISTRAR: '127.0.0.1:15061', SIP_TLS_CA_FILE: ca.file });
+  let settings: Settings;
+  before(async () => {
+    await f.start();
+    settings = new Settings(f.store.redis, { eventsMaxLen: 1000 });
+  });
+  after(() => f.stop());
+
+  it('serves the CA at /sip-ca.pem, to anyone, and nothing under a credential path', async () => {
+    const r = await request(f.port, '/sip-ca.pem', { from: '127.0.0.7' });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-type'], 'application/x-pem-file');
+    assert.equal(r.body.trim(), ca.pem.trim());
+    assert.equal(
+      (await request(f.port, `/d/${'a'.repeat(32)}/sip-ca.pem`, { from: '127.0.0.7' })).status,
+      404,
+    );
+  });
+
+  it('minimal: TLS with SRTP mandatory; full: transport and SRTP back at the factory values, a layer choosing its own', async () => {
+    await f.device('yealink', 'T54W', MAC, { site: 'HQ' });
+    const minimal = await request(f.port, FILE, { from: '127.0.0.5' });
+    assert.equal(minimal.status, 200);
+    for (const line of [
+      'account.1.sip_server.1.port = 15061',
+      'account.1.sip_server.1.transport_type = 2',
+      'account.1.srtp_encryption = 2',
+      `static.trusted_certificates.url = ${f.config.provisioningBaseUrl}/sip-ca.pem`,
+    ])
+      assert.ok(minimal.body.split('\n').includes(line), line);
+    await f.store.addWhitelist('acme', parseWhitelistEntry('127.0.0.3'), 'test');
+    const lines = (body: string) => body.split('\n').filter((l) => /transport|srtp/.test(l));
+    const full = await request(f.port, FILE, { from: '127.0.0.3' });
+    assert.equal(full.status, 200);
+    assert.deepEqual(lines(full.body), [
+      'account.1.sip_server.1.transport_type = 0',
+      'account.1.transport = 0',
+      'account.1.srtp_encryption = 0',
+    ]);
+    await settings.put(
+      'acme',
+      { scope: 'tenant' },
+      parseLayerChange(
+        {
+          items: {
+            yealink: [
+              { name: 'account.1.srtp_encryption', value: '1' },
+              { name: 'account.1.sip_server.1.transport_type', value: '2' },
+            ],
+          },
+        },
+        true,
+      ),
+      'test',
+      1024 * 1024,
+    );
+    const chosen = await request(f.port, `/d/${credentialIn(full.body)!}${FILE}`, { from: '127.0.0.3' });
+    assert.equal(chosen.status, 200);
+    assert.deepEqual(lines(chosen.body).sort(), [
+      'account.1.sip_server.1.transport_type = 2',
+      'account.1.srtp_encryption = 1',
+      'account.1.transport = 0',
     ]);
   });
 });

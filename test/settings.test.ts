@@ -22,7 +22,8 @@ import { deviceScope } from '../src/provisioning/scope';
 import { TemplateSet } from '../src/provisioning/templates';
 import { moduleFor, VENDOR_MODULES } from '../src/provisioning/vendors';
 import { ACCOUNT } from './support/http';
-import { items, OWNED_RESETS, RESETS } from './support/items';
+import { items, RESETS, TLS_SETTABLE } from './support/items';
+import { pkiDir, TestCa } from './support/pki';
 
 /**
  * Setting items per file format (src/domain/setting-formats.ts): what each family takes, what
@@ -32,6 +33,15 @@ import { items, OWNED_RESETS, RESETS } from './support/items';
 const config = loadConfig({
   PROVISIONING_BASE_URL: 'http://prov.papgate.test:8081',
   SIP_REGISTRAR: 'auth.papgate.test:5070',
+  SIP_REALM: 'papgate',
+});
+/** The same with account 1 over TLS (SIP_TLS_REGISTRAR) and a CA of its own (SIP_TLS_CA_FILE). */
+const tlsCa = new TestCa(pkiDir(), 'sip-ca');
+const tlsConfig = loadConfig({
+  PROVISIONING_BASE_URL: 'http://prov.papgate.test:8081',
+  SIP_REGISTRAR: 'auth.papgate.test:5070',
+  SIP_TLS_REGISTRAR: 'auth.papgate.test',
+  SIP_TLS_CA_FILE: tlsCa.file,
   SIP_REALM: 'papgate',
 });
 const templates = TemplateSet.load();
@@ -65,6 +75,7 @@ function render(
   file: string,
   kind: 'minimal' | 'full',
   settings: readonly SettingItem[] = [],
+  cfg = config,
 ): string {
   const module = moduleFor(d.vendor);
   const fm = module.matchFile(file);
@@ -77,7 +88,7 @@ function render(
     module.family,
     fm.template,
     module.overrides(d),
-    deviceScope(config, d, what, settings),
+    deviceScope(cfg, d, what, settings),
     module.escape,
   );
 }
@@ -115,6 +126,7 @@ describe('settings: items per file format', () => {
       const written = new Set([
         ...items(family, render(d, file, 'full')),
         ...items(family, render(d, file, 'minimal')),
+        ...items(family, render(d, file, 'minimal', [], tlsConfig)),
       ]);
       if (format === null) {
         refused(() => one(family, 'anything'), /takes no settings/);
@@ -130,7 +142,7 @@ describe('settings: items per file format', () => {
           refused(() => one(family, name), /is not a/);
           continue;
         }
-        if (RESETS.some(([f, n]) => f === family && n === name)) {
+        if ([...RESETS, ...TLS_SETTABLE].some(([f, n]) => f === family && n === name)) {
           one(family, name, family === 'gigaset' ? '17' : '1');
           continue;
         }
@@ -355,7 +367,7 @@ describe('settings: items per file format', () => {
       const full = render(d, file, 'full');
       // The N720 writes its provider's transport; the N510 names none in the references, Patton's
       // file replaces the whole configuration.
-      const resets = [...RESETS, ...OWNED_RESETS].filter(
+      const resets = RESETS.filter(
         ([f, n]) => f === family && !(model.startsWith('N510') && n.startsWith('BS_VOIP_Data.')),
       );
       if (family !== 'patton' && !model.startsWith('N510'))
@@ -371,7 +383,89 @@ describe('settings: items per file format', () => {
       /^template\.1\.sip_server\.1\.transport_type = 0$/m,
     );
     for (const [family, name] of RESETS) one(family, name, family === 'gigaset' ? '17' : '1');
-    for (const [family, name] of OWNED_RESETS) refused(() => one(family, name), /papgate's own/);
+  });
+
+  it('with SIP_TLS_REGISTRAR the minimal file asks the families that can for TLS, SRTP mandatory and certificate checks; the others stay on UDP', () => {
+    // Each value as the references write it (config/templates/README.md, "Account 1's transport and SRTP").
+    const tls: Partial<Record<Vendor, RegExp[]>> = {
+      yealink: [
+        /^account\.1\.sip_server\.1\.address = auth\.papgate\.test$/m,
+        /^account\.1\.sip_server\.1\.port = 5061$/m,
+        /^account\.1\.outbound_proxy\.1\.port = 5061$/m,
+        /^account\.1\.outbound_port = 5061$/m,
+        /^account\.1\.sip_server\.1\.transport_type = 2$/m,
+        /^account\.1\.transport = 2$/m,
+        /^account\.1\.srtp_encryption = 2$/m,
+        /^static\.trusted_certificates\.url = http:\/\/prov\.papgate\.test:8081\/sip-ca\.pem$/m,
+        /^static\.security\.trust_certificates = 1$/m,
+        /^static\.security\.cn_validation = 1$/m,
+      ],
+      snom: [
+        /<user_host idx="1" perm="R">auth\.papgate\.test:5061;transport=tls<\/user_host>/,
+        /<user_outbound idx="1" perm="R">auth\.papgate\.test:5061;transport=tls<\/user_outbound>/,
+        /<user_srtp idx="1" perm="R">on<\/user_srtp>/,
+        /<user_savp idx="1" perm="R">mandatory<\/user_savp>/,
+        /<tls_server_authentication perm="R">on<\/tls_server_authentication>/,
+      ],
+      poly: [
+        /reg\.1\.server\.1\.port="5061"/,
+        /reg\.1\.server\.1\.transport="TLS"/,
+        /reg\.1\.outboundProxy\.port="5061" reg\.1\.outboundProxy\.transport="TLS"/,
+        /sec\.srtp\.enable="1" sec\.srtp\.offer="1" sec\.srtp\.require="1"/,
+        /sec\.TLS\.SIP\.strictCertCommonNameValidation="1"/,
+      ],
+      grandstream: [
+        /<P47>auth\.papgate\.test:5061<\/P47>/,
+        /<P48>auth\.papgate\.test:5061<\/P48>/,
+        /<P130>2<\/P130>/,
+        /<P2329>0<\/P2329>/,
+        /<P183>2<\/P183>/,
+        /<P2311>1<\/P2311>/,
+        /<P2367>1<\/P2367>/,
+      ],
+    };
+    for (const [vendor, model, file] of MODELS) {
+      const d = device(vendor, model, file);
+      const minimal = render(d, file, 'minimal', [], tlsConfig);
+      const expected = tls[vendor];
+      if (expected) {
+        for (const re of expected) assert.match(minimal, re, `${vendor} ${model}`);
+        // no UDP reset beside the TLS items
+        for (const [f, name, written] of RESETS)
+          if (f === FAMILY_OF[vendor]) assert.doesNotMatch(minimal, written, `${vendor} ${model}: ${name}`);
+      } else {
+        assert.equal(minimal, render(d, file, 'minimal'), `${vendor} ${model}: as without TLS`);
+      }
+      assert.doesNotMatch(
+        render(d, file, 'full', [], tlsConfig),
+        /sip-ca|5061|transport=tls|TLS"/,
+        `${vendor} ${model} full`,
+      );
+    }
+    const dect = render(
+      device('yealink', 'W80DM', '001565000104.cfg'),
+      '001565000104.cfg',
+      'minimal',
+      [],
+      tlsConfig,
+    );
+    assert.match(dect, /^template\.1\.sip_server\.1\.transport_type = 2$/m);
+    assert.match(dect, /^template\.1\.sip_server\.1\.port = 5061$/m);
+    // The SoundPoint IP 300/500 take no TLS (their guide): they stay on UDP, as Spectralink does.
+    const sp = device('poly', 'SPIP501', '0004f2000303-phone.cfg');
+    assert.equal(
+      render(sp, '0004f2000303-phone.cfg', 'minimal', [], tlsConfig),
+      render(sp, '0004f2000303-phone.cfg', 'minimal'),
+    );
+    // Without SIP_TLS_CA_FILE no CA URL, the checks all the same.
+    const noCa = loadConfig({
+      PROVISIONING_BASE_URL: 'https://prov.papgate.test:8443',
+      SIP_TLS_REGISTRAR: 'auth.papgate.test:5062',
+    });
+    const y = render(device('yealink', 'T54W', '001565000101.cfg'), '001565000101.cfg', 'minimal', [], noCa);
+    assert.doesNotMatch(y, /trusted_certificates\.url/);
+    assert.match(y, /^static\.security\.trust_certificates = 1$/m);
+    assert.match(y, /^account\.1\.sip_server\.1\.port = 5062$/m);
   });
 
   it('refuses what would break the file or hide an owned name, naming the item', () => {

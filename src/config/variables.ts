@@ -738,6 +738,24 @@ export const VARIABLES = {
     meaning: 'host[:port] phones use as registrar and outbound proxy (drachtio-server)',
     check: (v) => (/^[A-Za-z0-9.\-:[\]]+$/.test(v) ? null : `expected host[:port], got "${v}"`),
   }),
+  SIP_TLS_REGISTRAR: optional({
+    section: 'sip',
+    accepts: 'host[:port]',
+    shown: '_(none: UDP)_',
+    meaning:
+      'host[:port] (port `5061` unless given) where phones reach drachtio-server\'s TLS listener (see "SIP over TLS"); set: the minimal configurations of the phones that can ask for account 1 over TLS there with SRTP mandatory and the server\'s certificate checked (docs/phones.md, "SIP over TLS and SRTP"); the others stay on `SIP_REGISTRAR` over UDP',
+    check: (v) => (/^[A-Za-z0-9.\-:[\]]+$/.test(v) ? null : `expected host[:port], got "${v}"`),
+  }),
+  SIP_TLS_CA_FILE: tied(
+    optional({
+      section: 'sip',
+      accepts: 'path of a PEM file',
+      meaning:
+        "the CA (PEM, one or more) that issued the TLS listener's certificate, where it is not one the phones trust already: served at `/sip-ca.pem` beside the configuration files, and named in the minimal files of the phones that load a CA from a URL (Yealink)",
+    }),
+    (file, v: { SIP_TLS_REGISTRAR: string | null }) =>
+      file !== null && v.SIP_TLS_REGISTRAR === null ? 'needs SIP_TLS_REGISTRAR' : null,
+  ),
   SIP_REALM: text({ section: 'sip', default: 'papgate', accepts: 'text', meaning: 'digest realm' }),
   SIP_REGISTER_EXPIRES_SECONDS: int({
     section: 'sip',
@@ -759,12 +777,18 @@ export const VARIABLES = {
     meaning:
       '`0`: one restricted password per device from anywhere, instead of one per fetching address checked against the SIP source address',
   }),
-  SIP_REQUIRE_TLS: flag({
-    section: 'sip',
-    default: false,
-    meaning:
-      '`1`: the restricted accounts only over TLS (drachtio-server\'s `sips:` contact, see "SIP over TLS"): a REGISTER or a call that arrives over UDP or TCP gets 403, and an IVR call offering anything but SRTP keyed in its SDP (SDES) 488, except emergency calls, never refused for their transport, and calls of `SIP_TRUSTED_PEERS` (over any transport). papgate\'s own minimal configurations still ask for UDP: set it only with templates that ask for TLS (warned at start-up)',
-  }),
+  SIP_REQUIRE_TLS: tied(
+    flag({
+      section: 'sip',
+      default: false,
+      meaning:
+        '`1`: the restricted accounts only over TLS (drachtio-server\'s `sips:` contact, see "SIP over TLS"): a REGISTER or a call that arrives over UDP or TCP gets 403, and an IVR call offering anything but SRTP keyed in its SDP (SDES) 488, except emergency calls, never refused for their transport, and calls of `SIP_TRUSTED_PEERS` (over any transport). Needs `SIP_TLS_REGISTRAR`; the phones whose minimal file cannot ask for TLS and SRTP (docs/phones.md) are then refused (warned at start-up)',
+    }),
+    (on, v: { SIP_TLS_REGISTRAR: string | null }) =>
+      on && v.SIP_TLS_REGISTRAR === null
+        ? "needs SIP_TLS_REGISTRAR: without it papgate's minimal configurations give every phone UDP, and every phone would be refused"
+        : null,
+  ),
   SIP_TRUSTED_PEERS: addresses({
     section: 'sip',
     meaning: 'PBX addresses/CIDRs allowed to send `*89` calls naming a device',

@@ -63,12 +63,35 @@ export function mediaFromCaller(learned: string | null, source: string): boolean
 export type MediaProtection = 'rtp' | 'sdes' | 'dtls' | 'none';
 
 /**
- * `sdes`: one audio stream, on a port, RTP/SAVP with an `a=crypto` line of its own (RFC 4568: the
- * keys travel in the SDP, so only over TLS do they stay secret); `dtls`: keyed by a DTLS handshake
- * (UDP/TLS/RTP/SAVP(F), or a fingerprint or setup attribute), which papgate's media path does not
- * do; `rtp`: anything else, plain RTP/AVP, crypto lines on a plain stream, RTP/SAVPF (FreeSWITCH
- * answered it in clear), a second audio stream (answered in clear beside the first); `none`: no
- * audio stream (a late offer).
+ * The SDES suites that encrypt and authenticate (RFC 4568, RFC 6188, RFC 7714). A NULL_AUTH suite
+ * lets anyone on the path change the stream, and an unknown one FreeSWITCH answered in clear.
+ */
+const SDES_SUITES = new Set([
+  'AES_CM_128_HMAC_SHA1_80',
+  'AES_CM_128_HMAC_SHA1_32',
+  'AES_192_CM_HMAC_SHA1_80',
+  'AES_192_CM_HMAC_SHA1_32',
+  'AES_256_CM_HMAC_SHA1_80',
+  'AES_256_CM_HMAC_SHA1_32',
+  'AEAD_AES_128_GCM',
+  'AEAD_AES_256_GCM',
+]);
+/** Session parameters that switch part of SRTP off (RFC 4568 6.3.x). */
+const WEAKENED = /\bUNENCRYPTED_SRTP\b|\bUNENCRYPTED_SRTCP\b|\bUNAUTHENTICATED_SRTP\b/i;
+
+/** An `a=crypto:` line keying with a suite of SDES_SUITES, nothing switched off. */
+function strongCrypto(line: string): boolean {
+  const suite = line.slice('a=crypto:'.length).trim().split(/\s+/)[1] ?? '';
+  return SDES_SUITES.has(suite.toUpperCase()) && !WEAKENED.test(line);
+}
+
+/**
+ * `sdes`: one audio stream, on a port, RTP/SAVP with an `a=crypto` line of its own naming a suite
+ * that encrypts and authenticates (RFC 4568: the keys travel in the SDP, so only over TLS do they
+ * stay secret); `dtls`: keyed by a DTLS handshake (UDP/TLS/RTP/SAVP(F), or a fingerprint), which
+ * papgate's media path does not do; `rtp`: anything else, plain RTP/AVP, crypto lines on a plain
+ * stream or of a weak suite, RTP/SAVPF (FreeSWITCH answered it in clear), a second audio stream
+ * (answered in clear beside the first); `none`: no audio stream (a late offer).
  */
 export function offerProtection(sdp: string | undefined): MediaProtection {
   if (!sdp) return 'none';
@@ -79,8 +102,8 @@ export function offerProtection(sdp: string | undefined): MediaProtection {
       const [, port = '', proto = ''] = line.slice(2).split(/\s+/);
       current = /^m=audio\s/i.test(line) ? { proto, port, crypto: false, dtls: false } : null;
       if (current) audio.push(current);
-    } else if (current && /^a=crypto:/i.test(line)) current.crypto = true;
-    else if (current && /^a=(fingerprint|setup):/i.test(line)) current.dtls = true;
+    } else if (current && /^a=crypto:/i.test(line)) current.crypto ||= strongCrypto(line);
+    else if (current && /^a=fingerprint:/i.test(line)) current.dtls = true;
   }
   const a = audio[0];
   if (a === undefined) return 'none';
@@ -88,12 +111,20 @@ export function offerProtection(sdp: string | undefined): MediaProtection {
   return audio.length === 1 && a.port !== '0' && /^RTP\/SAVP$/i.test(a.proto) && a.crypto ? 'sdes' : 'rtp';
 }
 
+/** drachtio-fsmrf 4.1's test for an offer needing a DTLS handshake, which createEndpoint refuses. */
+const FSMRF_DTLS_TEST = /m=audio.*SAVP/;
+
 /**
- * The offer as FreeSWITCH is handed it through drachtio-fsmrf. fsmrf 4.1 refuses any offer whose
- * audio line matches /m=audio.*SAVP/ (its test for a DTLS offer, which SDES offers match too);
- * sofia-sip reads the transport protocol without regard to case (sdp_media_transport), so an SDES
- * offer's `RTP/SAVP` is written `rtp/savp`. FreeSWITCH answers it with `RTP/SAVP` and its keys.
+ * The offer as FreeSWITCH is handed it through drachtio-fsmrf, or null when the media path cannot
+ * take it (answered 488, not 503: the phone's offer is refused, not the media server). fsmrf 4.1
+ * refuses any offer whose audio line matches /m=audio.*SAVP/ (its test for a DTLS offer, which
+ * SDES offers match too); sofia-sip reads the transport protocol without regard to case
+ * (sdp_media_transport), so an SDES offer's `RTP/SAVP` is written `rtp/savp`, and FreeSWITCH
+ * answers it with `RTP/SAVP` and its keys. Any other offer naming SAVP (SAVPF, a weak or unknown
+ * suite, a tab in the audio line) is one papgate would otherwise see answered in clear or refused
+ * by fsmrf.
  */
-export function offerForMediaServer(sdp: string): string {
-  return sdp.replace(/^(m=audio \S+ )RTP\/SAVP /m, '$1rtp/savp ');
+export function offerForMediaServer(sdp: string, protection = offerProtection(sdp)): string | null {
+  const handed = protection === 'sdes' ? sdp.replace(/^(m=audio \S+ )RTP\/SAVP /im, '$1rtp/savp ') : sdp;
+  return FSMRF_DTLS_TEST.test(handed) ? null : handed;
 }

@@ -88,8 +88,9 @@ const own = (...patterns: string[]) => patterns.map((p) => new RegExp(`^(?:${p})
 
 export const OWNED: Readonly<Record<Exclude<SettingFamily, 'patton'>, readonly RegExp[]>> = {
   yealink: own(
-    'account\\.\\d+\\.(?:enable|label|display_name|auth_name|user_name|password|sip_server.*|outbound.*|proxy_require.*|dtmf\\.type)',
-    'template\\.\\d+\\..*',
+    // A server's transport is the customer's choice (TLS to their own server): not papgate's.
+    'account\\.\\d+\\.(?:enable|label|display_name|auth_name|user_name|password|sip_server(?!\\.\\d+\\.transport_type$).*|outbound.*|proxy_require.*|dtmf\\.type)',
+    'template\\.\\d+\\.(?!sip_server\\.\\d+\\.transport_type$).*',
     'phone_setting\\.emergency\\..*',
     // dialplan.*, and the older dialplan_dialnow.url and dialplan_replace_rule.url.
     'dialplan.*',
@@ -111,7 +112,8 @@ export const OWNED: Readonly<Record<Exclude<SettingFamily, 'patton'>, readonly R
   ),
   poly: own(
     // A line's identity and servers, and the servers a line without its own uses.
-    'reg\\.\\d+\\.(?:address|auth\\..*|displayName|label|thirdPartyName|server\\..*|outboundProxy\\..*)',
+    // ... but not a server's transport, the customer's choice.
+    'reg\\.\\d+\\.(?:address|auth\\..*|displayName|label|thirdPartyName|server\\.(?!\\d+\\.transport$).*|outboundProxy\\..*)',
     'voIpProt\\.(?:server|SIP\\.outboundProxy)\\..*',
     'call\\.autoOffHook\\..*',
     'tone\\.dtmf\\.(?:viaRtp|rfc2833Control)',

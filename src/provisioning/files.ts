@@ -14,6 +14,8 @@ import type { VendorModule } from './vendors';
 export interface FileSettings {
   readonly key: string;
   readonly items: readonly SettingItem[];
+  /** Those of `items` that give way to an upstream's item of the same name (VendorModule.sipTlsUndo). */
+  readonly yielding?: readonly SettingItem[];
 }
 
 /**

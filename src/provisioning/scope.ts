@@ -7,6 +7,9 @@ import type { SettingItem } from '../domain/settings';
 import type { Scope } from './render';
 import { moduleFor } from './vendors';
 
+/** The file, beside the configuration files, that holds SIP_TLS_CA_FILE's certificates. */
+export const SIP_CA_FILE = 'sip-ca.pem';
+
 /** Splits `host[:port]` / `[v6]:port` into host and port (default 5060). */
 function splitHostPort(s: string, defaultPort = 5060): { host: string; port: number } {
   const v6 = /^\[([^\]]+)\](?::([0-9]{1,5}))?$/.exec(s);
@@ -205,8 +208,16 @@ export function deviceScope(
   /** The file's setting items (files.ts: the effective layers, or the minimal file's safe common items). */
   settings: readonly SettingItem[],
 ): Scope {
-  const registrar = splitHostPort(config.sip.registrar);
+  const module = moduleFor(device.vendor);
   const minimal = what.kind === 'minimal';
+  // Account 1 over TLS (SIP_TLS_REGISTRAR) where the phone's items are cited, else over UDP.
+  const tls = minimal && config.sip.tls !== null && (module.sipTls?.(device) ?? false);
+  const registrar = tls
+    ? splitHostPort(config.sip.tls!.registrar, 5061)
+    : splitHostPort(config.sip.registrar);
+  const registrarText = tls
+    ? `${registrar.host.includes(':') ? `[${registrar.host}]` : registrar.host}:${registrar.port}`
+    : config.sip.registrar;
   const interval = minimal ? config.provisioningMinimalIntervalSeconds : config.provisioningIntervalSeconds;
   const fields = what.kind === 'minimal' ? minimalFields(config, device, what) : null;
   const display = fields?.display ?? '';
@@ -214,7 +225,7 @@ export function deviceScope(
     ? [
         {
           ...slot(1),
-          server: config.sip.registrar,
+          server: registrarText,
           serverHost: registrar.host,
           serverPort: registrar.port,
           serverPortHex: hex(registrar.port),
@@ -246,7 +257,6 @@ export function deviceScope(
     listed.map((a) => ({ ...a, handsetMaskHex: handsetMask(a.n, listed.length) })),
   );
   const credential = what.kind === 'full' ? what.credential : null;
-  const module = moduleFor(device.vendor);
   return {
     mac: device.mac,
     MAC: device.mac.toUpperCase(),
@@ -268,10 +278,13 @@ export function deviceScope(
     intervalMinutesAtLeastHour: minutes(interval, 60),
     // Poly prov.polling.period: "Only an integer >= 3600 is valid" (FusionPBX app_config.php).
     intervalSecondsAtLeastHour: Math.max(3600, interval),
-    registrar: config.sip.registrar,
+    registrar: registrarText,
     registrarHost: registrar.host,
     registrarPort: registrar.port,
     registrarPortHex: hex(registrar.port),
+    sipTls: tls,
+    // Where the phone loads the TLS listener's CA from (its minimal file only).
+    sipCaUrl: tls && config.sip.tls!.ca !== null ? `${config.provisioningBaseUrl}/${SIP_CA_FILE}` : '',
     realm: config.sip.realm,
     authServiceNumber: config.authServiceNumber,
     hotlineDelaySeconds: HOTLINE_DELAY_SECONDS,

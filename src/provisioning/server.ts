@@ -45,7 +45,7 @@ import { ConfigFiles, type FileSettings } from './files';
 import { MissLimit } from './misses';
 import { QuickCache, type Hint } from './quick';
 import { FileSettingsSource } from './settings';
-import type { MinimalKind } from './scope';
+import { SIP_CA_FILE, type MinimalKind } from './scope';
 import {
   acceptableModel,
   answersWithDigest,
@@ -303,8 +303,9 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
       case 'full': {
         labels.decision = 'full';
         return withSettings(settings.full(module, d.device, d.tenantSettings), (s) => {
-          const own = files.full(module, fm, d.device, d.credential, s);
-          return d.upstream === null ? own : gate.merge(d.upstream, own);
+          if (d.upstream === null) return files.full(module, fm, d.device, d.credential, s);
+          const own = files.full(module, fm, d.device, d.credential, gate.yieldTo(d.upstream, s));
+          return gate.merge(d.upstream, own);
         });
       }
     }
@@ -388,6 +389,10 @@ export function createProvisioningServer(deps: ProvisioningDeps): FastifyInstanc
     const m = PATH.exec(p);
     const pathCredential = m?.[1] ?? null;
     const name = m?.[2] ?? '';
+    // The TLS listener's CA (SIP_TLS_CA_FILE), named in minimal files: public, the same for all.
+    const sipCa = config.sip.tls?.ca ?? null;
+    if (sipCa !== null && pathCredential === null && name === SIP_CA_FILE)
+      return file('application/x-pem-file', sipCa);
     // Outside that shape only boot files count (Gigaset bases ask for `/42/2/master.bin`).
     const candidates = m
       ? fileNames.memo(name, () => matchFile(name))

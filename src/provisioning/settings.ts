@@ -15,7 +15,7 @@ import type { VendorModule } from './vendors';
  * per change (one HMGET), on every process, and the body cache keys its bodies by the same text.
  */
 export class FileSettingsSource {
-  private readonly kept: BoundedMap<string, readonly SettingItem[]>;
+  private readonly kept: BoundedMap<string, FileSettings>;
 
   constructor(
     private readonly config: Config,
@@ -32,17 +32,26 @@ export class FileSettingsSource {
     return this.settings.tenantSettings(tenant);
   }
 
-  /** A full file's items: common items, then the operator default, tenant, site and device layers. */
+  /**
+   * A full file's items: with SIP_TLS_REGISTRAR, what the TLS minimal file changed written back
+   * (sipTlsUndo); then common items, the operator default, tenant, site and device layers, each
+   * replacing an item of the same name before it.
+   */
   full(
     module: VendorModule,
     device: RenderedDevice,
     tenant: TenantSettings,
   ): Promise<FileSettings> | FileSettings {
-    return this.items('full', module, device, tenant, async (year) => {
+    const undo =
+      this.config.sip.tls !== null && (module.sipTls?.(device) ?? false)
+        ? (module.sipTlsUndo?.(device.model) ?? [])
+        : [];
+    return this.items('full', module, device, tenant, undo, async (year) => {
       const family = familyOf(device.vendor);
       const l = await this.settings.forDevice(device.tenant, family, device.site, device.mac);
       const common = effectiveCommon(tenant.common, l.siteCommon);
       return mergeItems([
+        undo,
         module.commonItems(common, device.model, year),
         this.config.settingsDefault[family] ?? [],
         l.tenant,
@@ -59,7 +68,7 @@ export class FileSettingsSource {
     tenant: TenantSettings,
   ): Promise<FileSettings> | FileSettings {
     if (this.config.minimalSettings.length === 0) return { key: '', items: [] };
-    return this.items('minimal', module, device, tenant, async (year) => {
+    return this.items('minimal', module, device, tenant, [], async (year) => {
       const l = await this.settings.forDevice(
         device.tenant,
         familyOf(device.vendor),
@@ -76,6 +85,8 @@ export class FileSettingsSource {
     module: VendorModule,
     device: RenderedDevice,
     tenant: TenantSettings,
+    /** Items of the first layer that give way to an upstream's (FileSettings.yielding). */
+    undo: readonly SettingItem[],
     read: (year: number) => Promise<readonly SettingItem[]>,
   ): Promise<FileSettings> | FileSettings {
     const c = tenant.common;
@@ -95,11 +106,13 @@ export class FileSettingsSource {
       device.site,
       device.mac,
     ].join('\0');
-    const items = this.kept.get(key);
-    if (items !== undefined) return { key, items };
-    return read(year).then((made) => {
+    const kept = this.kept.get(key);
+    if (kept !== undefined) return kept;
+    return read(year).then((items) => {
+      // A layer's item replaces an undo item as another object: those left are still papgate's.
+      const made = { key, items, yielding: undo.filter((u) => items.includes(u)) };
       this.kept.set(key, made);
-      return { key, items: made };
+      return made;
     });
   }
 }

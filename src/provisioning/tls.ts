@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import type { Socket } from 'node:net';
 import {
@@ -11,6 +10,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { ProvisioningTlsConfig } from '../config';
 import { macsInCertificate, type PresentedCertificate } from '../domain/devicecert';
+import { caCertificates } from '../lib/pem';
 
 /** A certificate, key or CA file that cannot be used; the message names the setting. */
 export class TlsFileError extends Error {
@@ -30,25 +30,12 @@ function read(variable: string, file: string): string {
 
 /** Every certificate of a PEM bundle, each of them a CA: a leaf here would trust one phone only. */
 function caBundle(file: string): string[] {
-  const pems = read('PROVISIONING_DEVICE_CA', file).match(
-    /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g,
-  );
-  if (!pems) throw new TlsFileError('PROVISIONING_DEVICE_CA', file, 'no PEM certificate in the file');
-  for (const pem of pems) {
-    let cert: X509Certificate;
-    try {
-      cert = new X509Certificate(pem);
-    } catch (err) {
-      throw new TlsFileError('PROVISIONING_DEVICE_CA', file, (err as Error).message);
-    }
-    if (!cert.ca)
-      throw new TlsFileError(
-        'PROVISIONING_DEVICE_CA',
-        file,
-        `"${cert.subject.replace(/\n/g, ', ')}" is not a CA`,
-      );
+  try {
+    return caCertificates(read('PROVISIONING_DEVICE_CA', file));
+  } catch (err) {
+    if (err instanceof TlsFileError) throw err;
+    throw new TlsFileError('PROVISIONING_DEVICE_CA', file, (err as Error).message);
   }
-  return pems;
 }
 
 /**

@@ -4,6 +4,7 @@ import { upstreamUrl, type GatedFamily, type UpstreamOutcome } from '../domain/g
 import { BoundedMap } from '../lib/bounded';
 import type { Metrics } from '../lib/metrics';
 import type { Answer } from './answer';
+import type { FileSettings } from './files';
 import { FORMATS, FormatError } from './merge';
 import type { VendorModule } from './vendors';
 
@@ -105,6 +106,20 @@ export class Gate {
       }
       throw down;
     }
+  }
+
+  /**
+   * `settings` without the items that give way to the upstream's (FileSettings.yielding) where the
+   * upstream's file sets them: its own transport and SRTP choice stays, papgate's undo goes.
+   */
+  yieldTo(upstream: UpstreamFile, settings: FileSettings): FileSettings {
+    const format = FORMATS[upstream.family];
+    const given = (settings.yielding ?? []).filter((i) => format.has(upstream.body, i.name));
+    if (given.length === 0) return settings;
+    return {
+      key: `${settings.key}\0upstream sets ${given.map((i) => i.name).join(' ')}`,
+      items: settings.items.filter((i) => !given.includes(i)),
+    };
   }
 
   /** papgate's full file `own` over the upstream's. */

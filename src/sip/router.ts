@@ -261,6 +261,9 @@ async function startIvr(call: IvrCall): Promise<void> {
   }
 }
 
+/** A media endpoint FreeSWITCH would not make for this offer (its 488). */
+const REFUSED = Symbol('refused');
+
 async function runIvr({ req, res, mode, id, source, deps, log }: IvrCall): Promise<void> {
   let language: Language = deps.config.defaultLanguage;
   if (id.tenant !== null) {
@@ -270,7 +273,8 @@ async function runIvr({ req, res, mode, id, source, deps, log }: IvrCall): Promi
   // The PAP travels in the media: with SIP_REQUIRE_TLS only SRTP keyed in the (encrypted) SDP
   // carries it, and a DTLS-keyed offer is one papgate's media path cannot answer.
   const protection = offerProtection(req.body);
-  if (protection === 'dtls' || (deps.config.sip.requireTls && protection !== 'sdes')) {
+  const offer = req.body ? offerForMediaServer(req.body, protection) : req.body;
+  if (protection === 'dtls' || offer === null || (deps.config.sip.requireTls && protection !== 'sdes')) {
     callerLine(req, deps, log, 'info')({ protection }, 'ivr: media offer refused (488)');
     return res.send(488, 'Not Acceptable Here');
   }
@@ -278,12 +282,17 @@ async function runIvr({ req, res, mode, id, source, deps, log }: IvrCall): Promi
   req.on('cancel', () => {
     cancelled = true;
   });
-  const lease = await openMedia(req, res, deps, log, () => cancelled);
+  const lease = await openMedia(req, res, offer, deps, log, () => cancelled);
   if (lease === null) return;
   log = log.child({ media: lease.label });
   const line = callerLine(req, deps, log, 'info');
   try {
     const endpoint = lease.value;
+    if (endpoint === REFUSED) {
+      line({}, 'ivr: media server refused the offer (488)');
+      if (!res.finalResponseSent && !cancelled) res.send(488, 'Not Acceptable Here');
+      return;
+    }
     let dialog: Srf.Dialog;
     try {
       if (cancelled) throw new Error('caller cancelled');
@@ -344,10 +353,11 @@ async function runIvr({ req, res, mode, id, source, deps, log }: IvrCall): Promi
 async function openMedia(
   req: Srf.SrfRequest,
   res: Srf.SrfResponse,
+  offer: string | undefined,
   deps: RouterDeps,
   log: Logger,
   cancelled: () => boolean,
-): Promise<MediaLease<Mrf.Endpoint> | null> {
+): Promise<MediaLease<Mrf.Endpoint | typeof REFUSED> | null> {
   const pool = deps.media();
   try {
     const lease =
@@ -357,14 +367,17 @@ async function openMedia(
             (ms, server) =>
               ms
                 .createEndpoint({
-                  remoteSdp: req.body ? offerForMediaServer(req.body) : req.body,
+                  remoteSdp: offer,
                   codecs: ['PCMU', 'PCMA'],
                   headers: {
                     [INVITE_KEY_HEADER]: inviteKey(deps.config.sip.freeswitch.secret),
                     [MEDIA_SOURCE_HEADER]: mediaSource(sdpAudioAddress(req.body), req.source_address),
                   },
                 })
-                .catch((err: Error) => {
+                .catch((err: Error): typeof REFUSED => {
+                  // FreeSWITCH's 488 refuses the phone's offer (no codec or suite in common): the
+                  // server is well, and another would answer the same.
+                  if ((err as { status?: unknown }).status === 488) return REFUSED;
                   log.warn({ err: err.message, server }, 'ivr: media server refused the endpoint');
                   throw err;
                 }),

@@ -62,8 +62,16 @@ export class Baresip {
     return this.output;
   }
 
+  /** The ports baresip will use (its SIP listener, its control socket, its RTP block of ten), chosen free. */
+  private chosen: { sip: number; ctrl: number; rtp: number } | null = null;
+
+  async ports(): Promise<{ sip: number; ctrl: number; rtp: number }> {
+    this.chosen ??= { sip: await freeTcpAndUdpPair(), ctrl: await freePort(), rtp: await freeRtpBlock() };
+    return this.chosen;
+  }
+
   async start(caFile: string): Promise<void> {
-    const [sip, ctrl, rtp] = [await freeTcpAndUdpPair(), await freePort(), await freeRtpBlock()];
+    const { sip, ctrl, rtp } = await this.ports();
     const a = this.account;
     fs.writeFileSync(
       path.join(this.dir, 'config'),

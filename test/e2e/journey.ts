@@ -12,36 +12,8 @@ import { freePort } from '../../src/store/embedded';
 import { createProvisioningServer } from '../../src/provisioning/server';
 import { ACCOUNT, credentialIn, request, TENANT_SECRETS } from '../support/http';
 import { silentLog } from '../support/redis';
+import { yealinkAccount, type FileAccount } from './file-accounts';
 import { Harness, isLoopback, sleep, TENANT, until } from './harness';
-
-/** The SIP account a configuration file gives the phone. */
-interface FileAccount {
-  user: string;
-  authUser: string;
-  password: string;
-  /** host:port */
-  registrar: string;
-}
-
-/** Yealink `<mac>.cfg`: `key = value` lines. */
-function yealinkAccount(body: string): FileAccount {
-  const kv = new Map<string, string>();
-  for (const line of body.split('\n')) {
-    const m = /^([^#=\s][^=]*?)\s*=\s*(.*)$/.exec(line.trim());
-    if (m) kv.set(m[1]!, m[2]!);
-  }
-  const get = (k: string) => {
-    const v = kv.get(k);
-    assert.ok(v !== undefined, `${k} missing in:\n${body}`);
-    return v;
-  };
-  return {
-    user: get('account.1.user_name'),
-    authUser: get('account.1.auth_name'),
-    password: get('account.1.password'),
-    registrar: `${get('account.1.sip_server.1.address')}:${get('account.1.sip_server.1.port')}`,
-  };
-}
 
 /** Cisco/Linksys `<mac>.xml`: a flat profile, line 1. */
 function ciscoAccount(body: string): FileAccount {

@@ -1,19 +1,27 @@
 /**
- * SIP over TLS and SRTP with a real phone (issue 21): baresip registers on drachtio-server's TLS
- * contact with a restricted account, dials *89 offering SRTP (SDES), types the PAP as RFC 2833
- * inside SRTP, and the device ends `successful`, the check-sync NOTIFY going back over TLS. With
- * SIP_REQUIRE_TLS, the restricted account is refused over UDP, a plain RTP offer gets 488, an
- * emergency call is taken either way.
+ * SIP over TLS and SRTP with a real phone (issue 21): baresip, set up from the Yealink minimal file
+ * papgate serves (account, TLS, SRTP mandatory, the CA from the URL in the file), registers on
+ * drachtio-server's TLS contact, dials *89 offering SRTP (SDES), types the PAP as RFC 2833 inside
+ * SRTP, and the device ends `successful`, the check-sync NOTIFY going back over TLS; a loopback
+ * capture of the phone's traffic holds no SIP and no digit in clear. With SIP_REQUIRE_TLS, the
+ * restricted account is refused over UDP, a plain RTP offer gets 488, an emergency call is taken
+ * either way.
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import { digestResponse, ha1 } from '../../src/domain/digest';
+import { createProvisioningServer } from '../../src/provisioning/server';
 import { freePort } from '../../src/store/embedded';
+import { request } from '../support/http';
+import { silentLog } from '../support/redis';
 import { Baresip, baresipAvailable } from './baresip';
-import { Harness, REALM, serversRun, sleep, TENANT, until } from './harness';
+import { Capture, type Packet } from './capture';
+import { yealinkAccount, yealinkItems } from './file-accounts';
+import { Harness, PHONE_IP, REALM, serversRun, sleep, TENANT, until } from './harness';
 
 const TLS_TARGET = process.env.E2E_SIP_TLS ?? '';
 const CA = process.env.E2E_TLS_CA ?? '';
@@ -142,14 +150,59 @@ async function inviteOverTls(
   return { status, body: answer.body };
 }
 
+/**
+ * What a listener on the path reads in a call's capture: the TLS stream carries records, not SIP;
+ * every RTP packet carries an SRTP authentication tag (a clear PCMU frame is 160 bytes, a clear
+ * RFC 2833 event 4), and the events' first bytes do not spell the PAP as clear ones would.
+ */
+function assertNothingInClear(
+  packets: Packet[],
+  tlsPort: number,
+  pap: string,
+  eventType: string | undefined,
+): void {
+  const tcp = packets.filter((p) => p.protocol === 'tcp' && p.payload.length > 0);
+  assert.ok(tcp.length > 10, `SIP over TLS captured (${tcp.length} segments)`);
+  const stream = Buffer.concat(tcp.map((p) => p.payload)).toString('latin1');
+  assert.doesNotMatch(
+    stream,
+    /SIP\/2\.0|REGISTER sip|INVITE sip|a=crypto|telephone-event/,
+    'no SIP in clear',
+  );
+  // the phone's first bytes open a TLS handshake (a record of type 22, version 3.x)
+  const first = tcp.find((p) => p.to === tlsPort)!;
+  assert.deepEqual([first.payload[0], first.payload[1]], [0x16, 0x03], 'a TLS ClientHello first');
+  const rtp = packets.filter(
+    (p) => p.protocol === 'udp' && p.payload.length >= 12 && p.payload[0]! >> 6 === 2,
+  );
+  assert.ok(rtp.length > 50, `RTP captured (${rtp.length} packets)`);
+  assert.ok(eventType !== undefined, 'telephone-event negotiated');
+  const events = rtp.filter((p) => (p.payload[1]! & 0x7f) === Number(eventType));
+  const audio = rtp.filter((p) => [0, 8].includes(p.payload[1]! & 0x7f));
+  assert.ok(events.length >= pap.length + 1, `the PAP's events captured (${events.length})`);
+  assert.ok(audio.length > 20, `audio captured (${audio.length})`);
+  for (const p of audio)
+    assert.ok(p.payload.length - 12 > 160, `audio payload of ${p.payload.length - 12} bytes: no tag`);
+  for (const p of events)
+    assert.ok(p.payload.length - 12 > 4, `event payload of ${p.payload.length - 12} bytes: no tag`);
+  const read = events.map((p) => p.payload[12]!).filter((b, i, all) => b <= 11 && b !== all[i - 1]);
+  const spelled = read.map((b) => (b === 10 ? '*' : b === 11 ? '#' : String(b))).join('');
+  assert.ok(!spelled.includes(pap), 'the PAP cannot be read from the events');
+  for (const p of packets) assert.ok(!p.payload.includes(pap), 'the PAP in no payload as text');
+}
+
 describe('e2e: SIP over TLS with a real phone (baresip)', function () {
   this.timeout(120_000);
-  const h = new Harness({ SIP_REQUIRE_TLS: '1' });
+  const h = new Harness({ SIP_REQUIRE_TLS: '1', SIP_TLS_REGISTRAR: TLS_TARGET, SIP_TLS_CA_FILE: CA });
   let emergencyPort = 0;
+  let prov: FastifyInstance | null = null;
+  let provPort = 0;
 
   before(async function () {
     emergencyPort = await freePort();
+    provPort = await freePort();
     h.extraEnv.EMERGENCY_ROUTE = `sip:127.0.0.1:${emergencyPort}`;
+    h.extraEnv.PROVISIONING_BASE_URL = `http://127.0.0.1:${provPort}`;
     if (TLS_TARGET === '' || !baresipAvailable()) {
       const why = TLS_TARGET === '' ? 'E2E_SIP_TLS not set' : 'baresip-core not installed';
       // The test command installs baresip-core and servers.sh gives the TLS contact.
@@ -158,20 +211,48 @@ describe('e2e: SIP over TLS with a real phone (baresip)', function () {
       this.skip();
     }
     await h.start(this);
+    prov = createProvisioningServer({ config: h.config, store: h.store, log: silentLog });
+    await prov.listen({ host: '127.0.0.1', port: provPort });
   });
 
-  after(() => h.stop());
+  after(async () => {
+    await prov?.close();
+    await h.stop();
+  });
 
-  it('registers over TLS, *89 with the PAP in RFC 2833 inside SRTP -> successful, the check-sync NOTIFY goes back over TLS', async () => {
+  it('set up from its minimal file: registers over TLS, *89 with the PAP in RFC 2833 inside SRTP -> successful, the NOTIFY back over TLS; the capture holds nothing in clear', async () => {
     const d = await h.device('001565e2e101');
+    // The phone's first file, fetched from where it sends its SIP (the password is derived for it).
+    const minimal = await request(provPort, `/${d.mac}.cfg`, { from: PHONE_IP });
+    assert.equal(minimal.status, 200);
+    const items = yealinkItems(minimal.body);
+    const account = yealinkAccount(minimal.body);
+    assert.equal(account.registrar, TLS_TARGET);
+    assert.equal(items.get('account.1.sip_server.1.transport_type'), '2', 'TLS');
+    assert.equal(items.get('account.1.srtp_encryption'), '2', 'SRTP mandatory');
+    assert.equal(items.get('static.security.trust_certificates'), '1');
+    // The CA, as the phone loads it from the URL in its file.
+    const caUrl = new URL(items.get('static.trusted_certificates.url')!);
+    const ca = await request(Number(caUrl.port), caUrl.pathname, { from: PHONE_IP });
+    assert.equal(ca.status, 200);
+    assert.equal(ca.body.trim(), fs.readFileSync(CA, 'utf8').trim());
     const phone = new Baresip({
-      user: d.mac,
-      password: d.password,
-      registrar: TLS_TARGET,
+      user: account.user,
+      password: account.password,
+      registrar: account.registrar,
       mediaenc: 'srtp-mand',
     });
+    const caFile = `${phone.dir}/ca.pem`;
+    fs.writeFileSync(caFile, ca.body);
+    // Everything between the phone and papgate's servers: SIP over TLS, its RTP block.
+    const ports = await phone.ports();
+    const capture = new Capture();
+    await capture.start(
+      `tcp port ${TLS_TARGET.split(':')[1]} or udp portrange ${ports.rtp}-${ports.rtp + 9}`,
+    );
+    let packets: Packet[] | null = null;
     try {
-      await phone.start(CA);
+      await phone.start(caFile);
       await phone.registered();
       const from = phone.events.length;
       assert.ok((await phone.command('dial', '*89')).ok);
@@ -202,9 +283,19 @@ describe('e2e: SIP over TLS with a real phone (baresip)', function () {
         5000,
       );
       assert.match(phone.log, /^Event: check-sync/im);
+      assert.ok((await phone.command('hangup')).ok);
+      await sleep(500);
+      packets = await capture.stop();
     } finally {
       await phone.stop();
+      if (packets === null) await capture.stop().catch(() => undefined);
     }
+    assertNothingInClear(
+      packets,
+      Number(TLS_TARGET.split(':')[1]),
+      d.pap,
+      /^a=rtpmap:(\d+) telephone-event\//m.exec(phone.log)?.[1],
+    );
   });
 
   it('SIP_REQUIRE_TLS: *89 over TLS with plain RTP gets 488, never an answer in clear', async () => {
@@ -293,5 +384,57 @@ describe('e2e: SIP over TLS with a real phone (baresip)', function () {
     // challenged like any caller: past the transport check, on its way to the emergency route
     assert.equal(await overUdp(plain, 'INVITE', d.mac, '112'), 'SIP/2.0 407 Proxy Authentication Required');
     assert.ok(h.logLines.some((l) => l.msg === 'register refused: not over TLS (SIP_REQUIRE_TLS)'));
+  });
+});
+
+describe('e2e: IVR offers the media path cannot take get 488, never 503 (without SIP_REQUIRE_TLS)', function () {
+  this.timeout(120_000);
+  const h = new Harness({});
+
+  before(async function () {
+    if (TLS_TARGET === '') {
+      if (serversRun()) throw new Error('e2e: E2E_SIP_TLS not set');
+      console.log('e2e: SKIPPED (E2E_SIP_TLS not set)');
+      this.skip();
+    }
+    await h.start(this);
+  });
+
+  after(() => h.stop());
+
+  it('SAVPF, a weak suite, a tab in the audio line, no codec in common: 488, the media server not counted as failed; a plain call then answered', async () => {
+    const key = `inline:${randomBytes(30).toString('base64')}`;
+    const sdp = (...media: string[]) =>
+      ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', ...media, ''].join('\r\n');
+    const audio = (line: string) => [line, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000'];
+    const d = await h.device('001565e2e107');
+    for (const [what, offer] of [
+      // drachtio-fsmrf refused these with an assertion: 503, and the server held as failed
+      [
+        'RTP/SAVPF',
+        sdp(...audio('m=audio 40100 RTP/SAVPF 0 101'), `a=crypto:1 AES_CM_128_HMAC_SHA1_80 ${key}`),
+      ],
+      [
+        'a tab in the audio line',
+        sdp(...audio('m=audio\t40100\tRTP/SAVP\t0 101'), `a=crypto:1 AES_CM_128_HMAC_SHA1_80 ${key}`),
+      ],
+      [
+        'no authentication',
+        sdp(...audio('m=audio 40100 RTP/SAVP 0 101'), `a=crypto:1 AES_CM_128_NULL_AUTH ${key}`),
+      ],
+      // FreeSWITCH's own 488
+      ['no codec in common', sdp('m=audio 40100 RTP/AVP 9', 'a=rtpmap:9 G722/8000')],
+    ] as const) {
+      const { status } = await inviteOverTls(d.mac, d.password, offer);
+      assert.equal(status, 'SIP/2.0 488 Not Acceptable Here', what);
+    }
+    const refusedServer = h.logLines.filter(
+      (l) =>
+        l.msg === 'ivr: media server refused the endpoint' || l.msg === 'ivr: cannot create media endpoint',
+    );
+    assert.deepEqual(refusedServer, [], 'no media server failure logged');
+    const plain = await inviteOverTls(d.mac, d.password, sdp(...audio('m=audio 40100 RTP/AVP 0 101')));
+    assert.equal(plain.status, 'SIP/2.0 200 OK');
+    assert.match(plain.body, /^m=audio [1-9]\d* RTP\/AVP /m);
   });
 });

@@ -20,7 +20,8 @@ export function items(family: string, body: string): Set<string> {
 /**
  * Account 1's transport and SRTP as the minimal file resets them (UDP, no SRTP), whatever a full
  * file or an upstream set: items no list owns, so that a tenant may choose TLS or SRTP for its own
- * account in the full file (config/templates/README.md). [family, name as a setting, as written]; `resetItem` names them as `items` does.
+ * account in the full file (config/templates/README.md); a server's transport (Yealink, Poly) is
+ * the customer's too. [family, name as a setting, as written, where].
  */
 export const RESETS: [SettingFamily, string, RegExp, RegExp?][] = [
   ['snom', 'user_srtp[1]', /<user_srtp idx="1" perm="R">off<\/user_srtp>/],
@@ -28,7 +29,17 @@ export const RESETS: [SettingFamily, string, RegExp, RegExp?][] = [
   ['poly', 'sec.srtp.enable', /sec\.srtp\.enable="0"/],
   ['poly', 'sec.srtp.offer', /sec\.srtp\.offer="0"/],
   ['poly', 'sec.srtp.require', /sec\.srtp\.require="0"/],
+  ['poly', 'reg.1.server.1.transport', /reg\.1\.server\.1\.transport="UDPOnly"/],
   ['yealink', 'account.1.srtp_encryption', /^account\.1\.srtp_encryption = 0$/m],
+  ['yealink', 'account.1.sip_server.1.transport_type', /^account\.1\.sip_server\.1\.transport_type = 0$/m],
+  ['yealink', 'account.1.transport', /^account\.1\.transport = 0$/m],
+  // Yealink DECT systems, whose account takes its server from server template 1 (where the minimal file has one).
+  [
+    'yealink',
+    'template.1.sip_server.1.transport_type',
+    /^template\.1\.sip_server\.1\.transport_type = 0$/m,
+    /^template\.1\.outbound\.enable = 1$/m,
+  ],
   ['cisco', 'SIP_Transport_1_', /<SIP_Transport_1_>UDP<\/SIP_Transport_1_>/],
   ['cisco', 'Secure_Call_Setting_1_', /<Secure_Call_Setting_1_>No<\/Secure_Call_Setting_1_>/],
   ['grandstream', 'P130', /<P130>0<\/P130>/],
@@ -40,22 +51,26 @@ export const RESETS: [SettingFamily, string, RegExp, RegExp?][] = [
     /ID="BS_VOIP_Data\.astVoipProviders\[0\]\.ucSIP_PREFERRED_TRANSPORT_LAYER" class="symb_item" value="17"/,
   ],
 ];
-/** The same reset of owned items (a line's server), which no setting sets either way. */
-export const OWNED_RESETS: [SettingFamily, string, RegExp, RegExp?][] = [
-  ['yealink', 'account.1.sip_server.1.transport_type', /^account\.1\.sip_server\.1\.transport_type = 0$/m],
-  // Yealink DECT systems, whose account takes its server from server template 1 (where the minimal file has one).
-  [
-    'yealink',
-    'template.1.sip_server.1.transport_type',
-    /^template\.1\.sip_server\.1\.transport_type = 0$/m,
-    /^template\.1\.outbound\.enable = 1$/m,
-  ],
-  ['poly', 'reg.1.server.1.transport', /reg\.1\.server\.1\.transport="UDPOnly"/],
+
+/**
+ * What the minimal file writes besides when it asks for TLS (SIP_TLS_REGISTRAR): the certificate
+ * checks and the CA, which a tenant may set for its own server in the full file.
+ */
+export const TLS_SETTABLE: [SettingFamily, string][] = [
+  ['yealink', 'static.trusted_certificates.url'],
+  ['yealink', 'trusted_certificates.url'],
+  ['yealink', 'static.security.trust_certificates'],
+  ['yealink', 'security.trust_certificates'],
+  ['yealink', 'static.security.cn_validation'],
+  ['yealink', 'security.cn_validation'],
+  ['snom', 'tls_server_authentication'],
+  ['poly', 'sec.TLS.SIP.strictCertCommonNameValidation'],
+  ['grandstream', 'P2329'],
+  ['grandstream', 'P2311'],
+  ['grandstream', 'P2367'],
 ];
 
 /** Whether `item` (as `items` names it) is one the minimal file resets and the full file leaves alone. */
 export function isReset(family: string, item: string): boolean {
-  return [...RESETS, ...OWNED_RESETS].some(
-    ([f, name]) => f === family && name.replace(/\[([0-9]+)\]$/, ' idx="$1"') === item,
-  );
+  return RESETS.some(([f, name]) => f === family && name.replace(/\[([0-9]+)\]$/, ' idx="$1"') === item);
 }

@@ -49,6 +49,11 @@ export function gigasetFormat(spec: {
   };
   return {
     check: (upstream) => void parts(upstream),
+    has(upstream, item) {
+      const u = parts(upstream);
+      const key = item.replace(/\[[^\]]*\]/g, '[]').toLowerCase();
+      return u.list.slice(u.start + 1, u.end).some((p) => p.kind === 'tag' && keyOf(p) === key);
+    },
     merge(upstream, own) {
       const u = parts(upstream);
       const o = parts(own);

@@ -25,6 +25,10 @@ export function lineFormat(spec: {
       if (!spec.header.test(split(upstream).header))
         throw new FormatError(`the first line is not ${String(spec.header)}`);
     },
+    has(upstream, item) {
+      const key = item.toLowerCase();
+      return split(upstream).body.some((line) => keyOf(line) === key);
+    },
     merge(upstream, own) {
       const u = split(upstream);
       const o = split(own);

@@ -27,6 +27,12 @@ export function polyFormat(spec: {
   };
   return {
     check: (upstream) => void parts(upstream),
+    has(upstream, item) {
+      const key = item.toLowerCase();
+      return parts(upstream).list.some(
+        (p) => p.kind === 'tag' && p.attrs.some((a) => a.name.toLowerCase() === key),
+      );
+    },
     merge(upstream, own) {
       const u = parts(upstream);
       const o = parts(own);

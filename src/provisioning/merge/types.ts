@@ -12,4 +12,6 @@ export interface Format {
   check(upstream: string): void;
   /** `upstream` (checked) with papgate's full file `own` over it. */
   merge(upstream: string, own: string): string;
+  /** Whether `upstream` (checked) sets the item a setting names `item` (as docs/settings.md writes names). */
+  has(upstream: string, item: string): boolean;
 }

@@ -72,6 +72,21 @@ export function xmlFormat(spec: {
   };
   return {
     check: (upstream) => void parts(upstream),
+    has(upstream, item) {
+      // A setting names an indexed element `name[idx]` (snom); an element the upstream wrote
+      // without the index is that item too.
+      const m = /^(.*)\[([^\]]*)\]$/.exec(item);
+      const name = canonical(m ? m[1]! : item);
+      const u = parts(upstream);
+      return u.items.some((e) => {
+        const tag = u.list[e.start] as Tag;
+        if (nameOf(u.list, e) !== name) return false;
+        return spec.keyAttributes.every((a) => {
+          const v = tag.attrs.find((x) => x.name === a)?.value ?? '';
+          return v === '' || v === (m && a === 'idx' ? m[2] : '');
+        });
+      });
+    },
     merge(upstream, own) {
       const u = parts(upstream);
       const o = parts(own);

@@ -71,6 +71,14 @@ export const grandstream: VendorModule = {
   // Six accounts, the most a Grandstream phone takes (GXP2160, GXP2170, GRP2616); a model with fewer
   // ignores the P-values of accounts it lacks. Every slot is written or cleared (docs/settings.md).
   accountSlots: () => 6,
+  // P130, P183, P2311, P2367 mean the same in FusionPBX's GXP21xx, GRP26xx, GXP17xx and HT80x files.
+  sipTls: () => true,
+  sipTlsUndo: () => [
+    { name: 'P130', value: '0' },
+    { name: 'P183', value: '0' },
+    // "SIP URI Scheme when using TLS ... Default is 1" (sips): the minimal file writes 0.
+    { name: 'P2329', value: '1' },
+  ],
   overrides: () => [],
   commonItems,
 };

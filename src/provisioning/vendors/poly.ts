@@ -1,5 +1,6 @@
 import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { MAX_ACCOUNTS } from '../../domain/device';
+import { knownModel } from '../../domain/models';
 import type { CommonSettings, SettingItem } from '../../domain/settings';
 import { xmlEscape } from '../render';
 import { lookup, readCommon } from './common';
@@ -80,6 +81,13 @@ function commonItems(settings: CommonSettings, _model: string, year: number): Se
  * same files: `<mac>.cfg` (per-phone master file, falling back to `000000000000.cfg`), which only
  * lists `<mac>-phone.cfg`, where the settings are.
  */
+/**
+ * "TLS is not supported on SoundPoint IP 300 and 500 phones" (SoundPoint IP SIP 2.2 administrator's
+ * guide, https://azmanual.top/manuals/189944/polycom-soundpoint-sip-220.html?page=120): the 301 and
+ * 501 papgate knows are those phones' later builds, read alike.
+ */
+const NO_TLS = new Set(['SPIP301', 'SPIP501']);
+
 export const poly: VendorModule = {
   family: 'poly',
   vendors: ['poly', 'spectralink'],
@@ -101,6 +109,16 @@ export const poly: VendorModule = {
   // The references write only the lines in use (FusionPBX polycom/6.x, Wazo wazo_polycom base.tpl):
   // no count, so every line papgate can have written.
   accountSlots: () => MAX_ACCOUNTS,
+  // Spectralink's handsets: no reference names their TLS and SRTP items (docs/phones.md).
+  sipTls: (device) =>
+    device.vendor === 'poly' && !NO_TLS.has(knownModel('poly', device.model) ?? device.model),
+  // SRTP is the phone's, not the line's (sec.srtp.*): written back for every line at once.
+  sipTlsUndo: () => [
+    { name: 'reg.1.server.1.transport', value: 'UDPOnly' },
+    { name: 'sec.srtp.enable', value: '0' },
+    { name: 'sec.srtp.offer', value: '0' },
+    { name: 'sec.srtp.require', value: '0' },
+  ],
   overrides: (device) => (device.vendor === 'spectralink' ? ['spectralink'] : []),
   commonItems,
 };

@@ -92,6 +92,12 @@ export const snom: VendorModule = {
   parseUserAgent: (ua) => modelAndMac(UA, ua),
   // FusionPBX snom/720/{$mac}.xml:520-591 writes twelve identities, those it has no account for cleared.
   accountSlots: () => 12,
+  sipTls: () => true,
+  // The full file writes user_outbound empty (no proxy, no transport) and user_host without it.
+  sipTlsUndo: () => [
+    { name: 'user_srtp[1]', value: 'off' },
+    { name: 'user_savp[1]', value: 'off' },
+  ],
   overrides: () => [],
   commonItems,
 };

@@ -62,6 +62,19 @@ export interface VendorModule {
    * where the templates write them. null: the family takes none (Patton's CLI script).
    */
   readonly settings: SettingsFormat | null;
+  /**
+   * Whether this device's minimal configuration asks for account 1 over TLS, SRTP mandatory and the
+   * server's certificate checked, when SIP_TLS_REGISTRAR is set: only where the references cite
+   * every item (docs/phones.md, "SIP over TLS and SRTP"). Absent: never, the family stays on UDP.
+   */
+  sipTls?(device: { readonly vendor: Vendor; readonly model: string }): boolean;
+  /**
+   * The transport and SRTP items of account 1 that a TLS minimal file changed, at the phone's
+   * factory values: the full file writes them unless a settings layer or (gate mode) the upstream
+   * sets the item, so the customer's own choice stays theirs and silence does not leave papgate's
+   * TLS to papgate's port on the customer's server.
+   */
+  sipTlsUndo?(model: string): readonly SettingItem[];
   /** Override folder names, most specific first, for a device of this family. */
   overrides(device: { readonly vendor: Vendor; readonly model: string }): readonly string[];
   /**

@@ -124,6 +124,15 @@ export const yealink: VendorModule = {
   accountSlots: sipAccounts,
   handsets: (model) =>
     YEALINK_DECT.test(model) ? Math.max(HANDSETS[modelKey(model)] ?? 0, sipAccounts(model)) : 0,
+  // Every family of theirs: V8x desk phones and DECT systems by transport_type, V7x firmware and the
+  // older DECT bases by account.1.transport, SRTP by srtp_encryption (config/templates/README.md).
+  sipTls: () => true,
+  sipTlsUndo: (model) => [
+    { name: 'account.1.sip_server.1.transport_type', value: '0' },
+    { name: 'account.1.transport', value: '0' },
+    { name: 'account.1.srtp_encryption', value: '0' },
+    ...(DECT_SYSTEM.test(model) ? [{ name: 'template.1.sip_server.1.transport_type', value: '0' }] : []),
+  ],
   overrides(device) {
     if (DECT_SYSTEM.test(device.model)) return ['dect-system', 'dect'];
     return YEALINK_DECT.test(device.model) ? ['dect'] : [];
