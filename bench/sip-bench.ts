@@ -347,11 +347,19 @@ export async function emergencyRoute(tmp: string): Promise<{ port: number; stop:
 
 /** drachtio-server's process (bench/calls.sh runs it through test/e2e/servers.sh), when known. */
 export function drachtioPid(): number[] {
-  try {
-    return [Number(fs.readFileSync(path.join(env.E2E_SERVERS_RUN ?? '', 'drachtio.pid'), 'utf8').trim())];
-  } catch {
-    return [];
-  }
+  return serverPids().drachtio;
+}
+
+/** The processes of drachtio-server and FreeSWITCH that test/e2e/servers.sh started, when known. */
+export function serverPids(): { drachtio: number[]; freeswitch: number[] } {
+  const pid = (name: string) => {
+    try {
+      return [Number(fs.readFileSync(path.join(env.E2E_SERVERS_RUN ?? '', `${name}.pid`), 'utf8').trim())];
+    } catch {
+      return [];
+    }
+  };
+  return { drachtio: pid('drachtio'), freeswitch: pid('freeswitch') };
 }
 
 /** The first two fields of an injection line (see calls-scenarios.ts). */

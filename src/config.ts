@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import ipaddr from 'ipaddr.js';
 import path from 'node:path';
 import type { AuthPolicy } from './domain/auth';
 import type { GatedFamily } from './domain/gate';
@@ -210,10 +211,25 @@ export function configWarnings(cfg: Config): string[] {
   const out: string[] = [];
   if (cfg.sip.enabled && cfg.sip.requireTls)
     out.push(
-      'SIP_REQUIRE_TLS is set: the phones whose minimal configuration cannot ask for TLS and SRTP ' +
-        '(Cisco/Linksys ATAs, Gigaset bases, Panasonic, Patton, Spectralink, Poly SoundPoint IP 300/500; ' +
+      'SIP_REQUIRE_TLS is set: the phones whose minimal configuration does not ask for TLS and SRTP ' +
+        '(Cisco/Linksys, Gigaset bases, Panasonic, Patton, Spectralink, Poly SoundPoint IP 300/500, ' +
+        'Grandstream GXP2000 and GXV; ' +
         'docs/phones.md, "SIP over TLS and SRTP") are refused (403) and cannot be authenticated; ' +
         'their emergency calls are not refused for their transport',
+    );
+  const tlsHost = cfg.sip.tls === null ? null : cfg.sip.tls.registrar.replace(/^\[|\]?(?::\d+)?$/g, '');
+  if (cfg.sip.enabled && tlsHost !== null && ipaddr.isValid(tlsHost))
+    out.push(
+      `SIP_TLS_REGISTRAR names an address (${tlsHost}): the phones check the server's name (Yealink ` +
+        'cn_validation, Poly strictCertCommonNameValidation, Grandstream P2311 by RFC 5922, which has no ' +
+        'address form) and refuse its certificate; give the host name the certificate names',
+    );
+  if (cfg.sip.enabled && cfg.sip.tls !== null)
+    out.push(
+      'SIP_TLS_REGISTRAR is set: the phones given TLS demand SRTP on every call, emergency calls ' +
+        'included, whose offer papgate passes on unchanged: EMERGENCY_ROUTE and the routes of ' +
+        'EMERGENCY_SITE_ROUTES must answer SDES SRTP (RTP/SAVP with a=crypto), or an SBC before them ' +
+        'must end it (docs/calls.md, "SIP over TLS")',
     );
   if (cfg.sip.enabled && cfg.sip.tls?.ca)
     out.push(

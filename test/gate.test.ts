@@ -7,6 +7,7 @@ import { keys } from '../src/store/keys';
 import { Metrics } from '../src/lib/metrics';
 import { createProvisioningServer } from '../src/provisioning/server';
 import { FORMATS, FormatError } from '../src/provisioning/merge';
+import { Gate } from '../src/provisioning/upstream';
 import { ACCOUNT, credentialIn, ProvisioningFixture, request } from './support/http';
 import { silentLog } from './support/redis';
 import { LoopbackUpstream, OTHER_UPSTREAM_FILES, UPSTREAM_FILES } from './support/upstream';
@@ -341,6 +342,27 @@ ${items}
         UPSTREAM_FILES.gigaset,
         'BS_VOIP_Data.astVoipProviders[0].ucSIP_PREFERRED_TRANSPORT_LAYER',
       ),
+    );
+  });
+
+  it('what papgate writes back gives way by group: an upstream setting one SRTP item of Poly keeps all of its own', () => {
+    const gate = new Gate(null, new Metrics(), silentLog);
+    const transport = [{ name: 'reg.1.server.1.transport', value: 'DNSnaptr' }];
+    const srtp = ['enable', 'offer', 'require'].map((n) => ({ name: `sec.srtp.${n}`, value: '0' }));
+    const other = { name: 'lcl.ml.lang', value: 'English_United_Kingdom' };
+    const settings = { key: 'k', items: [...transport, ...srtp, other], yielding: [transport, srtp] };
+    const body = UPSTREAM_FILES.poly.replace('reg.1.lineKeys="2"', 'reg.1.lineKeys="2" sec.srtp.require="1"');
+    const y = gate.yieldTo({ family: 'poly', body }, settings);
+    // the upstream speaks of both groups (TCPOnly, an SRTP item): nothing of papgate's undo is left
+    assert.deepEqual(y.items, [other]);
+    assert.notEqual(y.key, settings.key, 'another body');
+    // a silent upstream: all written back
+    assert.equal(
+      gate.yieldTo(
+        { family: 'poly', body: UPSTREAM_FILES.poly.replace('reg.1.server.1.transport="TCPOnly"', '') },
+        settings,
+      ).items.length,
+      5,
     );
   });
 
@@ -696,7 +718,7 @@ describe('gate mode: provisioning over a loopback upstream', () => {
       'account.1.srtp_encryption',
     ])
       assert.deepEqual(setting(y.body, item), [`${item} = 0`], item);
-    // FusionPBX's Poly file says TCPOnly for line 1's server: kept, papgate's UDPOnly gone; SRTP,
+    // FusionPBX's Poly file says TCPOnly for line 1's server: kept, papgate's DNSnaptr gone; SRTP,
     // of which it says nothing, written back.
     const p = await get(`/${POLY}-phone.cfg`, '127.0.0.3', {
       'user-agent': 'FileTransport PolycomVVX-VVX_450-UA/6.4.0.1234',

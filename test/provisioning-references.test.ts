@@ -344,7 +344,7 @@ describe('provisioning: vendor files against the production references', () => {
           // Over TLS: the full file also writes back what sipTlsUndo names (as FileSettingsSource
           // hands it); only the certificate checks and the CA stay, the phone's for any server.
           const module = moduleFor(f.vendor);
-          const undo = module.sipTls?.(d) ? (module.sipTlsUndo?.(d.model) ?? []) : [];
+          const undo = module.sipTls?.(d) ? (module.sipTlsUndo?.(d.model) ?? []).flat() : [];
           const tlsBefore = items(family, render(d, f.file, 'minimal', TLS_CONFIG));
           const tlsAfter = items(family, render(d, f.file, 'full', TLS_CONFIG, 'needed', undo));
           const tlsLeft = [...tlsBefore].filter(

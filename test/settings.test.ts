@@ -401,7 +401,8 @@ describe('settings: items per file format', () => {
         /^static\.security\.cn_validation = 1$/m,
       ],
       snom: [
-        /<user_host idx="1" perm="R">auth\.papgate\.test:5061;transport=tls<\/user_host>/,
+        // the transport in user_outbound only, as Wazo, FusionPBX's D785 and NethVoice write it
+        /<user_host idx="1" perm="R">auth\.papgate\.test:5061<\/user_host>/,
         /<user_outbound idx="1" perm="R">auth\.papgate\.test:5061;transport=tls<\/user_outbound>/,
         /<user_srtp idx="1" perm="R">on<\/user_srtp>/,
         /<user_savp idx="1" perm="R">mandatory<\/user_savp>/,
@@ -413,6 +414,8 @@ describe('settings: items per file format', () => {
         /reg\.1\.outboundProxy\.port="5061" reg\.1\.outboundProxy\.transport="TLS"/,
         /sec\.srtp\.enable="1" sec\.srtp\.offer="1" sec\.srtp\.require="1"/,
         /sec\.TLS\.SIP\.strictCertCommonNameValidation="1"/,
+        // emergency calls by routing server 1, whose transport no reference names: SIP_REGISTRAR over UDP
+        /dialplan\.routing\.server\.1\.address="auth\.papgate\.test" dialplan\.routing\.server\.1\.port="5070"/,
       ],
       grandstream: [
         /<P47>auth\.papgate\.test:5061<\/P47>/,

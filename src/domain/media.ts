@@ -113,6 +113,23 @@ export function offerProtection(sdp: string | undefined): MediaProtection {
 
 /** drachtio-fsmrf 4.1's test for an offer needing a DTLS handshake, which createEndpoint refuses. */
 const FSMRF_DTLS_TEST = /m=audio.*SAVP/;
+/** An audio stream asking for SRTP of some kind, as sofia-sip reads it (without regard to case). */
+const ASKS_SRTP = /^m=audio\b[^\r\n]*savp/im;
+
+/**
+ * Whether FreeSWITCH's `answer` to an SDES `offer` keys the stream with a line the offer made
+ * strong: FreeSWITCH answers the first offered line it can use, and its answer does not repeat
+ * the offer's session parameters (an `UNENCRYPTED_SRTP` on that line would pass unseen).
+ */
+export function answerKeysStrong(offer: string, answer: string): boolean {
+  const line = /^a=crypto:(\S+)\s+(\S+)/im.exec(answer);
+  if (line === null) return false;
+  const [, tag, suite] = line as unknown as [string, string, string];
+  return offer.split(/\r\n|\r|\n/).some((l) => {
+    const m = /^a=crypto:(\S+)\s+(\S+)/i.exec(l);
+    return m !== null && m[1] === tag && m[2]!.toUpperCase() === suite.toUpperCase() && strongCrypto(l);
+  });
+}
 
 /**
  * The offer as FreeSWITCH is handed it through drachtio-fsmrf, or null when the media path cannot
@@ -120,11 +137,15 @@ const FSMRF_DTLS_TEST = /m=audio.*SAVP/;
  * refuses any offer whose audio line matches /m=audio.*SAVP/ (its test for a DTLS offer, which
  * SDES offers match too); sofia-sip reads the transport protocol without regard to case
  * (sdp_media_transport), so an SDES offer's `RTP/SAVP` is written `rtp/savp`, and FreeSWITCH
- * answers it with `RTP/SAVP` and its keys. Any other offer naming SAVP (SAVPF, a weak or unknown
- * suite, a tab in the audio line) is one papgate would otherwise see answered in clear or refused
- * by fsmrf.
+ * answers it with `RTP/SAVP` and its keys. Any other offer whose audio asks for SRTP in any
+ * spelling (SAVPF, a weak or unknown suite, a tab in the audio line, `m=Audio`) is one papgate would
+ * otherwise see answered in clear or refused by fsmrf; a body without an audio stream is no offer
+ * FreeSWITCH can answer either (a late offer has no body at all).
  */
 export function offerForMediaServer(sdp: string, protection = offerProtection(sdp)): string | null {
-  const handed = protection === 'sdes' ? sdp.replace(/^(m=audio \S+ )RTP\/SAVP /im, '$1rtp/savp ') : sdp;
-  return FSMRF_DTLS_TEST.test(handed) ? null : handed;
+  if (protection === 'sdes') {
+    const handed = sdp.replace(/^(m=audio \S+ )RTP\/SAVP /im, '$1rtp/savp ');
+    return FSMRF_DTLS_TEST.test(handed) ? null : handed;
+  }
+  return protection === 'none' || ASKS_SRTP.test(sdp) || FSMRF_DTLS_TEST.test(sdp) ? null : sdp;
 }

@@ -14,8 +14,11 @@ import type { VendorModule } from './vendors';
 export interface FileSettings {
   readonly key: string;
   readonly items: readonly SettingItem[];
-  /** Those of `items` that give way to an upstream's item of the same name (VendorModule.sipTlsUndo). */
-  readonly yielding?: readonly SettingItem[];
+  /**
+   * Groups of `items` that give way to an upstream that sets any item of the group
+   * (VendorModule.sipTlsUndo).
+   */
+  readonly yielding?: readonly (readonly SettingItem[])[];
 }
 
 /**

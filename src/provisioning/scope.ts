@@ -212,9 +212,8 @@ export function deviceScope(
   const minimal = what.kind === 'minimal';
   // Account 1 over TLS (SIP_TLS_REGISTRAR) where the phone's items are cited, else over UDP.
   const tls = minimal && config.sip.tls !== null && (module.sipTls?.(device) ?? false);
-  const registrar = tls
-    ? splitHostPort(config.sip.tls!.registrar, 5061)
-    : splitHostPort(config.sip.registrar);
+  const udp = splitHostPort(config.sip.registrar);
+  const registrar = tls ? splitHostPort(config.sip.tls!.registrar, 5061) : udp;
   const registrarText = tls
     ? `${registrar.host.includes(':') ? `[${registrar.host}]` : registrar.host}:${registrar.port}`
     : config.sip.registrar;
@@ -279,6 +278,10 @@ export function deviceScope(
     // Poly prov.polling.period: "Only an integer >= 3600 is valid" (FusionPBX app_config.php).
     intervalSecondsAtLeastHour: Math.max(3600, interval),
     registrar: registrarText,
+    // SIP_REGISTRAR, also where TLS is asked for: a route whose transport no item names (Poly's
+    // emergency routing server) stays on UDP, which emergency calls always take.
+    udpRegistrarHost: udp.host,
+    udpRegistrarPort: udp.port,
     registrarHost: registrar.host,
     registrarPort: registrar.port,
     registrarPortHex: hex(registrar.port),

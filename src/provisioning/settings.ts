@@ -51,7 +51,7 @@ export class FileSettingsSource {
       const l = await this.settings.forDevice(device.tenant, family, device.site, device.mac);
       const common = effectiveCommon(tenant.common, l.siteCommon);
       return mergeItems([
-        undo,
+        undo.flat(),
         module.commonItems(common, device.model, year),
         this.config.settingsDefault[family] ?? [],
         l.tenant,
@@ -85,8 +85,8 @@ export class FileSettingsSource {
     module: VendorModule,
     device: RenderedDevice,
     tenant: TenantSettings,
-    /** Items of the first layer that give way to an upstream's (FileSettings.yielding). */
-    undo: readonly SettingItem[],
+    /** Groups of items of the first layer that give way to a layer's or an upstream's (FileSettings.yielding). */
+    undo: readonly (readonly SettingItem[])[],
     read: (year: number) => Promise<readonly SettingItem[]>,
   ): Promise<FileSettings> | FileSettings {
     const c = tenant.common;
@@ -98,6 +98,7 @@ export class FileSettingsSource {
       year,
       device.tenant,
       tenant.version,
+      device.vendor,
       c.timeZone ?? '',
       c.ntpServer ?? '',
       c.phoneLanguage ?? '',
@@ -108,9 +109,13 @@ export class FileSettingsSource {
     ].join('\0');
     const kept = this.kept.get(key);
     if (kept !== undefined) return kept;
-    return read(year).then((items) => {
-      // A layer's item replaces an undo item as another object: those left are still papgate's.
-      const made = { key, items, yielding: undo.filter((u) => items.includes(u)) };
+    return read(year).then((merged) => {
+      // A layer's item replaces an undo item as another object: a group all of whose items are
+      // left is papgate's; of a group a layer touched, the rest goes too.
+      const kept = undo.filter((group) => group.every((u) => merged.includes(u)));
+      const dropped = new Set(undo.filter((g) => !kept.includes(g)).flat());
+      const items = merged.filter((i) => !dropped.has(i));
+      const made = { key, items, yielding: kept };
       this.kept.set(key, made);
       return made;
     });

@@ -114,11 +114,14 @@ export class Gate {
    */
   yieldTo(upstream: UpstreamFile, settings: FileSettings): FileSettings {
     const format = FORMATS[upstream.family];
-    const given = (settings.yielding ?? []).filter((i) => format.has(upstream.body, i.name));
+    const given = (settings.yielding ?? []).filter((group) =>
+      group.some((i) => format.has(upstream.body, i.name)),
+    );
     if (given.length === 0) return settings;
+    const gone = new Set(given.flat());
     return {
-      key: `${settings.key}\0upstream sets ${given.map((i) => i.name).join(' ')}`,
-      items: settings.items.filter((i) => !given.includes(i)),
+      key: `${settings.key}\0upstream sets ${[...gone].map((i) => i.name).join(' ')}`,
+      items: settings.items.filter((i) => !gone.has(i)),
     };
   }
 

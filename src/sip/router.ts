@@ -8,6 +8,7 @@ import type { Language } from '../domain/device';
 import {
   mediaFromCaller,
   mediaSource,
+  answerKeysStrong,
   offerForMediaServer,
   offerProtection,
   sdpAudioAddress,
@@ -263,6 +264,7 @@ async function startIvr(call: IvrCall): Promise<void> {
 
 /** A media endpoint FreeSWITCH would not make for this offer (its 488). */
 const REFUSED = Symbol('refused');
+const OFFER_REFUSED = new Set([400, 415, 488, 606]);
 
 async function runIvr({ req, res, mode, id, source, deps, log }: IvrCall): Promise<void> {
   let language: Language = deps.config.defaultLanguage;
@@ -298,7 +300,10 @@ async function runIvr({ req, res, mode, id, source, deps, log }: IvrCall): Promi
       if (cancelled) throw new Error('caller cancelled');
       // FreeSWITCH answers some SRTP offers in clear (an unknown suite, a second plain stream):
       // the answer is what the digits travel in, so it is checked, not the offer alone.
-      if (protection === 'sdes' && offerProtection(endpoint.local.sdp) !== 'sdes') {
+      if (
+        protection === 'sdes' &&
+        (offerProtection(endpoint.local.sdp) !== 'sdes' || !answerKeysStrong(req.body, endpoint.local.sdp))
+      ) {
         line({}, 'ivr: media server answered an SRTP offer in clear (488)');
         res.send(488, 'Not Acceptable Here');
         throw new Error('SRTP offer answered in clear');
@@ -375,9 +380,9 @@ async function openMedia(
                   },
                 })
                 .catch((err: Error): typeof REFUSED => {
-                  // FreeSWITCH's 488 refuses the phone's offer (no codec or suite in common): the
-                  // server is well, and another would answer the same.
-                  if ((err as { status?: unknown }).status === 488) return REFUSED;
+                  // FreeSWITCH's 400, 415 or 488 refuses the phone's offer (malformed, no codec or
+                  // suite in common): the server is well, and another would answer the same.
+                  if (OFFER_REFUSED.has((err as { status?: unknown }).status as number)) return REFUSED;
                   log.warn({ err: err.message, server }, 'ivr: media server refused the endpoint');
                   throw err;
                 }),

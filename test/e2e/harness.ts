@@ -15,6 +15,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -653,14 +654,25 @@ export class Harness {
    * A sipp UAS standing for an emergency route on `port` (uas_route.tmpl.xml): answers, waits for
    * the BYE, and fails unless the INVITE passes `checks`. Resolves once sipp ended.
    */
-  async emergencyRoute(port: number, mac: string, checks: readonly SippCheck[]): Promise<SippResult> {
+  async emergencyRoute(
+    port: number,
+    mac: string,
+    checks: readonly SippCheck[],
+    /** `sdes`: the route answers SRTP keyed in its SDP, as one must for phones given TLS. */
+    media: 'rtp' | 'sdes' = 'rtp',
+  ): Promise<SippResult> {
     const { actions, variables } = sippChecks(checks);
-    const xml = fs
+    let xml = fs
       .readFileSync(this.scenario('uas_route.tmpl.xml'), 'utf8')
       .split('__CHECKS__')
       .join(actions)
       .split('__VARIABLES__')
       .join(variables);
+    if (media === 'sdes')
+      xml = xml.replace(
+        'm=audio [media_port] RTP/AVP 0',
+        `m=audio [media_port] RTP/SAVP 0\n      a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${randomBytes(30).toString('base64')}`,
+      );
     const file = path.join(this.tmp, `uas-route-${port}-${Date.now()}.xml`);
     fs.writeFileSync(file, xml);
     return this.sipp(file, { port, mac, uas: true, timeoutS: 40 });

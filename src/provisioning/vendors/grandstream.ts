@@ -1,4 +1,5 @@
 import type { CommonSettings, SettingItem } from '../../domain/settings';
+import { knownModel } from '../../domain/models';
 import { SETTINGS_FORMATS } from '../../domain/setting-formats';
 import { xmlEscape } from '../render';
 import { lookup, readCommon } from './common';
@@ -58,6 +59,9 @@ function commonItems(settings: CommonSettings, _model: string, year: number): Se
   ];
 }
 
+/** Models whose references give no TLS value of P130 (see sipTls). */
+const NO_TLS = /^(?:GXP2000|GXV\d+)$/;
+
 export const grandstream: VendorModule = {
   family: 'grandstream',
   vendors: ['grandstream'],
@@ -71,13 +75,15 @@ export const grandstream: VendorModule = {
   // Six accounts, the most a Grandstream phone takes (GXP2160, GXP2170, GRP2616); a model with fewer
   // ignores the P-values of accounts it lacks. Every slot is written or cleared (docs/settings.md).
   accountSlots: () => 6,
-  // P130, P183, P2311, P2367 mean the same in FusionPBX's GXP21xx, GRP26xx, GXP17xx and HT80x files.
-  sipTls: () => true,
+  // P130 2 = TLS and P183 2 = SRTP forced in FusionPBX's GXP110x to GXP3240, GRP26xx and HT80x
+  // files; not the GXP2000 ("1 - UDP, 2 - TCP", F gxp20xx/{$mac}.xml:406) nor the Android GXV
+  // (F gxv3370 writes their transport as an item of another format).
+  sipTls: (device) => !NO_TLS.test(knownModel('grandstream', device.model) ?? device.model),
   sipTlsUndo: () => [
-    { name: 'P130', value: '0' },
-    { name: 'P183', value: '0' },
+    [{ name: 'P130', value: '0' }],
+    [{ name: 'P183', value: '0' }],
     // "SIP URI Scheme when using TLS ... Default is 1" (sips): the minimal file writes 0.
-    { name: 'P2329', value: '1' },
+    [{ name: 'P2329', value: '1' }],
   ],
   overrides: () => [],
   commonItems,

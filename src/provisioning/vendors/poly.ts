@@ -86,7 +86,7 @@ function commonItems(settings: CommonSettings, _model: string, year: number): Se
  * guide, https://azmanual.top/manuals/189944/polycom-soundpoint-sip-220.html?page=120): the 301 and
  * 501 papgate knows are those phones' later builds, read alike.
  */
-const NO_TLS = new Set(['SPIP301', 'SPIP501']);
+const NO_TLS = new Set(['SPIP300', 'SPIP301', 'SPIP500', 'SPIP501']);
 
 export const poly: VendorModule = {
   family: 'poly',
@@ -114,10 +114,14 @@ export const poly: VendorModule = {
     device.vendor === 'poly' && !NO_TLS.has(knownModel('poly', device.model) ?? device.model),
   // SRTP is the phone's, not the line's (sec.srtp.*): written back for every line at once.
   sipTlsUndo: () => [
-    { name: 'reg.1.server.1.transport', value: 'UDPOnly' },
-    { name: 'sec.srtp.enable', value: '0' },
-    { name: 'sec.srtp.offer', value: '0' },
-    { name: 'sec.srtp.require', value: '0' },
+    // "DNSnaptr" is the factory value (UCS administrator's guides, reg.x.server.y.transport), read
+    // as UDP where the port is given, as papgate's accounts give it.
+    [{ name: 'reg.1.server.1.transport', value: 'DNSnaptr' }],
+    [
+      { name: 'sec.srtp.enable', value: '0' },
+      { name: 'sec.srtp.offer', value: '0' },
+      { name: 'sec.srtp.require', value: '0' },
+    ],
   ],
   overrides: (device) => (device.vendor === 'spectralink' ? ['spectralink'] : []),
   commonItems,

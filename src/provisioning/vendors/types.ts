@@ -70,11 +70,12 @@ export interface VendorModule {
   sipTls?(device: { readonly vendor: Vendor; readonly model: string }): boolean;
   /**
    * The transport and SRTP items of account 1 that a TLS minimal file changed, at the phone's
-   * factory values: the full file writes them unless a settings layer or (gate mode) the upstream
-   * sets the item, so the customer's own choice stays theirs and silence does not leave papgate's
-   * TLS to papgate's port on the customer's server.
+   * factory values, in groups that go together: the full file writes a group unless a settings
+   * layer or (gate mode) the upstream sets one of its items, so the customer's own choice stays
+   * theirs (and is not half undone) and silence does not leave papgate's TLS to papgate's port on
+   * the customer's server.
    */
-  sipTlsUndo?(model: string): readonly SettingItem[];
+  sipTlsUndo?(model: string): readonly (readonly SettingItem[])[];
   /** Override folder names, most specific first, for a device of this family. */
   overrides(device: { readonly vendor: Vendor; readonly model: string }): readonly string[];
   /**

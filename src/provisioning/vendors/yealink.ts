@@ -127,11 +127,14 @@ export const yealink: VendorModule = {
   // Every family of theirs: V8x desk phones and DECT systems by transport_type, V7x firmware and the
   // older DECT bases by account.1.transport, SRTP by srtp_encryption (config/templates/README.md).
   sipTls: () => true,
+  // The two generations' names of one choice go together: a layer that sets one sets the transport.
   sipTlsUndo: (model) => [
-    { name: 'account.1.sip_server.1.transport_type', value: '0' },
-    { name: 'account.1.transport', value: '0' },
-    { name: 'account.1.srtp_encryption', value: '0' },
-    ...(DECT_SYSTEM.test(model) ? [{ name: 'template.1.sip_server.1.transport_type', value: '0' }] : []),
+    [
+      { name: 'account.1.sip_server.1.transport_type', value: '0' },
+      { name: 'account.1.transport', value: '0' },
+      ...(DECT_SYSTEM.test(model) ? [{ name: 'template.1.sip_server.1.transport_type', value: '0' }] : []),
+    ],
+    [{ name: 'account.1.srtp_encryption', value: '0' }],
   ],
   overrides(device) {
     if (DECT_SYSTEM.test(device.model)) return ['dect-system', 'dect'];
