@@ -17,7 +17,7 @@
  *   BENCH_IVR_DIGIT_GAP_MS   time between the PAP's digits, so that all calls overlap (2600)
  *   BENCH_IVR_LIMIT          papgate's IVR_MAX_CALLS in the overload step (100; offered twice that)
  *   BENCH_ONLY               register | ivr | overload | tls (default: all)
- *   BENCH_TLS_REGISTER_RATE  REGISTER/s of the TLS and UDP rows of one node client (500)
+ *   BENCH_TLS_REGISTER_RATES REGISTER/s of the TLS and UDP rows of one node client (500,1000)
  *   BENCH_TLS_CALLS          concurrent IVR calls of those rows (200)
  *   BENCH_TLS_CONNECTIONS    connections the client's phones share (20)
  *   BENCH_LOG_LEVEL          papgate's LOG_LEVEL: info (default) or debug
@@ -63,7 +63,7 @@ const IVR_RATE = num('BENCH_IVR_RATE', 50);
 const DIGIT_GAP_MS = num('BENCH_IVR_DIGIT_GAP_MS', 2600);
 const IVR_LIMIT = num('BENCH_IVR_LIMIT', 100);
 const ONLY = env.BENCH_ONLY ?? '';
-const TLS_REGISTER_RATE = num('BENCH_TLS_REGISTER_RATE', 500);
+const TLS_REGISTER_RATES = nums('BENCH_TLS_REGISTER_RATES', '500,1000');
 const TLS_CALLS = num('BENCH_TLS_CALLS', 200);
 const TLS_CONNECTIONS = num('BENCH_TLS_CONNECTIONS', 20);
 
@@ -252,75 +252,83 @@ async function main(): Promise<void> {
         `\nTLS + SRTP beside UDP + RTP, one node client for both (${TLS_CONNECTIONS} connections); CPU of papgate + its Redis, drachtio-server, FreeSWITCH`,
       );
       console.log(
-        `REGISTER at ${TLS_REGISTER_RATE}/s for ${REGISTER_SECONDS} s:` +
-          '\nrow  200  failed  p50 ms  p99 ms  CPU ms per REGISTER: papgate+redis  drachtio',
+        `REGISTER, ${REGISTER_SECONDS} s per rate:` +
+          '\noffered/s row    200  failed  p50 ms  p99 ms  CPU ms per REGISTER: papgate+redis  drachtio',
       );
       const regDevices = await devices(2000);
-      const reg: Partial<Record<Transport, { papgate: number; drachtio: number }>> = {};
-      for (const t of ['udp', 'tls'] as const) {
-        const app = await apps.papgate();
-        const conns = await connections(t);
-        try {
-          let k = 0;
-          const one = async () => {
-            const d = regDevices[k++ % regDevices.length]!;
-            const c = conns[k % conns.length]!;
-            const started = performance.now();
-            const ok = await register(c, d.mac, d.password);
-            return ok ? performance.now() - started : null;
-          };
-          await Promise.all(Array.from({ length: 300 }, one)); // JIT, connections warm
-          const before = [cpu(app.pids), cpu(servers.drachtio)];
-          const total = TLS_REGISTER_RATE * REGISTER_SECONDS;
-          const runs: Promise<number | null>[] = [];
-          const start = performance.now();
-          while (runs.length < total) {
-            const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * TLS_REGISTER_RATE));
-            while (runs.length < due) runs.push(one());
-            await sleep(5);
+      for (const rate of TLS_REGISTER_RATES) {
+        const reg: Partial<Record<Transport, { papgate: number; drachtio: number }>> = {};
+        for (const t of ['udp', 'tls'] as const) {
+          const app = await apps.papgate();
+          const conns = await connections(t);
+          try {
+            let k = 0;
+            const one = async () => {
+              const d = regDevices[k++ % regDevices.length]!;
+              const c = conns[k % conns.length]!;
+              const started = performance.now();
+              const ok = await register(c, d.mac, d.password);
+              return ok ? performance.now() - started : null;
+            };
+            await Promise.all(Array.from({ length: 300 }, one)); // JIT, connections warm
+            const before = [cpu(app.pids), cpu(servers.drachtio)];
+            const total = rate * REGISTER_SECONDS;
+            const runs: Promise<number | null>[] = [];
+            const start = performance.now();
+            while (runs.length < total) {
+              const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+              while (runs.length < due) runs.push(one());
+              await sleep(5);
+            }
+            const times = await Promise.all(runs);
+            const ok = times.filter((x): x is number => x !== null).sort((a, b) => a - b);
+            const per = {
+              papgate: used(app.pids, before[0]!) / ok.length,
+              drachtio: used(servers.drachtio, before[1]!) / ok.length,
+            };
+            reg[t] = per;
+            console.log(
+              `${String(rate).padStart(9)} ${t.padEnd(4)} ${String(ok.length).padStart(6)} ${String(total - ok.length).padStart(7)} ${fmt(percentile(ok, 50), 1).padStart(7)} ${fmt(percentile(ok, 99), 1).padStart(7)} ${fmt(per.papgate, 3).padStart(33)} ${fmt(per.drachtio, 3).padStart(9)}`,
+            );
+          } finally {
+            for (const c of conns) c.stop();
+            await app.stop();
           }
-          const times = await Promise.all(runs);
-          const ok = times.filter((x): x is number => x !== null).sort((a, b) => a - b);
-          const per = {
-            papgate: used(app.pids, before[0]!) / ok.length,
-            drachtio: used(servers.drachtio, before[1]!) / ok.length,
-          };
-          reg[t] = per;
-          console.log(
-            `${t.padEnd(4)} ${String(ok.length).padStart(4)} ${String(total - ok.length).padStart(7)} ${fmt(percentile(ok, 50), 1).padStart(7)} ${fmt(percentile(ok, 99), 1).padStart(7)} ${fmt(per.papgate, 3).padStart(33)} ${fmt(per.drachtio, 3).padStart(9)}`,
-          );
-        } finally {
-          for (const c of conns) c.stop();
-          await app.stop();
+          await sleep(2000);
         }
-        await sleep(2000);
+        console.log(
+          `${String(rate).padStart(9)} TLS/UDP: papgate+redis ${ratio(reg.tls?.papgate ?? null, reg.udp?.papgate ?? null)}, drachtio-server ${ratio(reg.tls?.drachtio ?? null, reg.udp?.drachtio ?? null)}`,
+        );
       }
-      console.log(
-        `TLS/UDP: papgate+redis ${ratio(reg.tls?.papgate ?? null, reg.udp?.papgate ?? null)}, drachtio-server ${ratio(reg.tls?.drachtio ?? null, reg.udp?.drachtio ?? null)}`,
-      );
       console.log(
         `\nIVR: ${TLS_CALLS} calls at ${IVR_RATE}/s, the PAP as RFC 2833 (digits ${DIGIT_GAP_MS} ms apart) and #; SRTP over TLS, RTP over UDP:` +
           '\nrow  BYE  successful  answer p50 ms  p99 ms  CPU s: papgate+redis  drachtio  FreeSWITCH',
       );
       const ivr: Partial<Record<Transport, number[]>> = {};
+      const batch = async (t: Transport, conns: SipConnection[], list: Device[]) => {
+        const calls: Promise<{ outcome: string; answerMs: number | null }>[] = [];
+        for (const [i, d] of list.entries()) {
+          calls.push(
+            ivrCall(conns[i % conns.length]!, d.mac, d.password, d.pap, {
+              srtp: t === 'tls',
+              gapMs: DIGIT_GAP_MS,
+              byeWithinMs: 30_000 + 8 * DIGIT_GAP_MS,
+            }),
+          );
+          await sleep(1000 / IVR_RATE);
+        }
+        return Promise.all(calls);
+      };
       for (const t of ['udp', 'tls'] as const) {
+        const warm = await devices(20);
         const list = await devices(TLS_CALLS);
         const app = await apps.papgate();
         const conns = await connections(t);
         try {
+          // papgate's JIT, FreeSWITCH's first sessions and prompt files: not what the row compares
+          await batch(t, conns, warm);
           const before = [cpu(app.pids), cpu(servers.drachtio), cpu(servers.freeswitch)];
-          const calls: Promise<{ outcome: string; answerMs: number | null }>[] = [];
-          for (const [i, d] of list.entries()) {
-            calls.push(
-              ivrCall(conns[i % conns.length]!, d.mac, d.password, d.pap, {
-                srtp: t === 'tls',
-                gapMs: DIGIT_GAP_MS,
-                byeWithinMs: 30_000 + 8 * DIGIT_GAP_MS,
-              }),
-            );
-            await sleep(1000 / IVR_RATE);
-          }
-          const results = await Promise.all(calls);
+          const results = await batch(t, conns, list);
           const spent = [
             used(app.pids, before[0]!),
             used(servers.drachtio, before[1]!),
