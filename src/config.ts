@@ -224,13 +224,6 @@ export function configWarnings(cfg: Config): string[] {
         'cn_validation, Poly strictCertCommonNameValidation, Grandstream P2311 by RFC 5922, which has no ' +
         'address form) and refuse its certificate; give the host name the certificate names',
     );
-  if (cfg.sip.enabled && cfg.sip.tls !== null)
-    out.push(
-      'SIP_TLS_REGISTRAR is set: the phones given TLS demand SRTP on every call, emergency calls ' +
-        'included, whose offer papgate passes on unchanged: EMERGENCY_ROUTE and the routes of ' +
-        'EMERGENCY_SITE_ROUTES must answer SDES SRTP (RTP/SAVP with a=crypto), or an SBC before them ' +
-        'must end it (docs/calls.md, "SIP over TLS")',
-    );
   if (cfg.sip.enabled && cfg.sip.tls?.ca)
     out.push(
       'SIP_TLS_CA_FILE is set: only Yealink phones are given that CA (the other families have no item ' +
@@ -326,6 +319,25 @@ function settingsDefault(file: string | null): LayerItems {
       `${file}: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
+}
+
+/**
+ * SIP_TLS_REGISTRAR and its CA; `emergencySrtp`: the operator's word that the emergency routes
+ * answer SDES (SIP_TLS_EMERGENCY_SRTP), or no SIP side in this process.
+ */
+function sipTls(
+  registrar: string | null,
+  emergencySrtp: boolean,
+  caFile: string | null,
+): Config['sip']['tls'] {
+  if (registrar === null) return null;
+  if (!emergencySrtp)
+    throw new ConfigError(
+      'SIP_TLS_EMERGENCY_SRTP',
+      'must be 1 with SIP_TLS_REGISTRAR, once the emergency routes answer SDES SRTP (or an SBC before them ' +
+        'ends it): the phones given TLS demand SRTP on emergency calls too (docs/calls.md, "SIP over TLS")',
+    );
+  return Object.freeze({ registrar, ca: sipCa(caFile) });
 }
 
 /** SIP_TLS_CA_FILE's certificates, each a CA, as one PEM text. */
@@ -446,10 +458,11 @@ function toConfig(v: Values, cwd: string): Config {
       realm: v.SIP_REALM,
       bindToProvisioningIp: v.SIP_BIND_TO_PROVISIONING_IP,
       requireTls: v.SIP_REQUIRE_TLS,
-      tls:
-        v.SIP_TLS_REGISTRAR === null
-          ? null
-          : Object.freeze({ registrar: v.SIP_TLS_REGISTRAR, ca: sipCa(file(v.SIP_TLS_CA_FILE)) }),
+      tls: sipTls(
+        v.SIP_TLS_REGISTRAR,
+        v.SIP_TLS_EMERGENCY_SRTP || v.DRACHTIO_HOST === '',
+        file(v.SIP_TLS_CA_FILE),
+      ),
       emergencyRoute: v.EMERGENCY_ROUTE,
       emergencySiteRoutes: Object.freeze(v.EMERGENCY_SITE_ROUTES),
       emergencyCallerId: v.EMERGENCY_CALLER_ID,

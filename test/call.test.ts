@@ -160,7 +160,11 @@ describe('sip: IVR_MAX_CALLS, its shares per device and source, and draining', (
   }
 
   it('SIP_REQUIRE_TLS: a call over anything but TLS gets 403 before digest and Redis; 112 and a trusted PBX are not refused for their transport', async () => {
-    const requireTls = { SIP_REQUIRE_TLS: '1', SIP_TLS_REGISTRAR: 'auth.papgate.test' };
+    const requireTls = {
+      SIP_REQUIRE_TLS: '1',
+      SIP_TLS_REGISTRAR: 'auth.papgate.test',
+      SIP_TLS_EMERGENCY_SRTP: '1',
+    };
     const ivr = limits({ maxCalls: 100, maxCallsPerSource: 100 });
     for (const protocol of ['udp', 'tcp', 'ws', 'wss', 'TLS', 'sctp', ''])
       for (const dialled of ['*89', '100']) {

@@ -105,22 +105,28 @@ describe('configuration: an error says what to change', () => {
       () => loadConfig({ ...sip, SIP_REQUIRE_TLS: '1' }),
       (e: Error) => e instanceof ConfigError && /^SIP_REQUIRE_TLS: needs SIP_TLS_REGISTRAR/.test(e.message),
     );
-    const tls = { ...sip, SIP_TLS_REGISTRAR: 'sip.example.net' };
+    // the SIP side with TLS only on the operator's word that the emergency routes answer SDES
+    assert.throws(
+      () => loadConfig({ ...sip, SIP_TLS_REGISTRAR: 'sip.example.net' }),
+      /SIP_TLS_EMERGENCY_SRTP: must be 1 with SIP_TLS_REGISTRAR, once the emergency routes answer SDES SRTP/,
+    );
+    const { DRACHTIO_HOST: _, ...provisioningOnly } = sip;
+    assert.equal(
+      loadConfig({ ...provisioningOnly, SIP_TLS_REGISTRAR: 'sip.example.net' }).sip.enabled,
+      false,
+    );
+    const tls = { ...sip, SIP_TLS_REGISTRAR: 'sip.example.net', SIP_TLS_EMERGENCY_SRTP: '1' };
     assert.deepEqual(loadConfig(tls).sip.tls, { registrar: 'sip.example.net', ca: null });
-    const [warning, emergency, ...rest] = configWarnings(loadConfig({ ...tls, SIP_REQUIRE_TLS: '1' }));
+    const [warning, ...rest] = configWarnings(loadConfig({ ...tls, SIP_REQUIRE_TLS: '1' }));
     assert.match(
       warning!,
       /^SIP_REQUIRE_TLS is set: the phones whose minimal configuration does not ask for TLS and SRTP \(Cisco\/Linksys/,
-    );
-    assert.match(
-      emergency!,
-      /^SIP_TLS_REGISTRAR is set: .* EMERGENCY_ROUTE and the routes of EMERGENCY_SITE_ROUTES must answer SDES SRTP/,
     );
     assert.deepEqual(rest, []);
     // an address where the phones check a name
     for (const registrar of ['192.0.2.10', '192.0.2.10:5061', '[2001:db8::10]:5061'])
       assert.match(
-        configWarnings(loadConfig({ ...sip, SIP_TLS_REGISTRAR: registrar }))[0]!,
+        configWarnings(loadConfig({ ...tls, SIP_TLS_REGISTRAR: registrar }))[0]!,
         /^SIP_TLS_REGISTRAR names an address \((192\.0\.2\.10|2001:db8::10)\)/,
         registrar,
       );
@@ -137,7 +143,7 @@ describe('configuration: an error says what to change', () => {
     const withCa = loadConfig({ ...tls, SIP_TLS_CA_FILE: ca.file });
     assert.equal(withCa.sip.tls!.ca, ca.pem.trim() + '\n');
     assert.match(
-      configWarnings(withCa)[1]!,
+      configWarnings(withCa)[0]!,
       /^SIP_TLS_CA_FILE is set: only Yealink phones are given that CA/,
     );
     // a leaf is no CA; a missing file and a file without a certificate say so

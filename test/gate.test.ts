@@ -345,25 +345,29 @@ ${items}
     );
   });
 
-  it('what papgate writes back gives way by group: an upstream setting one SRTP item of Poly keeps all of its own', () => {
+  it('what papgate writes back gives way to an upstream that sets the item, or one of its names on other firmware', () => {
     const gate = new Gate(null, new Metrics(), silentLog);
-    const transport = [{ name: 'reg.1.server.1.transport', value: 'DNSnaptr' }];
-    const srtp = ['enable', 'offer', 'require'].map((n) => ({ name: `sec.srtp.${n}`, value: '0' }));
-    const other = { name: 'lcl.ml.lang', value: 'English_United_Kingdom' };
+    const transport = [
+      { name: 'account.1.sip_server.1.transport_type', value: '0' },
+      { name: 'account.1.transport', value: '0' },
+    ];
+    const srtp = [{ name: 'account.1.srtp_encryption', value: '0' }];
+    const other = { name: 'lang.gui', value: 'English' };
     const settings = { key: 'k', items: [...transport, ...srtp, other], yielding: [transport, srtp] };
-    const body = UPSTREAM_FILES.poly.replace('reg.1.lineKeys="2"', 'reg.1.lineKeys="2" sec.srtp.require="1"');
-    const y = gate.yieldTo({ family: 'poly', body }, settings);
-    // the upstream speaks of both groups (TCPOnly, an SRTP item): nothing of papgate's undo is left
-    assert.deepEqual(y.items, [other]);
+    const upstream = (extra: string) => ({
+      family: 'yealink' as const,
+      body: `${UPSTREAM_FILES.yealink}\n${extra}`,
+    });
+    // the older name alone: the transport is the upstream's, on every firmware
+    const y = gate.yieldTo(upstream('account.1.transport = 2'), settings);
+    assert.deepEqual(y.items, [...srtp, other]);
     assert.notEqual(y.key, settings.key, 'another body');
+    assert.deepEqual(gate.yieldTo(upstream('ACCOUNT.1.SRTP_ENCRYPTION = 2'), settings).items, [
+      ...transport,
+      other,
+    ]);
     // a silent upstream: all written back
-    assert.equal(
-      gate.yieldTo(
-        { family: 'poly', body: UPSTREAM_FILES.poly.replace('reg.1.server.1.transport="TCPOnly"', '') },
-        settings,
-      ).items.length,
-      5,
-    );
+    assert.equal(gate.yieldTo(upstream(''), settings), settings);
   });
 
   it('refuses what it cannot merge: no header, a DTD, broken XML, another version of the format', () => {

@@ -302,10 +302,12 @@ describe('settings layers: what a TLS minimal file changed, in the full file', (
     );
     const chosen = await request(f.port, `/d/${credentialIn(full.body)!}${FILE}`, { from: '127.0.0.3' });
     assert.equal(chosen.status, 200);
-    // the older firmware's name of the same choice is not written back beside it (attacker review)
+    // the older firmware's name of the same choice takes the layer's value, not the factory's
+    // (attacker review: V8x firmware may read it too)
     assert.deepEqual(lines(chosen.body).sort(), [
       'account.1.sip_server.1.transport_type = 2',
       'account.1.srtp_encryption = 1',
+      'account.1.transport = 2',
     ]);
   });
 });

@@ -454,6 +454,24 @@ describe('settings: items per file format', () => {
     );
     assert.match(dect, /^template\.1\.sip_server\.1\.transport_type = 2$/m);
     assert.match(dect, /^template\.1\.sip_server\.1\.port = 5061$/m);
+    // A model declared with EXTRA_MODELS stays on UDP in the families whose models differ: a GXP2020
+    // would read P130 2 as TCP (phone-files review).
+    for (const [vendor, known, model, file] of [
+      ['grandstream', 'GXP2170', 'GXP2020', 'cfg000b82000609.xml'],
+      ['poly', 'VVX 450', 'VVX 999', '0004f2000309-phone.cfg'],
+    ] as const) {
+      const d = { ...device(vendor, known, file), model };
+      assert.equal(render(d, file, 'minimal', [], tlsConfig), render(d, file, 'minimal'), model);
+    }
+    // The GXP2000 ("1 - UDP, 2 - TCP") and the Android GXV stay on UDP.
+    for (const model of ['GXP2000', 'GXV3370']) {
+      const d = device('grandstream', model, 'cfg000b82000608.xml');
+      assert.equal(
+        render(d, 'cfg000b82000608.xml', 'minimal', [], tlsConfig),
+        render(d, 'cfg000b82000608.xml', 'minimal'),
+        model,
+      );
+    }
     // The SoundPoint IP 300/500 take no TLS (their guide): they stay on UDP, as Spectralink does.
     const sp = device('poly', 'SPIP501', '0004f2000303-phone.cfg');
     assert.equal(

@@ -111,10 +111,15 @@ export class FileSettingsSource {
     if (kept !== undefined) return kept;
     return read(year).then((merged) => {
       // A layer's item replaces an undo item as another object: a group all of whose items are
-      // left is papgate's; of a group a layer touched, the rest goes too.
+      // left is papgate's; in a group a layer touched, the others take the layer's value.
       const kept = undo.filter((group) => group.every((u) => merged.includes(u)));
-      const dropped = new Set(undo.filter((g) => !kept.includes(g)).flat());
-      const items = merged.filter((i) => !dropped.has(i));
+      const chosen = new Map<SettingItem, SettingItem>();
+      for (const group of undo.filter((g) => !kept.includes(g))) {
+        const names = new Set(group.map((u) => u.name.toLowerCase()));
+        const set = merged.filter((i) => names.has(i.name.toLowerCase()) && !group.includes(i)).at(-1)!;
+        for (const u of group) chosen.set(u, { name: u.name, value: set.value });
+      }
+      const items = merged.map((i) => chosen.get(i) ?? i);
       const made = { key, items, yielding: kept };
       this.kept.set(key, made);
       return made;

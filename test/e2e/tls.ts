@@ -197,7 +197,13 @@ function assertNothingInClear(
 
 describe('e2e: SIP over TLS with a real phone (baresip)', function () {
   this.timeout(120_000);
-  const h = new Harness({ SIP_REQUIRE_TLS: '1', SIP_TLS_REGISTRAR: TLS_TARGET, SIP_TLS_CA_FILE: CA });
+  // the route of the emergency test answers SDES (h.emergencyRoute's 'sdes')
+  const h = new Harness({
+    SIP_REQUIRE_TLS: '1',
+    SIP_TLS_REGISTRAR: TLS_TARGET,
+    SIP_TLS_CA_FILE: CA,
+    SIP_TLS_EMERGENCY_SRTP: '1',
+  });
   let emergencyPort = 0;
   let prov: FastifyInstance | null = null;
   let provPort = 0;

@@ -78,7 +78,11 @@ export const grandstream: VendorModule = {
   // P130 2 = TLS and P183 2 = SRTP forced in FusionPBX's GXP110x to GXP3240, GRP26xx and HT80x
   // files; not the GXP2000 ("1 - UDP, 2 - TCP", F gxp20xx/{$mac}.xml:406) nor the Android GXV
   // (F gxv3370 writes their transport as an item of another format).
-  sipTls: (device) => !NO_TLS.test(knownModel('grandstream', device.model) ?? device.model),
+  // A model declared with EXTRA_MODELS is none of these: it stays on UDP (a GXP2020 would read 2 as TCP).
+  sipTls: (device) => {
+    const model = knownModel('grandstream', device.model);
+    return model !== null && !NO_TLS.test(model);
+  },
   sipTlsUndo: () => [
     [{ name: 'P130', value: '0' }],
     [{ name: 'P183', value: '0' }],

@@ -109,19 +109,20 @@ export const poly: VendorModule = {
   // The references write only the lines in use (FusionPBX polycom/6.x, Wazo wazo_polycom base.tpl):
   // no count, so every line papgate can have written.
   accountSlots: () => MAX_ACCOUNTS,
-  // Spectralink's handsets: no reference names their TLS and SRTP items (docs/phones.md).
-  sipTls: (device) =>
-    device.vendor === 'poly' && !NO_TLS.has(knownModel('poly', device.model) ?? device.model),
+  // Spectralink's handsets: no reference names their TLS and SRTP items (docs/phones.md); a model
+  // declared with EXTRA_MODELS is none papgate knows to take them either.
+  sipTls: (device) => {
+    const model = device.vendor === 'poly' ? knownModel('poly', device.model) : null;
+    return model !== null && !NO_TLS.has(model);
+  },
   // SRTP is the phone's, not the line's (sec.srtp.*): written back for every line at once.
   sipTlsUndo: () => [
     // "DNSnaptr" is the factory value (UCS administrator's guides, reg.x.server.y.transport), read
     // as UDP where the port is given, as papgate's accounts give it.
     [{ name: 'reg.1.server.1.transport', value: 'DNSnaptr' }],
-    [
-      { name: 'sec.srtp.enable', value: '0' },
-      { name: 'sec.srtp.offer', value: '0' },
-      { name: 'sec.srtp.require', value: '0' },
-    ],
+    [{ name: 'sec.srtp.enable', value: '0' }],
+    [{ name: 'sec.srtp.offer', value: '0' }],
+    [{ name: 'sec.srtp.require', value: '0' }],
   ],
   overrides: (device) => (device.vendor === 'spectralink' ? ['spectralink'] : []),
   commonItems,

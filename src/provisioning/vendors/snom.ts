@@ -95,12 +95,7 @@ export const snom: VendorModule = {
   sipTls: () => true,
   // The full file writes user_outbound empty (no proxy, no transport). Factory values as FusionPBX's
   // settings dump has them for the identities it does not use (snom/720/{$mac}.xml:640-651, 1235-1246).
-  sipTlsUndo: () => [
-    [
-      { name: 'user_srtp[1]', value: 'on' },
-      { name: 'user_savp[1]', value: 'off' },
-    ],
-  ],
+  sipTlsUndo: () => [[{ name: 'user_srtp[1]', value: 'on' }], [{ name: 'user_savp[1]', value: 'off' }]],
   overrides: () => [],
   commonItems,
 };

@@ -70,10 +70,11 @@ export interface VendorModule {
   sipTls?(device: { readonly vendor: Vendor; readonly model: string }): boolean;
   /**
    * The transport and SRTP items of account 1 that a TLS minimal file changed, at the phone's
-   * factory values, in groups that go together: the full file writes a group unless a settings
-   * layer or (gate mode) the upstream sets one of its items, so the customer's own choice stays
-   * theirs (and is not half undone) and silence does not leave papgate's TLS to papgate's port on
-   * the customer's server.
+   * factory values: the full file writes them unless a settings layer or (gate mode) the upstream
+   * sets them, so the customer's own choice stays theirs and silence does not leave papgate's TLS
+   * to papgate's port on the customer's server. A group holds the names one choice has on different
+   * firmware (Yealink's two generations): a layer's value for one is written for all, and an
+   * upstream that sets one keeps the group.
    */
   sipTlsUndo?(model: string): readonly (readonly SettingItem[])[];
   /** Override folder names, most specific first, for a device of this family. */

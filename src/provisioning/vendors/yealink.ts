@@ -127,7 +127,8 @@ export const yealink: VendorModule = {
   // Every family of theirs: V8x desk phones and DECT systems by transport_type, V7x firmware and the
   // older DECT bases by account.1.transport, SRTP by srtp_encryption (config/templates/README.md).
   sipTls: () => true,
-  // The two generations' names of one choice go together: a layer that sets one sets the transport.
+  // The two generations' names of one choice (the same 0 UDP, 1 TCP, 2 TLS, 3 DNS-NAPTR), and a DECT
+  // system's server template: a layer that sets one sets the transport of all.
   sipTlsUndo: (model) => [
     [
       { name: 'account.1.sip_server.1.transport_type', value: '0' },
