@@ -202,6 +202,13 @@ export interface SipConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The host of `host[:port]`, `[v6][:port]` or a bare IPv6 address (read as the provisioning files read it). */
+function hostOf(hostPort: string): string {
+  if (ipaddr.isValid(hostPort)) return hostPort;
+  const v6 = /^\[([^\]]+)\]/.exec(hostPort);
+  return v6 ? v6[1]! : hostPort.replace(/:\d+$/, '');
+}
+
 /**
  * What the configuration leaves broken that start-up does not refuse: logged at start-up (warn)
  * and shown to the operator (GET /api/v1/session `warnings`), so that nobody learns it from the
@@ -217,7 +224,7 @@ export function configWarnings(cfg: Config): string[] {
         'docs/phones.md, "SIP over TLS and SRTP") are refused (403) and cannot be authenticated; ' +
         'their emergency calls are not refused for their transport',
     );
-  const tlsHost = cfg.sip.tls === null ? null : cfg.sip.tls.registrar.replace(/^\[|\]?(?::\d+)?$/g, '');
+  const tlsHost = cfg.sip.tls === null ? null : hostOf(cfg.sip.tls.registrar);
   if (cfg.sip.enabled && tlsHost !== null && ipaddr.isValid(tlsHost))
     out.push(
       `SIP_TLS_REGISTRAR names an address (${tlsHost}): the phones check the server's name (Yealink ` +

@@ -124,7 +124,7 @@ describe('configuration: an error says what to change', () => {
     );
     assert.deepEqual(rest, []);
     // an address where the phones check a name
-    for (const registrar of ['192.0.2.10', '192.0.2.10:5061', '[2001:db8::10]:5061'])
+    for (const registrar of ['192.0.2.10', '192.0.2.10:5061', '[2001:db8::10]:5061', '2001:db8::10'])
       assert.match(
         configWarnings(loadConfig({ ...tls, SIP_TLS_REGISTRAR: registrar }))[0]!,
         /^SIP_TLS_REGISTRAR names an address \((192\.0\.2\.10|2001:db8::10)\)/,

@@ -32,7 +32,19 @@ describe('domain: how an offer or answer protects the media the PAP travels in',
     ])
       assert.equal(offerProtection(sdp('m=audio 4000 RTP/SAVP 0 101', weak)), 'rtp', weak);
     // one strong line among weak ones is a suite FreeSWITCH may pick: its answer is checked too
-    assert.equal(offerProtection(sdp('m=audio 4000 RTP/SAVP 0', 'a=crypto:1 X inline:k', CRYPTO)), 'sdes');
+    const strong2 = CRYPTO.replace('a=crypto:1', 'a=crypto:2');
+    assert.equal(offerProtection(sdp('m=audio 4000 RTP/SAVP 0', 'a=crypto:1 X inline:k', strong2)), 'sdes');
+    // a tag twice (1 and 01 alike, as FreeSWITCH reads them) hides which line keys the stream
+    // (attacker re-review); a line without a tag names none
+    assert.equal(
+      offerProtection(sdp('m=audio 4000 RTP/SAVP 0', `${CRYPTO} UNENCRYPTED_SRTP`, CRYPTO)),
+      'rtp',
+    );
+    assert.equal(
+      offerProtection(sdp('m=audio 4000 RTP/SAVP 0', CRYPTO, CRYPTO.replace(':1 ', ':01 '))),
+      'rtp',
+    );
+    assert.equal(offerProtection(sdp('m=audio 4000 RTP/SAVP 0', CRYPTO.replace(':1 ', ':x '))), 'rtp');
     // the keys of another stream are not the audio's
     assert.equal(offerProtection(sdp('m=audio 4000 RTP/SAVP 0', 'm=video 4002 RTP/SAVP 96', CRYPTO)), 'rtp');
   });
@@ -82,6 +94,9 @@ describe('domain: how an offer or answer protects the media the PAP travels in',
       sdp('m=Audio 4000 RTP/SAVP 0 101', 'a=crypto:1 AES_CM_128_NULL_AUTH inline:k'),
       // a body without an audio stream (not a late offer, which has none)
       'hello',
+      // SDP starts with v=0: drachtio-srf throws on anything else (attacker re-review: 503)
+      sdp('m=audio 4000 RTP/AVP 0 101').replace('v=0', 'v=1'),
+      sdp('m=audio 4000 RTP/SAVP 0 101', CRYPTO).replace('v=0', 'v='),
       sdp('m=video 4000 RTP/AVP 96'),
     ])
       assert.equal(offerForMediaServer(offer), null, offer);
@@ -109,5 +124,13 @@ describe('domain: how an offer or answer protects the media the PAP travels in',
       'no such tag',
     );
     assert.equal(answerKeysStrong(offer, sdp('m=audio 5000 RTP/SAVP 0')), false, 'no key');
+    // tags compared as numbers, the first offered line of that tag
+    assert.equal(answerKeysStrong(offer, answer('a=crypto:02 AES_CM_128_HMAC_SHA1_80 inline:F')), true);
+    const twice = sdp(
+      'm=audio 4000 RTP/SAVP 0',
+      'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:K UNENCRYPTED_SRTP',
+      'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:K2',
+    );
+    assert.equal(answerKeysStrong(twice, answer('a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:F')), false);
   });
 });

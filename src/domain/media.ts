@@ -79,6 +79,12 @@ const SDES_SUITES = new Set([
 /** Session parameters that switch part of SRTP off (RFC 4568 6.3.x). */
 const WEAKENED = /\bUNENCRYPTED_SRTP\b|\bUNENCRYPTED_SRTCP\b|\bUNAUTHENTICATED_SRTP\b/i;
 
+/** The tag of an `a=crypto:` line, as a number (NaN: none). */
+function cryptoTag(line: string): number {
+  const tag = /^a=crypto:(\d{1,10})\s/i.exec(line)?.[1];
+  return tag === undefined ? NaN : Number(tag);
+}
+
 /** An `a=crypto:` line keying with a suite of SDES_SUITES, nothing switched off. */
 function strongCrypto(line: string): boolean {
   const suite = line.slice('a=crypto:'.length).trim().split(/\s+/)[1] ?? '';
@@ -95,20 +101,27 @@ function strongCrypto(line: string): boolean {
  */
 export function offerProtection(sdp: string | undefined): MediaProtection {
   if (!sdp) return 'none';
-  const audio: { proto: string; port: string; crypto: boolean; dtls: boolean }[] = [];
+  const audio: { proto: string; port: string; crypto: boolean; dtls: boolean; tags: number[] }[] = [];
   let current: (typeof audio)[number] | null = null;
   for (const line of sdp.split(/\r\n|\r|\n/)) {
     if (/^m=/i.test(line)) {
       const [, port = '', proto = ''] = line.slice(2).split(/\s+/);
-      current = /^m=audio\s/i.test(line) ? { proto, port, crypto: false, dtls: false } : null;
+      current = /^m=audio\s/i.test(line) ? { proto, port, crypto: false, dtls: false, tags: [] } : null;
       if (current) audio.push(current);
-    } else if (current && /^a=crypto:/i.test(line)) current.crypto ||= strongCrypto(line);
-    else if (current && /^a=fingerprint:/i.test(line)) current.dtls = true;
+    } else if (current && /^a=crypto:/i.test(line)) {
+      current.crypto ||= strongCrypto(line);
+      current.tags.push(cryptoTag(line));
+    } else if (current && /^a=fingerprint:/i.test(line)) current.dtls = true;
   }
   const a = audio[0];
   if (a === undefined) return 'none';
   if (audio.some((s) => s.dtls || /^UDP\/TLS\/RTP\/SAVPF?$/i.test(s.proto))) return 'dtls';
-  return audio.length === 1 && a.port !== '0' && /^RTP\/SAVP$/i.test(a.proto) && a.crypto ? 'sdes' : 'rtp';
+  // A tag names one line (RFC 4568 9.1): FreeSWITCH reads it as a number and keys with the first
+  // line it can use, so a repeated one (1 and 01 alike) could hide which line that was.
+  const unique = new Set(a.tags).size === a.tags.length && !a.tags.some(Number.isNaN);
+  return audio.length === 1 && a.port !== '0' && /^RTP\/SAVP$/i.test(a.proto) && a.crypto && unique
+    ? 'sdes'
+    : 'rtp';
 }
 
 /** drachtio-fsmrf 4.1's test for an offer needing a DTLS handshake, which createEndpoint refuses. */
@@ -122,13 +135,15 @@ const ASKS_SRTP = /^m=audio\b[^\r\n]*savp/im;
  * the offer's session parameters (an `UNENCRYPTED_SRTP` on that line would pass unseen).
  */
 export function answerKeysStrong(offer: string, answer: string): boolean {
-  const line = /^a=crypto:(\S+)\s+(\S+)/im.exec(answer);
+  const line = /^a=crypto:\S+\s+(\S+)/im.exec(answer);
   if (line === null) return false;
-  const [, tag, suite] = line as unknown as [string, string, string];
-  return offer.split(/\r\n|\r|\n/).some((l) => {
-    const m = /^a=crypto:(\S+)\s+(\S+)/i.exec(l);
-    return m !== null && m[1] === tag && m[2]!.toUpperCase() === suite.toUpperCase() && strongCrypto(l);
-  });
+  const tag = cryptoTag(line[0]);
+  const offered = offer.split(/\r\n|\r|\n/).find((l) => /^a=crypto:/i.test(l) && cryptoTag(l) === tag);
+  return (
+    offered !== undefined &&
+    /^a=crypto:\S+\s+(\S+)/i.exec(offered)![1]!.toUpperCase() === line[1]!.toUpperCase() &&
+    strongCrypto(offered)
+  );
 }
 
 /**
@@ -143,6 +158,9 @@ export function answerKeysStrong(offer: string, answer: string): boolean {
  * FreeSWITCH can answer either (a late offer has no body at all).
  */
 export function offerForMediaServer(sdp: string, protection = offerProtection(sdp)): string | null {
+  // SDP starts with its version line (RFC 4566 5); drachtio-srf takes nothing else for SDP and
+  // throws instead of sending it.
+  if (!/^v=0\r?\n/.test(sdp)) return null;
   if (protection === 'sdes') {
     const handed = sdp.replace(/^(m=audio \S+ )RTP\/SAVP /im, '$1rtp/savp ');
     return FSMRF_DTLS_TEST.test(handed) ? null : handed;

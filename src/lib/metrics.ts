@@ -29,8 +29,13 @@ export type ProvisioningReason = ProvisioningRefusal | 'none';
 export type PapChannel = 'ivr' | 'pbx' | 'api';
 /** `store_error`: the store did not answer, so nothing was decided (fail closed). */
 type PapOutcome = PapCheckOutcome | 'store_error';
-/** `media_unavailable`: refused before the IVR (FreeSWITCH not connected, no endpoint). */
-type IvrCallOutcome = IvrOutcome | 'media_unavailable';
+/**
+ * `media_unavailable`: refused with 503 before the IVR (FreeSWITCH not connected, no endpoint);
+ * `media_refused`: 488, the caller's offer refused (papgate's checks of the offer or of FreeSWITCH's
+ * answer, or FreeSWITCH's own refusal): a rise is phones papgate cannot serve, or a FreeSWITCH that
+ * refuses them all.
+ */
+type IvrCallOutcome = IvrOutcome | 'media_unavailable' | 'media_refused';
 type StoreErrorKind = 'timeout' | 'unavailable' | 'error';
 /**
  * Why a new call got 503 before the IVR: IVR_MAX_CALLS reached, the caller's device or source
@@ -74,6 +79,7 @@ const IVR_OUTCOMES = keysOf<IvrCallOutcome>({
   media_error: true,
   foreign_media: true,
   media_unavailable: true,
+  media_refused: true,
 });
 const NOTIFY_RESULTS = keysOf<NotifyResult>({
   sent: true,
@@ -272,7 +278,7 @@ export class Metrics {
     });
     const ended = new Counter({
       name: 'papgate_ivr_calls_ended_total',
-      help: 'IVR calls ended, by outcome (media_unavailable: refused with 503 before the IVR)',
+      help: 'IVR calls ended, by outcome (media_unavailable: refused with 503 before the IVR; media_refused: the offer refused with 488)',
       labelNames: ['outcome'],
       registers,
     });

@@ -278,6 +278,7 @@ async function runIvr({ req, res, mode, id, source, deps, log }: IvrCall): Promi
   const offer = req.body ? offerForMediaServer(req.body, protection) : req.body;
   if (protection === 'dtls' || offer === null || (deps.config.sip.requireTls && protection !== 'sdes')) {
     callerLine(req, deps, log, 'info')({ protection }, 'ivr: media offer refused (488)');
+    deps.metrics?.ivrCallEnded('media_refused');
     return res.send(488, 'Not Acceptable Here');
   }
   let cancelled = false;
@@ -292,6 +293,7 @@ async function runIvr({ req, res, mode, id, source, deps, log }: IvrCall): Promi
     const endpoint = lease.value;
     if (endpoint === REFUSED) {
       line({}, 'ivr: media server refused the offer (488)');
+      deps.metrics?.ivrCallEnded('media_refused');
       if (!res.finalResponseSent && !cancelled) res.send(488, 'Not Acceptable Here');
       return;
     }
@@ -305,6 +307,7 @@ async function runIvr({ req, res, mode, id, source, deps, log }: IvrCall): Promi
         (offerProtection(endpoint.local.sdp) !== 'sdes' || !answerKeysStrong(req.body, endpoint.local.sdp))
       ) {
         line({}, 'ivr: media server answered an SRTP offer in clear (488)');
+        deps.metrics?.ivrCallEnded('media_refused');
         res.send(488, 'Not Acceptable Here');
         throw new Error('SRTP offer answered in clear');
       }

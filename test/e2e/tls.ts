@@ -370,6 +370,20 @@ describe('e2e: SIP over TLS with a real phone (baresip)', function () {
           `a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:${randomBytes(30).toString('base64')}`,
         ),
       ],
+      [
+        // the same tag twice, the weakened line first (attacker re-review: 200)
+        'a tag twice, the weakened line first',
+        sdp(
+          ...audio('RTP/SAVP'),
+          `a=crypto:1 AES_CM_128_HMAC_SHA1_80 ${key} UNENCRYPTED_SRTP`,
+          `a=crypto:01 AES_CM_128_HMAC_SHA1_80 inline:${randomBytes(30).toString('base64')}`,
+        ),
+      ],
+      // not v=0 first: drachtio-srf threw, 503 (attacker re-review)
+      [
+        'an SDES offer of version 1',
+        sdp(...audio('RTP/SAVP'), `a=crypto:1 AES_CM_128_HMAC_SHA1_80 ${key}`).replace('v=0', 'v=1'),
+      ],
     ] as const) {
       const { status } = await inviteOverTls(d.mac, d.password, offer);
       assert.equal(status, 'SIP/2.0 488 Not Acceptable Here', what);
@@ -443,7 +457,7 @@ describe('e2e: IVR offers the media path cannot take get 488, never 503 (without
       ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', ...media, ''].join('\r\n');
     const audio = (line: string) => [line, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000'];
     const d = await h.device('001565e2e107');
-    for (const [what, offer] of [
+    const offers = [
       // drachtio-fsmrf refused these with an assertion: 503, and the server held as failed
       [
         'RTP/SAVPF',
@@ -478,9 +492,11 @@ describe('e2e: IVR offers the media path cannot take get 488, never 503 (without
           '\r\n',
         ),
       ],
+      ['a version line other than v=0', sdp(...audio('m=audio 40100 RTP/AVP 0 101')).replace('v=0', 'v=1')],
       ['no SDP at all in the body', 'hello'],
       ['no codec in common', sdp('m=audio 40100 RTP/AVP 9', 'a=rtpmap:9 G722/8000')],
-    ] as const) {
+    ] as const;
+    for (const [what, offer] of offers) {
       const { status } = await inviteOverTls(d.mac, d.password, offer);
       assert.equal(status, 'SIP/2.0 488 Not Acceptable Here', what);
     }
@@ -489,6 +505,11 @@ describe('e2e: IVR offers the media path cannot take get 488, never 503 (without
         l.msg === 'ivr: media server refused the endpoint' || l.msg === 'ivr: cannot create media endpoint',
     );
     assert.deepEqual(refusedServer, [], 'no media server failure logged');
+    // each refusal counted, for an operator to see phones papgate cannot serve
+    const refused = (
+      await h.metrics.registry.getSingleMetric('papgate_ivr_calls_ended_total')!.get()
+    ).values.find((v) => v.labels.outcome === 'media_refused');
+    assert.equal(refused?.value, offers.length);
     const plain = await inviteOverTls(d.mac, d.password, sdp(...audio('m=audio 40100 RTP/AVP 0 101')));
     assert.equal(plain.status, 'SIP/2.0 200 OK');
     assert.match(plain.body, /^m=audio [1-9]\d* RTP\/AVP /m);
