@@ -329,8 +329,9 @@ function settingsDefault(file: string | null): LayerItems {
 }
 
 /**
- * SIP_TLS_REGISTRAR and its CA; `emergencySrtp`: the operator's word that the emergency routes
- * answer SDES (SIP_TLS_EMERGENCY_SRTP), or no SIP side in this process.
+ * SIP_TLS_REGISTRAR and its CA, only on the operator's word that the emergency routes answer SDES
+ * (SIP_TLS_EMERGENCY_SRTP): in every process, since the provisioning ones hand out the files that
+ * make the phones demand SRTP, and a split deployment may run no SIP side beside them.
  */
 function sipTls(
   registrar: string | null,
@@ -465,11 +466,7 @@ function toConfig(v: Values, cwd: string): Config {
       realm: v.SIP_REALM,
       bindToProvisioningIp: v.SIP_BIND_TO_PROVISIONING_IP,
       requireTls: v.SIP_REQUIRE_TLS,
-      tls: sipTls(
-        v.SIP_TLS_REGISTRAR,
-        v.SIP_TLS_EMERGENCY_SRTP || v.DRACHTIO_HOST === '',
-        file(v.SIP_TLS_CA_FILE),
-      ),
+      tls: sipTls(v.SIP_TLS_REGISTRAR, v.SIP_TLS_EMERGENCY_SRTP, file(v.SIP_TLS_CA_FILE)),
       emergencyRoute: v.EMERGENCY_ROUTE,
       emergencySiteRoutes: Object.freeze(v.EMERGENCY_SITE_ROUTES),
       emergencyCallerId: v.EMERGENCY_CALLER_ID,

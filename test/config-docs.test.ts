@@ -110,10 +110,10 @@ describe('configuration: an error says what to change', () => {
       () => loadConfig({ ...sip, SIP_TLS_REGISTRAR: 'sip.example.net' }),
       /SIP_TLS_EMERGENCY_SRTP: must be 1 with SIP_TLS_REGISTRAR, once the emergency routes answer SDES SRTP/,
     );
-    // a process without the SIP side serves the files all the same
-    assert.equal(
-      loadConfig({ ...sip, DRACHTIO_HOST: '', SIP_TLS_REGISTRAR: 'sip.example.net' }).sip.enabled,
-      false,
+    // a process without the SIP side too: it hands out the files (final attacker look, C1)
+    assert.throws(
+      () => loadConfig({ ...sip, DRACHTIO_HOST: '', SIP_TLS_REGISTRAR: 'sip.example.net' }),
+      /SIP_TLS_EMERGENCY_SRTP: must be 1 with SIP_TLS_REGISTRAR/,
     );
     const tls = { ...sip, SIP_TLS_REGISTRAR: 'sip.example.net', SIP_TLS_EMERGENCY_SRTP: '1' };
     assert.deepEqual(loadConfig(tls).sip.tls, { registrar: 'sip.example.net', ca: null });

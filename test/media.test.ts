@@ -102,6 +102,44 @@ describe('domain: how an offer or answer protects the media the PAP travels in',
       assert.equal(offerForMediaServer(offer), null, offer);
   });
 
+  it("hands FreeSWITCH only the audio stream's strong key lines: no decoy elsewhere, no weakened line it could key with", () => {
+    const weak = 'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WEAK UNENCRYPTED_SRTP';
+    const strong2 = CRYPTO.replace('a=crypto:1', 'a=crypto:2');
+    // a strong tag 1 at session level, the audio's tag 1 weakened (final attacker look, S1)
+    const decoy = [
+      'v=0',
+      'o=- 1 1 IN IP4 192.0.2.10',
+      's=-',
+      'c=IN IP4 192.0.2.10',
+      't=0 0',
+      CRYPTO,
+      'm=audio 4000 RTP/SAVP 0',
+      weak,
+      strong2,
+      '',
+    ].join('\r\n');
+    const handed = offerForMediaServer(decoy)!;
+    assert.ok(!handed.includes('WEAK') && !handed.includes(CRYPTO + '\r\nm='), handed);
+    assert.deepEqual(handed.match(/^a=crypto:.*$/gm), [strong2]);
+    assert.equal(
+      answerKeysStrong(handed, sdp('m=audio 5000 RTP/SAVP 0', 'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:F')),
+      false,
+    );
+    // a weakened line hidden behind an `M=video` line fsmrf's rewrite drops (S3)
+    const hidden = sdp('m=audio 4000 RTP/SAVP 0', strong2, 'M=video 4002 RTP/SAVP 96', weak);
+    assert.deepEqual(offerForMediaServer(hidden)!.match(/^a=crypto:.*$/gm), [strong2]);
+    // ten digits: FreeSWITCH's atoi reads 4294967297 as 1 (S2)
+    assert.equal(
+      offerProtection(sdp('m=audio 4000 RTP/SAVP 0', weak.replace(':1 ', ':4294967297 '), CRYPTO)),
+      'rtp',
+    );
+    // a second version line, which fsmrf's rewrite writes (S4)
+    assert.equal(
+      offerForMediaServer(sdp('m=audio 4000 RTP/AVP 0').replace('v=0\r\n', 'v=0\r\nv=1\r\n')),
+      null,
+    );
+  });
+
   it("FreeSWITCH's answer must key the stream with a line the offer made strong", () => {
     const offer = sdp(
       'm=audio 4000 RTP/SAVP 0',

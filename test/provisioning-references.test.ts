@@ -27,6 +27,7 @@ const TLS_CONFIG = loadConfig({
   PROVISIONING_BASE_URL: 'http://prov.papgate.test:8081',
   SIP_REGISTRAR: 'auth.papgate.test:5070',
   SIP_TLS_REGISTRAR: 'auth.papgate.test:5061',
+  SIP_TLS_EMERGENCY_SRTP: '1',
   SIP_REALM: 'papgate',
   EMERGENCY_NUMBERS: '112,110',
 });

@@ -244,7 +244,11 @@ describe('settings layers: stored, audited and served', () => {
  */
 describe('settings layers: what a TLS minimal file changed, in the full file', () => {
   const ca = new TestCa(pkiDir(), 'sip-ca');
-  const f = new ProvisioningFixture({ SIP_TLS_REGISTRAR: '127.0.0.1:15061', SIP_TLS_CA_FILE: ca.file });
+  const f = new ProvisioningFixture({
+    SIP_TLS_REGISTRAR: '127.0.0.1:15061',
+    SIP_TLS_EMERGENCY_SRTP: '1',
+    SIP_TLS_CA_FILE: ca.file,
+  });
   let settings: Settings;
   before(async () => {
     await f.start();
@@ -309,5 +313,34 @@ describe('settings layers: what a TLS minimal file changed, in the full file', (
       'account.1.srtp_encryption = 1',
       'account.1.transport = 2',
     ]);
+  });
+
+  it("the names of one choice take the most specific layer's value: a DECT system's device layer over its tenant's (final attacker look, A3)", async () => {
+    const dect = '001565aabbd1';
+    await f.device('yealink', 'W80DM', dect, { site: 'HQ' });
+    await f.store.addWhitelist('acme', parseWhitelistEntry('127.0.0.4'), 'test');
+    const layer = (scope: LayerScope, name: string, value: string) =>
+      settings.put(
+        'acme',
+        scope,
+        parseLayerChange({ items: { yealink: [{ name, value }] } }, scope.scope !== 'device'),
+        'test',
+        1024 * 1024,
+      );
+    await layer({ scope: 'tenant' }, 'account.1.transport', '0');
+    await layer({ scope: 'device', mac: dect }, 'account.1.sip_server.1.transport_type', '2');
+    const full = await request(f.port, `/${dect}.cfg`, { from: '127.0.0.4' });
+    assert.equal(full.status, 200);
+    assert.deepEqual(
+      full.body
+        .split('\n')
+        .filter((l) => /transport/.test(l))
+        .sort(),
+      [
+        'account.1.sip_server.1.transport_type = 2',
+        'account.1.transport = 2',
+        'template.1.sip_server.1.transport_type = 2',
+      ],
+    );
   });
 });

@@ -41,6 +41,7 @@ const tlsConfig = loadConfig({
   PROVISIONING_BASE_URL: 'http://prov.papgate.test:8081',
   SIP_REGISTRAR: 'auth.papgate.test:5070',
   SIP_TLS_REGISTRAR: 'auth.papgate.test',
+  SIP_TLS_EMERGENCY_SRTP: '1',
   SIP_TLS_CA_FILE: tlsCa.file,
   SIP_REALM: 'papgate',
 });
@@ -482,6 +483,7 @@ describe('settings: items per file format', () => {
     const noCa = loadConfig({
       PROVISIONING_BASE_URL: 'https://prov.papgate.test:8443',
       SIP_TLS_REGISTRAR: 'auth.papgate.test:5062',
+      SIP_TLS_EMERGENCY_SRTP: '1',
     });
     const y = render(device('yealink', 'T54W', '001565000101.cfg'), '001565000101.cfg', 'minimal', [], noCa);
     assert.doesNotMatch(y, /trusted_certificates\.url/);

@@ -760,7 +760,7 @@ export const VARIABLES = {
     section: 'sip',
     default: false,
     meaning:
-      "`1`: the operator's word that `EMERGENCY_ROUTE` and the routes of `EMERGENCY_SITE_ROUTES` answer SRTP keyed in the SDP (SDES), or that an SBC before them ends it. The SIP side does not start with `SIP_TLS_REGISTRAR` without it: the phones given TLS demand SRTP on every call, emergency calls included, whose offer papgate passes on as it came, and a route that answers plain RTP leaves them without emergency calls",
+      "`1`: the operator's word that `EMERGENCY_ROUTE` and the routes of `EMERGENCY_SITE_ROUTES` answer SRTP keyed in the SDP (SDES), or that an SBC before them ends it. papgate does not start with `SIP_TLS_REGISTRAR` without it: the phones given TLS demand SRTP on every call, emergency calls included, whose offer papgate passes on as it came, and a route that answers plain RTP leaves them without emergency calls",
   }),
   SIP_REALM: text({ section: 'sip', default: 'papgate', accepts: 'text', meaning: 'digest realm' }),
   SIP_REGISTER_EXPIRES_SECONDS: int({

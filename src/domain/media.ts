@@ -79,9 +79,12 @@ const SDES_SUITES = new Set([
 /** Session parameters that switch part of SRTP off (RFC 4568 6.3.x). */
 const WEAKENED = /\bUNENCRYPTED_SRTP\b|\bUNENCRYPTED_SRTCP\b|\bUNAUTHENTICATED_SRTP\b/i;
 
-/** The tag of an `a=crypto:` line, as a number (NaN: none). */
+/**
+ * The tag of an `a=crypto:` line, as a number (NaN: none). RFC 4568 allows 1 to 9 digits, which
+ * FreeSWITCH's atoi reads alike; a tenth could wrap (4294967297 is read as 1).
+ */
 function cryptoTag(line: string): number {
-  const tag = /^a=crypto:(\d{1,10})\s/i.exec(line)?.[1];
+  const tag = /^a=crypto:(\d{1,9})\s/i.exec(line)?.[1];
   return tag === undefined ? NaN : Number(tag);
 }
 
@@ -158,12 +161,30 @@ export function answerKeysStrong(offer: string, answer: string): boolean {
  * FreeSWITCH can answer either (a late offer has no body at all).
  */
 export function offerForMediaServer(sdp: string, protection = offerProtection(sdp)): string | null {
-  // SDP starts with its version line (RFC 4566 5); drachtio-srf takes nothing else for SDP and
-  // throws instead of sending it.
-  if (!/^v=0\r?\n/.test(sdp)) return null;
+  // SDP starts with its one version line (RFC 4566 5); drachtio-srf takes nothing else for SDP and
+  // throws instead of sending it (fsmrf rewrites the offer, a second v= line last).
+  if (!/^v=0\r?\n/.test(sdp) || /[\r\n]v=/i.test(sdp)) return null;
   if (protection === 'sdes') {
-    const handed = sdp.replace(/^(m=audio \S+ )RTP\/SAVP /im, '$1rtp/savp ');
+    const handed = strongKeysOnly(sdp).replace(/^(m=audio \S+ )RTP\/SAVP /im, '$1rtp/savp ');
     return FSMRF_DTLS_TEST.test(handed) ? null : handed;
   }
   return protection === 'none' || ASKS_SRTP.test(sdp) || FSMRF_DTLS_TEST.test(sdp) ? null : sdp;
+}
+
+/**
+ * An SDES offer with no key line but the audio stream's strong ones. FreeSWITCH keys with the first
+ * line it can use, as fsmrf's rewrite (sdp-transform) hands it the offer: lines of another section,
+ * of the session, or moved by that rewrite (a line it cannot parse goes last, an `M=` line it drops)
+ * could otherwise be that first line, and its answer would not show a weakened one.
+ */
+function strongKeysOnly(sdp: string): string {
+  let section: 'session' | 'audio' | 'other' = 'session';
+  const kept: string[] = [];
+  for (const line of sdp.split(/\r\n|\r|\n/)) {
+    if (/^m=/i.test(line)) section = /^m=audio\s/i.test(line) ? 'audio' : 'other';
+    const key = /^a=crypto:/i.test(line);
+    if (!key || (section === 'audio' && strongCrypto(line) && !Number.isNaN(cryptoTag(line))))
+      kept.push(line);
+  }
+  return kept.join('\r\n');
 }

@@ -46,18 +46,18 @@ export class FileSettingsSource {
       this.config.sip.tls !== null && (module.sipTls?.(device) ?? false)
         ? (module.sipTlsUndo?.(device.model) ?? [])
         : [];
-    return this.items('full', module, device, tenant, undo, async (year) => {
+    return this.items('full', module, device, tenant, async (year) => {
       const family = familyOf(device.vendor);
       const l = await this.settings.forDevice(device.tenant, family, device.site, device.mac);
       const common = effectiveCommon(tenant.common, l.siteCommon);
-      return mergeItems([
-        undo.flat(),
+      const layers = [
         module.commonItems(common, device.model, year),
         this.config.settingsDefault[family] ?? [],
         l.tenant,
         l.site,
         l.device,
-      ]);
+      ];
+      return withUndo(undo, layers);
     });
   }
 
@@ -68,7 +68,7 @@ export class FileSettingsSource {
     tenant: TenantSettings,
   ): Promise<FileSettings> | FileSettings {
     if (this.config.minimalSettings.length === 0) return { key: '', items: [] };
-    return this.items('minimal', module, device, tenant, [], async (year) => {
+    return this.items('minimal', module, device, tenant, async (year) => {
       const l = await this.settings.forDevice(
         device.tenant,
         familyOf(device.vendor),
@@ -76,7 +76,7 @@ export class FileSettingsSource {
         device.mac,
       );
       const common = pickCommon(effectiveCommon(tenant.common, l.siteCommon), this.config.minimalSettings);
-      return module.commonItems(common, device.model, year);
+      return { items: module.commonItems(common, device.model, year) };
     });
   }
 
@@ -85,9 +85,7 @@ export class FileSettingsSource {
     module: VendorModule,
     device: RenderedDevice,
     tenant: TenantSettings,
-    /** Groups of items of the first layer that give way to a layer's or an upstream's (FileSettings.yielding). */
-    undo: readonly (readonly SettingItem[])[],
-    read: (year: number) => Promise<readonly SettingItem[]>,
+    read: (year: number) => Promise<Omit<FileSettings, 'key'>>,
   ): Promise<FileSettings> | FileSettings {
     const c = tenant.common;
     // The zones' rules are this year's: a process running across New Year makes new items (and,
@@ -109,20 +107,44 @@ export class FileSettingsSource {
     ].join('\0');
     const kept = this.kept.get(key);
     if (kept !== undefined) return kept;
-    return read(year).then((merged) => {
-      // A layer's item replaces an undo item as another object: a group all of whose items are
-      // left is papgate's; in a group a layer touched, the others take the layer's value.
-      const kept = undo.filter((group) => group.every((u) => merged.includes(u)));
-      const chosen = new Map<SettingItem, SettingItem>();
-      for (const group of undo.filter((g) => !kept.includes(g))) {
-        const names = new Set(group.map((u) => u.name.toLowerCase()));
-        const set = merged.filter((i) => names.has(i.name.toLowerCase()) && !group.includes(i)).at(-1)!;
-        for (const u of group) chosen.set(u, { name: u.name, value: set.value });
-      }
-      const items = merged.map((i) => chosen.get(i) ?? i);
-      const made = { key, items, yielding: kept };
+    return read(year).then((read) => {
+      const made = { key, ...read };
       this.kept.set(key, made);
       return made;
     });
   }
+}
+
+/**
+ * The layers' items over the undo groups (VendorModule.sipTlsUndo): a group none of whose names a
+ * layer sets is papgate's, and gives way to an upstream (`yielding`); in a group a layer touched,
+ * every name takes the value of the most specific layer that sets one of them.
+ */
+function withUndo(
+  undo: readonly (readonly SettingItem[])[],
+  layers: readonly (readonly SettingItem[])[],
+): Omit<FileSettings, 'key'> {
+  const set = (group: readonly SettingItem[]) => {
+    const names = new Set(group.map((u) => u.name.toLowerCase()));
+    for (const layer of [...layers].reverse()) {
+      const hit = [...layer].reverse().find((i) => names.has(i.name.toLowerCase()));
+      if (hit) return hit;
+    }
+    return null;
+  };
+  const hits = undo.map(set);
+  // every name of a touched group, whichever layer wrote it, takes the most specific value
+  const value = new Map(
+    undo.flatMap((group, i) =>
+      hits[i] ? group.map((u) => [u.name.toLowerCase(), hits[i]!.value] as const) : [],
+    ),
+  );
+  const items = mergeItems([undo.flat(), ...layers]);
+  return {
+    items: items.map((i) => {
+      const v = value.get(i.name.toLowerCase());
+      return v === undefined || v === i.value ? i : { name: i.name, value: v };
+    }),
+    yielding: undo.filter((_, i) => !hits[i]),
+  };
 }

@@ -4,6 +4,7 @@ import { upstreamUrl, type GatedFamily, type UpstreamOutcome } from '../domain/g
 import { BoundedMap } from '../lib/bounded';
 import type { Metrics } from '../lib/metrics';
 import type { Answer } from './answer';
+import type { SettingItem } from '../domain/settings';
 import type { FileSettings } from './files';
 import { FORMATS, FormatError } from './merge';
 import type { VendorModule } from './vendors';
@@ -114,14 +115,22 @@ export class Gate {
    */
   yieldTo(upstream: UpstreamFile, settings: FileSettings): FileSettings {
     const format = FORMATS[upstream.family];
-    const given = (settings.yielding ?? []).filter((group) =>
-      group.some((i) => format.has(upstream.body, i.name)),
-    );
-    if (given.length === 0) return settings;
-    const gone = new Set(given.flat());
+    const gone = new Set<SettingItem>();
+    const given = new Map<SettingItem, SettingItem>();
+    for (const group of settings.yielding ?? []) {
+      const values = group.map((i) => format.value(upstream.body, i.name));
+      const set = values.findIndex((v) => v !== null);
+      if (set === -1) continue;
+      // the upstream's choice for every name of it: the names it writes are its own, the others
+      // (another firmware's name of the same choice) take its value
+      group.forEach((i, k) =>
+        values[k] !== null ? gone.add(i) : given.set(i, { name: i.name, value: values[set]! }),
+      );
+    }
+    if (gone.size === 0) return settings;
     return {
-      key: `${settings.key}\0upstream sets ${[...gone].map((i) => i.name).join(' ')}`,
-      items: settings.items.filter((i) => !gone.has(i)),
+      key: `${settings.key}\0upstream sets ${[...gone].map((i) => `${i.name}`).join(' ')} ${[...given.values()].map((i) => `${i.name}=${i.value}`).join(' ')}`,
+      items: settings.items.filter((i) => !gone.has(i)).map((i) => given.get(i) ?? i),
     };
   }
 

@@ -304,7 +304,7 @@ async function runIvr({ req, res, mode, id, source, deps, log }: IvrCall): Promi
       // the answer is what the digits travel in, so it is checked, not the offer alone.
       if (
         protection === 'sdes' &&
-        (offerProtection(endpoint.local.sdp) !== 'sdes' || !answerKeysStrong(req.body, endpoint.local.sdp))
+        (offerProtection(endpoint.local.sdp) !== 'sdes' || !answerKeysStrong(offer!, endpoint.local.sdp))
       ) {
         line({}, 'ivr: media server answered an SRTP offer in clear (488)');
         deps.metrics?.ivrCallEnded('media_refused');
@@ -378,6 +378,9 @@ async function openMedia(
                   remoteSdp: offer,
                   codecs: ['PCMU', 'PCMA'],
                   headers: {
+                    // drachtio-server names only a body starting `v=0` SDP and refuses any other
+                    // without a type: FreeSWITCH is to judge it (its 400 is the caller's 488)
+                    ...(offer ? { 'Content-Type': 'application/sdp' } : {}),
                     [INVITE_KEY_HEADER]: inviteKey(deps.config.sip.freeswitch.secret),
                     [MEDIA_SOURCE_HEADER]: mediaSource(sdpAudioAddress(req.body), req.source_address),
                   },

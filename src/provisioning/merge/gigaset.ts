@@ -1,4 +1,4 @@
-import { closing, ownDeclaration, pieces, type Piece } from './tags';
+import { closing, decodeXml, ownDeclaration, pieces, type Piece } from './tags';
 import { FormatError, type Format } from './types';
 
 type Tag = Extract<Piece, { kind: 'tag' }>;
@@ -49,10 +49,12 @@ export function gigasetFormat(spec: {
   };
   return {
     check: (upstream) => void parts(upstream),
-    has(upstream, item) {
+    value(upstream, item) {
       const u = parts(upstream);
       const key = item.replace(/\[[^\]]*\]/g, '[]').toLowerCase();
-      return u.list.slice(u.start + 1, u.end).some((p) => p.kind === 'tag' && keyOf(p) === key);
+      const p = u.list.slice(u.start + 1, u.end).find((x) => x.kind === 'tag' && keyOf(x) === key) as
+        Tag | undefined;
+      return p === undefined ? null : decodeXml(p.attrs.find((a) => a.name === 'value')?.value ?? '');
     },
     merge(upstream, own) {
       const u = parts(upstream);

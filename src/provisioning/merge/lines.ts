@@ -25,9 +25,11 @@ export function lineFormat(spec: {
       if (!spec.header.test(split(upstream).header))
         throw new FormatError(`the first line is not ${String(spec.header)}`);
     },
-    has(upstream, item) {
+    value(upstream, item) {
       const key = item.toLowerCase();
-      return split(upstream).body.some((line) => keyOf(line) === key);
+      // the last line of a key, as the phone reads the file
+      const line = [...split(upstream).body].reverse().find((l) => keyOf(l) === key);
+      return line === undefined ? null : line.slice(line.indexOf('=') + 1).trim();
     },
     merge(upstream, own) {
       const u = split(upstream);

@@ -1,4 +1,4 @@
-import { ownDeclaration, pieces, rootOf } from './tags';
+import { decodeXml, ownDeclaration, pieces, rootOf } from './tags';
 import { FormatError, type Format } from './types';
 import { wellFormed } from './xml';
 
@@ -27,11 +27,13 @@ export function polyFormat(spec: {
   };
   return {
     check: (upstream) => void parts(upstream),
-    has(upstream, item) {
+    value(upstream, item) {
       const key = item.toLowerCase();
-      return parts(upstream).list.some(
-        (p) => p.kind === 'tag' && p.attrs.some((a) => a.name.toLowerCase() === key),
-      );
+      for (const p of parts(upstream).list) {
+        const a = p.kind === 'tag' ? p.attrs.find((x) => x.name.toLowerCase() === key) : undefined;
+        if (a) return decodeXml(a.value);
+      }
+      return null;
     },
     merge(upstream, own) {
       const u = parts(upstream);

@@ -94,3 +94,17 @@ export function ownDeclaration(upstream: string[], own: readonly Piece[]): void 
   const at = upstream.findIndex((t) => t.startsWith('<?xml'));
   if (mine !== undefined && at !== -1) upstream[at] = mine.text;
 }
+
+const ENTITIES: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** XML text or an attribute value as written, its entities and character references read. */
+export function decodeXml(text: string): string {
+  return text.replace(
+    /&(?:#x([0-9a-f]+)|#([0-9]+)|([a-z]+));/gi,
+    (whole, hex?: string, dec?: string, name?: string) => {
+      if (name !== undefined) return ENTITIES[name] ?? whole;
+      const code = hex !== undefined ? parseInt(hex, 16) : Number(dec);
+      return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    },
+  );
+}

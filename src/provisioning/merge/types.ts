@@ -12,6 +12,9 @@ export interface Format {
   check(upstream: string): void;
   /** `upstream` (checked) with papgate's full file `own` over it. */
   merge(upstream: string, own: string): string;
-  /** Whether `upstream` (checked) sets the item a setting names `item` (as docs/settings.md writes names). */
-  has(upstream: string, item: string): boolean;
+  /**
+   * The value `upstream` (checked) gives the item a setting names `item` (as docs/settings.md writes
+   * names), as a setting would hold it; null: the upstream does not set it.
+   */
+  value(upstream: string, item: string): string | null;
 }

@@ -1,5 +1,5 @@
 import { XMLValidator } from 'fast-xml-parser';
-import { closing, ownDeclaration, pieces, rootOf, type Piece } from './tags';
+import { closing, decodeXml, ownDeclaration, pieces, rootOf, type Piece } from './tags';
 import { FormatError, type Format } from './types';
 
 type Tag = Extract<Piece, { kind: 'tag' }>;
@@ -72,20 +72,29 @@ export function xmlFormat(spec: {
   };
   return {
     check: (upstream) => void parts(upstream),
-    has(upstream, item) {
+    value(upstream, item) {
       // A setting names an indexed element `name[idx]` (snom); an element the upstream wrote
       // without the index is that item too.
       const m = /^(.*)\[([^\]]*)\]$/.exec(item);
       const name = canonical(m ? m[1]! : item);
       const u = parts(upstream);
-      return u.items.some((e) => {
-        const tag = u.list[e.start] as Tag;
-        if (nameOf(u.list, e) !== name) return false;
+      const e = [...u.items].reverse().find((x) => {
+        const tag = u.list[x.start] as Tag;
+        if (nameOf(u.list, x) !== name) return false;
         return spec.keyAttributes.every((a) => {
-          const v = tag.attrs.find((x) => x.name === a)?.value ?? '';
+          const v = tag.attrs.find((y) => y.name === a)?.value ?? '';
           return v === '' || v === (m && a === 'idx' ? m[2] : '');
         });
       });
+      if (e === undefined) return null;
+      return e.end === null
+        ? ''
+        : decodeXml(
+            u.list
+              .slice(e.start + 1, e.end)
+              .map((p) => p.text)
+              .join(''),
+          );
     },
     merge(upstream, own) {
       const u = parts(upstream);
