@@ -140,6 +140,38 @@ describe('domain: how an offer or answer protects the media the PAP travels in',
     );
   });
 
+  it('drops key lines in any spelling sofia-sip reads as one, and hands on the strong ones as RFC 4568 writes them', () => {
+    // (check of the last fixes, N1: FreeSWITCH keyed a hidden weakened line, papgate saw only the strong one)
+    const strong = 'AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz';
+    for (const hidden of [
+      'a=crypto 1',
+      'a= crypto:1',
+      'a=\tcrypto:1',
+      'a=crypto :1',
+      'a=crypto;1',
+      'a= fingerprint:sha-256 AB',
+    ])
+      for (const visible of ['a=crypto:1', 'a=CRYPTO:1', 'a=Crypto:1']) {
+        const offer = sdp(
+          'm=audio 4000 RTP/SAVP 0 101',
+          `${hidden} ${strong} UNENCRYPTED_SRTP`,
+          `${visible} ${strong}`,
+        );
+        assert.equal(offerProtection(offer), 'sdes', `${hidden} / ${visible}`);
+        const handed = offerForMediaServer(offer)!;
+        assert.deepEqual(
+          handed.match(/^a=.*(crypto|fingerprint).*$/gim),
+          [`a=crypto:1 ${strong}`],
+          `${hidden} / ${visible}`,
+        );
+      }
+    // a strong line in a spelling RFC 4568 does not write (a tab) is not handed on: no key, FreeSWITCH's answer has none
+    const tabbed = offerForMediaServer(
+      sdp('m=audio 4000 RTP/SAVP 0', `a=crypto:1\t${strong}`, CRYPTO.replace(':1 ', ':2 ')),
+    )!;
+    assert.deepEqual(tabbed.match(/^a=crypto.*$/gim), [CRYPTO.replace(':1 ', ':2 ')]);
+  });
+
   it("FreeSWITCH's answer must key the stream with a line the offer made strong", () => {
     const offer = sdp(
       'm=audio 4000 RTP/SAVP 0',

@@ -182,9 +182,23 @@ function strongKeysOnly(sdp: string): string {
   const kept: string[] = [];
   for (const line of sdp.split(/\r\n|\r|\n/)) {
     if (/^m=/i.test(line)) section = /^m=audio\s/i.test(line) ? 'audio' : 'other';
-    const key = /^a=crypto:/i.test(line);
-    if (!key || (section === 'audio' && strongCrypto(line) && !Number.isNaN(cryptoTag(line))))
-      kept.push(line);
+    if (!KEYING.test(line)) kept.push(line);
+    else if (
+      section === 'audio' &&
+      CANONICAL_KEY.test(line) &&
+      strongCrypto(line) &&
+      !Number.isNaN(cryptoTag(line))
+    )
+      kept.push(`a=crypto:${line.slice('a=crypto:'.length)}`);
   }
   return kept.join('\r\n');
 }
+
+/**
+ * A line sofia-sip reads as a crypto or fingerprint attribute: it skips blanks after `a=`, ends the
+ * name at the first character a token cannot hold and compares it without regard to case, so
+ * `a= crypto:1`, `a=crypto 1` and `a=Crypto;1` key the stream as `a=crypto:1` does.
+ */
+const KEYING = /^a=[ \t]*(?:crypto|fingerprint)(?![A-Za-z0-9!#$%&'*+.^_`{|}~-])/i;
+/** A crypto line as RFC 4568 writes it: `a=crypto:<tag> <suite> inline:<key>...`, single spaces. */
+const CANONICAL_KEY = /^a=crypto:\d{1,9} [A-Za-z0-9_]+ inline:\S+(?: \S+)*$/i;
