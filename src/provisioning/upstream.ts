@@ -129,7 +129,7 @@ export class Gate {
     }
     if (gone.size === 0) return settings;
     return {
-      key: `${settings.key}\0upstream sets ${[...gone].map((i) => `${i.name}`).join(' ')} ${[...given.values()].map((i) => `${i.name}=${i.value}`).join(' ')}`,
+      key: `${settings.key}\0upstream sets ${JSON.stringify([[...gone].map((i) => i.name), [...given.values()]])}`,
       items: settings.items.filter((i) => !gone.has(i)).map((i) => given.get(i) ?? i),
     };
   }
