@@ -3,6 +3,7 @@ import ipaddr from 'ipaddr.js';
 import path from 'node:path';
 import type { AuthPolicy } from './domain/auth';
 import type { GatedFamily } from './domain/gate';
+import { splitHostPort } from './domain/hostport';
 import { parseExtraModels, type Language } from './domain/device';
 import type { DeclaredModels } from './domain/models';
 import type { PrefixLengths } from './domain/prefix';
@@ -159,7 +160,7 @@ export interface SipConfig {
   readonly requireTls: boolean;
   /**
    * SIP_TLS_REGISTRAR: where the minimal configurations of the phones that can send account 1 over
-   * TLS (with SRTP mandatory); `ca`: SIP_TLS_CA_FILE's certificates (PEM), served at SIP_CA_PATH.
+   * TLS (with SRTP mandatory); `ca`: SIP_TLS_CA_FILE's certificates (PEM), served as SIP_CA_FILE (provisioning/scope.ts).
    * null: every minimal configuration asks for UDP.
    */
   readonly tls: { readonly registrar: string; readonly ca: string | null } | null;
@@ -202,13 +203,6 @@ export interface SipConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** The host of `host[:port]`, `[v6][:port]` or a bare IPv6 address (read as the provisioning files read it). */
-function hostOf(hostPort: string): string {
-  if (ipaddr.isValid(hostPort)) return hostPort;
-  const v6 = /^\[([^\]]+)\]/.exec(hostPort);
-  return v6 ? v6[1]! : hostPort.replace(/:\d+$/, '');
-}
-
 /**
  * What the configuration leaves broken that start-up does not refuse: logged at start-up (warn)
  * and shown to the operator (GET /api/v1/session `warnings`), so that nobody learns it from the
@@ -224,7 +218,7 @@ export function configWarnings(cfg: Config): string[] {
         'docs/phones.md, "SIP over TLS and SRTP") are refused (403) and cannot be authenticated; ' +
         'their emergency calls are not refused for their transport',
     );
-  const tlsHost = cfg.sip.tls === null ? null : hostOf(cfg.sip.tls.registrar);
+  const tlsHost = cfg.sip.tls === null ? null : splitHostPort(cfg.sip.tls.registrar).host;
   if (cfg.sip.enabled && tlsHost !== null && ipaddr.isValid(tlsHost))
     out.push(
       `SIP_TLS_REGISTRAR names an address (${tlsHost}): the phones check the server's name (Yealink ` +

@@ -6,7 +6,7 @@ import { parseWhitelistEntry } from '../src/domain/whitelist';
 import { keys } from '../src/store/keys';
 import { Metrics } from '../src/lib/metrics';
 import { createProvisioningServer } from '../src/provisioning/server';
-import { FORMATS, FormatError } from '../src/provisioning/merge';
+import { FORMATS, FormatError, type Format } from '../src/provisioning/merge';
 import { Gate } from '../src/provisioning/upstream';
 import { ACCOUNT, credentialIn, ProvisioningFixture, request } from './support/http';
 import { silentLog } from './support/redis';
@@ -318,34 +318,36 @@ ${items}
 
   it('reads the value the upstream gives an item, named as a setting names it (what papgate writes back gives way to it)', () => {
     const { yealink, snom, grandstream, poly, gigaset } = FORMATS;
-    assert.equal(yealink.value(UPSTREAM_FILES.yealink, 'LANG.GUI'), 'German');
+    const value = (f: Format, upstream: string, item: string) => f.values(upstream, [item])[0];
+    assert.equal(value(yealink, UPSTREAM_FILES.yealink, 'LANG.GUI'), 'German');
     assert.equal(
-      yealink.value(`${UPSTREAM_FILES.yealink}\nlang.gui = English`, 'lang.gui'),
+      value(yealink, `${UPSTREAM_FILES.yealink}\nlang.gui = English`, 'lang.gui'),
       'English',
       'the last line',
     );
-    assert.equal(yealink.value(UPSTREAM_FILES.yealink, 'account.1.srtp_encryption'), null);
-    assert.equal(snom.value(UPSTREAM_FILES.snom, 'user_host[2]'), 'pbx.upstream.example');
-    assert.equal(snom.value(UPSTREAM_FILES.snom, 'user_host[3]'), null);
-    assert.equal(snom.value(UPSTREAM_FILES.snom, 'user_srtp[1]'), null);
+    assert.equal(value(yealink, UPSTREAM_FILES.yealink, 'account.1.srtp_encryption'), null);
+    assert.equal(value(snom, UPSTREAM_FILES.snom, 'user_host[2]'), 'pbx.upstream.example');
+    assert.equal(value(snom, UPSTREAM_FILES.snom, 'user_host[3]'), null);
+    assert.equal(value(snom, UPSTREAM_FILES.snom, 'user_srtp[1]'), null);
     const noIdx = UPSTREAM_FILES.snom.replace(
       '</phone-settings>',
       '<user_srtp perm="">o&amp;n</user_srtp></phone-settings>',
     );
     assert.equal(
-      snom.value(noIdx, 'user_srtp[1]'),
+      value(snom, noIdx, 'user_srtp[1]'),
       'o&n',
       'an element without idx is that item too, its text read',
     );
-    assert.equal(grandstream.value(UPSTREAM_FILES.grandstream, 'P47'), 'pbx.upstream.example:5060');
+    assert.equal(value(grandstream, UPSTREAM_FILES.grandstream, 'P47'), 'pbx.upstream.example:5060');
     const padded = UPSTREAM_FILES.grandstream.replace('<P47>', '<P0047>').replace('</P47>', '</P0047>');
-    assert.equal(grandstream.value(padded, 'P47'), 'pbx.upstream.example:5060');
-    assert.equal(grandstream.value(UPSTREAM_FILES.grandstream, 'P130'), null);
-    assert.equal(poly.value(UPSTREAM_FILES.poly, 'REG.1.server.1.transport'), 'TCPOnly');
-    assert.equal(poly.value(UPSTREAM_FILES.poly, 'sec.srtp.require'), null);
-    assert.equal(gigaset.value(UPSTREAM_FILES.gigaset, 'BS_AE_SwConfig.ucCountryCodeTone'), '12');
+    assert.equal(value(grandstream, padded, 'P47'), 'pbx.upstream.example:5060');
+    assert.equal(value(grandstream, UPSTREAM_FILES.grandstream, 'P130'), null);
+    assert.equal(value(poly, UPSTREAM_FILES.poly, 'REG.1.server.1.transport'), 'TCPOnly');
+    assert.equal(value(poly, UPSTREAM_FILES.poly, 'sec.srtp.require'), null);
+    assert.equal(value(gigaset, UPSTREAM_FILES.gigaset, 'BS_AE_SwConfig.ucCountryCodeTone'), '12');
     assert.equal(
-      gigaset.value(
+      value(
+        gigaset,
         UPSTREAM_FILES.gigaset,
         'BS_VOIP_Data.astVoipProviders[0].ucSIP_PREFERRED_TRANSPORT_LAYER',
       ),

@@ -88,10 +88,14 @@ function cryptoTag(line: string): number {
   return tag === undefined ? NaN : Number(tag);
 }
 
+/** The suite an `a=crypto:` line names, in upper case ('' for none). */
+function cryptoSuite(line: string): string {
+  return (line.slice('a=crypto:'.length).trim().split(/\s+/)[1] ?? '').toUpperCase();
+}
+
 /** An `a=crypto:` line keying with a suite of SDES_SUITES, nothing switched off. */
 function strongCrypto(line: string): boolean {
-  const suite = line.slice('a=crypto:'.length).trim().split(/\s+/)[1] ?? '';
-  return SDES_SUITES.has(suite.toUpperCase()) && !WEAKENED.test(line);
+  return SDES_SUITES.has(cryptoSuite(line)) && !WEAKENED.test(line);
 }
 
 /**
@@ -138,15 +142,12 @@ const ASKS_SRTP = /^m=audio\b[^\r\n]*savp/im;
  * the offer's session parameters (an `UNENCRYPTED_SRTP` on that line would pass unseen).
  */
 export function answerKeysStrong(offer: string, answer: string): boolean {
-  const line = /^a=crypto:\S+\s+(\S+)/im.exec(answer);
-  if (line === null) return false;
-  const tag = cryptoTag(line[0]);
-  const offered = offer.split(/\r\n|\r|\n/).find((l) => /^a=crypto:/i.test(l) && cryptoTag(l) === tag);
-  return (
-    offered !== undefined &&
-    /^a=crypto:\S+\s+(\S+)/i.exec(offered)![1]!.toUpperCase() === line[1]!.toUpperCase() &&
-    strongCrypto(offered)
-  );
+  const line = /^a=crypto:.*$/im.exec(answer)?.[0];
+  if (line === undefined) return false;
+  const offered = offer
+    .split(/\r\n|\r|\n/)
+    .find((l) => /^a=crypto:/i.test(l) && cryptoTag(l) === cryptoTag(line));
+  return offered !== undefined && cryptoSuite(offered) === cryptoSuite(line) && strongCrypto(offered);
 }
 
 /**
@@ -183,12 +184,7 @@ function strongKeysOnly(sdp: string): string {
   for (const line of sdp.split(/\r\n|\r|\n/)) {
     if (/^m=/i.test(line)) section = /^m=audio\s/i.test(line) ? 'audio' : 'other';
     if (!KEYING.test(line)) kept.push(line);
-    else if (
-      section === 'audio' &&
-      CANONICAL_KEY.test(line) &&
-      strongCrypto(line) &&
-      !Number.isNaN(cryptoTag(line))
-    )
+    else if (section === 'audio' && CANONICAL_KEY.test(line) && strongCrypto(line))
       kept.push(`a=crypto:${line.slice('a=crypto:'.length)}`);
   }
   return kept.join('\r\n');

@@ -1,4 +1,5 @@
 import { InputError } from './errors';
+import { splitHostPort } from './hostport';
 import { tryCanonicalIp } from './whitelist';
 
 /**
@@ -81,15 +82,6 @@ export function parseNtpServer(input: unknown, field = 'ntpServer'): string {
   const canonical = ip ?? host;
   if (port === undefined) return canonical;
   return `${canonical.includes(':') ? `[${canonical}]` : canonical}:${Number(port)}`;
-}
-
-function splitHostPort(s: string): { host: string; port?: string; bracketed?: true } {
-  const v6 = /^\[([^\]]+)\](?::(.*))?$/.exec(s);
-  if (v6) return { host: v6[1]!, bracketed: true, ...(v6[2] === undefined ? {} : { port: v6[2] }) };
-  // More than one colon and no brackets: a bare IPv6 address, without a port.
-  if (s.indexOf(':') !== s.lastIndexOf(':')) return { host: s };
-  const [host = '', port] = s.split(':');
-  return port === undefined ? { host } : { host, port };
 }
 
 /**

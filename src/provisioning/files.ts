@@ -15,8 +15,8 @@ export interface FileSettings {
   readonly key: string;
   readonly items: readonly SettingItem[];
   /**
-   * Groups of `items` that give way to an upstream that sets any item of the group
-   * (VendorModule.sipTlsUndo).
+   * Groups of `items` that give way to an upstream that sets any item of the group, its value then
+   * written for the others (VendorModule.sipTlsUndo, Gate.yieldTo).
    */
   readonly yielding?: readonly (readonly SettingItem[])[];
 }

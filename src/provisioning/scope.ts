@@ -10,6 +10,14 @@ import { moduleFor } from './vendors';
 /** The file, beside the configuration files, that holds SIP_TLS_CA_FILE's certificates. */
 export const SIP_CA_FILE = 'sip-ca.pem';
 
+/**
+ * Whether `device`'s minimal file asks for account 1 over TLS (SIP_TLS_REGISTRAR set, its family's
+ * items cited for its model), and so whether its full file writes back what that changed.
+ */
+export function givesTls(config: Config, device: Pick<Device, 'vendor' | 'model'>): boolean {
+  return config.sip.tls !== null && (moduleFor(device.vendor).sipTls?.(device) ?? false);
+}
+
 /** Splits `host[:port]` / `[v6]:port` into host and port (default 5060). */
 function splitHostPort(s: string, defaultPort = 5060): { host: string; port: number } {
   const v6 = /^\[([^\]]+)\](?::([0-9]{1,5}))?$/.exec(s);
@@ -211,7 +219,7 @@ export function deviceScope(
   const module = moduleFor(device.vendor);
   const minimal = what.kind === 'minimal';
   // Account 1 over TLS (SIP_TLS_REGISTRAR) where the phone's items are cited, else over UDP.
-  const tls = minimal && config.sip.tls !== null && (module.sipTls?.(device) ?? false);
+  const tls = minimal && givesTls(config, device);
   const udp = splitHostPort(config.sip.registrar);
   const registrar = tls ? splitHostPort(config.sip.tls!.registrar, 5061) : udp;
   const registrarText = tls

@@ -6,6 +6,7 @@ import { BoundedMap } from '../lib/bounded';
 import type { RenderedDevice } from '../store/provisioning';
 import type { Settings } from '../store/settings';
 import type { FileSettings } from './files';
+import { givesTls } from './scope';
 import type { VendorModule } from './vendors';
 
 /**
@@ -42,10 +43,7 @@ export class FileSettingsSource {
     device: RenderedDevice,
     tenant: TenantSettings,
   ): Promise<FileSettings> | FileSettings {
-    const undo =
-      this.config.sip.tls !== null && (module.sipTls?.(device) ?? false)
-        ? (module.sipTlsUndo?.(device.model) ?? [])
-        : [];
+    const undo = givesTls(this.config, device) ? (module.sipTlsUndo?.(device.model) ?? []) : [];
     return this.items('full', module, device, tenant, async (year) => {
       const family = familyOf(device.vendor);
       const l = await this.settings.forDevice(device.tenant, family, device.site, device.mac);

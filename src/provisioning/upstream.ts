@@ -114,11 +114,17 @@ export class Gate {
    * upstream's file sets them: its own transport and SRTP choice stays, papgate's undo goes.
    */
   yieldTo(upstream: UpstreamFile, settings: FileSettings): FileSettings {
-    const format = FORMATS[upstream.family];
+    const groups = settings.yielding ?? [];
+    if (groups.length === 0) return settings;
+    const read = FORMATS[upstream.family].values(
+      upstream.body,
+      groups.flat().map((i) => i.name),
+    );
     const gone = new Set<SettingItem>();
     const given = new Map<SettingItem, SettingItem>();
-    for (const group of settings.yielding ?? []) {
-      const values = group.map((i) => format.value(upstream.body, i.name));
+    let at = 0;
+    for (const group of groups) {
+      const values = group.map(() => read[at++] ?? null);
       const set = values.findIndex((v) => v !== null);
       if (set === -1) continue;
       // the upstream's choice for every name of it: the names it writes are its own, the others

@@ -22,6 +22,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config';
 import { parseNewDevice, type Language, type SipAccount, type Vendor } from '../../src/domain/device';
@@ -31,6 +32,7 @@ import { connectRedis } from '../../src/store/connect';
 import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/store/embedded';
 import { SipStore } from '../../src/store/sip';
 import { Store, type RedisClient } from '../../src/store/store';
+import { createProvisioningServer } from '../../src/provisioning/server';
 import { startSipService, type SipService } from '../../src/sip/service';
 import { Metrics } from '../../src/lib/metrics';
 import { silentLog } from '../support/redis';
@@ -423,6 +425,19 @@ export class Harness {
     readonly o: { sipService?: boolean } = {},
   ) {}
 
+  private provisioning: { readonly port: number; app: FastifyInstance | null } | null = null;
+
+  /**
+   * A provisioning server on this suite's configuration and store, its port chosen now (the
+   * PROVISIONING_BASE_URL its files name), listening from start() on: call before start().
+   */
+  async serveProvisioning(): Promise<number> {
+    const port = await freePort();
+    this.extraEnv.PROVISIONING_BASE_URL = `http://127.0.0.1:${port}`;
+    this.provisioning = { port, app: null };
+    return port;
+  }
+
   /** The Redis of this suite, for papgate processes. */
   get redisUrl(): string {
     return this.redis!.url;
@@ -503,6 +518,14 @@ export class Harness {
     });
     this.sipStore = new SipStore(this.redisClient, { nonceSeconds: 60 });
     await this.store.putTenant(TENANT, { name: 'E2E', language: 'en' }, 'e2e');
+    if (this.provisioning !== null) {
+      this.provisioning.app = createProvisioningServer({
+        config: this.config,
+        store: this.store,
+        log: silentLog,
+      });
+      await this.provisioning.app.listen({ host: '127.0.0.1', port: this.provisioning.port });
+    }
     if (this.o.sipService === false) return;
     const logFile = fs.createWriteStream(path.join(this.tmp, 'papgate.log'));
     const lines = this.logLines;
@@ -534,6 +557,7 @@ export class Harness {
   }
 
   async stop(): Promise<void> {
+    await this.provisioning?.app?.close();
     for (const c of this.children) c.kill('SIGTERM');
     if (this.svc) await this.svc.stop();
     if (this.redis) {

@@ -5,13 +5,9 @@
  * with its device credential, and as a factory-reset phone.
  */
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { XMLParser } from 'fast-xml-parser';
 import type { Vendor } from '../../src/domain/device';
-import { freePort } from '../../src/store/embedded';
-import { createProvisioningServer } from '../../src/provisioning/server';
 import { ACCOUNT, credentialIn, request, TENANT_SECRETS } from '../support/http';
-import { silentLog } from '../support/redis';
 import { yealinkAccount, type FileAccount } from './file-accounts';
 import { Harness, isLoopback, sleep, TENANT, until } from './harness';
 
@@ -78,21 +74,14 @@ const PHONES: Phone[] = [
 describe('e2e: the whole journey of a phone', function () {
   this.timeout(120000);
   const h = new Harness();
-  let prov: FastifyInstance | null = null;
   let provPort = 0;
 
   before(async function () {
-    provPort = await freePort();
-    h.extraEnv.PROVISIONING_BASE_URL = `http://127.0.0.1:${provPort}`;
+    provPort = await h.serveProvisioning();
     await h.start(this);
-    prov = createProvisioningServer({ config: h.config, store: h.store, log: silentLog });
-    await prov.listen({ host: '127.0.0.1', port: provPort });
   });
 
-  after(async () => {
-    await prov?.close();
-    await h.stop();
-  });
+  after(() => h.stop());
 
   for (const p of PHONES) {
     it(`${p.vendor}: minimal config from the site -> REGISTER with its account -> *89 PAP -> ${p.event} -> full config; credential from elsewhere -> full; reset phone elsewhere -> challenged`, async () => {

@@ -12,12 +12,9 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import { digestResponse, ha1 } from '../../src/domain/digest';
-import { createProvisioningServer } from '../../src/provisioning/server';
 import { freePort } from '../../src/store/embedded';
 import { request } from '../support/http';
-import { silentLog } from '../support/redis';
 import { Baresip, baresipAvailable } from './baresip';
 import { Capture, type Packet } from './capture';
 import { yealinkAccount, yealinkItems } from './file-accounts';
@@ -205,14 +202,12 @@ describe('e2e: SIP over TLS with a real phone (baresip)', function () {
     SIP_TLS_EMERGENCY_SRTP: '1',
   });
   let emergencyPort = 0;
-  let prov: FastifyInstance | null = null;
   let provPort = 0;
 
   before(async function () {
     emergencyPort = await freePort();
-    provPort = await freePort();
+    provPort = await h.serveProvisioning();
     h.extraEnv.EMERGENCY_ROUTE = `sip:127.0.0.1:${emergencyPort}`;
-    h.extraEnv.PROVISIONING_BASE_URL = `http://127.0.0.1:${provPort}`;
     if (TLS_TARGET === '' || !baresipAvailable()) {
       const why = TLS_TARGET === '' ? 'E2E_SIP_TLS not set' : 'baresip-core not installed';
       // The test command installs baresip-core and servers.sh gives the TLS contact.
@@ -221,14 +216,9 @@ describe('e2e: SIP over TLS with a real phone (baresip)', function () {
       this.skip();
     }
     await h.start(this);
-    prov = createProvisioningServer({ config: h.config, store: h.store, log: silentLog });
-    await prov.listen({ host: '127.0.0.1', port: provPort });
   });
 
-  after(async () => {
-    await prov?.close();
-    await h.stop();
-  });
+  after(() => h.stop());
 
   it('set up from its minimal file: registers over TLS, *89 with the PAP in RFC 2833 inside SRTP -> successful, the NOTIFY back over TLS; the capture holds nothing in clear', async () => {
     const d = await h.device('001565e2e101');

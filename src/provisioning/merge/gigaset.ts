@@ -49,12 +49,14 @@ export function gigasetFormat(spec: {
   };
   return {
     check: (upstream) => void parts(upstream),
-    value(upstream, item) {
+    values(upstream, items) {
       const u = parts(upstream);
-      const key = item.replace(/\[[^\]]*\]/g, '[]').toLowerCase();
-      const p = u.list.slice(u.start + 1, u.end).find((x) => x.kind === 'tag' && keyOf(x) === key) as
-        Tag | undefined;
-      return p === undefined ? null : decodeXml(p.attrs.find((a) => a.name === 'value')?.value ?? '');
+      const tags = u.list.slice(u.start + 1, u.end).filter((x): x is Tag => x.kind === 'tag');
+      return items.map((item) => {
+        const key = item.replace(/\[[^\]]*\]/g, '[]').toLowerCase();
+        const p = tags.find((x) => keyOf(x) === key);
+        return p === undefined ? null : decodeXml(p.attrs.find((a) => a.name === 'value')?.value ?? '');
+      });
     },
     merge(upstream, own) {
       const u = parts(upstream);

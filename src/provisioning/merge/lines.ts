@@ -25,11 +25,14 @@ export function lineFormat(spec: {
       if (!spec.header.test(split(upstream).header))
         throw new FormatError(`the first line is not ${String(spec.header)}`);
     },
-    value(upstream, item) {
-      const key = item.toLowerCase();
+    values(upstream, items) {
       // the last line of a key, as the phone reads the file
-      const line = [...split(upstream).body].reverse().find((l) => keyOf(l) === key);
-      return line === undefined ? null : line.slice(line.indexOf('=') + 1).trim();
+      const set = new Map<string, string>();
+      for (const line of split(upstream).body) {
+        const k = keyOf(line);
+        if (k !== null) set.set(k, line.slice(line.indexOf('=') + 1).trim());
+      }
+      return items.map((item) => set.get(item.toLowerCase()) ?? null);
     },
     merge(upstream, own) {
       const u = split(upstream);

@@ -27,13 +27,12 @@ export function polyFormat(spec: {
   };
   return {
     check: (upstream) => void parts(upstream),
-    value(upstream, item) {
-      const key = item.toLowerCase();
-      for (const p of parts(upstream).list) {
-        const a = p.kind === 'tag' ? p.attrs.find((x) => x.name.toLowerCase() === key) : undefined;
-        if (a) return decodeXml(a.value);
-      }
-      return null;
+    values(upstream, items) {
+      const attrs = parts(upstream).list.flatMap((p) => (p.kind === 'tag' ? p.attrs : []));
+      return items.map((item) => {
+        const a = attrs.find((x) => x.name.toLowerCase() === item.toLowerCase());
+        return a === undefined ? null : decodeXml(a.value);
+      });
     },
     merge(upstream, own) {
       const u = parts(upstream);

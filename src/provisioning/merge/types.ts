@@ -13,8 +13,8 @@ export interface Format {
   /** `upstream` (checked) with papgate's full file `own` over it. */
   merge(upstream: string, own: string): string;
   /**
-   * The value `upstream` (checked) gives the item a setting names `item` (as docs/settings.md writes
-   * names), as a setting would hold it; null: the upstream does not set it.
+   * The values `upstream` (checked, read once) gives the items settings name `items` (as
+   * docs/settings.md writes names), as a setting would hold them; null: the upstream does not set it.
    */
-  value(upstream: string, item: string): string | null;
+  values(upstream: string, items: readonly string[]): (string | null)[];
 }

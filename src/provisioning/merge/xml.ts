@@ -72,29 +72,25 @@ export function xmlFormat(spec: {
   };
   return {
     check: (upstream) => void parts(upstream),
-    value(upstream, item) {
-      // A setting names an indexed element `name[idx]` (snom); an element the upstream wrote
-      // without the index is that item too.
-      const m = /^(.*)\[([^\]]*)\]$/.exec(item);
-      const name = canonical(m ? m[1]! : item);
+    values(upstream, items) {
       const u = parts(upstream);
-      const e = [...u.items].reverse().find((x) => {
-        const tag = u.list[x.start] as Tag;
-        if (nameOf(u.list, x) !== name) return false;
-        return spec.keyAttributes.every((a) => {
-          const v = tag.attrs.find((y) => y.name === a)?.value ?? '';
-          return v === '' || v === (m && a === 'idx' ? m[2] : '');
+      return items.map((item) => {
+        // A setting names an indexed element `name[idx]` (snom); an element the upstream wrote
+        // without the index is that item too.
+        const m = /^(.*)\[([^\]]*)\]$/.exec(item);
+        const name = canonical(m ? m[1]! : item);
+        const e = [...u.items].reverse().find((x) => {
+          const tag = u.list[x.start] as Tag;
+          if (nameOf(u.list, x) !== name) return false;
+          return spec.keyAttributes.every((a) => {
+            const v = tag.attrs.find((y) => y.name === a)?.value ?? '';
+            return v === '' || v === (m && a === 'idx' ? m[2] : '');
+          });
         });
+        if (e === undefined) return null;
+        const inner = e.end === null ? [] : u.list.slice(e.start + 1, e.end);
+        return decodeXml(inner.map((p) => p.text).join(''));
       });
-      if (e === undefined) return null;
-      return e.end === null
-        ? ''
-        : decodeXml(
-            u.list
-              .slice(e.start + 1, e.end)
-              .map((p) => p.text)
-              .join(''),
-          );
     },
     merge(upstream, own) {
       const u = parts(upstream);

@@ -77,17 +77,17 @@ function commonItems(settings: CommonSettings, _model: string, year: number): Se
 }
 
 /**
- * Poly UC Software phones, and Spectralink's UCS-based handsets (84xx/Versity), which request the
- * same files: `<mac>.cfg` (per-phone master file, falling back to `000000000000.cfg`), which only
- * lists `<mac>-phone.cfg`, where the settings are.
- */
-/**
  * "TLS is not supported on SoundPoint IP 300 and 500 phones" (SoundPoint IP SIP 2.2 administrator's
  * guide, https://azmanual.top/manuals/189944/polycom-soundpoint-sip-220.html?page=120): the 301 and
  * 501 papgate knows are those phones' later builds, read alike.
  */
 const NO_TLS = new Set(['SPIP300', 'SPIP301', 'SPIP500', 'SPIP501']);
 
+/**
+ * Poly UC Software phones, and Spectralink's UCS-based handsets (84xx/Versity), which request the
+ * same files: `<mac>.cfg` (per-phone master file, falling back to `000000000000.cfg`), which only
+ * lists `<mac>-phone.cfg`, where the settings are.
+ */
 export const poly: VendorModule = {
   family: 'poly',
   vendors: ['poly', 'spectralink'],
