@@ -134,6 +134,35 @@ describe('configuration: an error says what to change', () => {
       () => loadConfig({ ...sip, SIP_TLS_REGISTRAR: 'sip.example.net/x' }),
       /SIP_TLS_REGISTRAR: expected host\[:port\]/,
     );
+    // what the phones' files could not take, for either registrar (final-commit look, #8: these
+    // passed and a file named host `192.0.2.1:abc`)
+    for (const bad of [
+      '192.0.2.1:abc',
+      ':5061',
+      '[]:5061',
+      '[::1]junk',
+      '[::1]:',
+      '192.0.2.1:',
+      '192.0.2.1:5061:1',
+      '[sip.example.net]:5061',
+      '10.0.0',
+      'host:0',
+      'host:65536',
+    ])
+      for (const name of ['SIP_TLS_REGISTRAR', 'SIP_REGISTRAR'])
+        assert.throws(
+          () => loadConfig({ ...tls, [name]: bad }),
+          new RegExp(`${name}: expected host\\[:port\\], got`),
+          `${name}=${bad}`,
+        );
+    for (const good of [
+      'sip.example.net',
+      'SIP.Example.NET:5061',
+      '192.0.2.1',
+      '[2001:db8::1]:5061',
+      '2001:db8::1',
+    ])
+      assert.equal(loadConfig({ ...tls, SIP_TLS_REGISTRAR: good }).sip.tls!.registrar, good);
     const dir = pkiDir();
     const ca = new TestCa(dir, 'sip-ca');
     assert.throws(

@@ -10,6 +10,8 @@ import { moduleFor } from '../src/provisioning/vendors';
 import { Settings, type LayerScope } from '../src/store/settings';
 import { credentialIn, ProvisioningFixture, request } from './support/http';
 import { pkiDir, TestCa } from './support/pki';
+import { silentLog } from './support/redis';
+import { connectRedis } from '../src/store/connect';
 
 const MAC = '001565aabbcc' as Mac;
 const FILE = `/${MAC}.cfg`;
@@ -265,6 +267,21 @@ describe('settings layers: what a TLS minimal file changed, in the full file', (
       (await request(f.port, `/d/${'a'.repeat(32)}/sip-ca.pem`, { from: '127.0.0.7' })).status,
       404,
     );
+  });
+
+  it('serves the CA from memory while Redis does not answer, where a device file gets 503', async () => {
+    await f.device('yealink', 'T54W', '001565aabbd2', { site: 'HQ' });
+    const other = await connectRedis(f.redis.server.url, silentLog);
+    await other.sendCommand(['CLIENT', 'PAUSE', '4000', 'ALL']);
+    try {
+      const r = await request(f.port, '/sip-ca.pem', { from: '127.0.0.7' });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.trim(), ca.pem.trim());
+      assert.equal((await request(f.port, '/001565aabbd2.cfg', { from: '127.0.0.7' })).status, 503);
+    } finally {
+      await other.sendCommand(['CLIENT', 'UNPAUSE']).catch(() => undefined);
+      other.destroy();
+    }
   });
 
   it('minimal: TLS with SRTP mandatory; full: transport and SRTP back at the factory values, a layer choosing its own', async () => {

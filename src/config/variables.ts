@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { parseTimeZone } from '../domain/display';
+import { canonicalHostPort } from '../domain/hostport';
 import { isLanguage, LANGUAGES, parseExtraModels, type Language } from '../domain/device';
 import { DEFAULT_EMERGENCY_NUMBERS } from '../domain/emergency';
 import { COMMON_FIELDS, isCommonField } from '../domain/setting-layers';
@@ -115,6 +116,10 @@ const tlsFile = (meaning: string, shown = '_(none)_') =>
 const NEEDS_TLS = 'needs both PROVISIONING_TLS_CERT and PROVISIONING_TLS_KEY';
 type Tls = { PROVISIONING_TLS_CERT: string | null; PROVISIONING_TLS_KEY: string | null };
 const hasTls = (v: Tls) => v.PROVISIONING_TLS_CERT !== null && v.PROVISIONING_TLS_KEY !== null;
+
+/** `host[:port]` as the phones' files take it (a DNS name or an address, a port 1-65535 if given). */
+const hostPort = (v: string): string | null =>
+  canonicalHostPort(v.toLowerCase()) === null ? `expected host[:port], got "${v}"` : null;
 
 export const VARIABLES = {
   // ---- Redis
@@ -736,7 +741,7 @@ export const VARIABLES = {
     default: '127.0.0.1:5060',
     accepts: 'host[:port]',
     meaning: 'host[:port] phones use as registrar and outbound proxy (drachtio-server)',
-    check: (v) => (/^[A-Za-z0-9.\-:[\]]+$/.test(v) ? null : `expected host[:port], got "${v}"`),
+    check: hostPort,
   }),
   SIP_TLS_REGISTRAR: optional({
     section: 'sip',
@@ -744,7 +749,7 @@ export const VARIABLES = {
     shown: '_(none: UDP)_',
     meaning:
       'host[:port] (port `5061` unless given) where phones reach drachtio-server\'s TLS listener (see "SIP over TLS"); set: the minimal configurations of the phones that can ask for account 1 over TLS there with SRTP mandatory and the server\'s certificate checked (docs/phones.md, "SIP over TLS and SRTP"); the others stay on `SIP_REGISTRAR` over UDP',
-    check: (v) => (/^[A-Za-z0-9.\-:[\]]+$/.test(v) ? null : `expected host[:port], got "${v}"`),
+    check: hostPort,
   }),
   SIP_TLS_CA_FILE: tied(
     optional({

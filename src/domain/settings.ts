@@ -1,6 +1,5 @@
 import { InputError } from './errors';
-import { splitHostPort } from './hostport';
-import { tryCanonicalIp } from './whitelist';
+import { canonicalHostPort, splitHostPort } from './hostport';
 
 /**
  * Settings a full configuration carries beyond papgate's own items (issue 23): items in a vendor's
@@ -62,26 +61,13 @@ export function parseTimeZone(input: unknown, field = 'timeZone'): string {
  */
 export function parseNtpServer(input: unknown, field = 'ntpServer'): string {
   const s = typeof input === 'string' ? input.trim().toLowerCase() : '';
-  const error = new InputError(
-    `${field} must be a host name or IP address, optionally with :port (1-65535)`,
-    field,
-  );
-  const parts = splitHostPort(s);
-  const { host, port } = parts;
-  // A link-local zone (`fe80::1%eth0`) names an interface of this machine, not of the phone.
-  const ip = host.includes('%') ? null : tryCanonicalIp(host);
-  if (parts.bracketed && !ip?.includes(':')) throw error;
-  const name =
-    /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-  // A name whose last label is all digits is a mistyped or shorthand address (`10.0.0`, `0x7f.1`),
-  // which a phone would read as another address or not at all.
-  if (ip === null && (!name.test(host) || /(?:^|\.)[0-9]+$/.test(host))) throw error;
-  if (port !== undefined && !(/^[0-9]{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
-    throw error;
-  }
-  const canonical = ip ?? host;
-  if (port === undefined) return canonical;
-  return `${canonical.includes(':') ? `[${canonical}]` : canonical}:${Number(port)}`;
+  const canonical = canonicalHostPort(s);
+  if (canonical === null)
+    throw new InputError(
+      `${field} must be a host name or IP address, optionally with :port (1-65535)`,
+      field,
+    );
+  return canonical;
 }
 
 /**
